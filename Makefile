@@ -1,0 +1,56 @@
+# The two commands people need are `make run` and `make test`; the rest support them.
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.13 || command -v python3)
+VENV := .venv
+PY := $(VENV)/bin/python
+# The embedded default for `make run`: SQLite and files under var/, mail to var/mail/.
+DEV_ENV := DEBUG=1
+PYTEST_ARGS ?= -n auto
+
+.PHONY: run install test test-smoke lint format lock check-deploy bench clean
+
+run: install
+	$(DEV_ENV) $(PY) manage.py migrate --no-input -v0
+	$(DEV_ENV) $(PY) manage.py load_demo
+	$(DEV_ENV) bin/run-dev
+
+install: $(VENV)/.installed node_modules/.installed
+
+$(VENV)/.installed: requirements.lock
+	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 13), "Python 3.13 is required (see .python-version)"'
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet --require-hashes -r requirements.lock
+	touch $@
+
+node_modules/.installed: package-lock.json
+	npm ci --no-audit --no-fund --silent
+	touch $@
+
+test: install
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+# The quick subset CI also runs against SQLite.
+test-smoke: install
+	$(PY) -m pytest -m smoke $(PYTEST_ARGS)
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: install
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+# Regenerates requirements.lock (with hashes) from pyproject.toml.
+lock:
+	$(PY) -m pip install --quiet uv
+	$(VENV)/bin/uv pip compile pyproject.toml --extra dev --python-version 3.13 --generate-hashes -o requirements.lock
+
+check-deploy: install
+	DEBUG=0 SECRET_KEY=$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(50))') \
+	  ALLOWED_HOSTS=portal.example.com APP_URL=https://portal.example.com \
+	  $(PY) manage.py check --deploy --fail-level WARNING
+
+clean:
+	rm -rf $(VENV) node_modules var

@@ -1,0 +1,118 @@
+"""Importing users from the original system's CSV export.
+
+Columns (header row required, case-insensitive): email, full name, password hash, active.
+The hash is the seed's bcrypt hash (`$2a$10$…`) or blank (the user gets no usable password
+until an admin sets one). Every row is checked first; any error means nothing is written.
+"""
+
+import csv
+import io
+from dataclasses import dataclass, field
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from portal.accounts.emails import normalize_email, validate_login_email
+from portal.accounts.hashers import legacy_bcrypt_to_django
+from portal.accounts.models import User
+
+COLUMNS = {"email": "email", "full name": "full_name", "password hash": "hash", "active": "active"}
+REQUIRED = {"email", "full name"}
+TRUE_WORDS = {"1", "true", "yes", "y", "active", ""}
+FALSE_WORDS = {"0", "false", "no", "n", "inactive"}
+
+
+@dataclass
+class ImportResult:
+    created: int = 0
+    updated: int = 0
+    errors: list[str] = field(default_factory=list)
+
+
+@dataclass
+class _Row:
+    line: int
+    email: str
+    full_name: str
+    password: str | None
+    active: bool
+
+
+def import_users_csv(text: str) -> ImportResult:
+    result = ImportResult()
+    reader = csv.reader(io.StringIO(text))
+    header = next(reader, None)
+    if not header:
+        result.errors.append("The file is empty: expected a header row.")
+        return result
+    names = [h.strip().lower() for h in header]
+    missing = REQUIRED - set(names)
+    if missing:
+        result.errors.append(f"Line 1: missing column(s): {', '.join(sorted(missing))}.")
+        return result
+    index = {COLUMNS[n]: i for i, n in enumerate(names) if n in COLUMNS}
+
+    rows: list[_Row] = []
+    seen: dict[str, int] = {}
+    for line, values in enumerate(reader, start=2):
+        if not any(v.strip() for v in values):
+            continue
+        row = _parse_row(line, values, index, result.errors)
+        if row is None:
+            continue
+        if row.email in seen:
+            result.errors.append(f"Line {line}: {row.email} already appears on line {seen[row.email]}.")
+            continue
+        seen[row.email] = line
+        rows.append(row)
+    if result.errors:
+        return result
+
+    existing = {u.email: u for u in User.objects.filter(email__in=seen)}
+    with transaction.atomic():
+        for row in rows:
+            user = existing.get(row.email)
+            if user is None:
+                user = User(email=row.email)
+                result.created += 1
+            else:
+                result.updated += 1
+            user.full_name = row.full_name
+            user.is_active = row.active
+            if row.password is not None:
+                user.password = row.password
+            elif user.pk is None:
+                user.set_unusable_password()
+            user.save()
+    return result
+
+
+def _parse_row(line: int, values: list[str], index: dict[str, int], errors: list[str]) -> _Row | None:
+    def cell(key: str) -> str:
+        i = index.get(key)
+        return values[i].strip() if i is not None and i < len(values) else ""
+
+    problems = []
+    email = normalize_email(cell("email"))
+    try:
+        validate_login_email(email)
+    except ValidationError as exc:
+        problems.append(f"email {email!r}: {' '.join(exc.messages)}")
+    full_name = cell("full_name")
+    if not full_name:
+        problems.append("full name is blank")
+    elif len(full_name) > 150:
+        problems.append("full name is longer than 150 characters")
+    password = None
+    if cell("hash"):
+        try:
+            password = legacy_bcrypt_to_django(cell("hash"))
+        except ValueError as exc:
+            problems.append(f"password hash: {exc}")
+    active_word = cell("active").lower()
+    if active_word not in TRUE_WORDS | FALSE_WORDS:
+        problems.append(f"active must be yes or no, not {cell('active')!r}")
+    if problems:
+        errors.append(f"Line {line}: " + "; ".join(problems) + ".")
+        return None
+    return _Row(line, email, full_name, password, active_word in TRUE_WORDS)

@@ -1,0 +1,113 @@
+"""Users (email is the login) and the records behind login throttling."""
+
+from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
+from django.contrib.auth.models import PermissionsMixin
+from django.db import models
+from django.db.models.functions import Lower
+from django.utils import timezone
+
+from portal.accounts.emails import MAX_EMAIL_LENGTH, normalize_email, validate_login_email
+
+
+class UserManager(BaseUserManager["User"]):
+    use_in_migrations = True
+
+    def get_by_natural_key(self, username: str | None) -> "User":
+        return self.get(email=normalize_email(username or ""))
+
+    def create_user(self, email: str, password: str | None = None, **fields) -> "User":
+        email = normalize_email(email)
+        validate_login_email(email)
+        user = self.model(email=email, **fields)
+        user.set_password(password)  # None makes an unusable password (invite/reset later)
+        user.save(using=self._db)
+        return user
+
+    def create_superuser(self, email: str, password: str | None = None, **fields) -> "User":
+        fields.update(is_staff=True, is_superuser=True)
+        return self.create_user(email, password, **fields)
+
+
+class User(AbstractBaseUser, PermissionsMixin):
+    """A person who signs in. Roles are derived (see `roles.py`), never stored as text.
+
+    `is_staff` is the *admin* role: it opens the master-data screens, user management
+    and Django's admin site.
+    """
+
+    email = models.EmailField(
+        "email address", max_length=MAX_EMAIL_LENGTH, unique=True, validators=[validate_login_email]
+    )
+    full_name = models.CharField(max_length=150)
+    is_active = models.BooleanField(
+        "active", default=True, help_text="Inactive users cannot sign in and their sessions end."
+    )
+    is_staff = models.BooleanField(
+        "admin", default=False, help_text="Admins manage users and master data."
+    )
+    date_joined = models.DateTimeField(default=timezone.now)
+
+    objects = UserManager()
+
+    USERNAME_FIELD = "email"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS = ["full_name"]
+
+    class Meta:
+        ordering = ["full_name", "email"]
+        constraints = [
+            # The manager normalises case; this keeps a raw write from sneaking in a twin.
+            models.UniqueConstraint(Lower("email"), name="user_email_ci_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return self.full_name or self.email
+
+    def clean(self) -> None:
+        super().clean()
+        self.email = normalize_email(self.email)
+
+    def get_full_name(self) -> str:
+        return self.full_name
+
+    def get_short_name(self) -> str:
+        return self.full_name.split(" ")[0] if self.full_name else self.email
+
+    @property
+    def is_admin(self) -> bool:
+        return self.is_active and self.is_staff
+
+
+class LoginFailure(models.Model):
+    """One failed sign-in. Counted per account and per address inside a sliding window."""
+
+    email = models.CharField(max_length=MAX_EMAIL_LENGTH, db_index=True)
+    ip_address = models.GenericIPAddressField(null=True, db_index=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["email", "created_at"], name="loginfail_email_time"),
+            models.Index(fields=["ip_address", "created_at"], name="loginfail_ip_time"),
+        ]
+
+
+class LoginLockout(models.Model):
+    """An account (`email:…`) or address (`ip:…`) refused until `locked_until`."""
+
+    key = models.CharField(max_length=300, unique=True)
+    locked_until = models.DateTimeField()
+
+
+class UserSession(models.Model):
+    """Which server-side sessions belong to which user.
+
+    Django's session table has no user column; this one lets a password change or a
+    deactivation delete the user's other sessions at once.
+    """
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="sessions")
+    session_key = models.CharField(max_length=40, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    ip_address = models.GenericIPAddressField(null=True)
+    user_agent = models.CharField(max_length=300, blank=True)

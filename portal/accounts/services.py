@@ -1,0 +1,55 @@
+"""Writes to users: every change an admin or the user makes goes through here."""
+
+import logging
+
+from django.db import transaction
+
+from portal.accounts.models import User
+from portal.accounts.sessions import sessions_end_for_user
+
+security_log = logging.getLogger("portal.security")
+
+
+def user_create(*, email: str, full_name: str, password: str | None, is_staff: bool = False,
+                actor: User | None = None) -> User:
+    with transaction.atomic():
+        user = User.objects.create_user(email, password, full_name=full_name, is_staff=is_staff)
+    security_log.info(
+        "user created", extra={"user_id": user.pk, "actor_id": getattr(actor, "pk", None)}
+    )
+    return user
+
+
+def user_update(*, user: User, actor: User, full_name: str, is_active: bool | None = None,
+                is_staff: bool | None = None) -> User:
+    """Change name, active flag or admin flag. Deactivation ends the user's sessions."""
+    fields = {"full_name": full_name}
+    if is_active is not None:
+        fields["is_active"] = is_active
+    if is_staff is not None:
+        fields["is_staff"] = is_staff
+    deactivated = user.is_active and fields.get("is_active") is False
+    changed = [name for name, value in fields.items() if getattr(user, name) != value]
+    with transaction.atomic():
+        for name in changed:
+            setattr(user, name, fields[name])
+        if changed:
+            user.save(update_fields=changed)
+        if deactivated:
+            sessions_end_for_user(user)
+    if {"is_active", "is_staff"} & set(changed):
+        security_log.info(
+            "user access changed",
+            extra={"user_id": user.pk, "actor_id": actor.pk, "changed": changed},
+        )
+    return user
+
+
+def user_set_password(*, user: User, password: str, actor: User,
+                      keep_session_key: str | None = None) -> None:
+    """Set a new password and end every other session of the user."""
+    with transaction.atomic():
+        user.set_password(password)
+        user.save(update_fields=["password"])
+        sessions_end_for_user(user, keep_session_key=keep_session_key)
+    security_log.info("password changed", extra={"user_id": user.pk, "actor_id": actor.pk})

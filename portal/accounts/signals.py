@@ -1,0 +1,45 @@
+"""Security events on the `portal.security` logger, and session bookkeeping at sign-in/out."""
+
+import logging
+
+from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
+from django.dispatch import receiver
+
+from portal.accounts.models import UserSession
+from portal.lib.request_info import client_ip
+
+security_log = logging.getLogger("portal.security")
+
+
+@receiver(user_logged_in)
+def _on_login(sender, request, user, **kwargs):
+    if request is not None and request.session.session_key:
+        UserSession.objects.update_or_create(
+            session_key=request.session.session_key,
+            defaults={
+                "user": user,
+                "ip_address": client_ip(request),
+                "user_agent": request.headers.get("User-Agent", "")[:300],
+            },
+        )
+    security_log.info(
+        "login ok", extra={"user_id": user.pk, "ip": client_ip(request) if request else None}
+    )
+
+
+@receiver(user_logged_out)
+def _on_logout(sender, request, user, **kwargs):
+    if request is not None and request.session.session_key:
+        UserSession.objects.filter(session_key=request.session.session_key).delete()
+    security_log.info("logout", extra={"user_id": getattr(user, "pk", None)})
+
+
+@receiver(user_login_failed)
+def _on_login_failed(sender, credentials, request=None, **kwargs):
+    security_log.warning(
+        "login failed",
+        extra={
+            "email": credentials.get("username") or credentials.get("email"),
+            "ip": client_ip(request) if request else None,
+        },
+    )

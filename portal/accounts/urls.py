@@ -1,0 +1,13 @@
+from django.urls import path
+
+from portal.accounts import views
+
+urlpatterns = [
+    path("login", views.login_view, name="login"),
+    path("logout", views.logout_view, name="logout"),
+    path("settings", views.settings_view, name="settings"),
+    path("settings/users", views.user_list, name="user-list"),
+    path("settings/users/new", views.user_create, name="user-create"),
+    path("settings/users/<int:user_id>", views.user_edit, name="user-edit"),
+    path("settings/users/<int:user_id>/password", views.user_reset_password, name="user-password"),
+]

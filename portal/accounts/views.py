@@ -1,0 +1,218 @@
+"""Sign in and out, the user's own settings, and admin user management."""
+
+import logging
+
+from django.contrib import messages
+from django.contrib.auth import authenticate, login, logout
+from django.contrib.auth.decorators import login_not_required, user_passes_test
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.db.models import Q
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_protect
+from django.views.decorators.debug import sensitive_post_parameters
+from django.views.decorators.http import require_http_methods, require_POST
+
+from portal.accounts import services, throttle
+from portal.accounts.forms import (
+    BAD_CREDENTIALS,
+    LoginForm,
+    PasswordChangeForm,
+    PasswordResetByAdminForm,
+    ProfileForm,
+    UserCreateForm,
+    UserEditForm,
+)
+from portal.accounts.models import User
+from portal.accounts.redirects import safe_next_url
+from portal.accounts.roles import is_admin
+from portal.lib.request_info import client_ip
+
+security_log = logging.getLogger("portal.security")
+
+USERS_PER_PAGE = 50
+
+
+def admin_required(view):
+    """Admins only; others get 403 (and a `portal.security` log line)."""
+
+    def check(user) -> bool:
+        if not is_admin(user):
+            raise PermissionDenied("Only admins can manage users.")
+        return True
+
+    return user_passes_test(check)(view)
+
+
+@login_not_required
+@sensitive_post_parameters("password")
+@csrf_protect
+@never_cache
+@require_http_methods(["GET", "HEAD", "POST"])
+def login_view(request: HttpRequest) -> HttpResponse:
+    next_url = safe_next_url(request.POST.get("next") or request.GET.get("next"))
+    if request.user.is_authenticated and request.method == "GET":
+        return redirect(next_url)
+    form = LoginForm(request.POST or None)
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form.is_valid():
+            email, password = form.cleaned_data["email"], form.cleaned_data["password"]
+            ip = client_ip(request)
+            if throttle.is_locked(email, ip):
+                security_log.warning("login refused: locked", extra={"email": email, "ip": ip})
+                form.add_error(None, throttle.LOCKED_MESSAGE.format(minutes=throttle.lockout_minutes()))
+                status = 429
+            else:
+                user = authenticate(request, username=email, password=password)
+                if user is not None:
+                    throttle.record_success(email)
+                    login(request, user)  # rotates the session key
+                    return redirect(next_url)
+                if throttle.record_failure(email, ip):
+                    form.add_error(
+                        None, throttle.LOCKED_MESSAGE.format(minutes=throttle.lockout_minutes())
+                    )
+                    status = 429
+                else:
+                    form.add_error(None, BAD_CREDENTIALS)
+    return render(request, "accounts/login.html", {"form": form, "next": next_url}, status=status)
+
+
+@login_not_required
+@require_http_methods(["GET", "POST"])
+def logout_view(request: HttpRequest) -> HttpResponse:
+    """GET asks for confirmation (a link must not sign anyone out); POST signs out."""
+    if request.method == "POST":
+        logout(request)  # deletes the server-side session
+        messages.info(request, "You have signed out.")
+        return redirect("login")
+    if not request.user.is_authenticated:
+        return redirect("login")
+    return render(request, "accounts/logout.html")
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def settings_view(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    profile_form = ProfileForm(instance=user)
+    password_form = PasswordChangeForm(user)
+    if request.method == "POST":
+        action = request.POST.get("action")
+        if action == "profile":
+            profile_form = ProfileForm(request.POST, instance=user)
+            if profile_form.is_valid():
+                services.user_update(
+                    user=user, actor=user, full_name=profile_form.cleaned_data["full_name"]
+                )
+                messages.success(request, "Your name has been saved.")
+                return redirect("settings")
+        elif action == "password":
+            password_form = PasswordChangeForm(user, request.POST)
+            if password_form.is_valid():
+                services.user_set_password(
+                    user=user,
+                    password=password_form.cleaned_data["new_password"],
+                    actor=user,
+                    keep_session_key=request.session.session_key,
+                )
+                # Keeps this session valid; the hash change signs out every other one.
+                from django.contrib.auth import update_session_auth_hash
+
+                update_session_auth_hash(request, user)
+                messages.success(
+                    request, "Your password has been changed. Other sessions were signed out."
+                )
+                return redirect("settings")
+        else:
+            return HttpResponse("Unknown settings action.", status=400)
+        status = 400
+    else:
+        status = 200
+    return render(
+        request,
+        "accounts/settings.html",
+        {"profile_form": profile_form, "password_form": password_form},
+        status=status,
+    )
+
+
+@admin_required
+@require_http_methods(["GET"])
+def user_list(request: HttpRequest) -> HttpResponse:
+    query = request.GET.get("q", "").strip()[:200]
+    users = User.objects.order_by("full_name", "email")
+    if query:
+        users = users.filter(Q(email__icontains=query) | Q(full_name__icontains=query))
+    page = Paginator(users, USERS_PER_PAGE).get_page(request.GET.get("page"))
+    return render(request, "accounts/user_list.html", {"page": page, "query": query})
+
+
+@admin_required
+@require_http_methods(["GET", "POST"])
+def user_create(request: HttpRequest) -> HttpResponse:
+    form = UserCreateForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        user = services.user_create(
+            email=form.cleaned_data["email"],
+            full_name=form.cleaned_data["full_name"],
+            password=form.cleaned_data["new_password"],
+            is_staff=form.cleaned_data["is_staff"],
+            actor=request.user,
+        )
+        messages.success(request, f"{user.email} can now sign in.")
+        return redirect("user-edit", user_id=user.pk)
+    status = 400 if request.method == "POST" else 200
+    return render(request, "accounts/user_create.html", {"form": form}, status=status)
+
+
+@admin_required
+@require_http_methods(["GET", "POST"])
+def user_edit(request: HttpRequest, user_id: int) -> HttpResponse:
+    target = get_object_or_404(User, pk=user_id)
+    form = UserEditForm(request.POST or None, instance=User.objects.get(pk=target.pk))
+    if request.method == "POST" and form.is_valid():
+        if target == request.user and not (
+            form.cleaned_data["is_active"] and form.cleaned_data["is_staff"]
+        ):
+            form.add_error(None, "You cannot remove your own admin rights or deactivate yourself.")
+        else:
+            services.user_update(
+                user=target,
+                actor=request.user,
+                full_name=form.cleaned_data["full_name"],
+                is_active=form.cleaned_data["is_active"],
+                is_staff=form.cleaned_data["is_staff"],
+            )
+            messages.success(request, f"{target.email} has been saved.")
+            return redirect("user-edit", user_id=target.pk)
+    status = 400 if request.method == "POST" else 200
+    return render(
+        request,
+        "accounts/user_edit.html",
+        {"target": target, "form": form, "password_form": PasswordResetByAdminForm(target)},
+        status=status,
+    )
+
+
+@admin_required
+@require_POST
+def user_reset_password(request: HttpRequest, user_id: int) -> HttpResponse:
+    target = get_object_or_404(User, pk=user_id)
+    form = PasswordResetByAdminForm(target, request.POST)
+    if form.is_valid():
+        services.user_set_password(
+            user=target, password=form.cleaned_data["new_password"], actor=request.user
+        )
+        messages.success(request, f"New password set for {target.email}; their sessions ended.")
+        return redirect("user-edit", user_id=target.pk)
+    return render(
+        request,
+        "accounts/user_edit.html",
+        {"target": target, "form": UserEditForm(instance=target), "password_form": form},
+        status=400,
+    )

@@ -1,0 +1,8 @@
+from django.apps import AppConfig
+
+
+class CoreConfig(AppConfig):
+    """Cross-cutting pieces: security middleware, health check, worker heartbeat, demo data."""
+
+    name = "portal.core"
+    label = "core"

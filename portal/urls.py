@@ -1,0 +1,27 @@
+from django.contrib import admin
+from django.contrib.auth.decorators import login_not_required
+from django.contrib.auth.views import redirect_to_login
+from django.urls import include, path
+
+from portal.core import views as core_views
+
+
+@login_not_required
+def _admin_login(request):
+    """Django admin signs in through the portal's login page (with its lockout rules)."""
+    return redirect_to_login(request.GET.get("next") or "/admin/")
+
+
+urlpatterns = [
+    path("", core_views.home, name="home"),
+    path("healthz", core_views.healthz, name="healthz"),
+    path("dashboard", core_views.dashboard, name="dashboard"),
+    path("", include("portal.accounts.urls")),
+    path("admin/login/", _admin_login),
+    path("admin/", admin.site.urls),
+]
+
+handler400 = "portal.core.views.bad_request"
+handler403 = "portal.core.views.permission_denied"
+handler404 = "portal.core.views.page_not_found"
+handler500 = "portal.core.views.server_error"

@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "django_tasks_db",
     "portal.core",
     "portal.accounts",
+    "portal.catalog",
 ]
 
 MIDDLEWARE = [
@@ -184,23 +185,38 @@ FROM_EMAIL = env_str("FROM_EMAIL") or env_str("GMAIL_USER") or "portal@localhost
 DEFAULT_FROM_EMAIL = FROM_EMAIL
 SERVER_EMAIL = FROM_EMAIL
 # Django's SMTP default is no timeout: a server that accepts and never answers would hang.
-EMAIL_TIMEOUT = env_int("SMTP_TIMEOUT", 15, minimum=1)
+SMTP_TIMEOUT = env_int("SMTP_TIMEOUT", 15, minimum=1)
 if env_str("GMAIL_USER"):
-    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    EMAIL_HOST, EMAIL_PORT, EMAIL_USE_TLS = "smtp.gmail.com", 587, True
-    EMAIL_HOST_USER = env_str("GMAIL_USER")
-    EMAIL_HOST_PASSWORD = env_str("GMAIL_APP_PASSWORD")
+    _mailer = {
+        "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+        "OPTIONS": {
+            "host": "smtp.gmail.com",
+            "port": 587,
+            "use_tls": True,
+            "username": env_str("GMAIL_USER"),
+            "password": env_str("GMAIL_APP_PASSWORD"),
+            "timeout": SMTP_TIMEOUT,
+        },
+    }
 elif env_str("SMTP_HOST"):
-    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    EMAIL_HOST = env_str("SMTP_HOST")
-    EMAIL_PORT = env_int("SMTP_PORT", 587, minimum=1)
-    EMAIL_HOST_USER = env_str("SMTP_USER")
-    EMAIL_HOST_PASSWORD = env_str("SMTP_PASSWORD")
-    EMAIL_USE_TLS = env_bool("SMTP_TLS", True)
+    _mailer = {
+        "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+        "OPTIONS": {
+            "host": env_str("SMTP_HOST"),
+            "port": env_int("SMTP_PORT", 587, minimum=1),
+            "use_tls": env_bool("SMTP_TLS", True),
+            "username": env_str("SMTP_USER") or None,
+            "password": env_str("SMTP_PASSWORD") or None,
+            "timeout": SMTP_TIMEOUT,
+        },
+    }
 else:
     # Embedded default: every message is written to a file under var/mail/.
-    EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
-    EMAIL_FILE_PATH = VAR_DIR / "mail"
+    _mailer = {
+        "BACKEND": "django.core.mail.backends.filebased.EmailBackend",
+        "OPTIONS": {"file_path": str(VAR_DIR / "mail")},
+    }
+MAILERS = {"default": _mailer}
 
 # --- Background tasks ----------------------------------------------------------------------
 TASKS = {
@@ -219,18 +235,21 @@ STATICFILES_DIRS = [
     BASE_DIR / "static",
     ("vendor/htmx", BASE_DIR / "node_modules" / "htmx.org" / "dist"),
 ]
+# Production serves the collected, hashed files (`collectstatic`); development and tests
+# serve straight from the source folders.
+STATIC_MANIFEST = env_bool("STATIC_MANIFEST", not DEBUG)
+WHITENOISE_USE_FINDERS = not STATIC_MANIFEST
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
         "BACKEND": (
             "whitenoise.storage.CompressedManifestStaticFilesStorage"
-            if env_bool("STATIC_MANIFEST", not DEBUG)
+            if STATIC_MANIFEST
             else "django.contrib.staticfiles.storage.StaticFilesStorage"
         )
     },
 }
 MEDIA_ROOT = VAR_DIR / "media"
-WHITENOISE_USE_FINDERS = DEBUG
 
 # --- Internationalisation --------------------------------------------------------------------
 LANGUAGE_CODE = "en-gb"

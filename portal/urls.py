@@ -17,6 +17,7 @@ urlpatterns = [
     path("healthz", core_views.healthz, name="healthz"),
     path("dashboard", core_views.dashboard, name="dashboard"),
     path("", include("portal.accounts.urls")),
+    path("", include("portal.catalog.urls")),
     path("admin/login/", _admin_login),
     path("admin/", admin.site.urls),
 ]

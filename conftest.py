@@ -1,0 +1,40 @@
+"""Fixtures shared by every test: personas and signed-in clients."""
+
+import pytest
+from django.conf import settings
+from django.test import Client
+
+from portal.testing.personas import Personas, make_personas
+
+# Real hashers cost ~100 ms per login; tests use a fast one first. The others stay
+# listed so legacy (bcrypt) and Argon2 hashes are still verified and upgraded.
+settings.PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.MD5PasswordHasher",
+    *settings.PASSWORD_HASHERS,
+]
+
+
+@pytest.fixture
+def personas(db) -> Personas:
+    return make_personas()
+
+
+@pytest.fixture
+def client_for():
+    """`client_for(user)` returns a Client signed in as that user (None: anonymous)."""
+
+    def make(user) -> Client:
+        client = Client()
+        if user is not None:
+            client.force_login(user)
+        return client
+
+    return make
+
+
+@pytest.fixture
+def org(personas):
+    """Group X / team A around the personas (see portal/testing/org.py)."""
+    from portal.testing.org import make_org
+
+    return make_org(personas)

@@ -1,0 +1,154 @@
+"""The organisation model that routes every ticket.
+
+BusinessUnitGroup → Category → Subcategory classify a ticket; ClassificationMapping turns a
+classification into a Team; the group's SPOCs are told about what lands in their group.
+Names are unique within their parent, compared case- and whitespace-insensitively (the
+`name_key` column holds the normalised form so the database enforces it).
+"""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+
+def name_key(name: str) -> str:
+    """`  Laptop   Repair ` and `laptop repair` are the same name."""
+    return " ".join((name or "").split()).casefold()
+
+
+class Priority(models.TextChoices):
+    LOW = "low", "Low"
+    MEDIUM = "medium", "Medium"
+    HIGH = "high", "High"
+    URGENT = "urgent", "Urgent"
+
+
+class NamedQuerySet(models.QuerySet):
+    def active(self):
+        return self.filter(is_active=True)
+
+
+class NamedModel(models.Model):
+    """Shared shape: a display name, its normalised key, and an active flag.
+
+    Deactivating hides a record from new tickets but keeps it on existing ones.
+    """
+
+    name = models.CharField(max_length=120)
+    name_key = models.CharField(max_length=120, editable=False)
+    is_active = models.BooleanField("active", default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = NamedQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def save(self, *args, **kwargs):
+        self.name = " ".join(self.name.split())
+        self.name_key = name_key(self.name)
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and "name" in update_fields:
+            kwargs["update_fields"] = {*update_fields, "name_key"}
+        super().save(*args, **kwargs)
+
+
+class BusinessUnitGroup(NamedModel):
+    code = models.CharField(max_length=20, unique=True, help_text="Short code, e.g. IT or HR.")
+    spocs = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, blank=True, related_name="spoc_groups", verbose_name="SPOCs"
+    )
+
+    class Meta(NamedModel.Meta):
+        verbose_name = "business unit group"
+        constraints = [models.UniqueConstraint(fields=["name_key"], name="bugroup_name_unique")]
+
+
+class Category(NamedModel):
+    group = models.ForeignKey(BusinessUnitGroup, on_delete=models.PROTECT, related_name="categories")
+
+    class Meta(NamedModel.Meta):
+        verbose_name_plural = "categories"
+        constraints = [
+            models.UniqueConstraint(fields=["group", "name_key"], name="category_name_unique")
+        ]
+
+
+class Subcategory(NamedModel):
+    category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="subcategories")
+
+    class Meta(NamedModel.Meta):
+        verbose_name_plural = "subcategories"
+        constraints = [
+            models.UniqueConstraint(fields=["category", "name_key"], name="subcategory_name_unique")
+        ]
+
+
+class Team(NamedModel):
+    email = models.EmailField("contact email", blank=True)
+
+    class Meta(NamedModel.Meta):
+        constraints = [models.UniqueConstraint(fields=["name_key"], name="team_name_unique")]
+
+
+class TeamMember(models.Model):
+    class Role(models.TextChoices):
+        MEMBER = "member", "Member"
+        LEAD = "lead", "Lead"
+
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="members")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="team_memberships"
+    )
+    role = models.CharField(max_length=10, choices=Role.choices, default=Role.MEMBER)
+    is_active = models.BooleanField("active", default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["team", "-role", "user__full_name"]
+        constraints = [models.UniqueConstraint(fields=["team", "user"], name="team_member_unique")]
+        indexes = [models.Index(fields=["user", "is_active"], name="teammember_user_active")]
+
+    def __str__(self) -> str:
+        return f"{self.user} ({self.get_role_display()}, {self.team})"
+
+
+class ClassificationMapping(models.Model):
+    """(category, subcategory or any) → team, with an optional default priority.
+
+    The business unit group is the category's (not stored twice). `subcategory` NULL means
+    "any subcategory of this category"; a mapping naming the subcategory is more specific
+    and wins (see `selectors.find_mapping`).
+    """
+
+    category = models.ForeignKey(Category, on_delete=models.CASCADE, related_name="mappings")
+    subcategory = models.ForeignKey(
+        Subcategory, on_delete=models.CASCADE, null=True, blank=True, related_name="mappings"
+    )
+    team = models.ForeignKey(Team, on_delete=models.PROTECT, related_name="mappings")
+    default_priority = models.CharField(max_length=10, choices=Priority.choices, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["category", "subcategory"],
+                name="mapping_unique_specific",
+                condition=Q(subcategory__isnull=False),
+            ),
+            models.UniqueConstraint(
+                fields=["category"],
+                name="mapping_unique_any_subcategory",
+                condition=Q(subcategory__isnull=True),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        sub = self.subcategory.name if self.subcategory_id else "any"
+        return f"{self.category.group} / {self.category} / {sub} → {self.team}"

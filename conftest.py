@@ -6,6 +6,9 @@ from django.test import Client
 
 from portal.testing.personas import Personas, make_personas
 
+# Browser fixtures (`browser`, `page_for`) for tests marked `browser`.
+pytest_plugins = ["portal.testing.browser"]
+
 # Real hashers cost ~100 ms per login; tests use a fast one first. The others stay
 # listed so legacy (bcrypt) and Argon2 hashes are still verified and upgraded.
 settings.PASSWORD_HASHERS = [

@@ -48,6 +48,9 @@ INSTALLED_APPS = [
     "portal.core",
     "portal.accounts",
     "portal.catalog",
+    "portal.sla",
+    "portal.notifications",
+    "portal.tickets",
 ]
 
 MIDDLEWARE = [

@@ -18,6 +18,9 @@ urlpatterns = [
     path("dashboard", core_views.dashboard, name="dashboard"),
     path("", include("portal.accounts.urls")),
     path("", include("portal.catalog.urls")),
+    path("", include("portal.tickets.urls")),
+    path("", include("portal.notifications.urls")),
+    path("", include("portal.sla.urls")),
     path("admin/login/", _admin_login),
     path("admin/", admin.site.urls),
 ]

@@ -33,6 +33,18 @@ def load_demo_users() -> list[User]:
 
 
 def load_demo() -> dict[str, int]:
-    """Everything `make run` shows. Each loader is idempotent; returns counts per kind."""
-    users = load_demo_users()
-    return {"users": len(users)}
+    """Everything `make run` shows. Each loader is idempotent; returns counts per kind.
+
+    Each app owns its demo data in `<app>/demo.py` with a `load(users)` function that takes
+    the demo users by email and returns counts; they run in dependency order.
+    """
+    from importlib import import_module
+    from importlib.util import find_spec
+
+    users = {user.email: user for user in load_demo_users()}
+    counts = {"users": len(users)}
+    for app in ("catalog", "sla", "tickets"):
+        module_name = f"portal.{app}.demo"
+        if find_spec(module_name) is not None:
+            counts.update(import_module(module_name).load(users))
+    return counts

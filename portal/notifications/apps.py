@@ -1,0 +1,8 @@
+from django.apps import AppConfig
+
+
+class NotificationsConfig(AppConfig):
+    """Generic delivery: in-app notifications and the email outbox (knows nothing of tickets)."""
+
+    name = "portal.notifications"
+    label = "notifications"

@@ -1,0 +1,8 @@
+from django.apps import AppConfig
+
+
+class SlaConfig(AppConfig):
+    """Business calendars, SLA policies and business-time arithmetic (knows nothing of tickets)."""
+
+    name = "portal.sla"
+    label = "sla"

@@ -105,6 +105,8 @@ if _db["ENGINE"] == "django.db.backends.sqlite3":
         "timeout": 20,
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
+    # Tests use a file too (not the in-memory default) so they run with WAL like `make run`.
+    _db["TEST"] = {"NAME": str(VAR_DIR / "test-db.sqlite3")}
 else:
     # A restarted database server leaves dead pooled connections: check before reuse.
     _db["CONN_HEALTH_CHECKS"] = True

@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.contrib.auth.decorators import login_not_required
 from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
 from django.urls import include, path
 
 from portal.core import views as core_views
@@ -8,7 +9,12 @@ from portal.core import views as core_views
 
 @login_not_required
 def _admin_login(request):
-    """Django admin signs in through the portal's login page (with its lockout rules)."""
+    """Django admin signs in through the portal's login page (with its lockout rules).
+
+    A signed-in user who is not an admin would otherwise bounce between the two forever.
+    """
+    if request.user.is_authenticated:
+        raise PermissionDenied("The admin site is for admins only.")
     return redirect_to_login(request.GET.get("next") or "/admin/")
 
 

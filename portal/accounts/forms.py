@@ -71,11 +71,12 @@ class NewPasswordMixin(forms.Form):
         return cleaned
 
 
-class ProfileForm(forms.ModelForm):
-    class Meta:
-        model = User
-        fields = ["full_name"]
-        labels = {"full_name": "Full name"}
+# Forms below are plain Forms, not ModelForms: services do the writing, and a ModelForm
+# would change the instance during validation, hiding the change from the service.
+
+
+class ProfileForm(forms.Form):
+    full_name = forms.CharField(label="Full name", max_length=150)
 
 
 class PasswordChangeForm(NewPasswordMixin):
@@ -114,11 +115,15 @@ class UserCreateForm(NewPasswordMixin, forms.ModelForm):
         return email
 
 
-class UserEditForm(forms.ModelForm):
-    class Meta:
-        model = User
-        fields = ["full_name", "is_active", "is_staff"]
-        labels = {"full_name": "Full name", "is_active": "Active", "is_staff": "Admin"}
+class UserEditForm(forms.Form):
+    full_name = forms.CharField(label="Full name", max_length=150)
+    is_active = forms.BooleanField(label="Active", required=False)
+    is_staff = forms.BooleanField(label="Admin", required=False)
+
+    @classmethod
+    def for_user(cls, user: User, data=None) -> "UserEditForm":
+        initial = {"full_name": user.full_name, "is_active": user.is_active, "is_staff": user.is_staff}
+        return cls(data, initial=initial)
 
 
 class PasswordResetByAdminForm(NewPasswordMixin):

@@ -99,12 +99,12 @@ def logout_view(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def settings_view(request: HttpRequest) -> HttpResponse:
     user = request.user
-    profile_form = ProfileForm(instance=user)
+    profile_form = ProfileForm(initial={"full_name": user.full_name})
     password_form = PasswordChangeForm(user)
     if request.method == "POST":
         action = request.POST.get("action")
         if action == "profile":
-            profile_form = ProfileForm(request.POST, instance=user)
+            profile_form = ProfileForm(request.POST)
             if profile_form.is_valid():
                 services.user_update(
                     user=user, actor=user, full_name=profile_form.cleaned_data["full_name"]
@@ -174,7 +174,7 @@ def user_create(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def user_edit(request: HttpRequest, user_id: int) -> HttpResponse:
     target = get_object_or_404(User, pk=user_id)
-    form = UserEditForm(request.POST or None, instance=User.objects.get(pk=target.pk))
+    form = UserEditForm.for_user(target, request.POST or None)
     if request.method == "POST" and form.is_valid():
         if target == request.user and not (
             form.cleaned_data["is_active"] and form.cleaned_data["is_staff"]
@@ -213,6 +213,6 @@ def user_reset_password(request: HttpRequest, user_id: int) -> HttpResponse:
     return render(
         request,
         "accounts/user_edit.html",
-        {"target": target, "form": UserEditForm(instance=target), "password_form": form},
+        {"target": target, "form": UserEditForm.for_user(target), "password_form": form},
         status=400,
     )

@@ -159,7 +159,10 @@ SESSION_COOKIE_SECURE = HTTPS_ONLY
 CSRF_COOKIE_SECURE = HTTPS_ONLY
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000 if HTTPS_ONLY else 0, minimum=0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", HTTPS_ONLY)
+# Preloading binds the whole registrable domain (every subdomain, for months) to HTTPS:
+# a decision for the organisation, not a default. The deploy check's reminder is silenced.
 SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
+SILENCED_SYSTEM_CHECKS = [] if SECURE_HSTS_PRELOAD else ["security.W021"]
 # How many reverse proxies we sit behind; their X-Forwarded-* headers are trusted, no others.
 NUM_PROXIES = env_int("NUM_PROXIES", 0, minimum=0)
 if NUM_PROXIES:

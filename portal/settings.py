@@ -29,9 +29,9 @@ if not SECRET_KEY:
     SECRET_KEY = "insecure-development-key-only-used-when-DEBUG-is-on"  # noqa: S105
 
 # APP_URL builds links in emails; the seed called it NEXT_PUBLIC_APP_URL.
-APP_URL = (
-    env_str("APP_URL") or env_str("NEXT_PUBLIC_APP_URL") or "http://127.0.0.1:8000"
-).rstrip("/")
+APP_URL = (env_str("APP_URL") or env_str("NEXT_PUBLIC_APP_URL") or "http://127.0.0.1:8000").rstrip(
+    "/"
+)
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost" if DEBUG else "")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS") or [APP_URL]

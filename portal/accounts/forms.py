@@ -122,7 +122,11 @@ class UserEditForm(forms.Form):
 
     @classmethod
     def for_user(cls, user: User, data=None) -> "UserEditForm":
-        initial = {"full_name": user.full_name, "is_active": user.is_active, "is_staff": user.is_staff}
+        initial = {
+            "full_name": user.full_name,
+            "is_active": user.is_active,
+            "is_staff": user.is_staff,
+        }
         return cls(data, initial=initial)
 
 

@@ -61,7 +61,9 @@ def import_users_csv(text: str) -> ImportResult:
         if row is None:
             continue
         if row.email in seen:
-            result.errors.append(f"Line {line}: {row.email} already appears on line {seen[row.email]}.")
+            result.errors.append(
+                f"Line {line}: {row.email} already appears on line {seen[row.email]}."
+            )
             continue
         seen[row.email] = line
         rows.append(row)
@@ -87,7 +89,9 @@ def import_users_csv(text: str) -> ImportResult:
     return result
 
 
-def _parse_row(line: int, values: list[str], index: dict[str, int], errors: list[str]) -> _Row | None:
+def _parse_row(
+    line: int, values: list[str], index: dict[str, int], errors: list[str]
+) -> _Row | None:
     def cell(key: str) -> str:
         i = index.get(key)
         return values[i].strip() if i is not None and i < len(values) else ""

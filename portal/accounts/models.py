@@ -91,12 +91,18 @@ class LoginFailure(models.Model):
             models.Index(fields=["ip_address", "created_at"], name="loginfail_ip_time"),
         ]
 
+    def __str__(self) -> str:
+        return f"{self.email} from {self.ip_address} at {self.created_at:%Y-%m-%d %H:%M:%S}"
+
 
 class LoginLockout(models.Model):
     """An account (`email:…`) or address (`ip:…`) refused until `locked_until`."""
 
     key = models.CharField(max_length=300, unique=True)
     locked_until = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.key} until {self.locked_until:%Y-%m-%d %H:%M:%S}"
 
 
 class UserSession(models.Model):
@@ -111,3 +117,6 @@ class UserSession(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     ip_address = models.GenericIPAddressField(null=True)
     user_agent = models.CharField(max_length=300, blank=True)
+
+    def __str__(self) -> str:
+        return f"session of {self.user_id} since {self.created_at:%Y-%m-%d %H:%M}"

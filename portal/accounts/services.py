@@ -10,8 +10,14 @@ from portal.accounts.sessions import sessions_end_for_user
 security_log = logging.getLogger("portal.security")
 
 
-def user_create(*, email: str, full_name: str, password: str | None, is_staff: bool = False,
-                actor: User | None = None) -> User:
+def user_create(
+    *,
+    email: str,
+    full_name: str,
+    password: str | None,
+    is_staff: bool = False,
+    actor: User | None = None,
+) -> User:
     with transaction.atomic():
         user = User.objects.create_user(email, password, full_name=full_name, is_staff=is_staff)
     security_log.info(
@@ -20,8 +26,14 @@ def user_create(*, email: str, full_name: str, password: str | None, is_staff: b
     return user
 
 
-def user_update(*, user: User, actor: User, full_name: str, is_active: bool | None = None,
-                is_staff: bool | None = None) -> User:
+def user_update(
+    *,
+    user: User,
+    actor: User,
+    full_name: str,
+    is_active: bool | None = None,
+    is_staff: bool | None = None,
+) -> User:
     """Change name, active flag or admin flag. Deactivation ends the user's sessions."""
     fields = {"full_name": full_name}
     if is_active is not None:
@@ -45,8 +57,9 @@ def user_update(*, user: User, actor: User, full_name: str, is_active: bool | No
     return user
 
 
-def user_set_password(*, user: User, password: str, actor: User,
-                      keep_session_key: str | None = None) -> None:
+def user_set_password(
+    *, user: User, password: str, actor: User, keep_session_key: str | None = None
+) -> None:
     """Set a new password and end every other session of the user."""
     with transaction.atomic():
         user.set_password(password)

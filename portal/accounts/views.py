@@ -64,7 +64,9 @@ def login_view(request: HttpRequest) -> HttpResponse:
             ip = client_ip(request)
             if throttle.is_locked(email, ip):
                 security_log.warning("login refused: locked", extra={"email": email, "ip": ip})
-                form.add_error(None, throttle.LOCKED_MESSAGE.format(minutes=throttle.lockout_minutes()))
+                form.add_error(
+                    None, throttle.LOCKED_MESSAGE.format(minutes=throttle.lockout_minutes())
+                )
                 status = 429
             else:
                 user = authenticate(request, username=email, password=password)

@@ -27,9 +27,11 @@ def check_worker() -> tuple[bool, dict]:
 
     stale_after = dt.timedelta(seconds=3 * settings.WORKER_HEARTBEAT_SECONDS)
     try:
-        latest = WorkerHeartbeat.objects.order_by("-last_seen").values_list(
-            "last_seen", flat=True
-        ).first()
+        latest = (
+            WorkerHeartbeat.objects.order_by("-last_seen")
+            .values_list("last_seen", flat=True)
+            .first()
+        )
     except Exception:
         return True, {"status": "unknown"}
     if latest is None:

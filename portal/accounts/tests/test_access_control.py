@@ -6,8 +6,17 @@ pytestmark = pytest.mark.django_db
 
 # The seed's protected sections, plus the portal's own pages. Sections other issues
 # deliver still answer anonymous visitors with the login redirect.
-PROTECTED = ["/dashboard", "/tickets", "/analytics", "/teams", "/masters", "/settings",
-             "/settings/users", "/notifications", "/no-such-page"]
+PROTECTED = [
+    "/dashboard",
+    "/tickets",
+    "/analytics",
+    "/teams",
+    "/masters",
+    "/settings",
+    "/settings/users",
+    "/notifications",
+    "/no-such-page",
+]
 
 
 @pytest.mark.smoke

@@ -24,7 +24,9 @@ def write_csv(tmp_path, rows: str):
 
 @pytest.mark.parametrize("prefix", ["$2a$", "$2b$"])
 def test_imported_bcrypt_user_signs_in_and_is_rehashed(client, tmp_path, prefix):
-    path = write_csv(tmp_path, f"Old.User@Example.com,Old User,{seed_hash('legacy pass 1', prefix)},yes\n")
+    path = write_csv(
+        tmp_path, f"Old.User@Example.com,Old User,{seed_hash('legacy pass 1', prefix)},yes\n"
+    )
     call_command("import_users", str(path))
     user = User.objects.get(email="old.user@example.com")
     assert user.password.startswith("bcrypt$" + prefix)
@@ -74,8 +76,7 @@ def test_any_bad_row_means_nothing_is_imported_and_each_error_names_its_line(tmp
         "c@example.com,,,yes\n"
         "d@example.com,D,$2a$10$short,yes\n"
         "e@example.com,E,,maybe\n"
-        "good@example.com,Twice,,yes\n"
-        + "x" * 65 + "@example.com,Long local part,,yes\n"
+        "good@example.com,Twice,,yes\n" + "x" * 65 + "@example.com,Long local part,,yes\n"
     )
     with pytest.raises(CommandError, match="no users were imported"):
         call_command("import_users", str(write_csv(tmp_path, rows)))

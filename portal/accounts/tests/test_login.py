@@ -105,8 +105,17 @@ def test_idle_timeout_sets_session_expiry(client, personas, settings):
 
 @pytest.mark.parametrize(
     "next_url",
-    ["//evil.example", "https://evil.example", "/\\evil.example", "http:/evil.example",
-     "\\\\evil.example", "/\n/evil.example", "/\t/evil.example", "javascript:alert(1)", " //evil.example"],
+    [
+        "//evil.example",
+        "https://evil.example",
+        "/\\evil.example",
+        "http:/evil.example",
+        "\\\\evil.example",
+        "/\n/evil.example",
+        "/\t/evil.example",
+        "javascript:alert(1)",
+        " //evil.example",
+    ],
 )
 def test_next_never_leaves_the_site(client, personas, next_url):
     response = login(client, "requester@example.com", next_url=next_url)

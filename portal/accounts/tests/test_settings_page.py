@@ -25,7 +25,9 @@ def test_user_changes_own_name(client_for, personas):
 
 
 def test_blank_name_is_refused_with_a_message(client_for, personas):
-    response = client_for(personas.requester).post("/settings", {"action": "profile", "full_name": ""})
+    response = client_for(personas.requester).post(
+        "/settings", {"action": "profile", "full_name": ""}
+    )
     assert response.status_code == 400
     assert "This field is required." in response.content.decode()
 
@@ -33,8 +35,12 @@ def test_blank_name_is_refused_with_a_message(client_for, personas):
 def test_password_change_needs_the_current_password(client_for, personas):
     response = client_for(personas.requester).post(
         "/settings",
-        {"action": "password", "old_password": "wrong", "new_password": NEW_PASSWORD,
-         "new_password_again": NEW_PASSWORD},
+        {
+            "action": "password",
+            "old_password": "wrong",
+            "new_password": NEW_PASSWORD,
+            "new_password_again": NEW_PASSWORD,
+        },
     )
     assert response.status_code == 400
     assert "Your current password is not correct." in response.content.decode()
@@ -54,8 +60,12 @@ def test_password_change_needs_the_current_password(client_for, personas):
 def test_weak_or_overlong_new_passwords_are_refused(client_for, personas, password, message):
     response = client_for(personas.requester).post(
         "/settings",
-        {"action": "password", "old_password": PASSWORD, "new_password": password,
-         "new_password_again": password},
+        {
+            "action": "password",
+            "old_password": PASSWORD,
+            "new_password": password,
+            "new_password_again": password,
+        },
     )
     assert response.status_code == 400
     assert message in response.content.decode()
@@ -65,8 +75,12 @@ def test_password_change_keeps_this_session_and_ends_the_others(personas):
     here, elsewhere = signed_in("requester@example.com"), signed_in("requester@example.com")
     response = here.post(
         "/settings",
-        {"action": "password", "old_password": PASSWORD, "new_password": NEW_PASSWORD,
-         "new_password_again": NEW_PASSWORD},
+        {
+            "action": "password",
+            "old_password": PASSWORD,
+            "new_password": NEW_PASSWORD,
+            "new_password_again": NEW_PASSWORD,
+        },
     )
     assert response.status_code == 302
     assert here.get("/dashboard").status_code == 200

@@ -17,30 +17,62 @@ def actions(personas):
         "list": ("get", "/settings/users", None),
         "search": ("get", "/settings/users?q=agent", None),
         "create form": ("get", "/settings/users/new", None),
-        "create": ("post", "/settings/users/new", {
-            "email": "new@example.com", "full_name": "New Person",
-            "new_password": NEW_PASSWORD, "new_password_again": NEW_PASSWORD}),
+        "create": (
+            "post",
+            "/settings/users/new",
+            {
+                "email": "new@example.com",
+                "full_name": "New Person",
+                "new_password": NEW_PASSWORD,
+                "new_password_again": NEW_PASSWORD,
+            },
+        ),
         "edit form": ("get", f"/settings/users/{target}", None),
         "edit": ("post", f"/settings/users/{target}", {"full_name": "Renamed", "is_active": "on"}),
-        "reset password": ("post", f"/settings/users/{target}/password", {
-            "new_password": NEW_PASSWORD, "new_password_again": NEW_PASSWORD}),
+        "reset password": (
+            "post",
+            f"/settings/users/{target}/password",
+            {"new_password": NEW_PASSWORD, "new_password_again": NEW_PASSWORD},
+        ),
         "reset password by GET": ("get", f"/settings/users/{target}/password", None),
     }
 
 
 # persona → action → status. Non-admins get 403; anonymous visitors go to login.
 EXPECTED = {
-    "admin": {"list": 200, "search": 200, "create form": 200, "create": 302,
-              "edit form": 200, "edit": 302, "reset password": 302, "reset password by GET": 405},
+    "admin": {
+        "list": 200,
+        "search": 200,
+        "create form": 200,
+        "create": 302,
+        "edit form": 200,
+        "edit": 302,
+        "reset password": 302,
+        "reset password by GET": 405,
+    },
     **{
-        persona: {"list": 403, "search": 403, "create form": 403, "create": 403,
-                  "edit form": 403, "edit": 403, "reset password": 403,
-                  "reset password by GET": 403}
+        persona: {
+            "list": 403,
+            "search": 403,
+            "create form": 403,
+            "create": 403,
+            "edit form": 403,
+            "edit": 403,
+            "reset password": 403,
+            "reset password by GET": 403,
+        }
         for persona in ["requester", "agent", "lead", "spoc", "outsider"]
     },
-    "anonymous": {"list": 302, "search": 302, "create form": 302, "create": 302,
-                  "edit form": 302, "edit": 302, "reset password": 302,
-                  "reset password by GET": 302},
+    "anonymous": {
+        "list": 302,
+        "search": 302,
+        "create form": 302,
+        "create": 302,
+        "edit form": 302,
+        "edit": 302,
+        "reset password": 302,
+        "reset password by GET": 302,
+    },
 }
 
 
@@ -60,16 +92,31 @@ def test_user_management_permission_matrix(client_for, personas, persona):
 
 
 def test_admin_creates_a_user_who_can_then_sign_in(client_for, personas):
-    client_for(personas.admin).post("/settings/users/new", {
-        "email": " New@Example.com", "full_name": "New Person",
-        "new_password": NEW_PASSWORD, "new_password_again": NEW_PASSWORD})
-    assert Client().post("/login", {"email": "new@example.com", "password": NEW_PASSWORD}).status_code == 302
+    client_for(personas.admin).post(
+        "/settings/users/new",
+        {
+            "email": " New@Example.com",
+            "full_name": "New Person",
+            "new_password": NEW_PASSWORD,
+            "new_password_again": NEW_PASSWORD,
+        },
+    )
+    assert (
+        Client().post("/login", {"email": "new@example.com", "password": NEW_PASSWORD}).status_code
+        == 302
+    )
 
 
 def test_duplicate_email_is_refused(client_for, personas):
-    response = client_for(personas.admin).post("/settings/users/new", {
-        "email": "AGENT@example.com", "full_name": "Twin",
-        "new_password": NEW_PASSWORD, "new_password_again": NEW_PASSWORD})
+    response = client_for(personas.admin).post(
+        "/settings/users/new",
+        {
+            "email": "AGENT@example.com",
+            "full_name": "Twin",
+            "new_password": NEW_PASSWORD,
+            "new_password_again": NEW_PASSWORD,
+        },
+    )
     assert response.status_code == 400
     assert "already exists" in response.content.decode()
 
@@ -112,7 +159,9 @@ def test_granting_admin_opens_the_users_page(client_for, personas):
     assert client_for(personas.agent).get("/settings/users").status_code == 200
 
 
-def test_user_list_query_count_does_not_grow_with_users(client_for, personas, django_assert_num_queries):
+def test_user_list_query_count_does_not_grow_with_users(
+    client_for, personas, django_assert_num_queries
+):
     client = client_for(personas.admin)
     client.get("/settings/users")  # warm the session
     for i in range(30):

@@ -11,8 +11,12 @@ from portal.lib.logging import JsonFormatter
 
 def test_json_log_lines_carry_extra_fields():
     record = logging.makeLogRecord(
-        {"name": "portal.security", "levelname": "WARNING", "msg": "login failed",
-         "email": "a@example.com"}
+        {
+            "name": "portal.security",
+            "levelname": "WARNING",
+            "msg": "login failed",
+            "email": "a@example.com",
+        }
     )
     event = json.loads(JsonFormatter().format(record))
     assert event["logger"] == "portal.security"
@@ -41,7 +45,7 @@ def test_concurrent_sqlite_writers_do_not_fail_with_database_is_locked():
 
     def writer(n: int) -> None:
         try:
-            for i in range(25):
+            for _ in range(25):
                 with transaction.atomic():
                     # Read then write inside one transaction: the pattern that deadlocks
                     # into "database is locked" with SQLite's default deferred transactions.

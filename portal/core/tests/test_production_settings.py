@@ -25,12 +25,19 @@ def manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
     base = {k: v for k, v in os.environ.items() if k in {"PATH", "HOME", "DATABASE_URL", "VAR_DIR"}}
     return subprocess.run(
         [sys.executable, "manage.py", *args],
-        cwd=ROOT, env={**base, **env}, capture_output=True, text=True, timeout=120,
+        cwd=ROOT,
+        env={**base, **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
 
 
 def settings_value(expression: str, env: dict[str, str]):
-    code = f"import json; from django.conf import settings; print(json.dumps({expression}, default=str))"
+    code = (
+        "import json; from django.conf import settings; "
+        f"print(json.dumps({expression}, default=str))"
+    )
     result = manage("shell", "-c", code, env=env)
     assert result.returncode == 0, result.stderr
     return json.loads(result.stdout.strip().splitlines()[-1])
@@ -65,8 +72,8 @@ def test_bad_boolean_in_configuration_names_the_variable():
 
 def test_production_cookies_are_secure_and_hsts_is_on():
     values = settings_value(
-        "[settings.SESSION_COOKIE_SECURE, settings.CSRF_COOKIE_SECURE, settings.SECURE_HSTS_SECONDS,"
-        " settings.SECURE_SSL_REDIRECT, settings.LOG_FORMAT]",
+        "[settings.SESSION_COOKIE_SECURE, settings.CSRF_COOKIE_SECURE,"
+        " settings.SECURE_HSTS_SECONDS, settings.SECURE_SSL_REDIRECT, settings.LOG_FORMAT]",
         PRODUCTION,
     )
     assert values == [True, True, 31536000, True, "json"]
@@ -86,8 +93,15 @@ def test_gmail_settings_give_smtp_with_starttls_and_a_timeout():
 
 def test_generic_smtp_settings_and_app_url_fallback():
     env = {k: v for k, v in PRODUCTION.items() if k != "APP_URL"}
-    env.update({"SMTP_HOST": "mail.example.com", "SMTP_PORT": "2525", "SMTP_TLS": "0",
-                "SMTP_TIMEOUT": "5", "NEXT_PUBLIC_APP_URL": "https://desk.example.com/"})
+    env.update(
+        {
+            "SMTP_HOST": "mail.example.com",
+            "SMTP_PORT": "2525",
+            "SMTP_TLS": "0",
+            "SMTP_TIMEOUT": "5",
+            "NEXT_PUBLIC_APP_URL": "https://desk.example.com/",
+        }
+    )
     mailer, app_url = settings_value('[settings.MAILERS["default"], settings.APP_URL]', env)
     assert mailer["OPTIONS"]["host"] == "mail.example.com"
     assert mailer["OPTIONS"]["port"] == 2525

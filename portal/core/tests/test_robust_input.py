@@ -25,7 +25,10 @@ def test_overlong_email_is_a_form_error(client):
 
 def test_malformed_page_number_falls_back_to_a_page(client_for, personas):
     assert client_for(personas.admin).get("/settings/users?page=abc").status_code == 200
-    assert client_for(personas.admin).get("/settings/users?page=99999999999999999999").status_code == 200
+    assert (
+        client_for(personas.admin).get("/settings/users?page=99999999999999999999").status_code
+        == 200
+    )
 
 
 def test_oversized_request_body_is_a_400(client, settings):
@@ -35,4 +38,7 @@ def test_oversized_request_body_is_a_400(client, settings):
 
 
 def test_state_changes_need_post(client_for, personas):
-    assert client_for(personas.admin).get(f"/settings/users/{personas.agent.pk}/password").status_code == 405
+    assert (
+        client_for(personas.admin).get(f"/settings/users/{personas.agent.pk}/password").status_code
+        == 405
+    )

@@ -26,5 +26,7 @@ class Command(BaseCommand):
                 self.stderr.write(error)
             raise CommandError(f"{len(result.errors)} error(s); no users were imported.")
         self.stdout.write(
-            self.style.SUCCESS(f"Imported users: {result.created} created, {result.updated} updated.")
+            self.style.SUCCESS(
+                f"Imported users: {result.created} created, {result.updated} updated."
+            )
         )

@@ -14,7 +14,9 @@ class Command(BaseCommand):
 
     def handle(self, *args, force: bool = False, **options):
         if not settings.DEBUG and not force:
-            raise CommandError("Demo data is for development only: DEBUG is off. Use --force to insist.")
+            raise CommandError(
+                "Demo data is for development only: DEBUG is off. Use --force to insist."
+            )
         counts = load_demo()
         summary = ", ".join(f"{count} {kind}" for kind, count in counts.items())
         self.stdout.write(self.style.SUCCESS(f"Demo data ready: {summary}."))

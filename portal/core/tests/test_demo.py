@@ -1,0 +1,25 @@
+import pytest
+from django.core.management import CommandError, call_command
+
+from portal.accounts.models import User
+from portal.core.demo import DEMO_PASSWORD, DEMO_USERS
+
+pytestmark = pytest.mark.django_db
+
+
+def test_demo_data_loads_twice_without_duplicates(settings):
+    settings.DEBUG = True
+    call_command("load_demo")
+    first = User.objects.count()
+    call_command("load_demo")
+    assert User.objects.count() == first
+    assert set(User.objects.values_list("email", flat=True)) >= {e for e, _, _ in DEMO_USERS}
+    admin = User.objects.get(email="admin@example.com")
+    assert admin.is_staff and admin.check_password(DEMO_PASSWORD)
+
+
+def test_demo_data_refuses_to_load_in_production(settings):
+    settings.DEBUG = False
+    with pytest.raises(CommandError, match="development only"):
+        call_command("load_demo")
+    assert not User.objects.exists()

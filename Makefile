@@ -49,7 +49,7 @@ lock:
 
 check-deploy: install
 	DEBUG=0 SECRET_KEY=$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(50))') \
-	  ALLOWED_HOSTS=portal.example.com APP_URL=https://portal.example.com \
+	  ALLOWED_HOSTS=portal.example.com APP_URL=https://portal.example.com SMTP_HOST=smtp.example.com \
 	  $(PY) manage.py check --deploy --fail-level WARNING
 
 clean:

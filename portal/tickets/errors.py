@@ -1,0 +1,31 @@
+"""Errors services raise instead of changing anything; views turn them into 4xx pages."""
+
+
+class TicketError(Exception):
+    """A request the services refused. `message` is written for the person who asked."""
+
+    status_code = 400
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+class InvalidInput(TicketError):
+    status_code = 400
+
+
+class ActionForbidden(TicketError):
+    """The user may see the ticket but not do this to it (outsiders get a 404 earlier)."""
+
+    status_code = 403
+
+
+class EditConflict(TicketError):
+    """Someone changed the ticket after the editor loaded it. `changes` lists what changed."""
+
+    status_code = 409
+
+    def __init__(self, message: str, changes: list):
+        super().__init__(message)
+        self.changes = changes

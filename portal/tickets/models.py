@@ -1,0 +1,237 @@
+"""Tickets, their comments and their history.
+
+Writes go through `services.py`, reads through `access.py`; nothing else touches these
+models directly (see docs/tickets.md).
+
+Index choices (designed for 1M+ tickets, 3M+ comments; verified with EXPLAIN in bench/):
+every list is "tickets in some scope, newest activity first, next page after a cursor".
+Each scope a saved view or an access rule uses gets one composite btree index
+`(scope column, updated_at, id)`: PostgreSQL walks it backwards to read exactly one page
+in `-updated_at, -id` order, and the trailing `id` makes the keyset cursor
+`(updated_at, id) < (…, …)` a range scan instead of a sort. Filters that are not in an
+index (status, priority, category…) are applied while walking; they are cheap because a
+page only needs 25 matches. We add no index per filter column: each costs every write.
+"""
+
+import re
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from portal.catalog.models import BusinessUnitGroup, Category, Priority, Subcategory, Team
+
+NUMBER_PREFIX = "TKT-"
+_NUMBER_RE = re.compile(r"^\s*(?:TKT-?)?0*(\d{1,12})\s*$", re.IGNORECASE)
+
+
+def format_number(pk: int) -> str:
+    return f"{NUMBER_PREFIX}{pk:06d}"
+
+
+def parse_number(text: str) -> int | None:
+    """`TKT-000123`, `tkt-123` or `123` → 123; anything else → None."""
+    match = _NUMBER_RE.match(text or "")
+    if not match:
+        return None
+    value = int(match.group(1))
+    # Beyond a bigint would make the database raise; no such ticket exists anyway.
+    return value if 0 < value < 2**63 else None
+
+
+class Status(models.TextChoices):
+    NEW = "new", "New"
+    IN_PROGRESS = "in_progress", "In progress"
+    ON_HOLD = "on_hold", "On hold"
+    RESOLVED = "resolved", "Resolved"
+    CLOSED = "closed", "Closed"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+# Tickets someone still has to work on: they count towards an agent's load.
+OPEN_STATUSES = (Status.NEW, Status.IN_PROGRESS, Status.ON_HOLD)
+
+PRIORITY_RANK = {Priority.LOW: 1, Priority.MEDIUM: 2, Priority.HIGH: 3, Priority.URGENT: 4}
+
+
+class Ticket(models.Model):
+    """One request from an employee, classified group → category → subcategory.
+
+    The human number (`TKT-000123`) is the primary key formatted: the database hands out
+    primary keys atomically on SQLite and PostgreSQL alike, so numbers are unique under any
+    concurrency with no sequence table to lock (a locked counter row would serialise every
+    ticket creation). Numbers may have gaps after a rolled-back insert; nobody relies on
+    them being contiguous.
+
+    `version` goes up on every change a person could be editing against; services compare
+    it with the version the editor saw (optimistic concurrency, see `ticket_update`).
+
+    `idempotency_key` is a random value the new-ticket form carries: a second submission
+    of the same form (double click, retried request) finds the first ticket instead of
+    creating another. Unique per requester, so one user's key never blocks another's.
+    """
+
+    title = models.CharField(max_length=200)
+    description = models.TextField(max_length=20_000)
+    # Single-column FK indexes are left out where a composite index below starts with the
+    # same column: it serves the same lookups and each index costs every write.
+    requester = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="requested_tickets",
+        db_index=False,
+    )
+    group = models.ForeignKey(
+        BusinessUnitGroup, on_delete=models.PROTECT, related_name="tickets", db_index=False
+    )
+    category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="tickets")
+    subcategory = models.ForeignKey(
+        Subcategory, on_delete=models.PROTECT, null=True, blank=True, related_name="tickets"
+    )
+    priority = models.CharField(max_length=10, choices=Priority.choices, default=Priority.MEDIUM)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.NEW)
+    team = models.ForeignKey(
+        Team,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="tickets",
+        db_index=False,
+    )
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="assigned_tickets",
+        db_index=False,
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+    first_response_at = models.DateTimeField(null=True, blank=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    version = models.PositiveIntegerField(default=1)
+    idempotency_key = models.UUIDField(null=True, blank=True, editable=False)
+
+    class Meta:
+        ordering = ["-updated_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["requester", "idempotency_key"],
+                name="ticket_idempotency_unique",
+                condition=Q(idempotency_key__isnull=False),
+            ),
+        ]
+        indexes = [
+            # "My tickets" and the requester's access scope.
+            models.Index(fields=["requester", "updated_at", "id"], name="ticket_requester_upd"),
+            # "Assigned to me" and the agent's own-assignment scope.
+            models.Index(fields=["assignee", "updated_at", "id"], name="ticket_assignee_upd"),
+            # "My team's queue" and the agent/lead scope.
+            models.Index(fields=["team", "updated_at", "id"], name="ticket_team_upd"),
+            # SPOC scope and "Unassigned in my groups".
+            models.Index(fields=["group", "updated_at", "id"], name="ticket_group_upd"),
+            # Admin's "All I can see" and any list not narrowed by one of the above.
+            models.Index(fields=["updated_at", "id"], name="ticket_updated"),
+            # Routing counts each candidate's open tickets on every creation; this partial
+            # index holds only open tickets, so it stays small as closed ones pile up.
+            models.Index(
+                fields=["assignee", "status"],
+                name="ticket_open_by_assignee",
+                condition=Q(status__in=["new", "in_progress", "on_hold"]),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.number} {self.title}"
+
+    def get_absolute_url(self) -> str:
+        from django.urls import reverse
+
+        return reverse("ticket-detail", args=[self.number])
+
+    @property
+    def number(self) -> str:
+        return format_number(self.pk) if self.pk else ""
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATUSES
+
+
+class Comment(models.Model):
+    """A message on a ticket. Internal comments are for the people working the ticket only.
+
+    Bodies are Markdown, stored as typed and sanitised when rendered.
+    """
+
+    ticket = models.ForeignKey(
+        Ticket, on_delete=models.CASCADE, related_name="comments", db_index=False
+    )
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="ticket_comments"
+    )
+    body = models.TextField(max_length=20_000)
+    is_internal = models.BooleanField("internal", default=False)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [
+            # The ticket page reads one ticket's comments in order.
+            models.Index(fields=["ticket", "created_at", "id"], name="comment_ticket_time"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Comment {self.pk} on {self.ticket_id}"
+
+
+class TicketEvent(models.Model):
+    """One change to a ticket: who, what (field, old → new), why and when.
+
+    Old and new values are stored as the text people read (names, labels), so the timeline
+    needs no joins and still reads right after a team or category is renamed or deleted.
+    `version` is the ticket's version after the change: a stale editor is shown the events
+    newer than the version they saw. `is_internal` hides events about internal comments
+    from requesters.
+    """
+
+    class Kind(models.TextChoices):
+        CREATED = "created", "Created"
+        ROUTED = "routed", "Routed"
+        ASSIGNED = "assigned", "Assigned"
+        TEAM = "team", "Moved team"
+        STATUS = "status", "Status changed"
+        EDITED = "edited", "Edited"
+        COMMENTED = "commented", "Commented"
+
+    ticket = models.ForeignKey(
+        Ticket, on_delete=models.CASCADE, related_name="events", db_index=False
+    )
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="Empty when the system acted (routing).",
+    )
+    kind = models.CharField(max_length=12, choices=Kind.choices)
+    field = models.CharField(max_length=40, blank=True)
+    old_value = models.TextField(blank=True)
+    new_value = models.TextField(blank=True)
+    reason = models.TextField(blank=True)
+    is_internal = models.BooleanField(default=False)
+    version = models.PositiveIntegerField(default=1)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [
+            models.Index(fields=["ticket", "created_at", "id"], name="event_ticket_time"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.field} on {self.ticket_id}"

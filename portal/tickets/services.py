@@ -1,0 +1,483 @@
+"""Every change to a ticket is one of these functions.
+
+Each takes keyword-only arguments, runs in one transaction, locks the ticket row, checks
+the actor's permission on the locked row (so a concurrent change cannot slip between the
+check and the write), saves only the fields it changed and writes a TicketEvent for every
+change. Refusals raise a `TicketError` before anything is written.
+
+Notifications are not sent from here yet; `tickets/notify.py` will be called at the end of
+these functions, inside the same transaction.
+"""
+
+import uuid
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from portal.catalog.models import (
+    BusinessUnitGroup,
+    Category,
+    Priority,
+    Subcategory,
+    Team,
+    TeamMember,
+)
+from portal.tickets import access, routing, transitions
+from portal.tickets.errors import ActionForbidden, EditConflict, InvalidInput
+from portal.tickets.models import Comment, Status, Ticket, TicketEvent
+
+Kind = TicketEvent.Kind
+TITLE_MAX = 200
+BODY_MAX = 20_000
+
+
+def _name(user) -> str:
+    return (user.full_name or user.email) if user is not None else ""
+
+
+class _History:
+    """Collects a change's events and writes them in one INSERT."""
+
+    def __init__(self, ticket: Ticket, actor, now):
+        self.ticket, self.actor, self.now, self.events = ticket, actor, now, []
+
+    def add(self, kind, *, field="", old="", new="", reason="", internal=False, actor=...):
+        self.events.append(
+            TicketEvent(
+                ticket=self.ticket,
+                actor=self.actor if actor is ... else actor,
+                kind=kind,
+                field=field,
+                old_value=str(old or ""),
+                new_value=str(new or ""),
+                reason=reason,
+                is_internal=internal,
+                created_at=self.now,
+            )
+        )
+
+    def save(self) -> None:
+        for event in self.events:
+            event.version = self.ticket.version
+        TicketEvent.objects.bulk_create(self.events)
+
+
+def _lock(actor, ticket: Ticket, expected_version: int | None) -> Ticket:
+    """The ticket's current row, locked, if `actor` may see it (else Http404)."""
+    locked = access.get_ticket_for_user(actor, ticket.number, write=True)
+    if expected_version is not None and locked.version != expected_version:
+        raise _conflict(locked, expected_version)
+    return locked
+
+
+def _conflict(ticket: Ticket, seen_version: int) -> EditConflict:
+    changes = list(
+        TicketEvent.objects.filter(ticket=ticket, version__gt=seen_version, is_internal=False)
+        .select_related("actor")
+        .order_by("created_at", "id")
+    )
+    return EditConflict(
+        f"{ticket.number} was changed by someone else after you opened it. "
+        "Nothing you sent was saved; review the changes below and try again.",
+        changes,
+    )
+
+
+def _save(ticket: Ticket, fields: set[str], now, *, bump: bool = True) -> None:
+    ticket.updated_at = now
+    fields = {*fields, "updated_at"}
+    if bump:
+        ticket.version += 1
+        fields.add("version")
+    ticket.save(update_fields=sorted(fields))
+
+
+def _first_response(ticket: Ticket, actor, now, fields: set[str]) -> None:
+    """The first visible move by someone other than the requester starts the response clock."""
+    if ticket.first_response_at is None and actor.pk != ticket.requester_id:
+        ticket.first_response_at = now
+        fields.add("first_response_at")
+
+
+def _clean_text(value: str, *, label: str, max_length: int) -> str:
+    value = (value or "").strip()
+    if not value:
+        raise InvalidInput(f"{label} cannot be empty.")
+    if len(value) > max_length:
+        raise InvalidInput(f"{label} is too long (at most {max_length} characters).")
+    return value
+
+
+def _check_classification(
+    group: BusinessUnitGroup, category: Category, subcategory: Subcategory | None
+) -> None:
+    if not (group.is_active and category.is_active):
+        raise InvalidInput("That business unit group or category is no longer in use.")
+    if category.group_id != group.pk:
+        raise InvalidInput(f"The category {category.name} does not belong to {group.name}.")
+    if subcategory is not None:
+        if subcategory.category_id != category.pk:
+            raise InvalidInput(
+                f"The subcategory {subcategory.name} does not belong to {category.name}."
+            )
+        if not subcategory.is_active:
+            raise InvalidInput("That subcategory is no longer in use.")
+
+
+def ticket_create(
+    *,
+    requester,
+    title: str,
+    description: str,
+    group: BusinessUnitGroup,
+    category: Category,
+    subcategory: Subcategory | None = None,
+    priority: str | None = None,
+    idempotency_key: uuid.UUID | None = None,
+) -> Ticket:
+    """Raise a ticket, route it, and record creation and routing in the history.
+
+    With an `idempotency_key` the same form submitted twice returns the first ticket.
+    Priority left empty takes the mapping's default (else medium).
+    """
+    title = _clean_text(title, label="Title", max_length=TITLE_MAX)
+    description = _clean_text(description, label="Description", max_length=BODY_MAX)
+    _check_classification(group, category, subcategory)
+    if priority and priority not in Priority.values:
+        raise InvalidInput("Choose a priority from the list.")
+    if idempotency_key is not None:
+        existing = Ticket.objects.filter(
+            requester=requester, idempotency_key=idempotency_key
+        ).first()
+        if existing is not None:
+            return existing
+    try:
+        with transaction.atomic():
+            return _create(
+                requester, title, description, group, category, subcategory, priority,
+                idempotency_key,
+            )  # fmt: skip
+    except IntegrityError:
+        # The same form won a race with itself: the other request's ticket is the answer.
+        existing = (
+            Ticket.objects.filter(requester=requester, idempotency_key=idempotency_key).first()
+            if idempotency_key is not None
+            else None
+        )
+        if existing is None:
+            raise
+        return existing
+
+
+def _create(requester, title, description, group, category, subcategory, priority, key):
+    now = timezone.now()
+    decision = routing.route(
+        category_id=category.pk,
+        subcategory_id=subcategory.pk if subcategory else None,
+        group_name=group.name,
+    )
+    ticket = Ticket.objects.create(
+        title=title,
+        description=description,
+        requester=requester,
+        group=group,
+        category=category,
+        subcategory=subcategory,
+        priority=priority or decision.default_priority,
+        status=Status.NEW,
+        team=decision.team,
+        assignee_id=decision.assignee_id,
+        created_at=now,
+        updated_at=now,
+        idempotency_key=key,
+    )
+    history = _History(ticket, requester, now)
+    history.add(Kind.CREATED, new=ticket.title)
+    history.add(
+        Kind.ROUTED,
+        field="team",
+        new=decision.team.name if decision.team else "",
+        reason=decision.team_reason,
+        actor=None,
+    )
+    if decision.assignee_id or decision.team is not None:
+        history.add(
+            Kind.ASSIGNED,
+            field="assignee",
+            new=decision.assignee_name,
+            reason=decision.assignee_reason,
+            actor=None,
+        )
+    history.save()
+    return ticket
+
+
+@transaction.atomic
+def ticket_take(*, actor, ticket: Ticket, expected_version: int | None = None) -> Ticket:
+    """The actor assigns the ticket to themself; a new ticket goes to In progress."""
+    ticket = _lock(actor, ticket, expected_version)
+    if not access.can_take(actor, ticket):
+        raise ActionForbidden(_why_not_take(actor, ticket))
+    now = timezone.now()
+    history = _History(ticket, actor, now)
+    history.add(
+        Kind.ASSIGNED,
+        field="assignee",
+        old=_name(ticket.assignee),
+        new=_name(actor),
+        reason="Taken.",
+    )
+    fields = {"assignee"}
+    ticket.assignee = actor
+    if ticket.status == Status.NEW:
+        history.add(Kind.STATUS, field="status", old=Status.NEW.label, new=Status.IN_PROGRESS.label)
+        ticket.status = Status.IN_PROGRESS
+        fields.add("status")
+        _first_response(ticket, actor, now, fields)
+    _save(ticket, fields, now)
+    history.save()
+    return ticket
+
+
+def _why_not_take(actor, ticket: Ticket) -> str:
+    if not ticket.is_open:
+        return f"{ticket.number} is {ticket.get_status_display().lower()}; it cannot be taken."
+    if ticket.assignee_id == actor.pk:
+        return f"{ticket.number} is already yours."
+    return "Only members of the ticket's team can take it."
+
+
+@transaction.atomic
+def ticket_assign(
+    *, actor, ticket: Ticket, assignee, reason: str = "", expected_version: int | None = None
+) -> Ticket:
+    """A lead, SPOC or admin gives the ticket to an active member of its team (or nobody)."""
+    ticket = _lock(actor, ticket, expected_version)
+    if not access.can_assign(actor, ticket):
+        raise ActionForbidden("Only the team's lead, the group's SPOC or an admin can assign.")
+    if assignee is not None:
+        if ticket.team_id is None:
+            raise InvalidInput("Move the ticket to a team before assigning it to someone.")
+        member = TeamMember.objects.filter(
+            team_id=ticket.team_id, user=assignee, is_active=True, user__is_active=True
+        ).exists()
+        if not member:
+            raise InvalidInput(f"{_name(assignee)} is not an active member of {ticket.team}.")
+    if (assignee.pk if assignee else None) == ticket.assignee_id:
+        raise InvalidInput("The ticket is already assigned that way.")
+    now = timezone.now()
+    history = _History(ticket, actor, now)
+    history.add(
+        Kind.ASSIGNED,
+        field="assignee",
+        old=_name(ticket.assignee),
+        new=_name(assignee),
+        reason=reason.strip(),
+    )
+    ticket.assignee = assignee
+    _save(ticket, {"assignee"}, now)
+    history.save()
+    return ticket
+
+
+@transaction.atomic
+def ticket_move_team(
+    *, actor, ticket: Ticket, team: Team, reason: str, expected_version: int | None = None
+) -> Ticket:
+    """Hand the ticket to another team, which routes it to its least-loaded member."""
+    ticket = _lock(actor, ticket, expected_version)
+    if not access.can_move_team(actor, ticket):
+        raise ActionForbidden("Only people working this ticket can move it to another team.")
+    reason = _clean_text(reason, label="The reason for moving", max_length=1000)
+    if not team.is_active:
+        raise InvalidInput(f"{team.name} is no longer active.")
+    if team.pk == ticket.team_id:
+        raise InvalidInput(f"The ticket is already with {team.name}.")
+    now = timezone.now()
+    history = _History(ticket, actor, now)
+    history.add(
+        Kind.TEAM, field="team", old=ticket.team.name if ticket.team else "", new=team.name,
+        reason=reason,
+    )  # fmt: skip
+    assignee_id, name, why = routing.pick_assignee(team)
+    history.add(
+        Kind.ASSIGNED,
+        field="assignee",
+        old=_name(ticket.assignee),
+        new=name,
+        reason=why,
+        actor=None,
+    )
+    ticket.team, ticket.assignee_id = team, assignee_id
+    _save(ticket, {"team", "assignee"}, now)
+    history.save()
+    return ticket
+
+
+@transaction.atomic
+def ticket_change_status(
+    *,
+    actor,
+    ticket: Ticket,
+    status: str,
+    reason: str = "",
+    expected_version: int | None = None,
+) -> Ticket:
+    """Move the ticket through its lifecycle as the transition table allows this actor."""
+    ticket = _lock(actor, ticket, expected_version)
+    if status not in Status.values:
+        raise InvalidInput("Choose a status from the list.")
+    now = timezone.now()
+    roles = access.ticket_roles(actor, ticket)
+    if not transitions.is_allowed(roles, ticket, status, now=now):
+        raise ActionForbidden(
+            f"You cannot change {ticket.number} from {ticket.get_status_display()} to "
+            f"{Status(status).label}."
+        )
+    history = _History(ticket, actor, now)
+    history.add(
+        Kind.STATUS,
+        field="status",
+        old=ticket.get_status_display(),
+        new=Status(status).label,
+        reason=reason.strip(),
+    )
+    fields = {"status"}
+    if status == Status.RESOLVED:
+        ticket.resolved_at = now
+        fields.add("resolved_at")
+    elif ticket.status == Status.RESOLVED and status != Status.CLOSED:
+        # Reopened: the resolution no longer stands.
+        ticket.resolved_at = None
+        fields.add("resolved_at")
+    if status == Status.CLOSED:
+        ticket.closed_at = now
+        fields.add("closed_at")
+    elif ticket.status == Status.CLOSED:
+        ticket.closed_at = None
+        fields.add("closed_at")
+    if status not in (Status.CANCELLED, Status.CLOSED):
+        _first_response(ticket, actor, now, fields)
+    ticket.status = status
+    _save(ticket, fields, now)
+    history.save()
+    return ticket
+
+
+_UNSET = object()
+
+
+@transaction.atomic
+def ticket_update(
+    *,
+    actor,
+    ticket: Ticket,
+    expected_version: int,
+    title: str | None = None,
+    description: str | None = None,
+    priority: str | None = None,
+    category: Category | None = None,
+    subcategory=_UNSET,
+) -> Ticket:
+    """Edit title, description, priority or classification against the version the editor saw.
+
+    If the ticket changed since (`expected_version` is stale) nothing is written and
+    `EditConflict` lists what changed. The team is not re-routed: moving team is explicit.
+    """
+    ticket = _lock(actor, ticket, expected_version)
+    if not access.can_edit(actor, ticket):
+        raise ActionForbidden("Only people working this ticket can edit it.")
+    now = timezone.now()
+    history = _History(ticket, actor, now)
+    fields: set[str] = set()
+    if title is not None:
+        title = _clean_text(title, label="Title", max_length=TITLE_MAX)
+        if title != ticket.title:
+            history.add(Kind.EDITED, field="title", old=ticket.title, new=title)
+            ticket.title = title
+            fields.add("title")
+    if description is not None:
+        description = _clean_text(description, label="Description", max_length=BODY_MAX)
+        if description != ticket.description:
+            # The old text stays in the history: edits never destroy what was written.
+            history.add(Kind.EDITED, field="description", old=ticket.description, new=description)
+            ticket.description = description
+            fields.add("description")
+    if priority is not None and priority != ticket.priority:
+        if priority not in Priority.values:
+            raise InvalidInput("Choose a priority from the list.")
+        history.add(
+            Kind.EDITED,
+            field="priority",
+            old=ticket.get_priority_display(),
+            new=Priority(priority).label,
+        )
+        ticket.priority = priority
+        fields.add("priority")
+    new_category = category or ticket.category
+    new_subcategory = ticket.subcategory if subcategory is _UNSET else subcategory
+    if new_category.pk != ticket.category_id or (
+        (new_subcategory.pk if new_subcategory else None) != ticket.subcategory_id
+    ):
+        _check_classification(new_category.group, new_category, new_subcategory)
+        old = _classification(ticket.group, ticket.category, ticket.subcategory)
+        new = _classification(new_category.group, new_category, new_subcategory)
+        history.add(Kind.EDITED, field="classification", old=old, new=new)
+        ticket.group, ticket.category, ticket.subcategory = (
+            new_category.group,
+            new_category,
+            new_subcategory,
+        )
+        fields |= {"group", "category", "subcategory"}
+    if not fields:
+        return ticket
+    _save(ticket, fields, now)
+    history.save()
+    return ticket
+
+
+def _classification(group, category, subcategory) -> str:
+    return " / ".join(str(part) for part in (group, category, subcategory) if part)
+
+
+@transaction.atomic
+def comment_add(*, actor, ticket: Ticket, body: str, internal: bool = False) -> Comment:
+    """Add a public or internal comment.
+
+    A worker's first public comment starts the response clock; the requester replying to a
+    ticket on hold (waiting for them) puts it back in progress.
+    """
+    ticket = _lock(actor, ticket, None)
+    if internal and not access.can_comment_internal(actor, ticket):
+        raise ActionForbidden("Only people working this ticket can add internal comments.")
+    if not access.can_comment(actor, ticket):
+        raise ActionForbidden("You cannot comment on this ticket.")
+    body = _clean_text(body, label="The comment", max_length=BODY_MAX)
+    now = timezone.now()
+    comment = Comment.objects.create(
+        ticket=ticket, author=actor, body=body, is_internal=internal, created_at=now
+    )
+    history = _History(ticket, actor, now)
+    history.add(
+        Kind.COMMENTED, field="comment", new=str(comment.pk), internal=internal,
+        reason="Internal comment." if internal else "",
+    )  # fmt: skip
+    fields: set[str] = set()
+    bump = False
+    if not internal:
+        _first_response(ticket, actor, now, fields)
+        if ticket.status == Status.ON_HOLD and actor.pk == ticket.requester_id:
+            history.add(
+                Kind.STATUS,
+                field="status",
+                old=Status.ON_HOLD.label,
+                new=Status.IN_PROGRESS.label,
+                reason="The requester replied.",
+            )
+            ticket.status = Status.IN_PROGRESS
+            fields.add("status")
+            bump = True
+    # Comments do not bump the version: an editor's form is not stale because of a comment.
+    _save(ticket, fields, now, bump=bump)
+    history.save()
+    return comment

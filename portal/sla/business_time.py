@@ -20,7 +20,9 @@ instants. Consequences, all deliberate:
   Each piece follows its own date's holiday status.
 
 Instants are aware datetimes; naive ones are refused (a naive datetime has no single
-meaning). Results are returned in the time zone of the `start` argument.
+meaning). Results are in UTC, like everything Django stores: an instant written in a zone
+where it is ambiguous compares unequal to the same instant in another zone (PEP 495), so
+handing back the caller's zone would be a trap.
 """
 
 from __future__ import annotations
@@ -299,7 +301,7 @@ def business_time_between(calendar: Calendar, start: datetime, end: datetime) ->
 def add_business_time(calendar: Calendar, start: datetime, duration: timedelta) -> datetime:
     """The earliest instant at which `duration` of working time has passed since `start`.
 
-    Adding zero returns `start` unchanged (even outside working hours). For a positive
+    Adding zero returns `start` (in UTC) unchanged, even outside working hours. For a positive
     duration the result is the end of worked time, so it can be a closing time: 8 h 30 min
     from Monday 09:00 on a 09:00-17:30 calendar is Monday 17:30, not Tuesday 09:00.
     Whole steady weeks are skipped arithmetically, so long durations cost one step per
@@ -309,7 +311,7 @@ def add_business_time(calendar: Calendar, start: datetime, duration: timedelta) 
     if duration < timedelta(0):
         raise ValueError("duration must not be negative.")
     if duration == timedelta(0):
-        return start
+        return origin
     remaining = duration
     day = _local_date(calendar, origin) - MARGIN
     horizon = day + MAX_SEARCH
@@ -335,7 +337,7 @@ def add_business_time(calendar: Calendar, start: datetime, duration: timedelta) 
                 continue
             length = piece_end - piece_start
             if length >= remaining:
-                return (piece_start + remaining).astimezone(start.tzinfo)
+                return piece_start + remaining
             remaining -= length
         day += ONE_DAY
     raise CalendarError(f"The calendar has no {duration} of working time within 30 years.")
@@ -354,7 +356,8 @@ def merge_pauses(
     spans: list[Piece] = []
     for paused_at, resumed_at in pauses:
         p_start = _require_aware(paused_at, "paused_at")
-        p_end = hi if resumed_at is None else _require_aware(resumed_at, "resumed_at")
+        # An open pause runs to the end of the span (a pause that starts after it: nothing).
+        p_end = max(hi, p_start) if resumed_at is None else _require_aware(resumed_at, "resumed_at")
         if p_end < p_start:
             raise ValueError("A pause cannot resume before it started.")
         p_start, p_end = max(p_start, lo), min(p_end, hi)
@@ -419,7 +422,7 @@ def due_at(
     if target < timedelta(0):
         raise ValueError("target must not be negative.")
     if target == timedelta(0):
-        return start
+        return origin
     history = list(pauses)
     open_pause = next((p for p, r in history if r is None), None)
     # Up to `horizon` the pauses are known; after it the clock runs (or stays stopped).
@@ -432,11 +435,11 @@ def due_at(
     for a, b in _active_spans(origin, horizon, merge_pauses(origin, horizon, history)):
         worked = business_time_between(calendar, a, b)
         if worked >= remaining:
-            return add_business_time(calendar, a, remaining).astimezone(start.tzinfo)
+            return add_business_time(calendar, a, remaining)
         remaining -= worked
     if open_pause is not None:
         return None
-    return add_business_time(calendar, horizon, remaining).astimezone(start.tzinfo)
+    return add_business_time(calendar, horizon, remaining)
 
 
 __all__ = [

@@ -70,7 +70,9 @@ class BusinessUnitGroup(NamedModel):
 
 
 class Category(NamedModel):
-    group = models.ForeignKey(BusinessUnitGroup, on_delete=models.PROTECT, related_name="categories")
+    group = models.ForeignKey(
+        BusinessUnitGroup, on_delete=models.PROTECT, related_name="categories"
+    )
 
     class Meta(NamedModel.Meta):
         verbose_name_plural = "categories"
@@ -152,3 +154,23 @@ class ClassificationMapping(models.Model):
     def __str__(self) -> str:
         sub = self.subcategory.name if self.subcategory_id else "any"
         return f"{self.category.group} / {self.category} / {sub} → {self.team}"
+
+
+class PendingImport(models.Model):
+    """An uploaded workbook waiting between its preview and the admin's "Apply".
+
+    Kept in the database (not in process memory or a worker's local disk) so any app server
+    can apply it; the random token is also stored in the uploader's session, and the file is
+    validated again when applied. Rows older than a day are swept on the next upload.
+    """
+
+    token = models.CharField(max_length=64, unique=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    filename = models.CharField(max_length=255)
+    content = models.BinaryField()
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    def __str__(self) -> str:
+        return f"{self.filename} ({self.created_at:%Y-%m-%d %H:%M})"

@@ -5,9 +5,7 @@ from portal.catalog.models import TeamMember
 
 def catalog_roles(user) -> dict:
     """Two queries whatever the user's number of groups and teams."""
-    spoc_group_ids = frozenset(
-        user.spoc_groups.filter(is_active=True).values_list("id", flat=True)
-    )
+    spoc_group_ids = frozenset(user.spoc_groups.filter(is_active=True).values_list("id", flat=True))
     memberships = list(
         TeamMember.objects.filter(user=user, is_active=True, team__is_active=True).values_list(
             "team_id", "role"

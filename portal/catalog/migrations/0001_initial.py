@@ -6,7 +6,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -15,126 +14,256 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='BusinessUnitGroup',
+            name="BusinessUnitGroup",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=120)),
-                ('name_key', models.CharField(editable=False, max_length=120)),
-                ('is_active', models.BooleanField(default=True, verbose_name='active')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('code', models.CharField(help_text='Short code, e.g. IT or HR.', max_length=20, unique=True)),
-                ('spocs', models.ManyToManyField(blank=True, related_name='spoc_groups', to=settings.AUTH_USER_MODEL, verbose_name='SPOCs')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=120)),
+                ("name_key", models.CharField(editable=False, max_length=120)),
+                ("is_active", models.BooleanField(default=True, verbose_name="active")),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "code",
+                    models.CharField(
+                        help_text="Short code, e.g. IT or HR.", max_length=20, unique=True
+                    ),
+                ),
+                (
+                    "spocs",
+                    models.ManyToManyField(
+                        blank=True,
+                        related_name="spoc_groups",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="SPOCs",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'business unit group',
-                'ordering': ['name'],
-                'abstract': False,
+                "verbose_name": "business unit group",
+                "ordering": ["name"],
+                "abstract": False,
             },
         ),
         migrations.CreateModel(
-            name='Category',
+            name="Category",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=120)),
-                ('name_key', models.CharField(editable=False, max_length=120)),
-                ('is_active', models.BooleanField(default=True, verbose_name='active')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('group', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='categories', to='catalog.businessunitgroup')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=120)),
+                ("name_key", models.CharField(editable=False, max_length=120)),
+                ("is_active", models.BooleanField(default=True, verbose_name="active")),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "group",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="categories",
+                        to="catalog.businessunitgroup",
+                    ),
+                ),
             ],
             options={
-                'verbose_name_plural': 'categories',
-                'ordering': ['name'],
-                'abstract': False,
+                "verbose_name_plural": "categories",
+                "ordering": ["name"],
+                "abstract": False,
             },
         ),
         migrations.CreateModel(
-            name='Subcategory',
+            name="Subcategory",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=120)),
-                ('name_key', models.CharField(editable=False, max_length=120)),
-                ('is_active', models.BooleanField(default=True, verbose_name='active')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('category', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='subcategories', to='catalog.category')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=120)),
+                ("name_key", models.CharField(editable=False, max_length=120)),
+                ("is_active", models.BooleanField(default=True, verbose_name="active")),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "category",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="subcategories",
+                        to="catalog.category",
+                    ),
+                ),
             ],
             options={
-                'verbose_name_plural': 'subcategories',
-                'ordering': ['name'],
-                'abstract': False,
+                "verbose_name_plural": "subcategories",
+                "ordering": ["name"],
+                "abstract": False,
             },
         ),
         migrations.CreateModel(
-            name='Team',
+            name="Team",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=120)),
-                ('name_key', models.CharField(editable=False, max_length=120)),
-                ('is_active', models.BooleanField(default=True, verbose_name='active')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('email', models.EmailField(blank=True, max_length=254, verbose_name='contact email')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=120)),
+                ("name_key", models.CharField(editable=False, max_length=120)),
+                ("is_active", models.BooleanField(default=True, verbose_name="active")),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "email",
+                    models.EmailField(blank=True, max_length=254, verbose_name="contact email"),
+                ),
             ],
             options={
-                'ordering': ['name'],
-                'abstract': False,
-                'constraints': [models.UniqueConstraint(fields=('name_key',), name='team_name_unique')],
+                "ordering": ["name"],
+                "abstract": False,
+                "constraints": [
+                    models.UniqueConstraint(fields=("name_key",), name="team_name_unique")
+                ],
             },
         ),
         migrations.CreateModel(
-            name='ClassificationMapping',
+            name="ClassificationMapping",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('default_priority', models.CharField(blank=True, choices=[('low', 'Low'), ('medium', 'Medium'), ('high', 'High'), ('urgent', 'Urgent')], max_length=10)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('category', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='mappings', to='catalog.category')),
-                ('subcategory', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='mappings', to='catalog.subcategory')),
-                ('team', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='mappings', to='catalog.team')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "default_priority",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("low", "Low"),
+                            ("medium", "Medium"),
+                            ("high", "High"),
+                            ("urgent", "Urgent"),
+                        ],
+                        max_length=10,
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "category",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="mappings",
+                        to="catalog.category",
+                    ),
+                ),
+                (
+                    "subcategory",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="mappings",
+                        to="catalog.subcategory",
+                    ),
+                ),
+                (
+                    "team",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="mappings",
+                        to="catalog.team",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='TeamMember',
+            name="TeamMember",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('role', models.CharField(choices=[('member', 'Member'), ('lead', 'Lead')], default='member', max_length=10)),
-                ('is_active', models.BooleanField(default=True, verbose_name='active')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('team', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='members', to='catalog.team')),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='team_memberships', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "role",
+                    models.CharField(
+                        choices=[("member", "Member"), ("lead", "Lead")],
+                        default="member",
+                        max_length=10,
+                    ),
+                ),
+                ("is_active", models.BooleanField(default=True, verbose_name="active")),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "team",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="members",
+                        to="catalog.team",
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="team_memberships",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['team', '-role', 'user__full_name'],
+                "ordering": ["team", "-role", "user__full_name"],
             },
         ),
         migrations.AddConstraint(
-            model_name='businessunitgroup',
-            constraint=models.UniqueConstraint(fields=('name_key',), name='bugroup_name_unique'),
+            model_name="businessunitgroup",
+            constraint=models.UniqueConstraint(fields=("name_key",), name="bugroup_name_unique"),
         ),
         migrations.AddConstraint(
-            model_name='category',
-            constraint=models.UniqueConstraint(fields=('group', 'name_key'), name='category_name_unique'),
+            model_name="category",
+            constraint=models.UniqueConstraint(
+                fields=("group", "name_key"), name="category_name_unique"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='subcategory',
-            constraint=models.UniqueConstraint(fields=('category', 'name_key'), name='subcategory_name_unique'),
+            model_name="subcategory",
+            constraint=models.UniqueConstraint(
+                fields=("category", "name_key"), name="subcategory_name_unique"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='classificationmapping',
-            constraint=models.UniqueConstraint(condition=models.Q(('subcategory__isnull', False)), fields=('category', 'subcategory'), name='mapping_unique_specific'),
+            model_name="classificationmapping",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("subcategory__isnull", False)),
+                fields=("category", "subcategory"),
+                name="mapping_unique_specific",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='classificationmapping',
-            constraint=models.UniqueConstraint(condition=models.Q(('subcategory__isnull', True)), fields=('category',), name='mapping_unique_any_subcategory'),
+            model_name="classificationmapping",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("subcategory__isnull", True)),
+                fields=("category",),
+                name="mapping_unique_any_subcategory",
+            ),
         ),
         migrations.AddIndex(
-            model_name='teammember',
-            index=models.Index(fields=['user', 'is_active'], name='teammember_user_active'),
+            model_name="teammember",
+            index=models.Index(fields=["user", "is_active"], name="teammember_user_active"),
         ),
         migrations.AddConstraint(
-            model_name='teammember',
-            constraint=models.UniqueConstraint(fields=('team', 'user'), name='team_member_unique'),
+            model_name="teammember",
+            constraint=models.UniqueConstraint(fields=("team", "user"), name="team_member_unique"),
         ),
     ]

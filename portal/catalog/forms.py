@@ -1,0 +1,230 @@
+"""Forms for the master-data screens, and the classification fields other apps reuse.
+
+Forms only clean input; the writes (and the uniqueness rules) live in `services.py`, whose
+`ValidationError`s `add_service_errors` puts back on the form.
+"""
+
+import re
+
+from django import forms
+from django.core.exceptions import ValidationError
+
+from portal.accounts.emails import normalize_email
+from portal.accounts.models import User
+from portal.catalog.models import (
+    BusinessUnitGroup,
+    Category,
+    Priority,
+    Subcategory,
+    Team,
+    TeamMember,
+)
+
+MAX_SPOCS = 50
+
+
+def add_service_errors(form: forms.Form, error: ValidationError) -> None:
+    """Attach a service's ValidationError to the matching fields (or the whole form)."""
+    if hasattr(error, "error_dict"):
+        for field, errors in error.error_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, error)
+
+
+def parse_emails(text: str) -> list[str]:
+    """`a@x.org, b@x.org` or one per line: trimmed, lower-cased, duplicates dropped."""
+    seen: dict[str, None] = {}
+    for part in re.split(r"[,;\s]+", text or ""):
+        if part:
+            seen[normalize_email(part)] = None
+    return list(seen)
+
+
+def users_by_email(emails: list[str]) -> tuple[list[User], list[str]]:
+    """Active users for the given emails (one query) and the emails nobody has."""
+    found = {u.email: u for u in User.objects.filter(email__in=emails, is_active=True)}
+    return [found[e] for e in emails if e in found], [e for e in emails if e not in found]
+
+
+class UserEmailsField(forms.CharField):
+    """A comma-separated list of the emails of existing, active users."""
+
+    widget = forms.Textarea(attrs={"rows": 2})
+
+    def clean(self, value):
+        value = super().clean(value)
+        emails = parse_emails(value)
+        if len(emails) > MAX_SPOCS:
+            raise ValidationError(f"Name at most {MAX_SPOCS} people.")
+        users, unknown = users_by_email(emails)
+        if unknown:
+            raise ValidationError(f"No active user has the email {', '.join(unknown)}.")
+        return users
+
+
+class UserEmailField(forms.CharField):
+    """One existing, active user by email."""
+
+    widget = forms.EmailInput(attrs={"autocomplete": "off", "autocapitalize": "none"})
+
+    def clean(self, value):
+        value = normalize_email(super().clean(value) or "")
+        user = User.objects.filter(email=value, is_active=True).first()
+        if user is None:
+            raise ValidationError(f"No active user has the email {value}.")
+        return user
+
+
+class GroupForm(forms.Form):
+    name = forms.CharField(label="Name", max_length=120)
+    code = forms.CharField(label="Short code", max_length=20, help_text="For example IT or HR.")
+    spocs = UserEmailsField(
+        label="SPOC emails",
+        required=False,
+        max_length=5000,
+        help_text="The people told about tickets in this group, separated by commas.",
+    )
+
+    @classmethod
+    def initial_for(cls, group: BusinessUnitGroup) -> dict:
+        emails = ", ".join(u.email for u in group.spocs.order_by("email"))
+        return {"name": group.name, "code": group.code, "spocs": emails}
+
+
+class CategoryForm(forms.Form):
+    group = forms.ModelChoiceField(
+        label="Business unit group", queryset=BusinessUnitGroup.objects.order_by("name")
+    )
+    name = forms.CharField(label="Name", max_length=120)
+
+
+class CategoryChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Category) -> str:
+        return f"{obj.group.name} / {obj.name}"
+
+
+class SubcategoryForm(forms.Form):
+    category = CategoryChoiceField(
+        label="Category",
+        queryset=Category.objects.select_related("group").order_by("group__name", "name"),
+    )
+    name = forms.CharField(label="Name", max_length=120)
+
+
+class TeamForm(forms.Form):
+    name = forms.CharField(label="Name", max_length=120)
+    email = forms.EmailField(label="Contact email", required=False)
+
+
+class MemberForm(forms.Form):
+    """Admins' form on /masters: any team, any role."""
+
+    team = forms.ModelChoiceField(label="Team", queryset=Team.objects.order_by("name"))
+    user = UserEmailField(label="Person's email", max_length=254)
+    role = forms.ChoiceField(label="Role", choices=TeamMember.Role.choices)
+
+
+class MemberRoleForm(forms.Form):
+    role = forms.ChoiceField(label="Role", choices=TeamMember.Role.choices)
+
+
+class TeamMemberAddForm(forms.Form):
+    """On /teams: a lead adds plain members; admins also choose the role."""
+
+    user = UserEmailField(label="Person's email", max_length=254)
+    role = forms.ChoiceField(
+        label="Role",
+        choices=TeamMember.Role.choices,
+        initial=TeamMember.Role.MEMBER,
+        required=False,  # left out: a plain member
+    )
+
+    def __init__(self, *args, may_choose_role: bool, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not may_choose_role:
+            del self.fields["role"]
+
+
+class ClassificationFormMixin:
+    """Group → category → subcategory fields that only accept a consistent, active triple.
+
+    Choices are narrowed to the selected parent, so a form re-rendered with errors shows
+    the right lists without JavaScript; the htmx partials refresh them as the user picks.
+    Use with `templates/catalog/includes/classification_fields.html`.
+    """
+
+    subcategory_required = False
+
+    def setup_classification_fields(self) -> None:
+        self.fields["group"] = forms.ModelChoiceField(
+            label="Business unit group",
+            queryset=BusinessUnitGroup.objects.active().order_by("name"),
+            empty_label="Choose a group",
+        )
+        self.fields["category"] = forms.ModelChoiceField(
+            label="Category", queryset=Category.objects.none(), empty_label="Choose a category"
+        )
+        self.fields["subcategory"] = forms.ModelChoiceField(
+            label="Subcategory",
+            queryset=Subcategory.objects.none(),
+            required=self.subcategory_required,
+            empty_label="Any subcategory" if not self.subcategory_required else "Choose one",
+        )
+        group_id = self._raw_id("group")
+        category_id = self._raw_id("category")
+        if group_id:
+            self.fields["category"].queryset = Category.objects.active().filter(group_id=group_id)
+        if category_id:
+            self.fields["subcategory"].queryset = Subcategory.objects.active().filter(
+                category_id=category_id, category__group_id=group_id or 0
+            )
+
+    def _raw_id(self, name: str) -> int | None:
+        key = self.add_prefix(name)
+        raw = self.data.get(key) if self.is_bound else self.initial.get(name)
+        raw = getattr(raw, "pk", raw)
+        try:
+            return int(raw) if raw not in (None, "") else None
+        except (TypeError, ValueError):
+            return None
+
+
+class MappingForm(ClassificationFormMixin, forms.Form):
+    team = forms.ModelChoiceField(
+        label="Team", queryset=Team.objects.active().order_by("name"), empty_label="Choose a team"
+    )
+    default_priority = forms.ChoiceField(
+        label="Default priority",
+        required=False,
+        choices=[("", "No default")] + list(Priority.choices),
+    )
+    field_order = ["group", "category", "subcategory", "team", "default_priority"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.setup_classification_fields()
+        self.order_fields(self.field_order)
+
+
+class CoverageAddForm(forms.Form):
+    """The one-click form on each coverage-report row."""
+
+    category = forms.ModelChoiceField(queryset=Category.objects.all())
+    subcategory = forms.ModelChoiceField(queryset=Subcategory.objects.all(), required=False)
+    team = forms.ModelChoiceField(label="Team", queryset=Team.objects.active())
+    default_priority = forms.ChoiceField(
+        label="Default priority", required=False, choices=[("", "No default")] + Priority.choices
+    )
+
+
+class ImportUploadForm(forms.Form):
+    file = forms.FileField(
+        label="Workbook (.xlsx)",
+        help_text="The layout is described on this page. Up to 10 MB and 50,000 rows.",
+        widget=forms.ClearableFileInput(
+            attrs={
+                "accept": ".xlsx,application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+            }
+        ),
+    )

@@ -1,0 +1,502 @@
+"""Importing the master-data workbook: a plan first (the preview), then all-or-nothing apply.
+
+`catalog_import_plan(data)` reads the file and compares it with the database without
+writing anything; `catalog_import_apply(data)` plans again inside one transaction and
+writes the whole plan or nothing. Importing never deletes: rows create or update groups,
+categories, subcategories, teams and mappings, and `Active = no` deactivates. The same
+file imported twice changes nothing the second time.
+
+Row meaning (docs/catalog.md): a row with only a group describes the group (its SPOCs and
+active flag); a row with a category and no subcategory describes the category and its
+"any subcategory" team; a row with a subcategory describes it and its own team.
+"""
+
+import re
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from portal.accounts.emails import normalize_email
+from portal.accounts.models import User
+from portal.catalog.models import (
+    BusinessUnitGroup,
+    Category,
+    ClassificationMapping,
+    Priority,
+    Subcategory,
+    Team,
+    name_key,
+)
+from portal.catalog.spreadsheet import HEADERS, FileRefused, Problem, read_catalog_sheet
+
+TRUE_WORDS = {"yes", "y", "true", "1", "active"}
+FALSE_WORDS = {"no", "n", "false", "0", "inactive"}
+PRIORITIES = {
+    **{value: value for value in Priority.values},
+    **{str(label).casefold(): value for value, label in Priority.choices},
+}
+MAX_NAME = 120
+
+
+def _clean(name: str) -> str:
+    return " ".join(name.split())
+
+
+@dataclass
+class RowPlan:
+    number: int
+    label: str
+    action: str = "unchanged"  # create | update | unchanged
+    changes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class ImportPlan:
+    """What an import would do. `errors` empty means it may be applied."""
+
+    sheet: str
+    rows: list[RowPlan] = field(default_factory=list)
+    errors: list[Problem] = field(default_factory=list)
+    notices: list[str] = field(default_factory=list)
+    counts: dict[str, int] = field(default_factory=dict)
+    # The writes, by kind; filled only when there are no errors.
+    writes: dict = field(default_factory=dict)
+
+    @property
+    def row_counts(self) -> dict[str, int]:
+        totals = {"create": 0, "update": 0, "unchanged": 0}
+        for row in self.rows:
+            totals[row.action] += 1
+        return totals
+
+    @property
+    def count_lines(self) -> list[tuple[str, int]]:
+        """("Categories created", 3)… for the result page and the command's output."""
+        return [
+            (key.replace("_", " ").capitalize().replace("spocs", "SPOCs"), n)
+            for key, n in sorted(self.counts.items())
+        ]
+
+    @property
+    def changed(self) -> bool:
+        return any(row.action != "unchanged" for row in self.rows)
+
+
+class _State:
+    """The current catalogue, loaded in a handful of queries and indexed by name keys."""
+
+    def __init__(self, emails: set[str]):
+        self.groups = {g.name_key: g for g in BusinessUnitGroup.objects.all()}
+        self.codes = {g.code for g in self.groups.values()}
+        self.categories = {(c.group_id, c.name_key): c for c in Category.objects.all()}
+        self.subcategories = {(s.category_id, s.name_key): s for s in Subcategory.objects.all()}
+        self.teams = {t.name_key: t for t in Team.objects.all()}
+        self.mappings = {
+            (m.category_id, m.subcategory_id): m for m in ClassificationMapping.objects.all()
+        }
+        self.spocs: dict[int, set[int]] = defaultdict(set)
+        through = BusinessUnitGroup.spocs.through.objects.values_list(
+            "businessunitgroup_id", "user_id"
+        )
+        for group_id, user_id in through:
+            self.spocs[group_id].add(user_id)
+        self.users = {u.email: u.pk for u in User.objects.filter(email__in=emails, is_active=True)}
+
+
+def _parse_row(row, sheet_name: str, errors: list[Problem]) -> dict | None:
+    v = row.values
+
+    def problem(column: str, message: str) -> None:
+        errors.append(Problem(sheet_name, row.number, HEADERS[column], message))
+
+    before = len(errors)
+    group, category, sub = _clean(v["group"]), _clean(v["category"]), _clean(v["subcategory"])
+    team = _clean(v.get("team", ""))
+    for column, value in (
+        ("group", group),
+        ("category", category),
+        ("subcategory", sub),
+        ("team", team),
+    ):
+        if len(value) > MAX_NAME:
+            problem(column, f"The name is longer than {MAX_NAME} characters.")
+    if not group:
+        problem("group", "Every row needs a business unit group.")
+    if sub and not category:
+        problem("category", "A subcategory needs its category on the same row.")
+    if team and not category:
+        problem(
+            "team",
+            "Teams are mapped to a category or subcategory; leave Team empty on a group's own row.",
+        )
+    priority_text = v.get("priority", "").casefold()
+    priority = PRIORITIES.get(priority_text, None) if priority_text else ""
+    if priority is None:
+        problem(
+            "priority",
+            f"“{v['priority']}” is not a priority; use "
+            + ", ".join(str(label) for label in Priority.labels)
+            + ".",
+        )
+    elif priority and not team:
+        problem("priority", "A default priority needs a team on the same row.")
+    active_text = v.get("active", "").casefold()
+    active = None
+    if active_text in TRUE_WORDS:
+        active = True
+    elif active_text in FALSE_WORDS:
+        active = False
+    elif active_text:
+        problem("active", f"“{v['active']}” is not yes or no.")
+    spocs = None
+    if v.get("spocs"):
+        spocs = frozenset(normalize_email(e) for e in re.split(r"[,;\s]+", v["spocs"]) if e)
+    if len(errors) > before:
+        return None
+    return {
+        "group": group,
+        "category": category,
+        "sub": sub,
+        "team": team,
+        "priority": priority or "",
+        "active": active,
+        "spocs": spocs,
+    }
+
+
+def catalog_import_plan(data: bytes) -> ImportPlan:
+    """Read `data` and work out every change, writing nothing. Raises FileRefused."""
+    sheet = read_catalog_sheet(data)
+    plan = ImportPlan(sheet=sheet.name, errors=list(sheet.problems), notices=list(sheet.notices))
+    # A row with a refused cell (a formula) is reported once, not again for its blanks.
+    refused_rows = {problem.row for problem in sheet.problems}
+    parsed = [
+        (row, _parse_row(row, sheet.name, plan.errors))
+        for row in sheet.rows
+        if row.number not in refused_rows
+    ]
+
+    emails = {e for _, p in parsed if p and p["spocs"] for e in p["spocs"]}
+    state = _State(emails)
+    seen: dict[tuple, tuple[int, dict]] = {}
+    group_spocs: dict[str, tuple[int, frozenset]] = {}
+    wanted = []
+    for row, p in parsed:
+        if p is None:
+            continue
+        key = (name_key(p["group"]), name_key(p["category"]), name_key(p["sub"]))
+        if p["spocs"] is not None:
+            unknown = sorted(e for e in p["spocs"] if e not in state.users)
+            if unknown:
+                plan.errors.append(
+                    Problem(
+                        sheet.name,
+                        row.number,
+                        HEADERS["spocs"],
+                        f"No active user has the email {', '.join(unknown)}.",
+                    )
+                )
+                continue
+            earlier = group_spocs.get(key[0])
+            if earlier and earlier[1] != p["spocs"]:
+                plan.errors.append(
+                    Problem(
+                        sheet.name,
+                        row.number,
+                        HEADERS["spocs"],
+                        f"Row {earlier[0]} names different SPOCs for {p['group']}; "
+                        "a group has one list of SPOCs.",
+                    )
+                )
+                continue
+            group_spocs.setdefault(key[0], (row.number, p["spocs"]))
+        if key in seen:
+            first_number, first = seen[key]
+            if name_key(first["team"]) != name_key(p["team"]):
+                plan.errors.append(
+                    Problem(
+                        sheet.name,
+                        row.number,
+                        HEADERS["team"],
+                        f"Row {first_number} maps the same classification to "
+                        f"“{first['team'] or 'no team'}”, this row to “{p['team'] or 'no team'}”.",
+                    )
+                )
+            elif (first["priority"], first["active"]) != (p["priority"], p["active"]):
+                plan.errors.append(
+                    Problem(
+                        sheet.name,
+                        row.number,
+                        HEADERS["group"],
+                        f"Row {first_number} describes the same classification differently.",
+                    )
+                )
+            else:
+                plan.notices.append(f"Row {row.number} repeats row {first_number} and was skipped.")
+            continue
+        seen[key] = (row.number, p)
+        wanted.append((row, p, key))
+
+    if plan.errors:
+        plan.errors.sort(key=lambda e: (e.row, e.column))
+        return plan
+    _diff(plan, state, wanted, {k: v[1] for k, v in group_spocs.items()})
+    return plan
+
+
+def _new_code(name: str, taken: set[str]) -> str:
+    """A short code for a group created by import: initials of several words, else the word."""
+    words = re.findall(r"[A-Za-z0-9]+", name)
+    base = ("".join(w[0] for w in words) if len(words) > 1 else "".join(words)[:10]).upper()
+    base = base or "GROUP"
+    code, n = base[:20], 2
+    while code in taken:
+        code, n = f"{base[:16]}-{n}", n + 1
+    taken.add(code)
+    return code
+
+
+def _diff(plan: ImportPlan, state: _State, wanted: list, spocs_by_group: dict) -> None:
+    """Compare the wanted rows with `state`; fill `plan.rows`, `plan.counts`, `plan.writes`."""
+    w = {
+        "groups": {},
+        "categories": {},
+        "subs": {},
+        "teams": {},
+        "mappings": {},
+        "updates": [],
+        "spocs": {},
+    }
+    counts = defaultdict(int)
+    now = timezone.now()
+
+    def touch(obj, kind: str, changes: list[str], what: str, **fields) -> None:
+        """Record field changes on an existing object (once per object)."""
+        diff = {f: v for f, v in fields.items() if getattr(obj, f) != v}
+        if diff:
+            for f, v in diff.items():
+                setattr(obj, f, v)
+            obj.name_key = name_key(obj.name)
+            if hasattr(obj, "updated_at"):
+                obj.updated_at = now
+            w["updates"].append(obj)
+            counts[f"{kind}_updated"] += 1
+            changes.append(what + ": " + ", ".join(_describe(f, v) for f, v in diff.items()))
+
+    for row, p, (gkey, ckey, skey) in wanted:
+        label = " / ".join(x for x in (p["group"], p["category"], p["sub"]) if x)
+        rp = RowPlan(number=row.number, label=label)
+        own_is_new = False
+        # Group
+        group = state.groups.get(gkey) or w["groups"].get(gkey)
+        if group is None:
+            group = BusinessUnitGroup(
+                name=p["group"],
+                name_key=gkey,
+                code=_new_code(p["group"], state.codes),
+                is_active=True,
+            )
+            w["groups"][gkey] = group
+            counts["groups_created"] += 1
+            rp.changes.append(f"new group {p['group']} (code {group.code})")
+            own_is_new = not ckey
+        elif not ckey and group.pk:
+            touch(
+                group,
+                "groups",
+                rp.changes,
+                "group",
+                name=p["group"],
+                **({"is_active": p["active"]} if p["active"] is not None else {}),
+            )
+        if not ckey and not group.pk and p["active"] is False:
+            group.is_active = False
+        if gkey in spocs_by_group and gkey not in w["spocs"]:
+            ids = {state.users[e] for e in spocs_by_group[gkey]}
+            if not group.pk or state.spocs.get(group.pk, set()) != ids:
+                w["spocs"][gkey] = ids
+                if group.pk:
+                    counts["groups_spocs_changed"] += 1
+                    rp.changes.append("SPOCs: " + ", ".join(sorted(spocs_by_group[gkey])))
+        if not ckey:
+            _finish(plan, rp, own_is_new)
+            continue
+        # Category
+        category = (state.categories.get((group.pk, ckey)) if group.pk else None) or w[
+            "categories"
+        ].get((gkey, ckey))
+        is_own = not skey
+        if category is None:
+            category = Category(group=group, name=p["category"], name_key=ckey, is_active=True)
+            w["categories"][(gkey, ckey)] = category
+            counts["categories_created"] += 1
+            rp.changes.append(f"new category {p['category']}")
+            own_is_new = own_is_new or is_own
+        elif is_own and category.pk:
+            touch(
+                category,
+                "categories",
+                rp.changes,
+                "category",
+                name=p["category"],
+                **({"is_active": p["active"]} if p["active"] is not None else {}),
+            )
+        if is_own and not category.pk and p["active"] is False:
+            category.is_active = False
+        # Subcategory
+        sub = None
+        if skey:
+            sub = (state.subcategories.get((category.pk, skey)) if category.pk else None) or w[
+                "subs"
+            ].get((gkey, ckey, skey))
+            if sub is None:
+                sub = Subcategory(
+                    category=category,
+                    name=p["sub"],
+                    name_key=skey,
+                    is_active=p["active"] is not False,
+                )
+                w["subs"][(gkey, ckey, skey)] = sub
+                counts["subcategories_created"] += 1
+                rp.changes.append(f"new subcategory {p['sub']}")
+                own_is_new = True
+            else:
+                touch(
+                    sub,
+                    "subcategories",
+                    rp.changes,
+                    "subcategory",
+                    name=p["sub"],
+                    **({"is_active": p["active"]} if p["active"] is not None else {}),
+                )
+        # Team and mapping
+        if p["team"]:
+            tkey = name_key(p["team"])
+            team = state.teams.get(tkey) or w["teams"].get(tkey)
+            if team is None:
+                team = Team(name=p["team"], name_key=tkey, is_active=True)
+                w["teams"][tkey] = team
+                counts["teams_created"] += 1
+                rp.changes.append(f"new team {p['team']}")
+            mapping = None
+            if category.pk and (sub is None or sub.pk):
+                mapping = state.mappings.get((category.pk, sub.pk if sub else None))
+            if mapping is None:
+                w["mappings"][(gkey, ckey, skey)] = ClassificationMapping(
+                    category=category, subcategory=sub, team=team, default_priority=p["priority"]
+                )
+                counts["mappings_created"] += 1
+                rp.changes.append(f"route to {team.name}")
+                own_is_new = True
+            elif mapping.team_id != team.pk or mapping.default_priority != p["priority"]:
+                if mapping.team_id != team.pk:
+                    rp.changes.append(
+                        f"route to {team.name} instead of {_team_name(state, mapping.team_id)}"
+                    )
+                if mapping.default_priority != p["priority"]:
+                    rp.changes.append(f"default priority {p['priority'] or 'none'}")
+                mapping.team, mapping.default_priority = team, p["priority"]
+                mapping.updated_at = now
+                w["updates"].append(mapping)
+                counts["mappings_updated"] += 1
+        _finish(plan, rp, own_is_new)
+
+    plan.counts = dict(counts)
+    plan.writes = w
+
+
+def _team_name(state: _State, team_id: int) -> str:
+    return next((t.name for t in state.teams.values() if t.pk == team_id), "another team")
+
+
+def _describe(field_name: str, value) -> str:
+    if field_name == "is_active":
+        return "active" if value else "inactive"
+    return f"{field_name} “{value}”"
+
+
+def _finish(plan: ImportPlan, rp: RowPlan, own_is_new: bool) -> None:
+    rp.action = "create" if own_is_new else ("update" if rp.changes else "unchanged")
+    plan.rows.append(rp)
+
+
+class ImportConflict(Exception):
+    """Someone changed the catalogue while the import was being written."""
+
+
+def catalog_import_apply(data: bytes) -> ImportPlan:
+    """Validate `data` again and write every change in one transaction, or none.
+
+    Returns the plan that was applied (its `errors` non-empty means nothing was written).
+    Raises FileRefused for an unusable file and ImportConflict if a concurrent edit made
+    a unique name clash mid-way.
+    """
+    try:
+        with transaction.atomic():
+            plan = catalog_import_plan(data)
+            if not plan.errors and plan.changed:
+                _write(plan.writes)
+            return plan
+    except IntegrityError as exc:
+        raise ImportConflict(
+            "The catalogue changed while the import was being written; nothing was saved. "
+            "Upload the file again to see a fresh preview."
+        ) from exc
+
+
+def _write(w: dict) -> None:
+    """Bulk writes in dependency order: teams and groups, categories, subcategories, mappings."""
+    batch = 1000
+    Team.objects.bulk_create(w["teams"].values(), batch_size=batch)
+    BusinessUnitGroup.objects.bulk_create(w["groups"].values(), batch_size=batch)
+    for category in w["categories"].values():
+        category.group_id = category.group.pk
+    Category.objects.bulk_create(w["categories"].values(), batch_size=batch)
+    for sub in w["subs"].values():
+        sub.category_id = sub.category.pk
+    Subcategory.objects.bulk_create(w["subs"].values(), batch_size=batch)
+    for mapping in w["mappings"].values():
+        mapping.category_id = mapping.category.pk
+        mapping.subcategory_id = mapping.subcategory.pk if mapping.subcategory else None
+        mapping.team_id = mapping.team.pk
+    ClassificationMapping.objects.bulk_create(w["mappings"].values(), batch_size=batch)
+
+    by_model = defaultdict(list)
+    for obj in w["updates"]:
+        if isinstance(obj, ClassificationMapping):
+            obj.team_id = obj.team.pk
+        by_model[type(obj)].append(obj)
+    fields = {
+        BusinessUnitGroup: ["name", "name_key", "is_active", "updated_at"],
+        Category: ["name", "name_key", "is_active", "updated_at"],
+        Subcategory: ["name", "name_key", "is_active", "updated_at"],
+        ClassificationMapping: ["team", "default_priority", "updated_at"],
+    }
+    for model, objs in by_model.items():
+        model.objects.bulk_update(objs, fields[model], batch_size=batch)
+
+    if w["spocs"]:
+        groups = {**{g.name_key: g for g in w["groups"].values()}}
+        missing = [k for k in w["spocs"] if k not in groups]
+        groups.update(
+            {g.name_key: g for g in BusinessUnitGroup.objects.filter(name_key__in=missing)}
+        )
+        through = BusinessUnitGroup.spocs.through
+        group_ids = [groups[k].pk for k in w["spocs"]]
+        through.objects.filter(businessunitgroup_id__in=group_ids).delete()
+        through.objects.bulk_create(
+            through(businessunitgroup_id=groups[k].pk, user_id=user_id)
+            for k, ids in w["spocs"].items()
+            for user_id in ids
+        )
+
+
+__all__ = [
+    "FileRefused",
+    "ImportConflict",
+    "ImportPlan",
+    "catalog_import_apply",
+    "catalog_import_plan",
+]

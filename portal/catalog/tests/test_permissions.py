@@ -1,0 +1,186 @@
+"""Who may open and use each catalogue screen: every persona × every action, exact status.
+
+Anonymous visitors are sent to sign in (302) by LoginRequiredMiddleware everywhere.
+"""
+
+import pytest
+
+pytestmark = pytest.mark.django_db
+
+PERSONAS = ["requester", "agent", "lead", "spoc", "admin", "outsider"]
+
+
+def _admin_only(admin_status: int) -> dict[str, int]:
+    return {name: (admin_status if name == "admin" else 403) for name in PERSONAS}
+
+
+def _gets(org):
+    """(method, url, data, expected status per persona)."""
+    team = org.team_a.pk
+    cases = [
+        ("get", "/masters", {}, _admin_only(200)),
+        ("get", "/masters/coverage", {}, _admin_only(200)),
+        ("get", "/masters/import", {}, _admin_only(200)),
+        ("get", "/masters/export", {}, _admin_only(200)),
+        (
+            "get",
+            "/teams",
+            {},
+            {
+                "requester": 403,
+                "agent": 200,
+                "lead": 200,
+                "spoc": 200,
+                "admin": 200,
+                "outsider": 403,
+            },
+        ),
+        (
+            "get",
+            f"/teams/{team}",
+            {},
+            {
+                "requester": 403,
+                "agent": 200,
+                "lead": 200,
+                "spoc": 200,
+                "admin": 200,
+                "outsider": 403,
+            },
+        ),
+        (
+            "get",
+            f"/catalog/options/categories?group={org.group_x.pk}",
+            {},
+            dict.fromkeys(PERSONAS, 200),
+        ),
+        (
+            "get",
+            f"/catalog/options/subcategories?category={org.hardware.pk}",
+            {},
+            dict.fromkeys(PERSONAS, 200),
+        ),
+    ]
+    for kind, obj in [
+        ("groups", org.group_x),
+        ("categories", org.hardware),
+        ("subcategories", org.laptop),
+        ("teams", org.team_a),
+        ("members", org.team_a.members.first()),
+        ("mappings", org.mapping_hardware),
+    ]:
+        cases += [
+            ("get", f"/masters/{kind}", {}, _admin_only(200)),
+            ("get", f"/masters/{kind}/new", {}, _admin_only(200)),
+            ("get", f"/masters/{kind}/{obj.pk}", {}, _admin_only(200)),
+        ]
+    return cases
+
+
+def test_every_persona_gets_the_expected_status_on_every_screen(org, personas, client_for):
+    for method, url, data, expected in _gets(org):
+        for name in PERSONAS:
+            response = getattr(client_for(getattr(personas, name)), method)(url, data)
+            assert response.status_code == expected[name], (name, method, url)
+
+
+def test_anonymous_visitors_are_sent_to_sign_in(org, client_for):
+    for _, url, _, _ in _gets(org):
+        response = client_for(None).get(url)
+        assert response.status_code == 302, url
+        assert response["Location"].startswith("/login?next=")
+
+
+def _posts(org, personas):
+    """State-changing actions: (url, data, status for admin). Others get 403."""
+    return [
+        ("/masters/groups/new", {"name": "Group Z", "code": "Z", "spocs": ""}, 302),
+        ("/masters/categories/new", {"group": org.group_y.pk, "name": "Expenses"}, 302),
+        ("/masters/subcategories/new", {"category": org.payroll.pk, "name": "Payslip"}, 302),
+        ("/masters/teams/new", {"name": "Team C", "email": ""}, 302),
+        (
+            "/masters/members/new",
+            {"team": org.team_b.pk, "user": personas.outsider.email, "role": "member"},
+            302,
+        ),
+        (
+            "/masters/mappings/new",
+            {
+                "group": org.group_y.pk,
+                "category": org.payroll.pk,
+                "subcategory": "",
+                "team": org.team_b.pk,
+                "default_priority": "",
+            },
+            302,
+        ),
+        (f"/masters/teams/{org.team_b.pk}", {"name": "Team B2", "email": "b@example.com"}, 302),
+        (f"/masters/subcategories/{org.printer.pk}/deactivate", {}, 302),
+        (f"/masters/subcategories/{org.printer.pk}/reactivate", {}, 302),
+        (f"/masters/categories/{org.hardware.pk}/delete", {}, 302),  # refused: in use
+        (
+            "/masters/coverage/add",
+            {"category": org.hardware.pk, "subcategory": org.laptop.pk, "team": org.team_a.pk},
+            302,
+        ),
+        ("/masters/import/apply", {"token": "nope"}, 400),
+    ]
+
+
+@pytest.mark.parametrize("name", [p for p in PERSONAS if p != "admin"])
+def test_only_admins_may_change_master_data(org, personas, client_for, name):
+    client = client_for(getattr(personas, name))
+    for url, data, _ in _posts(org, personas):
+        assert client.post(url, data).status_code == 403, url
+
+
+def test_admins_may_change_master_data(org, personas, client_for):
+    client = client_for(personas.admin)
+    for url, data, expected in _posts(org, personas):
+        assert client.post(url, data).status_code == expected, url
+
+
+def test_state_changes_refuse_get(org, personas, client_for):
+    client = client_for(personas.admin)
+    for url in [
+        f"/masters/teams/{org.team_b.pk}/deactivate",
+        "/masters/coverage/add",
+        "/masters/import/apply",
+        f"/teams/{org.team_a.pk}/members",
+        f"/teams/{org.team_a.pk}/members/1/remove",
+    ]:
+        assert client.get(url).status_code == 405, url
+
+
+@pytest.mark.parametrize(
+    ("name", "add", "remove_member", "remove_lead"),
+    [
+        ("admin", 302, 302, 302),
+        ("lead", 302, 302, 403),  # a lead manages members; only admins remove a lead
+        ("agent", 403, 403, 403),
+        ("spoc", 403, 403, 403),
+        ("requester", 403, 403, 403),
+        ("outsider", 403, 403, 403),
+    ],
+)
+def test_admins_and_the_teams_lead_add_and_remove_members(
+    org, personas, client_for, name, add, remove_member, remove_lead
+):
+    client = client_for(getattr(personas, name))
+    team = org.team_a
+    member = team.members.get(user=personas.agent)
+    lead = team.members.get(user=personas.lead)
+    url = f"/teams/{team.pk}/members"
+    assert client.post(url, {"user": personas.outsider.email}).status_code == add
+    assert client.post(f"{url}/{member.pk}/remove").status_code == remove_member
+    assert client.post(f"{url}/{lead.pk}/remove").status_code == remove_lead
+    member.refresh_from_db()
+    assert member.is_active is (remove_member != 302)
+
+
+def test_a_lead_cannot_manage_another_teams_members(org, personas, client_for):
+    response = client_for(personas.lead).post(
+        f"/teams/{org.team_b.pk}/members", {"user": personas.outsider.email}
+    )
+    assert response.status_code == 403
+    assert not org.team_b.members.exists()

@@ -1,0 +1,52 @@
+"""Who may use the master-data and team screens, as view decorators and small checks."""
+
+from functools import wraps
+
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponseBadRequest
+
+from portal.accounts.roles import user_roles
+
+PER_PAGE = 50
+
+
+def admin_required(view):
+    """Admins only; any other signed-in user gets 403 (anonymous users are sent to sign in
+    by LoginRequiredMiddleware before this runs)."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args, **kwargs):
+        if not user_roles(request.user).is_admin:
+            raise PermissionDenied("Only admins can change master data.")
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def ticket_worker_required(view):
+    """Admins, SPOCs and agents (leads included); requesters get 403."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args, **kwargs):
+        if not user_roles(request.user).works_tickets:
+            raise PermissionDenied("Teams are shown to the people who work tickets.")
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def may_manage_team(user, team_id: int) -> bool:
+    """Admins manage every team's members; a lead manages their own team's."""
+    roles = user_roles(user)
+    return roles.is_admin or team_id in roles.lead_team_ids
+
+
+def bad_request(message: str) -> HttpResponseBadRequest:
+    return HttpResponseBadRequest(message, content_type="text/plain; charset=utf-8")
+
+
+def parse_id(raw: str | None) -> int | None:
+    """A positive database id from a query parameter; None when missing or malformed."""
+    if raw is None or not raw.isdigit() or len(raw) > 18:
+        return None
+    return int(raw) or None

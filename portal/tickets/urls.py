@@ -1,3 +1,17 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns: list = []
+from portal.tickets import list_views, views
+
+urlpatterns = [
+    path("tickets", list_views.ticket_list, name="ticket-list"),
+    path("tickets/new", views.ticket_create, name="ticket-create"),
+    path("tickets/export.csv", list_views.ticket_export, name="ticket-export"),
+    path("tickets/bulk", list_views.ticket_bulk, name="ticket-bulk"),
+    path("tickets/<str:number>", views.ticket_detail, name="ticket-detail"),
+    path("tickets/<str:number>/edit", views.ticket_edit, name="ticket-edit"),
+    path("tickets/<str:number>/take", views.ticket_take, name="ticket-take"),
+    path("tickets/<str:number>/status", views.ticket_status, name="ticket-status"),
+    path("tickets/<str:number>/assign", views.ticket_assign, name="ticket-assign"),
+    path("tickets/<str:number>/team", views.ticket_move_team, name="ticket-move-team"),
+    path("tickets/<str:number>/comments", views.comment_add, name="ticket-comment"),
+]

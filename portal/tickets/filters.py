@@ -1,0 +1,216 @@
+"""The one definition of "which tickets, in what order" for the list, CSV export and API.
+
+`TicketFilter(data, user)` validates query parameters (every key and value from an
+allow-list; anything else is a form error shown to the person, answered with 400) and
+builds the queryset on top of `visible_tickets(user)`, so no surface can widen access.
+"""
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django import forms
+from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
+from django.utils import timezone
+
+from portal.accounts.roles import Roles, user_roles
+from portal.catalog.models import BusinessUnitGroup, Category, Priority, Subcategory, Team
+from portal.tickets import keyset
+from portal.tickets.access import visible_tickets
+from portal.tickets.models import OPEN_STATUSES, PRIORITY_RANK, Status
+from portal.tickets.search import apply_search
+
+PER_PAGE_CHOICES = (25, 50, 100)
+
+
+@dataclass(frozen=True)
+class SavedView:
+    label: str
+    available: object  # (Roles) -> bool
+    condition: object  # (user, Roles) -> Q
+
+
+def _everything(user, roles: Roles) -> Q:
+    return Q()
+
+
+SAVED_VIEWS: dict[str, SavedView] = {
+    "all": SavedView("All I can see", lambda roles: True, _everything),
+    "mine": SavedView("My tickets", lambda roles: True, lambda user, roles: Q(requester=user)),
+    "assigned": SavedView(
+        "Assigned to me",
+        lambda roles: roles.works_tickets,
+        lambda user, roles: Q(assignee=user),
+    ),
+    "team": SavedView(
+        "My team's queue",
+        lambda roles: roles.is_agent,
+        lambda user, roles: Q(team_id__in=sorted(roles.agent_team_ids), status__in=OPEN_STATUSES),
+    ),
+    "unassigned": SavedView(
+        "Unassigned in my groups",
+        lambda roles: roles.is_spoc or roles.is_admin,
+        lambda user, roles: (
+            (Q() if roles.is_admin else Q(group_id__in=sorted(roles.spoc_group_ids)))
+            & Q(assignee__isnull=True, status__in=OPEN_STATUSES)
+        ),
+    ),
+}
+
+SORTS: dict[str, keyset.Sort] = {
+    "-updated": keyset.Sort("Recently updated", (("updated_at", True), ("id", True))),
+    "updated": keyset.Sort("Least recently updated", (("updated_at", False), ("id", False))),
+    # Numbers are handed out in creation order, so the primary key is the creation order.
+    "-created": keyset.Sort("Newest", (("id", True),)),
+    "created": keyset.Sort("Oldest", (("id", False),)),
+    "-priority": keyset.Sort("Highest priority", (("priority_rank", True), ("id", True))),
+}
+DEFAULT_SORT = "-updated"
+
+PRIORITY_RANK_EXPR = Case(
+    *[When(priority=value, then=Value(rank)) for value, rank in PRIORITY_RANK.items()],
+    default=Value(0),
+    output_field=IntegerField(),
+)
+
+
+def available_views(roles: Roles) -> list[tuple[str, str]]:
+    return [(key, view.label) for key, view in SAVED_VIEWS.items() if view.available(roles)]
+
+
+class PersonField(forms.CharField):
+    """`me`, `none` (where allowed) or an email address."""
+
+    def __init__(self, *, allow_none: bool, **kwargs):
+        self.allow_none = allow_none
+        super().__init__(required=False, max_length=254, **kwargs)
+
+    def clean(self, value):
+        value = (super().clean(value) or "").strip().lower()
+        if value in {"", "me"} or (value == "none" and self.allow_none):
+            return value
+        forms.EmailField().clean(value)
+        return value
+
+
+class TicketFilterForm(forms.Form):
+    view = forms.ChoiceField(required=False)
+    q = forms.CharField(label="Search", required=False, max_length=200)
+    status = forms.MultipleChoiceField(choices=Status.choices, required=False)
+    priority = forms.MultipleChoiceField(choices=Priority.choices, required=False)
+    group = forms.ModelChoiceField(BusinessUnitGroup.objects.all(), required=False)
+    category = forms.ModelChoiceField(
+        Category.objects.select_related("group").order_by("group__name", "name"), required=False
+    )
+    subcategory = forms.ModelChoiceField(
+        Subcategory.objects.select_related("category").order_by("category__name", "name"),
+        required=False,
+    )
+    team = forms.ModelChoiceField(Team.objects.all(), required=False)
+    assignee = PersonField(allow_none=True, help_text="Email, “me” or “none”.")
+    requester = PersonField(allow_none=False, help_text="Email or “me”.")
+    created_from = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    created_to = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    updated_from = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    updated_to = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    sort = forms.ChoiceField(
+        choices=[(key, sort.label) for key, sort in SORTS.items()], required=False
+    )
+    per_page = forms.TypedChoiceField(
+        label="Per page",
+        choices=[(n, n) for n in PER_PAGE_CHOICES],
+        coerce=int,
+        required=False,
+        empty_value=PER_PAGE_CHOICES[0],
+    )
+    after = forms.CharField(required=False, max_length=500, widget=forms.HiddenInput)
+
+    def __init__(self, data, *, roles: Roles, **kwargs):
+        super().__init__(data, **kwargs)
+        self.fields["view"].choices = available_views(roles)
+
+    def clean(self):
+        data = super().clean()
+        for field in ("created", "updated"):
+            start, end = data.get(f"{field}_from"), data.get(f"{field}_to")
+            if start and end and start > end:
+                self.add_error(f"{field}_to", "The end date is before the start date.")
+        return data
+
+
+def _day_start(day: dt.date) -> dt.datetime:
+    return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
+
+
+class TicketFilter:
+    """Validated list parameters → querysets and pages, always inside the user's access."""
+
+    def __init__(self, data, user):
+        self.user = user
+        self.roles = user_roles(user)
+        self.form = TicketFilterForm(data, roles=self.roles)
+
+    def is_valid(self) -> bool:
+        return self.form.is_valid()
+
+    @property
+    def view(self) -> str:
+        return self.form.cleaned_data.get("view") or "all"
+
+    @property
+    def sort_key(self) -> str:
+        return self.form.cleaned_data.get("sort") or DEFAULT_SORT
+
+    @property
+    def per_page(self) -> int:
+        return self.form.cleaned_data.get("per_page") or PER_PAGE_CHOICES[0]
+
+    def queryset(self) -> QuerySet:
+        """The filtered tickets, unordered and unevaluated."""
+        data, user = self.form.cleaned_data, self.user
+        queryset = visible_tickets(user).filter(SAVED_VIEWS[self.view].condition(user, self.roles))
+        conditions = Q()
+        if data.get("status"):
+            conditions &= Q(status__in=data["status"])
+        if data.get("priority"):
+            conditions &= Q(priority__in=data["priority"])
+        for name in ("group", "category", "subcategory", "team"):
+            if data.get(name) is not None:
+                conditions &= Q(**{name: data[name]})
+        conditions &= self._person("assignee", data.get("assignee"))
+        conditions &= self._person("requester", data.get("requester"))
+        for field in ("created", "updated"):
+            if data.get(f"{field}_from"):
+                conditions &= Q(**{f"{field}_at__gte": _day_start(data[f"{field}_from"])})
+            if data.get(f"{field}_to"):
+                end = _day_start(data[f"{field}_to"] + dt.timedelta(days=1))
+                conditions &= Q(**{f"{field}_at__lt": end})
+        queryset = queryset.filter(conditions)
+        if data.get("q"):
+            queryset = apply_search(queryset, user, data["q"])
+        if self.sort_key == "-priority":
+            queryset = queryset.annotate(priority_rank=PRIORITY_RANK_EXPR)
+        return queryset
+
+    def _person(self, field: str, value: str | None) -> Q:
+        if not value:
+            return Q()
+        if value == "me":
+            return Q(**{field: self.user})
+        if value == "none":
+            return Q(**{f"{field}__isnull": True})
+        return Q(**{f"{field}__email": value})
+
+    def ordered(self) -> QuerySet:
+        return self.queryset().order_by(*SORTS[self.sort_key].order_by())
+
+    def page(self):
+        """(tickets with their related rows, next cursor); raises keyset.BadCursor."""
+        queryset = self.queryset().select_related(
+            "requester", "group", "category", "subcategory", "team", "assignee"
+        )
+        return keyset.page(
+            queryset,
+            SORTS[self.sort_key],
+            self.form.cleaned_data.get("after") or None,
+            self.per_page,
+        )

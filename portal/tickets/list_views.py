@@ -1,0 +1,198 @@
+"""The ticket list, its CSV export and bulk actions: one filter definition for all three."""
+
+import csv
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse, QueryDict, StreamingHttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_POST
+
+from portal.accounts.roles import user_roles
+from portal.catalog.models import Team
+from portal.lib.htmx import is_htmx
+from portal.tickets import keyset, services
+from portal.tickets.access import visible_tickets
+from portal.tickets.errors import TicketError
+from portal.tickets.filters import SAVED_VIEWS, TicketFilter, available_views
+from portal.tickets.forms import BulkForm
+from portal.tickets.models import Status, parse_number
+
+EXPORT_LIMIT = 50_000
+
+
+def _query_without(request: HttpRequest, *names: str) -> str:
+    query = request.GET.copy()
+    for name in names:
+        query.pop(name, None)
+    return query.urlencode()
+
+
+@require_GET
+def ticket_list(request: HttpRequest) -> HttpResponse:
+    """Saved view + filters + sort + cursor, all in the URL; htmx swaps only the results."""
+    ticket_filter = TicketFilter(request.GET, request.user)
+    tickets, next_cursor, error, status = [], None, "", 200
+    if ticket_filter.is_valid():
+        try:
+            tickets, next_cursor = ticket_filter.page()
+        except keyset.BadCursor as bad:
+            error, status = str(bad), 400
+    else:
+        error, status = "Some filters are not valid; see the messages below them.", 400
+    base_query = _query_without(request, "after")
+    roles = user_roles(request.user)
+    context = {
+        "filter": ticket_filter,
+        "form": ticket_filter.form,
+        "tickets": tickets,
+        "next_query": (
+            urlencode([*QueryDict(base_query).lists(), ("after", next_cursor)], doseq=True)
+            if next_cursor
+            else ""
+        ),
+        "first_query": base_query,
+        "is_paged": bool(request.GET.get("after")),
+        "query_string": request.GET.urlencode(),
+        "views": [(key, label, _view_query(request, key)) for key, label in available_views(roles)],
+        "current_view": (ticket_filter.form.cleaned_data.get("view") if not error else None)
+        or request.GET.get("view")
+        or "all",
+        "can_bulk": roles.works_tickets,
+        # Lazy: one query, only when the bulk form is shown.
+        "teams": Team.objects.active() if roles.works_tickets else [],
+        "bulk_statuses": Status.choices,
+        "error": error,
+        "view_labels": {key: view.label for key, view in SAVED_VIEWS.items()},
+    }
+    template = "tickets/_results.html" if is_htmx(request) else "tickets/list.html"
+    return render(request, template, context, status=status)
+
+
+def _view_query(request: HttpRequest, key: str) -> str:
+    """Switching saved view keeps the other filters but starts from the first page."""
+    query = request.GET.copy()
+    query.pop("after", None)
+    query["view"] = key
+    return query.urlencode()
+
+
+# Spreadsheet programs run cells that start with these as formulas (CSV injection).
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "|", "%")
+
+
+def neutralise(value) -> str:
+    text = "" if value is None else str(value)
+    if text.startswith(_FORMULA_START):
+        return "'" + text
+    return text
+
+
+class _Echo:
+    def write(self, value):
+        return value
+
+
+@require_GET
+def ticket_export(request: HttpRequest) -> HttpResponse:
+    """The current filtered list as CSV (no comments: nothing internal can leak)."""
+    ticket_filter = TicketFilter(request.GET, request.user)
+    if not ticket_filter.is_valid():
+        errors = "; ".join(f"{k}: {' '.join(v)}" for k, v in ticket_filter.form.errors.items())
+        return HttpResponse(
+            f"Invalid filters: {errors}", status=400, content_type="text/plain; charset=utf-8"
+        )
+    rows = (
+        ticket_filter.ordered().select_related(
+            "requester", "group", "category", "subcategory", "team", "assignee"
+        )[:EXPORT_LIMIT]  # fmt: skip
+    )
+    writer = csv.writer(_Echo())
+    header = [
+        "Number", "Title", "Status", "Priority", "Group", "Category", "Subcategory", "Team",
+        "Assignee", "Requester", "Created", "Updated", "Resolved", "Closed",
+    ]  # fmt: skip
+
+    def lines():
+        yield writer.writerow(header)
+        for t in rows.iterator(chunk_size=2000):
+            yield writer.writerow(
+                [
+                    neutralise(value)
+                    for value in (
+                        t.number,
+                        t.title,
+                        t.get_status_display(),
+                        t.get_priority_display(),
+                        t.group.name,
+                        t.category.name,
+                        t.subcategory.name if t.subcategory else "",
+                        t.team.name if t.team else "",
+                        t.assignee.email if t.assignee else "",
+                        t.requester.email,
+                        t.created_at.isoformat(),
+                        t.updated_at.isoformat(),
+                        t.resolved_at.isoformat() if t.resolved_at else "",
+                        t.closed_at.isoformat() if t.closed_at else "",
+                    )
+                ]
+            )
+
+    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
+    response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="tickets-{stamp}.csv"'
+    return response
+
+
+@require_POST
+def ticket_bulk(request: HttpRequest) -> HttpResponse:
+    """Apply one action to the ticked tickets through the same services and checks."""
+    form = BulkForm(request.POST)
+    back = reverse("ticket-list")
+    query = QueryDict(request.POST.get("query", ""))
+    if query:
+        back += "?" + query.urlencode()
+    if not user_roles(request.user).works_tickets:
+        return _forbidden(request)
+    if not form.is_valid():
+        errors = "; ".join(str(e) for errs in form.errors.values() for e in errs)
+        messages.error(request, f"Nothing was changed: {errors}")
+        return redirect(back)
+    data = form.cleaned_data
+    pks = [pk for pk in (parse_number(n) for n in data["numbers"]) if pk is not None]
+    tickets = visible_tickets(request.user).filter(pk__in=pks).order_by("pk")
+    done, failed = [], []
+    for ticket in tickets:
+        try:
+            if data["action"] == "take":
+                services.ticket_take(actor=request.user, ticket=ticket)
+            elif data["action"] == "status":
+                services.ticket_change_status(
+                    actor=request.user, ticket=ticket, status=data["status"], reason=data["reason"]
+                )
+            else:
+                services.ticket_move_team(
+                    actor=request.user, ticket=ticket, team=data["team"], reason=data["reason"]
+                )
+            done.append(ticket.number)
+        except TicketError as error:
+            failed.append(f"{ticket.number}: {error.message}")
+    missing = len(pks) - len(done) - len(failed)
+    if done:
+        messages.success(request, f"Updated {len(done)}: {', '.join(done)}.")
+    for line in failed:
+        messages.error(request, line)
+    if missing:
+        messages.error(request, f"{missing} ticket(s) were not found.")
+    return redirect(back)
+
+
+def _forbidden(request: HttpRequest) -> HttpResponse:
+    return render(
+        request,
+        "errors/403.html",
+        {"reason": "Bulk actions are for people who work tickets."},
+        status=403,
+    )

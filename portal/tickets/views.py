@@ -1,0 +1,317 @@
+"""Raising a ticket, the ticket page and the actions on it.
+
+Every ticket is loaded with `get_ticket_for_user` (outsiders: 404); every change goes
+through a service, and a refusal (`TicketError`) re-renders the page with the message and
+a 4xx status, having changed nothing.
+"""
+
+from functools import wraps
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import NoReverseMatch, reverse
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods, require_POST
+
+from portal.catalog.models import Team
+from portal.tickets import access, services, transitions
+from portal.tickets.errors import EditConflict, TicketError
+from portal.tickets.forms import (
+    AssignForm,
+    CommentForm,
+    MoveTeamForm,
+    StatusForm,
+    TicketCreateForm,
+    TicketEditForm,
+)
+from portal.tickets.models import Comment, Status, Ticket, TicketEvent
+
+
+def _catalog_option_urls() -> dict[str, str]:
+    """The catalog's htmx option partials, when that app provides them (else plain selects)."""
+    try:
+        return {
+            "category_options_url": reverse("category-options"),
+            "subcategory_options_url": reverse("subcategory-options"),
+        }
+    except NoReverseMatch:
+        return {}
+
+
+def _wire_classification(form) -> None:
+    """With the catalog's option partials available, htmx reloads the dependent selects."""
+    urls = _catalog_option_urls()
+    if not urls:
+        return
+    form.fields["group"].widget.attrs.update(
+        {"hx-get": urls["category_options_url"], "hx-target": "#id_category"}
+    )
+    form.fields["category"].widget.attrs.update(
+        {"hx-get": urls["subcategory_options_url"], "hx-target": "#id_subcategory"}
+    )
+
+
+@never_cache
+@require_http_methods(["GET", "HEAD", "POST"])
+def ticket_create(request: HttpRequest) -> HttpResponse:
+    form = TicketCreateForm(request.POST or None)
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                ticket = services.ticket_create(
+                    requester=request.user,
+                    title=data["title"],
+                    description=data["description"],
+                    group=data["group"],
+                    category=data["category"],
+                    subcategory=data["subcategory"],
+                    priority=data["priority"] or None,
+                    idempotency_key=data["idempotency_key"],
+                )
+            except TicketError as error:
+                form.add_error(None, error.message)
+            else:
+                messages.success(request, f"{ticket.number} raised.")
+                return redirect(ticket)
+    _wire_classification(form)
+    return render(request, "tickets/new.html", {"form": form}, status=status)
+
+
+def _members(ticket: Ticket):
+    from portal.accounts.models import User
+
+    return User.objects.filter(
+        is_active=True,
+        team_memberships__team_id=ticket.team_id,
+        team_memberships__is_active=True,
+    ).order_by("full_name", "email")
+
+
+def _detail_context(request: HttpRequest, ticket: Ticket, **extra) -> dict:
+    """Everything the ticket page shows, in a constant number of queries.
+
+    comments (1), events (1), and when allowed the team's members (1) and other teams (1).
+    """
+    user = request.user
+    roles_here = access.ticket_roles(user, ticket)
+    worker = bool(roles_here & access.WORKER_ROLES)
+    comments = Comment.objects.filter(ticket=ticket).select_related("author")
+    events = TicketEvent.objects.filter(ticket=ticket).select_related("actor")
+    if not worker:
+        comments = comments.filter(is_internal=False)
+        events = events.filter(is_internal=False)
+    # Comments have their own list; their events only matter for the audit trail.
+    events = events.exclude(kind=TicketEvent.Kind.COMMENTED)
+    can_assign = access.can_assign(user, ticket) and ticket.team_id is not None
+    can_move = access.can_move_team(user, ticket)
+    targets = transitions.allowed_targets(roles_here, ticket)
+    context = {
+        "ticket": ticket,
+        "comments": list(comments),
+        "events": list(events),
+        "is_worker": worker,
+        "can_take": access.can_take(user, ticket),
+        "can_edit": access.can_edit(user, ticket),
+        "can_assign": can_assign,
+        "can_move": can_move,
+        "status_targets": [(value, Status(value).label) for value in targets],
+        "comment_form": CommentForm(),
+        "assign_form": (
+            AssignForm(
+                initial={"version": ticket.version, "assignee": ticket.assignee_id},
+                members=_members(ticket),
+            )
+            if can_assign
+            else None
+        ),
+        "move_form": (MoveTeamForm(initial={"version": ticket.version}) if can_move else None),
+    }
+    if can_move:
+        context["move_form"].fields["team"].queryset = Team.objects.active().exclude(
+            pk=ticket.team_id
+        )
+    context.update(extra)
+    return context
+
+
+def _render_detail(request, ticket, *, status=200, **extra) -> HttpResponse:
+    return render(
+        request, "tickets/detail.html", _detail_context(request, ticket, **extra), status=status
+    )
+
+
+@never_cache
+@require_http_methods(["GET", "HEAD"])
+def ticket_detail(request: HttpRequest, number: str) -> HttpResponse:
+    ticket = access.get_ticket_for_user(request.user, number)
+    return _render_detail(request, ticket)
+
+
+def ticket_action(view):
+    """POST-only action on a visible ticket; service refusals become a 4xx ticket page."""
+
+    @wraps(view)
+    @require_POST
+    def wrapper(request: HttpRequest, number: str) -> HttpResponse:
+        ticket = access.get_ticket_for_user(request.user, number)
+        try:
+            result = view(request, ticket)
+        except EditConflict as conflict:
+            return _render_detail(
+                request,
+                access.get_ticket_for_user(request.user, number),
+                status=conflict.status_code,
+                error=conflict.message,
+                conflict_changes=conflict.changes,
+            )
+        except TicketError as error:
+            return _render_detail(
+                request,
+                access.get_ticket_for_user(request.user, number),
+                status=error.status_code,
+                error=error.message,
+            )
+        return result or redirect(ticket)
+
+    return wrapper
+
+
+class _BadForm(TicketError):
+    def __init__(self, form):
+        errors = "; ".join(str(e) for errs in form.errors.values() for e in errs)
+        super().__init__(f"Please correct the form: {errors}")
+
+
+def _valid(form):
+    if not form.is_valid():
+        raise _BadForm(form)
+    return form.cleaned_data
+
+
+@ticket_action
+def ticket_take(request, ticket):
+    version = request.POST.get("version")
+    services.ticket_take(
+        actor=request.user,
+        ticket=ticket,
+        expected_version=int(version) if (version or "").isdigit() else None,
+    )
+    messages.success(request, f"{ticket.number} is yours.")
+
+
+@ticket_action
+def ticket_status(request, ticket):
+    data = _valid(StatusForm(request.POST))
+    updated = services.ticket_change_status(
+        actor=request.user,
+        ticket=ticket,
+        status=data["status"],
+        reason=data["reason"],
+        expected_version=data["version"],
+    )
+    messages.success(request, f"{ticket.number} is now {updated.get_status_display()}.")
+
+
+@ticket_action
+def ticket_assign(request, ticket):
+    data = _valid(AssignForm(request.POST, members=_members(ticket)))
+    services.ticket_assign(
+        actor=request.user,
+        ticket=ticket,
+        assignee=data["assignee"],
+        reason=data["reason"],
+        expected_version=data["version"],
+    )
+    messages.success(request, f"{ticket.number} reassigned.")
+
+
+@ticket_action
+def ticket_move_team(request, ticket):
+    data = _valid(MoveTeamForm(request.POST))
+    services.ticket_move_team(
+        actor=request.user,
+        ticket=ticket,
+        team=data["team"],
+        reason=data["reason"],
+        expected_version=data["version"],
+    )
+    messages.success(request, f"{ticket.number} moved to {data['team'].name}.")
+
+
+@ticket_action
+def comment_add(request, ticket):
+    form = CommentForm(request.POST)
+    if not form.is_valid():
+        return _render_detail(
+            request, ticket, status=400, comment_form=form, error="The comment is empty."
+        )
+    services.comment_add(
+        actor=request.user,
+        ticket=ticket,
+        body=form.cleaned_data["body"],
+        internal=form.cleaned_data["internal"],
+    )
+    messages.success(request, "Comment added.")
+
+
+@never_cache
+@require_http_methods(["GET", "HEAD", "POST"])
+def ticket_edit(request: HttpRequest, number: str) -> HttpResponse:
+    """Edit against the version shown; a stale save shows what changed and keeps the input."""
+    ticket = access.get_ticket_for_user(request.user, number)
+    if not access.can_edit(request.user, ticket):
+        return _render_detail(
+            request, ticket, status=403, error="Only people working this ticket can edit it."
+        )
+    initial = {
+        "version": ticket.version,
+        "title": ticket.title,
+        "description": ticket.description,
+        "priority": ticket.priority,
+        "group": ticket.group_id,
+        "category": ticket.category_id,
+        "subcategory": ticket.subcategory_id,
+    }
+    form = TicketEditForm(request.POST or None, initial=initial)
+    _wire_classification(form)
+    context = {"ticket": ticket, "form": form}
+    if request.method != "POST":
+        return render(request, "tickets/edit.html", context)
+    if not form.is_valid():
+        return render(request, "tickets/edit.html", context, status=400)
+    data = form.cleaned_data
+    try:
+        services.ticket_update(
+            actor=request.user,
+            ticket=ticket,
+            expected_version=data["version"],
+            title=data["title"],
+            description=data["description"],
+            priority=data["priority"],
+            category=data["category"],
+            subcategory=data["subcategory"],
+        )
+    except EditConflict as conflict:
+        # Keep what they typed; the form now carries the current version, so saving again
+        # is a deliberate choice made after seeing the changes.
+        ticket.refresh_from_db()
+        post = request.POST.copy()
+        post["version"] = str(ticket.version)
+        form = TicketEditForm(post, initial=initial)
+        form.is_valid()
+        _wire_classification(form)
+        context.update(
+            form=form,
+            error=conflict.message,
+            conflict_changes=conflict.changes,
+        )
+        return render(request, "tickets/edit.html", context, status=409)
+    except TicketError as error:
+        form.add_error(None, error.message)
+        return render(request, "tickets/edit.html", context, status=error.status_code)
+    messages.success(request, f"{ticket.number} saved.")
+    return redirect(ticket)

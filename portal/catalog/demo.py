@@ -1,0 +1,180 @@
+"""A believable organisation for `make run`: four groups, their teams, and a routing map
+with deliberate gaps (IT › Telephony, HR › Policies, Facilities › Catering › Event
+catering) so the coverage report has something to show. Idempotent: what exists is kept.
+"""
+
+from django.db import transaction
+
+from portal.accounts.models import User
+from portal.catalog import services
+from portal.catalog.models import (
+    BusinessUnitGroup,
+    Category,
+    ClassificationMapping,
+    Subcategory,
+    Team,
+    TeamMember,
+    name_key,
+)
+
+# group name, code, SPOC emails, {category: [subcategories]}
+GROUPS = [
+    (
+        "IT",
+        "IT",
+        ["spoc@example.com"],
+        {
+            "Hardware": ["Laptop", "Desktop", "Monitor", "Printer", "Peripherals"],
+            "Software": ["Installation", "Licensing", "Bug report", "Upgrade"],
+            "Network": ["Wi-Fi", "VPN", "Wired connection", "Firewall request"],
+            "Accounts & Access": ["Password reset", "New account", "Access request", "MFA"],
+            "Email & Collaboration": ["Mailbox", "Distribution list", "Calendar", "Chat"],
+            "Security": ["Phishing report", "Lost or stolen device", "Malware"],
+            "Telephony": ["Desk phone", "Mobile phone"],
+        },
+    ),
+    (
+        "Human Resources",
+        "HR",
+        [],
+        {
+            "Payroll": ["Payslip query", "Salary change", "Tax form"],
+            "Leave": ["Annual leave", "Sick leave", "Parental leave"],
+            "Onboarding": ["New starter", "Induction"],
+            "Offboarding": ["Leaver", "Exit interview"],
+            "Benefits": ["Pension", "Health insurance", "Training budget"],
+            "Policies": ["Code of conduct", "Remote work"],
+        },
+    ),
+    (
+        "Finance",
+        "FIN",
+        [],
+        {
+            "Expenses": ["Expense claim", "Corporate card", "Mileage"],
+            "Invoices": ["Supplier invoice", "Customer invoice", "Payment status"],
+            "Procurement": ["Purchase order", "New supplier"],
+            "Budget": ["Budget query", "Forecast"],
+            "Travel": ["Booking", "Visa letter"],
+        },
+    ),
+    (
+        "Facilities",
+        "FAC",
+        [],
+        {
+            "Building maintenance": [
+                "Heating and cooling",
+                "Lighting",
+                "Plumbing",
+                "Doors and locks",
+            ],
+            "Cleaning": ["Spill", "Washrooms", "Waste"],
+            "Security & access": ["Badge", "Visitor pass", "CCTV"],
+            "Workspace": ["Desk move", "Furniture", "Meeting rooms"],
+            "Parking": ["Permit", "Incident"],
+            "Catering": ["Kitchen supplies", "Event catering"],
+        },
+    ),
+]
+
+# team name, email, [(user email, role)]
+TEAMS = [
+    (
+        "IT Service Desk",
+        "servicedesk@example.com",
+        [
+            ("lead@example.com", "lead"),
+            ("agent@example.com", "member"),
+            ("agent2@example.com", "member"),
+        ],
+    ),
+    ("IT Network & Security", "netsec@example.com", []),
+    ("IT Applications", "apps@example.com", []),
+    ("HR Operations", "hr@example.com", []),
+    ("Payroll", "payroll@example.com", []),
+    ("Finance Operations", "finance@example.com", []),
+    ("Accounts Payable", "ap@example.com", []),
+    ("Facilities Helpdesk", "facilities@example.com", []),
+    ("Workplace Security", "workplace-security@example.com", []),
+]
+
+# (group, category, subcategory or None for any) → (team, default priority)
+MAPPINGS = [
+    ("IT", "Hardware", None, "IT Service Desk", "medium"),
+    ("IT", "Software", None, "IT Applications", ""),
+    ("IT", "Software", "Installation", "IT Service Desk", "low"),
+    ("IT", "Network", None, "IT Network & Security", "medium"),
+    ("IT", "Accounts & Access", None, "IT Service Desk", ""),
+    ("IT", "Accounts & Access", "Access request", "IT Network & Security", ""),
+    ("IT", "Email & Collaboration", None, "IT Service Desk", "low"),
+    ("IT", "Security", None, "IT Network & Security", "high"),
+    ("IT", "Security", "Lost or stolen device", "IT Network & Security", "urgent"),
+    ("Human Resources", "Payroll", None, "Payroll", "high"),
+    ("Human Resources", "Leave", None, "HR Operations", ""),
+    ("Human Resources", "Onboarding", None, "HR Operations", "medium"),
+    ("Human Resources", "Offboarding", None, "HR Operations", ""),
+    ("Human Resources", "Benefits", None, "HR Operations", "low"),
+    ("Finance", "Expenses", None, "Finance Operations", ""),
+    ("Finance", "Invoices", None, "Accounts Payable", "medium"),
+    ("Finance", "Procurement", None, "Accounts Payable", ""),
+    ("Finance", "Budget", None, "Finance Operations", "low"),
+    ("Finance", "Travel", None, "Finance Operations", ""),
+    ("Facilities", "Building maintenance", None, "Facilities Helpdesk", "medium"),
+    ("Facilities", "Cleaning", None, "Facilities Helpdesk", "low"),
+    ("Facilities", "Security & access", None, "Workplace Security", "high"),
+    ("Facilities", "Workspace", None, "Facilities Helpdesk", "low"),
+    ("Facilities", "Parking", None, "Workplace Security", ""),
+    ("Facilities", "Catering", "Kitchen supplies", "Facilities Helpdesk", "low"),
+]
+
+
+@transaction.atomic
+def load(users: dict[str, User]) -> dict[str, int]:
+    """Create what is missing; never change what an admin has edited since."""
+    groups, categories, subs, teams = {}, {}, {}, {}
+    for group_name, code, spoc_emails, tree in GROUPS:
+        group = BusinessUnitGroup.objects.filter(name_key=name_key(group_name)).first()
+        if group is None:
+            spocs = [users[e] for e in spoc_emails if e in users]
+            group = services.group_create(name=group_name, code=code, spocs=spocs)
+        groups[group_name] = group
+        for category_name, sub_names in tree.items():
+            category = group.categories.filter(name_key=name_key(category_name)).first()
+            if category is None:
+                category = services.category_create(group=group, name=category_name)
+            categories[(group_name, category_name)] = category
+            for sub_name in sub_names:
+                sub = category.subcategories.filter(name_key=name_key(sub_name)).first()
+                if sub is None:
+                    sub = services.subcategory_create(category=category, name=sub_name)
+                subs[(group_name, category_name, sub_name)] = sub
+
+    for team_name, email, members in TEAMS:
+        team = Team.objects.filter(name_key=name_key(team_name)).first()
+        if team is None:
+            team = services.team_create(name=team_name, email=email)
+        teams[team_name] = team
+        for user_email, role in members:
+            user = users.get(user_email)
+            if user is not None and not TeamMember.objects.filter(team=team, user=user).exists():
+                services.team_member_add(team=team, user=user, role=role)
+
+    for group_name, category_name, sub_name, team_name, priority in MAPPINGS:
+        category = categories[(group_name, category_name)]
+        sub = subs[(group_name, category_name, sub_name)] if sub_name else None
+        if not ClassificationMapping.objects.filter(category=category, subcategory=sub).exists():
+            services.mapping_create(
+                category=category,
+                subcategory=sub,
+                team=teams[team_name],
+                default_priority=priority,
+            )
+
+    return {
+        "business unit groups": BusinessUnitGroup.objects.count(),
+        "categories": Category.objects.count(),
+        "subcategories": Subcategory.objects.count(),
+        "teams": Team.objects.count(),
+        "classification mappings": ClassificationMapping.objects.count(),
+    }

@@ -1,0 +1,46 @@
+"""Building test workbooks in memory."""
+
+import io
+import zipfile
+
+import openpyxl
+
+HEADER = [
+    "Business Unit Group",
+    "Category",
+    "Subcategory",
+    "Team",
+    "SPOC emails",
+    "Default priority",
+    "Active",
+]
+
+
+def xlsx(rows, *, header=HEADER, title="Catalog") -> bytes:
+    """A workbook with one sheet: `header` then `rows` (a value starting with = is a formula)."""
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    sheet.title = title
+    if header:
+        sheet.append(header)
+    for row in rows:
+        sheet.append(row)
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def with_macros(data: bytes) -> bytes:
+    """The same workbook with a VBA project inside, as Excel saves a .xlsm."""
+    buffer = io.BytesIO(data)
+    with zipfile.ZipFile(buffer, "a") as archive:
+        archive.writestr("xl/vbaProject.bin", b"\x00fake vba project")
+    return buffer.getvalue()
+
+
+def encrypted() -> bytes:
+    """The shape Excel gives a password-protected workbook: an OLE compound file holding
+    an `EncryptedPackage` stream (names are UTF-16 in the OLE directory)."""
+    header = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 504
+    directory = "EncryptedPackage".encode("utf-16-le") + b"\x00" * 96
+    return header + directory + b"\x00" * 2048

@@ -6,8 +6,8 @@ from django.test import Client
 
 from portal.testing.personas import Personas, make_personas
 
-# Browser fixtures (`browser`, `page_for`) for tests marked `browser`.
-pytest_plugins = ["portal.testing.browser"]
+# Browser fixtures (`browser`, `page_for`) for tests marked `browser`; `smtp_server`.
+pytest_plugins = ["portal.testing.browser", "portal.testing.smtp"]
 
 # Real hashers cost ~100 ms per login; tests use a fast one first. The others stay
 # listed so legacy (bcrypt) and Argon2 hashes are still verified and upgraded.

@@ -84,6 +84,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "portal.accounts.context_processors.navigation",
+                "portal.notifications.context_processors.bell",
             ],
         },
     },
@@ -235,6 +236,19 @@ TASKS = {
 }
 # The worker writes a heartbeat this often; /healthz calls it stale after three misses.
 WORKER_HEARTBEAT_SECONDS = env_int("WORKER_HEARTBEAT_SECONDS", 10, minimum=1)
+# Tasks the worker enqueues on a schedule: dotted path → every N seconds. However many
+# workers run, each period's run is enqueued once (claimed in the database).
+PERIODIC_TASKS = {
+    "portal.notifications.tasks.sweep_email_outbox": 30,
+}
+
+# Email outbox: temporary failures retry with exponential backoff (base doubling per
+# attempt, capped), for EMAIL_MAX_ATTEMPTS attempts (over two hours by default).
+EMAIL_RETRY_BASE_SECONDS = env_int("EMAIL_RETRY_BASE_SECONDS", 60, minimum=1)
+EMAIL_RETRY_MAX_SECONDS = env_int("EMAIL_RETRY_MAX_SECONDS", 1800, minimum=1)
+EMAIL_MAX_ATTEMPTS = env_int("EMAIL_MAX_ATTEMPTS", 10, minimum=1)
+# A row left "sending" this long belonged to a worker that died: it is sent again.
+EMAIL_STUCK_AFTER_SECONDS = env_int("EMAIL_STUCK_AFTER_SECONDS", 600, minimum=60)
 
 # --- Static files --------------------------------------------------------------------------
 STATIC_URL = "/static/"

@@ -1,6 +1,7 @@
 """Template context shared by every page."""
 
 from django.http import HttpRequest
+from django.utils.functional import SimpleLazyObject
 
 from portal.accounts.roles import user_roles
 
@@ -10,4 +11,5 @@ def navigation(request: HttpRequest) -> dict:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {}
-    return {"roles": user_roles(user)}
+    # Lazy: partials that never show navigation cost no role queries.
+    return {"roles": SimpleLazyObject(lambda: user_roles(user))}

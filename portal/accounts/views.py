@@ -28,6 +28,7 @@ from portal.accounts.forms import (
 from portal.accounts.models import User
 from portal.accounts.redirects import safe_next_url
 from portal.accounts.roles import is_admin
+from portal.lib.http import posted_data
 from portal.lib.request_info import client_ip
 
 security_log = logging.getLogger("portal.security")
@@ -55,7 +56,7 @@ def login_view(request: HttpRequest) -> HttpResponse:
     next_url = safe_next_url(request.POST.get("next") or request.GET.get("next"))
     if request.user.is_authenticated and request.method == "GET":
         return redirect(next_url)
-    form = LoginForm(request.POST or None)
+    form = LoginForm(posted_data(request))
     status = 200
     if request.method == "POST":
         status = 400
@@ -157,7 +158,7 @@ def user_list(request: HttpRequest) -> HttpResponse:
 @admin_required
 @require_http_methods(["GET", "POST"])
 def user_create(request: HttpRequest) -> HttpResponse:
-    form = UserCreateForm(request.POST or None)
+    form = UserCreateForm(posted_data(request))
     if request.method == "POST" and form.is_valid():
         user = services.user_create(
             email=form.cleaned_data["email"],
@@ -176,7 +177,7 @@ def user_create(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def user_edit(request: HttpRequest, user_id: int) -> HttpResponse:
     target = get_object_or_404(User, pk=user_id)
-    form = UserEditForm.for_user(target, request.POST or None)
+    form = UserEditForm.for_user(target, posted_data(request))
     if request.method == "POST" and form.is_valid():
         if target == request.user and not (
             form.cleaned_data["is_active"] and form.cleaned_data["is_staff"]

@@ -1,9 +1,11 @@
-"""The task worker: django-tasks-db's `db_worker` plus a heartbeat for /healthz.
+"""The task worker: django-tasks-db's `db_worker` plus a heartbeat for /healthz and the
+scheduler of PERIODIC_TASKS.
 
 `make run` and production start this instead of `db_worker`; every option of
 `db_worker` is accepted. The heartbeat runs in a thread with its own database connection.
 """
 
+import logging
 import os
 import socket
 import threading
@@ -14,6 +16,9 @@ from django.utils import timezone
 from django_tasks_db.management.commands.db_worker import Command as DbWorkerCommand
 
 from portal.core.models import WorkerHeartbeat
+from portal.core.periodic import enqueue_due_tasks
+
+logger = logging.getLogger("portal.tasks")
 
 
 def beat(worker_id: str) -> None:
@@ -33,7 +38,9 @@ class Heartbeat(threading.Thread):
             try:
                 close_old_connections()
                 beat(self.worker_id)
+                enqueue_due_tasks()
             except Exception:  # a database blip must not kill the heartbeat thread
+                logger.exception("heartbeat failed; retrying")
                 connection.close()
             self.stopped.wait(settings.WORKER_HEARTBEAT_SECONDS)
         connection.close()

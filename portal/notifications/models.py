@@ -1,0 +1,119 @@
+"""In-app notifications, per-user email preferences, and the email outbox.
+
+Generic delivery: nothing here knows about tickets. Callers hand over recipients, a kind,
+a short text, a link, and (for email) an already-rendered message.
+"""
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+
+class Notification(models.Model):
+    """One line in a user's bell; `link` is a path inside the portal."""
+
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
+    )
+    kind = models.CharField(max_length=50)
+    text = models.CharField(max_length=300)
+    link = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            # The bell's count and the list: a user's unread ones, newest first.
+            models.Index(
+                fields=["recipient", "-created_at"],
+                name="notification_unread",
+                condition=Q(read_at__isnull=True),
+            ),
+            models.Index(fields=["recipient", "-created_at"], name="notification_recipient"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} for {self.recipient_id}: {self.text}"
+
+
+class EmailPreference(models.Model):
+    """A user's choice to receive a kind of notification by email too (in-app is always on).
+
+    No row means the kind's default (see `kinds.py`).
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="email_preferences"
+    )
+    kind = models.CharField(max_length=50)
+    email = models.BooleanField(default=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "kind"], name="email_pref_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.kind}: {'email' if self.email else 'in-app only'}"
+
+
+class EmailDelivery(models.Model):
+    """One message to one recipient: the outbox row, written in the event's transaction.
+
+    The message is rendered when the row is written, so what is sent (and retried, and
+    shown in the delivery log) is exactly what the event produced. `event_key` + recipient
+    is unique: one event never produces two messages to one person.
+    """
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        SENDING = "sending", "Sending"
+        SENT = "sent", "Sent"
+        FAILED = "failed", "Failed"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="email_deliveries",
+    )
+    to_address = models.EmailField(max_length=254)
+    kind = models.CharField(max_length=50)
+    event_key = models.CharField(max_length=200)
+    subject = models.CharField(max_length=255)
+    body_text = models.TextField()
+    body_html = models.TextField()
+    message_id = models.CharField(max_length=255, unique=True)
+    thread_id = models.CharField(max_length=255, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    attempts = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(default=timezone.now)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name_plural = "email deliveries"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["event_key", "to_address"], name="email_delivery_once_per_event"
+            )
+        ]
+        indexes = [
+            # The sweeper's question: what is due (queued and its time has come)?
+            models.Index(
+                fields=["next_attempt_at"],
+                name="email_delivery_due",
+                condition=Q(status="queued"),
+            ),
+            models.Index(fields=["status", "-created_at"], name="email_delivery_status"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} to {self.to_address} ({self.status})"

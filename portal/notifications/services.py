@@ -1,0 +1,164 @@
+"""Telling people things: in-app notifications and queued emails, in the caller's transaction."""
+
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from urllib.parse import urljoin
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from portal.lib.emails import new_message_id, render_email, thread_message_id
+from portal.notifications.kinds import get_kind
+from portal.notifications.models import EmailDelivery, EmailPreference, Notification
+
+log = logging.getLogger("portal.email")
+
+
+@dataclass
+class NotifyResult:
+    notifications: list[Notification] = field(default_factory=list)
+    deliveries: list[EmailDelivery] = field(default_factory=list)
+
+
+def mail_domain() -> str:
+    """The right-hand side of our Message-IDs: the sender's domain."""
+    return settings.FROM_EMAIL.rpartition("@")[2] or "localhost"
+
+
+def absolute_url(path: str) -> str:
+    return urljoin(settings.APP_URL + "/", path.lstrip("/")) if path else settings.APP_URL
+
+
+def notify(
+    *,
+    recipients: Iterable,
+    kind: str,
+    text: str,
+    link: str,
+    context: dict,
+    event_key: str,
+    actor=None,
+    thread_key: str | None = None,
+    in_app: bool = True,
+) -> NotifyResult:
+    """Tell `recipients` about an event, in-app and (by their preferences) by email.
+
+    Runs inside the caller's transaction: the rows commit or roll back with the event.
+    The actor is never told about their own action; inactive users are skipped; each
+    person is told once even if listed twice. `event_key` must identify the event (e.g.
+    `ticket:42:comment:7`): the outbox refuses a second message for the same key and address.
+    """
+    kind_def = get_kind(kind)
+    people = _distinct_active(recipients, exclude=actor)
+    result = NotifyResult()
+    if not people:
+        return result
+    with transaction.atomic():
+        if in_app:
+            result.notifications = Notification.objects.bulk_create(
+                Notification(recipient=user, kind=kind, text=text[:300], link=link)
+                for user in people
+            )
+        wants_email = _wants_email(people, kind_def)
+        deliveries = [
+            _delivery_for(user, kind_def, context, event_key, thread_key, link)
+            for user in people
+            if wants_email[user.pk]
+        ]
+        if deliveries:
+            result.deliveries = EmailDelivery.objects.bulk_create(deliveries, ignore_conflicts=True)
+            _enqueue([d.pk for d in deliveries])
+    return result
+
+
+def email_user(*, user, kind: str, context: dict, event_key: str, link: str = "") -> None:
+    """Queue an email that is not optional and has no in-app twin (e.g. a reset link)."""
+    kind_def = get_kind(kind)
+    with transaction.atomic():
+        delivery = _delivery_for(user, kind_def, context, event_key, None, link)
+        EmailDelivery.objects.bulk_create([delivery], ignore_conflicts=True)
+        _enqueue([delivery.pk])
+
+
+def notification_mark_read(*, user, notification_id: int) -> bool:
+    updated = Notification.objects.filter(
+        pk=notification_id, recipient=user, read_at__isnull=True
+    ).update(read_at=timezone.now())
+    return bool(updated)
+
+
+def notifications_mark_all_read(*, user) -> int:
+    return Notification.objects.filter(recipient=user, read_at__isnull=True).update(
+        read_at=timezone.now()
+    )
+
+
+def email_preferences_set(*, user, choices: dict[str, bool]) -> None:
+    with transaction.atomic():
+        for kind, email in choices.items():
+            get_kind(kind)  # refuses unknown kinds
+            EmailPreference.objects.update_or_create(
+                user=user, kind=kind, defaults={"email": email}
+            )
+
+
+def delivery_retry(*, delivery: EmailDelivery, actor) -> None:
+    """An admin asks for another attempt now (failed or waiting for its next try)."""
+    with transaction.atomic():
+        EmailDelivery.objects.filter(
+            pk=delivery.pk,
+            status__in=[EmailDelivery.Status.FAILED, EmailDelivery.Status.QUEUED],
+        ).update(status=EmailDelivery.Status.QUEUED, next_attempt_at=timezone.now())
+        _enqueue([delivery.pk])
+    log.info("delivery retry requested", extra={"delivery": str(delivery.pk), "actor": actor.pk})
+
+
+def _distinct_active(recipients: Iterable, *, exclude) -> list:
+    seen: dict[int, object] = {}
+    exclude_id = getattr(exclude, "pk", None)
+    for user in recipients:
+        if user is None or not user.is_active or user.pk == exclude_id or user.pk in seen:
+            continue
+        seen[user.pk] = user
+    return list(seen.values())
+
+
+def _wants_email(people: list, kind) -> dict[int, bool]:
+    """One query for everyone's preference on this kind."""
+    if not kind.user_can_mute_email:
+        return {user.pk: True for user in people}
+    chosen = dict(
+        EmailPreference.objects.filter(user__in=people, kind=kind.name).values_list(
+            "user_id", "email"
+        )
+    )
+    return {user.pk: chosen.get(user.pk, kind.email_by_default) for user in people}
+
+
+def _delivery_for(user, kind, context, event_key, thread_key, link) -> EmailDelivery:
+    domain = mail_domain()
+    rendered = render_email(
+        kind.email_template,
+        {**context, "recipient": user, "link_url": absolute_url(link), "app_url": settings.APP_URL},
+    )
+    return EmailDelivery(
+        recipient=user,
+        to_address=user.email,
+        kind=kind.name,
+        event_key=event_key[:200],
+        subject=rendered.subject,
+        body_text=rendered.text,
+        body_html=rendered.html,
+        message_id=new_message_id(domain),
+        thread_id=thread_message_id(thread_key, domain) if thread_key else "",
+    )
+
+
+def _enqueue(delivery_ids: list) -> None:
+    """The task row is written in this transaction (database task backend): it exists if
+    and only if the deliveries do. The periodic sweep is the safety net either way."""
+    from portal.notifications.tasks import deliver_emails
+
+    deliver_emails.enqueue([str(pk) for pk in delivery_ids])

@@ -1,0 +1,239 @@
+"""The email outbox against a real SMTP server on loopback."""
+
+import datetime as dt
+
+import pytest
+from django.utils import timezone
+
+from portal.notifications import delivery
+from portal.notifications.models import EmailDelivery, EmailPreference, Notification
+from portal.notifications.services import notify
+from portal.notifications.tasks import deliver_emails
+
+pytestmark = pytest.mark.django_db
+Status = EmailDelivery.Status
+
+
+def event(personas, n=1, **overrides):
+    kwargs = {
+        "recipients": [personas.requester, personas.agent],
+        "kind": "test_event",
+        "text": f"Ticket TKT-00000{n} was updated",
+        "link": f"/tickets/TKT-00000{n}",
+        "context": {"text": f"Ticket TKT-00000{n} was updated", "body": "Details"},
+        "event_key": f"ticket:{n}:update",
+        "thread_key": f"ticket-{n}",
+    }
+    kwargs.update(overrides)
+    return notify(**kwargs)
+
+
+def run_worker_once():
+    """What the worker does: send everything due."""
+    return delivery.sweep()
+
+
+def test_event_writes_notifications_and_queued_emails_in_one_go(personas, smtp_server):
+    result = event(personas)
+    assert Notification.objects.filter(recipient=personas.requester).count() == 1
+    assert {d.to_address for d in result.deliveries} == {
+        "requester@example.com",
+        "agent@example.com",
+    }
+    assert all(d.status == Status.QUEUED for d in EmailDelivery.objects.all())
+    assert smtp_server.received == []  # nothing is sent on the caller's path
+
+
+def test_worker_sends_each_message_to_its_recipient(personas, smtp_server):
+    event(personas)
+    assert run_worker_once() == {Status.SENT: 2}
+    [message] = smtp_server.messages_to("requester@example.com")
+    assert message["Subject"] == "Ticket TKT-000001 was updated"
+    assert message["To"] == "requester@example.com"
+    assert "http://127.0.0.1:8000/tickets/TKT-000001" in message.get_body(("plain",)).get_content()
+    assert set(EmailDelivery.objects.values_list("status", flat=True)) == {Status.SENT}
+
+
+def test_the_task_sends_the_events_messages(personas, smtp_server):
+    result = event(personas)
+    counts = deliver_emails.call([str(d.pk) for d in result.deliveries])
+    assert counts == {Status.SENT: 2}
+    assert len(smtp_server.received) == 2
+
+
+def test_actor_and_inactive_users_are_not_told_and_duplicates_collapse(personas, smtp_server):
+    personas.lead.is_active = False
+    personas.lead.save()
+    event(
+        personas,
+        recipients=[personas.requester, personas.requester, personas.agent, personas.lead],
+        actor=personas.agent,
+    )
+    assert list(Notification.objects.values_list("recipient__email", flat=True)) == [
+        "requester@example.com"
+    ]
+    assert list(EmailDelivery.objects.values_list("to_address", flat=True)) == [
+        "requester@example.com"
+    ]
+
+
+def test_the_same_event_never_queues_a_second_message(personas, smtp_server):
+    event(personas)
+    event(personas)
+    run_worker_once()
+    run_worker_once()
+    assert len(smtp_server.messages_to("requester@example.com")) == 1
+
+
+def test_messages_about_one_ticket_thread_together(personas, smtp_server):
+    event(personas, event_key="ticket:1:a")
+    event(personas, event_key="ticket:1:b")
+    run_worker_once()
+    first, second = smtp_server.messages_to("requester@example.com")
+    assert first["Message-ID"] != second["Message-ID"]
+    assert first["In-Reply-To"] == second["In-Reply-To"] == "<ticket-1@localhost>"
+    assert first["References"] == "<ticket-1@localhost>"
+
+
+def test_header_injection_in_a_title_gives_one_clean_subject_and_no_extra_recipient(
+    personas, smtp_server
+):
+    title = "Printer\r\nBcc: x@evil.example"
+    event(personas, recipients=[personas.requester], text=title, context={"text": title})
+    assert run_worker_once() == {Status.SENT: 1}
+    [received] = smtp_server.received
+    assert received.rcpt_tos == ["requester@example.com"]
+    assert received.message["Subject"] == "Printer Bcc: x@evil.example"
+    assert received.message["Bcc"] is None
+
+
+def test_user_content_is_escaped_in_the_html_body(personas, smtp_server):
+    payload = "<script>alert(1)</script><img src=x onerror=alert(2)>"
+    event(personas, recipients=[personas.requester], context={"text": payload, "body": payload})
+    run_worker_once()
+    [message] = smtp_server.messages_to("requester@example.com")
+    html = message.get_body(("html",)).get_content()
+    assert "<script>" not in html and "<img src=x" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+
+
+def test_a_user_who_muted_the_kind_gets_in_app_only(personas, smtp_server):
+    EmailPreference.objects.create(user=personas.requester, kind="test_event", email=False)
+    event(personas)
+    run_worker_once()
+    assert smtp_server.messages_to("requester@example.com") == []
+    assert Notification.objects.filter(recipient=personas.requester).exists()
+    assert len(smtp_server.messages_to("agent@example.com")) == 1
+
+
+def test_rolled_back_event_leaves_no_notification_email_or_task(personas, smtp_server):
+    from django.db import transaction
+    from django_tasks_db.models import DBTaskResult
+
+    with pytest.raises(RuntimeError), transaction.atomic():
+        event(personas)
+        raise RuntimeError("the ticket write failed")
+    assert not Notification.objects.exists()
+    assert not EmailDelivery.objects.exists()
+    assert not DBTaskResult.objects.exists()
+
+
+def test_one_refused_recipient_does_not_stop_the_others(personas, smtp_server):
+    smtp_server.refuse.add("requester@example.com")
+    event(personas)
+    assert run_worker_once() == {Status.FAILED: 1, Status.SENT: 1}
+    failed = EmailDelivery.objects.get(to_address="requester@example.com")
+    assert failed.status == Status.FAILED
+    assert "550" in failed.last_error
+    assert len(smtp_server.messages_to("agent@example.com")) == 1
+    # ... and the in-app notification is there regardless.
+    assert Notification.objects.filter(recipient=personas.requester).exists()
+
+
+def test_outage_defers_with_backoff_then_delivers_every_message_exactly_once(personas, smtp_server):
+    smtp_server.stop()
+    for n in range(50):
+        event(personas, n=n, recipients=[personas.requester])
+    assert run_worker_once() == {Status.QUEUED: 50}
+    row = EmailDelivery.objects.first()
+    assert row.attempts == 1 and "Connection refused" in row.last_error
+    assert row.next_attempt_at >= timezone.now() + dt.timedelta(seconds=50)
+
+    # Still down at the next due time: attempt 2, and the wait doubles.
+    later = timezone.now() + dt.timedelta(minutes=2)
+    assert delivery.sweep(now=later) == {Status.QUEUED: 50}
+    row.refresh_from_db()
+    assert row.attempts == 2
+    assert row.next_attempt_at - later >= dt.timedelta(seconds=119)
+
+    smtp_server.start()
+    assert delivery.sweep(now=later + dt.timedelta(minutes=5)) == {Status.SENT: 50}
+    assert delivery.sweep(now=later + dt.timedelta(hours=1)) == {}
+    subjects = [m["Subject"] for m in smtp_server.messages_to("requester@example.com")]
+    assert len(subjects) == len(set(subjects)) == 50
+
+
+def test_temporary_failures_give_up_after_the_configured_attempts(personas, smtp_server, settings):
+    settings.EMAIL_MAX_ATTEMPTS = 3
+    smtp_server.stop()
+    event(personas, recipients=[personas.requester])
+    now = timezone.now()
+    for hour in range(3):
+        delivery.sweep(now=now + dt.timedelta(hours=hour))
+    row = EmailDelivery.objects.get()
+    assert row.status == Status.FAILED and row.attempts == 3
+
+
+def test_backoff_doubles_and_is_capped():
+    assert [delivery.backoff(n).total_seconds() for n in range(1, 8)] == [
+        60,
+        120,
+        240,
+        480,
+        960,
+        1800,
+        1800,
+    ]
+    total = sum(delivery.backoff(n).total_seconds() for n in range(1, 10))
+    assert total >= 3600  # retried for at least an hour
+
+
+def test_a_row_left_sending_by_a_dead_worker_is_sent_again_with_the_same_message_id(
+    personas, smtp_server
+):
+    event(personas, recipients=[personas.requester])
+    row = EmailDelivery.objects.get()
+    EmailDelivery.objects.filter(pk=row.pk).update(
+        status=Status.SENDING, claimed_at=timezone.now() - dt.timedelta(minutes=11), attempts=1
+    )
+    assert delivery.sweep() == {Status.SENT: 1}
+    [message] = smtp_server.received
+    assert message.message["Message-ID"] == row.message_id
+
+
+def test_a_row_being_sent_right_now_is_not_taken_by_a_second_worker(personas, smtp_server):
+    event(personas, recipients=[personas.requester])
+    row = EmailDelivery.objects.get()
+    assert delivery.claim(row.pk, now=timezone.now()) is True
+    assert delivery.deliver(row.pk) == "skipped"
+    assert smtp_server.received == []
+
+
+def test_a_server_that_accepts_and_never_answers_times_out(personas, settings):
+    import socket
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(1)  # accepts connections, never says a word
+    settings.MAILERS = {
+        "default": {
+            "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+            "OPTIONS": {"host": "127.0.0.1", "port": listener.getsockname()[1], "timeout": 1},
+        }
+    }
+    try:
+        event(personas, recipients=[personas.requester])
+        assert delivery.sweep() == {Status.QUEUED: 1}
+    finally:
+        listener.close()
+    assert "timed out" in EmailDelivery.objects.get().last_error

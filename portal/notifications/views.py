@@ -1,0 +1,172 @@
+"""The bell, the notification list, email preferences, and the admins' delivery log."""
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import user_passes_test
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from portal.accounts.roles import is_admin
+from portal.lib.emails import render_email
+from portal.lib.htmx import is_htmx
+from portal.lib.http import posted_data
+from portal.notifications import services
+from portal.notifications.kinds import all_kinds, get_kind
+from portal.notifications.models import EmailDelivery, EmailPreference, Notification
+from portal.notifications.selectors import unread_count
+
+PER_PAGE = 30
+DELIVERY_STATUS_FILTERS = {choice.value for choice in EmailDelivery.Status}
+
+
+def _admin_only(user) -> bool:
+    if not is_admin(user):
+        raise PermissionDenied("Only admins can see email deliveries.")
+    return True
+
+
+admin_required = user_passes_test(_admin_only)
+
+
+@require_GET
+def notification_list(request: HttpRequest) -> HttpResponse:
+    only_unread = request.GET.get("show") == "unread"
+    notifications = Notification.objects.filter(recipient=request.user)
+    if only_unread:
+        notifications = notifications.filter(read_at__isnull=True)
+    page = Paginator(notifications, PER_PAGE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "notifications/list.html",
+        {"page": page, "only_unread": only_unread, "unread": unread_count(request.user)},
+    )
+
+
+@require_GET
+def bell(request: HttpRequest) -> HttpResponse:
+    """The header's unread badge; htmx polls it so it stays current without a reload."""
+    return render(request, "notifications/bell.html", {"unread": unread_count(request.user)})
+
+
+@require_POST
+def mark_read(request: HttpRequest, notification_id: int) -> HttpResponse:
+    notification = get_object_or_404(Notification, pk=notification_id, recipient=request.user)
+    services.notification_mark_read(user=request.user, notification_id=notification.pk)
+    if request.POST.get("open") and notification.link.startswith("/"):
+        return redirect(notification.link)
+    if is_htmx(request):
+        return render(request, "notifications/bell.html", {"unread": unread_count(request.user)})
+    return redirect("notification-list")
+
+
+@require_POST
+def mark_all_read(request: HttpRequest) -> HttpResponse:
+    count = services.notifications_mark_all_read(user=request.user)
+    messages.success(request, f"Marked {count} notification{'s' if count != 1 else ''} as read.")
+    return redirect("notification-list")
+
+
+class PreferencesForm(forms.Form):
+    """One checkbox per kind a user may mute."""
+
+    def __init__(self, *args, current: dict[str, bool], **kwargs):
+        super().__init__(*args, **kwargs)
+        for kind in all_kinds():
+            if kind.user_can_mute_email:
+                self.fields[kind.name] = forms.BooleanField(
+                    label=kind.label,
+                    required=False,
+                    initial=current.get(kind.name, kind.email_by_default),
+                )
+
+
+@require_http_methods(["GET", "POST"])
+def preferences(request: HttpRequest) -> HttpResponse:
+    current = dict(EmailPreference.objects.filter(user=request.user).values_list("kind", "email"))
+    form = PreferencesForm(posted_data(request), current=current)
+    if request.method == "POST" and form.is_valid():
+        services.email_preferences_set(user=request.user, choices=form.cleaned_data)
+        messages.success(request, "Your email preferences have been saved.")
+        return redirect("notification-preferences")
+    return render(request, "notifications/preferences.html", {"form": form})
+
+
+@admin_required
+@require_GET
+def delivery_log(request: HttpRequest) -> HttpResponse:
+    status = request.GET.get("status", "")
+    deliveries = EmailDelivery.objects.only(
+        "id",
+        "to_address",
+        "kind",
+        "subject",
+        "status",
+        "attempts",
+        "last_error",
+        "created_at",
+        "sent_at",
+        "next_attempt_at",
+    )
+    if status in DELIVERY_STATUS_FILTERS:
+        deliveries = deliveries.filter(status=status)
+    else:
+        status = ""
+    page = Paginator(deliveries, PER_PAGE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "notifications/delivery_log.html",
+        {"page": page, "status": status, "statuses": EmailDelivery.Status.choices},
+    )
+
+
+@admin_required
+@require_POST
+def delivery_retry(request: HttpRequest, delivery_id) -> HttpResponse:
+    delivery = get_object_or_404(EmailDelivery, pk=delivery_id)
+    if delivery.status == EmailDelivery.Status.SENT:
+        messages.error(request, "That message was already sent; it is not sent twice.")
+    else:
+        services.delivery_retry(delivery=delivery, actor=request.user)
+        messages.success(request, f"Another attempt to {delivery.to_address} has been queued.")
+    return redirect("delivery-log")
+
+
+@admin_required
+@require_GET
+def template_previews(request: HttpRequest) -> HttpResponse:
+    """Every email template rendered with its sample data, as recipients would see it."""
+    previews = [(kind, _render_sample(kind, request.user)) for kind in all_kinds()]
+    return render(request, "notifications/template_previews.html", {"previews": previews})
+
+
+@admin_required
+@require_GET
+def template_preview_html(request: HttpRequest, kind: str) -> HttpResponse:
+    """The HTML body alone, shown in a sandboxed frame on the previews page."""
+    try:
+        kind_def = get_kind(kind)
+    except LookupError:
+        return HttpResponse("Unknown notification kind.", status=404)
+    response = HttpResponse(_render_sample(kind_def, request.user).html)
+    # Shown inside our own page: allow same-origin framing for this response only, and
+    # sandbox it so nothing in an email can run.
+    response.headers["Content-Security-Policy"] = (
+        "sandbox; default-src 'none'; style-src 'unsafe-inline'; img-src data:; "
+        "frame-ancestors 'self'"
+    )
+    response.headers["X-Frame-Options"] = "SAMEORIGIN"
+    return response
+
+
+def _render_sample(kind, recipient):
+    """A kind's email with its sample data, addressed to the admin looking at it."""
+    context = {
+        **kind.sample_context(),
+        "recipient": recipient,
+        "link_url": services.absolute_url("/"),
+        "app_url": services.absolute_url(""),
+    }
+    return render_email(kind.email_template, context)

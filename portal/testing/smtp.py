@@ -1,0 +1,80 @@
+"""A real SMTP server on loopback (aiosmtpd) for mail tests: no mocks of the protocol."""
+
+import email
+import email.policy
+import socket
+import threading
+from dataclasses import dataclass, field
+
+import pytest
+from aiosmtpd.controller import Controller
+
+
+@dataclass
+class Received:
+    mail_from: str
+    rcpt_tos: list[str]
+    message: email.message.EmailMessage
+
+
+@dataclass
+class SmtpServer:
+    port: int
+    received: list[Received] = field(default_factory=list)
+    # Answer RCPT TO for these addresses with a permanent 550.
+    refuse: set[str] = field(default_factory=set)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    controller: Controller | None = None
+
+    def start(self) -> None:
+        self.controller = Controller(_Handler(self), hostname="127.0.0.1", port=self.port)
+        self.controller.start()
+
+    def stop(self) -> None:
+        if self.controller is not None:
+            self.controller.stop()
+            self.controller = None
+
+    def messages_to(self, address: str) -> list[email.message.EmailMessage]:
+        with self.lock:
+            return [r.message for r in self.received if address in r.rcpt_tos]
+
+
+class _Handler:
+    def __init__(self, server: SmtpServer):
+        self.server = server
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if address in self.server.refuse:
+            return "550 5.1.1 No such user here"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        message = email.message_from_bytes(envelope.content, policy=email.policy.default)
+        with self.server.lock:
+            self.server.received.append(
+                Received(envelope.mail_from, list(envelope.rcpt_tos), message)
+            )
+        return "250 Message accepted for delivery"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def smtp_server(settings):
+    """A running SMTP server, with MAILERS pointing at it (no TLS, short timeout)."""
+    server = SmtpServer(port=free_port())
+    server.start()
+    settings.MAILERS = {
+        "default": {
+            "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+            "OPTIONS": {"host": "127.0.0.1", "port": server.port, "timeout": 5},
+        }
+    }
+    yield server
+    server.stop()

@@ -1,5 +1,6 @@
 """A real SMTP server on loopback (aiosmtpd) for mail tests: no mocks of the protocol."""
 
+import asyncio
 import email
 import email.policy
 import socket
@@ -23,6 +24,8 @@ class SmtpServer:
     received: list[Received] = field(default_factory=list)
     # Answer RCPT TO for these addresses with a permanent 550.
     refuse: set[str] = field(default_factory=set)
+    # Seconds to think before accepting a message (a slow server, to kill a worker mid-send).
+    delay: float = 0.0
     lock: threading.Lock = field(default_factory=threading.Lock)
     controller: Controller | None = None
 
@@ -51,6 +54,8 @@ class _Handler:
         return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):
+        if self.server.delay:
+            await asyncio.sleep(self.server.delay)
         message = email.message_from_bytes(envelope.content, policy=email.policy.default)
         with self.server.lock:
             self.server.received.append(

@@ -1,0 +1,106 @@
+"""A real worker process killed mid-batch loses and duplicates nothing."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from django.db import connection
+from django.utils import timezone
+
+from portal.notifications import delivery
+from portal.notifications.models import EmailDelivery
+from portal.notifications.services import notify
+
+ROOT = Path(__file__).resolve().parents[3]
+MESSAGES = 20
+
+
+def database_url() -> str:
+    db = connection.settings_dict
+    if connection.vendor == "sqlite":
+        return f"sqlite:///{db['NAME']}"
+    return f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+
+
+def start_worker(smtp_port: int) -> subprocess.Popen:
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url(),
+        "SMTP_HOST": "127.0.0.1",
+        "SMTP_PORT": str(smtp_port),
+        "SMTP_TLS": "0",
+        "DEBUG": "0",
+    }
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "manage.py",
+            "run_worker",
+            "--interval",
+            "0.1",
+            "--no-startup-delay",
+            "--no-reload",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
+def wait_for(condition, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError("timed out waiting")
+        time.sleep(0.05)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_killing_a_worker_mid_batch_loses_and_duplicates_nothing(personas, smtp_server):
+    smtp_server.delay = 0.25
+    for n in range(MESSAGES):
+        notify(
+            recipients=[personas.requester],
+            kind="test_event",
+            text=f"Event {n}",
+            link="/dashboard",
+            context={"text": f"Event {n}"},
+            event_key=f"crash:{n}",
+        )
+
+    worker = start_worker(smtp_server.port)
+    try:
+        wait_for(lambda: len(smtp_server.received) >= 5)
+        worker.send_signal(signal.SIGKILL)  # no chance to clean up
+        worker.wait(timeout=10)
+    finally:
+        worker.kill()
+    killed_after = len(smtp_server.received)
+    assert killed_after < MESSAGES
+
+    # Time passes: what the dead worker held is now "stuck" and will be sent again.
+    EmailDelivery.objects.filter(status="sending").update(
+        claimed_at=timezone.now() - timedelta(minutes=11)
+    )
+
+    def all_sent() -> bool:
+        # The periodic sweep, run here beside the second worker: both claim rows, and a
+        # row is only ever sent by whoever claimed it.
+        delivery.sweep()
+        return EmailDelivery.objects.filter(status="sent").count() == MESSAGES
+
+    second = start_worker(smtp_server.port)
+    try:
+        wait_for(all_sent)
+    finally:
+        second.terminate()
+        second.wait(timeout=10)
+
+    subjects = sorted(m["Subject"] for m in smtp_server.messages_to("requester@example.com"))
+    assert subjects == sorted(f"Event {n}" for n in range(MESSAGES))

@@ -3,93 +3,33 @@
 import uuid
 
 from django import forms
-from django.utils.choices import CallableChoiceIterator
 
-from portal.catalog.models import BusinessUnitGroup, Category, Priority, Subcategory, Team
+from portal.catalog.forms import ClassificationFormMixin
+from portal.catalog.models import Priority, Team
 from portal.tickets.models import Status
 from portal.tickets.services import BODY_MAX, TITLE_MAX
 
 
-class GroupedChoiceField(forms.ModelChoiceField):
-    """A select whose options are grouped by parent (`<optgroup>`), so a person without
-    JavaScript can still pick a category that belongs to the chosen group."""
+class TicketCreateForm(ClassificationFormMixin, forms.Form):
+    """Group → category → subcategory come from the catalog's mixin: choices narrowed to the
+    chosen parent (so a re-rendered form needs no JavaScript) and refreshed by htmx."""
 
-    def __init__(self, queryset, *, parent: str, **kwargs):
-        self.parent = parent
-        super().__init__(queryset, **kwargs)
-
-    def _grouped(self):
-        groups: dict[str, list] = {}
-        for obj in self.queryset:
-            groups.setdefault(str(getattr(obj, self.parent)), []).append((obj.pk, obj.name))
-        blank = [("", self.empty_label)] if self.empty_label is not None else []
-        return blank + list(groups.items())
-
-    def _get_choices(self):
-        # Lazy, like ModelChoiceField's own iterator: no query until the select renders.
-        return CallableChoiceIterator(self._grouped)
-
-    choices = property(_get_choices, forms.ChoiceField.choices.fset)
-
-
-def category_queryset():
-    return (
-        Category.objects.active()
-        .filter(group__is_active=True)
-        .select_related("group")
-        .order_by("group__name", "name")
-    )
-
-
-def subcategory_queryset():
-    return (
-        Subcategory.objects.active()
-        .filter(category__is_active=True)
-        .select_related("category")
-        .order_by("category__name", "name")
-    )
-
-
-class ClassificationMixin:
-    """Group → category → subcategory must nest; errors land on the field to fix."""
-
-    def clean(self):
-        data = super().clean()
-        group, category, sub = data.get("group"), data.get("category"), data.get("subcategory")
-        if group is None and category is not None:
-            group = data["group"] = category.group
-        if group and category and category.group_id != group.pk:
-            self.add_error("category", f"Choose a category of {group.name}.")
-        if category and sub and sub.category_id != category.pk:
-            self.add_error("subcategory", f"Choose a subcategory of {category.name}.")
-        return data
-
-
-class TicketCreateForm(ClassificationMixin, forms.Form):
     title = forms.CharField(max_length=TITLE_MAX)
+    priority = forms.ChoiceField(
+        choices=[("", "Default for this category"), *Priority.choices], required=False
+    )
     description = forms.CharField(
         max_length=BODY_MAX,
         widget=forms.Textarea(attrs={"rows": 8}),
         help_text="Markdown: **bold**, *italic*, lists, `code` and links.",
     )
-    group = forms.ModelChoiceField(
-        BusinessUnitGroup.objects.active(), label="Business unit group", empty_label="Choose…"
-    )
-    category = GroupedChoiceField(category_queryset(), parent="group", empty_label="Choose…")
-    subcategory = GroupedChoiceField(
-        subcategory_queryset(), parent="category", required=False, empty_label="(any)"
-    )
-    priority = forms.ChoiceField(
-        choices=[("", "Default for this category"), *Priority.choices], required=False
-    )
     idempotency_key = forms.UUIDField(widget=forms.HiddenInput)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        self.setup_classification_fields()
         # A fresh key for every form shown; a re-submission of this page sends the same one.
         self.fields["idempotency_key"].initial = uuid.uuid4()
-        self.fields["category"].queryset = category_queryset()
-        self.fields["subcategory"].queryset = subcategory_queryset()
 
 
 class CommentForm(forms.Form):
@@ -126,17 +66,14 @@ class MoveTeamForm(VersionedForm):
     reason = forms.CharField(max_length=1000)
 
 
-class TicketEditForm(ClassificationMixin, VersionedForm):
+class TicketEditForm(ClassificationFormMixin, VersionedForm):
     title = forms.CharField(max_length=TITLE_MAX)
-    description = forms.CharField(max_length=BODY_MAX, widget=forms.Textarea(attrs={"rows": 8}))
     priority = forms.ChoiceField(choices=Priority.choices)
-    group = forms.ModelChoiceField(
-        BusinessUnitGroup.objects.active(), label="Business unit group", required=False
-    )
-    category = GroupedChoiceField(category_queryset(), parent="group")
-    subcategory = GroupedChoiceField(
-        subcategory_queryset(), parent="category", required=False, empty_label="(any)"
-    )
+    description = forms.CharField(max_length=BODY_MAX, widget=forms.Textarea(attrs={"rows": 8}))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.setup_classification_fields()
 
 
 class BulkForm(forms.Form):

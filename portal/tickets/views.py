@@ -10,7 +10,6 @@ from functools import wraps
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import NoReverseMatch, reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -26,30 +25,6 @@ from portal.tickets.forms import (
     TicketEditForm,
 )
 from portal.tickets.models import Comment, Status, Ticket, TicketEvent
-
-
-def _catalog_option_urls() -> dict[str, str]:
-    """The catalog's htmx option partials, when that app provides them (else plain selects)."""
-    try:
-        return {
-            "category_options_url": reverse("category-options"),
-            "subcategory_options_url": reverse("subcategory-options"),
-        }
-    except NoReverseMatch:
-        return {}
-
-
-def _wire_classification(form) -> None:
-    """With the catalog's option partials available, htmx reloads the dependent selects."""
-    urls = _catalog_option_urls()
-    if not urls:
-        return
-    form.fields["group"].widget.attrs.update(
-        {"hx-get": urls["category_options_url"], "hx-target": "#id_category"}
-    )
-    form.fields["category"].widget.attrs.update(
-        {"hx-get": urls["subcategory_options_url"], "hx-target": "#id_subcategory"}
-    )
 
 
 @never_cache
@@ -77,7 +52,6 @@ def ticket_create(request: HttpRequest) -> HttpResponse:
             else:
                 messages.success(request, f"{ticket.number} raised.")
                 return redirect(ticket)
-    _wire_classification(form)
     return render(request, "tickets/new.html", {"form": form}, status=status)
 
 
@@ -277,7 +251,6 @@ def ticket_edit(request: HttpRequest, number: str) -> HttpResponse:
         "subcategory": ticket.subcategory_id,
     }
     form = TicketEditForm(request.POST or None, initial=initial)
-    _wire_classification(form)
     context = {"ticket": ticket, "form": form}
     if request.method != "POST":
         return render(request, "tickets/edit.html", context)
@@ -302,8 +275,6 @@ def ticket_edit(request: HttpRequest, number: str) -> HttpResponse:
         post = request.POST.copy()
         post["version"] = str(ticket.version)
         form = TicketEditForm(post, initial=initial)
-        form.is_valid()
-        _wire_classification(form)
         context.update(
             form=form,
             error=conflict.message,

@@ -1,0 +1,167 @@
+"""The ticket list: saved views, filters, sort, keyset pages, htmx partial, CSV."""
+
+import datetime as dt
+
+import pytest
+from django.utils import timezone
+
+from portal.tickets import services
+from portal.tickets.list_views import neutralise
+from portal.tickets.models import Ticket
+
+pytestmark = [pytest.mark.django_db, pytest.mark.smoke]
+
+
+def _numbers(response) -> list[str]:
+    return [t.number for t in response.context["tickets"]]
+
+
+def test_saved_views_offered_depend_on_the_role(personas, org, client_for):
+    def offered(user):
+        return [key for key, _, _ in client_for(user).get("/tickets").context["views"]]
+
+    assert offered(personas.requester) == ["all", "mine"]
+    assert offered(personas.agent) == ["all", "mine", "assigned", "team"]
+    assert offered(personas.spoc) == ["all", "mine", "assigned", "unassigned"]
+    assert offered(personas.admin) == ["all", "mine", "assigned", "unassigned"]
+
+
+def test_a_view_not_offered_to_the_role_is_a_400(personas, org, client_for):
+    response = client_for(personas.requester).get("/tickets", {"view": "team"})
+    assert response.status_code == 400
+    assert response.context["tickets"] == []
+
+
+def test_each_saved_view_lists_its_tickets(raise_ticket, personas, org, client_for):
+    own = raise_ticket(requester=personas.agent, title="Agent's own")
+    assigned = raise_ticket()
+    services.ticket_assign(actor=personas.lead, ticket=assigned, assignee=personas.agent)
+    unmapped = raise_ticket(title="No team")
+    services.ticket_assign(actor=personas.spoc, ticket=unmapped, assignee=None)
+    agent = client_for(personas.agent)
+    assert own.number in _numbers(agent.get("/tickets", {"view": "mine"}))
+    assert _numbers(agent.get("/tickets", {"view": "assigned"})) == [
+        t.number for t in Ticket.objects.filter(assignee=personas.agent).order_by("-updated_at")
+    ]
+    spoc_unassigned = _numbers(client_for(personas.spoc).get("/tickets", {"view": "unassigned"}))
+    assert spoc_unassigned == [unmapped.number]
+
+
+def test_filters_narrow_the_list(raise_ticket, personas, client_for):
+    urgent = raise_ticket(priority="urgent")
+    raise_ticket(priority="low")
+    services.ticket_change_status(actor=personas.agent, ticket=urgent, status="on_hold")
+    client = client_for(personas.lead)
+    assert _numbers(client.get("/tickets", {"priority": "urgent"})) == [urgent.number]
+    assert _numbers(client.get("/tickets", {"status": ["on_hold", "closed"]})) == [urgent.number]
+    assert _numbers(client.get("/tickets", {"requester": "nobody@example.com"})) == []
+    assert len(_numbers(client.get("/tickets", {"requester": "requester@example.com"}))) == 2
+
+
+def test_date_range_filters_are_inclusive_days(raise_ticket, personas, client_for):
+    old = raise_ticket()
+    Ticket.objects.filter(pk=old.pk).update(
+        created_at=timezone.now() - dt.timedelta(days=10),
+        updated_at=timezone.now() - dt.timedelta(days=10),
+    )
+    new = raise_ticket()
+    today = timezone.localdate().isoformat()
+    client = client_for(personas.admin)
+    assert _numbers(client.get("/tickets", {"created_from": today})) == [new.number]
+    assert _numbers(client.get("/tickets", {"updated_to": today})) == [new.number, old.number]
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"sort": "title; DROP TABLE"},
+        {"status": "bogus"},
+        {"created_from": "yesterday"},
+        {"created_from": "2026-02-01", "created_to": "2026-01-01"},
+        {"group": "abc"},
+        {"assignee": "not-an-email"},
+        {"per_page": "1000000"},
+        {"after": "!!!"},
+        {"after": "WzEsMiwzXQ"},
+    ],
+)
+def test_bad_list_parameters_are_a_400_with_a_message_never_a_500(params, personas, client_for):
+    response = client_for(personas.admin).get("/tickets", params)
+    assert response.status_code == 400
+    assert b'role="alert"' in response.content
+
+
+def test_bad_export_parameters_are_a_400(personas, client_for):
+    assert client_for(personas.admin).get("/tickets/export.csv", {"sort": "x"}).status_code == 400
+
+
+@pytest.mark.parametrize("sort", ["-updated", "updated", "-created", "created", "-priority"])
+def test_keyset_pages_cover_every_ticket_once_in_order(sort, raise_ticket, personas, client_for):
+    priorities = ["low", "medium", "high", "urgent"]
+    for index in range(27):
+        raise_ticket(title=f"T{index}", priority=priorities[index % 4])
+    client = client_for(personas.admin)
+    seen, params = [], {"sort": sort, "per_page": 25}
+    while True:
+        response = client.get("/tickets", params)
+        assert response.status_code == 200
+        seen += _numbers(response)
+        if not response.context["next_query"]:
+            break
+        params = dict(pair.split("=", 1) for pair in response.context["next_query"].split("&"))
+        from urllib.parse import unquote
+
+        params = {k: unquote(v) for k, v in params.items()}
+    assert sorted(seen) == sorted(t.number for t in Ticket.objects.all())
+    assert len(seen) == len(set(seen)) == 27
+
+
+def test_htmx_requests_get_only_the_results(ticket, personas, client_for):
+    response = client_for(personas.agent).get("/tickets", headers={"HX-Request": "true"})
+    html = response.content.decode()
+    assert ticket.number in html
+    assert "<html" not in html
+    assert 'class="ticket-filters' not in html
+
+
+def test_search_by_number_title_and_description(raise_ticket, personas, client_for):
+    ticket = raise_ticket(title="Keyboard sticky", description="Coffee was involved")
+    raise_ticket(title="Other")
+    client = client_for(personas.requester)
+    assert _numbers(client.get("/tickets", {"q": ticket.number})) == [ticket.number]
+    assert _numbers(client.get("/tickets", {"q": "keyboard"})) == [ticket.number]
+    assert _numbers(client.get("/tickets", {"q": "coffee"})) == [ticket.number]
+
+
+def test_search_never_widens_access(raise_ticket, personas, client_for, group_y_ticket):
+    client = client_for(personas.agent)
+    assert _numbers(client.get("/tickets", {"q": group_y_ticket.number})) == []
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ('=HYPERLINK("http://x")', '\'=HYPERLINK("http://x")'),
+        ("+1", "'+1"),
+        ("-2", "'-2"),
+        ("@SUM(A1)", "'@SUM(A1)"),
+        ("\tx", "'\tx"),
+        ("Plain", "Plain"),
+        (None, ""),
+    ],
+)
+def test_csv_cells_that_spreadsheets_would_run_are_neutralised(value, expected):
+    assert neutralise(value) == expected
+
+
+def test_csv_export_has_the_filtered_tickets_with_formulas_neutralised(
+    raise_ticket, personas, client_for
+):
+    risky = raise_ticket(title="=cmd|' /C calc'!A0", priority="urgent")
+    raise_ticket(priority="low")
+    response = client_for(personas.agent).get("/tickets/export.csv", {"priority": "urgent"})
+    assert response["Content-Type"].startswith("text/csv")
+    lines = b"".join(response.streaming_content).decode().splitlines()
+    assert lines[0].startswith("Number,Title,Status")
+    assert len(lines) == 2
+    assert lines[1].startswith(f"{risky.number},'=cmd")

@@ -1,0 +1,163 @@
+"""Raising, editing and working tickets through the pages."""
+
+import uuid
+
+import pytest
+
+from portal.tickets import services
+from portal.tickets.models import Comment, Ticket
+
+pytestmark = [pytest.mark.django_db, pytest.mark.smoke]
+
+
+def _new_ticket_data(org, **extra):
+    data = {
+        "title": "Screen flickers",
+        "description": "Since **Monday**.",
+        "group": org.group_x.pk,
+        "category": org.hardware.pk,
+        "subcategory": org.laptop.pk,
+        "priority": "",
+        "idempotency_key": str(uuid.uuid4()),
+    }
+    data.update(extra)
+    return data
+
+
+def test_requester_raises_a_ticket_and_lands_on_its_page(personas, org, client_for):
+    response = client_for(personas.requester).post("/tickets/new", _new_ticket_data(org))
+    ticket = Ticket.objects.get()
+    assert response.status_code == 302
+    assert response["Location"] == f"/tickets/{ticket.number}"
+    assert (ticket.requester, ticket.team) == (personas.requester, org.team_a)
+
+
+def test_submitting_the_new_ticket_form_twice_creates_one_ticket(personas, org, client_for):
+    client = client_for(personas.requester)
+    data = _new_ticket_data(org)
+    first = client.post("/tickets/new", data)
+    second = client.post("/tickets/new", data)
+    assert Ticket.objects.count() == 1
+    assert first["Location"] == second["Location"]
+
+
+def test_a_validation_error_keeps_everything_the_person_typed(personas, org, client_for):
+    data = _new_ticket_data(org, title="", description="My long explanation")
+    response = client_for(personas.requester).post("/tickets/new", data)
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert "My long explanation" in html
+    assert f'value="{data["idempotency_key"]}"' in html
+    assert f'<option value="{org.hardware.pk}" selected>' in html
+    assert not Ticket.objects.exists()
+
+
+def test_a_category_from_another_group_is_a_form_error_not_a_500(personas, org, client_for):
+    data = _new_ticket_data(org, group=org.group_y.pk)
+    response = client_for(personas.requester).post("/tickets/new", data)
+    assert response.status_code == 400
+    assert not Ticket.objects.exists()
+
+
+def test_garbage_ids_are_form_errors(personas, org, client_for):
+    data = _new_ticket_data(org, group="abc", category="-1", idempotency_key="nope")
+    response = client_for(personas.requester).post("/tickets/new", data)
+    assert response.status_code == 400
+
+
+def test_stale_edit_gets_409_showing_what_changed_and_keeping_the_input(
+    ticket, personas, org, client_for
+):
+    seen = ticket.version
+    services.ticket_update(
+        actor=personas.lead, ticket=ticket, expected_version=seen, title="Lead's title"
+    )
+    response = client_for(personas.agent).post(
+        f"/tickets/{ticket.number}/edit",
+        {
+            "version": seen,
+            "title": "Agent's title",
+            "description": "Agent's text",
+            "priority": "low",
+            "group": org.group_x.pk,
+            "category": org.hardware.pk,
+            "subcategory": org.laptop.pk,
+        },
+    )
+    assert response.status_code == 409
+    html = response.content.decode()
+    assert "changed by someone else" in html
+    assert "Lead&#x27;s title" in html  # what changed
+    assert "Agent&#x27;s title" in html  # what they typed, kept
+    assert f'name="version" value="{seen + 1}"' in html
+    ticket.refresh_from_db()
+    assert ticket.title == "Lead's title"
+
+
+def test_forbidden_status_change_shows_the_reason_with_403(ticket, personas, client_for):
+    response = client_for(personas.requester).post(
+        f"/tickets/{ticket.number}/status", {"status": "resolved", "version": ticket.version}
+    )
+    assert response.status_code == 403
+    assert "You cannot change" in response.content.decode()
+
+
+def test_stale_status_form_is_a_409(ticket, personas, client_for):
+    seen = ticket.version
+    services.ticket_change_status(actor=personas.lead, ticket=ticket, status="on_hold")
+    response = client_for(personas.agent).post(
+        f"/tickets/{ticket.number}/status", {"status": "resolved", "version": seen}
+    )
+    assert response.status_code == 409
+    ticket.refresh_from_db()
+    assert ticket.status == "on_hold"
+
+
+def test_empty_comment_is_a_400_and_nothing_is_saved(ticket, personas, client_for):
+    response = client_for(personas.agent).post(f"/tickets/{ticket.number}/comments", {"body": ""})
+    assert response.status_code == 400
+    assert not Comment.objects.exists()
+
+
+def test_detail_shows_only_the_actions_the_viewer_may_take(ticket, personas, client_for):
+    requester_html = client_for(personas.requester).get(f"/tickets/{ticket.number}").content
+    lead_html = client_for(personas.lead).get(f"/tickets/{ticket.number}").content
+    assert b"Take it" not in requester_html
+    assert b"Assign to" not in requester_html
+    assert b"Internal (only" not in requester_html
+    assert b'<option value="cancelled">' in requester_html
+    assert b"Take it" in lead_html
+    assert b"Assign to" in lead_html
+
+
+def test_ticket_pages_stay_out_of_the_htmx_history_cache(ticket, personas, client_for):
+    html = client_for(personas.requester).get(f"/tickets/{ticket.number}").content.decode()
+    assert 'hx-history="false"' in html
+    assert "no-store" in client_for(personas.requester).get(
+        f"/tickets/{ticket.number}"
+    ).headers.get("Cache-Control", "")
+
+
+def test_bulk_take_goes_through_the_same_checks_per_ticket(
+    raise_ticket, personas, client_for, group_y_ticket
+):
+    mine, theirs = raise_ticket(), raise_ticket()
+    response = client_for(personas.lead).post(
+        "/tickets/bulk",
+        {"numbers": [mine.number, theirs.number, group_y_ticket.number], "action": "take"},
+    )
+    assert response.status_code == 302
+    assigned = dict(Ticket.objects.values_list("pk", "assignee"))
+    assert assigned[mine.pk] == personas.lead.pk
+    assert assigned[theirs.pk] == personas.lead.pk
+    # Outside the lead's scope: not found, untouched.
+    assert assigned[group_y_ticket.pk] is None
+
+
+def test_bulk_move_without_a_reason_changes_nothing(ticket, personas, org, client_for):
+    response = client_for(personas.agent).post(
+        "/tickets/bulk", {"numbers": [ticket.number], "action": "team", "team": org.team_b.pk}
+    )
+    assert response.status_code == 302
+    ticket.refresh_from_db()
+    assert ticket.team == org.team_a

@@ -10,6 +10,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 from django.db.models import Exists, OuterRef, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 
 from portal.catalog.models import Category, ClassificationMapping, Subcategory, Team
 
@@ -40,7 +41,11 @@ def subcategory_gaps(*, group_id: int | None = None) -> QuerySet:
             has_any=Exists(
                 _routed().filter(category=OuterRef("category_id"), subcategory__isnull=True)
             ),
-            inactive_team=_inactive_team_name(subcategory=OuterRef("pk")),
+            # The subcategory's own route wins, as in find_mapping.
+            inactive_team=Coalesce(
+                _inactive_team_name(subcategory=OuterRef("pk")),
+                _inactive_team_name(category=OuterRef("category_id"), subcategory__isnull=True),
+            ),
         )
         .filter(has_own=False, has_any=False)
         .select_related("category__group")

@@ -113,11 +113,15 @@ def holiday_add(request: HttpRequest, calendar_id: int) -> HttpResponse:
     calendar = get_object_or_404(BusinessCalendar, pk=calendar_id)
     form = HolidayForm(request.POST, calendar=calendar)
     if form.is_valid():
-        holiday = services.holiday_add(
-            calendar=calendar, date=form.cleaned_data["date"], name=form.cleaned_data["name"]
-        )
-        messages.success(request, f"Holiday {holiday} added.")
-        return redirect("sla-calendar", calendar_id=calendar.pk)
+        try:
+            holiday = services.holiday_add(
+                calendar=calendar, date=form.cleaned_data["date"], name=form.cleaned_data["name"]
+            )
+        except ValidationError as error:  # e.g. the date is already a holiday
+            _apply_validation_error(form, error)
+        else:
+            messages.success(request, f"Holiday {holiday} added.")
+            return redirect("sla-calendar", calendar_id=calendar.pk)
     return _calendar_page(request, calendar, holiday_form=form, status=400)
 
 

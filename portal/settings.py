@@ -138,6 +138,12 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
+# Password reset links work once and expire after an hour; requests are rate-limited.
+PASSWORD_RESET_TIMEOUT = env_int("PASSWORD_RESET_TIMEOUT_MINUTES", 60, minimum=5) * 60
+PASSWORD_RESETS_PER_ACCOUNT_HOUR = 3
+PASSWORD_RESETS_PER_ADDRESS_HOUR = 20
+PASSWORD_RESET_MAILER = "portal.notifications.account_mail.queue_password_reset"  # noqa: S105
+
 # Sessions live in the database; the cookie holds only a random key.
 SESSION_ENGINE = "django.contrib.sessions.backends.db"
 SESSION_IDLE_TIMEOUT = env_int("SESSION_IDLE_TIMEOUT_MINUTES", 120, minimum=1) * 60

@@ -130,10 +130,16 @@ class UserEditForm(forms.Form):
         return cls(data, initial=initial)
 
 
-class PasswordResetByAdminForm(NewPasswordMixin):
+class PasswordForUserForm(NewPasswordMixin):
+    """A new password for a given user (an admin setting it, or the user's reset link)."""
+
     def __init__(self, user: User, *args, **kwargs):
         self.user = user
         super().__init__(*args, **kwargs)
 
     def password_user(self) -> User:
         return self.user
+
+
+class PasswordResetRequestForm(forms.Form):
+    email = EmailField(label="Email")

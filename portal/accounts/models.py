@@ -120,3 +120,20 @@ class UserSession(models.Model):
 
     def __str__(self) -> str:
         return f"session of {self.user_id} since {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class PasswordResetRequest(models.Model):
+    """A request for a reset link, counted for rate limiting (whether or not the email exists)."""
+
+    email = models.CharField(max_length=MAX_EMAIL_LENGTH)
+    ip_address = models.GenericIPAddressField(null=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["email", "created_at"], name="pwreset_email_time"),
+            models.Index(fields=["ip_address", "created_at"], name="pwreset_ip_time"),
+        ]
+
+    def __str__(self) -> str:
+        return f"reset for {self.email} at {self.created_at:%Y-%m-%d %H:%M}"

@@ -5,6 +5,17 @@ from portal.accounts import views
 urlpatterns = [
     path("login", views.login_view, name="login"),
     path("logout", views.logout_view, name="logout"),
+    path("password-reset", views.password_reset_request_view, name="password-reset"),
+    path(
+        "password-reset/<str:uidb64>/set-password",
+        views.password_reset_set_view,
+        name="password-reset-set",
+    ),
+    path(
+        "password-reset/<str:uidb64>/<str:token>",
+        views.password_reset_confirm_view,
+        name="password-reset-confirm",
+    ),
     path("settings", views.settings_view, name="settings"),
     path("settings/users", views.user_list, name="user-list"),
     path("settings/users/new", views.user_create, name="user-create"),

@@ -2,6 +2,7 @@
 
 import logging
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import authenticate, login, logout
 from django.contrib.auth.decorators import login_not_required, user_passes_test
@@ -15,12 +16,13 @@ from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST
 
-from portal.accounts import services, throttle
+from portal.accounts import password_reset, services, throttle
 from portal.accounts.forms import (
     BAD_CREDENTIALS,
     LoginForm,
     PasswordChangeForm,
-    PasswordResetByAdminForm,
+    PasswordForUserForm,
+    PasswordResetRequestForm,
     ProfileForm,
     UserCreateForm,
     UserEditForm,
@@ -197,7 +199,7 @@ def user_edit(request: HttpRequest, user_id: int) -> HttpResponse:
     return render(
         request,
         "accounts/user_edit.html",
-        {"target": target, "form": form, "password_form": PasswordResetByAdminForm(target)},
+        {"target": target, "form": form, "password_form": PasswordForUserForm(target)},
         status=status,
     )
 
@@ -206,7 +208,7 @@ def user_edit(request: HttpRequest, user_id: int) -> HttpResponse:
 @require_POST
 def user_reset_password(request: HttpRequest, user_id: int) -> HttpResponse:
     target = get_object_or_404(User, pk=user_id)
-    form = PasswordResetByAdminForm(target, request.POST)
+    form = PasswordForUserForm(target, request.POST)
     if form.is_valid():
         services.user_set_password(
             user=target, password=form.cleaned_data["new_password"], actor=request.user
@@ -219,3 +221,61 @@ def user_reset_password(request: HttpRequest, user_id: int) -> HttpResponse:
         {"target": target, "form": UserEditForm.for_user(target), "password_form": form},
         status=400,
     )
+
+
+RESET_SESSION_KEY = "_password_reset_token"
+RESET_SENT_MESSAGE = (
+    "If an account exists for that email, a link to choose a new password is on its way. "
+    "It works once and expires in {minutes} minutes."
+)
+
+
+@login_not_required
+@never_cache
+@require_http_methods(["GET", "POST"])
+def password_reset_request_view(request: HttpRequest) -> HttpResponse:
+    """Same answer whether or not the email has an account: no enumeration."""
+    form = PasswordResetRequestForm(posted_data(request))
+    if request.method == "POST" and form.is_valid():
+        password_reset.password_reset_request(
+            email=form.cleaned_data["email"], ip=client_ip(request)
+        )
+        messages.info(
+            request, RESET_SENT_MESSAGE.format(minutes=settings.PASSWORD_RESET_TIMEOUT // 60)
+        )
+        return redirect("login")
+    status = 400 if request.method == "POST" else 200
+    return render(request, "accounts/password_reset_request.html", {"form": form}, status=status)
+
+
+@login_not_required
+@never_cache
+@require_http_methods(["GET"])
+def password_reset_confirm_view(request: HttpRequest, uidb64: str, token: str) -> HttpResponse:
+    """Move the token from the URL into the session, so it cannot leak through the
+    Referer header or browser history of the page where the new password is typed."""
+    if password_reset.user_for_reset(uidb64, token) is None:
+        return render(request, "accounts/password_reset_invalid.html", status=400)
+    request.session[RESET_SESSION_KEY] = token
+    return redirect("password-reset-set", uidb64=uidb64)
+
+
+@login_not_required
+@sensitive_post_parameters("new_password", "new_password_again")
+@never_cache
+@require_http_methods(["GET", "POST"])
+def password_reset_set_view(request: HttpRequest, uidb64: str) -> HttpResponse:
+    user = password_reset.user_for_reset(uidb64, request.session.get(RESET_SESSION_KEY, ""))
+    if user is None:
+        return render(request, "accounts/password_reset_invalid.html", status=400)
+    form = PasswordForUserForm(user, posted_data(request))
+    if request.method == "POST" and form.is_valid():
+        services.user_set_password(
+            user=user, password=form.cleaned_data["new_password"], actor=user
+        )
+        password_reset.clear_lockout(user)
+        request.session.pop(RESET_SESSION_KEY, None)
+        messages.success(request, "Your password has been changed. Sign in with it now.")
+        return redirect("login")
+    status = 400 if request.method == "POST" else 200
+    return render(request, "accounts/password_reset_set.html", {"form": form}, status=status)

@@ -6,3 +6,6 @@ class NotificationsConfig(AppConfig):
 
     name = "portal.notifications"
     label = "notifications"
+
+    def ready(self) -> None:
+        from portal.notifications import account_mail  # noqa: F401  (registers its kinds)

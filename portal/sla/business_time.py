@@ -265,12 +265,8 @@ def _local_date(calendar: Calendar, instant: datetime) -> date:
 def is_working_time(calendar: Calendar, instant: datetime) -> bool:
     """Whether `instant` is inside working time (interval starts included, ends excluded)."""
     at = _require_aware(instant, "instant")
-    local_day = _local_date(calendar, at)
-    for offset in (-1, 0, 1):
-        for start, end in day_pieces(calendar, local_day + timedelta(days=offset)):
-            if start <= at < end:
-                return True
-    return False
+    # A date's pieces hold exactly the instants whose wall clock shows that date.
+    return any(start <= at < end for start, end in day_pieces(calendar, _local_date(calendar, at)))
 
 
 def business_time_between(calendar: Calendar, start: datetime, end: datetime) -> timedelta:

@@ -1,0 +1,120 @@
+"""Query counts are pinned, and do not grow with the page size or the number of comments.
+
+Every signed-in page starts with the same five queries (named once here):
+  1. session row, 2. user row, 3. the user's SPOC groups, 4. the user's team memberships
+  (roles, computed once per request), 5. the unread-notifications count (navigation bell).
+Each client makes one warm-up request first, so the once-a-minute session refresh is not
+counted.
+"""
+
+import pytest
+
+from portal.tickets import services
+
+pytestmark = pytest.mark.django_db
+
+PER_REQUEST = 5
+
+
+@pytest.fixture
+def warm(client_for):
+    def make(user):
+        client = client_for(user)
+        client.get("/tickets/new")  # refreshes the session once; not part of the count
+        return client
+
+    return make
+
+
+def _many(raise_ticket, count):
+    for index in range(count):
+        raise_ticket(title=f"Ticket {index}")
+
+
+# The list: 1 page of tickets (with requester, group, category, subcategory, team and
+# assignee joined), 4 filter option lists (groups, categories, subcategories, teams), and
+# for people who work tickets 1 list of teams for the bulk "move team" action.
+LIST_BASE = PER_REQUEST + 1 + 4
+VIEWS = [
+    ("requester", "all", LIST_BASE),
+    ("requester", "mine", LIST_BASE),
+    ("agent", "all", LIST_BASE + 1),
+    ("agent", "mine", LIST_BASE),  # the agent raised none: no bulk form, no teams query
+    ("agent", "assigned", LIST_BASE + 1),
+    ("agent", "team", LIST_BASE + 1),
+    ("lead", "team", LIST_BASE + 1),
+    ("spoc", "all", LIST_BASE + 1),
+    ("spoc", "unassigned", LIST_BASE + 1),
+    ("admin", "all", LIST_BASE + 1),
+    ("admin", "unassigned", LIST_BASE + 1),
+]
+
+
+@pytest.mark.parametrize(("persona", "view", "expected"), VIEWS)
+@pytest.mark.parametrize(("tickets", "per_page"), [(3, 25), (55, 50)])
+def test_list_query_count_is_constant_per_saved_view(
+    persona, view, expected, tickets, per_page, raise_ticket, personas, org, warm,
+    django_assert_num_queries,
+):  # fmt: skip
+    _many(raise_ticket, tickets)
+    if view == "unassigned":
+        from portal.tickets.models import Ticket
+
+        Ticket.objects.update(assignee=None)
+    client = warm(getattr(personas, persona))
+    with django_assert_num_queries(expected):
+        response = client.get("/tickets", {"view": view, "per_page": per_page})
+    assert response.status_code == 200
+    shown = len(response.context["tickets"])
+    assert shown <= per_page
+    assert shown > 0 or (persona, view) == ("agent", "mine")
+
+
+def test_search_and_filters_add_no_queries(raise_ticket, personas, warm, org,
+                                           django_assert_num_queries):  # fmt: skip
+    _many(raise_ticket, 30)
+    client = warm(personas.agent)
+    # Search is a condition (with a comment subquery) in the one page query; the group and
+    # status filters are validated with 1 query each (ModelChoiceField looks the group up).
+    with django_assert_num_queries(LIST_BASE + 1 + 1):
+        response = client.get("/tickets", {"q": "Ticket", "status": "new", "group": org.group_x.pk})
+    assert len(response.context["tickets"]) == 25
+
+
+def test_htmx_partial_skips_the_filter_option_lists(raise_ticket, personas, warm,
+                                                    django_assert_num_queries):  # fmt: skip
+    _many(raise_ticket, 30)
+    client = warm(personas.agent)
+    # Page of tickets + bulk teams: the filter form is not re-rendered, so no option lists,
+    # and there is no navigation (so no notification count) in a partial.
+    with django_assert_num_queries(PER_REQUEST - 1 + 1 + 1):
+        client.get("/tickets", headers={"HX-Request": "true"})
+
+
+# The ticket page: 1 ticket (joined with requester, group, category, subcategory, team,
+# assignee), 1 comments (with authors), 1 history events (with actors); then per action
+# shown: the lead's "assign to" list of team members (1) and the "move to team" list (1).
+DETAIL = {
+    "requester": PER_REQUEST + 3,
+    "agent": PER_REQUEST + 3 + 1,
+    "lead": PER_REQUEST + 3 + 2,
+    "spoc": PER_REQUEST + 3 + 2,
+    "admin": PER_REQUEST + 3 + 2,
+}
+
+
+@pytest.mark.parametrize("persona", DETAIL)
+@pytest.mark.parametrize("comments", [1, 20])
+def test_detail_query_count_is_constant_in_the_number_of_comments(
+    persona, comments, ticket, personas, warm, django_assert_num_queries
+):
+    for index in range(comments):
+        author = personas.agent if index % 2 else personas.requester
+        services.comment_add(
+            actor=author, ticket=ticket, body=f"Comment {index}", internal=bool(index % 4 == 1)
+        )
+    client = warm(getattr(personas, persona))
+    with django_assert_num_queries(DETAIL[persona]):
+        response = client.get(f"/tickets/{ticket.number}")
+    assert response.status_code == 200
+    assert len(response.context["comments"]) >= comments // 2

@@ -50,7 +50,9 @@ INSTALLED_APPS = [
     "portal.catalog",
     "portal.sla",
     "portal.notifications",
+    "portal.attachments",
     "portal.tickets",
+    "portal.analytics",
 ]
 
 MIDDLEWARE = [
@@ -67,6 +69,7 @@ MIDDLEWARE = [
     "portal.accounts.middleware.IdleSessionMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "portal.analytics.middleware.PageViewMiddleware",
 ]
 
 ROOT_URLCONF = "portal.urls"

@@ -21,12 +21,12 @@ def _admin_login(request):
 urlpatterns = [
     path("", core_views.home, name="home"),
     path("healthz", core_views.healthz, name="healthz"),
-    path("dashboard", core_views.dashboard, name="dashboard"),
     path("", include("portal.accounts.urls")),
     path("", include("portal.catalog.urls")),
     path("", include("portal.tickets.urls")),
     path("", include("portal.notifications.urls")),
     path("", include("portal.sla.urls")),
+    path("", include("portal.analytics.urls")),
     path("admin/login/", _admin_login),
     path("admin/", admin.site.urls),
 ]

@@ -61,8 +61,3 @@ def server_error(request: HttpRequest) -> HttpResponse:
 
 def home(request: HttpRequest) -> HttpResponse:
     return redirect("dashboard")
-
-
-def dashboard(request: HttpRequest) -> HttpResponse:
-    """Everyone's landing page. The analytics work fills it with figures."""
-    return render(request, "core/dashboard.html")

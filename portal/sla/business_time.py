@@ -37,7 +37,6 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 DAY_US = 86_400_000_000
 ONE_DAY = timedelta(days=1)
 ONE_WEEK = timedelta(days=7)
-ONE_US = timedelta(microseconds=1)
 # How far `add_business_time` looks before giving up on a calendar with (almost) no
 # working time, e.g. every date for the next decades listed as a holiday.
 MAX_SEARCH = timedelta(days=366 * 30)

@@ -91,7 +91,7 @@ class HolidayForm(forms.ModelForm):
 
 class HolidayImportForm(forms.Form):
     text = forms.CharField(
-        label="Holidays",
+        label="Holiday list",
         widget=forms.Textarea(attrs={"rows": 8}),
         max_length=100_000,
         help_text="One per line: YYYY-MM-DD and a name, e.g. 2026-12-25 Christmas Day. "

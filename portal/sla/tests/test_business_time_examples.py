@@ -16,6 +16,8 @@ from portal.sla.business_time import (
     is_working_time,
 )
 
+pytestmark = pytest.mark.smoke
+
 LONDON = ZoneInfo("Europe/London")
 NEW_YORK = ZoneInfo("America/New_York")
 KOLKATA = ZoneInfo("Asia/Kolkata")
@@ -305,3 +307,13 @@ def test_adding_a_thousand_business_hours_skips_whole_weeks(monkeypatch):
     assert due == at(LONDON, 2026, 6, 18, 14, 30)
     # Days are looked at one by one only around clock changes and at the two ends.
     assert len(calls) < 40
+
+
+def test_a_calendar_that_never_works_again_gives_up_instead_of_looping():
+    mondays_only = Calendar.build(
+        "UTC",
+        {0: [(time(9), time(17))]},
+        holidays={date(2026, 11, 23) + timedelta(weeks=n) for n in range(31 * 53)},
+    )
+    with pytest.raises(CalendarError, match="within 30 years"):
+        add_business_time(mondays_only, at(UTC, 2026, 11, 22, 12, 0), H)

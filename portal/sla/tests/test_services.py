@@ -9,6 +9,8 @@ from portal.sla import services
 from portal.sla.hours import format_day, parse_day
 from portal.sla.models import BusinessCalendar, Holiday, WorkingHours
 
+pytestmark = pytest.mark.smoke
+
 GOOD_LIST = """\
 # England
 2027-01-01 New Year's Day

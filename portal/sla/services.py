@@ -4,7 +4,7 @@ from dataclasses import dataclass, field
 from datetime import date, time
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 
 from portal.sla.business_time import Calendar, CalendarError
 from portal.sla.holiday_import import parse_holiday_lines
@@ -76,7 +76,11 @@ def calendar_update(
 def holiday_add(*, calendar: BusinessCalendar, date: date, name: str) -> Holiday:
     holiday = Holiday(calendar=calendar, date=date, name=" ".join(name.split()))
     holiday.full_clean()  # the unique (calendar, date) check gives a form-ready message
-    holiday.save()
+    try:
+        with transaction.atomic():  # a savepoint: the outer transaction stays usable
+            holiday.save()
+    except IntegrityError as exc:  # another admin added the same date since the check
+        raise ValidationError("This calendar already has a holiday on that date.") from exc
     return holiday
 
 

@@ -26,7 +26,7 @@ H = timedelta(hours=1)
 ALL_DAY = [(time(0), time(0))]  # 00:00 to 24:00
 
 
-def office(zone: str = "Europe/London", holidays=()) -> Calendar:
+def weekday_calendar(zone: str = "Europe/London", holidays=()) -> Calendar:
     """Monday to Friday, 09:00-17:30."""
     return Calendar.build(zone, {d: [(time(9), time(17, 30))] for d in range(5)}, holidays)
 
@@ -44,27 +44,27 @@ def at(zone, *args) -> datetime:
 
 def test_time_left_on_friday_carries_over_the_weekend():
     friday = at(LONDON, 2026, 11, 20, 17, 0)
-    assert add_business_time(office(), friday, H) == at(LONDON, 2026, 11, 23, 9, 30)
+    assert add_business_time(weekday_calendar(), friday, H) == at(LONDON, 2026, 11, 23, 9, 30)
 
 
 def test_a_target_met_exactly_at_closing_time_is_due_at_closing_time():
     monday = at(LONDON, 2026, 11, 23, 9, 0)
-    due = add_business_time(office(), monday, timedelta(hours=8, minutes=30))
+    due = add_business_time(weekday_calendar(), monday, timedelta(hours=8, minutes=30))
     assert due == at(LONDON, 2026, 11, 23, 17, 30)
-    assert not is_working_time(office(), due)
-    assert is_working_time(office(), at(LONDON, 2026, 11, 23, 9, 0))
+    assert not is_working_time(weekday_calendar(), due)
+    assert is_working_time(weekday_calendar(), at(LONDON, 2026, 11, 23, 9, 0))
 
 
 def test_a_ticket_raised_on_saturday_starts_counting_on_monday_morning():
     saturday = at(LONDON, 2026, 11, 21, 11, 0)
-    assert add_business_time(office(), saturday, 4 * H) == at(LONDON, 2026, 11, 23, 13, 0)
-    assert business_time_between(office(), saturday, at(LONDON, 2026, 11, 23, 9, 0)) == (
+    assert add_business_time(weekday_calendar(), saturday, 4 * H) == at(LONDON, 2026, 11, 23, 13, 0)
+    assert business_time_between(weekday_calendar(), saturday, at(LONDON, 2026, 11, 23, 9, 0)) == (
         timedelta(0)
     )
 
 
 def test_holidays_are_skipped_like_weekends():
-    christmas = office(holidays={date(2026, 12, 25), date(2026, 12, 28)})
+    christmas = weekday_calendar(holidays={date(2026, 12, 25), date(2026, 12, 28)})
     thursday_late = at(LONDON, 2026, 12, 24, 17, 0)
     # 30 min on Thursday, Friday 25th and Monday 28th are holidays, then Tuesday 09:30.
     assert add_business_time(christmas, thursday_late, H) == at(LONDON, 2026, 12, 29, 9, 30)
@@ -135,9 +135,9 @@ def test_an_unknown_time_zone_is_refused():
 
 def test_naive_datetimes_and_negative_durations_are_refused():
     with pytest.raises(ValueError, match="aware"):
-        add_business_time(office(), datetime(2026, 11, 23, 9, 0), H)  # noqa: DTZ001
+        add_business_time(weekday_calendar(), datetime(2026, 11, 23, 9, 0), H)  # noqa: DTZ001
     with pytest.raises(ValueError, match="negative"):
-        add_business_time(office(), at(LONDON, 2026, 11, 23, 9, 0), -H)
+        add_business_time(weekday_calendar(), at(LONDON, 2026, 11, 23, 9, 0), -H)
 
 
 # --- Clock changes --------------------------------------------------------------------------
@@ -146,10 +146,10 @@ def test_naive_datetimes_and_negative_durations_are_refused():
 def test_london_office_hours_are_wall_clock_hours_across_the_spring_change():
     # Clocks go forward on Sunday 29 March 2026 at 01:00 GMT.
     friday = at(LONDON, 2026, 3, 27, 16, 0)
-    due = add_business_time(office(), friday, 2 * H)
+    due = add_business_time(weekday_calendar(), friday, 2 * H)
     assert due == at(LONDON, 2026, 3, 30, 9, 30)
     assert due == datetime(2026, 3, 30, 8, 30, tzinfo=UTC)  # BST is UTC+1
-    assert business_time_between(office(), friday, due) == 2 * H
+    assert business_time_between(weekday_calendar(), friday, due) == 2 * H
 
 
 def test_london_round_the_clock_day_is_23_hours_in_spring_and_25_in_autumn():
@@ -208,7 +208,7 @@ def test_new_york_fall_back_ends_in_the_second_one_am():
 
 
 def test_new_york_office_day_is_unchanged_by_the_night_change():
-    ny = office("America/New_York")
+    ny = weekday_calendar("America/New_York")
     monday_after = at(NEW_YORK, 2026, 3, 9, 9, 0)
     assert add_business_time(ny, monday_after, timedelta(hours=8, minutes=30)) == at(
         NEW_YORK, 2026, 3, 9, 17, 30
@@ -240,7 +240,7 @@ def test_sydney_clocks_go_back_in_april_and_forward_in_october():
 
 
 def test_calendars_in_different_zones_measure_the_same_instants_differently():
-    london, sydney = office("Europe/London"), office("Australia/Sydney")
+    london, sydney = weekday_calendar("Europe/London"), weekday_calendar("Australia/Sydney")
     monday_noon_utc = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
     # 12:00 in London is within hours; in Sydney it is 23:00, so Sydney starts Tuesday 09:00.
     assert add_business_time(london, monday_noon_utc, H) == datetime(
@@ -265,27 +265,29 @@ def test_samoas_skipped_day_has_no_working_time():
 def test_on_hold_time_does_not_count_and_the_due_time_moves_by_it():
     monday = at(LONDON, 2026, 11, 23, 9, 0)
     on_hold = [(at(LONDON, 2026, 11, 23, 10, 0), at(LONDON, 2026, 11, 24, 10, 0))]
-    assert elapsed_business_time(office(), monday, at(LONDON, 2026, 11, 24, 11, 0), on_hold) == (
-        2 * H
-    )
-    assert due_at(office(), monday, 4 * H, on_hold) == at(LONDON, 2026, 11, 24, 13, 0)
+    assert elapsed_business_time(
+        weekday_calendar(), monday, at(LONDON, 2026, 11, 24, 11, 0), on_hold
+    ) == (2 * H)
+    assert due_at(weekday_calendar(), monday, 4 * H, on_hold) == at(LONDON, 2026, 11, 24, 13, 0)
 
 
 def test_while_on_hold_there_is_no_due_time():
     monday = at(LONDON, 2026, 11, 23, 9, 0)
-    assert due_at(office(), monday, 4 * H, [(at(LONDON, 2026, 11, 23, 10, 0), None)]) is None
+    assert (
+        due_at(weekday_calendar(), monday, 4 * H, [(at(LONDON, 2026, 11, 23, 10, 0), None)]) is None
+    )
 
 
 def test_a_pause_cannot_end_before_it_starts():
     monday = at(LONDON, 2026, 11, 23, 9, 0)
     with pytest.raises(ValueError, match="resume before it started"):
-        elapsed_business_time(office(), monday, monday + 8 * H, [(monday + H, monday)])
+        elapsed_business_time(weekday_calendar(), monday, monday + 8 * H, [(monday + H, monday)])
 
 
 def test_overlapping_pauses_are_not_subtracted_twice():
     monday = at(LONDON, 2026, 11, 23, 9, 0)
     pauses = [(monday + H, monday + 3 * H), (monday + 2 * H, monday + 4 * H)]
-    assert elapsed_business_time(office(), monday, monday + 8 * H, pauses) == 5 * H
+    assert elapsed_business_time(weekday_calendar(), monday, monday + 8 * H, pauses) == 5 * H
 
 
 # --- Cost -----------------------------------------------------------------------------------
@@ -301,7 +303,7 @@ def test_adding_a_thousand_business_hours_skips_whole_weeks(monkeypatch):
 
     monkeypatch.setattr(business_time, "day_pieces", counting)
     start = at(LONDON, 2026, 1, 5, 9, 0)
-    due = add_business_time(office(holidays={date(2026, 4, 3)}), start, 1000 * H)
+    due = add_business_time(weekday_calendar(holidays={date(2026, 4, 3)}), start, 1000 * H)
     # 23 weeks of 42.5 h less Good Friday's 8.5 h is 969 h; the other 31 h are Monday to
     # Wednesday of the 24th week (25.5 h) and 5.5 h on Thursday 18 June: 14:30 BST.
     assert due == at(LONDON, 2026, 6, 18, 14, 30)

@@ -9,6 +9,7 @@ from django.db import IntegrityError, transaction
 from portal.sla.business_time import Calendar, CalendarError
 from portal.sla.holiday_import import parse_holiday_lines
 from portal.sla.models import BusinessCalendar, Holiday, SlaPolicy, WorkingHours
+from portal.sla.signals import announce_change
 
 Hours = dict[int, list[tuple[time, time]]]
 
@@ -69,6 +70,7 @@ def calendar_update(
     calendar.full_clean()
     calendar.save(update_fields=["name", "time_zone", "is_default", "updated_at"])
     _replace_hours(calendar, hours)
+    announce_change(calendar_ids=[calendar.pk])
     return calendar
 
 
@@ -81,12 +83,15 @@ def holiday_add(*, calendar: BusinessCalendar, date: date, name: str) -> Holiday
             holiday.save()
     except IntegrityError as exc:  # another admin added the same date since the check
         raise ValidationError("This calendar already has a holiday on that date.") from exc
+    announce_change(calendar_ids=[calendar.pk])
     return holiday
 
 
 @transaction.atomic
 def holiday_delete(*, holiday: Holiday) -> None:
+    calendar_id = holiday.calendar_id
     holiday.delete()
+    announce_change(calendar_ids=[calendar_id])
 
 
 @dataclass
@@ -132,6 +137,8 @@ def holidays_import(*, calendar: BusinessCalendar, text: str) -> ImportResult:
     Holiday.objects.bulk_create(new)
     Holiday.objects.bulk_update(renamed, ["name"])
     result.created, result.renamed = len(new), len(renamed)
+    if new:  # a renamed holiday changes no due time
+        announce_change(calendar_ids=[calendar.pk])
     return result
 
 
@@ -144,4 +151,5 @@ def policy_save(*, policy: SlaPolicy) -> SlaPolicy:
     """
     policy.full_clean()
     policy.save()
+    announce_change(policy_ids=[policy.pk])
     return policy

@@ -130,3 +130,42 @@ def test_working_hours_are_written_as_people_write_them(text, intervals):
 def test_bad_working_hours_say_what_is_wrong(text, message):
     with pytest.raises(ValueError, match=message):
         parse_day(text)
+
+
+@pytest.fixture
+def announcements():
+    from portal.sla.signals import sla_definitions_changed
+
+    received = []
+
+    def receiver(sender, calendar_ids, policy_ids, **kwargs):
+        received.append((calendar_ids, policy_ids))
+
+    sla_definitions_changed.connect(receiver)
+    yield received
+    sla_definitions_changed.disconnect(receiver)
+
+
+def test_changes_that_move_due_times_are_announced_after_commit(
+    office, default_policy, announcements, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        holiday = services.holiday_add(calendar=office, date=date(2027, 1, 1), name="NY")
+        services.holiday_delete(holiday=holiday)
+        services.holidays_import(calendar=office, text="2027-03-26 Good Friday")
+        services.holidays_import(calendar=office, text="2027-03-26 Renamed")  # no effect
+        services.policy_save(policy=default_policy)
+    assert announcements == [
+        (frozenset({office.pk}), frozenset()),
+        (frozenset({office.pk}), frozenset()),
+        (frozenset({office.pk}), frozenset()),
+        (frozenset(), frozenset({default_policy.pk})),
+    ]
+
+
+def test_a_rejected_change_announces_nothing(
+    office, announcements, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        services.holidays_import(calendar=office, text="not a date")
+    assert callbacks == [] and announcements == []

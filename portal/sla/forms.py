@@ -40,6 +40,12 @@ class CalendarForm(forms.Form):
                 **{f"day_{d}": format_day(hours.get(d, [])) for d in range(7)},
             }
         super().__init__(*args, **kwargs)
+        if calendar is not None and calendar.is_default:
+            # There is always a default once one exists: it moves, it is never just cleared.
+            self.fields["is_default"].disabled = True
+            self.fields[
+                "is_default"
+            ].help_text = "This is the default. To change that, make another calendar the default."
         for value, label in Weekday.choices:
             self.fields[f"day_{value}"] = forms.CharField(
                 label=label,

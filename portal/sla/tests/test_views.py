@@ -305,3 +305,19 @@ def test_the_nav_include_shows_the_link_to_admins_only(personas, rf):
             "includes/nav_sla.html", {"roles": user_roles(persona), "request": request}
         )
         assert ('href="/sla"' in html) is shown
+
+
+def test_the_default_calendar_stays_default_until_another_takes_over(admin_client, world):
+    calendar = world["calendar"]
+    page = admin_client.get(f"/sla/calendars/{calendar.pk}").content.decode()
+    assert "make another calendar the default" in page
+    admin_client.post(
+        f"/sla/calendars/{calendar.pk}",
+        calendar_form(name="London office", time_zone="Europe/London"),  # box unticked
+    )
+    calendar.refresh_from_db()
+    assert calendar.is_default
+    admin_client.post("/sla/calendars/new", calendar_form(is_default="on"))
+    calendar.refresh_from_db()
+    assert not calendar.is_default
+    assert BusinessCalendar.objects.get(is_default=True).name == "Delhi office"

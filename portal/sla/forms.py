@@ -18,6 +18,8 @@ class CalendarForm(forms.Form):
     time_zone = forms.CharField(
         max_length=64,
         validators=[validate_time_zone],
+        # Suggestions from a <datalist> in the page (no script needed, CSP-friendly).
+        widget=forms.TextInput(attrs={"list": "time-zones", "autocomplete": "off"}),
         help_text="IANA name such as Europe/London, America/New_York or Asia/Kolkata.",
     )
     is_default = forms.BooleanField(

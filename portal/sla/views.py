@@ -10,7 +10,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from portal.accounts.roles import is_admin
 from portal.sla import selectors, services
 from portal.sla.forms import CalendarForm, HolidayForm, HolidayImportForm, PolicyForm
-from portal.sla.models import BusinessCalendar, Holiday, SlaPolicy
+from portal.sla.models import BusinessCalendar, Holiday, SlaPolicy, time_zone_names
 
 
 def admin_required(view):
@@ -62,7 +62,12 @@ def calendar_create(request: HttpRequest) -> HttpResponse:
             messages.success(request, f"Calendar “{calendar.name}” created.")
             return redirect("sla-calendar", calendar_id=calendar.pk)
     status = 400 if request.method == "POST" else 200
-    return render(request, "sla/calendar_create.html", {"form": form}, status=status)
+    return render(
+        request,
+        "sla/calendar_create.html",
+        {"form": form, "time_zones": sorted(time_zone_names())},
+        status=status,
+    )
 
 
 def _calendar_page(
@@ -77,6 +82,7 @@ def _calendar_page(
             "holiday_form": holiday_form or HolidayForm(calendar=calendar),
             "import_form": import_form or HolidayImportForm(),
             "holidays": calendar.holidays.order_by("date"),
+            "time_zones": sorted(time_zone_names()),
         },
         status=status,
     )

@@ -321,3 +321,9 @@ def test_the_default_calendar_stays_default_until_another_takes_over(admin_clien
     calendar.refresh_from_db()
     assert not calendar.is_default
     assert BusinessCalendar.objects.get(is_default=True).name == "Delhi office"
+
+
+def test_time_zone_names_are_suggested_without_script(admin_client, db):
+    html = admin_client.get("/sla/calendars/new").content.decode()
+    assert 'list="time-zones"' in html
+    assert '<option value="Asia/Kolkata">' in html

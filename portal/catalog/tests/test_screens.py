@@ -1,11 +1,14 @@
 """Behaviour of the /masters, /teams and options screens, and their pinned query counts."""
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from portal.catalog.models import (
     BusinessUnitGroup,
     Category,
     ClassificationMapping,
+    PendingImport,
     Subcategory,
     Team,
     TeamMember,
@@ -35,10 +38,18 @@ def org_user(org, i):
     return user
 
 
-# Each signed-in page costs: session, user, SPOC groups and team memberships (roles for
-# the navigation) and the unread-notifications count in the header; no session save,
-# because a warm-up request refreshed it.
-REQUEST = 5
+def page_overhead(client) -> int:
+    """Queries every signed-in page costs before its view runs a query of its own.
+
+    Today: session, user, the two role queries (SPOC groups, team memberships) for the
+    navigation, the unread-notifications count and the analytics page-view counter. Other
+    apps own those, so it is measured on /masters/import (a page whose view queries
+    nothing) rather than hard-coded; the pins below are the catalogue's own queries.
+    """
+    client.get("/masters/import")  # warm-up: the idle-session refresh writes once a minute
+    with CaptureQueriesContext(connection) as context:
+        assert client.get("/masters/import").status_code == 200
+    return len(context)
 
 
 @pytest.mark.parametrize(
@@ -56,23 +67,23 @@ def test_master_lists_take_the_same_queries_for_five_or_fifty_rows(
     org, personas, client_for, django_assert_num_queries, kind, queries
 ):
     client = client_for(personas.admin)
-    client.get(f"/masters/{kind}")
+    overhead = page_overhead(client)
     for size in (5, 50):
         grow(org, size - Team.objects.count())
-        with django_assert_num_queries(REQUEST + queries):
+        with django_assert_num_queries(overhead + queries):
             assert client.get(f"/masters/{kind}?status=all&page=1").status_code in (200,)
 
 
 def test_the_teams_page_takes_the_same_queries_for_few_or_many_teams(
     org, personas, client_for, django_assert_num_queries
 ):
-    client = client_for(personas.agent)
-    client.get("/teams")
+    client = client_for(personas.admin)
+    overhead = page_overhead(client)
     for extra in (2, 20):
         grow(org, extra)
         # count, page of teams, active members with users, team → group pairs,
         # groups with their SPOCs (2: groups, SPOCs)
-        with django_assert_num_queries(REQUEST + 6):
+        with django_assert_num_queries(overhead + 6):
             assert client.get("/teams").status_code == 200
 
 
@@ -80,13 +91,13 @@ def test_the_coverage_report_takes_the_same_queries_for_few_or_many_gaps(
     org, personas, client_for, django_assert_num_queries
 ):
     client = client_for(personas.admin)
-    client.get("/masters/coverage")
+    overhead = page_overhead(client)
     for extra in (2, 20):
         for i in range(extra):
             Subcategory.objects.create(category=org.payroll, name=f"Gap {extra}-{i}")
         # active groups, subcategory gaps (count + page), category gaps (count only: an
         # empty page needs no query), suggested teams, summary (4 counts), active teams
-        with django_assert_num_queries(REQUEST + 10):
+        with django_assert_num_queries(overhead + 10):
             assert client.get("/masters/coverage").status_code == 200
 
 
@@ -241,6 +252,8 @@ def test_the_import_screen_previews_then_applies_once(org, personas, client_for)
     assert 'data-count="create">1<' in html and "Apply these changes" in html
     assert not Subcategory.objects.filter(name="Dock").exists()
     token = response.context["token"]
+    # The file waits in the database (any app server can apply it), bound to this admin.
+    assert PendingImport.objects.get(token=token).created_by == personas.admin
 
     # Another admin's session cannot apply it, even with the token.
     other = type(personas.admin).objects.create_user(
@@ -252,6 +265,7 @@ def test_the_import_screen_previews_then_applies_once(org, personas, client_for)
     assert response.status_code == 200
     assert "Import finished" in response.content.decode()
     assert Subcategory.objects.filter(name="Dock", category=org.hardware).exists()
+    assert not PendingImport.objects.exists()
     assert admin.post("/masters/import/apply", {"token": token}).status_code == 400
 
 
@@ -269,3 +283,36 @@ def test_the_export_downloads_a_workbook(org, personas, client_for):
     response = client_for(personas.admin).get("/masters/export")
     assert response["Content-Type"].startswith("application/vnd.openxmlformats")
     assert b"".join(response.streaming_content).startswith(b"PK\x03\x04")
+
+
+def test_one_click_can_map_a_whole_category_and_the_report_reloads(org, personas, client_for):
+    first = Subcategory.objects.create(category=org.payroll, name="Payslip")
+    Subcategory.objects.create(category=org.payroll, name="Tax form")
+    response = client_for(personas.admin).post(
+        "/masters/coverage/add",
+        {
+            "category": org.payroll.pk,
+            "subcategory": first.pk,
+            "team": org.team_b.pk,
+            "scope": "category",
+            "default_priority": "high",
+        },
+        headers={"HX-Request": "true"},
+    )
+    assert response["HX-Refresh"] == "true"
+    mapping = ClassificationMapping.objects.get(category=org.payroll)
+    assert (mapping.subcategory, mapping.team, mapping.default_priority) == (
+        None,
+        org.team_b,
+        "high",
+    )
+
+
+def test_a_category_of_another_group_is_not_a_valid_choice(org, personas, client_for):
+    response = client_for(personas.admin).post(
+        "/masters/mappings/new",
+        {"group": org.group_x.pk, "category": org.payroll.pk, "team": org.team_b.pk},
+    )
+    assert response.status_code == 400
+    assert "Select a valid choice" in response.content.decode()
+    assert not ClassificationMapping.objects.filter(category=org.payroll).exists()

@@ -55,11 +55,16 @@ def coverage_add(request: HttpRequest) -> HttpResponse:
     form = CoverageAddForm(request.POST)
     error = None
     mapping = None
+    scope = request.POST.get("scope", "subcategory")
+    if scope not in ("subcategory", "category"):
+        return bad_request("Unknown scope: use subcategory or category.")
     if form.is_valid():
+        # "Map the whole category" routes every subcategory without its own mapping.
+        whole_category = scope == "category"
         try:
             mapping = services.mapping_create(
                 category=form.cleaned_data["category"],
-                subcategory=form.cleaned_data["subcategory"],
+                subcategory=None if whole_category else form.cleaned_data["subcategory"],
                 team=form.cleaned_data["team"],
                 default_priority=form.cleaned_data["default_priority"],
             )
@@ -68,13 +73,17 @@ def coverage_add(request: HttpRequest) -> HttpResponse:
     else:
         error = "Choose a team for this combination."
     if is_htmx(request):
-        return render(
+        response = render(
             request,
             "catalog/masters/coverage_done.html",
             {"mapping": mapping, "error": error},
             # htmx does not swap 4xx responses; the row itself carries the error.
             status=200,
         )
+        if mapping is not None and mapping.subcategory_id is None:
+            # Several rows may have closed at once: reload the report.
+            response["HX-Refresh"] = "true"
+        return response
     if mapping is None and error and not form.is_valid():
         return bad_request(error)
     if mapping is None:

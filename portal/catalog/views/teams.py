@@ -28,7 +28,8 @@ def _active_members() -> Prefetch:
 
 
 def attach_spocs(teams: list[Team]) -> None:
-    """Set `team.spocs` and `team.groups`: the groups whose tickets the team is mapped to.
+    """Set `team.groups` (the groups whose tickets the team is mapped to), `team.spocs`
+    (their SPOCs), and `team.leads` / `team.plain_members` from the prefetched members.
 
     Two queries for any number of teams (mappings → groups, then the groups' SPOCs).
     """
@@ -50,6 +51,9 @@ def attach_spocs(teams: list[Team]) -> None:
         else {}
     )
     for team in teams:
+        members = getattr(team, "active_members", [])
+        team.leads = [m for m in members if m.role == TeamMember.Role.LEAD]
+        team.plain_members = [m for m in members if m.role != TeamMember.Role.LEAD]
         team.groups = sorted((groups[g] for g in team_groups[team.pk]), key=lambda g: g.name)
         spocs = {u.pk: u for g in team.groups for u in g.spocs.all()}
         team.spocs = sorted(spocs.values(), key=lambda u: (u.full_name, u.email))

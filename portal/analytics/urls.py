@@ -4,4 +4,6 @@ from portal.analytics import views
 
 urlpatterns = [
     path("dashboard", views.dashboard, name="dashboard"),
+    path("analytics", views.analytics, name="analytics"),
+    path("analytics/<slug:chart>.csv", views.chart_csv, name="analytics-csv"),
 ]

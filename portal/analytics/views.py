@@ -1,9 +1,178 @@
-"""The dashboard and analytics pages."""
+"""The dashboard, the analytics page and its CSV downloads."""
 
-from django.http import HttpRequest, HttpResponse
+import csv
+import datetime as dt
+import io
+from functools import wraps
+from urllib.parse import urlencode
+
+from django.core.exceptions import PermissionDenied
+from django.db.models import Sum
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_GET
+
+from portal.accounts.roles import user_roles
+from portal.analytics import charts, figures, svg
+from portal.analytics.dashboard import dashboard_context
+from portal.analytics.models import PageView
+from portal.analytics.period import AnalyticsForm
+from portal.tickets.access import visible_tickets
+from portal.tickets.models import OPEN_STATUSES
+
+USAGE_DAYS = 30
 
 
+def works_tickets_required(view):
+    """Agents, leads, SPOCs and admins; other signed-in people get 403.
+
+    403 rather than 404: /analytics is a documented route whose existence is no secret,
+    and a clear "not for you" beats pretending it is missing (ticket pages use 404
+    because a ticket number is data; a section is not).
+    """
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args, **kwargs):
+        if not user_roles(request.user).works_tickets:
+            raise PermissionDenied("Analytics is for people who work tickets.")
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+@require_GET
 def dashboard(request: HttpRequest) -> HttpResponse:
-    """Everyone's landing page."""
-    return render(request, "core/dashboard.html")
+    """Everyone's landing page: their figures, each linked to the list it counts."""
+    return render(request, "analytics/dashboard.html", dashboard_context(request.user))
+
+
+def _figures(request: HttpRequest, form: AnalyticsForm):
+    tickets = visible_tickets(request.user).filter(form.condition())
+    return figures.compute(tickets, form.get_period())
+
+
+def _usage(days: int = USAGE_DAYS) -> charts.Chart:
+    """Page views per section over the last `days` days (one query)."""
+    since = timezone.localdate() - dt.timedelta(days=days - 1)
+    rows = (
+        PageView.objects.filter(day__gte=since)
+        .values("section")
+        .annotate(n=Sum("views"))
+        .order_by("-n", "section")
+    )
+    return charts.usage_chart([(r["section"], r["n"]) for r in rows], days)
+
+
+def _bad_request(request: HttpRequest, form: AnalyticsForm) -> HttpResponse:
+    return render(
+        request,
+        "analytics/analytics.html",
+        {"form": form, "error": form.error_text(), "charts": []},
+        status=400,
+    )
+
+
+@require_GET
+@works_tickets_required
+def analytics(request: HttpRequest) -> HttpResponse:
+    """Period, filters, headline figures and every chart with its table and CSV link."""
+    form = AnalyticsForm(request.GET)
+    if not form.is_valid():
+        return _bad_request(request, form)
+    result = _figures(request, form)
+    built = charts.build(result)
+    if user_roles(request.user).is_admin:
+        built["usage"] = _usage()
+    query = form.query()
+    period = result.period
+    created_params = [
+        ("view", "all"),
+        ("created_from", period.first_day.isoformat()),
+        ("created_to", period.last_day.isoformat()),
+        *_filter_params(form),
+    ]
+    open_params = [("view", "all"), *[("status", s) for s in OPEN_STATUSES], *_filter_params(form)]
+    list_url = reverse("ticket-list")
+    context = {
+        "form": form,
+        "figures": result,
+        "first_response_p50": human_duration(result.first_response[0.5]),
+        "first_response_p90": human_duration(result.first_response[0.9]),
+        "resolution_p50": human_duration(result.resolution[0.5]),
+        "resolution_p90": human_duration(result.resolution[0.9]),
+        "period": period,
+        "query": query,
+        "created_url": f"{list_url}?{urlencode(created_params)}",
+        "open_url": f"{list_url}?{urlencode(open_params)}",
+        "charts": [
+            {"chart": chart, "drawing": svg.draw(chart), "csv": f"{key}.csv?{query}"}
+            for key, chart in built.items()
+        ],
+    }
+    return render(request, "analytics/analytics.html", context)
+
+
+def human_duration(seconds: float | None) -> str:
+    """3725.0 → "1 h 2 min"; None (nothing to measure) → "–"."""
+    if seconds is None:
+        return "–"
+    minutes = round(seconds / 60)
+    if minutes < 60:
+        return f"{minutes} min"
+    hours, minutes = divmod(minutes, 60)
+    if hours < 48:
+        return f"{hours} h {minutes} min" if minutes else f"{hours} h"
+    days, hours = divmod(hours, 24)
+    return f"{days} d {hours} h" if hours else f"{days} d"
+
+
+def _filter_params(form: AnalyticsForm) -> list[tuple[str, str]]:
+    """The analytics filters as ticket-list parameters (the list has the same names)."""
+    data = form.cleaned_data
+    params = [
+        (name, str(data[name].pk)) for name in ("group", "category", "team") if data.get(name)
+    ]
+    if data.get("priority"):
+        params.append(("priority", data["priority"]))
+    return params
+
+
+# Spreadsheet programs run cells starting with these as formulas (CSV injection).
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "|", "%")
+
+
+def neutralise(value) -> str:
+    """A cell a spreadsheet shows as text: formula-like text gets a leading apostrophe."""
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(_FORMULA_START) else text
+
+
+@require_GET
+@works_tickets_required
+def chart_csv(request: HttpRequest, chart: str) -> HttpResponse:
+    """One chart's table as CSV, for the same period and filters as the page."""
+    if chart not in charts.CHART_KEYS:
+        raise Http404("No such chart.")
+    if chart == "usage":
+        if not user_roles(request.user).is_admin:
+            raise PermissionDenied("Usage counts are for admins.")
+        data = _usage()
+    else:
+        form = AnalyticsForm(request.GET)
+        if not form.is_valid():
+            return HttpResponse(
+                f"Invalid parameters: {form.error_text()}",
+                status=400,
+                content_type="text/plain; charset=utf-8",
+            )
+        data = charts.build(_figures(request, form))[chart]
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow([neutralise(data.label), *[neutralise(name) for name in data.series]])
+    for label, values in data.rows:
+        writer.writerow([neutralise(label), *values])
+    response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="analytics-{chart}.csv"'
+    return response

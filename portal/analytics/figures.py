@@ -1,0 +1,280 @@
+"""The /analytics figures, computed in the database in a constant number of queries.
+
+Everything starts from `visible_tickets(user)` narrowed by the validated filters, so a
+person only ever counts tickets they could open. Definitions (see docs/analytics.md):
+
+- created: tickets whose `created_at` falls in the period;
+- resolved: tickets whose current resolution (`resolved_at`) falls in the period; a ticket
+  reopened since has no resolution and is not counted;
+- open backlog: tickets open *now* (new, in progress, on hold), with age buckets by how
+  long ago they were raised;
+- time to first response: `first_response_at − created_at` of tickets created in the period
+  that have been answered; time to resolution: `resolved_at − created_at` of tickets
+  resolved in the period; both as median and 90th percentile;
+- reopen rate: status changes in the period from Resolved/Closed back to an open status,
+  divided by status changes to Resolved in the period (from the ticket history).
+
+How it stays fast: one statement reads the tickets once into a CTE — only rows touched
+since the period began (`updated_at ≥ start`, served by the `(updated_at, id)` index; every
+create, response and resolution bumps `updated_at`) or still open — and answers every
+count, breakdown, trend and workload from it with UNION ALL. Percentiles are a second
+statement, the reopen rate a third (it reads TicketEvent).
+"""
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from django.db import connection
+from django.db.models import (
+    BooleanField,
+    Case,
+    Count,
+    ExpressionWrapper,
+    F,
+    IntegerField,
+    Q,
+    Value,
+    When,
+)
+from django.db.models.functions import TruncDate
+from django.utils import timezone
+
+from portal.analytics import sql
+from portal.analytics.period import Period
+from portal.tickets.models import OPEN_STATUSES, Status, TicketEvent
+
+AGE_BUCKETS = [
+    # (label, lower bound in days included, upper bound excluded)
+    ("Under 1 day", 0, 1),
+    ("1–7 days", 1, 7),
+    ("7–30 days", 7, 30),
+    ("30–90 days", 30, 90),
+    ("90 days or more", 90, None),
+]
+PERCENTILES = (0.5, 0.9)
+TOP_AGENTS = 25
+
+# Breakdowns of the tickets created in the period: dimension → (key column, label column).
+BREAKDOWNS = {
+    "status": ("status", "status"),
+    "priority": ("priority", "priority"),
+    "group": ("group_id", "group_name"),
+    "category": ("category_id", "category_name"),
+    "subcategory": ("subcategory_id", "subcategory_name"),
+    "team": ("team_id", "team_name"),
+}
+
+
+@dataclass
+class Figures:
+    """Everything the analytics page shows, as plain numbers and rows."""
+
+    period: Period
+    created: int = 0
+    resolved: int = 0
+    open: int = 0
+    age: list[int] = field(default_factory=list)
+    # (dimension, key) → (label, count); keys are text (ids or choice values).
+    breakdowns: dict[str, list[tuple[str, str, int]]] = field(default_factory=dict)
+    created_by_day: dict[dt.date, int] = field(default_factory=dict)
+    resolved_by_day: dict[dt.date, int] = field(default_factory=dict)
+    teams: list[dict] = field(default_factory=list)
+    agents: list[dict] = field(default_factory=list)
+    first_response: dict[float, float | None] = field(default_factory=dict)
+    resolution: dict[float, float | None] = field(default_factory=dict)
+    resolutions: int = 0
+    reopens: int = 0
+
+    @property
+    def reopen_rate(self) -> float | None:
+        return self.reopens / self.resolutions if self.resolutions else None
+
+
+def _base(tickets, period: Period, now: dt.datetime):
+    """One row per ticket the figures need, with every column they read, as SQL."""
+    created = Q(created_at__gte=period.start, created_at__lt=period.end)
+    resolved = Q(resolved_at__gte=period.start, resolved_at__lt=period.end)
+    is_open = Q(status__in=OPEN_STATUSES)
+    age = Case(
+        *[
+            When(created_at__gt=now - dt.timedelta(days=low), then=Value(index - 1))
+            for index, (_, low, _high) in enumerate(AGE_BUCKETS)
+            if index > 0
+        ],
+        default=Value(len(AGE_BUCKETS) - 1),
+        output_field=IntegerField(),
+    )
+    rows = (
+        tickets.filter(is_open | Q(updated_at__gte=period.start))
+        .order_by()
+        .annotate(
+            c_status=F("status"),
+            c_priority=F("priority"),
+            c_group_id=F("group_id"),
+            c_group_name=F("group__name"),
+            c_category_id=F("category_id"),
+            c_category_name=F("category__name"),
+            c_subcategory_id=F("subcategory_id"),
+            c_subcategory_name=F("subcategory__name"),
+            c_team_id=F("team_id"),
+            c_team_name=F("team__name"),
+            c_assignee_id=F("assignee_id"),
+            c_assignee_name=F("assignee__full_name"),
+            c_assignee_email=F("assignee__email"),
+            c_created=ExpressionWrapper(created, output_field=BooleanField()),
+            c_resolved=ExpressionWrapper(resolved, output_field=BooleanField()),
+            c_open=ExpressionWrapper(is_open, output_field=BooleanField()),
+            c_age=age,
+            c_created_day=TruncDate("created_at"),
+            c_resolved_day=TruncDate("resolved_at"),
+            c_frt=Case(When(created, then=sql.Seconds(F("first_response_at"), F("created_at")))),
+            c_ttr=Case(When(resolved, then=sql.Seconds(F("resolved_at"), F("created_at")))),
+        )
+    )
+    names = [name for name in rows.query.annotation_select if name.startswith("c_")]
+    query_sql, params = rows.values(*names).query.sql_with_params()
+    # Strip the "c_" prefix: the statements below read `status`, `group_id`, …
+    columns = [name[2:] for name in names]
+    return query_sql, params, columns
+
+
+def _counts_sql() -> str:
+    """Every count and breakdown from the CTE `t`, one UNION ALL branch each."""
+    true = "TRUE" if sql.is_postgres() else "1"
+    branches = [
+        f"SELECT 'created', '', '', COUNT(*) FROM t WHERE created = {true}",  # noqa: S608 - names are constants of this module
+        f"SELECT 'resolved', '', '', COUNT(*) FROM t WHERE resolved = {true}",  # noqa: S608 - names are constants of this module
+        f"SELECT 'age', CAST(age AS TEXT), '', COUNT(*) FROM t WHERE open = {true} GROUP BY age",  # noqa: S608 - names are constants of this module
+        f"SELECT 'created_day', CAST(created_day AS TEXT), '', COUNT(*) FROM t "  # noqa: S608 - names are constants of this module
+        f"WHERE created = {true} GROUP BY created_day",
+        f"SELECT 'resolved_day', CAST(resolved_day AS TEXT), '', COUNT(*) FROM t "  # noqa: S608 - names are constants of this module
+        f"WHERE resolved = {true} GROUP BY resolved_day",
+    ]
+    for name, (key, label) in BREAKDOWNS.items():
+        branches.append(
+            f"SELECT '{name}', CAST({key} AS TEXT), MAX({label}), COUNT(*) FROM t "  # noqa: S608 - names are constants of this module
+            f"WHERE created = {true} GROUP BY {key}"
+        )
+    for prefix, key, label in (
+        ("team", "team_id", "MAX(team_name)"),
+        (
+            "agent",
+            "assignee_id",
+            "MAX(COALESCE(NULLIF(assignee_name, ''), assignee_email))",
+        ),
+    ):
+        branches += [
+            f"SELECT '{prefix}_open', CAST({key} AS TEXT), {label}, COUNT(*) FROM t "  # noqa: S608 - names are constants of this module
+            f"WHERE open = {true} GROUP BY {key}",
+            f"SELECT '{prefix}_resolved', CAST({key} AS TEXT), {label}, COUNT(*) FROM t "  # noqa: S608 - names are constants of this module
+            f"WHERE resolved = {true} GROUP BY {key}",
+        ]
+    branches.append(
+        f"SELECT 'team_unassigned', CAST(team_id AS TEXT), MAX(team_name), COUNT(*) FROM t "  # noqa: S608 - names are constants of this module
+        f"WHERE open = {true} AND assignee_id IS NULL GROUP BY team_id"
+    )
+    return " UNION ALL ".join(branches)
+
+
+def compute(tickets, period: Period, *, now: dt.datetime | None = None) -> Figures:
+    """All figures for `tickets` (a visible, filtered queryset) over `period`: 3 queries."""
+    now = now or timezone.now()
+    base_sql, params, columns = _base(tickets, period, now)
+    cte = f"WITH t ({', '.join(columns)}) AS ({base_sql}) "
+    figures = Figures(period=period, age=[0] * len(AGE_BUCKETS))
+    with connection.cursor() as cursor:
+        cursor.execute(cte + _counts_sql(), params)
+        rows = cursor.fetchall()
+    _fill_counts(figures, rows)
+    _fill_percentiles(figures, tickets, base_sql, params, columns)
+    _fill_reopens(figures, tickets, period)
+    return figures
+
+
+def _fill_counts(figures: Figures, rows) -> None:
+    teams: dict[str, dict] = {}
+    agents: dict[str, dict] = {}
+    for kind, key, label, count in rows:
+        if kind == "created":
+            figures.created = count
+        elif kind == "resolved":
+            figures.resolved = count
+        elif kind == "age":
+            figures.age[int(key)] = count
+        elif kind in ("created_day", "resolved_day"):
+            day = dt.date.fromisoformat(str(key)[:10])
+            getattr(figures, f"{kind.split('_')[0]}_by_day")[day] = count
+        elif kind in BREAKDOWNS:
+            figures.breakdowns.setdefault(kind, []).append((key or "", label or "", count))
+        else:
+            owner, measure = kind.split("_", 1)
+            table = teams if owner == "team" else agents
+            entry = table.setdefault(
+                key or "", {"key": key or "", "label": label or "", "open": 0, "resolved": 0,
+                            "unassigned": 0},
+            )  # fmt: skip
+            entry[measure] = count
+    figures.open = sum(figures.age)
+    figures.teams = sorted(teams.values(), key=lambda r: (-r["open"], -r["resolved"], r["label"]))
+    figures.agents = sorted(
+        (row for row in agents.values() if row["key"]),
+        key=lambda r: (-r["open"], -r["resolved"], r["label"]),
+    )[:TOP_AGENTS]
+
+
+def _fill_percentiles(figures: Figures, tickets, base_sql, params, columns) -> None:
+    if sql.is_postgres():
+        # The same rows as the CTE, with percentile_cont over each duration.
+        created = Q(created_at__gte=figures.period.start, created_at__lt=figures.period.end)
+        resolved = Q(resolved_at__gte=figures.period.start, resolved_at__lt=figures.period.end)
+        frt = sql.Seconds(F("first_response_at"), F("created_at"))
+        ttr = sql.Seconds(F("resolved_at"), F("created_at"))
+        aggregates = {}
+        for fraction in PERCENTILES:
+            tag = int(fraction * 100)
+            aggregates[f"frt{tag}"] = sql.PercentileCont(
+                fraction, frt, filter=created & Q(first_response_at__isnull=False)
+            )
+            aggregates[f"ttr{tag}"] = sql.PercentileCont(fraction, ttr, filter=resolved)
+        result = (
+            tickets.filter(Q(updated_at__gte=figures.period.start))
+            .filter(created | resolved)
+            .aggregate(**aggregates)
+        )
+        for fraction in PERCENTILES:
+            tag = int(fraction * 100)
+            figures.first_response[fraction] = result[f"frt{tag}"]
+            figures.resolution[fraction] = result[f"ttr{tag}"]
+        return
+    values = sql.sqlite_percentiles(
+        f"base ({', '.join(columns)}) AS ({base_sql})", params, ["frt", "ttr"], PERCENTILES
+    )
+    for fraction in PERCENTILES:
+        figures.first_response[fraction] = values[("frt", fraction)]
+        figures.resolution[fraction] = values[("ttr", fraction)]
+
+
+OPEN_LABELS = [Status(value).label for value in OPEN_STATUSES]
+DONE_LABELS = [Status.RESOLVED.label, Status.CLOSED.label]
+
+
+def _fill_reopens(figures: Figures, tickets, period: Period) -> None:
+    """Counted from the history: status events are stored with their readable labels."""
+    # A status change bumps the ticket's updated_at, so only tickets touched since the
+    # period began can have one in it: that bound keeps the subquery on the index.
+    in_scope = tickets.filter(updated_at__gte=period.start).order_by().values("pk")
+    result = TicketEvent.objects.filter(
+        ticket_id__in=in_scope,
+        kind=TicketEvent.Kind.STATUS,
+        created_at__gte=period.start,
+        created_at__lt=period.end,
+    ).aggregate(
+        resolutions=_count(Q(new_value=Status.RESOLVED.label)),
+        reopens=_count(Q(old_value__in=DONE_LABELS, new_value__in=OPEN_LABELS)),
+    )
+    figures.resolutions = result["resolutions"] or 0
+    figures.reopens = result["reopens"] or 0
+
+
+def _count(condition: Q) -> Count:
+    return Count("id", filter=condition)

@@ -29,6 +29,7 @@ from portal.catalog.models import (
     Team,
     name_key,
 )
+from portal.catalog.services import has_invisible_characters
 from portal.catalog.spreadsheet import HEADERS, FileRefused, Problem, read_catalog_sheet
 
 TRUE_WORDS = {"yes", "y", "true", "1", "active"}
@@ -122,6 +123,8 @@ def _parse_row(row, sheet_name: str, errors: list[Problem]) -> dict | None:
     ):
         if len(value) > MAX_NAME:
             problem(column, f"The name is longer than {MAX_NAME} characters.")
+        elif has_invisible_characters(value):
+            problem(column, "The name contains control or invisible characters.")
     if not group:
         problem("group", "Every row needs a business unit group.")
     if sub and not category:

@@ -5,6 +5,7 @@ with a message an admin can act on (keyed by form field where one is to blame). 
 the Excel import, management commands and the demo loader all call them.
 """
 
+import unicodedata
 from collections.abc import Iterable
 
 from django.core.exceptions import ValidationError
@@ -26,10 +27,18 @@ from portal.catalog.models import (
 # Shared helpers
 
 
+def has_invisible_characters(text: str) -> bool:
+    """Control, format (zero-width) or surrogate characters: never part of a real name."""
+    return any(unicodedata.category(ch) in ("Cc", "Cf", "Cs") for ch in text)
+
+
 def _clean_name(name: str, *, label: str) -> str:
     name = " ".join((name or "").split())
     if not name:
         raise ValidationError({"name": f"Give the {label} a name."})
+    if has_invisible_characters(name):
+        # Invisible characters make look-alike duplicates and cannot be written to Excel.
+        raise ValidationError({"name": "Names cannot contain control or invisible characters."})
     if len(name) > 120:
         raise ValidationError({"name": f"The {label} name is too long (120 characters at most)."})
     return name

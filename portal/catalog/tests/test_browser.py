@@ -91,3 +91,21 @@ def test_choosing_a_group_then_a_category_reloads_the_dependent_lists(page_for, 
         category=org.payroll, subcategory=None, team=org.team_b
     ).exists()
     assert problems == []
+
+
+def test_one_click_on_the_coverage_report_closes_a_gap_in_place(page_for, org, personas):
+    Subcategory.objects.create(category=org.payroll, name="Payslip")
+    page = page_for(personas.admin)
+    problems = watch_console(page)
+    page.goto("/masters/coverage")
+    row = page.locator("tr.gap", has_text="Payslip")
+    row.get_by_label("Team for Payroll / Payslip").select_option(label="Team B")
+    row.get_by_role("button", name="Add mapping").click()
+
+    closed = page.locator("tr.gap-closed")
+    expect(closed).to_contain_text("Now routed to Team B")
+    assert page.url.endswith("/masters/coverage")  # swapped in place, no navigation
+    assert ClassificationMapping.objects.filter(
+        subcategory__name="Payslip", team=org.team_b
+    ).exists()
+    assert problems == []

@@ -47,6 +47,6 @@ def bad_request(message: str) -> HttpResponseBadRequest:
 
 def parse_id(raw: str | None) -> int | None:
     """A positive database id from a query parameter; None when missing or malformed."""
-    if raw is None or not raw.isdigit() or len(raw) > 18:
+    if raw is None or not (raw.isascii() and raw.isdigit()) or len(raw) > 18:
         return None
     return int(raw) or None

@@ -134,9 +134,6 @@ class Calendar:
         """Working microseconds on a weekday when no clock change happens that day."""
         return sum(end - start for start, end in self.week[weekday])
 
-    def is_holiday(self, day: date) -> bool:
-        return day in self.holidays
-
 
 _WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 

@@ -108,6 +108,15 @@ def test_adding_more_never_ends_earlier_and_adding_composes(scenario, first, sec
         assert add_business_time(calendar, one, second) == both
 
 
+@given(scenarios(), durations, st.integers(0, 30 * 86400 * 10**6))
+def test_starting_later_never_makes_the_due_time_earlier(scenario, duration, delay_us):
+    calendar, start = scenario
+    later = start + timedelta(microseconds=delay_us)
+    assert add_business_time(calendar, start, duration) <= add_business_time(
+        calendar, later, duration
+    )
+
+
 @given(scenarios(), st.integers(0, 90 * 86400), st.integers(0, 90 * 86400))
 def test_measuring_is_monotonic_additive_and_never_more_than_the_clock(scenario, a, b):
     calendar, start = scenario

@@ -220,7 +220,9 @@ def _lists(user, roles: Roles, visible) -> dict:
         if not roles.is_admin:
             scope &= Q(team_id__in=sorted(roles.agent_team_ids))
             params = [("view", "team"), ("sort", "created")]
-        tickets = visible.filter(scope).select_related(*related).order_by("id")[:LIST_LENGTH]
+        tickets = (
+            visible.filter(scope).select_related(*related).defer("description").order_by("id")
+        )[:LIST_LENGTH]
         return {"list_title": "Oldest open tickets", "list_tickets": list(tickets),
                 "list_url": list_url(params)}  # fmt: skip
     if roles.is_spoc:
@@ -228,7 +230,9 @@ def _lists(user, roles: Roles, visible) -> dict:
         params = [("view", "all")]
     else:
         scope, params = Q(requester=user), [("view", "mine")]
-    tickets = visible.filter(scope).select_related(*related).order_by("-updated_at", "-id")
+    tickets = (visible.filter(scope).select_related(*related).defer("description")).order_by(
+        "-updated_at", "-id"
+    )
     return {"list_title": "Recently updated", "list_tickets": list(tickets[:LIST_LENGTH]),
             "list_url": list_url(params)}  # fmt: skip
 

@@ -1,0 +1,96 @@
+"""The dashboard per role: hand-checked figures, and every link shows exactly what it counts."""
+
+import re
+from urllib.parse import parse_qsl, urlsplit
+
+import pytest
+
+pytestmark = pytest.mark.django_db
+
+PERSONAS = ["requester", "agent", "lead", "spoc", "admin", "outsider"]
+
+
+def figures_on(response) -> dict:
+    return {f.key: f for _, group in response.context["sections"] for f in group}
+
+
+def list_count(client, url: str) -> int:
+    """How many tickets the ticket list shows for `url` (all on one page)."""
+    parts = urlsplit(url)
+    query = [*parse_qsl(parts.query), ("per_page", "100")]
+    response = client.get(parts.path, query)
+    assert response.status_code == 200, url
+    assert not response.context["next_query"], "more than one page: enlarge per_page"
+    return len(response.context["tickets"])
+
+
+@pytest.mark.parametrize("persona", PERSONAS)
+def test_every_figure_links_to_the_list_it_counts(persona, dataset, personas, client_for):
+    client = client_for(getattr(personas, persona))
+    response = client.get("/dashboard")
+    assert response.status_code == 200
+    shown = figures_on(response)
+    assert shown, "every role has at least one figure"
+    for figure in shown.values():
+        if figure.url:
+            assert list_count(client, figure.url) == figure.count, figure.key
+    breakdown = response.context["breakdown"]
+    for label, count, url in breakdown["rows"] if breakdown else []:
+        if url:
+            assert list_count(client, url) == count, label
+
+
+EXPECTED = {
+    "requester": {"mine_open": 6, "mine_waiting": 0},
+    "outsider": {"mine_open": 0, "mine_waiting": 0},
+    "agent": {"assigned_open": 2, "team_open": 4, "team_unassigned": 0, "team_old": 1},
+    "lead": {"assigned_open": 2, "team_open": 4, "team_unassigned": 0, "team_old": 1},
+    "spoc": {"assigned_open": 0, "groups_unassigned": 0, "groups_unmapped": 0},
+    "admin": {"org_open": 6, "org_unassigned": 2, "org_new": 2, "org_urgent": 0, "org_old": 2},
+}
+
+
+@pytest.mark.parametrize("persona", PERSONAS)
+def test_each_role_sees_its_own_figures(persona, dataset, personas, client_for):
+    shown = figures_on(client_for(getattr(personas, persona)).get("/dashboard"))
+    assert {key: shown[key].count for key in EXPECTED[persona]} == EXPECTED[persona]
+    worker_keys = {"assigned_open", "team_open", "org_open", "groups_unassigned"}
+    if persona in ("requester", "outsider"):
+        assert not worker_keys & set(shown)
+    if persona != "admin":
+        assert not any(key.startswith("org_") for key in shown)
+
+
+def test_spoc_sees_unassigned_and_unmapped_work_of_their_groups_only(
+    dataset, personas, client_for, org
+):
+    # Give the SPOC group Y too: its two tickets have no team (unmapped) and nobody.
+    org.group_y.spocs.add(personas.spoc)
+    response = client_for(personas.spoc).get("/dashboard")
+    shown = figures_on(response)
+    assert (shown["groups_unassigned"].count, shown["groups_unmapped"].count) == (2, 2)
+    assert shown["groups_unmapped"].url is None  # the list cannot filter "no team" yet
+    rows = {label: count for label, count, _ in response.context["breakdown"]["rows"]}
+    assert rows == {"Group X": 4, "Group Y": 2}
+
+
+def test_requester_sees_their_recent_updates(dataset, personas, client_for):
+    response = client_for(personas.requester).get("/dashboard")
+    assert response.context["list_title"] == "Recently updated"
+    assert len(response.context["list_tickets"]) == 5
+    assert 'href="/tickets?view=mine"' in response.content.decode()
+
+
+def test_agents_see_their_teams_oldest_open_tickets(dataset, personas, client_for):
+    response = client_for(personas.agent).get("/dashboard")
+    numbers = [t.number for t in response.context["list_tickets"]]
+    # Oldest first by number (numbers follow creation): t3 t4 t5 t7 are the team's open ones.
+    assert numbers == [dataset.t3.number, dataset.t4.number, dataset.t5.number, dataset.t7.number]
+
+
+def test_dashboard_escapes_names(dataset, personas, client_for, org):
+    org.team_a.name = "<script>alert(1)</script>"
+    org.team_a.save()
+    html = client_for(personas.admin).get("/dashboard").content.decode()
+    assert "<script>alert(1)" not in html
+    assert re.search(r"&lt;script&gt;alert\(1\)&lt;/script&gt;", html)

@@ -1,0 +1,126 @@
+"""The analytics page, its CSV downloads and its answers to bad input."""
+
+import csv
+import io
+import re
+
+import pytest
+from django.utils import timezone
+
+from portal.analytics.views import neutralise
+
+pytestmark = pytest.mark.django_db
+
+
+def rows_of(response) -> list[list[str]]:
+    assert response["Content-Type"].startswith("text/csv")
+    return list(csv.reader(io.StringIO(response.content.decode())))
+
+
+def test_admin_sees_the_figures_and_every_chart_with_its_table(dataset, personas, client_for):
+    client = client_for(personas.admin)
+    client.get("/dashboard")  # counted: the usage chart has a row
+    response = client.get("/analytics", {"period": "30"})
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert re.search(r'data-figure="created".*?figure-count">8<', html, re.S)
+    assert re.search(r'data-figure="open".*?figure-count">6<', html, re.S)
+    assert "25%" in html
+    assert "4 h" in html and "7 h 36 min" in html  # median and p90 time to first response
+    for key in ("trend", "status", "priority", "group", "category", "subcategory", "team",
+                "age", "teams", "agents", "usage"):  # fmt: skip
+        assert f'id="chart-{key}"' in html
+        assert f'href="{key}.csv?period=30"' in html
+    # Hover values, accessible tables, and no inline style anywhere (strict CSP).
+    assert "<title>Group X — Tickets: 7</title>" in html
+    assert '<th scope="row">Group X</th>' in html
+    assert "style=" not in html
+    assert "<title>dashboard — Page views: 1</title>" in html
+
+
+def test_non_admins_do_not_see_usage_counts(dataset, personas, client_for):
+    html = client_for(personas.agent).get("/analytics").content.decode()
+    assert 'id="chart-trend"' in html
+    assert 'id="chart-usage"' not in html
+
+
+@pytest.mark.parametrize("chart", ["trend", "status", "priority", "group", "category",
+                                   "subcategory", "team", "age", "teams", "agents"])  # fmt: skip
+def test_csv_has_the_same_numbers_as_the_chart(chart, dataset, personas, client_for):
+    client = client_for(personas.admin)
+    page = client.get("/analytics", {"period": "30"})
+    shown = next(item["chart"] for item in page.context["charts"] if item["chart"].key == chart)
+    rows = rows_of(client.get(f"/analytics/{chart}.csv", {"period": "30"}))
+    assert rows[0] == [shown.label, *shown.series]
+    assert rows[1:] == [[label, *map(str, values)] for label, values in shown.rows]
+    assert len(rows) > 1
+
+
+def test_csv_follows_the_filters(dataset, personas, client_for, org):
+    rows = rows_of(
+        client_for(personas.admin).get("/analytics/group.csv", {"group": org.group_y.pk})
+    )
+    assert rows[1:] == [["Group Y", "1"]]
+
+
+def test_csv_cells_cannot_run_as_spreadsheet_formulas(dataset, personas, client_for, org):
+    org.team_a.name = '=HYPERLINK("http://evil.example")'
+    org.team_a.save()
+    rows = rows_of(client_for(personas.admin).get("/analytics/team.csv"))
+    assert ['\'=HYPERLINK("http://evil.example")', "7"] in rows
+    assert neutralise("+1") == "'+1" and neutralise("@x") == "'@x" and neutralise("ok") == "ok"
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        ({"period": "custom", "from": "2026-13-01", "to": "2026-12-31"}, "Enter a valid date"),
+        ({"period": "custom", "from": "2025-03-10", "to": "2025-03-01"}, "before the start"),
+        ({"period": "custom", "from": "2020-01-01", "to": "2022-01-01"}, "at most 366 days"),
+        ({"period": "custom", "from": "2025-01-01"}, "needs both a from and a to date"),
+        ({"period": "custom", "from": "2025-01-01", "to": "2999-01-01"}, "in the future"),
+        ({"period": "365"}, "Select a valid choice"),
+        ({"priority": "blocker"}, "Select a valid choice"),
+        ({"group": "not-a-number"}, "Select a valid choice"),
+        ({"team": "999999"}, "Select a valid choice"),
+    ],
+)
+def test_bad_parameters_get_a_clear_400(query, message, personas, org, client_for):
+    client = client_for(personas.admin)
+    response = client.get("/analytics", query)
+    assert response.status_code == 400
+    assert message in response.content.decode()
+    csv_response = client.get("/analytics/trend.csv", query)
+    assert csv_response.status_code == 400
+    assert message in csv_response.content.decode()
+
+
+def test_category_outside_the_chosen_group_is_refused(personas, org, client_for):
+    response = client_for(personas.admin).get(
+        "/analytics", {"group": org.group_y.pk, "category": org.hardware.pk}
+    )
+    assert response.status_code == 400
+    assert "Hardware is not a category of Group Y" in response.content.decode()
+
+
+def test_a_custom_period_of_exactly_366_days_is_accepted(personas, org, client_for):
+    today = timezone.localdate()
+    start = today.replace(year=today.year - 1)
+    days = (today - start).days + 1
+    query = {"period": "custom", "from": start.isoformat(), "to": today.isoformat()}
+    response = client_for(personas.admin).get("/analytics", query)
+    assert response.status_code == (200 if days <= 366 else 400)
+    if days <= 366:
+        assert response.context["period"].days == days
+
+
+def test_long_periods_are_charted_per_week(dataset, personas, client_for):
+    today = timezone.localdate()
+    start = today.replace(day=1, month=1) if today.month > 4 else today.replace(
+        year=today.year - 1, month=6, day=1)  # fmt: skip
+    response = client_for(personas.admin).get(
+        "/analytics", {"period": "custom", "from": start.isoformat(), "to": today.isoformat()}
+    )
+    trend = next(i["chart"] for i in response.context["charts"] if i["chart"].key == "trend")
+    assert trend.label == "Week starting"
+    assert trend.total == [9, 3]  # t6 (40 days ago) is inside this longer period too

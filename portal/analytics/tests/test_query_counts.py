@@ -1,0 +1,86 @@
+"""Query counts are pinned, and do not grow with the number of tickets.
+
+Every signed-in page costs the same six queries (named once here): 1. session row,
+2. user row, 3. the user's SPOC groups, 4. the user's team memberships (roles, once per
+request), 5. the unread-notifications count (navigation bell), and 6. the page-view
+counter's upsert (PageViewMiddleware, after the page is rendered). Each client makes one
+warm-up request first, so the once-a-minute session refresh is not counted.
+"""
+
+import pytest
+
+from portal.tickets import services
+
+pytestmark = pytest.mark.django_db
+
+PER_REQUEST = 6
+
+# The dashboard: 1 aggregate with every figure of the user's roles as a filtered count,
+# 1 short ticket list (recent updates or oldest open, team and assignee joined), and for
+# agents, leads, SPOCs and admins 1 breakdown (open per team, or per group for SPOCs).
+DASHBOARD = {
+    "requester": PER_REQUEST + 2,
+    "outsider": PER_REQUEST + 2,
+    "agent": PER_REQUEST + 3,
+    "lead": PER_REQUEST + 3,
+    "spoc": PER_REQUEST + 3,
+    "admin": PER_REQUEST + 3,
+}
+
+# /analytics: 1 statement for every count, breakdown, trend and workload (a CTE read once),
+# 1 for the four percentiles, 1 for the reopen rate (ticket history), and 3 filter option
+# lists (groups, categories, teams); admins add 1 for the page-view counts.
+ANALYTICS = PER_REQUEST + 3 + 3
+
+
+def _more_tickets(personas, org, count):
+    for index in range(count):
+        services.ticket_create(
+            requester=personas.requester, title=f"More {index}", description="x",
+            group=org.group_x, category=org.hardware, subcategory=org.printer,
+        )  # fmt: skip
+
+
+@pytest.mark.parametrize("persona", list(DASHBOARD))
+@pytest.mark.parametrize("extra", [0, 20])
+def test_dashboard_query_count_is_constant(
+    persona, extra, dataset, personas, org, warm, django_assert_num_queries
+):
+    _more_tickets(personas, org, extra)
+    client = warm(getattr(personas, persona))
+    with django_assert_num_queries(DASHBOARD[persona]):
+        response = client.get("/dashboard")
+    assert response.status_code == 200
+
+
+@pytest.mark.parametrize("persona", ["agent", "lead", "spoc", "admin"])
+@pytest.mark.parametrize("extra", [0, 20])
+def test_analytics_query_count_is_constant(
+    persona, extra, dataset, personas, org, warm, django_assert_num_queries
+):
+    _more_tickets(personas, org, extra)
+    client = warm(getattr(personas, persona))
+    expected = ANALYTICS + (1 if persona == "admin" else 0)
+    with django_assert_num_queries(expected):
+        response = client.get("/analytics", {"period": "90"})
+    assert response.status_code == 200
+
+
+def test_filters_cost_one_lookup_each(dataset, personas, org, warm, django_assert_num_queries):
+    client = warm(personas.admin)
+    # ModelChoiceField looks the chosen group and team up (1 query each); priority is a
+    # fixed choice and costs nothing.
+    with django_assert_num_queries(ANALYTICS + 1 + 2):
+        response = client.get(
+            "/analytics", {"group": org.group_x.pk, "team": org.team_a.pk, "priority": "high"}
+        )
+    assert response.status_code == 200
+
+
+def test_csv_costs_the_three_figure_queries(dataset, personas, warm, django_assert_num_queries):
+    client = warm(personas.agent)
+    # Session, user and the two role queries; the 3 figure statements; the page-view
+    # upsert (a download counts as a view of the analytics section). No bell, no options.
+    with django_assert_num_queries(4 + 3 + 1):
+        response = client.get("/analytics/team.csv")
+    assert response.status_code == 200

@@ -1,0 +1,78 @@
+"""What the benchmark scripts share: database names, Django set-up, the known password."""
+
+import os
+import secrets
+import sys
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "bench" / "results"
+
+# Every generated user has this password (hashed once, the same hash on every row).
+PASSWORD = "bench-Pa55word-2026"  # noqa: S105 - a throwaway benchmark database
+PREFIX = "portal_bench_"
+SIZES = (10_000, 100_000, 1_000_000)
+
+
+def tickets_from_env(default: int = 10_000) -> int:
+    raw = os.environ.get("BENCH_TICKETS", "") or str(default)
+    try:
+        value = int(raw.replace("_", ""))
+    except ValueError:
+        raise SystemExit(f"BENCH_TICKETS must be a whole number, got {raw!r}") from None
+    if value < 100:
+        raise SystemExit("BENCH_TICKETS must be at least 100")
+    return value
+
+
+def database_name(tickets: int, override: str | None = None) -> str:
+    name = override or f"{PREFIX}{tickets}"
+    if not name.startswith(PREFIX):
+        raise SystemExit(f"The benchmark only uses its own databases ({PREFIX}*), not {name!r}")
+    return name
+
+
+def database_url(name: str) -> str:
+    """The server of BENCH_DATABASE_URL or DATABASE_URL (else local), database `name`."""
+    base = (
+        os.environ.get("BENCH_DATABASE_URL")
+        or os.environ.get("DATABASE_URL")
+        or "postgres://postgres@127.0.0.1:5432/postgres"
+    )
+    parts = urlsplit(base)
+    if parts.scheme not in {"postgres", "postgresql", "pgsql"}:
+        raise SystemExit("The benchmark needs PostgreSQL: set DATABASE_URL=postgres://…")
+    return urlunsplit((parts.scheme, parts.netloc, f"/{name}", parts.query, ""))
+
+
+def conninfo(url: str) -> str:
+    """psycopg wants postgresql:// (dj-database-url also accepts postgres://)."""
+    parts = urlsplit(url)
+    return urlunsplit(("postgresql", parts.netloc, parts.path, parts.query, ""))
+
+
+def production_env(url: str) -> dict[str, str]:
+    """The portal's production settings, served over plain HTTP on loopback."""
+    return {
+        "DEBUG": "0",
+        "HTTPS_ONLY": "0",
+        "SECRET_KEY": secrets.token_urlsafe(50),
+        "ALLOWED_HOSTS": "127.0.0.1,testserver",
+        "APP_URL": "http://127.0.0.1",
+        "STATIC_MANIFEST": "0",
+        "DATABASE_URL": url,
+        "LOG_LEVEL": "WARNING",
+        "LOG_FORMAT": "text",
+    }
+
+
+def setup_django(url: str) -> None:
+    """Configure Django in this process for the benchmark database (production settings)."""
+    sys.path.insert(0, str(ROOT))
+    for key, value in production_env(url).items():
+        os.environ[key] = value
+    os.environ["DJANGO_SETTINGS_MODULE"] = "portal.settings"
+    import django
+
+    django.setup()

@@ -1,0 +1,82 @@
+"""A database failure after the object was stored leaves no object behind.
+
+These run with real transactions (`transactional_db`): the helper opens the outermost
+transaction itself, and a failure at COMMIT must be seen, which a test wrapped in an
+outer transaction could never show.
+"""
+
+import pytest
+from django.contrib.auth.models import Group, Permission
+from django.core.files.base import ContentFile
+from django.db import IntegrityError, transaction
+
+from portal.attachments.cleanup import store_then_commit
+from portal.attachments.storage import StorageUnavailable
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture(params=["local", "s3"])
+def any_storage(request):
+    """Each test runs against local files and against the loopback S3 server."""
+    return request.getfixturevalue("local_storage" if request.param == "local" else "s3_storage")
+
+
+def test_committed_work_keeps_its_objects(any_storage):
+    with store_then_commit(any_storage) as stored:
+        key = stored.save("tickets/1/a.txt", ContentFile(b"kept"))
+        Group.objects.create(name="with attachment")
+    assert any_storage.exists(key)
+    assert Group.objects.filter(name="with attachment").exists()
+
+
+def test_an_error_inside_the_block_removes_the_objects_and_the_rows(any_storage):
+    with pytest.raises(IntegrityError):
+        with store_then_commit(any_storage) as stored:
+            first = stored.save("tickets/1/a.txt", ContentFile(b"one"))
+            second = stored.save("tickets/1/b.txt", ContentFile(b"two"))
+            Group.objects.create(name="duplicate")
+            Group.objects.create(name="duplicate")  # the database refuses: unique name
+    assert not any_storage.exists(first)
+    assert not any_storage.exists(second)
+    assert not Group.objects.filter(name="duplicate").exists()
+
+
+def test_a_failure_at_commit_removes_the_objects(any_storage):
+    # Foreign keys are checked at COMMIT (deferred on PostgreSQL and SQLite alike): the
+    # row is accepted inside the block and the database refuses the transaction later.
+    with pytest.raises(IntegrityError):
+        with store_then_commit(any_storage) as stored:
+            key = stored.save("tickets/1/a.txt", ContentFile(b"orphan to be"))
+            Permission.objects.create(name="x", codename="x", content_type_id=987654)
+    assert not any_storage.exists(key)
+
+
+def test_a_storage_failure_inside_the_block_writes_no_rows(s3_storage, s3_server):
+    with pytest.raises(StorageUnavailable):
+        with store_then_commit(s3_storage) as stored:
+            Group.objects.create(name="ticket without its file")
+            s3_server.stop()
+            stored.save("tickets/1/a.txt", ContentFile(b"never stored"))
+    assert not Group.objects.filter(name="ticket without its file").exists()
+
+
+def test_it_refuses_to_run_inside_an_outer_transaction(local_storage):
+    # An outer rollback after the block ended could not be seen: refuse up front.
+    with pytest.raises(RuntimeError, match="durable"):
+        with transaction.atomic():
+            with store_then_commit(local_storage) as stored:
+                stored.save("tickets/1/a.txt", ContentFile(b"x"))
+    assert not local_storage.exists("tickets/1/a.txt")
+
+
+def test_a_failed_delete_after_rollback_does_not_hide_the_original_error(
+    s3_storage, s3_server, caplog
+):
+    with pytest.raises(IntegrityError):
+        with store_then_commit(s3_storage) as stored:
+            stored.save("tickets/1/a.txt", ContentFile(b"x"))
+            s3_server.stop()  # the delete will fail; the orphan sweep removes it later
+            Group.objects.create(name="dup")
+            Group.objects.create(name="dup")
+    assert "could not delete stored attachment" in caplog.text

@@ -8,6 +8,7 @@ import re
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.db.models import Q
 
 from portal.accounts.emails import normalize_email
 from portal.accounts.models import User
@@ -151,15 +152,26 @@ class ClassificationFormMixin:
 
     Choices are narrowed to the selected parent, so a form re-rendered with errors shows
     the right lists without JavaScript; the htmx partials refresh them as the user picks.
+    Items deactivated since are still accepted when they are the form's *initial* value:
+    an existing ticket keeps its classification when edited, new ones cannot pick it.
     Use with `templates/catalog/includes/classification_fields.html`.
     """
 
     subcategory_required = False
 
     def setup_classification_fields(self) -> None:
+        keep = {
+            name: self._id(self.initial.get(name)) for name in ("group", "category", "subcategory")
+        }
+
+        def offered(model, name: str):
+            # Active items, plus the one this form started with (even if deactivated since).
+            visible = Q(is_active=True) | Q(pk=keep[name]) if keep[name] else Q(is_active=True)
+            return model.objects.filter(visible).order_by("name")
+
         self.fields["group"] = forms.ModelChoiceField(
             label="Business unit group",
-            queryset=BusinessUnitGroup.objects.active().order_by("name"),
+            queryset=offered(BusinessUnitGroup, "group"),
             empty_label="Choose a group",
         )
         self.fields["category"] = forms.ModelChoiceField(
@@ -171,18 +183,25 @@ class ClassificationFormMixin:
             required=self.subcategory_required,
             empty_label="Any subcategory" if not self.subcategory_required else "Choose one",
         )
-        group_id = self._raw_id("group")
-        category_id = self._raw_id("category")
+        group_id = self._current_id("group")
+        category_id = self._current_id("category")
         if group_id:
-            self.fields["category"].queryset = Category.objects.active().filter(group_id=group_id)
+            self.fields["category"].queryset = offered(Category, "category").filter(
+                group_id=group_id
+            )
         if category_id:
-            self.fields["subcategory"].queryset = Subcategory.objects.active().filter(
+            self.fields["subcategory"].queryset = offered(Subcategory, "subcategory").filter(
                 category_id=category_id, category__group_id=group_id or 0
             )
 
-    def _raw_id(self, name: str) -> int | None:
-        key = self.add_prefix(name)
-        raw = self.data.get(key) if self.is_bound else self.initial.get(name)
+    def _current_id(self, name: str) -> int | None:
+        """The submitted id when bound, else the initial one."""
+        if self.is_bound:
+            return self._id(self.data.get(self.add_prefix(name)))
+        return self._id(self.initial.get(name))
+
+    @staticmethod
+    def _id(raw) -> int | None:
         raw = getattr(raw, "pk", raw)
         try:
             return int(raw) if raw not in (None, "") else None

@@ -170,7 +170,9 @@ def test_deactivated_items_disappear_from_the_dependent_selects(org, personas, c
     assert html.strip() == '<option value="">Choose a category</option>'
 
 
-@pytest.mark.parametrize("query", ["?group=abc", "?group=-1", "?group=1&selected=x", "?group=0"])
+@pytest.mark.parametrize(
+    "query", ["?group=abc", "?group=-1", "?group=1&selected=x", "?group=0", "?group=%C2%B2"]
+)
 def test_malformed_ids_in_the_dependent_selects_get_400(personas, client_for, query):
     response = client_for(personas.requester).get("/catalog/options/categories" + query)
     assert response.status_code == 400
@@ -316,3 +318,13 @@ def test_a_category_of_another_group_is_not_a_valid_choice(org, personas, client
     assert response.status_code == 400
     assert "Select a valid choice" in response.content.decode()
     assert not ClassificationMapping.objects.filter(category=org.payroll).exists()
+
+
+def test_the_import_screen_refuses_a_file_over_ten_megabytes(personas, client_for):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    big = SimpleUploadedFile("big.xlsx", b"PK\x03\x04" + b"\x00" * (10 * 1024 * 1024))
+    response = client_for(personas.admin).post("/masters/import", {"file": big})
+    assert response.status_code == 400
+    assert "over 10 MB" in response.content.decode()
+    assert not PendingImport.objects.exists()

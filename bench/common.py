@@ -7,7 +7,10 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
-RESULTS = ROOT / "bench" / "results"
+# Results go to the checkout the run was started for (bench/at-commit.sh runs a clean export
+# of a commit elsewhere and points this back at the working tree).
+OUTPUT_ROOT = Path(os.environ.get("BENCH_OUTPUT_ROOT") or ROOT)
+RESULTS = OUTPUT_ROOT / "bench" / "results"
 
 # Every generated user has this password (hashed once, the same hash on every row).
 PASSWORD = "bench-Pa55word-2026"  # noqa: S105 - a throwaway benchmark database

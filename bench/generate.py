@@ -80,6 +80,7 @@ COMMENTS_BY_STATUS = {
 ROUTED_REASON = "Classification mapping → team."
 UNROUTED_REASON = "No team is mapped; waiting for the SPOC."
 INTERNAL_REASON = "Internal comment."
+WORKER_PERSONAS = ("agent", "lead", "spoc", "admin")
 SHOWCASE = 12  # tickets every bench persona can see, each with exactly 20 comments
 SHOWCASE_COMMENTS = 20
 CHUNK = 20_000
@@ -517,6 +518,8 @@ class TicketWriter:
             r = random_()
             if showcase:
                 requester = org.personas["requester"]
+            elif tid % 211 == 0:  # the people who work tickets raise some too ("My tickets")
+                requester = org.personas[WORKER_PERSONAS[(tid // 211) % len(WORKER_PERSONAS)]]
             elif r < 0.02:
                 requester = org.power_users[int(random_() * POWER_USERS)]
             elif r < 0.04:

@@ -580,6 +580,9 @@ def machine(url: str) -> dict:
 
 
 def git_commit() -> str:
+    if os.environ.get("BENCH_COMMIT"):
+        return os.environ["BENCH_COMMIT"] + " (clean export, see bench/at-commit.sh)"
+
     def git(*args: str) -> str:
         return subprocess.run(  # noqa: S603
             ["git", *args],  # noqa: S607 - git from PATH, like the Makefile
@@ -653,7 +656,7 @@ Reproduce: `BENCH_TICKETS=100000 .venv/bin/python bench/generate.py` then
 
 
 def append_markdown(text: str) -> Path:
-    path = common.ROOT / "docs" / "benchmarks.md"
+    path = common.OUTPUT_ROOT / "docs" / "benchmarks.md"
     if not path.exists():
         path.parent.mkdir(exist_ok=True)
         path.write_text(DOC_INTRO)

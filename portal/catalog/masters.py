@@ -96,7 +96,7 @@ def _teams() -> QuerySet:
 
 def _members() -> QuerySet:
     return TeamMember.objects.select_related("team", "user").order_by(
-        "team__name", "-role", "user__full_name", "user__email"
+        "team__name", "role", "user__full_name", "user__email"
     )
 
 

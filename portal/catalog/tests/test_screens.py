@@ -240,6 +240,8 @@ def test_a_mapping_to_an_inactive_team_is_a_gap_and_says_why(org, personas, clie
 def test_teams_show_members_leads_and_spocs(org, personas, client_for):
     html = client_for(personas.spoc).get("/teams").content.decode()
     assert "Team A" in html and "Lead Persona" in html and "Agent Persona" in html
+    detail = client_for(personas.spoc).get(f"/teams/{org.team_a.pk}").content.decode()
+    assert detail.index("lead@example.com") < detail.index("agent@example.com")  # leads first
     assert "Spoc Persona" in html  # SPOC of Group X, whose Hardware goes to Team A
 
 

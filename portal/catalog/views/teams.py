@@ -22,7 +22,8 @@ def _active_members() -> Prefetch:
         "members",
         queryset=TeamMember.objects.filter(is_active=True)
         .select_related("user")
-        .order_by("-role", "user__full_name", "user__email"),
+        # "lead" sorts before "member": leads first.
+        .order_by("role", "user__full_name", "user__email"),
         to_attr="active_members",
     )
 

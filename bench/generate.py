@@ -80,6 +80,8 @@ COMMENTS_BY_STATUS = {
 ROUTED_REASON = "Classification mapping → team."
 UNROUTED_REASON = "No team is mapped; waiting for the SPOC."
 INTERNAL_REASON = "Internal comment."
+RARE_CODE = "E4242"  # in every showcase ticket, and by chance in about 1 ticket in 30,000
+RARE_SENTENCE = f" Error code {RARE_CODE}."
 WORKER_PERSONAS = ("agent", "lead", "spoc", "admin")
 SHOWCASE = 12  # tickets every bench persona can see, each with exactly 20 comments
 SHOWCASE_COMMENTS = 20
@@ -610,8 +612,9 @@ class TicketWriter:
             for event in ev:
                 self.event_id += 1
                 events.append((self.event_id, *event[:-1], stamp(event[-1])))
+            description = text.description(cid) + (RARE_SENTENCE if showcase else "")
             tickets.append(
-                (tid, title, text.description(cid), requester, gid, cid, sid, priority, status,
+                (tid, title, description, requester, gid, cid, sid, priority, status,
                  team, assignee, stamp(created), stamp(last),
                  stamp(first_response) if first_response else None,
                  stamp(resolved) if resolved else None, stamp(closed) if closed else None,
@@ -731,7 +734,7 @@ def main() -> None:
             "search": {
                 "common": "laptop",
                 "medium": "docking station",
-                "rare": "E4242",
+                "rare": RARE_CODE,
                 "none": "xylophone",
             },
             "generated_at": dt.datetime.fromtimestamp(now, dt.UTC).isoformat(),

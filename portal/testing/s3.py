@@ -38,8 +38,16 @@ class S3Server:
         self._server.start()
 
     def stop(self) -> None:
+        """Stop serving and close the listening socket, so connections are refused.
+
+        moto's stop() only ends the serve loop: the socket would keep accepting
+        connections that are never answered (a hung server, not a stopped one).
+        """
         if self._server is not None:
+            http_server = getattr(self._server, "_server", None)
             self._server.stop()
+            if http_server is not None:
+                http_server.server_close()
             self._server = None
 
     def client(self):

@@ -158,6 +158,8 @@ class ClassificationFormMixin:
     """
 
     subcategory_required = False
+    # Must match the options partial's placeholder (`placeholder=any` → "Any subcategory").
+    subcategory_empty_label = "Choose a subcategory"
 
     def setup_classification_fields(self) -> None:
         keep = {
@@ -181,7 +183,7 @@ class ClassificationFormMixin:
             label="Subcategory",
             queryset=Subcategory.objects.none(),
             required=self.subcategory_required,
-            empty_label="Any subcategory" if not self.subcategory_required else "Choose one",
+            empty_label=self.subcategory_empty_label,
         )
         group_id = self._current_id("group")
         category_id = self._current_id("category")
@@ -210,6 +212,7 @@ class ClassificationFormMixin:
 
 
 class MappingForm(ClassificationFormMixin, forms.Form):
+    subcategory_empty_label = "Any subcategory"
     team = forms.ModelChoiceField(
         label="Team", queryset=Team.objects.active().order_by("name"), empty_label="Choose a team"
     )

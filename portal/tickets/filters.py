@@ -92,19 +92,40 @@ class PersonField(forms.CharField):
         return value
 
 
+def _raw_id(data, name: str) -> int | None:
+    raw = (data or {}).get(name) or ""
+    return int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 18 else None
+
+
+class ChildChoiceField(forms.ModelChoiceField):
+    """A category (or subcategory) filter that outlives a change of its parent.
+
+    When someone picks another group, the list refreshes at the same moment the old
+    category is still selected; a well-formed id outside the chosen parent is therefore
+    dropped (no filter) rather than reported. Malformed input is still an error.
+    """
+
+    def to_python(self, value):
+        try:
+            return super().to_python(value)
+        except forms.ValidationError as error:
+            if error.code == "invalid_choice" and _raw_id({"v": str(value)}, "v"):
+                return None
+            raise
+
+
 class TicketFilterForm(forms.Form):
     view = forms.ChoiceField(required=False)
     q = forms.CharField(label="Search", required=False, max_length=200)
     status = forms.MultipleChoiceField(choices=Status.choices, required=False)
     priority = forms.MultipleChoiceField(choices=Priority.choices, required=False)
-    group = forms.ModelChoiceField(BusinessUnitGroup.objects.all(), required=False)
-    category = forms.ModelChoiceField(
-        Category.objects.select_related("group").order_by("group__name", "name"), required=False
+    group = forms.ModelChoiceField(
+        BusinessUnitGroup.objects.all(), required=False, empty_label="Any group"
     )
-    subcategory = forms.ModelChoiceField(
-        Subcategory.objects.select_related("category").order_by("category__name", "name"),
-        required=False,
-    )
+    # Narrowed to the chosen group / category in __init__ (never every category of the
+    # organisation in one select); the catalog's htmx partials refresh them on change.
+    category = ChildChoiceField(Category.objects.none(), required=False, empty_label="Any")
+    subcategory = ChildChoiceField(Subcategory.objects.none(), required=False, empty_label="Any")
     team = forms.ModelChoiceField(Team.objects.all(), required=False)
     assignee = PersonField(allow_none=True, help_text="Email, “me” or “none”.")
     requester = PersonField(allow_none=False, help_text="Email or “me”.")
@@ -127,6 +148,13 @@ class TicketFilterForm(forms.Form):
     def __init__(self, data, *, roles: Roles, **kwargs):
         super().__init__(data, **kwargs)
         self.fields["view"].choices = available_views(roles)
+        group_id, category_id = _raw_id(data, "group"), _raw_id(data, "category")
+        if group_id:
+            self.fields["category"].queryset = Category.objects.filter(group_id=group_id)
+        if group_id and category_id:
+            self.fields["subcategory"].queryset = Subcategory.objects.filter(
+                category_id=category_id, category__group_id=group_id
+            )
 
     def clean(self):
         data = super().clean()

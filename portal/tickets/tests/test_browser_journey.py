@@ -4,6 +4,7 @@ and the requester sees it resolved."""
 import re
 
 import pytest
+from playwright.sync_api import expect
 
 from portal.tickets.models import Status, Ticket
 
@@ -55,3 +56,23 @@ def test_requester_raises_agent_takes_comments_resolves_and_requester_sees_it(
     assert (ticket.status, ticket.assignee) == (Status.RESOLVED, personas.agent)
     # Nothing on these pages broke the Content-Security-Policy (no inline code or styles).
     assert [e for e in console_errors if "Content Security Policy" in e] == []
+
+
+def test_list_filters_swap_the_results_keep_the_state_in_the_url_and_go_back(
+    page_for, personas, raise_ticket
+):
+    raise_ticket(title="Urgent one", priority="urgent")
+    raise_ticket(title="Low one", priority="low")
+    page = page_for(personas.agent)
+    page.goto("/tickets")
+    rows = page.locator("table.tickets tbody tr")
+    expect(rows).to_have_count(2)
+
+    page.get_by_label("Priority", exact=True).select_option("urgent")
+    page.wait_for_url("**/tickets?*priority=urgent*")
+    expect(rows).to_have_count(1)
+    assert "Urgent one" in rows.first.inner_text()
+
+    page.go_back()
+    expect(rows).to_have_count(2)
+    assert "priority" not in page.url

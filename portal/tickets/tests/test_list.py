@@ -165,3 +165,21 @@ def test_csv_export_has_the_filtered_tickets_with_formulas_neutralised(
     assert lines[0].startswith("Number,Title,Status")
     assert len(lines) == 2
     assert lines[1].startswith(f"{risky.number},'=cmd")
+
+
+def test_a_category_left_over_from_another_group_is_dropped_not_an_error(
+    raise_ticket, personas, org, client_for
+):
+    ticket = raise_ticket()
+    response = client_for(personas.admin).get(
+        "/tickets", {"group": org.group_x.pk, "category": org.payroll.pk}
+    )
+    assert response.status_code == 200
+    assert _numbers(response) == [ticket.number]
+
+
+def test_category_and_subcategory_filters(raise_ticket, personas, org, client_for):
+    laptop = raise_ticket()
+    raise_ticket(subcategory=org.printer)
+    params = {"group": org.group_x.pk, "category": org.hardware.pk, "subcategory": org.laptop.pk}
+    assert _numbers(client_for(personas.admin).get("/tickets", params)) == [laptop.number]

@@ -63,11 +63,15 @@ class AnalyticsForm(forms.Form):
     date_to = forms.DateField(
         label="To", required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
-    group = forms.ModelChoiceField(BusinessUnitGroup.objects.all(), required=False)
-    category = forms.ModelChoiceField(
-        Category.objects.select_related("group").order_by("group__name", "name"), required=False
+    group = forms.ModelChoiceField(
+        BusinessUnitGroup.objects.all(), required=False, empty_label="Any"
     )
-    team = forms.ModelChoiceField(Team.objects.all(), required=False)
+    category = forms.ModelChoiceField(
+        Category.objects.select_related("group").order_by("group__name", "name"),
+        required=False,
+        empty_label="Any",
+    )
+    team = forms.ModelChoiceField(Team.objects.all(), required=False, empty_label="Any")
     priority = forms.ChoiceField(choices=[("", "Any"), *Priority.choices], required=False)
 
     def __init__(self, data, **kwargs):
@@ -78,6 +82,8 @@ class AnalyticsForm(forms.Form):
             if short in data and name not in data:
                 data[name] = data[short]
         super().__init__(data, **kwargs)
+        # Category names repeat across groups: show which group each belongs to.
+        self.fields["category"].label_from_instance = lambda c: f"{c.group.name} / {c.name}"
 
     def clean(self):
         data = super().clean()
@@ -137,7 +143,7 @@ class AnalyticsForm(forms.Form):
     def error_text(self) -> str:
         parts = []
         for field, errors in self.errors.items():
-            label = self.fields[field].label or field if field in self.fields else ""
-            prefix = f"{label}: " if field != "__all__" else ""
+            known = self.fields.get(field)
+            prefix = f"{known.label or field.title()}: " if known is not None else ""
             parts.extend(f"{prefix}{error}" for error in errors)
         return " ".join(parts)

@@ -160,7 +160,8 @@ def _lines(chart: Chart) -> Drawing:
     drawing.ticks = [Tick(left - 6, bottom - t * y_scale + 4, _number(t)) for t in ticks]
     every = max(1, math.ceil(count / 8))
     for index, (label, _) in enumerate(chart.rows):
-        if index % every == 0 or index == count - 1:
+        # Every `every`-th day, and the last one unless it would overlap its neighbour.
+        if (index % every == 0 and count - 1 - index >= every / 2) or index == count - 1:
             drawing.labels.append(Label(left + index * step, bottom + 16, label[5:], label))
     for i, name in enumerate(chart.series):
         line = Line(i, name, "")

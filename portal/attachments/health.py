@@ -15,7 +15,9 @@ from portal.attachments.storage import get_storage, is_s3, storage_errors
 
 # A probe must answer fast whatever the storage does: load balancers give up on /healthz
 # after a few seconds, and one slow dependency must not make the whole portal look dead.
-_PROBE_CONFIG = Config(connect_timeout=2, read_timeout=2, retries={"total_max_attempts": 1})
+_PROBE_CONFIG = Config(
+    connect_timeout=2, read_timeout=2, retries={"mode": "standard", "total_max_attempts": 1}
+)
 
 
 def check_storage(storage: Storage | None = None) -> tuple[bool, dict]:

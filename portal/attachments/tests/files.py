@@ -220,6 +220,26 @@ def msi() -> bytes:
     return ole({"\u4840\u3f3f\u4577\u446c": b"\x00" * 32, "SummaryInformation": b"\x00"})
 
 
+def encrypted_docx() -> bytes:
+    """A password-protected .docx: Office wraps it in an OLE container."""
+    return ole({"EncryptionInfo": b"\x04\x00\x04\x00", "EncryptedPackage": b"\x00" * 64})
+
+
+def docx_with_encrypted_entry() -> bytes:
+    """A .docx whose extra entry is flagged encrypted (zipfile cannot write one, so the
+    flag bit is set in the local header and the central directory by hand)."""
+    buffer = io.BytesIO(docx())
+    with zipfile.ZipFile(buffer, "a") as archive:
+        archive.writestr("word/secret.xml", b"ciphertext")
+    data = bytearray(buffer.getvalue())
+    name = b"word/secret.xml"
+    local = data.rfind(b"PK\x03\x04", 0, data.find(name))
+    central = data.rfind(b"PK\x01\x02", 0, data.rfind(name))
+    data[local + 6] |= 0x1
+    data[central + 8] |= 0x1
+    return bytes(data)
+
+
 def doc_with_macros() -> bytes:
     return ole({"WordDocument": b"\xec\xa5", "Macros": b"", "_VBA_PROJECT": b"\x00" * 8})
 

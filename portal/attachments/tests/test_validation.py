@@ -242,7 +242,10 @@ def test_the_default_limit_is_five_megabytes():
         ("notes.txt", b"text with a \x00 NUL", "content_mismatch"),
         ("notes.txt", "no BOM".encode("utf-16-le"), "content_mismatch"),
         ("photo.png", b"\x89PNG but not really", "content_mismatch"),
+        # Damaged or encrypted: nothing can be checked
         ("letter.docx", b"PK\x03\x04 truncated zip", "unreadable"),
+        ("letter.docx", files.encrypted_docx(), "unreadable"),
+        ("letter.docx", files.docx_with_encrypted_entry(), "unreadable"),
     ],
 )
 def test_content_refusals(name, data, code):

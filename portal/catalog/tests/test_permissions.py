@@ -4,6 +4,18 @@ Anonymous visitors are sent to sign in (302) by LoginRequiredMiddleware everywhe
 """
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from portal.catalog.models import (
+    BusinessUnitGroup,
+    Category,
+    ClassificationMapping,
+    Subcategory,
+    Team,
+    TeamMember,
+)
+from portal.catalog.tests.helpers import snapshot
+from portal.catalog.tests.workbooks import xlsx
 
 pytestmark = pytest.mark.django_db
 
@@ -92,8 +104,22 @@ def test_anonymous_visitors_are_sent_to_sign_in(org, client_for):
 
 
 def _posts(org, personas):
-    """State-changing actions: (url, data, status for admin). Others get 403."""
-    return [
+    """Every state-changing action: (url, data, status for an admin). Others get 403.
+
+    Ordered so each action finds what it needs: edits before deactivation, deletes last
+    and on items made for the purpose (one delete is refused: the item is in use).
+    """
+    spare_group = BusinessUnitGroup.objects.create(name="Spare", code="SPARE")
+    spare_category = Category.objects.create(group=org.group_y, name="Spare category")
+    spare_sub = Subcategory.objects.create(category=org.payroll, name="Spare sub")
+    spare_team = Team.objects.create(name="Spare team")
+    spare_member = TeamMember.objects.create(team=org.team_b, user=personas.requester)
+    spare_mapping = ClassificationMapping.objects.create(category=org.payroll, team=org.team_b)
+    member = org.team_a.members.get(user=personas.agent)
+    mapping = org.mapping_hardware
+    upload = SimpleUploadedFile("c.xlsx", xlsx([["Group X", "Hardware", "Dock", "Team A"]]))
+    posts = [
+        # create
         ("/masters/groups/new", {"name": "Group Z", "code": "Z", "spocs": ""}, 302),
         ("/masters/categories/new", {"group": org.group_y.pk, "name": "Expenses"}, 302),
         ("/masters/subcategories/new", {"category": org.payroll.pk, "name": "Payslip"}, 302),
@@ -106,38 +132,86 @@ def _posts(org, personas):
         (
             "/masters/mappings/new",
             {
-                "group": org.group_y.pk,
-                "category": org.payroll.pk,
-                "subcategory": "",
+                "group": org.group_x.pk,
+                "category": org.hardware.pk,
+                "subcategory": org.printer.pk,
                 "team": org.team_b.pk,
                 "default_priority": "",
             },
             302,
         ),
+        # edit
+        (f"/masters/groups/{org.group_y.pk}", {"name": "Group Y", "code": "Y", "spocs": ""}, 302),
+        (f"/masters/categories/{org.payroll.pk}", {"group": org.group_y.pk, "name": "Pay"}, 302),
+        (
+            f"/masters/subcategories/{org.printer.pk}",
+            {"category": org.hardware.pk, "name": "Printers"},
+            302,
+        ),
         (f"/masters/teams/{org.team_b.pk}", {"name": "Team B2", "email": "b@example.com"}, 302),
-        (f"/masters/subcategories/{org.printer.pk}/deactivate", {}, 302),
-        (f"/masters/subcategories/{org.printer.pk}/reactivate", {}, 302),
-        (f"/masters/categories/{org.hardware.pk}/delete", {}, 302),  # refused: in use
+        (f"/masters/members/{member.pk}", {"role": "lead"}, 302),
+        (
+            f"/masters/mappings/{mapping.pk}",
+            {
+                "group": org.group_x.pk,
+                "category": org.hardware.pk,
+                "subcategory": "",
+                "team": org.team_a.pk,
+                "default_priority": "high",
+            },
+            302,
+        ),
+    ]
+    # deactivate and reactivate every kind that has a status
+    for kind, obj in [
+        ("groups", org.group_y),
+        ("categories", org.payroll),
+        ("subcategories", org.printer),
+        ("teams", org.team_b),
+        ("members", member),
+    ]:
+        posts += [
+            (f"/masters/{kind}/{obj.pk}/deactivate", {}, 302),
+            (f"/masters/{kind}/{obj.pk}/reactivate", {}, 302),
+        ]
+    posts += [
+        # delete (the first is refused with a message, which is still a redirect)
+        (f"/masters/categories/{org.hardware.pk}/delete", {}, 302),
+        (f"/masters/mappings/{spare_mapping.pk}/delete", {}, 302),
+        (f"/masters/members/{spare_member.pk}/delete", {}, 302),
+        (f"/masters/subcategories/{spare_sub.pk}/delete", {}, 302),
+        (f"/masters/categories/{spare_category.pk}/delete", {}, 302),
+        (f"/masters/groups/{spare_group.pk}/delete", {}, 302),
+        (f"/masters/teams/{spare_team.pk}/delete", {}, 302),
+        # coverage, import
         (
             "/masters/coverage/add",
             {"category": org.hardware.pk, "subcategory": org.laptop.pk, "team": org.team_a.pk},
             302,
         ),
+        ("/masters/import", {"file": upload}, 200),
         ("/masters/import/apply", {"token": "nope"}, 400),
     ]
+    return posts
 
 
 @pytest.mark.parametrize("name", [p for p in PERSONAS if p != "admin"])
 def test_only_admins_may_change_master_data(org, personas, client_for, name):
     client = client_for(getattr(personas, name))
-    for url, data, _ in _posts(org, personas):
+    posts = _posts(org, personas)
+    before = snapshot()
+    for url, data, _ in posts:
         assert client.post(url, data).status_code == 403, url
+    assert snapshot() == before
 
 
 def test_admins_may_change_master_data(org, personas, client_for):
     client = client_for(personas.admin)
-    for url, data, expected in _posts(org, personas):
+    posts = _posts(org, personas)
+    for url, data, expected in posts:
         assert client.post(url, data).status_code == expected, url
+    assert not Team.objects.filter(name="Spare team").exists()
+    assert Category.objects.filter(pk=org.hardware.pk).exists()  # in use: kept
 
 
 def test_state_changes_refuse_get(org, personas, client_for):

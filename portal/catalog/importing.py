@@ -315,7 +315,9 @@ def _diff(plan: ImportPlan, state: _State, wanted: list, spocs_by_group: dict) -
                 **({"is_active": p["active"]} if p["active"] is not None else {}),
             )
         if not ckey and not group.pk and p["active"] is False:
-            group.is_active = False
+            group.is_active = False  # a group created by an earlier row of this file
+            if not own_is_new:
+                rp.changes.append("group: inactive")
         if gkey in spocs_by_group and gkey not in w["spocs"]:
             ids = {state.users[e] for e in spocs_by_group[gkey]}
             if not group.pk or state.spocs.get(group.pk, set()) != ids:
@@ -348,6 +350,8 @@ def _diff(plan: ImportPlan, state: _State, wanted: list, spocs_by_group: dict) -
             )
         if is_own and not category.pk and p["active"] is False:
             category.is_active = False
+            if not own_is_new:
+                rp.changes.append("category: inactive")
         # Subcategory
         sub = None
         if skey:

@@ -221,3 +221,17 @@ def test_the_commands_export_preview_and_import(org, tmp_path, capsys):
     bad.write_bytes(xlsx([["Group X", "Hardware", "", "Team A", "ghost@example.com"]]))
     with pytest.raises(CommandError, match="Nothing was imported"):
         call_command("import_catalog", str(bad))
+
+
+def test_a_group_row_after_its_subcategories_still_applies_its_state(personas):
+    rows = [
+        ["Travel", "Booking", "Flights", "Travel Desk"],
+        ["Travel", "", "", "", "spoc@example.com", "", "no"],
+    ]
+    plan = catalog_import_plan(xlsx(rows))
+    assert [(r.number, r.action) for r in plan.rows] == [(2, "create"), (3, "update")]
+    catalog_import_apply(xlsx(rows))
+    travel = BusinessUnitGroup.objects.get(name="Travel")
+    assert travel.is_active is False
+    assert [u.email for u in travel.spocs.all()] == ["spoc@example.com"]
+    assert not catalog_import_plan(xlsx(rows)).changed

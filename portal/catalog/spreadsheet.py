@@ -11,6 +11,7 @@ import zipfile
 from dataclasses import dataclass, field
 
 import openpyxl
+from defusedxml import DefusedXmlException
 from openpyxl.utils import get_column_letter
 
 MAX_BYTES = 10 * 1024 * 1024
@@ -158,11 +159,28 @@ def read_catalog_sheet(data: bytes) -> Sheet:
             io.BytesIO(data), read_only=True, data_only=False, keep_links=False
         )
     except Exception as exc:  # openpyxl raises many types for broken files
-        raise FileRefused("The workbook could not be read; it may be damaged.") from exc
+        raise _unreadable(exc) from exc
     try:
         return _read(workbook)
+    except FileRefused:
+        raise
+    except Exception as exc:  # read-only sheets are parsed while rows are read
+        raise _unreadable(exc) from exc
     finally:
         workbook.close()
+
+
+def _unreadable(exc: BaseException) -> FileRefused:
+    """Name the XML-attack case (defusedxml refused it); everything else is "damaged"."""
+    cause: BaseException | None = exc
+    while cause is not None:
+        if isinstance(cause, DefusedXmlException):
+            return FileRefused(
+                "The workbook contains XML entity or DTD declarations, which are refused "
+                "for safety. Open it in Excel and save it again as .xlsx."
+            )
+        cause = cause.__cause__ or cause.__context__
+    return FileRefused("The workbook could not be read; it may be damaged.")
 
 
 def _read(workbook) -> Sheet:

@@ -18,7 +18,7 @@ from portal.catalog.models import (
 )
 from portal.catalog.spreadsheet import FileRefused
 from portal.catalog.tests.helpers import snapshot
-from portal.catalog.tests.workbooks import HEADER, encrypted, with_macros, xlsx
+from portal.catalog.tests.workbooks import HEADER, encrypted, with_entities, with_macros, xlsx
 
 pytestmark = pytest.mark.django_db
 
@@ -235,3 +235,7 @@ def test_a_group_row_after_its_subcategories_still_applies_its_state(personas):
     assert travel.is_active is False
     assert [u.email for u in travel.spocs.all()] == ["spoc@example.com"]
     assert not catalog_import_plan(xlsx(rows)).changed
+
+
+def test_xml_entity_declarations_are_refused(org):
+    assert "XML entity or DTD declarations" in refused(with_entities(xlsx(ROWS)))

@@ -44,3 +44,26 @@ def encrypted() -> bytes:
     header = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 504
     directory = "EncryptedPackage".encode("utf-16-le") + b"\x00" * 96
     return header + directory + b"\x00" * 2048
+
+
+def with_entities(data: bytes) -> bytes:
+    """The same workbook with a "billion laughs" entity declaration in its sheet XML."""
+    bomb = (
+        '<!DOCTYPE lolz [<!ENTITY lol "lol">'
+        '<!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">]>'
+    )
+    source = zipfile.ZipFile(io.BytesIO(data))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as archive:
+        for item in source.infolist():
+            content = source.read(item.filename)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                text = content.decode()
+                if text.startswith("<?xml"):
+                    head, _, rest = text.partition("?>")
+                    text = head + "?>" + bomb + rest
+                else:
+                    text = bomb + text
+                content = text.replace("<v>", "<v>&lol2;", 1).encode()
+            archive.writestr(item, content)
+    return out.getvalue()

@@ -4,8 +4,12 @@ from urllib.parse import unquote
 import pytest
 from django.core.files.base import ContentFile
 from django.http import FileResponse, Http404
+from hypothesis import given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 
 from portal.attachments.downloads import content_disposition, download_response
+from portal.attachments.names import sanitize_filename
 from portal.attachments.storage import save_file
 from portal.attachments.tests import files
 
@@ -111,3 +115,21 @@ def test_header_injection_through_a_download_name_is_impossible(local_storage):
 def test_local_storage_offers_no_public_url(local_storage):
     with pytest.raises(NotImplementedError):
         local_storage.url("tickets/1/a.pdf")
+
+
+@hypothesis_settings(max_examples=300, deadline=None)
+@given(st.text(max_size=200))
+def test_any_name_gives_one_well_formed_ascii_header(name):
+    header = content_disposition(name, inline=False)
+    assert header.isascii()
+    match = re.fullmatch(
+        r'attachment; filename="([^"\\\x00-\x1f\x7f]*)"'
+        r"(?:; filename\*=UTF-8''([A-Za-z0-9%._~-]+))?",
+        header,
+    )
+    assert match, header
+    if match.group(2):
+        # The extended form carries the sanitised name exactly.
+        assert unquote(match.group(2)) == sanitize_filename(name)
+    else:
+        assert match.group(1) == sanitize_filename(name)

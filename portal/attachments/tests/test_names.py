@@ -2,7 +2,8 @@ import re
 import unicodedata
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
+from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
 from portal.attachments.names import (
@@ -87,7 +88,7 @@ NAMES = st.lists(
 ).map("".join)
 
 
-@settings(max_examples=400, deadline=None)
+@hypothesis_settings(max_examples=400, deadline=None)
 @given(NAMES)
 def test_sanitized_names_are_always_safe(raw):
     result = sanitize_filename(raw)
@@ -102,14 +103,14 @@ def test_sanitized_names_are_always_safe(raw):
     assert unicodedata.is_normalized("NFC", result)
 
 
-@settings(max_examples=300, deadline=None)
+@hypothesis_settings(max_examples=300, deadline=None)
 @given(NAMES)
 def test_sanitizing_twice_changes_nothing(raw):
     once = sanitize_filename(raw)
     assert sanitize_filename(once) == once
 
 
-@settings(max_examples=200, deadline=None)
+@hypothesis_settings(max_examples=200, deadline=None)
 @given(
     st.text(min_size=1, max_size=60, alphabet=st.characters(codec="ascii", categories=["L", "N"]))
 )

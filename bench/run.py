@@ -688,7 +688,8 @@ def main() -> None:
     parser.add_argument("--explain-runs", type=int, default=5)
     parser.add_argument("--load-seconds", type=int, default=30, help="0 skips the load run")
     parser.add_argument("--load-connections", type=int, default=10)
-    parser.add_argument("--only", help="only pages whose name contains this text")
+    parser.add_argument("--only", help="only pages whose name contains one of these (a,b)")
+    parser.add_argument("--no-http", action="store_true", help="phase 1 only, with EXPLAIN")
     parser.add_argument("--counts-only", action="store_true", help="phase 1 without EXPLAIN")
     parser.add_argument("--json", type=Path, help="where to write the results")
     parser.add_argument("--no-markdown", action="store_true")
@@ -702,7 +703,8 @@ def main() -> None:
 
     scenarios, notes = build_scenarios(info)
     if args.only:
-        scenarios = [s for s in scenarios if args.only in s.page]
+        wanted = args.only.split(",")
+        scenarios = [s for s in scenarios if any(w in s.page for w in wanted)]
     log(f"{name}: {len(scenarios)} pages and actions; in-process counts")
     measure_in_process(info, scenarios, explain=not args.counts_only, runs=args.explain_runs)
     report = {
@@ -720,7 +722,7 @@ def main() -> None:
         },
         "notes": notes,
     }
-    if not args.counts_only:
+    if not (args.counts_only or args.no_http):
         common.RESULTS.mkdir(parents=True, exist_ok=True)
         log_path = common.RESULTS / f"gunicorn-{tickets}.log"
         with gunicorn(url, args.workers, log_path) as (port, _):
@@ -758,11 +760,13 @@ def main() -> None:
         for s in scenarios
     ]
     report["ok"] = all(s.result.get("ok") and not s.result.get("http_errors") for s in scenarios)
+    if args.counts_only or args.no_http:
+        report["partial"] = "in-process phase only"
     out = args.json or common.RESULTS / f"{tickets}-{started.replace(':', '')}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(report, indent=2) + "\n")
     log(f"results in {out}")
-    if not args.counts_only and not args.no_markdown:
+    if not (args.counts_only or args.no_http or args.no_markdown):
         log(f"table appended to {append_markdown(markdown(report))}")
     if not report["ok"]:
         raise SystemExit("some pages answered with an unexpected status (see above)")

@@ -24,6 +24,12 @@ STORAGE_ALIAS = "attachments"
 # Presigned download URLs live at most this long: long enough to start a download, short
 # enough that a copied link stops working before it can travel far.
 MAX_URL_EXPIRY_SECONDS = 300
+# Worst case for a hung endpoint: 2 attempts × 10 s read + backoff ≈ 21 s, under
+# gunicorn's 30 s worker timeout, so a user gets our error page rather than a killed worker.
+# (botocore's defaults: 60 s read timeout, retried: minutes.)
+DEFAULT_CONNECT_TIMEOUT = 3
+DEFAULT_READ_TIMEOUT = 10
+DEFAULT_MAX_ATTEMPTS = 2
 R2_REQUIRED = ("R2_ENDPOINT", "R2_BUCKET_NAME", "R2_ACCESS_KEY_ID", "R2_SECRET_ACCESS_KEY")
 
 
@@ -59,14 +65,14 @@ def local_storage_config(var_dir: str | Path) -> dict[str, Any]:
 def client_config(
     *,
     addressing_style: str = "path",
-    connect_timeout: float = 5,
-    read_timeout: float = 20,
-    max_attempts: int = 3,
+    connect_timeout: float = DEFAULT_CONNECT_TIMEOUT,
+    read_timeout: float = DEFAULT_READ_TIMEOUT,
+    max_attempts: int = DEFAULT_MAX_ATTEMPTS,
 ) -> Config:
     """botocore settings for an S3-compatible endpoint such as Cloudflare R2.
 
     - Bounded timeouts and attempts: botocore's default 60 s read timeout (with retries)
-      would let one hanging endpoint hold a web worker for minutes.
+      would let one hanging endpoint hold a web worker for minutes; see the defaults above.
     - Checksums only "when required": since botocore 1.36 every PutObject carries
       `x-amz-checksum-crc32`/`x-amz-sdk-checksum-algorithm` headers (or an aws-chunked
       trailer), which Cloudflare R2 has answered with 501 Not Implemented.
@@ -92,9 +98,9 @@ def s3_storage_config(
     secret_key: str,
     region_name: str = "auto",
     addressing_style: str = "path",
-    connect_timeout: float = 5,
-    read_timeout: float = 20,
-    max_attempts: int = 3,
+    connect_timeout: float = DEFAULT_CONNECT_TIMEOUT,
+    read_timeout: float = DEFAULT_READ_TIMEOUT,
+    max_attempts: int = DEFAULT_MAX_ATTEMPTS,
     url_expiry_seconds: int = MAX_URL_EXPIRY_SECONDS,
 ) -> dict[str, Any]:
     """The django-storages S3 backend for a private bucket. See docs/attachments.md."""
@@ -163,9 +169,11 @@ def storages_from_env(var_dir: str | Path, environ: Mapping[str, str] | None = N
         secret_key=present["R2_SECRET_ACCESS_KEY"],
         region_name=get("R2_REGION") or "auto",
         addressing_style=get("R2_ADDRESSING_STYLE") or "path",
-        connect_timeout=_int(environ, "ATTACHMENT_STORAGE_CONNECT_TIMEOUT", 5),
-        read_timeout=_int(environ, "ATTACHMENT_STORAGE_READ_TIMEOUT", 20),
-        max_attempts=_int(environ, "ATTACHMENT_STORAGE_MAX_ATTEMPTS", 3),
+        connect_timeout=_int(
+            environ, "ATTACHMENT_STORAGE_CONNECT_TIMEOUT", DEFAULT_CONNECT_TIMEOUT
+        ),
+        read_timeout=_int(environ, "ATTACHMENT_STORAGE_READ_TIMEOUT", DEFAULT_READ_TIMEOUT),
+        max_attempts=_int(environ, "ATTACHMENT_STORAGE_MAX_ATTEMPTS", DEFAULT_MAX_ATTEMPTS),
         url_expiry_seconds=_int(environ, "ATTACHMENT_DOWNLOAD_URL_SECONDS", 300),
     )
 

@@ -36,8 +36,8 @@ def test_with_r2_attachments_go_to_a_private_bucket(tmp_path):
     config = options["client_config"]
     assert config.signature_version == "s3v4"
     assert config.s3 == {"addressing_style": "path"}
-    assert config.connect_timeout == 5 and config.read_timeout == 20
-    assert config.retries == {"mode": "standard", "total_max_attempts": 3}
+    assert config.connect_timeout == 3 and config.read_timeout == 10
+    assert config.retries == {"mode": "standard", "total_max_attempts": 2}
     assert config.request_checksum_calculation == "when_required"
     assert config.response_checksum_validation == "when_required"
 

@@ -126,7 +126,7 @@ class TicketFilterForm(forms.Form):
     # organisation in one select); the catalog's htmx partials refresh them on change.
     category = ChildChoiceField(Category.objects.none(), required=False, empty_label="Any")
     subcategory = ChildChoiceField(Subcategory.objects.none(), required=False, empty_label="Any")
-    team = forms.ModelChoiceField(Team.objects.all(), required=False)
+    team = forms.ModelChoiceField(Team.objects.all(), required=False, empty_label="Any team")
     assignee = PersonField(allow_none=True, help_text="Email, “me” or “none”.")
     requester = PersonField(allow_none=False, help_text="Email or “me”.")
     created_from = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))

@@ -62,7 +62,7 @@ class AssignForm(VersionedForm):
 
 
 class MoveTeamForm(VersionedForm):
-    team = forms.ModelChoiceField(Team.objects.active())
+    team = forms.ModelChoiceField(Team.objects.active(), empty_label="Choose a team")
     reason = forms.CharField(max_length=1000)
 
 

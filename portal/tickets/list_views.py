@@ -16,11 +16,16 @@ from portal.lib.htmx import is_htmx
 from portal.tickets import keyset, services
 from portal.tickets.access import visible_tickets
 from portal.tickets.errors import TicketError
-from portal.tickets.filters import SAVED_VIEWS, TicketFilter, available_views
+from portal.tickets.filters import TicketFilter, available_views
 from portal.tickets.forms import BulkForm
 from portal.tickets.models import Status, parse_number
 
 EXPORT_LIMIT = 50_000
+# Filters folded under "More filters" (open when one of them is in use).
+MORE_FILTERS = (
+    "group", "category", "subcategory", "team", "assignee", "requester",
+    "created_from", "created_to", "updated_from", "updated_to", "per_page",
+)  # fmt: skip
 
 
 def _query_without(request: HttpRequest, *names: str) -> str:
@@ -65,7 +70,8 @@ def ticket_list(request: HttpRequest) -> HttpResponse:
         "teams": Team.objects.active() if roles.works_tickets else [],
         "bulk_statuses": Status.choices,
         "error": error,
-        "view_labels": {key: view.label for key, view in SAVED_VIEWS.items()},
+        "more_fields": [ticket_filter.form[name] for name in MORE_FILTERS],
+        "more_filters_open": any(request.GET.get(name) for name in MORE_FILTERS),
     }
     template = "tickets/_results.html" if is_htmx(request) else "tickets/list.html"
     return render(request, template, context, status=status)

@@ -81,8 +81,9 @@ def coverage_add(request: HttpRequest) -> HttpResponse:
             status=200,
         )
         if mapping is not None and mapping.subcategory_id is None:
-            # Several rows may have closed at once: reload the report.
+            # Several rows may have closed at once: reload the report, which says so.
             response["HX-Refresh"] = "true"
+            messages.success(request, f"Mapped {mapping}.")
         return response
     if mapping is None and error and not form.is_valid():
         return bad_request(error)

@@ -31,8 +31,17 @@ def build_workbook(rows: int, spoc_emails: list[str]) -> bytes:
 
     workbook = openpyxl.Workbook(write_only=True)
     sheet = workbook.create_sheet("Catalog")
-    sheet.append(["Business Unit Group", "Category", "Subcategory", "Team", "SPOC emails",
-                  "Default priority", "Active"])
+    sheet.append(
+        [
+            "Business Unit Group",
+            "Category",
+            "Subcategory",
+            "Team",
+            "SPOC emails",
+            "Default priority",
+            "Active",
+        ]
+    )
     groups, subs_per_category = 10, 50
     categories_per_group = max(1, rows // (groups * subs_per_category))
     n = 0
@@ -43,8 +52,17 @@ def build_workbook(rows: int, spoc_emails: list[str]) -> bytes:
                     break
                 spoc = spoc_emails[g] if c == 0 and s == 0 else ""
                 priority = ("Low", "Medium", "High", "")[n % 4]
-                sheet.append([f"Group {g:02}", f"Category {g:02}-{c:03}", f"Item {s:02}",
-                              f"Team {n % 50:02}", spoc, priority, "yes"])
+                sheet.append(
+                    [
+                        f"Group {g:02}",
+                        f"Category {g:02}-{c:03}",
+                        f"Item {s:02}",
+                        f"Team {n % 50:02}",
+                        spoc,
+                        priority,
+                        "yes",
+                    ]
+                )
                 n += 1
     buffer = io.BytesIO()
     workbook.save(buffer)
@@ -86,11 +104,17 @@ def main() -> None:
         for email in emails:
             User.objects.create_user(email, None, full_name=email)
         data = build_workbook(args.rows, emails)
-        print(f"{args.rows} rows, workbook {len(data) / 1024 / 1024:.2f} MB, "
-              f"database {connection.vendor}, {args.runs} runs")
+        print(
+            f"{args.rows} rows, workbook {len(data) / 1024 / 1024:.2f} MB, "
+            f"database {connection.vendor}, {args.runs} runs"
+        )
 
-        results: dict[str, list[float]] = {"preview": [], "first import": [], "re-import": [],
-                                           "export": []}
+        results: dict[str, list[float]] = {
+            "preview": [],
+            "first import": [],
+            "re-import": [],
+            "export": [],
+        }
         for _ in range(args.runs):
             ClassificationMapping.objects.all().delete()
             Subcategory.objects.all().delete()
@@ -113,8 +137,10 @@ def main() -> None:
         print("| step | median (s) | min (s) | max (s) |")
         print("|---|---|---|---|")
         for step, values in results.items():
-            print(f"| {step} | {statistics.median(values):.2f} | {min(values):.2f} | "
-                  f"{max(values):.2f} |")
+            print(
+                f"| {step} | {statistics.median(values):.2f} | {min(values):.2f} | "
+                f"{max(values):.2f} |"
+            )
     finally:
         connection.creation.destroy_test_db(old_name, verbosity=0)
 

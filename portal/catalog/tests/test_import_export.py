@@ -38,6 +38,7 @@ ROWS = [
 ]
 
 
+@pytest.mark.smoke
 def test_a_new_catalogue_is_previewed_then_created_in_full(personas):
     data = xlsx(ROWS)
     before = snapshot()
@@ -58,6 +59,7 @@ def test_a_new_catalogue_is_previewed_then_created_in_full(personas):
     assert Subcategory.objects.get(name="Payslip").is_active is False
 
 
+@pytest.mark.smoke
 def test_importing_the_same_file_twice_changes_nothing_the_second_time(personas):
     data = xlsx(ROWS)
     catalog_import_apply(data)
@@ -68,6 +70,7 @@ def test_importing_the_same_file_twice_changes_nothing_the_second_time(personas)
     assert snapshot() == before
 
 
+@pytest.mark.smoke
 def test_export_then_import_reports_zero_changes(org, personas):
     org.team_a.name = '=HYPERLINK("http://evil.example","x")'
     org.team_a.save()
@@ -131,6 +134,7 @@ def test_a_file_that_is_not_a_workbook_is_refused(org):
     assert refused(b"\x89PNG\r\n\x1a\n" + b"\x00" * 100) == "This is not an Excel workbook (.xlsx)."
 
 
+@pytest.mark.smoke
 def test_a_csv_renamed_to_xlsx_is_refused(org):
     assert "CSV or text file renamed" in refused(b"Business Unit Group,Category\nIT,Hardware\n")
 

@@ -252,6 +252,7 @@ def test_admins_and_the_teams_lead_add_and_remove_members(
     assert member.is_active is (remove_member != 302)
 
 
+@pytest.mark.smoke
 def test_a_lead_cannot_manage_another_teams_members(org, personas, client_for):
     response = client_for(personas.lead).post(
         f"/teams/{org.team_b.pk}/members", {"user": personas.outsider.email}

@@ -155,6 +155,7 @@ def test_a_group_names_its_spocs_by_email(org, personas, client_for):
     assert {u.email for u in org.group_y.spocs.all()} == {"lead@example.com", "spoc@example.com"}
 
 
+@pytest.mark.smoke
 def test_deactivated_items_disappear_from_the_dependent_selects(org, personas, client_for):
     client = client_for(personas.requester)
     url = "/catalog/options/subcategories"
@@ -245,6 +246,7 @@ def test_teams_show_members_leads_and_spocs(org, personas, client_for):
     assert "Spoc Persona" in html  # SPOC of Group X, whose Hardware goes to Team A
 
 
+@pytest.mark.smoke
 def test_the_import_screen_previews_then_applies_once(org, personas, client_for):
     admin = client_for(personas.admin)
     upload = xlsx([["Group X", "Hardware", "Dock", "Team A"]])

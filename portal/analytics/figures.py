@@ -15,16 +15,17 @@ person only ever counts tickets they could open. Definitions (see docs/analytics
   divided by status changes to Resolved in the period (from the ticket history).
 
 How it stays fast: one statement reads the tickets once into a CTE — only rows touched
-since the period began (`updated_at ≥ start`, served by the `(updated_at, id)` index; every
-create, response and resolution bumps `updated_at`) or still open — and answers every
-count, breakdown, trend and workload from it with UNION ALL. Percentiles are a second
-statement, the reopen rate a third (it reads TicketEvent).
+since the period began (`updated_at ≥ start`: every creation, response and resolution
+bumps `updated_at`) or still open — and answers every count, breakdown, trend and workload
+from it: on PostgreSQL with GROUPING SETS and the percentiles in the same statement
+(postgres.py), on SQLite with UNION ALL branches and a second statement for percentiles.
+The reopen rate is one more statement (it reads TicketEvent).
 """
 
 import datetime as dt
 from dataclasses import dataclass, field
 
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import (
     BooleanField,
     Case,
@@ -39,7 +40,7 @@ from django.db.models import (
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
-from portal.analytics import sql
+from portal.analytics import postgres, sql
 from portal.analytics.period import Period
 from portal.tickets.models import OPEN_STATUSES, Status, TicketEvent
 
@@ -90,8 +91,12 @@ class Figures:
         return self.reopens / self.resolutions if self.resolutions else None
 
 
-def _base(tickets, period: Period, now: dt.datetime):
-    """One row per ticket the figures need, with every column they read, as SQL."""
+def _base(tickets, period: Period, now: dt.datetime, *, names: bool = True):
+    """One row per ticket the figures need, with every column they read, as SQL.
+
+    `names=False` leaves out the display names (and their joins): PostgreSQL joins them
+    after aggregating, to a few hundred groups instead of every ticket.
+    """
     created = Q(created_at__gte=period.start, created_at__lt=period.end)
     resolved = Q(resolved_at__gte=period.start, resolved_at__lt=period.end)
     is_open = Q(status__in=OPEN_STATUSES)
@@ -111,16 +116,11 @@ def _base(tickets, period: Period, now: dt.datetime):
             c_status=F("status"),
             c_priority=F("priority"),
             c_group_id=F("group_id"),
-            c_group_name=F("group__name"),
             c_category_id=F("category_id"),
-            c_category_name=F("category__name"),
             c_subcategory_id=F("subcategory_id"),
-            c_subcategory_name=F("subcategory__name"),
             c_team_id=F("team_id"),
-            c_team_name=F("team__name"),
             c_assignee_id=F("assignee_id"),
-            c_assignee_name=F("assignee__full_name"),
-            c_assignee_email=F("assignee__email"),
+            c_unassigned=ExpressionWrapper(Q(assignee__isnull=True), output_field=BooleanField()),
             c_created=ExpressionWrapper(created, output_field=BooleanField()),
             c_resolved=ExpressionWrapper(resolved, output_field=BooleanField()),
             c_open=ExpressionWrapper(is_open, output_field=BooleanField()),
@@ -131,10 +131,19 @@ def _base(tickets, period: Period, now: dt.datetime):
             c_ttr=Case(When(resolved, then=sql.Seconds(F("resolved_at"), F("created_at")))),
         )
     )
-    names = [name for name in rows.query.annotation_select if name.startswith("c_")]
-    query_sql, params = rows.values(*names).query.sql_with_params()
+    if names:
+        rows = rows.annotate(
+            c_group_name=F("group__name"),
+            c_category_name=F("category__name"),
+            c_subcategory_name=F("subcategory__name"),
+            c_team_name=F("team__name"),
+            c_assignee_name=F("assignee__full_name"),
+            c_assignee_email=F("assignee__email"),
+        )
+    selected = [name for name in rows.query.annotation_select if name.startswith("c_")]
+    query_sql, params = rows.values(*selected).query.sql_with_params()
     # Strip the "c_" prefix: the statements below read `status`, `group_id`, …
-    columns = [name[2:] for name in names]
+    columns = [name[2:] for name in selected]
     return query_sql, params, columns
 
 
@@ -179,14 +188,25 @@ def _counts_sql() -> str:
 def compute(tickets, period: Period, *, now: dt.datetime | None = None) -> Figures:
     """All figures for `tickets` (a visible, filtered queryset) over `period`: 3 queries."""
     now = now or timezone.now()
-    base_sql, params, columns = _base(tickets, period, now)
-    cte = f"WITH t ({', '.join(columns)}) AS ({base_sql}) "
     figures = Figures(period=period, age=[0] * len(AGE_BUCKETS))
-    with connection.cursor() as cursor:
-        cursor.execute(cte + _counts_sql(), params)
-        rows = cursor.fetchall()
-    _fill_counts(figures, rows)
-    _fill_percentiles(figures, tickets, base_sql, params, columns)
+    if sql.is_postgres():
+        base_sql, params, columns = _base(tickets, period, now, names=False)
+        # savepoint=False: inside an outer transaction (tests) this adds no statements.
+        with transaction.atomic(savepoint=False):
+            postgres.tune_for_analytics()
+            rows, percentiles = postgres.counts_and_percentiles(base_sql, params, columns)
+            _fill_reopens(figures, tickets, period)
+        _fill_counts(figures, rows)
+        for (name, fraction), value in percentiles.items():
+            getattr(figures, name)[fraction] = value
+        return figures
+        base_sql, params, columns = _base(tickets, period, now)
+        cte = f"WITH t ({', '.join(columns)}) AS ({base_sql}) "
+        with connection.cursor() as cursor:
+            cursor.execute(cte + _counts_sql(), params)
+            rows = cursor.fetchall()
+        _fill_counts(figures, rows)
+        _fill_sqlite_percentiles(figures, base_sql, params, columns)
     _fill_reopens(figures, tickets, period)
     return figures
 
@@ -222,30 +242,7 @@ def _fill_counts(figures: Figures, rows) -> None:
     )[:TOP_AGENTS]
 
 
-def _fill_percentiles(figures: Figures, tickets, base_sql, params, columns) -> None:
-    if sql.is_postgres():
-        # The same rows as the CTE, with percentile_cont over each duration.
-        created = Q(created_at__gte=figures.period.start, created_at__lt=figures.period.end)
-        resolved = Q(resolved_at__gte=figures.period.start, resolved_at__lt=figures.period.end)
-        frt = sql.Seconds(F("first_response_at"), F("created_at"))
-        ttr = sql.Seconds(F("resolved_at"), F("created_at"))
-        aggregates = {}
-        for fraction in PERCENTILES:
-            tag = int(fraction * 100)
-            aggregates[f"frt{tag}"] = sql.PercentileCont(
-                fraction, frt, filter=created & Q(first_response_at__isnull=False)
-            )
-            aggregates[f"ttr{tag}"] = sql.PercentileCont(fraction, ttr, filter=resolved)
-        result = (
-            tickets.filter(Q(updated_at__gte=figures.period.start))
-            .filter(created | resolved)
-            .aggregate(**aggregates)
-        )
-        for fraction in PERCENTILES:
-            tag = int(fraction * 100)
-            figures.first_response[fraction] = result[f"frt{tag}"]
-            figures.resolution[fraction] = result[f"ttr{tag}"]
-        return
+def _fill_sqlite_percentiles(figures: Figures, base_sql, params, columns) -> None:
     values = sql.sqlite_percentiles(
         f"base ({', '.join(columns)}) AS ({base_sql})", params, ["frt", "ttr"], PERCENTILES
     )

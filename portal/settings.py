@@ -11,6 +11,7 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 
+from portal.attachments.storage import storages_from_env
 from portal.lib.env import env_bool, env_int, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -281,6 +282,11 @@ STORAGES = {
     },
 }
 MEDIA_ROOT = VAR_DIR / "media"
+
+# --- Attachments: local files under VAR_DIR/attachments, or a private R2 bucket when R2_* is set.
+STORAGES["attachments"] = storages_from_env(VAR_DIR)
+ATTACHMENT_MAX_BYTES = env_int("ATTACHMENT_MAX_BYTES", 5 * 1024 * 1024, minimum=1)
+ATTACHMENT_DOWNLOAD_URL_SECONDS = env_int("ATTACHMENT_DOWNLOAD_URL_SECONDS", 300, minimum=1)
 
 # --- Internationalisation --------------------------------------------------------------------
 LANGUAGE_CODE = "en-gb"

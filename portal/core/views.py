@@ -8,6 +8,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from portal.attachments.health import check_storage
 from portal.core import health
 
 security_log = logging.getLogger("portal.security")
@@ -17,10 +18,15 @@ security_log = logging.getLogger("portal.security")
 @never_cache
 @require_GET
 def healthz(request: HttpRequest) -> JsonResponse:
-    """200 while the database answers, 503 when it does not; the details say what is wrong."""
+    """200 while the database answers, 503 when it does not; the details say what is wrong.
+
+    The worker and attachment storage are reported but never turn this into a 503: pages
+    still work without them, so a load balancer must not take the server out.
+    """
     checks = {"database": health.check_database()}
     if checks["database"][0]:
         checks["worker"] = health.check_worker()
+        checks["storage"] = check_storage()
     healthy = all(ok for ok, _ in checks.values())
     body = {"status": "ok" if healthy else "down"}
     body.update({name: detail for name, (_, detail) in checks.items()})

@@ -1,13 +1,9 @@
-"""Fixtures for the attachments tests.
-
-`s3_server` and `s3_storage` come from portal/testing/s3.py; imported here until the
-project conftest lists "portal.testing.s3" in `pytest_plugins`.
-"""
+"""Fixtures for the attachments tests (`s3_server` and `s3_storage` come from
+portal/testing/s3.py, a plugin of the project's conftest)."""
 
 import pytest
 
 from portal.attachments.storage import local_storage_config
-from portal.testing.s3 import s3_server, s3_storage  # noqa: F401
 
 
 @pytest.fixture

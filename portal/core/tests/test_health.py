@@ -43,3 +43,8 @@ def test_healthz_is_503_when_the_database_is_down(client, monkeypatch):
     response = client.get("/healthz")
     assert response.status_code == 503
     assert response.json()["database"]["status"] == "down"
+
+
+def test_healthz_reports_storage_status(client):
+    body = client.get("/healthz").json()
+    assert body["storage"]["status"] == "ok"

@@ -87,3 +87,21 @@ def test_conflict_message_does_not_list_internal_events(noted_ticket, personas, 
     html = response.content.decode()
     assert SECRET not in html
     assert "Internal comment" not in html
+
+
+@pytest.mark.parametrize("probe_limit", [5000, 1])
+@pytest.mark.parametrize(("persona", "finds"), [("requester", False), ("agent", True)])
+def test_both_search_plans_respect_internal_comment_visibility(
+    probe_limit, persona, finds, noted_ticket, personas, client_for, monkeypatch
+):
+    # probe_limit=1 forces the plan for common words (walk the list, test each ticket).
+    from portal.tickets import search
+
+    monkeypatch.setattr(search, "PROBE_LIMIT", probe_limit)
+    client = client_for(getattr(personas, persona))
+    html = client.get("/tickets", {"q": SECRET}).content.decode()
+    assert (noted_ticket.number in html) is finds
+    assert noted_ticket.number in client.get("/tickets", {"q": "on it"}).content.decode()
+    assert (
+        noted_ticket.number in client.get("/tickets", {"q": noted_ticket.number}).content.decode()
+    )

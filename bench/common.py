@@ -71,11 +71,17 @@ def production_env(url: str) -> dict[str, str]:
 
 
 def setup_django(url: str) -> None:
-    """Configure Django in this process for the benchmark database (production settings)."""
+    """Configure Django in this process for the benchmark database (production settings).
+
+    Once per process: the first call's database stays configured.
+    """
+    import django
+    from django.apps import apps
+
+    if apps.ready:
+        return
     sys.path.insert(0, str(ROOT))
     for key, value in production_env(url).items():
         os.environ[key] = value
     os.environ["DJANGO_SETTINGS_MODULE"] = "portal.settings"
-    import django
-
     django.setup()

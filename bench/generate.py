@@ -178,6 +178,18 @@ def existing_info(url: str) -> dict | None:
     return info if info.get("complete") else None
 
 
+def migrations_current(url: str) -> bool:
+    """True when every migration of the code is applied to the database at `url`."""
+    common.setup_django(url)
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    executor = MigrationExecutor(connection)
+    plan = executor.migration_plan(executor.loader.graph.leaf_nodes())
+    connection.close()
+    return not plan
+
+
 def drop_for_load(cursor, tables: list[str]) -> list[str]:
     """Drop the foreign keys and plain indexes of `tables`; return the statements to restore."""
     restore = []
@@ -652,8 +664,10 @@ def main() -> None:
     if args.reuse:
         info = existing_info(url)
         if info and info.get("tickets") == tickets and info.get("seed") == args.seed:
-            log(f"{name} already holds {tickets:,} tickets (seed {args.seed}); reusing it")
-            return
+            if migrations_current(url):
+                log(f"{name} already holds {tickets:,} tickets (seed {args.seed}); reusing it")
+                return
+            log(f"{name} misses migrations added since it was made; loading it again")
     started = time.monotonic()
     log(f"creating {name} and migrating")
     recreate_database(name)

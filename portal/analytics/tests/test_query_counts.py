@@ -15,17 +15,11 @@ pytestmark = pytest.mark.django_db
 
 PER_REQUEST = 6
 
-# The dashboard: 1 aggregate with every figure of the user's roles as a filtered count,
-# 1 short ticket list (recent updates or oldest open, team and assignee joined), and for
-# agents, leads, SPOCs and admins 1 breakdown (open per team, or per group for SPOCs).
-DASHBOARD = {
-    "requester": PER_REQUEST + 2,
-    "outsider": PER_REQUEST + 2,
-    "agent": PER_REQUEST + 3,
-    "lead": PER_REQUEST + 3,
-    "spoc": PER_REQUEST + 3,
-    "admin": PER_REQUEST + 3,
-}
+# The dashboard: 1 aggregate with every figure of the user's roles as a filtered count
+# (grouped per team, or per group for SPOCs, when the role has a breakdown table) and
+# 1 short ticket list (recent updates or oldest open, team and assignee joined).
+DASHBOARD = dict.fromkeys(["requester", "outsider", "agent", "lead", "spoc", "admin"],
+                          PER_REQUEST + 2)  # fmt: skip
 
 # The figures, 3 statements on either database: on PostgreSQL 1 to set work_mem and jit
 # for the transaction, 1 for every count, breakdown, trend, workload and percentile (a CTE

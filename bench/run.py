@@ -606,6 +606,17 @@ def git_commit() -> str:
     return commit + (" (plus uncommitted changes in the shared working tree)" if dirty else "")
 
 
+def num(value) -> str:
+    """Milliseconds for people: 3 significant figures is all the noise allows."""
+    if value in (None, ""):
+        return ""
+    if value >= 100:
+        return f"{value:.0f}"
+    if value >= 10:
+        return f"{value:.1f}"
+    return f"{value:.2f}"
+
+
 def markdown(report: dict) -> str:
     m, size = report["machine"], report["data"]
     lines = [
@@ -624,7 +635,7 @@ def markdown(report: dict) -> str:
         "figures are medians over the repeats; *spread* is the lowest and highest repeat p50. "
         "*Main query* is EXPLAIN (ANALYZE, BUFFERS) planning + execution of the slowest query "
         "the page ran (median of several runs); *SQL* is all the page's queries as Django timed "
-        "them in process; *ratio* is p50 / main query.",
+        "them in process (1 ms resolution); *ratio* is p50 / main query.",
         "",
         "| page | role | queries | p50 ms | p95 ms | max ms | p50 spread | main query ms "
         "| SQL ms | ratio |",
@@ -634,11 +645,13 @@ def markdown(report: dict) -> str:
         r = s["result"]
         spread = r.get("p50_spread_ms", ["", ""])
         flag = "" if r.get("ok", True) and not r.get("http_errors") else " ⚠"
-        lines.append(
-            f"| {s['page']}{flag} | {s['role']} | {r.get('queries', '')} | {r.get('p50_ms', '')} | "
-            f"{r.get('p95_ms', '')} | {r.get('max_ms', '')} | {spread[0]}–{spread[1]} | "
-            f"{r.get('explain_ms', '')} | {r.get('sql_ms', '')} | {r.get('ratio', '')} |"
-        )
+        cells = [
+            f"{s['page']}{flag}", s["role"], r.get("queries", ""), num(r.get("p50_ms")),
+            num(r.get("p95_ms")), num(r.get("max_ms")),
+            f"{num(spread[0])}–{num(spread[1])}", num(r.get("explain_ms")),
+            num(r.get("sql_ms")), num(r.get("ratio")),
+        ]  # fmt: skip
+        lines.append("| " + " | ".join(map(str, cells)) + " |")
     load = report.get("load")
     if load:
         lines += [

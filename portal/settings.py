@@ -59,6 +59,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "portal.lib.middleware.ExtraSecurityHeadersMiddleware",
+    "portal.lib.middleware.RequestSizeLimitMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "portal.lib.middleware.RejectMalformedInputMiddleware",
@@ -195,7 +196,10 @@ SECURE_CSP = {
     "form-action": [CSP.SELF],
 }
 
-# Requests larger than this are refused with 400 before a view sees them.
+# Whole request bodies over this are refused with 413 before anything reads them
+# (20 attachments of 5 MB plus the form).
+MAX_REQUEST_BYTES = env_int("MAX_REQUEST_BYTES", 110 * 1024 * 1024, minimum=1024)
+# Form fields (not files) larger than this are refused with 400 before a view sees them.
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 2_621_440, minimum=1024)
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 1000
 

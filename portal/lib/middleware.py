@@ -37,10 +37,9 @@ class RejectMalformedInputMiddleware:
             "QUERY_STRING", ""
         ):
             return _bad_request("The address contains a NUL character, which is not allowed.")
-        if request.method == "POST" and request.content_type in {
-            "application/x-www-form-urlencoded",
-            "multipart/form-data",
-        }:
+        # Only url-encoded forms: parsing a multipart body here would read every upload
+        # before views can apply their own limits (forms still refuse NUL in text fields).
+        if request.method == "POST" and request.content_type == "application/x-www-form-urlencoded":
             for key, values in request.POST.lists():
                 if "\x00" in key or any("\x00" in value for value in values):
                     return _bad_request("The form contains a NUL character, which is not allowed.")
@@ -49,3 +48,30 @@ class RejectMalformedInputMiddleware:
 
 def _bad_request(message: str) -> HttpResponse:
     return HttpResponseBadRequest(message, content_type="text/plain; charset=utf-8")
+
+
+class RequestSizeLimitMiddleware:
+    """Refuse a request body over MAX_REQUEST_BYTES with 413 before anything reads it.
+
+    Django caps form fields (DATA_UPLOAD_MAX_MEMORY_SIZE) but not file uploads, which it
+    spools to disk: without this a client could make us write gigabytes before a view
+    says no. Per-file limits are the attachment validator's job; this is the outer wall.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            return _bad_request("The Content-Length header is not a number.")
+        limit = settings.MAX_REQUEST_BYTES
+        if length > limit:
+            return HttpResponse(
+                f"The request is too large ({length // 1_048_576} MB); the limit is "
+                f"{limit // 1_048_576} MB. Attach fewer or smaller files.",
+                status=413,
+                content_type="text/plain; charset=utf-8",
+            )
+        return self.get_response(request)

@@ -200,13 +200,13 @@ def compute(tickets, period: Period, *, now: dt.datetime | None = None) -> Figur
         for (name, fraction), value in percentiles.items():
             getattr(figures, name)[fraction] = value
         return figures
-        base_sql, params, columns = _base(tickets, period, now)
-        cte = f"WITH t ({', '.join(columns)}) AS ({base_sql}) "
-        with connection.cursor() as cursor:
-            cursor.execute(cte + _counts_sql(), params)
-            rows = cursor.fetchall()
-        _fill_counts(figures, rows)
-        _fill_sqlite_percentiles(figures, base_sql, params, columns)
+    base_sql, params, columns = _base(tickets, period, now)
+    cte = f"WITH t ({', '.join(columns)}) AS ({base_sql}) "
+    with connection.cursor() as cursor:
+        cursor.execute(cte + _counts_sql(), params)
+        rows = cursor.fetchall()
+    _fill_counts(figures, rows)
+    _fill_sqlite_percentiles(figures, base_sql, params, columns)
     _fill_reopens(figures, tickets, period)
     return figures
 

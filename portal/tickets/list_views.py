@@ -62,9 +62,11 @@ def ticket_list(request: HttpRequest) -> HttpResponse:
         "is_paged": bool(request.GET.get("after")),
         "query_string": request.GET.urlencode(),
         "views": [(key, label, _view_query(request, key)) for key, label in available_views(roles)],
-        "current_view": (ticket_filter.form.cleaned_data.get("view") if not error else None)
-        or request.GET.get("view")
-        or "all",
+        # A view this person is not offered falls back to "all" in the form, so the next
+        # change of filter recovers instead of repeating the error.
+        "current_view": request.GET.get("view")
+        if request.GET.get("view") in dict(available_views(roles))
+        else "all",
         "can_bulk": roles.works_tickets,
         # Lazy: one query, only when the bulk form is shown.
         "teams": Team.objects.active() if roles.works_tickets else [],

@@ -55,6 +55,14 @@ def ticket_create(request: HttpRequest) -> HttpResponse:
     return render(request, "tickets/new.html", {"form": form}, status=status)
 
 
+# What a requester's moves mean to them, in their words.
+REQUESTER_LABELS = {
+    Status.CANCELLED: "Cancel my ticket",
+    Status.IN_PROGRESS: "Reopen: it is not fixed",
+    Status.CLOSED: "Confirm it is fixed and close",
+}
+
+
 def _members(ticket: Ticket):
     from portal.accounts.models import User
 
@@ -92,7 +100,10 @@ def _detail_context(request: HttpRequest, ticket: Ticket, **extra) -> dict:
         "can_edit": access.can_edit(user, ticket),
         "can_assign": can_assign,
         "can_move": can_move,
-        "status_targets": [(value, Status(value).label) for value in targets],
+        "status_targets": [
+            (value, (None if worker else REQUESTER_LABELS.get(value)) or Status(value).label)
+            for value in targets
+        ],
         "comment_form": CommentForm(),
         "assign_form": (
             AssignForm(

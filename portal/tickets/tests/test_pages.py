@@ -125,7 +125,7 @@ def test_detail_shows_only_the_actions_the_viewer_may_take(ticket, personas, cli
     assert b"Take it" not in requester_html
     assert b"Assign to" not in requester_html
     assert b"Internal (only" not in requester_html
-    assert b'<option value="cancelled">' in requester_html
+    assert b'<option value="cancelled">Cancel my ticket</option>' in requester_html
     assert b"Take it" in lead_html
     assert b"Assign to" in lead_html
 

@@ -105,3 +105,14 @@ def test_both_search_plans_respect_internal_comment_visibility(
     assert (
         noted_ticket.number in client.get("/tickets", {"q": noted_ticket.number}).content.decode()
     )
+
+
+@pytest.mark.parametrize("persona", ["requester", "agent"])
+def test_the_list_and_its_htmx_partial_never_show_comment_text(
+    persona, noted_ticket, personas, client_for
+):
+    client = client_for(getattr(personas, persona))
+    for headers in ({}, {"HX-Request": "true"}):
+        html = client.get("/tickets", headers=headers).content.decode()
+        assert noted_ticket.number in html
+        assert SECRET not in html

@@ -1,0 +1,3 @@
+"""/api/v1/… (included by the project urlconf under `api/v1/`)."""
+
+urlpatterns: list = []

@@ -23,30 +23,36 @@ LINE_RIGHT = 16
 MAX_LABEL = 26
 
 
+def c(value: float) -> str:
+    """A coordinate as SVG text (one decimal; no locale formatting in the template)."""
+    return f"{value:.1f}"
+
+
 @dataclass
 class Tick:
-    x: float
-    y: float
+    x: str
+    y: str
     text: str
+    grid_y: str = ""
 
 
 @dataclass
 class Bar:
-    x: float
-    y: float
-    width: float
-    height: float
+    x: str
+    y: str
+    width: str
+    height: str
     series: int
     title: str
-    value_x: float
-    value_y: float
+    value_x: str
+    value_y: str
     value: str
 
 
 @dataclass
 class Label:
-    x: float
-    y: float
+    x: str
+    y: str
     text: str
     title: str
 
@@ -64,17 +70,19 @@ class Drawing:
     kind: str
     width: int
     height: int
-    plot_left: float
-    plot_right: float
-    plot_top: float
-    plot_bottom: float
+    plot_left: str
+    plot_right: str
+    plot_top: str
+    plot_bottom: str
     axis_label: str
     x_label: str
     ticks: list[Tick] = field(default_factory=list)
     bars: list[Bar] = field(default_factory=list)
     labels: list[Label] = field(default_factory=list)
     lines: list[Line] = field(default_factory=list)
-    legend: list[tuple[int, str, float]] = field(default_factory=list)  # (series, name, x)
+    legend: list[tuple[int, str, str, str]] = field(default_factory=list)  # series, name, x, text x
+    caption_y: str = ""  # the axis titles' baselines
+    unit_y: str = ""
 
 
 def nice_ticks(maximum: float, count: int = 4) -> list[float]:
@@ -101,10 +109,12 @@ def draw(chart: Chart) -> Drawing:
     return _lines(chart) if chart.kind == "lines" else _bars(chart)
 
 
-def _legend(chart: Chart, left: float) -> list[tuple[int, str, float]]:
+def _legend(chart: Chart, left: float) -> list[tuple[int, str, str, str]]:
     if len(chart.series) < 2:
         return []
-    return [(i, name, left + i * 150) for i, name in enumerate(chart.series)]
+    return [
+        (i, name, c(left + i * 150), c(left + i * 150 + 16)) for i, name in enumerate(chart.series)
+    ]
 
 
 def _bars(chart: Chart) -> Drawing:
@@ -118,10 +128,10 @@ def _bars(chart: Chart) -> Drawing:
     scale = (right - left) / ticks[-1]
     bottom = height - AXIS_ROOM
     drawing = Drawing(
-        "bars", WIDTH, height, left, right, top, bottom, chart.axis, chart.label,
-        legend=_legend(chart, left),
+        "bars", WIDTH, height, c(left), c(right), c(top), c(bottom), chart.axis, chart.label,
+        legend=_legend(chart, left), caption_y=c(height - 6),
     )  # fmt: skip
-    drawing.ticks = [Tick(left + t * scale, bottom + 16, _number(t)) for t in ticks]
+    drawing.ticks = [Tick(c(left + t * scale), c(bottom + 16), _number(t)) for t in ticks]
     for row, (label, values) in enumerate(chart.rows):
         y0 = top + row * band + ROW_GAP / 2
         drawing.labels.append(Label(left - 8, y0 + n_series * BAR / 2 + 4, _short(label), label))
@@ -154,22 +164,25 @@ def _lines(chart: Chart) -> Drawing:
     count = len(chart.rows)
     step = (right - left) / max(count - 1, 1)
     drawing = Drawing(
-        "lines", WIDTH, height, left, right, top, bottom, chart.axis, chart.label,
-        legend=_legend(chart, left),
+        "lines", WIDTH, height, c(left), c(right), c(top), c(bottom), chart.axis, chart.label,
+        legend=_legend(chart, left), caption_y=c(height - 6), unit_y=c(top - 10),
     )  # fmt: skip
-    drawing.ticks = [Tick(left - 6, bottom - t * y_scale + 4, _number(t)) for t in ticks]
+    drawing.ticks = [
+        Tick(c(left - 6), c(bottom - t * y_scale + 4), _number(t), c(bottom - t * y_scale))
+        for t in ticks
+    ]
     every = max(1, math.ceil(count / 8))
     for index, (label, _) in enumerate(chart.rows):
         # Every `every`-th day, and the last one unless it would overlap its neighbour.
         if (index % every == 0 and count - 1 - index >= every / 2) or index == count - 1:
-            drawing.labels.append(Label(left + index * step, bottom + 16, label[5:], label))
+            drawing.labels.append(Label(c(left + index * step), c(bottom + 16), label[5:], label))
     for i, name in enumerate(chart.series):
         line = Line(i, name, "")
         points = []
         for index, (label, values) in enumerate(chart.rows):
             x, y = left + index * step, bottom - values[i] * y_scale
             points.append(f"{x:.1f},{y:.1f}")
-            line.dots.append((round(x, 1), round(y, 1), f"{label} — {name}: {values[i]:,}"))
+            line.dots.append((c(x), c(y), f"{label} — {name}: {values[i]:,}"))
         line.points = " ".join(points)
         drawing.lines.append(line)
     return drawing

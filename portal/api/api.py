@@ -1,0 +1,95 @@
+"""The NinjaAPI behind /api/v1/: auth, rate limit, error handlers, docs and the OpenAPI
+document (whose error responses are all declared as `application/problem+json`)."""
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.urls import reverse
+from ninja import NinjaAPI
+from ninja.openapi.docs import DocsBase
+from ninja.throttling import BaseThrottle
+
+from portal.api import problems
+from portal.api.auth import AUTH, PerClientThrottle
+from portal.api.endpoints import auth_token, catalog, notifications, tickets, users
+
+DESCRIPTION = """\
+The ticketing portal's REST API. It follows the same rules as the web pages: a token
+sees exactly what its user sees in the browser, and others' tickets answer 404.
+
+Authenticate with a personal access token (create one at /settings/tokens, or exchange
+email and password at `POST /auth/token`) sent as `Authorization: Bearer <token>`.
+Errors are `application/problem+json` (RFC 9457). See docs/api.md for the full guide.
+"""
+
+# Declared on every operation (besides each one's own): the auth, rate-limit, size and
+# validation problems any request can meet.
+COMMON_ERRORS = ("400", "401", "413", "422", "429")
+PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
+
+
+class SelfHostedDocs(DocsBase):
+    """Swagger UI from our own /static/ (no CDN), started by a script file, not inline
+    code, so the page works under the site's strict Content-Security-Policy."""
+
+    def render_page(self, request: HttpRequest, api: NinjaAPI, **kwargs) -> HttpResponse:
+        return render(
+            request,
+            "api/docs.html",
+            {"api": api, "openapi_url": self.get_openapi_url(api, kwargs)},
+        )
+
+
+class PortalAPI(NinjaAPI):
+    def get_openapi_schema(self, *, path_prefix=None, path_params=None):
+        schema = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
+        _declare_problems(schema)
+        return schema
+
+
+def _declare_problems(schema) -> None:
+    """Every 4xx/5xx answer is a Problem served as application/problem+json."""
+    components = schema.setdefault("components", {}).setdefault("schemas", {})
+    if "Problem" not in components:
+        components["Problem"] = problems.Problem.model_json_schema(
+            ref_template="#/components/schemas/{model}"
+        )
+        for name, definition in components["Problem"].pop("$defs", {}).items():
+            components.setdefault(name, definition)
+    for path in schema["paths"].values():
+        for operation in path.values():
+            # ninja keys responses by int status; JSON turns them into strings anyway.
+            responses = {str(code): value for code, value in operation.get("responses", {}).items()}
+            operation["responses"] = responses
+            codes = set(COMMON_ERRORS) if operation.get("security") else {"400", "413", "422"}
+            codes |= {code for code in responses if int(code) >= 400}
+            for code in sorted(codes):
+                description = responses.get(code, {}).get("description") or "Problem"
+                responses[code] = {
+                    "description": description,
+                    "content": {problems.MEDIA_TYPE: {"schema": PROBLEM_REF}},
+                }
+
+
+api = PortalAPI(
+    title="Ticketing portal API",
+    version="1",
+    description=DESCRIPTION,
+    urls_namespace="api-v1",
+    auth=AUTH,
+    throttle=[PerClientThrottle()],
+    docs=SelfHostedDocs(),
+    openapi_extra={"info": {"contact": {"name": "Portal admins"}}},
+)
+problems.install(api)
+api.add_router("/auth", auth_token.router)
+api.add_router("/tickets", tickets.router)
+api.add_router("/notifications", notifications.router)
+api.add_router("/catalog", catalog.router)
+api.add_router("/users", users.router)
+
+
+def docs_url() -> str:
+    return reverse("api-v1:openapi-view")
+
+
+__all__ = ["BaseThrottle", "api", "docs_url"]

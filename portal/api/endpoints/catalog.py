@@ -1,0 +1,221 @@
+"""/catalog: master data. Everyone signed in reads it (to raise tickets); admins write it
+through portal.catalog.services, whose ValidationErrors become 422 problems."""
+
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest
+from ninja import Field, Query, Router, Schema, Status
+
+from portal.accounts.models import User
+from portal.accounts.roles import is_admin
+from portal.api.problems import Problem
+from portal.api.schemas import BIGINT, Input, reject_unknown_query
+from portal.catalog import services
+from portal.catalog.models import BusinessUnitGroup, Category, Subcategory, Team
+
+router = Router(tags=["master data"])
+
+ADMIN_WRITE = {403: Problem, 404: Problem, 422: Problem}
+
+
+class GroupOut(Schema):
+    id: int
+    name: str
+    code: str
+    is_active: bool
+
+
+class CategoryOut(Schema):
+    id: int
+    name: str
+    group: int
+    is_active: bool
+
+
+class SubcategoryOut(Schema):
+    id: int
+    name: str
+    category: int
+    is_active: bool
+
+
+class TeamOut(Schema):
+    id: int
+    name: str
+    email: str
+    is_active: bool
+
+
+class ActiveQuery(Input):
+    active: bool | None = Field(None, description="true: only active; false: only inactive.")
+
+
+class CategoryQuery(ActiveQuery):
+    group: int | None = Field(None, ge=1, le=BIGINT)
+
+
+class SubcategoryQuery(ActiveQuery):
+    category: int | None = Field(None, ge=1, le=BIGINT)
+
+
+class GroupIn(Input):
+    name: str = Field(min_length=1, max_length=120)
+    code: str = Field(min_length=1, max_length=20)
+    spocs: list[int] = Field(default_factory=list, max_length=100)
+
+
+class CategoryIn(Input):
+    name: str = Field(min_length=1, max_length=120)
+    group: int = Field(ge=1, le=BIGINT)
+
+
+class SubcategoryIn(Input):
+    name: str = Field(min_length=1, max_length=120)
+    category: int = Field(ge=1, le=BIGINT)
+
+
+class TeamIn(Input):
+    name: str = Field(min_length=1, max_length=120)
+    email: str = Field("", max_length=254)
+
+
+def _admin(request: HttpRequest) -> None:
+    if not is_admin(request.auth):
+        raise PermissionDenied("Only admins can change master data.")
+
+
+def _active(queryset, active: bool | None):
+    return queryset if active is None else queryset.filter(is_active=active)
+
+
+def _one(model, pk: int, field: str | None = None):
+    row = model.objects.filter(pk=pk).first()
+    if row is None:
+        if field is None:
+            raise Http404
+        from django.core.exceptions import ValidationError
+
+        raise ValidationError({field: f"There is no {model._meta.verbose_name} with id {pk}."})
+    return row
+
+
+def _group(g) -> dict:
+    return {"id": g.pk, "name": g.name, "code": g.code, "is_active": g.is_active}
+
+
+def _category(c) -> dict:
+    return {"id": c.pk, "name": c.name, "group": c.group_id, "is_active": c.is_active}
+
+
+def _subcategory(s) -> dict:
+    return {"id": s.pk, "name": s.name, "category": s.category_id, "is_active": s.is_active}
+
+
+def _team(t) -> dict:
+    return {"id": t.pk, "name": t.name, "email": t.email, "is_active": t.is_active}
+
+
+@router.get("/groups", response=list[GroupOut], summary="Business unit groups")
+def group_list(request: HttpRequest, query: Query[ActiveQuery]):
+    reject_unknown_query(request, ActiveQuery)
+    return [_group(g) for g in _active(BusinessUnitGroup.objects.order_by("name"), query.active)]
+
+
+@router.get("/categories", response=list[CategoryOut], summary="Categories")
+def category_list(request: HttpRequest, query: Query[CategoryQuery]):
+    reject_unknown_query(request, CategoryQuery)
+    rows = _active(Category.objects.order_by("name", "id"), query.active)
+    if query.group is not None:
+        rows = rows.filter(group_id=query.group)
+    return [_category(c) for c in rows]
+
+
+@router.get("/subcategories", response=list[SubcategoryOut], summary="Subcategories")
+def subcategory_list(request: HttpRequest, query: Query[SubcategoryQuery]):
+    reject_unknown_query(request, SubcategoryQuery)
+    rows = _active(Subcategory.objects.order_by("name", "id"), query.active)
+    if query.category is not None:
+        rows = rows.filter(category_id=query.category)
+    return [_subcategory(s) for s in rows]
+
+
+@router.get("/teams", response=list[TeamOut], summary="Teams")
+def team_list(request: HttpRequest, query: Query[ActiveQuery]):
+    reject_unknown_query(request, ActiveQuery)
+    return [_team(t) for t in _active(Team.objects.order_by("name"), query.active)]
+
+
+@router.post("/groups", response={201: GroupOut, **ADMIN_WRITE}, summary="Create a group")
+def group_create(request: HttpRequest, payload: GroupIn):
+    _admin(request)
+    spocs = list(User.objects.filter(pk__in=payload.spocs, is_active=True))
+    if len(spocs) != len(set(payload.spocs)):
+        from django.core.exceptions import ValidationError
+
+        raise ValidationError({"spocs": "Every SPOC must be an active user's id."})
+    group = services.group_create(name=payload.name, code=payload.code, spocs=spocs)
+    return Status(201, _group(group))
+
+
+@router.post("/categories", response={201: CategoryOut, **ADMIN_WRITE}, summary="Create a category")
+def category_create(request: HttpRequest, payload: CategoryIn):
+    _admin(request)
+    group = _one(BusinessUnitGroup, payload.group, "group")
+    return Status(201, _category(services.category_create(group=group, name=payload.name)))
+
+
+@router.post(
+    "/subcategories", response={201: SubcategoryOut, **ADMIN_WRITE}, summary="Create a subcategory"
+)
+def subcategory_create(request: HttpRequest, payload: SubcategoryIn):
+    _admin(request)
+    category = _one(Category, payload.category, "category")
+    subcategory = services.subcategory_create(category=category, name=payload.name)
+    return Status(201, _subcategory(subcategory))
+
+
+@router.post("/teams", response={201: TeamOut, **ADMIN_WRITE}, summary="Create a team")
+def team_create(request: HttpRequest, payload: TeamIn):
+    _admin(request)
+    return Status(201, _team(services.team_create(name=payload.name, email=payload.email)))
+
+
+# Deactivate / reactivate: hides a record from new tickets; existing tickets keep it.
+_TOGGLES = {
+    "groups": (BusinessUnitGroup, "group", _group),
+    "categories": (Category, "category", _category),
+    "subcategories": (Subcategory, "subcategory", _subcategory),
+    "teams": (Team, "team", _team),
+}
+
+
+def _toggle(request: HttpRequest, kind: str, pk: int, active: bool) -> dict:
+    _admin(request)
+    model, name, out = _TOGGLES[kind]
+    row = _one(model, pk)
+    verb = "reactivate" if active else "deactivate"
+    getattr(services, f"{name}_{verb}")(**{name: row})
+    row.refresh_from_db()
+    return out(row)
+
+
+def _toggle_view(kind: str, active: bool):
+    def view(request: HttpRequest, pk: int):
+        return _toggle(request, kind, pk, active)
+
+    view.__name__ = f"{kind}_{'reactivate' if active else 'deactivate'}"
+    return view
+
+
+_OUT = {
+    "groups": GroupOut,
+    "categories": CategoryOut,
+    "subcategories": SubcategoryOut,
+    "teams": TeamOut,
+}
+for _kind, _schema in _OUT.items():
+    for _active_flag, _verb in ((False, "deactivate"), (True, "reactivate")):
+        router.post(
+            f"/{_kind}/{{pk}}/{_verb}",
+            response={200: _schema, **ADMIN_WRITE},
+            summary=f"{_verb.title()} one of the {_kind}",
+        )(_toggle_view(_kind, _active_flag))

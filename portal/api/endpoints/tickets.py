@@ -1,0 +1,309 @@
+"""/tickets: the same filters, services and access checks as the web pages.
+
+Every ticket is loaded with `get_ticket_for_user` (others' numbers: 404) and every change
+is a service call; service refusals become problems in `problems.install`.
+"""
+
+import re
+
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse, QueryDict
+from ninja import Query, Router, Status
+from ninja.errors import HttpError
+
+from portal.accounts.models import User
+from portal.api import serializers
+from portal.api.problems import Problem, problem
+from portal.api.schemas import (
+    AssignIn,
+    CommentIn,
+    CommentOut,
+    CommentPage,
+    CursorQuery,
+    EventPage,
+    MoveTeamIn,
+    TicketCreateIn,
+    TicketDetail,
+    TicketListQuery,
+    TicketPage,
+    TicketUpdateIn,
+    TransitionIn,
+    reject_unknown_query,
+)
+from portal.catalog.models import BusinessUnitGroup, Category, Subcategory, Team
+from portal.tickets import access, keyset, services
+from portal.tickets.filters import TicketFilter
+from portal.tickets.models import Comment, Ticket, TicketEvent
+
+router = Router(tags=["tickets"])
+
+WRITE_ERRORS = {400: Problem, 403: Problem, 404: Problem, 412: Problem}
+# Comments and events are read oldest first, like the ticket page.
+OLDEST_FIRST = keyset.Sort("Oldest first", (("created_at", False), ("id", False)))
+_ETAG = re.compile(r'^\s*(?:W/)?"?(\d{1,9})"?\s*$')
+
+
+def _etag(ticket: Ticket) -> str:
+    return f'"{ticket.version}"'
+
+
+def _detail(response: HttpResponse, ticket: Ticket, user, status: int = 200) -> Status:
+    """The ticket's body; the version also goes out as a strong ETag for the next If-Match."""
+    response["ETag"] = _etag(ticket)
+    return Status(status, serializers.ticket_detail(ticket, user))
+
+
+def expected_version(request: HttpRequest, body_version: int | None) -> int | None:
+    """The version the caller last saw: `If-Match: "3"` or a `version` field (must agree)."""
+    header = request.headers.get("If-Match")
+    from_header = None
+    if header is not None:
+        match = _ETAG.match(header)
+        if match is None:
+            raise HttpError(400, 'If-Match must be the ticket\'s ETag, e.g. "3".')
+        from_header = int(match.group(1))
+    if from_header is not None and body_version is not None and from_header != body_version:
+        raise HttpError(400, "If-Match and the version field disagree; send one of them.")
+    return from_header if from_header is not None else body_version
+
+
+def _get(model, pk: int | None, field: str):
+    """A master-data row named by id in a request body, or a 422 naming the field."""
+    if pk is None:
+        return None
+    row = model.objects.filter(pk=pk).first()
+    if row is None:
+        raise _field_error(field, f"There is no {model._meta.verbose_name} with id {pk}.")
+    return row
+
+
+def _field_error(field: str, message: str) -> ValidationError:
+    return ValidationError({field: message})
+
+
+def _reload(user, number: str) -> Ticket:
+    """The ticket after a change, with its related rows, as the caller may see it."""
+    return access.get_ticket_for_user(user, number)
+
+
+@router.get("", response={200: TicketPage, 400: Problem, 422: Problem}, summary="List tickets")
+def ticket_list(request: HttpRequest, filters: Query[TicketListQuery]):
+    """Visible tickets, filtered and sorted like the web list, one page per call."""
+    reject_unknown_query(request, TicketListQuery)
+    data = QueryDict(mutable=True)
+    for name, value in filters.model_dump(exclude_none=True).items():
+        values = value if isinstance(value, list) else [value]
+        data.setlist(name, [v.isoformat() if hasattr(v, "isoformat") else str(v) for v in values])
+    ticket_filter = TicketFilter(data, request.auth)
+    if not ticket_filter.is_valid():
+        errors = [
+            {"field": f"query.{name}", "message": str(message)}
+            for name, messages in ticket_filter.form.errors.items()
+            for message in messages
+        ]
+        return problem(request, 422, "Some filters are not valid; see `errors`.", errors=errors)
+    tickets, next_cursor = ticket_filter.page()
+    return {"items": [serializers.ticket(t) for t in tickets], "next_cursor": next_cursor}
+
+
+@router.post(
+    "",
+    response={201: TicketDetail, 400: Problem, 422: Problem},
+    summary="Raise a ticket",
+)
+def ticket_create(request: HttpRequest, payload: TicketCreateIn, response: HttpResponse):
+    user = request.auth
+    group = _get(BusinessUnitGroup, payload.group, "group")
+    category = _get(Category, payload.category, "category")
+    subcategory = _get(Subcategory, payload.subcategory, "subcategory")
+    ticket = services.ticket_create(
+        requester=user,
+        title=payload.title,
+        description=payload.description,
+        group=group,
+        category=category,
+        subcategory=subcategory,
+        priority=payload.priority,
+        idempotency_key=payload.idempotency_key,
+    )
+    ticket = _reload(user, ticket.number)
+    response["Location"] = f"{request.path.rstrip('/')}/{ticket.number}"
+    return _detail(response, ticket, user, status=201)
+
+
+@router.get("/{number}", response={200: TicketDetail, 404: Problem}, summary="Read a ticket")
+def ticket_read(request: HttpRequest, number: str, response: HttpResponse):
+    ticket = access.get_ticket_for_user(request.auth, number)
+    return _detail(response, ticket, request.auth)
+
+
+@router.patch(
+    "/{number}",
+    response={200: TicketDetail, 422: Problem, 428: Problem, **WRITE_ERRORS},
+    summary="Edit a ticket",
+)
+def ticket_update(
+    request: HttpRequest, number: str, payload: TicketUpdateIn, response: HttpResponse
+):
+    """Against the version you read (`If-Match` or `version`): a stale one is a 412 that
+    lists what changed, and nothing is saved."""
+    user = request.auth
+    ticket = access.get_ticket_for_user(user, number)
+    version = expected_version(request, payload.version)
+    if version is None:
+        return problem(
+            request,
+            428,
+            'Send the version you read, as `If-Match: "<version>"` or a `version` field.',
+        )
+    sent = payload.model_fields_set
+    changes = {
+        name: getattr(payload, name)
+        for name in ("title", "description", "priority")
+        if name in sent and getattr(payload, name) is not None
+    }
+    if "category" in sent and payload.category is not None:
+        changes["category"] = _get(Category, payload.category, "category")
+    if "subcategory" in sent:
+        changes["subcategory"] = _get(Subcategory, payload.subcategory, "subcategory")
+    services.ticket_update(actor=user, ticket=ticket, expected_version=version, **changes)
+    return _detail(response, _reload(user, number), user)
+
+
+def _act(request: HttpRequest, response: HttpResponse, number: str, action) -> Status:
+    """Run one service action on a visible ticket and answer with the ticket after it."""
+    user = request.auth
+    ticket = access.get_ticket_for_user(user, number)
+    action(user, ticket)
+    return _detail(response, _reload(user, number), user)
+
+
+@router.post(
+    "/{number}/transitions",
+    response={200: TicketDetail, 422: Problem, **WRITE_ERRORS},
+    summary="Change the status",
+)
+def ticket_transition(
+    request: HttpRequest, number: str, payload: TransitionIn, response: HttpResponse
+):
+    version = expected_version(request, payload.version)
+    return _act(
+        request,
+        response,
+        number,
+        lambda user, ticket: services.ticket_change_status(
+            actor=user,
+            ticket=ticket,
+            status=payload.status,
+            reason=payload.reason,
+            expected_version=version,
+        ),
+    )
+
+
+@router.post(
+    "/{number}/take",
+    response={200: TicketDetail, **WRITE_ERRORS},
+    summary="Take the ticket (assign it to yourself)",
+)
+def ticket_take(request: HttpRequest, number: str, response: HttpResponse):
+    version = expected_version(request, None)
+    return _act(
+        request,
+        response,
+        number,
+        lambda user, ticket: services.ticket_take(
+            actor=user, ticket=ticket, expected_version=version
+        ),
+    )
+
+
+@router.post(
+    "/{number}/assign",
+    response={200: TicketDetail, 422: Problem, **WRITE_ERRORS},
+    summary="Assign to a member of the ticket's team (or nobody)",
+)
+def ticket_assign(request: HttpRequest, number: str, payload: AssignIn, response: HttpResponse):
+    version = expected_version(request, payload.version)
+    assignee = _get(User, payload.assignee, "assignee")
+    return _act(
+        request,
+        response,
+        number,
+        lambda user, ticket: services.ticket_assign(
+            actor=user,
+            ticket=ticket,
+            assignee=assignee,
+            reason=payload.reason,
+            expected_version=version,
+        ),
+    )
+
+
+@router.post(
+    "/{number}/team",
+    response={200: TicketDetail, 422: Problem, **WRITE_ERRORS},
+    summary="Move to another team",
+)
+def ticket_move_team(
+    request: HttpRequest, number: str, payload: MoveTeamIn, response: HttpResponse
+):
+    version = expected_version(request, payload.version)
+    team = _get(Team, payload.team, "team")
+    return _act(
+        request,
+        response,
+        number,
+        lambda user, ticket: services.ticket_move_team(
+            actor=user, ticket=ticket, team=team, reason=payload.reason, expected_version=version
+        ),
+    )
+
+
+@router.get(
+    "/{number}/comments",
+    response={200: CommentPage, 400: Problem, 404: Problem},
+    summary="List comments",
+)
+def comment_list(request: HttpRequest, number: str, page: Query[CursorQuery]):
+    """Oldest first; internal comments only for people working the ticket."""
+    reject_unknown_query(request, CursorQuery)
+    user = request.auth
+    ticket = access.get_ticket_for_user(user, number)
+    comments = Comment.objects.filter(ticket=ticket).select_related("author")
+    if not access.is_worker(user, ticket):
+        comments = comments.filter(is_internal=False)
+    rows, next_cursor = keyset.page(comments, OLDEST_FIRST, page.after, page.per_page)
+    return {"items": [serializers.comment(c) for c in rows], "next_cursor": next_cursor}
+
+
+@router.post(
+    "/{number}/comments",
+    response={201: CommentOut, 422: Problem, **WRITE_ERRORS},
+    summary="Add a comment",
+)
+def comment_add(request: HttpRequest, number: str, payload: CommentIn):
+    user = request.auth
+    ticket = access.get_ticket_for_user(user, number)
+    comment = services.comment_add(
+        actor=user, ticket=ticket, body=payload.body, internal=payload.internal
+    )
+    comment.author = user
+    return Status(201, serializers.comment(comment))
+
+
+@router.get(
+    "/{number}/events",
+    response={200: EventPage, 400: Problem, 404: Problem},
+    summary="History",
+)
+def event_list(request: HttpRequest, number: str, page: Query[CursorQuery]):
+    """Every change, oldest first; events about internal comments only for workers."""
+    reject_unknown_query(request, CursorQuery)
+    user = request.auth
+    ticket = access.get_ticket_for_user(user, number)
+    events = TicketEvent.objects.filter(ticket=ticket).select_related("actor")
+    if not access.is_worker(user, ticket):
+        events = events.filter(is_internal=False)
+    rows, next_cursor = keyset.page(events, OLDEST_FIRST, page.after, page.per_page)
+    return {"items": [serializers.event(e) for e in rows], "next_cursor": next_cursor}

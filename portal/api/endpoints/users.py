@@ -1,0 +1,119 @@
+"""/users: admins list, create and deactivate users through portal.accounts.services."""
+
+from django.contrib.auth import password_validation
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Q
+from django.http import Http404, HttpRequest
+from ninja import Field, Query, Router, Schema, Status
+
+from portal.accounts import services
+from portal.accounts.emails import normalize_email, validate_login_email
+from portal.accounts.models import User
+from portal.accounts.roles import is_admin
+from portal.api.problems import Problem
+from portal.api.schemas import Input, Page, reject_unknown_query
+from portal.tickets import keyset
+
+router = Router(tags=["users"])
+
+BY_ID = keyset.Sort("Oldest first", (("id", False),))
+
+
+class UserOut(Schema):
+    id: int
+    email: str
+    full_name: str
+    is_active: bool
+    is_admin: bool
+
+
+class UserPage(Page):
+    items: list[UserOut]
+
+
+class UserQuery(Input):
+    q: str | None = Field(None, max_length=200, description="Part of the email or name.")
+    after: str | None = Field(None, max_length=500)
+    per_page: int = Field(50, ge=1, le=100)
+
+
+class UserIn(Input):
+    email: str = Field(min_length=3, max_length=254)
+    full_name: str = Field(min_length=1, max_length=150)
+    password: str | None = Field(
+        None, min_length=1, max_length=128, description="Empty: they set one by reset link."
+    )
+    is_admin: bool = False
+
+
+def _admin(request: HttpRequest) -> None:
+    if not is_admin(request.auth):
+        raise PermissionDenied("Only admins can manage users.")
+
+
+def _out(user: User) -> dict:
+    return {
+        "id": user.pk,
+        "email": user.email,
+        "full_name": user.full_name,
+        "is_active": user.is_active,
+        "is_admin": user.is_staff,
+    }
+
+
+@router.get("", response={200: UserPage, 403: Problem}, summary="List users (admins)")
+def user_list(request: HttpRequest, query: Query[UserQuery]):
+    reject_unknown_query(request, UserQuery)
+    _admin(request)
+    users = User.objects.all()
+    if query.q:
+        users = users.filter(Q(email__icontains=query.q) | Q(full_name__icontains=query.q))
+    rows, next_cursor = keyset.page(users, BY_ID, query.after, query.per_page)
+    return {"items": [_out(u) for u in rows], "next_cursor": next_cursor}
+
+
+@router.post(
+    "", response={201: UserOut, 403: Problem, 409: Problem, 422: Problem}, summary="Create a user"
+)
+def user_create(request: HttpRequest, payload: UserIn):
+    _admin(request)
+    email = normalize_email(payload.email)
+    try:
+        validate_login_email(email)
+    except ValidationError as error:
+        raise ValidationError({"email": error.messages}) from error
+    if User.objects.filter(email=email).exists():
+        raise ValidationError({"email": f"{email} already has an account."})
+    if payload.password is not None:
+        try:
+            password_validation.validate_password(
+                payload.password, User(email=email, full_name=payload.full_name)
+            )
+        except ValidationError as error:
+            raise ValidationError({"password": error.messages}) from error
+    user = services.user_create(
+        email=email,
+        full_name=" ".join(payload.full_name.split()),
+        password=payload.password,
+        is_staff=payload.is_admin,
+        actor=request.auth,
+    )
+    return Status(201, _out(user))
+
+
+@router.post(
+    "/{user_id}/deactivate",
+    response={200: UserOut, 403: Problem, 404: Problem, 409: Problem},
+    summary="Deactivate a user (their sessions and tokens stop working)",
+)
+def user_deactivate(request: HttpRequest, user_id: int):
+    _admin(request)
+    target = User.objects.filter(pk=user_id).first()
+    if target is None:
+        raise Http404
+    if target.pk == request.auth.pk:
+        raise PermissionDenied("You cannot deactivate yourself.")
+    services.user_update(
+        user=target, actor=request.auth, full_name=target.full_name, is_active=False
+    )
+    return _out(target)

@@ -1,0 +1,213 @@
+"""Every error the API returns, as `application/problem+json` (RFC 9457).
+
+A problem carries `type` (a stable URN naming the kind of problem; docs/api.md lists
+them), `title` (the same for every problem of that type), `status`, `detail` (this
+occurrence, written for the person reading it), `instance` (the path asked for) and,
+where input is to blame, `errors`: one entry per field. Exception handlers on the
+NinjaAPI (`install`) turn exceptions from ninja, Django and our services into problems
+in one place, so no endpoint formats an error by hand.
+"""
+
+import logging
+from http import HTTPStatus
+
+from django.core.exceptions import PermissionDenied, RequestDataTooBig
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from ninja import Schema
+from ninja.errors import AuthenticationError, HttpError, Throttled
+from ninja.errors import ValidationError as NinjaValidationError
+
+from portal.tickets.errors import EditConflict, TicketError
+from portal.tickets.keyset import BadCursor
+
+log = logging.getLogger("portal.api")
+
+MEDIA_TYPE = "application/problem+json"
+TYPE_PREFIX = "urn:portal:problem:"
+
+
+class FieldError(Schema):
+    field: str
+    message: str
+
+
+class Change(Schema):
+    """One change someone else made since the version the caller sent."""
+
+    kind: str
+    field: str
+    old_value: str
+    new_value: str
+    actor: str | None
+    at: str
+    version: int
+
+
+class Problem(Schema):
+    type: str
+    title: str
+    status: int
+    detail: str
+    instance: str | None = None
+    errors: list[FieldError] | None = None
+    changes: list[Change] | None = None
+    current_version: int | None = None
+
+
+# slug → title; the slug ends the `type` URN.
+TITLES = {
+    "bad-request": "The request is not valid",
+    "unauthenticated": "Authentication required",
+    "forbidden": "Not allowed",
+    "not-found": "Not found",
+    "method-not-allowed": "Method not allowed",
+    "conflict": "Conflict",
+    "stale-version": "The resource changed since you read it",
+    "precondition-required": "A version is required",
+    "too-large": "Request too large",
+    "validation": "Some fields are not valid",
+    "rate-limited": "Too many requests",
+    "locked-out": "Too many failed sign-in attempts",
+    "invalid-credentials": "Email and password do not match",
+    "server-error": "Server error",
+}
+_DEFAULT_SLUG = {
+    400: "bad-request",
+    401: "unauthenticated",
+    403: "forbidden",
+    404: "not-found",
+    405: "method-not-allowed",
+    409: "conflict",
+    412: "stale-version",
+    413: "too-large",
+    422: "validation",
+    428: "precondition-required",
+    429: "rate-limited",
+    500: "server-error",
+}
+
+
+def problem(
+    request: HttpRequest | None,
+    status: int,
+    detail: str,
+    *,
+    slug: str | None = None,
+    errors: list[dict] | None = None,
+    headers: dict[str, str] | None = None,
+    **extra,
+) -> HttpResponse:
+    """A problem+json response (`extra` adds members such as `changes`)."""
+    slug = slug or _DEFAULT_SLUG.get(status, "bad-request" if status < 500 else "server-error")
+    body = Problem(
+        type=TYPE_PREFIX + slug,
+        title=TITLES.get(slug) or HTTPStatus(status).phrase,
+        status=status,
+        detail=detail,
+        instance=request.path if request is not None else None,
+        errors=errors,
+        **extra,
+    )
+    response = HttpResponse(
+        body.model_dump_json(exclude_none=True), status=status, content_type=MEDIA_TYPE
+    )
+    for name, value in (headers or {}).items():
+        response[name] = value
+    if status == 401:
+        response["WWW-Authenticate"] = 'Bearer realm="api"'
+    return response
+
+
+def is_problem(response: HttpResponse) -> bool:
+    return response.get("Content-Type", "").startswith(MEDIA_TYPE)
+
+
+def _field_name(loc: list | tuple) -> str:
+    # ninja reports ("body", "payload", "title"): the payload's parameter name says nothing.
+    parts = [str(part) for part in loc]
+    if len(parts) >= 3 and parts[0] == "body":
+        parts = [parts[0], *parts[2:]]
+    return ".".join(parts)
+
+
+def _validation(request, exc: NinjaValidationError) -> HttpResponse:
+    errors = [
+        {"field": _field_name(item.get("loc", ())), "message": item.get("msg", "Not valid.")}
+        for item in exc.errors
+    ]
+    return problem(request, 422, "Some fields are not valid; see `errors`.", errors=errors)
+
+
+def django_field_errors(exc: DjangoValidationError) -> list[dict]:
+    if hasattr(exc, "error_dict"):
+        return [
+            {"field": "non_field" if field == "__all__" else field, "message": message}
+            for field, messages in exc.message_dict.items()
+            for message in messages
+        ]
+    return [{"field": "non_field", "message": message} for message in exc.messages]
+
+
+def _django_validation(request, exc: DjangoValidationError) -> HttpResponse:
+    errors = django_field_errors(exc)
+    return problem(request, 422, errors[0]["message"] if errors else "Not valid.", errors=errors)
+
+
+def _http_error(request, exc: HttpError) -> HttpResponse:
+    status = exc.status_code
+    if isinstance(exc, AuthenticationError):
+        return problem(request, 401, "Send a valid token as `Authorization: Bearer <token>`.")
+    if isinstance(exc, Throttled):
+        return problem(request, 429, "The rate limit for this token was reached; slow down.")
+    return problem(request, status, exc.message)
+
+
+def _ticket_error(request, exc: TicketError) -> HttpResponse:
+    if isinstance(exc, EditConflict):
+        return stale(request, exc)
+    return problem(request, exc.status_code, exc.message)
+
+
+def stale(request, exc: EditConflict) -> HttpResponse:
+    """412 listing what changed since the version the caller sent."""
+    changes = [
+        {
+            "kind": event.kind,
+            "field": event.field,
+            "old_value": event.old_value,
+            "new_value": event.new_value,
+            "actor": (event.actor.full_name or event.actor.email) if event.actor else None,
+            "at": event.created_at.isoformat(),
+            "version": event.version,
+        }
+        for event in exc.changes
+    ]
+    current = max((event.version for event in exc.changes), default=None)
+    return problem(request, 412, exc.message, changes=changes, current_version=current)
+
+
+def _server_error(request, exc: Exception) -> HttpResponse:
+    log.exception("API request failed", extra={"path": request.path})
+    return problem(request, 500, "Something went wrong on our side; it has been logged.")
+
+
+def install(api) -> None:
+    """Register every handler on `api` (most specific class wins, by MRO)."""
+    handlers = {
+        NinjaValidationError: _validation,
+        HttpError: _http_error,
+        Http404: lambda request, exc: problem(request, 404, "Nothing was found at this address."),
+        PermissionDenied: lambda request, exc: problem(
+            request, 403, str(exc) or "You are not allowed to do this."
+        ),
+        DjangoValidationError: _django_validation,
+        TicketError: _ticket_error,
+        BadCursor: lambda request, exc: problem(request, 400, str(exc)),
+        RequestDataTooBig: lambda request, exc: problem(
+            request, 413, "The request body is too large."
+        ),
+        Exception: _server_error,
+    }
+    for exc_class, handler in handlers.items():
+        api.add_exception_handler(exc_class, handler)

@@ -1,0 +1,202 @@
+"""Request and response bodies. Inputs forbid unknown fields: a typo is a 422, not ignored."""
+
+import datetime as dt
+import uuid
+from typing import Literal
+
+from ninja import Field, Schema
+from ninja.errors import ValidationError as NinjaValidationError
+from pydantic import ConfigDict
+
+from portal.catalog.models import Priority
+from portal.tickets.filters import SAVED_VIEWS, SORTS
+from portal.tickets.models import Status, TicketEvent
+
+BIGINT = 2**63 - 1
+Id = int  # documented as a positive integer below via Field(ge=1, le=BIGINT)
+
+
+class Input(Schema):
+    """Base of every request body and query: unknown fields are refused, not dropped."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+def reject_unknown_query(request, *schemas: type[Schema]) -> None:
+    """ninja hands a query schema only the parameters it declares and drops the rest; a
+    misspelt filter (`?stauts=new`) must be a 422, not silently the unfiltered list."""
+    known = {name for schema in schemas for name in schema.model_fields}
+    unknown = sorted(set(request.GET) - known)
+    if unknown:
+        raise NinjaValidationError(
+            [
+                {"loc": ("query", name), "msg": "Unknown query parameter.", "type": "extra"}
+                for name in unknown
+            ]
+        )
+
+
+# --- shared output shapes ---------------------------------------------------------------
+
+
+class Ref(Schema):
+    id: int
+    name: str
+
+
+class Person(Schema):
+    id: int
+    email: str
+    full_name: str
+
+
+class Page(Schema):
+    """Keyset pagination: pass `next_cursor` back as `after` for the next page."""
+
+    next_cursor: str | None
+
+
+# --- tickets ------------------------------------------------------------------------------
+
+SavedView = Literal[tuple(SAVED_VIEWS)]  # type: ignore[valid-type]
+SortKey = Literal[tuple(SORTS)]  # type: ignore[valid-type]
+
+
+class TicketListQuery(Input):
+    """The web list's filters, by the same names (see portal/tickets/filters.py)."""
+
+    view: SavedView | None = Field(None, description="Saved view; some need a role.")
+    q: str | None = Field(None, max_length=200, description="Full-text search.")
+    status: list[Status] | None = None
+    priority: list[Priority] | None = None
+    group: int | None = Field(None, ge=1, le=BIGINT)
+    category: int | None = Field(None, ge=1, le=BIGINT)
+    subcategory: int | None = Field(None, ge=1, le=BIGINT)
+    team: int | None = Field(None, ge=1, le=BIGINT)
+    assignee: str | None = Field(None, max_length=254, description="Email, `me` or `none`.")
+    requester: str | None = Field(None, max_length=254, description="Email or `me`.")
+    created_from: dt.date | None = None
+    created_to: dt.date | None = None
+    updated_from: dt.date | None = None
+    updated_to: dt.date | None = None
+    sort: SortKey | None = None
+    per_page: Literal["25", "50", "100"] | None = Field(None, description="Page size.")
+    after: str | None = Field(None, max_length=500, description="`next_cursor` of a page.")
+
+
+class TicketOut(Schema):
+    number: str
+    title: str
+    description: str
+    status: Status
+    priority: Priority
+    group: Ref
+    category: Ref
+    subcategory: Ref | None
+    team: Ref | None
+    requester: Person
+    assignee: Person | None
+    created_at: dt.datetime
+    updated_at: dt.datetime
+    first_response_at: dt.datetime | None
+    resolved_at: dt.datetime | None
+    closed_at: dt.datetime | None
+    version: int
+    url: str = Field(description="The ticket's page in the portal.")
+
+
+class Permissions(Schema):
+    take: bool
+    assign: bool
+    move_team: bool
+    edit: bool
+    comment_internal: bool
+
+
+class TicketDetail(TicketOut):
+    allowed_transitions: list[Status] = Field(description="Statuses you may move it to now.")
+    can: Permissions
+
+
+class TicketPage(Page):
+    items: list[TicketOut]
+
+
+class TicketCreateIn(Input):
+    title: str = Field(min_length=1, max_length=200)
+    description: str = Field(min_length=1, max_length=20_000)
+    group: int = Field(ge=1, le=BIGINT)
+    category: int = Field(ge=1, le=BIGINT)
+    subcategory: int | None = Field(None, ge=1, le=BIGINT)
+    priority: Priority | None = Field(None, description="Empty: the mapping's default.")
+    idempotency_key: uuid.UUID | None = Field(
+        None, description="Send the same key again to get the first ticket, not a second one."
+    )
+
+
+class TicketUpdateIn(Input):
+    """Only the fields sent change; `subcategory: null` clears it."""
+
+    version: int | None = Field(None, ge=1, description='Or send `If-Match: "<version>"`.')
+    title: str | None = Field(None, min_length=1, max_length=200)
+    description: str | None = Field(None, min_length=1, max_length=20_000)
+    priority: Priority | None = None
+    category: int | None = Field(None, ge=1, le=BIGINT)
+    subcategory: int | None = Field(None, ge=1, le=BIGINT)
+
+
+class TransitionIn(Input):
+    status: Status
+    reason: str = Field("", max_length=1000)
+    version: int | None = Field(None, ge=1)
+
+
+class AssignIn(Input):
+    assignee: int | None = Field(description="A user id, or null to unassign.", ge=1, le=BIGINT)
+    reason: str = Field("", max_length=1000)
+    version: int | None = Field(None, ge=1)
+
+
+class MoveTeamIn(Input):
+    team: int = Field(ge=1, le=BIGINT)
+    reason: str = Field(min_length=1, max_length=1000)
+    version: int | None = Field(None, ge=1)
+
+
+class CommentIn(Input):
+    body: str = Field(min_length=1, max_length=20_000)
+    internal: bool = Field(False, description="Only for people working the ticket.")
+
+
+class CommentOut(Schema):
+    id: int
+    author: Person
+    body: str
+    internal: bool
+    created_at: dt.datetime
+
+
+class CommentPage(Page):
+    items: list[CommentOut]
+
+
+class EventOut(Schema):
+    id: int
+    kind: TicketEvent.Kind
+    field: str
+    old_value: str
+    new_value: str
+    reason: str
+    actor: Person | None
+    internal: bool
+    version: int
+    created_at: dt.datetime
+
+
+class EventPage(Page):
+    items: list[EventOut]
+
+
+class CursorQuery(Input):
+    after: str | None = Field(None, max_length=500)
+    per_page: int = Field(50, ge=1, le=100)

@@ -1,0 +1,79 @@
+"""Model rows → plain dicts for the response schemas (no queries: callers join first)."""
+
+from portal.tickets import access, transitions
+from portal.tickets.models import Comment, Ticket, TicketEvent
+
+
+def person(user) -> dict | None:
+    if user is None:
+        return None
+    return {"id": user.pk, "email": user.email, "full_name": user.full_name}
+
+
+def ref(obj) -> dict | None:
+    return {"id": obj.pk, "name": obj.name} if obj is not None else None
+
+
+def ticket(t: Ticket) -> dict:
+    """Needs requester, group, category, subcategory, team and assignee joined."""
+    return {
+        "number": t.number,
+        "title": t.title,
+        "description": t.description,
+        "status": t.status,
+        "priority": t.priority,
+        "group": ref(t.group),
+        "category": ref(t.category),
+        "subcategory": ref(t.subcategory),
+        "team": ref(t.team),
+        "requester": person(t.requester),
+        "assignee": person(t.assignee),
+        "created_at": t.created_at,
+        "updated_at": t.updated_at,
+        "first_response_at": t.first_response_at,
+        "resolved_at": t.resolved_at,
+        "closed_at": t.closed_at,
+        "version": t.version,
+        "url": t.get_absolute_url(),
+    }
+
+
+def ticket_detail(t: Ticket, user) -> dict:
+    """The ticket plus what `user` may do with it (roles are cached: no queries)."""
+    roles = access.ticket_roles(user, t)
+    return {
+        **ticket(t),
+        "allowed_transitions": transitions.allowed_targets(roles, t),
+        "can": {
+            "take": access.can_take(user, t),
+            "assign": access.can_assign(user, t) and t.team_id is not None,
+            "move_team": access.can_move_team(user, t),
+            "edit": access.can_edit(user, t),
+            "comment_internal": access.can_comment_internal(user, t),
+        },
+    }
+
+
+def comment(c: Comment) -> dict:
+    return {
+        "id": c.pk,
+        "author": person(c.author),
+        "body": c.body,
+        "internal": c.is_internal,
+        "created_at": c.created_at,
+    }
+
+
+def event(e: TicketEvent) -> dict:
+    return {
+        "id": e.pk,
+        "kind": e.kind,
+        "field": e.field,
+        "old_value": e.old_value,
+        "new_value": e.new_value,
+        "reason": e.reason,
+        "actor": person(e.actor),
+        "internal": e.is_internal,
+        "version": e.version,
+        "created_at": e.created_at,
+    }

@@ -1,0 +1,95 @@
+"""Personal access tokens: create, revoke, and resolve a presented token to its user.
+
+A token reads `ptk_<43 url-safe characters>` (32 random bytes). The `ptk_` marker lets
+secret scanners and people recognise it; only its SHA-256 digest is stored.
+"""
+
+import datetime as dt
+import hashlib
+import secrets
+from dataclasses import dataclass
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from portal.api.models import ApiToken
+
+TOKEN_MARKER = "ptk_"  # noqa: S105 - a public marker, not a secret
+PREFIX_LENGTH = len(TOKEN_MARKER) + 6
+NAME_MAX = 100
+# last_used_at is written at most this often: an UPDATE per request would cost a write
+# (and a row lock) on every call, while "used within the last minute" is all people need.
+LAST_USED_PRECISION = dt.timedelta(minutes=1)
+# Expiry choices offered by the settings page and accepted by the token exchange.
+MAX_LIFETIME_DAYS = 366
+
+
+@dataclass(frozen=True)
+class NewToken:
+    """The stored row and the one and only copy of its secret."""
+
+    token: ApiToken
+    secret: str
+
+
+def digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def token_create(*, user, name: str, expires_in_days: int | None = None) -> NewToken:
+    """Issue a token for `user`; the secret is returned once and never stored."""
+    name = " ".join((name or "").split())
+    if not name:
+        raise ValidationError({"name": "Give the token a name, e.g. the script that uses it."})
+    if len(name) > NAME_MAX:
+        raise ValidationError({"name": f"The name is too long (at most {NAME_MAX} characters)."})
+    if expires_in_days is not None and not 1 <= expires_in_days <= MAX_LIFETIME_DAYS:
+        raise ValidationError(
+            {"expires_in_days": f"Choose between 1 and {MAX_LIFETIME_DAYS} days, or no expiry."}
+        )
+    now = timezone.now()
+    secret = TOKEN_MARKER + secrets.token_urlsafe(32)
+    with transaction.atomic():
+        token = ApiToken.objects.create(
+            user=user,
+            name=name,
+            prefix=secret[:PREFIX_LENGTH],
+            digest=digest(secret),
+            created_at=now,
+            expires_at=now + dt.timedelta(days=expires_in_days) if expires_in_days else None,
+        )
+    return NewToken(token=token, secret=secret)
+
+
+def token_revoke(*, user, token_id: int) -> bool:
+    """Revoke one of `user`'s own tokens; False when there is no such live token of theirs."""
+    return bool(
+        ApiToken.objects.filter(pk=token_id, user=user, revoked_at__isnull=True).update(
+            revoked_at=timezone.now()
+        )
+    )
+
+
+def user_for_token(secret: str):
+    """The active user a presented token acts for, or None (unknown, revoked, expired).
+
+    One query (token joined with its user); a second, at most once a minute, records use.
+    """
+    if not secret.startswith(TOKEN_MARKER) or len(secret) > 200:
+        return None
+    token = ApiToken.objects.select_related("user").filter(digest=digest(secret)).first()
+    now = timezone.now()
+    if token is None or not token.is_usable(now):
+        return None
+    if token.last_used_at is None or now - token.last_used_at >= LAST_USED_PRECISION:
+        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+        token.last_used_at = now
+    user = token.user
+    user.api_token = token  # the rate limiter counts per token
+    return user
+
+
+def live_tokens(user):
+    """The user's tokens for the settings page (revoked ones are left out)."""
+    return ApiToken.objects.filter(user=user, revoked_at__isnull=True).order_by("-created_at")

@@ -64,6 +64,19 @@ def comment_visibility(user) -> Q | None:
     return Q(is_internal=False) | worker_scope(user, "ticket__")
 
 
+def with_related(queryset: QuerySet[Ticket]) -> QuerySet[Ticket]:
+    """Tickets with the people and master data every page shows, in a fixed number of
+    queries: users joined, group/category/subcategory/team fetched by id afterwards.
+
+    Joining all six made PostgreSQL spend 6 ms *planning* each list or ticket page
+    (searching join orders), against 0.2 ms for the two-join query; the four lookups by
+    primary key that replace the other joins cost less than that.
+    """
+    return queryset.select_related("requester", "assignee").prefetch_related(
+        "group", "category", "subcategory", "team"
+    )
+
+
 def get_ticket_for_user(user, number: str, *, write: bool = False) -> Ticket:
     """The ticket called `number` if `user` may see it; otherwise Http404.
 
@@ -73,9 +86,7 @@ def get_ticket_for_user(user, number: str, *, write: bool = False) -> Ticket:
     pk = parse_number(number)
     if pk is None:
         raise Http404("No such ticket.")
-    queryset = visible_tickets(user).select_related(
-        "requester", "group", "category", "subcategory", "team", "assignee"
-    )
+    queryset = with_related(visible_tickets(user))
     if write:
         # `of=("self",)`: lock only the ticket row, not the joined master data.
         queryset = queryset.select_for_update(of=("self",))

@@ -15,7 +15,7 @@ from django.utils import timezone
 from portal.accounts.roles import Roles, user_roles
 from portal.catalog.models import BusinessUnitGroup, Category, Priority, Subcategory, Team
 from portal.tickets import keyset
-from portal.tickets.access import visible_tickets
+from portal.tickets.access import visible_tickets, with_related
 from portal.tickets.models import OPEN_STATUSES, PRIORITY_RANK, Status
 from portal.tickets.search import apply_search
 
@@ -233,9 +233,7 @@ class TicketFilter:
 
     def page(self):
         """(tickets with their related rows, next cursor); raises keyset.BadCursor."""
-        queryset = self.queryset().select_related(
-            "requester", "group", "category", "subcategory", "team", "assignee"
-        )
+        queryset = with_related(self.queryset())
         return keyset.page(
             queryset,
             SORTS[self.sort_key],

@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django_tasks_db",
+    "ninja",
     "portal.core",
     "portal.accounts",
     "portal.catalog",
@@ -54,6 +55,7 @@ INSTALLED_APPS = [
     "portal.attachments",
     "portal.tickets",
     "portal.analytics",
+    "portal.api",
 ]
 
 MIDDLEWARE = [

@@ -27,6 +27,8 @@ urlpatterns = [
     path("", include("portal.notifications.urls")),
     path("", include("portal.sla.urls")),
     path("", include("portal.analytics.urls")),
+    path("api/v1/", include("portal.api.urls")),
+    path("", include("portal.api.settings_urls")),
     path("admin/login/", _admin_login),
     path("admin/", admin.site.urls),
 ]

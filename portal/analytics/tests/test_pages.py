@@ -124,3 +124,20 @@ def test_long_periods_are_charted_per_week(dataset, personas, client_for):
     trend = next(i["chart"] for i in response.context["charts"] if i["chart"].key == "trend")
     assert trend.label == "Week starting"
     assert trend.total == [9, 3]  # t6 (40 days ago) is inside this longer period too
+
+
+@pytest.mark.parametrize("query", [{"group": "9" * 25}, {"team": "-1"}, {"category": "1e3"},
+                                   {"from": "0001-01-01", "to": "0001-01-02"}])  # fmt: skip
+def test_out_of_range_values_are_a_400_not_a_500(query, personas, org, client_for):
+    assert client_for(personas.admin).get("/analytics", query).status_code == 400
+
+
+@pytest.mark.parametrize("persona", ["agent", "spoc", "admin"])
+def test_headline_figures_link_to_the_list_they_count(persona, dataset, personas, client_for):
+    from portal.analytics.tests.test_dashboard import list_count
+
+    client = client_for(getattr(personas, persona))
+    response = client.get("/analytics", {"period": "30", "priority": "medium"})
+    result = response.context["figures"]
+    assert list_count(client, response.context["created_url"]) == result.created
+    assert list_count(client, response.context["open_url"]) == result.open

@@ -39,3 +39,15 @@ def test_charts_render_in_chromium(scheme, dataset, page_for, personas):
     page.locator("#chart-trend").screenshot(
         path=str(SCREENSHOTS / name.replace(".png", "-trend.png"))
     )
+
+
+def test_the_dashboard_figures_lead_to_the_ticket_list(dataset, page_for, personas):
+    page = page_for(personas.agent, viewport={"width": 1280, "height": 900})
+    page.goto("/dashboard")
+    figure = page.locator('[data-figure="team_open"] a')
+    assert figure.locator(".figure-count").inner_text() == "4"
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / "analytics-dashboard.png"))
+    figure.click()
+    page.wait_for_url("**/tickets?view=team")
+    assert page.locator("#ticket-results tbody tr").count() == 4

@@ -124,9 +124,9 @@ def is_problem(response: HttpResponse) -> bool:
 
 
 def _field_name(loc: list | tuple) -> str:
-    # ninja reports ("body", "payload", "title"): the payload's parameter name says nothing.
+    # ninja reports ("body", "payload", "title"): the view's parameter name says nothing.
     parts = [str(part) for part in loc]
-    if len(parts) >= 3 and parts[0] == "body":
+    if len(parts) >= 3 and parts[0] in ("body", "query"):
         parts = [parts[0], *parts[2:]]
     return ".".join(parts)
 

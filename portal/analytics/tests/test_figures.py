@@ -96,3 +96,26 @@ def test_a_period_in_the_past_counts_only_its_own_days(dataset, personas):
     result = figures.compute(visible_tickets(personas.admin), period)
     assert (result.created, result.resolved) == (1, 1)
     assert (result.reopens, result.resolutions) == (0, 0)  # today's status changes are outside
+
+
+def test_an_agent_counts_tickets_they_raised_themselves_but_the_spoc_does_not(
+    dataset, personas, org
+):
+    from portal.tickets import services
+
+    services.ticket_create(
+        requester=personas.agent, title="My payslip", description="Wrong.",
+        group=org.group_y, category=org.payroll,
+    )  # fmt: skip
+    agent = charts.build(compute(personas.agent))
+    assert dict((label, v[0]) for label, v in agent["group"].rows) == {"Group X": 7, "Group Y": 1}
+    spoc = charts.build(compute(personas.spoc))
+    assert [label for label, _ in spoc["group"].rows] == ["Group X"]
+
+
+def test_the_spocs_page_and_csv_never_name_another_groups_tickets(dataset, personas, client_for):
+    client = client_for(personas.spoc)
+    assert "Group Y" not in client.get("/analytics").content.decode().split("<h1>", 1)[1].split(
+        'id="chart-trend"', 1)[1]  # fmt: skip
+    assert "Group Y" not in client.get("/analytics/group.csv").content.decode()
+    assert "No team (unmapped)" not in client.get("/analytics/team.csv").content.decode()

@@ -62,7 +62,7 @@ def _declare_problems(schema) -> None:
             operation["responses"] = responses
             codes = set(COMMON_ERRORS) if operation.get("security") else {"400", "413", "422"}
             codes |= {code for code in responses if int(code) >= 400}
-            for code in sorted(codes):
+            for code in sorted(codes, key=int):
                 description = responses.get(code, {}).get("description") or "Problem"
                 responses[code] = {
                     "description": description,

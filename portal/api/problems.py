@@ -159,7 +159,14 @@ def _http_error(request, exc: HttpError) -> HttpResponse:
     if isinstance(exc, AuthenticationError):
         return problem(request, 401, "Send a valid token as `Authorization: Bearer <token>`.")
     if isinstance(exc, Throttled):
-        return problem(request, 429, "The rate limit for this token was reached; slow down.")
+        # Our throttle leaves the wait on the request (throttle objects are shared).
+        wait = getattr(request, "_api_retry_after", None) or exc.wait or 60
+        return problem(
+            request,
+            429,
+            "The rate limit for this token was reached; slow down.",
+            headers={"Retry-After": str(int(wait))},
+        )
     return problem(request, status, exc.message)
 
 

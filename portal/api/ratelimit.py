@@ -49,7 +49,9 @@ def hit(key: str, *, now: dt.datetime | None = None) -> float | None:
     now = now or timezone.now()
     start = _window_start(now)
     with connection.cursor() as cursor:
-        cursor.execute(_upsert_sql(), [key[:64], start])
+        # Adapted as the ORM would store it, so raw and ORM queries see the same value.
+        stamp = connection.ops.adapt_datetimefield_value(start)
+        cursor.execute(_upsert_sql(), [key[:64], stamp])
         (count,) = cursor.fetchone()
     if count <= limit_per_minute():
         return None

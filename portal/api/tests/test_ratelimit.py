@@ -1,0 +1,36 @@
+"""API_RATE_LIMIT_PER_MINUTE per token, counted in the database: 429 with Retry-After."""
+
+import datetime as dt
+
+import pytest
+
+from portal.api import ratelimit, tokens
+from portal.api.models import ApiRateWindow
+from portal.api.tests.conftest import ApiClient, is_problem
+
+pytestmark = pytest.mark.django_db
+
+
+def test_requests_over_the_limit_are_429_with_retry_after(personas, settings):
+    settings.API_RATE_LIMIT_PER_MINUTE = 3
+    client = ApiClient(tokens.token_create(user=personas.agent, name="s").secret)
+    for _ in range(3):
+        assert client.get("/notifications/unread-count").status_code == 200
+    refused = client.get("/notifications/unread-count")
+    body = is_problem(refused, 429)
+    assert body["type"] == "urn:portal:problem:rate-limited"
+    assert 1 <= int(refused["Retry-After"]) <= 60
+    # Another token (even of the same user) has its own count.
+    other = ApiClient(tokens.token_create(user=personas.agent, name="t").secret)
+    assert other.get("/notifications/unread-count").status_code == 200
+
+
+def test_a_new_window_starts_a_new_count(personas, settings):
+    settings.API_RATE_LIMIT_PER_MINUTE = 2
+    start = dt.datetime(2026, 1, 1, 12, 0, 30, tzinfo=dt.UTC)
+    assert ratelimit.hit("token:1", now=start) is None
+    assert ratelimit.hit("token:1", now=start) is None
+    assert ratelimit.hit("token:1", now=start) == 30
+    assert ratelimit.hit("token:1", now=start + dt.timedelta(seconds=30)) is None
+    assert ApiRateWindow.objects.get(key="token:1", window_start=start.replace(second=0)).count == 3
+    assert ratelimit.prune(now=start + dt.timedelta(minutes=5)) == 2

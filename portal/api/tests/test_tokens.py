@@ -11,7 +11,7 @@ from django.utils import timezone
 from portal.accounts import services as account_services
 from portal.api import tokens
 from portal.api.models import ApiToken
-from portal.api.tests.conftest import ApiClient, page_view_queries, is_problem
+from portal.api.tests.conftest import ApiClient, is_problem, page_view_queries
 
 pytestmark = pytest.mark.django_db
 

@@ -188,12 +188,14 @@ def dashboard_context(user) -> dict:
         # One scan answers the figures and the breakdown: counts per team (or group), the
         # figures being the sums of a few dozen aggregated rows.
         aggregates["_breakdown"] = Count("id", filter=breakdown["condition"])
-        grouped = list(
-            visible.filter(bound)
-            .order_by()
-            .values(breakdown["key"], breakdown["name"])
-            .annotate(**aggregates)
-        )
+        columns = [breakdown["key"], breakdown["name"]]
+        if roles.is_lead:
+            # Leads also see their team members' load: the same scan, grouped finer.
+            aggregates["_lead"] = Count(
+                "id", filter=Q(team_id__in=sorted(roles.lead_team_ids), status__in=OPEN_STATUSES)
+            )
+            columns += ["assignee_id", "assignee__email", "assignee__full_name"]
+        grouped = list(visible.filter(bound).order_by().values(*columns).annotate(**aggregates))
     counts = {spec.key: sum(row[spec.key] for row in grouped) for spec in specs}
     context = {
         "roles": roles,
@@ -214,6 +216,7 @@ def dashboard_context(user) -> dict:
             for title, group in sections
         ],  # fmt: skip
         "breakdown": _breakdown_rows(breakdown, grouped),
+        "members": _member_rows(grouped) if roles.is_lead else None,
     }
     context.update(_lists(user, roles, visible))
     return context
@@ -266,11 +269,33 @@ def _breakdown_spec(roles: Roles) -> dict | None:
     return None
 
 
+def _member_rows(grouped: list[dict]) -> list[tuple[str, str, int, str]]:
+    """(team, member or "Nobody", open count, list URL) in the lead's teams, busiest first."""
+    rows = sorted(
+        (row for row in grouped if row["_lead"]),
+        key=lambda row: (row["team__name"], -row["_lead"], row["assignee__email"] or ""),
+    )
+    return [
+        (
+            row["team__name"],
+            row["assignee__full_name"] or row["assignee__email"] or "Nobody (unassigned)",
+            row["_lead"],
+            list_url([("view", "team"), ("team", row["team_id"]),
+                      ("assignee", row["assignee__email"] or "none")]),
+        )
+        for row in rows
+    ]  # fmt: skip
+
+
 def _breakdown_rows(spec: dict | None, grouped: list[dict]) -> dict | None:
     if spec is None:
         return None
+    merged: dict = {}
+    for row in grouped:  # aggregated rows (per team and member for leads), not tickets
+        entry = merged.setdefault(row[spec["key"]], {**row, "_breakdown": 0})
+        entry["_breakdown"] += row["_breakdown"]
     rows = sorted(
-        (row for row in grouped if row["_breakdown"]),
+        (row for row in merged.values() if row["_breakdown"]),
         key=lambda row: (-row["_breakdown"], row[spec["name"]] or ""),
     )[:20]
     return {

@@ -38,6 +38,17 @@ def test_every_figure_links_to_the_list_it_counts(persona, dataset, personas, cl
     for label, count, url in breakdown["rows"] if breakdown else []:
         if url:
             assert list_count(client, url) == count, label
+    for _team, member, count, url in response.context["members"] or []:
+        assert list_count(client, url) == count, member
+
+
+def test_a_lead_sees_the_load_of_each_member_of_their_team(dataset, personas, client_for):
+    members = client_for(personas.lead).get("/dashboard").context["members"]
+    assert [(team, member, n) for team, member, n, _ in members] == [
+        ("Team A", "Agent Persona", 2),
+        ("Team A", "Lead Persona", 2),
+    ]
+    assert client_for(personas.agent).get("/dashboard").context["members"] is None
 
 
 EXPECTED = {

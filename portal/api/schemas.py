@@ -2,9 +2,9 @@
 
 import datetime as dt
 import uuid
-from typing import Literal
+from typing import Annotated, Literal
 
-from ninja import Field, Schema
+from ninja import Field, Path, Schema
 from ninja.errors import ValidationError as NinjaValidationError
 from pydantic import ConfigDict
 
@@ -13,7 +13,9 @@ from portal.tickets.filters import SAVED_VIEWS, SORTS
 from portal.tickets.models import Status, TicketEvent
 
 BIGINT = 2**63 - 1
-Id = int  # documented as a positive integer below via Field(ge=1, le=BIGINT)
+# Every id in a path or body: beyond a bigint the database would raise (a 500), not miss.
+PositiveId = Annotated[int, Field(ge=1, le=BIGINT)]
+PathId = Annotated[int, Path(ge=1, le=BIGINT)]
 
 
 class Input(Schema):

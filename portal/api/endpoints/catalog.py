@@ -8,7 +8,7 @@ from ninja import Field, Query, Router, Schema, Status
 from portal.accounts.models import User
 from portal.accounts.roles import is_admin
 from portal.api.problems import Problem
-from portal.api.schemas import BIGINT, Input, reject_unknown_query
+from portal.api.schemas import BIGINT, Input, PathId, PositiveId, reject_unknown_query
 from portal.catalog import services
 from portal.catalog.models import BusinessUnitGroup, Category, Subcategory, Team
 
@@ -60,7 +60,7 @@ class SubcategoryQuery(ActiveQuery):
 class GroupIn(Input):
     name: str = Field(min_length=1, max_length=120)
     code: str = Field(min_length=1, max_length=20)
-    spocs: list[int] = Field(default_factory=list, max_length=100)
+    spocs: list[PositiveId] = Field(default_factory=list, max_length=100)
 
 
 class CategoryIn(Input):
@@ -199,7 +199,7 @@ def _toggle(request: HttpRequest, kind: str, pk: int, active: bool) -> dict:
 
 
 def _toggle_view(kind: str, active: bool):
-    def view(request: HttpRequest, pk: int):
+    def view(request: HttpRequest, pk: PathId):
         return _toggle(request, kind, pk, active)
 
     view.__name__ = f"{kind}_{'reactivate' if active else 'deactivate'}"

@@ -4,7 +4,7 @@ from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema
 
 from portal.api.problems import Problem
-from portal.api.schemas import Input, Page, reject_unknown_query
+from portal.api.schemas import Input, Page, PathId, reject_unknown_query
 from portal.notifications import services
 from portal.notifications.models import Notification
 from portal.notifications.selectors import unread_count
@@ -78,7 +78,7 @@ def notification_read_all(request: HttpRequest):
     response={200: NotificationOut, 404: Problem},
     summary="Mark one as read",
 )
-def notification_read(request: HttpRequest, notification_id: int):
+def notification_read(request: HttpRequest, notification_id: PathId):
     """Someone else's notification is a 404, like one that does not exist."""
     notification = Notification.objects.filter(pk=notification_id, recipient=request.auth).first()
     if notification is None:

@@ -11,7 +11,7 @@ from portal.accounts.emails import normalize_email, validate_login_email
 from portal.accounts.models import User
 from portal.accounts.roles import is_admin
 from portal.api.problems import Problem
-from portal.api.schemas import Input, Page, reject_unknown_query
+from portal.api.schemas import Input, Page, PathId, reject_unknown_query
 from portal.tickets import keyset
 
 router = Router(tags=["users"])
@@ -106,7 +106,7 @@ def user_create(request: HttpRequest, payload: UserIn):
     response={200: UserOut, 403: Problem, 404: Problem, 409: Problem},
     summary="Deactivate a user (their sessions and tokens stop working)",
 )
-def user_deactivate(request: HttpRequest, user_id: int):
+def user_deactivate(request: HttpRequest, user_id: PathId):
     _admin(request)
     target = User.objects.filter(pk=user_id).first()
     if target is None:

@@ -1,0 +1,120 @@
+"""Notifications (own only), master data (read: everyone; write: admins), users (admins)."""
+
+import pytest
+
+from portal.accounts.models import User
+from portal.api import tokens
+from portal.api.tests.conftest import ApiClient, is_problem
+from portal.catalog.models import Team
+from portal.notifications.models import Notification
+
+pytestmark = pytest.mark.django_db
+
+PERSONAS = ["requester", "agent", "lead", "spoc", "admin", "outsider"]
+
+
+def _notify(user, text: str) -> Notification:
+    return Notification.objects.create(recipient=user, kind="test", text=text, link="/tickets")
+
+
+def test_notifications_list_count_and_mark_read_are_the_callers_own(personas, api_for):
+    mine = [_notify(personas.requester, f"Note {n}") for n in range(3)]
+    theirs = _notify(personas.agent, "Not yours")
+    client = api_for(personas.requester)
+    assert client.get("/notifications/unread-count").json() == {"unread": 3}
+    listed = client.get("/notifications?per_page=2").json()
+    assert [n["text"] for n in listed["items"]] == ["Note 2", "Note 1"]
+    rest = client.get(f"/notifications?per_page=2&after={listed['next_cursor']}").json()
+    assert [n["text"] for n in rest["items"]] == ["Note 0"]
+
+    marked = client.post(f"/notifications/{mine[0].pk}/read")
+    assert marked.status_code == 200 and marked.json()["read_at"]
+    is_problem(client.post(f"/notifications/{theirs.pk}/read"), 404)
+    assert Notification.objects.get(pk=theirs.pk).read_at is None
+    assert [n["text"] for n in client.get("/notifications?unread=true").json()["items"]] == [
+        "Note 2",
+        "Note 1",
+    ]
+    assert client.post("/notifications/read-all").json() == {"marked": 2}
+    assert client.get("/notifications/unread-count").json() == {"unread": 0}
+    assert api_for(personas.agent).get("/notifications/unread-count").json() == {"unread": 1}
+
+
+@pytest.mark.parametrize("persona", PERSONAS)
+def test_everyone_reads_master_data_only_admins_write_it(persona, personas, org, api_for):
+    client = api_for(getattr(personas, persona))
+    groups = client.get("/catalog/groups").json()
+    assert [g["code"] for g in groups] == ["X", "Y"]
+    categories = client.get(f"/catalog/categories?group={org.group_x.pk}").json()
+    assert [c["name"] for c in categories] == ["Hardware"]
+    subs = client.get(f"/catalog/subcategories?category={org.hardware.pk}").json()
+    assert [s["name"] for s in subs] == ["Laptop", "Printer"]
+    assert [t["name"] for t in client.get("/catalog/teams?active=true").json()] == [
+        "Team A",
+        "Team B",
+    ]
+    created = client.post("/catalog/teams", {"name": "Team C", "email": "c@example.com"})
+    deactivated = client.post(f"/catalog/teams/{org.team_b.pk}/deactivate")
+    if persona == "admin":
+        assert created.status_code == 201 and created.json()["name"] == "Team C"
+        assert deactivated.status_code == 200 and deactivated.json()["is_active"] is False
+    else:
+        is_problem(created, 403)
+        is_problem(deactivated, 403)
+        assert not Team.objects.filter(name="Team C").exists()
+        assert Team.objects.get(pk=org.team_b.pk).is_active
+
+
+def test_master_data_service_refusals_are_422_field_errors(personas, org, api_for):
+    client = api_for(personas.admin)
+    body = is_problem(client.post("/catalog/teams", {"name": "team a"}), 422)
+    assert body["errors"][0]["field"] == "name"
+    body = is_problem(client.post("/catalog/categories", {"name": "X", "group": 999999}), 422)
+    assert body["errors"] == [{"field": "group", "message": body["errors"][0]["message"]}]
+    is_problem(client.post("/catalog/groups/999999/deactivate"), 404)
+
+
+@pytest.mark.parametrize("persona", PERSONAS)
+def test_only_admins_manage_users(persona, personas, api_for):
+    client = api_for(getattr(personas, persona))
+    listed = client.get("/users")
+    created = client.post(
+        "/users",
+        {
+            "email": "New.Person@Example.com",
+            "full_name": "New Person",
+            "password": "long enough pass phrase",
+        },
+    )
+    deactivated = client.post(f"/users/{personas.outsider.pk}/deactivate")
+    if persona == "admin":
+        assert listed.status_code == 200
+        assert len(listed.json()["items"]) == 6
+        assert created.status_code == 201 and created.json()["email"] == "new.person@example.com"
+        assert deactivated.status_code == 200 and deactivated.json()["is_active"] is False
+    else:
+        for response in (listed, created, deactivated):
+            is_problem(response, 403)
+        assert not User.objects.filter(email="new.person@example.com").exists()
+        assert User.objects.get(pk=personas.outsider.pk).is_active
+
+
+def test_deactivating_a_user_stops_their_token(personas, api_for):
+    secret = tokens.token_create(user=personas.outsider, name="s").secret
+    assert ApiClient(secret).get("/tickets").status_code == 200
+    api_for(personas.admin).post(f"/users/{personas.outsider.pk}/deactivate")
+    is_problem(ApiClient(secret).get("/tickets"), 401)
+
+
+def test_user_creation_refusals_are_field_errors(personas, api_for):
+    client = api_for(personas.admin)
+    body = is_problem(
+        client.post("/users", {"email": "agent@example.com", "full_name": "Twin"}), 422
+    )
+    assert body["errors"][0]["field"] == "email"
+    body = is_problem(
+        client.post("/users", {"email": "x@example.com", "full_name": "X", "password": "123"}),
+        422,
+    )
+    assert {e["field"] for e in body["errors"]} == {"password"}
+    is_problem(client.post(f"/users/{personas.admin.pk}/deactivate"), 403)

@@ -13,6 +13,7 @@ from http import HTTPStatus
 
 from django.core.exceptions import PermissionDenied, RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import IntegrityError
 from django.http import Http404, HttpRequest, HttpResponse
 from ninja import Schema
 from ninja.errors import AuthenticationError, HttpError, Throttled
@@ -211,6 +212,10 @@ def install(api) -> None:
         DjangoValidationError: _django_validation,
         TicketError: _ticket_error,
         BadCursor: lambda request, exc: problem(request, 400, str(exc)),
+        # A unique constraint lost to a concurrent request (e.g. two creations of one email).
+        IntegrityError: lambda request, exc: problem(
+            request, 409, "Another change to the same record won; read it again and retry."
+        ),
         RequestDataTooBig: lambda request, exc: problem(
             request, 413, "The request body is too large."
         ),

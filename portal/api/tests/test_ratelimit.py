@@ -34,3 +34,13 @@ def test_a_new_window_starts_a_new_count(personas, settings):
     assert ratelimit.hit("token:1", now=start + dt.timedelta(seconds=30)) is None
     assert ApiRateWindow.objects.get(key="token:1", window_start=start.replace(second=0)).count == 3
     assert ratelimit.prune(now=start + dt.timedelta(minutes=5)) == 2
+
+
+def test_the_periodic_task_prunes_ended_windows():
+    from portal.api.tasks import prune_rate_windows
+
+    ApiRateWindow.objects.create(
+        key="token:9", window_start=dt.datetime(2020, 1, 1, tzinfo=dt.UTC), count=5
+    )
+    assert prune_rate_windows.call() == 1
+    assert not ApiRateWindow.objects.exists()

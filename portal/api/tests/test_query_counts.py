@@ -67,3 +67,17 @@ def test_comment_list_costs_the_same_whatever_the_number_of_comments(
     with django_assert_num_queries(PER_CALL + ROLES + 6 + page_view_queries()):
         response = client.get(f"/tickets/{ticket.number}/comments")
     assert len(response.json()["items"]) == 20
+
+
+@pytest.mark.parametrize("persona", ["requester", "agent", "admin"])
+def test_ticket_read_is_one_access_checked_load(
+    persona, personas, ticket, warm, django_assert_num_queries
+):
+    client = warm(getattr(personas, persona))
+    # + 5: the ticket through get_ticket_for_user (people joined, then its group,
+    # category, subcategory and team by id). What the caller may do comes from the roles
+    # already loaded: no query per permission.
+    with django_assert_num_queries(PER_CALL + ROLES + 5 + page_view_queries()):
+        response = client.get(f"/tickets/{ticket.number}")
+    assert response.status_code == 200
+    assert response.json()["can"]["edit"] is (persona != "requester")

@@ -161,3 +161,11 @@ def test_bulk_move_without_a_reason_changes_nothing(ticket, personas, org, clien
     assert response.status_code == 302
     ticket.refresh_from_db()
     assert ticket.team == org.team_a
+
+
+@pytest.mark.parametrize("field", ["group", "category", "subcategory"])
+def test_ids_beyond_any_database_integer_are_form_errors_not_500s(field, personas, org, client_for):
+    data = _new_ticket_data(org, **{field: "9" * 25})
+    response = client_for(personas.requester).post("/tickets/new", data)
+    assert response.status_code == 400
+    assert not Ticket.objects.exists()

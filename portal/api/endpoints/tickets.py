@@ -73,22 +73,19 @@ def _get(model, pk: int | None, field: str):
         return None
     row = model.objects.filter(pk=pk).first()
     if row is None:
-        raise _field_error(field, f"There is no {model._meta.verbose_name} with id {pk}.")
+        raise ValidationError({field: f"There is no {model._meta.verbose_name} with id {pk}."})
     return row
-
-
-def _field_error(field: str, message: str) -> ValidationError:
-    return ValidationError({field: message})
 
 
 @router.get("", response={200: TicketPage, 400: Problem, 422: Problem}, summary="List tickets")
 def ticket_list(request: HttpRequest, filters: Query[TicketListQuery]):
     """Visible tickets, filtered and sorted like the web list, one page per call."""
     reject_unknown_query(request, TicketListQuery)
+    # Back to query-string form (enums as values, dates as ISO) for the shared filter form,
+    # which applies the same allow-lists and role checks as the web list.
     data = QueryDict(mutable=True)
-    for name, value in filters.model_dump(exclude_none=True).items():
-        values = value if isinstance(value, list) else [value]
-        data.setlist(name, [v.isoformat() if hasattr(v, "isoformat") else str(v) for v in values])
+    for name, value in filters.model_dump(mode="json", exclude_none=True).items():
+        data.setlist(name, [str(v) for v in (value if isinstance(value, list) else [value])])
     ticket_filter = TicketFilter(data, request.auth)
     if not ticket_filter.is_valid():
         errors = [

@@ -29,6 +29,12 @@ def newest_per_size() -> dict[int, dict]:
     return dict(sorted(reports.items()))
 
 
+def num(value) -> str:
+    if value in (None, ""):
+        return ""
+    return f"{value:.0f}" if value >= 100 else f"{value:.1f}" if value >= 10 else f"{value:.2f}"
+
+
 def label(size: int) -> str:
     return f"{size // 1_000_000}M" if size >= 1_000_000 else f"{size // 1000}k"
 
@@ -60,8 +66,8 @@ def table(reports: dict[int, dict]) -> str:
     for (page, role), by_size in rows.items():
         cells = [page, role]
         cells += [str(by_size.get(n, {}).get("queries", "")) for n in sizes]
-        cells += [str(by_size.get(n, {}).get("p95_ms", "")) for n in sizes]
-        cells += [str(by_size.get(n, {}).get("explain_ms", "")) for n in sizes]
+        cells += [num(by_size.get(n, {}).get("p95_ms")) for n in sizes]
+        cells += [num(by_size.get(n, {}).get("explain_ms")) for n in sizes]
         lines.append("| " + " | ".join(cells) + " |")
     loads = [
         f"{label(n)}: {r['load']['throughput_rps']} req/s, {r['load']['errors']} errors"

@@ -55,6 +55,7 @@ def test_requester_raises_agent_takes_comments_resolves_and_requester_sees_it(
     ticket.refresh_from_db()
     assert (ticket.status, ticket.assignee) == (Status.RESOLVED, personas.agent)
     # Nothing on these pages broke the Content-Security-Policy (no inline code or styles).
+
     assert [e for e in console_errors if "Content Security Policy" in e] == []
 
 
@@ -64,6 +65,8 @@ def test_list_filters_swap_the_results_keep_the_state_in_the_url_and_go_back(
     raise_ticket(title="Urgent one", priority="urgent")
     raise_ticket(title="Low one", priority="low")
     page = page_for(personas.agent)
+    console_errors = []
+    page.on("console", lambda m: m.type == "error" and console_errors.append(m.text))
     page.goto("/tickets")
     rows = page.locator("table.tickets tbody tr")
     expect(rows).to_have_count(2)
@@ -76,3 +79,11 @@ def test_list_filters_swap_the_results_keep_the_state_in_the_url_and_go_back(
     page.go_back()
     expect(rows).to_have_count(2)
     assert "priority" not in page.url
+
+    # Classification filters: the category list follows the chosen group.
+    page.get_by_text("More filters").click()
+    page.get_by_label("Group", exact=True).select_option(label="Group X")
+    page.get_by_label("Category", exact=True).select_option(label="Hardware")
+    page.wait_for_url("**/tickets?*category=*")
+    expect(rows).to_have_count(2)
+    assert [e for e in console_errors if "Content Security Policy" in e] == []

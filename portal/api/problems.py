@@ -116,7 +116,11 @@ def problem(
     for name, value in (headers or {}).items():
         response[name] = value
     if status == 401:
-        response["WWW-Authenticate"] = 'Bearer realm="api"'
+        # RFC 6750: say whether a token was sent and refused, or none was sent at all.
+        sent = request is not None and "Authorization" in request.headers
+        response["WWW-Authenticate"] = 'Bearer realm="api"' + (
+            ', error="invalid_token"' if sent else ""
+        )
     return response
 
 

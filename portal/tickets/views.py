@@ -154,11 +154,13 @@ def ticket_action(view):
                 conflict_changes=conflict.changes,
             )
         except TicketError as error:
+            kept = {error.keep_as: error.form} if getattr(error, "keep_as", None) else {}
             return _render_detail(
                 request,
                 access.get_ticket_for_user(request.user, number),
                 status=error.status_code,
                 error=error.message,
+                **kept,
             )
         return result or redirect(ticket)
 
@@ -166,14 +168,18 @@ def ticket_action(view):
 
 
 class _BadForm(TicketError):
-    def __init__(self, form):
+    """An action's form did not validate; `keep_as` names the context variable that shows
+    the bound form again, so what the person typed is still there."""
+
+    def __init__(self, form, keep_as: str | None = None):
         errors = "; ".join(str(e) for errs in form.errors.values() for e in errs)
         super().__init__(f"Please correct the form: {errors}")
+        self.form, self.keep_as = form, keep_as
 
 
-def _valid(form):
+def _valid(form, keep_as: str | None = None):
     if not form.is_valid():
-        raise _BadForm(form)
+        raise _BadForm(form, keep_as)
     return form.cleaned_data
 
 
@@ -203,7 +209,7 @@ def ticket_status(request, ticket):
 
 @ticket_action
 def ticket_assign(request, ticket):
-    data = _valid(AssignForm(request.POST, members=_members(ticket)))
+    data = _valid(AssignForm(request.POST, members=_members(ticket)), keep_as="assign_form")
     services.ticket_assign(
         actor=request.user,
         ticket=ticket,
@@ -216,7 +222,7 @@ def ticket_assign(request, ticket):
 
 @ticket_action
 def ticket_move_team(request, ticket):
-    data = _valid(MoveTeamForm(request.POST))
+    data = _valid(MoveTeamForm(request.POST), keep_as="move_form")
     services.ticket_move_team(
         actor=request.user,
         ticket=ticket,

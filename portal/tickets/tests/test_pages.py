@@ -169,3 +169,11 @@ def test_ids_beyond_any_database_integer_are_form_errors_not_500s(field, persona
     response = client_for(personas.requester).post("/tickets/new", data)
     assert response.status_code == 400
     assert not Ticket.objects.exists()
+
+
+def test_a_move_without_a_team_is_a_400_that_keeps_the_reason_typed(ticket, personas, client_for):
+    response = client_for(personas.agent).post(
+        f"/tickets/{ticket.number}/team", {"version": ticket.version, "reason": "Wrong queue"}
+    )
+    assert response.status_code == 400
+    assert 'value="Wrong queue"' in response.content.decode()

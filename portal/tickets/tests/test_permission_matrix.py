@@ -174,3 +174,18 @@ def test_anonymous_visitors_are_sent_to_sign_in(client, url):
     response = client.get(url)
     assert response.status_code == 302
     assert response["Location"].startswith("/login?next=")
+
+
+@pytest.mark.parametrize("path", ["comments", "status", "take"])
+def test_actions_without_a_csrf_token_are_refused_and_change_nothing(path, ticket, personas):
+    from django.test import Client
+
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(personas.agent)
+    before = _snapshot(ticket)
+    response = client.post(
+        f"/tickets/{ticket.number}/{path}",
+        {"body": "x", "status": "on_hold", "version": ticket.version},
+    )
+    assert response.status_code == 403
+    assert _snapshot(ticket) == before

@@ -46,9 +46,7 @@ def test_state_changes_need_post(client_for, personas):
 
 def test_a_body_over_the_request_limit_is_refused_with_413_before_it_is_read(client, settings):
     settings.MAX_REQUEST_BYTES = 1024
-    response = client.post(
-        "/login", data=b"x" * 2048, content_type="application/octet-stream"
-    )
+    response = client.post("/login", data=b"x" * 2048, content_type="application/octet-stream")
     assert response.status_code == 413
     assert b"too large" in response.content
 

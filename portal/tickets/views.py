@@ -104,6 +104,11 @@ def _detail_context(request: HttpRequest, ticket: Ticket, **extra) -> dict:
             (value, (None if worker else REQUESTER_LABELS.get(value)) or Status(value).label)
             for value in targets
         ],
+        "reopen_until": (
+            ticket.resolved_at + transitions.REOPEN_WINDOW
+            if ticket.status == Status.RESOLVED and ticket.resolved_at and not worker
+            else None
+        ),
         "comment_form": CommentForm(),
         "assign_form": (
             AssignForm(

@@ -177,3 +177,14 @@ def test_a_move_without_a_team_is_a_400_that_keeps_the_reason_typed(ticket, pers
     )
     assert response.status_code == 400
     assert 'value="Wrong queue"' in response.content.decode()
+
+
+def test_a_resolved_ticket_tells_its_requester_how_long_they_may_reopen(
+    ticket, personas, client_for
+):
+    services.ticket_change_status(actor=personas.agent, ticket=ticket, status="resolved")
+    html = client_for(personas.requester).get(f"/tickets/{ticket.number}").content.decode()
+    assert "You can reopen it until" in html
+    assert "Reopen: it is not fixed" in html
+    agent_html = client_for(personas.agent).get(f"/tickets/{ticket.number}").content.decode()
+    assert "You can reopen it until" not in agent_html

@@ -10,7 +10,7 @@ from ninja.throttling import BaseThrottle
 
 from portal.api import problems
 from portal.api.auth import AUTH, PerClientThrottle
-from portal.api.endpoints import auth_token, catalog, notifications, tickets, users
+from portal.api.endpoints import auth_token, catalog, notifications, routing, tickets, users
 
 DESCRIPTION = """\
 The ticketing portal's REST API. It follows the same rules as the web pages: a token
@@ -85,6 +85,7 @@ api.add_router("/auth", auth_token.router)
 api.add_router("/tickets", tickets.router)
 api.add_router("/notifications", notifications.router)
 api.add_router("/catalog", catalog.router)
+api.add_router("/catalog", routing.router)
 api.add_router("/users", users.router)
 
 

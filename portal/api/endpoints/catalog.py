@@ -1,7 +1,7 @@
 """/catalog: master data. Everyone signed in reads it (to raise tickets); admins write it
 through portal.catalog.services, whose ValidationErrors become 422 problems."""
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest
 from ninja import Field, Query, Router, Schema, Status
 
@@ -92,8 +92,6 @@ def _one(model, pk: int, field: str | None = None):
     if row is None:
         if field is None:
             raise Http404
-        from django.core.exceptions import ValidationError
-
         raise ValidationError({field: f"There is no {model._meta.verbose_name} with id {pk}."})
     return row
 
@@ -147,11 +145,7 @@ def team_list(request: HttpRequest, query: Query[ActiveQuery]):
 @router.post("/groups", response={201: GroupOut, **ADMIN_WRITE}, summary="Create a group")
 def group_create(request: HttpRequest, payload: GroupIn):
     _admin(request)
-    spocs = list(User.objects.filter(pk__in=payload.spocs, is_active=True))
-    if len(spocs) != len(set(payload.spocs)):
-        from django.core.exceptions import ValidationError
-
-        raise ValidationError({"spocs": "Every SPOC must be an active user's id."})
+    spocs = _spocs(payload.spocs)
     group = services.group_create(name=payload.name, code=payload.code, spocs=spocs)
     return Status(201, _group(group))
 
@@ -177,6 +171,85 @@ def subcategory_create(request: HttpRequest, payload: SubcategoryIn):
 def team_create(request: HttpRequest, payload: TeamIn):
     _admin(request)
     return Status(201, _team(services.team_create(name=payload.name, email=payload.email)))
+
+
+class GroupUpdate(Input):
+    """Only the fields sent change; `spocs` replaces the whole list."""
+
+    name: str | None = Field(None, min_length=1, max_length=120)
+    code: str | None = Field(None, min_length=1, max_length=20)
+    spocs: list[PositiveId] | None = Field(None, max_length=100)
+
+
+class CategoryUpdate(Input):
+    name: str | None = Field(None, min_length=1, max_length=120)
+    group: int | None = Field(None, ge=1, le=BIGINT)
+
+
+class SubcategoryUpdate(Input):
+    name: str | None = Field(None, min_length=1, max_length=120)
+    category: int | None = Field(None, ge=1, le=BIGINT)
+
+
+class TeamUpdate(Input):
+    name: str | None = Field(None, min_length=1, max_length=120)
+    email: str | None = Field(None, max_length=254)
+
+
+def _spocs(ids: list[int]) -> list[User]:
+    spocs = list(User.objects.filter(pk__in=ids, is_active=True))
+    if len(spocs) != len(set(ids)):
+        raise ValidationError({"spocs": "Every SPOC must be an active user's id."})
+    return spocs
+
+
+@router.patch("/groups/{pk}", response={200: GroupOut, **ADMIN_WRITE}, summary="Edit a group")
+def group_update(request: HttpRequest, pk: PathId, payload: GroupUpdate):
+    _admin(request)
+    group = _one(BusinessUnitGroup, pk)
+    spocs = _spocs(payload.spocs) if payload.spocs is not None else list(group.spocs.all())
+    group = services.group_update(
+        group=group, name=payload.name or group.name, code=payload.code or group.code, spocs=spocs
+    )
+    return _group(group)
+
+
+@router.patch(
+    "/categories/{pk}", response={200: CategoryOut, **ADMIN_WRITE}, summary="Edit a category"
+)
+def category_update(request: HttpRequest, pk: PathId, payload: CategoryUpdate):
+    _admin(request)
+    category = _one(Category, pk)
+    group = _one(BusinessUnitGroup, payload.group, "group") if payload.group else category.group
+    category = services.category_update(
+        category=category, group=group, name=payload.name or category.name
+    )
+    return _category(category)
+
+
+@router.patch(
+    "/subcategories/{pk}",
+    response={200: SubcategoryOut, **ADMIN_WRITE},
+    summary="Edit a subcategory",
+)
+def subcategory_update(request: HttpRequest, pk: PathId, payload: SubcategoryUpdate):
+    _admin(request)
+    subcategory = _one(Subcategory, pk)
+    category = (
+        _one(Category, payload.category, "category") if payload.category else subcategory.category
+    )
+    subcategory = services.subcategory_update(
+        subcategory=subcategory, category=category, name=payload.name or subcategory.name
+    )
+    return _subcategory(subcategory)
+
+
+@router.patch("/teams/{pk}", response={200: TeamOut, **ADMIN_WRITE}, summary="Edit a team")
+def team_update(request: HttpRequest, pk: PathId, payload: TeamUpdate):
+    _admin(request)
+    team = _one(Team, pk)
+    email = team.email if payload.email is None else payload.email
+    return _team(services.team_update(team=team, name=payload.name or team.name, email=email))
 
 
 # Deactivate / reactivate: hides a record from new tickets; existing tickets keep it.

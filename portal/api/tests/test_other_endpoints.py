@@ -118,3 +118,55 @@ def test_user_creation_refusals_are_field_errors(personas, api_for):
     )
     assert {e["field"] for e in body["errors"]} == {"password"}
     is_problem(client.post(f"/users/{personas.admin.pk}/deactivate"), 403)
+
+
+def test_admins_edit_master_data_others_get_403(personas, org, api_for):
+    admin = api_for(personas.admin)
+    renamed = admin.patch(f"/catalog/teams/{org.team_b.pk}", {"name": "Team Bravo"})
+    assert renamed.status_code == 200 and renamed.json()["email"] == "team-b@example.com"
+    group = admin.patch(f"/catalog/groups/{org.group_y.pk}", {"spocs": [personas.lead.pk]})
+    assert group.status_code == 200
+    assert list(org.group_y.spocs.values_list("pk", flat=True)) == [personas.lead.pk]
+    clash = admin.patch(f"/catalog/categories/{org.payroll.pk}", {"name": "x", "group": 999999})
+    assert is_problem(clash, 422)["errors"][0]["field"] == "group"
+    refused = api_for(personas.spoc).patch(f"/catalog/teams/{org.team_a.pk}", {"name": "Mine"})
+    is_problem(refused, 403)
+    assert Team.objects.get(pk=org.team_a.pk).name == "Team A"
+
+
+def test_team_members_and_mappings_read_by_all_written_by_admins(personas, org, api_for):
+    requester, admin = api_for(personas.requester), api_for(personas.admin)
+    members = requester.get(f"/catalog/teams/{org.team_a.pk}/members").json()
+    assert [(m["email"], m["role"]) for m in members] == [
+        ("lead@example.com", "lead"),
+        ("agent@example.com", "member"),
+    ]
+    assert [m["team"] for m in requester.get("/catalog/mappings").json()] == [org.team_a.pk]
+
+    is_problem(
+        requester.post(f"/catalog/teams/{org.team_b.pk}/members", {"user": personas.spoc.pk}), 403
+    )
+    added = admin.post(
+        f"/catalog/teams/{org.team_b.pk}/members", {"user": personas.spoc.pk, "role": "lead"}
+    )
+    assert added.status_code == 201 and added.json()["role"] == "lead"
+    twice = admin.post(f"/catalog/teams/{org.team_b.pk}/members", {"user": personas.spoc.pk})
+    assert is_problem(twice, 422)["errors"][0]["field"] == "user"
+    member_id = added.json()["id"]
+    assert (
+        admin.request("DELETE", f"/catalog/teams/{org.team_a.pk}/members/{member_id}").status_code
+        == 404
+    )  # not a member of that team
+    assert (
+        admin.request("DELETE", f"/catalog/teams/{org.team_b.pk}/members/{member_id}").status_code
+        == 204
+    )
+
+    route = {"category": org.payroll.pk, "team": org.team_b.pk, "default_priority": "high"}
+    is_problem(requester.post("/catalog/mappings", route), 403)
+    created = admin.post("/catalog/mappings", route)
+    assert created.status_code == 201 and created.json()["subcategory"] is None
+    again = admin.post("/catalog/mappings", route)
+    assert "already mapped" in is_problem(again, 422)["detail"]
+    mapping_id = created.json()["id"]
+    assert admin.request("DELETE", f"/catalog/mappings/{mapping_id}").status_code == 204

@@ -133,6 +133,8 @@ def _field_name(loc: list | tuple) -> str:
     parts = [str(part) for part in loc]
     if len(parts) >= 3 and parts[0] in ("body", "query"):
         parts = [parts[0], *parts[2:]]
+    elif len(parts) == 2 and parts[0] == "body":  # the whole body is missing or not an object
+        parts = ["body"]
     return ".".join(parts)
 
 

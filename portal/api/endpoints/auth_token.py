@@ -9,7 +9,7 @@ import logging
 
 from django.conf import settings
 from django.contrib.auth import authenticate
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.views.decorators.debug import sensitive_variables
 from ninja import Field, Router, Schema, Status
 
@@ -48,7 +48,7 @@ class TokenOut(Schema):
     summary="Exchange email and password for a token",
 )
 @sensitive_variables("payload")
-def token_exchange(request: HttpRequest, payload: TokenRequest):
+def token_exchange(request: HttpRequest, payload: TokenRequest, response: HttpResponse):
     email = normalize_email(payload.email)
     ip = client_ip(request)
     locked = problem(
@@ -69,6 +69,8 @@ def token_exchange(request: HttpRequest, payload: TokenRequest):
     throttle.record_success(email)
     new = tokens.token_create(user=user, name=payload.name, expires_in_days=payload.expires_in_days)
     security_log.info("api token issued", extra={"user_id": user.pk, "token_id": new.token.pk})
+    # RFC 6749 §5.1: a response carrying a credential must not be stored by any cache.
+    response["Cache-Control"] = "no-store"
     return Status(
         201,
         {

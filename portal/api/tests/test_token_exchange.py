@@ -20,6 +20,7 @@ def test_email_and_password_give_a_working_token_shown_once(personas):
     body = response.json()
     assert body["token"].startswith(body["prefix"]) and body["name"] == "laptop"
     assert body["expires_at"]
+    assert response["Cache-Control"] == "no-store"
     me = ApiClient(body["token"]).get("/notifications/unread-count")
     assert me.status_code == 200
 
@@ -69,5 +70,10 @@ def test_a_good_exchange_clears_the_accounts_failures(personas, settings):
         is_problem(_exchange("spoc@example.com", "wrong"), 400)
 
 
-def test_the_exchange_refuses_unknown_fields(personas):
-    is_problem(_exchange("agent@example.com", PASSWORD, scope="admin"), 422)
+def test_the_exchange_refuses_unknown_fields_and_a_missing_body(personas):
+    body = is_problem(_exchange("agent@example.com", PASSWORD, scope="admin"), 422)
+    assert body["errors"] == [{"field": "body.scope", "message": "Extra inputs are not permitted"}]
+    empty = is_problem(ApiClient(None).post("/auth/token", {}), 422)
+    assert {e["field"] for e in empty["errors"]} == {"body.email", "body.password"}
+    not_an_object = is_problem(ApiClient(None).post("/auth/token", []), 422)
+    assert not_an_object["errors"][0]["field"] == "body"

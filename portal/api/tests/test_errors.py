@@ -175,15 +175,12 @@ def test_if_match_and_version_field_must_agree(personas, api_for, ticket):
     )
 
 
-# Two answers come from project middleware before the API sees the request; they are
-# text/plain today. Strict xfails: once the middleware answers problem+json under /api/
-# (the change is in the API's report to the lead), these pass and the markers must go.
-@pytest.mark.xfail(strict=True, reason="portal.lib.middleware answers NUL with text/plain")
+# Two answers come from project middleware before the API sees the request: under /api/
+# it answers in problem+json too.
 def test_a_nul_in_the_query_string_is_a_400_problem(personas, api_for):
     is_problem(api_for(personas.agent).get("/tickets?q=a%00b"), 400)
 
 
-@pytest.mark.xfail(strict=True, reason="RequestSizeLimitMiddleware answers with text/plain")
 def test_a_body_over_max_request_bytes_is_a_413_problem(personas, api_for, settings):
     settings.MAX_REQUEST_BYTES = 1024
     client = api_for(personas.requester)

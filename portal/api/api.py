@@ -3,10 +3,8 @@ document (whose error responses are all declared as `application/problem+json`).
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.urls import reverse
 from ninja import NinjaAPI
 from ninja.openapi.docs import DocsBase
-from ninja.throttling import BaseThrottle
 
 from portal.api import problems
 from portal.api.auth import AUTH, PerClientThrottle
@@ -87,10 +85,3 @@ api.add_router("/notifications", notifications.router)
 api.add_router("/catalog", catalog.router)
 api.add_router("/catalog", routing.router)
 api.add_router("/users", users.router)
-
-
-def docs_url() -> str:
-    return reverse("api-v1:openapi-view")
-
-
-__all__ = ["BaseThrottle", "api", "docs_url"]

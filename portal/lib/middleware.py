@@ -1,7 +1,10 @@
 """Security middleware Django does not ship."""
 
+import json
+from http import HTTPStatus
+
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.http import HttpRequest, HttpResponse
 
 
 class ExtraSecurityHeadersMiddleware:
@@ -36,18 +39,31 @@ class RejectMalformedInputMiddleware:
         if "\x00" in request.META.get("QUERY_STRING", "") or "%00" in request.META.get(
             "QUERY_STRING", ""
         ):
-            return _bad_request("The address contains a NUL character, which is not allowed.")
+            return _refusal(
+                request, 400, "The address contains a NUL character, which is not allowed."
+            )
         # Only url-encoded forms: parsing a multipart body here would read every upload
         # before views can apply their own limits (forms still refuse NUL in text fields).
         if request.method == "POST" and request.content_type == "application/x-www-form-urlencoded":
             for key, values in request.POST.lists():
                 if "\x00" in key or any("\x00" in value for value in values):
-                    return _bad_request("The form contains a NUL character, which is not allowed.")
+                    return _refusal(
+                        request, 400, "The form contains a NUL character, which is not allowed."
+                    )
         return self.get_response(request)
 
 
-def _bad_request(message: str) -> HttpResponse:
-    return HttpResponseBadRequest(message, content_type="text/plain; charset=utf-8")
+def _refusal(request: HttpRequest, status: int, message: str) -> HttpResponse:
+    """Plain text for pages; RFC 9457 problem+json for the REST API, like its other errors."""
+    if request.path.startswith("/api/"):
+        # The same problem types as portal/api/problems.py (which lib cannot import).
+        slug = {400: "bad-request", 413: "too-large"}.get(status, "bad-request")
+        body = {"type": f"urn:portal:problem:{slug}", "title": HTTPStatus(status).phrase,
+                "status": status, "detail": message}  # fmt: skip
+        return HttpResponse(
+            json.dumps(body), status=status, content_type="application/problem+json"
+        )
+    return HttpResponse(message, status=status, content_type="text/plain; charset=utf-8")
 
 
 class RequestSizeLimitMiddleware:
@@ -65,13 +81,13 @@ class RequestSizeLimitMiddleware:
         try:
             length = int(request.META.get("CONTENT_LENGTH") or 0)
         except ValueError:
-            return _bad_request("The Content-Length header is not a number.")
+            return _refusal(request, 400, "The Content-Length header is not a number.")
         limit = settings.MAX_REQUEST_BYTES
         if length > limit:
-            return HttpResponse(
+            return _refusal(
+                request,
+                413,
                 f"The request is too large ({length // 1_048_576} MB); the limit is "
                 f"{limit // 1_048_576} MB. Attach fewer or smaller files.",
-                status=413,
-                content_type="text/plain; charset=utf-8",
             )
         return self.get_response(request)

@@ -56,6 +56,9 @@ class _Handler:
     async def handle_DATA(self, server, session, envelope):
         if self.server.delay:
             await asyncio.sleep(self.server.delay)
+            if server.transport is None or server.transport.is_closing():
+                # The client died before we said "250": like a real server, deliver nothing.
+                return "451 Connection lost before the message was accepted"
         message = email.message_from_bytes(envelope.content, policy=email.policy.default)
         with self.server.lock:
             self.server.received.append(

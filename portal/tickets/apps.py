@@ -6,3 +6,6 @@ class TicketsConfig(AppConfig):
 
     name = "portal.tickets"
     label = "tickets"
+
+    def ready(self) -> None:
+        from portal.tickets import notify  # noqa: F401  (registers the ticket notification kinds)

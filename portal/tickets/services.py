@@ -5,8 +5,8 @@ the actor's permission on the locked row (so a concurrent change cannot slip bet
 check and the write), saves only the fields it changed and writes a TicketEvent for every
 change. Refusals raise a `TicketError` before anything is written.
 
-Notifications are not sent from here yet; `tickets/notify.py` will be called at the end of
-these functions, inside the same transaction.
+Each ends by telling the right people (`notify.py`) inside the same transaction, so a
+change and its notifications commit or roll back together.
 """
 
 import uuid
@@ -22,7 +22,7 @@ from portal.catalog.models import (
     Team,
     TeamMember,
 )
-from portal.tickets import access, routing, transitions
+from portal.tickets import access, notify, routing, transitions
 from portal.tickets.errors import ActionForbidden, EditConflict, InvalidInput
 from portal.tickets.models import Comment, Status, Ticket, TicketEvent
 
@@ -210,6 +210,7 @@ def _create(requester, title, description, group, category, subcategory, priorit
             actor=None,
         )
     history.save()
+    notify.ticket_created(ticket, actor=requester)
     return ticket
 
 
@@ -230,13 +231,16 @@ def ticket_take(*, actor, ticket: Ticket, expected_version: int | None = None) -
     )
     fields = {"assignee"}
     ticket.assignee = actor
-    if ticket.status == Status.NEW:
+    started = ticket.status == Status.NEW
+    if started:
         history.add(Kind.STATUS, field="status", old=Status.NEW.label, new=Status.IN_PROGRESS.label)
         ticket.status = Status.IN_PROGRESS
         fields.add("status")
         _first_response(ticket, actor, now, fields)
     _save(ticket, fields, now)
     history.save()
+    if started:  # the requester learns someone is on it; nobody needs telling they took it
+        notify.ticket_status_changed(ticket, actor=actor, old_status=Status.NEW)
     return ticket
 
 
@@ -278,6 +282,7 @@ def ticket_assign(
     ticket.assignee = assignee
     _save(ticket, {"assignee"}, now)
     history.save()
+    notify.ticket_assigned(ticket, actor=actor)
     return ticket
 
 
@@ -312,6 +317,7 @@ def ticket_move_team(
     ticket.team, ticket.assignee_id = team, assignee_id
     _save(ticket, {"team", "assignee"}, now)
     history.save()
+    notify.ticket_assigned(ticket, actor=actor)
     return ticket
 
 
@@ -359,9 +365,10 @@ def ticket_change_status(
         fields.add("closed_at")
     if status not in (Status.CANCELLED, Status.CLOSED):
         _first_response(ticket, actor, now, fields)
-    ticket.status = status
+    old_status, ticket.status = ticket.status, status
     _save(ticket, fields, now)
     history.save()
+    notify.ticket_status_changed(ticket, actor=actor, old_status=old_status)
     return ticket
 
 
@@ -481,4 +488,5 @@ def comment_add(*, actor, ticket: Ticket, body: str, internal: bool = False) -> 
     # Comments do not bump the version: an editor's form is not stale because of a comment.
     _save(ticket, fields, now, bump=bump)
     history.save()
+    notify.comment_added(ticket, comment, actor=actor)
     return comment

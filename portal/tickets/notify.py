@@ -1,0 +1,200 @@
+"""Who is told what about a ticket. Called by the services, inside their transaction.
+
+The notifications app delivers; this module decides. Rules (never the person who acted):
+- created: the group's SPOCs, the assignee (or the team's leads while unassigned), and a
+  confirmation to the requester;
+- assigned / moved team: the new assignee (or the team's leads when it lands unassigned);
+- status changed: the requester (a resolution carries the reopen link);
+- public comment: requester and assignee; internal comment: the assignee and the team,
+  never the requester.
+"""
+
+from portal.catalog.models import TeamMember
+from portal.notifications.kinds import Kind, register_kind
+from portal.notifications.services import notify
+from portal.tickets.models import Status
+from portal.tickets.transitions import REOPEN_WINDOW
+
+REOPEN_DAYS = REOPEN_WINDOW.days
+
+
+def _sample() -> dict:
+    return {
+        "number": "TKT-000123",
+        "title": "Printer on floor 3 jams on every job",
+        "text": "TKT-000123 is now Resolved: Printer on floor 3 jams on every job",
+        "status": "Resolved",
+        "old_status": "In progress",
+        "priority": "High",
+        "classification": "IT / Hardware / Printer",
+        "requester_name": "Emma Employee",
+        "actor_name": "Alex Agent",
+        "team_name": "IT Service Desk",
+        "body": "I replaced the fuser; please try again and tell me if it still jams.",
+        "internal": False,
+        "resolved": True,
+        "reopen_days": REOPEN_DAYS,
+    }
+
+
+KINDS = {
+    kind.name: kind
+    for kind in [
+        Kind(
+            "ticket_created",
+            "A ticket arrives for me, my team or my group",
+            "ticket_created",
+            _sample,
+        ),
+        Kind("ticket_received", "Confirmation of a ticket I raised", "ticket_received", _sample),
+        Kind(
+            "ticket_assigned",
+            "A ticket is assigned to me or lands in my team",
+            "ticket_assigned",
+            _sample,
+        ),
+        Kind(
+            "ticket_status", "A ticket I raised or watch changes status", "ticket_status", _sample
+        ),
+        Kind(
+            "ticket_comment",
+            "A new comment on a ticket I am involved in",
+            "ticket_comment",
+            _sample,
+        ),
+    ]
+}
+for _kind in KINDS.values():
+    register_kind(_kind)
+
+
+def _context(ticket, actor, **extra) -> dict:
+    classification = " / ".join(
+        part.name for part in (ticket.group, ticket.category, ticket.subcategory) if part
+    )
+    return {
+        "number": ticket.number,
+        "title": ticket.title,
+        "status": ticket.get_status_display(),
+        "priority": ticket.get_priority_display(),
+        "classification": classification,
+        "requester_name": str(ticket.requester),
+        "actor_name": str(actor) if actor else "The portal",
+        "team_name": ticket.team.name if ticket.team_id else "",
+        **extra,
+    }
+
+
+def _leads(team_id) -> list:
+    if team_id is None:
+        return []
+    return [
+        member.user
+        for member in TeamMember.objects.select_related("user").filter(
+            team_id=team_id, role=TeamMember.Role.LEAD, is_active=True
+        )
+    ]
+
+
+def _team(team_id) -> list:
+    if team_id is None:
+        return []
+    return [
+        member.user
+        for member in TeamMember.objects.select_related("user").filter(
+            team_id=team_id, is_active=True
+        )
+    ]
+
+
+def _send(ticket, *, recipients, kind, text, actor, key, **extra) -> None:
+    notify(
+        recipients=recipients,
+        kind=kind,
+        text=text,
+        link=ticket.get_absolute_url(),
+        context=_context(ticket, actor, text=text, **extra),
+        event_key=f"ticket:{ticket.pk}:{key}",
+        actor=actor,
+        thread_key=f"ticket-{ticket.pk}",
+    )
+
+
+def ticket_created(ticket, *, actor) -> None:
+    workers = [*ticket.group.spocs.filter(is_active=True)]
+    workers += [ticket.assignee] if ticket.assignee_id else _leads(ticket.team_id)
+    _send(
+        ticket,
+        recipients=workers,
+        kind="ticket_created",
+        actor=actor,
+        key="created",
+        text=f"New ticket {ticket.number}: {ticket.title}",
+    )
+    # The confirmation goes to the requester even though they raised it.
+    _send(
+        ticket,
+        recipients=[ticket.requester],
+        kind="ticket_received",
+        actor=None,
+        key="received",
+        text=f"We received your ticket {ticket.number}: {ticket.title}",
+    )
+
+
+def ticket_assigned(ticket, *, actor) -> None:
+    """After an assignment, a take or a move: tell whoever now holds the ticket."""
+    if ticket.assignee_id:
+        recipients, text = [ticket.assignee], f"{ticket.number} is assigned to you: {ticket.title}"
+    else:
+        recipients = _leads(ticket.team_id)
+        where = ticket.team.name if ticket.team_id else "your team"
+        text = f"{ticket.number} is waiting in {where}: {ticket.title}"
+    _send(
+        ticket,
+        recipients=recipients,
+        kind="ticket_assigned",
+        actor=actor,
+        key=f"assigned:v{ticket.version}",
+        text=text,
+    )
+
+
+def ticket_status_changed(ticket, *, actor, old_status: str) -> None:
+    resolved = ticket.status == Status.RESOLVED
+    _send(
+        ticket,
+        recipients=[ticket.requester],
+        kind="ticket_status",
+        actor=actor,
+        key=f"status:v{ticket.version}",
+        text=f"{ticket.number} is now {ticket.get_status_display()}: {ticket.title}",
+        old_status=Status(old_status).label,
+        resolved=resolved,
+        reopen_days=REOPEN_DAYS,
+    )
+
+
+def comment_added(ticket, comment, *, actor) -> None:
+    if comment.is_internal:
+        # Internal notes stay with the people working the ticket: never the requester,
+        # even one who is also a member of the team.
+        recipients = [
+            user
+            for user in [ticket.assignee, *_team(ticket.team_id)]
+            if user is not None and user.pk != ticket.requester_id
+        ]
+        text = f"Internal note on {ticket.number}: {ticket.title}"
+    else:
+        recipients = [ticket.requester, ticket.assignee]
+        text = f"New comment on {ticket.number}: {ticket.title}"
+    _send(
+        ticket,
+        recipients=recipients,
+        kind="ticket_comment",
+        actor=actor,
+        key=f"comment:{comment.pk}",
+        text=text,
+        body=comment.body,
+        internal=comment.is_internal,
+    )

@@ -101,6 +101,51 @@ def user_create(request: HttpRequest, payload: UserIn):
     return Status(201, _out(user))
 
 
+class UserUpdate(Input):
+    full_name: str | None = Field(None, min_length=1, max_length=150)
+    is_admin: bool | None = None
+
+
+def _target(user_id: int) -> User:
+    target = User.objects.filter(pk=user_id).first()
+    if target is None:
+        raise Http404
+    return target
+
+
+@router.patch(
+    "/{user_id}",
+    response={200: UserOut, 403: Problem, 404: Problem, 422: Problem},
+    summary="Rename a user or change their admin flag",
+)
+def user_update(request: HttpRequest, user_id: PathId, payload: UserUpdate):
+    _admin(request)
+    target = _target(user_id)
+    if target.pk == request.auth.pk and payload.is_admin is False:
+        raise PermissionDenied("You cannot remove your own admin rights.")
+    services.user_update(
+        user=target,
+        actor=request.auth,
+        full_name=" ".join((payload.full_name or target.full_name).split()),
+        is_staff=payload.is_admin,
+    )
+    return _out(target)
+
+
+@router.post(
+    "/{user_id}/reactivate",
+    response={200: UserOut, 403: Problem, 404: Problem},
+    summary="Reactivate a user (they sign in again; revoked tokens stay revoked)",
+)
+def user_reactivate(request: HttpRequest, user_id: PathId):
+    _admin(request)
+    target = _target(user_id)
+    services.user_update(
+        user=target, actor=request.auth, full_name=target.full_name, is_active=True
+    )
+    return _out(target)
+
+
 @router.post(
     "/{user_id}/deactivate",
     response={200: UserOut, 403: Problem, 404: Problem, 409: Problem},
@@ -108,9 +153,7 @@ def user_create(request: HttpRequest, payload: UserIn):
 )
 def user_deactivate(request: HttpRequest, user_id: PathId):
     _admin(request)
-    target = User.objects.filter(pk=user_id).first()
-    if target is None:
-        raise Http404
+    target = _target(user_id)
     if target.pk == request.auth.pk:
         raise PermissionDenied("You cannot deactivate yourself.")
     services.user_update(

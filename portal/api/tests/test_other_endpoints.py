@@ -170,3 +170,18 @@ def test_team_members_and_mappings_read_by_all_written_by_admins(personas, org, 
     assert "already mapped" in is_problem(again, 422)["detail"]
     mapping_id = created.json()["id"]
     assert admin.request("DELETE", f"/catalog/mappings/{mapping_id}").status_code == 204
+
+
+def test_admins_rename_promote_and_reactivate_users(personas, api_for):
+    admin = api_for(personas.admin)
+    changed = admin.patch(
+        f"/users/{personas.agent.pk}", {"full_name": "Agent  Smith", "is_admin": True}
+    )
+    assert changed.status_code == 200
+    assert (changed.json()["full_name"], changed.json()["is_admin"]) == ("Agent Smith", True)
+    is_problem(admin.patch(f"/users/{personas.admin.pk}", {"is_admin": False}), 403)
+    admin.post(f"/users/{personas.outsider.pk}/deactivate")
+    back = admin.post(f"/users/{personas.outsider.pk}/reactivate")
+    assert back.status_code == 200 and back.json()["is_active"] is True
+    is_problem(api_for(personas.lead).patch(f"/users/{personas.lead.pk}", {"is_admin": True}), 403)
+    assert not User.objects.get(pk=personas.lead.pk).is_staff

@@ -65,6 +65,7 @@ def notification_list(request: HttpRequest, query: Query[NotificationQuery]):
 
 @router.get("/unread-count", response=UnreadCount, summary="Count unread notifications")
 def notification_unread_count(request: HttpRequest):
+    reject_unknown_query(request)
     return {"unread": unread_count(request.auth)}
 
 

@@ -124,6 +124,7 @@ def ticket_create(request: HttpRequest, payload: TicketCreateIn, response: HttpR
 
 @router.get("/{number}", response={200: TicketDetail, 404: Problem}, summary="Read a ticket")
 def ticket_read(request: HttpRequest, number: str, response: HttpResponse):
+    reject_unknown_query(request)
     ticket = access.get_ticket_for_user(request.auth, number)
     return _detail(response, ticket, request.auth)
 

@@ -62,6 +62,8 @@ def test_unknown_fields_and_wrong_types_are_422_with_field_errors(personas, org,
     assert {e["field"] for e in body["errors"]} == {"body.title", "body.group"}
     body = is_problem(client.get("/tickets?stauts=new"), 422)
     assert body["errors"][0]["field"] == "query.stauts"
+    body = is_problem(client.get(f"/tickets/{ticket.number}?expand=all"), 422)
+    assert body["errors"][0]["field"] == "query.expand"
     body = is_problem(client.get("/tickets?status=bogus"), 422)
     assert body["errors"][0]["field"].startswith("query.status")
     body = is_problem(client.get("/tickets?view=unassigned"), 422)  # not offered to agents

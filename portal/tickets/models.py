@@ -114,6 +114,10 @@ class Ticket(models.Model):
     closed_at = models.DateTimeField(null=True, blank=True)
     version = models.PositiveIntegerField(default=1)
     idempotency_key = models.UUIDField(null=True, blank=True, editable=False)
+    # People who asked to hear about status changes and public comments.
+    watchers = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, blank=True, related_name="watched_tickets"
+    )
 
     class Meta:
         ordering = ["-updated_at", "-id"]

@@ -4,9 +4,9 @@ The notifications app delivers; this module decides. Rules (never the person who
 - created: the group's SPOCs, the assignee (or the team's leads while unassigned), and a
   confirmation to the requester;
 - assigned / moved team: the new assignee (or the team's leads when it lands unassigned);
-- status changed: the requester (a resolution carries the reopen link);
-- public comment: requester and assignee; internal comment: the assignee and the team,
-  never the requester.
+- status changed: the requester and watchers (a resolution carries the reopen link);
+- public comment: requester, assignee and watchers; internal comment: the assignee and
+  the team, never the requester (nor watchers).
 """
 
 from portal.catalog.models import TeamMember
@@ -107,6 +107,13 @@ def _team(team_id) -> list:
     ]
 
 
+def _watchers(ticket) -> list:
+    """Watchers who may still see the ticket (one may have moved on since watching)."""
+    from portal.tickets.access import can_view
+
+    return [user for user in ticket.watchers.filter(is_active=True) if can_view(user, ticket)]
+
+
 def _send(ticket, *, recipients, kind, text, actor, key, **extra) -> None:
     notify(
         recipients=recipients,
@@ -134,7 +141,7 @@ def ticket_created(ticket, *, actor) -> None:
     # The confirmation goes to the requester even though they raised it.
     _send(
         ticket,
-        recipients=[ticket.requester],
+        recipients=[ticket.requester, *_watchers(ticket)],
         kind="ticket_received",
         actor=None,
         key="received",
@@ -164,7 +171,7 @@ def ticket_status_changed(ticket, *, actor, old_status: str) -> None:
     resolved = ticket.status == Status.RESOLVED
     _send(
         ticket,
-        recipients=[ticket.requester],
+        recipients=[ticket.requester, *_watchers(ticket)],
         kind="ticket_status",
         actor=actor,
         key=f"status:v{ticket.version}",
@@ -186,7 +193,7 @@ def comment_added(ticket, comment, *, actor) -> None:
         ]
         text = f"Internal note on {ticket.number}: {ticket.title}"
     else:
-        recipients = [ticket.requester, ticket.assignee]
+        recipients = [ticket.requester, ticket.assignee, *_watchers(ticket)]
         text = f"New comment on {ticket.number}: {ticket.title}"
     _send(
         ticket,

@@ -490,3 +490,20 @@ def comment_add(*, actor, ticket: Ticket, body: str, internal: bool = False) -> 
     history.save()
     notify.comment_added(ticket, comment, actor=actor)
     return comment
+
+
+def ticket_watch(*, actor, ticket: Ticket, watch: bool = True) -> bool:
+    """Start (or stop) telling `actor` about status changes and public comments.
+
+    Anyone who can see the ticket may watch it; returns whether anything changed.
+    Watching is not a change to the ticket: no history event, no version bump.
+    """
+    ticket = access.get_ticket_for_user(actor, ticket.number)
+    watching = ticket.watchers.filter(pk=actor.pk).exists()
+    if watch == watching:
+        return False
+    if watch:
+        ticket.watchers.add(actor)
+    else:
+        ticket.watchers.remove(actor)
+    return True

@@ -76,7 +76,8 @@ def _members(ticket: Ticket):
 def _detail_context(request: HttpRequest, ticket: Ticket, **extra) -> dict:
     """Everything the ticket page shows, in a constant number of queries.
 
-    comments (1), events (1), and when allowed the team's members (1) and other teams (1).
+    comments (1), events (1), whether the viewer watches it (1), and when allowed the team's
+    members (1) and other teams (1).
     """
     user = request.user
     roles_here = access.ticket_roles(user, ticket)
@@ -110,6 +111,7 @@ def _detail_context(request: HttpRequest, ticket: Ticket, **extra) -> dict:
             else None
         ),
         "comment_form": CommentForm(),
+        "watching": ticket.watchers.filter(pk=user.pk).exists(),
         "assign_form": (
             AssignForm(
                 initial={"version": ticket.version, "assignee": ticket.assignee_id},
@@ -308,3 +310,15 @@ def ticket_edit(request: HttpRequest, number: str) -> HttpResponse:
         return render(request, "tickets/edit.html", context, status=error.status_code)
     messages.success(request, f"{ticket.number} saved.")
     return redirect(ticket)
+
+
+@ticket_action
+def ticket_watch(request, ticket):
+    watch = request.POST.get("watch") != "0"
+    services.ticket_watch(actor=request.user, ticket=ticket, watch=watch)
+    messages.success(
+        request,
+        f"You will be told about changes to {ticket.number}."
+        if watch
+        else f"You will no longer be told about {ticket.number} as a watcher.",
+    )

@@ -151,3 +151,41 @@ def test_ticket_title_with_line_breaks_makes_one_clean_subject(personas, org, sm
         assert received.message["Bcc"] is None
         assert "\n" not in received.message["Subject"]
         assert all("evil.example" not in rcpt for rcpt in received.rcpt_tos)
+
+
+def test_watchers_hear_of_status_changes_and_public_comments_but_not_internal_notes(personas, org):
+    ticket = raise_ticket(personas, org)
+    assert services.ticket_watch(actor=personas.spoc, ticket=ticket) is True
+    assert services.ticket_watch(actor=personas.spoc, ticket=ticket) is False  # already
+    holder = ticket.assignee
+    Notification.objects.all().delete()
+    services.comment_add(actor=holder, ticket=ticket, body="Looking now.")
+    services.comment_add(actor=holder, ticket=ticket, body="Internal: reimage.", internal=True)
+    services.ticket_change_status(actor=holder, ticket=ticket, status=Status.IN_PROGRESS)
+    heard = told()["spoc@example.com"]
+    assert heard == [
+        f"New comment on {ticket.number}: Laptop will not boot",
+        f"{ticket.number} is now In progress: Laptop will not boot",
+    ]
+
+
+def test_a_watcher_who_can_no_longer_see_the_ticket_is_not_told(personas, org):
+    from portal.catalog.models import TeamMember
+
+    ticket = raise_ticket(personas, org)
+    holder = ticket.assignee
+    other = personas.lead if holder.pk == personas.agent.pk else personas.agent
+    services.ticket_watch(actor=other, ticket=ticket)
+    TeamMember.objects.filter(user=other).update(is_active=False)  # left the team
+    Notification.objects.all().delete()
+    services.comment_add(actor=holder, ticket=ticket, body="Still on it.")
+    assert other.email not in told()
+
+
+def test_unwatching_stops_the_messages(personas, org):
+    ticket = raise_ticket(personas, org)
+    services.ticket_watch(actor=personas.spoc, ticket=ticket)
+    services.ticket_watch(actor=personas.spoc, ticket=ticket, watch=False)
+    Notification.objects.all().delete()
+    services.comment_add(actor=ticket.assignee, ticket=ticket, body="Done soon.")
+    assert "spoc@example.com" not in told()

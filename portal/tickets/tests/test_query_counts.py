@@ -100,14 +100,14 @@ def test_htmx_partial_skips_the_filter_option_lists(raise_ticket, personas, warm
 
 # The ticket page: 1 ticket (requester and assignee joined) + 4 lookups (its group,
 # category, subcategory, team), 1 comments (with authors), 1 history events (with
-# actors); then per action shown: the lead's "assign to" list of team members (1) and the
-# "move to team" list (1).
+# actors), 1 whether the viewer watches it; then per action shown: the lead's "assign
+# to" list of team members (1) and the "move to team" list (1).
 DETAIL = {
-    "requester": PER_REQUEST + 1 + RELATED + 2,
-    "agent": PER_REQUEST + 1 + RELATED + 2 + 1,
-    "lead": PER_REQUEST + 1 + RELATED + 2 + 2,
-    "spoc": PER_REQUEST + 1 + RELATED + 2 + 2,
-    "admin": PER_REQUEST + 1 + RELATED + 2 + 2,
+    "requester": PER_REQUEST + 1 + RELATED + 3,
+    "agent": PER_REQUEST + 1 + RELATED + 3 + 1,
+    "lead": PER_REQUEST + 1 + RELATED + 3 + 2,
+    "spoc": PER_REQUEST + 1 + RELATED + 3 + 2,
+    "admin": PER_REQUEST + 1 + RELATED + 3 + 2,
 }
 
 

@@ -239,3 +239,37 @@ class TicketEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.field} on {self.ticket_id}"
+
+
+class Attachment(models.Model):
+    """A file on a ticket, optionally with one of its comments.
+
+    The bytes live in `STORAGES["attachments"]` under `storage_key`
+    (`tickets/{ticket_id}/{timestamp}-{random}-{safe_name}`); nothing serves that storage
+    directly: downloads go through the ticket's access rules. An attachment of an internal
+    comment is as internal as the comment.
+    """
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="attachments")
+    comment = models.ForeignKey(
+        Comment, on_delete=models.CASCADE, null=True, blank=True, related_name="attachments"
+    )
+    uploader = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    original_name = models.CharField(max_length=255, help_text="As uploaded, for display.")
+    storage_key = models.CharField(max_length=400, unique=True)
+    size = models.PositiveBigIntegerField()
+    content_type = models.CharField(max_length=100, help_text="Detected from the bytes.")
+    sha256 = models.CharField(max_length=64)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.original_name} on {self.ticket_id}"
+
+    @property
+    def is_internal(self) -> bool:
+        return self.comment_id is not None and self.comment.is_internal

@@ -20,6 +20,7 @@ from portal.catalog.models import (
     Team,
     TeamMember,
 )
+from portal.lib.http import parse_id
 
 MAX_SPOCS = 50
 
@@ -204,11 +205,7 @@ class ClassificationFormMixin:
 
     @staticmethod
     def _id(raw) -> int | None:
-        raw = getattr(raw, "pk", raw)
-        try:
-            return int(raw) if raw not in (None, "") else None
-        except (TypeError, ValueError):
-            return None
+        return parse_id(raw)
 
 
 class MappingForm(ClassificationFormMixin, forms.Form):

@@ -9,3 +9,22 @@ def posted_data(request: HttpRequest) -> QueryDict | None:
     `request.POST or None` treats an empty POST as "not submitted" and skips validation.
     """
     return request.POST if request.method == "POST" else None
+
+
+MAX_DATABASE_ID = 2**63 - 1  # the largest bigint primary key
+
+
+def parse_id(raw) -> int | None:
+    """A database id from user input, or None: ASCII digits only, within bigint range.
+
+    `int()` alone accepts "+5", " 5", "٥" (Arabic-Indic five) and numbers too large for the
+    database, which then fail deep inside a query (an OverflowError on SQLite: a 500).
+    """
+    raw = getattr(raw, "pk", raw)
+    if isinstance(raw, int) and not isinstance(raw, bool):
+        value = raw
+    elif isinstance(raw, str) and raw.isascii() and raw.isdigit() and len(raw) <= 19:
+        value = int(raw)
+    else:
+        return None
+    return value if 0 < value <= MAX_DATABASE_ID else None

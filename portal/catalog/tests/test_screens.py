@@ -332,3 +332,12 @@ def test_the_import_screen_refuses_a_file_over_ten_megabytes(personas, client_fo
     assert response.status_code == 400
     assert "over 10 MB" in response.content.decode()
     assert not PendingImport.objects.exists()
+
+
+def test_dependent_select_forms_refuse_ids_too_big_for_the_database(client_for, personas, org):
+    # A 500 on SQLite before: int() accepted it and the query overflowed.
+    response = client_for(personas.admin).post(
+        "/masters/mappings/new",
+        {"group": "9" * 30, "category": "٥", "subcategory": "", "team": org.team_a.pk},
+    )
+    assert response.status_code in {200, 400}

@@ -21,6 +21,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from portal.catalog.models import BusinessUnitGroup, Category, Priority, Subcategory, Team
+from portal.sla.models import SlaPolicy
 
 NUMBER_PREFIX = "TKT-"
 _NUMBER_RE = re.compile(r"^\s*(?:TKT-?)?0*(\d{1,12})\s*$", re.IGNORECASE)
@@ -119,6 +120,37 @@ class Ticket(models.Model):
         settings.AUTH_USER_MODEL, blank=True, related_name="watched_tickets"
     )
 
+    # --- Service levels (see docs/sla.md and tickets/sla.py) ---------------------------
+    # Computed by the services from sla.selectors.policy_for and stored, so lists, the
+    # ticket page and the escalation task read them without business-time arithmetic.
+    # SET_NULL: deleting a policy must not touch tickets; the name stays for display.
+    sla_policy = models.ForeignKey(
+        SlaPolicy,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,  # only the background recompute looks tickets up by policy
+    )
+    # Empty means "no SLA" (no policy applied, or the ticket was cancelled).
+    sla_policy_name = models.CharField("SLA policy", max_length=120, blank=True)
+    sla_response_due_at = models.DateTimeField("first response due", null=True, blank=True)
+    sla_response_at_risk_at = models.DateTimeField(null=True, blank=True)
+    sla_resolution_due_at = models.DateTimeField("resolution due", null=True, blank=True)
+    sla_resolution_at_risk_at = models.DateTimeField(null=True, blank=True)
+    # Pause bookkeeping: the open pause (On hold, or Resolved for the resolution clock)
+    # and the closed ones as [[start, end], ...] ISO instants. Intervals rather than an
+    # accumulated duration because a recompute may move the ticket to another calendar,
+    # and business time paused can only be re-measured from the real intervals.
+    sla_paused_at = models.DateTimeField(null=True, blank=True)
+    sla_pauses = models.JSONField(default=list, blank=True)
+    # Exactly-once escalation: the periodic task claims each with a conditional UPDATE
+    # (`…_notified_at IS NULL`) and notifies only when it won the claim.
+    sla_response_at_risk_notified_at = models.DateTimeField(null=True, blank=True)
+    sla_response_breached_notified_at = models.DateTimeField(null=True, blank=True)
+    sla_resolution_at_risk_notified_at = models.DateTimeField(null=True, blank=True)
+    sla_resolution_breached_notified_at = models.DateTimeField(null=True, blank=True)
+
     class Meta:
         ordering = ["-updated_at", "-id"]
         constraints = [
@@ -145,6 +177,50 @@ class Ticket(models.Model):
                 fields=["assignee", "status"],
                 name="ticket_open_by_assignee",
                 condition=Q(status__in=["new", "in_progress", "on_hold"]),
+            ),
+            # Escalation (tasks.escalate_sla) asks, every minute, "which open tickets crossed
+            # a line they have not been told about?". One partial index per (target, line)
+            # holds exactly the tickets still waiting for that notice: a row leaves it when
+            # the notice is claimed, the ticket is answered/resolved, or it closes. So the
+            # index stays the size of the open, un-notified backlog, and the query is a range
+            # scan `<= now` on it, not a scan of all tickets. Lists sort and filter by SLA
+            # state while walking their scope index (like status), so they get none.
+            *(
+                models.Index(
+                    fields=[column],
+                    name=name,
+                    condition=Q(
+                        status__in=["new", "in_progress", "on_hold"],
+                        **{f"{column}__isnull": False, f"{marker}__isnull": True},
+                        **extra,
+                    ),
+                )
+                for name, column, marker, extra in (
+                    (
+                        "ticket_sla_response_risk",
+                        "sla_response_at_risk_at",
+                        "sla_response_at_risk_notified_at",
+                        {"first_response_at__isnull": True},
+                    ),
+                    (
+                        "ticket_sla_response_breach",
+                        "sla_response_due_at",
+                        "sla_response_breached_notified_at",
+                        {"first_response_at__isnull": True},
+                    ),
+                    (
+                        "ticket_sla_resolution_risk",
+                        "sla_resolution_at_risk_at",
+                        "sla_resolution_at_risk_notified_at",
+                        {},
+                    ),
+                    (
+                        "ticket_sla_resolution_breach",
+                        "sla_resolution_due_at",
+                        "sla_resolution_breached_notified_at",
+                        {},
+                    ),
+                )
             ),
         ]
 

@@ -6,6 +6,7 @@ from django import forms
 
 from portal.catalog.forms import ClassificationFormMixin
 from portal.catalog.models import Priority, Team
+from portal.tickets.attachment_forms import AttachmentsField, SkipRefusedField
 from portal.tickets.models import Status
 from portal.tickets.services import BODY_MAX, TITLE_MAX
 
@@ -43,6 +44,8 @@ class TicketCreateForm(SafeClassificationMixin, forms.Form):
         help_text="Markdown: **bold**, *italic*, lists, `code` and links.",
     )
     idempotency_key = forms.UUIDField(widget=forms.HiddenInput)
+    files = AttachmentsField()
+    skip_refused = SkipRefusedField()
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -58,6 +61,8 @@ class CommentForm(forms.Form):
     internal = forms.BooleanField(
         label="Internal (only people working the ticket see it)", required=False
     )
+    files = AttachmentsField(help_text="Up to 20 files per ticket, 5 MB each.")
+    skip_refused = SkipRefusedField()
 
 
 class VersionedForm(forms.Form):

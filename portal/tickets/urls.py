@@ -1,6 +1,6 @@
 from django.urls import path
 
-from portal.tickets import list_views, views
+from portal.tickets import attachment_views, list_views, views
 
 urlpatterns = [
     path("tickets", list_views.ticket_list, name="ticket-list"),
@@ -15,4 +15,9 @@ urlpatterns = [
     path("tickets/<str:number>/team", views.ticket_move_team, name="ticket-move-team"),
     path("tickets/<str:number>/comments", views.comment_add, name="ticket-comment"),
     path("tickets/<str:number>/watch", views.ticket_watch, name="ticket-watch"),
+    path(
+        "attachments/<int:pk>/download",
+        attachment_views.attachment_download,
+        name="attachment-download",
+    ),
 ]

@@ -14,7 +14,8 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from portal.catalog.models import Team
-from portal.tickets import access, services, transitions
+from portal.tickets import access, attachment_services, attachment_views, services, transitions
+from portal.tickets.attachment_services import AttachmentsRefused
 from portal.tickets.errors import EditConflict, TicketError
 from portal.tickets.forms import (
     AssignForm,
@@ -30,14 +31,16 @@ from portal.tickets.models import Comment, Status, Ticket, TicketEvent
 @never_cache
 @require_http_methods(["GET", "HEAD", "POST"])
 def ticket_create(request: HttpRequest) -> HttpResponse:
-    form = TicketCreateForm(request.POST or None)
+    form = TicketCreateForm(request.POST or None, request.FILES or None)
     status = 200
     if request.method == "POST":
         status = 400
         if form.is_valid():
             data = form.cleaned_data
             try:
-                ticket = services.ticket_create(
+                outcome = attachment_services.ticket_create_with_files(
+                    files=data["files"],
+                    skip_refused=data["skip_refused"],
                     requester=request.user,
                     title=data["title"],
                     description=data["description"],
@@ -47,11 +50,16 @@ def ticket_create(request: HttpRequest) -> HttpResponse:
                     priority=data["priority"] or None,
                     idempotency_key=data["idempotency_key"],
                 )
+            except AttachmentsRefused as error:
+                attachment_views.show_refusals(form, error)
             except TicketError as error:
                 form.add_error(None, error.message)
+                status = error.status_code
             else:
+                ticket = outcome.ticket
                 messages.success(request, f"{ticket.number} raised.")
-                return redirect(ticket)
+                attachment_views.report_outcome(request, outcome)
+                return attachment_views.done(request, ticket.get_absolute_url())
     return render(request, "tickets/new.html", {"form": form}, status=status)
 
 
@@ -89,12 +97,15 @@ def _detail_context(request: HttpRequest, ticket: Ticket, **extra) -> dict:
         events = events.filter(is_internal=False)
     # Comments have their own list; their events only matter for the audit trail.
     events = events.exclude(kind=TicketEvent.Kind.COMMENTED)
+    comments = list(comments)
     can_assign = access.can_assign(user, ticket) and ticket.team_id is not None
     can_move = access.can_move_team(user, ticket)
     targets = transitions.allowed_targets(roles_here, ticket)
     context = {
         "ticket": ticket,
-        "comments": list(comments),
+        "comments": comments,
+        # 1 query: the files the viewer may see; each comment gets its own as `.files`.
+        "attachments": attachment_views.attachments_for_page(ticket, comments, worker=worker),
         "events": list(events),
         "is_worker": worker,
         "can_take": access.can_take(user, ticket),
@@ -242,18 +253,30 @@ def ticket_move_team(request, ticket):
 
 @ticket_action
 def comment_add(request, ticket):
-    form = CommentForm(request.POST)
+    form = CommentForm(request.POST, request.FILES)
     if not form.is_valid():
         return _render_detail(
             request, ticket, status=400, comment_form=form, error="The comment is empty."
         )
-    services.comment_add(
-        actor=request.user,
-        ticket=ticket,
-        body=form.cleaned_data["body"],
-        internal=form.cleaned_data["internal"],
-    )
+    try:
+        outcome = attachment_services.comment_add_with_files(
+            actor=request.user,
+            ticket=ticket,
+            body=form.cleaned_data["body"],
+            internal=form.cleaned_data["internal"],
+            files=form.cleaned_data["files"],
+            skip_refused=form.cleaned_data["skip_refused"],
+        )
+    except AttachmentsRefused as error:
+        attachment_views.show_refusals(form, error)
+        return _render_detail(request, ticket, status=400, comment_form=form, error=error.message)
+    except TicketError as error:
+        # Storage down or too many files: the typed comment comes back with the message.
+        error.form, error.keep_as = form, "comment_form"
+        raise
     messages.success(request, "Comment added.")
+    attachment_views.report_outcome(request, outcome)
+    return attachment_views.done(request, ticket.get_absolute_url())
 
 
 @never_cache

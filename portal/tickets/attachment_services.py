@@ -1,0 +1,263 @@
+"""Writes that carry files: raising a ticket, commenting, or adding files to a ticket.
+
+Each wraps the plain service (`services.ticket_create`, `services.comment_add`) so that the
+ticket or comment, its files, their Attachment rows and the history commit together:
+
+1. every file sent is validated first (`validate_upload`), before any transaction opens,
+   so a slow or refused upload never holds a database lock;
+2. a refusal of any file refuses the whole request (`AttachmentsRefused`, nothing
+   written) unless the person confirmed that refused files may be left out
+   (`skip_refused=True`): then the others are stored and the refusals are returned;
+3. inside `store_then_commit` (the outermost transaction) the plain service runs, each
+   file is stored under `tickets/{ticket_id}/…` and its row written; if anything fails
+   (the database, or the storage: `AttachmentStorageFailed`) the rows roll back and the
+   stored objects are deleted.
+
+Without files the plain services are called directly, exactly as before.
+"""
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AbstractBaseUser
+from django.utils import timezone
+
+from portal.attachments.cleanup import StoredFiles, store_then_commit
+from portal.attachments.names import storage_key
+from portal.attachments.storage import StorageUnavailable, get_storage
+from portal.attachments.validation import UploadRefused, ValidatedUpload, validate_upload
+from portal.tickets import access, services
+from portal.tickets.errors import ActionForbidden, InvalidInput, TicketError
+from portal.tickets.models import Attachment, Comment, Ticket, TicketEvent
+
+DEFAULT_PER_TICKET = 20
+# History events of attachments are EDITED events on this pseudo-field (no new event kind,
+# so no migration of the kind's choices; the ticket page words them "attached …").
+EVENT_FIELD = "attachments"
+
+
+def max_per_ticket() -> int:
+    """ATTACHMENTS_PER_TICKET, read at call time (20 when the setting is absent)."""
+    return int(getattr(settings, "ATTACHMENTS_PER_TICKET", DEFAULT_PER_TICKET))
+
+
+class AttachmentsRefused(InvalidInput):
+    """One or more files were refused and the person did not agree to leave them out.
+
+    `refusals` holds one UploadRefused per refused file (its `str()` is
+    "name: reason"); `accepted` names the files that passed, for the confirmation offer.
+    """
+
+    def __init__(self, refusals: list[UploadRefused], accepted: list[str]):
+        count = len(refusals)
+        super().__init__(
+            f"{count} file{'s were' if count > 1 else ' was'} refused, so nothing was saved."
+        )
+        self.refusals, self.accepted = refusals, accepted
+
+
+class TooManyAttachments(InvalidInput):
+    """The ticket would have more files than ATTACHMENTS_PER_TICKET."""
+
+
+class AttachmentStorageFailed(TicketError):
+    """The storage could not take the files: nothing was saved, the person may retry."""
+
+    status_code = 503
+
+    def __init__(self):
+        super().__init__(
+            "The files could not be stored right now (the file storage is not answering), "
+            "so nothing was saved. Your text is kept: try again in a moment, or send it "
+            "without the files."
+        )
+
+
+@dataclass
+class Outcome:
+    """What a write with files did. `skipped`: refusals the person agreed to leave out."""
+
+    ticket: Ticket
+    comment: Comment | None = None
+    attachments: list[Attachment] = field(default_factory=list)
+    skipped: list[UploadRefused] = field(default_factory=list)
+    # True when an idempotent re-submission found the ticket the first one raised.
+    replayed: bool = False
+
+
+def validate_all(
+    files: Sequence[Any], *, skip_refused: bool
+) -> tuple[list[ValidatedUpload], list[UploadRefused]]:
+    """Validate every file (each one, not just the last); refuse the lot unless confirmed."""
+    accepted: list[ValidatedUpload] = []
+    refused: list[UploadRefused] = []
+    for upload in files:
+        try:
+            accepted.append(validate_upload(upload.name, upload))
+        except UploadRefused as refusal:
+            refused.append(refusal)
+    if refused and not skip_refused:
+        names = [item.original_name for item in accepted]
+        _close(accepted)
+        raise AttachmentsRefused(refused, names)
+    limit = max_per_ticket()
+    if len(accepted) > limit:
+        _close(accepted)
+        raise TooManyAttachments(
+            f"A ticket can have at most {limit} files; you sent {len(accepted)}. Nothing was saved."
+        )
+    return accepted, refused
+
+
+def _close(uploads: list[ValidatedUpload]) -> None:
+    for upload in uploads:
+        upload.close()
+
+
+def _store(
+    stored: StoredFiles,
+    *,
+    ticket: Ticket,
+    comment: Comment | None,
+    uploader: AbstractBaseUser,
+    uploads: list[ValidatedUpload],
+    internal: bool,
+) -> list[Attachment]:
+    """Store each file and write its row and one history event (inside store_then_commit)."""
+    existing = Attachment.objects.filter(ticket=ticket).count()
+    limit = max_per_ticket()
+    if existing + len(uploads) > limit:
+        raise TooManyAttachments(
+            f"A ticket can have at most {limit} files; {ticket.number} has {existing} and you "
+            f"sent {len(uploads)}. Nothing was saved."
+        )
+    now = timezone.now()
+    rows = []
+    for upload in uploads:
+        try:
+            key = stored.save(
+                storage_key(["tickets", str(ticket.pk)], upload.safe_name), upload.file
+            )
+        except StorageUnavailable as exc:
+            raise AttachmentStorageFailed() from exc
+        rows.append(
+            Attachment(
+                ticket=ticket,
+                comment=comment,
+                uploader=uploader,
+                original_name=upload.original_name,
+                storage_key=key,
+                size=upload.size,
+                # With the charset for text ("text/plain; charset=utf-8"), sent on download.
+                content_type=upload.file.content_type,
+                sha256=upload.sha256,
+                created_at=now,
+            )
+        )
+    Attachment.objects.bulk_create(rows)
+    TicketEvent.objects.create(
+        ticket=ticket,
+        actor=uploader,
+        kind=TicketEvent.Kind.EDITED,
+        field=EVENT_FIELD,
+        new_value=", ".join(row.original_name for row in rows),
+        is_internal=internal,
+        # Files do not make an editor's form stale: the version is not bumped.
+        version=ticket.version,
+        created_at=now,
+    )
+    return rows
+
+
+def ticket_create_with_files(
+    *, requester, files: Sequence[Any] = (), skip_refused: bool = False, **ticket_fields
+) -> Outcome:
+    """`services.ticket_create` with files, all committed together (see the module doc).
+
+    A re-submission of the same form (same idempotency key) returns the first ticket and
+    stores nothing again: the first submission's files are already on it.
+    """
+    if not files:
+        return Outcome(ticket=services.ticket_create(requester=requester, **ticket_fields))
+    uploads, skipped = validate_all(files, skip_refused=skip_refused)
+    key = ticket_fields.get("idempotency_key")
+    try:
+        with store_then_commit(get_storage()) as stored:
+            if key is not None:
+                # Serialise this person's submissions, so a double-clicked upload cannot
+                # slip past the lookup below and attach its files to the first ticket.
+                get_user_model().objects.select_for_update().filter(pk=requester.pk).first()
+                first = Ticket.objects.filter(requester=requester, idempotency_key=key).first()
+                if first is not None:
+                    return Outcome(ticket=first, replayed=True)
+            ticket = services.ticket_create(requester=requester, **ticket_fields)
+            rows = _store(
+                stored, ticket=ticket, comment=None, uploader=requester, uploads=uploads,
+                internal=False,
+            )  # fmt: skip
+    finally:
+        _close(uploads)
+    return Outcome(ticket=ticket, attachments=rows, skipped=skipped)
+
+
+def comment_add_with_files(
+    *,
+    actor,
+    ticket: Ticket,
+    body: str,
+    internal: bool = False,
+    files: Sequence[Any] = (),
+    skip_refused: bool = False,
+) -> Outcome:
+    """`services.comment_add` with files attached to the new comment, committed together.
+
+    The files of an internal comment are as internal as the comment.
+    """
+    if not files:
+        comment = services.comment_add(actor=actor, ticket=ticket, body=body, internal=internal)
+        return Outcome(ticket=ticket, comment=comment)
+    uploads, skipped = validate_all(files, skip_refused=skip_refused)
+    try:
+        with store_then_commit(get_storage()) as stored:
+            # comment_add locks the ticket row until this block commits, so the count of
+            # its files in _store cannot change underneath us.
+            comment = services.comment_add(actor=actor, ticket=ticket, body=body, internal=internal)
+            rows = _store(
+                stored, ticket=ticket, comment=comment, uploader=actor, uploads=uploads,
+                internal=internal,
+            )  # fmt: skip
+    finally:
+        _close(uploads)
+    return Outcome(ticket=ticket, comment=comment, attachments=rows, skipped=skipped)
+
+
+def attachment_add(
+    *, actor, ticket: Ticket, files: Sequence[Any], skip_refused: bool = False
+) -> Outcome:
+    """Add files to a ticket without a comment. Anyone who may comment may add files.
+
+    Such files belong to the ticket, not to a comment, so they are never internal: an
+    internal file needs an internal comment to go with it. Nobody is notified (a comment
+    does that); the history records it.
+    """
+    if not files:
+        raise InvalidInput("Choose at least one file.")
+    uploads, skipped = validate_all(files, skip_refused=skip_refused)
+    try:
+        with store_then_commit(get_storage()) as stored:
+            locked = access.get_ticket_for_user(actor, ticket.number, write=True)
+            if not access.can_comment(actor, locked):
+                raise ActionForbidden("You cannot add files to this ticket.")
+            rows = _store(
+                stored, ticket=locked, comment=None, uploader=actor, uploads=uploads,
+                internal=False,
+            )  # fmt: skip
+            # The ticket moved: lists sorted by activity show it first.
+            locked.updated_at = timezone.now()
+            locked.save(update_fields=["updated_at"])
+    finally:
+        _close(uploads)
+    return Outcome(ticket=locked, attachments=rows, skipped=skipped)

@@ -1,0 +1,102 @@
+"""Attachments on the ticket pages: the access-checked download, and helpers the ticket
+views use to show files and per-file refusals.
+
+Downloads apply the ticket's access rules (`get_ticket_for_user`: 404 for anyone who may
+not see the ticket) and the internal-comment rule (files of an internal comment are for
+the people working the ticket: 404 for the requester), then hand over to the generic
+`download_response` (a stream from local storage, or a redirect to a presigned S3 URL).
+"""
+
+from collections import defaultdict
+
+from django.contrib import messages
+from django.db.models import Q
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect
+from django.views.decorators.http import require_http_methods
+
+from portal.attachments.downloads import INLINE_SAFE_TYPES, download_response
+from portal.attachments.storage import StorageUnavailable, get_storage
+from portal.tickets import access
+from portal.tickets.attachment_services import AttachmentsRefused, Outcome
+from portal.tickets.models import Attachment, format_number
+
+
+@require_http_methods(["GET", "HEAD"])
+def attachment_download(request: HttpRequest, pk: int) -> HttpResponse:
+    """The file, if the viewer may see its ticket (and its comment, when internal)."""
+    attachment = get_object_or_404(Attachment.objects.select_related("comment"), pk=pk)
+    ticket = access.get_ticket_for_user(request.user, format_number(attachment.ticket_id))
+    internal = attachment.comment is not None and attachment.comment.is_internal
+    if internal and not access.is_worker(request.user, ticket):
+        # As for a ticket they cannot see: the file's existence is not confirmed.
+        raise Http404("No such file.")
+    try:
+        return download_response(
+            get_storage(),
+            attachment.storage_key,
+            original_name=attachment.original_name,
+            content_type=attachment.content_type,
+            inline_ok=request.GET.get("inline") == "1",
+        )
+    except StorageUnavailable:
+        return HttpResponse(
+            "The file storage is not answering; try again in a moment.",
+            status=503,
+            content_type="text/plain; charset=utf-8",
+        )
+
+
+def attachments_for_page(ticket, comments: list, *, worker: bool) -> list[Attachment]:
+    """The ticket's files the viewer may see, in one query; each comment gets `.files`.
+
+    Returns the files that belong to the ticket itself (raised with it or added without a
+    comment). Files of internal comments are left out for non-workers.
+    """
+    files = Attachment.objects.filter(ticket=ticket).select_related("uploader")
+    if not worker:
+        files = files.filter(Q(comment__isnull=True) | Q(comment__is_internal=False))
+    by_comment = defaultdict(list)
+    for item in files:
+        item.is_image = item.content_type.split(";", 1)[0] in INLINE_SAFE_TYPES
+        item.media_type = item.content_type.split(";", 1)[0]
+        by_comment[item.comment_id].append(item)
+    for comment in comments:
+        comment.files = by_comment.get(comment.pk, [])
+    return by_comment.get(None, [])
+
+
+def show_refusals(form, error: AttachmentsRefused) -> None:
+    """One error per refused file on the form's file field, and the offer to skip them."""
+    for refusal in error.refusals:
+        form.add_error("files", str(refusal))
+    if error.accepted:
+        form.offer_skip = True
+        form.add_error(
+            None,
+            f"{error.message} Choose the files again without the refused ones, or tick "
+            f"“{form.fields['skip_refused'].label}” to send "
+            f"{', '.join(error.accepted)} without them.",
+        )
+    else:
+        form.add_error(None, error.message)
+
+
+def report_outcome(request: HttpRequest, outcome: Outcome) -> None:
+    """Success messages naming the files stored and any the person chose to leave out."""
+    if outcome.attachments:
+        count = len(outcome.attachments)
+        messages.success(request, f"{count} file{'s' if count > 1 else ''} attached.")
+    for refusal in outcome.skipped:
+        messages.warning(request, f"Not attached: {refusal}")
+
+
+def done(request: HttpRequest, url: str) -> HttpResponse:
+    """The redirect after a saved form; for the upload script, 204 with X-Redirect.
+
+    XMLHttpRequest follows redirects itself: the page it fetched would show (and use up)
+    the "saved" message, and the browser would then load the page again without it.
+    """
+    if request.headers.get("X-Requested-With") == "XMLHttpRequest":
+        return HttpResponse(status=204, headers={"X-Redirect": url})
+    return redirect(url)

@@ -1,0 +1,46 @@
+"""Periodic work of the tickets app. Tasks take ids (or nothing) and are idempotent."""
+
+from django.tasks import task
+
+from portal.attachments.cleanup import delete_orphans
+from portal.attachments.storage import get_storage
+from portal.tickets.attachment_keys import PREFIX, known_storage_keys
+
+
+@task()
+def cleanup_orphan_attachments_task() -> dict[str, int]:
+    """Delete ticket files older than an hour that no Attachment row refers to.
+
+    They are left by uploads whose transaction failed while the storage could not delete
+    (see `store_then_commit`) or by a worker killed between storing and committing.
+    Objects younger than an hour are kept: their rows may not be committed yet. A failed
+    delete is counted and tried again on the next run. Run hourly (PERIODIC_TASKS).
+    """
+    report = delete_orphans(get_storage(), PREFIX, known=known_storage_keys)
+    return {
+        "examined": report.examined,
+        "deleted": len(report.deleted),
+        "failed": len(report.failed),
+    }
+
+
+@task()
+def escalate_sla() -> dict[str, int]:
+    """Tell assignees about tickets at risk and leads + SPOCs about breaches, exactly once
+    per ticket and target even when two workers run it at once (see sla_jobs). Run every
+    minute (PERIODIC_TASKS)."""
+    from portal.tickets import sla_jobs  # here, so the cleanup task's imports stay light
+
+    return sla_jobs.escalate()
+
+
+@task()
+def recompute_sla() -> dict[str, int]:
+    """Re-apply calendars and policies to open tickets after an admin changed them.
+
+    Enqueued by the `sla_definitions_changed` receiver (tickets/apps.py), so the admin's
+    request never waits for it. Idempotent: a second run changes nothing.
+    """
+    from portal.tickets import sla_jobs
+
+    return {"changed": sla_jobs.recompute_open()}

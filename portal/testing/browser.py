@@ -52,9 +52,13 @@ def page_for(browser, live_server):
 
     contexts = []
 
-    def make(user=None, *, viewport=None):
+    def make(user=None, *, viewport=None, color_scheme="light", bypass_csp=False):
+        # bypass_csp only for injecting test tools (axe-core) into the page.
         context = browser.new_context(
-            base_url=live_server.url, viewport=viewport or {"width": 1280, "height": 900}
+            base_url=live_server.url,
+            viewport=viewport or {"width": 1280, "height": 900},
+            color_scheme=color_scheme,
+            bypass_csp=bypass_csp,
         )
         context.set_default_timeout(10_000)
         contexts.append(context)

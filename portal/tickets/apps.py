@@ -8,4 +8,18 @@ class TicketsConfig(AppConfig):
     label = "tickets"
 
     def ready(self) -> None:
+        from portal.sla.signals import sla_definitions_changed
         from portal.tickets import notify  # noqa: F401  (registers the ticket notification kinds)
+
+        sla_definitions_changed.connect(_definitions_changed, dispatch_uid="tickets.recompute_sla")
+
+
+def _definitions_changed(sender, *, calendar_ids, policy_ids, **kwargs) -> None:
+    """A calendar or policy changed: recompute open tickets' targets in the background.
+
+    All open tickets, not only those on the changed policy: a new or re-scoped policy can
+    take over tickets that another policy (or none) covered until now.
+    """
+    from portal.tickets.tasks import recompute_sla
+
+    recompute_sla.enqueue()

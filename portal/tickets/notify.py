@@ -6,7 +6,10 @@ The notifications app delivers; this module decides. Rules (never the person who
 - assigned / moved team: the new assignee (or the team's leads when it lands unassigned);
 - status changed: the requester and watchers (a resolution carries the reopen link);
 - public comment: requester, assignee and watchers; internal comment: the assignee and
-  the team, never the requester (nor watchers).
+  the team, never the requester (nor watchers);
+- SLA at risk (80 % of a target used): the assignee only (nobody while unassigned: the
+  breach escalates it); SLA breached: the team's leads and the group's SPOCs, nobody else.
+  Both are sent by the escalation task (sla_jobs), once per ticket and target.
 """
 
 from portal.catalog.models import TeamMember
@@ -34,6 +37,9 @@ def _sample() -> dict:
         "internal": False,
         "resolved": True,
         "reopen_days": REOPEN_DAYS,
+        "target": "Resolution",
+        "due": "2026-11-26 17:30",
+        "policy": "Standard",
     }
 
 
@@ -60,6 +66,15 @@ KINDS = {
             "ticket_comment",
             "A new comment on a ticket I am involved in",
             "ticket_comment",
+            _sample,
+        ),
+        Kind(
+            "sla_at_risk", "A ticket of mine is close to its SLA due time", "sla_at_risk", _sample
+        ),
+        Kind(
+            "sla_breached",
+            "A ticket of my team or group missed its SLA (escalation)",
+            "sla_breached",
             _sample,
         ),
     ]
@@ -204,4 +219,43 @@ def comment_added(ticket, comment, *, actor) -> None:
         text=text,
         body=comment.body,
         internal=comment.is_internal,
+    )
+
+
+def _sla_context(ticket, target) -> dict:
+    from django.utils import timezone
+
+    due = getattr(ticket, target.due)
+    return {
+        "target": target.label,
+        "due": timezone.localtime(due).strftime("%Y-%m-%d %H:%M") if due else "",
+        "policy": ticket.sla_policy_name,
+    }
+
+
+def sla_at_risk(ticket, *, target) -> None:
+    """80 % of a target used: the assignee may still make it."""
+    extra = _sla_context(ticket, target)
+    _send(
+        ticket,
+        recipients=[ticket.assignee] if ticket.assignee_id else [],
+        kind="sla_at_risk",
+        actor=None,
+        key=f"sla:{target.key}:at_risk",
+        text=f"{target.label} on {ticket.number} is due {extra['due']}: {ticket.title}",
+        **extra,
+    )
+
+
+def sla_breached(ticket, *, target) -> None:
+    """A target missed: escalate to the team's leads and the group's SPOCs."""
+    extra = _sla_context(ticket, target)
+    _send(
+        ticket,
+        recipients=[*_leads(ticket.team_id), *ticket.group.spocs.filter(is_active=True)],
+        kind="sla_breached",
+        actor=None,
+        key=f"sla:{target.key}:breached",
+        text=f"{target.label} on {ticket.number} missed its SLA ({extra['due']}): {ticket.title}",
+        **extra,
     )

@@ -22,7 +22,7 @@ from portal.catalog.models import (
     Team,
     TeamMember,
 )
-from portal.tickets import access, notify, routing, transitions
+from portal.tickets import access, notify, routing, sla, transitions
 from portal.tickets.errors import ActionForbidden, EditConflict, InvalidInput
 from portal.tickets.models import Comment, Status, Ticket, TicketEvent
 
@@ -177,7 +177,7 @@ def _create(requester, title, description, group, category, subcategory, priorit
         subcategory_id=subcategory.pk if subcategory else None,
         group_name=group.name,
     )
-    ticket = Ticket.objects.create(
+    ticket = Ticket(
         title=title,
         description=description,
         requester=requester,
@@ -192,6 +192,8 @@ def _create(requester, title, description, group, category, subcategory, priorit
         updated_at=now,
         idempotency_key=key,
     )
+    sla.recompute(ticket)  # the targets are part of the ticket from its first row
+    ticket.save(force_insert=True)
     history = _History(ticket, requester, now)
     history.add(Kind.CREATED, new=ticket.title)
     history.add(
@@ -366,6 +368,7 @@ def ticket_change_status(
     if status not in (Status.CANCELLED, Status.CLOSED):
         _first_response(ticket, actor, now, fields)
     old_status, ticket.status = ticket.status, status
+    fields |= sla.status_changed(ticket, old_status, now)  # pause, resume or clear the clocks
     _save(ticket, fields, now)
     history.save()
     notify.ticket_status_changed(ticket, actor=actor, old_status=old_status)
@@ -437,11 +440,30 @@ def ticket_update(
             new_subcategory,
         )
         fields |= {"group", "category", "subcategory"}
+    if fields & {"priority", "category"}:
+        fields |= _sla_recompute(ticket, history)
     if not fields:
         return ticket
     _save(ticket, fields, now)
     history.save()
     return ticket
+
+
+def _sla_recompute(ticket: Ticket, history: _History) -> set[str]:
+    """New targets after a priority or classification change; the history shows old → new."""
+    old = {target.key: sla.describe(ticket, target) for target in sla.TARGETS}
+    changed = sla.recompute(ticket)
+    for target in sla.TARGETS:
+        new = sla.describe(ticket, target)
+        if new != old[target.key]:
+            history.add(
+                Kind.EDITED,
+                field=f"{target.label.lower()} due",
+                old=old[target.key],
+                new=new,
+                reason="Service level recomputed.",
+            )
+    return changed
 
 
 def _classification(group, category, subcategory) -> str:
@@ -484,6 +506,7 @@ def comment_add(*, actor, ticket: Ticket, body: str, internal: bool = False) -> 
             )
             ticket.status = Status.IN_PROGRESS
             fields.add("status")
+            fields |= sla.status_changed(ticket, Status.ON_HOLD, now)  # the clocks resume
             bump = True
     # Comments do not bump the version: an editor's form is not stale because of a comment.
     _save(ticket, fields, now, bump=bump)

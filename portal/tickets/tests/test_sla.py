@@ -1,0 +1,214 @@
+"""Service levels on tickets: targets stored on creation, the clock paused while On hold,
+recomputed (with history) on priority and classification changes, cleared on cancel,
+recomputed in bulk when definitions change; list filter, sort and badges; ticket page."""
+
+import pytest
+
+from portal.sla import services as sla_services
+from portal.sla.clock import SlaState
+from portal.sla.models import SlaPolicy
+from portal.tickets import services, sla, sla_jobs
+from portal.tickets.models import Status, TicketEvent
+from portal.tickets.tests.sla_fixtures import T0, H, always_open, clock_at, policy_fields
+
+pytestmark = pytest.mark.django_db
+always_open = always_open  # the fixture, imported for this module
+
+
+def raise_at(raise_ticket, instant=T0, **extra):
+    with clock_at(instant):
+        return raise_ticket(**extra)
+
+
+def test_a_new_ticket_stores_both_targets_from_the_policy(always_open, raise_ticket):
+    ticket = raise_at(raise_ticket, priority="medium")
+    ticket.refresh_from_db()
+    assert ticket.sla_policy_name == "Standard"
+    assert ticket.sla_response_due_at == T0 + 4 * H
+    assert ticket.sla_response_at_risk_at == T0 + 4 * H * 4 / 5
+    assert ticket.sla_resolution_due_at == T0 + 20 * H
+    assert ticket.sla_resolution_at_risk_at == T0 + 16 * H
+
+
+def test_without_a_policy_a_ticket_has_no_sla_and_says_so(raise_ticket, client_for, personas):
+    ticket = raise_at(raise_ticket)
+    assert ticket.sla_policy_name == ""
+    assert ticket.sla_resolution_due_at is None
+    page = client_for(personas.requester).get(ticket.get_absolute_url())
+    assert "No SLA applies" in page.content.decode()
+
+
+def test_on_hold_time_never_counts(always_open, raise_ticket, personas):
+    ticket = raise_at(raise_ticket, priority="medium")
+    with clock_at(T0 + H):
+        services.ticket_change_status(actor=personas.admin, ticket=ticket, status=Status.ON_HOLD)
+    ticket.refresh_from_db()
+    # Paused short of 80 %: no due time while waiting, the state says paused.
+    assert ticket.sla_paused_at == T0 + H
+    assert ticket.sla_resolution_due_at is None
+    assert sla.ticket_state(ticket, T0 + 30 * H) == SlaState.PAUSED
+    # The requester answers three hours later: the clock resumes, those hours do not count.
+    with clock_at(T0 + 4 * H):
+        services.comment_add(actor=personas.requester, ticket=ticket, body="Here it is.")
+    ticket.refresh_from_db()
+    assert ticket.status == Status.IN_PROGRESS
+    assert ticket.sla_paused_at is None
+    assert ticket.sla_resolution_due_at == T0 + 20 * H + 3 * H
+    assert ticket.sla_resolution_at_risk_at == T0 + 16 * H + 3 * H
+    # A second hold (moved out by an agent this time) adds its own length, no more.
+    with clock_at(T0 + 5 * H):
+        services.ticket_change_status(actor=personas.admin, ticket=ticket, status=Status.ON_HOLD)
+    with clock_at(T0 + 7 * H):
+        services.ticket_change_status(
+            actor=personas.admin, ticket=ticket, status=Status.IN_PROGRESS
+        )
+    ticket.refresh_from_db()
+    assert ticket.sla_resolution_due_at == T0 + 20 * H + 5 * H
+    assert len(ticket.sla_pauses) == 2
+
+
+def test_a_hold_after_the_due_time_does_not_undo_the_breach(always_open, raise_ticket, personas):
+    ticket = raise_at(raise_ticket, priority="urgent")  # resolution 4 h
+    with clock_at(T0 + 5 * H):
+        services.ticket_change_status(actor=personas.admin, ticket=ticket, status=Status.ON_HOLD)
+    ticket.refresh_from_db()
+    assert ticket.sla_resolution_due_at == T0 + 4 * H
+    assert sla.ticket_state(ticket, T0 + 6 * H) == SlaState.BREACHED
+
+
+def test_priority_change_recomputes_and_the_history_says_so(always_open, raise_ticket, personas):
+    ticket = raise_at(raise_ticket, priority="medium")
+    with clock_at(T0 + H):
+        services.ticket_update(
+            actor=personas.admin, ticket=ticket, expected_version=ticket.version, priority="urgent"
+        )
+    ticket.refresh_from_db()
+    assert ticket.sla_resolution_due_at == T0 + 4 * H
+    events = {
+        event.field: event
+        for event in TicketEvent.objects.filter(ticket=ticket, field__endswith=" due")
+    }
+    assert set(events) == {"first response due", "resolution due"}
+    resolution = events["resolution due"]
+    assert resolution.old_value == "2026-03-03 05:00 (Standard)"
+    assert resolution.new_value == "2026-03-02 13:00 (Standard)"
+
+
+def test_classification_change_applies_the_category_override(
+    always_open, raise_ticket, personas, org
+):
+    ticket = raise_at(raise_ticket, priority="medium", group=org.group_y, category=org.payroll,
+                      subcategory=None)  # fmt: skip
+    fast = {p: (H / 2, 2 * H) for p in ("urgent", "high", "medium", "low")}
+    sla_services.policy_save(
+        policy=SlaPolicy(
+            name="Hardware fast", calendar=always_open.calendar, category=org.hardware,
+            **policy_fields(fast),
+        )
+    )  # fmt: skip
+    with clock_at(T0 + H / 4):
+        services.ticket_update(
+            actor=personas.admin, ticket=ticket, expected_version=ticket.version,
+            category=org.hardware, subcategory=org.laptop,
+        )  # fmt: skip
+    ticket.refresh_from_db()
+    assert ticket.sla_policy_name == "Hardware fast"
+    assert ticket.sla_resolution_due_at == T0 + 2 * H
+    event = TicketEvent.objects.get(ticket=ticket, field="resolution due")
+    assert event.new_value.endswith("(Hardware fast)")
+
+
+def test_first_response_and_resolution_are_met(always_open, raise_ticket, personas):
+    ticket = raise_at(raise_ticket, priority="medium")
+    with clock_at(T0 + H):
+        services.ticket_change_status(actor=personas.admin, ticket=ticket, status=Status.RESOLVED)
+    ticket.refresh_from_db()
+    views = {view.target.key: view.state for view in sla.target_views(ticket, T0 + 99 * H)}
+    assert views == {"response": SlaState.MET, "resolution": SlaState.MET}
+
+
+def test_late_response_counts_as_breached_even_once_given(always_open, raise_ticket, personas):
+    ticket = raise_at(raise_ticket, priority="urgent")  # response 1 h
+    with clock_at(T0 + 2 * H):
+        services.comment_add(actor=personas.admin, ticket=ticket, body="Looking now.")
+    ticket.refresh_from_db()
+    assert sla.ticket_state(ticket, T0 + 2 * H) == SlaState.BREACHED
+
+
+def test_cancelling_clears_the_targets(always_open, raise_ticket, personas):
+    ticket = raise_at(raise_ticket)
+    with clock_at(T0 + H):
+        services.ticket_change_status(actor=personas.admin, ticket=ticket, status=Status.CANCELLED)
+    ticket.refresh_from_db()
+    assert ticket.sla_policy_name == ""
+    assert ticket.sla_response_due_at is None and ticket.sla_resolution_due_at is None
+    assert sla.ticket_state(ticket) is None
+
+
+def test_definition_change_enqueues_a_recompute_and_it_updates_open_tickets(
+    always_open, raise_ticket, django_capture_on_commit_callbacks
+):
+    open_ticket = raise_at(raise_ticket, priority="medium")
+    always_open.medium_resolution = 10 * H
+    with django_capture_on_commit_callbacks(execute=True):
+        sla_services.policy_save(policy=always_open)
+    from django_tasks_db.models import DBTaskResult
+
+    assert DBTaskResult.objects.filter(task_path="portal.tickets.tasks.recompute_sla").exists()
+    assert sla_jobs.recompute_open() == 1
+    open_ticket.refresh_from_db()
+    assert open_ticket.sla_resolution_due_at == T0 + 10 * H
+    assert sla_jobs.recompute_open() == 0  # idempotent
+
+
+# --- Lists and the ticket page -----------------------------------------------------------
+
+
+@pytest.fixture
+def three_states(always_open, raise_ticket, personas):
+    """At T0 + 17 h: a medium ticket at risk (16 h), an urgent one breached (4 h), a low one
+    on track (40 h); all answered at once so only the resolution clock runs."""
+    tickets = {}
+    for name, priority in (("risky", "medium"), ("late", "urgent"), ("calm", "low")):
+        ticket = raise_at(raise_ticket, priority=priority, title=name)
+        with clock_at(T0):
+            services.comment_add(actor=personas.admin, ticket=ticket, body="On it.")
+        tickets[name] = ticket
+    return tickets
+
+
+def _titles(client, query):
+    with clock_at(T0 + 17 * H):
+        response = client.get(f"/tickets?{query}")
+    assert response.status_code == 200
+    return [ticket.title for ticket in response.context["tickets"]]
+
+
+def test_the_list_filters_by_sla_state(three_states, client_for, personas):
+    client = client_for(personas.admin)
+    assert _titles(client, "sla_state=breached") == ["late"]
+    assert _titles(client, "sla_state=at_risk") == ["risky"]
+    assert _titles(client, "sla_state=on_track") == ["calm"]
+    assert sorted(_titles(client, "sla_state=at_risk&sla_state=breached")) == ["late", "risky"]
+    assert _titles(client, "sla_state=met") == []
+
+
+def test_the_list_sorts_by_due_time_and_pages_through_it(three_states, client_for, personas):
+    client = client_for(personas.admin)
+    assert _titles(client, "sort=sla_due") == ["late", "risky", "calm"]
+    with clock_at(T0 + 17 * H):
+        first = client.get("/tickets?sort=sla_due&per_page=25")
+    assert "sla-breached" in first.content.decode()
+
+
+def test_an_unknown_sla_state_is_a_400(client_for, personas):
+    assert client_for(personas.admin).get("/tickets?sla_state=late").status_code == 400
+
+
+def test_the_ticket_page_shows_both_due_times_with_their_badges(three_states, client_for, personas):
+    ticket = three_states["late"]
+    with clock_at(T0 + 17 * H):
+        page = client_for(personas.requester).get(ticket.get_absolute_url()).content.decode()
+    assert "First response due" in page and "Resolution due" in page
+    assert '<span class="sla sla-met">Met</span>' in page
+    assert '<span class="sla sla-breached">Breached</span>' in page

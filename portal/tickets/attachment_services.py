@@ -34,8 +34,7 @@ from portal.tickets.errors import ActionForbidden, InvalidInput, TicketError
 from portal.tickets.models import Attachment, Comment, Ticket, TicketEvent
 
 DEFAULT_PER_TICKET = 20
-# History events of attachments are EDITED events on this pseudo-field (no new event kind,
-# so no migration of the kind's choices; the ticket page words them "attached …").
+# The field of the ATTACHED history event; its new value lists the names attached.
 EVENT_FIELD = "attachments"
 
 
@@ -161,7 +160,7 @@ def _store(
     TicketEvent.objects.create(
         ticket=ticket,
         actor=uploader,
-        kind=TicketEvent.Kind.EDITED,
+        kind=TicketEvent.Kind.ATTACHED,
         field=EVENT_FIELD,
         new_value=", ".join(row.original_name for row in rows),
         is_internal=internal,

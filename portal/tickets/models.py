@@ -286,6 +286,7 @@ class TicketEvent(models.Model):
         STATUS = "status", "Status changed"
         EDITED = "edited", "Edited"
         COMMENTED = "commented", "Commented"
+        ATTACHED = "attached", "Attached files"
 
     ticket = models.ForeignKey(
         Ticket, on_delete=models.CASCADE, related_name="events", db_index=False

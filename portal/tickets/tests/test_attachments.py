@@ -45,7 +45,7 @@ def test_raising_a_ticket_with_two_files_stores_both_with_the_ticket(
         assert row.size == len(data)
         with files_storage.open(row.storage_key) as stored:
             assert stored.read() == data
-    event = ticket.events.get(field=attachment_services.EVENT_FIELD)
+    event = ticket.events.get(kind=TicketEvent.Kind.ATTACHED)
     assert event.new_value in ("screenshot.png, invoice.pdf", "invoice.pdf, screenshot.png")
     assert event.actor == personas.requester and not event.is_internal
 
@@ -71,7 +71,7 @@ def test_an_internal_comment_s_files_are_internal_in_the_history_too(
         actor=personas.agent, ticket=ticket, body="Vendor quote", internal=True,
         files=[upload("quote.pdf", pdf())],
     )  # fmt: skip
-    event = ticket.events.get(field=attachment_services.EVENT_FIELD)
+    event = ticket.events.get(kind=TicketEvent.Kind.ATTACHED)
     assert event.is_internal and event.new_value == "quote.pdf"
 
 

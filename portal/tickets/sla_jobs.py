@@ -32,11 +32,11 @@ ESCALATION_BATCH = 500
 RECOMPUTE_BATCH = 500
 
 
-def _candidates(target: sla.Target, line: str, now: dt.datetime) -> list[int]:
-    """Ids of tickets that crossed `line` of `target` by `now` and were not told.
+def _condition(target: sla.Target, line: str, now: dt.datetime) -> Q:
+    """Tickets that crossed `line` of `target` by `now` and were not told.
 
-    The filter repeats each partial index's condition word for word so PostgreSQL can use
-    it (a partial index is only chosen when the query implies its WHERE clause).
+    It repeats the partial index's condition word for word so PostgreSQL can use it (a
+    partial index is only chosen when the query implies its WHERE clause).
     """
     column = target.at_risk if line == "at_risk" else target.due
     marker = target.at_risk_notified if line == "at_risk" else target.breached_notified
@@ -46,8 +46,14 @@ def _candidates(target: sla.Target, line: str, now: dt.datetime) -> list[int]:
     if line == "at_risk":
         # Past the due time it is a breach, which is told instead (and marks this line).
         condition &= Q(**{f"{target.due}__isnull": True}) | Q(**{f"{target.due}__gt": now})
+    return condition
+
+
+def _candidates(target: sla.Target, line: str, now: dt.datetime) -> list[int]:
+    """Ids to claim, oldest crossing first, at most one batch."""
+    column = target.at_risk if line == "at_risk" else target.due
     return list(
-        Ticket.objects.filter(condition)
+        Ticket.objects.filter(_condition(target, line, now))
         .order_by(column)
         .values_list("pk", flat=True)[:ESCALATION_BATCH]
     )

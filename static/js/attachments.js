@@ -93,13 +93,9 @@
         return;
       }
     }
-    let message = `The upload failed (${xhr.status}).`;
-    try {
-      message = JSON.parse(xhr.responseText).detail || message; // 413 problem+json
-    } catch {
-      if (xhr.status === 413) message = "The files are too large to send together.";
-    }
-    status.textContent = message;
+    // The size limit's 413 (and other refusals before the view) are one line of text.
+    const plain = type.startsWith("text/plain") && xhr.responseText.length < 500;
+    status.textContent = plain ? xhr.responseText : `The upload failed (${xhr.status}). Nothing was saved.`;
     release(form);
   }
 

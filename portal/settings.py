@@ -198,6 +198,9 @@ SECURE_CSP = {
     "form-action": [CSP.SELF],
 }
 
+# REST API requests allowed per token per minute (429 with Retry-After beyond).
+API_RATE_LIMIT_PER_MINUTE = env_int("API_RATE_LIMIT_PER_MINUTE", 600, minimum=1)
+
 # Whole request bodies over this are refused with 413 before anything reads them
 # (20 attachments of 5 MB plus the form).
 MAX_REQUEST_BYTES = env_int("MAX_REQUEST_BYTES", 110 * 1024 * 1024, minimum=1024)
@@ -256,6 +259,7 @@ WORKER_HEARTBEAT_SECONDS = env_int("WORKER_HEARTBEAT_SECONDS", 10, minimum=1)
 # workers run, each period's run is enqueued once (claimed in the database).
 PERIODIC_TASKS = {
     "portal.notifications.tasks.sweep_email_outbox": 30,
+    "portal.api.tasks.prune_rate_windows": 300,
 }
 
 # Email outbox: temporary failures retry with exponential backoff (base doubling per

@@ -43,7 +43,8 @@ def should_count(request, response) -> bool:
     if request.method != "GET" or not 200 <= response.status_code < 300:
         return False
     path = request.path
-    if path.startswith(settings.STATIC_URL) or path in SKIPPED_PATHS:
+    # API calls are not page views; neither are static files.
+    if path.startswith((settings.STATIC_URL, "/api/")) or path in SKIPPED_PATHS:
         return False
     # An htmx request swaps part of a page already counted.
     return request.headers.get("HX-Request") != "true"

@@ -66,20 +66,23 @@ def attachments_for_page(ticket, comments: list, *, worker: bool) -> list[Attach
     return by_comment.get(None, [])
 
 
-def show_refusals(form, error: AttachmentsRefused) -> None:
-    """One error per refused file on the form's file field, and the offer to skip them."""
+def show_refusals(form, error: AttachmentsRefused) -> str:
+    """One error per refused file on the form's file field, and the offer to skip them.
+
+    Returns the summary (also the form's non-field error) for pages that show it apart.
+    """
     for refusal in error.refusals:
         form.add_error("files", str(refusal))
+    summary = error.message
     if error.accepted:
         form.offer_skip = True
-        form.add_error(
-            None,
-            f"{error.message} Choose the files again without the refused ones, or tick "
+        summary += (
+            " Choose the files again without the refused ones, or tick "
             f"“{form.fields['skip_refused'].label}” to send "
-            f"{', '.join(error.accepted)} without them.",
+            f"{', '.join(error.accepted)} without them."
         )
-    else:
-        form.add_error(None, error.message)
+    form.add_error(None, summary)
+    return summary
 
 
 def report_outcome(request: HttpRequest, outcome: Outcome) -> None:

@@ -268,8 +268,8 @@ def comment_add(request, ticket):
             skip_refused=form.cleaned_data["skip_refused"],
         )
     except AttachmentsRefused as error:
-        attachment_views.show_refusals(form, error)
-        return _render_detail(request, ticket, status=400, comment_form=form, error=error.message)
+        summary = attachment_views.show_refusals(form, error)
+        return _render_detail(request, ticket, status=400, comment_form=form, error=summary)
     except TicketError as error:
         # Storage down or too many files: the typed comment comes back with the message.
         error.form, error.keep_as = form, "comment_form"

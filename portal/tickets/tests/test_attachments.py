@@ -281,3 +281,23 @@ def test_a_database_failure_after_upload_leaves_no_object(
         )  # fmt: skip
     assert stored_keys(files_storage) == []
     assert not Ticket.objects.exists() and not Attachment.objects.exists()
+
+
+def test_a_refused_file_on_a_comment_is_named_and_the_comment_kept(
+    personas, ticket, client_for, files_storage
+):
+    response = client_for(personas.requester).post(
+        f"/tickets/{ticket.number}/comments",
+        {
+            "body": "See the screenshot",
+            "files": [upload("shot.png", pdf()), upload("ok.pdf", pdf())],
+        },
+    )
+    assert response.status_code == 400
+    form = response.context["comment_form"]
+    assert form.errors["files"] == [
+        "shot.png: The file's content does not match its .png extension."
+    ]
+    assert form["body"].value() == "See the screenshot"
+    assert "ok.pdf without them" in response.content.decode()
+    assert not Comment.objects.exists() and stored_keys(files_storage) == []

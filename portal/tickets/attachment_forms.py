@@ -5,6 +5,22 @@ size, content), so the same rules hold for every caller, not just these forms.
 """
 
 from django import forms
+from django.template.defaultfilters import filesizeformat
+from django.utils.functional import lazy
+
+
+def _limits() -> str:
+    """The limits as they are configured now (settings are read when the form renders)."""
+    from portal.attachments.validation import max_upload_bytes
+    from portal.tickets.attachment_services import max_per_ticket
+
+    return (
+        f"Up to {max_per_ticket()} files per ticket, {filesizeformat(max_upload_bytes())} "
+        "each: PDF, images, Office documents, text. Drop files here or choose them."
+    )
+
+
+limits_help = lazy(_limits, str)
 
 
 class MultipleFileInput(forms.FileInput):
@@ -19,11 +35,7 @@ class AttachmentsField(forms.FileField):
     def __init__(self, **kwargs):
         kwargs.setdefault("required", False)
         kwargs.setdefault("label", "Files")
-        kwargs.setdefault(
-            "help_text",
-            "Up to 20 files per ticket, 5 MB each: PDF, images, Office documents, text. "
-            "Drop files here or choose them.",
-        )
+        kwargs.setdefault("help_text", limits_help())
         super().__init__(**kwargs)
         self.widget.attrs.update({"multiple": True, "data-attachments": ""})
 

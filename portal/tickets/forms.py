@@ -61,7 +61,7 @@ class CommentForm(forms.Form):
     internal = forms.BooleanField(
         label="Internal (only people working the ticket see it)", required=False
     )
-    files = AttachmentsField(help_text="Up to 20 files per ticket, 5 MB each.")
+    files = AttachmentsField()
     skip_refused = SkipRefusedField()
 
 

@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from portal.accounts.roles import user_roles
-from portal.analytics import charts, figures, svg
+from portal.analytics import charts, figures, sla, svg
 from portal.analytics.dashboard import dashboard_context
 from portal.analytics.models import PageView
 from portal.analytics.period import AnalyticsForm
@@ -98,6 +98,10 @@ def analytics(request: HttpRequest) -> HttpResponse:
     context = {
         "form": form,
         "figures": result,
+        # One more query: % of SLA targets met per group, team and priority.
+        "sla": sla.compliance(
+            visible_tickets(request.user).filter(form.condition()), result.period
+        ),
         "first_response_p50": human_duration(result.first_response[0.5]),
         "first_response_p90": human_duration(result.first_response[0.9]),
         "resolution_p50": human_duration(result.resolution[0.5]),

@@ -6,89 +6,129 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('catalog', '0002_pending_import'),
-        ('sla', '0001_initial'),
-        ('tickets', '0004_attachment'),
+        ("catalog", "0002_pending_import"),
+        ("sla", "0001_initial"),
+        ("tickets", "0004_attachment"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='ticket',
-            name='sla_paused_at',
+            model_name="ticket",
+            name="sla_paused_at",
             field=models.DateTimeField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='ticket',
-            name='sla_pauses',
+            model_name="ticket",
+            name="sla_pauses",
             field=models.JSONField(blank=True, default=list),
         ),
         migrations.AddField(
-            model_name='ticket',
-            name='sla_policy',
-            field=models.ForeignKey(blank=True, db_index=False, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='sla.slapolicy'),
+            model_name="ticket",
+            name="sla_policy",
+            field=models.ForeignKey(
+                blank=True,
+                db_index=False,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to="sla.slapolicy",
+            ),
         ),
         migrations.AddField(
-            model_name='ticket',
-            name='sla_policy_name',
-            field=models.CharField(blank=True, max_length=120, verbose_name='SLA policy'),
+            model_name="ticket",
+            name="sla_policy_name",
+            field=models.CharField(blank=True, max_length=120, verbose_name="SLA policy"),
         ),
         migrations.AddField(
-            model_name='ticket',
-            name='sla_resolution_at_risk_at',
+            model_name="ticket",
+            name="sla_resolution_at_risk_at",
             field=models.DateTimeField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='ticket',
-            name='sla_resolution_at_risk_notified_at',
+            model_name="ticket",
+            name="sla_resolution_at_risk_notified_at",
             field=models.DateTimeField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='ticket',
-            name='sla_resolution_breached_notified_at',
+            model_name="ticket",
+            name="sla_resolution_breached_notified_at",
             field=models.DateTimeField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='ticket',
-            name='sla_resolution_due_at',
-            field=models.DateTimeField(blank=True, null=True, verbose_name='resolution due'),
+            model_name="ticket",
+            name="sla_resolution_due_at",
+            field=models.DateTimeField(blank=True, null=True, verbose_name="resolution due"),
         ),
         migrations.AddField(
-            model_name='ticket',
-            name='sla_response_at_risk_at',
+            model_name="ticket",
+            name="sla_response_at_risk_at",
             field=models.DateTimeField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='ticket',
-            name='sla_response_at_risk_notified_at',
+            model_name="ticket",
+            name="sla_response_at_risk_notified_at",
             field=models.DateTimeField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='ticket',
-            name='sla_response_breached_notified_at',
+            model_name="ticket",
+            name="sla_response_breached_notified_at",
             field=models.DateTimeField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='ticket',
-            name='sla_response_due_at',
-            field=models.DateTimeField(blank=True, null=True, verbose_name='first response due'),
+            model_name="ticket",
+            name="sla_response_due_at",
+            field=models.DateTimeField(blank=True, null=True, verbose_name="first response due"),
         ),
         migrations.AddIndex(
-            model_name='ticket',
-            index=models.Index(condition=models.Q(('first_response_at__isnull', True), ('sla_response_at_risk_at__isnull', False), ('sla_response_at_risk_notified_at__isnull', True), ('status__in', ['new', 'in_progress', 'on_hold'])), fields=['sla_response_at_risk_at'], name='ticket_sla_response_risk'),
+            model_name="ticket",
+            index=models.Index(
+                condition=models.Q(
+                    ("first_response_at__isnull", True),
+                    ("sla_response_at_risk_at__isnull", False),
+                    ("sla_response_at_risk_notified_at__isnull", True),
+                    ("status__in", ["new", "in_progress", "on_hold"]),
+                ),
+                fields=["sla_response_at_risk_at"],
+                name="ticket_sla_response_risk",
+            ),
         ),
         migrations.AddIndex(
-            model_name='ticket',
-            index=models.Index(condition=models.Q(('first_response_at__isnull', True), ('sla_response_breached_notified_at__isnull', True), ('sla_response_due_at__isnull', False), ('status__in', ['new', 'in_progress', 'on_hold'])), fields=['sla_response_due_at'], name='ticket_sla_response_breach'),
+            model_name="ticket",
+            index=models.Index(
+                condition=models.Q(
+                    ("first_response_at__isnull", True),
+                    ("sla_response_breached_notified_at__isnull", True),
+                    ("sla_response_due_at__isnull", False),
+                    ("status__in", ["new", "in_progress", "on_hold"]),
+                ),
+                fields=["sla_response_due_at"],
+                name="ticket_sla_response_breach",
+            ),
         ),
         migrations.AddIndex(
-            model_name='ticket',
-            index=models.Index(condition=models.Q(('sla_resolution_at_risk_at__isnull', False), ('sla_resolution_at_risk_notified_at__isnull', True), ('status__in', ['new', 'in_progress', 'on_hold'])), fields=['sla_resolution_at_risk_at'], name='ticket_sla_resolution_risk'),
+            model_name="ticket",
+            index=models.Index(
+                condition=models.Q(
+                    ("sla_resolution_at_risk_at__isnull", False),
+                    ("sla_resolution_at_risk_notified_at__isnull", True),
+                    ("status__in", ["new", "in_progress", "on_hold"]),
+                ),
+                fields=["sla_resolution_at_risk_at"],
+                name="ticket_sla_resolution_risk",
+            ),
         ),
         migrations.AddIndex(
-            model_name='ticket',
-            index=models.Index(condition=models.Q(('sla_resolution_breached_notified_at__isnull', True), ('sla_resolution_due_at__isnull', False), ('status__in', ['new', 'in_progress', 'on_hold'])), fields=['sla_resolution_due_at'], name='ticket_sla_resolution_breach'),
+            model_name="ticket",
+            index=models.Index(
+                condition=models.Q(
+                    ("sla_resolution_breached_notified_at__isnull", True),
+                    ("sla_resolution_due_at__isnull", False),
+                    ("status__in", ["new", "in_progress", "on_hold"]),
+                ),
+                fields=["sla_resolution_due_at"],
+                name="ticket_sla_resolution_breach",
+            ),
         ),
     ]

@@ -165,7 +165,8 @@ def status_changed(ticket: Ticket, old_status: str, now: dt.datetime) -> set[str
         ]
         ticket.sla_paused_at = None
         fields |= {"sla_paused_at", "sla_pauses"}
-    if new_status in (Status.ON_HOLD, Status.CANCELLED) or old_status in PAUSING:
+    stopped = new_status in (Status.RESOLVED, Status.CLOSED)  # keep the due times they had
+    if new_status in (Status.ON_HOLD, Status.CANCELLED) or (old_status in PAUSING and not stopped):
         fields |= recompute(ticket)
     return fields
 

@@ -212,3 +212,38 @@ def test_the_ticket_page_shows_both_due_times_with_their_badges(three_states, cl
     assert "First response due" in page and "Resolution due" in page
     assert '<span class="sla sla-met">Met</span>' in page
     assert '<span class="sla sla-breached">Breached</span>' in page
+
+
+def test_resolving_and_closing_keep_the_due_times(always_open, raise_ticket, personas):
+    on_time = raise_at(raise_ticket, priority="urgent", title="on time")  # resolution 4 h
+    late = raise_at(raise_ticket, priority="urgent", title="late")
+    for ticket, resolved in ((on_time, T0 + 3 * H), (late, T0 + 5 * H)):
+        with clock_at(resolved):
+            services.ticket_change_status(
+                actor=personas.admin, ticket=ticket, status=Status.RESOLVED
+            )
+        with clock_at(resolved + H):
+            services.ticket_change_status(actor=personas.admin, ticket=ticket, status=Status.CLOSED)
+        ticket.refresh_from_db()
+        assert ticket.sla_resolution_due_at == T0 + 4 * H
+
+    def resolution(ticket):
+        return {v.target.key: v.state for v in sla.target_views(ticket, T0 + 99 * H)}["resolution"]
+
+    assert resolution(on_time) == SlaState.MET
+    assert resolution(late) == SlaState.BREACHED
+
+
+def test_a_reopened_ticket_does_not_count_the_time_it_sat_resolved(
+    always_open, raise_ticket, personas
+):
+    ticket = raise_at(raise_ticket, priority="medium")  # resolution 20 h
+    with clock_at(T0 + 2 * H):
+        services.ticket_change_status(actor=personas.admin, ticket=ticket, status=Status.RESOLVED)
+    with clock_at(T0 + 12 * H):
+        services.ticket_change_status(
+            actor=personas.admin, ticket=ticket, status=Status.IN_PROGRESS
+        )
+    ticket.refresh_from_db()
+    assert ticket.resolved_at is None
+    assert ticket.sla_resolution_due_at == T0 + 30 * H

@@ -1,0 +1,47 @@
+"""Steps the journeys share, done the way a person does them: through the real pages."""
+
+import re
+
+from playwright.sync_api import Page, expect
+
+DEMO_PASSWORD = "portal-demo"  # noqa: S105 (the demo accounts' published password)
+TICKET_URL = re.compile(r"/tickets/TKT-\d+$")
+
+
+def login(page: Page, email: str) -> None:
+    """Sign in through the form; lands on the dashboard."""
+    page.goto("/login")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(DEMO_PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url("**/dashboard")
+
+
+def raise_ticket(
+    page: Page, *, title: str, group: str, category: str, subcategory: str = "",
+    description: str = "Raised by an end-to-end journey.",
+) -> str:  # fmt: skip
+    """Fill the new-ticket form (the lists load as each parent is chosen); returns the number."""
+    page.goto("/tickets/new")
+    page.get_by_label("Title", exact=True).fill(title)
+    # select_option waits until the option has arrived (htmx reloads each list).
+    page.get_by_label("Business unit group").select_option(label=group)
+    page.get_by_label("Category", exact=True).select_option(label=category)
+    if subcategory:
+        page.get_by_label("Subcategory").select_option(label=subcategory)
+    page.get_by_label("Description").fill(description)
+    page.get_by_role("button", name="Raise ticket").click()
+    page.wait_for_url(TICKET_URL)
+    expect(page.get_by_role("heading", level=1)).to_contain_text(title)
+    return page.url.rsplit("/", 1)[1]
+
+
+def fact(page: Page, name: str) -> str:
+    """The value beside `name` in the ticket page's facts list (<dt>name</dt><dd>value</dd>)."""
+    term = page.locator("dl.facts dt").filter(has_text=re.compile(f"^{re.escape(name)}$"))
+    return term.locator("xpath=following-sibling::dd[1]").inner_text()
+
+
+def history(page: Page):
+    """The entries of the ticket page's History timeline."""
+    return page.get_by_role("region", name="History").get_by_role("listitem")

@@ -266,3 +266,29 @@ def _redate(ticket: Ticket, start: dt.datetime, now: dt.datetime, rng: random.Ra
             if getattr(ticket, name) is not None
         }
     )
+    _redate_sla(ticket.pk, moved, now)
+
+
+def _redate_sla(pk: int, moved: dict, now: dt.datetime) -> None:
+    """Move the SLA pauses with the history, recompute the targets from the new creation
+    time, and mark lines already crossed as told (a fresh demo is not a flood of
+    escalations about tickets that were late weeks ago)."""
+    from portal.tickets import sla
+
+    ticket = Ticket.objects.get(pk=pk)
+    if ticket.sla_paused_at is not None:
+        ticket.sla_paused_at = moved.get(ticket.sla_paused_at, ticket.sla_paused_at)
+    ticket.sla_pauses = [
+        [moved.get(s, s).isoformat() for s in map(dt.datetime.fromisoformat, pair)]
+        for pair in ticket.sla_pauses
+    ]
+    sla.recompute(ticket)
+    markers = []
+    for target in sla.TARGETS:
+        for line, marker in ((target.at_risk, target.at_risk_notified),
+                             (target.due, target.breached_notified)):  # fmt: skip
+            if getattr(ticket, line) is not None and getattr(ticket, line) <= now:
+                setattr(ticket, marker, getattr(ticket, line))
+                markers.append(marker)
+    ticket.save(update_fields=["sla_paused_at", "sla_pauses", *sla.SLA_FIELDS[1:], "sla_policy",
+                               *markers])  # fmt: skip

@@ -129,6 +129,10 @@ def _apply(ticket: Ticket, target: ResolvedTarget | None) -> set[str]:
         ticket.sla_policy_id = target.policy_id
         ticket.sla_policy_name = target.policy_name
         stops = pauses(ticket)
+        if ticket.status in (Status.RESOLVED, Status.CLOSED) and ticket.sla_paused_at:
+            # Stopped, not waiting: the due times stay what they were when it stopped (the
+            # open pause only matters if it is reopened, which recomputes).
+            stops = stops[:-1]
         for t, duration in ((RESPONSE, target.first_response), (RESOLUTION, target.resolution)):
             lines = deadlines(target.calendar, ticket.created_at, duration, stops)
             setattr(ticket, t.due, lines.due_at)

@@ -1,12 +1,20 @@
 """The charts render in a real browser under the strict CSP (Chromium via Playwright)."""
 
+import os
+import tempfile
 from pathlib import Path
 
 import pytest
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-SCREENSHOTS = Path(__file__).resolve().parents[3] / "docs" / "screenshots"
+# Pictures go to docs/ only when asked (UPDATE_SCREENSHOTS=1): a plain test run must not
+# change the working tree.
+SCREENSHOTS = (
+    Path(__file__).resolve().parents[3] / "docs" / "screenshots"
+    if os.environ.get("UPDATE_SCREENSHOTS") == "1"
+    else Path(tempfile.gettempdir()) / "portal-screenshots"
+)
 
 
 @pytest.mark.parametrize("scheme", ["light", "dark"])

@@ -123,7 +123,8 @@ class Ticket(models.Model):
     # --- Service levels (see docs/sla.md and tickets/sla.py) ---------------------------
     # Computed by the services from sla.selectors.policy_for and stored, so lists, the
     # ticket page and the escalation task read them without business-time arithmetic.
-    # SET_NULL: deleting a policy must not touch tickets; the name stays for display.
+    # SET_NULL: deleting a policy keeps the tickets and their due times; the name stays
+    # for display, and the next recompute finds whichever policy applies then.
     sla_policy = models.ForeignKey(
         SlaPolicy,
         on_delete=models.SET_NULL,

@@ -267,3 +267,28 @@ def test_demo_tickets_get_targets_from_their_backdated_creation_and_no_flood(mon
             assert ticket.sla_resolution_due_at > ticket.created_at
     # Lines crossed while the demo "happened" count as told: the first run tells nobody.
     assert sla_jobs.escalate() == {"at_risk": 0, "breached": 0}
+
+
+@pytest.mark.parametrize("count", [2, 12])
+def test_sla_filter_and_sort_cost_no_extra_query(always_open, raise_ticket, client_for, personas,
+                                                 count):  # fmt: skip
+    """The state filter and the due sort are parts of the one page query (a CASE in its
+    WHERE and ORDER BY), and the badges read stored columns: the list costs what the plain
+    list costs (pinned, with the queries named, in test_query_counts.py), at any size."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    for index in range(count):
+        raise_ticket(title=f"t{index}")  # now: on track, so every list below shows them all
+    client = client_for(personas.admin)
+    client.get("/tickets/new")  # the once-a-minute session refresh, not counted
+
+    def queries(query):
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(f"/tickets?{query}").status_code == 200
+        return len(captured)
+
+    plain = queries("view=all")
+    assert len(client.get("/tickets?view=all&sla_state=on_track").context["tickets"]) == count
+    assert queries("view=all&sla_state=on_track&sla_state=at_risk&sort=sla_due") == plain
+    assert queries("view=all&sort=sla_due&per_page=50") == plain

@@ -103,10 +103,12 @@ def escalate(now: dt.datetime | None = None) -> dict[str, int]:
 def recompute_open(*, after_id: int = 0) -> int:
     """Re-apply the current policies to every open ticket; returns how many changed.
 
-    Each distinct (group, category, priority) is looked up once per batch (three queries),
-    not once per ticket; only rows whose targets moved are written.
+    Each distinct (group, category, priority) is looked up once per run (three queries),
+    not once per ticket; only rows whose targets moved are written. A definition changed
+    during the run enqueues another run, which picks it up.
     """
     changed_count = 0
+    looked_up: dict[tuple, object] = {}
     while True:
         with transaction.atomic():
             batch = list(
@@ -116,7 +118,6 @@ def recompute_open(*, after_id: int = 0) -> int:
             )
             if not batch:
                 return changed_count
-            looked_up: dict[tuple, object] = {}
             dirty = []
             for ticket in batch:
                 key = (ticket.group_id, ticket.category_id, ticket.priority)

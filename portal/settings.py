@@ -260,6 +260,7 @@ WORKER_HEARTBEAT_SECONDS = env_int("WORKER_HEARTBEAT_SECONDS", 10, minimum=1)
 PERIODIC_TASKS = {
     "portal.notifications.tasks.sweep_email_outbox": 30,
     "portal.api.tasks.prune_rate_windows": 300,
+    "portal.tickets.tasks.cleanup_orphan_attachments_task": 3600,
 }
 
 # Email outbox: temporary failures retry with exponential backoff (base doubling per
@@ -297,6 +298,15 @@ MEDIA_ROOT = VAR_DIR / "media"
 STORAGES["attachments"] = storages_from_env(VAR_DIR)
 ATTACHMENT_MAX_BYTES = env_int("ATTACHMENT_MAX_BYTES", 5 * 1024 * 1024, minimum=1)
 ATTACHMENT_DOWNLOAD_URL_SECONDS = env_int("ATTACHMENT_DOWNLOAD_URL_SECONDS", 300, minimum=1)
+ATTACHMENTS_PER_TICKET = env_int("ATTACHMENTS_PER_TICKET", 20, minimum=1)
+# Which app vouches for which stored keys when orphans are swept (cleanup_orphan_attachments).
+ATTACHMENT_KEY_OWNERS = {"tickets/": "portal.tickets.attachment_keys.known_storage_keys"}
+if env_str("R2_ENDPOINT"):
+    # Thumbnails redirect to short-lived presigned URLs on the storage endpoint (path-style).
+    from urllib.parse import urlsplit
+
+    _r2 = urlsplit(env_str("R2_ENDPOINT"))
+    SECURE_CSP["img-src"] = [*SECURE_CSP["img-src"], f"{_r2.scheme}://{_r2.netloc}"]
 
 # --- Internationalisation --------------------------------------------------------------------
 LANGUAGE_CODE = "en-gb"

@@ -108,3 +108,14 @@ def test_generic_smtp_settings_and_app_url_fallback():
     assert mailer["OPTIONS"]["use_tls"] is False
     assert mailer["OPTIONS"]["timeout"] == 5
     assert app_url == "https://desk.example.com"
+
+
+def test_r2_settings_give_a_private_s3_storage_and_allow_its_thumbnails():
+    env = {**PRODUCTION, "R2_ENDPOINT": "https://acct.r2.cloudflarestorage.com",
+           "R2_BUCKET_NAME": "attachments", "R2_ACCESS_KEY_ID": "key",
+           "R2_SECRET_ACCESS_KEY": "secret"}  # fmt: skip
+    backend, img_src = settings_value(
+        '[settings.STORAGES["attachments"]["BACKEND"], settings.SECURE_CSP["img-src"]]', env
+    )
+    assert backend == "storages.backends.s3.S3Storage"
+    assert "https://acct.r2.cloudflarestorage.com" in img_src

@@ -4,7 +4,7 @@ The attachments app knows no owners, so the setting ATTACHMENT_KEY_OWNERS maps e
 prefix to the dotted path of a function in the owning app that, given a batch of keys,
 returns the ones its rows refer to:
 
-    ATTACHMENT_KEY_OWNERS = {"tickets/": "portal.tickets.attachments.known_storage_keys"}
+    ATTACHMENT_KEY_OWNERS = {"tickets/": "portal.tickets.attachment_keys.known_storage_keys"}
 
 With no owner configured the command refuses to run: "no row knows any key" would delete
 everything.

@@ -18,7 +18,6 @@ import os
 import shutil
 import signal
 import subprocess
-import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -82,11 +81,13 @@ def _snapshot(dest: Path) -> Path:
 
 
 @pytest.fixture(scope="session")
-def portal(smtp):
+def portal(smtp, tmp_path_factory):
     """`make run` on a fresh VAR_DIR: migrate, load_demo, then bin/run-dev in its own
     process group (killed whole at the end)."""
-    var_dir = Path(tempfile.mkdtemp(prefix="portal-journeys-"))
-    tree = _snapshot(var_dir / "src")
+    # Under pytest's temporary folder, which keeps the last few runs: after a failure the
+    # server's log (portal.log) and database are still there to read.
+    var_dir = tmp_path_factory.mktemp("portal")
+    tree = _snapshot(tmp_path_factory.mktemp("src") / "tree")
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     env = {k: v for k, v in os.environ.items() if k not in PORTAL_VARIABLES}
@@ -146,7 +147,7 @@ def portal(smtp):
         except subprocess.TimeoutExpired:
             os.killpg(server.pid, signal.SIGKILL)
             server.wait()
-        shutil.rmtree(var_dir, ignore_errors=True)
+        shutil.rmtree(tree, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")

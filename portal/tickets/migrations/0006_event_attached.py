@@ -4,15 +4,26 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('tickets', '0005_ticket_sla'),
+        ("tickets", "0005_ticket_sla"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='ticketevent',
-            name='kind',
-            field=models.CharField(choices=[('created', 'Created'), ('routed', 'Routed'), ('assigned', 'Assigned'), ('team', 'Moved team'), ('status', 'Status changed'), ('edited', 'Edited'), ('commented', 'Commented'), ('attached', 'Attached files')], max_length=12),
+            model_name="ticketevent",
+            name="kind",
+            field=models.CharField(
+                choices=[
+                    ("created", "Created"),
+                    ("routed", "Routed"),
+                    ("assigned", "Assigned"),
+                    ("team", "Moved team"),
+                    ("status", "Status changed"),
+                    ("edited", "Edited"),
+                    ("commented", "Commented"),
+                    ("attached", "Attached files"),
+                ],
+                max_length=12,
+            ),
         ),
     ]

@@ -4,8 +4,10 @@ PYTHON ?= $(shell command -v python3.13 || command -v python3)
 VENV := .venv
 PY := $(VENV)/bin/python
 # The embedded default for `make run`: SQLite and files under var/, mail to var/mail/.
-DEV_ENV := DEBUG=1
-PYTEST_ARGS ?= -n auto
+PORT ?= 8000
+DEV_ENV := DEBUG=1 PORT=$(PORT) APP_URL=http://127.0.0.1:$(PORT)
+# loadgroup keeps the journeys (which start one portal per worker) on a single worker.
+PYTEST_ARGS ?= -n auto --dist loadgroup
 
 .PHONY: run install test test-smoke lint format lock check-deploy bench clean
 

@@ -261,6 +261,7 @@ PERIODIC_TASKS = {
     "portal.notifications.tasks.sweep_email_outbox": 30,
     "portal.api.tasks.prune_rate_windows": 300,
     "portal.tickets.tasks.cleanup_orphan_attachments_task": 3600,
+    "portal.tickets.tasks.escalate_sla": 60,
 }
 
 # Email outbox: temporary failures retry with exponential backoff (base doubling per

@@ -19,7 +19,7 @@ from portal.analytics import charts, figures, sla, svg
 from portal.analytics.dashboard import dashboard_context
 from portal.analytics.models import PageView
 from portal.analytics.period import AnalyticsForm
-from portal.tickets.access import visible_tickets
+from portal.tickets.access import visible_tickets, worker_scope
 from portal.tickets.models import OPEN_STATUSES
 
 USAGE_DAYS = 30
@@ -48,8 +48,14 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     return render(request, "analytics/dashboard.html", dashboard_context(request.user))
 
 
+def work_tickets(user):
+    """The tickets analytics counts: those `user` works on (their teams, their groups, or
+    all for an admin), not ones they merely raised: a SPOC sees only their groups."""
+    return visible_tickets(user).filter(worker_scope(user))
+
+
 def _figures(request: HttpRequest, form: AnalyticsForm):
-    tickets = visible_tickets(request.user).filter(form.condition())
+    tickets = work_tickets(request.user).filter(form.condition())
     return figures.compute(tickets, form.get_period())
 
 
@@ -99,9 +105,7 @@ def analytics(request: HttpRequest) -> HttpResponse:
         "form": form,
         "figures": result,
         # One more query: % of SLA targets met per group, team and priority.
-        "sla": sla.compliance(
-            visible_tickets(request.user).filter(form.condition()), result.period
-        ),
+        "sla": sla.compliance(work_tickets(request.user).filter(form.condition()), result.period),
         "first_response_p50": human_duration(result.first_response[0.5]),
         "first_response_p90": human_duration(result.first_response[0.9]),
         "resolution_p50": human_duration(result.resolution[0.5]),
@@ -111,7 +115,11 @@ def analytics(request: HttpRequest) -> HttpResponse:
         "created_url": f"{list_url}?{urlencode(created_params)}",
         "open_url": f"{list_url}?{urlencode(open_params)}",
         "charts": [
-            {"chart": chart, "drawing": svg.draw(chart), "csv": f"{key}.csv?{query}"}
+            {
+                "chart": chart,
+                "drawing": svg.draw(chart),
+                "csv": f"{reverse('analytics-csv', args=[key])}?{query}",
+            }
             for key, chart in built.items()
         ],
     }

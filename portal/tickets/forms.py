@@ -81,6 +81,8 @@ class AssignForm(VersionedForm):
     reason = forms.CharField(max_length=1000, required=False)
 
     def __init__(self, *args, members, **kwargs):
+        # Its own ids: the move form on the same page also has a "reason".
+        kwargs.setdefault("auto_id", "id_assign_%s")
         super().__init__(*args, **kwargs)
         self.fields["assignee"].queryset = members
 

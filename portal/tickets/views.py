@@ -249,6 +249,9 @@ def ticket_move_team(request, ticket):
         expected_version=data["version"],
     )
     messages.success(request, f"{ticket.number} moved to {data['team'].name}.")
+    if not access.visible_tickets(request.user).filter(pk=ticket.pk).exists():
+        # Moved out of the mover's reach: its page would be a 404 now.
+        return redirect("ticket-list")
 
 
 @ticket_action

@@ -20,7 +20,7 @@ from playwright.sync_api import expect
 
 from tests.journeys.steps import login
 
-pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("journeys")]
+pytestmark = [pytest.mark.browser, pytest.mark.journey, pytest.mark.xdist_group("journeys")]
 
 SCREENSHOTS = (
     Path(__file__).resolve().parents[2] / "docs" / "screenshots"

@@ -13,7 +13,7 @@ from playwright.sync_api import expect
 
 from tests.journeys.steps import fact, history, login, raise_ticket
 
-pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("journeys")]
+pytestmark = [pytest.mark.browser, pytest.mark.journey, pytest.mark.xdist_group("journeys")]
 
 
 def test_admin_imports_a_workbook_closes_its_coverage_gap_and_tickets_reach_the_team(
@@ -118,11 +118,6 @@ def test_lead_reassigns_within_the_team_and_moves_a_ticket_to_another_team(new_p
         ).to_have_count(1)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="The assign form on the ticket page has no reason field (AssignForm.reason "
-    "exists, detail.html does not render it), so a reassignment cannot say why.",
-)
 def test_lead_can_say_why_when_reassigning_within_the_team(new_page):
     employee = new_page()
     login(employee, "employee@example.com")
@@ -137,12 +132,6 @@ def test_lead_can_say_why_when_reassigning_within_the_team(new_page):
     expect(assign.get_by_label(re.compile("Why|Reason|Note"))).to_have_count(1)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="After moving a ticket to a team they are not in, the lead is redirected to the "
-    "ticket page, which they may no longer see: a 404 page, and the 'moved to' message "
-    "only shows on whatever page they open next.",
-)
 def test_lead_who_moves_a_ticket_out_of_their_team_is_told_it_moved(new_page):
     employee = new_page()
     login(employee, "employee@example.com")
@@ -190,11 +179,6 @@ def test_spoc_analytics_csv_downloads_match_the_tables_on_the_page(new_page):
         assert downloaded == _table(section), key
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="The CSV links are relative (href='group.csv?...', portal/analytics/views.py), "
-    "so from /analytics they resolve to /group.csv: a 404 page, not the CSV.",
-)
 def test_analytics_csv_link_downloads_the_charts_csv(new_page):
     spoc = new_page()
     login(spoc, "spoc@example.com")
@@ -207,12 +191,6 @@ def test_analytics_csv_link_downloads_the_charts_csv(new_page):
         assert list(csv.reader(f)) == _table(section)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Analytics counts every ticket the SPOC can see, including ones they raised "
-    "themselves in other groups (the demo SPOC raised Facilities, Finance and HR tickets), "
-    "so the group breakdown lists those groups too.",
-)
 def test_spoc_analytics_group_breakdown_shows_only_their_groups(new_page):
     spoc = new_page()
     login(spoc, "spoc@example.com")

@@ -30,7 +30,7 @@ def test_admin_sees_the_figures_and_every_chart_with_its_table(dataset, personas
     for key in ("trend", "status", "priority", "group", "category", "subcategory", "team",
                 "age", "teams", "agents", "usage"):  # fmt: skip
         assert f'id="chart-{key}"' in html
-        assert f'href="{key}.csv?period=30"' in html
+        assert f'href="/analytics/{key}.csv?period=30"' in html
     # Hover values, accessible tables, and no inline style anywhere (strict CSP).
     assert "<title>Group X — Tickets: 7</title>" in html
     assert '<th scope="row">Group X</th>' in html

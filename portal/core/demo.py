@@ -1,6 +1,7 @@
 """Demo data for `make run`: believable, idempotent, never loaded in production."""
 
 from django.db import transaction
+from django.utils import timezone
 
 from portal.accounts.models import User
 
@@ -41,10 +42,38 @@ def load_demo() -> dict[str, int]:
     from importlib import import_module
     from importlib.util import find_spec
 
+    started = timezone.now()
     users = {user.email: user for user in load_demo_users()}
     counts = {"users": len(users)}
     for app in ("catalog", "sla", "tickets"):
         module_name = f"portal.{app}.demo"
         if find_spec(module_name) is not None:
             counts.update(import_module(module_name).load(users))
+    quiet_demo_history(since=started)
     return counts
+
+
+# What a person would still have unread, and what the email log shows, after the weeks of
+# history the demo replays through the services.
+DEMO_UNREAD_PER_USER = 5
+DEMO_EMAILS_KEPT = 25
+
+
+def quiet_demo_history(*, since) -> None:
+    """The demo's tickets are worked through the real services, which notify as they go:
+    hundreds of notifications and emails about "past" events. Keep a believable few (the
+    newest unread per person, the newest emails queued), mark the rest read and drop the
+    other queued emails, so `make run` does not open on a flood."""
+    from portal.notifications.models import EmailDelivery, Notification
+
+    for user_id in set(
+        Notification.objects.filter(created_at__gte=since).values_list("recipient_id", flat=True)
+    ):
+        recent = Notification.objects.filter(recipient_id=user_id, read_at__isnull=True)
+        keep = list(recent.order_by("-created_at", "-id").values_list("id", flat=True)[
+            :DEMO_UNREAD_PER_USER
+        ])  # fmt: skip
+        recent.exclude(id__in=keep).update(read_at=timezone.now())
+    queued = EmailDelivery.objects.filter(created_at__gte=since, status=EmailDelivery.Status.QUEUED)
+    keep = list(queued.order_by("-created_at").values_list("pk", flat=True)[:DEMO_EMAILS_KEPT])
+    queued.exclude(pk__in=keep).delete()

@@ -23,3 +23,18 @@ def test_demo_data_refuses_to_load_in_production(settings):
     with pytest.raises(CommandError, match="development only"):
         call_command("load_demo")
     assert not User.objects.exists()
+
+
+def test_demo_opens_without_a_flood_of_notifications_or_emails(settings):
+    from portal.core.demo import DEMO_EMAILS_KEPT, DEMO_UNREAD_PER_USER
+    from portal.notifications.models import EmailDelivery, Notification
+
+    settings.DEBUG = True
+    call_command("load_demo")
+    employee = User.objects.get(email="employee@example.com")
+    assert Notification.objects.filter(recipient=employee).count() > DEMO_UNREAD_PER_USER
+    assert 0 < Notification.objects.filter(recipient=employee, read_at__isnull=True).count()
+    assert Notification.objects.filter(
+        recipient=employee, read_at__isnull=True
+    ).count() <= DEMO_UNREAD_PER_USER
+    assert 0 < EmailDelivery.objects.filter(status="queued").count() <= DEMO_EMAILS_KEPT

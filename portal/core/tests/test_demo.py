@@ -34,7 +34,8 @@ def test_demo_opens_without_a_flood_of_notifications_or_emails(settings):
     employee = User.objects.get(email="employee@example.com")
     assert Notification.objects.filter(recipient=employee).count() > DEMO_UNREAD_PER_USER
     assert 0 < Notification.objects.filter(recipient=employee, read_at__isnull=True).count()
-    assert Notification.objects.filter(
-        recipient=employee, read_at__isnull=True
-    ).count() <= DEMO_UNREAD_PER_USER
+    assert (
+        Notification.objects.filter(recipient=employee, read_at__isnull=True).count()
+        <= DEMO_UNREAD_PER_USER
+    )
     assert 0 < EmailDelivery.objects.filter(status="queued").count() <= DEMO_EMAILS_KEPT

@@ -26,7 +26,6 @@ from pathlib import Path
 
 import pytest
 
-from portal.testing.browser import CHROMIUM, CHROMIUM_ARGS
 from portal.testing.smtp import SmtpServer, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -151,17 +150,10 @@ def portal(smtp, tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
-def journey_browser():
-    if not shutil.which(CHROMIUM) and not os.path.exists(CHROMIUM):
-        pytest.fail(f"Chromium not found at {CHROMIUM}: run `apt-get install -y chromium`.")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
-        )
-        yield browser
-        browser.close()
+def journey_browser(browser):
+    """The suite's one Chromium (portal/testing/browser.py): Playwright's sync API allows
+    a single instance per process, and other browser tests may share this worker."""
+    return browser
 
 
 @pytest.fixture

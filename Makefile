@@ -54,5 +54,13 @@ check-deploy: install
 	  ALLOWED_HOSTS=portal.example.com APP_URL=https://portal.example.com SMTP_HOST=smtp.example.com \
 	  $(PY) manage.py check --deploy --fail-level WARNING
 
+# Benchmark: BENCH_TICKETS tickets in their own database portal_bench_<n> on DATABASE_URL's
+# PostgreSQL server, then latency, SQL counts, EXPLAIN and a load run. Results go to
+# bench/results/*.json and a table appended to docs/benchmarks.md.
+BENCH_TICKETS ?= 10000
+bench: install
+	BENCH_TICKETS=$(BENCH_TICKETS) $(PY) bench/generate.py --reuse
+	BENCH_TICKETS=$(BENCH_TICKETS) $(PY) bench/run.py
+
 clean:
 	rm -rf $(VENV) node_modules var

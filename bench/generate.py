@@ -120,6 +120,11 @@ class Table:
                 continue  # an auto primary key left out comes from its sequence
             if field.has_default() and not callable(field.default):
                 self.extra.append((field.column, field.get_default()))
+            elif field.has_default() and field.get_internal_type() == "JSONField":
+                # COPY's text format takes the JSON text of the default ([] for a list).
+                self.extra.append((field.column, json.dumps(field.get_default())))
+            elif field.blank and field.empty_strings_allowed and not field.null:
+                self.extra.append((field.column, ""))  # e.g. a ticket with no SLA policy
             elif field.null:
                 self.extra.append((field.column, None))
             else:

@@ -16,7 +16,12 @@ run: install
 	$(DEV_ENV) $(PY) manage.py load_demo
 	$(DEV_ENV) bin/run-dev
 
-install: $(VENV)/.installed node_modules/.installed
+install: $(VENV)/.installed node_modules/.installed .env
+
+# A local checkout runs in development mode: plain `manage.py …` works. Git-ignored; the
+# real environment always wins (production sets DEBUG=0 and SECRET_KEY).
+.env:
+	printf '# Local development settings (git-ignored). See .env.example for every name.\nDEBUG=1\n' > $@
 
 $(VENV)/.installed: requirements.lock
 	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 13), "Python 3.13 is required (see .python-version)"'

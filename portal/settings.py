@@ -12,9 +12,12 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 
 from portal.attachments.storage import storages_from_env
-from portal.lib.env import env_bool, env_int, env_list, env_str
+from portal.lib.env import env_bool, env_int, env_list, env_str, load_env_file
 
 BASE_DIR = Path(__file__).resolve().parent.parent
+# A development checkout's git-ignored .env (written by `make install`); never overrides
+# the real environment.
+load_env_file(BASE_DIR / ".env")
 VAR_DIR = Path(env_str("VAR_DIR") or BASE_DIR / "var")
 
 DEBUG = env_bool("DEBUG", False)

@@ -46,3 +46,29 @@ def env_int(name: str, default: int, *, minimum: int | None = None) -> int:
 def env_list(name: str, default: str = "") -> list[str]:
     """A comma-separated list with blanks dropped."""
     return [item.strip() for item in env_str(name, default).split(",") if item.strip()]
+
+
+def load_env_file(path) -> list[str]:
+    """Read `KEY=VALUE` lines from a local file into the environment, never overriding it.
+
+    For development checkouts: `make install` writes `.env` with `DEBUG=1`, so a plain
+    `manage.py …` works. Real environment variables always win, so production (which sets
+    DEBUG=0 and SECRET_KEY) and the test runner are unaffected. Returns the names it set.
+    """
+    try:
+        lines = open(path, encoding="utf-8").read().splitlines()
+    except FileNotFoundError:
+        return []
+    loaded = []
+    for number, line in enumerate(lines, start=1):
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        name, sep, value = line.partition("=")
+        name = name.strip()
+        if not sep or not name.isidentifier():
+            raise ImproperlyConfigured(f"{path}:{number}: expected NAME=value, got {line!r}")
+        if name not in os.environ:
+            os.environ[name] = value.strip().strip("'\"")
+            loaded.append(name)
+    return loaded

@@ -126,6 +126,8 @@ def _store(
     internal: bool,
 ) -> list[Attachment]:
     """Store each file and write its row and one history event (inside store_then_commit)."""
+    if not uploads:  # all refused and left out: no files, no "attached" event
+        return []
     existing = Attachment.objects.filter(ticket=ticket).count()
     limit = max_per_ticket()
     if existing + len(uploads) > limit:
@@ -245,6 +247,9 @@ def attachment_add(
     if not files:
         raise InvalidInput("Choose at least one file.")
     uploads, skipped = validate_all(files, skip_refused=skip_refused)
+    if not uploads:
+        # Every file was refused: leaving them out leaves nothing to add.
+        raise AttachmentsRefused(skipped, [])
     try:
         with store_then_commit(get_storage()) as stored:
             locked = access.get_ticket_for_user(actor, ticket.number, write=True)

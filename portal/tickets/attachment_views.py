@@ -10,7 +10,7 @@ the people working the ticket: 404 for the requester), then hand over to the gen
 from collections import defaultdict
 
 from django.contrib import messages
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.views.decorators.http import require_http_methods
@@ -22,15 +22,34 @@ from portal.tickets.attachment_services import AttachmentsRefused, Outcome
 from portal.tickets.models import Attachment, format_number
 
 
+def visible_attachments(ticket, *, worker: bool) -> QuerySet[Attachment]:
+    """The ticket's files the viewer may see: files of internal comments only for workers.
+
+    The one rule behind the ticket page, the downloads and the API's list.
+    """
+    files = Attachment.objects.filter(ticket=ticket)
+    if not worker:
+        files = files.filter(Q(comment__isnull=True) | Q(comment__is_internal=False))
+    return files
+
+
+def get_attachment_for_user(user, pk: int) -> Attachment:
+    """The file if `user` may see its ticket (and its comment, when internal); else 404.
+
+    As for a ticket they cannot see, a refusal does not confirm that the file exists.
+    """
+    attachment = get_object_or_404(Attachment.objects.select_related("comment"), pk=pk)
+    ticket = access.get_ticket_for_user(user, format_number(attachment.ticket_id))
+    internal = attachment.comment is not None and attachment.comment.is_internal
+    if internal and not access.is_worker(user, ticket):
+        raise Http404("No such file.")
+    return attachment
+
+
 @require_http_methods(["GET", "HEAD"])
 def attachment_download(request: HttpRequest, pk: int) -> HttpResponse:
     """The file, if the viewer may see its ticket (and its comment, when internal)."""
-    attachment = get_object_or_404(Attachment.objects.select_related("comment"), pk=pk)
-    ticket = access.get_ticket_for_user(request.user, format_number(attachment.ticket_id))
-    internal = attachment.comment is not None and attachment.comment.is_internal
-    if internal and not access.is_worker(request.user, ticket):
-        # As for a ticket they cannot see: the file's existence is not confirmed.
-        raise Http404("No such file.")
+    attachment = get_attachment_for_user(request.user, pk)
     try:
         return download_response(
             get_storage(),
@@ -53,9 +72,7 @@ def attachments_for_page(ticket, comments: list, *, worker: bool) -> list[Attach
     Returns the files that belong to the ticket itself (raised with it or added without a
     comment). Files of internal comments are left out for non-workers.
     """
-    files = Attachment.objects.filter(ticket=ticket).select_related("uploader")
-    if not worker:
-        files = files.filter(Q(comment__isnull=True) | Q(comment__is_internal=False))
+    files = visible_attachments(ticket, worker=worker).select_related("uploader")
     by_comment = defaultdict(list)
     for item in files:
         item.is_image = item.content_type.split(";", 1)[0] in INLINE_SAFE_TYPES

@@ -13,7 +13,7 @@ from django.views.decorators.http import require_GET, require_POST
 from portal.accounts.roles import user_roles
 from portal.catalog.models import Team
 from portal.lib.htmx import is_htmx
-from portal.tickets import keyset, services
+from portal.tickets import keyset, services, sla
 from portal.tickets.access import visible_tickets
 from portal.tickets.errors import TicketError
 from portal.tickets.filters import TicketFilter, available_views
@@ -121,7 +121,9 @@ def ticket_export(request: HttpRequest) -> HttpResponse:
     header = [
         "Number", "Title", "Status", "Priority", "Group", "Category", "Subcategory", "Team",
         "Assignee", "Requester", "Created", "Updated", "Resolved", "Closed",
+        "SLA policy", "SLA state", "First response due", "Resolution due",
     ]  # fmt: skip
+    now = timezone.now()
 
     def lines():
         yield writer.writerow(header)
@@ -144,6 +146,7 @@ def ticket_export(request: HttpRequest) -> HttpResponse:
                         t.updated_at.isoformat(),
                         t.resolved_at.isoformat() if t.resolved_at else "",
                         t.closed_at.isoformat() if t.closed_at else "",
+                        *_sla_cells(t, now),
                     )
                 ]
             )
@@ -152,6 +155,21 @@ def ticket_export(request: HttpRequest) -> HttpResponse:
     response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="tickets-{stamp}.csv"'
     return response
+
+
+def _sla_cells(ticket, now) -> tuple[str, str, str, str]:
+    """Policy, state (the list badge) and both due times, from stored fields (no queries);
+    a due time is empty while its clock is paused, all four without an SLA."""
+    views = {view.target.key: view for view in sla.target_views(ticket, now)}
+    if not views:
+        return ("", "", "", "")
+    state = sla.ticket_state(ticket, now)
+    due = [views[key].due_at for key in ("response", "resolution")]
+    return (
+        ticket.sla_policy_name,
+        sla.STATE_LABELS[state] if state else "",
+        *(value.isoformat() if value else "" for value in due),
+    )
 
 
 @require_POST

@@ -108,7 +108,8 @@ class Table:
 
     def __init__(self, model, fields: list[str]):
         meta = model._meta
-        concrete = {f.attname: f for f in meta.concrete_fields}
+        # Generated columns (Ticket.priority_rank) are computed by the database on COPY.
+        concrete = {f.attname: f for f in meta.concrete_fields if not f.generated}
         gone = [name for name in fields if name not in concrete]
         if gone:
             raise SystemExit(f"{meta.label} has no field(s) {gone}: update bench/generate.py")

@@ -229,7 +229,10 @@ EXPLAINABLE = ("SELECT", "WITH", "INSERT", "UPDATE", "DELETE")
 
 def main_query(connection, transaction, captured: list[dict], runs: int) -> dict:
     """The request's most expensive query by EXPLAIN ANALYZE, and its median timing."""
-    candidates = [q["sql"] for q in captured if q["sql"].lstrip().upper().startswith(EXPLAINABLE)]
+    # A UNION of parenthesised SELECTs starts with "(".
+    candidates = [
+        q["sql"] for q in captured if q["sql"].lstrip("( ").upper().startswith(EXPLAINABLE)
+    ]
     if not candidates:
         return {}
     from django.db import DatabaseError

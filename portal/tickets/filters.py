@@ -9,15 +9,15 @@ import datetime as dt
 from dataclasses import dataclass
 
 from django import forms
-from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
+from django.db.models import Q, QuerySet, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from portal.accounts.roles import Roles, user_roles
 from portal.catalog.models import BusinessUnitGroup, Category, Priority, Subcategory, Team
-from portal.tickets import keyset, sla
+from portal.tickets import keyset, search, sla
 from portal.tickets.access import visible_tickets, with_related
-from portal.tickets.models import OPEN_STATUSES, PRIORITY_RANK, Status
+from portal.tickets.models import OPEN_STATUSES, Status
 from portal.tickets.search import apply_search
 
 PER_PAGE_CHOICES = (25, 50, 100)
@@ -72,12 +72,6 @@ SORTS: dict[str, keyset.Sort] = {
 DEFAULT_SORT = "-updated"
 
 NO_DUE = dt.datetime(9999, 1, 1, tzinfo=dt.UTC)
-
-PRIORITY_RANK_EXPR = Case(
-    *[When(priority=value, then=Value(rank)) for value, rank in PRIORITY_RANK.items()],
-    default=Value(0),
-    output_field=IntegerField(),
-)
 
 
 def available_views(roles: Roles) -> list[tuple[str, str]]:
@@ -202,8 +196,9 @@ class TicketFilter:
     def per_page(self) -> int:
         return self.form.cleaned_data.get("per_page") or PER_PAGE_CHOICES[0]
 
-    def queryset(self) -> QuerySet:
-        """The filtered tickets, unordered and unevaluated."""
+    def queryset(self, *, search: bool = True) -> QuerySet:
+        """The filtered tickets, unordered and unevaluated (`search=False`: without the
+        search text, which `page()` applies per page)."""
         data, user = self.form.cleaned_data, self.user
         queryset = visible_tickets(user).filter(SAVED_VIEWS[self.view].condition(user, self.roles))
         conditions = Q()
@@ -223,10 +218,8 @@ class TicketFilter:
                 end = _day_start(data[f"{field}_to"] + dt.timedelta(days=1))
                 conditions &= Q(**{f"{field}_at__lt": end})
         queryset = queryset.filter(conditions)
-        if data.get("q"):
+        if search and data.get("q"):
             queryset = apply_search(queryset, user, data["q"])
-        if self.sort_key == "-priority":
-            queryset = queryset.annotate(priority_rank=PRIORITY_RANK_EXPR)
         if data.get("sla_state") or self.sort_key == "sla_due":
             # SQL expressions on the stored due times: filtering and sorting stay in the
             # same single query (no extra query, no per-row Python).
@@ -255,10 +248,17 @@ class TicketFilter:
 
     def page(self):
         """(tickets with their related rows, next cursor); raises keyset.BadCursor."""
-        queryset = with_related(self.queryset())
-        return keyset.page(
-            queryset,
-            SORTS[self.sort_key],
-            self.form.cleaned_data.get("after") or None,
-            self.per_page,
-        )
+        sort, cursor = SORTS[self.sort_key], self.form.cleaned_data.get("after") or None
+        queryset = self.queryset(search=False)
+        if text := self.form.cleaned_data.get("q"):
+            after = keyset.after_condition(sort, keyset.decode(cursor, sort)) if cursor else None
+            ids = search.page_ids(
+                queryset,
+                self.user,
+                text,
+                order_by=sort.order_by(),
+                after=after,
+                limit=self.per_page + 1,
+            )
+            queryset = queryset.filter(pk__in=ids)
+        return keyset.page(with_related(queryset), sort, cursor, self.per_page)

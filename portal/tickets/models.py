@@ -91,6 +91,17 @@ class Ticket(models.Model):
         Subcategory, on_delete=models.PROTECT, null=True, blank=True, related_name="tickets"
     )
     priority = models.CharField(max_length=10, choices=Priority.choices, default=Priority.MEDIUM)
+    # "Highest priority first" walks an index on this instead of sorting every match by a
+    # CASE over `priority` (≈190 ms at 1M tickets for a filtered list). Kept by the
+    # database, so no code path (services, bulk updates, imports) can forget it.
+    priority_rank = models.GeneratedField(
+        expression=models.Case(
+            *[models.When(priority=p, then=models.Value(n)) for p, n in PRIORITY_RANK.items()],
+            default=models.Value(0),
+        ),
+        output_field=models.SmallIntegerField(),
+        db_persist=True,
+    )
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.NEW)
     team = models.ForeignKey(
         Team,
@@ -179,6 +190,11 @@ class Ticket(models.Model):
                 name="ticket_open_by_assignee",
                 condition=Q(status__in=["new", "in_progress", "on_hold"]),
             ),
+            # Round-robin routing asks, per team member, for the last ticket of this team they
+            # were given: one index probe each instead of reading all their tickets.
+            models.Index(fields=["assignee", "team", "id"], name="ticket_assignee_team"),
+            # Sort "Highest priority" (see priority_rank).
+            models.Index(fields=["priority_rank", "id"], name="ticket_priority_rank"),
             # The dashboard's one aggregate over the open tickets in a scope, grouped per
             # team/group/member, becomes an index-only scan (docs/analytics.md: 210 → 41 ms
             # of SQL for the admin at 1M tickets). Open tickets only, so it stays small.

@@ -67,6 +67,44 @@ def matching_ids(user, text: str):
     return _tickets().filter(text_match).order_by().values("pk").union(*parts, all=True)
 
 
+def normalise(text: str) -> str:
+    return " ".join(text.split())
+
+
+def page_ids(queryset, user, text: str, *, order_by: list[str], after: Q | None, limit: int):
+    """The ids of the first `limit` tickets of `queryset` matching `text` in `order_by`
+    order (after the cursor condition `after`): what one page of a search needs.
+
+    PostgreSQL: one statement, a UNION of one branch per way to match (ticket text,
+    a visible comment, the ticket number), each sorted and cut to `limit` on its own.
+    The planner picks per branch: for a common word it walks the list's index and stops
+    after a page (the comment branch probing each ticket's comments by index); for a rare
+    word it reads the GIN index and sorts the few matches. One OR over all three made
+    PostgreSQL collect every matching comment first (≈0.5 s for a common word at 1M
+    tickets). The page's tickets are among the union, since each branch holds its own top
+    `limit`; the caller orders and cuts again.
+    """
+    text = normalise(text)
+    if after is not None:
+        queryset = queryset.filter(after)
+    if connection.vendor != "postgresql":
+        ids = queryset.filter(pk__in=matching_ids(user, text)).order_by(*order_by)
+        return list(ids.values_list("pk", flat=True)[:limit])
+    text_match, comments = _parts(user, text)
+    branches = [
+        queryset.alias(_vector=ticket_vector()).filter(text_match),
+        queryset.filter(Exists(comments.filter(ticket=OuterRef("pk")))),
+    ]
+    by_number = parse_number(text)
+    if by_number is not None:
+        branches.append(queryset.filter(pk=by_number))
+    # A compound statement's branches may only sort by columns they select.
+    keys = [name.lstrip("-") for name in order_by]
+    columns = ["pk", *(key for key in keys if key not in {"pk", "id"})]
+    parts = [b.order_by(*order_by).values_list(*columns)[:limit] for b in branches]
+    return [row[0] for row in parts[0].union(*parts[1:])]
+
+
 def apply_search(queryset, user, text: str):
     """`queryset` (already scoped by `visible_tickets`) narrowed to tickets matching `text`.
 
@@ -78,7 +116,7 @@ def apply_search(queryset, user, text: str):
       (its text, or EXISTS a visible matching comment) and stop after one page, since
       matches are dense. Building the full id set first would cost as much as the matches.
     """
-    text = " ".join(text.split())
+    text = normalise(text)
     ids = matching_ids(user, text)
     if ids.order_by()[:PROBE_LIMIT].count() < PROBE_LIMIT:
         return queryset.filter(pk__in=ids)

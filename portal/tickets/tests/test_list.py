@@ -183,3 +183,39 @@ def test_category_and_subcategory_filters(raise_ticket, personas, org, client_fo
     raise_ticket(subcategory=org.printer)
     params = {"group": org.group_x.pk, "category": org.hardware.pk, "subcategory": org.laptop.pk}
     assert _numbers(client_for(personas.admin).get("/tickets", params)) == [laptop.number]
+
+
+def test_highest_priority_first_follows_priority_changes(raise_ticket, personas, client_for):
+    low, urgent, medium = (raise_ticket(priority=p) for p in ("low", "urgent", "medium"))
+    # The rank is a column the database derives from `priority`: a change made by a
+    # service and one made by a plain UPDATE both move the ticket in the sort.
+    services.ticket_update(
+        actor=personas.lead, ticket=low, expected_version=low.version, priority="high"
+    )
+    Ticket.objects.filter(pk=urgent.pk).update(priority="low")
+    numbers = _numbers(client_for(personas.admin).get("/tickets", {"sort": "-priority"}))
+    assert numbers == [low.number, medium.number, urgent.number]
+
+
+def test_search_pages_take_ticket_text_comments_and_numbers_together(
+    raise_ticket, personas, client_for
+):
+    """Each way to match is its own branch of the page query; a ticket matching twice
+    shows once, and the pages together hold every match once, newest first."""
+    by_text = [raise_ticket(title=f"Docking station {i}") for i in range(14)]
+    by_comment = [raise_ticket(title=f"Screen {i}") for i in range(13)]
+    for ticket in by_comment:
+        services.comment_add(actor=personas.agent, ticket=ticket, body="The docking station.")
+    both = raise_ticket(title="Docking station again")
+    services.comment_add(actor=personas.agent, ticket=both, body="Docking station swapped.")
+    raise_ticket(title="Unrelated printer")
+    matches = Ticket.objects.filter(pk__in=[t.pk for t in [*by_text, *by_comment, both]])
+    expected = [t.number for t in matches.order_by("-updated_at", "-id")]
+    client = client_for(personas.agent)
+    first = client.get("/tickets", {"q": "docking station"})
+    assert _numbers(first) == expected[:25]
+    second = client.get(f"/tickets?{first.context['next_query']}")
+    assert _numbers(second) == expected[25:]
+    assert not second.context["next_query"]
+    number = by_comment[0].number
+    assert _numbers(client.get("/tickets", {"q": number})) == [number]

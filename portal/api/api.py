@@ -8,7 +8,17 @@ from ninja.openapi.docs import DocsBase
 
 from portal.api import problems
 from portal.api.auth import AUTH, PerClientThrottle
-from portal.api.endpoints import auth_token, catalog, notifications, routing, tickets, users
+from portal.api.endpoints import (
+    attachments,
+    auth_token,
+    catalog,
+    notifications,
+    routing,
+    tickets,
+    user_tokens,
+    users,
+    watchers,
+)
 
 DESCRIPTION = """\
 The ticketing portal's REST API. It follows the same rules as the web pages: a token
@@ -81,7 +91,10 @@ api = PortalAPI(
 problems.install(api)
 api.add_router("/auth", auth_token.router)
 api.add_router("/tickets", tickets.router)
+api.add_router("/tickets", attachments.router)
+api.add_router("/tickets", watchers.router)
 api.add_router("/notifications", notifications.router)
 api.add_router("/catalog", catalog.router)
 api.add_router("/catalog", routing.router)
 api.add_router("/users", users.router)
+api.add_router("/users", user_tokens.router)

@@ -11,11 +11,17 @@ in one place, so no endpoint formats an error by hand.
 import logging
 from http import HTTPStatus
 
-from django.core.exceptions import PermissionDenied, RequestDataTooBig
+from django.core.exceptions import (
+    PermissionDenied,
+    RequestDataTooBig,
+    SuspiciousOperation,
+    TooManyFieldsSent,
+    TooManyFilesSent,
+)
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError
 from django.http import Http404, HttpRequest, HttpResponse
-from ninja import Schema
+from ninja import Field, Schema
 from ninja.errors import AuthenticationError, HttpError, Throttled
 from ninja.errors import ValidationError as NinjaValidationError
 
@@ -31,6 +37,9 @@ TYPE_PREFIX = "urn:portal:problem:"
 class FieldError(Schema):
     field: str
     message: str
+    code: str | None = Field(
+        None, description="For programs: e.g. an upload refusal's `too_large`, `content_mismatch`."
+    )
 
 
 class Change(Schema):
@@ -67,11 +76,13 @@ TITLES = {
     "stale-version": "The resource changed since you read it",
     "precondition-required": "A version is required",
     "too-large": "Request too large",
+    "unsupported-type": "This type of file is not accepted",
     "validation": "Some fields are not valid",
     "rate-limited": "Too many requests",
     "locked-out": "Too many failed sign-in attempts",
     "invalid-credentials": "Email and password do not match",
     "server-error": "Server error",
+    "unavailable": "Temporarily unavailable",
 }
 _DEFAULT_SLUG = {
     400: "bad-request",
@@ -82,10 +93,12 @@ _DEFAULT_SLUG = {
     409: "conflict",
     412: "stale-version",
     413: "too-large",
+    415: "unsupported-type",
     422: "validation",
     428: "precondition-required",
     429: "rate-limited",
     500: "server-error",
+    503: "unavailable",
 }
 
 
@@ -131,8 +144,10 @@ def is_problem(response: HttpResponse) -> bool:
 def _field_name(loc: list | tuple) -> str:
     # ninja reports ("body", "payload", "title"): the view's parameter name says nothing.
     parts = [str(part) for part in loc]
-    if len(parts) >= 3 and parts[0] in ("body", "query"):
+    if len(parts) >= 3 and parts[0] in ("body", "query", "form"):
         parts = [parts[0], *parts[2:]]
+    elif len(parts) >= 2 and parts[0] == "file":  # a multipart file field: its own name
+        parts = parts[1:]
     elif len(parts) == 2 and parts[0] == "body":  # the whole body is missing or not an object
         parts = ["body"]
     return ".".join(parts)
@@ -180,7 +195,9 @@ def _http_error(request, exc: HttpError) -> HttpResponse:
 def _ticket_error(request, exc: TicketError) -> HttpResponse:
     if isinstance(exc, EditConflict):
         return stale(request, exc)
-    return problem(request, exc.status_code, exc.message)
+    # A storage outage (AttachmentStorageFailed, 503): nothing was saved, retrying may work.
+    headers = {"Retry-After": "30"} if exc.status_code == 503 else None
+    return problem(request, exc.status_code, exc.message, headers=headers)
 
 
 def stale(request, exc: EditConflict) -> HttpResponse:
@@ -224,6 +241,17 @@ def install(api) -> None:
         ),
         RequestDataTooBig: lambda request, exc: problem(
             request, 413, "The request body is too large."
+        ),
+        # Django's caps on multipart bodies (DATA_UPLOAD_MAX_NUMBER_FILES / _FIELDS).
+        TooManyFilesSent: lambda request, exc: problem(
+            request, 413, "Too many files in one request; send fewer at a time."
+        ),
+        TooManyFieldsSent: lambda request, exc: problem(
+            request, 413, "Too many form fields in one request."
+        ),
+        # A damaged multipart body and the like: the client's fault, never a 500.
+        SuspiciousOperation: lambda request, exc: problem(
+            request, 400, "The request could not be read; check its encoding."
         ),
         Exception: _server_error,
     }

@@ -9,6 +9,7 @@ from ninja.errors import ValidationError as NinjaValidationError
 from pydantic import ConfigDict
 
 from portal.catalog.models import Priority
+from portal.sla.clock import SlaState
 from portal.tickets.filters import SAVED_VIEWS, SORTS
 from portal.tickets.models import Status, TicketEvent
 
@@ -71,6 +72,9 @@ class TicketListQuery(Input):
     q: str | None = Field(None, max_length=200, description="Full-text search.")
     status: list[Status] | None = None
     priority: list[Priority] | None = None
+    sla_state: list[SlaState] | None = Field(
+        None, description="The SLA badge: on_track, at_risk, breached, paused, met."
+    )
     group: int | None = Field(None, ge=1, le=BIGINT)
     category: int | None = Field(None, ge=1, le=BIGINT)
     subcategory: int | None = Field(None, ge=1, le=BIGINT)
@@ -84,6 +88,31 @@ class TicketListQuery(Input):
     sort: SortKey | None = None
     per_page: Literal["25", "50", "100"] | None = Field(None, description="Page size.")
     after: str | None = Field(None, max_length=500, description="`next_cursor` of a page.")
+
+
+class SlaTargetOut(Schema):
+    """One clock (first response or resolution) as the ticket page shows it."""
+
+    due_at: dt.datetime | None = Field(
+        description="When the target is due; null while the clock is paused short of it."
+    )
+    at_risk_at: dt.datetime | None = Field(description="When 80 % of the target is used.")
+    state: SlaState
+    label: str = Field(examples=["At risk"])
+
+
+class SlaOut(Schema):
+    """The service level: the policy, the ticket's badge (its worse target) and both clocks."""
+
+    policy: str = Field(examples=["Standard"])
+    state: SlaState = Field(description="The worse of the two targets (the list's badge).")
+    label: str = Field(examples=["At risk"])
+    paused: bool = Field(description="The clocks are stopped (On hold, Resolved, Closed).")
+    next_due_at: dt.datetime | None = Field(
+        description="First response due until answered, then resolution due."
+    )
+    response: SlaTargetOut
+    resolution: SlaTargetOut
 
 
 class TicketOut(Schema):
@@ -104,6 +133,7 @@ class TicketOut(Schema):
     resolved_at: dt.datetime | None
     closed_at: dt.datetime | None
     version: int
+    sla: SlaOut | None = Field(description="null: no SLA applies (no policy, or cancelled).")
     url: str = Field(description="The ticket's page in the portal.")
 
 
@@ -137,7 +167,19 @@ class TicketCreateIn(Input):
 
 
 class TicketUpdateIn(Input):
-    """Only the fields sent change; `subcategory: null` clears it."""
+    """Only the fields sent change; `subcategory: null` clears it. A new `category` sent
+    without `subcategory` clears the subcategory, as the edit page does."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {"version": 3, "priority": "high"},
+                {"version": 3, "category": 4},
+                {"version": 3, "category": 4, "subcategory": 9},
+            ]
+        },
+    )
 
     version: int | None = Field(None, ge=1, description='Or send `If-Match: "<version>"`.')
     title: str | None = Field(None, min_length=1, max_length=200)
@@ -202,3 +244,72 @@ class EventPage(Page):
 class CursorQuery(Input):
     after: str | None = Field(None, max_length=500)
     per_page: int = Field(50, ge=1, le=100)
+
+
+# --- attachments -------------------------------------------------------------------------
+
+
+class AttachmentOut(Schema):
+    id: int
+    name: str = Field(description="As uploaded (for display).", examples=["invoice.pdf"])
+    size: int = Field(description="Bytes.")
+    content_type: str = Field(
+        description="Detected from the bytes, not the name.", examples=["application/pdf"]
+    )
+    sha256: str
+    uploader: Person
+    comment: int | None = Field(description="The comment it came with, if any.")
+    internal: bool = Field(description="Came with an internal comment: workers only.")
+    created_at: dt.datetime
+    download_url: str = Field(
+        description="GET it with the same token: the file, or a redirect to a short-lived "
+        "presigned URL when the files are in S3/R2."
+    )
+
+
+class AttachmentPage(Page):
+    items: list[AttachmentOut]
+
+
+class UploadForm(Input):
+    """The non-file fields of an upload (multipart/form-data, files under `files`)."""
+
+    comment: str = Field(
+        "",
+        max_length=20_000,
+        description="With a comment the files belong to it (and are as internal as it is); "
+        "without one (empty) they belong to the ticket and are never internal.",
+    )
+    internal: bool = Field(False, description="Make the comment internal (workers only).")
+    skip_refused: bool = Field(
+        False,
+        description="Store the accepted files and leave the refused ones out (listed in "
+        "`skipped`) instead of refusing the whole request.",
+    )
+
+
+class Skipped(Schema):
+    name: str
+    code: str = Field(examples=["content_mismatch"])
+    message: str
+
+
+class UploadOut(Schema):
+    attachments: list[AttachmentOut]
+    comment: CommentOut | None
+    skipped: list[Skipped] = Field(description="Refused files left out (`skip_refused`).")
+
+
+# --- watchers ----------------------------------------------------------------------------
+
+
+class WatcherPage(Page):
+    watching: bool = Field(description="Whether you watch this ticket.")
+    items: list[Person] = Field(
+        description="People working the ticket see every watcher; others see only themselves."
+    )
+
+
+class WatchOut(Schema):
+    watching: bool
+    changed: bool = Field(description="False when it already was that way.")

@@ -1,7 +1,11 @@
 """Model rows → plain dicts for the response schemas (no queries: callers join first)."""
 
-from portal.tickets import access, transitions
-from portal.tickets.models import Comment, Ticket, TicketEvent
+import datetime as dt
+
+from django.utils import timezone
+
+from portal.tickets import access, sla, transitions
+from portal.tickets.models import Attachment, Comment, Ticket, TicketEvent
 
 
 def person(user) -> dict | None:
@@ -14,7 +18,32 @@ def ref(obj) -> dict | None:
     return {"id": obj.pk, "name": obj.name} if obj is not None else None
 
 
-def ticket(t: Ticket) -> dict:
+def sla_status(t: Ticket, now: dt.datetime | None = None) -> dict | None:
+    """The ticket page's SLA facts and the list's badge, from stored fields (no queries)."""
+    now = now or timezone.now()
+    views = {view.target.key: view for view in sla.target_views(t, now)}
+    if not views:
+        return None
+    state = sla.ticket_state(t, now)
+    return {
+        "policy": t.sla_policy_name,
+        "state": state,
+        "label": sla.STATE_LABELS[state],
+        "paused": t.sla_paused_at is not None,
+        "next_due_at": sla.next_due(t),
+        **{
+            key: {
+                "due_at": view.due_at,
+                "at_risk_at": getattr(t, view.target.at_risk),
+                "state": view.state,
+                "label": view.label,
+            }
+            for key, view in views.items()
+        },
+    }
+
+
+def ticket(t: Ticket, now: dt.datetime | None = None) -> dict:
     """Needs requester, group, category, subcategory, team and assignee joined."""
     return {
         "number": t.number,
@@ -34,6 +63,7 @@ def ticket(t: Ticket) -> dict:
         "resolved_at": t.resolved_at,
         "closed_at": t.closed_at,
         "version": t.version,
+        "sla": sla_status(t, now),
         "url": t.get_absolute_url(),
     }
 
@@ -76,4 +106,23 @@ def event(e: TicketEvent) -> dict:
         "internal": e.is_internal,
         "version": e.version,
         "created_at": e.created_at,
+    }
+
+
+def attachment(a: Attachment, download_url: str) -> dict:
+    """Needs the uploader joined and `comment_internal` annotated (or the comment joined)."""
+    internal = getattr(a, "comment_internal", None)
+    if internal is None:
+        internal = a.comment_id is not None and a.comment.is_internal
+    return {
+        "id": a.pk,
+        "name": a.original_name,
+        "size": a.size,
+        "content_type": a.content_type,
+        "sha256": a.sha256,
+        "uploader": person(a.uploader),
+        "comment": a.comment_id,
+        "internal": bool(internal),
+        "created_at": a.created_at,
+        "download_url": download_url,
     }

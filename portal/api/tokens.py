@@ -6,14 +6,18 @@ secret scanners and people recognise it; only its SHA-256 digest is stored.
 
 import datetime as dt
 import hashlib
+import logging
 import secrets
 from dataclasses import dataclass
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from portal.accounts.roles import is_admin
 from portal.api.models import ApiToken
+
+security_log = logging.getLogger("portal.security")
 
 TOKEN_MARKER = "ptk_"  # noqa: S105 - a public marker, not a secret
 PREFIX_LENGTH = len(TOKEN_MARKER) + 6
@@ -69,6 +73,29 @@ def token_revoke(*, user, token_id: int) -> bool:
             revoked_at=timezone.now()
         )
     )
+
+
+def token_revoke_for(*, actor, owner, token_id: int | None = None) -> int:
+    """An admin revokes one of `owner`'s live tokens (or, without `token_id`, all of them).
+
+    Returns how many were revoked (0: no such live token of theirs). Logged to
+    `portal.security` with who did it; the secret is never known, so never logged.
+    """
+    if not is_admin(actor):
+        raise PermissionDenied("Only admins can revoke other people's tokens.")
+    tokens = ApiToken.objects.filter(user=owner, revoked_at__isnull=True)
+    if token_id is not None:
+        tokens = tokens.filter(pk=token_id)
+    ids = list(tokens.values_list("pk", flat=True))
+    count = ApiToken.objects.filter(pk__in=ids, revoked_at__isnull=True).update(
+        revoked_at=timezone.now()
+    )
+    if count:
+        security_log.info(
+            "api tokens revoked by an admin",
+            extra={"actor_id": actor.pk, "user_id": owner.pk, "token_ids": ids},
+        )
+    return count
 
 
 def user_for_token(secret: str):

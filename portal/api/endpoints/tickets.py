@@ -8,6 +8,7 @@ import re
 
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, QueryDict
+from django.utils import timezone
 from ninja import Query, Router, Status
 from ninja.errors import HttpError
 
@@ -33,6 +34,7 @@ from portal.api.schemas import (
 from portal.catalog.models import BusinessUnitGroup, Category, Subcategory, Team
 from portal.tickets import access, keyset, services
 from portal.tickets.filters import TicketFilter
+from portal.tickets.forms import TicketEditForm
 from portal.tickets.models import Comment, Ticket, TicketEvent
 
 router = Router(tags=["tickets"])
@@ -95,7 +97,8 @@ def ticket_list(request: HttpRequest, filters: Query[TicketListQuery]):
         ]
         return problem(request, 422, "Some filters are not valid; see `errors`.", errors=errors)
     tickets, next_cursor = ticket_filter.page()
-    return {"items": [serializers.ticket(t) for t in tickets], "next_cursor": next_cursor}
+    now = timezone.now()  # one instant for every row's SLA state, as on the web list
+    return {"items": [serializers.ticket(t, now) for t in tickets], "next_cursor": next_cursor}
 
 
 @router.post(
@@ -155,7 +158,16 @@ def ticket_update(
         if name in sent and getattr(payload, name) is not None
     }
     if "category" in sent and payload.category is not None:
-        changes["category"] = _get(Category, payload.category, "category")
+        category = _get(Category, payload.category, "category")
+        changes["category"] = category
+        if "subcategory" not in sent and category.pk != ticket.category_id:
+            # As on the edit page, where choosing another category empties the subcategory
+            # list: the old subcategory belongs to the old category, so it is cleared.
+            if TicketEditForm.subcategory_required:
+                raise ValidationError(
+                    {"subcategory": f"Choose a subcategory of {category.name} with the category."}
+                )
+            changes["subcategory"] = None
     if "subcategory" in sent:
         changes["subcategory"] = _get(Subcategory, payload.subcategory, "subcategory")
     ticket = services.ticket_update(actor=user, ticket=ticket, expected_version=version, **changes)

@@ -43,6 +43,19 @@ class ApiClient:
     def patch(self, path, body=None, **kw):
         return self.request("PATCH", path, body, **kw)
 
+    def put(self, path, body=None, **kw):
+        return self.request("PUT", path, body, **kw)
+
+    def delete(self, path, **kw):
+        return self.request("DELETE", path, **kw)
+
+    def upload(self, path: str, files, **fields):
+        """multipart/form-data: `files` under the `files` field, plus plain form fields."""
+        data = {"files": list(files)}
+        for name, value in fields.items():
+            data[name] = str(value).lower() if isinstance(value, bool) else value
+        return self.client.post(f"/api/v1{path}", data=data, headers=self.headers)
+
 
 @pytest.fixture
 def api_for(personas):

@@ -1,0 +1,111 @@
+"""/users/{id}/tokens: admins list a person's API tokens and revoke them.
+
+What the person sees on their own /settings/tokens page (name, prefix, dates), never a
+secret (only its digest is stored). Revoking goes through `tokens.token_revoke_for`, which
+checks the admin flag itself and logs who revoked what.
+"""
+
+import datetime as dt
+
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest
+from django.utils import timezone
+from ninja import Field, Query, Router, Schema
+
+from portal.accounts.models import User
+from portal.accounts.roles import is_admin
+from portal.api import tokens
+from portal.api.models import ApiToken
+from portal.api.problems import Problem
+from portal.api.schemas import CursorQuery, Page, PathId, reject_unknown_query
+from portal.tickets import keyset
+
+router = Router(tags=["users"])
+
+NEWEST_FIRST = keyset.Sort("Newest first", (("created_at", True), ("id", True)))
+
+
+class TokenInfo(Schema):
+    id: int
+    name: str = Field(examples=["nightly export script"])
+    prefix: str = Field(description="The token's first characters.", examples=["ptk_ab12cd"])
+    created_at: dt.datetime
+    expires_at: dt.datetime | None
+    last_used_at: dt.datetime | None = Field(description="Recorded at most once a minute.")
+    expired: bool
+    revoked_at: dt.datetime | None
+
+
+class TokenPage(Page):
+    items: list[TokenInfo]
+
+
+class RevokedOut(Schema):
+    revoked: int = Field(description="How many tokens stopped working.")
+
+
+def _admin(request: HttpRequest) -> None:
+    if not is_admin(request.auth):
+        raise PermissionDenied("Only admins can see or revoke other people's tokens.")
+
+
+def _owner(user_id: int) -> User:
+    owner = User.objects.filter(pk=user_id).first()
+    if owner is None:
+        raise Http404
+    return owner
+
+
+def _out(token: ApiToken, now: dt.datetime) -> dict:
+    return {
+        "id": token.pk,
+        "name": token.name,
+        "prefix": token.prefix,
+        "created_at": token.created_at,
+        "expires_at": token.expires_at,
+        "last_used_at": token.last_used_at,
+        "expired": token.expires_at is not None and token.expires_at <= now,
+        "revoked_at": token.revoked_at,
+    }
+
+
+@router.get(
+    "/{user_id}/tokens",
+    response={200: TokenPage, 400: Problem, 403: Problem, 404: Problem},
+    summary="List a user's tokens (admins)",
+)
+def user_token_list(request: HttpRequest, user_id: PathId, page: Query[CursorQuery]):
+    """The tokens not revoked yet, newest first (expired ones too, marked `expired`)."""
+    reject_unknown_query(request, CursorQuery)
+    _admin(request)
+    owner = _owner(user_id)
+    rows, next_cursor = keyset.page(
+        tokens.live_tokens(owner), NEWEST_FIRST, page.after, page.per_page
+    )
+    now = timezone.now()
+    return {"items": [_out(t, now) for t in rows], "next_cursor": next_cursor}
+
+
+@router.post(
+    "/{user_id}/tokens/{token_id}/revoke",
+    response={200: RevokedOut, 403: Problem, 404: Problem},
+    summary="Revoke one of a user's tokens (admins)",
+)
+def user_token_revoke(request: HttpRequest, user_id: PathId, token_id: PathId):
+    """It stops working at once. A token that is not theirs, or already revoked, is 404."""
+    _admin(request)
+    revoked = tokens.token_revoke_for(actor=request.auth, owner=_owner(user_id), token_id=token_id)
+    if not revoked:
+        raise Http404
+    return {"revoked": revoked}
+
+
+@router.post(
+    "/{user_id}/tokens/revoke-all",
+    response={200: RevokedOut, 403: Problem, 404: Problem},
+    summary="Revoke every token of a user (admins)",
+)
+def user_token_revoke_all(request: HttpRequest, user_id: PathId):
+    """For a lost laptop or a leaked script: all of them stop working at once (0 if none)."""
+    _admin(request)
+    return {"revoked": tokens.token_revoke_for(actor=request.auth, owner=_owner(user_id))}

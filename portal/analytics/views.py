@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from portal.accounts.roles import user_roles
-from portal.analytics import charts, figures, sla, svg
+from portal.analytics import charts, figures, scoped, sla, svg
 from portal.analytics.dashboard import dashboard_context
 from portal.analytics.models import PageView
 from portal.analytics.period import AnalyticsForm
@@ -54,9 +54,16 @@ def work_tickets(user):
     return visible_tickets(user).filter(worker_scope(user))
 
 
+def _filters(form: AnalyticsForm) -> scoped.Filters:
+    """The validated filters as rollup dimensions (the same as `form.condition()`)."""
+    data = form.cleaned_data
+    ids = {f"{name}_id": data[name].pk for name in ("group", "category", "team") if data.get(name)}
+    return scoped.Filters(**ids, priority=data.get("priority") or "")
+
+
 def _figures(request: HttpRequest, form: AnalyticsForm):
-    tickets = work_tickets(request.user).filter(form.condition())
-    return figures.compute(tickets, form.get_period())
+    """The user's work tickets narrowed by the filters (`work_tickets`), from the rollup."""
+    return figures.compute_for(request.user, _filters(form), form.get_period())
 
 
 def _usage(days: int = USAGE_DAYS) -> charts.Chart:

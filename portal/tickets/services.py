@@ -22,7 +22,7 @@ from portal.catalog.models import (
     Team,
     TeamMember,
 )
-from portal.tickets import access, notify, routing, sla, transitions
+from portal.tickets import access, notify, routing, signals, sla, transitions
 from portal.tickets.errors import ActionForbidden, EditConflict, InvalidInput
 from portal.tickets.models import Comment, Status, Ticket, TicketEvent
 
@@ -36,10 +36,16 @@ def _name(user) -> str:
 
 
 class _History:
-    """Collects a change's events and writes them in one INSERT."""
+    """Collects a change's events and writes them in one INSERT.
 
-    def __init__(self, ticket: Ticket, actor, now):
+    It also remembers the ticket as it was when the change began (`before`), so `save()`
+    can tell `signals.ticket_changed` receivers (analytics) what changed, in the same
+    transaction. A new ticket has no `before`.
+    """
+
+    def __init__(self, ticket: Ticket, actor, now, *, new: bool = False):
         self.ticket, self.actor, self.now, self.events = ticket, actor, now, []
+        self.before = None if new else signals.snapshot(ticket)
 
     def add(self, kind, *, field="", old="", new="", reason="", internal=False, actor=...):
         self.events.append(
@@ -60,6 +66,9 @@ class _History:
         for event in self.events:
             event.version = self.ticket.version
         TicketEvent.objects.bulk_create(self.events)
+        signals.ticket_changed.send(
+            sender=Ticket, ticket=self.ticket, before=self.before, events=self.events
+        )
 
 
 def _lock(actor, ticket: Ticket, expected_version: int | None) -> Ticket:
@@ -194,7 +203,7 @@ def _create(requester, title, description, group, category, subcategory, priorit
     )
     sla.recompute(ticket)  # the targets are part of the ticket from its first row
     ticket.save(force_insert=True)
-    history = _History(ticket, requester, now)
+    history = _History(ticket, requester, now, new=True)
     history.add(Kind.CREATED, new=ticket.title)
     history.add(
         Kind.ROUTED,

@@ -1,12 +1,15 @@
-"""/settings/tokens: the signed-in user lists, creates and revokes their own tokens."""
+"""/settings/tokens: the signed-in user lists, creates and revokes their own tokens;
+/settings/users/<id>/tokens: admins list and revoke anyone's."""
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
+from portal.accounts.models import User
+from portal.accounts.views import admin_required
 from portal.api import tokens
 from portal.api.forms import TokenCreateForm
 from portal.lib.http import posted_data
@@ -46,3 +49,31 @@ def token_revoke(request: HttpRequest, token_id: int) -> HttpResponse:
         raise Http404("No such token.")
     messages.success(request, "The token was revoked; it stops working now.")
     return redirect("api-tokens")
+
+
+@admin_required
+@never_cache
+@require_http_methods(["GET", "HEAD"])
+def user_token_list(request: HttpRequest, user_id: int) -> HttpResponse:
+    """Another person's live tokens (names, prefixes, dates; never a secret), for admins."""
+    owner = get_object_or_404(User, pk=user_id)
+    context = {"owner": owner, "tokens": tokens.live_tokens(owner)}
+    return render(request, "api/user_tokens.html", context)
+
+
+@admin_required
+@require_POST
+def user_token_revoke(request: HttpRequest, user_id: int) -> HttpResponse:
+    """One token (`token` posted) or, with `all`, every live token of that person."""
+    owner = get_object_or_404(User, pk=user_id)
+    raw = request.POST.get("token", "")
+    if request.POST.get("all"):
+        count = tokens.token_revoke_for(actor=request.user, owner=owner)
+        messages.success(request, f"{count} token{'s' if count != 1 else ''} revoked.")
+    elif raw.isascii() and raw.isdigit() and len(raw) < 18:
+        if not tokens.token_revoke_for(actor=request.user, owner=owner, token_id=int(raw)):
+            raise Http404("No such token.")
+        messages.success(request, "The token was revoked; it stops working now.")
+    else:
+        raise Http404("No such token.")
+    return redirect("api-user-tokens", user_id=owner.pk)

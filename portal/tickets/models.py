@@ -13,11 +13,13 @@ index (status, priority, category…) are applied while walking; they are cheap 
 page only needs 25 matches. We add no index per filter column: each costs every write.
 """
 
+import datetime as dt
 import re
 
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from portal.catalog.models import BusinessUnitGroup, Category, Priority, Subcategory, Team
@@ -53,6 +55,8 @@ class Status(models.TextChoices):
 # Tickets someone still has to work on: they count towards an agent's load.
 OPEN_STATUSES = (Status.NEW, Status.IN_PROGRESS, Status.ON_HOLD)
 
+# Sorts after every real due time (see Ticket.sla_due_sort_at).
+NO_DUE = dt.datetime(9999, 1, 1, tzinfo=dt.UTC)
 PRIORITY_RANK = {Priority.LOW: 1, Priority.MEDIUM: 2, Priority.HIGH: 3, Priority.URGENT: 4}
 
 
@@ -156,6 +160,25 @@ class Ticket(models.Model):
     # and business time paused can only be re-measured from the real intervals.
     sla_paused_at = models.DateTimeField(null=True, blank=True)
     sla_pauses = models.JSONField(default=list, blank=True)
+    # "SLA due soonest" sorts by this: the next due time (first response until answered,
+    # then resolution until resolved or closed), or a far-future stand-in when there is
+    # none (no SLA, paused, met), which keeps the keyset cursor free of NULLs. Kept by the
+    # database from the columns above, so the sort walks an index (see Meta).
+    sla_due_sort_at = models.GeneratedField(
+        expression=Coalesce(
+            models.Case(
+                models.When(first_response_at__isnull=True, then=models.F("sla_response_due_at")),
+                models.When(
+                    resolved_at__isnull=True,
+                    closed_at__isnull=True,
+                    then=models.F("sla_resolution_due_at"),
+                ),
+            ),
+            models.Value(NO_DUE),
+        ),
+        output_field=models.DateTimeField(),
+        db_persist=True,
+    )
     # Exactly-once escalation: the periodic task claims each with a conditional UPDATE
     # (`…_notified_at IS NULL`) and notifies only when it won the claim.
     sla_response_at_risk_notified_at = models.DateTimeField(null=True, blank=True)
@@ -193,6 +216,12 @@ class Ticket(models.Model):
             # Round-robin routing asks, per team member, for the last ticket of this team they
             # were given: one index probe each instead of reading all their tickets.
             models.Index(fields=["assignee", "team", "id"], name="ticket_assignee_team"),
+            # Sort "SLA due soonest" over open tickets (see sla_due_sort_at).
+            models.Index(
+                fields=["sla_due_sort_at", "id"],
+                name="ticket_open_sla_due",
+                condition=Q(status__in=["new", "in_progress", "on_hold"]),
+            ),
             # Sort "Highest priority" (see priority_rank).
             models.Index(fields=["priority_rank", "id"], name="ticket_priority_rank"),
             # The dashboard's one aggregate over the open tickets in a scope, grouped per

@@ -145,6 +145,11 @@ def _reject_unknown_fields(request: HttpRequest) -> None:
         "requestBody": {
             "content": {
                 "multipart/form-data": {
+                    # Unknown form fields are refused (422), like unknown JSON members.
+                    "schema": {
+                        "additionalProperties": False,
+                        "properties": {"files": {"minItems": 1}},
+                    },
                     "encoding": {"files": {"contentType": "application/octet-stream"}},
                 }
             }

@@ -1,11 +1,13 @@
 """Property-based run of the whole API against its own OpenAPI document (schemathesis 4).
 
-For each authenticated persona and every operation, schemathesis generates valid and
-invalid requests from /api/v1/openapi.json and sends them to the Django WSGI app in this
-process (so they see the test database). Every answer must be: no 5xx, a documented
-status code, the documented content type (problem+json for errors), and a body matching
-the response schema. Bounded (a few examples per operation, no shrinking of passes) and
-deterministic (`derandomize`), so CI time and results are stable.
+For each authenticated persona and every operation (the multipart upload included),
+schemathesis generates valid and invalid requests from /api/v1/openapi.json and sends them
+to the Django WSGI app in this process (so they see the test database); path parameters
+name real rows (the persona's ticket, a file on it, another person's id). Every answer
+must be: no 5xx, a documented status code, the documented content type (problem+json for
+errors), and a body matching the response schema. Bounded (a few examples per operation,
+no shrinking of passes) and deterministic (`derandomize`), so CI time and results are
+stable.
 """
 
 import pytest
@@ -24,8 +26,12 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from portal.api import tokens
+from portal.attachments.tests.files import pdf
+from portal.tickets import attachment_services
+from portal.tickets.tests.attachment_fixtures import files_storage, upload
 
 pytestmark = pytest.mark.django_db
+files_storage = files_storage  # the fixture: uploads go to a temporary folder
 
 CHECKS = [
     not_a_server_error,
@@ -50,17 +56,32 @@ def wsgi_app():
 
 
 @pytest.mark.parametrize("persona", ["requester", "agent", "admin"])
-def test_api_conforms_to_its_openapi_document(persona, personas, ticket, wsgi_app, settings):
+def test_api_conforms_to_its_openapi_document(
+    persona, personas, ticket, wsgi_app, settings, files_storage
+):
     settings.API_RATE_LIMIT_PER_MINUTE = 100_000
     secret = tokens.token_create(user=getattr(personas, persona), name="schemathesis").secret
     headers = {"Authorization": f"Bearer {secret}"}
+    attachment = attachment_services.attachment_add(
+        actor=personas.requester, ticket=ticket, files=[upload("invoice.pdf", pdf())]
+    ).attachments[0]
+    # Another person's token: the admin's revocations hit a real one, never this run's own.
+    tokens.token_create(user=personas.spoc, name="spoc's script")
+    # Real rows for the path parameters, or nearly every request would be a 404.
+    known_values = {
+        "number": ticket.number,
+        "attachment_id": attachment.pk,
+        "user_id": personas.spoc.pk,
+    }
     schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", wsgi_app)
     failures: list[str] = []
     statuses: list[int] = []
+    by_operation: dict[str, set[int]] = {}
     for result in schema.get_all_operations():
         operation = result.ok()
-        # Ticket operations get the persona's real ticket, or nearly all would be 404.
-        known = {"number": ticket.number} if "{number}" in operation.path else None
+        known = {
+            name: value for name, value in known_values.items() if f"{{{name}}}" in operation.path
+        } or None
         for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
 
             @given(case=operation.as_strategy(generation_mode=mode, path_parameters=known))
@@ -73,7 +94,9 @@ def test_api_conforms_to_its_openapi_document(persona, personas, ticket, wsgi_ap
                 suppress_health_check=list(HealthCheck),
             )
             def run(case):
-                statuses.append(case.call_and_validate(headers=headers, checks=CHECKS).status_code)
+                status = case.call_and_validate(headers=headers, checks=CHECKS).status_code
+                statuses.append(status)
+                by_operation.setdefault(case.operation.label, set()).add(status)
 
             try:
                 run()
@@ -83,3 +106,14 @@ def test_api_conforms_to_its_openapi_document(persona, personas, ticket, wsgi_ap
     # The token worked: some requests succeeded (a broken auth would make every one 401).
     assert sum(200 <= status < 300 for status in statuses) >= 20
     assert 401 not in statuses
+    # The multipart upload, the download and the watcher and token operations ran too.
+    for label in (
+        "POST /api/v1/tickets/{number}/attachments",
+        "GET /api/v1/tickets/{number}/attachments/{attachment_id}/download",
+        "GET /api/v1/tickets/{number}/attachments",
+        "PUT /api/v1/tickets/{number}/watchers/me",
+        "GET /api/v1/users/{user_id}/tokens",
+    ):
+        assert by_operation.get(label), f"{label} was not exercised"
+    download = by_operation["GET /api/v1/tickets/{number}/attachments/{attachment_id}/download"]
+    assert 200 in download  # everyone here may see the requester's public file

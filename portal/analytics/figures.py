@@ -248,7 +248,7 @@ def compute_for(
             resolutions, reopens = _reopen_counts(residual, period)
             figures.resolutions += resolutions
             figures.reopens += reopens
-        whole = Ticket.objects.filter(scope.whole_q(), filters.ticket_q())
+        whole = scoped.work_tickets(user, filters)
         percentiles = scoped.percentiles(whole, period, PERCENTILES)
     _fill_counts(figures, rows)
     for fraction in PERCENTILES:

@@ -112,7 +112,7 @@ def analytics(request: HttpRequest) -> HttpResponse:
         "form": form,
         "figures": result,
         # One more query: % of SLA targets met per group, team and priority.
-        "sla": sla.compliance(work_tickets(request.user).filter(form.condition()), result.period),
+        "sla": sla.compliance(scoped.work_tickets(request.user, _filters(form)), result.period),
         "first_response_p50": human_duration(result.first_response[0.5]),
         "first_response_p90": human_duration(result.first_response[0.9]),
         "resolution_p50": human_duration(result.resolution[0.5]),

@@ -18,7 +18,7 @@ def fill(apps, schema_editor):
 class Migration(migrations.Migration):
     dependencies = [
         ("analytics", "0001_page_views_per_section_per_day"),
-        ("tickets", "0007_open_cover_index"),
+        ("tickets", "0010_analytics_covering_indexes"),
     ]
 
     operations = [

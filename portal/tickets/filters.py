@@ -112,6 +112,31 @@ class ChildChoiceField(forms.ModelChoiceField):
             raise
 
 
+NO_TEAM = "none"
+
+
+class _TeamChoices(forms.models.ModelChoiceIterator):
+    """The teams (queried lazily, when the select renders), then "No team"."""
+
+    def __iter__(self):
+        yield from super().__iter__()
+        yield (NO_TEAM, "No team (unmapped)")
+
+    def __len__(self):
+        return super().__len__() + 1
+
+
+class TeamChoiceField(forms.ModelChoiceField):
+    """A team, or `none`: tickets no team is mapped to (they wait for the group's SPOC)."""
+
+    iterator = _TeamChoices
+
+    def to_python(self, value):
+        if value == NO_TEAM:
+            return NO_TEAM
+        return super().to_python(value)
+
+
 class TicketFilterForm(forms.Form):
     view = forms.ChoiceField(required=False)
     q = forms.CharField(label="Search", required=False, max_length=200)
@@ -127,7 +152,7 @@ class TicketFilterForm(forms.Form):
     # organisation in one select); the catalog's htmx partials refresh them on change.
     category = ChildChoiceField(Category.objects.none(), required=False, empty_label="Any")
     subcategory = ChildChoiceField(Subcategory.objects.none(), required=False, empty_label="Any")
-    team = forms.ModelChoiceField(Team.objects.all(), required=False, empty_label="Any team")
+    team = TeamChoiceField(Team.objects.all(), required=False, empty_label="Any team")
     assignee = PersonField(allow_none=True, help_text="Email, “me” or “none”.")
     requester = PersonField(allow_none=False, help_text="Email or “me”.")
     created_from = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
@@ -204,7 +229,9 @@ class TicketFilter:
         if data.get("priority"):
             conditions &= Q(priority__in=data["priority"])
         for name in ("group", "category", "subcategory", "team"):
-            if data.get(name) is not None:
+            if data.get(name) == NO_TEAM:
+                conditions &= Q(team__isnull=True)
+            elif data.get(name) is not None:
                 conditions &= Q(**{name: data[name]})
         conditions &= self._person("assignee", data.get("assignee"))
         conditions &= self._person("requester", data.get("requester"))

@@ -219,3 +219,15 @@ def test_search_pages_take_ticket_text_comments_and_numbers_together(
     assert not second.context["next_query"]
     number = by_comment[0].number
     assert _numbers(client.get("/tickets", {"q": number})) == [number]
+
+
+def test_team_none_lists_the_unmapped_tickets(raise_ticket, personas, org, client_for):
+    routed = raise_ticket()
+    unmapped = raise_ticket(title="Nobody's")
+    Ticket.objects.filter(pk=unmapped.pk).update(team=None, assignee=None)
+    client = client_for(personas.spoc)
+    assert _numbers(client.get("/tickets", {"team": "none"})) == [unmapped.number]
+    assert routed.number in _numbers(client.get("/tickets", {"team": str(routed.team_id)}))
+    html = client.get("/tickets").content.decode()
+    assert '<option value="none">No team (unmapped)</option>' in html
+    assert client.get("/tickets", {"team": "nobody"}).status_code == 400

@@ -29,6 +29,7 @@ def scripts(personas):
     return first, second
 
 
+@pytest.mark.smoke
 @pytest.mark.parametrize("persona", PERSONAS)
 def test_only_admins_list_another_persons_tokens(persona, personas, api_for, scripts):
     response = api_for(_user(personas, persona)).get(f"/users/{personas.requester.pk}/tokens")
@@ -45,6 +46,7 @@ def test_only_admins_list_another_persons_tokens(persona, personas, api_for, scr
         assert new.secret not in text and new.token.digest not in text
 
 
+@pytest.mark.smoke
 @pytest.mark.parametrize("persona", PERSONAS)
 def test_only_admins_revoke_another_persons_token_and_it_stops_working_at_once(
     persona, personas, api_for, scripts
@@ -121,6 +123,7 @@ PAGE = {"requester": 403, "agent": 403, "lead": 403, "spoc": 403, "admin": 200,
         "outsider": 403, "anonymous": 302}  # fmt: skip
 
 
+@pytest.mark.smoke
 @pytest.mark.parametrize("persona", PERSONAS)
 def test_only_admins_see_the_token_page_of_another_person(persona, personas, client_for, scripts):
     response = client_for(_user(personas, persona)).get(
@@ -133,6 +136,7 @@ def test_only_admins_see_the_token_page_of_another_person(persona, personas, cli
         assert scripts[0].secret not in text and "old" not in text.split("<h2")[1]
 
 
+@pytest.mark.smoke
 @pytest.mark.parametrize("persona", PERSONAS)
 def test_only_admins_revoke_from_the_token_page(persona, personas, client_for, scripts):
     first, second = scripts

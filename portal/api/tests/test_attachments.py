@@ -63,6 +63,7 @@ DOWNLOAD_PUBLIC = LIST
 DOWNLOAD_INTERNAL = {**LIST, "requester": 404}
 
 
+@pytest.mark.smoke
 @pytest.mark.parametrize("persona", PERSONAS)
 def test_each_persona_may_upload_files_exactly_where_the_page_lets_them_comment(
     persona, personas, api_for, ticket, files_storage
@@ -82,6 +83,7 @@ def test_each_persona_may_upload_files_exactly_where_the_page_lets_them_comment(
         assert _snapshot(ticket) == before and stored_keys(files_storage) == []
 
 
+@pytest.mark.smoke
 @pytest.mark.parametrize("persona", PERSONAS)
 def test_only_people_working_the_ticket_upload_with_an_internal_comment(
     persona, personas, api_for, ticket, files_storage
@@ -106,6 +108,7 @@ def test_only_people_working_the_ticket_upload_with_an_internal_comment(
         assert _snapshot(ticket) == before and stored_keys(files_storage) == []
 
 
+@pytest.mark.smoke
 @pytest.mark.parametrize("persona", PERSONAS)
 def test_each_persona_lists_the_files_the_ticket_page_shows_them(
     persona, personas, api_for, ticket, files_storage
@@ -138,6 +141,7 @@ def test_each_persona_lists_the_files_the_ticket_page_shows_them(
     }
 
 
+@pytest.mark.smoke
 @pytest.mark.parametrize("persona", PERSONAS)
 def test_each_persona_downloads_what_the_ticket_page_would_let_them(
     persona, personas, api_for, ticket, files_storage

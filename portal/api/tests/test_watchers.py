@@ -16,6 +16,7 @@ def _user(personas, persona):
     return None if persona == "anonymous" else getattr(personas, persona)
 
 
+@pytest.mark.smoke
 @pytest.mark.parametrize("persona", PERSONAS)
 def test_each_persona_may_watch_and_unwatch_a_ticket_they_can_see(
     persona, personas, api_for, ticket
@@ -38,6 +39,7 @@ def test_each_persona_may_watch_and_unwatch_a_ticket_they_can_see(
     assert not ticket.watchers.exists()
 
 
+@pytest.mark.smoke
 @pytest.mark.parametrize("persona", PERSONAS)
 def test_workers_see_every_watcher_and_others_only_themselves(persona, personas, api_for, ticket):
     ticket.watchers.add(personas.lead, personas.requester)

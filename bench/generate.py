@@ -37,7 +37,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench import common, vocabulary  # noqa: E402
+from bench import common, generate_notifications, generate_sla, vocabulary  # noqa: E402
 
 DAY = 86_400.0
 YEARS = 2
@@ -86,6 +86,14 @@ WORKER_PERSONAS = ("agent", "lead", "spoc", "admin")
 SHOWCASE = 12  # tickets every bench persona can see, each with exactly 20 comments
 SHOWCASE_COMMENTS = 20
 CHUNK = 20_000
+ATTACHMENT_SHARE = 0.08  # tickets with files (metadata rows only, see attach_showcase_files)
+FILE_NAMES = {
+    "image/png": ["screenshot.png", "error-dialog.png", "photo.png"],
+    "application/pdf": ["invoice.pdf", "quote.pdf", "form.pdf", "manual.pdf"],
+    "text/plain; charset=utf-8": ["install.log", "output.txt", "event-log.txt"],
+    "image/jpeg": ["photo.jpg", "IMG_2041.jpg"],
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": ["list.xlsx"],
+}
 LABELS = {
     "new": "New", "in_progress": "In progress", "on_hold": "On hold",
     "resolved": "Resolved", "closed": "Closed", "cancelled": "Cancelled",
@@ -356,6 +364,10 @@ class Org:
             "admin": self.admins[0],
         }
         self.power_users = self.requester_ids[:POWER_USERS]
+        # Calendars and policies (category beats group beats default, as policy_for).
+        self.levels = generate_sla.ServiceLevels(
+            self.categories, self.groups, self.now - YEARS * 365 * DAY, self.now
+        )
 
     def load(self, cursor) -> None:
         from portal.accounts.models import User
@@ -413,6 +425,7 @@ class Org:
             ["category_id", "subcategory_id", "team_id", "default_priority", "created_at",
              "updated_at"],
         ).copy(cursor, ((c, s, t, p, now, now) for c, s, t, p in self.mappings))  # fmt: skip
+        self.levels.load(cursor, Table, now)
 
 
 # --- Text ----------------------------------------------------------------------------------
@@ -465,7 +478,8 @@ class Text:
 
 class TicketWriter:
     def __init__(self, rng: random.Random, org: Org, text: Text, total: int, now: float):
-        from portal.tickets.models import Comment, Ticket, TicketEvent
+        from portal.notifications.models import EmailDelivery, Notification
+        from portal.tickets.models import Attachment, Comment, Ticket, TicketEvent
 
         self.rng, self.org, self.text, self.total, self.now = rng, org, text, total, now
         self.ticket_table = Table(
@@ -473,8 +487,21 @@ class TicketWriter:
             ["id", "title", "description", "requester_id", "group_id", "category_id",
              "subcategory_id", "priority", "status", "team_id", "assignee_id", "created_at",
              "updated_at", "first_response_at", "resolved_at", "closed_at", "version",
-             "idempotency_key"],
+             "idempotency_key", *generate_sla.COLUMNS],
         )  # fmt: skip
+        self.attachment_table = Table(
+            Attachment,
+            ["ticket_id", "comment_id", "uploader_id", "original_name", "storage_key", "size",
+             "content_type", "sha256", "created_at"],
+        )  # fmt: skip
+        self.notification_table = Table(Notification, generate_notifications.NOTIFICATION_FIELDS)
+        self.email_table = Table(EmailDelivery, generate_notifications.EMAIL_FIELDS)
+        self.notices = generate_notifications.Notices(rng, org, now, "http://127.0.0.1")
+        self.attachments = 0
+        self.file_types = list(FILE_NAMES)
+        self.group_name = {gid: name for gid, name, _ in org.groups}
+        self.category_name = {cid: name for cid, _, name, _, _ in org.categories}
+        self.subcategory_name = {sid: name for sid, _, name in org.subcategories}
         self.comment_table = Table(
             Comment, ["id", "ticket_id", "author_id", "body", "is_internal", "created_at"]
         )
@@ -489,10 +516,16 @@ class TicketWriter:
         self.events = 0
         start = now - YEARS * 365 * DAY
         # Creation times in order, so ticket numbers follow creation as the portal's do.
-        self.created = sorted(start + rng.random() * (now - 3600 - start) for _ in range(total))
+        # Whole microseconds, so stamps and the SLA arithmetic (integer microseconds) agree.
+        self.created = sorted(
+            round(start + rng.random() * (now - 3600 - start), 6) for _ in range(total)
+        )
         # A few tickets about a week old that every bench persona can see.
         first = max(1, int(total * (1 - 8 / (YEARS * 365))) - SHOWCASE)
         self.showcase = set(range(first, first + SHOWCASE))
+        # The last one carries real files (attach_showcase_files) and an admin watching it.
+        self.files_ticket = first + SHOWCASE - 1
+        self.watchers = {self.files_ticket: [org.personas["admin"]]}
         self.status_counts = {}
 
     def _status(self, created: float) -> str:
@@ -729,6 +762,14 @@ def main() -> None:
             *apps.get_app_config("catalog").get_models(),
         ):
             reset_sequence(cursor, model)
+
+        # The analytics rollup is derived from the tickets the COPY bypassed the services
+        # for: rebuild it (Django's own connection; the load above is committed).
+        mark = time.monotonic()
+        from portal.analytics import rollup
+
+        log(f"analytics rollup: {rollup.rebuild():,} rows")
+        timings["analytics_rollup"] = time.monotonic() - mark
 
         mark = time.monotonic()
         log("vacuum analyse")

@@ -45,7 +45,7 @@ def load_demo() -> dict[str, int]:
     started = timezone.now()
     users = {user.email: user for user in load_demo_users()}
     counts = {"users": len(users)}
-    for app in ("catalog", "sla", "tickets"):
+    for app in ("catalog", "sla", "tickets", "analytics"):
         module_name = f"portal.{app}.demo"
         if find_spec(module_name) is not None:
             counts.update(import_module(module_name).load(users))

@@ -143,12 +143,22 @@ def test_other_peoples_ticket_numbers_answer_404_like_missing_ones(
 ):
     target = request.getfixturevalue(fixture)
     client = api_for(getattr(personas, persona))
-    for suffix in ("", "/comments", "/events"):
+    for suffix in ("", "/comments", "/events", "/attachments", "/watchers"):
         is_problem(client.get(f"/tickets/{target.number}{suffix}"), 404)
     is_problem(client.post(f"/tickets/{target.number}/comments", {"body": "Hi"}), 404)
+    is_problem(client.put(f"/tickets/{target.number}/watchers/me"), 404)
+    upload = client.upload(f"/tickets/{target.number}/attachments", [_text_file()])
+    is_problem(upload, 404)
+    assert not target.watchers.exists() and not target.attachments.exists()
     # The same answer as for a number that does not exist: numbers leak nothing.
     missing = client.get("/tickets/TKT-999999")
     assert missing.json()["detail"] == client.get(f"/tickets/{target.number}").json()["detail"]
+
+
+def _text_file():
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    return SimpleUploadedFile("notes.txt", b"Nothing to see\n")
 
 
 def test_requesters_never_see_internal_comments_or_their_events(personas, api_for, ticket):

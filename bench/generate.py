@@ -496,7 +496,12 @@ class TicketWriter:
         )  # fmt: skip
         self.notification_table = Table(Notification, generate_notifications.NOTIFICATION_FIELDS)
         self.email_table = Table(EmailDelivery, generate_notifications.EMAIL_FIELDS)
-        self.notices = generate_notifications.Notices(rng, org, now, "http://127.0.0.1")
+        # The additions since the first version draw from their own generators, so the
+        # tickets, comments and events of a seed stay what they were.
+        self.extra_rng = random.Random(rng.random())
+        self.notices = generate_notifications.Notices(
+            random.Random(rng.random()), org, now, "http://127.0.0.1"
+        )
         self.attachments = 0
         self.file_types = list(FILE_NAMES)
         self.group_name = {gid: name for gid, name, _ in org.groups}
@@ -549,9 +554,12 @@ class TicketWriter:
         cat_cum, cat_total = org.cat_cum, org.cat_cum[-1]
         priorities = [p for p, _ in PRIORITIES]
         prio_cum = list(itertools.accumulate(w for _, w in PRIORITIES))
-        comments, events = [], []
-        self.pending = (comments, events)
+        comments, events, files = [], [], []
+        self.pending = (comments, events, files)
         tickets = []
+        extra = self.extra_rng
+        levels, now_us = org.levels, round(now * 1_000_000)
+        since = self.notices.since
         for tid in range(first_id, last_id + 1):
             created = self.created[tid - 1]
             showcase = tid in self.showcase
@@ -584,15 +592,15 @@ class TicketWriter:
             first_response = resolved = closed = None
             end = now
             if status == "cancelled":
-                end = min(created + rng.expovariate(1 / 3600), now - 1)
+                end = round(min(created + rng.expovariate(1 / 3600), now - 1), 6)
             elif status != "new":
-                first_response = min(created + rng.expovariate(1 / 7200), now - 60)
+                first_response = round(min(created + rng.expovariate(1 / 7200), now - 60), 6)
                 if status in ("resolved", "closed"):
-                    resolved = first_response + rng.expovariate(1 / (30 * 3600))
+                    resolved = round(first_response + rng.expovariate(1 / (30 * 3600)), 6)
                     if resolved > now - 60:
                         status, resolved = "in_progress", None
                 if status == "closed":
-                    closed = resolved + 3600 + random_() * 7 * DAY
+                    closed = round(resolved + 3600 + random_() * 7 * DAY, 6)
                     if closed > now - 60:
                         status, closed = "resolved", None
                 end = resolved or now
@@ -624,9 +632,10 @@ class TicketWriter:
                 version += 1
                 ev.append((tid, worker, "status", "status", "New", "In progress", "", False,
                            version, first_response))  # fmt: skip
+            held = None
             if status == "on_hold":
                 version += 1
-                held = first_response + (now - first_response) * random_()
+                held = round(first_response + (now - first_response) * random_(), 6)
                 ev.append((tid, worker, "status", "status", "In progress", "On hold",
                            "Waiting for the requester.", False, version, held))  # fmt: skip
             if resolved is not None:
@@ -659,7 +668,21 @@ class TicketWriter:
                 comments.append((self.comment_id, tid, author, body, internal, stamp(at)))
                 ev.append((tid, author, "commented", "comment", "", str(self.comment_id),
                            INTERNAL_REASON if internal else "", internal, version, at))  # fmt: skip
+            own = comments[len(comments) - count :]  # this ticket's
+            # Files: with the ticket when it was raised, or with one of its comments.
+            if not showcase and extra.random() < ATTACHMENT_SHARE:
+                self._files(tid, requester, created, ev, own, files, version, extra)
             last = max(event[-1] for event in ev)  # the ticket's latest activity
+            us = lambda x: None if x is None else round(x * 1_000_000)  # noqa: E731
+            clocks = generate_sla.ticket_clocks(
+                levels, extra, group=gid, category=cid, priority=priority, status=status,
+                created=us(created), first_response=us(first_response),
+                met=us(resolved or closed), held=us(held),
+                ended=us(end) if status == "cancelled" else None, now=now_us,
+            )  # fmt: skip
+            if last >= since:
+                self._notices(tid, title, requester, assignee, team, gid, cid, sid, priority,
+                              status, clocks, ev, own)  # fmt: skip
             for event in ev:
                 self.event_id += 1
                 events.append((self.event_id, *event[:-1], stamp(event[-1])))
@@ -669,20 +692,218 @@ class TicketWriter:
                  team, assignee, stamp(created), stamp(last),
                  stamp(first_response) if first_response else None,
                  stamp(resolved) if resolved else None, stamp(closed) if closed else None,
-                 version, None)
+                 version, None, *clocks.row)
             )  # fmt: skip
         return tickets
+
+    def _files(self, tid, requester, created, ev, comments, files, version, extra) -> None:
+        """Attachment rows (and their "attached" events) for one ticket, as the services
+        write them: raised with the ticket (the requester's), or with a comment (its
+        author's, internal with an internal comment). Metadata only: no bytes are stored
+        except for the showcase ticket's (attach_showcase_files)."""
+        own = comments
+        comment = extra.choice(own) if own and extra.random() < 0.5 else None
+        if comment is None:
+            at, uploader, comment_id, internal = created, requester, None, False
+        else:
+            comment_id, _, uploader, _, internal, when = comment
+            at = dt.datetime.fromisoformat(when).timestamp()
+        names = []
+        for _ in range(1 if extra.random() < 0.7 else extra.randint(2, 3)):
+            content_type = extra.choice(self.file_types)
+            name = extra.choice(FILE_NAMES[content_type])
+            moment = dt.datetime.fromtimestamp(at, dt.UTC)
+            key = f"tickets/{tid}/{moment:%Y%m%dT%H%M%SZ}-{extra.getrandbits(64):016x}-{name}"
+            size = int(extra.lognormvariate(11.5, 1.2)) % 5_000_000 + 200
+            files.append(
+                (tid, comment_id, uploader, name, key, size, content_type,
+                 f"{extra.getrandbits(256):064x}", stamp(at))
+            )  # fmt: skip
+            names.append(name)
+        ev.append((tid, uploader, "attached", "attachments", "", ", ".join(names), "", internal,
+                   version, at))  # fmt: skip
+
+    def _notices(self, tid, title, requester, assignee, team, gid, cid, sid, priority, status,
+                 clocks, ev, comments) -> None:  # fmt: skip
+        parts = [self.group_name[gid], self.category_name[cid]]
+        if sid:
+            parts.append(self.subcategory_name[sid])
+        self.notices.ticket(
+            {
+                "tid": tid, "number": f"TKT-{tid:06d}", "title": title, "requester": requester,
+                "assignee": assignee, "team": team, "group": gid,
+                "priority": priority.capitalize(), "classification": " / ".join(parts),
+                "policy": clocks.row[1],
+                "bodies": {c[0]: c[3] for c in comments},
+            },
+            sorted(ev, key=lambda e: e[-1]),
+            clocks.notices,
+            self.watchers.get(tid, []),
+        )  # fmt: skip
 
     def load(self, cursor) -> None:
         for first in range(1, self.total + 1, CHUNK):
             last = min(first + CHUNK - 1, self.total)
             rows = self.rows(first, last)
-            comments, events = self.pending
+            comments, events, files = self.pending
             self.ticket_table.copy(cursor, iter(rows))
             self.comments += self.comment_table.copy(cursor, iter(comments))
             self.events += self.event_table.copy(cursor, iter(events))
+            self.attachments += self.attachment_table.copy(cursor, iter(files))
+            self.notices.flush(cursor, self.notification_table, self.email_table)
             if last % (CHUNK * 10) == 0 or last == self.total:
-                log(f"  {last:,} tickets, {self.comments:,} comments, {self.events:,} events")
+                log(
+                    f"  {last:,} tickets, {self.comments:,} comments, {self.events:,} events, "
+                    f"{self.attachments:,} files, {self.notices.count:,} notifications, "
+                    f"{self.notices.email_count:,} emails"
+                )
+
+
+# --- Real files on the showcase ticket -------------------------------------------------------
+
+
+def _png(width: int = 64, height: int = 48) -> bytes:
+    """A small real PNG (a grey gradient), so the page shows a thumbnail that decodes."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+
+    raw = b"".join(b"\x00" + bytes((x * 4) % 256 for x in range(width)) for _ in range(height))
+    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(raw))
+        + chunk(b"IEND", b"")
+    )
+
+
+def _pdf() -> bytes:
+    text = b"BT /F1 12 Tf 72 720 Td (Docking station set-up) Tj ET"
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R "
+        b"/Resources << /Font << /F1 5 0 R >> >> >>",
+        b"<< /Length %d >>\nstream\n%s\nendstream" % (len(text), text),
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+    ]
+    out, offsets = bytearray(b"%PDF-1.4\n"), []
+    for number, body in enumerate(objects, 1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n%s\nendobj\n" % (number, body)
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (
+        len(objects) + 1,
+        xref,
+    )
+    return bytes(out)
+
+
+SHOWCASE_FILES = (
+    # (name, bytes, attached with: None = the ticket, "public" / "internal" = a comment)
+    ("error-dialog.png", _png, None),
+    ("docking-station-manual.pdf", _pdf, None),
+    ("install.log", lambda: b"2026-11-18 09:14:02 dock firmware 1.2.3: USB-C link reset\n" * 40,
+     "public"),
+    ("diagnostics.csv", lambda: b"port,status,errors\nusb-c,flapping,17\nhdmi,ok,0\n",
+     "internal"),
+)  # fmt: skip
+
+
+def attach_showcase_files(cursor, ticket_id: int, personas: dict) -> list[str]:
+    """Store real small files on one showcase ticket through the portal's attachment storage
+    (STORAGES["attachments"]: VAR_DIR/attachments, or the R2 bucket) and write their rows
+    and "attached" events as attachment_services does.
+
+    The rows are written right after each file is stored, so every stored object has its
+    row and the hourly orphan sweep (tickets.tasks.cleanup_orphan_attachments_task) keeps
+    them; the keys are returned for bench_info, so the next load of this database can
+    remove them (`forget_files`) instead of leaving orphans behind.
+    """
+    import io
+
+    from portal.attachments.names import storage_key
+    from portal.attachments.storage import StorageUnavailable, get_storage, save_file
+    from portal.attachments.validation import validate_upload
+
+    storage = get_storage()
+    cursor.execute("SELECT created_at, version FROM tickets_ticket WHERE id = %s", [ticket_id])
+    created, version = cursor.fetchone()
+    keys, batches = [], {}
+    for name, make, with_comment in SHOWCASE_FILES:
+        if with_comment is None:
+            comment_id, uploader, at, internal = None, personas["requester"], created, False
+        else:
+            internal = with_comment == "internal"
+            # The agent's first comment of that kind (any of theirs if they wrote none).
+            cursor.execute(
+                "SELECT id, author_id, created_at, is_internal FROM tickets_comment "
+                "WHERE ticket_id = %s AND author_id = %s "
+                "ORDER BY is_internal <> %s, created_at LIMIT 1",
+                [ticket_id, personas["agent"], internal],
+            )
+            found = cursor.fetchone()
+            if found is None:
+                continue
+            comment_id, uploader, at, internal = found
+        upload = validate_upload(name, io.BytesIO(make()))
+        try:
+            key = save_file(storage, storage_key(["tickets", str(ticket_id)], upload.safe_name),
+                            upload.file)  # fmt: skip
+        except StorageUnavailable as error:
+            log(f"  showcase files skipped: {error}")
+            break
+        finally:
+            upload.close()
+        cursor.execute(
+            "INSERT INTO tickets_attachment (ticket_id, comment_id, uploader_id, original_name, "
+            "storage_key, size, content_type, sha256, created_at) "
+            "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
+            [ticket_id, comment_id, uploader, upload.original_name, key, upload.size,
+             upload.file.content_type, upload.sha256, at],
+        )  # fmt: skip
+        batch = batches.setdefault(comment_id, [uploader, [], internal, at])
+        batch[1].append(upload.original_name)
+        keys.append(key)
+    # One "attached" event per upload, naming its files (as attachment_services._store).
+    for uploader, names, internal, at in batches.values():
+        cursor.execute(
+            "INSERT INTO tickets_ticketevent (ticket_id, actor_id, kind, field, old_value, "
+            "new_value, reason, is_internal, version, created_at) "
+            "VALUES (%s, %s, 'attached', 'attachments', '', %s, '', %s, %s, %s)",
+            [ticket_id, uploader, ", ".join(names), internal, version, at],
+        )
+    return keys
+
+
+def stored_files(url: str) -> list[str]:
+    """The keys of the files an earlier load of this database stored (bench_info)."""
+    import psycopg
+
+    try:
+        with psycopg.connect(common.conninfo(url), autocommit=True) as conn:
+            row = conn.execute("SELECT value FROM bench_info WHERE key = 'files'").fetchone()
+    except psycopg.Error:
+        return []
+    return list(row[0]) if row else []
+
+
+def forget_files(keys: list[str]) -> None:
+    """Delete the files of the database being replaced (their rows are gone with it)."""
+    from portal.attachments.storage import get_storage, storage_errors
+
+    storage = get_storage()
+    for key in keys:
+        try:
+            storage.delete(key)
+        except storage_errors():
+            log(f"  could not delete {key}; the orphan sweep of this storage will")
 
 
 # --- Main ----------------------------------------------------------------------------------
@@ -708,18 +929,21 @@ def main() -> None:
                 return
             log(f"{name} misses migrations added since it was made; loading it again")
     started = time.monotonic()
+    previous_files = stored_files(url)
     log(f"creating {name} and migrating")
     recreate_database(name)
     common.setup_django(url)
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0, interactive=False)
+    forget_files(previous_files)
 
     import psycopg
     from django.db import connections
 
     from portal.accounts.models import User
-    from portal.tickets.models import Comment, Ticket, TicketEvent
+    from portal.notifications.models import EmailDelivery, Notification
+    from portal.tickets.models import Attachment, Comment, Ticket, TicketEvent
 
     connections.close_all()
     rng = random.Random(args.seed)
@@ -729,7 +953,10 @@ def main() -> None:
         cursor = conn.cursor()
         cursor.execute("SET synchronous_commit = off")
         cursor.execute("SET maintenance_work_mem = '512MB'")
-        ticket_tables = [m._meta.db_table for m in (Ticket, Comment, TicketEvent)]
+        ticket_tables = [
+            m._meta.db_table
+            for m in (Ticket, Comment, TicketEvent, Attachment, Notification, EmailDelivery)
+        ]
         restore = drop_for_load(cursor, ticket_tables)
 
         mark = time.monotonic()
@@ -743,6 +970,9 @@ def main() -> None:
         text = Text(rng, org)
         writer = TicketWriter(rng, org, text, tickets, now)
         writer.load(cursor)
+        Table(Ticket.watchers.through, ["ticket_id", "user_id"]).copy(
+            cursor, ((t, u) for t, users in writer.watchers.items() for u in users)
+        )
         timings["copy"] = time.monotonic() - mark
 
         mark = time.monotonic()
@@ -759,9 +989,17 @@ def main() -> None:
             Ticket,
             Comment,
             TicketEvent,
+            Attachment,
+            Notification,
             *apps.get_app_config("catalog").get_models(),
+            *apps.get_app_config("sla").get_models(),
         ):
-            reset_sequence(cursor, model)
+            if model._meta.pk.get_internal_type().endswith("AutoField"):
+                reset_sequence(cursor, model)
+        generate_notifications.leave_unread(
+            cursor, Notification._meta.db_table, sorted(set(org.personas.values()))
+        )
+        files = attach_showcase_files(cursor, writer.files_ticket, org.personas)
 
         # The analytics rollup is derived from the tickets the COPY bypassed the services
         # for: rebuild it (Django's own connection; the load above is committed).
@@ -789,6 +1027,13 @@ def main() -> None:
                 for role, uid in org.personas.items()
             },
             "showcase": showcase,
+            "files_ticket": writer.files_ticket,
+            "files": files,
+            "attachments": writer.attachments + len(files),
+            "notifications": writer.notices.count,
+            "emails": writer.notices.email_count,
+            "sla_policies": [p[1] for p in org.levels.policies],
+            "sla_checked": org.levels.checked,
             "bench_team": org.bench_team,
             "top_category": org.top_category,
             "top_group": org.group_of_cat[org.top_category],
@@ -810,7 +1055,9 @@ def main() -> None:
         size = cursor.fetchone()[0]
     log(
         f"done in {info['seconds']['total']}s: {tickets:,} tickets, {writer.comments:,} comments, "
-        f"{writer.events:,} events, {size}; status mix {writer.status_counts}"
+        f"{writer.events:,} events, {info['attachments']:,} files, "
+        f"{writer.notices.count:,} notifications, {writer.notices.email_count:,} emails, {size}; "
+        f"status mix {writer.status_counts}"
     )
 
 

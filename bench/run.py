@@ -123,6 +123,23 @@ def build_scenarios(info: dict) -> tuple[list[Scenario], list[str]]:
         scenarios.append(Scenario("ticket page (20 comments)", role, f"/tickets/{number}"))
     for role in ROLES:
         scenarios.append(Scenario("dashboard", role, "/dashboard"))
+    # Notifications: the page (newest 30 of the person's) and the bell's unread count, which
+    # every open page polls every 30 s (the most frequent request of all).
+    for role in ROLES:
+        scenarios.append(Scenario("notifications", role, "/notifications"))
+    for role in ROLES:
+        scenarios.append(Scenario("bell (unread count)", role, "/notifications/bell"))
+    files_ticket = info.get("files_ticket")
+    if files_ticket:
+        # A showcase ticket with real files (two with the ticket, one on a public and one on
+        # an internal comment): thumbnails and file lists. Nobody comments on it here.
+        for role in ROLES:
+            scenarios.append(
+                Scenario("ticket page (20 comments, files)", role,
+                         f"/tickets/{format_number(files_ticket)}")
+            )  # fmt: skip
+    else:
+        notes.append("ticket page with files: the database predates them (generate again)")
 
     def create_form(i: int) -> dict:
         return {
@@ -139,7 +156,7 @@ def build_scenarios(info: dict) -> tuple[list[Scenario], list[str]]:
         Scenario("create ticket (POST)", "requester", "/tickets/new", "POST", create_form,
                  expect=(302,), load=False)
     )  # fmt: skip
-    targets = [format_number(pk) for pk in info["showcase"][1:]]
+    targets = [format_number(pk) for pk in info["showcase"][1:] if pk != files_ticket]
 
     def comment_path(i: int) -> str:
         return f"/tickets/{targets[i % len(targets)]}/comments"

@@ -8,3 +8,39 @@ document.addEventListener("submit", (event) => {
     event.preventDefault();
   }
 });
+
+// Keyboard focus survives htmx swaps. When the focused element was inside the content an
+// htmx request replaced (a "Next page" link in the ticket list, say), the browser drops
+// the focus to <body> and a keyboard or screen-reader user starts again from the top.
+// Put it on the swapped region instead (htmx itself already restores focus to an element
+// with the same id, and to [autofocus] in new content; this covers the rest).
+document.addEventListener("htmx:beforeSwap", (event) => {
+  const target = event.detail.target;
+  const active = document.activeElement;
+  if (target && active && active !== document.body && target.contains(active)) {
+    target.dataset.hadFocus = "1";
+  }
+});
+document.addEventListener("htmx:afterSettle", (event) => {
+  const target = event.detail.target;
+  if (!target || target.dataset.hadFocus !== "1") return;
+  delete target.dataset.hadFocus;
+  const active = document.activeElement;
+  if (active && active !== document.body && document.contains(active)) return; // kept or moved on purpose
+  if (!document.contains(target)) return; // an outerHTML swap: the new content has no handle here
+  if (!target.hasAttribute("tabindex")) target.setAttribute("tabindex", "-1");
+  target.focus();
+});
+
+// The skip link moves the focus to the main content without writing #main into the
+// address, where it would follow the page through form posts and redirects (and start
+// the next page's Tab order inside <main>, past its own skip link). Without this file
+// the link still works as a plain fragment link.
+document.addEventListener("click", (event) => {
+  const link = event.target.closest && event.target.closest("a.skip-link");
+  const target = link && document.querySelector(link.getAttribute("href"));
+  if (!target) return;
+  event.preventDefault();
+  target.focus();
+  target.scrollIntoView();
+});

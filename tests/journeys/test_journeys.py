@@ -52,9 +52,12 @@ def test_admin_imports_a_workbook_closes_its_coverage_gap_and_tickets_reach_the_
     expect(admin.get_by_role("row").filter(has_text="Toner")).to_have_count(0)  # mapped
     gap.get_by_label("Team for Printing / Plotter").select_option(label="IT Applications")
     gap.get_by_role("button", name="Add mapping").click()
-    # The row becomes a status message (its <tr> carries role="status").
-    expect(admin.get_by_role("status").filter(has_text="Plotter")).to_contain_text(
+    # The row becomes the confirmation; a live region, not the row, announces it.
+    expect(admin.locator("tr.gap-closed").filter(has_text="Plotter")).to_contain_text(
         "Now routed to IT Applications"
+    )
+    expect(admin.get_by_role("status").filter(has_text="Plotter")).to_have_text(
+        "Printing / Plotter: now routed to IT Applications."
     )
     admin.reload()
     expect(admin.get_by_role("row").filter(has_text="Plotter")).to_have_count(0)
@@ -198,61 +201,3 @@ def test_spoc_analytics_group_breakdown_shows_only_their_groups(new_page):
     rows = _table(spoc.locator("#chart-group"))[1:]
     assert rows, "the SPOC's group has tickets in the period"
     assert {label for label, *_ in rows} == {"IT"}
-
-
-def _focused(page) -> dict:
-    """What has the keyboard focus: its name (label, aria-label or text) and its outline."""
-    return page.evaluate(
-        """() => {
-            const el = document.activeElement, style = getComputedStyle(el);
-            const label = el.labels && el.labels.length ? el.labels[0].textContent
-                : el.getAttribute("aria-label") || el.textContent || "";
-            return {name: label.trim(), tag: el.tagName.toLowerCase(),
-                    outline: style.outlineStyle, width: parseFloat(style.outlineWidth)};
-        }"""
-    )
-
-
-def _tab_to(page, name: str, limit: int = 40) -> None:
-    """Press Tab until `name` has the focus; every stop on the way shows a visible outline."""
-    for _ in range(limit):
-        page.keyboard.press("Tab")
-        focused = _focused(page)
-        assert focused["outline"] != "none" and focused["width"] >= 2, focused
-        if focused["name"] == name:
-            return
-    pytest.fail(f"{name!r} is not reached with Tab (last focus: {focused})")
-
-
-def test_keyboard_only_sign_in_and_raise_a_ticket(new_page):
-    page = new_page()
-    page.goto("/login")
-    _tab_to(page, "Email")
-    page.keyboard.type("employee2@example.com")
-    _tab_to(page, "Password")
-    page.keyboard.type("portal-demo")
-    page.keyboard.press("Enter")
-    page.wait_for_url("**/dashboard")
-
-    _tab_to(page, "New ticket")
-    page.keyboard.press("Enter")
-    page.wait_for_url("**/tickets/new")
-    _tab_to(page, "Title")
-    page.keyboard.type("Docking station does not wake the screens")
-    _tab_to(page, "Business unit group")
-    page.keyboard.type("IT")  # a closed list picks the option typed
-    expect(page.get_by_label("Category", exact=True)).to_contain_text("Hardware")
-    _tab_to(page, "Category")
-    page.keyboard.type("Hardware")
-    expect(page.get_by_label("Subcategory")).to_contain_text("Peripherals")
-    _tab_to(page, "Subcategory")
-    page.keyboard.type("Peripherals")
-    _tab_to(page, "Description")
-    page.keyboard.type("Two monitors stay black after lunch until I unplug the dock.")
-    _tab_to(page, "Raise ticket")
-    page.keyboard.press("Enter")
-
-    page.wait_for_url(re.compile(r"/tickets/TKT-\d+$"))
-    expect(page.get_by_role("heading", level=1)).to_contain_text("Docking station")
-    assert fact(page, "Classification") == "IT / Hardware / Peripherals"
-    assert fact(page, "Team") == "IT Service Desk"

@@ -88,8 +88,16 @@
         form.replaceWith(fresh);
         if (window.htmx) window.htmx.process(fresh);
         showPicked(oldInput || fileInput(fresh));
+        // The focused button went with the old form: put the focus on the first field
+        // in error (or the message), so keyboard and screen-reader users land on it.
         const alert = fresh.querySelector(".form-errors, .error");
-        if (alert) alert.scrollIntoView({ block: "center" });
+        const invalid = fresh.querySelector("[aria-invalid=true]");
+        const focusTarget = invalid || alert;
+        if (focusTarget) {
+          if (!invalid) focusTarget.setAttribute("tabindex", "-1");
+          focusTarget.focus({ preventScroll: true });
+          focusTarget.scrollIntoView({ block: "center" });
+        }
         return;
       }
     }

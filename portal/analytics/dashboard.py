@@ -14,16 +14,20 @@ import datetime as dt
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
-from django.db.models import Count, Q
+from django.db import connection
+from django.db.models import Count, Q, Sum
 from django.urls import reverse
 from django.utils import timezone
 
+from portal.accounts.models import User
 from portal.accounts.roles import Roles, user_roles
+from portal.analytics.models import TicketCount
 from portal.analytics.period import day_start
-from portal.catalog.models import Priority
+from portal.catalog.models import BusinessUnitGroup, Priority, Team
 from portal.tickets.access import visible_tickets
 from portal.tickets.models import OPEN_STATUSES, Status
 
+M = TicketCount.Measure
 OLD_AFTER_DAYS = 7
 LIST_LENGTH = 5
 OPEN_PARAMS = [("status", value) for value in OPEN_STATUSES]
@@ -40,13 +44,19 @@ class Figure:
 
 @dataclass(frozen=True)
 class Spec:
-    """A figure before counting: its condition and the list parameters showing the same."""
+    """A figure before counting: its condition and the list parameters showing the same.
+
+    `rollup` is the same set as a condition on the rollup's rows (TicketCount), for figures
+    about open work in a team, group or the whole organisation; figures about the user's
+    own tickets (raised by or assigned to them) are counted from the tickets.
+    """
 
     key: str
     label: str
     condition: Q
     params: list | None
     hint: str = ""
+    rollup: Q | None = None
 
 
 def list_url(params: list) -> str:
@@ -86,18 +96,27 @@ def _specs(user, roles: Roles, today: dt.date) -> list[tuple[str, list[Spec]]]:
                 ],
             )  # fmt: skip
         )
+    opened, open_by_day = Q(measure=M.OPEN), Q(measure=M.OPEN_BY_DAY)  # rollup rows
     if roles.is_agent:
-        teams = Q(team_id__in=sorted(roles.agent_team_ids)) & is_open
+        team_ids = sorted(roles.agent_team_ids)
+        teams = Q(team_id__in=team_ids) & is_open
         sections.append(
             (
                 "My team's queue",
                 [
-                    Spec("team_open", "Open in my teams", teams, [("view", "team")]),
+                    Spec(
+                        "team_open",
+                        "Open in my teams",
+                        teams,
+                        [("view", "team")],
+                        rollup=opened & Q(team_id__in=team_ids),
+                    ),
                     Spec(
                         "team_unassigned",
                         "Unassigned in my teams",
                         teams & Q(assignee__isnull=True),
                         [("view", "team"), ("assignee", "none")],
+                        rollup=opened & Q(team_id__in=team_ids, assignee_id=0),
                     ),
                     Spec(
                         "team_old",
@@ -105,12 +124,14 @@ def _specs(user, roles: Roles, today: dt.date) -> list[tuple[str, list[Spec]]]:
                         teams & old,
                         [("view", "team"), ("created_to", cutoff.isoformat())],
                         old_hint,
+                        rollup=open_by_day & Q(team_id__in=team_ids),
                     ),
                 ],
             )  # fmt: skip
         )
     if roles.is_spoc and not roles.is_admin:
-        groups = Q(group_id__in=sorted(roles.spoc_group_ids)) & is_open
+        group_ids = sorted(roles.spoc_group_ids)
+        groups = Q(group_id__in=group_ids) & is_open
         sections.append(
             (
                 "My groups",
@@ -120,6 +141,7 @@ def _specs(user, roles: Roles, today: dt.date) -> list[tuple[str, list[Spec]]]:
                         "Unassigned in my groups",
                         groups & Q(assignee__isnull=True),
                         [("view", "unassigned")],
+                        rollup=opened & Q(group_id__in=group_ids, assignee_id=0),
                     ),
                     Spec(
                         "groups_unmapped",
@@ -128,6 +150,7 @@ def _specs(user, roles: Roles, today: dt.date) -> list[tuple[str, list[Spec]]]:
                         None,
                         "No classification mapping: routed to nobody. "
                         "The ticket list cannot filter on “no team” yet.",
+                        rollup=opened & Q(group_id__in=group_ids, team_id=0),
                     ),
                 ],
             )  # fmt: skip
@@ -137,24 +160,29 @@ def _specs(user, roles: Roles, today: dt.date) -> list[tuple[str, list[Spec]]]:
             (
                 "Whole organisation",
                 [
-                    Spec("org_open", "Open", is_open, [("view", "all"), *OPEN_PARAMS]),
+                    Spec(
+                        "org_open", "Open", is_open, [("view", "all"), *OPEN_PARAMS], rollup=opened
+                    ),
                     Spec(
                         "org_unassigned",
                         "Open, unassigned",
                         is_open & Q(assignee__isnull=True),
                         [("view", "unassigned")],
+                        rollup=opened & Q(assignee_id=0),
                     ),
                     Spec(
                         "org_new",
                         "New, not started",
                         Q(status=Status.NEW),
                         [("view", "all"), ("status", Status.NEW)],
+                        rollup=opened & Q(status=Status.NEW),
                     ),
                     Spec(
                         "org_urgent",
                         "Urgent and open",
                         is_open & Q(priority=Priority.URGENT),
                         [("view", "all"), ("priority", Priority.URGENT), *OPEN_PARAMS],
+                        rollup=opened & Q(priority=Priority.URGENT),
                     ),
                     Spec(
                         "org_old",
@@ -162,6 +190,7 @@ def _specs(user, roles: Roles, today: dt.date) -> list[tuple[str, list[Spec]]]:
                         is_open & old,
                         [("view", "all"), *OPEN_PARAMS, ("created_to", cutoff.isoformat())],
                         old_hint,
+                        rollup=open_by_day,
                     ),
                 ],
             )  # fmt: skip
@@ -177,26 +206,11 @@ def dashboard_context(user) -> dict:
     specs = [spec for _, group in sections for spec in group]
     visible = visible_tickets(user)
     breakdown = _breakdown_spec(roles)
-    # Every figure counts open work: bounding the scan to open tickets lets the database
-    # read only the open-ticket partial index's rows and never the closed history (with
-    # the covering index proposed in docs/analytics.md, without touching the table).
-    bound = Q(status__in=OPEN_STATUSES)
-    aggregates = {spec.key: Count("id", filter=spec.condition) for spec in specs}
-    if breakdown is None:
-        grouped = [visible.filter(bound).aggregate(**aggregates)]
-    else:
-        # One scan answers the figures and the breakdown: counts per team (or group), the
-        # figures being the sums of a few dozen aggregated rows.
-        aggregates["_breakdown"] = Count("id", filter=breakdown["condition"])
-        columns = [breakdown["key"], breakdown["name"]]
-        if roles.is_lead:
-            # Leads also see their team members' load: the same scan, grouped finer.
-            aggregates["_lead"] = Count(
-                "id", filter=Q(team_id__in=sorted(roles.lead_team_ids), status__in=OPEN_STATUSES)
-            )
-            columns += ["assignee_id", "assignee__email", "assignee__full_name"]
-        grouped = list(visible.filter(bound).order_by().values(*columns).annotate(**aggregates))
-    counts = {spec.key: sum(row[spec.key] for row in grouped) for spec in specs}
+    counts = _own_counts(user, visible, [s for s in specs if s.rollup is None])
+    grouped = _rollup_grouped(roles, [s for s in specs if s.rollup is not None], breakdown, today)
+    for spec in specs:
+        if spec.rollup is not None:
+            counts[spec.key] = sum(row[spec.key] for row in grouped)
     context = {
         "roles": roles,
         "sections": [
@@ -220,6 +234,91 @@ def dashboard_context(user) -> dict:
     }
     context.update(_lists(user, roles, visible))
     return context
+
+
+def _own_counts(user, visible, specs: list[Spec]) -> dict[str, int]:
+    """Figures about the user's own tickets (raised by or assigned to them), one query.
+
+    Each such condition implies "raised by or assigned to me", so the scan is bounded to
+    those of the user's tickets that are open (requester and assignee indexes).
+    """
+    if not specs:
+        return {}
+    mine = Q(requester=user) | Q(assignee=user)
+    return visible.filter(mine, status__in=OPEN_STATUSES).aggregate(
+        **{spec.key: Count("id", filter=spec.condition) for spec in specs}
+    )
+
+
+def _rollup_grouped(roles: Roles, specs: list[Spec], breakdown, today: dt.date) -> list[dict]:
+    """The rollup's open-ticket rows in the user's teams/groups (or all), grouped per team
+    (and member for leads) or per group, with every figure as a filtered sum (one query),
+    and the names of the teams, groups and members (one more).
+
+    Every rollup condition selects open work in the user's teams or groups or the whole
+    organisation: a subset of `visible_tickets(user)`, so the sums equal the direct counts.
+    """
+    if not specs and breakdown is None:
+        return []
+    cutoff = today - dt.timedelta(days=OLD_AFTER_DAYS)
+    rows = TicketCount.objects.filter(Q(measure=M.OPEN) | Q(measure=M.OPEN_BY_DAY, day__lte=cutoff))
+    if not roles.is_admin:
+        rows = rows.filter(
+            Q(team_id__in=sorted(roles.agent_team_ids))
+            | Q(group_id__in=sorted(roles.spoc_group_ids))
+        )
+    sums = {spec.key: Sum("n", filter=spec.rollup) for spec in specs}
+    columns = []
+    if breakdown is not None:
+        sums["_breakdown"] = Sum("n", filter=breakdown["rollup"])
+        columns.append(breakdown["key"])
+    if roles.is_lead:
+        sums["_lead"] = Sum("n", filter=Q(measure=M.OPEN, team_id__in=sorted(roles.lead_team_ids)))
+        columns += ["team_id", "assignee_id"]
+    if columns:
+        grouped = list(rows.order_by().values(*dict.fromkeys(columns)).annotate(**sums))
+    else:
+        grouped = [rows.aggregate(**sums)]
+    for row in grouped:
+        for key in sums:
+            row[key] = row[key] or 0
+        for column in ("team_id", "group_id", "assignee_id"):
+            if column in row:
+                row[column] = row[column] or None  # the rollup's 0 is "none"
+    _name_rows(grouped)
+    return grouped
+
+
+def _name_rows(grouped: list[dict]) -> None:
+    """Add team__name, group__name, assignee__email and assignee__full_name (one query)."""
+    ids = {
+        column: sorted({row[column] for row in grouped if row.get(column)})
+        for column in ("team_id", "group_id", "assignee_id")
+    }
+    branches, params = [], []
+    for column, model, fields in (
+        ("team_id", Team, "name, ''"),
+        ("group_id", BusinessUnitGroup, "name, ''"),
+        ("assignee_id", User, "email, full_name"),
+    ):
+        if ids[column]:
+            table = connection.ops.quote_name(model._meta.db_table)
+            marks = ", ".join(["%s"] * len(ids[column]))
+            branches.append(f"SELECT %s, id, {fields} FROM {table} WHERE id IN ({marks})")  # noqa: S608 - names are constants
+            params += [column, *ids[column]]
+    names: dict = {}
+    if branches:
+        with connection.cursor() as cursor:
+            cursor.execute(" UNION ALL ".join(branches), params)
+            names = {(column, pk): (a, b) for column, pk, a, b in cursor.fetchall()}
+    for row in grouped:
+        if "team_id" in row:
+            row["team__name"] = names.get(("team_id", row["team_id"]), ("", ""))[0] or None
+        if "group_id" in row:
+            row["group__name"] = names.get(("group_id", row["group_id"]), ("", ""))[0] or None
+        if "assignee_id" in row:
+            email, full_name = names.get(("assignee_id", row["assignee_id"]), (None, None))
+            row["assignee__email"], row["assignee__full_name"] = email, full_name
 
 
 def _lists(user, roles: Roles, visible) -> dict:
@@ -255,16 +354,20 @@ def _breakdown_spec(roles: Roles) -> dict | None:
         condition = is_open
         if not roles.is_admin:
             condition &= Q(team_id__in=sorted(roles.agent_team_ids))
+        rollup = Q(measure=M.OPEN)
+        if not roles.is_admin:
+            rollup &= Q(team_id__in=sorted(roles.agent_team_ids))
         return {
             "title": "Open tickets per team", "key": "team_id", "name": "team__name",
             "condition": condition, "view": "all" if roles.is_admin else "team",
-            "param": "team", "empty": "No team (unmapped)",
+            "param": "team", "empty": "No team (unmapped)", "rollup": rollup,
         }  # fmt: skip
     if roles.is_spoc:
         return {
             "title": "Open tickets per group", "key": "group_id", "name": "group__name",
             "condition": is_open & Q(group_id__in=sorted(roles.spoc_group_ids)),
             "view": "all", "param": "group", "empty": "",
+            "rollup": Q(measure=M.OPEN, group_id__in=sorted(roles.spoc_group_ids)),
         }  # fmt: skip
     return None
 

@@ -48,7 +48,7 @@ class TicketCount(models.Model):
     class Measure(models.TextChoices):
         CREATED = "c", "Created (day raised; current status)"
         RESOLVED = "r", "Resolved (day of the current resolution)"
-        OPEN = "o", "Open now (no day)"
+        OPEN = "o", "Open now (no day; current status)"
         OPEN_BY_DAY = "a", "Open now (day raised, for the age buckets)"
         RESOLUTIONS = "s", "Status changes to Resolved (day of the change)"
         REOPENS = "x", "Status changes from Resolved/Closed back to open (day of the change)"

@@ -5,8 +5,8 @@ Each ticket *contributes* a few rows to the rollup, a pure function of its curre
 
 - created: (day raised, group, category, subcategory, team, priority, status now);
 - resolved: (day of the current `resolved_at`, group, category, team, assignee, priority);
-- open: (group, category, team, assignee, priority) and open by day: (day raised, group,
-  category, team, priority), while the ticket is new, in progress or on hold;
+- open: (group, category, team, assignee, priority, status) and open by day: (day raised,
+  group, category, team, priority), while the ticket is new, in progress or on hold;
 - resolutions / reopens: per status change to Resolved / from Resolved or Closed back to an
   open status, (day of the change, the ticket's current group, category, team, priority).
 
@@ -71,7 +71,7 @@ def ticket_rows(state: dict | None) -> Counter:
         day = local_day(state["resolved_at"])
         rows[(M.RESOLVED, day, group, category, 0, team, assignee, priority, "")] += 1
     if status in OPEN_STATUSES:
-        rows[(M.OPEN, NO_DAY, group, category, 0, team, assignee, priority, "")] += 1
+        rows[(M.OPEN, NO_DAY, group, category, 0, team, assignee, priority, status)] += 1
         rows[(M.OPEN_BY_DAY, raised, group, category, 0, team, 0, priority, "")] += 1
     return rows
 
@@ -175,7 +175,7 @@ def _sources():
         (M.CREATED, Q(), _day("created_at"), _zero("subcategory_id"), zero, F("status")),
         (M.RESOLVED, Q(resolved_at__isnull=False), _day("resolved_at"), zero,
          _zero("assignee_id"), blank),
-        (M.OPEN, opened, Value(NO_DAY), zero, _zero("assignee_id"), blank),
+        (M.OPEN, opened, Value(NO_DAY), zero, _zero("assignee_id"), F("status")),
         (M.OPEN_BY_DAY, opened, _day("created_at"), zero, zero, blank),
     ]  # fmt: skip
     for measure, condition, day, subcategory, assignee, status in specs:

@@ -37,7 +37,7 @@ class Migration(migrations.Migration):
                         choices=[
                             ("c", "Created (day raised; current status)"),
                             ("r", "Resolved (day of the current resolution)"),
-                            ("o", "Open now (no day)"),
+                            ("o", "Open now (no day; current status)"),
                             ("a", "Open now (day raised, for the age buckets)"),
                             ("s", "Status changes to Resolved (day of the change)"),
                             (

@@ -15,12 +15,15 @@ from django.db.models import Q
 from django.http import Http404
 from django.utils import timezone
 
+from portal.accounts.roles import user_roles
 from portal.analytics import figures, rollup, scoped
+from portal.analytics.dashboard import _specs, dashboard_context
 from portal.analytics.models import TicketCount
 from portal.analytics.period import Period
 from portal.analytics.views import work_tickets
 from portal.catalog.models import Priority, TeamMember
 from portal.tickets import services
+from portal.tickets.access import visible_tickets
 from portal.tickets.errors import TicketError
 from portal.tickets.models import Status, Ticket
 
@@ -92,6 +95,16 @@ def play(rng: random.Random, steps: int, personas, org, clock) -> None:
             pass  # not allowed now: nothing was written
 
 
+def spec_conditions(user) -> dict:
+    """Each dashboard figure's condition on tickets (what the ticket list link shows)."""
+    roles = user_roles(user)
+    return {
+        spec.key: spec.condition
+        for _, group in _specs(user, roles, timezone.localdate())
+        for spec in group
+    }
+
+
 def comparable(result: figures.Figures) -> dict:
     return {
         "created": result.created, "resolved": result.resolved, "open": result.open,
@@ -120,6 +133,15 @@ def test_rollup_equals_a_rebuild_and_the_direct_counts_after_random_changes(
     assert rollup_table() == incremental
 
     now = clock["now"]
+    for persona in ("admin", "spoc", "lead", "agent", "requester"):
+        user = getattr(personas, persona)
+        context = dashboard_context(user)
+        visible = visible_tickets(user)
+        specs = spec_conditions(user)
+        for _, shown in context["sections"]:
+            for figure in shown:
+                spec = specs[figure.key]
+                assert figure.count == visible.filter(spec).count(), (persona, figure.key)
     today = timezone.localdate(now)
     for days in (7, 30, 90):
         period = Period(today - dt.timedelta(days=days - 1), today)

@@ -207,3 +207,49 @@ def test_the_rebuild_command_reports_the_rows(personas, org, clock, capsys):
     call_command("analytics_rollup")
     assert "Analytics rollup rebuilt" in capsys.readouterr().out
     assert rollup_table() == before
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_changes_add_up_exactly(personas, org):
+    """Two threads raise and resolve tickets in the same rollup rows at the same time: the
+    upserts (n = n + excluded.n) serialise on the row, nothing is lost or doubled."""
+    import threading
+
+    from django.db import connection, connections
+
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite has one writer at a time: nothing runs concurrently")
+    barrier = threading.Barrier(2)
+    errors = []
+
+    def work():
+        try:
+            barrier.wait(timeout=10)
+            for _ in range(8):
+                ticket = services.ticket_create(
+                    requester=personas.requester, title="Same row", description="x",
+                    group=org.group_x, category=org.hardware, subcategory=org.laptop,
+                    priority=Priority.HIGH,
+                )  # fmt: skip
+                services.ticket_change_status(
+                    actor=personas.admin, ticket=ticket, status=Status.RESOLVED
+                )
+        except Exception as error:  # noqa: BLE001 - reported by the assertion below
+            errors.append(error)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=work) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    incremental = rollup_table()
+    created = sum(n for key, n in incremental.items() if key[0] == TicketCount.Measure.CREATED)
+    resolutions = sum(
+        n for key, n in incremental.items() if key[0] == TicketCount.Measure.RESOLUTIONS
+    )
+    assert (created, resolutions) == (16, 16)
+    rollup.rebuild()
+    assert rollup_table() == incremental

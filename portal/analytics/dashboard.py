@@ -5,9 +5,11 @@ Every figure is a condition on `visible_tickets(user)` paired with the ticket li
 tickets; tests open each link and compare. A figure the list cannot express yet has no
 link (say so in its hint) rather than a link to something close.
 
-Queries: one conditional-count aggregate for all of the user's figures (grouped per team
-or group when the role has a breakdown, so the same scan answers both) and one short
-list (recent updates or oldest open).
+Queries: one conditional count over the user's own open tickets (raised by or assigned
+to them); for people who work tickets, one grouped read of the exact rollup's open-ticket
+rows (rollup.py) — every team, group and organisation figure a filtered sum, grouped per
+team or group for the breakdown (and member for leads) — and one lookup of those names;
+and one short list (recent updates or oldest open).
 """
 
 import datetime as dt

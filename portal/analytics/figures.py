@@ -14,12 +14,19 @@ person only ever counts tickets they could open. Definitions (see docs/analytics
 - reopen rate: status changes in the period from Resolved/Closed back to an open status,
   divided by status changes to Resolved in the period (from the ticket history).
 
-How it stays fast: one statement reads the tickets once into a CTE — only rows touched
-since the period began (`updated_at ≥ start`: every creation, response and resolution
-bumps `updated_at`) or still open — and answers every count, breakdown, trend and workload
-from it: on PostgreSQL with GROUPING SETS and the percentiles in the same statement
-(postgres.py), on SQLite with UNION ALL branches and a second statement for percentiles.
-The reopen rate is one more statement (it reads TicketEvent).
+Two ways to the same numbers:
+
+- `compute_for(user, filters, period)` — what the page uses: counts from the exact daily
+  rollup (rollup.py, scoped.py), percentiles and the age buckets' boundary days from
+  covering indexes of the tickets; an agent's tickets outside their teams (the one part
+  of a scope the rollup cannot express) by the direct query below, added on.
+- `compute(tickets, period)` — the direct query over any ticket queryset, the reference
+  the rollup is tested against: one statement reads the tickets once into a CTE — only
+  rows touched since the period began (`updated_at ≥ start`: every creation, response and
+  resolution bumps `updated_at`) or still open — and answers every count, breakdown, trend
+  and workload from it: on PostgreSQL with GROUPING SETS and the percentiles in the same
+  statement (postgres.py), on SQLite with UNION ALL branches and a second statement for
+  percentiles. The reopen rate is one more statement (it reads TicketEvent).
 """
 
 import datetime as dt

@@ -12,6 +12,7 @@ the larger size (a query per row somewhere: N+1). The databases are dropped afte
 
 import argparse
 import json
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -44,6 +45,8 @@ def counts(tickets: int, database: str, out: Path) -> dict:
 def drop(database: str) -> None:
     import psycopg
     from psycopg import sql
+
+    shutil.rmtree(common.var_dir(common.database_url(database)), ignore_errors=True)
 
     with psycopg.connect(common.conninfo(common.database_url("postgres")), autocommit=True) as c:
         c.execute(

@@ -55,9 +55,16 @@ def conninfo(url: str) -> str:
     return urlunsplit(("postgresql", parts.netloc, parts.path, parts.query, ""))
 
 
+def var_dir(url: str) -> Path:
+    """Files of one benchmark database (attachments, mail): apart from var/, whose orphan
+    clean-up (a `make run` worker) would delete files its own database does not know."""
+    return ROOT / "var" / "bench" / urlsplit(url).path.lstrip("/")
+
+
 def production_env(url: str) -> dict[str, str]:
     """The portal's production settings, served over plain HTTP on loopback."""
     return {
+        "VAR_DIR": str(var_dir(url)),
         "DEBUG": "0",
         "HTTPS_ONLY": "0",
         "SECRET_KEY": secrets.token_urlsafe(50),

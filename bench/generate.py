@@ -37,8 +37,10 @@ portal/tickets/search.py), so rebuilding them is all "populating the search" tak
 
 Only the showcase files exist in the storage: downloading any other attachment finds no
 object. Their keys are kept in `bench_info` and deleted when the database is loaded again;
-run.py must use the same attachments storage (VAR_DIR or R2_*) as the load. Adding the
-service levels, notifications and attachments made the load about 1.7 times as long (100k:
+run.py uses the same storage as the load (R2_*, else var/bench/<database>/, which
+common.production_env keeps apart from var/ so a `make run` worker's orphan clean-up does not
+delete them; ci_check.py removes the folder with the database). Adding the service levels,
+notifications and attachments made the load about 1.7 times as long (100k:
 51 s on a loaded 2-core machine).
 
 `--reuse` keeps an existing complete database of the same size and seed. What `run.py` needs

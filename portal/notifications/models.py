@@ -16,7 +16,10 @@ class Notification(models.Model):
     """One line in a user's bell; `link` is a path inside the portal."""
 
     recipient = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="notifications",
+        db_index=False,  # notification_recipient starts with it
     )
     kind = models.CharField(max_length=50)
     text = models.CharField(max_length=300)

@@ -65,6 +65,16 @@ class CommentForm(forms.Form):
     skip_refused = SkipRefusedField()
 
 
+class FilesForm(forms.Form):
+    """Files for the ticket itself, without a comment (never internal: see
+    attachment_services.attachment_add)."""
+
+    # Its fields get their own names and ids beside the comment form's on the same page.
+    prefix = "add"
+    files = AttachmentsField(required=True, label="Add files")
+    skip_refused = SkipRefusedField()
+
+
 class VersionedForm(forms.Form):
     """Carries the ticket version the person saw, for optimistic concurrency."""
 

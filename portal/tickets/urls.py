@@ -14,6 +14,7 @@ urlpatterns = [
     path("tickets/<str:number>/assign", views.ticket_assign, name="ticket-assign"),
     path("tickets/<str:number>/team", views.ticket_move_team, name="ticket-move-team"),
     path("tickets/<str:number>/comments", views.comment_add, name="ticket-comment"),
+    path("tickets/<str:number>/files", views.ticket_files, name="ticket-files"),
     path("tickets/<str:number>/watch", views.ticket_watch, name="ticket-watch"),
     path(
         "attachments/<int:pk>/download",

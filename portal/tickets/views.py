@@ -20,6 +20,7 @@ from portal.tickets.errors import EditConflict, TicketError
 from portal.tickets.forms import (
     AssignForm,
     CommentForm,
+    FilesForm,
     MoveTeamForm,
     StatusForm,
     TicketCreateForm,
@@ -122,6 +123,7 @@ def _detail_context(request: HttpRequest, ticket: Ticket, **extra) -> dict:
             else None
         ),
         "comment_form": CommentForm(),
+        "files_form": FilesForm(),
         "watching": ticket.watchers.filter(pk=user.pk).exists(),
         "assign_form": (
             AssignForm(
@@ -278,6 +280,29 @@ def comment_add(request, ticket):
         error.form, error.keep_as = form, "comment_form"
         raise
     messages.success(request, "Comment added.")
+    attachment_views.report_outcome(request, outcome)
+    return attachment_views.done(request, ticket.get_absolute_url())
+
+
+@ticket_action
+def ticket_files(request, ticket):
+    """Files for the ticket without a comment (a screenshot asked for, a signed form)."""
+    form = FilesForm(request.POST, request.FILES)
+    _valid(form, keep_as="files_form")
+    try:
+        outcome = attachment_services.attachment_add(
+            actor=request.user,
+            ticket=ticket,
+            files=form.cleaned_data["files"],
+            skip_refused=form.cleaned_data["skip_refused"],
+        )
+    except AttachmentsRefused as error:
+        summary = attachment_views.show_refusals(form, error)
+        return _render_detail(request, ticket, status=400, files_form=form, error=summary)
+    except TicketError as error:
+        # Storage down or too many files: the form comes back with the message.
+        error.form, error.keep_as = form, "files_form"
+        raise
     attachment_views.report_outcome(request, outcome)
     return attachment_views.done(request, ticket.get_absolute_url())
 

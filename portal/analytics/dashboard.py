@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from urllib.parse import urlencode
 
 from django.db import connection
-from django.db.models import Count, Q, Sum
+from django.db.models import Case, Count, F, Q, Sum, Value, When
 from django.urls import reverse
 from django.utils import timezone
 
@@ -58,7 +58,7 @@ class Spec:
     condition: Q
     params: list | None
     hint: str = ""
-    rollup: Q | None = None
+    rollup: Q | Case | None = None  # rows to sum (Q), or a signed sum of `n` (Case)
 
 
 def list_url(params: list) -> str:
@@ -98,7 +98,7 @@ def _specs(user, roles: Roles, today: dt.date) -> list[tuple[str, list[Spec]]]:
                 ],
             )  # fmt: skip
         )
-    opened, open_by_day = Q(measure=M.OPEN), Q(measure=M.OPEN_BY_DAY)  # rollup rows
+    opened = Q(measure=M.OPEN)  # rollup rows
     if roles.is_agent:
         team_ids = sorted(roles.agent_team_ids)
         teams = Q(team_id__in=team_ids) & is_open
@@ -126,7 +126,7 @@ def _specs(user, roles: Roles, today: dt.date) -> list[tuple[str, list[Spec]]]:
                         teams & old,
                         [("view", "team"), ("created_to", cutoff.isoformat())],
                         old_hint,
-                        rollup=open_by_day & Q(team_id__in=team_ids),
+                        rollup=_older(Q(team_id__in=team_ids)),
                     ),
                 ],
             )  # fmt: skip
@@ -192,12 +192,23 @@ def _specs(user, roles: Roles, today: dt.date) -> list[tuple[str, list[Spec]]]:
                         is_open & old,
                         [("view", "all"), *OPEN_PARAMS, ("created_to", cutoff.isoformat())],
                         old_hint,
-                        rollup=open_by_day,
+                        rollup=_older(Q()),
                     ),
                 ],
             )  # fmt: skip
         )
     return sections
+
+
+def _older(scope: Q) -> Case:
+    """Open tickets raised on or before the cutoff day, as a signed sum of rollup rows:
+    all open ones minus those raised after the cutoff (the rollup read keeps only the
+    last OLD_AFTER_DAYS days of open-by-day rows, not two years of them)."""
+    return Case(
+        When(Q(measure=M.OPEN) & scope, then=F("n")),
+        When(Q(measure=M.OPEN_BY_DAY) & scope, then=-F("n")),
+        default=Value(0),
+    )
 
 
 def dashboard_context(user) -> dict:
@@ -263,13 +274,16 @@ def _rollup_grouped(roles: Roles, specs: list[Spec], breakdown, today: dt.date) 
     if not specs and breakdown is None:
         return []
     cutoff = today - dt.timedelta(days=OLD_AFTER_DAYS)
-    rows = TicketCount.objects.filter(Q(measure=M.OPEN) | Q(measure=M.OPEN_BY_DAY, day__lte=cutoff))
+    rows = TicketCount.objects.filter(Q(measure=M.OPEN) | Q(measure=M.OPEN_BY_DAY, day__gt=cutoff))
     if not roles.is_admin:
         rows = rows.filter(
             Q(team_id__in=sorted(roles.agent_team_ids))
             | Q(group_id__in=sorted(roles.spoc_group_ids))
         )
-    sums = {spec.key: Sum("n", filter=spec.rollup) for spec in specs}
+    sums = {
+        spec.key: Sum("n", filter=spec.rollup) if isinstance(spec.rollup, Q) else Sum(spec.rollup)
+        for spec in specs
+    }
     columns = []
     if breakdown is not None:
         sums["_breakdown"] = Sum("n", filter=breakdown["rollup"])

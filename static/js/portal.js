@@ -44,3 +44,20 @@ document.addEventListener("click", (event) => {
   target.focus();
   target.scrollIntoView();
 });
+
+// One key press can ask twice: Enter in a text field fires `change` and then submits the
+// form, and the ticket list refreshes on both. htmx queues the second request behind the
+// first, and its swap would replace the results again just as Tab moves the keyboard user
+// into them. A request for the same address as the last one from the same element, caused
+// by an event of the same moment (the same key press), is not sent.
+const lastAsked = new WeakMap();
+document.addEventListener("htmx:beforeRequest", (event) => {
+  const { elt, pathInfo, requestConfig } = event.detail;
+  const trigger = requestConfig && requestConfig.triggeringEvent;
+  if (!elt || !pathInfo || !trigger || requestConfig.verb !== "get") return;
+  const previous = lastAsked.get(elt);
+  lastAsked.set(elt, { path: pathInfo.finalRequestPath, at: trigger.timeStamp });
+  if (previous && previous.path === pathInfo.finalRequestPath && Math.abs(trigger.timeStamp - previous.at) < 100) {
+    event.preventDefault();
+  }
+});

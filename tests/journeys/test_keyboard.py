@@ -206,10 +206,16 @@ def test_keyboard_only_lead_finds_reassigns_and_moves_tickets(new_page):
     skip_to_content(lead)
     tab_to(lead, "Search")
     lead.keyboard.type("Headset crackles")
+    # Enter fires `change` and submits: one request, not a second one whose swap would
+    # replace the results under the focus as Tab moves into them (portal.js).
+    requests = []
+    lead.on("request", lambda r: "/tickets?" in r.url and requests.append(r.url))
     lead.keyboard.press("Enter")  # htmx swaps the results; the focus stays in the box
     expect(lead.get_by_role("table", name="Tickets")).to_contain_text(reassigned)
+    expect(lead).to_have_url(re.compile(r"q=Headset"))
     assert focused(lead)["name"] == "Search"
     tab_to(lead, reassigned)
+    assert len(requests) == 1, requests
     press_and_load(lead)
     lead.wait_for_url(f"**/tickets/{reassigned}")
 

@@ -28,7 +28,7 @@ from portal.accounts.roles import user_roles
 from portal.analytics import sql
 from portal.analytics.models import TicketCount
 from portal.analytics.period import Period, day_start
-from portal.analytics.rollup import NO_DAY, local_day
+from portal.analytics.rollup import local_day
 from portal.catalog.models import BusinessUnitGroup, Category, Subcategory, Team
 from portal.tickets.models import OPEN_STATUSES, Ticket
 
@@ -321,6 +321,3 @@ def percentiles(tickets, period: Period, fractions) -> dict[tuple[str, float], f
         f"UNION ALL SELECT NULL, v FROM ({ttr_sql}) b)"
     )
     return sql.sqlite_percentiles(base, (*frt_params, *ttr_params), ["frt", "ttr"], fractions)
-
-
-__all__ = ["NO_DAY", "Filters", "Scope", "merge", "percentiles", "rollup_rows", "scope_for"]

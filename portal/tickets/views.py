@@ -263,25 +263,21 @@ def comment_add(request, ticket):
         return _render_detail(
             request, ticket, status=400, comment_form=form, error="The comment is empty."
         )
-    try:
-        outcome = attachment_services.comment_add_with_files(
+    return _store_files(
+        request,
+        ticket,
+        form,
+        "comment_form",
+        lambda: attachment_services.comment_add_with_files(
             actor=request.user,
             ticket=ticket,
             body=form.cleaned_data["body"],
             internal=form.cleaned_data["internal"],
             files=form.cleaned_data["files"],
             skip_refused=form.cleaned_data["skip_refused"],
-        )
-    except AttachmentsRefused as error:
-        summary = attachment_views.show_refusals(form, error)
-        return _render_detail(request, ticket, status=400, comment_form=form, error=summary)
-    except TicketError as error:
-        # Storage down or too many files: the typed comment comes back with the message.
-        error.form, error.keep_as = form, "comment_form"
-        raise
-    messages.success(request, "Comment added.")
-    attachment_views.report_outcome(request, outcome)
-    return attachment_views.done(request, ticket.get_absolute_url())
+        ),
+        success="Comment added.",
+    )
 
 
 @ticket_action
@@ -289,20 +285,34 @@ def ticket_files(request, ticket):
     """Files for the ticket without a comment (a screenshot asked for, a signed form)."""
     form = FilesForm(request.POST, request.FILES)
     _valid(form, keep_as="files_form")
-    try:
-        outcome = attachment_services.attachment_add(
+    return _store_files(
+        request,
+        ticket,
+        form,
+        "files_form",
+        lambda: attachment_services.attachment_add(
             actor=request.user,
             ticket=ticket,
             files=form.cleaned_data["files"],
             skip_refused=form.cleaned_data["skip_refused"],
-        )
+        ),
+    )
+
+
+def _store_files(request, ticket, form, form_name: str, store, *, success: str = ""):
+    """Run an attachment service; refusals and failures bring the form back (as
+    `form_name`) with the message, so nothing the person chose or typed is lost."""
+    try:
+        outcome = store()
     except AttachmentsRefused as error:
         summary = attachment_views.show_refusals(form, error)
-        return _render_detail(request, ticket, status=400, files_form=form, error=summary)
+        return _render_detail(request, ticket, status=400, error=summary, **{form_name: form})
     except TicketError as error:
-        # Storage down or too many files: the form comes back with the message.
-        error.form, error.keep_as = form, "files_form"
+        # Storage down or too many files.
+        error.form, error.keep_as = form, form_name
         raise
+    if success:
+        messages.success(request, success)
     attachment_views.report_outcome(request, outcome)
     return attachment_views.done(request, ticket.get_absolute_url())
 

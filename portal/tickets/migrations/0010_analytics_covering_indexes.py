@@ -13,8 +13,8 @@ rolled up exactly is read from tickets, bounded by the period, as index-only sca
 
 Every index ends with the columns the analytics scope and filters test (group, category,
 team, assignee, priority), so no heap row is read. Plain SQL valid on PostgreSQL and
-SQLite, applied here rather than in Ticket.Meta because the tickets model belongs to
-another change in flight; only analytics reads them.
+SQLite; migration 0011 records the same indexes in the model state (Ticket.Meta lists
+them). Only analytics reads them.
 """
 
 from django.db import migrations

@@ -134,12 +134,15 @@ def compliance(tickets, period: Period, *, now: dt.datetime | None = None) -> Co
         params.extend(branch_params)
     q = connection.ops.quote_name
     groups, teams = q(BusinessUnitGroup._meta.db_table), q(Team._meta.db_table)
+    # Sum first, join the names to the hundred-odd sums after: grouping by the names too
+    # made PostgreSQL join them to every row (235,000 for an admin over 90 days at 1M
+    # tickets) and sort those on disk (≈250 ms against ≈35 ms).
     statement = (
-        "SELECT u.s_group, g.name, u.s_team, t.name, u.s_priority, SUM(u.s_response_total), "  # noqa: S608 - names from the models
-        "SUM(u.s_response_met), SUM(u.s_resolution_total), SUM(u.s_resolution_met) "
-        f"FROM ({' UNION ALL '.join(parts)}) u LEFT JOIN {groups} g ON g.id = u.s_group "
-        f"LEFT JOIN {teams} t ON t.id = u.s_team "
-        "GROUP BY u.s_group, g.name, u.s_team, t.name, u.s_priority"
+        "SELECT u.s_group, g.name, u.s_team, t.name, u.s_priority, u.rt, u.rm, u.st, u.sm "  # noqa: S608 - names from the models
+        "FROM (SELECT s_group, s_team, s_priority, SUM(s_response_total) AS rt, "
+        "SUM(s_response_met) AS rm, SUM(s_resolution_total) AS st, SUM(s_resolution_met) AS sm "
+        f"FROM ({' UNION ALL '.join(parts)}) b GROUP BY s_group, s_team, s_priority) u "
+        f"LEFT JOIN {groups} g ON g.id = u.s_group LEFT JOIN {teams} t ON t.id = u.s_team"
     )
     with connection.cursor() as cursor:
         cursor.execute(statement, params)

@@ -62,10 +62,13 @@ check-deploy: install
 # Benchmark: BENCH_TICKETS tickets in their own database portal_bench_<n> on DATABASE_URL's
 # PostgreSQL server, then latency, SQL counts, EXPLAIN and a load run. Results go to
 # bench/results/*.json and a table appended to docs/benchmarks.md.
+# BENCH_ARGS go to run.py, e.g. the 1M run of docs/benchmarks.md:
+#   make bench BENCH_TICKETS=1000000 BENCH_ARGS="--load-steps 5,10,20,30 --load-seconds 300"
 BENCH_TICKETS ?= 10000
+BENCH_ARGS ?=
 bench: install
 	BENCH_TICKETS=$(BENCH_TICKETS) $(PY) bench/generate.py --reuse
-	BENCH_TICKETS=$(BENCH_TICKETS) $(PY) bench/run.py
+	BENCH_TICKETS=$(BENCH_TICKETS) $(PY) bench/run.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) node_modules var

@@ -25,8 +25,8 @@ from ninja import Field, Schema
 from ninja.errors import AuthenticationError, HttpError, Throttled
 from ninja.errors import ValidationError as NinjaValidationError
 
+from portal.lib.keyset import BadCursor
 from portal.tickets.errors import EditConflict, TicketError
-from portal.tickets.keyset import BadCursor
 
 log = logging.getLogger("portal.api")
 

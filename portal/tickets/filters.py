@@ -14,7 +14,8 @@ from django.utils import timezone
 
 from portal.accounts.roles import Roles, user_roles
 from portal.catalog.models import BusinessUnitGroup, Category, Priority, Subcategory, Team
-from portal.tickets import keyset, search, sla
+from portal.lib import keyset
+from portal.tickets import search, sla
 from portal.tickets.access import visible_tickets, with_related
 from portal.tickets.models import OPEN_STATUSES, Status
 from portal.tickets.search import apply_search

@@ -12,8 +12,9 @@ from django.views.decorators.http import require_GET, require_POST
 
 from portal.accounts.roles import user_roles
 from portal.catalog.models import Team
+from portal.lib import keyset
 from portal.lib.htmx import is_htmx
-from portal.tickets import keyset, services, sla
+from portal.tickets import services, sla
 from portal.tickets.access import visible_tickets
 from portal.tickets.errors import TicketError
 from portal.tickets.filters import TicketFilter, available_views

@@ -31,7 +31,8 @@ from portal.api.schemas import (
 from portal.attachments.downloads import download_response
 from portal.attachments.storage import StorageUnavailable, get_storage
 from portal.attachments.validation import UploadRefused
-from portal.tickets import access, attachment_services, attachment_views, keyset
+from portal.lib import keyset
+from portal.tickets import access, attachment_services, attachment_views
 from portal.tickets.attachment_services import AttachmentsRefused, TooManyAttachments
 from portal.tickets.models import parse_number
 

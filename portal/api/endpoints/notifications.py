@@ -5,10 +5,10 @@ from ninja import Field, Query, Router, Schema
 
 from portal.api.problems import Problem
 from portal.api.schemas import Input, Page, PathId, reject_unknown_query
+from portal.lib import keyset
 from portal.notifications import services
 from portal.notifications.models import Notification
 from portal.notifications.selectors import unread_count
-from portal.tickets import keyset
 
 router = Router(tags=["notifications"])
 

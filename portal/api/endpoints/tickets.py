@@ -32,7 +32,8 @@ from portal.api.schemas import (
     reject_unknown_query,
 )
 from portal.catalog.models import BusinessUnitGroup, Category, Subcategory, Team
-from portal.tickets import access, keyset, services
+from portal.lib import keyset
+from portal.tickets import access, services
 from portal.tickets.filters import TicketFilter
 from portal.tickets.forms import TicketEditForm
 from portal.tickets.models import Comment, Ticket, TicketEvent

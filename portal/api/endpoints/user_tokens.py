@@ -18,7 +18,7 @@ from portal.api import tokens
 from portal.api.models import ApiToken
 from portal.api.problems import Problem
 from portal.api.schemas import CursorQuery, Page, PathId, reject_unknown_query
-from portal.tickets import keyset
+from portal.lib import keyset
 
 router = Router(tags=["users"])
 

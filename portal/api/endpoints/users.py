@@ -12,7 +12,7 @@ from portal.accounts.models import User
 from portal.accounts.roles import is_admin
 from portal.api.problems import Problem
 from portal.api.schemas import Input, Page, PathId, reject_unknown_query
-from portal.tickets import keyset
+from portal.lib import keyset
 
 router = Router(tags=["users"])
 

@@ -13,7 +13,8 @@ from portal.accounts.models import User
 from portal.api import serializers
 from portal.api.problems import Problem
 from portal.api.schemas import CursorQuery, WatcherPage, WatchOut, reject_unknown_query
-from portal.tickets import access, keyset, services
+from portal.lib import keyset
+from portal.tickets import access, services
 
 router = Router(tags=["watchers"])
 

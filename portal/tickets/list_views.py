@@ -46,6 +46,9 @@ def ticket_list(request: HttpRequest) -> HttpResponse:
             tickets, next_cursor = ticket_filter.page()
         except keyset.BadCursor as bad:
             error, status = str(bad), 400
+    elif is_htmx(request):
+        # Only the results are swapped, not the form with its messages under the fields.
+        error, status = _filter_errors(ticket_filter), 400
     else:
         error, status = "Some filters are not valid; see the messages below them.", 400
     base_query = _query_without(request, "after")
@@ -73,11 +76,22 @@ def ticket_list(request: HttpRequest) -> HttpResponse:
         "teams": Team.objects.active() if roles.works_tickets else [],
         "bulk_statuses": Status.choices,
         "error": error,
+        # An htmx answer also fills the page's status region with a short summary.
+        "announce": is_htmx(request),
         "more_fields": [ticket_filter.form[name] for name in MORE_FILTERS],
         "more_filters_open": any(request.GET.get(name) for name in MORE_FILTERS),
     }
     template = "tickets/_results.html" if is_htmx(request) else "tickets/list.html"
     return render(request, template, context, status=status)
+
+
+def _filter_errors(ticket_filter: TicketFilter) -> str:
+    form = ticket_filter.form
+    problems = "; ".join(
+        f"{form[name].label if name in form.fields else 'Filters'}: {' '.join(errors)}"
+        for name, errors in form.errors.items()
+    )
+    return f"Some filters are not valid. {problems}"
 
 
 def _view_query(request: HttpRequest, key: str) -> str:

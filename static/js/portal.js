@@ -21,6 +21,16 @@ document.addEventListener("htmx:beforeSwap", (event) => {
     target.dataset.hadFocus = "1";
   }
 });
+// htmx does not swap 4xx answers. A region marked data-swap-errors (the ticket list's
+// results) takes them anyway: its 400 answer says what is wrong with the filters, shows it
+// and announces it (out of band), and keeps its honest status code.
+document.addEventListener("htmx:beforeSwap", (event) => {
+  const { xhr, target } = event.detail;
+  if (target && target.hasAttribute("data-swap-errors") && xhr && xhr.status >= 400 && xhr.status < 500) {
+    event.detail.shouldSwap = true;
+    event.detail.isError = false;
+  }
+});
 document.addEventListener("htmx:afterSettle", (event) => {
   const target = event.detail.target;
   if (!target || target.dataset.hadFocus !== "1") return;

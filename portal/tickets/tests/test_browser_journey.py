@@ -87,3 +87,35 @@ def test_list_filters_swap_the_results_keep_the_state_in_the_url_and_go_back(
     page.wait_for_url("**/tickets?*category=*")
     expect(rows).to_have_count(2)
     assert [e for e in console_errors if "Content Security Policy" in e] == []
+
+
+def test_a_filter_change_announces_a_summary_not_the_whole_results(
+    page_for, personas, raise_ticket
+):
+    raise_ticket(title="Urgent one", priority="urgent")
+    raise_ticket(title="Low one", priority="low")
+    page = page_for(personas.agent)
+    page.goto("/tickets")
+    status = page.get_by_role("status").and_(page.locator("#ticket-results-status"))
+    expect(status).to_have_text("")  # present and quiet until something changes
+    results = page.locator("#ticket-results")
+    expect(results).not_to_have_attribute("aria-live", re.compile(".*"))
+
+    priority = page.get_by_label("Priority", exact=True)
+    priority.focus()
+    priority.select_option("urgent")
+    expect(status).to_have_text("1 ticket shown.")
+    expect(page.locator("table.tickets tbody tr")).to_have_count(1)
+    expect(priority).to_be_focused()  # the swap leaves the focus in the list box
+    assert page.locator("#ticket-results #ticket-results-status").count() == 0
+
+    page.get_by_label("Search").fill("nothing like it")
+    page.keyboard.press("Enter")
+    expect(status).to_have_text("No tickets match these filters.")
+
+    # A 400 answer is swapped too (htmx would drop it): the error is shown and announced.
+    page.get_by_text("More filters").click()
+    page.get_by_label("Assignee").fill("not-an-email")
+    page.keyboard.press("Tab")
+    expect(status).to_have_text(re.compile(r"^Some filters are not valid\. Assignee: "))
+    expect(results.locator(".form-errors")).to_contain_text("Assignee")

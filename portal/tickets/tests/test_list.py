@@ -1,6 +1,7 @@
 """The ticket list: saved views, filters, sort, keyset pages, htmx partial, CSV."""
 
 import datetime as dt
+import re
 
 import pytest
 from django.utils import timezone
@@ -122,6 +123,51 @@ def test_htmx_requests_get_only_the_results(ticket, personas, client_for):
     assert ticket.number in html
     assert "<html" not in html
     assert 'class="ticket-filters' not in html
+
+
+def _status_region(html: str) -> str:
+    """The text an htmx answer puts in the page's status region, out of band."""
+    match = re.search(r'<p id="ticket-results-status" hx-swap-oob="innerHTML">(.*?)</p>', html)
+    assert match, html[:500]
+    return match.group(1)
+
+
+def test_the_results_are_not_live_and_the_status_region_starts_empty(ticket, personas, client_for):
+    html = client_for(personas.agent).get("/tickets").content.decode()
+    assert '<div id="ticket-results" data-swap-errors>' in html  # no aria-live
+    assert "aria-live" not in html.split('id="ticket-results"', 1)[1]
+    # Outside the swapped results, present and empty before anything is announced.
+    assert '<p id="ticket-results-status" class="visually-hidden" role="status"></p>' in html
+    assert html.index('id="ticket-results-status"') < html.index('id="ticket-results"')
+    assert "hx-swap-oob" not in html  # a whole page announces nothing
+
+
+def test_an_htmx_answer_announces_a_short_summary_of_the_results(
+    raise_ticket, personas, client_for
+):
+    for index in range(26):
+        raise_ticket(title=f"T{index}")
+    client = client_for(personas.agent)
+    htmx = {"HX-Request": "true"}
+    first = client.get("/tickets", headers=htmx).content.decode()
+    assert _status_region(first) == "25 tickets shown, more on the next page."
+    assert first.count("hx-swap-oob") == 1
+    last = client.get("/tickets", {"q": "T25"}, headers=htmx).content.decode()
+    assert _status_region(last) == "1 ticket shown."
+    none = client.get("/tickets", {"q": "nothing like it"}, headers=htmx).content.decode()
+    assert _status_region(none) == "No tickets match these filters."
+
+
+def test_an_htmx_answer_with_bad_filters_announces_what_is_wrong(personas, client_for):
+    response = client_for(personas.admin).get(
+        "/tickets", {"assignee": "not-an-email"}, headers={"HX-Request": "true"}
+    )
+    assert response.status_code == 400
+    html = response.content.decode()
+    # The form with its messages is not swapped, so the message names the field itself.
+    assert _status_region(html).startswith("Some filters are not valid. Assignee: ")
+    # Said once, through the status region: the error in the results is not also an alert.
+    assert 'role="alert"' not in html and 'class="form-errors"' in html
 
 
 def test_search_by_number_title_and_description(raise_ticket, personas, client_for):

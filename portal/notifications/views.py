@@ -1,5 +1,7 @@
 """The bell, the notification list, email preferences, and the admins' delivery log."""
 
+from urllib.parse import urlencode
+
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import user_passes_test
@@ -10,6 +12,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from portal.accounts.roles import is_admin
+from portal.lib import keyset
 from portal.lib.emails import render_email
 from portal.lib.htmx import is_htmx
 from portal.lib.http import posted_data
@@ -19,6 +22,9 @@ from portal.notifications.models import EmailDelivery, EmailPreference, Notifica
 from portal.notifications.selectors import unread_count
 
 PER_PAGE = 30
+# The list's order (the model's default ordering) and the same walked backwards.
+NEWEST_FIRST = keyset.Sort("Newest first", (("created_at", True), ("id", True)))
+OLDEST_FIRST = keyset.Sort("Oldest first", (("created_at", False), ("id", False)))
 DELIVERY_STATUS_FILTERS = {choice.value for choice in EmailDelivery.Status}
 
 
@@ -33,16 +39,72 @@ admin_required = user_passes_test(_admin_only)
 
 @require_GET
 def notification_list(request: HttpRequest) -> HttpResponse:
+    """Newest first, a page at a time by (created_at, id): never a COUNT of someone's
+    notifications (121,899 for the 1M benchmark's SPOC), whatever page is shown."""
     only_unread = request.GET.get("show") == "unread"
     notifications = Notification.objects.filter(recipient=request.user)
     if only_unread:
         notifications = notifications.filter(read_at__isnull=True)
-    page = Paginator(notifications, PER_PAGE).get_page(request.GET.get("page"))
+    error, status = "", 200
+    try:
+        rows, newer, older = _window(
+            notifications, older=request.GET.get("after"), newer=request.GET.get("before")
+        )
+    except keyset.BadCursor as bad:
+        rows, newer, older, error, status = [], None, None, str(bad), 400
+    show = [("show", "unread")] if only_unread else []
     return render(
         request,
         "notifications/list.html",
-        {"page": page, "only_unread": only_unread, "unread": unread_count(request.user)},
+        {
+            "notifications": rows,
+            "only_unread": only_unread,
+            "unread": unread_count(request.user),
+            "error": error,
+            "first_query": urlencode(show),
+            "is_paged": bool(request.GET.get("after") or request.GET.get("before")),
+            "newer_query": urlencode([*show, ("before", newer)]) if newer else "",
+            "older_query": urlencode([*show, ("after", older)]) if older else "",
+        },
+        status=status,
     )
+
+
+def _window(notifications, *, older: str | None, newer: str | None):
+    """(rows newest first, cursor for the newer page, cursor for the older page) in one query.
+
+    `older` (the `after` parameter) walks on from a row towards older ones; `newer` (the
+    `before` parameter) walks back from a row by reading the same index the other way and
+    reversing the few rows. Each page has a row beyond it on the side it came from, so that
+    link needs no query; the other side is known by fetching one row more than a page.
+    """
+    if newer and not older:
+        rows, newer_cursor = keyset.page(
+            _from(notifications, OLDEST_FIRST, newer), OLDEST_FIRST, newer, PER_PAGE
+        )
+        rows.reverse()
+        return rows, newer_cursor, _cursor(rows[-1]) if rows else None
+    rows, older_cursor = keyset.page(
+        _from(notifications, NEWEST_FIRST, older), NEWEST_FIRST, older, PER_PAGE
+    )
+    return rows, _cursor(rows[0]) if rows and older else None, older_cursor
+
+
+def _from(notifications, sort: keyset.Sort, cursor: str | None):
+    """Bound created_at by the cursor's as well: the same rows, but PostgreSQL cannot turn
+    the cursor's "(created_at, id) after (x, y)" (an OR) into an index range, and without
+    this it reads every row in front of the cursor (10 ms on the last page of 121,899, as
+    much as the count this pager replaces; 0.02 ms with it)."""
+    if not cursor:
+        return notifications
+    created_at = keyset.decode(cursor, sort)[0]
+    return notifications.filter(
+        **{"created_at__lte" if sort.keys[0][1] else "created_at__gte": created_at}
+    )
+
+
+def _cursor(notification: Notification) -> str:
+    return keyset.encode([getattr(notification, name) for name, _ in NEWEST_FIRST.keys])
 
 
 @require_GET

@@ -1,10 +1,17 @@
 """The bell, the list, preferences and the admins' delivery log."""
 
+import base64
+import datetime as dt
+import json
+import re
+
 import pytest
+from django.utils import timezone
 
 from portal.notifications import delivery
 from portal.notifications.models import EmailDelivery, EmailPreference, Notification
 from portal.notifications.services import notify
+from portal.notifications.views import PER_PAGE
 
 pytestmark = pytest.mark.django_db
 
@@ -104,18 +111,135 @@ def test_every_page_header_carries_the_bell(client_for, personas):
     assert 'aria-label="Notifications: 1 unread"' in html
 
 
+def many(user, count, *, start, read_every=0):
+    """`count` notifications for `user`, newest last; every third shares its neighbour's
+    created_at, so ties are decided by id as the list's order says."""
+    rows = []
+    for n in range(count):
+        at = start + dt.timedelta(minutes=n - n % 3 // 2)
+        read = timezone.now() if read_every and n % read_every == 0 else None
+        rows.append(Notification(recipient=user, kind="test_event", text=f"N{n}", link="/",
+                                 created_at=at, read_at=read))  # fmt: skip
+    Notification.objects.bulk_create(rows)
+
+
+ROW = re.compile(
+    r'<li class="notification[^"]*">\s*<form method="post" action="/notifications/(\d+)/read"'
+)
+LINK = {
+    "older": re.compile(r'<a href="\?([^"]*)" rel="next">Older'),
+    "newer": re.compile(r'<a href="\?([^"]*)" rel="prev">← Newer'),
+}
+
+
+def walk(client, query, direction):
+    """Follow the Older (or Newer) links from `query`: the ids of each page, in order."""
+    pages = []
+    while True:
+        response = client.get(f"/notifications?{query}")
+        assert response.status_code == 200
+        html = response.content.decode()
+        pages.append([int(pk) for pk in ROW.findall(html)])
+        link = LINK[direction].search(html)
+        if not link:
+            return pages, html
+        query = link.group(1).replace("&amp;", "&")
+
+
+def newest_first(queryset):
+    return list(queryset.order_by("-created_at", "-id").values_list("id", flat=True))
+
+
+def test_older_and_newer_links_cover_every_notification_once_in_order(client_for, personas):
+    start = timezone.now() - dt.timedelta(days=3)
+    many(personas.requester, 2 * PER_PAGE + 5, start=start)
+    many(personas.agent, 10, start=start)  # someone else's: never shown
+    expected = newest_first(Notification.objects.filter(recipient=personas.requester))
+    client = client_for(personas.requester)
+
+    pages, last = walk(client, "", "older")
+
+    assert [len(p) for p in pages] == [PER_PAGE, PER_PAGE, 5]
+    assert [pk for page in pages for pk in page] == expected
+    assert "Newer" in last and "Older" not in last
+    # Back from the last page with "Newer": the same pages, newest page last.
+    newer_query = LINK["newer"].search(last).group(1).replace("&amp;", "&")
+    back, first = walk(client, newer_query, "newer")
+    assert back == pages[-2::-1]
+    assert "Newer" not in first and "Older" in first
+
+
+def test_a_single_page_has_no_page_links(client_for, personas):
+    many(personas.requester, 3, start=timezone.now() - dt.timedelta(hours=1))
+    html = client_for(personas.requester).get("/notifications").content.decode()
+    assert len(ROW.findall(html)) == 3
+    assert 'class="pagination"' not in html
+
+
+def test_unread_only_pages_through_unread_notifications_and_keeps_the_filter(client_for, personas):
+    many(personas.requester, 2 * PER_PAGE + 30, start=timezone.now() - dt.timedelta(days=1),
+         read_every=3)  # fmt: skip
+    unread = Notification.objects.filter(recipient=personas.requester, read_at__isnull=True)
+    assert unread.count() > PER_PAGE
+
+    pages, _ = walk(client_for(personas.requester), "show=unread", "older")
+
+    assert len(pages) > 1
+    assert [pk for page in pages for pk in page] == newest_first(unread)
+
+
+def cursor(value) -> str:
+    return base64.urlsafe_b64encode(json.dumps(value).encode()).decode().rstrip("=")
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "after=not-a-cursor!!",
+        "before=%25%25%25",
+        "after=" + cursor(["2026-01-01T00:00:00+00:00"]),  # one value, the order has two
+        "after=" + cursor(["2026-01-01T00:00:00", 5]),  # no time zone
+        "before=" + cursor(["yesterday", 5]),
+        "after=" + cursor(["2026-01-01T00:00:00+00:00", "5; drop table"]),
+        "show=unread&after=" + cursor(["2026-01-01T00:00:00+00:00", 2**70]),
+        "after=" + cursor({"created_at": 1}),
+    ],
+)
+def test_a_tampered_page_link_is_a_clear_400(client_for, personas, query):
+    many(personas.requester, 3, start=timezone.now() - dt.timedelta(hours=1))
+    response = client_for(personas.requester).get(f"/notifications?{query}")
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert 'role="alert"' in html and "page link" in html
+    assert not ROW.findall(html)
+
+
+@pytest.mark.parametrize("page", ["first", "older", "newer"])
 def test_list_query_count_does_not_grow_with_notifications(
-    client_for, personas, django_assert_num_queries
+    client_for, personas, django_assert_num_queries, page
 ):
     client = client_for(personas.requester)
     client.get("/notifications")
-    for n in range(25):
-        tell(personas.requester, n)
-    # session, user, roles (2), count for the paginator, the page, unread count,
-    # the page-view counter's upsert
-    with django_assert_num_queries(8):
-        response = client.get("/notifications")
-    assert response.content.decode().count('class="notification unread"') == 25
+    start = timezone.now() - dt.timedelta(days=1)
+    for count in (3, 4 * PER_PAGE):
+        Notification.objects.all().delete()
+        many(personas.requester, count, start=start)
+        middle = Notification.objects.order_by("-created_at", "-id")[count // 2]
+        position = cursor([middle.created_at.isoformat(), middle.pk])
+        query = {"first": "", "older": f"after={position}", "newer": f"before={position}"}[page]
+        # session, user, roles (2), the page (one row more than shown: is there another
+        # page?), unread count, the page-view counter's upsert. No COUNT of the list.
+        with django_assert_num_queries(7) as captured:
+            response = client.get(f"/notifications?{query}")
+        # A page after a cursor bounds created_at too, so it is an index range from the
+        # cursor on rather than a filter over every row in front of it.
+        bound = {"first": None, "older": '"created_at" <=', "newer": '"created_at" >='}[page]
+        page_sql = [
+            q["sql"] for q in captured.captured_queries if "notifications_notification" in q["sql"]
+        ]
+        assert not bound or any(bound in sql and "LIMIT 31" in sql for sql in page_sql)
+        shown = len(ROW.findall(response.content.decode()))
+        assert shown == (min(count, PER_PAGE) if page == "first" else min(count // 2, PER_PAGE))
 
 
 def test_opening_a_notification_marks_it_read_and_goes_to_its_link(client_for, personas):

@@ -3,6 +3,7 @@
 import csv
 import io
 import re
+from html.parser import HTMLParser
 
 import pytest
 from django.utils import timezone
@@ -141,3 +142,50 @@ def test_headline_figures_link_to_the_list_they_count(persona, dataset, personas
     result = response.context["figures"]
     assert list_count(client, response.context["created_url"]) == result.created
     assert list_count(client, response.context["open_url"]) == result.open
+
+
+class _Links(HTMLParser):
+    """Every link's destination and accessible name (aria-label, else its text, including
+    visually hidden text, as a screen reader's list of links shows it)."""
+
+    def __init__(self):
+        super().__init__()
+        self.links: list[tuple[str, str]] = []
+        self._open: list[list] = []
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "a":
+            attrs = dict(attrs)
+            self._open.append([attrs.get("href", ""), attrs.get("aria-label"), []])
+
+    def handle_data(self, data):
+        for link in self._open:
+            link[2].append(data)
+
+    def handle_endtag(self, tag):
+        if tag == "a" and self._open:
+            href, label, text = self._open.pop()
+            self.links.append((href, label or " ".join("".join(text).split())))
+
+
+def links_of(html: str) -> list[tuple[str, str]]:
+    parser = _Links()
+    parser.feed(html)
+    return parser.links
+
+
+@pytest.mark.parametrize("persona", ["spoc", "admin"])
+def test_every_csv_link_says_which_chart_it_downloads(persona, dataset, personas, client_for):
+    response = client_for(getattr(personas, persona)).get("/analytics", {"period": "30"})
+    charts = {item["chart"].key: item["chart"].title for item in response.context["charts"]}
+    links = links_of(response.content.decode())
+    csv_links = {href: name for href, name in links if re.match(r"/analytics/\w+\.csv", href)}
+    assert len(csv_links) >= 10
+    for href, name in csv_links.items():
+        key = re.match(r"/analytics/(\w+)\.csv", href).group(1)
+        assert name == f"CSV of {charts[key]}"  # the visible "CSV" starts the name
+    # No two links going to different places share a name anywhere on the page.
+    destinations: dict[str, set[str]] = {}
+    for href, name in links:
+        destinations.setdefault(name, set()).add(href)
+    assert {name: hrefs for name, hrefs in destinations.items() if len(hrefs) > 1} == {}

@@ -95,9 +95,14 @@ def test_choosing_a_group_then_a_category_reloads_the_dependent_lists(page_for, 
 
 def test_one_click_on_the_coverage_report_closes_a_gap_in_place(page_for, org, personas):
     Subcategory.objects.create(category=org.payroll, name="Payslip")
+    Subcategory.objects.create(category=org.payroll, name="Tax form")
     page = page_for(personas.admin)
     problems = watch_console(page)
     page.goto("/masters/coverage")
+    summary = page.locator("#coverage-summary")
+    expect(summary).to_contain_text("2 gaps · 2 of 4 combinations routed · 50% covered")
+    status = page.get_by_role("status").and_(page.locator("#coverage-status"))
+    expect(status).to_have_text("")
     row = page.locator("tr.gap", has_text="Payslip")
     row.get_by_label("Team for Payroll / Payslip").select_option(label="Team B")
     row.get_by_role("button", name="Add mapping").click()
@@ -105,6 +110,12 @@ def test_one_click_on_the_coverage_report_closes_a_gap_in_place(page_for, org, p
     closed = page.locator("tr.gap-closed")
     expect(closed).to_contain_text("Now routed to Team B")
     assert page.url.endswith("/masters/coverage")  # swapped in place, no navigation
+    # The summary is current without a reload, and the live region says the new counts.
+    expect(summary).to_contain_text("1 gap · 3 of 4 combinations routed · 75% covered")
+    expect(summary.locator("progress")).to_have_attribute("value", "3")
+    expect(page.locator("#coverage-summary")).to_have_count(1)
+    expect(status).to_have_text("Payroll / Payslip: now routed to Team B. 1 gap left, 75% covered.")
+    expect(closed.locator("[autofocus]")).to_be_focused()  # the focus stays on the row
     assert ClassificationMapping.objects.filter(
         subcategory__name="Payslip", team=org.team_b
     ).exists()

@@ -232,6 +232,67 @@ def test_the_coverage_report_highlights_gaps_and_closes_one_in_a_click(org, pers
     assert "Nothing to do" in admin.get("/masters/coverage").content.decode()
 
 
+def _summary_box(html: str) -> str:
+    start = html.index('<div id="coverage-summary"')
+    return html[start : html.index("</div>", start)]
+
+
+def test_one_click_mapping_swaps_the_summary_out_of_band_and_says_the_new_counts(
+    org, personas, client_for
+):
+    admin = client_for(personas.admin)
+    payslip = Subcategory.objects.create(category=org.payroll, name="Payslip")
+    tax_form = Subcategory.objects.create(category=org.payroll, name="Tax form")
+    # Group X: Hardware / Laptop and / Printer are routed; Group Y: Payroll's two are gaps.
+    page = admin.get("/masters/coverage").content.decode()
+    assert "<strong>2</strong> gaps · 2 of 4 combinations routed · 50% covered" in page
+    # The box is replaced, so it is not a live region: the empty status region speaks.
+    assert 'role="status"' not in _summary_box(page)
+
+    def add(subcategory, **extra):
+        return admin.post(
+            "/masters/coverage/add",
+            {"category": org.payroll.pk, "subcategory": subcategory.pk, "team": org.team_b.pk}
+            | extra,
+            headers={"HX-Request": "true"},
+        ).content.decode()
+
+    html = add(payslip)
+    box = _summary_box(html)
+    assert 'id="coverage-summary" class="coverage-summary card card-warn" hx-swap-oob="true"' in box
+    assert "<strong>1</strong> gap · 3 of 4 combinations routed · 75% covered" in box
+    assert '<progress max="4" value="3"' in box
+    assert (
+        '<div id="coverage-status" hx-swap-oob="innerHTML">Payroll / Payslip: now routed to'
+        " Team B. 1 gap left, 75% covered.</div>"
+    ) in html
+    # Out of band elements must be at the top level of the answer, not inside the row.
+    assert html.index("</tr>") < html.index('<div id="coverage-status"')
+
+    # Narrowed to a group (the row's form carries it), the counts are that group's.
+    narrowed = admin.get("/masters/coverage", {"group": org.group_y.pk}).content.decode()
+    assert f'<input type="hidden" name="group" value="{org.group_y.pk}">' in narrowed
+    html = add(tax_form, group=org.group_y.pk)
+    assert '<div id="coverage-summary" class="coverage-summary card" hx-swap-oob="true">' in html
+    assert "All 2 active combinations reach a team." in _summary_box(html)
+    assert "No gaps left: all 2 active combinations reach a team.</div>" in html
+
+
+def test_a_failed_one_click_mapping_leaves_the_summary_alone(org, personas, client_for):
+    payslip = Subcategory.objects.create(category=org.payroll, name="Payslip")
+    html = (
+        client_for(personas.admin)
+        .post(
+            "/masters/coverage/add",
+            {"category": org.payroll.pk, "subcategory": payslip.pk},  # no team
+            headers={"HX-Request": "true"},
+        )
+        .content.decode()
+    )
+    assert '<div id="coverage-alert" hx-swap-oob="innerHTML">Choose a team' in html
+    assert "coverage-summary" not in html
+
+
 def test_a_mapping_to_an_inactive_team_is_a_gap_and_says_why(org, personas, client_for):
     client_for(personas.admin).post(f"/masters/teams/{org.team_a.pk}/deactivate")
     page = client_for(personas.admin).get("/masters/coverage").content.decode()

@@ -73,10 +73,18 @@ def coverage_add(request: HttpRequest) -> HttpResponse:
     else:
         error = "Choose a team for this combination."
     if is_htmx(request):
+        summary = None
+        if mapping is not None and mapping.subcategory_id is not None:
+            # The report's summary (gaps, percentage) for the group it is narrowed to, if
+            # any, is swapped in out of band; a wrong group gets the counts of all groups.
+            group_id = parse_id(request.POST.get("group"))
+            if group_id and not BusinessUnitGroup.objects.active().filter(pk=group_id).exists():
+                group_id = None
+            summary = coverage.summary(group_id=group_id)
         response = render(
             request,
             "catalog/masters/coverage_done.html",
-            {"mapping": mapping, "error": error},
+            {"mapping": mapping, "error": error, "summary": summary},
             # htmx does not swap 4xx responses; the row itself carries the error.
             status=200,
         )

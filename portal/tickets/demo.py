@@ -4,6 +4,8 @@ Every ticket is raised and worked through the services (so routing, permissions 
 are real), then its timestamps are spread over the last three months: the services stamp
 "now", and a demo where everything happened in the same second would show nothing. That
 re-dating is the one place that writes ticket rows directly, and it only moves times.
+Tickets are raised at an even rate over those months, and a few resolved ones are
+reopened by their requester (so the analytics' reopen rate is not always 0 %).
 
 Idempotent: the tickets carry idempotency keys derived from their index, so a second run
 finds the first ticket and stops. Needs the catalog's demo organisation (groups and teams
@@ -27,6 +29,10 @@ from portal.tickets.models import Comment, Status, Ticket, TicketEvent
 log = logging.getLogger("portal.demo")
 
 COUNT = 300
+DAYS = 90
+# The share of finished tickets the requester reopens ("still happening") before the
+# agent resolves them again: the analytics' reopen rate has something to show.
+REOPEN_SHARE = 0.08
 SEED = 20260101
 KEY_NAMESPACE = uuid.UUID("6f1c7f0e-3d1a-4f53-9d62-0c0de0de0001")
 
@@ -98,6 +104,8 @@ REQUESTER_REPLIES = [
     "Works now, thanks for the quick help.",
 ]
 
+REOPEN_REPLY = "Still happening after the fix, unfortunately. Reopening."
+
 
 def _key(index: int) -> uuid.UUID:
     return uuid.uuid5(KEY_NAMESPACE, f"demo-ticket-{index}")
@@ -140,9 +148,12 @@ def _load(users: dict[str, User], rng: random.Random) -> None:
     lead = users.get("lead@example.com")
     teams = list(Team.objects.active())
     now = timezone.now()
-    # Oldest first, so ticket numbers follow creation times as they do in real life.
-    # Squaring skews towards recent days, where most open tickets are.
-    ages = sorted((90 * rng.random() ** 2 for _ in range(COUNT)), reverse=True)
+    # Oldest first, so ticket numbers follow creation times as they do in real life. One
+    # ticket per equal slice of the three months, at a random moment in it: an even flow
+    # of a few a day, as the analytics' "created" chart should show. (Ages drawn as
+    # 90 * random() ** 2 piled 15 % of the tickets into the last two days.) Recent
+    # tickets are still mostly open because `_target_status` depends on age.
+    ages = [DAYS * (COUNT - index - rng.random()) / COUNT for index in range(COUNT)]
     for index, age_days in enumerate(ages):
         group = rng.choices(groups, weights=[GROUP_WEIGHTS[g] for g in groups])[0]
         options = by_group[group]
@@ -230,6 +241,17 @@ def _work(ticket, target, requester, worker, rng, *, lead, spoc, teams):
     services.ticket_change_status(
         actor=worker, ticket=ticket, status=Status.RESOLVED, reason="Fixed."
     )
+    if rng.random() < REOPEN_SHARE:
+        # Not fixed after all: the requester reopens it (allowed within the reopen window,
+        # and re-dating keeps these steps hours apart), the agent fixes it properly.
+        services.comment_add(actor=requester, ticket=ticket, body=REOPEN_REPLY)
+        services.ticket_change_status(
+            actor=requester, ticket=ticket, status=Status.IN_PROGRESS, reason="Not fixed."
+        )
+        services.comment_add(actor=worker, ticket=ticket, body=rng.choice(WORKER_REPLIES))
+        services.ticket_change_status(
+            actor=worker, ticket=ticket, status=Status.RESOLVED, reason="Fixed, properly."
+        )
     if target == Status.CLOSED:
         services.ticket_change_status(actor=requester, ticket=ticket, status=Status.CLOSED)
 

@@ -79,28 +79,11 @@ def _window(notifications, *, older: str | None, newer: str | None):
     link needs no query; the other side is known by fetching one row more than a page.
     """
     if newer and not older:
-        rows, newer_cursor = keyset.page(
-            _from(notifications, OLDEST_FIRST, newer), OLDEST_FIRST, newer, PER_PAGE
-        )
+        rows, newer_cursor = keyset.page(notifications, OLDEST_FIRST, newer, PER_PAGE)
         rows.reverse()
         return rows, newer_cursor, _cursor(rows[-1]) if rows else None
-    rows, older_cursor = keyset.page(
-        _from(notifications, NEWEST_FIRST, older), NEWEST_FIRST, older, PER_PAGE
-    )
+    rows, older_cursor = keyset.page(notifications, NEWEST_FIRST, older, PER_PAGE)
     return rows, _cursor(rows[0]) if rows and older else None, older_cursor
-
-
-def _from(notifications, sort: keyset.Sort, cursor: str | None):
-    """Bound created_at by the cursor's as well: the same rows, but PostgreSQL cannot turn
-    the cursor's "(created_at, id) after (x, y)" (an OR) into an index range, and without
-    this it reads every row in front of the cursor (10 ms on the last page of 121,899, as
-    much as the count this pager replaces; 0.02 ms with it)."""
-    if not cursor:
-        return notifications
-    created_at = keyset.decode(cursor, sort)[0]
-    return notifications.filter(
-        **{"created_at__lte" if sort.keys[0][1] else "created_at__gte": created_at}
-    )
 
 
 def _cursor(notification: Notification) -> str:

@@ -166,9 +166,16 @@ def test_keyboard_only_admin_imports_a_workbook_and_closes_a_coverage_gap(new_pa
     tab_to(admin, "Add mapping")
     admin.keyboard.press("Enter")
     # The row turns into the confirmation and keeps the focus; a live region (not the
-    # row) tells a screen reader.
-    expect(admin.locator("#coverage-status")).to_have_text(
-        "Scanning / Film scanner: now routed to IT Applications."
+    # row) tells a screen reader, with the group's new counts, which the summary shows too.
+    said = re.compile(
+        r"^Scanning / Film scanner: now routed to IT Applications\. "
+        r"(\d+) gaps? left, (\d+)% covered\.$"
+    )
+    status = admin.locator("#coverage-status")
+    expect(status).to_have_text(said)
+    gaps, percent = said.match(status.inner_text()).groups()
+    expect(admin.locator("#coverage-summary")).to_contain_text(
+        re.compile(rf"\b{gaps} gaps? · .* · {percent}% covered")
     )
     expect(admin.locator("tr.gap-closed").filter(has_text="Film scanner")).to_have_count(1)
     expect(admin.locator("tr[role]")).to_have_count(0)

@@ -86,7 +86,11 @@ def get_ticket_for_user(user, number: str, *, write: bool = False) -> Ticket:
     pk = parse_number(number)
     if pk is None:
         raise Http404("No such ticket.")
-    queryset = with_related(visible_tickets(user))
+    # The people in the same query; group, category, subcategory and team load when a
+    # caller reads them. For one ticket a prefetch would cost the same query each, whether
+    # the caller needs them or not (the write paths and the API's comments and history
+    # do not).
+    queryset = visible_tickets(user).select_related("requester", "assignee")
     if write:
         # `of=("self",)`: lock only the ticket row, not the joined master data.
         queryset = queryset.select_for_update(of=("self",))

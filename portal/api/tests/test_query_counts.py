@@ -62,9 +62,9 @@ def test_comment_list_costs_the_same_whatever_the_number_of_comments(
     for index in range(20):
         services.comment_add(actor=personas.agent, ticket=ticket, body=f"Note {index}")
     client = warm(personas.requester)
-    # + 5 the ticket through the access helper (with its people joined and its four
-    # master-data rows by id), + 1 a page of comments with their authors.
-    with django_assert_num_queries(PER_CALL + ROLES + 6 + page_view_queries()):
+    # + 1 the ticket through the access helper (its people joined; its master data is
+    # not read), + 1 a page of comments with their authors.
+    with django_assert_num_queries(PER_CALL + ROLES + 2 + page_view_queries()):
         response = client.get(f"/tickets/{ticket.number}/comments")
     assert len(response.json()["items"]) == 20
 
@@ -74,9 +74,9 @@ def test_ticket_read_is_one_access_checked_load(
     persona, personas, ticket, warm, django_assert_num_queries
 ):
     client = warm(getattr(personas, persona))
-    # + 5: the ticket through get_ticket_for_user (people joined, then its group,
-    # category, subcategory and team by id). What the caller may do comes from the roles
-    # already loaded: no query per permission.
+    # + 5: the ticket through get_ticket_for_user (people joined), then its group,
+    # category, subcategory and team by id as the answer reads them. What the caller may
+    # do comes from the roles already loaded: no query per permission.
     with django_assert_num_queries(PER_CALL + ROLES + 5 + page_view_queries()):
         response = client.get(f"/tickets/{ticket.number}")
     assert response.status_code == 200

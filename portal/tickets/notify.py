@@ -7,8 +7,9 @@ The notifications app delivers; this module decides. Rules (never the person who
 - status changed: the requester and watchers (a resolution carries the reopen link);
 - public comment: requester, assignee and watchers; internal comment: the assignee and
   the team, never the requester (nor watchers);
-- SLA at risk (80 % of a target used): the assignee only (nobody while unassigned: the
-  breach escalates it); SLA breached: the team's leads and the group's SPOCs, nobody else.
+- SLA at risk (80 % of a target used): the assignee; while unassigned, whoever would hand
+  it out — the team's leads, or the group's SPOCs when no team is mapped; SLA breached:
+  the team's leads and the group's SPOCs, nobody else.
   Both are sent by the escalation task (sla_jobs), once per ticket and target.
 """
 
@@ -234,11 +235,20 @@ def _sla_context(ticket, target) -> dict:
 
 
 def sla_at_risk(ticket, *, target) -> None:
-    """80 % of a target used: the assignee may still make it."""
+    """80 % of a target used: the assignee may still make it. Unassigned, it can only be
+    made if someone hands it out now, so the people who do: the team's leads, or the
+    group's SPOCs for a ticket no team is mapped to (waiting until the breach would tell
+    them too late)."""
     extra = _sla_context(ticket, target)
+    if ticket.assignee_id:
+        recipients = [ticket.assignee]
+    elif ticket.team_id:
+        recipients = _leads(ticket.team_id)
+    else:
+        recipients = [*ticket.group.spocs.filter(is_active=True)]
     _send(
         ticket,
-        recipients=[ticket.assignee] if ticket.assignee_id else [],
+        recipients=recipients,
         kind="sla_at_risk",
         actor=None,
         key=f"sla:{target.key}:at_risk",

@@ -1,5 +1,6 @@
-"""Escalation: at risk tells the assignee, breached tells the team's leads and the group's
-SPOCs and nobody else, exactly once per ticket and target, even with two runs at once."""
+"""Escalation: at risk tells the assignee (while unassigned, the team's leads or the group's
+SPOCs), breached tells the team's leads and the group's SPOCs and nobody else, exactly once
+per ticket and target, even with two runs at once."""
 
 import threading
 from unittest import mock
@@ -47,6 +48,24 @@ def test_at_risk_tells_the_assignee_only_and_once(always_open, raise_ticket, per
     assert sla_jobs.escalate(T0 + H * 5 / 6) == {"at_risk": 0, "breached": 0}
     assert told("sla_at_risk") == {assignee: 1}
     assert EmailDelivery.objects.filter(kind="sla_at_risk").count() == 1
+
+
+@pytest.mark.django_db
+def test_at_risk_while_unassigned_tells_who_hands_it_out(always_open, raise_ticket, personas):
+    in_team = raise_urgent(raise_ticket, title="waiting in the team")
+    unmapped = raise_urgent(raise_ticket, title="no team")
+    Ticket.objects.filter(pk=in_team.pk).update(assignee=None)
+    Ticket.objects.filter(pk=unmapped.pk).update(assignee=None, team=None)
+    assert sla_jobs.escalate(T0 + H * 5 / 6) == {"at_risk": 2, "breached": 0}
+    by_ticket = {
+        (n.recipient.email, n.link.rsplit("/", 1)[-1])
+        for n in Notification.objects.filter(kind="sla_at_risk").select_related("recipient")
+    }
+    # The team's lead for the one in a team; the group's SPOC for the one without.
+    assert by_ticket == {
+        ("lead@example.com", in_team.number),
+        ("spoc@example.com", unmapped.number),
+    }
 
 
 @pytest.mark.django_db

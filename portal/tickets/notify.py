@@ -70,7 +70,10 @@ KINDS = {
             _sample,
         ),
         Kind(
-            "sla_at_risk", "A ticket of mine is close to its SLA due time", "sla_at_risk", _sample
+            "sla_at_risk",
+            "A ticket I work on or hand out is close to its SLA due time",
+            "sla_at_risk",
+            _sample,
         ),
         Kind(
             "sla_breached",

@@ -12,7 +12,7 @@ from portal.accounts.models import User
 from portal.accounts.views import admin_required
 from portal.api import tokens
 from portal.api.forms import TokenCreateForm
-from portal.lib.http import posted_data
+from portal.lib.http import parse_id, posted_data
 
 
 @never_cache
@@ -66,12 +66,12 @@ def user_token_list(request: HttpRequest, user_id: int) -> HttpResponse:
 def user_token_revoke(request: HttpRequest, user_id: int) -> HttpResponse:
     """One token (`token` posted) or, with `all`, every live token of that person."""
     owner = get_object_or_404(User, pk=user_id)
-    raw = request.POST.get("token", "")
+    token_id = parse_id(request.POST.get("token", ""))
     if request.POST.get("all"):
         count = tokens.token_revoke_for(actor=request.user, owner=owner)
         messages.success(request, f"{count} token{'s' if count != 1 else ''} revoked.")
-    elif raw.isascii() and raw.isdigit() and len(raw) < 18:
-        if not tokens.token_revoke_for(actor=request.user, owner=owner, token_id=int(raw)):
+    elif token_id is not None:
+        if not tokens.token_revoke_for(actor=request.user, owner=owner, token_id=token_id):
             raise Http404("No such token.")
         messages.success(request, "The token was revoked; it stops working now.")
     else:

@@ -2,12 +2,11 @@
 classification goes to which team. Read by everyone signed in, written by admins through
 portal.catalog.services (refusals: 422 field errors)."""
 
-from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest
 from ninja import Field, Router, Schema, Status
 
 from portal.accounts.models import User
-from portal.accounts.roles import is_admin
+from portal.api.endpoints.catalog import ADMIN_WRITE, _admin, _one
 from portal.api.problems import Problem
 from portal.api.schemas import BIGINT, Input, PathId, reject_unknown_query
 from portal.catalog import services
@@ -21,8 +20,6 @@ from portal.catalog.models import (
 )
 
 router = Router(tags=["master data"])
-
-ADMIN_WRITE = {403: Problem, 404: Problem, 422: Problem}
 
 
 class MemberOut(Schema):
@@ -59,21 +56,6 @@ class MappingIn(Input):
     default_priority: Priority | None = None
 
 
-def _admin(request: HttpRequest) -> None:
-    if not is_admin(request.auth):
-        raise PermissionDenied("Only admins can change master data.")
-
-
-def _row(model, pk: int | None, field: str | None = None):
-    """The row with this id: 404 when named by the path, 422 naming `field` in a body."""
-    row = model.objects.filter(pk=pk).first() if pk is not None else None
-    if row is None:
-        if field is None:
-            raise Http404
-        raise ValidationError({field: f"There is no {model._meta.verbose_name} with id {pk}."})
-    return row
-
-
 def _member(m: TeamMember) -> dict:
     return {
         "id": m.pk,
@@ -102,7 +84,7 @@ def _mapping(m: ClassificationMapping) -> dict:
 def member_list(request: HttpRequest, pk: PathId):
     """A team's members, leads first ("lead" sorts before "member"), active or not."""
     reject_unknown_query(request)
-    team = _row(Team, pk)
+    team = _one(Team, pk)
     members = TeamMember.objects.filter(team=team).select_related("user")
     return [_member(m) for m in members.order_by("role", "user__full_name", "pk")]
 
@@ -112,8 +94,8 @@ def member_list(request: HttpRequest, pk: PathId):
 )
 def member_add(request: HttpRequest, pk: PathId, payload: MemberIn):
     _admin(request)
-    team = _row(Team, pk)
-    user = _row(User, payload.user, "user")
+    team = _one(Team, pk)
+    user = _one(User, payload.user, "user")
     return Status(201, _member(services.team_member_add(team=team, user=user, role=payload.role)))
 
 
@@ -154,11 +136,11 @@ def mapping_list(request: HttpRequest):
 
 def _mapping_parts(payload: MappingIn) -> dict:
     return {
-        "category": _row(Category, payload.category, "category"),
+        "category": _one(Category, payload.category, "category"),
         "subcategory": (
-            _row(Subcategory, payload.subcategory, "subcategory") if payload.subcategory else None
+            _one(Subcategory, payload.subcategory, "subcategory") if payload.subcategory else None
         ),
-        "team": _row(Team, payload.team, "team"),
+        "team": _one(Team, payload.team, "team"),
         "default_priority": payload.default_priority or "",
     }
 
@@ -172,7 +154,7 @@ def mapping_create(request: HttpRequest, payload: MappingIn):
 @router.put("/mappings/{pk}", response={200: MappingOut, **ADMIN_WRITE}, summary="Replace a route")
 def mapping_update(request: HttpRequest, pk: PathId, payload: MappingIn):
     _admin(request)
-    mapping = _row(ClassificationMapping, pk)
+    mapping = _one(ClassificationMapping, pk)
     return _mapping(services.mapping_update(mapping=mapping, **_mapping_parts(payload)))
 
 
@@ -183,5 +165,5 @@ def mapping_update(request: HttpRequest, pk: PathId, payload: MappingIn):
 )
 def mapping_delete(request: HttpRequest, pk: PathId):
     _admin(request)
-    services.mapping_delete(mapping=_row(ClassificationMapping, pk))
+    services.mapping_delete(mapping=_one(ClassificationMapping, pk))
     return Status(204, None)

@@ -12,9 +12,9 @@ from django.http import Http404, HttpRequest
 from django.utils import timezone
 from ninja import Field, Query, Router, Schema
 
-from portal.accounts.models import User
 from portal.accounts.roles import is_admin
 from portal.api import tokens
+from portal.api.endpoints.users import _target
 from portal.api.models import ApiToken
 from portal.api.problems import Problem
 from portal.api.schemas import CursorQuery, Page, PathId, reject_unknown_query
@@ -49,13 +49,6 @@ def _admin(request: HttpRequest) -> None:
         raise PermissionDenied("Only admins can see or revoke other people's tokens.")
 
 
-def _owner(user_id: int) -> User:
-    owner = User.objects.filter(pk=user_id).first()
-    if owner is None:
-        raise Http404
-    return owner
-
-
 def _out(token: ApiToken, now: dt.datetime) -> dict:
     return {
         "id": token.pk,
@@ -78,7 +71,7 @@ def user_token_list(request: HttpRequest, user_id: PathId, page: Query[CursorQue
     """The tokens not revoked yet, newest first (expired ones too, marked `expired`)."""
     reject_unknown_query(request, CursorQuery)
     _admin(request)
-    owner = _owner(user_id)
+    owner = _target(user_id)
     rows, next_cursor = keyset.page(
         tokens.live_tokens(owner), NEWEST_FIRST, page.after, page.per_page
     )
@@ -94,7 +87,7 @@ def user_token_list(request: HttpRequest, user_id: PathId, page: Query[CursorQue
 def user_token_revoke(request: HttpRequest, user_id: PathId, token_id: PathId):
     """It stops working at once. A token that is not theirs, or already revoked, is 404."""
     _admin(request)
-    revoked = tokens.token_revoke_for(actor=request.auth, owner=_owner(user_id), token_id=token_id)
+    revoked = tokens.token_revoke_for(actor=request.auth, owner=_target(user_id), token_id=token_id)
     if not revoked:
         raise Http404
     return {"revoked": revoked}
@@ -108,4 +101,4 @@ def user_token_revoke(request: HttpRequest, user_id: PathId, token_id: PathId):
 def user_token_revoke_all(request: HttpRequest, user_id: PathId):
     """For a lost laptop or a leaked script: all of them stop working at once (0 if none)."""
     _admin(request)
-    return {"revoked": tokens.token_revoke_for(actor=request.auth, owner=_owner(user_id))}
+    return {"revoked": tokens.token_revoke_for(actor=request.auth, owner=_target(user_id))}

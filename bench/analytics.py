@@ -15,7 +15,6 @@ test client (the whole stack but the network) and the median and p95 are printed
 
 import argparse
 import os
-import statistics
 import sys
 import time
 from pathlib import Path
@@ -25,6 +24,8 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
 os.environ.setdefault("DEBUG", "1")
 os.environ.setdefault("LOG_LEVEL", "WARNING")
 os.environ.setdefault("ALLOWED_HOSTS", "testserver,127.0.0.1,localhost")
+
+from bench import common  # noqa: E402
 
 FILL_SQL = """
 INSERT INTO tickets_ticket (title, description, requester_id, group_id, category_id,
@@ -169,18 +170,6 @@ def fill(tickets: int) -> None:
     return admin
 
 
-def timed(client, url: str, runs: int) -> tuple[float, float]:
-    client.get(url)  # warm: connection, session refresh, caches
-    samples = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        response = client.get(url)
-        samples.append((time.perf_counter() - start) * 1000)
-        assert response.status_code == 200, (url, response.status_code)
-    samples.sort()
-    return statistics.median(samples), samples[max(0, int(len(samples) * 0.95) - 1)]
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--tickets", type=int, default=1_000_000)
@@ -220,7 +209,7 @@ def main() -> None:
     for persona, url, target in pages:
         client = Client()
         client.force_login(people[persona])
-        median, p95 = timed(client, url, args.runs)
+        median, p95 = common.timed_get(client, url, args.runs)
         flag = "ok" if p95 <= target else "SLOW"
         print(f"{persona:<10} {url:<40} {median:>10.1f} {p95:>8.1f} {target:>6} {flag}")
 

@@ -12,9 +12,7 @@ the median and p95 in ms. The database is only read (plus the page-view counter)
 import argparse
 import json
 import os
-import statistics
 import sys
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -53,16 +51,7 @@ def main() -> None:
     for persona, url, target in PAGES:
         client = Client()
         client.force_login(User.objects.get(pk=personas[persona]["id"]))
-        client.get(url)  # warm: connection, session refresh
-        samples = []
-        for _ in range(args.runs):
-            start = time.perf_counter()
-            response = client.get(url)
-            samples.append((time.perf_counter() - start) * 1000)
-            assert response.status_code == 200, (url, response.status_code)
-        samples.sort()
-        median = statistics.median(samples)
-        p95 = samples[max(0, int(len(samples) * 0.95) - 1)]
+        median, p95 = common.timed_get(client, url, args.runs)
         flag = "ok" if p95 <= target else "SLOW"
         print(f"{persona:<10} {url:<38} {median:>10.1f} {p95:>8.1f} {target:>6} {flag}")
 

@@ -61,6 +61,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench import common, generate_notifications, generate_sla, vocabulary  # noqa: E402
+from bench.common import stamp  # noqa: E402
 
 DAY = 86_400.0
 YEARS = 2
@@ -182,10 +183,6 @@ class Table:
                 write(row + tail if tail else row)
                 count += 1
         return count
-
-
-def stamp(seconds: float) -> str:
-    return dt.datetime.fromtimestamp(seconds, dt.UTC).isoformat()
 
 
 # --- Database lifecycle --------------------------------------------------------------------

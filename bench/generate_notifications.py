@@ -21,6 +21,8 @@ import random
 
 from django.utils.html import escape
 
+from bench.common import stamp
+
 WINDOW_DAYS = 90
 EMAIL_DAYS = 3
 DAY = 86_400.0
@@ -94,13 +96,13 @@ class Notices:
             html = html.replace(mark, escape(value))
         self.message += 1
         sent = at + 2 + self.rng.random() * 20
-        created = _stamp(at)
+        created = stamp(at)
         self.emails.append(
             (
                 f"00000000-0000-4000-8000-{self.message:012x}", uid, self.emails_of[uid], kind,
                 event_key[:200], subject[:255], text, html,
                 f"<bench.{self.message}@{DOMAIN}>", f"<ticket-{values['tid']}@{DOMAIN}>",
-                "sent", 1, created, created, "", created, _stamp(sent),
+                "sent", 1, created, created, "", created, stamp(sent),
             )
         )  # fmt: skip
 
@@ -116,8 +118,8 @@ class Notices:
             if self.rng.random() >= NEVER_READ:
                 read_at = at + self.rng.expovariate(1 / READ_DELAY)
                 if read_at < self.now:
-                    read = _stamp(read_at)
-            self.rows.append((uid, kind, text[:300], link, _stamp(at), read))
+                    read = stamp(read_at)
+            self.rows.append((uid, kind, text[:300], link, stamp(at), read))
             if at >= self.email_since:
                 short = self.org.names[uid].split(" ")[0]
                 self._email(kind, variant, {**values, "recipient": short}, uid, at, event_key)
@@ -223,7 +225,3 @@ def leave_unread(cursor, table: str, persona_ids: list[int]) -> None:
     ).format(t=sql.Identifier(table))
     for uid in persona_ids:
         cursor.execute(statement, [uid, UNREAD_PER_PERSONA])
-
-
-def _stamp(seconds: float) -> str:
-    return dt.datetime.fromtimestamp(seconds, dt.UTC).isoformat()

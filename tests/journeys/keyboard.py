@@ -12,7 +12,7 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.journeys.steps import DEMO_PASSWORD
+from tests.journeys.steps import DEMO_PASSWORD, opened_new_ticket
 
 # What has the focus, and whether anyone can see that it has. The unfocused look comes
 # from a clone of the element placed beside it for a moment (same rules apply, minus
@@ -179,6 +179,4 @@ def raise_ticket(
         expect(page.locator("[data-picked-files]")).to_contain_text(attach.name)
     tab_to(page, "Raise ticket")
     page.keyboard.press("Enter")  # sent by attachments.js when there is a file
-    page.wait_for_url(re.compile(r"/tickets/TKT-\d+$"))
-    expect(page.get_by_role("heading", level=1)).to_contain_text(title)
-    return page.url.rsplit("/", 1)[1]
+    return opened_new_ticket(page, title)

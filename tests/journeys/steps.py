@@ -19,9 +19,10 @@ def login(page: Page, email: str) -> None:
 
 def raise_ticket(
     page: Page, *, title: str, group: str, category: str, subcategory: str = "",
-    description: str = "Raised by an end-to-end journey.",
+    description: str = "Raised by an end-to-end journey.", attach=None,
 ) -> str:  # fmt: skip
-    """Fill the new-ticket form (the lists load as each parent is chosen); returns the number."""
+    """Fill the new-ticket form (the lists load as each parent is chosen), with the file
+    `attach` if given; returns the number."""
     page.goto("/tickets/new")
     page.get_by_label("Title", exact=True).fill(title)
     # select_option waits until the option has arrived (htmx reloads each list).
@@ -30,7 +31,15 @@ def raise_ticket(
     if subcategory:
         page.get_by_label("Subcategory").select_option(label=subcategory)
     page.get_by_label("Description").fill(description)
+    if attach:
+        page.get_by_label("Files").set_input_files(attach)
     page.get_by_role("button", name="Raise ticket").click()
+    return opened_new_ticket(page, title)
+
+
+def opened_new_ticket(page: Page, title: str) -> str:
+    """After the new-ticket form is sent (by mouse or keyboard): wait for the ticket's own
+    page, headed by `title`; returns its number."""
     page.wait_for_url(TICKET_URL)
     expect(page.get_by_role("heading", level=1)).to_contain_text(title)
     return page.url.rsplit("/", 1)[1]

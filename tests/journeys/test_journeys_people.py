@@ -7,7 +7,7 @@ import time
 import pytest
 from playwright.sync_api import expect
 
-from tests.journeys.steps import fact, login
+from tests.journeys.steps import fact, login, raise_ticket
 
 pytestmark = [pytest.mark.browser, pytest.mark.journey, pytest.mark.xdist_group("journeys")]
 
@@ -35,16 +35,12 @@ def wait_for_mail(smtp, address: str, contains: str, timeout: float = 30) -> str
 def raise_with_attachment(page, tmp_path) -> str:
     screenshot = tmp_path / "error-dialog.png"
     screenshot.write_bytes(PNG)
-    page.goto("/tickets/new")
-    page.get_by_label("Title", exact=True).fill("Laptop shows a disk error at start-up")
-    page.get_by_label("Business unit group").select_option(label="IT")
-    page.get_by_label("Category", exact=True).select_option(label="Hardware")
-    page.get_by_label("Description").fill("The dialog is attached.")
-    page.get_by_label("Files").set_input_files(screenshot)
-    page.get_by_role("button", name="Raise ticket").click()
-    page.wait_for_url(re.compile(r"/tickets/TKT-\d+$"))
+    number = raise_ticket(
+        page, title="Laptop shows a disk error at start-up", group="IT", category="Hardware",
+        description="The dialog is attached.", attach=screenshot,
+    )  # fmt: skip
     expect(page.get_by_role("link", name="error-dialog.png")).to_be_visible()
-    return page.url.rsplit("/", 1)[1]
+    return number
 
 
 def set_status(page, label: str) -> None:

@@ -185,3 +185,21 @@ def test_admins_rename_promote_and_reactivate_users(personas, api_for):
     assert back.status_code == 200 and back.json()["is_active"] is True
     is_problem(api_for(personas.lead).patch(f"/users/{personas.lead.pk}", {"is_admin": True}), 403)
     assert not User.objects.get(pk=personas.lead.pk).is_staff
+
+
+def test_admins_move_a_subcategory_and_change_a_members_role_others_get_403(personas, org, api_for):
+    admin, lead = api_for(personas.admin), api_for(personas.lead)
+    moved = admin.patch(f"/catalog/subcategories/{org.printer.pk}", {"category": org.payroll.pk})
+    assert moved.status_code == 200
+    assert moved.json()["category"] == org.payroll.pk and moved.json()["name"] == "Printer"
+    is_problem(lead.patch(f"/catalog/subcategories/{org.laptop.pk}", {"name": "Mine"}), 403)
+
+    members = admin.get(f"/catalog/teams/{org.team_a.pk}/members").json()
+    agent_member = next(m["id"] for m in members if m["user"] == personas.agent.pk)
+    url = f"/catalog/teams/{org.team_a.pk}/members/{agent_member}"
+    is_problem(lead.patch(url, {"role": "lead"}), 403)
+    promoted = admin.patch(url, {"role": "lead"})
+    assert promoted.status_code == 200 and promoted.json()["role"] == "lead"
+    is_problem(
+        admin.patch(f"/catalog/teams/{org.team_b.pk}/members/{agent_member}", {"role": "lead"}), 404
+    )

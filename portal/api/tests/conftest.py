@@ -13,6 +13,14 @@ from portal.tickets.tests.conftest import (  # noqa: F401 - fixtures shared with
     ticket,
 )
 
+# Every persona plus nobody signed in: the rows of the API's permission matrices.
+PERSONAS = ["requester", "agent", "lead", "spoc", "admin", "outsider", "anonymous"]
+
+
+def persona_user(personas, persona: str):
+    """The user behind a PERSONAS name (None for "anonymous"), for `api_for`."""
+    return None if persona == "anonymous" else getattr(personas, persona)
+
 
 @pytest.fixture(autouse=True)
 def _api_routes(settings):

@@ -5,18 +5,19 @@ import pytest
 
 from portal.api import tokens
 from portal.api.models import ApiToken
-from portal.api.tests.conftest import ApiClient, is_problem, page_view_queries
+from portal.api.tests.conftest import (
+    PERSONAS,
+    ApiClient,
+    is_problem,
+    page_view_queries,
+    persona_user,
+)
 
 pytestmark = pytest.mark.django_db
 
-PERSONAS = ["requester", "agent", "lead", "spoc", "admin", "outsider", "anonymous"]
 # Only admins; everyone else signed in is refused (403), a missing token is 401.
 EXPECTED = {"requester": 403, "agent": 403, "lead": 403, "spoc": 403, "admin": 200,
             "outsider": 403, "anonymous": 401}  # fmt: skip
-
-
-def _user(personas, persona):
-    return None if persona == "anonymous" else getattr(personas, persona)
 
 
 @pytest.fixture
@@ -32,7 +33,9 @@ def scripts(personas):
 @pytest.mark.smoke
 @pytest.mark.parametrize("persona", PERSONAS)
 def test_only_admins_list_another_persons_tokens(persona, personas, api_for, scripts):
-    response = api_for(_user(personas, persona)).get(f"/users/{personas.requester.pk}/tokens")
+    response = api_for(persona_user(personas, persona)).get(
+        f"/users/{personas.requester.pk}/tokens"
+    )
     assert response.status_code == EXPECTED[persona], response.content
     if response.status_code != 200:
         is_problem(response, EXPECTED[persona])
@@ -54,7 +57,7 @@ def test_only_admins_revoke_another_persons_token_and_it_stops_working_at_once(
     first, _ = scripts
     owner = ApiClient(first.secret)
     assert owner.get("/notifications/unread-count").status_code == 200
-    response = api_for(_user(personas, persona)).post(
+    response = api_for(persona_user(personas, persona)).post(
         f"/users/{personas.requester.pk}/tokens/{first.token.pk}/revoke"
     )
     assert response.status_code == EXPECTED[persona], response.content
@@ -71,7 +74,7 @@ def test_only_admins_revoke_another_persons_token_and_it_stops_working_at_once(
 
 @pytest.mark.parametrize("persona", PERSONAS)
 def test_only_admins_revoke_all_of_a_persons_tokens(persona, personas, api_for, scripts):
-    response = api_for(_user(personas, persona)).post(
+    response = api_for(persona_user(personas, persona)).post(
         f"/users/{personas.requester.pk}/tokens/revoke-all"
     )
     assert response.status_code == EXPECTED[persona], response.content
@@ -126,7 +129,7 @@ PAGE = {"requester": 403, "agent": 403, "lead": 403, "spoc": 403, "admin": 200,
 @pytest.mark.smoke
 @pytest.mark.parametrize("persona", PERSONAS)
 def test_only_admins_see_the_token_page_of_another_person(persona, personas, client_for, scripts):
-    response = client_for(_user(personas, persona)).get(
+    response = client_for(persona_user(personas, persona)).get(
         f"/settings/users/{personas.requester.pk}/tokens"
     )
     assert response.status_code == PAGE[persona]
@@ -140,7 +143,7 @@ def test_only_admins_see_the_token_page_of_another_person(persona, personas, cli
 @pytest.mark.parametrize("persona", PERSONAS)
 def test_only_admins_revoke_from_the_token_page(persona, personas, client_for, scripts):
     first, second = scripts
-    client = client_for(_user(personas, persona))
+    client = client_for(persona_user(personas, persona))
     url = f"/settings/users/{personas.requester.pk}/tokens/revoke"
     response = client.post(url, {"token": first.token.pk})
     assert response.status_code == (302 if persona in ("admin", "anonymous") else 403)

@@ -6,7 +6,7 @@ import urllib.request
 
 import pytest
 
-from portal.api.tests.conftest import is_problem, page_view_queries
+from portal.api.tests.conftest import PERSONAS, is_problem, page_view_queries, persona_user
 from portal.attachments.tests.files import pdf, png
 from portal.tickets import attachment_services
 from portal.tickets.models import Attachment, Comment, TicketEvent
@@ -19,12 +19,6 @@ from portal.tickets.tests.attachment_fixtures import (
 
 pytestmark = pytest.mark.django_db
 files_storage = files_storage  # the fixture, imported for this module
-
-PERSONAS = ["requester", "agent", "lead", "spoc", "admin", "outsider", "anonymous"]
-
-
-def _user(personas, persona):
-    return None if persona == "anonymous" else getattr(personas, persona)
 
 
 def _snapshot(ticket) -> tuple:
@@ -68,7 +62,7 @@ DOWNLOAD_INTERNAL = {**LIST, "requester": 404}
 def test_each_persona_may_upload_files_exactly_where_the_page_lets_them_comment(
     persona, personas, api_for, ticket, files_storage
 ):
-    client = api_for(_user(personas, persona))
+    client = api_for(persona_user(personas, persona))
     before = _snapshot(ticket)
     response = client.upload(f"/tickets/{ticket.number}/attachments", good_files())
     assert response.status_code == UPLOAD[persona], response.content
@@ -88,7 +82,7 @@ def test_each_persona_may_upload_files_exactly_where_the_page_lets_them_comment(
 def test_only_people_working_the_ticket_upload_with_an_internal_comment(
     persona, personas, api_for, ticket, files_storage
 ):
-    client = api_for(_user(personas, persona))
+    client = api_for(persona_user(personas, persona))
     before = _snapshot(ticket)
     response = client.upload(
         f"/tickets/{ticket.number}/attachments",
@@ -115,7 +109,7 @@ def test_each_persona_lists_the_files_the_ticket_page_shows_them(
 ):
     public = _public_file(ticket, personas.requester)
     internal = _internal_file(ticket, personas.agent)
-    response = api_for(_user(personas, persona)).get(f"/tickets/{ticket.number}/attachments")
+    response = api_for(persona_user(personas, persona)).get(f"/tickets/{ticket.number}/attachments")
     assert response.status_code == LIST[persona], response.content
     if response.status_code != 200:
         is_problem(response, LIST[persona])
@@ -148,7 +142,7 @@ def test_each_persona_downloads_what_the_ticket_page_would_let_them(
 ):
     public = _public_file(ticket, personas.requester)
     internal = _internal_file(ticket, personas.agent)
-    client = api_for(_user(personas, persona))
+    client = api_for(persona_user(personas, persona))
     for attachment, expected, content in (
         (public, DOWNLOAD_PUBLIC, pdf()),
         (internal, DOWNLOAD_INTERNAL, png()),

@@ -3,17 +3,12 @@ ticket page; people working it see who else watches, others only themselves."""
 
 import pytest
 
-from portal.api.tests.conftest import is_problem, page_view_queries
+from portal.api.tests.conftest import PERSONAS, is_problem, page_view_queries, persona_user
 
 pytestmark = pytest.mark.django_db
 
-PERSONAS = ["requester", "agent", "lead", "spoc", "admin", "outsider", "anonymous"]
 VIEWERS = ("requester", "agent", "lead", "spoc", "admin")
 EXPECTED = {**{p: 200 for p in VIEWERS}, "outsider": 404, "anonymous": 401}
-
-
-def _user(personas, persona):
-    return None if persona == "anonymous" else getattr(personas, persona)
 
 
 @pytest.mark.smoke
@@ -21,7 +16,7 @@ def _user(personas, persona):
 def test_each_persona_may_watch_and_unwatch_a_ticket_they_can_see(
     persona, personas, api_for, ticket
 ):
-    client = api_for(_user(personas, persona))
+    client = api_for(persona_user(personas, persona))
     path = f"/tickets/{ticket.number}/watchers/me"
     watched = client.put(path)
     assert watched.status_code == EXPECTED[persona], watched.content
@@ -43,7 +38,7 @@ def test_each_persona_may_watch_and_unwatch_a_ticket_they_can_see(
 @pytest.mark.parametrize("persona", PERSONAS)
 def test_workers_see_every_watcher_and_others_only_themselves(persona, personas, api_for, ticket):
     ticket.watchers.add(personas.lead, personas.requester)
-    response = api_for(_user(personas, persona)).get(f"/tickets/{ticket.number}/watchers")
+    response = api_for(persona_user(personas, persona)).get(f"/tickets/{ticket.number}/watchers")
     assert response.status_code == EXPECTED[persona], response.content
     if response.status_code != 200:
         is_problem(response, EXPECTED[persona])

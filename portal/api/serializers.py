@@ -21,10 +21,10 @@ def ref(obj) -> dict | None:
 def sla_status(t: Ticket, now: dt.datetime | None = None) -> dict | None:
     """The ticket page's SLA facts and the list's badge, from stored fields (no queries)."""
     now = now or timezone.now()
-    views = {view.target.key: view for view in sla.target_views(t, now)}
+    views = sla.target_views(t, now)
     if not views:
         return None
-    state = sla.ticket_state(t, now)
+    state = sla.worst_state(views)
     return {
         "policy": t.sla_policy_name,
         "state": state,
@@ -32,13 +32,13 @@ def sla_status(t: Ticket, now: dt.datetime | None = None) -> dict | None:
         "paused": t.sla_paused_at is not None,
         "next_due_at": sla.next_due(t),
         **{
-            key: {
+            view.target.key: {
                 "due_at": view.due_at,
                 "at_risk_at": getattr(t, view.target.at_risk),
                 "state": view.state,
                 "label": view.label,
             }
-            for key, view in views.items()
+            for view in views
         },
     }
 

@@ -11,26 +11,7 @@ from portal.tickets.models import Status
 from portal.tickets.services import BODY_MAX, TITLE_MAX
 
 
-class SafeClassificationMixin(ClassificationFormMixin):
-    """The catalog's classification fields, with ids no database column can hold dropped.
-
-    The catalog mixin narrows the lists with the raw submitted ids; an id past the 64-bit
-    range made SQLite raise OverflowError while rendering the form (a 500). Such a value
-    can only be tampering; it becomes an id no row has, so the field reports an invalid
-    choice.
-    """
-
-    def __init__(self, data=None, *args, **kwargs):
-        if data is not None:
-            data = data.copy()
-            for name in ("group", "category", "subcategory"):
-                raw = data.get(name) or ""
-                if raw.isdigit() and not (raw.isascii() and len(raw) < 19):
-                    data[name] = "0"  # no such row: "Select a valid choice"
-        super().__init__(data, *args, **kwargs)
-
-
-class TicketCreateForm(SafeClassificationMixin, forms.Form):
+class TicketCreateForm(ClassificationFormMixin, forms.Form):
     """Group → category → subcategory come from the catalog's mixin: choices narrowed to the
     chosen parent (so a re-rendered form needs no JavaScript) and refreshed by htmx."""
 
@@ -102,7 +83,7 @@ class MoveTeamForm(VersionedForm):
     reason = forms.CharField(max_length=1000)
 
 
-class TicketEditForm(SafeClassificationMixin, VersionedForm):
+class TicketEditForm(ClassificationFormMixin, VersionedForm):
     title = forms.CharField(max_length=TITLE_MAX)
     priority = forms.ChoiceField(choices=Priority.choices)
     description = forms.CharField(max_length=BODY_MAX, widget=forms.Textarea(attrs={"rows": 8}))

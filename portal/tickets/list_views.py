@@ -175,11 +175,11 @@ def ticket_export(request: HttpRequest) -> HttpResponse:
 def _sla_cells(ticket, now) -> tuple[str, str, str, str]:
     """Policy, state (the list badge) and both due times, from stored fields (no queries);
     a due time is empty while its clock is paused, all four without an SLA."""
-    views = {view.target.key: view for view in sla.target_views(ticket, now)}
+    views = sla.target_views(ticket, now)
     if not views:
         return ("", "", "", "")
-    state = sla.ticket_state(ticket, now)
-    due = [views[key].due_at for key in ("response", "resolution")]
+    state = sla.worst_state(views)
+    due = [view.due_at for view in views]  # in TARGETS order: response, resolution
     return (
         ticket.sla_policy_name,
         sla.STATE_LABELS[state] if state else "",

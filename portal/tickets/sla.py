@@ -212,7 +212,12 @@ def target_views(ticket: Ticket, now: dt.datetime | None = None) -> list[TargetV
 
 def ticket_state(ticket: Ticket, now: dt.datetime | None = None) -> SlaState | None:
     """The worse of the two targets' states (the list badge); None without an SLA."""
-    states = {view.state for view in target_views(ticket, now)}
+    return worst_state(target_views(ticket, now))
+
+
+def worst_state(views: list[TargetView]) -> SlaState | None:
+    """The worse state among `views` (from `target_views`), for callers that have them."""
+    states = {view.state for view in views}
     return next((s for s in STATE_ORDER if s in states), None)
 
 

@@ -75,8 +75,8 @@ def attachments_for_page(ticket, comments: list, *, worker: bool) -> list[Attach
     files = visible_attachments(ticket, worker=worker).select_related("uploader")
     by_comment = defaultdict(list)
     for item in files:
-        item.is_image = item.content_type.split(";", 1)[0] in INLINE_SAFE_TYPES
         item.media_type = item.content_type.split(";", 1)[0]
+        item.is_image = item.media_type in INLINE_SAFE_TYPES
         by_comment[item.comment_id].append(item)
     for comment in comments:
         comment.files = by_comment.get(comment.pk, [])

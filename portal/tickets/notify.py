@@ -104,26 +104,20 @@ def _context(ticket, actor, **extra) -> dict:
     }
 
 
+def _team(team_id, **only) -> list:
+    """The team's active members (narrowed by `only`, e.g. `role=`) as users; one query."""
+    if team_id is None:
+        return []
+    return [
+        member.user
+        for member in TeamMember.objects.select_related("user").filter(
+            team_id=team_id, is_active=True, **only
+        )
+    ]
+
+
 def _leads(team_id) -> list:
-    if team_id is None:
-        return []
-    return [
-        member.user
-        for member in TeamMember.objects.select_related("user").filter(
-            team_id=team_id, role=TeamMember.Role.LEAD, is_active=True
-        )
-    ]
-
-
-def _team(team_id) -> list:
-    if team_id is None:
-        return []
-    return [
-        member.user
-        for member in TeamMember.objects.select_related("user").filter(
-            team_id=team_id, is_active=True
-        )
-    ]
+    return _team(team_id, role=TeamMember.Role.LEAD)
 
 
 def _watchers(ticket) -> list:

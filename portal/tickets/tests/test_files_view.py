@@ -81,3 +81,17 @@ def test_the_page_has_both_pickers_with_their_own_ids_and_one_upload_script(
     html = client_for(personas.requester).get(ticket.get_absolute_url()).content.decode()
     assert html.count('id="id_files"') == 1 and html.count('id="id_add-files"') == 1
     assert html.count("js/attachments") == 1
+
+
+def test_the_upload_script_gets_204_with_the_page_to_load_instead_of_a_redirect(
+    personas, ticket, client_for, files_storage
+):
+    # XMLHttpRequest follows redirects itself and would use up the "attached" message.
+    response = client_for(personas.requester).post(
+        f"/tickets/{ticket.number}/files",
+        {"add-files": [upload("signed.pdf", pdf())]},
+        headers={"X-Requested-With": "XMLHttpRequest"},
+    )
+    assert response.status_code == 204
+    assert response["X-Redirect"] == ticket.get_absolute_url()
+    assert Attachment.objects.filter(ticket=ticket).count() == 1

@@ -202,8 +202,6 @@ def _key(*expressions) -> dict:
     return dict(zip(ALIASES, expressions, strict=True))
 
 
-# The model's KEY fields, for reading rows back (tests compare whole tables).
-ALIASES_FIELDS = KEY
 ALIASES = ["k_measure", "k_day", "k_group", "k_category", "k_subcategory", "k_team",
            "k_assignee", "k_priority", "k_status"]  # fmt: skip
 

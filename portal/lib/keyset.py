@@ -76,6 +76,11 @@ def after_condition(sort: Sort, values: list) -> Q:
     return Q(**{f"{first}__{'lte' if desc else 'gte'}": values[0]}) & condition
 
 
+def cursor_for(row, sort: Sort) -> str:
+    """The cursor that continues after `row` in `sort` order."""
+    return encode([getattr(row, name) for name, _ in sort.keys])
+
+
 def page(queryset: QuerySet, sort: Sort, cursor: str | None, size: int):
     """(rows, next cursor or None) in one query: fetch one extra row to know if more exist."""
     queryset = queryset.order_by(*sort.order_by())
@@ -84,8 +89,5 @@ def page(queryset: QuerySet, sort: Sort, cursor: str | None, size: int):
     rows = list(queryset[: size + 1])
     more = len(rows) > size
     rows = rows[:size]
-    next_cursor = None
-    if more and rows:
-        last = rows[-1]
-        next_cursor = encode([getattr(last, name) for name, _ in sort.keys])
+    next_cursor = cursor_for(rows[-1], sort) if more and rows else None
     return rows, next_cursor

@@ -87,7 +87,7 @@ def _window(notifications, *, older: str | None, newer: str | None):
 
 
 def _cursor(notification: Notification) -> str:
-    return keyset.encode([getattr(notification, name) for name, _ in NEWEST_FIRST.keys])
+    return keyset.cursor_for(notification, NEWEST_FIRST)
 
 
 @require_GET

@@ -116,6 +116,11 @@ def _team(team_id, **only) -> list:
     ]
 
 
+def _spocs(ticket) -> list:
+    """The active SPOCs of the ticket's group."""
+    return list(ticket.group.spocs.filter(is_active=True))
+
+
 def _leads(team_id) -> list:
     return _team(team_id, role=TeamMember.Role.LEAD)
 
@@ -141,7 +146,7 @@ def _send(ticket, *, recipients, kind, text, actor, key, **extra) -> None:
 
 
 def ticket_created(ticket, *, actor) -> None:
-    workers = [*ticket.group.spocs.filter(is_active=True)]
+    workers = _spocs(ticket)
     workers += [ticket.assignee] if ticket.assignee_id else _leads(ticket.team_id)
     _send(
         ticket,
@@ -242,7 +247,7 @@ def sla_at_risk(ticket, *, target) -> None:
     elif ticket.team_id:
         recipients = _leads(ticket.team_id)
     else:
-        recipients = [*ticket.group.spocs.filter(is_active=True)]
+        recipients = _spocs(ticket)
     _send(
         ticket,
         recipients=recipients,
@@ -259,7 +264,7 @@ def sla_breached(ticket, *, target) -> None:
     extra = _sla_context(ticket, target)
     _send(
         ticket,
-        recipients=[*_leads(ticket.team_id), *ticket.group.spocs.filter(is_active=True)],
+        recipients=[*_leads(ticket.team_id), *_spocs(ticket)],
         kind="sla_breached",
         actor=None,
         key=f"sla:{target.key}:breached",

@@ -18,7 +18,7 @@ from django.utils import timezone
 from portal.accounts.roles import user_roles
 from portal.analytics import figures, rollup, scoped
 from portal.analytics.dashboard import _specs, dashboard_context
-from portal.analytics.models import TicketCount
+from portal.analytics.models import KEY, TicketCount
 from portal.analytics.period import Period
 from portal.analytics.views import work_tickets
 from portal.catalog.models import Priority, TeamMember
@@ -31,7 +31,7 @@ pytestmark = pytest.mark.django_db
 
 
 def rollup_table() -> dict:
-    rows = TicketCount.objects.exclude(n=0).values_list(*rollup.ALIASES_FIELDS, "n")
+    rows = TicketCount.objects.exclude(n=0).values_list(*KEY, "n")
     return {tuple(row[:-1]): row[-1] for row in rows}
 
 

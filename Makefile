@@ -9,7 +9,7 @@ DEV_ENV := DEBUG=1 PORT=$(PORT) APP_URL=http://127.0.0.1:$(PORT)
 # loadgroup keeps the journeys (which start one portal per worker) on a single worker.
 PYTEST_ARGS ?= -n auto --dist loadgroup
 
-.PHONY: run install test test-smoke lint format lock check-deploy bench clean
+.PHONY: run install test test-fast test-smoke lint format lock check-deploy bench clean
 
 run: install
 	$(DEV_ENV) $(PY) manage.py migrate --no-input -v0
@@ -35,7 +35,12 @@ node_modules/.installed: package-lock.json
 	touch $@
 
 test: install
+	bin/ensure-chromium
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# Everything but the browser tests (no Chromium needed): for quick local runs.
+test-fast: install
+	$(PY) -m pytest -m "not browser and not journey" $(PYTEST_ARGS)
 
 # The quick subset CI also runs against SQLite.
 test-smoke: install
@@ -44,6 +49,7 @@ test-smoke: install
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
 
 format: install
 	$(VENV)/bin/ruff format .

@@ -139,6 +139,8 @@ PASSWORD_HASHERS = [
 ]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    # Also catches short handles repeated or decorated (`r1r1r1r1` for `r1@…`).
+    {"NAME": "portal.accounts.validators.NotMadeOfIdentityValidator"},
     {
         "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
         "OPTIONS": {"min_length": 8},

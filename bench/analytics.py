@@ -149,13 +149,13 @@ def fill(tickets: int) -> None:
             cursor.execute(
                 "INSERT INTO tickets_ticketevent (ticket_id, actor_id, kind, field, old_value, "
                 "new_value, reason, is_internal, version, created_at) "
-                "SELECT id, assignee_id, 'status', 'status', 'In progress', 'Resolved', '', "
+                "SELECT id, assignee_id, 'status', 'status', 'in_progress', 'resolved', '', "
                 "false, 2, resolved_at FROM tickets_ticket WHERE resolved_at IS NOT NULL"
             )
             cursor.execute(
                 "INSERT INTO tickets_ticketevent (ticket_id, actor_id, kind, field, old_value, "
                 "new_value, reason, is_internal, version, created_at) "
-                "SELECT id, requester_id, 'status', 'status', 'Resolved', 'In progress', '', "
+                "SELECT id, requester_id, 'status', 'status', 'resolved', 'in_progress', '', "
                 "false, 3, resolved_at + interval '1 hour' FROM tickets_ticket "
                 "WHERE resolved_at IS NOT NULL AND id % 20 = 0"
             )

@@ -118,10 +118,6 @@ FILE_NAMES = {
     "image/jpeg": ["photo.jpg", "IMG_2041.jpg"],
     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": ["list.xlsx"],
 }
-LABELS = {
-    "new": "New", "in_progress": "In progress", "on_hold": "On hold",
-    "resolved": "Resolved", "closed": "Closed", "cancelled": "Cancelled",
-}  # fmt: skip
 
 
 def log(message: str) -> None:
@@ -650,25 +646,25 @@ class TicketWriter:
             worker = assignee or requester
             if first_response is not None:
                 version += 1
-                ev.append((tid, worker, "status", "status", "New", "In progress", "", False,
+                ev.append((tid, worker, "status", "status", "new", "in_progress", "", False,
                            version, first_response))  # fmt: skip
             held = None
             if status == "on_hold":
                 version += 1
                 held = round(first_response + (now - first_response) * random_(), 6)
-                ev.append((tid, worker, "status", "status", "In progress", "On hold",
+                ev.append((tid, worker, "status", "status", "in_progress", "on_hold",
                            "Waiting for the requester.", False, version, held))  # fmt: skip
             if resolved is not None:
                 version += 1
-                ev.append((tid, worker, "status", "status", "In progress", "Resolved", "", False,
+                ev.append((tid, worker, "status", "status", "in_progress", "resolved", "", False,
                            version, resolved))  # fmt: skip
             if closed is not None:
                 version += 1
-                ev.append((tid, requester, "status", "status", "Resolved", "Closed", "", False,
+                ev.append((tid, requester, "status", "status", "resolved", "closed", "", False,
                            version, closed))  # fmt: skip
             if status == "cancelled":
                 version += 1
-                ev.append((tid, requester, "status", "status", "New", "Cancelled",
+                ev.append((tid, requester, "status", "status", "new", "cancelled",
                            "No longer needed.", False, version, end))  # fmt: skip
 
             # Comments between the first response (or creation) and the end of the work.

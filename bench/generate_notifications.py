@@ -30,6 +30,11 @@ READ_DELAY = 6 * 3600.0  # mean time before a notice is read
 NEVER_READ = 0.02
 UNREAD_PER_PERSONA = 3
 DOMAIN = "bench.example.com"  # FROM_EMAIL's domain in a bench environment
+# History rows store status codes; messages show the labels (as portal/tickets/history.py).
+STATUS_LABELS = {
+    "new": "New", "in_progress": "In progress", "on_hold": "On hold",
+    "resolved": "Resolved", "closed": "Closed", "cancelled": "Cancelled",
+}  # fmt: skip
 FIELDS = ("recipient", "actor", "number", "title", "status", "old_status", "priority",
           "classification", "requester", "team", "text", "body", "target", "due", "policy",
           "link")  # fmt: skip
@@ -143,7 +148,7 @@ class Notices:
         for event in events:
             _, actor, kind, _, old, new, _, internal, version, at = event[:10]
             if kind == "status":
-                status = new
+                status = STATUS_LABELS[new]
             if at < self.since:
                 continue
             values = {**base, "actor": org.names[actor] if actor else "The portal",
@@ -163,12 +168,12 @@ class Notices:
                     values={**values, "actor": "The portal", "text": text},
                 )  # fmt: skip
             elif kind == "status":
-                text = f"{number} is now {new}: {title}"
-                resolved = new == "Resolved"
+                text = f"{number} is now {status}: {title}"
+                resolved = new == "resolved"
                 self._tell(
                     [requester, *watchers], actor=actor, kind="ticket_status", text=text,
                     at=at, link=link, event_key=f"{key}:status:v{version}",
-                    values={**values, "text": text, "old_status": old},
+                    values={**values, "text": text, "old_status": STATUS_LABELS[old]},
                     variant=(("resolved", resolved),),
                 )  # fmt: skip
             elif kind == "commented":

@@ -49,7 +49,8 @@ from django.utils import timezone
 
 from portal.analytics import postgres, scoped, sql
 from portal.analytics.period import Period
-from portal.tickets.models import OPEN_STATUSES, Status, Ticket, TicketEvent
+from portal.analytics.rollup import REOPEN, RESOLUTION
+from portal.tickets.models import OPEN_STATUSES, Ticket, TicketEvent
 
 AGE_BUCKETS = [
     # (label, lower bound in days included, upper bound excluded)
@@ -295,13 +296,9 @@ def _fill_counts(figures: Figures, rows) -> None:
     )[:TOP_AGENTS]
 
 
-OPEN_LABELS = [Status(value).label for value in OPEN_STATUSES]
-DONE_LABELS = [Status.RESOLVED.label, Status.CLOSED.label]
-
-
 def _reopen_counts(tickets, period: Period) -> tuple[int, int]:
-    """(resolutions, reopens) in the period from the history (status events are stored
-    with their readable labels)."""
+    """(resolutions, reopens) in the period from the history (status events store codes;
+    the conditions are the rollup's, so both count the same events)."""
     # A status change bumps the ticket's updated_at, so only tickets touched since the
     # period began can have one in it: that bound keeps the subquery on the index.
     in_scope = tickets.filter(updated_at__gte=period.start).order_by().values("pk")
@@ -311,8 +308,8 @@ def _reopen_counts(tickets, period: Period) -> tuple[int, int]:
         created_at__gte=period.start,
         created_at__lt=period.end,
     ).aggregate(
-        resolutions=_count(Q(new_value=Status.RESOLVED.label)),
-        reopens=_count(Q(old_value__in=DONE_LABELS, new_value__in=OPEN_LABELS)),
+        resolutions=_count(RESOLUTION),
+        reopens=_count(REOPEN),
     )
     return result["resolutions"] or 0, result["reopens"] or 0
 

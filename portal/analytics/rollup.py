@@ -39,11 +39,12 @@ from portal.tickets.signals import snapshot
 M = TicketCount.Measure
 # Measures without a day (open now) use this one, so the unique key has no NULL.
 NO_DAY = dt.date(2000, 1, 1)
-OPEN_LABELS = [Status(value).label for value in OPEN_STATUSES]
-DONE_LABELS = [Status.RESOLVED.label, Status.CLOSED.label]
+DONE_STATUSES = [Status.RESOLVED.value, Status.CLOSED.value]
+OPEN_STATUS_CODES = sorted(OPEN_STATUSES)
 # A status event counted by the rollup: its measure (resolution or reopen) as a condition.
-RESOLUTION = Q(new_value=Status.RESOLVED.label)
-REOPEN = Q(old_value__in=DONE_LABELS, new_value__in=OPEN_LABELS)
+# History rows store status codes (portal/tickets/history.py), never labels.
+RESOLUTION = Q(new_value=Status.RESOLVED.value)
+REOPEN = Q(old_value__in=DONE_STATUSES, new_value__in=OPEN_STATUS_CODES)
 
 
 def local_day(value: dt.datetime) -> dt.date:
@@ -80,9 +81,9 @@ def event_measure(kind: str, old: str, new: str) -> str | None:
     """The event measure a history row counts towards, if any."""
     if kind != TicketEvent.Kind.STATUS:
         return None
-    if new == Status.RESOLVED.label:
+    if new == Status.RESOLVED:
         return M.RESOLUTIONS
-    if old in DONE_LABELS and new in OPEN_LABELS:
+    if old in DONE_STATUSES and new in OPEN_STATUSES:
         return M.REOPENS
     return None
 

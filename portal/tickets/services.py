@@ -54,6 +54,8 @@ class _History:
                 actor=self.actor if actor is ... else actor,
                 kind=kind,
                 field=field,
+                # Codes for coded fields (status, priority); portal/tickets/history.py
+                # labels them when someone reads the timeline.
                 old_value=str(old or ""),
                 new_value=str(new or ""),
                 reason=reason,
@@ -244,7 +246,7 @@ def ticket_take(*, actor, ticket: Ticket, expected_version: int | None = None) -
     ticket.assignee = actor
     started = ticket.status == Status.NEW
     if started:
-        history.add(Kind.STATUS, field="status", old=Status.NEW.label, new=Status.IN_PROGRESS.label)
+        history.add(Kind.STATUS, field="status", old=Status.NEW, new=Status.IN_PROGRESS)
         ticket.status = Status.IN_PROGRESS
         fields.add("status")
         _first_response(ticket, actor, now, fields)
@@ -356,8 +358,8 @@ def ticket_change_status(
     history.add(
         Kind.STATUS,
         field="status",
-        old=ticket.get_status_display(),
-        new=Status(status).label,
+        old=ticket.status,
+        new=status,
         reason=reason.strip(),
     )
     fields = {"status"}
@@ -429,8 +431,8 @@ def ticket_update(
         history.add(
             Kind.EDITED,
             field="priority",
-            old=ticket.get_priority_display(),
-            new=Priority(priority).label,
+            old=ticket.priority,
+            new=priority,
         )
         ticket.priority = priority
         fields.add("priority")
@@ -509,8 +511,8 @@ def comment_add(*, actor, ticket: Ticket, body: str, internal: bool = False) -> 
             history.add(
                 Kind.STATUS,
                 field="status",
-                old=Status.ON_HOLD.label,
-                new=Status.IN_PROGRESS.label,
+                old=Status.ON_HOLD,
+                new=Status.IN_PROGRESS,
                 reason="The requester replied.",
             )
             ticket.status = Status.IN_PROGRESS

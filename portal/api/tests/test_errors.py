@@ -139,7 +139,7 @@ def test_stale_write_is_412_listing_the_changes_and_saves_nothing(personas, api_
     body = is_problem(response, 412)
     assert body["current_version"] == 2
     assert [(c["field"], c["old_value"], c["new_value"]) for c in body["changes"]] == [
-        ("status", "New", "In progress")
+        ("status", "new", "in_progress")
     ]
     assert body["changes"][0]["actor"] == "Lead Persona"
     assert Ticket.objects.get(pk=ticket.pk).title == "Laptop will not start"

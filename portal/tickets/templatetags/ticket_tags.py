@@ -3,7 +3,7 @@
 from django import template
 from django.utils.safestring import mark_safe
 
-from portal.tickets import markdown
+from portal.tickets import history, markdown
 
 register = template.Library()
 
@@ -12,3 +12,19 @@ register = template.Library()
 def render_markdown(text: str) -> str:
     """Sanitised HTML from Markdown; see portal/tickets/markdown.py for the two layers."""
     return mark_safe(markdown.render(text))  # noqa: S308 (sanitised by nh3 just above)
+
+
+@register.filter
+def event_sentence(event) -> str:
+    """A history row as plain text (autoescaped): see portal/tickets/history.py."""
+    return history.sentence(event)
+
+
+@register.filter
+def event_old(event) -> str:
+    return history.old_label(event)
+
+
+@register.filter
+def event_new(event) -> str:
+    return history.new_label(event)

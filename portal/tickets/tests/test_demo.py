@@ -61,7 +61,7 @@ def test_some_resolved_tickets_are_reopened_by_their_requester_within_the_window
         resolved = (
             TicketEvent.objects.filter(
                 ticket=reopen.ticket_id,
-                new_value=Status.RESOLVED.label,
+                new_value=Status.RESOLVED,
                 created_at__lte=reopen.created_at,
             )
             .order_by("-created_at")

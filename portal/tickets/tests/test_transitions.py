@@ -119,7 +119,7 @@ def test_status_change_writes_history_with_old_and_new_labels(ticket, personas):
         actor=personas.lead, ticket=ticket, status=H, reason="Waiting for the serial number"
     )
     event = TicketEvent.objects.filter(ticket=ticket, kind=TicketEvent.Kind.STATUS).last()
-    assert (event.actor, event.old_value, event.new_value) == (personas.lead, "New", "On hold")
+    assert (event.actor, event.old_value, event.new_value) == (personas.lead, "new", "on_hold")
     assert event.reason == "Waiting for the serial number"
 
 

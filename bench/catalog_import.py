@@ -9,6 +9,13 @@ uses memory when DATABASE_URL is unset). Each run empties the catalogue, then ti
   - re-import: the same file again (all rows unchanged, nothing written);
   - export: writing the whole catalogue back to a workbook.
 Prints the median and the spread of the runs.
+
+    .venv/bin/python bench/catalog_import.py --blank-rows [--runs 5]
+
+times the refusal of the hostile file of issue 15 instead: a header and 1,048,575 blank
+rows (an empty text cell each, 5.4 MB, written by openpyxl's streaming writer, so the
+sheet declares no dimension), through the preview (what /masters/import runs) and
+`manage.py import_catalog --dry-run`. Nothing touches the database before the refusal.
 """
 
 import argparse
@@ -69,6 +76,64 @@ def build_workbook(rows: int, spoc_emails: list[str]) -> bytes:
     return buffer.getvalue()
 
 
+def build_blank_workbook(rows: int = 1_048_575) -> bytes:
+    """The issue-15 file: a header, then `rows` rows of one empty text cell."""
+    import openpyxl
+
+    workbook = openpyxl.Workbook(write_only=True)
+    sheet = workbook.create_sheet("Catalog")
+    sheet.append(["Business Unit Group", "Category", "Subcategory", "Team"])
+    for _ in range(rows):
+        sheet.append([""])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def bench_blank_rows(runs: int) -> None:
+    import tempfile
+
+    from django.core.management import call_command
+    from django.core.management.base import CommandError
+
+    from portal.catalog.importing import catalog_import_plan
+    from portal.catalog.spreadsheet import FileRefused
+
+    print("building the workbook (about 20 s)…", flush=True)
+    data = build_blank_workbook()
+    print(f"1,048,575 blank rows, workbook {len(data) / 1024 / 1024:.2f} MB, {runs} runs")
+    results: dict[str, list[float]] = {"preview refused": [], "import_catalog refused": []}
+    with tempfile.NamedTemporaryFile(suffix=".xlsx") as file:
+        file.write(data)
+        file.flush()
+        for _ in range(runs):
+            start = time.perf_counter()
+            try:
+                catalog_import_plan(data)
+                raise SystemExit("the file was accepted")
+            except FileRefused as exc:
+                message = str(exc)
+            results["preview refused"].append(time.perf_counter() - start)
+            start = time.perf_counter()
+            try:
+                call_command("import_catalog", file.name, "--dry-run")
+                raise SystemExit("the command accepted the file")
+            except CommandError:
+                pass
+            results["import_catalog refused"].append(time.perf_counter() - start)
+    print(f"message: {message}")
+    print_table(results)
+
+
+def print_table(results: dict[str, list[float]]) -> None:
+    print("| step | median (s) | min (s) | max (s) |")
+    print("|---|---|---|---|")
+    for step, values in results.items():
+        print(
+            f"| {step} | {statistics.median(values):.2f} | {min(values):.2f} | {max(values):.2f} |"
+        )
+
+
 def timed(fn):
     start = time.perf_counter()
     result = fn()
@@ -79,11 +144,17 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=20_000)
     parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument(
+        "--blank-rows", action="store_true", help="time the refusal of 1,048,575 blank rows"
+    )
     args = parser.parse_args()
 
     import django
 
     django.setup()
+    if args.blank_rows:
+        bench_blank_rows(args.runs)
+        return
     from django.db import connection
 
     from portal.accounts.models import User
@@ -134,13 +205,7 @@ def main() -> None:
             seconds, _ = timed(lambda: catalog_export(io.BytesIO()))
             results["export"].append(seconds)
 
-        print("| step | median (s) | min (s) | max (s) |")
-        print("|---|---|---|---|")
-        for step, values in results.items():
-            print(
-                f"| {step} | {statistics.median(values):.2f} | {min(values):.2f} | "
-                f"{max(values):.2f} |"
-            )
+        print_table(results)
     finally:
         connection.creation.destroy_test_db(old_name, verbosity=0)
 

@@ -10,12 +10,24 @@ import io
 import zipfile
 from dataclasses import dataclass, field
 
-import openpyxl
 from defusedxml import DefusedXmlException
+from openpyxl.reader.excel import ExcelReader
 from openpyxl.utils import get_column_letter
+from openpyxl.worksheet._read_only import ReadOnlyWorksheet
+from openpyxl.worksheet._reader import DATA_TAG, DIMENSION_TAG
+from openpyxl.worksheet.dimensions import SheetDimension
+from openpyxl.xml.functions import iterparse
 
 MAX_BYTES = 10 * 1024 * 1024
 MAX_ROWS = 50_000
+# Blank rows are free to skip but not free to read: openpyxl parses each one, about 10 µs
+# apiece, so a 5 MB file of a million empty rows would hold a web worker for half a minute.
+# Every row read counts toward this limit (room for blank lines between blocks), …
+MAX_ROWS_READ = 60_000
+# … reading stops after this many blank rows in a row (the data has ended), …
+MAX_BLANK_RUN = 1_000
+# … and only this many columns are read, whatever width the sheet declares.
+MAX_COLUMNS = 50
 # A zip bomb is a small file that inflates enormously; a legitimate 50,000-row sheet
 # inflates to a few tens of megabytes.
 MAX_UNCOMPRESSED_BYTES = 300 * 1024 * 1024
@@ -155,9 +167,11 @@ def read_catalog_sheet(data: bytes) -> Sheet:
     """The catalogue rows of a workbook, streamed in read-only mode (defusedxml parses it)."""
     _check_container(data)
     try:
-        workbook = openpyxl.load_workbook(
-            io.BytesIO(data), read_only=True, data_only=False, keep_links=False
+        reader = _StreamingReader(
+            io.BytesIO(data), read_only=True, keep_vba=False, data_only=False, keep_links=False
         )
+        reader.read()
+        workbook = reader.wb
     except Exception as exc:  # openpyxl raises many types for broken files
         raise _unreadable(exc) from exc
     try:
@@ -168,6 +182,38 @@ def read_catalog_sheet(data: bytes) -> Sheet:
         raise _unreadable(exc) from exc
     finally:
         workbook.close()
+
+
+class _StreamedSheet(ReadOnlyWorksheet):
+    """openpyxl's read-only sheet, minus a full parse when the sheet declares no size.
+
+    openpyxl looks for `<dimension>` by parsing elements to their *end*; `<sheetData>`
+    ends after the last row, so a sheet without a dimension (streaming writers leave it
+    out) is parsed in full while the workbook is opened, before any limit can apply.
+    Looking at *start* events stops at the first row.
+    """
+
+    def _get_size(self):
+        with self._get_source() as source:
+            for _event, element in iterparse(source, events=("start",)):
+                if element.tag == DIMENSION_TAG:
+                    boundaries = SheetDimension.from_tree(element).boundaries
+                    self._min_column, self._min_row, self._max_column, self._max_row = boundaries
+                    return
+                if element.tag == DATA_TAG:
+                    return
+
+
+class _StreamingReader(ExcelReader):
+    """`load_workbook(read_only=True)` with `_StreamedSheet` worksheets (chart sheets skipped)."""
+
+    def read_worksheets(self):
+        for sheet, rel in self.parser.find_sheets():
+            if rel.target not in self.valid_files or "chartsheet" in rel.Type:
+                continue
+            worksheet = _StreamedSheet(self.wb, sheet.name, rel.target, self.shared_strings)
+            worksheet.sheet_state = sheet.state
+            self.wb._sheets.append(worksheet)
 
 
 def _unreadable(exc: BaseException) -> FileRefused:
@@ -191,9 +237,8 @@ def _read(workbook) -> Sheet:
         workbook.worksheets[0],
     )
     sheet = Sheet(name=worksheet.title)
-    # Read-only mode yields every row from the first, blank ones included, so counting
-    # gives Excel's row numbers.
-    rows = enumerate(worksheet.iter_rows(), start=1)
+    _check_declared_size(worksheet)
+    rows = _counted_rows(worksheet)
     positions: dict[str, int] = {}
     header_row = 0
     for number, cells in rows:
@@ -201,10 +246,16 @@ def _read(workbook) -> Sheet:
             header_row = number
             positions = _match_headers(sheet, cells)
             break
+        if number >= MAX_BLANK_RUN:
+            break
     if not header_row:
-        raise FileRefused(f"The sheet “{sheet.name}” is empty: it needs a header row and data.")
+        raise FileRefused(
+            f"The sheet “{sheet.name}” is empty: it needs a header row and data "
+            f"(its first {MAX_BLANK_RUN:,} rows are blank)."
+        )
 
     width = max(positions.values()) + 1
+    blank_run = 0
     for number, cells in rows:
         values: dict[str, str] = {}
         for name, index in positions.items():
@@ -221,15 +272,66 @@ def _read(workbook) -> Sheet:
         if not any(values.values()) and not any(
             getattr(c, "data_type", None) == "f" for c in cells[:width]
         ):
-            continue  # blank lines between blocks are common and harmless
+            # Blank lines between blocks are common and harmless; a long run of them is
+            # formatting left below the data (or a file built to be slow), not more data.
+            blank_run += 1
+            if blank_run == MAX_BLANK_RUN:
+                if next(rows, None) is not None:
+                    sheet.notices.append(
+                        f"Rows {number - MAX_BLANK_RUN + 1:,}–{number:,} are blank, so reading "
+                        f"stopped at row {number:,}; anything below it was not read. Move "
+                        "data below a gap that long up and import again."
+                    )
+                break
+            continue
+        blank_run = 0
         sheet.rows.append(Row(number=number, values=values))
         if len(sheet.rows) > MAX_ROWS:
             raise FileRefused(
                 f"The sheet has more than {MAX_ROWS:,} rows; split it and import each part."
             )
     if not sheet.rows:
-        raise FileRefused(f"The sheet “{sheet.name}” has a header row but no data under it.")
+        stopped = " (reading stops after a run of blank rows)" if blank_run else ""
+        raise FileRefused(
+            f"The sheet “{sheet.name}” has a header row but no data under it{stopped}."
+        )
     return sheet
+
+
+def _check_declared_size(worksheet) -> None:
+    """Refuse at once a sheet whose own `<dimension>` says it is too long to read.
+
+    Files written by streaming writers often declare nothing (then the row count is
+    enforced while reading); Excel declares the used range, formatted empty rows included.
+    """
+    if worksheet.max_row and worksheet.max_row > MAX_ROWS_READ:
+        declared = worksheet.calculate_dimension()
+        raise FileRefused(
+            f"The sheet “{worksheet.title}” declares {worksheet.max_row:,} rows ({declared}); "
+            f"an import reads at most {MAX_ROWS_READ:,} rows, blank ones included, and at "
+            f"most {MAX_ROWS:,} rows of data. If the rows below your data are empty, delete "
+            "them in Excel (select the rows, right-click › Delete), save and upload again; "
+            "otherwise split the file."
+        )
+
+
+def _counted_rows(worksheet):
+    """(Excel row number, cells) for every row read, refusing the file past MAX_ROWS_READ.
+
+    Read-only mode yields every row from the first, blank ones included, so counting
+    gives Excel's row numbers.
+    """
+    cells_by_row = worksheet.iter_rows(
+        max_col=min(worksheet.max_column or MAX_COLUMNS, MAX_COLUMNS)
+    )
+    for number, cells in enumerate(cells_by_row, start=1):
+        if number > MAX_ROWS_READ:
+            raise FileRefused(
+                f"The sheet “{worksheet.title}” has more than {MAX_ROWS_READ:,} rows, counting "
+                f"blank ones (at most {MAX_ROWS:,} rows of data). Delete the blank rows "
+                "between the data, or split the file and import each part."
+            )
+        yield number, cells
 
 
 def _match_headers(sheet: Sheet, cells) -> dict[str, int]:

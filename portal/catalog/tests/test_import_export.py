@@ -6,6 +6,7 @@ import openpyxl
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from openpyxl.styles import Font
 
 from portal.catalog import spreadsheet
 from portal.catalog.exporting import catalog_export
@@ -14,11 +15,19 @@ from portal.catalog.models import (
     BusinessUnitGroup,
     Category,
     ClassificationMapping,
+    PendingImport,
     Subcategory,
 )
 from portal.catalog.spreadsheet import FileRefused
 from portal.catalog.tests.helpers import snapshot
-from portal.catalog.tests.workbooks import HEADER, encrypted, with_entities, with_macros, xlsx
+from portal.catalog.tests.workbooks import (
+    HEADER,
+    encrypted,
+    streamed,
+    with_entities,
+    with_macros,
+    xlsx,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -170,6 +179,77 @@ def test_a_sheet_over_fifty_thousand_rows_is_refused(org):
     buffer = io.BytesIO()
     workbook.save(buffer)
     assert "more than 50,000 rows" in refused(buffer.getvalue())
+
+
+def test_a_header_over_a_long_run_of_blank_rows_is_refused_without_reading_them_all(org):
+    # The attack file was 1,048,575 such rows (5.4 MB); bench/catalog_import.py --blank-rows
+    # times that one. Past the first run of blank rows, nothing more is read.
+    message = refused(streamed([[""]] * (spreadsheet.MAX_BLANK_RUN * 5)))
+    assert message == (
+        "The sheet “Catalog” has a header row but no data under it "
+        "(reading stops after a run of blank rows)."
+    )
+    message = refused(streamed([[""]] * (spreadsheet.MAX_BLANK_RUN + 1), header=None))
+    assert message == (
+        "The sheet “Catalog” is empty: it needs a header row and data "
+        "(its first 1,000 rows are blank)."
+    )
+
+
+def test_reading_stops_after_a_run_of_blank_rows_and_the_preview_says_so(org):
+    rows = [["Group X", "Hardware", "Laptop", "Team A"]]
+    rows += [[""]] * spreadsheet.MAX_BLANK_RUN
+    rows += [["Group X", "Hardware", "Far below", "Team A"]]
+    plan = catalog_import_plan(streamed(rows))
+    assert [r.number for r in plan.rows] == [2]
+    assert plan.notices == [
+        "Rows 3–1,002 are blank, so reading stopped at row 1,002; anything below it was "
+        "not read. Move data below a gap that long up and import again."
+    ]
+
+
+def test_blank_rows_count_toward_the_rows_read(org):
+    # Blank rows are never counted as data (50,000), but every row read counts (60,000):
+    # 61 data rows each followed by 999 blank ones are refused.
+    block = [["Group X", "Hardware", "Laptop", "Team A"]] + [[""]] * 999
+    message = refused(streamed(block * 61))
+    assert message == (
+        "The sheet “Catalog” has more than 60,000 rows, counting blank ones (at most 50,000 "
+        "rows of data). Delete the blank rows between the data, or split the file and import "
+        "each part."
+    )
+
+
+def test_a_sheet_declaring_a_million_rows_is_refused_before_reading_them(org):
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    sheet.title = "Catalog"
+    sheet.append(HEADER[:4])
+    sheet.append(["Group X", "Hardware", "Laptop", "Team A"])
+    sheet.cell(row=1_048_576, column=1).font = Font(bold=True)  # formatting, no value
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    assert refused(buffer.getvalue()).startswith(
+        "The sheet “Catalog” declares 1,048,576 rows (A1:D1048576); an import reads at most "
+        "60,000 rows, blank ones included, and at most 50,000 rows of data. If the rows "
+        "below your data are empty, delete them in Excel"
+    )
+
+
+def test_the_command_and_the_page_refuse_a_sheet_of_blank_rows(personas, client_for, tmp_path):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    data = streamed([[""]] * (spreadsheet.MAX_BLANK_RUN * 5))
+    path = tmp_path / "blank.xlsx"
+    path.write_bytes(data)
+    with pytest.raises(CommandError, match=r"no data under it \(reading stops after a run"):
+        call_command("import_catalog", str(path), "--dry-run")
+    response = client_for(personas.admin).post(
+        "/masters/import", {"file": SimpleUploadedFile("blank.xlsx", data)}
+    )
+    assert response.status_code == 400
+    assert "no data under it (reading stops after a run of blank rows)" in response.content.decode()
+    assert not PendingImport.objects.exists()
 
 
 def test_formulas_where_values_are_expected_are_reported_by_cell(org):

@@ -67,3 +67,18 @@ def with_entities(data: bytes) -> bytes:
                 content = text.replace("<v>", "<v>&lol2;", 1).encode()
             archive.writestr(item, content)
     return out.getvalue()
+
+
+def streamed(rows, *, header=HEADER, title="Catalog") -> bytes:
+    """Like `xlsx`, written by openpyxl's write-only (streaming) mode: the sheet declares no
+    dimension, as in a file built by a script. `[""]` rows are the blank rows such scripts
+    write (an empty text cell each)."""
+    workbook = openpyxl.Workbook(write_only=True)
+    sheet = workbook.create_sheet(title)
+    if header:
+        sheet.append(header)
+    for row in rows:
+        sheet.append(row)
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()

@@ -164,11 +164,16 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
 
-# Brute-force protection on the login form (and the API token exchange).
+# Brute-force protection on the login form (and the API token exchange), see
+# portal/accounts/throttle.py: failures of one account *from one address* lock that pair;
+# failures from one address lock the address; the account as a whole is only slowed down
+# (a wait doubling from 1 s up to the maximum), so nobody can lock the owner out.
 LOGIN_FAILURES_PER_ACCOUNT = env_int("LOGIN_FAILURES_PER_ACCOUNT", 5, minimum=1)
 LOGIN_FAILURES_PER_ADDRESS = env_int("LOGIN_FAILURES_PER_ADDRESS", 20, minimum=1)
 LOGIN_FAILURE_WINDOW = env_int("LOGIN_FAILURE_WINDOW_MINUTES", 15, minimum=1) * 60
 LOGIN_LOCKOUT = env_int("LOGIN_LOCKOUT_MINUTES", 15, minimum=1) * 60
+LOGIN_ACCOUNT_SLOWDOWN_AFTER = env_int("LOGIN_ACCOUNT_SLOWDOWN_AFTER", 10, minimum=1)
+LOGIN_ACCOUNT_MAX_DELAY_SECONDS = env_int("LOGIN_ACCOUNT_MAX_DELAY_SECONDS", 60, minimum=1)
 
 # --- Security headers -----------------------------------------------------------------------
 HTTPS_ONLY = env_bool("HTTPS_ONLY", not DEBUG)
@@ -265,6 +270,7 @@ WORKER_HEARTBEAT_SECONDS = env_int("WORKER_HEARTBEAT_SECONDS", 10, minimum=1)
 PERIODIC_TASKS = {
     "portal.notifications.tasks.sweep_email_outbox": 30,
     "portal.api.tasks.prune_rate_windows": 300,
+    "portal.accounts.tasks.prune_login_throttle": 3600,
     "portal.tickets.tasks.cleanup_orphan_attachments_task": 3600,
     "portal.tickets.tasks.escalate_sla": 60,
 }

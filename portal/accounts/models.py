@@ -1,4 +1,4 @@
-"""Users (email is the login) and the records behind login throttling."""
+"""Users (email is the login), their sessions, and the records behind sign-in throttling."""
 
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.contrib.auth.models import PermissionsMixin
@@ -78,31 +78,25 @@ class User(AbstractBaseUser, PermissionsMixin):
         return self.is_active and self.is_staff
 
 
-class LoginFailure(models.Model):
-    """One failed sign-in. Counted per account and per address inside a sliding window."""
+class LoginThrottle(models.Model):
+    """One sign-in counter: an account from one address (`pair:<email>|<address>`), an
+    address (`ip:<address>`) or an account from anywhere (`account:<email>`).
 
-    email = models.CharField(max_length=MAX_EMAIL_LENGTH, db_index=True)
-    ip_address = models.GenericIPAddressField(null=True, db_index=True)
-    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    `attempts` counts sign-in attempts inside the window, taken *before* the password is
+    checked (a good password gives its attempt back), by one conditional UPDATE, so
+    parallel guesses cannot slip past the limit. `blocked_until` is a lock for pairs and
+    addresses, and the earliest next attempt (the slowdown) for accounts.
+    See `portal.accounts.throttle`.
+    """
 
-    class Meta:
-        indexes = [
-            models.Index(fields=["email", "created_at"], name="loginfail_email_time"),
-            models.Index(fields=["ip_address", "created_at"], name="loginfail_ip_time"),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.email} from {self.ip_address} at {self.created_at:%Y-%m-%d %H:%M:%S}"
-
-
-class LoginLockout(models.Model):
-    """An account (`email:…`) or address (`ip:…`) refused until `locked_until`."""
-
-    key = models.CharField(max_length=300, unique=True)
-    locked_until = models.DateTimeField()
+    key = models.CharField(max_length=320, unique=True)
+    attempts = models.PositiveIntegerField(default=0)
+    window_start = models.DateTimeField(default=timezone.now)
+    last_attempt_at = models.DateTimeField(default=timezone.now, db_index=True)
+    blocked_until = models.DateTimeField(null=True, blank=True)
 
     def __str__(self) -> str:
-        return f"{self.key} until {self.locked_until:%Y-%m-%d %H:%M:%S}"
+        return f"{self.key}: {self.attempts} attempts"
 
 
 class UserSession(models.Model):

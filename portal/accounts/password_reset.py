@@ -19,8 +19,9 @@ from django.utils.encoding import force_bytes, force_str
 from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
 from django.utils.module_loading import import_string
 
+from portal.accounts import throttle
 from portal.accounts.emails import normalize_email
-from portal.accounts.models import LoginLockout, PasswordResetRequest, User
+from portal.accounts.models import PasswordResetRequest, User
 
 security_log = logging.getLogger("portal.security")
 
@@ -65,5 +66,5 @@ def user_for_reset(uidb64: str, token: str) -> User | None:
 
 
 def clear_lockout(user: User) -> None:
-    """Proving control of the mailbox lifts a sign-in lockout on the account."""
-    LoginLockout.objects.filter(key=f"email:{user.email}").delete()
+    """Proving control of the mailbox lifts the account's sign-in locks and slowdown."""
+    throttle.clear_account(user.email)

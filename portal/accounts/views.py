@@ -4,7 +4,7 @@ import logging
 
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import authenticate, login, logout
+from django.contrib.auth import login, logout
 from django.contrib.auth.decorators import login_not_required, user_passes_test
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
@@ -59,32 +59,27 @@ def login_view(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated and request.method == "GET":
         return redirect(next_url)
     form = LoginForm(posted_data(request))
-    status = 200
+    status, retry_after = 200, None
     if request.method == "POST":
         status = 400
         if form.is_valid():
-            email, password = form.cleaned_data["email"], form.cleaned_data["password"]
-            ip = client_ip(request)
-            if throttle.is_locked(email, ip):
-                security_log.warning("login refused: locked", extra={"email": email, "ip": ip})
-                form.add_error(
-                    None, throttle.LOCKED_MESSAGE.format(minutes=throttle.lockout_minutes())
-                )
+            outcome = throttle.authenticate_throttled(
+                request, form.cleaned_data["email"], form.cleaned_data["password"]
+            )
+            if outcome.user is not None:
+                login(request, outcome.user)  # rotates the session key
+                return redirect(next_url)
+            if outcome.refusal is not None:
+                form.add_error(None, outcome.refusal.message)
                 status = 429
+                retry_after = outcome.refusal.retry_after
             else:
-                user = authenticate(request, username=email, password=password)
-                if user is not None:
-                    throttle.record_success(email)
-                    login(request, user)  # rotates the session key
-                    return redirect(next_url)
-                if throttle.record_failure(email, ip):
-                    form.add_error(
-                        None, throttle.LOCKED_MESSAGE.format(minutes=throttle.lockout_minutes())
-                    )
-                    status = 429
-                else:
-                    form.add_error(None, BAD_CREDENTIALS)
-    return render(request, "accounts/login.html", {"form": form, "next": next_url}, status=status)
+                form.add_error(None, BAD_CREDENTIALS)
+    context = {"form": form, "next": next_url}
+    response = render(request, "accounts/login.html", context, status=status)
+    if retry_after is not None:
+        response["Retry-After"] = str(retry_after)
+    return response
 
 
 @login_not_required

@@ -5,7 +5,7 @@ import re
 import pytest
 from django.test import Client
 
-from portal.accounts.models import LoginLockout, PasswordResetRequest
+from portal.accounts.models import LoginThrottle, PasswordResetRequest
 from portal.notifications import delivery
 from portal.notifications.models import EmailDelivery
 from portal.testing.personas import PASSWORD
@@ -87,7 +87,7 @@ def test_reset_requests_are_rate_limited_per_account(client, personas, smtp_serv
 def test_reset_lifts_a_sign_in_lockout(client, personas, smtp_server):
     for _ in range(5):
         client.post("/login", {"email": "requester@example.com", "password": "wrong"})
-    assert LoginLockout.objects.exists()
+    assert LoginThrottle.objects.filter(blocked_until__isnull=False).exists()
     request_reset(client, "requester@example.com")
     link = reset_link(smtp_server, "requester@example.com")
     location = client.get(link)["Location"]

@@ -1,25 +1,22 @@
 """POST /auth/token: email + password → a personal access token.
 
 The same brute-force rules as the login page (portal.accounts.throttle, counted in the
-same tables, so failures on either surface add up), the same answer for an unknown email
-and a wrong password, and 429 with Retry-After while the account or address is locked.
+same rows, so failures on either surface add up), the same answer for an unknown email
+and a wrong password, and 429 with Retry-After while the account is locked at this
+address, the address is locked, or the account is slowed down.
 """
 
 import logging
 
-from django.conf import settings
-from django.contrib.auth import authenticate
 from django.http import HttpRequest, HttpResponse
 from django.views.decorators.debug import sensitive_variables
 from ninja import Field, Router, Schema, Status
 
 from portal.accounts import throttle
-from portal.accounts.emails import normalize_email
 from portal.accounts.forms import BAD_CREDENTIALS
 from portal.api import tokens
 from portal.api.problems import Problem, problem
 from portal.api.schemas import Input
-from portal.lib.request_info import client_ip
 
 security_log = logging.getLogger("portal.security")
 
@@ -49,24 +46,18 @@ class TokenOut(Schema):
 )
 @sensitive_variables("payload")
 def token_exchange(request: HttpRequest, payload: TokenRequest, response: HttpResponse):
-    email = normalize_email(payload.email)
-    ip = client_ip(request)
-    locked = problem(
-        request,
-        429,
-        throttle.LOCKED_MESSAGE.format(minutes=throttle.lockout_minutes()),
-        slug="locked-out",
-        headers={"Retry-After": str(settings.LOGIN_LOCKOUT)},
-    )
-    if throttle.is_locked(email, ip):
-        security_log.warning("api token refused: locked", extra={"email": email, "ip": ip})
-        return locked
-    user = authenticate(request, username=email, password=payload.password)
+    outcome = throttle.authenticate_throttled(request, payload.email, payload.password)
+    if outcome.refusal is not None:
+        return problem(
+            request,
+            429,
+            outcome.refusal.message,
+            slug="locked-out" if outcome.refusal.reason == "locked" else "slowed-down",
+            headers={"Retry-After": str(outcome.refusal.retry_after)},
+        )
+    user = outcome.user
     if user is None:
-        if throttle.record_failure(email, ip):
-            return locked
         return problem(request, 400, BAD_CREDENTIALS, slug="invalid-credentials")
-    throttle.record_success(email)
     new = tokens.token_create(user=user, name=payload.name, expires_in_days=payload.expires_in_days)
     security_log.info("api token issued", extra={"user_id": user.pk, "token_id": new.token.pk})
     # RFC 6749 §5.1: a response carrying a credential must not be stored by any cache.

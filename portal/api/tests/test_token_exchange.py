@@ -1,7 +1,10 @@
 """POST /auth/token: the login page's brute-force rules, shared counts, same answers."""
 
+import datetime as dt
+
 import pytest
 from django.test import Client
+from django.utils import timezone
 
 from portal.accounts.forms import BAD_CREDENTIALS
 from portal.api.tests.conftest import ApiClient, is_problem
@@ -10,8 +13,9 @@ from portal.testing.personas import PASSWORD
 pytestmark = pytest.mark.django_db
 
 
-def _exchange(email: str, password: str, **extra):
-    return ApiClient(None).post("/auth/token", {"email": email, "password": password, **extra})
+def _exchange(email: str, password: str, ip: str = "127.0.0.1", **extra):
+    body = {"email": email, "password": password, **extra}
+    return ApiClient(None).post("/auth/token", body, REMOTE_ADDR=ip)
 
 
 def test_email_and_password_give_a_working_token_shown_once(personas):
@@ -77,3 +81,19 @@ def test_the_exchange_refuses_unknown_fields_and_a_missing_body(personas):
     assert {e["field"] for e in empty["errors"]} == {"body.email", "body.password"}
     not_an_object = is_problem(ApiClient(None).post("/auth/token", []), 422)
     assert not_an_object["errors"][0]["field"] == "body"
+
+
+def test_an_account_guessed_at_from_many_addresses_is_slowed_down_not_locked(personas, settings):
+    settings.LOGIN_ACCOUNT_SLOWDOWN_AFTER = 3
+    for n in range(3):
+        is_problem(_exchange("agent@example.com", "wrong", ip=f"198.51.100.{n}"), 400)
+    from portal.accounts.models import LoginThrottle
+
+    LoginThrottle.objects.filter(key="account:agent@example.com").update(
+        blocked_until=timezone.now() + dt.timedelta(seconds=30)
+    )
+    slowed = _exchange("agent@example.com", PASSWORD, ip="10.0.0.7")
+    assert is_problem(slowed, 429)["type"] == "urn:portal:problem:slowed-down"
+    assert int(slowed["Retry-After"]) in {29, 30}
+    LoginThrottle.objects.filter(key="account:agent@example.com").update(blocked_until=None)
+    assert _exchange("agent@example.com", PASSWORD, ip="10.0.0.7").status_code == 201

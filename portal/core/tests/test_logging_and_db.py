@@ -5,7 +5,7 @@ import threading
 import pytest
 from django.db import connection, connections, transaction
 
-from portal.accounts.models import LoginFailure
+from portal.accounts.models import PasswordResetRequest
 from portal.lib.logging import JsonFormatter
 
 
@@ -49,8 +49,8 @@ def test_concurrent_sqlite_writers_do_not_fail_with_database_is_locked():
                 with transaction.atomic():
                     # Read then write inside one transaction: the pattern that deadlocks
                     # into "database is locked" with SQLite's default deferred transactions.
-                    LoginFailure.objects.filter(email=f"w{n}@example.com").count()
-                    LoginFailure.objects.create(email=f"w{n}@example.com", ip_address=None)
+                    PasswordResetRequest.objects.filter(email=f"w{n}@example.com").count()
+                    PasswordResetRequest.objects.create(email=f"w{n}@example.com", ip_address=None)
         except Exception as exc:  # collected and asserted below
             errors.append(exc)
         finally:
@@ -62,4 +62,4 @@ def test_concurrent_sqlite_writers_do_not_fail_with_database_is_locked():
     for thread in threads:
         thread.join()
     assert errors == []
-    assert LoginFailure.objects.count() == 100
+    assert PasswordResetRequest.objects.count() == 100

@@ -178,7 +178,7 @@ LOGIN_ACCOUNT_MAX_DELAY_SECONDS = env_int("LOGIN_ACCOUNT_MAX_DELAY_SECONDS", 60,
 # --- Security headers -----------------------------------------------------------------------
 HTTPS_ONLY = env_bool("HTTPS_ONLY", not DEBUG)
 SECURE_SSL_REDIRECT = HTTPS_ONLY
-SECURE_REDIRECT_EXEMPT = [r"^healthz$"]  # load balancers probe over plain HTTP
+SECURE_REDIRECT_EXEMPT = [r"^healthz(/ready|/live)?$"]  # load balancers probe over plain HTTP
 SESSION_COOKIE_SECURE = HTTPS_ONLY
 CSRF_COOKIE_SECURE = HTTPS_ONLY
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000 if HTTPS_ONLY else 0, minimum=0)
@@ -260,11 +260,23 @@ MAILERS = {"default": _mailer}
 TASKS = {
     "default": {
         "BACKEND": "django_tasks_db.DatabaseBackend",
-        "QUEUES": ["default"],
+        # Mail has a queue of its own: `run_worker` gives each queue its own thread, so a
+        # mail server that hangs never holds back SLA escalation and the sweeps.
+        "QUEUES": ["default", "mail"],
     }
 }
 # The worker writes a heartbeat this often; /healthz calls it stale after three misses.
 WORKER_HEARTBEAT_SECONDS = env_int("WORKER_HEARTBEAT_SECONDS", 10, minimum=1)
+# While the database is unreachable the worker waits 0.5, 1, 2 … seconds up to this, then
+# retries at this pace for as long as it takes; it never exits because of the database.
+WORKER_DB_RETRY_MAX_SECONDS = env_int("WORKER_DB_RETRY_MAX_SECONDS", 10, minimum=1)
+# A task interrupted by a lost connection or a dead worker runs again, up to this many
+# times in all; then it is marked failed.
+WORKER_TASK_MAX_ATTEMPTS = env_int("WORKER_TASK_MAX_ATTEMPTS", 3, minimum=1)
+# /healthz fails when a task has been running longer than this ("stuck") …
+WORKER_TASK_STUCK_SECONDS = env_int("WORKER_TASK_STUCK_SECONDS", 600, minimum=10)
+# … or when a task has been due for longer than this without a worker taking it (backlog).
+WORKER_BACKLOG_MAX_SECONDS = env_int("WORKER_BACKLOG_MAX_SECONDS", 300, minimum=10)
 # Tasks the worker enqueues on a schedule: dotted path → every N seconds. However many
 # workers run, each period's run is enqueued once (claimed in the database).
 PERIODIC_TASKS = {
@@ -282,6 +294,9 @@ EMAIL_RETRY_MAX_SECONDS = env_int("EMAIL_RETRY_MAX_SECONDS", 1800, minimum=1)
 EMAIL_MAX_ATTEMPTS = env_int("EMAIL_MAX_ATTEMPTS", 10, minimum=1)
 # A row left "sending" this long belonged to a worker that died: it is sent again.
 EMAIL_STUCK_AFTER_SECONDS = env_int("EMAIL_STUCK_AFTER_SECONDS", 600, minimum=60)
+# How long the worker keeps trying to record a send (or a failure) while the database is
+# unreachable; a row it could not record is sent again after EMAIL_STUCK_AFTER_SECONDS.
+EMAIL_RECORD_RETRY_SECONDS = env_int("EMAIL_RECORD_RETRY_SECONDS", 300, minimum=1)
 
 # --- Static files --------------------------------------------------------------------------
 STATIC_URL = "/static/"

@@ -21,6 +21,8 @@ def _admin_login(request):
 urlpatterns = [
     path("", core_views.home, name="home"),
     path("healthz", core_views.healthz, name="healthz"),
+    path("healthz/ready", core_views.healthz_ready, name="healthz-ready"),
+    path("healthz/live", core_views.healthz_live, name="healthz-live"),
     path("", include("portal.accounts.urls")),
     path("", include("portal.catalog.urls")),
     path("", include("portal.tickets.urls")),

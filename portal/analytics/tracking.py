@@ -30,7 +30,7 @@ SECTIONS = (
     "admin",
 )
 OTHER = "other"
-SKIPPED_PATHS = ("/healthz",)
+SKIPPED_PATHS = ("/healthz", "/healthz/ready", "/healthz/live")
 
 
 def section_for(path: str) -> str:

@@ -1,10 +1,24 @@
-"""Health checks reported by /healthz. Each returns (healthy, detail)."""
+"""Health checks behind /healthz, /healthz/ready and /healthz/live (docs/operations.md).
+
+Each check returns (healthy, detail): `detail` is JSON with at least a "status". The
+database is checked first; the others read it, so they only run when it answers.
+A check of another app plugs in by adding its dotted path to DEPENDENT_CHECKS.
+"""
 
 import datetime as dt
 
 from django.conf import settings
 from django.db import connection
+from django.db.models import Count, Min
 from django.utils import timezone
+from django.utils.module_loading import import_string
+
+# name in the report → check. Run in this order, after the database check.
+DEPENDENT_CHECKS = {
+    "worker": "portal.core.health.check_worker",
+    "tasks": "portal.core.health.check_tasks",
+    "storage": "portal.attachments.health.check_storage",
+}
 
 
 def check_database() -> tuple[bool, dict]:
@@ -17,25 +31,86 @@ def check_database() -> tuple[bool, dict]:
     return True, {"status": "ok", "vendor": connection.vendor}
 
 
-def check_worker() -> tuple[bool, dict]:
-    """The worker is up if one wrote a heartbeat within three heartbeat intervals.
+def full_report() -> tuple[bool, dict]:
+    """Every check; healthy only if all are. The body names the failing checks."""
+    checks = {"database": check_database()}
+    if checks["database"][0]:
+        for name, path in DEPENDENT_CHECKS.items():
+            checks[name] = _run(import_string(path))
+    failing = [name for name, (ok, _) in checks.items() if not ok]
+    body = {"status": "failing" if failing else "ok", "failing": failing}
+    body.update({name: detail for name, (_, detail) in checks.items()})
+    return not failing, body
 
-    A stopped worker does not make the portal unhealthy for a load balancer (pages still
-    work, mail waits in the outbox), so this never turns /healthz into a 503 on its own.
-    """
-    from portal.core.models import WorkerHeartbeat
 
-    stale_after = dt.timedelta(seconds=3 * settings.WORKER_HEARTBEAT_SECONDS)
+def _run(check) -> tuple[bool, dict]:
     try:
-        latest = (
-            WorkerHeartbeat.objects.order_by("-last_seen")
-            .values_list("last_seen", flat=True)
-            .first()
-        )
-    except Exception:
-        return True, {"status": "unknown"}
+        return check()
+    except Exception as exc:  # a broken check is a failing check, never a 500
+        return False, {"status": "error", "error": exc.__class__.__name__}
+
+
+def check_worker() -> tuple[bool, dict]:
+    """Failing when no worker wrote a heartbeat within three intervals ("stale"), or a task
+    has been running longer than WORKER_TASK_STUCK_SECONDS ("stuck": the heartbeat thread
+    can be alive while the thread running tasks hangs).
+
+    "never seen" (no worker has ever run against this database, e.g. a fresh install or a
+    test run) is reported but not failing; once one has run, its absence is.
+    """
+    from django_tasks_db.models import DBTaskResult
+
+    from portal.core.models import WorkerHeartbeat
+    from portal.core.worker import stale_after
+
+    now = timezone.now()
+    latest = (
+        WorkerHeartbeat.objects.order_by("-last_seen").values_list("last_seen", flat=True).first()
+    )
     if latest is None:
         return True, {"status": "never seen"}
-    age = timezone.now() - latest
-    status = "ok" if age <= stale_after else "stale"
-    return True, {"status": status, "last_seen_seconds_ago": int(age.total_seconds())}
+    detail = {"last_seen_seconds_ago": _seconds(now - latest)}
+    if now - latest > stale_after():
+        return False, {"status": "stale", **detail}
+    stuck_before = now - dt.timedelta(seconds=settings.WORKER_TASK_STUCK_SECONDS)
+    stuck = DBTaskResult.objects.running().filter(started_at__lt=stuck_before)
+    oldest = stuck.aggregate(started=Min("started_at"))["started"]
+    if oldest is not None:
+        return False, {
+            "status": "stuck",
+            "stuck_tasks": stuck.count(),
+            "longest_running_seconds": _seconds(now - oldest),
+            **detail,
+        }
+    return True, {"status": "ok", **detail}
+
+
+def check_tasks() -> tuple[bool, dict]:
+    """The backlog per queue: how many tasks are due and how long the oldest has waited.
+    Failing when one has waited longer than WORKER_BACKLOG_MAX_SECONDS."""
+    from django_tasks_db.models import DBTaskResult, get_date_max
+
+    now = timezone.now()
+    due = DBTaskResult.objects.ready()
+    queues: dict[str, dict] = {}
+    # A task enqueued without a delay is due since it was enqueued; a delayed one since
+    # its run_after.
+    for rows, since in (
+        (due.filter(run_after=get_date_max()), "enqueued_at"),
+        (due.exclude(run_after=get_date_max()), "run_after"),
+    ):
+        for row in rows.values("queue_name").annotate(n=Count("pk"), oldest=Min(since)):
+            queue = queues.setdefault(row["queue_name"], {"due": 0, "oldest_due_seconds": 0})
+            queue["due"] += row["n"]
+            queue["oldest_due_seconds"] = max(
+                queue["oldest_due_seconds"], _seconds(now - row["oldest"])
+            )
+    for name in settings.TASKS["default"]["QUEUES"]:
+        queues.setdefault(name, {"due": 0, "oldest_due_seconds": 0})
+    oldest = max(queue["oldest_due_seconds"] for queue in queues.values())
+    healthy = oldest <= settings.WORKER_BACKLOG_MAX_SECONDS
+    return healthy, {"status": "ok" if healthy else "backlog", "queues": queues}
+
+
+def _seconds(delta: dt.timedelta) -> int:
+    return max(int(delta.total_seconds()), 0)

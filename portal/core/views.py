@@ -8,7 +8,6 @@ from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from portal.attachments.health import check_storage
 from portal.core import health
 
 security_log = logging.getLogger("portal.security")
@@ -18,19 +17,31 @@ security_log = logging.getLogger("portal.security")
 @never_cache
 @require_GET
 def healthz(request: HttpRequest) -> JsonResponse:
-    """200 while the database answers, 503 when it does not; the details say what is wrong.
-
-    The worker and attachment storage are reported but never turn this into a 503: pages
-    still work without them, so a load balancer must not take the server out.
-    """
-    checks = {"database": health.check_database()}
-    if checks["database"][0]:
-        checks["worker"] = health.check_worker()
-        checks["storage"] = check_storage()
-    healthy = all(ok for ok, _ in checks.values())
-    body = {"status": "ok" if healthy else "down"}
-    body.update({name: detail for name, (_, detail) in checks.items()})
+    """For monitoring: every check (database, worker, task backlog, storage); 503 when any
+    fails, naming it. Not for load balancers: a stopped worker must not take pages down."""
+    healthy, body = health.full_report()
     return JsonResponse(body, status=200 if healthy else 503)
+
+
+@login_not_required
+@never_cache
+@require_GET
+def healthz_ready(request: HttpRequest) -> JsonResponse:
+    """For load balancers: 200 while this server can serve pages (the database answers)."""
+    healthy, detail = health.check_database()
+    return JsonResponse(
+        {"status": "ok" if healthy else "failing", "database": detail},
+        status=200 if healthy else 503,
+    )
+
+
+@login_not_required
+@never_cache
+@require_GET
+def healthz_live(request: HttpRequest) -> JsonResponse:
+    """For process supervisors: the process answers. Touches nothing else, so a database
+    outage never gets healthy web servers restarted."""
+    return JsonResponse({"status": "ok"})
 
 
 @login_not_required

@@ -11,10 +11,11 @@ import logging
 import smtplib
 
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives
+from django.core.mail import EmailMultiAlternatives, mailers
 from django.db.models import F
 from django.utils import timezone
 
+from portal.lib.db import DATABASE_ERRORS, retry_through_outage
 from portal.notifications.models import EmailDelivery
 
 log = logging.getLogger("portal.email")
@@ -71,22 +72,55 @@ def deliver(delivery_id, *, now: dt.datetime | None = None) -> str:
     now = now or timezone.now()
     if not claim(delivery_id, now=now):
         return "skipped"  # sent already, failed for good, not due, or another worker has it
-    delivery = EmailDelivery.objects.get(pk=delivery_id)
     try:
-        build_message(delivery).send()
+        delivery = EmailDelivery.objects.get(pk=delivery_id)
+    except DATABASE_ERRORS:
+        # Nothing went out: hand the row back rather than leave it "sending" until the
+        # stuck-row timeout.
+        _record(
+            EmailDelivery.objects.filter(pk=delivery_id, status=Status.SENDING),
+            status=Status.QUEUED,
+            attempts=F("attempts") - 1,
+        )
+        raise
+    mailer = mailers.default  # a new connection each time
+    try:
+        mailer.open()
+        mailer.send_messages([build_message(delivery)])
     except (TimeoutError, smtplib.SMTPException, OSError, ValueError, UnicodeError) as exc:
+        _close_quietly(mailer)
         return _record_failure(delivery, exc, now)
-    EmailDelivery.objects.filter(pk=delivery.pk).update(
-        status=Status.SENT, sent_at=timezone.now(), last_error=""
+    # The server said 250. Record that first, before even saying QUIT, and hold on through a
+    # database outage: this write is all that stands between the recipient and a copy.
+    _record(
+        EmailDelivery.objects.filter(pk=delivery.pk),
+        status=Status.SENT,
+        sent_at=timezone.now(),
+        last_error="",
     )
+    _close_quietly(mailer)
     log.info("email sent", extra={"delivery": str(delivery.pk), "kind": delivery.kind})
     return Status.SENT
+
+
+def _record(rows, **changes) -> None:
+    """An outcome update that rides out a database outage of up to EMAIL_RECORD_RETRY_SECONDS."""
+    retry_through_outage(lambda: rows.update(**changes), within=settings.EMAIL_RECORD_RETRY_SECONDS)
+
+
+def _close_quietly(mailer) -> None:
+    """QUIT after the answer that matters: a server that drops the line here lost nothing."""
+    try:
+        mailer.close()
+    except (smtplib.SMTPException, OSError):
+        pass
 
 
 def _record_failure(delivery: EmailDelivery, exc: BaseException, now: dt.datetime) -> str:
     give_up = is_permanent(exc) or delivery.attempts >= settings.EMAIL_MAX_ATTEMPTS
     status = Status.FAILED if give_up else Status.QUEUED
-    EmailDelivery.objects.filter(pk=delivery.pk).update(
+    _record(
+        EmailDelivery.objects.filter(pk=delivery.pk),
         status=status,
         last_error=describe(exc),
         next_attempt_at=now + backoff(delivery.attempts),

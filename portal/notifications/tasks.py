@@ -1,11 +1,15 @@
-"""Background tasks of the notification outbox. Tasks take ids and are idempotent."""
+"""Background tasks of the notification outbox. Tasks take ids and are idempotent.
+
+They run on the "mail" queue, which `run_worker` serves in a thread of its own: a mail
+server that hangs slows mail, never SLA escalation or the other periodic jobs.
+"""
 
 from django.tasks import task
 
 from portal.notifications import delivery
 
 
-@task()
+@task(queue_name="mail")
 def deliver_emails(delivery_ids: list[str]) -> dict[str, int]:
     """Send the messages one event produced. One bad recipient never stops the others:
     each row succeeds, waits for a retry, or fails on its own."""
@@ -16,7 +20,7 @@ def deliver_emails(delivery_ids: list[str]) -> dict[str, int]:
     return counts
 
 
-@task()
+@task(queue_name="mail")
 def sweep_email_outbox() -> dict[str, int]:
     """Retries that have come due, rows whose task was lost, rows a dead worker left."""
     return delivery.sweep()

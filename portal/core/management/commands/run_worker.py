@@ -1,22 +1,33 @@
-"""The task worker: django-tasks-db's `db_worker` plus a heartbeat for /healthz and the
-scheduler of PERIODIC_TASKS.
+"""The task worker: django-tasks-db's `db_worker`, made to survive the database, with one
+thread per queue, a heartbeat for /healthz and the scheduler of PERIODIC_TASKS.
 
-`make run` and production start this instead of `db_worker`; every option of
-`db_worker` is accepted. The heartbeat runs in a thread with its own database connection.
+`make run` and production start this instead of `db_worker`; every option of `db_worker`
+is accepted. Without `--queue-name`, each queue of TASKS["default"]["QUEUES"] gets its own
+thread, so a mail server that hangs (the "mail" queue) never holds back SLA escalation or
+the sweeps (the "default" queue). The heartbeat runs in a thread of its own too; every
+thread has its own database connection. Nothing the database does makes this exit: see
+portal/core/worker.py.
 """
 
 import logging
 import os
+import signal
 import socket
+import sys
 import threading
+import time
 
 from django.conf import settings
+from django.core.management.base import CommandError
 from django.db import close_old_connections, connection
 from django.utils import timezone
+from django.utils.autoreload import DJANGO_AUTORELOAD_ENV, run_with_reloader
 from django_tasks_db.management.commands.db_worker import Command as DbWorkerCommand
 
 from portal.core.models import WorkerHeartbeat
 from portal.core.periodic import enqueue_due_tasks
+from portal.core.worker import ResilientWorker, reap_abandoned_tasks, stale_after
+from portal.lib.db import close_connection
 
 logger = logging.getLogger("portal.tasks")
 
@@ -28,20 +39,31 @@ def beat(worker_id: str) -> None:
 
 
 class Heartbeat(threading.Thread):
+    """Says the process is alive, enqueues periodic tasks, and reaps tasks of dead workers."""
+
     def __init__(self, worker_id: str):
         super().__init__(name="worker-heartbeat", daemon=True)
         self.worker_id = worker_id
         self.stopped = threading.Event()
+        # Since when this thread has reached the database without a break. Reaping waits
+        # until that is longer than the stale window: right after an outage every worker's
+        # heartbeat is old, and the others need one interval to show they are alive.
+        self.connected_since: float | None = None
 
     def run(self) -> None:
         while not self.stopped.is_set():
             try:
                 close_old_connections()
                 beat(self.worker_id)
+                if self.connected_since is None:
+                    self.connected_since = time.monotonic()
                 enqueue_due_tasks()
-            except Exception:  # a database blip must not kill the heartbeat thread
-                logger.exception("heartbeat failed; retrying")
-                connection.close()
+                if time.monotonic() - self.connected_since > stale_after().total_seconds():
+                    reap_abandoned_tasks()
+            except Exception as exc:  # a database blip must not kill the heartbeat thread
+                logger.warning("heartbeat failed; retrying", extra={"error": repr(exc)})
+                self.connected_since = None
+                close_connection()
             self.stopped.wait(settings.WORKER_HEARTBEAT_SECONDS)
         connection.close()
 
@@ -49,11 +71,79 @@ class Heartbeat(threading.Thread):
 class Command(DbWorkerCommand):
     help = "Run the background task worker (db_worker) and report a heartbeat for /healthz."
 
-    def handle(self, *args, **options):
-        worker_id = f"{socket.gethostname()}:{os.getpid()}"[:64]
+    def add_arguments(self, parser) -> None:
+        super().add_arguments(parser)
+        # None means: one thread per configured queue; and the worker id of the heartbeat.
+        parser.set_defaults(queue_name=None, worker_id=None)
+
+    def handle(self, *, verbosity, queue_name, exclude_queues, reload, batch, **options):
+        self.configure_logging(verbosity)
+        worker_id = options.pop("worker_id") or f"{socket.gethostname()}:{os.getpid()}"[:64]
+        groups = [queue_name] if queue_name else settings.TASKS["default"]["QUEUES"]
+        excluded = exclude_queues.split(",") if exclude_queues else []
+        if excluded and "*" not in groups:
+            raise CommandError("--exclude-queues can only be used with --queue-name=*")
+        self.stopping = False
+        self.workers = [
+            ResilientWorker(
+                queue_names=group.split(","),
+                interval=options["interval"],
+                batch=batch,
+                backend_name=options["backend_name"],
+                startup_delay=options["startup_delay"],
+                max_tasks=options["max_tasks"],
+                worker_id=worker_id,
+                excluded_queue_names=excluded,
+            )
+            for group in groups
+        ]
+        if reload and not batch:
+            if os.environ.get(DJANGO_AUTORELOAD_ENV) == "true":
+                self.configure_signals()  # only the child runs workers
+            run_with_reloader(self.run_workers, worker_id)
+        else:
+            self.configure_signals()
+            self.run_workers(worker_id)
+
+    def run_workers(self, worker_id: str) -> None:
         heartbeat = Heartbeat(worker_id)
         heartbeat.start()
+        threads = [
+            threading.Thread(
+                target=self._run, args=(worker,), name=f"worker-{','.join(worker.queue_names)}"
+            )
+            for worker in self.workers
+        ]
+        for thread in threads:
+            thread.daemon = True  # a second Ctrl-C must be able to end the process
+            thread.start()
         try:
-            return super().handle(*args, **options)
+            while any(thread.is_alive() for thread in threads):
+                for thread in threads:
+                    thread.join(0.5)
         finally:
             heartbeat.stopped.set()
+
+    @staticmethod
+    def _run(worker: ResilientWorker) -> None:
+        try:
+            worker.run()
+        finally:
+            connection.close()
+
+    def configure_signals(self) -> None:
+        for name in ("SIGINT", "SIGTERM", "SIGQUIT"):
+            if hasattr(signal, name):
+                signal.signal(getattr(signal, name), self.shutdown)
+
+    def shutdown(self, signum, frame) -> None:
+        if self.stopping:
+            logger.warning("Received %s again: stopping now", signal.strsignal(signum))
+            sys.exit(1)
+        logger.warning(
+            "Received %s: finishing the running tasks (again to stop at once)",
+            signal.strsignal(signum),
+        )
+        self.stopping = True
+        for worker in self.workers:
+            worker.stop()

@@ -1,0 +1,1 @@
+from portal.testing.database import database_unreachable, postgres_cluster  # noqa: F401

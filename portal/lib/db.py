@@ -1,0 +1,38 @@
+"""Riding out a database that goes away (a restart, a fail-over, a network blip)."""
+
+import time
+from collections.abc import Callable
+
+from django.db import DatabaseError, InterfaceError, connection
+
+# Anything the driver raises when the server is gone, restarting or refusing connections.
+DATABASE_ERRORS = (DatabaseError, InterfaceError)
+
+
+def close_connection() -> None:
+    """Drop this thread's connection; the next query opens a fresh one."""
+    try:
+        connection.close()
+    except DATABASE_ERRORS:  # closing a connection the server already dropped
+        pass
+
+
+def retry_through_outage[T](write: Callable[[], T], *, within: float) -> T:
+    """Run `write`, retrying on database errors (0.5 s, 1 s, 2 s … 5 s apart) for up to
+    `within` seconds; then the last error is raised.
+
+    For the few writes that record what happened outside the database and cannot be
+    redone safely, such as "the mail server accepted this message": losing one means
+    doing the outside action twice.
+    """
+    deadline = time.monotonic() + within
+    delay = 0.5
+    while True:
+        try:
+            return write()
+        except DATABASE_ERRORS:
+            if time.monotonic() + delay > deadline:
+                raise
+            close_connection()
+            time.sleep(delay)
+            delay = min(delay * 2, 5.0)

@@ -1,7 +1,10 @@
 """Rendering emails from three templates: `emails/<name>-subject.txt`, `-body.txt`, `-body.html`.
 
-User content reaches emails only through template context, so the HTML body is escaped by
-the template engine. Header values are flattened to one line here: a ticket titled
+User content reaches emails only through template context. The HTML body is escaped by
+the template engine; the subject and the text body are plain text, rendered with
+autoescaping off, so a title like `Tom's "VPN" & <Wi-Fi>` reads as typed instead of
+`Tom&#x27;s &quot;VPN&quot; &amp; &lt;Wi-Fi&gt;`. Nothing in plain text is interpreted, and
+header values are flattened to one line here: a ticket titled
 `Printer\r\nBcc: x@evil.example` gives a subject with spaces, never a second header.
 """
 
@@ -9,7 +12,8 @@ import re
 from dataclasses import dataclass
 from email.utils import make_msgid
 
-from django.template.loader import render_to_string
+from django.template import Context
+from django.template.loader import get_template, render_to_string
 
 _LINE_BREAKS = re.compile(r"[\r\n\t\x0b\x0c\x1c-\x1e\x85\u2028\u2029]+")
 MAX_SUBJECT_LENGTH = 200
@@ -32,10 +36,17 @@ class RenderedEmail:
     html: str
 
 
+def render_plain_text(template_name: str, context: dict) -> str:
+    """A text template rendered without HTML escaping (its includes too: they share the
+    context's autoescape flag). Only for text that is never read as HTML."""
+    template = get_template(template_name).template  # the engine's Template, not the wrapper
+    return template.render(Context(context, autoescape=False))
+
+
 def render_email(name: str, context: dict) -> RenderedEmail:
     return RenderedEmail(
-        subject=header_safe(render_to_string(f"emails/{name}-subject.txt", context)),
-        text=render_to_string(f"emails/{name}-body.txt", context),
+        subject=header_safe(render_plain_text(f"emails/{name}-subject.txt", context)),
+        text=render_plain_text(f"emails/{name}-body.txt", context),
         html=render_to_string(f"emails/{name}-body.html", context),
     )
 

@@ -29,3 +29,11 @@ class EditConflict(TicketError):
     def __init__(self, message: str, changes: list):
         super().__init__(message)
         self.changes = changes
+
+
+class TicketClosed(TicketError):
+    """The requester wrote on a ticket that is over (cancelled, or closed beyond the reopen
+    window). The page offers a follow-up ticket linked to it instead."""
+
+    status_code = 409
+    follow_up = True

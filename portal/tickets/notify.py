@@ -1,16 +1,24 @@
 """Who is told what about a ticket. Called by the services, inside their transaction.
 
-The notifications app delivers; this module decides. Rules (never the person who acted):
+The notifications app delivers; this module decides. Rules (never the person who acted;
+docs/notifications.md has them as a table):
 - created: the group's SPOCs, the assignee (or the team's leads while unassigned), and a
   confirmation to the requester;
-- assigned / moved team: the new assignee (or the team's leads when it lands unassigned);
-- status changed: the requester and watchers (a resolution carries the reopen link);
-- public comment: requester, assignee and watchers; internal comment: the assignee and
-  the team, never the requester (nor watchers);
+- assigned / moved team: the new assignee (or the team's leads when it lands unassigned),
+  with the reason; the previous assignee learns it is no longer theirs;
+- status changed: the requester and watchers (a resolution carries the reopen link, the
+  note is quoted); the holder (`_holders`) when someone else changed it, and when the
+  requester reopens, cancels or confirms an unassigned ticket, the team's leads;
+- public comment: requester, assignee and watchers, and the team's leads when the
+  requester writes on an unassigned ticket; internal comment: the assignee and the team,
+  never the requester (nor watchers);
 - SLA at risk (80 % of a target used): the assignee; while unassigned, whoever would hand
   it out — the team's leads, or the group's SPOCs when no team is mapped; SLA breached:
   the team's leads and the group's SPOCs, nobody else.
   Both are sent by the escalation task (sla_jobs), once per ticket and target.
+
+Texts (the in-app line and the email subject) come from `TEXTS`, so the admin's template
+previews show exactly the subject each kind is sent with.
 """
 
 from portal.catalog.models import TeamMember
@@ -21,27 +29,64 @@ from portal.tickets.transitions import REOPEN_WINDOW
 
 REOPEN_DAYS = REOPEN_WINDOW.days
 
+# The one line each message is known by: the in-app text and the email subject.
+TEXTS = {
+    "created": "New ticket {number}: {title}",
+    "received": "We received your ticket {number}: {title}",
+    "assigned": "{number} is assigned to you: {title}",
+    "waiting": "{number} is waiting in {team}: {title}",
+    "unassigned": "{number} is no longer yours ({holder}): {title}",
+    "status": "{number} is now {status}: {title}",
+    "reopened": "{actor} reopened {number}: {title}",
+    "cancelled": "{actor} cancelled {number}: {title}",
+    "confirmed": "{actor} confirmed {number} is fixed: {title}",
+    "comment": "New comment on {number}: {title}",
+    "comment_reopened": "{actor} commented on closed {number} and reopened it: {title}",
+    "internal_comment": "Internal note on {number}: {title}",
+    "sla_at_risk": "{target} on {number} is due {due}: {title}",
+    "sla_breached": "{target} on {number} missed its SLA ({due}): {title}",
+}
 
-def _sample() -> dict:
-    return {
-        "number": "TKT-000123",
-        "title": "Printer on floor 3 jams on every job",
-        "text": "TKT-000123 is now Resolved: Printer on floor 3 jams on every job",
-        "status": "Resolved",
-        "old_status": "In progress",
-        "priority": "High",
-        "classification": "IT / Hardware / Printer",
-        "requester_name": "Emma Employee",
-        "actor_name": "Alex Agent",
-        "team_name": "IT Service Desk",
-        "body": "I replaced the fuser; please try again and tell me if it still jams.",
-        "internal": False,
-        "resolved": True,
-        "reopen_days": REOPEN_DAYS,
-        "target": "Resolution",
-        "due": "2026-11-26 17:30",
-        "policy": "Standard",
-    }
+
+def text(key: str, **values) -> str:
+    return TEXTS[key].format(**values)
+
+
+_SAMPLE = {
+    "number": "TKT-000123",
+    "title": "Printer on floor 3 jams on every job",
+    "status": "Resolved",
+    "old_status": "In progress",
+    "priority": "High",
+    "classification": "IT / Hardware / Printer",
+    "requester_name": "Emma Employee",
+    "actor_name": "Alex Agent",
+    "team_name": "IT Service Desk",
+    "description": "Every job stops with **paper jam** after the first page.",
+    "body": "I replaced the fuser; please try again and tell me if it still jams.",
+    "reason": "Alex knows this model best.",
+    "internal": False,
+    "resolved": True,
+    "reopen_days": REOPEN_DAYS,
+    "target": "Resolution",
+    "due": "2026-11-26 17:30",
+    "policy": "Standard",
+}
+
+
+def _sample(key: str):
+    """Sample data for a kind's preview, with the text that kind is really sent with."""
+
+    def make() -> dict:
+        values = {
+            **_SAMPLE,
+            "team": _SAMPLE["team_name"],
+            "actor": _SAMPLE["actor_name"],
+            "holder": "now with Sam Agent",
+        }
+        return {**_SAMPLE, "text": text(key, **values)}
+
+    return make
 
 
 KINDS = {
@@ -51,35 +96,49 @@ KINDS = {
             "ticket_created",
             "A ticket arrives for me, my team or my group",
             "ticket_created",
-            _sample,
+            _sample("created"),
         ),
-        Kind("ticket_received", "Confirmation of a ticket I raised", "ticket_received", _sample),
+        Kind(
+            "ticket_received",
+            "Confirmation of a ticket I raised",
+            "ticket_received",
+            _sample("received"),
+        ),
         Kind(
             "ticket_assigned",
             "A ticket is assigned to me or lands in my team",
             "ticket_assigned",
-            _sample,
+            _sample("assigned"),
         ),
         Kind(
-            "ticket_status", "A ticket I raised or watch changes status", "ticket_status", _sample
+            "ticket_unassigned",
+            "A ticket I held is given to someone else",
+            "ticket_unassigned",
+            _sample("unassigned"),
+        ),
+        Kind(
+            "ticket_status",
+            "A ticket I raised, watch or hold changes status",
+            "ticket_status",
+            _sample("status"),
         ),
         Kind(
             "ticket_comment",
             "A new comment on a ticket I am involved in",
             "ticket_comment",
-            _sample,
+            _sample("comment"),
         ),
         Kind(
             "sla_at_risk",
             "A ticket I work on or hand out is close to its SLA due time",
             "sla_at_risk",
-            _sample,
+            _sample("sla_at_risk"),
         ),
         Kind(
             "sla_breached",
             "A ticket of my team or group missed its SLA (escalation)",
             "sla_breached",
-            _sample,
+            _sample("sla_breached"),
         ),
     ]
 }
@@ -125,11 +184,22 @@ def _leads(team_id) -> list:
     return _team(team_id, role=TeamMember.Role.LEAD)
 
 
-def _watchers(ticket) -> list:
-    """Watchers who may still see the ticket (one may have moved on since watching)."""
-    from portal.tickets.access import can_view
+def _holders(ticket) -> list:
+    """Whoever must act on the ticket now: its assignee; unassigned, the team's leads (who
+    hand it out); with no team, the group's SPOCs (who choose one)."""
+    if ticket.assignee_id:
+        return [ticket.assignee]
+    if ticket.team_id:
+        return _leads(ticket.team_id)
+    return _spocs(ticket)
 
-    return [user for user in ticket.watchers.filter(is_active=True) if can_view(user, ticket)]
+
+def _watchers(ticket) -> list:
+    """Watchers who may still see the ticket (one may have moved on since watching): one
+    query however many there are, decided by the access layer."""
+    from portal.tickets.access import users_who_can_view
+
+    return list(users_who_can_view(ticket, ticket.watchers.filter(is_active=True)))
 
 
 def _send(ticket, *, recipients, kind, text, actor, key, **extra) -> None:
@@ -145,6 +215,10 @@ def _send(ticket, *, recipients, kind, text, actor, key, **extra) -> None:
     )
 
 
+def _values(ticket, actor=None, **extra) -> dict:
+    return {"number": ticket.number, "title": ticket.title, "actor": str(actor or ""), **extra}
+
+
 def ticket_created(ticket, *, actor) -> None:
     workers = _spocs(ticket)
     workers += [ticket.assignee] if ticket.assignee_id else _leads(ticket.team_id)
@@ -154,7 +228,8 @@ def ticket_created(ticket, *, actor) -> None:
         kind="ticket_created",
         actor=actor,
         key="created",
-        text=f"New ticket {ticket.number}: {ticket.title}",
+        text=text("created", **_values(ticket)),
+        description=ticket.description,
     )
     # The confirmation goes to the requester even though they raised it.
     _send(
@@ -163,44 +238,107 @@ def ticket_created(ticket, *, actor) -> None:
         kind="ticket_received",
         actor=None,
         key="received",
-        text=f"We received your ticket {ticket.number}: {ticket.title}",
+        text=text("received", **_values(ticket)),
     )
 
 
-def ticket_assigned(ticket, *, actor) -> None:
-    """After an assignment, a take or a move: tell whoever now holds the ticket."""
+def ticket_assigned(ticket, *, actor, previous=None, reason: str = "") -> None:
+    """After an assignment, a take or a move: tell whoever now holds the ticket, with the
+    reason, and the previous assignee (`previous`) that it is no longer theirs."""
     if ticket.assignee_id:
-        recipients, text = [ticket.assignee], f"{ticket.number} is assigned to you: {ticket.title}"
+        recipients, line = [ticket.assignee], text("assigned", **_values(ticket))
     else:
         recipients = _leads(ticket.team_id)
         where = ticket.team.name if ticket.team_id else "your team"
-        text = f"{ticket.number} is waiting in {where}: {ticket.title}"
+        line = text("waiting", **_values(ticket, team=where))
+    key = f"assigned:v{ticket.version}"
     _send(
         ticket,
         recipients=recipients,
         kind="ticket_assigned",
         actor=actor,
-        key=f"assigned:v{ticket.version}",
-        text=text,
+        key=key,
+        text=line,
+        reason=reason,
+        description=ticket.description,
     )
+    if previous is not None and previous.pk != ticket.assignee_id:
+        if ticket.assignee_id:
+            holder = f"now with {ticket.assignee}"
+        else:
+            holder = f"now waiting in {ticket.team.name}" if ticket.team_id else "now unassigned"
+        _send(
+            ticket,
+            recipients=[previous],
+            kind="ticket_unassigned",
+            actor=actor,
+            key=f"{key}:previous",
+            text=text("unassigned", **_values(ticket, holder=holder)),
+            reason=reason,
+        )
 
 
-def ticket_status_changed(ticket, *, actor, old_status: str) -> None:
+# What the holder is told when the requester moves the ticket (from → to).
+_REQUESTER_MOVES = {
+    (Status.RESOLVED, Status.IN_PROGRESS): "reopened",
+    (Status.NEW, Status.CANCELLED): "cancelled",
+    (Status.RESOLVED, Status.CLOSED): "confirmed",
+}
+
+
+def status_recipients(ticket, *, actor, new_status: str) -> tuple[list, list]:
+    """(told as requester or watcher, told as holder) for a status change by `actor`; the
+    same lists the change itself uses, so a confirmation page can name them truthfully.
+
+    The holder is the assignee, told of any change someone else makes; on an unassigned
+    ticket the leads (or SPOCs) are told only of the requester's own moves — the team's
+    own work needs no report to its leads."""
+    by_requester = actor is not None and actor.pk == ticket.requester_id
+    holders = [] if not (ticket.assignee_id or by_requester) else _holders(ticket)
+    holders = [user for user in holders if actor is None or user.pk != actor.pk]
+    holder_ids = {user.pk for user in holders}
+    followers = [
+        user
+        for user in [ticket.requester, *_watchers(ticket)]
+        if user.pk not in holder_ids and (actor is None or user.pk != actor.pk)
+    ]
+    return followers, holders
+
+
+def ticket_status_changed(ticket, *, actor, old_status: str, reason: str = "") -> None:
     resolved = ticket.status == Status.RESOLVED
+    followers, holders = status_recipients(ticket, actor=actor, new_status=ticket.status)
+    common = {
+        "old_status": Status(old_status).label,
+        "resolved": resolved,
+        "reopen_days": REOPEN_DAYS,
+        "reason": reason,
+    }
     _send(
         ticket,
-        recipients=[ticket.requester, *_watchers(ticket)],
+        recipients=followers,
         kind="ticket_status",
         actor=actor,
         key=f"status:v{ticket.version}",
-        text=f"{ticket.number} is now {ticket.get_status_display()}: {ticket.title}",
-        old_status=Status(old_status).label,
-        resolved=resolved,
-        reopen_days=REOPEN_DAYS,
+        text=text("status", **_values(ticket, status=ticket.get_status_display())),
+        **common,
+    )
+    by_requester = actor is not None and actor.pk == ticket.requester_id
+    move = _REQUESTER_MOVES.get((old_status, ticket.status)) if by_requester else None
+    line = text(move, **_values(ticket, actor)) if move else None
+    _send(
+        ticket,
+        recipients=holders,
+        kind="ticket_status",
+        actor=actor,
+        key=f"status:v{ticket.version}:holder",
+        text=line or text("status", **_values(ticket, status=ticket.get_status_display())),
+        **{**common, "resolved": False},  # the reopen link is the requester's
     )
 
 
-def comment_added(ticket, comment, *, actor) -> None:
+def comment_added(ticket, comment, *, actor, reopened: bool = False) -> None:
+    """`reopened`: the requester's comment on a closed ticket brought it back."""
     if comment.is_internal:
         # Internal notes stay with the people working the ticket: never the requester,
         # even one who is also a member of the team.
@@ -209,19 +347,24 @@ def comment_added(ticket, comment, *, actor) -> None:
             for user in [ticket.assignee, *_team(ticket.team_id)]
             if user is not None and user.pk != ticket.requester_id
         ]
-        text = f"Internal note on {ticket.number}: {ticket.title}"
+        line = text("internal_comment", **_values(ticket))
     else:
-        recipients = [ticket.requester, ticket.assignee, *_watchers(ticket)]
-        text = f"New comment on {ticket.number}: {ticket.title}"
+        by_requester = actor.pk == ticket.requester_id
+        # The requester writing on an unassigned ticket must reach someone who can act.
+        holders = _holders(ticket) if (ticket.assignee_id or by_requester) else []
+        recipients = [ticket.requester, *holders, *_watchers(ticket)]
+        key = "comment_reopened" if reopened else "comment"
+        line = text(key, **_values(ticket, actor))
     _send(
         ticket,
         recipients=recipients,
         kind="ticket_comment",
         actor=actor,
         key=f"comment:{comment.pk}",
-        text=text,
+        text=line,
         body=comment.body,
         internal=comment.is_internal,
+        reopened=reopened,
     )
 
 
@@ -254,7 +397,7 @@ def sla_at_risk(ticket, *, target) -> None:
         kind="sla_at_risk",
         actor=None,
         key=f"sla:{target.key}:at_risk",
-        text=f"{target.label} on {ticket.number} is due {extra['due']}: {ticket.title}",
+        text=text("sla_at_risk", **_values(ticket, target=target.label, due=extra["due"])),
         **extra,
     )
 
@@ -268,6 +411,6 @@ def sla_breached(ticket, *, target) -> None:
         kind="sla_breached",
         actor=None,
         key=f"sla:{target.key}:breached",
-        text=f"{target.label} on {ticket.number} missed its SLA ({extra['due']}): {ticket.title}",
+        text=text("sla_breached", **_values(ticket, target=target.label, due=extra["due"])),
         **extra,
     )

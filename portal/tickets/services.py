@@ -23,7 +23,7 @@ from portal.catalog.models import (
     TeamMember,
 )
 from portal.tickets import access, notify, routing, signals, sla, transitions
-from portal.tickets.errors import ActionForbidden, EditConflict, InvalidInput
+from portal.tickets.errors import ActionForbidden, EditConflict, InvalidInput, TicketClosed
 from portal.tickets.models import Comment, Status, Ticket, TicketEvent
 
 Kind = TicketEvent.Kind
@@ -292,10 +292,10 @@ def ticket_assign(
         new=_name(assignee),
         reason=reason.strip(),
     )
-    ticket.assignee = assignee
+    previous, ticket.assignee = ticket.assignee, assignee
     _save(ticket, {"assignee"}, now)
     history.save()
-    notify.ticket_assigned(ticket, actor=actor)
+    notify.ticket_assigned(ticket, actor=actor, previous=previous, reason=reason.strip())
     return ticket
 
 
@@ -327,10 +327,11 @@ def ticket_move_team(
         reason=why,
         actor=None,
     )
+    previous = ticket.assignee
     ticket.team, ticket.assignee_id = team, assignee_id
     _save(ticket, {"team", "assignee"}, now)
     history.save()
-    notify.ticket_assigned(ticket, actor=actor)
+    notify.ticket_assigned(ticket, actor=actor, previous=previous, reason=reason)
     return ticket
 
 
@@ -382,7 +383,7 @@ def ticket_change_status(
     fields |= sla.status_changed(ticket, old_status, now)  # pause, resume or clear the clocks
     _save(ticket, fields, now)
     history.save()
-    notify.ticket_status_changed(ticket, actor=actor, old_status=old_status)
+    notify.ticket_status_changed(ticket, actor=actor, old_status=old_status, reason=reason.strip())
     return ticket
 
 
@@ -486,7 +487,10 @@ def comment_add(*, actor, ticket: Ticket, body: str, internal: bool = False) -> 
     """Add a public or internal comment.
 
     A worker's first public comment starts the response clock; the requester replying to a
-    ticket on hold (waiting for them) puts it back in progress.
+    ticket on hold (waiting for them) puts it back in progress. The requester writing on a
+    closed ticket reopens it within the reopen window; after it, or on a cancelled ticket,
+    nothing is written and `TicketClosed` says to raise a follow-up (a comment there would
+    reach nobody who acts on it).
     """
     ticket = _lock(actor, ticket, None)
     if internal and not access.can_comment_internal(actor, ticket):
@@ -495,6 +499,11 @@ def comment_add(*, actor, ticket: Ticket, body: str, internal: bool = False) -> 
         raise ActionForbidden("You cannot comment on this ticket.")
     body = _clean_text(body, label="The comment", max_length=BODY_MAX)
     now = timezone.now()
+    reopens = False
+    if not internal and transitions.requester_only(access.ticket_roles(actor, ticket)):
+        reopens = transitions.comment_reopens(ticket, now=now)
+        if not reopens and ticket.status in transitions.FINAL:
+            raise TicketClosed(_closed_message(ticket))
     comment = Comment.objects.create(
         ticket=ticket, author=actor, body=body, is_internal=internal, created_at=now
     )
@@ -519,11 +528,38 @@ def comment_add(*, actor, ticket: Ticket, body: str, internal: bool = False) -> 
             fields.add("status")
             fields |= sla.status_changed(ticket, Status.ON_HOLD, now)  # the clocks resume
             bump = True
+        if reopens:
+            history.add(
+                Kind.STATUS,
+                field="status",
+                old=ticket.status,
+                new=Status.IN_PROGRESS,
+                reason="The requester wrote after it was closed.",
+            )
+            old_status, ticket.status = ticket.status, Status.IN_PROGRESS
+            ticket.resolved_at = ticket.closed_at = None
+            fields |= {"status", "resolved_at", "closed_at"}
+            fields |= sla.status_changed(ticket, old_status, now)
+            bump = True
     # Comments do not bump the version: an editor's form is not stale because of a comment.
     _save(ticket, fields, now, bump=bump)
     history.save()
-    notify.comment_added(ticket, comment, actor=actor)
+    notify.comment_added(ticket, comment, actor=actor, reopened=reopens)
     return comment
+
+
+def _closed_message(ticket: Ticket) -> str:
+    if ticket.status == Status.CANCELLED:
+        why = f"{ticket.number} was cancelled"
+    else:
+        why = (
+            f"{ticket.number} was closed more than {transitions.REOPEN_WINDOW.days} days "
+            "after it was resolved"
+        )
+    return (
+        f"{why}, so a comment would reach nobody. Nothing was added: raise a follow-up "
+        "ticket instead; it links back to this one."
+    )
 
 
 def ticket_watch(*, actor, ticket: Ticket, watch: bool = True) -> bool:

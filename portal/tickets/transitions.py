@@ -43,6 +43,30 @@ TRANSITIONS: dict[str, dict[str, frozenset[str]]] = {
 }
 
 
+# States a ticket's workers no longer move it out of.
+FINAL = frozenset({CLOSED, CANCELLED})
+
+
+def requester_only(roles: frozenset[str]) -> bool:
+    """The requester, with no role that works the ticket."""
+    return roles == frozenset({REQUESTER})
+
+
+def reopen_deadline(ticket: Ticket) -> dt.datetime | None:
+    """Until when the requester may bring a resolved or closed ticket back: REOPEN_WINDOW
+    after its resolution (or its closing, for one closed without being resolved)."""
+    since = ticket.resolved_at or ticket.closed_at
+    return since + REOPEN_WINDOW if since else None
+
+
+def comment_reopens(ticket: Ticket, *, now: dt.datetime | None = None) -> bool:
+    """Whether the requester's comment on `ticket` reopens it: a closed ticket, within
+    the window. (On a resolved ticket a comment may be a thank-you: reopening there is
+    the explicit "Reopen" action.)"""
+    deadline = reopen_deadline(ticket)
+    return ticket.status == CLOSED and deadline is not None and (now or timezone.now()) <= deadline
+
+
 def _requester_may(ticket: Ticket, target: str, now: dt.datetime) -> bool:
     if ticket.status == RESOLVED and target == IN_PROGRESS:
         return ticket.resolved_at is not None and now - ticket.resolved_at <= REOPEN_WINDOW

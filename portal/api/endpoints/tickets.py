@@ -285,10 +285,13 @@ def comment_list(request: HttpRequest, number: str, page: Query[CursorQuery]):
 
 @router.post(
     "/{number}/comments",
-    response={201: CommentOut, 422: Problem, **WRITE_ERRORS},
+    response={201: CommentOut, 409: Problem, 422: Problem, **WRITE_ERRORS},
     summary="Add a comment",
 )
 def comment_add(request: HttpRequest, number: str, payload: CommentIn):
+    """The requester's comment on a closed ticket reopens it within the reopen window (as on
+    the ticket page); on a cancelled ticket or after the window it is a 409 and nothing is
+    added: raise a new ticket instead."""
     user = request.auth
     ticket = access.get_ticket_for_user(user, number)
     comment = services.comment_add(

@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from portal.accounts.emails import normalize_email
 from portal.accounts.models import User
+from portal.catalog.import_gaps import NO_MEMBER, NO_SPOC, NO_TEAM, Named, find_gaps
 from portal.catalog.models import (
     BusinessUnitGroup,
     Category,
@@ -30,7 +31,7 @@ from portal.catalog.models import (
     name_key,
 )
 from portal.catalog.services import has_invisible_characters
-from portal.catalog.spreadsheet import HEADERS, FileRefused, Problem, read_catalog_sheet
+from portal.catalog.spreadsheet import FileRefused, Problem, read_catalog_sheet
 
 TRUE_WORDS = {"yes", "y", "true", "1", "active"}
 FALSE_WORDS = {"no", "n", "false", "0", "inactive"}
@@ -51,6 +52,7 @@ class RowPlan:
     label: str
     action: str = "unchanged"  # create | update | unchanged
     changes: list[str] = field(default_factory=list)
+    filled: str = ""  # "group and category from row 4" when blank cells were filled down
 
 
 @dataclass
@@ -62,6 +64,10 @@ class ImportPlan:
     errors: list[Problem] = field(default_factory=list)
     notices: list[str] = field(default_factory=list)
     counts: dict[str, int] = field(default_factory=dict)
+    # What each header cell was read as: (letter, header text, field or "", meaning).
+    columns: list[tuple[str, str, str, str]] = field(default_factory=list)
+    # What the catalogue would still lack for the rows of this file (import_gaps.Gap).
+    gaps: list = field(default_factory=list)
     # The writes, by kind; filled only when there are no errors.
     writes: dict = field(default_factory=dict)
 
@@ -78,6 +84,20 @@ class ImportPlan:
         return [
             (key.replace("_", " ").capitalize().replace("spocs", "SPOCs"), n)
             for key, n in sorted(self.counts.items())
+        ]
+
+    @property
+    def gaps_by_kind(self) -> list[tuple[str, list]]:
+        """(heading, gaps) for each kind that has any, for the preview and the command."""
+        headings = (
+            (NO_TEAM, "Combinations that reach no team"),
+            (NO_MEMBER, "Teams with no active member"),
+            (NO_SPOC, "Groups with no SPOC"),
+        )
+        return [
+            (heading, found)
+            for kind, heading in headings
+            if (found := [gap for gap in self.gaps if gap.kind == kind])
         ]
 
     @property
@@ -106,11 +126,39 @@ class _State:
         self.users = {u.email: u.pk for u in User.objects.filter(email__in=emails, is_active=True)}
 
 
-def _parse_row(row, sheet_name: str, errors: list[Problem]) -> dict | None:
+def _fill_down(rows) -> dict[int, str]:
+    """Fill blank group and category cells from the row above, as hand-kept sheets leave them.
+
+    The group is taken from the row above whenever its cell is blank; the category only
+    on a row that names a subcategory and belongs to the same group (a row with a group
+    and nothing else describes the group itself). Returns, per row number, what was filled.
+    """
+    filled: dict[int, str] = {}
+    above: dict[str, str] | None = None
+    above_number = 0
+    for row in rows:
+        v = row.values
+        if above is not None:
+            what = []
+            if not v["group"] and above["group"]:
+                v["group"] = above["group"]
+                what.append("group")
+            same_group = name_key(v["group"]) == name_key(above["group"])
+            if not v["category"] and v["subcategory"] and same_group and above["category"]:
+                v["category"] = above["category"]
+                what.append("category")
+            if what:
+                filled[row.number] = f"{' and '.join(what)} from row {above_number}"
+        above, above_number = v, row.number
+    return filled
+
+
+def _parse_row(row, sheet, errors: list[Problem]) -> dict | None:
     v = row.values
+    sheet_name = sheet.name
 
     def problem(column: str, message: str) -> None:
-        errors.append(Problem(sheet_name, row.number, HEADERS[column], message))
+        errors.append(Problem(sheet_name, row.number, sheet.header(column), message))
 
     before = len(errors)
     group, category, sub = _clean(v["group"]), _clean(v["category"]), _clean(v["subcategory"])
@@ -126,9 +174,9 @@ def _parse_row(row, sheet_name: str, errors: list[Problem]) -> dict | None:
         elif has_invisible_characters(value):
             problem(column, "The name contains control or invisible characters.")
     if not group:
-        problem("group", "Every row needs a business unit group.")
+        problem("group", "Every row needs a business unit group (on the row or a row above).")
     if sub and not category:
-        problem("category", "A subcategory needs its category on the same row.")
+        problem("category", "A subcategory needs its category (on the row or a row above).")
     if team and not category:
         problem(
             "team",
@@ -172,11 +220,17 @@ def _parse_row(row, sheet_name: str, errors: list[Problem]) -> dict | None:
 def catalog_import_plan(data: bytes) -> ImportPlan:
     """Read `data` and work out every change, writing nothing. Raises FileRefused."""
     sheet = read_catalog_sheet(data)
-    plan = ImportPlan(sheet=sheet.name, errors=list(sheet.problems), notices=list(sheet.notices))
+    plan = ImportPlan(
+        sheet=sheet.name,
+        errors=list(sheet.problems),
+        notices=list(sheet.notices),
+        columns=list(sheet.reading),
+    )
+    filled = _fill_down(sheet.rows)
     # A row with a refused cell (a formula) is reported once, not again for its blanks.
     refused_rows = {problem.row for problem in sheet.problems}
     parsed = [
-        (row, _parse_row(row, sheet.name, plan.errors))
+        (row, _parse_row(row, sheet, plan.errors))
         for row in sheet.rows
         if row.number not in refused_rows
     ]
@@ -197,8 +251,9 @@ def catalog_import_plan(data: bytes) -> ImportPlan:
                     Problem(
                         sheet.name,
                         row.number,
-                        HEADERS["spocs"],
-                        f"No active user has the email {', '.join(unknown)}.",
+                        sheet.header("spocs"),
+                        f"No active user has the email {', '.join(unknown)}. A SPOC must be "
+                        "a user of the portal: add the user first, or remove the email.",
                     )
                 )
                 continue
@@ -208,7 +263,7 @@ def catalog_import_plan(data: bytes) -> ImportPlan:
                     Problem(
                         sheet.name,
                         row.number,
-                        HEADERS["spocs"],
+                        sheet.header("spocs"),
                         f"Row {earlier[0]} names different SPOCs for {p['group']}; "
                         "a group has one list of SPOCs.",
                     )
@@ -222,7 +277,7 @@ def catalog_import_plan(data: bytes) -> ImportPlan:
                     Problem(
                         sheet.name,
                         row.number,
-                        HEADERS["team"],
+                        sheet.header("team"),
                         f"Row {first_number} maps the same classification to "
                         f"“{first['team'] or 'no team'}”, this row to “{p['team'] or 'no team'}”.",
                     )
@@ -232,7 +287,7 @@ def catalog_import_plan(data: bytes) -> ImportPlan:
                     Problem(
                         sheet.name,
                         row.number,
-                        HEADERS["group"],
+                        sheet.header("group"),
                         f"Row {first_number} describes the same classification differently.",
                     )
                 )
@@ -245,7 +300,7 @@ def catalog_import_plan(data: bytes) -> ImportPlan:
     if plan.errors:
         plan.errors.sort(key=lambda e: (e.row, e.column))
         return plan
-    _diff(plan, state, wanted, {k: v[1] for k, v in group_spocs.items()})
+    _diff(plan, state, wanted, {k: v[1] for k, v in group_spocs.items()}, filled)
     return plan
 
 
@@ -261,7 +316,9 @@ def _new_code(name: str, taken: set[str]) -> str:
     return code
 
 
-def _diff(plan: ImportPlan, state: _State, wanted: list, spocs_by_group: dict) -> None:
+def _diff(
+    plan: ImportPlan, state: _State, wanted: list, spocs_by_group: dict, filled: dict[int, str]
+) -> None:
     """Compare the wanted rows with `state`; fill `plan.rows`, `plan.counts`, `plan.writes`."""
     w = {
         "groups": {},
@@ -274,6 +331,7 @@ def _diff(plan: ImportPlan, state: _State, wanted: list, spocs_by_group: dict) -
     }
     counts = defaultdict(int)
     now = timezone.now()
+    named: list[Named] = []
 
     def touch(obj, kind: str, changes: list[str], what: str, **fields) -> None:
         """Record field changes on an existing object (once per object)."""
@@ -290,7 +348,7 @@ def _diff(plan: ImportPlan, state: _State, wanted: list, spocs_by_group: dict) -
 
     for row, p, (gkey, ckey, skey) in wanted:
         label = " / ".join(x for x in (p["group"], p["category"], p["sub"]) if x)
-        rp = RowPlan(number=row.number, label=label)
+        rp = RowPlan(number=row.number, label=label, filled=filled.get(row.number, ""))
         own_is_new = False
         # Group
         group = state.groups.get(gkey) or w["groups"].get(gkey)
@@ -326,6 +384,7 @@ def _diff(plan: ImportPlan, state: _State, wanted: list, spocs_by_group: dict) -
                     counts["groups_spocs_changed"] += 1
                     rp.changes.append("SPOCs: " + ", ".join(sorted(spocs_by_group[gkey])))
         if not ckey:
+            named.append(Named(row.number, group, None, None))
             _finish(plan, rp, own_is_new)
             continue
         # Category
@@ -408,10 +467,12 @@ def _diff(plan: ImportPlan, state: _State, wanted: list, spocs_by_group: dict) -
                 mapping.updated_at = now
                 w["updates"].append(mapping)
                 counts["mappings_updated"] += 1
+        named.append(Named(row.number, group, category, sub))
         _finish(plan, rp, own_is_new)
 
     plan.counts = dict(counts)
     plan.writes = w
+    plan.gaps = find_gaps(named=named, state=state, writes=w)
 
 
 def _team_name(state: _State, team_id: int) -> str:

@@ -33,16 +33,7 @@ MAX_COLUMNS = 50
 MAX_UNCOMPRESSED_BYTES = 300 * 1024 * 1024
 MAX_CELL_CHARS = 2000
 
-# Header (matched case- and whitespace-insensitively) → field name.
-COLUMNS = {
-    "business unit group": "group",
-    "category": "category",
-    "subcategory": "subcategory",
-    "team": "team",
-    "spoc emails": "spocs",
-    "default priority": "priority",
-    "active": "active",
-}
+# The portal's own header for each field (what the export writes).
 HEADERS = {
     "group": "Business Unit Group",
     "category": "Category",
@@ -52,7 +43,22 @@ HEADERS = {
     "priority": "Default priority",
     "active": "Active",
 }
-REQUIRED = ("group", "category", "subcategory", "team")
+# Every spelling accepted for each field, compared as `_header_key` makes them (letters
+# and digits only, casefolded, bracketed notes dropped): "Sub-category", "Sub Category"
+# and "SUBCATEGORY" are one key. Sheets kept by hand (the seed's `Ticket-portal.xlsx`:
+# S.No | Business Unit Group | Category | Sub Category | SPOC Email) use these.
+ALIASES = {
+    "group": ("Business Unit Group", "Business Unit", "BU", "BU Group", "Group"),
+    "category": ("Category",),
+    "subcategory": ("Subcategory", "Sub Category", "Sub-category"),
+    "team": ("Team", "Assigned Team"),
+    "spocs": ("SPOC emails", "SPOC Email", "SPOC Email(s)", "SPOC", "SPOCs"),
+    "priority": ("Default priority", "Priority"),
+    "active": ("Active",),
+}
+REQUIRED = ("group", "category", "subcategory")
+# Row numbers people add by hand: read as nothing, said so in the preview.
+SERIAL_HEADERS = ("S.No", "S. No.", "Sr No", "Sl No", "No", "#", "Serial", "Serial No")
 PREFERRED_SHEET = "catalog"
 
 _ZIP_MAGIC = b"PK\x03\x04"
@@ -87,12 +93,27 @@ class Sheet:
     problems: list[Problem] = field(default_factory=list)
     notices: list[str] = field(default_factory=list)
     columns: dict[str, str] = field(default_factory=dict)  # field → column letter
+    # The file's own header text per field, for messages ("Sub Category", not ours).
+    headers: dict[str, str] = field(default_factory=dict)
+    # What each header cell was read as: (letter, header text, field or "" if ignored, why).
+    reading: list[tuple[str, str, str, str]] = field(default_factory=list)
+
+    def header(self, name: str) -> str:
+        return self.headers.get(name, HEADERS[name])
 
 
 def _header_key(value) -> str:
-    text = " ".join(str(value or "").split()).casefold()
-    # "SPOC emails (comma-separated)" is how people annotate the header: allow it.
-    return text.split("(")[0].strip()
+    text = str(value or "").casefold()
+    # "SPOC emails (comma-separated)" is how people annotate the header: allow it. "(s)"
+    # and "#" alone are headers too, so brackets go only when something stands before.
+    if "(" in text and text.split("(")[0].strip():
+        text = text.split("(")[0]
+    key = "".join(ch for ch in text if ch.isalnum())
+    return key or text.strip()
+
+
+COLUMNS = {_header_key(alias): name for name, aliases in ALIASES.items() for alias in aliases}
+_SERIAL_KEYS = {_header_key(header) for header in SERIAL_HEADERS}
 
 
 def _check_container(data: bytes) -> None:
@@ -266,7 +287,7 @@ def _read(workbook) -> Sheet:
             text, problem = _cell_text(cell)
             if problem:
                 sheet.problems.append(
-                    Problem(sheet.name, number, HEADERS[name], f"The cell {problem}.")
+                    Problem(sheet.name, number, sheet.header(name), f"The cell {problem}.")
                 )
             values[name] = text
         if not any(values.values()) and not any(
@@ -340,24 +361,35 @@ def _match_headers(sheet: Sheet, cells) -> dict[str, int]:
         if cell.value in (None, ""):
             continue
         letter = get_column_letter(index + 1)
-        name = COLUMNS.get(_header_key(cell.value))
-        if name is None:
+        text = " ".join(str(cell.value).split())[:60]
+        key = _header_key(cell.value)
+        name = COLUMNS.get(key)
+        if name is None and key in _SERIAL_KEYS:
+            sheet.reading.append((letter, text, "", "a serial number: ignored"))
+        elif name is None:
+            sheet.reading.append((letter, text, "", "not part of the layout: ignored"))
             sheet.notices.append(
-                f"Column {letter} (“{str(cell.value)[:60]}”) is not part of the layout "
-                "and was ignored."
+                f"Column {letter} (“{text}”) is not part of the layout and was ignored."
             )
         elif name in positions:
             raise FileRefused(
-                f"The column “{HEADERS[name]}” appears twice in the header row of “{sheet.name}”."
+                f"The columns {sheet.columns[name]} (“{sheet.headers[name]}”) and {letter} "
+                f"(“{text}”) of “{sheet.name}” both name the {HEADERS[name]}; keep one."
             )
         else:
             positions[name] = index
             sheet.columns[name] = letter
-    missing = [HEADERS[n] for n in REQUIRED if n not in positions]
+            sheet.headers[name] = text
+            sheet.reading.append((letter, text, name, HEADERS[name]))
+    missing = [n for n in REQUIRED if n not in positions]
     if missing:
+        names = [HEADERS[n] for n in missing]
+        listed = names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
         raise FileRefused(
             f"The sheet “{sheet.name}” is missing the required column"
-            f"{'s' if len(missing) > 1 else ''} {', '.join(missing)}. The header row must "
-            "name: " + ", ".join(HEADERS.values()) + "."
+            f"{'s' if len(names) > 1 else ''} {listed}. The required columns are "
+            + ", ".join(HEADERS[n] for n in REQUIRED[:-1])
+            + f" and {HEADERS[REQUIRED[-1]]} (other spellings such as Sub Category or "
+            "Business Unit work too)."
         )
     return positions

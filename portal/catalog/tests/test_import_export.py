@@ -162,8 +162,11 @@ def test_an_empty_sheet_is_refused(org):
 
 
 def test_missing_required_columns_are_named(org):
-    message = refused(xlsx([["IT", "x"]], header=["Business Unit Group", "Category"]))
-    assert "missing the required columns Subcategory, Team" in message
+    message = refused(xlsx([["IT"]], header=["Business Unit Group", "Team"]))
+    assert message.startswith(
+        "The sheet “Catalog” is missing the required columns Category and Subcategory. "
+        "The required columns are Business Unit Group, Category and Subcategory"
+    )
 
 
 def test_a_file_over_ten_megabytes_is_refused(org):
@@ -261,7 +264,14 @@ def test_formulas_where_values_are_expected_are_reported_by_cell(org):
 
 def test_unknown_spoc_emails_are_reported_by_row(org):
     errors = row_errors(xlsx([["Group X", "", "", "", "spoc@example.com, nobody@example.com"]]))
-    assert errors == [(2, "SPOC emails", "No active user has the email nobody@example.com.")]
+    assert errors == [
+        (
+            2,
+            "SPOC emails",
+            "No active user has the email nobody@example.com. A SPOC must be a user of the "
+            "portal: add the user first, or remove the email.",
+        )
+    ]
 
 
 def test_duplicate_rows_with_conflicting_teams_are_refused(org):
@@ -280,16 +290,16 @@ def test_bad_values_are_reported_with_sheet_row_column_and_message(org):
     plan = catalog_import_plan(
         xlsx(
             [
+                ["", "Hardware", "", "Team A"],  # no group, and no row above to take it from
                 ["Group X", "Hardware", "Laptop", "Team A", "", "Whenever", "maybe"],
-                ["", "Hardware", "", "Team A"],
             ],
             title="Routing",
         )
     )
     assert [(e.sheet, e.row, e.column) for e in plan.errors] == [
-        ("Routing", 2, "Active"),
-        ("Routing", 2, "Default priority"),
-        ("Routing", 3, "Business Unit Group"),
+        ("Routing", 2, "Business Unit Group"),
+        ("Routing", 3, "Active"),
+        ("Routing", 3, "Default priority"),
     ]
 
 

@@ -82,3 +82,21 @@ def streamed(rows, *, header=HEADER, title="Catalog") -> bytes:
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
+
+
+# The seed's own workbook shape (`Ticket-portal.xlsx`): a serial number, one row per
+# subcategory, the group and category left blank where they repeat, no Team column.
+SEED_HEADER = ["S.No", "Business Unit Group", "Category", "Sub Category", "SPOC Email"]
+SEED_ROWS = [
+    [1, "Information Technology", "Hardware", "Laptop", "spoc@example.com"],
+    [2, None, None, "Desktop", None],
+    [3, None, "Network", "VPN", None],
+    [4, None, None, "Wi-Fi", None],
+    [5, "Human Resources", "Payroll", "Payslip", None],
+    [6, None, None, "Tax form", None],
+]
+
+
+def seed_workbook(rows=SEED_ROWS, *, header=SEED_HEADER) -> bytes:
+    """A workbook kept the way the seed's `Ticket-portal.xlsx` is."""
+    return xlsx(rows, header=header, title="Sheet1")

@@ -39,6 +39,8 @@ class Command(BaseCommand):
             f"Sheet “{plan.sheet}”: {counts['create']} rows to create, {counts['update']} to "
             f"update, {counts['unchanged']} unchanged, {len(plan.errors)} errors."
         )
+        for letter, header, _name, meaning in plan.columns:
+            self.stdout.write(f"  column {letter} “{header}”: {meaning}")
         for notice in plan.notices:
             self.stdout.write(f"  notice: {notice}")
         if plan.errors:
@@ -47,6 +49,10 @@ class Command(BaseCommand):
             raise CommandError("Nothing was imported: fix the errors above and run again.")
         for label, count in plan.count_lines:
             self.stdout.write(f"  {label}: {count}")
+        for heading, gaps in plan.gaps_by_kind:
+            self.stdout.write(self.style.WARNING(f"{heading} ({len(gaps)}):"))
+            for gap in gaps:
+                self.stdout.write(f"  gap: {gap.subject}: {gap.reason} (row {gap.row})")
         if dry_run:
             self.stdout.write("Dry run: nothing was written.")
         elif plan.changed:

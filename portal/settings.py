@@ -208,8 +208,13 @@ SECURE_CSP = {
     "form-action": [CSP.SELF],
 }
 
-# REST API requests allowed per token per minute (429 with Retry-After beyond).
+# REST API requests allowed per user per minute, all their tokens and their session
+# together (429 with Retry-After beyond).
 API_RATE_LIMIT_PER_MINUTE = env_int("API_RATE_LIMIT_PER_MINUTE", 600, minimum=1)
+# Personal access tokens: every one expires (90 days by default, at most this many days),
+# and a user has at most API_TOKENS_PER_USER working ones.
+API_TOKEN_MAX_DAYS = env_int("API_TOKEN_MAX_DAYS", 365, minimum=1)
+API_TOKENS_PER_USER = env_int("API_TOKENS_PER_USER", 10, minimum=1)
 
 # Whole request bodies over this are refused with 413 before anything reads them
 # (20 attachments of 5 MB plus the form).

@@ -1,6 +1,7 @@
 """Writes to users: every change an admin or the user makes goes through here."""
 
 import logging
+from collections.abc import Callable
 
 from django.db import transaction
 
@@ -8,6 +9,18 @@ from portal.accounts.models import User
 from portal.accounts.sessions import sessions_end_for_user
 
 security_log = logging.getLogger("portal.security")
+
+# Credentials kept by apps above accounts (the API's personal access tokens) that must end
+# when the password changes. Each revoker takes the user and returns how many it ended.
+CredentialRevoker = Callable[[User], int]
+_credential_revokers: list[CredentialRevoker] = []
+
+
+def register_credential_revoker(revoker: CredentialRevoker) -> None:
+    """Apps further up the dependency chain end their credentials on a password change,
+    without accounts importing them (the API registers its tokens at start-up)."""
+    if revoker not in _credential_revokers:
+        _credential_revokers.append(revoker)
 
 
 def user_create(
@@ -59,10 +72,20 @@ def user_update(
 
 def user_set_password(
     *, user: User, password: str, actor: User, keep_session_key: str | None = None
-) -> None:
-    """Set a new password and end every other session of the user."""
+) -> int:
+    """Set a new password, end every other session of the user and revoke every other
+    credential (API tokens): whoever knew the old password may have minted one.
+
+    Used by the user's own change, a reset link and an admin setting a password alike.
+    Returns how many credentials (tokens) were revoked.
+    """
     with transaction.atomic():
         user.set_password(password)
         user.save(update_fields=["password"])
         sessions_end_for_user(user, keep_session_key=keep_session_key)
-    security_log.info("password changed", extra={"user_id": user.pk, "actor_id": actor.pk})
+        revoked = sum(revoker(user) for revoker in _credential_revokers)
+    security_log.info(
+        "password changed",
+        extra={"user_id": user.pk, "actor_id": actor.pk, "credentials_revoked": revoked},
+    )
+    return revoked

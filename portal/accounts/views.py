@@ -38,6 +38,10 @@ security_log = logging.getLogger("portal.security")
 USERS_PER_PAGE = 50
 
 
+def _tokens(count: int) -> str:
+    return f"{count} API token{'s' if count != 1 else ''} {'was' if count == 1 else 'were'}"
+
+
 def admin_required(view):
     """Admins only; others get 403 (and a `portal.security` log line)."""
 
@@ -114,7 +118,7 @@ def settings_view(request: HttpRequest) -> HttpResponse:
         elif action == "password":
             password_form = PasswordChangeForm(user, request.POST)
             if password_form.is_valid():
-                services.user_set_password(
+                revoked = services.user_set_password(
                     user=user,
                     password=password_form.cleaned_data["new_password"],
                     actor=user,
@@ -125,7 +129,9 @@ def settings_view(request: HttpRequest) -> HttpResponse:
 
                 update_session_auth_hash(request, user)
                 messages.success(
-                    request, "Your password has been changed. Other sessions were signed out."
+                    request,
+                    "Your password has been changed. Other sessions were signed out"
+                    + (f" and {_tokens(revoked)} revoked." if revoked else "."),
                 )
                 return redirect("settings")
         else:
@@ -205,10 +211,14 @@ def user_reset_password(request: HttpRequest, user_id: int) -> HttpResponse:
     target = get_object_or_404(User, pk=user_id)
     form = PasswordForUserForm(target, request.POST)
     if form.is_valid():
-        services.user_set_password(
+        revoked = services.user_set_password(
             user=target, password=form.cleaned_data["new_password"], actor=request.user
         )
-        messages.success(request, f"New password set for {target.email}; their sessions ended.")
+        messages.success(
+            request,
+            f"New password set for {target.email}; their sessions ended"
+            + (f" and {_tokens(revoked)} revoked." if revoked else "."),
+        )
         return redirect("user-edit", user_id=target.pk)
     return render(
         request,

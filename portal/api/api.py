@@ -7,7 +7,7 @@ from ninja import NinjaAPI
 from ninja.openapi.docs import DocsBase
 
 from portal.api import problems
-from portal.api.auth import AUTH, PerClientThrottle
+from portal.api.auth import AUTH, PerUserThrottle
 from portal.api.endpoints import (
     attachments,
     auth_token,
@@ -84,7 +84,7 @@ api = PortalAPI(
     description=DESCRIPTION,
     urls_namespace="api-v1",
     auth=AUTH,
-    throttle=[PerClientThrottle()],
+    throttle=[PerUserThrottle()],
     docs=SelfHostedDocs(),
     openapi_extra={"info": {"contact": {"name": "Portal admins"}}},
 )

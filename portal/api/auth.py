@@ -48,16 +48,15 @@ class SessionAuth(APIKeyCookie):
         return user
 
 
-class PerClientThrottle(BaseThrottle):
-    """API_RATE_LIMIT_PER_MINUTE requests per token (or per session user) and minute."""
+class PerUserThrottle(BaseThrottle):
+    """API_RATE_LIMIT_PER_MINUTE requests per person and minute: all their tokens and their
+    session count together, so minting more tokens does not buy more requests."""
 
     def allow_request(self, request: HttpRequest) -> bool:
         user = getattr(request, "auth", None)
         if user is None:
             return True  # unauthenticated endpoints have their own limits (sign-in lockout)
-        token = getattr(user, "api_token", None)
-        key = f"token:{token.pk}" if token is not None else f"user:{user.pk}"
-        wait = ratelimit.hit(key)
+        wait = ratelimit.hit(f"user:{user.pk}")
         # Throttles are shared by every request; the wait is kept on the request instead.
         request._api_retry_after = wait
         return wait is None

@@ -1,4 +1,4 @@
-"""Personal access tokens and the per-token request counters behind the API's rate limit."""
+"""Personal access tokens and the per-user request counters behind the API's rate limit."""
 
 from django.conf import settings
 from django.db import models
@@ -22,7 +22,9 @@ class ApiToken(models.Model):
     prefix = models.CharField(max_length=16)
     digest = models.CharField(max_length=64, unique=True)
     created_at = models.DateTimeField(default=timezone.now)
-    expires_at = models.DateTimeField(null=True, blank=True)
+    # Every token expires (API_TOKEN_MAX_DAYS at most); migration 0002 gave the tokens
+    # minted before that rule an expiry.
+    expires_at = models.DateTimeField()
     last_used_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
 
@@ -36,15 +38,11 @@ class ApiToken(models.Model):
     def is_usable(self, now=None) -> bool:
         """Not revoked, not expired, and its user may still sign in."""
         now = now or timezone.now()
-        return (
-            self.revoked_at is None
-            and (self.expires_at is None or self.expires_at > now)
-            and self.user.is_active
-        )
+        return self.revoked_at is None and self.expires_at > now and self.user.is_active
 
 
 class ApiRateWindow(models.Model):
-    """How many requests one client (`key`, e.g. `token:42`) made in one fixed window.
+    """How many requests one client (`key`, e.g. `user:42`) made in one fixed window.
 
     One row per client and minute, incremented by a single upsert per request; rows of
     past windows are pruned by `ratelimit.prune` (nothing reads them again).

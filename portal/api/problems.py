@@ -186,7 +186,7 @@ def _http_error(request, exc: HttpError) -> HttpResponse:
         return problem(
             request,
             429,
-            "The rate limit for this token was reached; slow down.",
+            "Your rate limit (all your tokens and your session together) was reached; slow down.",
             headers={"Retry-After": str(int(wait))},
         )
     return problem(request, status, exc.message)

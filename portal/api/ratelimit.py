@@ -1,4 +1,4 @@
-"""Per-client request limits: a fixed one-minute window counted in the database.
+"""Per-user request limits: a fixed one-minute window counted in the database.
 
 One upsert per request (`INSERT … ON CONFLICT DO UPDATE … RETURNING count`), so every app
 server shares the count and nothing lives in process memory. A fixed window lets a client

@@ -10,10 +10,12 @@ import logging
 import secrets
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from portal.accounts.models import User
 from portal.accounts.roles import is_admin
 from portal.api.models import ApiToken
 
@@ -25,8 +27,38 @@ NAME_MAX = 100
 # last_used_at is written at most this often: an UPDATE per request would cost a write
 # (and a row lock) on every call, while "used within the last minute" is all people need.
 LAST_USED_PRECISION = dt.timedelta(minutes=1)
-# Expiry choices offered by the settings page and accepted by the token exchange.
-MAX_LIFETIME_DAYS = 366
+# Every token expires: this many days unless asked otherwise, at most API_TOKEN_MAX_DAYS.
+DEFAULT_LIFETIME_DAYS = 90
+
+
+class TooManyTokens(Exception):
+    """The user already has API_TOKENS_PER_USER working tokens (409 on the page and API)."""
+
+    def __init__(self, limit: int):
+        self.limit = limit
+        super().__init__(
+            f"You already have {limit} live tokens, the most allowed. "
+            "Revoke one you no longer use (at /settings/tokens) and try again."
+        )
+
+
+def max_lifetime_days() -> int:
+    return settings.API_TOKEN_MAX_DAYS
+
+
+def default_lifetime_days() -> int:
+    return min(DEFAULT_LIFETIME_DAYS, max_lifetime_days())
+
+
+def check_lifetime(days: int | None) -> int:
+    """The lifetime to give a new token: `days` if allowed (None: the default)."""
+    if days is None:
+        return default_lifetime_days()
+    if not 1 <= days <= max_lifetime_days():
+        raise ValidationError(
+            {"expires_in_days": f"Choose between 1 and {max_lifetime_days()} days."}
+        )
+    return days
 
 
 @dataclass(frozen=True)
@@ -42,26 +74,32 @@ def digest(secret: str) -> str:
 
 
 def token_create(*, user, name: str, expires_in_days: int | None = None) -> NewToken:
-    """Issue a token for `user`; the secret is returned once and never stored."""
+    """Issue a token for `user`; the secret is returned once and never stored.
+
+    Every token expires (`expires_in_days`, default 90, at most API_TOKEN_MAX_DAYS), and a
+    user has at most API_TOKENS_PER_USER live ones (TooManyTokens beyond).
+    """
     name = " ".join((name or "").split())
     if not name:
         raise ValidationError({"name": "Give the token a name, e.g. the script that uses it."})
     if len(name) > NAME_MAX:
         raise ValidationError({"name": f"The name is too long (at most {NAME_MAX} characters)."})
-    if expires_in_days is not None and not 1 <= expires_in_days <= MAX_LIFETIME_DAYS:
-        raise ValidationError(
-            {"expires_in_days": f"Choose between 1 and {MAX_LIFETIME_DAYS} days, or no expiry."}
-        )
+    days = check_lifetime(expires_in_days)
     now = timezone.now()
     secret = TOKEN_MARKER + secrets.token_urlsafe(32)
     with transaction.atomic():
+        # Lock the user row so two parallel requests cannot both take the last place.
+        list(User.objects.select_for_update().filter(pk=user.pk).values_list("pk"))
+        limit = settings.API_TOKENS_PER_USER
+        if working_tokens(user, now=now).count() >= limit:
+            raise TooManyTokens(limit)
         token = ApiToken.objects.create(
             user=user,
             name=name,
             prefix=secret[:PREFIX_LENGTH],
             digest=digest(secret),
             created_at=now,
-            expires_at=now + dt.timedelta(days=expires_in_days) if expires_in_days else None,
+            expires_at=now + dt.timedelta(days=days),
         )
     return NewToken(token=token, secret=secret)
 
@@ -98,6 +136,19 @@ def token_revoke_for(*, actor, owner, token_id: int | None = None) -> int:
     return count
 
 
+def tokens_revoke_on_password_change(user) -> int:
+    """Every live token of `user` stops working (registered with accounts' services and run
+    inside the password change's transaction). Returns how many were revoked."""
+    count = ApiToken.objects.filter(user=user, revoked_at__isnull=True).update(
+        revoked_at=timezone.now()
+    )
+    if count:
+        security_log.info(
+            "api tokens revoked by a password change", extra={"user_id": user.pk, "count": count}
+        )
+    return count
+
+
 def user_for_token(secret: str):
     """The active user a presented token acts for, or None (unknown, revoked, expired).
 
@@ -113,10 +164,15 @@ def user_for_token(secret: str):
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
         token.last_used_at = now
     user = token.user
-    user.api_token = token  # the rate limiter counts per token
+    user.api_token = token  # which token, for the security log and the admin's token list
     return user
 
 
 def live_tokens(user):
     """The user's tokens for the settings page (revoked ones are left out)."""
     return ApiToken.objects.filter(user=user, revoked_at__isnull=True).order_by("-created_at")
+
+
+def working_tokens(user, *, now: dt.datetime | None = None):
+    """The user's tokens that still open the API: not revoked and not expired."""
+    return live_tokens(user).filter(expires_at__gt=now or timezone.now())

@@ -35,6 +35,9 @@ def token_list(request: HttpRequest) -> HttpResponse:
             except ValidationError as error:
                 for field, errors in error.message_dict.items():
                     form.add_error(field if field in form.fields else None, errors)
+            except tokens.TooManyTokens as error:
+                form.add_error(None, str(error))
+                status = 409
             else:
                 status = 201
                 form = TokenCreateForm()

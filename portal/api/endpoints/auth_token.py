@@ -27,7 +27,11 @@ class TokenRequest(Input):
     email: str = Field(min_length=1, max_length=254)
     password: str = Field(min_length=1, max_length=1024)
     name: str = Field("API token", min_length=1, max_length=tokens.NAME_MAX)
-    expires_in_days: int | None = Field(30, ge=1, le=tokens.MAX_LIFETIME_DAYS)
+    expires_in_days: int = Field(
+        default_factory=tokens.default_lifetime_days,  # 90, or less if the maximum is less
+        ge=1,
+        description="Every token expires: 1 to API_TOKEN_MAX_DAYS (365 by default) days.",
+    )
 
 
 class TokenOut(Schema):
@@ -35,17 +39,19 @@ class TokenOut(Schema):
     id: int
     name: str
     prefix: str
-    expires_at: str | None
+    expires_at: str
 
 
 @router.post(
     "/token",
     auth=None,
-    response={201: TokenOut, 400: Problem, 422: Problem, 429: Problem},
+    response={201: TokenOut, 400: Problem, 409: Problem, 422: Problem, 429: Problem},
     summary="Exchange email and password for a token",
 )
 @sensitive_variables("payload")
 def token_exchange(request: HttpRequest, payload: TokenRequest, response: HttpResponse):
+    # A lifetime over the maximum is refused before any password is checked.
+    days = tokens.check_lifetime(payload.expires_in_days)
     outcome = throttle.authenticate_throttled(request, payload.email, payload.password)
     if outcome.refusal is not None:
         return problem(
@@ -58,7 +64,10 @@ def token_exchange(request: HttpRequest, payload: TokenRequest, response: HttpRe
     user = outcome.user
     if user is None:
         return problem(request, 400, BAD_CREDENTIALS, slug="invalid-credentials")
-    new = tokens.token_create(user=user, name=payload.name, expires_in_days=payload.expires_in_days)
+    try:
+        new = tokens.token_create(user=user, name=payload.name, expires_in_days=days)
+    except tokens.TooManyTokens as error:
+        return problem(request, 409, str(error), slug="too-many-tokens")
     security_log.info("api token issued", extra={"user_id": user.pk, "token_id": new.token.pk})
     # RFC 6749 §5.1: a response carrying a credential must not be stored by any cache.
     response["Cache-Control"] = "no-store"
@@ -69,6 +78,6 @@ def token_exchange(request: HttpRequest, payload: TokenRequest, response: HttpRe
             "id": new.token.pk,
             "name": new.token.name,
             "prefix": new.token.prefix,
-            "expires_at": new.token.expires_at.isoformat() if new.token.expires_at else None,
+            "expires_at": new.token.expires_at.isoformat(),
         },
     )

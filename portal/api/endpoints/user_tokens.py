@@ -30,7 +30,7 @@ class TokenInfo(Schema):
     name: str = Field(examples=["nightly export script"])
     prefix: str = Field(description="The token's first characters.", examples=["ptk_ab12cd"])
     created_at: dt.datetime
-    expires_at: dt.datetime | None
+    expires_at: dt.datetime
     last_used_at: dt.datetime | None = Field(description="Recorded at most once a minute.")
     expired: bool
     revoked_at: dt.datetime | None
@@ -57,7 +57,7 @@ def _out(token: ApiToken, now: dt.datetime) -> dict:
         "created_at": token.created_at,
         "expires_at": token.expires_at,
         "last_used_at": token.last_used_at,
-        "expired": token.expires_at is not None and token.expires_at <= now,
+        "expired": token.expires_at <= now,
         "revoked_at": token.revoked_at,
     }
 

@@ -1,4 +1,5 @@
-"""API_RATE_LIMIT_PER_MINUTE per token, counted in the database: 429 with Retry-After."""
+"""API_RATE_LIMIT_PER_MINUTE per person (all their tokens and their session), counted in
+the database: 429 with Retry-After."""
 
 import datetime as dt
 
@@ -20,19 +21,36 @@ def test_requests_over_the_limit_are_429_with_retry_after(personas, settings):
     body = is_problem(refused, 429)
     assert body["type"] == "urn:portal:problem:rate-limited"
     assert 1 <= int(refused["Retry-After"]) <= 60
-    # Another token (even of the same user) has its own count.
-    other = ApiClient(tokens.token_create(user=personas.agent, name="t").secret)
+    # Another person has their own count.
+    other = ApiClient(tokens.token_create(user=personas.lead, name="t").secret)
     assert other.get("/notifications/unread-count").status_code == 200
+
+
+def test_the_limit_counts_per_person_across_all_their_tokens_and_their_session(
+    personas, settings, client_for
+):
+    settings.API_RATE_LIMIT_PER_MINUTE = 10
+    fresh = [
+        ApiClient(tokens.token_create(user=personas.agent, name=f"t{n}").secret) for n in range(3)
+    ]
+    answers = [c.get("/notifications/unread-count").status_code for c in fresh for _ in range(3)]
+    assert answers == [200] * 9
+    session = client_for(personas.agent)
+    assert session.get("/api/v1/notifications/unread-count").status_code == 200  # the 10th
+    is_problem(session.get("/api/v1/notifications/unread-count"), 429)
+    is_problem(fresh[0].get("/notifications/unread-count"), 429)
+    brand_new = ApiClient(tokens.token_create(user=personas.agent, name="more").secret)
+    is_problem(brand_new.get("/notifications/unread-count"), 429)
 
 
 def test_a_new_window_starts_a_new_count(personas, settings):
     settings.API_RATE_LIMIT_PER_MINUTE = 2
     start = dt.datetime(2026, 1, 1, 12, 0, 30, tzinfo=dt.UTC)
-    assert ratelimit.hit("token:1", now=start) is None
-    assert ratelimit.hit("token:1", now=start) is None
-    assert ratelimit.hit("token:1", now=start) == 30
-    assert ratelimit.hit("token:1", now=start + dt.timedelta(seconds=30)) is None
-    assert ApiRateWindow.objects.get(key="token:1", window_start=start.replace(second=0)).count == 3
+    assert ratelimit.hit("user:1", now=start) is None
+    assert ratelimit.hit("user:1", now=start) is None
+    assert ratelimit.hit("user:1", now=start) == 30
+    assert ratelimit.hit("user:1", now=start + dt.timedelta(seconds=30)) is None
+    assert ApiRateWindow.objects.get(key="user:1", window_start=start.replace(second=0)).count == 3
     assert ratelimit.prune(now=start + dt.timedelta(minutes=5)) == 2
 
 
@@ -40,7 +58,7 @@ def test_the_periodic_task_prunes_ended_windows():
     from portal.api.tasks import prune_rate_windows
 
     ApiRateWindow.objects.create(
-        key="token:9", window_start=dt.datetime(2020, 1, 1, tzinfo=dt.UTC), count=5
+        key="user:9", window_start=dt.datetime(2020, 1, 1, tzinfo=dt.UTC), count=5
     )
     assert prune_rate_windows.call() == 1
     assert not ApiRateWindow.objects.exists()

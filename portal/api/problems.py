@@ -25,6 +25,7 @@ from ninja import Field, Schema
 from ninja.errors import AuthenticationError, HttpError, Throttled
 from ninja.errors import ValidationError as NinjaValidationError
 
+from portal.lib.db import UNAVAILABLE_ERRORS
 from portal.lib.keyset import BadCursor
 from portal.tickets.errors import EditConflict, TicketError
 
@@ -223,6 +224,17 @@ def _server_error(request, exc: Exception) -> HttpResponse:
     return problem(request, 500, "Something went wrong on our side; it has been logged.")
 
 
+def database_unavailable(request, exc: Exception | None = None) -> HttpResponse:
+    """The database cannot be reached: an outage, not a bug. Nothing was changed."""
+    log.warning("API request while the database is unavailable", extra={"path": request.path})
+    return problem(
+        request,
+        503,
+        "The service is temporarily unavailable; nothing was changed. Retry shortly.",
+        headers={"Retry-After": "30"},
+    )
+
+
 def install(api) -> None:
     """Register every handler on `api` (most specific class wins, by MRO)."""
     handlers = {
@@ -253,6 +265,8 @@ def install(api) -> None:
         SuspiciousOperation: lambda request, exc: problem(
             request, 400, "The request could not be read; check its encoding."
         ),
+        # The database is down or restarting (portal.lib.db.UNAVAILABLE_ERRORS).
+        **dict.fromkeys(UNAVAILABLE_ERRORS, database_unavailable),
         Exception: _server_error,
     }
     for exc_class, handler in handlers.items():

@@ -1,14 +1,17 @@
 """Health check and error pages."""
 
 import logging
+import sys
 
 from django.contrib.auth.decorators import login_not_required
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.template import loader
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from portal.core import health
+from portal.lib.db import UNAVAILABLE_ERRORS
 
 security_log = logging.getLogger("portal.security")
 
@@ -71,9 +74,31 @@ def bad_request(request: HttpRequest, exception=None) -> HttpResponse:
     return render(request, "errors/400.html", status=400)
 
 
+# How long clients (and the people reading the 503 page) should wait before trying again.
+RETRY_AFTER_SECONDS = 30
+
+
 @login_not_required
 def server_error(request: HttpRequest) -> HttpResponse:
-    return render(request, "errors/500.html", status=500)
+    """Rendered without the request: context processors read the session and the user from
+    the database, and this must work when the database is what failed.
+
+    A database that cannot be reached is not a bug but an outage: pages get a static 503
+    ("temporarily unavailable"), the API a 503 problem+json, both with Retry-After.
+    """
+    if isinstance(sys.exc_info()[1], UNAVAILABLE_ERRORS):
+        return service_unavailable(request)
+    return HttpResponse(loader.render_to_string("errors/500.html"), status=500)
+
+
+def service_unavailable(request: HttpRequest) -> HttpResponse:
+    if request.path.startswith("/api/"):
+        from portal.api.problems import database_unavailable
+
+        return database_unavailable(request)
+    response = HttpResponse(loader.render_to_string("errors/503.html"), status=503)
+    response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
 
 
 def home(request: HttpRequest) -> HttpResponse:

@@ -3,10 +3,13 @@
 import time
 from collections.abc import Callable
 
-from django.db import DatabaseError, InterfaceError, connection
+from django.db import DatabaseError, InterfaceError, OperationalError, connection
 
 # Anything the driver raises when the server is gone, restarting or refusing connections.
 DATABASE_ERRORS = (DatabaseError, InterfaceError)
+# The narrower set that means "the database cannot be reached" (an outage, answered 503),
+# as opposed to a query the database refused (IntegrityError, DataError …: a bug or bad input).
+UNAVAILABLE_ERRORS = (OperationalError, InterfaceError)
 
 
 def close_connection() -> None:

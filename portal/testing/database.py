@@ -1,8 +1,8 @@
 """Real database failures for fault tests: no mocks of the driver.
 
-- `database_unreachable`: points this process's connection at a database that is not there
-  (a PostgreSQL port nobody listens on; a SQLite file in a folder that does not exist), so
-  the real driver fails to connect exactly as it does while the server is down.
+- `unreachable_database()` / `database_unreachable`: points this process's connection at a
+  database that is not there (a PostgreSQL port nobody listens on; a SQLite file in a
+  folder that does not exist), so the real driver fails to connect as in an outage.
 - `PostgresCluster` / `postgres_cluster`: a private PostgreSQL server in a temporary folder,
   on a free port, that a test may stop, start and restart under a running worker. The
   cluster is migrated once per module into a template database; each test gets a fresh
@@ -28,11 +28,11 @@ ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE = "portal_template"
 
 
-@pytest.fixture
-def database_unreachable(transactional_db):
-    """While the test body runs, every query of this process fails to connect.
+@contextlib.contextmanager
+def unreachable_database():
+    """While inside, every query of this process fails to connect, as in an outage.
 
-    Needs a transactional test: the usual test transaction cannot survive its connection
+    Only in transactional tests: the usual test transaction cannot survive its connection
     being closed.
     """
     connection.close()
@@ -47,6 +47,13 @@ def database_unreachable(transactional_db):
         connection.close()
         connection.settings_dict.clear()
         connection.settings_dict.update(saved)
+
+
+@pytest.fixture
+def database_unreachable(transactional_db):
+    """The whole test body runs with `unreachable_database()`."""
+    with unreachable_database():
+        yield
 
 
 def _bin_dir() -> Path | None:

@@ -19,6 +19,7 @@ from portal.api.endpoints import (
     users,
     watchers,
 )
+from portal.api.parser import StrictParser
 
 DESCRIPTION = """\
 The ticketing portal's REST API. It follows the same rules as the web pages: a token
@@ -26,6 +27,7 @@ sees exactly what its user sees in the browser, and others' tickets answer 404.
 
 Authenticate with a personal access token (create one at /settings/tokens, or exchange
 email and password at `POST /auth/token`) sent as `Authorization: Bearer <token>`.
+Send bodies as `application/json` (uploads as `multipart/form-data`); others are a 415.
 Errors are `application/problem+json` (RFC 9457). See docs/api.md for the full guide.
 """
 
@@ -69,6 +71,8 @@ def _declare_problems(schema) -> None:
             responses = {str(code): value for code, value in operation.get("responses", {}).items()}
             operation["responses"] = responses
             codes = set(COMMON_ERRORS) if operation.get("security") else {"400", "413", "422"}
+            if "requestBody" in operation:
+                codes.add("415")  # a body of another content type (portal.api.parser)
             codes |= {code for code in responses if int(code) >= 400}
             for code in sorted(codes, key=int):
                 description = responses.get(code, {}).get("description") or "Problem"
@@ -86,6 +90,7 @@ api = PortalAPI(
     auth=AUTH,
     throttle=[PerUserThrottle()],
     docs=SelfHostedDocs(),
+    parser=StrictParser(),
     openapi_extra={"info": {"contact": {"name": "Portal admins"}}},
 )
 problems.install(api)

@@ -21,10 +21,12 @@ from django.core.exceptions import (
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError
 from django.http import Http404, HttpRequest, HttpResponse
+from django.http.multipartparser import MultiPartParserError
 from ninja import Field, Schema
 from ninja.errors import AuthenticationError, HttpError, Throttled
 from ninja.errors import ValidationError as NinjaValidationError
 
+from portal.api.parser import InputRefused
 from portal.lib.db import UNAVAILABLE_ERRORS
 from portal.lib.keyset import BadCursor
 from portal.tickets.errors import EditConflict, TicketError
@@ -78,6 +80,7 @@ TITLES = {
     "precondition-required": "A version is required",
     "too-large": "Request too large",
     "unsupported-type": "This type of file is not accepted",
+    "unsupported-media-type": "The body's content type is not accepted",
     "validation": "Some fields are not valid",
     "rate-limited": "Too many requests",
     "locked-out": "Too many failed sign-in attempts",
@@ -177,7 +180,15 @@ def _django_validation(request, exc: DjangoValidationError) -> HttpResponse:
     return problem(request, 422, errors[0]["message"] if errors else "Not valid.", errors=errors)
 
 
+def _input_refused(request, exc: InputRefused) -> HttpResponse:
+    return problem(request, exc.status, exc.detail, slug=exc.slug, errors=exc.errors)
+
+
 def _http_error(request, exc: HttpError) -> HttpResponse:
+    if isinstance(exc.__cause__, InputRefused):
+        # ninja turns anything its body parser raises into "Cannot parse request body";
+        # the parser's own refusal (415, a NUL) is the answer to give.
+        return _input_refused(request, exc.__cause__)
     status = exc.status_code
     if isinstance(exc, AuthenticationError):
         return problem(request, 401, "Send a valid token as `Authorization: Bearer <token>`.")
@@ -246,6 +257,7 @@ def install(api) -> None:
         ),
         DjangoValidationError: _django_validation,
         TicketError: _ticket_error,
+        InputRefused: _input_refused,
         BadCursor: lambda request, exc: problem(request, 400, str(exc)),
         # A unique constraint lost to a concurrent request (e.g. two creations of one email).
         IntegrityError: lambda request, exc: problem(
@@ -267,6 +279,11 @@ def install(api) -> None:
         ),
         # The database is down or restarting (portal.lib.db.UNAVAILABLE_ERRORS).
         **dict.fromkeys(UNAVAILABLE_ERRORS, database_unavailable),
+        # No or a bad boundary, a part header over Django's 1 KB (a 1,000-character file
+        # name), bad base64...: the web pages answer 400 for these too (Django's handler).
+        MultiPartParserError: lambda request, exc: problem(
+            request, 400, f"The multipart body could not be read: {exc}"
+        ),
         Exception: _server_error,
     }
     for exc_class, handler in handlers.items():

@@ -6,17 +6,33 @@ from typing import Annotated, Literal
 
 from ninja import Field, Path, Schema
 from ninja.errors import ValidationError as NinjaValidationError
-from pydantic import ConfigDict
+from pydantic import ConfigDict, PlainValidator, ValidationInfo
 
 from portal.catalog.models import Priority
 from portal.sla.clock import SlaState
+from portal.tickets import access
 from portal.tickets.filters import SAVED_VIEWS, SORTS
-from portal.tickets.models import Status, TicketEvent
+from portal.tickets.models import Status, Ticket, TicketEvent
 
 BIGINT = 2**63 - 1
 # Every id in a path or body: beyond a bigint the database would raise (a 500), not miss.
 PositiveId = Annotated[int, Field(ge=1, le=BIGINT)]
 PathId = Annotated[int, Path(ge=1, le=BIGINT)]
+
+
+def _visible_ticket(number: str, info: ValidationInfo) -> Ticket:
+    return access.get_ticket_for_user(info.context["request"].auth, number)
+
+
+# `{number}` in a path, loaded through the access layer while ninja reads the path, which
+# it does before the query, form, files and body: a ticket the caller cannot see is a 404
+# whatever else the request says. (Validating the body first let an outsider tell an
+# existing user id (404) from a missing one (422) through `assign`.) Declare it first.
+VisibleTicket = Annotated[
+    Ticket,
+    PlainValidator(_visible_ticket, json_schema_input_type=str),
+    Path(alias="number", description="`TKT-000123`, or just `123`."),
+]
 
 
 class Input(Schema):
@@ -189,22 +205,34 @@ class TicketUpdateIn(Input):
     subcategory: int | None = Field(None, ge=1, le=BIGINT)
 
 
+VERSION_HELP = (
+    'The ticket\'s `version` (or send `If-Match: "<version>"`). Optional on actions: '
+    "when given and the ticket has changed since, nothing changes and the answer is a 412."
+)
+
+
 class TransitionIn(Input):
     status: Status
     reason: str = Field("", max_length=1000)
-    version: int | None = Field(None, ge=1)
+    version: int | None = Field(None, ge=1, description=VERSION_HELP)
 
 
 class AssignIn(Input):
     assignee: int | None = Field(description="A user id, or null to unassign.", ge=1, le=BIGINT)
     reason: str = Field("", max_length=1000)
-    version: int | None = Field(None, ge=1)
+    version: int | None = Field(None, ge=1, description=VERSION_HELP)
+
+
+class VersionIn(Input):
+    """An action's optional body: the version you saw, to act only if it is still current."""
+
+    version: int | None = Field(None, ge=1, description=VERSION_HELP)
 
 
 class MoveTeamIn(Input):
     team: int = Field(ge=1, le=BIGINT)
     reason: str = Field(min_length=1, max_length=1000)
-    version: int | None = Field(None, ge=1)
+    version: int | None = Field(None, ge=1, description=VERSION_HELP)
 
 
 class CommentIn(Input):

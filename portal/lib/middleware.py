@@ -30,6 +30,8 @@ class RejectMalformedInputMiddleware:
 
     PostgreSQL refuses NUL in text, so letting one through turns a typo or a probe into a
     500 deep inside a view. Form fields also reject NUL themselves; this catches the rest.
+    The REST API's JSON and multipart bodies are checked by its parser (portal/api/parser.py),
+    which can name the field and runs after the ticket access check.
     """
 
     def __init__(self, get_response):

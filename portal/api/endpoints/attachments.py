@@ -26,6 +26,7 @@ from portal.api.schemas import (
     PathId,
     UploadForm,
     UploadOut,
+    VisibleTicket,
     reject_unknown_query,
 )
 from portal.attachments.downloads import download_response
@@ -72,12 +73,11 @@ def _out(attachment, number: str) -> dict:
     response={200: AttachmentPage, 400: Problem, 404: Problem},
     summary="List a ticket's files",
 )
-def attachment_list(request: HttpRequest, number: str, page: Query[CursorQuery]):
+def attachment_list(request: HttpRequest, ticket: VisibleTicket, page: Query[CursorQuery]):
     """Oldest first. Files of internal comments are listed only for people working the
     ticket (as on the ticket page); everyone who may see the ticket sees the rest."""
     reject_unknown_query(request, CursorQuery)
     user = request.auth
-    ticket = access.get_ticket_for_user(user, number)
     files = (
         attachment_views.visible_attachments(ticket, worker=access.is_worker(user, ticket))
         .select_related("uploader")
@@ -159,7 +159,7 @@ def _reject_unknown_fields(request: HttpRequest) -> None:
 )
 def attachment_upload(
     request: HttpRequest,
-    number: str,
+    ticket: VisibleTicket,
     files: File[list[UploadedFile]],
     form: Form[UploadForm],
 ):
@@ -174,7 +174,6 @@ def attachment_upload(
     """
     _reject_unknown_fields(request)
     user = request.auth
-    ticket = access.get_ticket_for_user(user, number)
     if form.internal and not form.comment:
         return problem(
             request,

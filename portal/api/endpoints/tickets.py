@@ -1,7 +1,8 @@
 """/tickets: the same filters, services and access checks as the web pages.
 
-Every ticket is loaded with `get_ticket_for_user` (others' numbers: 404) and every change
-is a service call; service refusals become problems in `problems.install`.
+Every ticket is loaded with `get_ticket_for_user` while the path is read, before the body
+(`schemas.VisibleTicket`: others' numbers are a 404 whatever the body says), and every
+change is a service call; service refusals become problems in `problems.install`.
 """
 
 import re
@@ -29,11 +30,14 @@ from portal.api.schemas import (
     TicketPage,
     TicketUpdateIn,
     TransitionIn,
+    VersionIn,
+    VisibleTicket,
     reject_unknown_query,
 )
 from portal.catalog.models import BusinessUnitGroup, Category, Subcategory, Team
 from portal.lib import keyset
 from portal.tickets import access, services
+from portal.tickets.errors import ActionForbidden
 from portal.tickets.filters import TicketFilter
 from portal.tickets.forms import TicketEditForm
 from portal.tickets.models import Comment, Ticket, TicketEvent
@@ -43,6 +47,10 @@ router = Router(tags=["tickets"])
 WRITE_ERRORS = {400: Problem, 403: Problem, 404: Problem, 412: Problem}
 # Comments and events are read oldest first, like the ticket page.
 OLDEST_FIRST = keyset.Sort("Oldest first", (("created_at", False), ("id", False)))
+# The services' own refusals (ticket_assign, ticket_move_team), given before the body's ids
+# are looked up (see `_may`).
+ASSIGN_FORBIDDEN = "Only the team's lead, the group's SPOC or an admin can assign."
+MOVE_FORBIDDEN = "Only people working this ticket can move it to another team."
 _ETAG = re.compile(r'^\s*(?:W/)?"?(\d{1,9})"?\s*$')
 
 
@@ -68,6 +76,13 @@ def expected_version(request: HttpRequest, body_version: int | None) -> int | No
     if from_header is not None and body_version is not None and from_header != body_version:
         raise HttpError(400, "If-Match and the version field disagree; send one of them.")
     return from_header if from_header is not None else body_version
+
+
+def _may(allowed: bool, message: str) -> None:
+    """Refuse (403) before looking up the ids in the body: someone who may not act learns
+    nothing about which ids exist from whether the answer is a 403 or a 422."""
+    if not allowed:
+        raise ActionForbidden(message)
 
 
 def _get(model, pk: int | None, field: str):
@@ -127,9 +142,8 @@ def ticket_create(request: HttpRequest, payload: TicketCreateIn, response: HttpR
 
 
 @router.get("/{number}", response={200: TicketDetail, 404: Problem}, summary="Read a ticket")
-def ticket_read(request: HttpRequest, number: str, response: HttpResponse):
+def ticket_read(request: HttpRequest, ticket: VisibleTicket, response: HttpResponse):
     reject_unknown_query(request)
-    ticket = access.get_ticket_for_user(request.auth, number)
     return _detail(response, ticket, request.auth)
 
 
@@ -139,12 +153,11 @@ def ticket_read(request: HttpRequest, number: str, response: HttpResponse):
     summary="Edit a ticket",
 )
 def ticket_update(
-    request: HttpRequest, number: str, payload: TicketUpdateIn, response: HttpResponse
+    request: HttpRequest, ticket: VisibleTicket, payload: TicketUpdateIn, response: HttpResponse
 ):
     """Against the version you read (`If-Match` or `version`): a stale one is a 412 that
     lists what changed, and nothing is saved."""
     user = request.auth
-    ticket = access.get_ticket_for_user(user, number)
     version = expected_version(request, payload.version)
     if version is None:
         return problem(
@@ -175,10 +188,9 @@ def ticket_update(
     return _detail(response, ticket, user)
 
 
-def _act(request: HttpRequest, response: HttpResponse, number: str, action) -> Status:
+def _act(request: HttpRequest, response: HttpResponse, ticket: Ticket, action) -> Status:
     """Run one service action on a visible ticket and answer with the ticket after it."""
     user = request.auth
-    ticket = access.get_ticket_for_user(user, number)
     # The service's locked row, as changed: reloading through the access helper would
     # 404 when the change itself ends the caller's access (moving to another team).
     return _detail(response, action(user, ticket), user)
@@ -190,13 +202,13 @@ def _act(request: HttpRequest, response: HttpResponse, number: str, action) -> S
     summary="Change the status",
 )
 def ticket_transition(
-    request: HttpRequest, number: str, payload: TransitionIn, response: HttpResponse
+    request: HttpRequest, ticket: VisibleTicket, payload: TransitionIn, response: HttpResponse
 ):
     version = expected_version(request, payload.version)
     return _act(
         request,
         response,
-        number,
+        ticket,
         lambda user, ticket: services.ticket_change_status(
             actor=user,
             ticket=ticket,
@@ -212,12 +224,18 @@ def ticket_transition(
     response={200: TicketDetail, **WRITE_ERRORS},
     summary="Take the ticket (assign it to yourself)",
 )
-def ticket_take(request: HttpRequest, number: str, response: HttpResponse):
-    version = expected_version(request, None)
+def ticket_take(
+    request: HttpRequest,
+    ticket: VisibleTicket,
+    response: HttpResponse,
+    payload: VersionIn | None = None,
+):
+    """No body needed; send `{"version": n}` (or `If-Match`) to take it only as you saw it."""
+    version = expected_version(request, payload.version if payload else None)
     return _act(
         request,
         response,
-        number,
+        ticket,
         lambda user, ticket: services.ticket_take(
             actor=user, ticket=ticket, expected_version=version
         ),
@@ -229,13 +247,16 @@ def ticket_take(request: HttpRequest, number: str, response: HttpResponse):
     response={200: TicketDetail, 422: Problem, **WRITE_ERRORS},
     summary="Assign to a member of the ticket's team (or nobody)",
 )
-def ticket_assign(request: HttpRequest, number: str, payload: AssignIn, response: HttpResponse):
+def ticket_assign(
+    request: HttpRequest, ticket: VisibleTicket, payload: AssignIn, response: HttpResponse
+):
     version = expected_version(request, payload.version)
+    _may(access.can_assign(request.auth, ticket), ASSIGN_FORBIDDEN)
     assignee = _get(User, payload.assignee, "assignee")
     return _act(
         request,
         response,
-        number,
+        ticket,
         lambda user, ticket: services.ticket_assign(
             actor=user,
             ticket=ticket,
@@ -252,14 +273,15 @@ def ticket_assign(request: HttpRequest, number: str, payload: AssignIn, response
     summary="Move to another team",
 )
 def ticket_move_team(
-    request: HttpRequest, number: str, payload: MoveTeamIn, response: HttpResponse
+    request: HttpRequest, ticket: VisibleTicket, payload: MoveTeamIn, response: HttpResponse
 ):
     version = expected_version(request, payload.version)
+    _may(access.can_move_team(request.auth, ticket), MOVE_FORBIDDEN)
     team = _get(Team, payload.team, "team")
     return _act(
         request,
         response,
-        number,
+        ticket,
         lambda user, ticket: services.ticket_move_team(
             actor=user, ticket=ticket, team=team, reason=payload.reason, expected_version=version
         ),
@@ -271,11 +293,10 @@ def ticket_move_team(
     response={200: CommentPage, 400: Problem, 404: Problem},
     summary="List comments",
 )
-def comment_list(request: HttpRequest, number: str, page: Query[CursorQuery]):
+def comment_list(request: HttpRequest, ticket: VisibleTicket, page: Query[CursorQuery]):
     """Oldest first; internal comments only for people working the ticket."""
     reject_unknown_query(request, CursorQuery)
     user = request.auth
-    ticket = access.get_ticket_for_user(user, number)
     comments = Comment.objects.filter(ticket=ticket).select_related("author")
     if not access.is_worker(user, ticket):
         comments = comments.filter(is_internal=False)
@@ -288,12 +309,11 @@ def comment_list(request: HttpRequest, number: str, page: Query[CursorQuery]):
     response={201: CommentOut, 409: Problem, 422: Problem, **WRITE_ERRORS},
     summary="Add a comment",
 )
-def comment_add(request: HttpRequest, number: str, payload: CommentIn):
+def comment_add(request: HttpRequest, ticket: VisibleTicket, payload: CommentIn):
     """The requester's comment on a closed ticket reopens it within the reopen window (as on
     the ticket page); on a cancelled ticket or after the window it is a 409 and nothing is
     added: raise a new ticket instead."""
     user = request.auth
-    ticket = access.get_ticket_for_user(user, number)
     comment = services.comment_add(
         actor=user, ticket=ticket, body=payload.body, internal=payload.internal
     )
@@ -306,11 +326,10 @@ def comment_add(request: HttpRequest, number: str, payload: CommentIn):
     response={200: EventPage, 400: Problem, 404: Problem},
     summary="History",
 )
-def event_list(request: HttpRequest, number: str, page: Query[CursorQuery]):
+def event_list(request: HttpRequest, ticket: VisibleTicket, page: Query[CursorQuery]):
     """Every change, oldest first; events about internal comments only for workers."""
     reject_unknown_query(request, CursorQuery)
     user = request.auth
-    ticket = access.get_ticket_for_user(user, number)
     events = TicketEvent.objects.filter(ticket=ticket).select_related("actor")
     if not access.is_worker(user, ticket):
         events = events.filter(is_internal=False)

@@ -12,7 +12,13 @@ from ninja import Query, Router
 from portal.accounts.models import User
 from portal.api import serializers
 from portal.api.problems import Problem
-from portal.api.schemas import CursorQuery, WatcherPage, WatchOut, reject_unknown_query
+from portal.api.schemas import (
+    CursorQuery,
+    VisibleTicket,
+    WatcherPage,
+    WatchOut,
+    reject_unknown_query,
+)
 from portal.lib import keyset
 from portal.tickets import access, services
 
@@ -26,12 +32,11 @@ BY_ID = keyset.Sort("Oldest first", (("id", False),))
     response={200: WatcherPage, 400: Problem, 404: Problem},
     summary="List watchers",
 )
-def watcher_list(request: HttpRequest, number: str, page: Query[CursorQuery]):
+def watcher_list(request: HttpRequest, ticket: VisibleTicket, page: Query[CursorQuery]):
     """Whether you watch the ticket, and its watchers: all of them for people working it,
     only you for anyone else."""
     reject_unknown_query(request, CursorQuery)
     user = request.auth
-    ticket = access.get_ticket_for_user(user, number)
     watchers = User.objects.filter(watched_tickets=ticket, is_active=True)
     watching = watchers.filter(pk=user.pk).exists()
     if not access.is_worker(user, ticket):
@@ -44,9 +49,8 @@ def watcher_list(request: HttpRequest, number: str, page: Query[CursorQuery]):
     }
 
 
-def _watch(request: HttpRequest, number: str, watch: bool) -> dict:
+def _watch(request: HttpRequest, ticket, watch: bool) -> dict:
     user = request.auth
-    ticket = access.get_ticket_for_user(user, number)
     changed = services.ticket_watch(actor=user, ticket=ticket, watch=watch)
     return {"watching": watch, "changed": changed}
 
@@ -56,9 +60,9 @@ def _watch(request: HttpRequest, number: str, watch: bool) -> dict:
     response={200: WatchOut, 404: Problem},
     summary="Watch the ticket",
 )
-def watch(request: HttpRequest, number: str):
+def watch(request: HttpRequest, ticket: VisibleTicket):
     """Be told about status changes and public comments (idempotent)."""
-    return _watch(request, number, True)
+    return _watch(request, ticket, True)
 
 
 @router.delete(
@@ -66,6 +70,6 @@ def watch(request: HttpRequest, number: str):
     response={200: WatchOut, 404: Problem},
     summary="Stop watching the ticket",
 )
-def unwatch(request: HttpRequest, number: str):
+def unwatch(request: HttpRequest, ticket: VisibleTicket):
     """Idempotent; the requester and the assignee are still told as such."""
-    return _watch(request, number, False)
+    return _watch(request, ticket, False)

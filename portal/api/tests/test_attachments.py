@@ -319,7 +319,6 @@ def test_internal_files_need_an_internal_comment(personas, api_for, ticket, file
 @pytest.mark.parametrize(
     ("send", "field"),
     [
-        ({"json": True}, "files"),
         ({"fields": {"skip_refusd": "true"}}, "form.skip_refusd"),
         ({"fields": {"no_files": True}}, "files"),
     ],
@@ -327,9 +326,7 @@ def test_internal_files_need_an_internal_comment(personas, api_for, ticket, file
 def test_malformed_uploads_are_422_field_errors(send, field, personas, api_for, ticket):
     client = api_for(personas.requester)
     path = f"/tickets/{ticket.number}/attachments"
-    if send.get("json"):
-        response = client.post(path, {"files": ["x"]})
-    elif send["fields"].get("no_files"):
+    if send["fields"].get("no_files"):
         response = client.client.post(f"/api/v1{path}", {"comment": "hi"}, headers=client.headers)
     else:
         response = client.upload(path, [upload("a.png", png())], **send["fields"])

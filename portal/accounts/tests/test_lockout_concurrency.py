@@ -10,39 +10,16 @@ import threading
 
 import pytest
 from django.contrib.auth.signals import user_login_failed
-from django.db import connections
 from django.test import Client
 from django.utils import timezone
 
 from portal.accounts import throttle
+from portal.testing.concurrency import run_together
 from portal.testing.personas import PASSWORD
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 THREADS = 12
-
-
-def run_together(work, count: int = THREADS) -> list:
-    """Run `work(n)` in `count` threads started at the same moment; return their results."""
-    barrier = threading.Barrier(count)
-    results, errors = [None] * count, []
-
-    def run(n: int) -> None:
-        try:
-            barrier.wait(timeout=30)
-            results[n] = work(n)
-        except Exception as exc:  # collected and asserted below
-            errors.append(exc)
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=run, args=(n,)) for n in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert errors == []
-    return results
 
 
 @pytest.fixture
@@ -73,7 +50,7 @@ def test_parallel_guesses_at_one_account_get_at_most_the_limit_of_checks(
             .status_code
         )
 
-    statuses = run_together(guess)
+    statuses = run_together(guess, THREADS)
     assert len(password_checks) <= settings.LOGIN_FAILURES_PER_ACCOUNT
     assert statuses.count(429) >= THREADS - settings.LOGIN_FAILURES_PER_ACCOUNT
     # The owner, elsewhere, is not locked out by it.
@@ -92,7 +69,7 @@ def test_parallel_guesses_from_one_address_get_at_most_its_limit_of_checks(
         body = {"email": f"user{n}@example.com", "password": "guess"}
         return Client().post("/login", body, REMOTE_ADDR="203.0.113.66").status_code
 
-    statuses = run_together(guess)
+    statuses = run_together(guess, THREADS)
     assert len(password_checks) <= 4
     assert statuses.count(429) >= THREADS - 4
 
@@ -112,7 +89,7 @@ def test_parallel_token_exchanges_get_at_most_the_limit_of_checks(
             .status_code
         )
 
-    statuses = run_together(guess)
+    statuses = run_together(guess, THREADS)
     assert len(password_checks) <= settings.LOGIN_FAILURES_PER_ACCOUNT
     assert statuses.count(429) >= THREADS - settings.LOGIN_FAILURES_PER_ACCOUNT
 
@@ -127,16 +104,14 @@ def test_parallel_guesses_from_many_addresses_take_one_slowed_slot_each(personas
         keys = throttle._keys("lead@example.com", f"198.51.100.{n + 1}")
         return throttle.attempt_begin(keys, now=now) is None
 
-    allowed = run_together(begin)
+    allowed = run_together(begin, THREADS)
     assert allowed.count(True) == 3
     # A second later the next slot opens, for one attempt only.
     later = now + dt.timedelta(seconds=1)
-    allowed = run_together(
-        lambda n: (
-            throttle.attempt_begin(
-                throttle._keys("lead@example.com", f"198.51.100.{n + 100}"), now=later
-            )
-            is None
-        )
-    )
+
+    def begin_later(n: int) -> bool:
+        keys = throttle._keys("lead@example.com", f"198.51.100.{n + 100}")
+        return throttle.attempt_begin(keys, now=later) is None
+
+    allowed = run_together(begin_later, THREADS)
     assert allowed.count(True) == 1

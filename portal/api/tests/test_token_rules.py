@@ -12,6 +12,7 @@ from django.utils.http import urlsafe_base64_encode
 from portal.api import tokens
 from portal.api.models import ApiToken
 from portal.api.tests.conftest import ApiClient, is_problem
+from portal.testing.concurrency import run_together
 from portal.testing.personas import PASSWORD
 
 pytestmark = pytest.mark.django_db
@@ -166,3 +167,19 @@ def test_revoked_and_expired_tokens_free_their_place(personas, settings):
     tokens.token_create(user=personas.agent, name="d")
     # Someone else's tokens never count against you.
     tokens.token_create(user=personas.lead, name="a")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_parallel_requests_cannot_mint_more_tokens_than_the_cap(personas, settings):
+    settings.API_TOKENS_PER_USER = 3
+
+    def mint(n: int) -> str:
+        try:
+            tokens.token_create(user=personas.agent, name=f"parallel {n}")
+        except tokens.TooManyTokens:
+            return "refused"
+        return "made"
+
+    results = run_together(mint, 8)
+    assert results.count("made") == 3
+    assert ApiToken.objects.filter(user=personas.agent).count() == 3

@@ -18,6 +18,7 @@ from portal.tickets.models import Attachment, Comment, Ticket, TicketEvent
 from portal.tickets.tests.attachment_fixtures import files_storage, stored_keys, upload
 
 pytestmark = pytest.mark.django_db
+URLENCODED = "application/x-www-form-urlencoded"
 files_storage = files_storage  # the fixture, imported for this module
 
 
@@ -267,10 +268,11 @@ def test_every_action_on_a_ticket_one_cannot_see_is_404_whatever_the_body(
         if body is not None:
             body = {key: ids.get(value, value) for key, value in body.items()}
         answers.append(client.request(method, path, body))
-    answers.append(
-        client.client.generic(method, f"/api/v1{path}", "{not json", content_type="text/plain",
-                              headers=client.headers)
-    )  # fmt: skip
+    for raw, content_type in (("{not json", "text/plain"), ("x=%00", URLENCODED)):
+        answers.append(
+            client.client.generic(method, f"/api/v1{path}", raw, content_type=content_type,
+                                  headers=client.headers)
+        )  # fmt: skip
     for response in answers:
         is_problem(response, 404)
     assert len({response.content for response in answers}) == 1, "the answers differ"

@@ -127,7 +127,8 @@ def attempt_begin(keys: _Keys, *, now: dt.datetime | None = None) -> Refusal | N
     """Count one attempt on every counter, or refuse it (the password is not checked then).
 
     The address and the pair come first: an attempt they refuse never takes one of the
-    account's slow-down slots, so a locked-out guesser cannot starve the owner.
+    account's slow-down slots, so a locked-out guesser cannot starve the owner. The
+    address counts password checks only (a refused attempt gives its count back).
     """
     now = now or timezone.now()
     if keys.address and not _count_under_limit(
@@ -135,6 +136,9 @@ def attempt_begin(keys: _Keys, *, now: dt.datetime | None = None) -> Refusal | N
     ):
         return locked_refusal()
     if not _count_under_limit(keys.pair, settings.LOGIN_FAILURES_PER_ACCOUNT, now):
+        # No password was checked: the address keeps its attempt, so someone retrying a
+        # locked account behind a shared address (an office NAT) does not lock everyone.
+        _give_back(keys.address)
         return locked_refusal()
     wait = _take_account_slot(keys.account, now)
     if wait is not None:

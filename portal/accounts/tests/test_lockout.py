@@ -79,6 +79,13 @@ def test_twenty_failures_from_one_address_lock_that_address(client, personas):
     assert attempt(client, "agent@example.com", PASSWORD, ip="10.1.1.1").status_code == 302
 
 
+def test_retrying_a_locked_account_does_not_lock_a_shared_address_for_everyone(client, personas):
+    for _ in range(25):
+        attempt(client, "requester@example.com", ip="10.0.0.1")
+    assert attempt(client, "requester@example.com", PASSWORD, ip="10.0.0.1").status_code == 429
+    assert attempt(client, "agent@example.com", PASSWORD, ip="10.0.0.1").status_code == 302
+
+
 def test_good_sign_ins_from_a_shared_address_do_not_use_up_its_limit(
     client_for, personas, settings
 ):

@@ -1,11 +1,26 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.contrib.auth.forms import AdminPasswordChangeForm
 
+from portal.accounts import services
 from portal.accounts.models import User
+
+
+class PasswordChangeThroughService(AdminPasswordChangeForm):
+    """Django admin's "change password" form, saved through `user_set_password` so that,
+    as everywhere else, the user's sessions end and their API tokens are revoked.
+    (Who did it is in the admin's own change log.)"""
+
+    def save(self, commit=True):
+        usable = self.cleaned_data.get("set_usable_password", True)
+        password = self.cleaned_data["password1"] if usable else None
+        services.user_set_password(user=self.user, password=password, actor=None)
+        return self.user
 
 
 @admin.register(User)
 class UserAdmin(BaseUserAdmin):
+    change_password_form = PasswordChangeThroughService
     ordering = ["email"]
     list_display = ["email", "full_name", "is_active", "is_staff"]
     search_fields = ["email", "full_name"]

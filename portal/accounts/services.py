@@ -71,13 +71,18 @@ def user_update(
 
 
 def user_set_password(
-    *, user: User, password: str, actor: User, keep_session_key: str | None = None
+    *,
+    user: User,
+    password: str | None,
+    actor: User | None,
+    keep_session_key: str | None = None,
 ) -> int:
     """Set a new password, end every other session of the user and revoke every other
     credential (API tokens): whoever knew the old password may have minted one.
 
-    Used by the user's own change, a reset link and an admin setting a password alike.
-    Returns how many credentials (tokens) were revoked.
+    Used by the user's own change, a reset link and an admin setting a password alike
+    (the Django admin site passes no actor; its own change log names them). `None` leaves
+    the user without a usable password. Returns how many credentials (tokens) were revoked.
     """
     with transaction.atomic():
         user.set_password(password)
@@ -86,6 +91,10 @@ def user_set_password(
         revoked = sum(revoker(user) for revoker in _credential_revokers)
     security_log.info(
         "password changed",
-        extra={"user_id": user.pk, "actor_id": actor.pk, "credentials_revoked": revoked},
+        extra={
+            "user_id": user.pk,
+            "actor_id": getattr(actor, "pk", None),
+            "credentials_revoked": revoked,
+        },
     )
     return revoked

@@ -183,3 +183,17 @@ def test_parallel_requests_cannot_mint_more_tokens_than_the_cap(personas, settin
     results = run_together(mint, 8)
     assert results.count("made") == 3
     assert ApiToken.objects.filter(user=personas.agent).count() == 3
+
+
+def test_a_password_set_on_the_django_admin_site_revokes_tokens_and_sessions(personas, client_for):
+    clients = _two_working_tokens(personas.agent)
+    elsewhere = client_for(personas.agent)
+    response = client_for(personas.admin).post(
+        f"/admin/accounts/user/{personas.agent.pk}/password/",
+        {"password1": NEW_PASSWORD, "password2": NEW_PASSWORD, "usable_password": "true"},
+    )
+    assert response.status_code == 302, response.content
+    personas.agent.refresh_from_db()
+    assert personas.agent.check_password(NEW_PASSWORD)
+    _all_refused(clients)
+    assert elsewhere.get("/settings").status_code == 302

@@ -11,6 +11,7 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 
+from portal.attachments import bounded as _bounded
 from portal.attachments.storage import storages_from_env
 from portal.lib.env import env_bool, env_int, env_list, env_str, load_env_file
 
@@ -288,7 +289,7 @@ PERIODIC_TASKS = {
     "portal.notifications.tasks.sweep_email_outbox": 30,
     "portal.api.tasks.prune_rate_windows": 300,
     "portal.accounts.tasks.prune_login_throttle": 3600,
-    "portal.tickets.tasks.cleanup_orphan_attachments_task": 3600,
+    "portal.tickets.tasks.cleanup_orphan_attachments_task": 300,
     "portal.tickets.tasks.escalate_sla": 60,
 }
 
@@ -331,6 +332,16 @@ STORAGES["attachments"] = storages_from_env(VAR_DIR)
 ATTACHMENT_MAX_BYTES = env_int("ATTACHMENT_MAX_BYTES", 5 * 1024 * 1024, minimum=1)
 ATTACHMENT_DOWNLOAD_URL_SECONDS = env_int("ATTACHMENT_DOWNLOAD_URL_SECONDS", 300, minimum=1)
 ATTACHMENTS_PER_TICKET = env_int("ATTACHMENTS_PER_TICKET", 20, minimum=1)
+# One request's whole upload (every file, every retry): past it the person gets a 503 with
+# nothing saved. At most 12 s, so the answer (with the 2 s clean-up) comes within 15 s.
+ATTACHMENT_UPLOAD_SECONDS = env_int("ATTACHMENT_UPLOAD_SECONDS", 10, minimum=1)
+if ATTACHMENT_UPLOAD_SECONDS > _bounded.MAX_UPLOAD_SECONDS:
+    raise ImproperlyConfigured(
+        f"ATTACHMENT_UPLOAD_SECONDS must be at most {_bounded.MAX_UPLOAD_SECONDS}; "
+        f"got {ATTACHMENT_UPLOAD_SECONDS}"
+    )
+# Stored objects no row refers to are swept once this old (minutes, at least 2).
+ATTACHMENT_ORPHAN_MINUTES = env_int("ATTACHMENT_ORPHAN_MINUTES", 15, minimum=2)
 # Which app vouches for which stored keys when orphans are swept (cleanup_orphan_attachments).
 ATTACHMENT_KEY_OWNERS = {"tickets/": "portal.tickets.attachment_keys.known_storage_keys"}
 if env_str("R2_ENDPOINT"):

@@ -1,82 +1,147 @@
-"""Leave nothing behind: store-then-commit, and sweeping objects no row refers to.
+"""Leave nothing behind: store, then commit; and sweep objects no row refers to.
 
-Storage and database cannot share a transaction. The order that loses nothing is: store
-the bytes, then commit the row that points at them. What can go wrong in between is a
-stored object without a row (an orphan), never a row without its object. Two tools:
+Storage and database cannot share a transaction, and no network call may happen while a
+transaction is open (a hung storage would hold its row locks and stall people who never
+touched a file). The order that loses nothing is: store the bytes under generated keys,
+then commit the rows that point at them in one short transaction. What can go wrong in
+between is a stored object without a row (an orphan), never a row without its object:
 
-- `store_then_commit()`: runs the caller's database work in a transaction and deletes
-  every object stored inside it if that transaction does not commit;
+- `store_then_commit()`: the objects stored inside it are deleted (best effort, within
+  DISCARD_SECONDS) unless its `committing()` transaction committed;
 - `delete_orphans()`: for what slipped through anyway (a worker killed between store and
-  commit, a storage outage during the delete), removes objects older than an hour that no
-  row refers to. The owner app answers "which of these keys do you know?".
+  commit, a storage outage during the delete), removes objects older than the sweep age
+  (ATTACHMENT_ORPHAN_MINUTES) that no row refers to. The owner app answers "which of
+  these keys do you know?".
 """
 
 import contextlib
 import datetime as dt
 import logging
 import os
+import time
 from collections.abc import Callable, Collection, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import IO
 
+from django.conf import settings
 from django.core.files.storage import Storage
 from django.db import transaction
 
-from portal.attachments.storage import is_s3, save_file, storage_errors, translated_errors
+from portal.attachments.storage import (
+    StorageUnavailable,
+    delete_file,
+    is_s3,
+    save_file,
+    storage_errors,
+    translated_errors,
+)
 
 log = logging.getLogger("portal.attachments")
 
-DEFAULT_ORPHAN_AGE = dt.timedelta(hours=1)
+DEFAULT_ORPHAN_MINUTES = 15
+# Younger objects may belong to uploads whose rows are not committed yet: an upload's
+# storing is bounded (ATTACHMENT_UPLOAD_SECONDS) and its rows are refused when their
+# objects are older than COMMIT_WINDOW_SECONDS, so two minutes cannot catch one in flight.
+MINIMUM_ORPHAN_MINUTES = 2
+COMMIT_WINDOW_SECONDS = 60
 _BATCH = 500
+
+
+def orphan_age() -> dt.timedelta:
+    """ATTACHMENT_ORPHAN_MINUTES (default 15, at least 2), read at call time."""
+    minutes = int(getattr(settings, "ATTACHMENT_ORPHAN_MINUTES", DEFAULT_ORPHAN_MINUTES))
+    return dt.timedelta(minutes=max(minutes, MINIMUM_ORPHAN_MINUTES))
 
 
 # --- Store, then commit -------------------------------------------------------------------
 
 
+class StoredTooLongAgo(StorageUnavailable):
+    """The rows came too late for their objects: the sweep may already be removing them."""
+
+
 class StoredFiles:
-    """The objects stored during one `store_then_commit()` block."""
+    """The objects stored for one write, and the short transaction that records them."""
 
-    def __init__(self, storage: Storage):
+    def __init__(self, storage: Storage, *, deadline=None):
         self.storage = storage
+        # Shared by every file stored through this object (S3): see bounded.Deadline.
+        self.deadline = deadline
         self.keys: list[str] = []
+        self.committed = False
+        self._first_stored: float | None = None
 
-    def save(self, key: str, content: IO[bytes]) -> str:
-        """Store a file (StorageUnavailable if that fails); return the key actually used."""
-        stored = save_file(self.storage, key, content)
+    def save(self, key: str, content: IO[bytes], *, content_type: str = "") -> str:
+        """Store a file (StorageUnavailable if that fails); return the key actually used.
+
+        RuntimeError inside a database transaction: store first, then `committing()`.
+        """
+        if self._first_stored is None:
+            self._first_stored = time.monotonic()
+        stored = save_file(
+            self.storage, key, content, deadline=self.deadline, content_type=content_type
+        )
         self.keys.append(stored)
         return stored
 
+    @contextlib.contextmanager
+    def committing(self, *, using: str | None = None) -> Iterator[None]:
+        """The one short transaction that writes the rows for the stored objects.
+
+        Outermost (`durable`): an outer transaction could still roll back after this
+        block, and Django has no on-rollback hook to delete the objects then. Rows for
+        objects stored more than COMMIT_WINDOW_SECONDS ago are refused (StoredTooLongAgo,
+        rolled back): the sweep only spares younger objects.
+        """
+        with transaction.atomic(using=using, durable=True):
+            yield
+            if self._first_stored is not None:
+                age = time.monotonic() - self._first_stored
+                if age > COMMIT_WINDOW_SECONDS:
+                    raise StoredTooLongAgo(
+                        f"Attachment rows refused: their objects were stored {age:.0f} s ago"
+                    )
+        self.committed = True
+
     def discard(self) -> None:
-        """Delete what was stored. Failures are logged: the orphan sweep removes the rest."""
+        """Delete what was stored, within DISCARD_SECONDS in all; the sweep removes the rest.
+
+        Failures are logged, never raised: the error that made us discard matters more.
+        """
+        from portal.attachments import bounded
+
+        deadline = bounded.Deadline(bounded.DISCARD_SECONDS)
         for key in self.keys:
+            if is_s3(self.storage) and deadline.remaining() < bounded.MIN_ATTEMPT_SECONDS:
+                log.warning("left a stored attachment for the orphan sweep", extra={"key": key})
+                continue
             try:
-                self.storage.delete(key)
-            except storage_errors():
+                delete_file(self.storage, key, deadline=deadline)
+            except StorageUnavailable:
                 log.warning("could not delete stored attachment after rollback", extra={"key": key})
         self.keys.clear()
 
 
 @contextlib.contextmanager
-def store_then_commit(storage: Storage, *, using: str | None = None) -> Iterator[StoredFiles]:
-    """Open a transaction; if it does not commit, delete every file stored through it.
+def store_then_commit(storage: Storage, *, deadline=None) -> Iterator[StoredFiles]:
+    """Store objects, then commit their rows; if the rows do not commit, delete the objects.
 
         with store_then_commit(get_storage()) as files:
-            comment = comment_add(...)                      # rows, in the transaction
-            key = files.save(storage_key(...), upload.file)  # bytes, outside it
-            Attachment.objects.create(comment=comment, storage_key=key, ...)
+            key = files.save(storage_key(...), upload.file)  # no transaction open
+            with files.committing():                        # one short transaction
+                comment = comment_add(...)
+                Attachment.objects.create(comment=comment, storage_key=key, ...)
 
-    Any exception inside the block, or from the COMMIT itself, rolls back the rows and
-    deletes the objects, then propagates. The transaction is `durable`: opening this
-    inside another `atomic()` raises RuntimeError, because an outer rollback after this
-    block ended could not be seen (Django has no on-rollback hook) and would leave the
-    objects behind.
+    Any exception in the block before `committing()` has committed (the storage failing,
+    the database refusing, the COMMIT itself failing) deletes every object stored, then
+    propagates. `files.save` inside a transaction raises RuntimeError.
     """
-    files = StoredFiles(storage)
+    files = StoredFiles(storage, deadline=deadline)
     try:
-        with transaction.atomic(using=using, durable=True):
-            yield files
+        yield files
     except BaseException:
-        files.discard()
+        if not files.committed:
+            files.discard()
         raise
 
 
@@ -128,15 +193,15 @@ def stale_keys(
     storage: Storage,
     prefix: str,
     *,
-    older_than: dt.timedelta = DEFAULT_ORPHAN_AGE,
+    older_than: dt.timedelta | None = None,
     now: dt.datetime | None = None,
 ) -> Iterator[str]:
-    """Keys under `prefix` last written more than `older_than` ago.
+    """Keys under `prefix` last written more than `older_than` (default: the sweep age) ago.
 
     The age guard protects uploads in flight: an object stored a second ago whose row
     is not committed yet looks exactly like an orphan.
     """
-    cutoff = (now or dt.datetime.now(dt.UTC)) - older_than
+    cutoff = (now or dt.datetime.now(dt.UTC)) - (orphan_age() if older_than is None else older_than)
     for stored in iter_stored(storage, prefix):
         if stored.modified < cutoff:
             yield stored.key
@@ -159,11 +224,12 @@ def delete_orphans(
     prefix: str,
     *,
     known: KnownKeys,
-    older_than: dt.timedelta = DEFAULT_ORPHAN_AGE,
+    older_than: dt.timedelta | None = None,
     now: dt.datetime | None = None,
     dry_run: bool = False,
 ) -> CleanupReport:
-    """Delete objects under `prefix`, older than `older_than`, whose key is not known.
+    """Delete objects under `prefix`, older than `older_than` (default: the sweep age,
+    ATTACHMENT_ORPHAN_MINUTES), whose key is not known.
 
     `known` is either a collection of keys, or a callable given a batch of candidate keys
     (at most 500) that returns those a row refers to: the owner can answer with one

@@ -4,7 +4,10 @@ The caller (the tickets app's access-checked view) decides *whether* someone may
 file; this module decides *how* it is sent:
 - local storage: a streamed FileResponse;
 - S3/R2: a redirect to a presigned URL (at most 5 minutes) whose response-content-type
-  and response-content-disposition parameters make the bucket send the same safe headers.
+  and response-content-disposition parameters make the bucket send the same safe headers,
+  after one bounded HEAD of the object: a storage that is down or hanging gets the
+  portal's own message (StorageUnavailable) within seconds instead of a redirect to the
+  bucket's XML error or to a page that never loads.
 Always a download (`Content-Disposition: attachment`) except raster images the caller
 wants inline as thumbnails; `X-Content-Type-Options: nosniff`; and a CSP that sandboxes
 the response, so even a file a browser did render could run nothing and reach nothing.
@@ -17,6 +20,7 @@ from django.conf import settings
 from django.core.files.storage import Storage
 from django.http import FileResponse, Http404, HttpResponse, HttpResponseRedirect
 
+from portal.attachments import bounded
 from portal.attachments.names import sanitize_filename, split_extension
 from portal.attachments.storage import MAX_URL_EXPIRY_SECONDS, is_s3, translated_errors
 
@@ -86,14 +90,17 @@ def download_response(
     """The response that hands the stored file `key` to a browser that may have it.
 
     `content_type` is the type recorded at upload (from the sniffed bytes); inline is
-    honoured only for PNG/JPEG/GIF/WebP. Raises Http404 when a local file is missing and
-    StorageUnavailable when S3 cannot sign (never for a missing object: presigning does
-    not ask the bucket, which answers 404 itself).
+    honoured only for PNG/JPEG/GIF/WebP. Raises Http404 when the file is not stored (any
+    backend), and StorageUnavailable when S3 does not answer the check within
+    DOWNLOAD_CHECK_SECONDS or cannot sign.
     """
     media_type = content_type.split(";", 1)[0].strip().lower()
     inline = inline_ok and media_type in INLINE_SAFE_TYPES
     disposition = content_disposition(original_name, inline=inline)
     if is_s3(storage):
+        deadline = bounded.Deadline(bounded.DOWNLOAD_CHECK_SECONDS)
+        if not bounded.exists(storage, key, deadline):
+            raise Http404("The file is no longer stored.")
         with translated_errors("sign a download link"):
             url = storage.url(
                 key,

@@ -1,30 +1,35 @@
 """Storage health for /healthz, in the shape of portal/core/health.py's checks.
 
+The check writes: a bucket that exists but refuses or swallows writes (a full disk, a
+revoked write permission, an endpoint that accepts connections and never answers) is
+exactly when uploads fail, and a HeadBucket would still say "ok". So S3/R2 gets one small
+PUT and one DELETE of a fixed health key (overwritten each time, outside the `tickets/`
+prefix the orphan sweep owns) within PROBE_SECONDS in all; local storage writes and removes
+a small file.
+
 Like the worker check, it never makes /healthz a 503: with storage down, pages, tickets
 and comments still work (uploads get a clear error), so a load balancer must not take the
 portal out of service. The status is reported for monitoring instead.
 """
 
 import os
+import uuid
 
-import boto3
-from botocore.config import Config
 from django.core.files.storage import Storage
 
-from portal.attachments.storage import get_storage, is_s3, storage_errors
+from portal.attachments import bounded
+from portal.attachments.storage import StorageUnavailable, get_storage, is_s3
 
-# A probe must answer fast whatever the storage does: load balancers give up on /healthz
-# after a few seconds, and one slow dependency must not make the whole portal look dead.
-_PROBE_CONFIG = Config(
-    connect_timeout=2, read_timeout=2, retries={"mode": "standard", "total_max_attempts": 1}
-)
+HEALTH_KEY = "_health/write-probe"
+_PROBE_BODY = b"portal storage health probe\n"
 
 
 def check_storage(storage: Storage | None = None) -> tuple[bool, dict]:
-    """(True, {"status": "ok" | "down", ...}): reachable and usable, or why not.
+    """(True, {"status": "ok" | "down", ...}): writable and deletable now, or why not.
 
-    S3/R2: one HeadBucket request (credentials, bucket and network in one cheap call).
-    Local: the folder exists (or can be created) and is writable.
+    S3/R2: PUT then DELETE of a few bytes under HEALTH_KEY, one attempt each, both within
+    PROBE_SECONDS. Local: the folder exists (or can be created) and a file can be written
+    and removed.
     """
     try:
         storage = storage or get_storage()
@@ -35,46 +40,43 @@ def check_storage(storage: Storage | None = None) -> tuple[bool, dict]:
         return True, {"status": "down", "error": exc.__class__.__name__}
 
 
-def _probe_client(storage):
-    """A client with the storage's endpoint and credentials but the probe's short limits.
-
-    Kept on the storage object (one per process and alias) because building a boto3
-    client costs tens of milliseconds and load balancers probe every few seconds.
-    """
-    probe = getattr(storage, "_portal_health_client", None)
-    if probe is None:
-        session = boto3.session.Session(
-            aws_access_key_id=storage.access_key,
-            aws_secret_access_key=storage.secret_key,
-            aws_session_token=storage.security_token,
-        )
-        probe = session.client(
-            "s3",
-            region_name=storage.region_name,
-            endpoint_url=storage.endpoint_url,
-            use_ssl=storage.use_ssl,
-            verify=storage.verify,
-            config=storage.client_config.merge(_PROBE_CONFIG),
-        )
-        storage._portal_health_client = probe
-    return probe
-
-
 def _check_s3(storage) -> dict:
-    probe = _probe_client(storage)
+    deadline = bounded.Deadline(bounded.PROBE_SECONDS)
+    bucket = storage.bucket_name
     try:
-        probe.head_bucket(Bucket=storage.bucket_name)
-    except storage_errors() as exc:
-        return {"status": "down", "backend": "s3", "error": exc.__class__.__name__}
+        bounded.call(
+            storage,
+            deadline,
+            "write a health probe",
+            lambda client: client.put_object(Bucket=bucket, Key=HEALTH_KEY, Body=_PROBE_BODY),
+            attempts=1,
+        )
+        bounded.call(
+            storage,
+            deadline,
+            "delete a health probe",
+            lambda client: client.delete_object(Bucket=bucket, Key=HEALTH_KEY),
+            attempts=1,
+        )
+    except (StorageUnavailable, FileNotFoundError) as exc:
+        cause = exc.__cause__ or exc
+        return {
+            "status": "down",
+            "backend": "s3",
+            "error": cause.__class__.__name__,
+            "detail": str(exc)[:200],
+        }
     return {"status": "ok", "backend": "s3"}
 
 
 def _check_local(storage) -> dict:
     location = storage.location
+    probe = os.path.join(location, f".health-{uuid.uuid4().hex}")
     try:
         os.makedirs(location, mode=0o750, exist_ok=True)
+        with open(probe, "wb") as handle:
+            handle.write(_PROBE_BODY)
+        os.remove(probe)
     except OSError as exc:
         return {"status": "down", "backend": "local", "error": exc.__class__.__name__}
-    if not os.access(location, os.W_OK | os.X_OK):
-        return {"status": "down", "backend": "local", "error": "not writable"}
     return {"status": "ok", "backend": "local"}

@@ -24,9 +24,9 @@ STORAGE_ALIAS = "attachments"
 # Presigned download URLs live at most this long: long enough to start a download, short
 # enough that a copied link stops working before it can travel far.
 MAX_URL_EXPIRY_SECONDS = 300
-# Worst case for a hung endpoint: 2 attempts × 10 s read + backoff ≈ 21 s, under
-# gunicorn's 30 s worker timeout, so a user gets our error page rather than a killed worker.
-# (botocore's defaults: 60 s read timeout, retried: minutes.)
+# Upper limits of each call (botocore's defaults: 60 s read timeout, retried: minutes).
+# Uploads, download checks and the health probe also share one deadline per request
+# (`portal.attachments.bounded`), which cuts these to what is left of it.
 DEFAULT_CONNECT_TIMEOUT = 3
 DEFAULT_READ_TIMEOUT = 10
 DEFAULT_MAX_ATTEMPTS = 2
@@ -233,11 +233,56 @@ def translated_errors(action: str) -> Iterator[None]:
         raise StorageUnavailable(f"Attachment storage failed to {action}: {exc}") from exc
 
 
-def save_file(storage: Storage, key: str, content: IO[bytes]) -> str:
+def transaction_open() -> bool:
+    """Whether a database transaction is open on any connection of this thread.
+
+    The atomic blocks a test case wraps around each test do not count (as for Django's
+    own `durable` check): they stand in for autocommit.
+    """
+    from django.db import connections
+
+    return any(
+        not getattr(block, "_from_testcase", False)
+        for conn in connections.all(initialized_only=True)
+        for block in conn.atomic_blocks
+    )
+
+
+def refuse_inside_transaction(action: str) -> None:
+    """No network call while a transaction is open: a hung storage would hold its locks."""
+    if transaction_open():
+        raise RuntimeError(
+            f"Refusing to {action} inside a database transaction: store first, then "
+            "write the rows in a short transaction (see docs/attachments.md)."
+        )
+
+
+def save_file(
+    storage: Storage, key: str, content: IO[bytes], *, deadline=None, content_type: str = ""
+) -> str:
     """Store `content` under `key`; return the key actually used (never an existing one).
 
     Both backends refuse to overwrite: if `key` is taken (vanishingly rare with the random
     part of `names.storage_key`) a suffix is added, so always record the returned key.
+    On S3 every attempt ends by `deadline` (a `bounded.Deadline`; ATTACHMENT_UPLOAD_SECONDS
+    from now when not given). Refuses to run inside a database transaction.
     """
+    refuse_inside_transaction("store a file")
+    if is_s3(storage):
+        from portal.attachments import bounded
+
+        deadline = deadline or bounded.upload_deadline()
+        return bounded.put_new(storage, key, content, deadline, content_type=content_type)
     with translated_errors("store a file"):
         return storage.save(key, content)
+
+
+def delete_file(storage: Storage, key: str, *, deadline=None) -> None:
+    """Delete `key` (gone already is fine); StorageUnavailable if the storage fails."""
+    if is_s3(storage):
+        from portal.attachments import bounded
+
+        bounded.delete(storage, key, deadline or bounded.Deadline(bounded.DISCARD_SECONDS))
+        return
+    with translated_errors("delete a file"):
+        storage.delete(key)

@@ -4,7 +4,10 @@ Requests go over HTTP through boto3 exactly as they would to Cloudflare R2; noth
 boto3 or django-storages is mocked. Fixtures:
 - `s3_server`: a running server with one fresh private bucket (stop() it to test outages);
 - `s3_storage`: `STORAGES["attachments"]` pointed at it with the production configuration
-  (`portal.attachments.storage.s3_storage_config`), and the storage instance.
+  (`portal.attachments.storage.s3_storage_config`), and the storage instance;
+- `s3_faults`: the fault stub (`portal/testing/s3_faults.py`) in front of that server, and
+  `faulty_s3_storage`: the attachments storage reaching the server through it, so a test
+  can make the storage answer 500/501 or hang at any moment, and recover.
 
 moto keeps its data in process memory shared by every server in the process, so each
 server gets a uniquely named bucket.
@@ -17,6 +20,7 @@ import boto3
 import pytest
 from moto.server import ThreadedMotoServer
 
+from portal.testing.s3_faults import S3Faults
 from portal.testing.smtp import free_port
 
 ACCESS_KEY = "test-access-key"
@@ -89,4 +93,25 @@ def s3_storage(s3_server, settings):
     from django.core.files.storage import storages
 
     settings.STORAGES = {**settings.STORAGES, "attachments": s3_server.storage_config()}
+    return storages["attachments"]
+
+
+@pytest.fixture
+def s3_faults(s3_server):
+    """The fault stub in front of the running server, passing everything through."""
+    faults = S3Faults(s3_server.endpoint)
+    faults.start()
+    yield faults
+    faults.stop()
+
+
+@pytest.fixture
+def faulty_s3_storage(s3_server, s3_faults, settings):
+    """The attachments storage (configured as for R2) reaching the server through the stub."""
+    from django.core.files.storage import storages
+
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "attachments": s3_server.storage_config(endpoint_url=s3_faults.endpoint),
+    }
     return storages["attachments"]

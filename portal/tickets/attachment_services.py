@@ -1,19 +1,24 @@
 """Writes that carry files: raising a ticket, commenting, or adding files to a ticket.
 
 Each wraps the plain service (`services.ticket_create`, `services.comment_add`) so that the
-ticket or comment, its files, their Attachment rows and the history commit together:
+ticket or comment, its files, their Attachment rows and the history commit together, and
+no database transaction is open while the storage is called:
 
-1. every file sent is validated first (`validate_upload`), before any transaction opens,
-   so a slow or refused upload never holds a database lock;
+1. every file sent is validated first (`validate_upload`), before anything is stored;
 2. a refusal of any file refuses the whole request (`AttachmentsRefused`, nothing
    written) unless the person confirmed that refused files may be left out
    (`skip_refused=True`): then the others are stored and the refusals are returned;
-3. inside `store_then_commit` (the outermost transaction) the plain service runs, each
-   file is stored under `tickets/{ticket_id}/…` and its row written; if anything fails
-   (the database, or the storage: `AttachmentStorageFailed`) the rows roll back and the
-   stored objects are deleted.
+3. the files are stored under generated keys, with no transaction open, within one
+   deadline for the whole upload (ATTACHMENT_UPLOAD_SECONDS, shared by every file and
+   retry): a storage that fails or hangs gives `AttachmentStorageFailed` (503) in time;
+4. then one short transaction (`StoredFiles.committing`) writes the ticket or comment,
+   the rows and the history; if it does not commit, the stored objects are deleted (best
+   effort, bounded) and the orphan sweep removes anything left.
 
-Without files the plain services are called directly, exactly as before.
+Keys: `tickets/{ticket_id}/…` for files added to an existing ticket; files sent with a new
+ticket are stored before its id exists, under `tickets/new/…`.
+
+Without files the plain services are called directly and never touch the storage.
 """
 
 from collections.abc import Sequence
@@ -25,6 +30,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.utils import timezone
 
+from portal.attachments.bounded import upload_deadline
 from portal.attachments.cleanup import StoredFiles, store_then_commit
 from portal.attachments.names import storage_key
 from portal.attachments.storage import StorageUnavailable, get_storage
@@ -116,48 +122,70 @@ def _close(uploads: list[ValidatedUpload]) -> None:
         upload.close()
 
 
-def _store(
-    stored: StoredFiles,
+@dataclass
+class _Stored:
+    upload: ValidatedUpload
+    key: str
+
+
+def _store_objects(
+    stored: StoredFiles, prefix: list[str], uploads: list[ValidatedUpload]
+) -> list[_Stored]:
+    """Store every file under a generated key (no transaction open: see the module doc)."""
+    try:
+        return [
+            _Stored(
+                upload,
+                stored.save(
+                    storage_key(prefix, upload.safe_name),
+                    upload.file,
+                    content_type=upload.file.content_type,
+                ),
+            )
+            for upload in uploads
+        ]
+    except StorageUnavailable as exc:
+        raise AttachmentStorageFailed() from exc
+
+
+def _check_room(ticket: Ticket, count: int) -> None:
+    existing = Attachment.objects.filter(ticket=ticket).count()
+    limit = max_per_ticket()
+    if existing + count > limit:
+        raise TooManyAttachments(
+            f"A ticket can have at most {limit} files; {ticket.number} has {existing} and you "
+            f"sent {count}. Nothing was saved."
+        )
+
+
+def _write_rows(
     *,
     ticket: Ticket,
     comment: Comment | None,
     uploader: AbstractBaseUser,
-    uploads: list[ValidatedUpload],
+    objects: list[_Stored],
     internal: bool,
 ) -> list[Attachment]:
-    """Store each file and write its row and one history event (inside store_then_commit)."""
-    if not uploads:  # all refused and left out: no files, no "attached" event
+    """The rows of stored files and one history event (inside `committing()`)."""
+    if not objects:  # all refused and left out: no files, no "attached" event
         return []
-    existing = Attachment.objects.filter(ticket=ticket).count()
-    limit = max_per_ticket()
-    if existing + len(uploads) > limit:
-        raise TooManyAttachments(
-            f"A ticket can have at most {limit} files; {ticket.number} has {existing} and you "
-            f"sent {len(uploads)}. Nothing was saved."
-        )
+    _check_room(ticket, len(objects))
     now = timezone.now()
-    rows = []
-    for upload in uploads:
-        try:
-            key = stored.save(
-                storage_key(["tickets", str(ticket.pk)], upload.safe_name), upload.file
-            )
-        except StorageUnavailable as exc:
-            raise AttachmentStorageFailed() from exc
-        rows.append(
-            Attachment(
-                ticket=ticket,
-                comment=comment,
-                uploader=uploader,
-                original_name=upload.original_name,
-                storage_key=key,
-                size=upload.size,
-                # With the charset for text ("text/plain; charset=utf-8"), sent on download.
-                content_type=upload.file.content_type,
-                sha256=upload.sha256,
-                created_at=now,
-            )
+    rows = [
+        Attachment(
+            ticket=ticket,
+            comment=comment,
+            uploader=uploader,
+            original_name=item.upload.original_name,
+            storage_key=item.key,
+            size=item.upload.size,
+            # With the charset for text ("text/plain; charset=utf-8"), sent on download.
+            content_type=item.upload.file.content_type,
+            sha256=item.upload.sha256,
+            created_at=now,
         )
+        for item in objects
+    ]
     Attachment.objects.bulk_create(rows)
     TicketEvent.objects.create(
         ticket=ticket,
@@ -173,32 +201,44 @@ def _store(
     return rows
 
 
+def _first_submission(requester, key) -> Ticket | None:
+    return Ticket.objects.filter(requester=requester, idempotency_key=key).first()
+
+
 def ticket_create_with_files(
     *, requester, files: Sequence[Any] = (), skip_refused: bool = False, **ticket_fields
 ) -> Outcome:
     """`services.ticket_create` with files, all committed together (see the module doc).
 
     A re-submission of the same form (same idempotency key) returns the first ticket and
-    stores nothing again: the first submission's files are already on it.
+    keeps nothing it stored: the first submission's files are already on it.
     """
     if not files:
         return Outcome(ticket=services.ticket_create(requester=requester, **ticket_fields))
     uploads, skipped = validate_all(files, skip_refused=skip_refused)
     key = ticket_fields.get("idempotency_key")
     try:
-        with store_then_commit(get_storage()) as stored:
-            if key is not None:
-                # Serialise this person's submissions, so a double-clicked upload cannot
-                # slip past the lookup below and attach its files to the first ticket.
-                get_user_model().objects.select_for_update().filter(pk=requester.pk).first()
-                first = Ticket.objects.filter(requester=requester, idempotency_key=key).first()
-                if first is not None:
-                    return Outcome(ticket=first, replayed=True)
-            ticket = services.ticket_create(requester=requester, **ticket_fields)
-            rows = _store(
-                stored, ticket=ticket, comment=None, uploader=requester, uploads=uploads,
-                internal=False,
-            )  # fmt: skip
+        first = _first_submission(requester, key) if key is not None else None
+        if first is not None:  # known already: nothing to store
+            return Outcome(ticket=first, replayed=True)
+        with store_then_commit(get_storage(), deadline=upload_deadline()) as stored:
+            objects = _store_objects(stored, ["tickets", "new"], uploads)
+            with stored.committing():
+                if key is not None:
+                    # Serialise this person's submissions, so a double-clicked upload
+                    # cannot slip past the lookup and attach its files to the first ticket.
+                    get_user_model().objects.select_for_update().filter(pk=requester.pk).first()
+                    first = _first_submission(requester, key)
+                if first is None:
+                    ticket = services.ticket_create(requester=requester, **ticket_fields)
+                    rows = _write_rows(
+                        ticket=ticket, comment=None, uploader=requester, objects=objects,
+                        internal=False,
+                    )  # fmt: skip
+            if first is not None:
+                # The other copy won while this one was storing: its files are on the ticket.
+                stored.discard()
+                return Outcome(ticket=first, replayed=True)
     finally:
         _close(uploads)
     return Outcome(ticket=ticket, attachments=rows, skipped=skipped)
@@ -222,14 +262,25 @@ def comment_add_with_files(
         return Outcome(ticket=ticket, comment=comment)
     uploads, skipped = validate_all(files, skip_refused=skip_refused)
     try:
-        with store_then_commit(get_storage()) as stored:
-            # comment_add locks the ticket row until this block commits, so the count of
-            # its files in _store cannot change underneath us.
-            comment = services.comment_add(actor=actor, ticket=ticket, body=body, internal=internal)
-            rows = _store(
-                stored, ticket=ticket, comment=comment, uploader=actor, uploads=uploads,
-                internal=internal,
-            )  # fmt: skip
+        # Checked before storing (nothing to upload for a refusal), and again on the
+        # locked ticket row when the rows are written.
+        if internal and not access.can_comment_internal(actor, ticket):
+            raise ActionForbidden("Only people working this ticket can add internal comments.")
+        if not access.can_comment(actor, ticket):
+            raise ActionForbidden("You cannot comment on this ticket.")
+        _check_room(ticket, len(uploads))
+        with store_then_commit(get_storage(), deadline=upload_deadline()) as stored:
+            objects = _store_objects(stored, ["tickets", str(ticket.pk)], uploads)
+            with stored.committing():
+                # comment_add locks the ticket row until this block commits, so the count
+                # of its files in _write_rows cannot change underneath us.
+                comment = services.comment_add(
+                    actor=actor, ticket=ticket, body=body, internal=internal
+                )
+                rows = _write_rows(
+                    ticket=ticket, comment=comment, uploader=actor, objects=objects,
+                    internal=internal,
+                )  # fmt: skip
     finally:
         _close(uploads)
     return Outcome(ticket=ticket, comment=comment, attachments=rows, skipped=skipped)
@@ -251,17 +302,23 @@ def attachment_add(
         # Every file was refused: leaving them out leaves nothing to add.
         raise AttachmentsRefused(skipped, [])
     try:
-        with store_then_commit(get_storage()) as stored:
-            locked = access.get_ticket_for_user(actor, ticket.number, write=True)
-            if not access.can_comment(actor, locked):
-                raise ActionForbidden("You cannot add files to this ticket.")
-            rows = _store(
-                stored, ticket=locked, comment=None, uploader=actor, uploads=uploads,
-                internal=False,
-            )  # fmt: skip
-            # The ticket moved: lists sorted by activity show it first.
-            locked.updated_at = timezone.now()
-            locked.save(update_fields=["updated_at"])
+        # Checked before storing, and again on the locked row below.
+        if not access.can_comment(actor, ticket):
+            raise ActionForbidden("You cannot add files to this ticket.")
+        _check_room(ticket, len(uploads))
+        with store_then_commit(get_storage(), deadline=upload_deadline()) as stored:
+            objects = _store_objects(stored, ["tickets", str(ticket.pk)], uploads)
+            with stored.committing():
+                locked = access.get_ticket_for_user(actor, ticket.number, write=True)
+                if not access.can_comment(actor, locked):
+                    raise ActionForbidden("You cannot add files to this ticket.")
+                rows = _write_rows(
+                    ticket=locked, comment=None, uploader=actor, objects=objects,
+                    internal=False,
+                )  # fmt: skip
+                # The ticket moved: lists sorted by activity show it first.
+                locked.updated_at = timezone.now()
+                locked.save(update_fields=["updated_at"])
     finally:
         _close(uploads)
     return Outcome(ticket=locked, attachments=rows, skipped=skipped)

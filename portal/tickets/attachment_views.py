@@ -4,7 +4,8 @@ views use to show files and per-file refusals.
 Downloads apply the ticket's access rules (`get_ticket_for_user`: 404 for anyone who may
 not see the ticket) and the internal-comment rule (files of an internal comment are for
 the people working the ticket: 404 for the requester), then hand over to the generic
-`download_response` (a stream from local storage, or a redirect to a presigned S3 URL).
+`download_response` (a stream from local storage, or a redirect to a presigned S3 URL
+after a bounded check that the storage answers; if it does not, the portal's own 503 page).
 """
 
 from collections import defaultdict
@@ -12,7 +13,8 @@ from collections import defaultdict
 from django.contrib import messages
 from django.db.models import Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
 from portal.attachments.downloads import INLINE_SAFE_TYPES, download_response
@@ -20,6 +22,9 @@ from portal.attachments.storage import StorageUnavailable, get_storage
 from portal.tickets import access
 from portal.tickets.attachment_services import AttachmentsRefused, Outcome
 from portal.tickets.models import Attachment, format_number
+
+# What a 503 for a file asks the browser (and the API client) to wait before trying again.
+RETRY_AFTER_SECONDS = "30"
 
 
 def visible_attachments(ticket, *, worker: bool) -> QuerySet[Attachment]:
@@ -59,11 +64,16 @@ def attachment_download(request: HttpRequest, pk: int) -> HttpResponse:
             inline_ok=request.GET.get("inline") == "1",
         )
     except StorageUnavailable:
-        return HttpResponse(
-            "The file storage is not answering; try again in a moment.",
+        # The portal's own page, not the bucket's XML error or a redirect that never loads.
+        response = render(
+            request,
+            "tickets/file_unavailable.html",
+            {"ticket_url": reverse("ticket-detail", args=[format_number(attachment.ticket_id)])},
             status=503,
-            content_type="text/plain; charset=utf-8",
         )
+        response["Retry-After"] = RETRY_AFTER_SECONDS
+        response["Cache-Control"] = "no-store"
+        return response
 
 
 def attachments_for_page(ticket, comments: list, *, worker: bool) -> list[Attachment]:

@@ -9,12 +9,13 @@ from portal.tickets.attachment_keys import PREFIX, known_storage_keys
 
 @task()
 def cleanup_orphan_attachments_task() -> dict[str, int]:
-    """Delete ticket files older than an hour that no Attachment row refers to.
+    """Delete ticket files older than the sweep age (ATTACHMENT_ORPHAN_MINUTES) that no
+    Attachment row refers to.
 
-    They are left by uploads whose transaction failed while the storage could not delete
+    They are left by uploads whose rows did not commit while the storage could not delete
     (see `store_then_commit`) or by a worker killed between storing and committing.
-    Objects younger than an hour are kept: their rows may not be committed yet. A failed
-    delete is counted and tried again on the next run. Run hourly (PERIODIC_TASKS).
+    Younger objects are kept: their rows may not be committed yet. A failed delete is
+    counted and tried again on the next run. Runs every 5 minutes (PERIODIC_TASKS).
     """
     report = delete_orphans(get_storage(), PREFIX, known=known_storage_keys)
     return {

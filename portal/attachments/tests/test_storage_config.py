@@ -5,6 +5,12 @@ import time
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
+from portal.attachments.bounded import (
+    DEFAULT_UPLOAD_SECONDS,
+    DISCARD_SECONDS,
+    MAX_UPLOAD_SECONDS,
+    PROBE_SECONDS,
+)
 from portal.attachments.health import check_storage
 from portal.attachments.storage import storages_from_env
 
@@ -118,3 +124,49 @@ def test_health_without_a_configured_storage_is_down_not_an_exception(settings):
     settings.STORAGES = {k: v for k, v in settings.STORAGES.items() if k != "attachments"}
     ok, detail = check_storage()
     assert ok is True and detail["status"] == "down"
+
+
+# --- Health notices failing writes (the fault stub in front of the loopback server) ------
+
+
+def test_health_notices_a_storage_that_refuses_writes_while_the_bucket_answers(
+    s3_faults, faulty_s3_storage
+):
+    s3_faults.answer(501, methods={"PUT"})  # HEAD and LIST still fine: uploads are not
+    ok, detail = check_storage()
+    assert ok is True and detail["status"] == "down" and detail["backend"] == "s3"
+    assert "write a health probe" in detail["detail"]
+
+
+def test_health_notices_a_hanging_storage_within_its_probe_time(s3_faults, faulty_s3_storage):
+    s3_faults.hang()
+    started = time.monotonic()
+    ok, detail = check_storage()
+    assert detail["status"] == "down"
+    assert time.monotonic() - started < PROBE_SECONDS + 1
+
+
+def test_health_recovers_with_the_storage_and_leaves_no_probe_behind(
+    s3_server, s3_faults, faulty_s3_storage
+):
+    s3_faults.answer(500)
+    assert check_storage()[1]["status"] == "down"
+    s3_faults.pass_through()
+    assert check_storage() == (True, {"status": "ok", "backend": "s3"})
+    listing = s3_server.client().list_objects_v2(Bucket=s3_server.bucket)
+    assert listing.get("KeyCount", 0) == 0  # written and deleted
+
+
+@pytest.mark.django_db
+def test_healthz_reports_storage_writes_failing_and_stays_up(client, s3_faults, faulty_s3_storage):
+    s3_faults.answer(500, methods={"PUT"})
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json()["storage"]["status"] == "down"
+
+
+def test_the_upload_budget_and_its_clean_up_answer_within_15_seconds():
+    # The promise to people uploading (docs/operations.md): a 503 within 15 s, whatever
+    # the number of files, and never gunicorn's 30 s worker timeout.
+    assert MAX_UPLOAD_SECONDS + DISCARD_SECONDS < 15
+    assert DEFAULT_UPLOAD_SECONDS <= MAX_UPLOAD_SECONDS

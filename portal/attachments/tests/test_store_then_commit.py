@@ -1,8 +1,8 @@
-"""A database failure after the object was stored leaves no object behind.
+"""Store first, then commit the rows in one short transaction; a failure leaves no object.
 
 These run with real transactions (`transactional_db`): the helper opens the outermost
-transaction itself, and a failure at COMMIT must be seen, which a test wrapped in an
-outer transaction could never show.
+transaction itself, storing inside one is refused, and a failure at COMMIT must be seen,
+which a test wrapped in an outer transaction could never show.
 """
 
 import pytest
@@ -10,8 +10,9 @@ from django.contrib.auth.models import Group, Permission
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 
+from portal.attachments import cleanup
 from portal.attachments.cleanup import store_then_commit
-from portal.attachments.storage import StorageUnavailable
+from portal.attachments.storage import StorageUnavailable, save_file
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -25,18 +26,30 @@ def any_storage(request):
 def test_committed_work_keeps_its_objects(any_storage):
     with store_then_commit(any_storage) as stored:
         key = stored.save("tickets/1/a.txt", ContentFile(b"kept"))
-        Group.objects.create(name="with attachment")
+        with stored.committing():
+            Group.objects.create(name="with attachment")
     assert any_storage.exists(key)
     assert Group.objects.filter(name="with attachment").exists()
 
 
-def test_an_error_inside_the_block_removes_the_objects_and_the_rows(any_storage):
+def test_an_error_after_the_commit_keeps_the_committed_objects(any_storage):
+    with pytest.raises(ValueError, match="after"):
+        with store_then_commit(any_storage) as stored:
+            key = stored.save("tickets/1/a.txt", ContentFile(b"kept"))
+            with stored.committing():
+                Group.objects.create(name="with attachment")
+            raise ValueError("after the commit")
+    assert any_storage.exists(key)  # its row is committed: deleting it would break it
+
+
+def test_an_error_inside_the_transaction_removes_the_objects_and_the_rows(any_storage):
     with pytest.raises(IntegrityError):
         with store_then_commit(any_storage) as stored:
             first = stored.save("tickets/1/a.txt", ContentFile(b"one"))
             second = stored.save("tickets/1/b.txt", ContentFile(b"two"))
-            Group.objects.create(name="duplicate")
-            Group.objects.create(name="duplicate")  # the database refuses: unique name
+            with stored.committing():
+                Group.objects.create(name="duplicate")
+                Group.objects.create(name="duplicate")  # the database refuses: unique name
     assert not any_storage.exists(first)
     assert not any_storage.exists(second)
     assert not Group.objects.filter(name="duplicate").exists()
@@ -48,26 +61,51 @@ def test_a_failure_at_commit_removes_the_objects(any_storage):
     with pytest.raises(IntegrityError):
         with store_then_commit(any_storage) as stored:
             key = stored.save("tickets/1/a.txt", ContentFile(b"orphan to be"))
-            Permission.objects.create(name="x", codename="x", content_type_id=987654)
+            with stored.committing():
+                Permission.objects.create(name="x", codename="x", content_type_id=987654)
     assert not any_storage.exists(key)
 
 
-def test_a_storage_failure_inside_the_block_writes_no_rows(s3_storage, s3_server):
+def test_a_storage_failure_before_the_transaction_writes_no_rows(s3_storage, s3_server):
     with pytest.raises(StorageUnavailable):
         with store_then_commit(s3_storage) as stored:
-            Group.objects.create(name="ticket without its file")
             s3_server.stop()
             stored.save("tickets/1/a.txt", ContentFile(b"never stored"))
+            with stored.committing():
+                Group.objects.create(name="ticket without its file")
     assert not Group.objects.filter(name="ticket without its file").exists()
 
 
-def test_it_refuses_to_run_inside_an_outer_transaction(local_storage):
+@pytest.mark.parametrize("storage_fixture", ["local_storage", "s3_storage"])
+def test_storing_inside_a_transaction_is_refused(request, storage_fixture):
+    # A hung storage would hold the transaction's locks: the rule is checked, not hoped for.
+    storage = request.getfixturevalue(storage_fixture)
+    with pytest.raises(RuntimeError, match="inside a database transaction"):
+        with transaction.atomic():
+            save_file(storage, "tickets/1/a.txt", ContentFile(b"x"))
+    assert not storage.exists("tickets/1/a.txt")
+
+
+def test_the_rows_transaction_refuses_to_run_inside_an_outer_one(local_storage):
     # An outer rollback after the block ended could not be seen: refuse up front.
     with pytest.raises(RuntimeError, match="durable"):
-        with transaction.atomic():
-            with store_then_commit(local_storage) as stored:
-                stored.save("tickets/1/a.txt", ContentFile(b"x"))
-    assert not local_storage.exists("tickets/1/a.txt")
+        with store_then_commit(local_storage) as stored:
+            key = stored.save("tickets/1/a.txt", ContentFile(b"x"))
+            with transaction.atomic(), stored.committing():
+                pass
+    assert not local_storage.exists(key)
+
+
+def test_rows_for_objects_stored_too_long_ago_are_refused(local_storage, monkeypatch):
+    # The sweep spares objects younger than its age; rows must not come later than that.
+    monkeypatch.setattr(cleanup, "COMMIT_WINDOW_SECONDS", -1)
+    with pytest.raises(cleanup.StoredTooLongAgo):
+        with store_then_commit(local_storage) as stored:
+            key = stored.save("tickets/1/a.txt", ContentFile(b"x"))
+            with stored.committing():
+                Group.objects.create(name="late")
+    assert not Group.objects.filter(name="late").exists()
+    assert not local_storage.exists(key)
 
 
 def test_a_failed_delete_after_rollback_does_not_hide_the_original_error(
@@ -77,6 +115,7 @@ def test_a_failed_delete_after_rollback_does_not_hide_the_original_error(
         with store_then_commit(s3_storage) as stored:
             stored.save("tickets/1/a.txt", ContentFile(b"x"))
             s3_server.stop()  # the delete will fail; the orphan sweep removes it later
-            Group.objects.create(name="dup")
-            Group.objects.create(name="dup")
+            with stored.committing():
+                Group.objects.create(name="dup")
+                Group.objects.create(name="dup")
     assert "could not delete stored attachment" in caplog.text

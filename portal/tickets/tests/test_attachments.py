@@ -39,7 +39,8 @@ def test_raising_a_ticket_with_two_files_stores_both_with_the_ticket(
         ("screenshot.png", "image/png"),
     ]
     for row, data in zip(rows, [pdf(), png()], strict=True):
-        assert row.storage_key.startswith(f"tickets/{ticket.pk}/")
+        # Stored before the ticket existed: under tickets/new/, not its id.
+        assert row.storage_key.startswith("tickets/new/")
         assert row.storage_key.endswith("-" + row.original_name)
         assert row.uploader == personas.requester and row.comment is None
         assert row.size == len(data)

@@ -16,15 +16,18 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.module_loading import import_string
 
-from portal.attachments.cleanup import DEFAULT_ORPHAN_AGE, delete_orphans
+from portal.attachments.cleanup import MINIMUM_ORPHAN_MINUTES, delete_orphans, orphan_age
 from portal.attachments.storage import StorageUnavailable, get_storage
 
 # Uploads in flight (stored, row not yet committed) must never be taken for orphans.
-MINIMUM_AGE_MINUTES = 10
+MINIMUM_AGE_MINUTES = MINIMUM_ORPHAN_MINUTES
 
 
 class Command(BaseCommand):
-    help = "Delete stored attachment files older than an hour that no database row refers to."
+    help = (
+        "Delete stored attachment files older than the sweep age (ATTACHMENT_ORPHAN_MINUTES) "
+        "that no database row refers to."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument(
@@ -33,11 +36,14 @@ class Command(BaseCommand):
         parser.add_argument(
             "--older-than-minutes",
             type=int,
-            default=int(DEFAULT_ORPHAN_AGE.total_seconds() // 60),
-            help="Only files last written at least this long ago (default 60).",
+            default=None,
+            help="Only files last written at least this long ago "
+            "(default: ATTACHMENT_ORPHAN_MINUTES, 15).",
         )
 
-    def handle(self, *args, dry_run: bool, older_than_minutes: int, **options):
+    def handle(self, *args, dry_run: bool, older_than_minutes: int | None, **options):
+        if older_than_minutes is None:
+            older_than_minutes = int(orphan_age().total_seconds() // 60)
         owners = getattr(settings, "ATTACHMENT_KEY_OWNERS", None) or {}
         if not owners:
             raise CommandError(

@@ -7,9 +7,9 @@ PUT and one DELETE of a fixed health key (overwritten each time, outside the `ti
 prefix the orphan sweep owns) within PROBE_SECONDS in all; local storage writes and removes
 a small file.
 
-Like the worker check, it never makes /healthz a 503: with storage down, pages, tickets
-and comments still work (uploads get a clear error), so a load balancer must not take the
-portal out of service. The status is reported for monitoring instead.
+A failing check makes the monitoring report `/healthz` a 503 naming "storage"; the load
+balancer's `/healthz/ready` does not look at it: with storage down, pages, tickets and
+comments still work (uploads get a clear error), so no web server must be taken out.
 """
 
 import os
@@ -25,7 +25,7 @@ _PROBE_BODY = b"portal storage health probe\n"
 
 
 def check_storage(storage: Storage | None = None) -> tuple[bool, dict]:
-    """(True, {"status": "ok" | "down", ...}): writable and deletable now, or why not.
+    """(healthy, {"status": "ok" | "down", ...}): writable and deletable now, or why not.
 
     S3/R2: PUT then DELETE of a few bytes under HEALTH_KEY, one attempt each, both within
     PROBE_SECONDS. Local: the folder exists (or can be created) and a file can be written
@@ -33,11 +33,10 @@ def check_storage(storage: Storage | None = None) -> tuple[bool, dict]:
     """
     try:
         storage = storage or get_storage()
-        if is_s3(storage):
-            return True, _check_s3(storage)
-        return True, _check_local(storage)
+        detail = _check_s3(storage) if is_s3(storage) else _check_local(storage)
     except Exception as exc:  # a probe reports; it never raises
-        return True, {"status": "down", "error": exc.__class__.__name__}
+        detail = {"status": "down", "error": exc.__class__.__name__}
+    return detail["status"] == "ok", detail
 
 
 def _check_s3(storage) -> dict:

@@ -104,11 +104,11 @@ def test_health_s3_ok(s3_storage):
     assert check_storage() == (True, {"status": "ok", "backend": "s3"})
 
 
-def test_health_s3_down_is_reported_but_never_unhealthy(s3_storage, s3_server):
+def test_health_s3_down_is_failing_and_answers_fast(s3_storage, s3_server):
     s3_server.stop()
     started = time.monotonic()
     ok, detail = check_storage()
-    assert ok is True  # /healthz stays 200: only the database decides that
+    assert ok is False
     assert detail["status"] == "down" and detail["backend"] == "s3"
     assert detail["error"] == "EndpointConnectionError"
     assert time.monotonic() - started < 3  # one attempt, short timeouts
@@ -117,13 +117,13 @@ def test_health_s3_down_is_reported_but_never_unhealthy(s3_storage, s3_server):
 def test_health_missing_bucket_is_down(s3_storage, s3_server):
     s3_server.client().delete_bucket(Bucket=s3_server.bucket)
     ok, detail = check_storage()
-    assert ok is True and detail["status"] == "down"
+    assert ok is False and detail["status"] == "down"
 
 
 def test_health_without_a_configured_storage_is_down_not_an_exception(settings):
     settings.STORAGES = {k: v for k, v in settings.STORAGES.items() if k != "attachments"}
     ok, detail = check_storage()
-    assert ok is True and detail["status"] == "down"
+    assert ok is False and detail["status"] == "down"
 
 
 # --- Health notices failing writes (the fault stub in front of the loopback server) ------
@@ -134,7 +134,7 @@ def test_health_notices_a_storage_that_refuses_writes_while_the_bucket_answers(
 ):
     s3_faults.answer(501, methods={"PUT"})  # HEAD and LIST still fine: uploads are not
     ok, detail = check_storage()
-    assert ok is True and detail["status"] == "down" and detail["backend"] == "s3"
+    assert ok is False and detail["status"] == "down" and detail["backend"] == "s3"
     assert "write a health probe" in detail["detail"]
 
 
@@ -158,11 +158,16 @@ def test_health_recovers_with_the_storage_and_leaves_no_probe_behind(
 
 
 @pytest.mark.django_db
-def test_healthz_reports_storage_writes_failing_and_stays_up(client, s3_faults, faulty_s3_storage):
+def test_healthz_reports_failing_storage_writes_but_readiness_stays_up(
+    client, s3_faults, faulty_s3_storage
+):
     s3_faults.answer(500, methods={"PUT"})
-    response = client.get("/healthz")
-    assert response.status_code == 200
+    response = client.get("/healthz")  # monitoring: 503, naming the storage
+    assert response.status_code == 503
+    assert "storage" in response.json()["failing"]
     assert response.json()["storage"]["status"] == "down"
+    # The load balancer's check: pages still work without the storage.
+    assert client.get("/healthz/ready").status_code == 200
 
 
 def test_the_upload_budget_and_its_clean_up_answer_within_15_seconds():

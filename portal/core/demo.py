@@ -77,3 +77,18 @@ def quiet_demo_history(*, since) -> None:
     queued = EmailDelivery.objects.filter(created_at__gte=since, status=EmailDelivery.Status.QUEUED)
     keep = list(queued.order_by("-created_at").values_list("pk", flat=True)[:DEMO_EMAILS_KEPT])
     queued.exclude(pk__in=keep).delete()
+    # Every replayed event also queued a task to send its emails: with the emails dropped,
+    # some 1,500 tasks the worker would run as no-ops before the first real email of the
+    # session. Drop them too; one task sends the emails kept.
+    from django.tasks import TaskResultStatus
+    from django_tasks_db.models import DBTaskResult
+
+    from portal.notifications.tasks import deliver_emails
+
+    DBTaskResult.objects.filter(
+        enqueued_at__gte=since,
+        status=TaskResultStatus.READY,
+        task_path=deliver_emails.module_path,
+    ).delete()
+    if keep:
+        deliver_emails.enqueue([str(pk) for pk in keep])

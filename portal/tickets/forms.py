@@ -65,6 +65,9 @@ class VersionedForm(forms.Form):
 class StatusForm(VersionedForm):
     status = forms.ChoiceField(choices=Status.choices)
     reason = forms.CharField(max_length=1000, required=False)
+    # Cancelling is final for everyone but an admin: the first post shows who will be
+    # told and asks again; the second carries this flag.
+    confirmed = forms.BooleanField(required=False, widget=forms.HiddenInput)
 
 
 class AssignForm(VersionedForm):

@@ -335,6 +335,29 @@ def ticket_move_team(
     return ticket
 
 
+def _refuse_status_change(actor, ticket: Ticket, status: str, now) -> None:
+    if status not in Status.values:
+        raise InvalidInput("Choose a status from the list.")
+    roles = access.ticket_roles(actor, ticket)
+    if not transitions.is_allowed(roles, ticket, status, now=now):
+        raise ActionForbidden(
+            f"You cannot change {ticket.number} from {ticket.get_status_display()} to "
+            f"{Status(status).label}."
+        )
+
+
+def ticket_change_status_check(
+    *, actor, ticket: Ticket, status: str, expected_version: int | None = None
+) -> Ticket:
+    """Raise what `ticket_change_status` would refuse with, writing nothing: a confirmation
+    step (cancelling) asks only about a change that would be made. Returns the current row."""
+    ticket = access.get_ticket_for_user(actor, ticket.number)
+    if expected_version is not None and ticket.version != expected_version:
+        raise _conflict(ticket, expected_version)
+    _refuse_status_change(actor, ticket, status, timezone.now())
+    return ticket
+
+
 @transaction.atomic
 def ticket_change_status(
     *,
@@ -346,15 +369,8 @@ def ticket_change_status(
 ) -> Ticket:
     """Move the ticket through its lifecycle as the transition table allows this actor."""
     ticket = _lock(actor, ticket, expected_version)
-    if status not in Status.values:
-        raise InvalidInput("Choose a status from the list.")
     now = timezone.now()
-    roles = access.ticket_roles(actor, ticket)
-    if not transitions.is_allowed(roles, ticket, status, now=now):
-        raise ActionForbidden(
-            f"You cannot change {ticket.number} from {ticket.get_status_display()} to "
-            f"{Status(status).label}."
-        )
+    _refuse_status_change(actor, ticket, status, now)
     history = _History(ticket, actor, now)
     history.add(
         Kind.STATUS,

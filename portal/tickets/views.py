@@ -14,7 +14,14 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from portal.catalog.models import Team
-from portal.tickets import access, attachment_services, attachment_views, services, transitions
+from portal.tickets import (
+    access,
+    attachment_services,
+    attachment_views,
+    notify,
+    services,
+    transitions,
+)
 from portal.tickets.attachment_services import AttachmentsRefused
 from portal.tickets.errors import EditConflict, TicketError
 from portal.tickets.forms import (
@@ -27,12 +34,36 @@ from portal.tickets.forms import (
     TicketEditForm,
 )
 from portal.tickets.models import Comment, Status, Ticket, TicketEvent
+from portal.tickets.services import BODY_MAX, TITLE_MAX
+
+
+def _follow_up_initial(request: HttpRequest) -> dict:
+    """`?follow_up=TKT-…`: a new ticket linked to one that is over, in the same place.
+    A ticket the person cannot see is a 404, as everywhere."""
+    number = request.GET.get("follow_up")
+    if not number:
+        return {}
+    old = access.get_ticket_for_user(request.user, number)
+    return {
+        "title": f"Follow-up to {old.number}: {old.title}"[:TITLE_MAX],
+        "group": old.group_id,
+        "category": old.category_id,
+        "subcategory": old.subcategory_id,
+        "description": f"Follow-up to [{old.number}]({old.get_absolute_url()}).\n\n",
+    }
 
 
 @never_cache
 @require_http_methods(["GET", "HEAD", "POST"])
 def ticket_create(request: HttpRequest) -> HttpResponse:
-    form = TicketCreateForm(request.POST or None, request.FILES or None)
+    initial = _follow_up_initial(request)
+    if request.method == "POST" and request.POST.get("prefill"):
+        # The follow-up offered for a comment a closed ticket refused: the form filled in
+        # with what they wrote, not yet sent.
+        text = request.POST.get("description", "")[:BODY_MAX]
+        initial["description"] = initial.get("description", "") + text
+        return render(request, "tickets/new.html", {"form": TicketCreateForm(initial=initial)})
+    form = TicketCreateForm(request.POST or None, request.FILES or None, initial=initial)
     status = 200
     if request.method == "POST":
         status = 400
@@ -102,6 +133,8 @@ def _detail_context(request: HttpRequest, ticket: Ticket, **extra) -> dict:
     can_assign = access.can_assign(user, ticket) and ticket.team_id is not None
     can_move = access.can_move_team(user, ticket)
     targets = transitions.allowed_targets(roles_here, ticket)
+    requester_only = transitions.requester_only(roles_here)
+    comment_reopens = requester_only and transitions.comment_reopens(ticket)
     context = {
         "ticket": ticket,
         "comments": comments,
@@ -121,6 +154,13 @@ def _detail_context(request: HttpRequest, ticket: Ticket, **extra) -> dict:
             ticket.resolved_at + transitions.REOPEN_WINDOW
             if ticket.status == Status.RESOLVED and ticket.resolved_at and not worker
             else None
+        ),
+        "requester_only": requester_only,
+        # A closed ticket the requester's comment brings back (until when), or one that is
+        # over for them: the page offers a follow-up ticket instead of the comment form.
+        "comment_reopens_until": (transitions.reopen_deadline(ticket) if comment_reopens else None),
+        "offer_follow_up": (
+            requester_only and ticket.status in transitions.FINAL and not comment_reopens
         ),
         "comment_form": CommentForm(),
         "files_form": FilesForm(),
@@ -217,6 +257,14 @@ def ticket_take(request, ticket):
 @ticket_action
 def ticket_status(request, ticket):
     data = _valid(StatusForm(request.POST))
+    if data["status"] == Status.CANCELLED and not data["confirmed"]:
+        current = services.ticket_change_status_check(
+            actor=request.user,
+            ticket=ticket,
+            status=data["status"],
+            expected_version=data["version"],
+        )
+        return _confirm_cancel(request, current, data)
     updated = services.ticket_change_status(
         actor=request.user,
         ticket=ticket,
@@ -225,6 +273,27 @@ def ticket_status(request, ticket):
         expected_version=data["version"],
     )
     messages.success(request, f"{ticket.number} is now {updated.get_status_display()}.")
+
+
+def _confirm_cancel(request, ticket: Ticket, data: dict) -> HttpResponse:
+    """Cancelling asks again, naming who will be told (the same lists the change uses)."""
+    followers, holders = notify.status_recipients(
+        ticket, actor=request.user, new_status=Status.CANCELLED
+    )
+    requester_told = any(user.pk == ticket.requester_id for user in followers)
+    watchers = len(followers) - int(requester_told)
+    return render(
+        request,
+        "tickets/confirm_cancel.html",
+        {
+            "ticket": ticket,
+            "version": data["version"],
+            "reason": data["reason"],
+            "told": [str(user) for user in holders]
+            + ([str(ticket.requester)] if requester_told else []),
+            "watchers": watchers,
+        },
+    )
 
 
 @ticket_action

@@ -25,6 +25,8 @@ PAGES = {
     "export": ("/tickets/export.csv", _row(200, 200, 200, 200, 200, 200)),
     "detail": ("/tickets/{n}", _row(200, 200, 200, 200, 200, 404)),
     "edit": ("/tickets/{n}/edit", _row(403, 200, 200, 200, 200, 404)),
+    # A new ticket following up this one: whoever can see it.
+    "follow-up": ("/tickets/new?follow_up={n}", _row(200, 200, 200, 200, 200, 404)),
 }
 
 
@@ -42,7 +44,14 @@ def _actions(org, personas):
     return {
         "take": ("take", {}, _row(403, 403, 302, 403, 302, 404)),
         "start work": ("status", {"status": "in_progress"}, _row(403, 302, 302, 302, 302, 404)),
-        "cancel": ("status", {"status": "cancelled"}, _row(302, 302, 302, 302, 302, 404)),
+        # Cancelling asks first (200, nothing written), then cancels when confirmed.
+        "ask to cancel": ("status", {"status": "cancelled"}, _row(200, 200, 200, 200, 200, 404)),
+        "cancel": (
+            "status",
+            {"status": "cancelled", "confirmed": "1"},
+            _row(302, 302, 302, 302, 302, 404),
+        ),
+        "no status chosen": ("status", {"status": ""}, _row(400, 400, 400, 400, 400, 404)),
         "close unresolved": ("status", {"status": "closed"}, _row(403, 403, 403, 403, 302, 404)),
         "assign": (
             "assign",
@@ -78,7 +87,9 @@ def _actions(org, personas):
 ACTION_NAMES = [
     "take",
     "start work",
+    "ask to cancel",
     "cancel",
+    "no status chosen",
     "close unresolved",
     "assign",
     "move team",

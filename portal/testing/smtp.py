@@ -1,4 +1,10 @@
-"""A real SMTP server on loopback (aiosmtpd) for mail tests: no mocks of the protocol."""
+"""A real SMTP server on loopback (aiosmtpd) for mail tests: no mocks of the protocol.
+
+Besides refusing recipients and answering slowly, it can hang the two ways real servers
+do (`hang`): "greeting" accepts connections and never says hello; "reply" stores each
+message and then never gives the final reply (the client times out, or dies, not knowing
+the message was delivered). Messages stored while hanging are listed in `held` too.
+"""
 
 import asyncio
 import email
@@ -9,6 +15,7 @@ from dataclasses import dataclass, field
 
 import pytest
 from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import SMTP
 
 
 @dataclass
@@ -26,11 +33,14 @@ class SmtpServer:
     refuse: set[str] = field(default_factory=set)
     # Seconds to think before accepting a message (a slow server, to kill a worker mid-send).
     delay: float = 0.0
+    # None, "greeting" or "reply" (see the module docstring). Set it after start().
+    hang: str | None = None
+    held: list[Received] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
     controller: Controller | None = None
 
     def start(self) -> None:
-        self.controller = Controller(_Handler(self), hostname="127.0.0.1", port=self.port)
+        self.controller = _Controller(self, hostname="127.0.0.1", port=self.port)
         self.controller.start()
 
     def stop(self) -> None:
@@ -41,6 +51,30 @@ class SmtpServer:
     def messages_to(self, address: str) -> list[email.message.EmailMessage]:
         with self.lock:
             return [r.message for r in self.received if address in r.rcpt_tos]
+
+
+class _Controller(Controller):
+    def __init__(self, server: SmtpServer, **kwargs):
+        self.portal_server = server  # (Controller.server is the asyncio server)
+        super().__init__(_Handler(server), **kwargs)
+
+    def factory(self):
+        return _HangingSMTP(self.portal_server, self.handler, **self.SMTP_kwargs)
+
+
+class _HangingSMTP(SMTP):
+    def __init__(self, server: SmtpServer, *args, **kwargs):
+        self.portal_server = server
+        super().__init__(*args, **kwargs)
+
+    async def _handle_client(self):
+        while self.portal_server.hang == "greeting" and not _gone(self):
+            await asyncio.sleep(0.05)  # connected, and silent
+        await super()._handle_client()
+
+
+def _gone(server) -> bool:
+    return server.transport is None or server.transport.is_closing()
 
 
 class _Handler:
@@ -60,10 +94,14 @@ class _Handler:
                 # The client died before we said "250": like a real server, deliver nothing.
                 return "451 Connection lost before the message was accepted"
         message = email.message_from_bytes(envelope.content, policy=email.policy.default)
+        received = Received(envelope.mail_from, list(envelope.rcpt_tos), message)
+        hanging = self.server.hang == "reply"
         with self.server.lock:
-            self.server.received.append(
-                Received(envelope.mail_from, list(envelope.rcpt_tos), message)
-            )
+            self.server.received.append(received)
+            if hanging:
+                self.server.held.append(received)
+        while hanging and self.server.hang == "reply" and not _gone(server):
+            await asyncio.sleep(0.05)  # stored, and the client is never told
         return "250 Message accepted for delivery"
 
 

@@ -52,6 +52,19 @@ OLDEST_FIRST = keyset.Sort("Oldest first", (("created_at", False), ("id", False)
 ASSIGN_FORBIDDEN = "Only the team's lead, the group's SPOC or an admin can assign."
 MOVE_FORBIDDEN = "Only people working this ticket can move it to another team."
 _ETAG = re.compile(r'^\s*(?:W/)?"?(\d{1,9})"?\s*$')
+# `If-Match` in the OpenAPI document of every versioned write (read by `expected_version`).
+IF_MATCH = {
+    "parameters": [
+        {
+            "in": "header",
+            "name": "If-Match",
+            "required": False,
+            "description": 'The ticket\'s ETag (`"7"`), instead of a `version` field; both must '
+            "agree. A stale one is a 412 and nothing changes.",
+            "schema": {"type": "string", "examples": ['"7"']},
+        }
+    ]
+}
 
 
 def _etag(ticket: Ticket) -> str:
@@ -151,6 +164,7 @@ def ticket_read(request: HttpRequest, ticket: VisibleTicket, response: HttpRespo
     "/{number}",
     response={200: TicketDetail, 422: Problem, 428: Problem, **WRITE_ERRORS},
     summary="Edit a ticket",
+    openapi_extra=IF_MATCH,
 )
 def ticket_update(
     request: HttpRequest, ticket: VisibleTicket, payload: TicketUpdateIn, response: HttpResponse
@@ -200,6 +214,7 @@ def _act(request: HttpRequest, response: HttpResponse, ticket: Ticket, action) -
     "/{number}/transitions",
     response={200: TicketDetail, 422: Problem, **WRITE_ERRORS},
     summary="Change the status",
+    openapi_extra=IF_MATCH,
 )
 def ticket_transition(
     request: HttpRequest, ticket: VisibleTicket, payload: TransitionIn, response: HttpResponse
@@ -223,6 +238,7 @@ def ticket_transition(
     "/{number}/take",
     response={200: TicketDetail, **WRITE_ERRORS},
     summary="Take the ticket (assign it to yourself)",
+    openapi_extra=IF_MATCH,
 )
 def ticket_take(
     request: HttpRequest,
@@ -246,6 +262,7 @@ def ticket_take(
     "/{number}/assign",
     response={200: TicketDetail, 422: Problem, **WRITE_ERRORS},
     summary="Assign to a member of the ticket's team (or nobody)",
+    openapi_extra=IF_MATCH,
 )
 def ticket_assign(
     request: HttpRequest, ticket: VisibleTicket, payload: AssignIn, response: HttpResponse
@@ -271,6 +288,7 @@ def ticket_assign(
     "/{number}/team",
     response={200: TicketDetail, 422: Problem, **WRITE_ERRORS},
     summary="Move to another team",
+    openapi_extra=IF_MATCH,
 )
 def ticket_move_team(
     request: HttpRequest, ticket: VisibleTicket, payload: MoveTeamIn, response: HttpResponse

@@ -359,6 +359,7 @@ def test_the_openapi_document_declares_415_for_bodies_and_412_and_version_for_ac
     for suffix in ("transitions", "take", "assign", "team"):
         operation = paths[f"/api/v1/tickets/{{number}}/{suffix}"]["post"]
         assert "412" in operation["responses"]
+        assert "If-Match" in [parameter["name"] for parameter in operation["parameters"]]
         schema = json.dumps(operation["requestBody"])
         assert "In" in schema  # the body's schema, which carries `version`
     components = Client().get("/api/v1/openapi.json").json()["components"]["schemas"]

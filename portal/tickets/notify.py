@@ -5,7 +5,8 @@ docs/notifications.md has them as a table):
 - created: the group's SPOCs, the assignee (or the team's leads while unassigned), and a
   confirmation to the requester;
 - assigned / moved team: the new assignee (or the team's leads when it lands unassigned),
-  with the reason; the previous assignee learns it is no longer theirs;
+  with the reason; the previous assignee learns it is no longer theirs (also when someone
+  takes it from them);
 - status changed: the requester and watchers (a resolution carries the reopen link, the
   note is quoted); the holder (`_holders`) when someone else changed it, and when the
   requester reopens, cancels or confirms an unassigned ticket, the team's leads;
@@ -262,20 +263,31 @@ def ticket_assigned(ticket, *, actor, previous=None, reason: str = "") -> None:
         reason=reason,
         description=ticket.description,
     )
-    if previous is not None and previous.pk != ticket.assignee_id:
-        if ticket.assignee_id:
-            holder = f"now with {ticket.assignee}"
-        else:
-            holder = f"now waiting in {ticket.team.name}" if ticket.team_id else "now unassigned"
-        _send(
-            ticket,
-            recipients=[previous],
-            kind="ticket_unassigned",
-            actor=actor,
-            key=f"{key}:previous",
-            text=text("unassigned", **_values(ticket, holder=holder)),
-            reason=reason,
-        )
+    _tell_previous(ticket, previous, actor=actor, reason=reason)
+
+
+def ticket_taken(ticket, *, actor, previous) -> None:
+    """Someone took a ticket another person held: that person learns it is not theirs now
+    (the taker needs no message about their own action)."""
+    _tell_previous(ticket, previous, actor=actor, reason="Taken.")
+
+
+def _tell_previous(ticket, previous, *, actor, reason: str) -> None:
+    if previous is None or previous.pk == ticket.assignee_id:
+        return
+    if ticket.assignee_id:
+        holder = f"now with {ticket.assignee}"
+    else:
+        holder = f"now waiting in {ticket.team.name}" if ticket.team_id else "now unassigned"
+    _send(
+        ticket,
+        recipients=[previous],
+        kind="ticket_unassigned",
+        actor=actor,
+        key=f"assigned:v{ticket.version}:previous",
+        text=text("unassigned", **_values(ticket, holder=holder)),
+        reason=reason,
+    )
 
 
 # What the holder is told when the requester moves the ticket (from → to).

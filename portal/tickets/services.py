@@ -243,7 +243,7 @@ def ticket_take(*, actor, ticket: Ticket, expected_version: int | None = None) -
         reason="Taken.",
     )
     fields = {"assignee"}
-    ticket.assignee = actor
+    previous, ticket.assignee = ticket.assignee, actor
     started = ticket.status == Status.NEW
     if started:
         history.add(Kind.STATUS, field="status", old=Status.NEW, new=Status.IN_PROGRESS)
@@ -254,6 +254,7 @@ def ticket_take(*, actor, ticket: Ticket, expected_version: int | None = None) -
     history.save()
     if started:  # the requester learns someone is on it; nobody needs telling they took it
         notify.ticket_status_changed(ticket, actor=actor, old_status=Status.NEW)
+    notify.ticket_taken(ticket, actor=actor, previous=previous)
     return ticket
 
 

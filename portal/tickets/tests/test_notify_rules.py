@@ -77,6 +77,15 @@ def test_unassigning_tells_the_leads_it_waits_and_the_previous_holder(personas, 
     }
 
 
+def test_taking_a_ticket_someone_else_held_tells_them(personas, ticket):
+    previous, taker = ticket.assignee, other_member(personas, ticket)
+    forget()
+    services.ticket_take(actor=taker, ticket=ticket)
+    assert told("ticket_unassigned") == {
+        previous.email: [f"{ticket.number} is no longer yours (now with {taker}): {ticket.title}"]
+    }
+
+
 def test_a_move_tells_the_new_teams_assignee_and_the_previous_holder(personas, org, ticket):
     TeamMember.objects.create(team=org.team_b, user=personas.outsider)
     previous = ticket.assignee

@@ -1,6 +1,7 @@
 """/settings/tokens: the signed-in user lists, creates and revokes their own tokens;
 /settings/users/<id>/tokens: admins list and revoke anyone's."""
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
@@ -41,7 +42,13 @@ def token_list(request: HttpRequest) -> HttpResponse:
             else:
                 status = 201
                 form = TokenCreateForm()
-    context = {"tokens": tokens.live_tokens(request.user), "form": form, "created": created}
+    context = {
+        "tokens": tokens.live_tokens(request.user),
+        "form": form,
+        "created": created,
+        "max_days": tokens.max_lifetime_days(),
+        "token_limit": settings.API_TOKENS_PER_USER,
+    }
     return render(request, "api/tokens.html", context, status=status)
 
 

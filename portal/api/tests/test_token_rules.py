@@ -105,6 +105,8 @@ def test_the_page_offers_no_never_and_caps_at_api_token_max_days(personas, clien
     client = client_for(personas.agent)
     page = client.get("/settings/tokens").content.decode()
     assert "Never" not in page and 'value="60"' in page and 'value="90"' not in page
+    words = " ".join(page.split())
+    assert "at most after 60 days" in words and "up to 10 working tokens" in words
     for refused in ("", "90", "365"):
         response = client.post("/settings/tokens", {"name": "x", "expires_in_days": refused})
         assert response.status_code == 400

@@ -15,6 +15,7 @@ from django.db import transaction
 from portal.accounts.emails import normalize_email, validate_login_email
 from portal.accounts.hashers import legacy_bcrypt_to_django
 from portal.accounts.models import User
+from portal.accounts.services import user_create, user_set_password_hash, user_update
 
 COLUMNS = {"email": "email", "full name": "full_name", "password hash": "hash", "active": "active"}
 REQUIRED = {"email", "full name"}
@@ -38,7 +39,9 @@ class _Row:
     active: bool
 
 
-def import_users_csv(text: str) -> ImportResult:
+def import_users_csv(text: str, *, actor: User | None = None) -> ImportResult:
+    """Check every row, then create or update each user through the user services (all
+    or nothing). `actor` is the admin running it (None from the command line)."""
     result = ImportResult()
     reader = csv.reader(io.StringIO(text))
     header = next(reader, None)
@@ -71,21 +74,26 @@ def import_users_csv(text: str) -> ImportResult:
         return result
 
     existing = {u.email: u for u in User.objects.filter(email__in=seen)}
+    # Through the user services, so an import changes users exactly as an admin would:
+    # a deactivation ends sessions and is logged, a new hash ends sessions too.
     with transaction.atomic():
         for row in rows:
             user = existing.get(row.email)
             if user is None:
-                user = User(email=row.email)
+                user_create(
+                    email=row.email,
+                    full_name=row.full_name,
+                    password=None,
+                    password_hash=row.password,
+                    is_active=row.active,
+                    actor=actor,
+                )
                 result.created += 1
-            else:
-                result.updated += 1
-            user.full_name = row.full_name
-            user.is_active = row.active
+                continue
+            user_update(user=user, actor=actor, full_name=row.full_name, is_active=row.active)
             if row.password is not None:
-                user.password = row.password
-            elif user.pk is None:
-                user.set_unusable_password()
-            user.save()
+                user_set_password_hash(user=user, password_hash=row.password, actor=actor)
+            result.updated += 1
     return result
 
 

@@ -29,10 +29,20 @@ def user_create(
     full_name: str,
     password: str | None,
     is_staff: bool = False,
+    is_active: bool = True,
+    password_hash: str | None = None,
     actor: User | None = None,
 ) -> User:
+    """Create a user. `password_hash` is an already-hashed password in Django's format
+    (the CSV import of the original system's bcrypt hashes); `password` None (and no hash)
+    leaves the user without a usable password until one is set."""
     with transaction.atomic():
-        user = User.objects.create_user(email, password, full_name=full_name, is_staff=is_staff)
+        user = User.objects.create_user(
+            email, password, full_name=full_name, is_staff=is_staff, is_active=is_active
+        )
+        if password_hash is not None:
+            user.password = password_hash
+            user.save(update_fields=["password"])
     security_log.info(
         "user created", extra={"user_id": user.pk, "actor_id": getattr(actor, "pk", None)}
     )
@@ -42,12 +52,14 @@ def user_create(
 def user_update(
     *,
     user: User,
-    actor: User,
+    actor: User | None,
     full_name: str,
     is_active: bool | None = None,
     is_staff: bool | None = None,
 ) -> User:
-    """Change name, active flag or admin flag. Deactivation ends the user's sessions."""
+    """Change name, active flag or admin flag. Deactivation ends the user's sessions.
+
+    `actor` None is a system change (the user import run from the command line)."""
     fields = {"full_name": full_name}
     if is_active is not None:
         fields["is_active"] = is_active
@@ -65,7 +77,7 @@ def user_update(
     if {"is_active", "is_staff"} & set(changed):
         security_log.info(
             "user access changed",
-            extra={"user_id": user.pk, "actor_id": actor.pk, "changed": changed},
+            extra={"user_id": user.pk, "actor_id": getattr(actor, "pk", None), "changed": changed},
         )
     return user
 
@@ -95,6 +107,29 @@ def user_set_password(
             "user_id": user.pk,
             "actor_id": getattr(actor, "pk", None),
             "credentials_revoked": revoked,
+        },
+    )
+    return revoked
+
+
+def user_set_password_hash(*, user: User, password_hash: str, actor: User | None) -> int:
+    """Replace the password with an already-hashed one (the user import) and, as any
+    password change does, end the user's sessions and revoke their other credentials.
+    Returns how many credentials were revoked (0 when the hash is already the user's)."""
+    if user.password == password_hash:
+        return 0
+    with transaction.atomic():
+        user.password = password_hash
+        user.save(update_fields=["password"])
+        sessions_end_for_user(user)
+        revoked = sum(revoker(user) for revoker in _credential_revokers)
+    security_log.info(
+        "password changed",
+        extra={
+            "user_id": user.pk,
+            "actor_id": getattr(actor, "pk", None),
+            "credentials_revoked": revoked,
+            "via": "import",
         },
     )
     return revoked

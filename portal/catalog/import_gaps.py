@@ -127,5 +127,5 @@ def find_gaps(*, named: list[Named], state, writes: dict) -> list[Gap]:
 
 def _spocs_after(group, state, writes: dict) -> set[int]:
     if group.name_key in writes["spocs"]:
-        return set(writes["spocs"][group.name_key])
+        return set(writes["spocs"][group.name_key][1])
     return set(state.spocs.get(group.pk, ())) if group.pk else set()

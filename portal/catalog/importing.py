@@ -15,8 +15,8 @@ import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from django.db import IntegrityError, transaction
-from django.utils import timezone
+from django.core.exceptions import ValidationError
+from django.db import transaction
 
 from portal.accounts.emails import normalize_email
 from portal.accounts.models import User
@@ -30,7 +30,7 @@ from portal.catalog.models import (
     Team,
     name_key,
 )
-from portal.catalog.services import has_invisible_characters
+from portal.catalog.services import catalog_bulk_save, clean_name
 from portal.catalog.spreadsheet import FileRefused, Problem, read_catalog_sheet
 
 TRUE_WORDS = {"yes", "y", "true", "1", "active"}
@@ -39,11 +39,6 @@ PRIORITIES = {
     **{value: value for value in Priority.values},
     **{str(label).casefold(): value for value, label in Priority.choices},
 }
-MAX_NAME = 120
-
-
-def _clean(name: str) -> str:
-    return " ".join(name.split())
 
 
 @dataclass
@@ -161,18 +156,15 @@ def _parse_row(row, sheet, errors: list[Problem]) -> dict | None:
         errors.append(Problem(sheet_name, row.number, sheet.header(column), message))
 
     before = len(errors)
-    group, category, sub = _clean(v["group"]), _clean(v["category"]), _clean(v["subcategory"])
-    team = _clean(v.get("team", ""))
-    for column, value in (
-        ("group", group),
-        ("category", category),
-        ("subcategory", sub),
-        ("team", team),
-    ):
-        if len(value) > MAX_NAME:
-            problem(column, f"The name is longer than {MAX_NAME} characters.")
-        elif has_invisible_characters(value):
-            problem(column, "The name contains control or invisible characters.")
+    names = {}
+    for column in ("group", "category", "subcategory", "team"):
+        names[column] = ""
+        if value := v.get(column, ""):
+            try:  # the services' one rule for names
+                names[column] = clean_name(value, label=column)
+            except ValidationError as exc:
+                problem(column, exc.messages[0])
+    group, category, sub, team = names.values()
     if not group:
         problem("group", "Every row needs a business unit group (on the row or a row above).")
     if sub and not category:
@@ -330,7 +322,6 @@ def _diff(
         "spocs": {},
     }
     counts = defaultdict(int)
-    now = timezone.now()
     named: list[Named] = []
 
     def touch(obj, kind: str, changes: list[str], what: str, **fields) -> None:
@@ -339,9 +330,6 @@ def _diff(
         if diff:
             for f, v in diff.items():
                 setattr(obj, f, v)
-            obj.name_key = name_key(obj.name)
-            if hasattr(obj, "updated_at"):
-                obj.updated_at = now
             w["updates"].append(obj)
             counts[f"{kind}_updated"] += 1
             changes.append(what + ": " + ", ".join(_describe(f, v) for f, v in diff.items()))
@@ -379,7 +367,7 @@ def _diff(
         if gkey in spocs_by_group and gkey not in w["spocs"]:
             ids = {state.users[e] for e in spocs_by_group[gkey]}
             if not group.pk or state.spocs.get(group.pk, set()) != ids:
-                w["spocs"][gkey] = ids
+                w["spocs"][gkey] = (group, ids)
                 if group.pk:
                     counts["groups_spocs_changed"] += 1
                     rp.changes.append("SPOCs: " + ", ".join(sorted(spocs_by_group[gkey])))
@@ -464,7 +452,6 @@ def _diff(
                 if mapping.default_priority != p["priority"]:
                     rp.changes.append(f"default priority {p['priority'] or 'none'}")
                 mapping.team, mapping.default_priority = team, p["priority"]
-                mapping.updated_at = now
                 w["updates"].append(mapping)
                 counts["mappings_updated"] += 1
         named.append(Named(row.number, group, category, sub))
@@ -505,60 +492,22 @@ def catalog_import_apply(data: bytes) -> ImportPlan:
         with transaction.atomic():
             plan = catalog_import_plan(data)
             if not plan.errors and plan.changed:
-                _write(plan.writes)
+                w = plan.writes
+                catalog_bulk_save(
+                    teams=w["teams"].values(),
+                    groups=w["groups"].values(),
+                    categories=w["categories"].values(),
+                    subcategories=w["subs"].values(),
+                    mappings=w["mappings"].values(),
+                    updates=w["updates"],
+                    group_spocs=w["spocs"].values(),
+                )
             return plan
-    except IntegrityError as exc:
+    except ValidationError as exc:
         raise ImportConflict(
-            "The catalogue changed while the import was being written; nothing was saved. "
-            "Upload the file again to see a fresh preview."
+            f"{' '.join(exc.messages)} The catalogue changed while the import was being "
+            "written; nothing was saved. Upload the file again to see a fresh preview."
         ) from exc
-
-
-def _write(w: dict) -> None:
-    """Bulk writes in dependency order: teams and groups, categories, subcategories, mappings."""
-    batch = 1000
-    Team.objects.bulk_create(w["teams"].values(), batch_size=batch)
-    BusinessUnitGroup.objects.bulk_create(w["groups"].values(), batch_size=batch)
-    for category in w["categories"].values():
-        category.group_id = category.group.pk
-    Category.objects.bulk_create(w["categories"].values(), batch_size=batch)
-    for sub in w["subs"].values():
-        sub.category_id = sub.category.pk
-    Subcategory.objects.bulk_create(w["subs"].values(), batch_size=batch)
-    for mapping in w["mappings"].values():
-        mapping.category_id = mapping.category.pk
-        mapping.subcategory_id = mapping.subcategory.pk if mapping.subcategory else None
-        mapping.team_id = mapping.team.pk
-    ClassificationMapping.objects.bulk_create(w["mappings"].values(), batch_size=batch)
-
-    by_model = defaultdict(list)
-    for obj in w["updates"]:
-        if isinstance(obj, ClassificationMapping):
-            obj.team_id = obj.team.pk
-        by_model[type(obj)].append(obj)
-    fields = {
-        BusinessUnitGroup: ["name", "name_key", "is_active", "updated_at"],
-        Category: ["name", "name_key", "is_active", "updated_at"],
-        Subcategory: ["name", "name_key", "is_active", "updated_at"],
-        ClassificationMapping: ["team", "default_priority", "updated_at"],
-    }
-    for model, objs in by_model.items():
-        model.objects.bulk_update(objs, fields[model], batch_size=batch)
-
-    if w["spocs"]:
-        groups = {**{g.name_key: g for g in w["groups"].values()}}
-        missing = [k for k in w["spocs"] if k not in groups]
-        groups.update(
-            {g.name_key: g for g in BusinessUnitGroup.objects.filter(name_key__in=missing)}
-        )
-        through = BusinessUnitGroup.spocs.through
-        group_ids = [groups[k].pk for k in w["spocs"]]
-        through.objects.filter(businessunitgroup_id__in=group_ids).delete()
-        through.objects.bulk_create(
-            through(businessunitgroup_id=groups[k].pk, user_id=user_id)
-            for k, ids in w["spocs"].items()
-            for user_id in ids
-        )
 
 
 __all__ = [

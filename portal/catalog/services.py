@@ -5,17 +5,21 @@ with a message an admin can act on (keyed by form field where one is to blame). 
 the Excel import, management commands and the demo loader all call them.
 """
 
+import secrets
 import unicodedata
 from collections.abc import Iterable
+from datetime import timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, models, transaction
+from django.utils import timezone
 
 from portal.accounts.models import User
 from portal.catalog.models import (
     BusinessUnitGroup,
     Category,
     ClassificationMapping,
+    PendingImport,
     Priority,
     Subcategory,
     Team,
@@ -32,15 +36,23 @@ def has_invisible_characters(text: str) -> bool:
     return any(unicodedata.category(ch) in ("Cc", "Cf", "Cs") for ch in text)
 
 
-def _clean_name(name: str, *, label: str) -> str:
+MAX_NAME = 120  # NamedModel.name's max_length
+CONCURRENT_CHANGE = "Another change with the same name was saved at the same moment; try again."
+
+
+def clean_name(name: str, *, label: str) -> str:
+    """The one rule for every master-data name (screens, API and the Excel import alike):
+    whitespace collapsed, not empty, no invisible characters, 120 characters at most."""
     name = " ".join((name or "").split())
     if not name:
         raise ValidationError({"name": f"Give the {label} a name."})
     if has_invisible_characters(name):
         # Invisible characters make look-alike duplicates and cannot be written to Excel.
         raise ValidationError({"name": "Names cannot contain control or invisible characters."})
-    if len(name) > 120:
-        raise ValidationError({"name": f"The {label} name is too long (120 characters at most)."})
+    if len(name) > MAX_NAME:
+        raise ValidationError(
+            {"name": f"The {label} name is too long ({MAX_NAME} characters at most)."}
+        )
     return name
 
 
@@ -58,9 +70,7 @@ def _save(obj: models.Model, *, update_fields: Iterable[str] | None = None) -> N
             else:
                 obj.save(update_fields=[*update_fields, "updated_at"])
     except IntegrityError as exc:
-        raise ValidationError(
-            "Another change with the same name was saved at the same moment; try again."
-        ) from exc
+        raise ValidationError(CONCURRENT_CHANGE) from exc
 
 
 def usage(obj: models.Model) -> list[str]:
@@ -105,7 +115,7 @@ def _set_active(obj: models.Model, active: bool) -> None:
 # Business unit groups
 
 
-def _clean_code(code: str, *, group: BusinessUnitGroup | None) -> str:
+def _code_format(code: str) -> str:
     code = (code or "").strip().upper()
     if not code:
         raise ValidationError({"code": "Give the group a short code, e.g. IT or HR."})
@@ -113,6 +123,11 @@ def _clean_code(code: str, *, group: BusinessUnitGroup | None) -> str:
         raise ValidationError(
             {"code": "Use up to 20 letters, digits, hyphens or underscores for the code."}
         )
+    return code
+
+
+def _clean_code(code: str, *, group: BusinessUnitGroup | None) -> str:
+    code = _code_format(code)
     clash = BusinessUnitGroup.objects.filter(code=code)
     if group is not None:
         clash = clash.exclude(pk=group.pk)
@@ -126,7 +141,7 @@ def group_create(
     *, name: str, code: str, spocs: Iterable[User] = (), is_active: bool = True
 ) -> BusinessUnitGroup:
     """Create a business unit group and name its SPOCs."""
-    name = _clean_name(name, label="group")
+    name = clean_name(name, label="group")
     _require_unique(
         BusinessUnitGroup.objects.all(), name, f"A group named “{name}” already exists."
     )
@@ -141,7 +156,7 @@ def group_update(
     *, group: BusinessUnitGroup, name: str, code: str, spocs: Iterable[User]
 ) -> BusinessUnitGroup:
     """Rename a group, change its code, or replace its SPOCs."""
-    name = _clean_name(name, label="group")
+    name = clean_name(name, label="group")
     _require_unique(
         BusinessUnitGroup.objects.exclude(pk=group.pk),
         name,
@@ -177,7 +192,7 @@ def group_delete(*, group: BusinessUnitGroup) -> None:
 @transaction.atomic
 def category_create(*, group: BusinessUnitGroup, name: str, is_active: bool = True) -> Category:
     """Create a category under a group; names are unique within the group."""
-    name = _clean_name(name, label="category")
+    name = clean_name(name, label="category")
     _require_unique(group.categories.all(), name, f"{group} already has a category named “{name}”.")
     category = Category(group=group, name=name, is_active=is_active)
     _save(category)
@@ -187,7 +202,7 @@ def category_create(*, group: BusinessUnitGroup, name: str, is_active: bool = Tr
 @transaction.atomic
 def category_update(*, category: Category, group: BusinessUnitGroup, name: str) -> Category:
     """Rename a category or move it to another group."""
-    name = _clean_name(name, label="category")
+    name = clean_name(name, label="category")
     _require_unique(
         group.categories.exclude(pk=category.pk),
         name,
@@ -217,7 +232,7 @@ def category_delete(*, category: Category) -> None:
 @transaction.atomic
 def subcategory_create(*, category: Category, name: str, is_active: bool = True) -> Subcategory:
     """Create a subcategory; names are unique within the category."""
-    name = _clean_name(name, label="subcategory")
+    name = clean_name(name, label="subcategory")
     _require_unique(
         category.subcategories.all(), name, f"{category} already has a subcategory “{name}”."
     )
@@ -233,7 +248,7 @@ def subcategory_update(*, subcategory: Subcategory, category: Category, name: st
     Moving it drops nothing silently: a mapping naming the subcategory would then point
     across categories, so the move is refused while one exists.
     """
-    name = _clean_name(name, label="subcategory")
+    name = clean_name(name, label="subcategory")
     _require_unique(
         category.subcategories.exclude(pk=subcategory.pk),
         name,
@@ -270,7 +285,7 @@ def subcategory_delete(*, subcategory: Subcategory) -> None:
 @transaction.atomic
 def team_create(*, name: str, email: str = "", is_active: bool = True) -> Team:
     """Create a team; team names are unique across the organisation."""
-    name = _clean_name(name, label="team")
+    name = clean_name(name, label="team")
     _require_unique(Team.objects.all(), name, f"A team named “{name}” already exists.")
     team = Team(name=name, email=(email or "").strip().lower(), is_active=is_active)
     _save(team)
@@ -279,7 +294,7 @@ def team_create(*, name: str, email: str = "", is_active: bool = True) -> Team:
 
 @transaction.atomic
 def team_update(*, team: Team, name: str, email: str) -> Team:
-    name = _clean_name(name, label="team")
+    name = clean_name(name, label="team")
     _require_unique(
         Team.objects.exclude(pk=team.pk), name, f"A team named “{name}” already exists."
     )
@@ -423,3 +438,144 @@ def mapping_update(
 def mapping_delete(*, mapping: ClassificationMapping) -> None:
     """Remove a route; tickets already routed keep their team."""
     mapping.delete()
+
+
+# ---------------------------------------------------------------------------------------
+# Bulk writes (the Excel import)
+
+_BULK_UPDATE_FIELDS = {
+    BusinessUnitGroup: ["name", "name_key", "is_active", "updated_at"],
+    Category: ["name", "name_key", "is_active", "updated_at"],
+    Subcategory: ["name", "name_key", "is_active", "updated_at"],
+    ClassificationMapping: ["team", "default_priority", "updated_at"],
+}
+_LABELS = {
+    BusinessUnitGroup: "group",
+    Category: "category",
+    Subcategory: "subcategory",
+    Team: "team",
+}
+
+
+def _check_bulk(obj: models.Model) -> None:
+    """The single-object services' rules, applied to one object of a bulk write."""
+    if label := _LABELS.get(type(obj)):
+        obj.name = clean_name(obj.name, label=label)
+        obj.name_key = name_key(obj.name)
+    if isinstance(obj, BusinessUnitGroup):
+        obj.code = _code_format(obj.code)
+    if isinstance(obj, ClassificationMapping):
+        if obj.default_priority and obj.default_priority not in Priority.values:
+            raise ValidationError({"default_priority": "Choose a priority from the list."})
+        sub = obj.subcategory
+        if sub is not None and not _same_parent(sub, "category", obj.category):
+            raise ValidationError(
+                {"subcategory": f"“{sub}” is not a subcategory of “{obj.category}”."}
+            )
+
+
+def _same_parent(obj: models.Model, field_name: str, parent: models.Model) -> bool:
+    """Whether `obj.<field_name>` is `parent` (maybe unsaved), without a query per object."""
+    cached = obj._state.fields_cache.get(field_name)
+    if cached is not None:
+        return cached is parent or (cached.pk is not None and cached.pk == parent.pk)
+    return parent.pk is not None and getattr(obj, f"{field_name}_id") == parent.pk
+
+
+@transaction.atomic
+def catalog_bulk_save(
+    *,
+    teams: Iterable[Team] = (),
+    groups: Iterable[BusinessUnitGroup] = (),
+    categories: Iterable[Category] = (),
+    subcategories: Iterable[Subcategory] = (),
+    mappings: Iterable[ClassificationMapping] = (),
+    updates: Iterable[models.Model] = (),
+    group_spocs: Iterable[tuple[BusinessUnitGroup, Iterable[int]]] = (),
+) -> None:
+    """Create and change master data in a few statements: the Excel import's write path.
+
+    `teams` … `mappings` are new, unsaved objects whose parents may be new objects of the
+    same call (saved first, in dependency order); `updates` are changed groups, categories,
+    subcategories and mappings; `group_spocs` replaces each group's SPOCs with those user
+    ids. Each object passes the same rules as the single-object services (`clean_name`,
+    the code format, priorities, a mapping's subcategory in its category); uniqueness is
+    the caller's to check against the catalogue it loaded, and the database's unique
+    constraints catch a concurrent edit. Raises ValidationError; then nothing is written.
+    """
+    teams, groups, categories = list(teams), list(groups), list(categories)
+    subcategories, mappings, updates = list(subcategories), list(mappings), list(updates)
+    group_spocs = [(group, set(ids)) for group, ids in group_spocs]
+    for obj in [*teams, *groups, *categories, *subcategories, *mappings, *updates]:
+        _check_bulk(obj)
+    now = timezone.now()
+    for obj in updates:
+        obj.updated_at = now
+    try:
+        with transaction.atomic():
+            _bulk_write(teams, groups, categories, subcategories, mappings, updates, group_spocs)
+    except IntegrityError as exc:
+        raise ValidationError(CONCURRENT_CHANGE) from exc
+
+
+def _bulk_write(teams, groups, categories, subcategories, mappings, updates, group_spocs) -> None:
+    batch = 1000
+    Team.objects.bulk_create(teams, batch_size=batch)
+    BusinessUnitGroup.objects.bulk_create(groups, batch_size=batch)
+    for category in categories:
+        category.group_id = category.group.pk
+    Category.objects.bulk_create(categories, batch_size=batch)
+    for sub in subcategories:
+        sub.category_id = sub.category.pk
+    Subcategory.objects.bulk_create(subcategories, batch_size=batch)
+    for mapping in mappings:
+        mapping.category_id = mapping.category.pk
+        mapping.subcategory_id = mapping.subcategory.pk if mapping.subcategory else None
+        mapping.team_id = mapping.team.pk
+    ClassificationMapping.objects.bulk_create(mappings, batch_size=batch)
+
+    by_model: dict[type, list] = {}
+    for obj in updates:
+        if isinstance(obj, ClassificationMapping):
+            obj.team_id = obj.team.pk  # the team may be one created above
+        by_model.setdefault(type(obj), []).append(obj)
+    for model, objs in by_model.items():
+        model.objects.bulk_update(objs, _BULK_UPDATE_FIELDS[model], batch_size=batch)
+
+    if group_spocs:
+        through = BusinessUnitGroup.spocs.through
+        through.objects.filter(businessunitgroup_id__in=[g.pk for g, _ in group_spocs]).delete()
+        through.objects.bulk_create(
+            through(businessunitgroup_id=group.pk, user_id=user_id)
+            for group, ids in group_spocs
+            for user_id in ids
+        )
+
+
+# ---------------------------------------------------------------------------------------
+# Workbooks waiting between the import's preview and "Apply"
+
+PENDING_LIFETIME = timedelta(days=1)
+
+
+@transaction.atomic
+def pending_import_create(
+    *, user: User, filename: str, content: bytes, replaces: str | None = None
+) -> PendingImport:
+    """Keep an uploaded workbook under a new random token until it is applied.
+
+    Sweeps previews older than a day, and `replaces` (the user's previous token): one
+    waiting preview per admin session.
+    """
+    PendingImport.objects.filter(created_at__lt=timezone.now() - PENDING_LIFETIME).delete()
+    if replaces:
+        PendingImport.objects.filter(token=replaces, created_by=user).delete()
+    return PendingImport.objects.create(
+        token=secrets.token_urlsafe(32), created_by=user, filename=filename[:255], content=content
+    )
+
+
+@transaction.atomic
+def pending_import_delete(*, pending: PendingImport) -> None:
+    """Forget a preview once it has been applied."""
+    pending.delete()

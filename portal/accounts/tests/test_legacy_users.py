@@ -93,3 +93,43 @@ def test_missing_columns_are_reported(tmp_path):
     with pytest.raises(CommandError):
         call_command("import_users", str(path))
     assert User.objects.count() == 0
+
+
+def test_a_deactivation_by_import_is_logged_and_ends_the_users_sessions(
+    tmp_path, personas, client_for, caplog
+):
+    signed_in = client_for(personas.requester)
+    assert signed_in.get("/dashboard").status_code == 200
+    caplog.set_level("INFO", logger="portal.security")
+    path = write_csv(tmp_path, "requester@example.com,Requester Persona,,no\n")
+    call_command("import_users", str(path))
+
+    records = [r for r in caplog.records if r.name == "portal.security"]
+    assert [(r.getMessage(), r.user_id, r.changed) for r in records] == [
+        ("user access changed", personas.requester.pk, ["is_active"])
+    ]
+    response = signed_in.get("/dashboard")
+    assert response.status_code == 302 and response["Location"].startswith("/login")
+
+
+def test_a_new_hash_for_an_existing_user_ends_their_sessions_and_is_logged(
+    tmp_path, personas, client_for, caplog
+):
+    signed_in = client_for(personas.requester)
+    assert signed_in.get("/dashboard").status_code == 200
+    caplog.set_level("INFO", logger="portal.security")
+    hashed = seed_hash("legacy pass 1")
+    path = write_csv(tmp_path, f"requester@example.com,Requester Persona,{hashed},yes\n")
+    call_command("import_users", str(path))
+
+    records = [r for r in caplog.records if r.name == "portal.security"]
+    assert [(r.getMessage(), r.user_id) for r in records] == [
+        ("password changed", personas.requester.pk)
+    ]
+    assert signed_in.get("/dashboard").status_code == 302
+    personas.requester.refresh_from_db()
+    assert personas.requester.password == "bcrypt$" + hashed
+
+    caplog.clear()
+    call_command("import_users", str(path))  # the same file again: nothing changes
+    assert [r for r in caplog.records if r.name == "portal.security"] == []

@@ -2,7 +2,6 @@
 
 import io
 import secrets
-from datetime import timedelta
 
 from django.contrib import messages
 from django.http import FileResponse, HttpRequest, HttpResponse
@@ -20,12 +19,12 @@ from portal.catalog.importing import (
     catalog_import_plan,
 )
 from portal.catalog.models import PendingImport
+from portal.catalog.services import pending_import_create, pending_import_delete
 from portal.catalog.spreadsheet import HEADERS, MAX_BYTES
 from portal.catalog.views.common import admin_required
 
 SESSION_KEY = "catalog_import_token"
 PREVIEW_ROWS = 200
-PENDING_LIFETIME = timedelta(days=1)
 TOO_BIG = "The file is over 10 MB, the limit; split it and import each part."
 
 
@@ -68,15 +67,14 @@ def import_upload(request: HttpRequest) -> HttpResponse:
 
 def _store_pending(request: HttpRequest, filename: str, data: bytes) -> str:
     """Keep the file in the database, keyed by a random token held in this session."""
-    PendingImport.objects.filter(created_at__lt=timezone.now() - PENDING_LIFETIME).delete()
-    if old := request.session.get(SESSION_KEY):
-        PendingImport.objects.filter(token=old, created_by=request.user).delete()
-    token = secrets.token_urlsafe(32)
-    PendingImport.objects.create(
-        token=token, created_by=request.user, filename=filename[:255], content=data
+    pending = pending_import_create(
+        user=request.user,
+        filename=filename,
+        content=data,
+        replaces=request.session.get(SESSION_KEY),
     )
-    request.session[SESSION_KEY] = token
-    return token
+    request.session[SESSION_KEY] = pending.token
+    return pending.token
 
 
 def _render_preview(request, plan, *, token, filename, status=None) -> HttpResponse:
@@ -120,7 +118,7 @@ def import_apply(request: HttpRequest) -> HttpResponse:
         return _render_upload(request, ImportUploadForm(), status=status, error=str(exc))
     if plan.errors:
         return _render_preview(request, plan, token=None, filename=pending.filename)
-    pending.delete()
+    pending_import_delete(pending=pending)
     request.session.pop(SESSION_KEY, None)
     messages.success(request, f"Imported {pending.filename}.")
     return render(

@@ -504,9 +504,11 @@ def catalog_import_apply(data: bytes) -> ImportPlan:
                 )
             return plan
     except ValidationError as exc:
+        # The plan applies the services' rules already, so what is left is a concurrent
+        # edit the database's unique constraints caught (services.CONCURRENT_CHANGE).
         raise ImportConflict(
-            f"{' '.join(exc.messages)} The catalogue changed while the import was being "
-            "written; nothing was saved. Upload the file again to see a fresh preview."
+            f"{' '.join(exc.messages)} Nothing was saved; upload the file again to see a "
+            "fresh preview."
         ) from exc
 
 

@@ -101,7 +101,7 @@ def test_an_import_that_meets_a_concurrent_edit_is_a_conflict_and_writes_nothing
 
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr("portal.catalog.importing.catalog_bulk_save", write_the_stale_plan)
-        with pytest.raises(ImportConflict, match="nothing was saved"):
+        with pytest.raises(ImportConflict, match=r"same moment; try again\. Nothing was saved"):
             catalog_import_apply(data)
     assert not Subcategory.objects.filter(name="Dock").exists()
 

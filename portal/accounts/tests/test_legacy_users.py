@@ -6,6 +6,7 @@ from django.contrib.auth.hashers import get_hasher
 from django.core.management import CommandError, call_command
 
 from portal.accounts.models import User
+from portal.api.tokens import live_tokens, token_create
 
 pytestmark = pytest.mark.django_db
 
@@ -117,6 +118,7 @@ def test_a_new_hash_for_an_existing_user_ends_their_sessions_and_is_logged(
 ):
     signed_in = client_for(personas.requester)
     assert signed_in.get("/dashboard").status_code == 200
+    token_create(user=personas.requester, name="script")
     caplog.set_level("INFO", logger="portal.security")
     hashed = seed_hash("legacy pass 1")
     path = write_csv(tmp_path, f"requester@example.com,Requester Persona,{hashed},yes\n")
@@ -124,9 +126,12 @@ def test_a_new_hash_for_an_existing_user_ends_their_sessions_and_is_logged(
 
     records = [r for r in caplog.records if r.name == "portal.security"]
     assert [(r.getMessage(), r.user_id) for r in records] == [
-        ("password changed", personas.requester.pk)
+        ("api tokens revoked by a password change", personas.requester.pk),
+        ("password changed", personas.requester.pk),
     ]
+    assert records[-1].credentials_revoked == 1
     assert signed_in.get("/dashboard").status_code == 302
+    assert list(live_tokens(personas.requester)) == []  # a token minted before is revoked
     personas.requester.refresh_from_db()
     assert personas.requester.password == "bcrypt$" + hashed
 

@@ -8,10 +8,16 @@ between is a stored object without a row (an orphan), never a row without its ob
 
 - `store_then_commit()`: the objects stored inside it are deleted (best effort, within
   DISCARD_SECONDS) unless its `committing()` transaction committed;
-- `delete_orphans()`: for what slipped through anyway (a worker killed between store and
-  commit, a storage outage during the delete), removes objects older than the sweep age
-  (ATTACHMENT_ORPHAN_MINUTES) that no row refers to. The owner app answers "which of
-  these keys do you know?".
+- a ledger (`models.PendingObject`): a row per key, written before its object is stored
+  and deleted in the transaction that commits the rows referring to it, so every upload
+  that did not complete (a storage outage during the delete, a worker killed between
+  store and commit, a PUT that timed out but landed) is on record;
+- `delete_pending()`: the frequent sweep, from the ledger: objects pending for longer than
+  the sweep age (ATTACHMENT_ORPHAN_MINUTES) that no row refers to are deleted. One indexed
+  query, no listing of the bucket;
+- `delete_orphans()`: the rare backstop, listing the bucket: objects older than the sweep
+  age that no row refers to (whatever left them). The owner app answers "which of these
+  keys do you know?".
 """
 
 import contextlib
@@ -25,12 +31,15 @@ from typing import IO
 
 from django.conf import settings
 from django.core.files.storage import Storage
-from django.db import transaction
+from django.db import DatabaseError, transaction
+from django.utils import timezone
 
+from portal.attachments.models import PendingObject
 from portal.attachments.storage import (
     StorageUnavailable,
     delete_file,
     is_s3,
+    refuse_inside_transaction,
     save_file,
     storage_errors,
     translated_errors,
@@ -75,12 +84,19 @@ class StoredFiles:
         """Store a file (StorageUnavailable if that fails); return the key actually used.
 
         RuntimeError inside a database transaction: store first, then `committing()`.
+        The key is on the ledger before the object is stored (a PUT that timed out may
+        still have landed): if this upload does not complete, the sweep deletes it.
         """
+        refuse_inside_transaction("store a file")
         if self._first_stored is None:
             self._first_stored = time.monotonic()
+        _pending(key)
         stored = save_file(
             self.storage, key, content, deadline=self.deadline, content_type=content_type
         )
+        if stored != key:  # the key was taken: the ledger follows the one used
+            _pending(stored)
+            PendingObject.objects.filter(key=key).delete()
         self.keys.append(stored)
         return stored
 
@@ -101,6 +117,8 @@ class StoredFiles:
                     raise StoredTooLongAgo(
                         f"Attachment rows refused: their objects were stored {age:.0f} s ago"
                     )
+            # Off the ledger together with the rows that now refer to them.
+            PendingObject.objects.filter(key__in=self.keys).delete()
         self.committed = True
 
     def discard(self) -> None:
@@ -119,7 +137,18 @@ class StoredFiles:
                 delete_file(self.storage, key, deadline=deadline)
             except StorageUnavailable:
                 log.warning("could not delete stored attachment after rollback", extra={"key": key})
+                continue
+            try:
+                PendingObject.objects.filter(key=key).delete()
+            except DatabaseError:  # the database failing is what we are cleaning up after
+                log.warning(
+                    "could not take a deleted attachment off the ledger", extra={"key": key}
+                )
         self.keys.clear()
+
+
+def _pending(key: str) -> None:
+    PendingObject.objects.get_or_create(key=key, defaults={"created_at": timezone.now()})
 
 
 @contextlib.contextmanager
@@ -253,6 +282,50 @@ def delete_orphans(
             else:
                 report.deleted.append(key)
     return report
+
+
+def delete_pending(
+    storage: Storage,
+    prefix: str,
+    *,
+    known: KnownKeys,
+    older_than: dt.timedelta | None = None,
+    now: dt.datetime | None = None,
+    dry_run: bool = False,
+) -> CleanupReport:
+    """Delete the objects of uploads that never completed: ledger rows under `prefix`
+    older than `older_than` (default: the sweep age) whose key no row refers to.
+
+    Reads the ledger (one indexed query per 500 keys), never lists the bucket. A key a row
+    does refer to only leaves the ledger. A failed delete stays on it for the next run;
+    after the first failure the run stops (the storage is down: the rest would fail too).
+    """
+    report = CleanupReport()
+    cutoff = (now or timezone.now()) - (orphan_age() if older_than is None else older_than)
+    pending = PendingObject.objects.filter(key__startswith=prefix, created_at__lt=cutoff)
+    last_id = 0
+    while True:
+        rows = list(pending.filter(id__gt=last_id).order_by("id").values_list("id", "key")[:_BATCH])
+        if not rows:
+            return report
+        last_id = rows[-1][0]
+        batch = [key for _id, key in rows]
+        report.examined += len(batch)
+        referenced = set(known(batch) if callable(known) else known)
+        for key in batch:
+            if key not in referenced:
+                if dry_run:
+                    report.deleted.append(key)
+                    continue
+                try:
+                    delete_file(storage, key)
+                except StorageUnavailable:
+                    log.warning("could not delete a pending attachment", extra={"key": key})
+                    report.failed.append(key)
+                    return report
+                report.deleted.append(key)
+            if not dry_run:
+                PendingObject.objects.filter(key=key).delete()
 
 
 def _batches(keys: Iterable[str]) -> Iterator[list[str]]:

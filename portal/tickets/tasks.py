@@ -2,27 +2,39 @@
 
 from django.tasks import task
 
-from portal.attachments.cleanup import delete_orphans
+from portal.attachments.cleanup import CleanupReport, delete_orphans, delete_pending
 from portal.attachments.storage import get_storage
 from portal.tickets.attachment_keys import PREFIX, known_storage_keys
 
 
-@task()
-def cleanup_orphan_attachments_task() -> dict[str, int]:
-    """Delete ticket files older than the sweep age (ATTACHMENT_ORPHAN_MINUTES) that no
-    Attachment row refers to.
-
-    They are left by uploads whose rows did not commit while the storage could not delete
-    (see `store_then_commit`) or by a worker killed between storing and committing.
-    Younger objects are kept: their rows may not be committed yet. A failed delete is
-    counted and tried again on the next run. Runs every 5 minutes (PERIODIC_TASKS).
-    """
-    report = delete_orphans(get_storage(), PREFIX, known=known_storage_keys)
+def _counts(report: CleanupReport) -> dict[str, int]:
     return {
         "examined": report.examined,
         "deleted": len(report.deleted),
         "failed": len(report.failed),
     }
+
+
+@task()
+def cleanup_orphan_attachments_task() -> dict[str, int]:
+    """Delete the ticket files of uploads that never completed, once they are older than
+    the sweep age (ATTACHMENT_ORPHAN_MINUTES): rows did not commit and the storage could
+    not delete at that moment (see `store_then_commit`), or a worker was killed between
+    storing and committing.
+
+    Reads the ledger of pending objects (cheap: no listing of the bucket), so it runs
+    every 5 minutes (PERIODIC_TASKS). Younger objects are kept: their rows may not be
+    committed yet. A failed delete is counted and tried again on the next run.
+    """
+    return _counts(delete_pending(get_storage(), PREFIX, known=known_storage_keys))
+
+
+@task()
+def sweep_unrecorded_attachments_task() -> dict[str, int]:
+    """The backstop: list every stored ticket file and delete those older than the sweep
+    age that no Attachment row refers to, whatever left them (one LIST call per 1,000
+    objects, so daily in PERIODIC_TASKS)."""
+    return _counts(delete_orphans(get_storage(), PREFIX, known=known_storage_keys))
 
 
 @task()

@@ -5,13 +5,17 @@ transaction itself, storing inside one is refused, and a failure at COMMIT must 
 which a test wrapped in an outer transaction could never show.
 """
 
+import datetime as dt
+
 import pytest
 from django.contrib.auth.models import Group, Permission
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from portal.attachments import cleanup
-from portal.attachments.cleanup import store_then_commit
+from portal.attachments.cleanup import delete_pending, store_then_commit
+from portal.attachments.models import PendingObject
 from portal.attachments.storage import StorageUnavailable, save_file
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -30,6 +34,7 @@ def test_committed_work_keeps_its_objects(any_storage):
             Group.objects.create(name="with attachment")
     assert any_storage.exists(key)
     assert Group.objects.filter(name="with attachment").exists()
+    assert not PendingObject.objects.exists()  # off the ledger with its rows
 
 
 def test_an_error_after_the_commit_keeps_the_committed_objects(any_storage):
@@ -53,6 +58,7 @@ def test_an_error_inside_the_transaction_removes_the_objects_and_the_rows(any_st
     assert not any_storage.exists(first)
     assert not any_storage.exists(second)
     assert not Group.objects.filter(name="duplicate").exists()
+    assert not PendingObject.objects.exists()  # deleted, so nothing left to sweep
 
 
 def test_a_failure_at_commit_removes_the_objects(any_storage):
@@ -119,3 +125,39 @@ def test_a_failed_delete_after_rollback_does_not_hide_the_original_error(
                 Group.objects.create(name="dup")
                 Group.objects.create(name="dup")
     assert "could not delete stored attachment" in caplog.text
+
+
+def test_what_could_not_be_deleted_stays_on_the_ledger_until_the_sweep(s3_storage, s3_server):
+    with pytest.raises(IntegrityError):
+        with store_then_commit(s3_storage) as stored:
+            key = stored.save("tickets/1/a.txt", ContentFile(b"x"))
+            s3_server.stop()  # the delete fails
+            with stored.committing():
+                Group.objects.create(name="dup")
+                Group.objects.create(name="dup")
+    assert list(PendingObject.objects.values_list("key", flat=True)) == [key]
+
+    s3_server.start()  # back, same bucket (moto keeps it in memory)
+    young = delete_pending(s3_storage, "tickets/", known=set())
+    assert young.examined == 0 and s3_storage.exists(key)  # younger than the sweep age
+    report = delete_pending(s3_storage, "tickets/", known=set(), older_than=dt.timedelta(0))
+    assert report.deleted == [key]
+    assert not s3_storage.exists(key) and not PendingObject.objects.exists()
+
+
+def test_a_key_a_row_refers_to_only_leaves_the_ledger(local_storage):
+    key = save_file(local_storage, "tickets/1/a.txt", ContentFile(b"x"))
+    PendingObject.objects.create(key=key, created_at=timezone.now())
+    report = delete_pending(
+        local_storage, "tickets/", known=lambda batch: set(batch), older_than=dt.timedelta(0)
+    )
+    assert report.deleted == [] and local_storage.exists(key)
+    assert not PendingObject.objects.exists()
+
+
+def test_a_store_that_failed_is_on_the_ledger_in_case_it_landed(s3_storage, s3_server):
+    s3_server.stop()
+    with pytest.raises(StorageUnavailable):
+        with store_then_commit(s3_storage) as stored:
+            stored.save("tickets/1/a.txt", ContentFile(b"x"))
+    assert list(PendingObject.objects.values_list("key", flat=True)) == ["tickets/1/a.txt"]

@@ -7,11 +7,16 @@ import time
 import pytest
 from django.core.files.base import ContentFile
 from django.core.management import call_command
+from django.utils import timezone
 
+from portal.attachments.models import PendingObject
 from portal.attachments.tests.files import pdf
 from portal.tickets import attachment_services
 from portal.tickets.attachment_keys import known_storage_keys
-from portal.tickets.tasks import cleanup_orphan_attachments_task
+from portal.tickets.tasks import (
+    cleanup_orphan_attachments_task,
+    sweep_unrecorded_attachments_task,
+)
 from portal.tickets.tests import attachment_fixtures
 from portal.tickets.tests.attachment_fixtures import stored_keys, upload
 
@@ -41,11 +46,22 @@ def test_known_storage_keys_answers_only_for_keys_with_a_row(kept_and_orphan):
     assert known_storage_keys([kept, orphan, "tickets/9/nothing"]) == {kept}
 
 
-def test_the_hourly_task_removes_only_the_orphan(kept_and_orphan, files_storage):
+def test_the_daily_backstop_removes_only_the_orphan(kept_and_orphan, files_storage):
     kept, orphan = kept_and_orphan
-    result = cleanup_orphan_attachments_task.call()
+    result = sweep_unrecorded_attachments_task.call()
     assert result == {"examined": 2, "deleted": 1, "failed": 0}
     assert stored_keys(files_storage) == [kept]
+
+
+def test_the_frequent_task_removes_what_an_unfinished_upload_left_on_the_ledger(
+    kept_and_orphan, files_storage
+):
+    kept, orphan = kept_and_orphan
+    old = timezone.now() - dt.timedelta(minutes=16)  # past the default sweep age of 15
+    PendingObject.objects.create(key=orphan, created_at=old)
+    result = cleanup_orphan_attachments_task.call()
+    assert result == {"examined": 1, "deleted": 1, "failed": 0}
+    assert stored_keys(files_storage) == [kept] and not PendingObject.objects.exists()
 
 
 def test_young_objects_are_left_alone(personas, ticket, files_storage):

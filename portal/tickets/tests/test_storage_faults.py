@@ -15,7 +15,8 @@ import pytest
 from django.test import Client
 
 from portal.attachments.bounded import DISCARD_SECONDS
-from portal.attachments.cleanup import delete_orphans
+from portal.attachments.cleanup import delete_pending
+from portal.attachments.models import PendingObject
 from portal.attachments.tests.files import png
 from portal.tickets.attachment_keys import PREFIX, known_storage_keys
 from portal.tickets.models import Attachment, Comment, Ticket
@@ -36,9 +37,14 @@ def bucket_keys(s3_server) -> list[str]:
     return sorted(entry["Key"] for entry in listing.get("Contents", ()))
 
 
-def sweep(storage) -> None:
-    """The orphan sweep, told that every object is old enough (as it will be)."""
-    delete_orphans(storage, PREFIX, known=known_storage_keys, older_than=dt.timedelta(0))
+def sweep(storage, faults) -> None:
+    """The periodic orphan sweep, told that every object is old enough (as it will be).
+
+    It finds what a failed upload left from the ledger of pending objects: no listing.
+    """
+    delete_pending(storage, PREFIX, known=known_storage_keys, older_than=dt.timedelta(0))
+    assert not [path for method, path, _ in faults.requests("GET") if "list-type" in path]
+    assert not PendingObject.objects.exists()
 
 
 @pytest.fixture
@@ -124,7 +130,7 @@ def test_a_two_file_upload_into_a_hanging_storage_gets_its_503_within_the_budget
     # once the storage answers again.
     s3_faults.pass_through()
     s3_faults.release()
-    sweep(faulty_s3_storage)
+    sweep(faulty_s3_storage, s3_faults)
     assert bucket_keys(s3_server) == []
 
 

@@ -24,6 +24,7 @@ from portal.catalog.tests.workbooks import (
     HEADER,
     encrypted,
     streamed,
+    with_broken_tail,
     with_entities,
     with_macros,
     xlsx,
@@ -197,6 +198,13 @@ def test_a_header_over_a_long_run_of_blank_rows_is_refused_without_reading_them_
         "The sheet “Catalog” is empty: it needs a header row and data "
         "(its first 1,000 rows are blank)."
     )
+
+
+def test_nothing_past_the_run_of_blank_rows_is_parsed_not_even_to_open_the_sheet(org):
+    # openpyxl parsed a sheet without a declared dimension to its end while opening it
+    # (the 5 s of the 20 s the attack file took); the end of this one is broken XML.
+    data = with_broken_tail(streamed([[""]] * (spreadsheet.MAX_BLANK_RUN + 10)))
+    assert refused(data).endswith("no data under it (reading stops after a run of blank rows).")
 
 
 def test_reading_stops_after_a_run_of_blank_rows_and_the_preview_says_so(org):

@@ -189,3 +189,20 @@ def test_the_command_lists_the_gaps(personas, tmp_path, capsys):
     assert "  column A “S.No”: a serial number: ignored" in out
     assert "  gap: Information Technology / Hardware / Laptop: no team is mapped (row 2)" in out
     assert SEED_HEADER[3] in out
+
+
+@pytest.mark.parametrize("rows", [6, 60])
+def test_the_preview_takes_the_same_queries_however_many_rows(
+    org, personas, django_assert_num_queries, rows
+):
+    sheet = [
+        [n, "Group X" if n == 1 else None, "Hardware", f"Item {n}", None] for n in range(1, rows)
+    ]
+    sheet[0][4] = "spoc@example.com"
+    data = seed_workbook(sheet)
+    # The catalogue, one query per table: groups, categories, subcategories, teams,
+    # mappings, SPOC links, the SPOC emails' users; then the gaps: active members of the
+    # teams reached, active users among the SPOCs.
+    with django_assert_num_queries(9):
+        plan = catalog_import_plan(data)
+    assert plan.errors == [] and len(plan.rows) == rows - 1

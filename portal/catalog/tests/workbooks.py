@@ -100,3 +100,17 @@ SEED_ROWS = [
 def seed_workbook(rows=SEED_ROWS, *, header=SEED_HEADER) -> bytes:
     """A workbook kept the way the seed's `Ticket-portal.xlsx` is."""
     return xlsx(rows, header=header, title="Sheet1")
+
+
+def with_broken_tail(data: bytes) -> bytes:
+    """The same workbook with its first sheet's XML broken after the last row: a reader
+    that parses the sheet to its end fails; one that stops earlier never notices."""
+    source = zipfile.ZipFile(io.BytesIO(data))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as archive:
+        for item in source.infolist():
+            content = source.read(item.filename)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                content = content.replace(b"</sheetData>", b"<unclosed></sheetData>")
+            archive.writestr(item, content)
+    return out.getvalue()

@@ -3,10 +3,12 @@
 - Listing applies the page's rule (`attachment_views.visible_attachments`): files of
   internal comments only for people working the ticket.
 - Uploads go through `portal.tickets.attachment_services` (the web forms' services): every
-  file validated first (name, size, sniffed content), then stored and committed together
-  with its rows, history and comment, or nothing at all.
+  file validated first (name, size, sniffed content), then stored (no transaction open,
+  one time budget for the whole upload) and its rows, history and comment committed, or
+  nothing at all: a storage that fails or hangs is a 503 with Retry-After in time.
 - Downloads use the page's access check (`attachment_views.get_attachment_for_user`) and
-  its response (`download_response`: the file, or a redirect to a presigned URL).
+  its response (`download_response`: the file, or, once a bounded check says the storage
+  answers, a redirect to a presigned URL; else a 503 with Retry-After).
 """
 
 from django.db.models import BooleanField, Value

@@ -12,12 +12,15 @@ import threading
 import time
 
 import pytest
+from django.db import connection
 from django.test import Client
 
 from portal.attachments.bounded import DISCARD_SECONDS
 from portal.attachments.cleanup import delete_pending
 from portal.attachments.models import PendingObject
 from portal.attachments.tests.files import png
+from portal.testing.concurrency import run_together
+from portal.tickets import attachment_services
 from portal.tickets.attachment_keys import PREFIX, known_storage_keys
 from portal.tickets.models import Attachment, Comment, Ticket
 from portal.tickets.tests.attachment_fixtures import good_files, new_ticket_data, upload
@@ -240,3 +243,35 @@ def test_uploads_and_downloads_work_again_once_the_storage_does(
     assert len(rows) == 2 and bucket_keys(s3_server) == sorted(r.storage_key for r in rows)
     download = client.get(f"/attachments/{rows[0].pk}/download")
     assert download.status_code == 302
+
+
+# --- Idempotency with files stored before the transaction --------------------------------
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="needs overlapping transactions (PostgreSQL)"
+)
+def test_a_form_submitted_four_times_at_once_attaches_its_files_once(
+    personas, org, s3_server, s3_storage
+):
+    data = new_ticket_data(org)
+    fields = {
+        "title": data["title"], "description": data["description"], "group": org.group_x,
+        "category": org.hardware, "subcategory": org.printer,
+        "idempotency_key": data["idempotency_key"],
+    }  # fmt: skip
+
+    def submit(n):
+        # Every copy stores its files before its transaction: the losers must delete theirs.
+        return attachment_services.ticket_create_with_files(
+            requester=personas.requester, files=good_files(), **fields
+        ).ticket.pk
+
+    results = run_together(submit, 4)
+    assert len(set(results)) == 1
+    ticket = Ticket.objects.get()
+    rows = list(ticket.attachments.all())
+    assert len(rows) == 2
+    assert bucket_keys(s3_server) == sorted(row.storage_key for row in rows)
+    assert not PendingObject.objects.exists()

@@ -304,6 +304,9 @@ EMAIL_STUCK_AFTER_SECONDS = env_int("EMAIL_STUCK_AFTER_SECONDS", 600, minimum=60
 # How long the worker keeps trying to record a send (or a failure) while the database is
 # unreachable; a row it could not record is sent again after EMAIL_STUCK_AFTER_SECONDS.
 EMAIL_RECORD_RETRY_SECONDS = env_int("EMAIL_RECORD_RETRY_SECONDS", 300, minimum=1)
+# Admins are told about mail that failed for good once per burst: the first failure after
+# this many quiet seconds.
+EMAIL_FAILURE_ALERT_QUIET_SECONDS = env_int("EMAIL_FAILURE_ALERT_QUIET_SECONDS", 3600, minimum=60)
 
 # --- Static files --------------------------------------------------------------------------
 STATIC_URL = "/static/"

@@ -8,4 +8,4 @@ class NotificationsConfig(AppConfig):
     label = "notifications"
 
     def ready(self) -> None:
-        from portal.notifications import account_mail  # noqa: F401  (registers its kinds)
+        from portal.notifications import account_mail, alerts  # noqa: F401  (register kinds)

@@ -4,15 +4,26 @@ Exactly-once in practice: a row is claimed with a conditional UPDATE (only one w
 move it from queued to sending), and marked sent right after the server accepts it. If a
 worker dies between the server's "250 OK" and that write, the row is found stuck in
 "sending" and re-sent with the *same* Message-ID, which mail clients use to drop the copy.
+
+A circuit breaker keeps a dead or hanging server from costing a timeout per message: a
+failure of the server itself (no connection, no greeting, no answer, our login refused)
+ends the batch, and the rest waits. While mail is deferred and nothing is due, each sweep
+tries the oldest deferred message early (a probe that costs it no attempt); the first
+message that goes through puts every deferred one back in the queue at once, so mail
+flows within a sweep period of the server's recovery, not at the next scheduled retry.
 """
 
 import datetime as dt
+import functools
 import logging
+import operator
 import smtplib
+import socket
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, mailers
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 
 from portal.lib.db import DATABASE_ERRORS, retry_through_outage
@@ -43,6 +54,43 @@ def describe(exc: BaseException) -> str:
     return f"{exc.__class__.__name__}: {exc}"[:2000]
 
 
+# Failures of the server (or of our account on it), not of one message: any other message
+# would fail the same way right now. smtplib's errors are OSErrors too, hence the order.
+SERVER_FAILURES = (
+    smtplib.SMTPConnectError,
+    smtplib.SMTPServerDisconnected,
+    smtplib.SMTPAuthenticationError,
+    smtplib.SMTPSenderRefused,
+    smtplib.SMTPHeloError,
+    TimeoutError,
+    ConnectionError,
+    socket.gaierror,
+)
+SEND_ERRORS = (TimeoutError, smtplib.SMTPException, OSError, ValueError, UnicodeError)
+
+
+def is_server_failure(exc: BaseException) -> bool:
+    return isinstance(exc, SERVER_FAILURES) or type(exc) is OSError
+
+
+def _server_failure_names() -> list[str]:
+    names = {cls.__name__ for cls in SERVER_FAILURES} | {"OSError"}
+    names |= {cls.__name__ for cls in ConnectionError.__subclasses__()}
+    return sorted(names)
+
+
+# Rows whose last error (written by describe()) was a failure of the server.
+DEFERRED_BY_SERVER = functools.reduce(
+    operator.or_, (Q(last_error__startswith=f"{name}:") for name in _server_failure_names())
+)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    status: str  # the row's status afterwards, or "skipped"
+    server_failed: bool = False
+
+
 def build_message(delivery: EmailDelivery) -> EmailMultiAlternatives:
     headers = {"Message-ID": delivery.message_id}
     if delivery.thread_id:
@@ -59,19 +107,27 @@ def build_message(delivery: EmailDelivery) -> EmailMultiAlternatives:
     return message
 
 
-def claim(delivery_id, *, now: dt.datetime) -> bool:
+def claim(delivery_id, *, now: dt.datetime, probe: bool = False) -> bool:
+    """Take a queued row for sending. A probe takes one before its time and is not counted
+    as an attempt: it tests the server, and must not use up the message's retries."""
+    rows = EmailDelivery.objects.filter(pk=delivery_id, status=Status.QUEUED)
+    if probe:
+        return bool(rows.update(status=Status.SENDING, claimed_at=now))
     return bool(
-        EmailDelivery.objects.filter(
-            pk=delivery_id, status=Status.QUEUED, next_attempt_at__lte=now
-        ).update(status=Status.SENDING, claimed_at=now, attempts=F("attempts") + 1)
+        rows.filter(next_attempt_at__lte=now).update(
+            status=Status.SENDING, claimed_at=now, attempts=F("attempts") + 1
+        )
     )
 
 
 def deliver(delivery_id, *, now: dt.datetime | None = None) -> str:
     """Try to send one delivery; returns its status afterwards (or "skipped")."""
-    now = now or timezone.now()
-    if not claim(delivery_id, now=now):
-        return "skipped"  # sent already, failed for good, not due, or another worker has it
+    return attempt(delivery_id, now=now or timezone.now()).status
+
+
+def attempt(delivery_id, *, now: dt.datetime, probe: bool = False) -> Outcome:
+    if not claim(delivery_id, now=now, probe=probe):
+        return Outcome("skipped")  # sent, failed for good, not due, or another worker has it
     try:
         delivery = EmailDelivery.objects.get(pk=delivery_id)
     except DATABASE_ERRORS:
@@ -80,16 +136,17 @@ def deliver(delivery_id, *, now: dt.datetime | None = None) -> str:
         _record(
             EmailDelivery.objects.filter(pk=delivery_id, status=Status.SENDING),
             status=Status.QUEUED,
-            attempts=F("attempts") - 1,
+            attempts=F("attempts") - (0 if probe else 1),
         )
         raise
     mailer = mailers.default  # a new connection each time
     try:
         mailer.open()
         mailer.send_messages([build_message(delivery)])
-    except (TimeoutError, smtplib.SMTPException, OSError, ValueError, UnicodeError) as exc:
+    except SEND_ERRORS as exc:
         _close_quietly(mailer)
-        return _record_failure(delivery, exc, now)
+        status = _record_failure(delivery, exc, now, probe=probe)
+        return Outcome(status, server_failed=is_server_failure(exc))
     # The server said 250. Record that first, before even saying QUIT, and hold on through a
     # database outage: this write is all that stands between the recipient and a copy.
     _record(
@@ -100,7 +157,7 @@ def deliver(delivery_id, *, now: dt.datetime | None = None) -> str:
     )
     _close_quietly(mailer)
     log.info("email sent", extra={"delivery": str(delivery.pk), "kind": delivery.kind})
-    return Status.SENT
+    return Outcome(Status.SENT)
 
 
 def _record(rows, **changes) -> None:
@@ -116,20 +173,23 @@ def _close_quietly(mailer) -> None:
         pass
 
 
-def _record_failure(delivery: EmailDelivery, exc: BaseException, now: dt.datetime) -> str:
-    give_up = is_permanent(exc) or delivery.attempts >= settings.EMAIL_MAX_ATTEMPTS
-    status = Status.FAILED if give_up else Status.QUEUED
-    _record(
-        EmailDelivery.objects.filter(pk=delivery.pk),
-        status=status,
-        last_error=describe(exc),
-        next_attempt_at=now + backoff(delivery.attempts),
-    )
+def _record_failure(
+    delivery: EmailDelivery, exc: BaseException, now: dt.datetime, *, probe: bool = False
+) -> str:
+    give_up = is_permanent(exc) or (not probe and delivery.attempts >= settings.EMAIL_MAX_ATTEMPTS)
+    changes = {"status": Status.FAILED if give_up else Status.QUEUED, "last_error": describe(exc)}
+    if not probe:  # a failed probe keeps the retry time it had
+        changes["next_attempt_at"] = now + backoff(delivery.attempts)
+    _record(EmailDelivery.objects.filter(pk=delivery.pk), **changes)
     log.warning(
         "email failed" if give_up else "email deferred",
         extra={"delivery": str(delivery.pk), "attempts": delivery.attempts, "error": describe(exc)},
     )
-    return status
+    if give_up:
+        from portal.notifications.alerts import alert_failed_mail
+
+        alert_failed_mail(delivery=delivery, error=describe(exc), now=now)
+    return changes["status"]
 
 
 def due_delivery_ids(*, now: dt.datetime, limit: int = 500) -> list:
@@ -145,11 +205,52 @@ def due_delivery_ids(*, now: dt.datetime, limit: int = 500) -> list:
     )
 
 
+def probe_ids(*, now: dt.datetime) -> list:
+    """The circuit's half-open test: the oldest message deferred by a server failure."""
+    return list(
+        EmailDelivery.objects.filter(DEFERRED_BY_SERVER, status=Status.QUEUED)
+        .order_by("next_attempt_at")
+        .values_list("pk", flat=True)[:1]
+    )
+
+
+def release_deferred(*, now: dt.datetime) -> int:
+    """The server is back: every message it deferred is due now, not at its retry time."""
+    return EmailDelivery.objects.filter(
+        DEFERRED_BY_SERVER, status=Status.QUEUED, next_attempt_at__gt=now
+    ).update(next_attempt_at=now)
+
+
+def send_batch(delivery_ids, *, now: dt.datetime, probe: bool = False) -> tuple[dict, bool, bool]:
+    """Send these rows until the server fails. Returns (counts by status, whether the server
+    failed, whether a success released what it had deferred: see the module docstring)."""
+    counts: dict[str, int] = {}
+    released = False
+    for delivery_id in delivery_ids:
+        outcome = attempt(delivery_id, now=now, probe=probe)
+        counts[outcome.status] = counts.get(outcome.status, 0) + 1
+        if outcome.server_failed:
+            return counts, True, released  # the others would only wait for the same timeout
+        if outcome.status == Status.SENT and not released:
+            released = release_deferred(now=now) > 0
+    return counts, False, released
+
+
 def sweep(*, now: dt.datetime | None = None) -> dict[str, int]:
-    """Send everything due. Run periodically by the worker; safe to run anywhere, any time."""
+    """Send everything due. Run periodically by the worker; safe to run anywhere, any time.
+
+    With nothing due but mail deferred by a server failure, it probes (see above)."""
     now = now or timezone.now()
     counts: dict[str, int] = {}
-    for delivery_id in due_delivery_ids(now=now):
-        status = deliver(delivery_id, now=now)
-        counts[status] = counts.get(status, 0) + 1
+    ids = due_delivery_ids(now=now)
+    probe = not ids
+    if probe:
+        ids = probe_ids(now=now)
+    for _ in range(3):  # a pass, and again for what its first success released
+        batch, server_failed, released = send_batch(ids, now=now, probe=probe)
+        for status, n in batch.items():
+            counts[status] = counts.get(status, 0) + n
+        if server_failed or not released:
+            break
+        ids, probe = due_delivery_ids(now=now), False
     return counts

@@ -5,6 +5,7 @@ server that hangs slows mail, never SLA escalation or the other periodic jobs.
 """
 
 from django.tasks import task
+from django.utils import timezone
 
 from portal.notifications import delivery
 
@@ -12,11 +13,9 @@ from portal.notifications import delivery
 @task(queue_name="mail")
 def deliver_emails(delivery_ids: list[str]) -> dict[str, int]:
     """Send the messages one event produced. One bad recipient never stops the others:
-    each row succeeds, waits for a retry, or fails on its own."""
-    counts: dict[str, int] = {}
-    for delivery_id in delivery_ids:
-        status = delivery.deliver(delivery_id)
-        counts[status] = counts.get(status, 0) + 1
+    each row succeeds, waits for a retry, or fails on its own. A failure of the server
+    itself stops the batch: the rest stays queued for the sweep."""
+    counts, _, _ = delivery.send_batch(delivery_ids, now=timezone.now())
     return counts
 
 

@@ -150,27 +150,46 @@ def test_one_refused_recipient_does_not_stop_the_others(personas, smtp_server):
     assert Notification.objects.filter(recipient=personas.requester).exists()
 
 
-def test_outage_defers_with_backoff_then_delivers_every_message_exactly_once(personas, smtp_server):
+def test_an_outage_costs_one_attempt_per_sweep_and_recovery_sends_everything_at_once(
+    personas, smtp_server
+):
     smtp_server.stop()
     for n in range(50):
         event(personas, n=n, recipients=[personas.requester])
-    assert run_worker_once() == {Status.QUEUED: 50}
-    row = EmailDelivery.objects.first()
-    assert row.attempts == 1 and "Connection refused" in row.last_error
-    assert row.next_attempt_at >= timezone.now() + dt.timedelta(seconds=50)
-
-    # Still down at the next due time: attempt 2, and the wait doubles.
-    later = timezone.now() + dt.timedelta(minutes=2)
-    assert delivery.sweep(now=later) == {Status.QUEUED: 50}
-    row.refresh_from_db()
-    assert row.attempts == 2
-    assert row.next_attempt_at - later >= dt.timedelta(seconds=119)
+    # The first refused connection opens the circuit: the other 49 are not tried at all.
+    assert run_worker_once() == {Status.QUEUED: 1}
+    tried = EmailDelivery.objects.get(attempts=1)
+    assert "Connection refused" in tried.last_error
+    assert tried.next_attempt_at >= timezone.now() + dt.timedelta(seconds=50)
+    assert EmailDelivery.objects.filter(status=Status.QUEUED, attempts=0).count() == 49
 
     smtp_server.start()
-    assert delivery.sweep(now=later + dt.timedelta(minutes=5)) == {Status.SENT: 50}
-    assert delivery.sweep(now=later + dt.timedelta(hours=1)) == {}
+    # The first success releases the deferred message as well: all 50 go in one sweep.
+    assert run_worker_once() == {Status.SENT: 50}
+    assert delivery.sweep(now=timezone.now() + dt.timedelta(hours=1)) == {}
     subjects = [m["Subject"] for m in smtp_server.messages_to("requester@example.com")]
     assert len(subjects) == len(set(subjects)) == 50
+
+
+def test_deferred_mail_goes_out_at_the_first_sweep_after_recovery_not_its_retry_time(
+    personas, smtp_server
+):
+    smtp_server.stop()
+    for n in range(3):
+        event(personas, n=n, recipients=[personas.requester])
+    for _ in range(3):
+        run_worker_once()  # one attempt per sweep while the server is down
+    assert set(EmailDelivery.objects.values_list("attempts", flat=True)) == {1}
+    retry_times = dict(EmailDelivery.objects.values_list("pk", "next_attempt_at"))
+
+    # Nothing is due: the sweep probes the oldest deferred message, free of charge.
+    assert run_worker_once() == {Status.QUEUED: 1}
+    assert set(EmailDelivery.objects.values_list("attempts", flat=True)) == {1}
+    assert dict(EmailDelivery.objects.values_list("pk", "next_attempt_at")) == retry_times
+
+    smtp_server.start()
+    assert run_worker_once() == {Status.SENT: 3}  # minutes before any retry was due
+    assert len(smtp_server.messages_to("requester@example.com")) == 3
 
 
 def test_temporary_failures_give_up_after_the_configured_attempts(personas, smtp_server, settings):
@@ -180,8 +199,34 @@ def test_temporary_failures_give_up_after_the_configured_attempts(personas, smtp
     now = timezone.now()
     for hour in range(3):
         delivery.sweep(now=now + dt.timedelta(hours=hour))
-    row = EmailDelivery.objects.get()
+    row = EmailDelivery.objects.get(kind="test_event")
     assert row.status == Status.FAILED and row.attempts == 3
+
+
+def test_mail_that_fails_for_good_tells_the_admins_once_per_burst(personas, smtp_server):
+    smtp_server.refuse = {"requester@example.com", "agent@example.com"}
+    event(personas, n=1)  # to the requester and the agent: two 550s
+    assert run_worker_once() == {Status.FAILED: 2}
+    [alert] = Notification.objects.filter(kind="mail_failed")
+    assert alert.recipient == personas.admin
+    assert alert.link == "/notifications/deliveries?status=failed"
+    assert "could not be delivered" in alert.text
+    # The admin hears of it by email too.
+    assert run_worker_once() == {Status.SENT: 1}
+    [message] = smtp_server.messages_to("admin@example.com")
+    assert "could not be delivered" in message["Subject"]
+
+    event(personas, n=2, recipients=[personas.requester])  # same burst: no new alert
+    run_worker_once()
+    assert Notification.objects.filter(kind="mail_failed").count() == 1
+
+    # A quiet hour later, the next failure starts a new burst.
+    EmailDelivery.objects.filter(status=Status.FAILED).update(
+        claimed_at=timezone.now() - dt.timedelta(hours=2)
+    )
+    event(personas, n=3, recipients=[personas.requester])
+    run_worker_once()
+    assert Notification.objects.filter(kind="mail_failed").count() == 2
 
 
 def test_backoff_doubles_and_is_capped():

@@ -29,7 +29,8 @@ def database_url() -> str:
     return f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
 
 
-def start_worker(smtp_port: int) -> subprocess.Popen:
+def start_worker(smtp_port: int, **settings: str) -> subprocess.Popen:
+    """`run_worker` against the test database, sending to `smtp_port`."""
     env = {
         **os.environ,
         "DATABASE_URL": database_url(),
@@ -37,6 +38,7 @@ def start_worker(smtp_port: int) -> subprocess.Popen:
         "SMTP_PORT": str(smtp_port),
         "SMTP_TLS": "0",
         "DEBUG": "0",
+        **settings,
     }
     return subprocess.Popen(
         [

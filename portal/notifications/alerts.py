@@ -1,0 +1,57 @@
+"""Telling admins that mail is failing for good, once per burst (not once per message).
+
+A failed row alone sits in the delivery log where nobody looks; a notification per row
+would bury admins during an outage of one recipient domain. So the first final failure
+after a quiet spell of EMAIL_FAILURE_ALERT_QUIET_SECONDS tells every active admin (in the
+portal and by email); the failures that follow it are in the log the alert links to.
+"""
+
+import datetime as dt
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+
+from portal.notifications.kinds import Kind, register_kind
+from portal.notifications.models import EmailDelivery
+from portal.notifications.services import notify
+
+MAIL_FAILED = Kind(
+    name="mail_failed",
+    label="Email that could not be delivered (admins)",
+    email_template="notice",
+    sample_context=lambda: {
+        "text": "Email to someone@example.com could not be delivered",
+        "body": "550 5.1.1 No such user here",
+    },
+)
+register_kind(MAIL_FAILED)
+
+
+def alert_failed_mail(*, delivery: EmailDelivery, error: str, now: dt.datetime) -> bool:
+    """Tell the admins about `delivery` (just marked failed) unless this burst was told
+    already; returns whether they were told."""
+    quiet_since = now - dt.timedelta(seconds=settings.EMAIL_FAILURE_ALERT_QUIET_SECONDS)
+    earlier = (
+        EmailDelivery.objects.filter(
+            status=EmailDelivery.Status.FAILED, claimed_at__gte=quiet_since
+        )
+        .exclude(pk=delivery.pk)
+        .exists()
+    )
+    if earlier:
+        return False
+    admins = get_user_model().objects.filter(is_staff=True, is_active=True)
+    text = f"Email to {delivery.to_address} could not be delivered"
+    notify(
+        recipients=admins,
+        kind=MAIL_FAILED.name,
+        text=text,
+        link="/notifications/deliveries?status=failed",
+        context={
+            "text": text,
+            "body": f"Subject: {delivery.subject}\nError: {error}\n"
+            "Further failures in the next hour are listed in the email log, not announced.",
+        },
+        event_key=f"mail-failed:{delivery.pk}",
+    )
+    return True

@@ -138,6 +138,7 @@ def _reject_unknown_fields(request: HttpRequest) -> None:
         201: UploadOut,
         403: Problem,
         404: Problem,
+        409: Problem,
         413: Problem,
         415: Problem,
         422: Problem,
@@ -172,7 +173,8 @@ def attachment_upload(
 
     All or nothing: a refused file refuses the request (413 too large, 415 type not
     accepted, 422 otherwise; `errors` names each file) unless `skip_refused=true`; a storage
-    outage is a 503 with nothing saved.
+    outage is a 503 with nothing saved. The requester's comment on a cancelled ticket, or on
+    one closed past the reopen window, is a 409 as on `/comments`: raise a follow-up ticket.
     """
     _reject_unknown_fields(request)
     user = request.auth

@@ -365,3 +365,23 @@ def test_the_openapi_document_declares_415_for_bodies_and_412_and_version_for_ac
     components = Client().get("/api/v1/openapi.json").json()["components"]["schemas"]
     for name in ("TransitionIn", "VersionIn", "AssignIn", "MoveTeamIn"):
         assert "version" in components[name]["properties"], name
+
+
+def test_files_with_a_requesters_comment_on_a_cancelled_ticket_are_a_documented_409(
+    personas, api_for, ticket, files_storage
+):
+    services.ticket_change_status(actor=personas.requester, ticket=ticket, status="cancelled")
+    client = api_for(personas.requester)
+    before = _everything(ticket)
+    response = client.upload(
+        f"/tickets/{ticket.number}/attachments", [upload("a.png", png())], comment="One more"
+    )
+    assert "follow-up" in is_problem(response, 409)["detail"]
+    assert _everything(ticket) == before
+    assert stored_keys(files_storage) == []
+    operation = (
+        Client()
+        .get("/api/v1/openapi.json")
+        .json()["paths"]["/api/v1/tickets/{number}/attachments"]["post"]
+    )
+    assert "409" in operation["responses"]

@@ -255,9 +255,9 @@ elif env_str("SMTP_HOST"):
         },
     }
 else:
-    # Embedded default: every message is written to a file under var/mail/.
+    # Embedded default: each message is written to its own .eml file under var/mail/.
     _mailer = {
-        "BACKEND": "django.core.mail.backends.filebased.EmailBackend",
+        "BACKEND": "portal.lib.mail_files.EmlFileBackend",
         "OPTIONS": {"file_path": str(VAR_DIR / "mail")},
     }
 MAILERS = {"default": _mailer}
@@ -373,9 +373,15 @@ LOGGING = {
         "json": {"()": "portal.lib.logging.JsonFormatter"},
         "text": {"format": "{asctime} {levelname} {name}: {message}", "style": "{"},
     },
+    "filters": {"one_line_per_task": {"()": "portal.lib.logging.OneLinePerTask"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT}},
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
+        # Django's own default config gives "django" a second, unformatted console handler
+        # in development: every line (each task's among them) was printed twice. Naming the
+        # logger here replaces its handlers; its records reach the root's console once.
+        "django": {"level": LOG_LEVEL},
+        "django.tasks": {"filters": ["one_line_per_task"]},
         # The seed's [Email], [Security] and database log prefixes, as named loggers.
         "portal.email": {"level": LOG_LEVEL},
         "portal.security": {"level": LOG_LEVEL},

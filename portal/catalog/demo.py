@@ -1,6 +1,12 @@
-"""A believable organisation for `make run`: four groups, their teams, and a routing map
-with deliberate gaps (IT › Telephony, HR › Policies, Facilities › Catering › Event
-catering) so the coverage report has something to show. Idempotent: what exists is kept.
+"""A believable organisation for `make run`: four groups, each with a SPOC, nine teams,
+each with a lead and at least one agent, and a routing map that covers every combination
+but one.
+
+The one gap is deliberate: Facilities › Mail room (a service the organisation has just
+taken back from a contractor) is mapped to no team, so the coverage report has something
+to show and a ticket raised there shows what happens to an unmapped request (it waits,
+unassigned, for the Facilities SPOC). Every other first ticket reaches a person.
+Idempotent: what exists is kept; a demo group found without SPOCs gets its demo SPOC.
 """
 
 from django.db import transaction
@@ -36,7 +42,7 @@ GROUPS = [
     (
         "Human Resources",
         "HR",
-        [],
+        ["hr.lead@example.com"],
         {
             "Payroll": ["Payslip query", "Salary change", "Tax form"],
             "Leave": ["Annual leave", "Sick leave", "Parental leave"],
@@ -49,7 +55,7 @@ GROUPS = [
     (
         "Finance",
         "FIN",
-        [],
+        ["finance.lead@example.com"],
         {
             "Expenses": ["Expense claim", "Corporate card", "Mileage"],
             "Invoices": ["Supplier invoice", "Customer invoice", "Payment status"],
@@ -61,7 +67,7 @@ GROUPS = [
     (
         "Facilities",
         "FAC",
-        [],
+        ["spoc@example.com"],
         {
             "Building maintenance": [
                 "Heating and cooling",
@@ -74,6 +80,8 @@ GROUPS = [
             "Workspace": ["Desk move", "Furniture", "Meeting rooms"],
             "Parking": ["Permit", "Incident"],
             "Catering": ["Kitchen supplies", "Event catering"],
+            # No subcategories and no mapping: the demo's one coverage gap (see above).
+            "Mail room": [],
         },
     ),
 ]
@@ -89,15 +97,50 @@ TEAMS = [
             ("agent2@example.com", "member"),
         ],
     ),
-    ("IT Network & Security", "netsec@example.com", []),
-    ("IT Applications", "apps@example.com", []),
-    ("HR Operations", "hr@example.com", []),
-    ("Payroll", "payroll@example.com", []),
-    ("Finance Operations", "finance@example.com", []),
-    ("Accounts Payable", "ap@example.com", []),
-    ("Facilities Helpdesk", "facilities@example.com", []),
-    ("Workplace Security", "workplace-security@example.com", []),
+    (
+        "IT Network & Security",
+        "netsec@example.com",
+        [("netsec.lead@example.com", "lead"), ("agent2@example.com", "member")],
+    ),
+    (
+        "IT Applications",
+        "apps@example.com",
+        [("apps.lead@example.com", "lead"), ("agent@example.com", "member")],
+    ),
+    (
+        "HR Operations",
+        "hr@example.com",
+        [("hr.lead@example.com", "lead"), ("hr.agent@example.com", "member")],
+    ),
+    (
+        "Payroll",
+        "payroll@example.com",
+        [("hr.lead@example.com", "lead"), ("hr.agent@example.com", "member")],
+    ),
+    (
+        "Finance Operations",
+        "finance@example.com",
+        [("finance.lead@example.com", "lead"), ("finance.agent@example.com", "member")],
+    ),
+    (
+        "Accounts Payable",
+        "ap@example.com",
+        [("finance.lead@example.com", "lead"), ("finance.agent@example.com", "member")],
+    ),
+    (
+        "Facilities Helpdesk",
+        "facilities@example.com",
+        [("facilities.lead@example.com", "lead"), ("facilities.agent@example.com", "member")],
+    ),
+    (
+        "Workplace Security",
+        "workplace-security@example.com",
+        [("facilities.lead@example.com", "lead"), ("facilities.agent@example.com", "member")],
+    ),
 ]
+
+# The demo's one deliberate coverage gap: (group, category); see the module docstring.
+GAP = ("Facilities", "Mail room")
 
 # (group, category, subcategory or None for any) → (team, default priority)
 MAPPINGS = [
@@ -110,11 +153,13 @@ MAPPINGS = [
     ("IT", "Email & Collaboration", None, "IT Service Desk", "low"),
     ("IT", "Security", None, "IT Network & Security", "high"),
     ("IT", "Security", "Lost or stolen device", "IT Network & Security", "urgent"),
+    ("IT", "Telephony", None, "IT Network & Security", "low"),
     ("Human Resources", "Payroll", None, "Payroll", "high"),
     ("Human Resources", "Leave", None, "HR Operations", ""),
     ("Human Resources", "Onboarding", None, "HR Operations", "medium"),
     ("Human Resources", "Offboarding", None, "HR Operations", ""),
     ("Human Resources", "Benefits", None, "HR Operations", "low"),
+    ("Human Resources", "Policies", None, "HR Operations", "low"),
     ("Finance", "Expenses", None, "Finance Operations", ""),
     ("Finance", "Invoices", None, "Accounts Payable", "medium"),
     ("Finance", "Procurement", None, "Accounts Payable", ""),
@@ -125,7 +170,7 @@ MAPPINGS = [
     ("Facilities", "Security & access", None, "Workplace Security", "high"),
     ("Facilities", "Workspace", None, "Facilities Helpdesk", "low"),
     ("Facilities", "Parking", None, "Workplace Security", ""),
-    ("Facilities", "Catering", "Kitchen supplies", "Facilities Helpdesk", "low"),
+    ("Facilities", "Catering", None, "Facilities Helpdesk", "low"),
 ]
 
 
@@ -135,9 +180,12 @@ def load(users: dict[str, User]) -> dict[str, int]:
     groups, categories, subs, teams = {}, {}, {}, {}
     for group_name, code, spoc_emails, tree in GROUPS:
         group = BusinessUnitGroup.objects.filter(name_key=name_key(group_name)).first()
+        spocs = [users[e] for e in spoc_emails if e in users]
         if group is None:
-            spocs = [users[e] for e in spoc_emails if e in users]
             group = services.group_create(name=group_name, code=code, spocs=spocs)
+        elif spocs and not group.spocs.exists():
+            # A demo loaded before every group had a SPOC: name them (nobody chose none).
+            services.group_update(group=group, name=group.name, code=group.code, spocs=spocs)
         groups[group_name] = group
         for category_name, sub_names in tree.items():
             category = group.categories.filter(name_key=name_key(category_name)).first()

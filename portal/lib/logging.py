@@ -22,3 +22,33 @@ class JsonFormatter(logging.Formatter):
         if record.exc_info:
             event["exception"] = self.formatException(record.exc_info)
         return json.dumps(event, default=str)
+
+
+# Django's tasks framework logs every task twice at INFO: when it starts and when it ends.
+_TASK_LINE = "Task id=%s path=%s state=%s"
+
+
+class OneLinePerTask(logging.Filter):
+    """One line per task: the one that says how it ended.
+
+    The "started" line is dropped (the end line names the same task and a failure is
+    logged at ERROR with its traceback). Successful runs of the PERIODIC_TASKS are
+    housekeeping every few seconds to minutes: they are logged only when the logger is set
+    to DEBUG (`run_worker -v 2`), so they do not bury the console's useful lines.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.msg != _TASK_LINE or not isinstance(record.args, tuple):
+            return True
+        _task_id, path, state = record.args
+        if str(state) == "RUNNING":
+            return False
+        if str(state) == "SUCCESSFUL" and path in _periodic_paths():
+            return logging.getLogger(record.name).isEnabledFor(logging.DEBUG)
+        return True
+
+
+def _periodic_paths() -> set[str]:
+    from django.conf import settings
+
+    return set(getattr(settings, "PERIODIC_TASKS", {}))

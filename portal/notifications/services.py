@@ -1,7 +1,9 @@
 """Telling people things: in-app notifications and queued emails, in the caller's transaction."""
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from urllib.parse import urljoin
 
@@ -14,6 +16,22 @@ from portal.notifications.kinds import get_kind
 from portal.notifications.models import EmailDelivery, EmailPreference, Notification
 
 log = logging.getLogger("portal.email")
+
+# Set only inside `emails_paused()`: a context variable, so it covers the calling code and
+# nothing else (no other request, thread or process), and it is gone when the block ends.
+_emails_paused: ContextVar[bool] = ContextVar("emails_paused", default=False)
+
+
+@contextmanager
+def emails_paused() -> Iterator[None]:
+    """Within the block, `notify` and `email_user` queue no email (in-app notifications
+    are still written): for replaying history, such as the demo's weeks of past events,
+    where an email about each would be a flood about things that happened long ago."""
+    token = _emails_paused.set(True)
+    try:
+        yield
+    finally:
+        _emails_paused.reset(token)
 
 
 @dataclass
@@ -61,7 +79,11 @@ def notify(
                 Notification(recipient=user, kind=kind, text=text[:300], link=link)
                 for user in people
             )
-        wants_email = _wants_email(people, kind_def)
+        wants_email = (
+            dict.fromkeys((user.pk for user in people), False)
+            if _emails_paused.get()
+            else _wants_email(people, kind_def)
+        )
         deliveries = [
             _delivery_for(user, kind_def, context, event_key, thread_key, link)
             for user in people
@@ -76,6 +98,8 @@ def notify(
 def email_user(*, user, kind: str, context: dict, event_key: str, link: str = "") -> None:
     """Queue an email that is not optional and has no in-app twin (e.g. a reset link)."""
     kind_def = get_kind(kind)
+    if _emails_paused.get():
+        return
     with transaction.atomic():
         delivery = _delivery_for(user, kind_def, context, event_key, None, link)
         EmailDelivery.objects.bulk_create([delivery], ignore_conflicts=True)

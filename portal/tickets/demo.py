@@ -7,6 +7,9 @@ re-dating is the one place that writes ticket rows directly, and it only moves t
 Tickets are raised at an even rate over those months, and a few resolved ones are
 reopened by their requester (so the analytics' reopen rate is not always 0 %).
 
+Every team is staffed, so routing hands each ticket to a person; the tickets of the
+catalog demo's one unmapped category wait for their group's SPOC, who works them.
+
 Idempotent: the tickets carry idempotency keys derived from their index, so a second run
 finds the first ticket and stops. Needs the catalog's demo organisation (groups and teams
 are looked up by name); without it, it says so and loads nothing.
@@ -21,7 +24,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from portal.accounts.models import User
-from portal.catalog.models import BusinessUnitGroup, Category, Team
+from portal.catalog.models import BusinessUnitGroup, Category, Team, TeamMember
 from portal.tickets import services
 from portal.tickets.errors import TicketError
 from portal.tickets.models import Comment, Status, Ticket, TicketEvent
@@ -50,7 +53,7 @@ GROUP_WEIGHTS = {"IT": 70, "Human Resources": 10, "Finance": 10, "Facilities": 1
 # Within a group, the everyday categories come up more (IT's go to the demo agents' team).
 CATEGORY_WEIGHTS = {
     "Hardware": 30, "Accounts & Access": 20, "Email & Collaboration": 15, "Software": 15,
-    "Network": 8, "Security": 6, "Telephony": 6,
+    "Network": 8, "Security": 6, "Telephony": 6, "Mail room": 4,
 }  # fmt: skip
 STATUS_WEIGHTS = {
     Status.NEW: 15,
@@ -145,8 +148,20 @@ def _load(users: dict[str, User], rng: random.Random) -> None:
     requesters = [(users[email], weight) for email, weight in REQUESTERS if email in users]
     admin = users.get("admin@example.com") or User.objects.filter(is_staff=True).first()
     spoc = users.get("spoc@example.com")
-    lead = users.get("lead@example.com")
     teams = list(Team.objects.active())
+    # team id → its (first) lead, who sometimes takes a ticket of the team themselves.
+    leads: dict[int, User] = {}
+    for member in (
+        TeamMember.objects.filter(role=TeamMember.Role.LEAD, is_active=True, team__in=teams)
+        .select_related("user")
+        .order_by("id")
+    ):
+        leads.setdefault(member.team_id, member.user)
+    # group id → its first SPOC, who works the tickets no team is mapped to.
+    group_spocs = {
+        group.pk: group.spocs.order_by("id").first()
+        for group in BusinessUnitGroup.objects.filter(name__in=groups)
+    }
     now = timezone.now()
     # Oldest first, so ticket numbers follow creation times as they do in real life. One
     # ticket per equal slice of the three months, at a random moment in it: an even flow
@@ -176,9 +191,18 @@ def _load(users: dict[str, User], rng: random.Random) -> None:
             idempotency_key=_key(index),
         )
         target = _target_status(age_days, rng)
-        worker = ticket.assignee or (spoc if group == "IT" and spoc else admin)
+        worker = ticket.assignee or group_spocs.get(ticket.group_id) or admin
         try:
-            _work(ticket, target, requester, worker, rng, lead=lead, spoc=spoc, teams=teams)
+            _work(
+                ticket,
+                target,
+                requester,
+                worker,
+                rng,
+                lead=leads.get(ticket.team_id),
+                spoc=spoc,
+                teams=teams,
+            )
         except TicketError as error:  # a scenario the rules refuse: keep the ticket as is
             log.info("Demo ticket %s stopped early: %s", ticket.number, error.message)
         _redate(ticket, now - dt.timedelta(days=age_days), now, rng)

@@ -282,3 +282,19 @@ def test_a_server_that_accepts_and_never_answers_times_out(personas, settings):
     finally:
         listener.close()
     assert "timed out" in EmailDelivery.objects.get().last_error
+
+
+def test_while_emails_are_paused_people_are_told_in_app_and_no_email_or_task_is_queued(personas):
+    from django_tasks_db.models import DBTaskResult
+
+    from portal.notifications.services import email_user, emails_paused
+
+    with emails_paused():
+        event(personas, n=1)
+        email_user(user=personas.agent, kind="test_event", context={}, event_key="direct:1")
+    assert Notification.objects.count() == 2
+    assert not EmailDelivery.objects.exists()
+    assert not DBTaskResult.objects.exists()
+    # The pause ends with the block.
+    event(personas, n=2)
+    assert EmailDelivery.objects.count() == 2

@@ -1,0 +1,72 @@
+"""The demo organisation `make run` shows: every team staffed, every group with a SPOC,
+and every first ticket reaching a person except in the one explained gap."""
+
+import pytest
+
+from portal.accounts.models import User
+from portal.catalog import coverage, demo
+from portal.catalog.models import BusinessUnitGroup, Category, Team, TeamMember
+from portal.core.demo import load_demo_users
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def organisation():
+    users = {user.email: user for user in load_demo_users()}
+    demo.load(users)
+    return users
+
+
+def test_every_demo_team_has_an_active_lead_and_an_agent(organisation):
+    for team in Team.objects.all():
+        roles = set(
+            TeamMember.objects.filter(team=team, is_active=True).values_list("role", flat=True)
+        )
+        assert roles == {TeamMember.Role.LEAD, TeamMember.Role.MEMBER}, team.name
+
+
+def test_every_demo_group_has_a_spoc(organisation):
+    assert not BusinessUnitGroup.objects.filter(spocs__isnull=True).exists()
+
+
+def test_the_demo_keeps_exactly_one_explained_coverage_gap(organisation):
+    assert coverage.summary().gaps == 1
+    [gap] = coverage.category_gaps()
+    assert (gap.group.name, gap.name) == demo.GAP
+    assert "Mail room" in demo.__doc__
+
+
+def test_a_newcomers_first_ticket_in_every_demo_category_is_assigned_to_a_person(
+    organisation,
+):
+    """One ticket per combination a requester can choose (each subcategory, and the
+    category with no subcategory), raised through the service by someone new."""
+    from portal.tickets.services import ticket_create
+
+    newcomer = User.objects.create_user("newcomer@example.com", "x-long-password-1")
+    unassigned = []
+    for category in Category.objects.select_related("group").prefetch_related("subcategories"):
+        for sub in [None, *category.subcategories.all()]:
+            ticket = ticket_create(
+                requester=newcomer,
+                title="My first ticket",
+                description="Hello.",
+                group=category.group,
+                category=category,
+                subcategory=sub,
+            )
+            if ticket.assignee_id is None:
+                unassigned.append((category.group.name, category.name, sub and sub.name))
+    assert unassigned == [(*demo.GAP, None)]
+
+
+def test_a_demo_loaded_before_groups_had_spocs_gets_them(organisation):
+    from portal.catalog import services
+
+    hr = BusinessUnitGroup.objects.get(name="Human Resources")
+    services.group_update(group=hr, name=hr.name, code=hr.code, spocs=[])
+
+    demo.load(organisation)
+
+    assert list(hr.spocs.values_list("email", flat=True)) == ["hr.lead@example.com"]

@@ -67,7 +67,7 @@ GROUPS = [
     (
         "Facilities",
         "FAC",
-        ["spoc@example.com"],
+        ["facilities.lead@example.com"],
         {
             "Building maintenance": [
                 "Heating and cooling",

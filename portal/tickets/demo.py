@@ -53,7 +53,7 @@ GROUP_WEIGHTS = {"IT": 70, "Human Resources": 10, "Finance": 10, "Facilities": 1
 # Within a group, the everyday categories come up more (IT's go to the demo agents' team).
 CATEGORY_WEIGHTS = {
     "Hardware": 30, "Accounts & Access": 20, "Email & Collaboration": 15, "Software": 15,
-    "Network": 8, "Security": 6, "Telephony": 6, "Mail room": 4,
+    "Network": 8, "Security": 6, "Telephony": 6, "Audio-visual": 4,
 }  # fmt: skip
 STATUS_WEIGHTS = {
     Status.NEW: 15,

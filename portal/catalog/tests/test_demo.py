@@ -34,7 +34,7 @@ def test_the_demo_keeps_exactly_one_explained_coverage_gap(organisation):
     assert coverage.summary().gaps == 1
     [gap] = coverage.category_gaps()
     assert (gap.group.name, gap.name) == demo.GAP
-    assert "Mail room" in demo.__doc__
+    assert "Audio-visual" in demo.__doc__
 
 
 def test_a_newcomers_first_ticket_in_every_demo_category_is_assigned_to_a_person(

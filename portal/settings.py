@@ -78,6 +78,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "portal.analytics.middleware.PageViewMiddleware",
+    "portal.lib.middleware.NotVisibleMiddleware",
 ]
 
 ROOT_URLCONF = "portal.urls"

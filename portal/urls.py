@@ -2,7 +2,9 @@ from django.contrib import admin
 from django.contrib.auth.decorators import login_not_required
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
+from django.templatetags.static import static
 from django.urls import include, path
+from django.views.generic import RedirectView
 
 from portal.core import views as core_views
 
@@ -18,11 +20,22 @@ def _admin_login(request):
     return redirect_to_login(request.GET.get("next") or "/admin/")
 
 
+@login_not_required
+def _favicon(request):
+    """Browsers ask for /favicon.ico on pages without an icon link (the API docs, files):
+    send them to the portal's icon instead of logging a 404 each time."""
+    return RedirectView.as_view(url=static("img/favicon.svg"))(request)
+
+
 urlpatterns = [
     path("", core_views.home, name="home"),
     path("healthz", core_views.healthz, name="healthz"),
     path("healthz/ready", core_views.healthz_ready, name="healthz-ready"),
     path("healthz/live", core_views.healthz_live, name="healthz-live"),
+    path("favicon.ico", _favicon),
+    # The seed's name for the master-data screens (its other routes are the same here).
+    path("master-data", RedirectView.as_view(pattern_name="masters", permanent=True)),
+    path("master-data/", RedirectView.as_view(pattern_name="masters", permanent=True)),
     path("", include("portal.accounts.urls")),
     path("", include("portal.catalog.urls")),
     path("", include("portal.tickets.urls")),

@@ -149,9 +149,15 @@ def _specs(user, roles: Roles, today: dt.date) -> list[tuple[str, list[Spec]]]:
                         "groups_unmapped",
                         "No team (unmapped)",
                         groups & Q(team__isnull=True),
-                        None,
-                        "No classification mapping: routed to nobody. "
-                        "The ticket list cannot filter on “no team” yet.",
+                        # `team=none` is the list's "no team" filter; one group narrows it
+                        # to exactly what is counted here.
+                        [
+                            ("view", "all"),
+                            ("team", "none"),
+                            *OPEN_PARAMS,
+                            *([("group", group_ids[0])] if len(group_ids) == 1 else []),
+                        ],
+                        "No classification mapping: waiting for you to route it.",
                         rollup=opened & Q(group_id__in=group_ids, team_id=0),
                     ),
                 ],

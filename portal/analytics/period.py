@@ -81,6 +81,11 @@ class AnalyticsForm(forms.Form):
         for short, name in (("from", "date_from"), ("to", "date_to")):
             if short in data and name not in data:
                 data[name] = data[short]
+        # The selector shows the period the figures use: without a choice that is the
+        # default (or "Custom" when dates were given), not the list's first option.
+        if not data.get("period"):
+            custom = data.get("date_from") or data.get("date_to")
+            data["period"] = "custom" if custom else DEFAULT_PERIOD
         super().__init__(data, **kwargs)
         # Category names repeat across groups: show which group each belongs to.
         self.fields["category"].label_from_instance = lambda c: f"{c.group.name} / {c.name}"

@@ -1,6 +1,15 @@
 """Small request helpers."""
 
-from django.http import HttpRequest, QueryDict
+from django.http import Http404, HttpRequest, QueryDict
+
+
+class NotVisible(Http404):
+    """Not there, or not this user's to see: one answer for both, so nobody learns which.
+
+    A link to such a page is routinely shared (a ticket number pasted into a chat), so the
+    portal's own 404 page answers it in development too (`NotVisibleMiddleware`), not
+    Django's technical 404, which lists every URL pattern to whoever followed the link.
+    """
 
 
 def posted_data(request: HttpRequest) -> QueryDict | None:

@@ -99,3 +99,28 @@ class RequestSizeLimitMiddleware:
                 f"{limit // 1_048_576} MB. Attach fewer or smaller files.",
             )
         return self.get_response(request)
+
+
+class NotVisibleMiddleware:
+    """Answers `lib.http.NotVisible` with the portal's own 404 page, even with DEBUG on.
+
+    With DEBUG on Django would show its technical 404 (every URL pattern of the site);
+    the page configured as `handler404` is what the people following such links see in
+    production, so development shows them the same. Other 404s keep Django's debug page.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception):
+        from django.urls import get_resolver
+
+        from portal.lib.http import NotVisible
+
+        if not isinstance(exception, NotVisible):
+            return None
+        handler = get_resolver().resolve_error_handler(404)
+        return handler(request, exception)

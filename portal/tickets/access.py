@@ -14,9 +14,9 @@ Roles relative to one ticket (`ticket_roles`):
 """
 
 from django.db.models import Q, QuerySet
-from django.http import Http404
 
 from portal.accounts.roles import ADMIN, AGENT, LEAD, REQUESTER, SPOC, user_roles
+from portal.lib.http import NotVisible
 from portal.tickets.models import Ticket, parse_number
 
 WORKER_ROLES = frozenset({ADMIN, SPOC, LEAD, AGENT})
@@ -78,14 +78,14 @@ def with_related(queryset: QuerySet[Ticket]) -> QuerySet[Ticket]:
 
 
 def get_ticket_for_user(user, number: str, *, write: bool = False) -> Ticket:
-    """The ticket called `number` if `user` may see it; otherwise Http404.
+    """The ticket called `number` if `user` may see it; otherwise 404 (`NotVisible`).
 
     With `write=True` the row is locked (SELECT … FOR UPDATE) for the rest of the
     transaction, so the caller's checks and changes see no concurrent update.
     """
     pk = parse_number(number)
     if pk is None:
-        raise Http404("No such ticket.")
+        raise NotVisible("No such ticket.")
     # The people in the same query; group, category, subcategory and team load when a
     # caller reads them. For one ticket a prefetch would cost the same query each, whether
     # the caller needs them or not (the write paths and the API's comments and history
@@ -96,7 +96,7 @@ def get_ticket_for_user(user, number: str, *, write: bool = False) -> Ticket:
         queryset = queryset.select_for_update(of=("self",))
     ticket = queryset.filter(pk=pk).first()
     if ticket is None:
-        raise Http404("No such ticket.")
+        raise NotVisible("No such ticket.")
     return ticket
 
 

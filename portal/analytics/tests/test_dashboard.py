@@ -80,7 +80,12 @@ def test_spoc_sees_unassigned_and_unmapped_work_of_their_groups_only(
     response = client_for(personas.spoc).get("/dashboard")
     shown = figures_on(response)
     assert (shown["groups_unassigned"].count, shown["groups_unmapped"].count) == (2, 2)
-    assert shown["groups_unmapped"].url is None  # the list cannot filter "no team" yet
+    # The figure is a link to the list's "no team" filter, showing exactly those two.
+    assert "team=none" in shown["groups_unmapped"].url
+    assert list_count(client_for(personas.spoc), shown["groups_unmapped"].url) == 2
+    assert f'href="{shown["groups_unmapped"].url.replace("&", "&amp;")}"' in (
+        response.content.decode()
+    )
     rows = {label: count for label, count, _ in response.context["breakdown"]["rows"]}
     assert rows == {"Group X": 4, "Group Y": 2}
 

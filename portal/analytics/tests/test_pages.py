@@ -189,3 +189,22 @@ def test_every_csv_link_says_which_chart_it_downloads(persona, dataset, personas
     for href, name in links:
         destinations.setdefault(name, set()).add(href)
     assert {name: hrefs for name, hrefs in destinations.items() if len(hrefs) > 1} == {}
+
+
+def _selected_period(html: str) -> str:
+    select = re.search(r'<select name="period"[^>]*>(.*?)</select>', html, re.S).group(1)
+    return re.findall(r'<option value="([^"]*)"[^>]*selected', select) or ["(none)"]
+
+
+@pytest.mark.parametrize(
+    ("query", "expected_option", "expected_days"),
+    [({}, "30", 30), ({"period": "7"}, "7", 7), ({"period": "90"}, "90", 90),
+     ({"from": "2026-01-01", "to": "2026-01-10"}, "custom", 10)],
+)  # fmt: skip
+def test_the_period_selector_shows_the_period_the_figures_use(
+    query, expected_option, expected_days, dataset, personas, client_for
+):
+    response = client_for(personas.admin).get("/analytics", query)
+    assert response.status_code == 200
+    assert response.context["period"].days == expected_days
+    assert _selected_period(response.content.decode()) == [expected_option]

@@ -188,3 +188,23 @@ def test_a_resolved_ticket_tells_its_requester_how_long_they_may_reopen(
     assert "Reopen: it is not fixed" in html
     agent_html = client_for(personas.agent).get(f"/tickets/{ticket.number}").content.decode()
     assert "You can reopen it until" not in agent_html
+
+
+@pytest.mark.parametrize("number", ["mine-of-another", "TKT-999999"])
+def test_a_ticket_you_may_not_see_shows_the_portals_own_404_page_even_in_development(
+    number, other_ticket, personas, client_for, settings
+):
+    """Not Django's technical 404 (which lists every URL pattern), whatever DEBUG says."""
+    settings.DEBUG = True
+    path = other_ticket.get_absolute_url() if number == "mine-of-another" else f"/tickets/{number}"
+    response = client_for(personas.requester).get(path)
+    assert response.status_code == 404
+    assert "errors/404.html" in [t.name for t in response.templates]
+    html = response.content.decode()
+    assert "URLconf" not in html and "api/v1/" not in html
+    assert other_ticket.title not in html
+
+
+def test_requesters_list_titles_link_to_their_tickets(ticket, personas, client_for):
+    html = client_for(personas.requester).get("/tickets", {"view": "mine"}).content.decode()
+    assert f'<a href="{ticket.get_absolute_url()}">{ticket.title}</a>' in html

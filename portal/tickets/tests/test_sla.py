@@ -67,6 +67,22 @@ def test_on_hold_time_never_counts(always_open, raise_ticket, personas):
     assert len(ticket.sla_pauses) == 2
 
 
+def test_an_on_hold_tickets_page_says_paused_once_per_target(
+    always_open, raise_ticket, personas, client_for
+):
+    import re
+
+    ticket = raise_at(raise_ticket, priority="medium")
+    with clock_at(T0 + H):
+        services.ticket_change_status(actor=personas.admin, ticket=ticket, status=Status.ON_HOLD)
+    with clock_at(T0 + 2 * H):
+        html = client_for(personas.requester).get(ticket.get_absolute_url()).content.decode()
+    cells = re.findall(r'<dd data-sla-target="resolution">(.*?)</dd>', html, re.S)
+    assert len(cells) == 1
+    text = re.sub(r"<[^>]+>", "", cells[0]).strip()
+    assert text == "Paused"
+
+
 def test_a_hold_after_the_due_time_does_not_undo_the_breach(always_open, raise_ticket, personas):
     ticket = raise_at(raise_ticket, priority="urgent")  # resolution 4 h
     with clock_at(T0 + 5 * H):

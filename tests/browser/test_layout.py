@@ -1,10 +1,14 @@
-"""Layout at a laptop's 1280 px: the ticket list and the header as people complained about
-them (issue 10). Measured in Chromium, not compared with pictures: each check names what
-a person would see go wrong."""
+"""Layout at a laptop's 1280 px (issue 10) and on a 390 px phone (issue 18): the ticket
+list, the ticket page, the new-ticket form, the dashboard and the header as people
+complained about them. Measured in Chromium, not compared with pictures: each check names
+what a person would see go wrong."""
 
 import pytest
 
 from portal.tickets import services
+from portal.tickets.tests.sla_fixtures import always_open
+
+always_open = always_open  # the fixture (a 24/7 calendar and a default policy), for this module
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -60,3 +64,102 @@ def test_admin_header_fits_one_line_at_1280_px(page_for, personas):
     tops = {round(box["y"]) for box in (links.nth(i).bounding_box() for i in range(links.count()))}
     assert len(tops) == 1, f"the navigation wraps onto {len(tops)} lines"
     assert abs(nav["y"] - account["y"]) < nav["height"], "the account links drop below the nav"
+
+
+# --- A 390 px phone (issue 18) -------------------------------------------------------------
+
+PHONE = {"width": 390, "height": 844}
+
+# Elements reaching past the right edge, except inside something clipped to nothing (the
+# visually hidden labels and table headers that only screen readers read).
+OVERFLOWING = """(width) => {
+  const clipped = e => { for (let a = e; a; a = a.parentElement) {
+    if (getComputedStyle(a).clip !== 'auto') return true; } return false; };
+  return [...document.querySelectorAll('main *')]
+    .filter(e => e.getClientRects().length && e.getBoundingClientRect().right > width + 1
+                 && !clipped(e))
+    .map(e => e.tagName.toLowerCase() + (e.className ? '.' + e.className : '')
+              + ' ' + Math.round(e.getBoundingClientRect().right));
+}"""
+
+
+def _fits(page, width=PHONE["width"]) -> None:
+    assert page.evaluate("document.documentElement.scrollWidth") <= width, "page scrolls sideways"
+    assert page.evaluate(OVERFLOWING, width) == [], "something sticks out to the right"
+
+
+@pytest.fixture
+def busy_ticket(always_open, personas, org):
+    """A ticket with SLA targets being worked, with a conversation long enough to push
+    the facts and actions far down if they came after it."""
+    ticket = services.ticket_create(
+        requester=personas.requester, title="Docking station drops the external monitors",
+        description="Blank screens. " * 40, group=org.group_x, category=org.hardware,
+        subcategory=org.laptop,
+    )  # fmt: skip
+    for n in range(6):
+        services.comment_add(
+            actor=personas.agent if n % 2 else personas.requester,
+            ticket=ticket,
+            body="A long answer with details about what happened and what to try next. " * 6,
+        )
+    return ticket
+
+
+def test_phone_ticket_page_shows_the_facts_first_and_reaches_the_actions_from_the_top(
+    page_for, personas, busy_ticket
+):
+    page = page_for(personas.lead, viewport=PHONE)
+    page.goto(busy_ticket.get_absolute_url())
+    _fits(page)
+    facts = page.locator("dl.facts")
+    for term in ("Status", "Assignee", "Resolution due"):
+        value = facts.locator("dt", has_text=term).locator("xpath=following-sibling::dd[1]")
+        box = value.bounding_box()
+        assert box["y"] + box["height"] <= PHONE["height"], f"{term} is below the first screen"
+    # The actions are one tap away from the top, and the tap lands on them.
+    jump = page.get_by_role("link", name="Actions")
+    assert jump.bounding_box()["y"] < PHONE["height"]
+    jump.click()
+    heading = page.get_by_role("heading", name="Actions").bounding_box()
+    assert 0 <= heading["y"] < PHONE["height"], "the actions are not on screen after the jump"
+
+
+def test_phone_ticket_list_rows_are_cards_without_sideways_scrolling(page_for, personas, tickets):
+    page = page_for(personas.lead, viewport=PHONE)
+    page.goto("/tickets")
+    _fits(page)
+    wrap = page.locator(".table-wrap")
+    assert wrap.evaluate("w => w.scrollWidth <= w.clientWidth + 1"), "the list scrolls sideways"
+    rows = page.locator("table.tickets tbody tr")
+    assert rows.count() == 3
+    first = rows.first
+    box = first.bounding_box()
+    assert box["width"] <= PHONE["width"]
+    # A card shows the title as a link and says what each other value is.
+    title = first.get_by_role("link", name=tickets[-1].title)
+    assert title.is_visible()
+    names = first.locator("td").evaluate_all(
+        "cells => cells.map(c => getComputedStyle(c, '::before').content)"
+    )
+    assert {'"Assignee"', '"Team"', '"SLA due"'} <= set(names)
+    # Readable: the title is on one or two lines, not a letter per line.
+    assert title.bounding_box()["width"] > 150
+
+
+def test_phone_new_ticket_form_fits(page_for, personas, org):
+    page = page_for(personas.requester, viewport=PHONE)
+    page.goto("/tickets/new")
+    _fits(page)
+    for label in ("Title", "Business unit group", "Category", "Subcategory"):
+        field = page.get_by_label(label, exact=True).bounding_box()
+        assert field["x"] >= 0 and field["x"] + field["width"] <= PHONE["width"], label
+    submit = page.get_by_role("button", name="Raise ticket").bounding_box()
+    assert submit["x"] + submit["width"] <= PHONE["width"]
+
+
+@pytest.mark.parametrize("persona", ["requester", "lead", "spoc", "admin"])
+def test_phone_dashboard_fits(persona, page_for, personas, tickets):
+    page = page_for(getattr(personas, persona), viewport=PHONE)
+    page.goto("/dashboard")
+    _fits(page)

@@ -6,3 +6,6 @@ class CoreConfig(AppConfig):
 
     name = "portal.core"
     label = "core"
+
+    def ready(self) -> None:
+        from portal.core import checks  # noqa: F401 (registers the checks)

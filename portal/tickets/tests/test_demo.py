@@ -5,6 +5,7 @@ import pytest
 from django.db.models import F
 from django.utils import timezone
 
+from portal.accounts.models import User
 from portal.analytics import rollup
 from portal.core.demo import load_demo_users
 from portal.notifications.models import Notification
@@ -38,7 +39,7 @@ def test_demo_tickets_cover_every_status_with_comments_and_load_once(users, monk
 
     counts = demo.load(users)
 
-    assert counts["tickets"] == 80
+    assert counts["tickets"] == 80 + len(demo.WAITING_UNMAPPED)
     assert set(Ticket.objects.values_list("status", flat=True)) == set(Status.values)
     assert Comment.objects.filter(is_internal=True).exists()
     assert Comment.objects.filter(is_internal=False).exists()
@@ -95,3 +96,17 @@ def test_a_second_run_adds_nothing(users, loaded):
 
 def test_without_the_catalog_demo_it_loads_nothing(users):
     assert demo.load(users) == {"tickets": 0}
+
+
+def test_the_newest_demo_tickets_wait_unassigned_for_the_it_spoc(loaded):
+    """The catalog demo's one gap has requests waiting: the SPOC's dashboard shows them."""
+    from portal.analytics.dashboard import dashboard_context
+    from portal.catalog.demo import GAP
+
+    waiting = Ticket.objects.filter(category__name=GAP[1], status=Status.NEW)
+    assert set(waiting.values_list("title", flat=True)) >= set(demo.WAITING_UNMAPPED)
+    assert not waiting.filter(team__isnull=False).exists()
+    assert not waiting.filter(assignee__isnull=False).exists()
+    spoc = User.objects.get(email="spoc@example.com")
+    figures = {f.key: f for _, group in dashboard_context(spoc)["sections"] for f in group}
+    assert figures["groups_unmapped"].count >= len(demo.WAITING_UNMAPPED)

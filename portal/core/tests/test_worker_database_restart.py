@@ -115,14 +115,14 @@ def test_worker_rides_out_a_database_restart_mid_batch(postgres_cluster, smtp, w
     queue_mail(url, 0, 10)
     smtp.delay = 0.2  # messages are in flight when the database goes away
     worker = worker_for(url)
-    wait_for(lambda: len(smtp.received) >= 2, timeout=20, what="the first messages")
+    wait_for(lambda: len(smtp.received) >= 2, timeout=45, what="the first messages")
 
     postgres_cluster.restart()  # pg_ctl restart -m fast: every connection is cut
     queue_mail(url, 10, 15)  # mail queued after the restart goes out too
 
     wait_for(
         lambda: outbox(postgres_cluster, url) == {"sent": 15},
-        timeout=30,
+        timeout=45,
         what="all 15 messages to be sent",
     )
     assert worker.poll() is None, worker.log_path.read_text()
@@ -135,7 +135,7 @@ def test_worker_waits_out_a_stopped_database_and_carries_on(postgres_cluster, sm
     queue_mail(url, 0, 5)
     smtp.delay = 0.2
     worker = worker_for(url)
-    wait_for(lambda: len(smtp.received) >= 1, timeout=20, what="the first message")
+    wait_for(lambda: len(smtp.received) >= 1, timeout=45, what="the first message")
 
     postgres_cluster.stop()
     wait_for(
@@ -149,16 +149,21 @@ def test_worker_waits_out_a_stopped_database_and_carries_on(postgres_cluster, sm
 
     wait_for(
         lambda: outbox(postgres_cluster, url) == {"sent": 8},
-        timeout=30,
+        timeout=45,
         what="all 8 messages to be sent",
     )
     assert worker.poll() is None, worker.log_path.read_text()
     assert_each_delivered_once(smtp, 8)
     assert running_tasks(postgres_cluster, url) == 0
-    # The heartbeat came back too: /healthz sees a live worker again.
+    # The heartbeat came back too: /healthz sees a live worker again (fresh within three
+    # intervals of one second).
     name = url.rsplit("/", 1)[1]
-    [(age,)] = postgres_cluster.sql(
-        "SELECT extract(epoch FROM now() - max(last_seen)) FROM core_workerheartbeat",
-        database=name,
-    )
-    assert age < 3
+
+    def heartbeat_age() -> float:
+        [(age,)] = postgres_cluster.sql(
+            "SELECT extract(epoch FROM now() - max(last_seen)) FROM core_workerheartbeat",
+            database=name,
+        )
+        return float(age)
+
+    wait_for(lambda: heartbeat_age() < 3, timeout=15, what="a fresh heartbeat")

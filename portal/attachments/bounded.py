@@ -28,6 +28,7 @@ from portal.attachments.storage import (
     DEFAULT_MAX_ATTEMPTS,
     DEFAULT_READ_TIMEOUT,
     StorageUnavailable,
+    refuse_inside_transaction,
     storage_errors,
 )
 
@@ -177,8 +178,11 @@ def call[T](
     """Run `operation(client)` until it succeeds, fails for good, or the deadline passes.
 
     Raises FileNotFoundError for a 404 answer, StorageUnavailable for everything else that
-    went wrong (the last error chained).
+    went wrong (the last error chained), and RuntimeError inside a database transaction:
+    every S3 call of the portal (uploads, deletes, download checks, sweeps, the health
+    probe) comes through here, so none can hold a transaction's locks while it waits.
     """
+    refuse_inside_transaction(action)
     connect, read, configured_attempts = _configured(storage)
     attempts = attempts or configured_attempts
     last: BaseException | None = None

@@ -15,8 +15,9 @@ from django.utils import timezone
 
 from portal.attachments import cleanup
 from portal.attachments.cleanup import delete_pending, store_then_commit
+from portal.attachments.downloads import download_response
 from portal.attachments.models import PendingObject
-from portal.attachments.storage import StorageUnavailable, save_file
+from portal.attachments.storage import StorageUnavailable, delete_file, save_file
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -161,3 +162,15 @@ def test_a_store_that_failed_is_on_the_ledger_in_case_it_landed(s3_storage, s3_s
         with store_then_commit(s3_storage) as stored:
             stored.save("tickets/1/a.txt", ContentFile(b"x"))
     assert list(PendingObject.objects.values_list("key", flat=True)) == ["tickets/1/a.txt"]
+
+
+def test_no_storage_call_runs_inside_a_transaction(s3_storage):
+    # Downloads, deletes and sweeps share the check with uploads (bounded.call).
+    key = save_file(s3_storage, "tickets/1/a.txt", ContentFile(b"x"))
+    with pytest.raises(RuntimeError, match="inside a database transaction"):
+        with transaction.atomic():
+            download_response(s3_storage, key, original_name="a.txt", content_type="text/plain")
+    with pytest.raises(RuntimeError, match="inside a database transaction"):
+        with transaction.atomic():
+            delete_file(s3_storage, key)
+    assert s3_storage.exists(key)

@@ -7,7 +7,7 @@ file; this module decides *how* it is sent:
   and response-content-disposition parameters make the bucket send the same safe headers,
   after one bounded HEAD of the object: a storage that is down or hanging gets the
   portal's own message (StorageUnavailable) within seconds instead of a redirect to the
-  bucket's XML error or to a page that never loads.
+  bucket's XML error or to a page that never loads. Inline thumbnails are not checked.
 Always a download (`Content-Disposition: attachment`) except raster images the caller
 wants inline as thumbnails; `X-Content-Type-Options: nosniff`; and a CSP that sandboxes
 the response, so even a file a browser did render could run nothing and reach nothing.
@@ -98,8 +98,12 @@ def download_response(
     inline = inline_ok and media_type in INLINE_SAFE_TYPES
     disposition = content_disposition(original_name, inline=inline)
     if is_s3(storage):
-        deadline = bounded.Deadline(bounded.DOWNLOAD_CHECK_SECONDS)
-        if not bounded.exists(storage, key, deadline):
+        # Thumbnails (inline images) skip the check: a browser shows its own placeholder
+        # for an image that does not load, and a page of thumbnails must not hold a web
+        # worker for DOWNLOAD_CHECK_SECONDS per image while the storage hangs.
+        if not inline and not bounded.exists(
+            storage, key, bounded.Deadline(bounded.DOWNLOAD_CHECK_SECONDS)
+        ):
             raise Http404("The file is no longer stored.")
         with translated_errors("sign a download link"):
             url = storage.url(

@@ -215,6 +215,18 @@ def test_a_download_during_an_outage_gets_the_portal_s_own_page(
     assert time.monotonic() - started < 3 + SLACK  # DOWNLOAD_CHECK_SECONDS
 
 
+def test_thumbnails_do_not_wait_for_a_hanging_storage(personas, client_for, s3_faults, stored_file):
+    # A page of thumbnails must not hold a web worker per image: the browser's <img> waits.
+    s3_faults.hang()
+    asked_before = len(s3_faults.requests())
+    response = client_for(personas.requester).get(
+        f"/attachments/{stored_file.pk}/download?inline=1"
+    )
+    assert response.status_code == 302
+    # Nothing was asked of the storage on the request path.
+    assert s3_faults.requests()[asked_before:] == []
+
+
 def test_a_file_gone_from_the_storage_is_a_404_not_a_redirect(
     personas, client_for, s3_server, stored_file
 ):

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from django.db import connection
 from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
 
 from portal.notifications import delivery
 from portal.notifications.models import EmailDelivery
@@ -100,6 +101,8 @@ def test_killing_a_worker_mid_batch_loses_nothing_and_repeats_only_the_message_i
         EmailDelivery.objects.filter(status="sending").values_list("subject", "message_id")
     )
     assert list(in_flight) == [held.message["Subject"]]  # one mail thread, one row in flight
+    orphaned = DBTaskResult.objects.filter(status="RUNNING", task_path__endswith="deliver_emails")
+    assert orphaned.count() == 1  # the mail task it was running
 
     # Time passes: what the dead worker held is now "stuck" and will be sent again.
     EmailDelivery.objects.filter(status="sending").update(
@@ -112,9 +115,14 @@ def test_killing_a_worker_mid_batch_loses_nothing_and_repeats_only_the_message_i
         delivery.sweep()
         return EmailDelivery.objects.filter(status="sent").count() == MESSAGES
 
-    second = start_worker(smtp_server.port)
+    second = start_worker(smtp_server.port, WORKER_HEARTBEAT_SECONDS="1")
     try:
         wait_for(all_sent)
+        # The task the dead worker was running is not left RUNNING: with no heartbeat from
+        # its worker, the live one puts it back in the queue and runs it (sending nothing:
+        # its message is sent).
+        running = DBTaskResult.objects.filter(status="RUNNING")
+        wait_for(lambda: not running.exists(), timeout=30)
     finally:
         second.terminate()
         second.wait(timeout=10)

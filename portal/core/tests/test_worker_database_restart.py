@@ -1,11 +1,14 @@
-"""A real `run_worker` process against a private PostgreSQL server that is restarted and
-stopped under it: the worker stays up, and the mail queued before, during and after the
-outage goes out once, without restarting anything."""
+"""A private PostgreSQL server restarted and stopped under real processes: `run_worker`
+stays up and the mail queued before, during and after the outage goes out once; gunicorn
+answers 503 (page and problem+json) while it is down and recovers alone. Nothing is
+restarted but the database."""
 
 import os
 import subprocess
 import sys
 import time
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -167,3 +170,100 @@ def test_worker_waits_out_a_stopped_database_and_carries_on(postgres_cluster, sm
         return float(age)
 
     wait_for(lambda: heartbeat_age() < 3, timeout=15, what="a fresh heartbeat")
+
+
+SIGN_IN = """
+from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+from django.contrib.sessions.backends.db import SessionStore
+
+from portal.accounts.models import User
+from portal.api import tokens
+
+user = User.objects.create_user("agent@example.com", "a long password 123")
+session = SessionStore()
+session[SESSION_KEY] = str(user.pk)
+session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+session[HASH_SESSION_KEY] = user.get_session_auth_hash()
+session.create()
+print(session.session_key, tokens.token_create(user=user, name="fault").secret)
+"""
+
+
+def fetch(url: str, **headers: str) -> tuple[int, dict, str]:
+    request = urllib.request.Request(url, headers=headers)  # noqa: S310 (loopback)
+    try:
+        with urllib.request.urlopen(request, timeout=20) as response:  # noqa: S310
+            return response.status, dict(response.headers), response.read().decode()
+    except urllib.error.HTTPError as error:
+        return error.code, dict(error.headers), error.read().decode()
+
+
+@pytest.fixture
+def web_server(tmp_path):
+    """gunicorn as in production (one worker, two threads) against a database URL."""
+    started = []
+
+    def start(url: str) -> str:
+        port = free_port()
+        env = {
+            **os.environ,
+            "DATABASE_URL": url,
+            "DEBUG": "0",
+            "HTTPS_ONLY": "0",
+            "STATIC_MANIFEST": "0",
+            "ALLOWED_HOSTS": "127.0.0.1",
+        }
+        process = subprocess.Popen(  # noqa: S603 (fixed arguments)
+            [Path(sys.executable).parent / "gunicorn", "portal.wsgi", "--bind",
+             f"127.0.0.1:{port}", "--workers", "1", "--threads", "2", "--timeout", "30"],
+            cwd=ROOT, env=env, stdout=(tmp_path / "web.log").open("wb"), stderr=subprocess.STDOUT,
+        )  # fmt: skip
+        started.append(process)
+        base = f"http://127.0.0.1:{port}"
+
+        def live() -> bool:
+            try:
+                return fetch(f"{base}/healthz/live")[0] == 200
+            except OSError:
+                return False
+
+        wait_for(live, timeout=45, what="gunicorn to answer")
+        return base
+
+    yield start
+    for process in started:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def test_pages_and_api_answer_503_while_the_database_is_stopped_and_recover_alone(
+    postgres_cluster, web_server
+):
+    url = postgres_cluster.new_database()
+    session_key, token = manage(url, "shell", "-c", SIGN_IN).stdout.splitlines()[-1].split()
+    base = web_server(url)
+    page = {"Cookie": f"sessionid={session_key}"}
+    api = {"Authorization": f"Bearer {token}"}
+    assert fetch(f"{base}/dashboard", **page)[0] == 200
+    assert fetch(f"{base}/api/v1/tickets", **api)[0] == 200
+
+    postgres_cluster.stop()
+    started = time.monotonic()
+    status, headers, body = fetch(f"{base}/dashboard", **page)
+    assert (status, headers["Retry-After"]) == (503, "30")
+    assert "The portal is temporarily unavailable" in body
+    status, headers, body = fetch(f"{base}/api/v1/tickets", **api)
+    assert (status, headers["Content-Type"], headers["Retry-After"]) == (
+        503,
+        "application/problem+json",
+        "30",
+    )
+    assert fetch(f"{base}/healthz/ready")[0] == 503
+    assert fetch(f"{base}/healthz/live")[0] == 200
+    assert time.monotonic() - started < 15  # clear answers, not hanging requests
+
+    postgres_cluster.start()  # the web server is not restarted
+    wait_for(
+        lambda: fetch(f"{base}/dashboard", **page)[0] == 200, timeout=30, what="pages to recover"
+    )
+    assert fetch(f"{base}/api/v1/tickets", **api)[0] == 200

@@ -119,6 +119,14 @@ class UserEditForm(forms.Form):
     full_name = forms.CharField(label="Full name", max_length=150)
     is_active = forms.BooleanField(label="Active", required=False)
     is_staff = forms.BooleanField(label="Admin", required=False)
+    on_triage_duty = forms.BooleanField(
+        label="On triage duty",
+        required=False,
+        help_text=(
+            "Told about tickets that no team member and no SPOC can take (admins only). "
+            "While such a gap exists, at least one admin must be on duty."
+        ),
+    )
 
     @classmethod
     def for_user(cls, user: User, data=None) -> "UserEditForm":
@@ -126,8 +134,15 @@ class UserEditForm(forms.Form):
             "full_name": user.full_name,
             "is_active": user.is_active,
             "is_staff": user.is_staff,
+            "on_triage_duty": user.on_triage_duty,
         }
         return cls(data, initial=initial)
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("on_triage_duty") and not cleaned.get("is_staff"):
+            self.add_error("on_triage_duty", "Only admins can be on triage duty.")
+        return cleaned
 
 
 class PasswordForUserForm(NewPasswordMixin):

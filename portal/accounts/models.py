@@ -32,7 +32,8 @@ class User(AbstractBaseUser, PermissionsMixin):
     """A person who signs in. Roles are derived (see `roles.py`), never stored as text.
 
     `is_staff` is the *admin* role: it opens the master-data screens, user management
-    and Django's admin site.
+    and Django's admin site. `on_triage_duty` only counts for active admins (see
+    `triage.py`).
     """
 
     email = models.EmailField(
@@ -44,6 +45,14 @@ class User(AbstractBaseUser, PermissionsMixin):
     )
     is_staff = models.BooleanField(
         "admin", default=False, help_text="Admins manage users and master data."
+    )
+    on_triage_duty = models.BooleanField(
+        "on triage duty",
+        default=False,
+        help_text=(
+            "Admins on triage duty are the last step of routing: they are told about tickets "
+            "no team member and no SPOC can take."
+        ),
     )
     date_joined = models.DateTimeField(default=timezone.now)
 

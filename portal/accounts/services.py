@@ -3,8 +3,10 @@
 import logging
 from collections.abc import Callable
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from portal.accounts import triage
 from portal.accounts.models import User
 from portal.accounts.sessions import sessions_end_for_user
 
@@ -56,25 +58,40 @@ def user_update(
     full_name: str,
     is_active: bool | None = None,
     is_staff: bool | None = None,
+    on_triage_duty: bool | None = None,
 ) -> User:
-    """Change name, active flag or admin flag. Deactivation ends the user's sessions.
+    """Change name, active flag, admin flag or triage duty. Deactivation ends the user's
+    sessions. `actor` None is a system change (the user import run from the command line).
 
-    `actor` None is a system change (the user import run from the command line)."""
+    Raises ValidationError (nothing written) when the change would take the last admin on
+    triage duty off it while some ticket could reach nobody else (`triage.py`); triage duty
+    is for admins only.
+    """
     fields = {"full_name": full_name}
     if is_active is not None:
         fields["is_active"] = is_active
     if is_staff is not None:
         fields["is_staff"] = is_staff
+    if on_triage_duty is not None:
+        fields["on_triage_duty"] = on_triage_duty
+    after = {name: fields.get(name, getattr(user, name)) for name in triage.DUTY_FIELDS}
+    if after["on_triage_duty"] and not after["is_staff"]:
+        raise ValidationError(
+            {"on_triage_duty": "Only admins can be on triage duty."}, code="triage_not_admin"
+        )
     deactivated = user.is_active and fields.get("is_active") is False
     changed = [name for name, value in fields.items() if getattr(user, name) != value]
     with transaction.atomic():
+        was_on_duty = triage.on_duty(**{name: getattr(user, name) for name in triage.DUTY_FIELDS})
+        if was_on_duty and not triage.on_duty(**after):
+            triage.check_leaving_duty(user)
         for name in changed:
             setattr(user, name, fields[name])
         if changed:
             user.save(update_fields=changed)
         if deactivated:
             sessions_end_for_user(user)
-    if {"is_active", "is_staff"} & set(changed):
+    if {"is_active", "is_staff", "on_triage_duty"} & set(changed):
         security_log.info(
             "user access changed",
             extra={"user_id": user.pk, "actor_id": getattr(actor, "pk", None), "changed": changed},

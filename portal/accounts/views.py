@@ -6,7 +6,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login, logout
 from django.contrib.auth.decorators import login_not_required, user_passes_test
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
@@ -187,15 +187,22 @@ def user_edit(request: HttpRequest, user_id: int) -> HttpResponse:
         ):
             form.add_error(None, "You cannot remove your own admin rights or deactivate yourself.")
         else:
-            services.user_update(
-                user=target,
-                actor=request.user,
-                full_name=form.cleaned_data["full_name"],
-                is_active=form.cleaned_data["is_active"],
-                is_staff=form.cleaned_data["is_staff"],
-            )
-            messages.success(request, f"{target.email} has been saved.")
-            return redirect("user-edit", user_id=target.pk)
+            try:
+                services.user_update(
+                    user=target,
+                    actor=request.user,
+                    full_name=form.cleaned_data["full_name"],
+                    is_active=form.cleaned_data["is_active"],
+                    is_staff=form.cleaned_data["is_staff"],
+                    on_triage_duty=form.cleaned_data["on_triage_duty"],
+                )
+            except ValidationError as exc:
+                # The last admin on triage duty while a routing gap exists: nothing saved.
+                target.refresh_from_db()
+                form.add_error(None, exc)
+            else:
+                messages.success(request, f"{target.email} has been saved.")
+                return redirect("user-edit", user_id=target.pk)
     status = 400 if request.method == "POST" else 200
     return render(
         request,

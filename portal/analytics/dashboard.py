@@ -6,7 +6,9 @@ tickets; tests open each link and compare. A figure the list cannot express yet 
 link (say so in its hint) rather than a link to something close.
 
 Queries: one conditional count over the user's own open tickets (raised by or assigned
-to them); for people who work tickets, one grouped read of the exact rollup's open-ticket
+to them); for admins and SPOCs one count of tickets waiting with nobody able to act (it
+depends on who is in which team now, so neither the rollup nor the first count has it);
+for people who work tickets, one grouped read of the exact rollup's open-ticket
 rows (rollup.py) — every team, group and organisation figure a filtered sum, grouped per
 team or group for the breakdown (and member for leads) — and one lookup of those names;
 and one short list (recent updates or oldest open).
@@ -28,8 +30,15 @@ from portal.analytics.period import day_start
 from portal.catalog.models import BusinessUnitGroup, Priority, Team
 from portal.tickets.access import visible_tickets
 from portal.tickets.models import OPEN_STATUSES, Status
+from portal.tickets.routing import nobody_able_to_act_q
 
 M = TicketCount.Measure
+WAITING_LABEL = "Waiting with nobody able to act"
+WAITING_HINT = (
+    "Open, and no team member holds or can take them: no team, a team with nobody in it, or "
+    "held by a deactivated account. The SPOC or the admins on triage duty were told; zero "
+    "in a healthy organisation."
+)
 OLD_AFTER_DAYS = 7
 LIST_LENGTH = 5
 OPEN_PARAMS = [("status", value) for value in OPEN_STATUSES]
@@ -59,6 +68,9 @@ class Spec:
     params: list | None
     hint: str = ""
     rollup: Q | Case | None = None  # rows to sum (Q), or a signed sum of `n` (Case)
+    # Counted on its own from the tickets: a condition on live master data (who is in
+    # which team) that neither the rollup nor "my own tickets" can answer.
+    direct: bool = False
 
 
 def list_url(params: list) -> str:
@@ -146,6 +158,14 @@ def _specs(user, roles: Roles, today: dt.date) -> list[tuple[str, list[Spec]]]:
                         rollup=opened & Q(group_id__in=group_ids, assignee_id=0),
                     ),
                     Spec(
+                        "groups_nobody",
+                        WAITING_LABEL,
+                        Q(group_id__in=group_ids) & nobody_able_to_act_q(),
+                        [("view", "waiting")],
+                        WAITING_HINT,
+                        direct=True,
+                    ),
+                    Spec(
                         "groups_unmapped",
                         "No team (unmapped)",
                         groups & Q(team__isnull=True),
@@ -177,6 +197,14 @@ def _specs(user, roles: Roles, today: dt.date) -> list[tuple[str, list[Spec]]]:
                         is_open & Q(assignee__isnull=True),
                         [("view", "unassigned")],
                         rollup=opened & Q(assignee_id=0),
+                    ),
+                    Spec(
+                        "org_nobody",
+                        WAITING_LABEL,
+                        nobody_able_to_act_q(),
+                        [("view", "waiting")],
+                        WAITING_HINT,
+                        direct=True,
                     ),
                     Spec(
                         "org_new",
@@ -225,7 +253,10 @@ def dashboard_context(user) -> dict:
     specs = [spec for _, group in sections for spec in group]
     visible = visible_tickets(user)
     breakdown = _breakdown_spec(roles)
-    counts = _own_counts(user, visible, [s for s in specs if s.rollup is None])
+    counts = _own_counts(user, visible, [s for s in specs if s.rollup is None and not s.direct])
+    for spec in specs:
+        if spec.direct:
+            counts[spec.key] = visible.filter(spec.condition).count()
     grouped = _rollup_grouped(roles, [s for s in specs if s.rollup is not None], breakdown, today)
     for spec in specs:
         if spec.rollup is not None:

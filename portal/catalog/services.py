@@ -15,6 +15,7 @@ from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 
 from portal.accounts.models import User
+from portal.catalog import signals
 from portal.catalog.models import (
     BusinessUnitGroup,
     Category,
@@ -164,7 +165,12 @@ def group_update(
     )
     group.name, group.code = name, _clean_code(code, group=group)
     _save(group, update_fields=["name", "code"])
-    group.spocs.set(list(spocs))
+    spocs = list(spocs)
+    removed = list(group.spocs.exclude(pk__in=[user.pk for user in spocs]))
+    group.spocs.set(spocs)
+    if removed:
+        # Tickets waiting for them are handed on (tickets.rerouting), in this transaction.
+        signals.spocs_removed.send(sender=BusinessUnitGroup, group=group, users=removed)
     return group
 
 
@@ -349,7 +355,15 @@ def team_member_update(*, member: TeamMember, role: str) -> TeamMember:
 
 @transaction.atomic
 def team_member_deactivate(*, member: TeamMember) -> None:
+    """End a membership but keep the row (history still shows who was in the team).
+
+    The member's open tickets of this team are re-routed, and when the team is left with
+    nobody its waiting tickets go on to the SPOCs or triage (tickets.rerouting).
+    """
+    was_active = member.is_active
     _set_active(member, False)
+    if was_active:
+        signals.member_left.send(sender=TeamMember, team=member.team, user=member.user)
 
 
 @transaction.atomic
@@ -361,8 +375,12 @@ def team_member_reactivate(*, member: TeamMember) -> None:
 
 @transaction.atomic
 def team_member_remove(*, member: TeamMember) -> None:
-    """Take a user out of a team. Their tickets stay assigned until someone reassigns them."""
+    """Take a user out of a team; their open tickets of the team are re-routed as when a
+    membership is deactivated."""
+    was_active, team, user = member.is_active, member.team, member.user
     member.delete()
+    if was_active:
+        signals.member_left.send(sender=TeamMember, team=team, user=user)
 
 
 # ---------------------------------------------------------------------------------------

@@ -38,6 +38,10 @@ def load_demo_users() -> list[User]:
             user = User.objects.create_user(
                 email, DEMO_PASSWORD, full_name=full_name, is_staff=admin, is_superuser=admin
             )
+        if admin and not user.on_triage_duty:
+            # The last step of routing: tickets no team member or SPOC can take reach Ada.
+            user.on_triage_duty = True
+            user.save(update_fields=["on_triage_duty"])
         users.append(user)
     return users
 

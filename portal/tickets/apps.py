@@ -13,6 +13,16 @@ class TicketsConfig(AppConfig):
 
         sla_definitions_changed.connect(_definitions_changed, dispatch_uid="tickets.recompute_sla")
 
+        # Master data tells tickets when people who could act on open tickets go away;
+        # catalog never imports tickets (docs/architecture.md).
+        from portal.catalog import signals as catalog_signals
+        from portal.tickets import rerouting
+
+        catalog_signals.member_left.connect(rerouting.member_left, dispatch_uid="tickets.reroute")
+        catalog_signals.spocs_removed.connect(
+            rerouting.spocs_removed, dispatch_uid="tickets.reroute"
+        )
+
 
 def _definitions_changed(sender, *, calendar_ids, policy_ids, **kwargs) -> None:
     """A calendar or policy changed: recompute open tickets' targets in the background.

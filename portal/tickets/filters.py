@@ -15,7 +15,7 @@ from django.utils import timezone
 from portal.accounts.roles import Roles, user_roles
 from portal.catalog.models import BusinessUnitGroup, Category, Priority, Subcategory, Team
 from portal.lib import keyset
-from portal.tickets import search, sla
+from portal.tickets import routing, search, sla
 from portal.tickets.access import visible_tickets, with_related
 from portal.tickets.models import OPEN_STATUSES, Status
 from portal.tickets.search import apply_search
@@ -56,6 +56,16 @@ SAVED_VIEWS: dict[str, SavedView] = {
         ),
     ),
 }
+
+SAVED_VIEWS["waiting"] = SavedView(
+    # Zero in a healthy organisation; the admin dashboard links here (routing.py).
+    "Waiting with nobody able to act",
+    lambda roles: roles.is_spoc or roles.is_admin,
+    lambda user, roles: (
+        (Q() if roles.is_admin else Q(group_id__in=sorted(roles.spoc_group_ids)))
+        & routing.nobody_able_to_act_q()
+    ),
+)
 
 SORTS: dict[str, keyset.Sort] = {
     "-updated": keyset.Sort("Recently updated", (("updated_at", True), ("id", True))),

@@ -45,6 +45,9 @@ def sentence(event: TicketEvent) -> str:
     if event.kind == Kind.ASSIGNED:
         text = f"assigned it to {new or 'nobody'}"
         return f"{text} (was {old})" if old else text
+    if event.kind == Kind.WAITING:
+        text = f"left it waiting for {new or 'nobody'}"
+        return f"{text} (was with {old})" if old else text
     if event.kind == Kind.TEAM:
         return f"moved it from {old or 'no team'} to {new}"
     if event.kind == Kind.STATUS:

@@ -388,6 +388,8 @@ class TicketEvent(models.Model):
         CREATED = "created", "Created"
         ROUTED = "routed", "Routed"
         ASSIGNED = "assigned", "Assigned"
+        # Nobody in the team could take it: new_value names who was told (routing.py).
+        WAITING = "waiting", "Waiting for"
         TEAM = "team", "Moved team"
         STATUS = "status", "Status changed"
         EDITED = "edited", "Edited"

@@ -2,11 +2,16 @@
 
 The notifications app delivers; this module decides. Rules (never the person who acted;
 docs/notifications.md has them as a table):
-- created: the group's SPOCs, the assignee (or the team's leads while unassigned), and a
-  confirmation to the requester;
+- created: whoever the routing chain lands on, told why (`ticket_routed`): the assignee
+  ("assigned to you", with the reason), or, when nobody in the team can take it, the
+  group's SPOCs or the admins on triage duty ("waiting for you", with the gap); the
+  group's other SPOCs get the routine "New ticket"; the requester a confirmation that
+  says who has it or who was told;
+- re-routed (a member left, the last SPOC went): whoever the chain now lands on;
 - assigned / moved team: the new assignee (or the team's leads when it lands unassigned),
   with the reason; the previous assignee learns it is no longer theirs (also when someone
-  takes it from them);
+  takes it from them); a move to a team with nobody in it tells the SPOCs or triage
+  instead (`ticket_routed`);
 - status changed: the requester and watchers (a resolution carries the reopen link, the
   note is quoted); the holder (`_holders`) when someone else changed it, and when the
   requester reopens, cancels or confirms an unassigned ticket, the team's leads;
@@ -36,6 +41,7 @@ TEXTS = {
     "received": "We received your ticket {number}: {title}",
     "assigned": "{number} is assigned to you: {title}",
     "waiting": "{number} is waiting in {team}: {title}",
+    "waiting_for_you": "{number} is waiting for you ({why}): {title}",
     "unassigned": "{number} is no longer yours ({holder}): {title}",
     "status": "{number} is now {status}: {title}",
     "reopened": "{actor} reopened {number}: {title}",
@@ -90,6 +96,20 @@ def _sample(key: str):
     return make
 
 
+def _waiting_sample() -> dict:
+    why = "IT Network & Security has no active members"
+    values = {**_SAMPLE, "actor": "", "why": why}
+    return {
+        **_SAMPLE,
+        "status": "New",
+        "team_name": "IT Network & Security",
+        "text": text("waiting_for_you", **values),
+        "why": why,
+        "step": "spoc",
+        "group_name": "IT",
+    }
+
+
 KINDS = {
     kind.name: kind
     for kind in [
@@ -104,6 +124,14 @@ KINDS = {
             "Confirmation of a ticket I raised",
             "ticket_received",
             _sample("received"),
+        ),
+        Kind(
+            "ticket_waiting",
+            "A ticket nobody in its team can take is waiting for me (SPOC, triage)",
+            "ticket_waiting",
+            _waiting_sample,
+            # The last step of routing: muting it would leave the ticket with nobody told.
+            user_can_mute_email=False,
         ),
         Kind(
             "ticket_assigned",
@@ -220,12 +248,16 @@ def _values(ticket, actor=None, **extra) -> dict:
     return {"number": ticket.number, "title": ticket.title, "actor": str(actor or ""), **extra}
 
 
-def ticket_created(ticket, *, actor) -> None:
-    workers = _spocs(ticket)
-    workers += [ticket.assignee] if ticket.assignee_id else _leads(ticket.team_id)
+def ticket_created(ticket, *, actor, holder) -> None:
+    """One message per person: whoever the chain landed on is told why (not a routine
+    "New ticket" as well); the group's other SPOCs get the routine one."""
+    # The system routed it (actor None in the message), but whoever raised it is not told
+    # about their own ticket landing with them.
+    ticket_routed(ticket, actor=None, holder=holder, key="created", skip=actor)
+    landed = {ticket.assignee_id, *(user.pk for user in holder.told)}
     _send(
         ticket,
-        recipients=workers,
+        recipients=[user for user in _spocs(ticket) if user.pk not in landed],
         kind="ticket_created",
         actor=actor,
         key="created",
@@ -240,6 +272,56 @@ def ticket_created(ticket, *, actor) -> None:
         actor=None,
         key="received",
         text=text("received", **_values(ticket)),
+        next_step=next_step(ticket, holder),
+    )
+
+
+def next_step(ticket, holder) -> str:
+    """What happens next, in the requester's words, true to where routing left it."""
+    team = ticket.team.name if ticket.team_id else ""
+    if not holder.waiting:
+        return f"{holder.assignee_name} ({team}) has it and will work on it."
+    if holder.told:
+        who = "the SPOC" if holder.step == "spoc" else "the portal's triage admins"
+        where = f"Nobody in {team} can take it yet" if team else "No team handles this yet"
+        return f"{where}, so {who} ({holder.told_names}) will find someone; they have been told."
+    return "No team handles this yet and nobody could be told; the portal's admins see it."
+
+
+def _without(users, skip) -> list:
+    return [user for user in users if skip is None or user.pk != skip.pk]
+
+
+def ticket_routed(ticket, *, actor, holder, key: str | None = None, skip=None) -> None:
+    """Tell whoever the routing chain landed on why it reached them.
+
+    Assigned (a member or the lead): "assigned to you" with the reason. Waiting (SPOCs or
+    triage admins): "waiting for you" with the gap. Nobody to tell: nothing is sent (the
+    history and the admin dashboard's "waiting with nobody able to act" show it).
+    """
+    key = key or f"v{ticket.version}"
+    if not holder.waiting:
+        _send(
+            ticket,
+            recipients=_without([ticket.assignee], skip),
+            kind="ticket_assigned",
+            actor=actor,
+            key=f"routed:{key}",
+            text=text("assigned", **_values(ticket)),
+            reason=holder.reason,
+            description=ticket.description,
+        )
+        return
+    _send(
+        ticket,
+        recipients=_without(holder.told, skip),
+        kind="ticket_waiting",
+        actor=actor,
+        key=f"waiting:{key}",
+        text=text("waiting_for_you", **_values(ticket, why=holder.why)),
+        why=holder.why,
+        step=str(holder.step),
+        group_name=ticket.group.name,
     )
 
 

@@ -1,45 +1,97 @@
-"""Where a new ticket goes: the classification mapping picks the team, load picks the agent.
+"""Where a ticket goes: the routing chain, which always ends at a named person.
 
-Within the team the ticket goes to the active member with the fewest open tickets; among
-equally loaded members, the one who was handed a ticket of this team longest ago (or never)
-goes first, which is round-robin without keeping a pointer anywhere. With no mapping the
-ticket waits unassigned for the group's SPOC. The decision carries a reason in words that
-the service writes into the history.
+1. **Team members.** The classification mapping picks the team; the ticket is assigned to
+   the team's active member (active account) with the fewest open tickets; among equally
+   loaded members, the one who was handed a ticket of this team longest ago (or never)
+   goes first, which is round-robin without keeping a pointer anywhere. Leads are members
+   and share the load with the others.
+2. **The team's leads.** A team whose only active members are leads is "memberless": the
+   ticket is assigned to its least-loaded lead, with the reason saying so.
+3. **The group's SPOCs.** No mapping, or a team with nobody in it: the ticket *waits*
+   unassigned (in its team, if any) and the group's active SPOCs are told why.
+4. **The admins on triage duty.** A group without a SPOC: the admins on triage duty
+   (`accounts.triage`) are told instead.
+
+Steps 1–2 *assign*: the person is a member of the ticket's team and can take, work and
+hand out its tickets. Steps 3–4 *wait with people told*: SPOCs and triage admins are not
+members of the team, so making them the assignee would hand work to someone who cannot
+take it and would hide the gap; they route it (move team, staff the team, map the
+classification) and the ticket list's "Waiting with nobody able to act" shows what is left.
+If nobody is on triage duty the ticket waits with nobody told, and the history says so:
+`accounts.triage` refuses to take the last admin off duty while a gap exists, so this only
+happens in an organisation that never named one.
+
+Every decision carries its reason in words, written into the history by the caller, and
+`why` (the gap, e.g. "IT Network & Security has no active members") for the message to
+whoever it lands on.
 
 Two tickets created at the same instant may both pick the same least-loaded agent; the
 next creation evens it out. Locking the team to prevent that would serialise creation.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from enum import StrEnum
 
-from django.db.models import Count, OuterRef, Subquery
+from django.db.models import Count, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 
-from portal.catalog.models import Priority, Team, TeamMember
+from portal.accounts.triage import triage_admins
+from portal.catalog.coverage import staffed
+from portal.catalog.models import BusinessUnitGroup, Priority, Team, TeamMember
 from portal.catalog.selectors import find_mapping
 from portal.tickets.models import OPEN_STATUSES, Ticket
+
+
+class Step(StrEnum):
+    MEMBER = "member"
+    LEAD = "lead"
+    SPOC = "spoc"
+    TRIAGE = "triage"
+    NOBODY = "nobody"
+
+
+@dataclass(frozen=True)
+class Holder:
+    """Where the chain ended: an assignee (member, lead) or the people told (SPOC, triage)."""
+
+    step: Step
+    reason: str
+    why: str = ""  # the gap that pushed it past the team, for the people it lands on
+    assignee_id: int | None = None
+    assignee_name: str = ""
+    told: tuple = field(default_factory=tuple)
+
+    @property
+    def waiting(self) -> bool:
+        return self.assignee_id is None
+
+    @property
+    def told_names(self) -> str:
+        return _names(self.told)
 
 
 @dataclass(frozen=True)
 class RoutingDecision:
     team: Team | None
-    assignee_id: int | None
-    assignee_name: str
     default_priority: str
     team_reason: str
-    assignee_reason: str
+    holder: Holder
 
 
-def pick_assignee(team: Team) -> tuple[int | None, str, str]:
-    """(user id, display name, reason) of the member who should get the next ticket.
+def _names(users) -> str:
+    names = [str(user) for user in users]
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
 
-    One query: each active member of an active account with their open-ticket count
-    (across all teams, that is their real load) and the last ticket of this team they got.
-    Both are correlated subqueries rather than one aggregate over a join: the join would
-    read every ticket each member was ever given (seconds at a million tickets), while the
-    open count is served by the partial index of open tickets per assignee.
+
+def _candidates(team: Team) -> list[dict]:
+    """Active members of active accounts, least loaded first, then longest since a ticket.
+
+    One query: each member with their open-ticket count (across all teams, that is their
+    real load) and the last ticket of this team they got. Both are correlated subqueries
+    rather than one aggregate over a join: the join would read every ticket each member
+    was ever given (seconds at a million tickets), while the open count is served by the
+    partial index of open tickets per assignee.
     """
-
     mine = Ticket.objects.filter(assignee_id=OuterRef("user_id")).order_by()
     # COUNT(*), not COUNT(id): the partial index then answers alone (index-only scan),
     # without visiting each open ticket's row (24 → 3 ms for a busy team at 1M tickets).
@@ -55,9 +107,9 @@ def pick_assignee(team: Team) -> tuple[int | None, str, str]:
             open_count=Coalesce(Subquery(open_count), 0),
             last_ticket=Subquery(mine.filter(team=team).order_by("-id").values("id")[:1]),
         )
-        .values("user_id", "user__full_name", "user__email", "open_count", "last_ticket")
+        .values("user_id", "user__full_name", "user__email", "role", "open_count", "last_ticket")
     )
-    rows = sorted(
+    return sorted(
         candidates,
         # Fewest open first; then never-given (None) before longest-ago; then stable by id.
         key=lambda r: (
@@ -67,37 +119,97 @@ def pick_assignee(team: Team) -> tuple[int | None, str, str]:
             r["user_id"],
         ),
     )
+
+
+def _assign_in_team(team: Team) -> Holder | None:
+    rows = _candidates(team)
     if not rows:
-        return None, "", f"{team.name} has no active members; waiting for someone to take it."
+        return None
     best = rows[0]
     name = best["user__full_name"] or best["user__email"]
+    if all(row["role"] == TeamMember.Role.LEAD for row in rows):
+        why = f"{team.name} has no active members besides its lead{'s' if len(rows) > 1 else ''}"
+        return Holder(Step.LEAD, f"{why}; assigned to the lead {name}.", why, best["user_id"], name)
     tied = [r for r in rows if r["open_count"] == best["open_count"]]
     reason = f"Fewest open tickets in {team.name} ({best['open_count']})"
     if len(tied) > 1:
         reason += f", next in turn among {len(tied)} equally loaded members"
-    return best["user_id"], name, reason + "."
+    return Holder(Step.MEMBER, reason + ".", "", best["user_id"], name)
 
 
-def route(*, category_id: int, subcategory_id: int | None, group_name: str) -> RoutingDecision:
+def gap_for(team: Team | None) -> str:
+    """Why a ticket of this team (or of no team) cannot be assigned in the team."""
+    if team is None:
+        return "No team is mapped to this classification"
+    if not team.is_active:
+        return f"{team.name} is inactive"
+    return f"{team.name} has no active members"
+
+
+def holder_for(*, team: Team | None, group: BusinessUnitGroup) -> Holder:
+    """Walk the chain for a ticket of `team` (None: unmapped) in `group`.
+
+    Queries: one for the team's members; when nobody is there, one for the group's SPOCs
+    and, without SPOCs, one for the admins on triage duty.
+    """
+    if team is not None and team.is_active and (held := _assign_in_team(team)):
+        return held
+    why = gap_for(team)
+    spocs = list(group.spocs.filter(is_active=True).order_by("full_name", "email"))
+    if spocs:
+        return Holder(
+            Step.SPOC,
+            f"{why}; waiting for the SPOC{'s' if len(spocs) > 1 else ''} of {group.name} "
+            f"({_names(spocs)}), who {'were' if len(spocs) > 1 else 'was'} told.",
+            why,
+            told=tuple(spocs),
+        )
+    triage = list(triage_admins())
+    why = f"{why}, and {group.name} has no SPOC"
+    if triage:
+        return Holder(
+            Step.TRIAGE,
+            f"{why}; waiting for the admin{'s' if len(triage) > 1 else ''} on triage duty "
+            f"({_names(triage)}), who {'were' if len(triage) > 1 else 'was'} told.",
+            why,
+            told=tuple(triage),
+        )
+    return Holder(
+        Step.NOBODY,
+        f"{why}, and no admin is on triage duty; nobody could be told.",
+        why,
+    )
+
+
+def route(*, category_id: int, subcategory_id: int | None, group: BusinessUnitGroup):
+    """The team (by classification mapping) and the holder (by the chain) of a new ticket."""
     mapping = find_mapping(category_id=category_id, subcategory_id=subcategory_id)
     if mapping is None:
         return RoutingDecision(
             team=None,
-            assignee_id=None,
-            assignee_name="",
             default_priority=Priority.MEDIUM,
-            team_reason=(
-                f"No team is mapped to this classification; waiting for the SPOC of {group_name}."
-            ),
-            assignee_reason="",
+            team_reason="No team is mapped to this classification.",
+            holder=holder_for(team=None, group=group),
         )
     scope = "this subcategory" if mapping.subcategory_id else "any subcategory of the category"
-    assignee_id, name, assignee_reason = pick_assignee(mapping.team)
     return RoutingDecision(
         team=mapping.team,
-        assignee_id=assignee_id,
-        assignee_name=name,
         default_priority=mapping.default_priority or Priority.MEDIUM,
         team_reason=f"Classification mapping ({scope}) → {mapping.team.name}.",
-        assignee_reason=assignee_reason,
+        holder=holder_for(team=mapping.team, group=group),
     )
+
+
+def waiting_in_no_team_q() -> Q:
+    """Tickets nobody holds that nobody in a team can take: no team, an inactive team, or
+    a team without an active member (active account). They wait for the SPOCs or triage."""
+    return Q(assignee__isnull=True) & (
+        Q(team__isnull=True) | Q(team__is_active=False) | ~staffed(OuterRef("team_id"))
+    )
+
+
+def nobody_able_to_act_q() -> Q:
+    """Open tickets waiting with nobody able to act: waiting in no team (above), or held by
+    a deactivated account. Zero in a healthy organisation; the admin dashboard counts them
+    and the ticket list's "waiting" view lists them."""
+    return Q(status__in=OPEN_STATUSES) & (waiting_in_no_team_q() | Q(assignee__is_active=False))

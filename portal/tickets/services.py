@@ -9,6 +9,7 @@ Each ends by telling the right people (`notify.py`) inside the same transaction,
 change and its notifications commit or roll back together.
 """
 
+import dataclasses
 import uuid
 
 from django.db import IntegrityError, transaction
@@ -186,8 +187,9 @@ def _create(requester, title, description, group, category, subcategory, priorit
     decision = routing.route(
         category_id=category.pk,
         subcategory_id=subcategory.pk if subcategory else None,
-        group_name=group.name,
+        group=group,
     )
+    holder = decision.holder
     ticket = Ticket(
         title=title,
         description=description,
@@ -198,7 +200,7 @@ def _create(requester, title, description, group, category, subcategory, priorit
         priority=priority or decision.default_priority,
         status=Status.NEW,
         team=decision.team,
-        assignee_id=decision.assignee_id,
+        assignee_id=holder.assignee_id,
         created_at=now,
         updated_at=now,
         idempotency_key=key,
@@ -214,17 +216,46 @@ def _create(requester, title, description, group, category, subcategory, priorit
         reason=decision.team_reason,
         actor=None,
     )
-    if decision.assignee_id or decision.team is not None:
-        history.add(
-            Kind.ASSIGNED,
-            field="assignee",
-            new=decision.assignee_name,
-            reason=decision.assignee_reason,
-            actor=None,
-        )
+    record_holder(history, holder, old="")
     history.save()
-    notify.ticket_created(ticket, actor=requester)
+    notify.ticket_created(ticket, actor=requester, holder=holder)
     return ticket
+
+
+def record_holder(history: _History, holder: routing.Holder, *, old: str) -> None:
+    """The routing chain's outcome as one system event: assigned, or waiting for the people
+    told (named, with the reason)."""
+    if holder.waiting:
+        history.add(
+            Kind.WAITING, field="assignee", old=old, new=holder.told_names if holder.told else "",
+            reason=holder.reason, actor=None,
+        )  # fmt: skip
+    else:
+        history.add(
+            Kind.ASSIGNED, field="assignee", old=old, new=holder.assignee_name,
+            reason=holder.reason, actor=None,
+        )  # fmt: skip
+
+
+@transaction.atomic
+def ticket_reroute(*, ticket: Ticket, cause: str) -> routing.Holder:
+    """Send an open ticket through the routing chain again, by the system, because `cause`
+    (e.g. "Alex Agent left Team A"): the people who could act on it went away.
+
+    `ticket` must be a locked row (the callers in `rerouting.py` select them FOR UPDATE).
+    Writes one system event with the cause and the chain's reason, and tells whoever the
+    chain lands on. The team does not change: moving team stays a person's decision.
+    """
+    now = timezone.now()
+    holder = routing.holder_for(team=ticket.team, group=ticket.group)
+    holder = dataclasses.replace(holder, reason=f"{cause}. {holder.reason}")
+    history = _History(ticket, None, now)
+    record_holder(history, holder, old=_name(ticket.assignee))
+    ticket.assignee_id = holder.assignee_id
+    _save(ticket, {"assignee"}, now)
+    history.save()
+    notify.ticket_routed(ticket, actor=None, holder=holder)
+    return holder
 
 
 @transaction.atomic
@@ -304,7 +335,7 @@ def ticket_assign(
 def ticket_move_team(
     *, actor, ticket: Ticket, team: Team, reason: str, expected_version: int | None = None
 ) -> Ticket:
-    """Hand the ticket to another team, which routes it to its least-loaded member."""
+    """Hand the ticket to another team; the routing chain picks its holder (routing.py)."""
     ticket = _lock(actor, ticket, expected_version)
     if not access.can_move_team(actor, ticket):
         raise ActionForbidden("Only people working this ticket can move it to another team.")
@@ -319,20 +350,15 @@ def ticket_move_team(
         Kind.TEAM, field="team", old=ticket.team.name if ticket.team else "", new=team.name,
         reason=reason,
     )  # fmt: skip
-    assignee_id, name, why = routing.pick_assignee(team)
-    history.add(
-        Kind.ASSIGNED,
-        field="assignee",
-        old=_name(ticket.assignee),
-        new=name,
-        reason=why,
-        actor=None,
-    )
+    holder = routing.holder_for(team=team, group=ticket.group)
+    record_holder(history, holder, old=_name(ticket.assignee))
     previous = ticket.assignee
-    ticket.team, ticket.assignee_id = team, assignee_id
+    ticket.team, ticket.assignee_id = team, holder.assignee_id
     _save(ticket, {"team", "assignee"}, now)
     history.save()
     notify.ticket_assigned(ticket, actor=actor, previous=previous, reason=reason)
+    if holder.waiting:  # nobody in the team to take it: the SPOCs or triage are told why
+        notify.ticket_routed(ticket, actor=actor, holder=holder)
     return ticket
 
 

@@ -56,9 +56,11 @@ EXPECTED = {
     "outsider": {"mine_open": 0, "mine_waiting": 0},
     "agent": {"assigned_open": 2, "team_open": 4, "team_unassigned": 0, "team_old": 1},
     "lead": {"assigned_open": 2, "team_open": 4, "team_unassigned": 0, "team_old": 1},
-    "spoc": {"assigned_open": 0, "groups_unassigned": 0, "groups_unmapped": 0},
-    "admin": {"org_open": 6, "org_unassigned": 2, "org_new": 2, "org_urgent": 0, "org_old": 2},
-}
+    "spoc": {"assigned_open": 0, "groups_unassigned": 0, "groups_nobody": 0, "groups_unmapped": 0},
+    # Group Y's two tickets have no team: nobody able to act until someone routes them.
+    "admin": {"org_open": 6, "org_unassigned": 2, "org_nobody": 2, "org_new": 2, "org_urgent": 0,
+              "org_old": 2},
+}  # fmt: skip
 
 
 @pytest.mark.parametrize("persona", PERSONAS)
@@ -110,3 +112,34 @@ def test_dashboard_escapes_names(dataset, personas, client_for, org):
     html = client_for(personas.admin).get("/dashboard").content.decode()
     assert "<script>alert(1)" not in html
     assert re.search(r"&lt;script&gt;alert\(1\)&lt;/script&gt;", html)
+
+
+def test_waiting_with_nobody_able_to_act_counts_tickets_no_team_member_can_take(
+    dataset, personas, client_for, org
+):
+    """Zero in a healthy organisation: every ticket routed to a staffed team, no holder
+    whose account is gone. Each way to be stranded adds to it, and the link lists them."""
+    from portal.catalog.models import ClassificationMapping, TeamMember
+    from portal.tickets.models import Ticket
+
+    admin = client_for(personas.admin)
+
+    def shown() -> int:
+        figure = figures_on(admin.get("/dashboard"))["org_nobody"]
+        assert figure.url == "/tickets?view=waiting"
+        assert list_count(admin, figure.url) == figure.count
+        return figure.count
+
+    # Healthy: group Y's two tickets go to a staffed team B.
+    TeamMember.objects.create(team=org.team_b, user=personas.outsider)
+    ClassificationMapping.objects.create(category=org.payroll, team=org.team_b)
+    Ticket.objects.filter(group=org.group_y).update(team=org.team_b)
+    assert shown() == 0
+    # Team B loses its only member (outside the service, so nothing is re-routed).
+    TeamMember.objects.filter(team=org.team_b).update(is_active=False)
+    assert shown() == 2
+    # An open ticket held by a deactivated account: nobody is working it either.
+    personas.agent.is_active = False
+    personas.agent.save(update_fields=["is_active"])
+    held = Ticket.objects.filter(assignee=personas.agent, status__in=["new", "in_progress"])
+    assert shown() == 2 + held.count() > 2

@@ -3,7 +3,7 @@
 import pytest
 from playwright.sync_api import expect
 
-from portal.catalog.models import ClassificationMapping, Subcategory
+from portal.catalog.models import ClassificationMapping, Subcategory, TeamMember
 from portal.catalog.tests.workbooks import xlsx
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -94,6 +94,7 @@ def test_choosing_a_group_then_a_category_reloads_the_dependent_lists(page_for, 
 
 
 def test_one_click_on_the_coverage_report_closes_a_gap_in_place(page_for, org, personas):
+    TeamMember.objects.create(team=org.team_b, user=personas.outsider)  # a route reaches her
     Subcategory.objects.create(category=org.payroll, name="Payslip")
     Subcategory.objects.create(category=org.payroll, name="Tax form")
     page = page_for(personas.admin)

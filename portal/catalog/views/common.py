@@ -1,11 +1,14 @@
 """Who may use the master-data and team screens, as view decorators and small checks."""
 
+from contextlib import contextmanager
 from functools import wraps
 
+from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponseBadRequest
 
 from portal.accounts.roles import user_roles
+from portal.catalog import coverage
 
 PER_PAGE = 50
 
@@ -50,3 +53,21 @@ def parse_id(raw: str | None) -> int | None:
     if raw is None or not (raw.isascii() and raw.isdigit()) or len(raw) > 18:
         return None
     return int(raw) or None
+
+
+@contextmanager
+def warn_of_new_gaps(request: HttpRequest):
+    """Around a master-data change: warn when it leaves some ticket reaching nobody in a
+    team (the last member gone, the last SPOC removed, a route to an inactive team…).
+
+    The change is not refused (a team may be restaffed tomorrow), but the admin learns at
+    once where tickets will now wait. A refused change (an exception) warns of nothing.
+    """
+    before = coverage.gap_snapshot()
+    yield
+    for gap in coverage.new_gaps(before, coverage.gap_snapshot()):
+        messages.warning(
+            request,
+            f"This leaves a gap: {gap}. Tickets there wait for the group's SPOC, or the "
+            "admins on triage duty; the coverage report lists every gap.",
+        )

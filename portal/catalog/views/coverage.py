@@ -44,6 +44,7 @@ def coverage_report(request: HttpRequest) -> HttpResponse:
             "teams": coverage.active_teams(),
             "suggestions": suggestions,
             "priorities": CoverageAddForm.base_fields["default_priority"].choices,
+            "problems": coverage.problems(),
         },
     )
 

@@ -19,7 +19,13 @@ from portal.catalog import coverage
 from portal.catalog.forms import add_service_errors
 from portal.catalog.masters import KINDS, STATUSES, Kind
 from portal.catalog.services import usage
-from portal.catalog.views.common import PER_PAGE, admin_required, bad_request, parse_id
+from portal.catalog.views.common import (
+    PER_PAGE,
+    admin_required,
+    bad_request,
+    parse_id,
+    warn_of_new_gaps,
+)
 
 ACTIONS = ("deactivate", "reactivate", "delete")
 
@@ -103,7 +109,8 @@ def master_create(request: HttpRequest, kind: str) -> HttpResponse:
     form = k.form(request.POST or None, initial=_initial_from_query(request, k))
     if request.method == "POST" and form.is_valid():
         try:
-            obj = k.create(form.cleaned_data)
+            with warn_of_new_gaps(request):
+                obj = k.create(form.cleaned_data)
         except ValidationError as exc:
             add_service_errors(form, exc)
         else:
@@ -123,7 +130,8 @@ def master_edit(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
     form = k.form_for_edit(request.POST or None, initial=k.initial(obj))
     if request.method == "POST" and form.is_valid():
         try:
-            k.update(obj, form.cleaned_data)
+            with warn_of_new_gaps(request):
+                k.update(obj, form.cleaned_data)
         except ValidationError as exc:
             add_service_errors(form, exc)
         else:
@@ -147,7 +155,8 @@ def master_action(request: HttpRequest, kind: str, pk: int, action: str) -> Http
     obj = get_object_or_404(k.queryset().model, pk=pk)
     label = str(obj)
     try:
-        getattr(k, action)(obj)
+        with warn_of_new_gaps(request):
+            getattr(k, action)(obj)
     except ValidationError as exc:
         # A refused delete names what uses the item; the page shows it as an error.
         messages.error(request, " ".join(exc.messages))

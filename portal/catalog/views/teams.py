@@ -12,7 +12,11 @@ from portal.accounts.roles import user_roles
 from portal.catalog import services
 from portal.catalog.forms import TeamMemberAddForm, add_service_errors
 from portal.catalog.models import BusinessUnitGroup, ClassificationMapping, Team, TeamMember
-from portal.catalog.views.common import may_manage_team, ticket_worker_required
+from portal.catalog.views.common import (
+    may_manage_team,
+    ticket_worker_required,
+    warn_of_new_gaps,
+)
 
 TEAMS_PER_PAGE = 20
 
@@ -133,6 +137,7 @@ def team_member_remove(request: HttpRequest, pk: int, member_id: int) -> HttpRes
     # A lead manages the members; only admins take a lead out of a team.
     if member.role == TeamMember.Role.LEAD and not user_roles(request.user).is_admin:
         raise PermissionDenied("Only admins can remove a team's lead.")
-    services.team_member_deactivate(member=member)
+    with warn_of_new_gaps(request):
+        services.team_member_deactivate(member=member)
     messages.success(request, f"{member.user.email} has left {team}.")
     return redirect("team-detail", pk=team.pk)

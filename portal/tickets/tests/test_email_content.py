@@ -7,7 +7,7 @@ import pytest
 from portal.lib.emails import render_email
 from portal.notifications import delivery
 from portal.notifications.models import EmailDelivery
-from portal.tickets import markdown, notify, services, sla
+from portal.tickets import markdown, notify, routing, services, sla
 from portal.tickets.models import Status
 
 pytestmark = pytest.mark.django_db
@@ -31,6 +31,10 @@ def _send_every_kind(personas, org, raise_ticket):
     ticket.refresh_from_db()
     notify.sla_at_risk(ticket, target=sla.RESOLUTION)
     notify.sla_breached(ticket, target=sla.RESOLUTION)
+    # waiting: what the SPOC is told when the routing chain leaves a ticket with them.
+    notify.ticket_routed(
+        ticket, actor=None, holder=routing.holder_for(team=org.team_b, group=org.group_x)
+    )
     return ticket
 
 
@@ -87,6 +91,7 @@ def test_each_preview_shows_the_subject_its_kind_is_sent_with(name, personas):
         "ticket_received": "We received your ticket TKT-000123:",
         "ticket_assigned": "TKT-000123 is assigned to you:",
         "ticket_unassigned": "TKT-000123 is no longer yours",
+        "ticket_waiting": "TKT-000123 is waiting for you (IT Network & Security has no active",
         "ticket_status": "TKT-000123 is now Resolved:",
         "ticket_comment": "New comment on TKT-000123:",
         "sla_at_risk": "Resolution due soon on TKT-000123:",

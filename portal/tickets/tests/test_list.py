@@ -23,8 +23,8 @@ def test_saved_views_offered_depend_on_the_role(personas, org, client_for):
 
     assert offered(personas.requester) == ["all", "mine"]
     assert offered(personas.agent) == ["all", "mine", "assigned", "team"]
-    assert offered(personas.spoc) == ["all", "mine", "assigned", "unassigned"]
-    assert offered(personas.admin) == ["all", "mine", "assigned", "unassigned"]
+    assert offered(personas.spoc) == ["all", "mine", "assigned", "unassigned", "waiting"]
+    assert offered(personas.admin) == ["all", "mine", "assigned", "unassigned", "waiting"]
 
 
 def test_a_view_not_offered_to_the_role_is_a_400(personas, org, client_for):

@@ -28,21 +28,30 @@ def raise_ticket(personas, org, **extra):
     )  # fmt: skip
 
 
-def test_a_new_ticket_tells_the_spoc_the_assignee_and_confirms_to_the_requester(personas, org):
+def test_a_new_ticket_tells_the_assignee_it_is_theirs_the_spoc_and_confirms_to_the_requester(
+    personas, org
+):
     ticket = raise_ticket(personas, org)
     assert ticket.assignee is not None
-    created = told("ticket_created")
-    assert set(created) == {"spoc@example.com", ticket.assignee.email}
-    assert told("ticket_received") == {
-        "requester@example.com": [f"We received your ticket {ticket.number}: Laptop will not boot"]
+    # The assignee hears once, "assigned to you" (not a routine "New ticket" as well).
+    assert told() == {
+        ticket.assignee.email: [f"{ticket.number} is assigned to you: Laptop will not boot"],
+        "spoc@example.com": [f"New ticket {ticket.number}: Laptop will not boot"],
+        "requester@example.com": [f"We received your ticket {ticket.number}: Laptop will not boot"],
     }
 
 
-def test_a_ticket_without_a_mapping_waits_for_the_spoc_who_is_told(personas, org):
+def test_a_ticket_without_a_mapping_waits_for_the_spoc_who_is_told_why(personas, org):
     org.mapping_hardware.delete()
     ticket = raise_ticket(personas, org)
     assert ticket.team is None
-    assert set(told("ticket_created")) == {"spoc@example.com"}
+    assert told("ticket_created") == {}
+    assert told("ticket_waiting") == {
+        "spoc@example.com": [
+            f"{ticket.number} is waiting for you (No team is mapped to this classification): "
+            f"{ticket.title}"
+        ]
+    }
 
 
 def other_member(personas, ticket):

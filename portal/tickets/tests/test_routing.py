@@ -67,7 +67,13 @@ def test_without_mapping_the_ticket_waits_unassigned_for_the_spoc(raise_ticket, 
     assert ticket.team is None
     assert ticket.assignee is None
     routed = TicketEvent.objects.get(ticket=ticket, kind=TicketEvent.Kind.ROUTED)
-    assert "SPOC of Group X" in routed.reason
+    assert routed.reason == "No team is mapped to this classification."
+    waiting = TicketEvent.objects.get(ticket=ticket, kind=TicketEvent.Kind.WAITING)
+    assert waiting.new_value == "Spoc Persona"
+    assert waiting.reason == (
+        "No team is mapped to this classification; waiting for the SPOC of Group X "
+        "(Spoc Persona), who was told."
+    )
     assert not TicketEvent.objects.filter(ticket=ticket, kind=TicketEvent.Kind.ASSIGNED).exists()
 
 

@@ -44,7 +44,7 @@ def test_ticket_list_at_1280_px_shows_whole_options_numbers_and_rows_near_the_to
     )
     assert clipped == [], "list boxes cut off their last options"
     wrapped = page.evaluate(
-        """() => [...document.querySelectorAll('table.tickets tbody a')]
+        """() => [...document.querySelectorAll('table.tickets tbody .cell-number a')]
             .filter(a => a.getClientRects().length > 1).map(a => a.textContent)"""
     )
     assert wrapped == [], "ticket numbers break across lines"

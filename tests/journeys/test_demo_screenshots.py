@@ -97,6 +97,10 @@ def test_phone_screenshots_of_the_main_pages_on_the_demo_data(new_page):
 
     lead.goto("/tickets?view=team")
     expect(lead.locator("table.tickets tbody tr")).not_to_have_count(0)
+    # The cards, below the filters.
+    lead.locator("#ticket-results").evaluate(
+        "el => window.scrollTo(0, el.getBoundingClientRect().top + window.scrollY - 8)"
+    )
     shoot(lead, "phone-tickets")
 
     lead.goto(f"/tickets/{WORKED_TICKET}")

@@ -207,4 +207,6 @@ def test_a_ticket_you_may_not_see_shows_the_portals_own_404_page_even_in_develop
 
 def test_requesters_list_titles_link_to_their_tickets(ticket, personas, client_for):
     html = client_for(personas.requester).get("/tickets", {"view": "mine"}).content.decode()
-    assert f'<a href="{ticket.get_absolute_url()}">{ticket.title}</a>' in html
+    # A tap target; keyboard users reach the same page through the number's link.
+    assert f'<a href="{ticket.get_absolute_url()}" tabindex="-1">{ticket.title}</a>' in html
+    assert f'<a href="{ticket.get_absolute_url()}">{ticket.number}</a>' in html

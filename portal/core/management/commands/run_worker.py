@@ -114,6 +114,14 @@ class Command(DbWorkerCommand):
             )
             for worker in self.workers
         ]
+        # Before the threads say "Starting worker" each: `bin/run-dev` counts them against
+        # this number to print its banner once every queue has started.
+        logger.info(
+            "Task worker %s: %d queue thread(s): %s",
+            worker_id,
+            len(self.workers),
+            "; ".join(",".join(worker.queue_names) for worker in self.workers),
+        )
         for thread in threads:
             thread.daemon = True  # a second Ctrl-C must be able to end the process
             thread.start()

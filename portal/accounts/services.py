@@ -5,12 +5,16 @@ from collections.abc import Callable
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.dispatch import Signal
 
 from portal.accounts import triage
 from portal.accounts.models import User
 from portal.accounts.sessions import sessions_end_for_user
 
 security_log = logging.getLogger("portal.security")
+
+# Sent inside user_update's transaction when an active account is deactivated (`user`).
+user_deactivated = Signal()
 
 # Credentials kept by apps above accounts (the API's personal access tokens) that must end
 # when the password changes. Each revoker takes the user and returns how many it ended.
@@ -91,6 +95,9 @@ def user_update(
             user.save(update_fields=changed)
         if deactivated:
             sessions_end_for_user(user)
+            # Apps above (tickets) hand on the open work of the person who left, in this
+            # transaction; accounts does not know them.
+            user_deactivated.send(sender=User, user=user)
     if {"is_active", "is_staff", "on_triage_duty"} & set(changed):
         security_log.info(
             "user access changed",

@@ -562,12 +562,21 @@ def _bulk_write(teams, groups, categories, subcategories, mappings, updates, gro
 
     if group_spocs:
         through = BusinessUnitGroup.spocs.through
-        through.objects.filter(businessunitgroup_id__in=[g.pk for g, _ in group_spocs]).delete()
+        rows = through.objects.filter(businessunitgroup_id__in=[g.pk for g, _ in group_spocs])
+        before: dict[int, set[int]] = {}
+        for group_id, user_id in rows.values_list("businessunitgroup_id", "user_id"):
+            before.setdefault(group_id, set()).add(user_id)
+        rows.delete()
         through.objects.bulk_create(
             through(businessunitgroup_id=group.pk, user_id=user_id)
             for group, ids in group_spocs
             for user_id in ids
         )
+        # As group_update does: tickets waiting for SPOCs who are gone are handed on.
+        for group, ids in group_spocs:
+            if removed := before.get(group.pk, set()) - set(ids):
+                users = list(User.objects.filter(pk__in=removed).order_by("full_name", "email"))
+                signals.spocs_removed.send(sender=BusinessUnitGroup, group=group, users=users)
 
 
 # ---------------------------------------------------------------------------------------

@@ -22,6 +22,9 @@ class TicketsConfig(AppConfig):
         catalog_signals.spocs_removed.connect(
             rerouting.spocs_removed, dispatch_uid="tickets.reroute"
         )
+        from portal.accounts.services import user_deactivated
+
+        user_deactivated.connect(rerouting.user_deactivated, dispatch_uid="tickets.reroute")
 
 
 def _definitions_changed(sender, *, calendar_ids, policy_ids, **kwargs) -> None:

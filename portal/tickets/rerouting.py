@@ -8,10 +8,11 @@ the tickets' new holders, their history and the messages commit together.
 - A member leaves a team: their open tickets of that team go to the chain (another member,
   the lead, then the SPOCs or triage). If the team is left with nobody, its open tickets
   waiting to be taken go on to the SPOCs or triage as well.
-- SPOCs are removed from a group: when no active SPOC is left, the group's open tickets
-  that wait with nobody in a team able to take them go on to the admins on triage duty.
-  While other SPOCs remain nothing moves: they were told when the ticket arrived and see
-  it under "Unassigned in my groups".
+- An account is deactivated (accounts.services.user_deactivated): as if the person left
+  every team at once; their open tickets of any team go through the chain again.
+- SPOCs are removed from a group: the group's open tickets that wait with no team member
+  able to take them go to the SPOCs who remain (a SPOC named in the same change was never
+  told about them), or, with none left, to the admins on triage duty.
 
 These are system jobs: they read tickets directly (there is no user whose access applies).
 """
@@ -34,22 +35,31 @@ def _locked(condition: Q) -> list[Ticket]:
 
 
 def member_left(sender, *, team, user, **kwargs) -> int:
-    cause = f"{user} left {team.name}"
+    return _left(teams=[team], user=user, held=Q(team=team), cause=f"{user} left {team.name}")
+
+
+def user_deactivated(sender, *, user, **kwargs) -> int:
+    """An account was deactivated: every open ticket it held, and the teams it leaves with
+    nobody in them (its memberships stay, but an inactive account cannot take tickets)."""
+    teams = list(Team.objects.filter(members__user=user, members__is_active=True))
+    return _left(teams=teams, user=user, held=Q(), cause=f"{user}'s account was deactivated")
+
+
+def _left(*, teams, user, held: Q, cause: str) -> int:
     done = []
-    for ticket in _locked(Q(team=team, assignee=user)):
+    for ticket in _locked(held & Q(assignee=user)):
         services.ticket_reroute(ticket=ticket, cause=cause)
         done.append(ticket.pk)
-    if not Team.objects.filter(pk=team.pk).filter(staffed(team.pk)).exists():
-        # Tickets waiting to be taken had people who could take them; now nobody.
-        for ticket in _locked(Q(team=team, assignee__isnull=True) & ~Q(pk__in=done)):
-            services.ticket_reroute(ticket=ticket, cause=cause)
-            done.append(ticket.pk)
+    for team in teams:
+        if not Team.objects.filter(pk=team.pk).filter(staffed(team.pk)).exists():
+            # Tickets waiting to be taken had people who could take them; now nobody.
+            for ticket in _locked(Q(team=team, assignee__isnull=True) & ~Q(pk__in=done)):
+                services.ticket_reroute(ticket=ticket, cause=cause)
+                done.append(ticket.pk)
     return len(done)
 
 
 def spocs_removed(sender, *, group, users, **kwargs) -> int:
-    if group.spocs.filter(is_active=True).exists():
-        return 0
     names = ", ".join(str(user) for user in users)
     cause = f"{names} {'is' if len(users) == 1 else 'are'} no longer SPOC of {group.name}"
     count = 0

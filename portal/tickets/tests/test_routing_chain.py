@@ -255,12 +255,18 @@ def test_removing_the_last_spoc_sends_their_waiting_tickets_to_triage(raise_tick
     }
 
 
-def test_removing_one_of_two_spocs_moves_nothing(raise_ticket, org, personas):
+def test_replacing_a_spoc_tells_the_new_one_about_waiting_tickets(raise_ticket, org, personas):
     TeamMember.objects.filter(team=org.team_a).update(is_active=False)
     waiting = raise_ticket()
+    Notification.objects.all().delete()
     catalog.group_update(group=org.group_x, name="Group X", code="X", spocs=[personas.outsider])
+    [_, (_, new, reason)] = events(waiting, Kind.WAITING)
+    assert new == "Outsider Persona"
+    assert reason.startswith("Spoc Persona is no longer SPOC of Group X. Team A has no active")
+    assert set(told("ticket_waiting")) == {"outsider@example.com"}
+    # Saving the same list again removes nobody: nothing moves.
     catalog.group_update(group=org.group_x, name="Group X", code="X", spocs=[personas.outsider])
-    assert len(events(waiting, Kind.WAITING)) == 1
+    assert len(events(waiting, Kind.WAITING)) == 2
 
 
 def test_a_failed_master_data_change_reroutes_nothing(raise_ticket, org, personas):
@@ -298,3 +304,53 @@ def test_every_combination_of_the_demo_organisation_reaches_a_named_person():
         mapping = find_mapping(category_id=category.pk, subcategory_id=sub.pk if sub else None)
         holder = routing.holder_for(team=mapping.team if mapping else None, group=category.group)
         assert holder.assignee_id or holder.told, (category, sub, holder.reason)
+
+
+def test_deactivating_an_account_hands_its_open_tickets_on(raise_ticket, org, personas):
+    from portal.accounts import services as accounts
+
+    ticket = raise_ticket()
+    holder = ticket.assignee
+    other = personas.lead if holder == personas.agent else personas.agent
+    Notification.objects.all().delete()
+    accounts.user_update(
+        user=holder, actor=personas.admin, full_name=holder.full_name, is_active=False
+    )
+    ticket.refresh_from_db()
+    assert ticket.assignee == other
+    [(_, new, reason)] = events(ticket, Kind.ASSIGNED)[-1:]
+    assert new == other.full_name
+    assert reason.startswith(f"{holder.full_name}'s account was deactivated. ")
+    assert set(told("ticket_assigned")) == {other.email}
+
+
+def test_deactivating_a_teams_last_account_sends_its_waiting_tickets_to_the_spoc(
+    raise_ticket, org, personas, lead_only
+):
+    from portal.accounts import services as accounts
+
+    ticket = raise_ticket()
+    services.ticket_assign(actor=personas.admin, ticket=ticket, assignee=None)
+    accounts.user_update(
+        user=personas.lead, actor=personas.admin, full_name="Lead Persona", is_active=False
+    )
+    [(_, new, reason)] = events(ticket, Kind.WAITING)
+    assert new == "Spoc Persona"
+    assert reason.startswith("Lead Persona's account was deactivated. Team A has no active")
+
+
+def test_an_import_that_replaces_the_spoc_hands_waiting_tickets_to_the_new_one(
+    raise_ticket, org, personas
+):
+    from portal.catalog.importing import catalog_import_apply
+    from portal.catalog.tests.workbooks import xlsx
+
+    TeamMember.objects.filter(team=org.team_a).update(is_active=False)
+    waiting = raise_ticket()
+    Notification.objects.all().delete()
+    plan = catalog_import_apply(xlsx([["Group X", "", "", "", "outsider@example.com"]]))
+    assert not plan.errors
+    [_, (_, new, reason)] = events(waiting, Kind.WAITING)
+    assert new == "Outsider Persona"
+    assert reason.startswith("Spoc Persona is no longer SPOC of Group X.")
+    assert set(told("ticket_waiting")) == {"outsider@example.com"}

@@ -354,3 +354,28 @@ def test_an_import_that_replaces_the_spoc_hands_waiting_tickets_to_the_new_one(
     assert new == "Outsider Persona"
     assert reason.startswith("Spoc Persona is no longer SPOC of Group X.")
     assert set(told("ticket_waiting")) == {"outsider@example.com"}
+
+
+# A member leaving, re-routing `n` of their tickets: 7 + 15 × n queries.
+# Fixed: savepoint; the membership update; its team and user; the member's open tickets,
+# locked; whether the team still has anyone; release.
+# Per ticket (each needs its own lock, history and message): savepoint; the team's
+# candidates (the chain); the ticket update; the history event; the analytics counter;
+# the new assignee; the category and subcategory (the email's summary); the message
+# (savepoint, notification, email preferences, delivery, task, release); release.
+REROUTE_FIXED, REROUTE_PER_TICKET = 7, 15
+
+
+@pytest.mark.parametrize("count", [1, 3])
+def test_a_member_leaving_costs_a_fixed_number_of_queries_per_ticket(
+    count, raise_ticket, org, personas, django_assert_num_queries
+):
+    from portal.tickets.models import Ticket
+
+    tickets = [raise_ticket() for _ in range(count)]
+    Ticket.objects.filter(pk__in=[t.pk for t in tickets]).update(assignee=personas.agent)
+    member = TeamMember.objects.get(team=org.team_a, user=personas.agent)
+    member = TeamMember.objects.get(pk=member.pk)  # team and user not loaded yet
+    with django_assert_num_queries(REROUTE_FIXED + REROUTE_PER_TICKET * count):
+        catalog.team_member_deactivate(member=member)
+    assert set(Ticket.objects.values_list("assignee", flat=True)) == {personas.lead.pk}

@@ -50,16 +50,17 @@ def test_admin_imports_a_workbook_closes_its_coverage_gap_and_tickets_reach_the_
     gap = admin.get_by_role("row").filter(has_text="Plotter")
     expect(gap).to_contain_text("No mapping")
     expect(admin.get_by_role("row").filter(has_text="Toner")).to_have_count(0)  # mapped
-    gap.get_by_label("Team for Printing / Plotter").select_option(label="IT Applications")
+    # A staffed team: a route to a team with nobody in it would still be a gap.
+    gap.get_by_label("Team for Printing / Plotter").select_option(label="IT Service Desk")
     gap.get_by_role("button", name="Add mapping").click()
     # The row becomes the confirmation; a live region, not the row, announces it.
     expect(admin.locator("tr.gap-closed").filter(has_text="Plotter")).to_contain_text(
-        "Now routed to IT Applications"
+        "Now routed to IT Service Desk"
     )
     # …with the report's new counts, which the summary above the tables shows too.
     expect(admin.get_by_role("status").filter(has_text="Plotter")).to_have_text(
         re.compile(
-            r"^Printing / Plotter: now routed to IT Applications\. \d+ gaps? left, \d+% covered\.$"
+            r"^Printing / Plotter: now routed to IT Service Desk\. \d+ gaps? left, \d+% covered\.$"
         )
     )
     admin.reload()
@@ -71,9 +72,9 @@ def test_admin_imports_a_workbook_closes_its_coverage_gap_and_tickets_reach_the_
         employee, title="Plotter prints stripes", group="IT", category="Printing",
         subcategory="Plotter",
     )  # fmt: skip
-    assert fact(employee, "Team") == "IT Applications"
+    assert fact(employee, "Team") == "IT Service Desk"
     assert fact(employee, "Classification") == "IT / Printing / Plotter"
-    expect(history(employee).filter(has_text="routed it to IT Applications")).to_have_count(1)
+    expect(history(employee).filter(has_text="routed it to IT Service Desk")).to_have_count(1)
 
 
 def test_lead_reassigns_within_the_team_and_moves_a_ticket_to_another_team(new_page):

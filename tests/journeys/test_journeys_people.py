@@ -54,13 +54,15 @@ def test_a_ticket_from_raising_to_closing(new_page, portal, tmp_path):
     number = raise_with_attachment(employee, tmp_path)
     assignee = DEMO_EMAILS[fact(employee, "Assignee")]
 
-    # The SPOC of IT and the routed agent are told, in the portal and by email.
-    for address in ("spoc@example.com", assignee):
+    # The SPOC of IT and the routed agent are told, in the portal and by email: the SPOC
+    # of a new ticket, the agent (once) that it is theirs.
+    told = {"spoc@example.com": f"New ticket {number}", assignee: f"{number} is assigned to you"}
+    for address, line in told.items():
         wait_for_mail(portal.smtp, address, number)
         page = new_page()
         login(page, address)
         page.goto("/notifications")
-        expect(page.get_by_role("button", name=re.compile(f"New ticket {number}"))).to_be_visible()
+        expect(page.get_by_role("button", name=re.compile(line))).to_be_visible()
     wait_for_mail(portal.smtp, "employee@example.com", f"We received your ticket {number}")
 
     # The agent answers in public and notes something internal, then resolves.

@@ -91,7 +91,7 @@ def test_keyboard_only_a_ticket_from_raising_to_closing(new_page, tmp_path):
     press_and_load(agent)
     assert agent.url.endswith("/notifications")
     skip_to_content(agent)
-    tab_to(agent, re.compile(f"New ticket {number}"))
+    tab_to(agent, re.compile(f"{number} is assigned to you"))
     press_and_load(agent)
     agent.wait_for_url(f"**/tickets/{number}")
 

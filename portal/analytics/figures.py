@@ -50,7 +50,8 @@ from django.utils import timezone
 from portal.analytics import postgres, scoped, sql
 from portal.analytics.period import Period
 from portal.analytics.rollup import REOPEN, RESOLUTION
-from portal.tickets.models import OPEN_STATUSES, Ticket, TicketEvent
+from portal.tickets import access
+from portal.tickets.models import OPEN_STATUSES, TicketEvent
 
 AGE_BUCKETS = [
     # (label, lower bound in days included, upper bound excluded)
@@ -243,14 +244,15 @@ def compute_for(
     statement (+2 for an agent's residual tickets).
     """
     now = now or timezone.now()
-    scope = scoped.scope_for(user)
     figures = Figures(period=period, age=[0] * len(AGE_BUCKETS))
     with transaction.atomic(savepoint=False):
         if sql.is_postgres():
             postgres.tune_for_analytics()
-        rows, figures.resolutions, figures.reopens = scoped.rollup_rows(scope, filters, period, now)
-        if scope.residual is not None:
-            residual = Ticket.objects.filter(scope.residual, filters.ticket_q())
+        rows, figures.resolutions, figures.reopens = scoped.rollup_rows(user, filters, period, now)
+        if access.reach_of(user).assigned_elsewhere_q() is not None:
+            residual = access.worked_tickets(user, part="assigned_elsewhere").filter(
+                filters.ticket_q()
+            )
             more, _ = _direct(residual, period, now)
             rows = scoped.merge(rows, more)
             resolutions, reopens = _reopen_counts(residual, period)
@@ -301,15 +303,18 @@ def _reopen_counts(tickets, period: Period) -> tuple[int, int]:
     the conditions are the rollup's, so both count the same events)."""
     # A status change bumps the ticket's updated_at, so only tickets touched since the
     # period began can have one in it: that bound keeps the subquery on the index.
-    in_scope = tickets.filter(updated_at__gte=period.start).order_by().values("pk")
-    result = TicketEvent.objects.filter(
-        ticket_id__in=in_scope,
-        kind=TicketEvent.Kind.STATUS,
-        created_at__gte=period.start,
-        created_at__lt=period.end,
-    ).aggregate(
-        resolutions=_count(RESOLUTION),
-        reopens=_count(REOPEN),
+    in_scope = tickets.filter(updated_at__gte=period.start)
+    result = (
+        access.history_of(in_scope)
+        .filter(
+            kind=TicketEvent.Kind.STATUS,
+            created_at__gte=period.start,
+            created_at__lt=period.end,
+        )
+        .aggregate(
+            resolutions=_count(RESOLUTION),
+            reopens=_count(REOPEN),
+        )
     )
     return result["resolutions"] or 0, result["reopens"] or 0
 

@@ -33,6 +33,7 @@ from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 
 from portal.analytics.models import KEY, TicketCount
+from portal.tickets import access
 from portal.tickets.models import OPEN_STATUSES, Status, Ticket, TicketEvent
 from portal.tickets.signals import snapshot
 
@@ -117,7 +118,8 @@ def on_ticket_changed(sender, *, ticket: Ticket, before: dict | None, events, **
         # them. Its history (the events just written included) is a few rows on
         # event_ticket_time, and cannot change meanwhile: the service holds the row lock.
         everything = _history(
-            TicketEvent.objects.filter(ticket_id=ticket.pk, kind=TicketEvent.Kind.STATUS)
+            access.system_read(TicketEvent)
+            .filter(ticket_id=ticket.pk, kind=TicketEvent.Kind.STATUS)
             .filter(RESOLUTION | REOPEN)
             .values_list("kind", "old_value", "new_value", "created_at")
         )
@@ -180,13 +182,13 @@ def _sources():
         (M.OPEN_BY_DAY, opened, _day("created_at"), zero, zero, blank),
     ]  # fmt: skip
     for measure, condition, day, subcategory, assignee, status in specs:
-        yield Ticket.objects.filter(condition).order_by().annotate(
+        yield access.system_read(Ticket).filter(condition).order_by().annotate(
             **_key(Value(measure, output_field=CharField()), day, F("group_id"),
                    F("category_id"), subcategory, _zero("team_id"), assignee, F("priority"),
                    status)
         )  # fmt: skip
     yield (
-        TicketEvent.objects.filter(RESOLUTION | REOPEN, kind=TicketEvent.Kind.STATUS)
+        access.system_read(TicketEvent).filter(RESOLUTION | REOPEN, kind=TicketEvent.Kind.STATUS)
         .order_by()
         .annotate(
             **_key(

@@ -1,7 +1,8 @@
 """The /analytics figures of one user, read from the rollup (rollup.py) instead of tickets.
 
-A user's analytics scope (`work_tickets`: an admin's everything, a SPOC's groups, an
-agent's teams and the tickets assigned to them) is split in two disjoint parts:
+A user's analytics scope (`access.worked_tickets`: an admin's everything, a SPOC's groups,
+an agent's teams and the tickets assigned to them) is split in two disjoint parts, both
+derived from the user's `access.Reach`:
 
 - the part the rollup can express — everything, or team ∈ my teams ∨ group ∈ my groups —
   read from `analytics_ticketcount` (a few rows per day instead of every ticket);
@@ -24,14 +25,14 @@ from django.db import connection
 from django.db.models import Count, F, Q
 
 from portal.accounts.models import User
-from portal.accounts.roles import user_roles
 from portal.analytics import sql
 from portal.analytics.models import TicketCount
 from portal.analytics.period import Period, day_start
 from portal.analytics.rollup import local_day
 from portal.catalog.models import BusinessUnitGroup, Category, Subcategory, Team
-from portal.tickets.access import worker_scope
-from portal.tickets.models import OPEN_STATUSES, Ticket
+from portal.tickets import access
+from portal.tickets.access import Reach
+from portal.tickets.models import OPEN_STATUSES
 
 M = TicketCount.Measure
 COLUMNS = ["day", "status", "priority", "group_id", "category_id", "subcategory_id", "team_id",
@@ -57,32 +58,6 @@ AGE_DAYS = (1, 7, 30, 90)  # lower bounds of the age buckets after the first
 
 
 @dataclass(frozen=True)
-class Scope:
-    everything: bool = False
-    team_ids: tuple[int, ...] = ()
-    group_ids: tuple[int, ...] = ()
-    residual: Q | None = None  # on Ticket; disjoint from the rollup part
-
-    def ticket_q(self) -> Q:
-        """The rollup part as a condition on Ticket."""
-        if self.everything:
-            return ~Q(pk__in=[])
-        return Q(team_id__in=self.team_ids) | Q(group_id__in=self.group_ids)
-
-
-def scope_for(user) -> Scope:
-    """The user's analytics scope (portal.tickets.access.worker_scope), split in two."""
-    roles = user_roles(user)
-    if roles.is_admin:
-        return Scope(everything=True)
-    teams, groups = tuple(sorted(roles.agent_team_ids)), tuple(sorted(roles.spoc_group_ids))
-    residual = None
-    if teams:
-        residual = Q(assignee=user) & ~Q(team_id__in=teams) & ~Q(group_id__in=groups)
-    return Scope(team_ids=teams, group_ids=groups, residual=residual)
-
-
-@dataclass(frozen=True)
 class Filters:
     group_id: int | None = None
     category_id: int | None = None
@@ -98,13 +73,11 @@ class Filters:
 
 
 def work_tickets(user, filters: Filters):
-    """`views.work_tickets(user)` narrowed by `filters`, written with only the columns the
-    covering indexes hold: `worker_scope` alone (the requester test of `visible_tickets`
-    is implied, and would take the reads off the covering indexes)."""
-    return Ticket.objects.filter(worker_scope(user), filters.ticket_q())
+    """The tickets `user` works on (`access.worked_tickets`) narrowed by `filters`."""
+    return access.worked_tickets(user).filter(filters.ticket_q())
 
 
-def _where(measure: str, scope: Scope, filters: Filters, period: Period, oldest_day):
+def _where(measure: str, reach: Reach, filters: Filters, period: Period, oldest_day):
     """(SQL condition, params) selecting one measure's rows in scope, filters and period."""
     conditions, params = ["measure = %s"], [measure]
     if measure in (M.CREATED, M.RESOLVED, M.RESOLUTIONS, M.REOPENS):
@@ -113,9 +86,10 @@ def _where(measure: str, scope: Scope, filters: Filters, period: Period, oldest_
     elif measure == M.OPEN_BY_DAY:
         conditions.append("day >= %s")
         params.append(oldest_day)
-    if not scope.everything:
+    if not reach.everything:
+        # The rollup part of the user's reach (Reach.team_or_group_q), in SQL.
         parts = []
-        for column, ids in (("team_id", scope.team_ids), ("group_id", scope.group_ids)):
+        for column, ids in (("team_id", reach.team_ids), ("group_id", reach.group_ids)):
             if ids:
                 parts.append(f"{column} IN ({', '.join(['%s'] * len(ids))})")
                 params += ids
@@ -126,11 +100,11 @@ def _where(measure: str, scope: Scope, filters: Filters, period: Period, oldest_
     return " AND ".join(conditions), params
 
 
-def _statement(scope: Scope, filters: Filters, period: Period, oldest_day):
+def _statement(reach: Reach, filters: Filters, period: Period, oldest_day):
     table = connection.ops.quote_name(TicketCount._meta.db_table)
     branches, params = [], []
     for measure, groupings in GROUPINGS.items():
-        where, where_params = _where(measure, scope, filters, period, oldest_day)
+        where, where_params = _where(measure, reach, filters, period, oldest_day)
         if connection.vendor == "postgresql" and len(groupings) > 1:
             used = {column for grouping in groupings for column in grouping}
             sets = ", ".join("(" + ", ".join(grouping) + ")" for grouping in groupings)
@@ -172,7 +146,7 @@ def _age_thresholds(now: dt.datetime) -> list[tuple[dt.datetime, dt.date]]:
     return [(now - dt.timedelta(days=k), local_day(now - dt.timedelta(days=k))) for k in AGE_DAYS]
 
 
-def _boundary_counts(scope: Scope, filters: Filters, now: dt.datetime) -> list[int]:
+def _boundary_counts(user, filters: Filters, now: dt.datetime) -> list[int]:
     """Open tickets raised on a boundary day but after its boundary instant (one query).
 
     The rollup counts open tickets per day raised; on the day containing now − k days,
@@ -187,19 +161,19 @@ def _boundary_counts(scope: Scope, filters: Filters, now: dt.datetime) -> list[i
     for window in windows:
         either |= window
     counts = (
-        Ticket.objects.filter(scope.ticket_q(), filters.ticket_q(), either,
-                              status__in=OPEN_STATUSES)
+        access.worked_tickets(user, part="teams_and_groups")
+        .filter(filters.ticket_q(), either, status__in=OPEN_STATUSES)
         .order_by()
         .aggregate(**{f"w{i}": Count("pk", filter=w) for i, w in enumerate(windows)})
     )  # fmt: skip
     return [counts[f"w{i}"] for i in range(len(windows))]
 
 
-def rollup_rows(scope: Scope, filters: Filters, period: Period, now: dt.datetime):
+def rollup_rows(user, filters: Filters, period: Period, now: dt.datetime):
     """(rows as figures._fill_counts reads them, resolutions, reopens) for the rollup part."""
     thresholds = _age_thresholds(now)
     oldest_day = thresholds[-1][1]
-    statement, params = _statement(scope, filters, period, oldest_day)
+    statement, params = _statement(access.reach_of(user), filters, period, oldest_day)
     with connection.cursor() as cursor:
         cursor.execute(statement, params)
         result = cursor.fetchall()
@@ -258,7 +232,7 @@ def rollup_rows(scope: Scope, filters: Filters, period: Period, now: dt.datetime
             reopens += n
     # Open tickets younger than k days: whole days after the boundary day from the rollup,
     # the boundary day's part after the boundary instant from the tickets.
-    boundary = _boundary_counts(scope, filters, now)
+    boundary = _boundary_counts(user, filters, now)
     younger = [
         sum(n for day, n in by_day.items() if day > boundary_day) + extra
         for (_, boundary_day), extra in zip(thresholds, boundary, strict=True)

@@ -1,9 +1,15 @@
-"""Who may see and do what with tickets: the only way to read them.
+"""Who may see and do what with tickets: the only place that decides it.
 
-Every page, export, search, count and API endpoint starts from `visible_tickets(user)`
-or `get_ticket_for_user(...)`; scoping happens in SQL, never by filtering in Python.
-Someone who may not see a ticket gets a 404 for it, exactly as for a number that does not
-exist, so ticket numbers leak nothing.
+One value per user, `Reach` (computed once per request by `reach_of`), holds everything
+the rules need: everything (admins), their teams, the teams they lead, their SPOC groups.
+Every encoding of the rules derives from it:
+- querysets: `Ticket.objects.visible_to(user)` (also `visible_tickets(user)`),
+  `Comment/TicketEvent/Attachment.objects.visible_to(user, ticket)`, `worker_scope` for
+  conditions across tickets (search, analytics);
+- one ticket: `get_ticket_for_user` (404 for anyone who may not see it, exactly as for a
+  number that does not exist, so numbers leak nothing), `ticket_roles` and the `can_*`
+  predicates the services call on the locked row;
+- the portal's own jobs read through one named bypass, `system_tickets()`.
 
 Roles relative to one ticket (`ticket_roles`):
 - requester: raised it;
@@ -11,30 +17,159 @@ Roles relative to one ticket (`ticket_roles`):
 - lead: lead of the ticket's team;
 - spoc: SPOC of the ticket's business unit group;
 - admin: the staff flag.
+Internal comments, the events about them and their files are for the roles in
+`WORKER_ROLES`; a requester reads the `PUBLIC` rows.
 """
+
+from dataclasses import dataclass
 
 from django.db.models import Q, QuerySet
 
 from portal.accounts.roles import ADMIN, AGENT, LEAD, REQUESTER, SPOC, user_roles
 from portal.lib.http import NotVisible
-from portal.tickets.models import Ticket, parse_number
+from portal.tickets.models import (
+    Attachment,
+    Comment,
+    Ticket,
+    TicketEvent,
+    format_number,
+    parse_number,
+)
 
 WORKER_ROLES = frozenset({ADMIN, SPOC, LEAD, AGENT})
+# A condition no row meets. Not `Q()`: an empty Q vanishes when OR-ed with another.
+NOTHING = Q(pk__in=[])
+
+# What a requester reads of a ticket: the public rows. Everything internal (notes, the
+# events about them, their files) is for the people working the ticket.
+PUBLIC = {
+    Comment: Q(is_internal=False),
+    TicketEvent: Q(is_internal=False),
+    Attachment: Q(comment__isnull=True) | Q(comment__is_internal=False),
+}
+
+
+@dataclass(frozen=True)
+class Reach:
+    """Everything the access rules need to know about one user, computed once per request.
+
+    Every encoding of "who sees what" derives from this one value: the querysets
+    (`ticket_q`, `work_q`), the roles on one ticket (`roles_on`), and the analytics' split
+    between rollup and direct reads (`team_ids`, `group_ids`, `assigned_elsewhere_q`).
+    To change a rule (say, what SPOCs see), change it here.
+    """
+
+    user_id: int | None = None  # None: anonymous or deactivated, reaches nothing
+    everything: bool = False  # admins
+    team_ids: tuple[int, ...] = ()  # teams they are an active member of (agents, leads)
+    lead_team_ids: tuple[int, ...] = ()
+    group_ids: tuple[int, ...] = ()  # groups they are SPOC of
+
+    @property
+    def works_tickets(self) -> bool:
+        return self.everything or bool(self.team_ids or self.group_ids)
+
+    def work_q(self, prefix: str = "") -> Q:
+        """Tickets they work on: they read internal notes and the whole history there."""
+        scope = self.team_or_group_q(prefix)
+        if self.team_ids and not self.everything:
+            scope |= Q(**{f"{prefix}assignee_id": self.user_id})
+        return scope
+
+    def team_or_group_q(self, prefix: str = "") -> Q:
+        """The part of `work_q` decided by team and group alone (what the analytics rollup,
+        keyed by team and group, can hold)."""
+        if self.user_id is None:
+            return NOTHING
+        if self.everything:
+            return ~NOTHING
+        scope = NOTHING
+        if self.team_ids:
+            scope |= Q(**{f"{prefix}team_id__in": self.team_ids})
+        if self.group_ids:
+            scope |= Q(**{f"{prefix}group_id__in": self.group_ids})
+        return scope
+
+    def ticket_q(self, prefix: str = "") -> Q:
+        """Tickets they may see: what they work on and what they raised."""
+        if self.user_id is None or self.everything:
+            return self.work_q(prefix)
+        return self.work_q(prefix) | Q(**{f"{prefix}requester_id": self.user_id})
+
+    def assigned_elsewhere_q(self) -> Q | None:
+        """Tickets they work only because they hold them (assigned outside their teams and
+        groups); None when there can be none. Analytics reads these directly, and the rest
+        of `work_q` from the rollup, which is keyed by team and group."""
+        if self.everything or not self.team_ids:
+            return None
+        return (
+            Q(assignee_id=self.user_id)
+            & ~Q(team_id__in=self.team_ids)
+            & ~Q(group_id__in=self.group_ids)
+        )
+
+    def roles_on(self, ticket: Ticket) -> frozenset[str]:
+        """The roles they hold on this ticket (empty: an outsider)."""
+        if self.user_id is None:
+            return frozenset()
+        held = set()
+        if self.everything:
+            held.add(ADMIN)
+        if ticket.group_id in self.group_ids:
+            held.add(SPOC)
+        if ticket.team_id is not None and ticket.team_id in self.lead_team_ids:
+            held.add(LEAD)
+        if (ticket.team_id is not None and ticket.team_id in self.team_ids) or (
+            ticket.assignee_id == self.user_id and self.team_ids
+        ):
+            held.add(AGENT)
+        if ticket.requester_id == self.user_id:
+            held.add(REQUESTER)
+        return frozenset(held)
+
+
+def reach_of(user) -> Reach:
+    """The user's `Reach` (cached on the user object, like their roles)."""
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return Reach()
+    cached = getattr(user, "_portal_reach", None)
+    if cached is not None:
+        return cached
+    roles = user_roles(user)
+    reach = Reach(
+        user_id=user.pk,
+        everything=roles.is_admin,
+        team_ids=tuple(sorted(roles.agent_team_ids)),
+        lead_team_ids=tuple(sorted(roles.lead_team_ids)),
+        group_ids=tuple(sorted(roles.spoc_group_ids)),
+    )
+    user._portal_reach = reach
+    return reach
 
 
 def visible_tickets(user) -> QuerySet[Ticket]:
     """Tickets `user` may see, as a queryset (no query runs until it is evaluated)."""
-    if not getattr(user, "is_authenticated", False) or not user.is_active:
-        return Ticket.objects.none()
-    roles = user_roles(user)
-    if roles.is_admin:
-        return Ticket.objects.all()
-    scope = Q(requester=user)
-    if roles.agent_team_ids:
-        scope |= Q(team_id__in=sorted(roles.agent_team_ids)) | Q(assignee=user)
-    if roles.spoc_group_ids:
-        scope |= Q(group_id__in=sorted(roles.spoc_group_ids))
-    return Ticket.objects.filter(scope)
+    return Ticket.objects.visible_to(user)
+
+
+def worked_tickets(user, *, part: str = "all") -> QuerySet[Ticket]:
+    """Tickets `user` works on (what analytics counts), not ones they merely raised.
+
+    Only team, group and assignee are tested, the columns analytics' covering indexes
+    hold (the requester test of `visible_tickets` is implied and would take the reads off
+    them). `part` splits them for the rollup: "teams_and_groups" (what the rollup holds)
+    and "assigned_elsewhere" (held outside their teams and groups; empty for most).
+    """
+    reach = reach_of(user)
+    if part == "all":
+        condition = reach.work_q()
+    elif part == "teams_and_groups":
+        condition = reach.team_or_group_q()
+    elif part == "assigned_elsewhere":
+        condition = reach.assigned_elsewhere_q() or NOTHING
+    else:
+        raise ValueError(f"Unknown part of the worked tickets: {part!r}")
+    return Ticket.objects.filter(condition)
 
 
 def worker_scope(user, prefix: str = "") -> Q:
@@ -42,26 +177,59 @@ def worker_scope(user, prefix: str = "") -> Q:
 
     `prefix` lets comment queries say `worker_scope(user, "ticket__")`.
     """
-    if not getattr(user, "is_authenticated", False):
-        return Q(pk__in=[])
-    roles = user_roles(user)
-    if roles.is_admin:
-        # Not `Q()`: an empty Q vanishes when OR-ed with another condition.
-        return ~Q(pk__in=[])
-    scope = Q(pk__in=[])
-    if roles.agent_team_ids:
-        scope |= Q(**{f"{prefix}team_id__in": sorted(roles.agent_team_ids)})
-        scope |= Q(**{f"{prefix}assignee": user})
-    if roles.spoc_group_ids:
-        scope |= Q(**{f"{prefix}group_id__in": sorted(roles.spoc_group_ids)})
-    return scope
+    return reach_of(user).work_q(prefix)
 
 
-def comment_visibility(user) -> Q | None:
-    """A Q on Comment keeping those `user` may read; None when they may read all."""
-    if getattr(user, "is_authenticated", False) and user_roles(user).is_admin:
-        return None
-    return Q(is_internal=False) | worker_scope(user, "ticket__")
+def history_of(tickets: QuerySet[Ticket]) -> QuerySet[TicketEvent]:
+    """History rows of `tickets`, a queryset this module already scoped (analytics counts
+    status changes across a person's tickets with it)."""
+    return TicketEvent.objects.filter(ticket_id__in=tickets.order_by().values("pk"))
+
+
+def searchable_comments(user) -> QuerySet[Comment]:
+    """Comments whose text may make a ticket match `user`'s search: public ones, and
+    internal ones on tickets they work. Search keeps only tickets `visible_tickets(user)`
+    holds, so a public comment on a ticket they cannot see matches nothing; not joining
+    the ticket's visibility here keeps each search branch on its own index."""
+    reach = reach_of(user)
+    if reach.everything:
+        return Comment.objects.all()
+    return Comment.objects.filter(PUBLIC[Comment] | reach.work_q("ticket__"))
+
+
+def restrict_tickets(queryset: QuerySet[Ticket], user) -> QuerySet[Ticket]:
+    """`queryset` narrowed to the tickets `user` may see (`Ticket.objects.visible_to`)."""
+    reach = reach_of(user)
+    if reach.user_id is None:
+        return queryset.none()
+    if reach.everything:
+        return queryset
+    return queryset.filter(reach.ticket_q())
+
+
+def public_only(queryset: QuerySet) -> QuerySet:
+    """Comments, events or files with the internal ones left out."""
+    return queryset.filter(PUBLIC[queryset.model])
+
+
+def restrict_part(queryset: QuerySet, user, ticket: Ticket) -> QuerySet:
+    """Comments, events or files of `ticket` that `user` may read: nothing for an
+    outsider, everything for the people working it, the public rows for the others."""
+    roles = reach_of(user).roles_on(ticket)
+    if not roles:
+        return queryset.none()
+    if roles & WORKER_ROLES:
+        return queryset
+    return public_only(queryset)
+
+
+def system_read[M: (Ticket, Comment, TicketEvent, Attachment)](model: type[M]) -> QuerySet[M]:
+    """Every row of `model`, for the portal's own jobs: routing's load count, SLA
+    escalation, the analytics rollup, the search probe (whose ids the caller intersects
+    with `visible_tickets`), storage-key checks. The one named bypass of the access rules,
+    so a reader sees at a glance that a read is deliberately unscoped; never for what a
+    person is shown without such an intersection."""
+    return model.objects.all()
 
 
 def with_related(queryset: QuerySet[Ticket]) -> QuerySet[Ticket]:
@@ -102,23 +270,7 @@ def get_ticket_for_user(user, number: str, *, write: bool = False) -> Ticket:
 
 def ticket_roles(user, ticket: Ticket) -> frozenset[str]:
     """The roles `user` holds on this ticket (empty: an outsider)."""
-    if not getattr(user, "is_authenticated", False):
-        return frozenset()
-    roles = user_roles(user)
-    held = set()
-    if roles.is_admin:
-        held.add(ADMIN)
-    if ticket.group_id in roles.spoc_group_ids:
-        held.add(SPOC)
-    if ticket.team_id is not None and ticket.team_id in roles.lead_team_ids:
-        held.add(LEAD)
-    if (ticket.team_id is not None and ticket.team_id in roles.agent_team_ids) or (
-        ticket.assignee_id == user.pk and roles.is_agent
-    ):
-        held.add(AGENT)
-    if ticket.requester_id == user.pk:
-        held.add(REQUESTER)
-    return frozenset(held)
+    return reach_of(user).roles_on(ticket)
 
 
 # --- Predicates, one per action; services call them on the locked row. ----------------------
@@ -191,3 +343,17 @@ def users_who_can_view(ticket: Ticket, users: QuerySet) -> QuerySet:
         # The assignee sees it while an agent of any team (`ticket_roles`: AGENT).
         may |= Q(pk=ticket.assignee_id) & Exists(active_membership)
     return users.filter(may, is_active=True)
+
+
+def get_attachment_for_user(user, pk: int) -> Attachment:
+    """The file if `user` may see its ticket (and its comment, when internal); else 404.
+
+    As for a ticket they cannot see, a refusal does not confirm that the file exists.
+    """
+    attachment = Attachment.objects.select_related("comment").filter(pk=pk).first()
+    if attachment is None:
+        raise NotVisible("No such file.")
+    ticket = get_ticket_for_user(user, format_number(attachment.ticket_id))
+    if attachment.is_internal and not is_worker(user, ticket):
+        raise NotVisible("No such file.")
+    return attachment

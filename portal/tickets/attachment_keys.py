@@ -10,6 +10,7 @@ index, instead of loading every key of millions of attachments. Named in setting
 
 from collections.abc import Collection
 
+from portal.tickets import access
 from portal.tickets.models import Attachment
 
 PREFIX = "tickets/"
@@ -18,5 +19,7 @@ PREFIX = "tickets/"
 def known_storage_keys(batch: list[str]) -> Collection[str]:
     """The keys in `batch` that an Attachment row refers to."""
     return set(
-        Attachment.objects.filter(storage_key__in=batch).values_list("storage_key", flat=True)
+        access.system_read(Attachment)
+        .filter(storage_key__in=batch)
+        .values_list("storage_key", flat=True)
     )

@@ -11,9 +11,8 @@ after a bounded check that the storage answers; if it does not, the portal's own
 from collections import defaultdict
 
 from django.contrib import messages
-from django.db.models import Q, QuerySet
-from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
@@ -27,34 +26,10 @@ from portal.tickets.models import Attachment, format_number
 RETRY_AFTER_SECONDS = "30"
 
 
-def visible_attachments(ticket, *, worker: bool) -> QuerySet[Attachment]:
-    """The ticket's files the viewer may see: files of internal comments only for workers.
-
-    The one rule behind the ticket page, the downloads and the API's list.
-    """
-    files = Attachment.objects.filter(ticket=ticket)
-    if not worker:
-        files = files.filter(Q(comment__isnull=True) | Q(comment__is_internal=False))
-    return files
-
-
-def get_attachment_for_user(user, pk: int) -> Attachment:
-    """The file if `user` may see its ticket (and its comment, when internal); else 404.
-
-    As for a ticket they cannot see, a refusal does not confirm that the file exists.
-    """
-    attachment = get_object_or_404(Attachment.objects.select_related("comment"), pk=pk)
-    ticket = access.get_ticket_for_user(user, format_number(attachment.ticket_id))
-    internal = attachment.comment is not None and attachment.comment.is_internal
-    if internal and not access.is_worker(user, ticket):
-        raise Http404("No such file.")
-    return attachment
-
-
 @require_http_methods(["GET", "HEAD"])
 def attachment_download(request: HttpRequest, pk: int) -> HttpResponse:
     """The file, if the viewer may see its ticket (and its comment, when internal)."""
-    attachment = get_attachment_for_user(request.user, pk)
+    attachment = access.get_attachment_for_user(request.user, pk)
     try:
         return download_response(
             get_storage(),
@@ -76,13 +51,13 @@ def attachment_download(request: HttpRequest, pk: int) -> HttpResponse:
         return response
 
 
-def attachments_for_page(ticket, comments: list, *, worker: bool) -> list[Attachment]:
+def attachments_for_page(user, ticket, comments: list) -> list[Attachment]:
     """The ticket's files the viewer may see, in one query; each comment gets `.files`.
 
     Returns the files that belong to the ticket itself (raised with it or added without a
     comment). Files of internal comments are left out for non-workers.
     """
-    files = visible_attachments(ticket, worker=worker).select_related("uploader")
+    files = Attachment.objects.visible_to(user, ticket).select_related("uploader")
     by_comment = defaultdict(list)
     for item in files:
         item.media_type = item.content_type.split(";", 1)[0]

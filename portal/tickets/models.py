@@ -62,6 +62,35 @@ NO_DUE = dt.datetime(9999, 1, 1, tzinfo=dt.UTC)
 PRIORITY_RANK = {Priority.LOW: 1, Priority.MEDIUM: 2, Priority.HIGH: 3, Priority.URGENT: 4}
 
 
+class TicketQuerySet(models.QuerySet):
+    """`Ticket.objects.visible_to(user)`: the access rules as a queryset verb.
+
+    The rules themselves live in portal/tickets/access.py (which imports this module,
+    hence the import inside the method).
+    """
+
+    def visible_to(self, user) -> "TicketQuerySet":
+        from portal.tickets import access
+
+        return access.restrict_tickets(self, user)
+
+
+class TicketPartQuerySet(models.QuerySet):
+    """Comments, history events and files of a ticket, through the access rules:
+    `Comment.objects.visible_to(user, ticket)` keeps internal rows for the people working
+    the ticket and returns nothing to an outsider; `.public()` keeps what a requester sees."""
+
+    def visible_to(self, user, ticket: "Ticket") -> "TicketPartQuerySet":
+        from portal.tickets import access
+
+        return access.restrict_part(self.filter(ticket=ticket), user, ticket)
+
+    def public(self) -> "TicketPartQuerySet":
+        from portal.tickets import access
+
+        return access.public_only(self)
+
+
 class Ticket(models.Model):
     """One request from an employee, classified group → category → subcategory.
 
@@ -187,6 +216,8 @@ class Ticket(models.Model):
     sla_response_breached_notified_at = models.DateTimeField(null=True, blank=True)
     sla_resolution_at_risk_notified_at = models.DateTimeField(null=True, blank=True)
     sla_resolution_breached_notified_at = models.DateTimeField(null=True, blank=True)
+
+    objects = TicketQuerySet.as_manager()
 
     class Meta:
         ordering = ["-updated_at", "-id"]
@@ -363,6 +394,8 @@ class Comment(models.Model):
     is_internal = models.BooleanField("internal", default=False)
     created_at = models.DateTimeField(default=timezone.now)
 
+    objects = TicketPartQuerySet.as_manager()
+
     class Meta:
         ordering = ["created_at", "id"]
         indexes = [
@@ -416,6 +449,8 @@ class TicketEvent(models.Model):
     version = models.PositiveIntegerField(default=1)
     created_at = models.DateTimeField(default=timezone.now)
 
+    objects = TicketPartQuerySet.as_manager()
+
     class Meta:
         ordering = ["created_at", "id"]
         indexes = [
@@ -448,6 +483,8 @@ class Attachment(models.Model):
     content_type = models.CharField(max_length=100, help_text="Detected from the bytes.")
     sha256 = models.CharField(max_length=64)
     created_at = models.DateTimeField(default=timezone.now)
+
+    objects = TicketPartQuerySet.as_manager()
 
     class Meta:
         ordering = ["created_at", "id"]

@@ -39,6 +39,7 @@ from portal.accounts.triage import triage_admins
 from portal.catalog.coverage import staffed
 from portal.catalog.models import BusinessUnitGroup, Priority, Team, TeamMember
 from portal.catalog.selectors import find_mapping
+from portal.tickets import access
 from portal.tickets.models import OPEN_STATUSES, Ticket
 
 
@@ -92,7 +93,7 @@ def _candidates(team: Team) -> list[dict]:
     was ever given (seconds at a million tickets), while the open count is served by the
     partial index of open tickets per assignee.
     """
-    mine = Ticket.objects.filter(assignee_id=OuterRef("user_id")).order_by()
+    mine = access.system_read(Ticket).filter(assignee_id=OuterRef("user_id")).order_by()
     # COUNT(*), not COUNT(id): the partial index then answers alone (index-only scan),
     # without visiting each open ticket's row (24 → 3 ms for a busy team at 1M tickets).
     open_count = (

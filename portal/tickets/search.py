@@ -15,8 +15,8 @@ from django.contrib.postgres.search import SearchQuery, SearchVector
 from django.db import connection
 from django.db.models import Exists, OuterRef, Q
 
-from portal.tickets.access import comment_visibility
-from portal.tickets.models import Comment, Ticket, parse_number
+from portal.tickets import access
+from portal.tickets.models import Ticket, parse_number
 
 CONFIG = "simple"
 
@@ -36,10 +36,7 @@ PROBE_LIMIT = 5000
 
 def _parts(user, text: str):
     """(ticket text condition, visible comments matching) for `text`, per database."""
-    comments = Comment.objects.all()
-    visibility = comment_visibility(user)
-    if visibility is not None:
-        comments = comments.filter(visibility)
+    comments = access.searchable_comments(user)
     if connection.vendor == "postgresql":
         query = SearchQuery(text, config=CONFIG, search_type="websearch")
         return Q(_vector=query), comments.alias(_vector=comment_vector()).filter(_vector=query)
@@ -51,8 +48,8 @@ def _parts(user, text: str):
 
 def _tickets():
     if connection.vendor == "postgresql":
-        return Ticket.objects.alias(_vector=ticket_vector())
-    return Ticket.objects.all()
+        return access.system_read(Ticket).alias(_vector=ticket_vector())
+    return access.system_read(Ticket)
 
 
 def matching_ids(user, text: str):
@@ -62,7 +59,7 @@ def matching_ids(user, text: str):
     parts = [comments.order_by().values("ticket_id")]
     by_number = parse_number(text)
     if by_number is not None:
-        parts.append(Ticket.objects.filter(pk=by_number).order_by().values("pk"))
+        parts.append(access.system_read(Ticket).filter(pk=by_number).order_by().values("pk"))
     # UNION ALL: duplicates do no harm in IN (…), and the probe can stop at its LIMIT.
     return _tickets().filter(text_match).order_by().values("pk").union(*parts, all=True)
 

@@ -84,7 +84,8 @@ def _lock(actor, ticket: Ticket, expected_version: int | None) -> Ticket:
 
 def _conflict(ticket: Ticket, seen_version: int) -> EditConflict:
     changes = list(
-        TicketEvent.objects.filter(ticket=ticket, version__gt=seen_version, is_internal=False)
+        TicketEvent.objects.filter(ticket=ticket, version__gt=seen_version)
+        .public()  # the stale editor may be the requester
         .exclude(kind=Kind.COMMENTED)  # comments do not make an edit stale
         .select_related("actor")
         .order_by("created_at", "id")

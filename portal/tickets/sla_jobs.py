@@ -21,7 +21,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from portal.sla.selectors import policy_for
-from portal.tickets import notify, sla
+from portal.tickets import access, notify, sla
 from portal.tickets.models import OPEN_STATUSES, Ticket
 
 log = logging.getLogger("portal.tickets")
@@ -53,7 +53,8 @@ def _candidates(target: sla.Target, line: str, now: dt.datetime) -> list[int]:
     """Ids to claim, oldest crossing first, at most one batch."""
     column = target.at_risk if line == "at_risk" else target.due
     return list(
-        Ticket.objects.filter(_condition(target, line, now))
+        access.system_read(Ticket)
+        .filter(_condition(target, line, now))
         .order_by(column)
         .values_list("pk", flat=True)[:ESCALATION_BATCH]
     )
@@ -68,11 +69,13 @@ def _claim(pk: int, target: sla.Target, line: str, now: dt.datetime) -> bool:
         # A breach told makes a late at-risk notice pointless: mark that line as done too.
         updates[target.at_risk_notified] = Coalesce(target.at_risk_notified, now)
     return bool(
-        Ticket.objects.filter(
+        access.system_read(Ticket)
+        .filter(
             target.pending_q(),
             pk=pk,
             **{f"{column}__lte": now, f"{marker}__isnull": True},
-        ).update(**updates)
+        )
+        .update(**updates)
     )
 
 
@@ -87,9 +90,13 @@ def escalate(now: dt.datetime | None = None) -> dict[str, int]:
                 with transaction.atomic():  # the claim and the notices commit together
                     if not _claim(pk, target, line, now):
                         continue  # another run got there first, or the ticket moved on
-                    ticket = Ticket.objects.select_related(
-                        "group", "category", "subcategory", "team", "assignee", "requester"
-                    ).get(pk=pk)
+                    ticket = (
+                        access.system_read(Ticket)
+                        .select_related(
+                            "group", "category", "subcategory", "team", "assignee", "requester"
+                        )
+                        .get(pk=pk)
+                    )
                     if line == "breached":
                         notify.sla_breached(ticket, target=target)
                     else:
@@ -112,7 +119,8 @@ def recompute_open(*, after_id: int = 0) -> int:
     while True:
         with transaction.atomic():
             batch = list(
-                Ticket.objects.select_for_update()
+                access.system_read(Ticket)
+                .select_for_update()
                 .filter(status__in=OPEN_STATUSES, pk__gt=after_id)
                 .order_by("pk")[:RECOMPUTE_BATCH]
             )

@@ -122,11 +122,8 @@ def _detail_context(request: HttpRequest, ticket: Ticket, **extra) -> dict:
     user = request.user
     roles_here = access.ticket_roles(user, ticket)
     worker = bool(roles_here & access.WORKER_ROLES)
-    comments = Comment.objects.filter(ticket=ticket).select_related("author")
-    events = TicketEvent.objects.filter(ticket=ticket).select_related("actor")
-    if not worker:
-        comments = comments.filter(is_internal=False)
-        events = events.filter(is_internal=False)
+    comments = Comment.objects.visible_to(user, ticket).select_related("author")
+    events = TicketEvent.objects.visible_to(user, ticket).select_related("actor")
     # Comments have their own list; their events only matter for the audit trail.
     events = events.exclude(kind=TicketEvent.Kind.COMMENTED)
     comments = list(comments)
@@ -139,7 +136,7 @@ def _detail_context(request: HttpRequest, ticket: Ticket, **extra) -> dict:
         "ticket": ticket,
         "comments": comments,
         # 1 query: the files the viewer may see; each comment gets its own as `.files`.
-        "attachments": attachment_views.attachments_for_page(ticket, comments, worker=worker),
+        "attachments": attachment_views.attachments_for_page(user, ticket, comments),
         "events": list(events),
         "is_worker": worker,
         "can_take": access.can_take(user, ticket),

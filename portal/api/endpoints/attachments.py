@@ -1,12 +1,12 @@
 """/tickets/{number}/attachments: list, upload and download, exactly as on the ticket page.
 
-- Listing applies the page's rule (`attachment_views.visible_attachments`): files of
+- Listing applies the page's rule (`Attachment.objects.visible_to`): files of
   internal comments only for people working the ticket.
 - Uploads go through `portal.tickets.attachment_services` (the web forms' services): every
   file validated first (name, size, sniffed content), then stored (no transaction open,
   one time budget for the whole upload) and its rows, history and comment committed, or
   nothing at all: a storage that fails or hangs is a 503 with Retry-After in time.
-- Downloads use the page's access check (`attachment_views.get_attachment_for_user`) and
+- Downloads use the page's access check (`access.get_attachment_for_user`) and
   its response (`download_response`: the file, or, once a bounded check says the storage
   answers, a redirect to a presigned URL; else a 503 with Retry-After).
 """
@@ -35,9 +35,9 @@ from portal.attachments.downloads import download_response
 from portal.attachments.storage import StorageUnavailable, get_storage
 from portal.attachments.validation import UploadRefused
 from portal.lib import keyset
-from portal.tickets import access, attachment_services, attachment_views
+from portal.tickets import access, attachment_services
 from portal.tickets.attachment_services import AttachmentsRefused, TooManyAttachments
-from portal.tickets.models import parse_number
+from portal.tickets.models import Attachment, parse_number
 
 router = Router(tags=["attachments"])
 
@@ -81,7 +81,7 @@ def attachment_list(request: HttpRequest, ticket: VisibleTicket, page: Query[Cur
     reject_unknown_query(request, CursorQuery)
     user = request.auth
     files = (
-        attachment_views.visible_attachments(ticket, worker=access.is_worker(user, ticket))
+        Attachment.objects.visible_to(user, ticket)
         .select_related("uploader")
         .annotate(
             comment_internal=Coalesce(
@@ -259,7 +259,7 @@ def attachment_download(
     """The same access check as the ticket page's download: 404 for a ticket you cannot
     see and, for requesters, for files of internal comments."""
     reject_unknown_query(request, DownloadQuery)
-    attachment = attachment_views.get_attachment_for_user(request.auth, attachment_id)
+    attachment = access.get_attachment_for_user(request.auth, attachment_id)
     if attachment.ticket_id != parse_number(number):
         raise Http404("No such file on this ticket.")
     try:

@@ -315,9 +315,7 @@ def comment_list(request: HttpRequest, ticket: VisibleTicket, page: Query[Cursor
     """Oldest first; internal comments only for people working the ticket."""
     reject_unknown_query(request, CursorQuery)
     user = request.auth
-    comments = Comment.objects.filter(ticket=ticket).select_related("author")
-    if not access.is_worker(user, ticket):
-        comments = comments.filter(is_internal=False)
+    comments = Comment.objects.visible_to(user, ticket).select_related("author")
     rows, next_cursor = keyset.page(comments, OLDEST_FIRST, page.after, page.per_page)
     return {"items": [serializers.comment(c) for c in rows], "next_cursor": next_cursor}
 
@@ -348,8 +346,6 @@ def event_list(request: HttpRequest, ticket: VisibleTicket, page: Query[CursorQu
     """Every change, oldest first; events about internal comments only for workers."""
     reject_unknown_query(request, CursorQuery)
     user = request.auth
-    events = TicketEvent.objects.filter(ticket=ticket).select_related("actor")
-    if not access.is_worker(user, ticket):
-        events = events.filter(is_internal=False)
+    events = TicketEvent.objects.visible_to(user, ticket).select_related("actor")
     rows, next_cursor = keyset.page(events, OLDEST_FIRST, page.after, page.per_page)
     return {"items": [serializers.event(e) for e in rows], "next_cursor": next_cursor}

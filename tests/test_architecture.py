@@ -1,0 +1,125 @@
+"""The architecture's rules, as tests (CONTRIBUTING.md names the allow-lists below).
+
+1. Tickets and what hangs off them are read through the access layer: `Ticket`,
+   `Comment`, `TicketEvent` and `Attachment` managers are used directly only by the access
+   layer, the services that write them, and the named system jobs; everywhere else only
+   the verbs `visible_to(...)` and `public()` (or `access.*` functions) may be called.
+2. ORM writes (`.objects….create/update/delete/bulk_*`) happen in services and the few
+   system modules listed, never in views, API endpoints, forms or templates' helpers.
+3. The import direction between apps is checked by `lint-imports` (pyproject.toml).
+"""
+
+import ast
+import pathlib
+import subprocess
+import sys
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+TICKET_MODELS = {"Ticket", "Comment", "TicketEvent", "Attachment"}
+ACCESS_VERBS = {"visible_to", "public"}
+WRITES = {"create", "bulk_create", "update", "delete", "bulk_update", "get_or_create",
+          "update_or_create"}  # fmt: skip
+
+# Module → why it may use the ticket models' managers directly.
+TICKET_READERS = {
+    "portal/tickets/access.py": "the access layer itself",
+    "portal/tickets/services.py": "the ticket services (lock and re-read the row they change)",
+    "portal/tickets/attachment_services.py": "the file services (store, then commit rows)",
+    "portal/tickets/rerouting.py": "the re-routing service (locks the tickets it moves)",
+    "portal/tickets/sla_jobs.py": "SLA escalation writes due times in bulk",
+    "portal/tickets/demo.py": "the demo loader",
+}
+# Module → why it may write through the ORM outside a services module.
+WRITERS = {
+    "portal/accounts/password_reset.py": "password-reset requests (accounts' own service)",
+    "portal/accounts/sessions.py": "the user → session table",
+    "portal/accounts/signals.py": "session bookkeeping on sign-in and sign-out",
+    "portal/accounts/throttle.py": "sign-in attempt counters (conditional UPDATEs)",
+    "portal/api/ratelimit.py": "API rate-limit windows",
+    "portal/api/tokens.py": "API token service",
+    "portal/attachments/cleanup.py": "the orphaned-object ledger and sweep",
+    "portal/core/management/commands/run_worker.py": "the worker's heartbeat",
+    "portal/core/periodic.py": "once-per-period job claims",
+    "portal/core/worker.py": "requeueing tasks a dead worker left running",
+    "portal/notifications/delivery.py": "the email outbox claims and results",
+    "portal/tickets/demo.py": "the demo loader",
+    "portal/tickets/sla_jobs.py": "SLA escalation writes due times in bulk",
+}
+
+
+def _modules():
+    for path in sorted((ROOT / "portal").rglob("*.py")):
+        relative = path.relative_to(ROOT).as_posix()
+        if any(part in relative for part in ("/tests/", "/migrations/", "portal/testing/")):
+            continue
+        yield relative, ast.parse(path.read_text(), filename=relative)
+
+
+def _through_objects(node) -> bool:
+    while isinstance(node, ast.Attribute | ast.Call | ast.Subscript):
+        if isinstance(node, ast.Attribute) and node.attr == "objects":
+            return True
+        node = node.func if isinstance(node, ast.Call) else node.value
+    return False
+
+
+def _is_service_module(relative: str) -> bool:
+    return relative.endswith("/services.py") or relative.endswith("_services.py")
+
+
+def test_ticket_models_are_read_only_through_the_access_layer():
+    offenders = []
+    for relative, tree in _modules():
+        if relative in TICKET_READERS:
+            continue
+        for node in ast.walk(tree):
+            manager = getattr(node, "value", None)
+            if (
+                isinstance(node, ast.Attribute)
+                and isinstance(manager, ast.Attribute)
+                and manager.attr == "objects"
+                and isinstance(manager.value, ast.Name)
+                and manager.value.id in TICKET_MODELS
+                and node.attr not in ACCESS_VERBS
+            ):
+                offenders.append(f"{relative}:{node.lineno} {manager.value.id}.objects.{node.attr}")
+    assert offenders == [], (
+        "Read tickets through portal/tickets/access.py (visible_to, access.system_read for "
+        "the portal's own jobs), or add the module to TICKET_READERS with a reason:\n"
+        + "\n".join(offenders)
+    )
+
+
+def test_orm_writes_happen_in_services_and_the_listed_system_modules():
+    offenders = []
+    for relative, tree in _modules():
+        if _is_service_module(relative) or relative in WRITERS:
+            continue
+        for node in ast.walk(tree):
+            if (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Attribute)
+                and node.func.attr in WRITES
+                and _through_objects(node.func.value)
+            ):
+                offenders.append(f"{relative}:{node.lineno} .{node.func.attr}(…)")
+    assert offenders == [], (
+        "Write through a service function, or add the module to WRITERS with a reason:\n"
+        + "\n".join(offenders)
+    )
+
+
+def test_the_allow_lists_name_modules_that_exist():
+    for relative in {**TICKET_READERS, **WRITERS}:
+        assert (ROOT / relative).is_file(), relative
+
+
+def test_imports_point_one_way_between_apps():
+    result = subprocess.run(
+        [str(pathlib.Path(sys.executable).parent / "lint-imports")],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout[-3000:]

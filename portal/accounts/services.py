@@ -120,20 +120,8 @@ def user_set_password(
     (the Django admin site passes no actor; its own change log names them). `None` leaves
     the user without a usable password. Returns how many credentials (tokens) were revoked.
     """
-    with transaction.atomic():
-        user.set_password(password)
-        user.save(update_fields=["password"])
-        sessions_end_for_user(user, keep_session_key=keep_session_key)
-        revoked = sum(revoker(user) for revoker in _credential_revokers)
-    security_log.info(
-        "password changed",
-        extra={
-            "user_id": user.pk,
-            "actor_id": getattr(actor, "pk", None),
-            "credentials_revoked": revoked,
-        },
-    )
-    return revoked
+    user.set_password(password)
+    return _password_replaced(user, actor=actor, keep_session_key=keep_session_key)
 
 
 def user_set_password_hash(*, user: User, password_hash: str, actor: User | None) -> int:
@@ -142,18 +130,22 @@ def user_set_password_hash(*, user: User, password_hash: str, actor: User | None
     Returns how many credentials were revoked (0 when the hash is already the user's)."""
     if user.password == password_hash:
         return 0
+    user.password = password_hash
+    return _password_replaced(user, actor=actor, via="import")
+
+
+def _password_replaced(
+    user: User, *, actor: User | None, keep_session_key: str | None = None, via: str = ""
+) -> int:
+    """Save the password just set on `user`, end their other sessions and revoke their
+    credentials, in one transaction; log it. Returns how many credentials were revoked."""
     with transaction.atomic():
-        user.password = password_hash
         user.save(update_fields=["password"])
-        sessions_end_for_user(user)
+        sessions_end_for_user(user, keep_session_key=keep_session_key)
         revoked = sum(revoker(user) for revoker in _credential_revokers)
-    security_log.info(
-        "password changed",
-        extra={
-            "user_id": user.pk,
-            "actor_id": getattr(actor, "pk", None),
-            "credentials_revoked": revoked,
-            "via": "import",
-        },
-    )
+    extra = {"user_id": user.pk, "actor_id": getattr(actor, "pk", None)}
+    extra["credentials_revoked"] = revoked
+    if via:
+        extra["via"] = via
+    security_log.info("password changed", extra=extra)
     return revoked

@@ -15,7 +15,9 @@ def _last(ticket, kind):
     return TicketEvent.objects.filter(ticket=ticket, kind=kind).last()
 
 
-def test_status_and_priority_changes_store_codes_not_labels(ticket, personas):
+@pytest.fixture
+def changed(ticket, personas):
+    """The ticket put on hold, then made urgent, by the lead."""
     services.ticket_change_status(actor=personas.lead, ticket=ticket, status=Status.ON_HOLD)
     ticket.refresh_from_db()
     services.ticket_update(
@@ -24,23 +26,19 @@ def test_status_and_priority_changes_store_codes_not_labels(ticket, personas):
         priority=Priority.URGENT,
         expected_version=ticket.version,
     )
+    return ticket
 
+
+def test_status_and_priority_changes_store_codes_not_labels(changed):
+    ticket = changed
     status = _last(ticket, TicketEvent.Kind.STATUS)
     assert (status.old_value, status.new_value) == ("new", "on_hold")
     priority = _last(ticket, TicketEvent.Kind.EDITED)
     assert (priority.field, priority.new_value) == ("priority", "urgent")
 
 
-def test_the_timeline_reads_codes_as_labels(ticket, personas, client_for):
-    services.ticket_change_status(actor=personas.lead, ticket=ticket, status=Status.ON_HOLD)
-    ticket.refresh_from_db()
-    services.ticket_update(
-        actor=personas.lead,
-        ticket=ticket,
-        priority=Priority.URGENT,
-        expected_version=ticket.version,
-    )
-
+def test_the_timeline_reads_codes_as_labels(changed, personas, client_for):
+    ticket = changed
     page = client_for(personas.lead).get(f"/tickets/{ticket.number}").content.decode()
     assert "changed the status from New to On hold" in page
     assert "changed the priority from “Medium” to “Urgent”" in page

@@ -12,20 +12,10 @@ from portal.notifications.models import EmailDelivery, Notification
 from portal.tickets import access, services
 from portal.tickets.errors import TicketClosed
 from portal.tickets.models import Comment, Status, Ticket, TicketEvent
+from portal.tickets.tests.test_notify import told
 from portal.tickets.transitions import REOPEN_WINDOW
 
 pytestmark = pytest.mark.django_db
-
-
-def told(kind=None) -> dict[str, list[str]]:
-    """recipient email → texts of their in-app notifications (optionally of one kind)."""
-    rows = Notification.objects.select_related("recipient").order_by("id")
-    if kind:
-        rows = rows.filter(kind=kind)
-    result: dict[str, list[str]] = {}
-    for row in rows:
-        result.setdefault(row.recipient.email, []).append(row.text)
-    return result
 
 
 def mail_to(address: str) -> list[EmailDelivery]:

@@ -41,7 +41,6 @@ from portal.attachments.storage import (
     is_s3,
     refuse_inside_transaction,
     save_file,
-    storage_errors,
     translated_errors,
 )
 
@@ -269,19 +268,23 @@ def delete_orphans(
         report.examined += len(batch)
         referenced = set(known(batch) if callable(known) else known)
         for key in batch:
-            if key in referenced:
-                continue
-            if dry_run:
-                report.deleted.append(key)
-                continue
-            try:
-                storage.delete(key)
-            except storage_errors():
-                log.warning("could not delete orphan attachment", extra={"key": key})
-                report.failed.append(key)
-            else:
-                report.deleted.append(key)
+            if key not in referenced:
+                _delete(storage, key, report, dry_run=dry_run, what="orphan attachment")
     return report
+
+
+def _delete(storage: Storage, key: str, report: CleanupReport, *, dry_run: bool, what: str) -> bool:
+    """Delete one unreferenced object (a dry run only records it), within the storage's
+    bounded time; False when the storage failed (the key is then in `report.failed`)."""
+    if not dry_run:
+        try:
+            delete_file(storage, key)
+        except StorageUnavailable:
+            log.warning(f"could not delete {what}", extra={"key": key})
+            report.failed.append(key)
+            return False
+    report.deleted.append(key)
+    return True
 
 
 def delete_pending(
@@ -314,16 +317,9 @@ def delete_pending(
         referenced = set(known(batch) if callable(known) else known)
         for key in batch:
             if key not in referenced:
-                if dry_run:
-                    report.deleted.append(key)
-                    continue
-                try:
-                    delete_file(storage, key)
-                except StorageUnavailable:
-                    log.warning("could not delete a pending attachment", extra={"key": key})
-                    report.failed.append(key)
-                    return report
-                report.deleted.append(key)
+                deleted = _delete(storage, key, report, dry_run=dry_run, what="pending attachment")
+                if not deleted:
+                    return report  # the storage is down: the rest would fail too
             if not dry_run:
                 PendingObject.objects.filter(key=key).delete()
 

@@ -84,6 +84,8 @@ TITLES = {
     "validation": "Some fields are not valid",
     "rate-limited": "Too many requests",
     "locked-out": "Too many failed sign-in attempts",
+    "slowed-down": "Too many sign-in attempts from this address",
+    "too-many-tokens": "Too many API tokens",
     "invalid-credentials": "Email and password do not match",
     "server-error": "Server error",
     "unavailable": "Temporarily unavailable",

@@ -1,10 +1,13 @@
 """Every error the API answers is application/problem+json with the RFC 9457 members."""
 
+import ast
 import json
+from pathlib import Path
 
 import pytest
 from django.test import Client
 
+from portal.api import problems
 from portal.api.tests.conftest import is_problem
 from portal.tickets import services
 from portal.tickets.models import Ticket
@@ -187,3 +190,32 @@ def test_a_body_over_max_request_bytes_is_a_413_problem(personas, api_for, setti
     settings.MAX_REQUEST_BYTES = 1024
     client = api_for(personas.requester)
     is_problem(client.post("/tickets", {"title": "x", "description": "y" * 4000}), 413)
+
+
+def _problem_slugs_in_the_code() -> set[str]:
+    """Every string literal given as `slug=` to `problem(...)` in the API package
+    (both branches of a conditional included)."""
+    slugs = set()
+    for path in Path(problems.__file__).parent.rglob("*.py"):
+        if "tests" in path.parts:
+            continue
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "problem":
+                for keyword in node.keywords:
+                    if keyword.arg == "slug":
+                        slugs |= _string_values(keyword.value)
+    return slugs
+
+
+def _string_values(node) -> set[str]:
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return {node.value}
+    if isinstance(node, ast.IfExp):
+        return _string_values(node.body) | _string_values(node.orelse)
+    return set()
+
+
+def test_every_problem_type_the_api_can_answer_has_a_human_title():
+    slugs = _problem_slugs_in_the_code()
+    assert {"locked-out", "slowed-down", "too-many-tokens"} <= slugs  # the scan finds them
+    assert slugs - set(problems.TITLES) == set()

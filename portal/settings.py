@@ -229,6 +229,9 @@ DATA_UPLOAD_MAX_NUMBER_FIELDS = 1000
 FROM_EMAIL = env_str("FROM_EMAIL") or env_str("GMAIL_USER") or "portal@localhost"
 DEFAULT_FROM_EMAIL = FROM_EMAIL
 SERVER_EMAIL = FROM_EMAIL
+# Where replies to notifications go, when that is not FROM_EMAIL: the support mailbox the
+# portal polls (docs/email-in.md). Blank: replies go to FROM_EMAIL.
+EMAIL_REPLY_TO = env_str("EMAIL_REPLY_TO")
 # Django's SMTP default is no timeout: a server that accepts and never answers would hang.
 SMTP_TIMEOUT = env_int("SMTP_TIMEOUT", 15, minimum=1)
 if env_str("GMAIL_USER"):

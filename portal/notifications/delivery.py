@@ -92,15 +92,27 @@ class Outcome:
 
 
 def build_message(delivery: EmailDelivery) -> EmailMultiAlternatives:
-    headers = {"Message-ID": delivery.message_id}
+    """The message as sent. Besides the signed Message-ID and the thread's root in
+    In-Reply-To/References (portal.lib.emails), every message says it was sent by a
+    program (RFC 3834 `Auto-Submitted`), asks Exchange not to answer it with an
+    out-of-office (`X-Auto-Response-Suppress`), and names the portal in `X-Loop`, so a
+    responder that honours none of them still shows the portal its own mail coming back."""
+    headers = {
+        "Message-ID": delivery.message_id,
+        "Auto-Submitted": "auto-generated",
+        "X-Auto-Response-Suppress": "All",
+        "X-Loop": settings.FROM_EMAIL,
+    }
     if delivery.thread_id:
         headers["In-Reply-To"] = delivery.thread_id
         headers["References"] = delivery.thread_id
+    reply_to = getattr(settings, "EMAIL_REPLY_TO", "")
     message = EmailMultiAlternatives(
         subject=delivery.subject,
         body=delivery.body_text,
         from_email=settings.FROM_EMAIL,
         to=[delivery.to_address],
+        reply_to=[reply_to] if reply_to else None,
         headers=headers,
     )
     message.attach_alternative(delivery.body_html, "text/html")

@@ -11,7 +11,13 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from portal.lib.emails import new_message_id, render_email, thread_message_id
+from portal.lib.emails import (
+    new_message_id,
+    render_email,
+    signed_message_id,
+    signed_thread_id,
+    tagged_subject,
+)
 from portal.notifications.kinds import get_kind
 from portal.notifications.models import EmailDelivery, EmailPreference, Notification
 
@@ -59,6 +65,7 @@ def notify(
     event_key: str,
     actor=None,
     thread_key: str | None = None,
+    thread_tag: str = "",
     in_app: bool = True,
 ) -> NotifyResult:
     """Tell `recipients` about an event, in-app and (by their preferences) by email.
@@ -67,6 +74,9 @@ def notify(
     The actor is never told about their own action; inactive users are skipped; each
     person is told once even if listed twice. `event_key` must identify the event (e.g.
     `ticket:42:comment:7`): the outbox refuses a second message for the same key and address.
+    `thread_key` (e.g. `tkt-42`) threads every message about one thing under one signed
+    root Message-ID (portal.lib.emails); `thread_tag` (e.g. `TKT-000042`) goes in front of
+    the subject as `[TKT-000042]`, which mail clients keep in replies.
     """
     kind_def = get_kind(kind)
     people = _distinct_active(recipients, exclude=actor)
@@ -85,7 +95,7 @@ def notify(
             else _wants_email(people, kind_def)
         )
         deliveries = [
-            _delivery_for(user, kind_def, context, event_key, thread_key, link)
+            _delivery_for(user, kind_def, context, event_key, thread_key, link, thread_tag)
             for user in people
             if wants_email[user.pk]
         ]
@@ -161,8 +171,9 @@ def _wants_email(people: list, kind) -> dict[int, bool]:
     return {user.pk: chosen.get(user.pk, kind.email_by_default) for user in people}
 
 
-def _delivery_for(user, kind, context, event_key, thread_key, link) -> EmailDelivery:
+def _delivery_for(user, kind, context, event_key, thread_key, link, thread_tag="") -> EmailDelivery:
     domain = mail_domain()
+    event_key = event_key[:200]
     rendered = render_email(
         kind.email_template,
         {**context, "recipient": user, "link_url": absolute_url(link), "app_url": settings.APP_URL},
@@ -171,12 +182,16 @@ def _delivery_for(user, kind, context, event_key, thread_key, link) -> EmailDeli
         recipient=user,
         to_address=user.email,
         kind=kind.name,
-        event_key=event_key[:200],
-        subject=rendered.subject,
+        event_key=event_key,
+        subject=tagged_subject(thread_tag, rendered.subject),
         body_text=rendered.text,
         body_html=rendered.html,
-        message_id=new_message_id(domain),
-        thread_id=thread_message_id(thread_key, domain) if thread_key else "",
+        message_id=(
+            signed_message_id(thread_key, event_key=event_key, recipient_id=user.pk, domain=domain)
+            if thread_key
+            else new_message_id(domain)
+        ),
+        thread_id=signed_thread_id(thread_key, domain) if thread_key else "",
     )
 
 

@@ -231,6 +231,12 @@ def _watchers(ticket) -> list:
     return list(users_who_can_view(ticket, ticket.watchers.filter(is_active=True)))
 
 
+def thread_key(ticket) -> str:
+    """The key of a ticket's email thread: its Message-IDs are signed over it, and a reply
+    that names one of them is matched back to the ticket (portal.mailin)."""
+    return f"tkt-{ticket.pk}"
+
+
 def _send(ticket, *, recipients, kind, text, actor, key, **extra) -> None:
     notify(
         recipients=recipients,
@@ -240,7 +246,8 @@ def _send(ticket, *, recipients, kind, text, actor, key, **extra) -> None:
         context=_context(ticket, actor, text=text, **extra),
         event_key=f"ticket:{ticket.pk}:{key}",
         actor=actor,
-        thread_key=f"ticket-{ticket.pk}",
+        thread_key=thread_key(ticket),
+        thread_tag=ticket.number,
     )
 
 

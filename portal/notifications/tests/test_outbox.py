@@ -5,6 +5,7 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
+from portal.lib.emails import signed_thread_id
 from portal.notifications import delivery
 from portal.notifications.models import EmailDelivery, EmailPreference, Notification
 from portal.notifications.services import notify
@@ -91,8 +92,9 @@ def test_messages_about_one_ticket_thread_together(personas, smtp_server):
     run_worker_once()
     first, second = smtp_server.messages_to("requester@example.com")
     assert first["Message-ID"] != second["Message-ID"]
-    assert first["In-Reply-To"] == second["In-Reply-To"] == "<ticket-1@localhost>"
-    assert first["References"] == "<ticket-1@localhost>"
+    root = signed_thread_id("ticket-1", "localhost")
+    assert first["In-Reply-To"] == second["In-Reply-To"] == root
+    assert first["References"] == root
 
 
 def test_header_injection_in_a_title_gives_one_clean_subject_and_no_extra_recipient(

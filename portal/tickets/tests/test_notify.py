@@ -2,6 +2,7 @@
 
 import pytest
 
+from portal.lib.emails import signed_thread_id
 from portal.notifications import delivery
 from portal.notifications.models import EmailDelivery, Notification
 from portal.tickets import services
@@ -106,7 +107,7 @@ def test_status_change_tells_the_requester_and_resolution_offers_reopen(personas
         m for m in smtp_server.messages_to("requester@example.com") if "Resolved" in m["Subject"]
     ]
     assert f"/tickets/{ticket.number}#reopen" in mail.get_body(("plain",)).get_content()
-    assert mail["In-Reply-To"] == f"<ticket-{ticket.pk}@localhost>"
+    assert mail["In-Reply-To"] == signed_thread_id(f"tkt-{ticket.pk}", "localhost")
 
 
 def test_public_comment_tells_requester_and_assignee_but_not_its_author(personas, org):

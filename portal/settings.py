@@ -42,6 +42,9 @@ ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost" if DEBUG else ""
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS") or [APP_URL]
 
 INSTALLED_APPS = [
+    # Before django.contrib.auth: its `changepassword` command replaces Django's (it also
+    # ends sessions and revokes API tokens).
+    "portal.accounts",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -52,7 +55,6 @@ INSTALLED_APPS = [
     "django_tasks_db",
     "ninja",
     "portal.core",
-    "portal.accounts",
     "portal.catalog",
     "portal.sla",
     "portal.notifications",

@@ -134,6 +134,13 @@ def user_set_password_hash(*, user: User, password_hash: str, actor: User | None
     return _password_replaced(user, actor=actor, via="import")
 
 
+def user_password_replaced(*, user: User, via: str) -> int:
+    """After a password was saved past the services (Django's `manage.py changepassword`
+    saves it itself): end the user's sessions and revoke their credentials as any password
+    change does. Returns how many credentials were revoked."""
+    return _password_replaced(user, actor=None, via=via)
+
+
 def _password_replaced(
     user: User, *, actor: User | None, keep_session_key: str | None = None, via: str = ""
 ) -> int:

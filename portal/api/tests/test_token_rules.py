@@ -1,6 +1,7 @@
 """Tokens do not outlive the password, always expire, and are capped per person."""
 
 import datetime as dt
+import io
 
 import pytest
 from django.contrib.auth.tokens import default_token_generator
@@ -199,3 +200,20 @@ def test_a_password_set_on_the_django_admin_site_revokes_tokens_and_sessions(per
     assert personas.agent.check_password(NEW_PASSWORD)
     _all_refused(clients)
     assert elsewhere.get("/settings").status_code == 302
+
+
+def test_manage_py_changepassword_revokes_all_tokens_and_ends_sessions(
+    personas, client_for, monkeypatch
+):
+    from django.contrib.auth.management.commands import changepassword
+    from django.core.management import call_command
+
+    clients = _two_working_tokens(personas.agent)
+    page = client_for(personas.agent)
+    assert page.get("/dashboard").status_code == 200
+    monkeypatch.setattr(changepassword.Command, "_get_pass", lambda self, prompt="": NEW_PASSWORD)
+    call_command("changepassword", personas.agent.email, stdout=io.StringIO())
+    _all_refused(clients)
+    assert page.get("/dashboard").status_code == 302  # signed out
+    personas.agent.refresh_from_db()
+    assert personas.agent.check_password(NEW_PASSWORD)

@@ -58,7 +58,13 @@ def register_role_provider(provider: RoleProvider) -> None:
 
 
 def is_admin(user) -> bool:
+    """The admin role: an active user with the staff flag (no query: it is on the row)."""
     return bool(getattr(user, "is_authenticated", False) and user.is_active and user.is_staff)
+
+
+def works_tickets(user) -> bool:
+    """Admins, SPOCs and agents (leads included): the people who work tickets."""
+    return user_roles(user).works_tickets
 
 
 def user_roles(user) -> Roles:

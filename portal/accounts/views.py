@@ -5,8 +5,8 @@ import logging
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login, logout
-from django.contrib.auth.decorators import login_not_required, user_passes_test
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.contrib.auth.decorators import login_not_required
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
@@ -17,6 +17,7 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST
 
 from portal.accounts import password_reset, services, throttle
+from portal.accounts.decorators import admin_required
 from portal.accounts.forms import (
     BAD_CREDENTIALS,
     LoginForm,
@@ -29,28 +30,17 @@ from portal.accounts.forms import (
 )
 from portal.accounts.models import User
 from portal.accounts.redirects import safe_next_url
-from portal.accounts.roles import is_admin
 from portal.lib.http import posted_data
 from portal.lib.request_info import client_ip
 
 security_log = logging.getLogger("portal.security")
 
 USERS_PER_PAGE = 50
+MANAGE_USERS = "Only admins can manage users."
 
 
 def _tokens(count: int) -> str:
     return f"{count} API token{'s' if count != 1 else ''} {'was' if count == 1 else 'were'}"
-
-
-def admin_required(view):
-    """Admins only; others get 403 (and a `portal.security` log line)."""
-
-    def check(user) -> bool:
-        if not is_admin(user):
-            raise PermissionDenied("Only admins can manage users.")
-        return True
-
-    return user_passes_test(check)(view)
 
 
 @login_not_required
@@ -147,7 +137,7 @@ def settings_view(request: HttpRequest) -> HttpResponse:
     )
 
 
-@admin_required
+@admin_required(reason=MANAGE_USERS)
 @require_http_methods(["GET"])
 def user_list(request: HttpRequest) -> HttpResponse:
     query = request.GET.get("q", "").strip()[:200]
@@ -158,7 +148,7 @@ def user_list(request: HttpRequest) -> HttpResponse:
     return render(request, "accounts/user_list.html", {"page": page, "query": query})
 
 
-@admin_required
+@admin_required(reason=MANAGE_USERS)
 @require_http_methods(["GET", "POST"])
 def user_create(request: HttpRequest) -> HttpResponse:
     form = UserCreateForm(posted_data(request))
@@ -176,7 +166,7 @@ def user_create(request: HttpRequest) -> HttpResponse:
     return render(request, "accounts/user_create.html", {"form": form}, status=status)
 
 
-@admin_required
+@admin_required(reason=MANAGE_USERS)
 @require_http_methods(["GET", "POST"])
 def user_edit(request: HttpRequest, user_id: int) -> HttpResponse:
     target = get_object_or_404(User, pk=user_id)
@@ -212,7 +202,7 @@ def user_edit(request: HttpRequest, user_id: int) -> HttpResponse:
     )
 
 
-@admin_required
+@admin_required(reason=MANAGE_USERS)
 @require_POST
 def user_reset_password(request: HttpRequest, user_id: int) -> HttpResponse:
     target = get_object_or_404(User, pk=user_id)

@@ -3,7 +3,6 @@
 import csv
 import datetime as dt
 import io
-from functools import wraps
 from urllib.parse import urlencode
 
 from django.core.exceptions import PermissionDenied
@@ -14,6 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
+from portal.accounts.decorators import works_tickets_required
 from portal.accounts.roles import user_roles
 from portal.analytics import charts, figures, scoped, sla, svg
 from portal.analytics.dashboard import dashboard_context
@@ -23,23 +23,8 @@ from portal.tickets.access import visible_tickets, worker_scope
 from portal.tickets.models import OPEN_STATUSES
 
 USAGE_DAYS = 30
-
-
-def works_tickets_required(view):
-    """Agents, leads, SPOCs and admins; other signed-in people get 403.
-
-    403 rather than 404: /analytics is a documented route whose existence is no secret,
-    and a clear "not for you" beats pretending it is missing (ticket pages use 404
-    because a ticket number is data; a section is not).
-    """
-
-    @wraps(view)
-    def wrapper(request: HttpRequest, *args, **kwargs):
-        if not user_roles(request.user).works_tickets:
-            raise PermissionDenied("Analytics is for people who work tickets.")
-        return view(request, *args, **kwargs)
-
-    return wrapper
+# /analytics is a documented route whose existence is no secret: 403 with a reason.
+ANALYTICS = "Analytics is for people who work tickets."
 
 
 @require_GET
@@ -88,7 +73,7 @@ def _bad_request(request: HttpRequest, form: AnalyticsForm) -> HttpResponse:
 
 
 @require_GET
-@works_tickets_required
+@works_tickets_required(reason=ANALYTICS)
 def analytics(request: HttpRequest) -> HttpResponse:
     """Period, filters, headline figures and every chart with its table and CSV link."""
     form = AnalyticsForm(request.GET)
@@ -169,7 +154,7 @@ def neutralise(value) -> str:
 
 
 @require_GET
-@works_tickets_required
+@works_tickets_required(reason=ANALYTICS)
 def chart_csv(request: HttpRequest, chart: str) -> HttpResponse:
     """One chart's table as CSV, for the same period and filters as the page."""
     if chart not in charts.CHART_KEYS:

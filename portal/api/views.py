@@ -9,8 +9,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
+from portal.accounts.decorators import admin_required
 from portal.accounts.models import User
-from portal.accounts.views import admin_required
 from portal.api import tokens
 from portal.api.forms import TokenCreateForm
 from portal.lib.http import parse_id, posted_data
@@ -61,7 +61,7 @@ def token_revoke(request: HttpRequest, token_id: int) -> HttpResponse:
     return redirect("api-tokens")
 
 
-@admin_required
+@admin_required(reason="Only admins can see or revoke other people's tokens.")
 @never_cache
 @require_http_methods(["GET", "HEAD"])
 def user_token_list(request: HttpRequest, user_id: int) -> HttpResponse:
@@ -71,7 +71,7 @@ def user_token_list(request: HttpRequest, user_id: int) -> HttpResponse:
     return render(request, "api/user_tokens.html", context)
 
 
-@admin_required
+@admin_required(reason="Only admins can see or revoke other people's tokens.")
 @require_POST
 def user_token_revoke(request: HttpRequest, user_id: int) -> HttpResponse:
     """One token (`token` posted) or, with `all`, every live token of that person."""

@@ -4,14 +4,12 @@ from urllib.parse import urlencode
 
 from django import forms
 from django.contrib import messages
-from django.contrib.auth.decorators import user_passes_test
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from portal.accounts.roles import is_admin
+from portal.accounts.decorators import admin_required
 from portal.lib import keyset
 from portal.lib.emails import render_email
 from portal.lib.htmx import is_htmx
@@ -25,16 +23,8 @@ PER_PAGE = 30
 # The list's order (the model's default ordering) and the same walked backwards.
 NEWEST_FIRST = keyset.Sort("Newest first", (("created_at", True), ("id", True)))
 OLDEST_FIRST = keyset.Sort("Oldest first", (("created_at", False), ("id", False)))
+DELIVERIES = "Only admins can see email deliveries."
 DELIVERY_STATUS_FILTERS = {choice.value for choice in EmailDelivery.Status}
-
-
-def _admin_only(user) -> bool:
-    if not is_admin(user):
-        raise PermissionDenied("Only admins can see email deliveries.")
-    return True
-
-
-admin_required = user_passes_test(_admin_only)
 
 
 @require_GET
@@ -139,7 +129,7 @@ def preferences(request: HttpRequest) -> HttpResponse:
     return render(request, "notifications/preferences.html", {"form": form})
 
 
-@admin_required
+@admin_required(reason=DELIVERIES)
 @require_GET
 def delivery_log(request: HttpRequest) -> HttpResponse:
     status = request.GET.get("status", "")
@@ -167,7 +157,7 @@ def delivery_log(request: HttpRequest) -> HttpResponse:
     )
 
 
-@admin_required
+@admin_required(reason=DELIVERIES)
 @require_POST
 def delivery_retry(request: HttpRequest, delivery_id) -> HttpResponse:
     delivery = get_object_or_404(EmailDelivery, pk=delivery_id)
@@ -179,7 +169,7 @@ def delivery_retry(request: HttpRequest, delivery_id) -> HttpResponse:
     return redirect("delivery-log")
 
 
-@admin_required
+@admin_required(reason=DELIVERIES)
 @require_GET
 def template_previews(request: HttpRequest) -> HttpResponse:
     """Every email template rendered with its sample data, as recipients would see it."""
@@ -187,7 +177,7 @@ def template_previews(request: HttpRequest) -> HttpResponse:
     return render(request, "notifications/template_previews.html", {"previews": previews})
 
 
-@admin_required
+@admin_required(reason=DELIVERIES)
 @require_GET
 def template_preview_html(request: HttpRequest, kind: str) -> HttpResponse:
     """The HTML body alone, shown in a sandboxed frame on the previews page."""

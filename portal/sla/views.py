@@ -1,28 +1,17 @@
 """Admin screens for business calendars, holidays and SLA policies (admins only)."""
 
 from django.contrib import messages
-from django.contrib.auth.decorators import user_passes_test
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
-from portal.accounts.roles import is_admin
+from portal.accounts.decorators import admin_required
 from portal.sla import selectors, services
 from portal.sla.forms import CalendarForm, HolidayForm, HolidayImportForm, PolicyForm
 from portal.sla.models import BusinessCalendar, Holiday, SlaPolicy, time_zone_names
 
-
-def admin_required(view):
-    """Admins only; everyone else signed in gets 403 (anonymous users were already sent
-    to the login page by LoginRequiredMiddleware)."""
-
-    def check(user) -> bool:
-        if not is_admin(user):
-            raise PermissionDenied("Only admins can manage service levels.")
-        return True
-
-    return user_passes_test(check)(view)
+SERVICE_LEVELS = "Only admins can manage service levels."
 
 
 def _apply_validation_error(form, error: ValidationError) -> None:
@@ -34,7 +23,7 @@ def _apply_validation_error(form, error: ValidationError) -> None:
         form.add_error(None, error)
 
 
-@admin_required
+@admin_required(reason=SERVICE_LEVELS)
 @require_http_methods(["GET"])
 def index(request: HttpRequest) -> HttpResponse:
     return render(
@@ -44,7 +33,7 @@ def index(request: HttpRequest) -> HttpResponse:
     )
 
 
-@admin_required
+@admin_required(reason=SERVICE_LEVELS)
 @require_http_methods(["GET", "POST"])
 def calendar_create(request: HttpRequest) -> HttpResponse:
     form = CalendarForm(request.POST or None)
@@ -88,7 +77,7 @@ def _calendar_page(
     )
 
 
-@admin_required
+@admin_required(reason=SERVICE_LEVELS)
 @require_http_methods(["GET", "POST"])
 def calendar_edit(request: HttpRequest, calendar_id: int) -> HttpResponse:
     calendar = get_object_or_404(BusinessCalendar, pk=calendar_id)
@@ -113,7 +102,7 @@ def calendar_edit(request: HttpRequest, calendar_id: int) -> HttpResponse:
     return _calendar_page(request, calendar, form=form, status=400)
 
 
-@admin_required
+@admin_required(reason=SERVICE_LEVELS)
 @require_POST
 def holiday_add(request: HttpRequest, calendar_id: int) -> HttpResponse:
     calendar = get_object_or_404(BusinessCalendar, pk=calendar_id)
@@ -131,7 +120,7 @@ def holiday_add(request: HttpRequest, calendar_id: int) -> HttpResponse:
     return _calendar_page(request, calendar, holiday_form=form, status=400)
 
 
-@admin_required
+@admin_required(reason=SERVICE_LEVELS)
 @require_POST
 def holiday_delete(request: HttpRequest, calendar_id: int, holiday_id: int) -> HttpResponse:
     holiday = get_object_or_404(Holiday, pk=holiday_id, calendar_id=calendar_id)
@@ -140,7 +129,7 @@ def holiday_delete(request: HttpRequest, calendar_id: int, holiday_id: int) -> H
     return redirect("sla-calendar", calendar_id=calendar_id)
 
 
-@admin_required
+@admin_required(reason=SERVICE_LEVELS)
 @require_POST
 def holiday_import(request: HttpRequest, calendar_id: int) -> HttpResponse:
     calendar = get_object_or_404(BusinessCalendar, pk=calendar_id)
@@ -159,13 +148,13 @@ def holiday_import(request: HttpRequest, calendar_id: int) -> HttpResponse:
     return _calendar_page(request, calendar, import_form=form, status=400)
 
 
-@admin_required
+@admin_required(reason=SERVICE_LEVELS)
 @require_http_methods(["GET", "POST"])
 def policy_create(request: HttpRequest) -> HttpResponse:
     return _policy_form(request, SlaPolicy(), "sla/policy_form.html")
 
 
-@admin_required
+@admin_required(reason=SERVICE_LEVELS)
 @require_http_methods(["GET", "POST"])
 def policy_edit(request: HttpRequest, policy_id: int) -> HttpResponse:
     policy = get_object_or_404(SlaPolicy, pk=policy_id)

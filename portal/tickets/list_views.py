@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
+from portal.accounts.decorators import works_tickets_required
 from portal.accounts.roles import user_roles
 from portal.catalog.models import Team
 from portal.lib import keyset
@@ -188,6 +189,7 @@ def _sla_cells(ticket, now) -> tuple[str, str, str, str]:
 
 
 @require_POST
+@works_tickets_required(reason="Bulk actions are for people who work tickets.")
 def ticket_bulk(request: HttpRequest) -> HttpResponse:
     """Apply one action to the ticked tickets through the same services and checks."""
     form = BulkForm(request.POST)
@@ -195,8 +197,6 @@ def ticket_bulk(request: HttpRequest) -> HttpResponse:
     query = QueryDict(request.POST.get("query", ""))
     if query:
         back += "?" + query.urlencode()
-    if not user_roles(request.user).works_tickets:
-        return _forbidden(request)
     if not form.is_valid():
         errors = "; ".join(str(e) for errs in form.errors.values() for e in errs)
         messages.error(request, f"Nothing was changed: {errors}")
@@ -228,12 +228,3 @@ def ticket_bulk(request: HttpRequest) -> HttpResponse:
     if missing:
         messages.error(request, f"{missing} ticket(s) were not found.")
     return redirect(back)
-
-
-def _forbidden(request: HttpRequest) -> HttpResponse:
-    return render(
-        request,
-        "errors/403.html",
-        {"reason": "Bulk actions are for people who work tickets."},
-        status=403,
-    )

@@ -1,12 +1,12 @@
 """/catalog: master data. Everyone signed in reads it (to raise tickets); admins write it
 through portal.catalog.services, whose ValidationErrors become 422 problems."""
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest
 from ninja import Field, Query, Router, Schema, Status
 
 from portal.accounts.models import User
-from portal.accounts.roles import is_admin
+from portal.api.guards import require_admin
 from portal.api.problems import Problem
 from portal.api.schemas import BIGINT, Input, PathId, PositiveId, reject_unknown_query
 from portal.catalog import services
@@ -14,6 +14,7 @@ from portal.catalog.models import BusinessUnitGroup, Category, Subcategory, Team
 
 router = Router(tags=["master data"])
 
+MASTER_DATA = "Only admins can change master data."
 ADMIN_WRITE = {403: Problem, 404: Problem, 422: Problem}
 
 
@@ -78,11 +79,6 @@ class TeamIn(Input):
     email: str = Field("", max_length=254)
 
 
-def _admin(request: HttpRequest) -> None:
-    if not is_admin(request.auth):
-        raise PermissionDenied("Only admins can change master data.")
-
-
 def _active(queryset, active: bool | None):
     return queryset if active is None else queryset.filter(is_active=active)
 
@@ -144,7 +140,7 @@ def team_list(request: HttpRequest, query: Query[ActiveQuery]):
 
 @router.post("/groups", response={201: GroupOut, **ADMIN_WRITE}, summary="Create a group")
 def group_create(request: HttpRequest, payload: GroupIn):
-    _admin(request)
+    require_admin(request, MASTER_DATA)
     spocs = _spocs(payload.spocs)
     group = services.group_create(name=payload.name, code=payload.code, spocs=spocs)
     return Status(201, _group(group))
@@ -152,7 +148,7 @@ def group_create(request: HttpRequest, payload: GroupIn):
 
 @router.post("/categories", response={201: CategoryOut, **ADMIN_WRITE}, summary="Create a category")
 def category_create(request: HttpRequest, payload: CategoryIn):
-    _admin(request)
+    require_admin(request, MASTER_DATA)
     group = _one(BusinessUnitGroup, payload.group, "group")
     return Status(201, _category(services.category_create(group=group, name=payload.name)))
 
@@ -161,7 +157,7 @@ def category_create(request: HttpRequest, payload: CategoryIn):
     "/subcategories", response={201: SubcategoryOut, **ADMIN_WRITE}, summary="Create a subcategory"
 )
 def subcategory_create(request: HttpRequest, payload: SubcategoryIn):
-    _admin(request)
+    require_admin(request, MASTER_DATA)
     category = _one(Category, payload.category, "category")
     subcategory = services.subcategory_create(category=category, name=payload.name)
     return Status(201, _subcategory(subcategory))
@@ -169,7 +165,7 @@ def subcategory_create(request: HttpRequest, payload: SubcategoryIn):
 
 @router.post("/teams", response={201: TeamOut, **ADMIN_WRITE}, summary="Create a team")
 def team_create(request: HttpRequest, payload: TeamIn):
-    _admin(request)
+    require_admin(request, MASTER_DATA)
     return Status(201, _team(services.team_create(name=payload.name, email=payload.email)))
 
 
@@ -205,7 +201,7 @@ def _spocs(ids: list[int]) -> list[User]:
 
 @router.patch("/groups/{pk}", response={200: GroupOut, **ADMIN_WRITE}, summary="Edit a group")
 def group_update(request: HttpRequest, pk: PathId, payload: GroupUpdate):
-    _admin(request)
+    require_admin(request, MASTER_DATA)
     group = _one(BusinessUnitGroup, pk)
     spocs = _spocs(payload.spocs) if payload.spocs is not None else list(group.spocs.all())
     group = services.group_update(
@@ -218,7 +214,7 @@ def group_update(request: HttpRequest, pk: PathId, payload: GroupUpdate):
     "/categories/{pk}", response={200: CategoryOut, **ADMIN_WRITE}, summary="Edit a category"
 )
 def category_update(request: HttpRequest, pk: PathId, payload: CategoryUpdate):
-    _admin(request)
+    require_admin(request, MASTER_DATA)
     category = _one(Category, pk)
     group = _one(BusinessUnitGroup, payload.group, "group") if payload.group else category.group
     category = services.category_update(
@@ -233,7 +229,7 @@ def category_update(request: HttpRequest, pk: PathId, payload: CategoryUpdate):
     summary="Edit a subcategory",
 )
 def subcategory_update(request: HttpRequest, pk: PathId, payload: SubcategoryUpdate):
-    _admin(request)
+    require_admin(request, MASTER_DATA)
     subcategory = _one(Subcategory, pk)
     category = (
         _one(Category, payload.category, "category") if payload.category else subcategory.category
@@ -246,7 +242,7 @@ def subcategory_update(request: HttpRequest, pk: PathId, payload: SubcategoryUpd
 
 @router.patch("/teams/{pk}", response={200: TeamOut, **ADMIN_WRITE}, summary="Edit a team")
 def team_update(request: HttpRequest, pk: PathId, payload: TeamUpdate):
-    _admin(request)
+    require_admin(request, MASTER_DATA)
     team = _one(Team, pk)
     email = team.email if payload.email is None else payload.email
     return _team(services.team_update(team=team, name=payload.name or team.name, email=email))
@@ -262,7 +258,7 @@ _TOGGLES = {
 
 
 def _toggle(request: HttpRequest, kind: str, pk: int, active: bool) -> dict:
-    _admin(request)
+    require_admin(request, MASTER_DATA)
     model, name, out = _TOGGLES[kind]
     row = _one(model, pk)
     verb = "reactivate" if active else "deactivate"

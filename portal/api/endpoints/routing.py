@@ -6,7 +6,8 @@ from django.http import Http404, HttpRequest
 from ninja import Field, Router, Schema, Status
 
 from portal.accounts.models import User
-from portal.api.endpoints.catalog import ADMIN_WRITE, _admin, _one
+from portal.api.endpoints.catalog import ADMIN_WRITE, MASTER_DATA, _one
+from portal.api.guards import require_admin
 from portal.api.problems import Problem
 from portal.api.schemas import BIGINT, Input, PathId, reject_unknown_query
 from portal.catalog import services
@@ -93,7 +94,7 @@ def member_list(request: HttpRequest, pk: PathId):
     "/teams/{pk}/members", response={201: MemberOut, **ADMIN_WRITE}, summary="Add a member"
 )
 def member_add(request: HttpRequest, pk: PathId, payload: MemberIn):
-    _admin(request)
+    require_admin(request, MASTER_DATA)
     team = _one(Team, pk)
     user = _one(User, payload.user, "user")
     return Status(201, _member(services.team_member_add(team=team, user=user, role=payload.role)))
@@ -112,7 +113,7 @@ def _team_member(team_pk: int, member_pk: int) -> TeamMember:
     summary="Change a member's role",
 )
 def member_update(request: HttpRequest, pk: PathId, member_id: PathId, payload: MemberUpdate):
-    _admin(request)
+    require_admin(request, MASTER_DATA)
     member = _team_member(pk, member_id)
     return _member(services.team_member_update(member=member, role=payload.role))
 
@@ -123,7 +124,7 @@ def member_update(request: HttpRequest, pk: PathId, member_id: PathId, payload: 
     summary="Remove a member (their tickets stay assigned)",
 )
 def member_remove(request: HttpRequest, pk: PathId, member_id: PathId):
-    _admin(request)
+    require_admin(request, MASTER_DATA)
     services.team_member_remove(member=_team_member(pk, member_id))
     return Status(204, None)
 
@@ -147,13 +148,13 @@ def _mapping_parts(payload: MappingIn) -> dict:
 
 @router.post("/mappings", response={201: MappingOut, **ADMIN_WRITE}, summary="Add a route")
 def mapping_create(request: HttpRequest, payload: MappingIn):
-    _admin(request)
+    require_admin(request, MASTER_DATA)
     return Status(201, _mapping(services.mapping_create(**_mapping_parts(payload))))
 
 
 @router.put("/mappings/{pk}", response={200: MappingOut, **ADMIN_WRITE}, summary="Replace a route")
 def mapping_update(request: HttpRequest, pk: PathId, payload: MappingIn):
-    _admin(request)
+    require_admin(request, MASTER_DATA)
     mapping = _one(ClassificationMapping, pk)
     return _mapping(services.mapping_update(mapping=mapping, **_mapping_parts(payload)))
 
@@ -164,6 +165,6 @@ def mapping_update(request: HttpRequest, pk: PathId, payload: MappingIn):
     summary="Remove a route (routed tickets keep their team)",
 )
 def mapping_delete(request: HttpRequest, pk: PathId):
-    _admin(request)
+    require_admin(request, MASTER_DATA)
     services.mapping_delete(mapping=_one(ClassificationMapping, pk))
     return Status(204, None)

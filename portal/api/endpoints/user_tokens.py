@@ -7,14 +7,13 @@ checks the admin flag itself and logs who revoked what.
 
 import datetime as dt
 
-from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest
 from django.utils import timezone
 from ninja import Field, Query, Router, Schema
 
-from portal.accounts.roles import is_admin
 from portal.api import tokens
 from portal.api.endpoints.users import _target
+from portal.api.guards import require_admin
 from portal.api.models import ApiToken
 from portal.api.problems import Problem
 from portal.api.schemas import CursorQuery, Page, PathId, reject_unknown_query
@@ -23,6 +22,7 @@ from portal.lib import keyset
 router = Router(tags=["users"])
 
 NEWEST_FIRST = keyset.Sort("Newest first", (("created_at", True), ("id", True)))
+OTHER_PEOPLES_TOKENS = "Only admins can see or revoke other people's tokens."
 
 
 class TokenInfo(Schema):
@@ -42,11 +42,6 @@ class TokenPage(Page):
 
 class RevokedOut(Schema):
     revoked: int = Field(description="How many tokens stopped working.")
-
-
-def _admin(request: HttpRequest) -> None:
-    if not is_admin(request.auth):
-        raise PermissionDenied("Only admins can see or revoke other people's tokens.")
 
 
 def _out(token: ApiToken, now: dt.datetime) -> dict:
@@ -70,7 +65,7 @@ def _out(token: ApiToken, now: dt.datetime) -> dict:
 def user_token_list(request: HttpRequest, user_id: PathId, page: Query[CursorQuery]):
     """The tokens not revoked yet, newest first (expired ones too, marked `expired`)."""
     reject_unknown_query(request, CursorQuery)
-    _admin(request)
+    require_admin(request, OTHER_PEOPLES_TOKENS)
     owner = _target(user_id)
     rows, next_cursor = keyset.page(
         tokens.live_tokens(owner), NEWEST_FIRST, page.after, page.per_page
@@ -86,7 +81,7 @@ def user_token_list(request: HttpRequest, user_id: PathId, page: Query[CursorQue
 )
 def user_token_revoke(request: HttpRequest, user_id: PathId, token_id: PathId):
     """It stops working at once. A token that is not theirs, or already revoked, is 404."""
-    _admin(request)
+    require_admin(request, OTHER_PEOPLES_TOKENS)
     revoked = tokens.token_revoke_for(actor=request.auth, owner=_target(user_id), token_id=token_id)
     if not revoked:
         raise Http404
@@ -100,5 +95,5 @@ def user_token_revoke(request: HttpRequest, user_id: PathId, token_id: PathId):
 )
 def user_token_revoke_all(request: HttpRequest, user_id: PathId):
     """For a lost laptop or a leaked script: all of them stop working at once (0 if none)."""
-    _admin(request)
+    require_admin(request, OTHER_PEOPLES_TOKENS)
     return {"revoked": tokens.token_revoke_for(actor=request.auth, owner=_target(user_id))}

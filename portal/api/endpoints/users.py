@@ -9,7 +9,7 @@ from ninja import Field, Query, Router, Schema, Status
 from portal.accounts import services
 from portal.accounts.emails import normalize_email, validate_login_email
 from portal.accounts.models import User
-from portal.accounts.roles import is_admin
+from portal.api.guards import require_admin
 from portal.api.problems import Problem
 from portal.api.schemas import Input, Page, PathId, reject_unknown_query
 from portal.lib import keyset
@@ -17,6 +17,7 @@ from portal.lib import keyset
 router = Router(tags=["users"])
 
 BY_ID = keyset.Sort("Oldest first", (("id", False),))
+MANAGE_USERS = "Only admins can manage users."
 
 
 class UserOut(Schema):
@@ -46,11 +47,6 @@ class UserIn(Input):
     is_admin: bool = False
 
 
-def _admin(request: HttpRequest) -> None:
-    if not is_admin(request.auth):
-        raise PermissionDenied("Only admins can manage users.")
-
-
 def _out(user: User) -> dict:
     return {
         "id": user.pk,
@@ -64,7 +60,7 @@ def _out(user: User) -> dict:
 @router.get("", response={200: UserPage, 403: Problem}, summary="List users (admins)")
 def user_list(request: HttpRequest, query: Query[UserQuery]):
     reject_unknown_query(request, UserQuery)
-    _admin(request)
+    require_admin(request, MANAGE_USERS)
     users = User.objects.all()
     if query.q:
         users = users.filter(Q(email__icontains=query.q) | Q(full_name__icontains=query.q))
@@ -76,7 +72,7 @@ def user_list(request: HttpRequest, query: Query[UserQuery]):
     "", response={201: UserOut, 403: Problem, 409: Problem, 422: Problem}, summary="Create a user"
 )
 def user_create(request: HttpRequest, payload: UserIn):
-    _admin(request)
+    require_admin(request, MANAGE_USERS)
     email = normalize_email(payload.email)
     try:
         validate_login_email(email)
@@ -119,7 +115,7 @@ def _target(user_id: int) -> User:
     summary="Rename a user or change their admin flag",
 )
 def user_update(request: HttpRequest, user_id: PathId, payload: UserUpdate):
-    _admin(request)
+    require_admin(request, MANAGE_USERS)
     target = _target(user_id)
     if target.pk == request.auth.pk and payload.is_admin is False:
         raise PermissionDenied("You cannot remove your own admin rights.")
@@ -138,7 +134,7 @@ def user_update(request: HttpRequest, user_id: PathId, payload: UserUpdate):
     summary="Reactivate a user (they sign in again; revoked tokens stay revoked)",
 )
 def user_reactivate(request: HttpRequest, user_id: PathId):
-    _admin(request)
+    require_admin(request, MANAGE_USERS)
     target = _target(user_id)
     services.user_update(
         user=target, actor=request.auth, full_name=target.full_name, is_active=True
@@ -152,7 +148,7 @@ def user_reactivate(request: HttpRequest, user_id: PathId):
     summary="Deactivate a user (their sessions and tokens stop working)",
 )
 def user_deactivate(request: HttpRequest, user_id: PathId):
-    _admin(request)
+    require_admin(request, MANAGE_USERS)
     target = _target(user_id)
     if target.pk == request.auth.pk:
         raise PermissionDenied("You cannot deactivate yourself.")

@@ -1,41 +1,17 @@
-"""Who may use the master-data and team screens, as view decorators and small checks."""
+"""Small helpers the master-data and team screens share (who may open them:
+`portal.accounts.decorators`)."""
 
 from contextlib import contextmanager
-from functools import wraps
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponseBadRequest
 
 from portal.accounts.roles import user_roles
 from portal.catalog import coverage
 
 PER_PAGE = 50
-
-
-def admin_required(view):
-    """Admins only; any other signed-in user gets 403 (anonymous users are sent to sign in
-    by LoginRequiredMiddleware before this runs)."""
-
-    @wraps(view)
-    def wrapper(request: HttpRequest, *args, **kwargs):
-        if not user_roles(request.user).is_admin:
-            raise PermissionDenied("Only admins can change master data.")
-        return view(request, *args, **kwargs)
-
-    return wrapper
-
-
-def ticket_worker_required(view):
-    """Admins, SPOCs and agents (leads included); requesters get 403."""
-
-    @wraps(view)
-    def wrapper(request: HttpRequest, *args, **kwargs):
-        if not user_roles(request.user).works_tickets:
-            raise PermissionDenied("Teams are shown to the people who work tickets.")
-        return view(request, *args, **kwargs)
-
-    return wrapper
+# Why a master-data screen answers 403 to someone who is not an admin.
+MASTER_DATA = "Only admins can change master data."
 
 
 def may_manage_team(user, team_id: int) -> bool:

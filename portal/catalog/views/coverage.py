@@ -7,15 +7,16 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
+from portal.accounts.decorators import admin_required
 from portal.accounts.redirects import safe_next_url
 from portal.catalog import coverage, services
 from portal.catalog.forms import CoverageAddForm
 from portal.catalog.models import BusinessUnitGroup
-from portal.catalog.views.common import PER_PAGE, admin_required, bad_request, parse_id
+from portal.catalog.views.common import MASTER_DATA, PER_PAGE, bad_request, parse_id
 from portal.lib.htmx import is_htmx
 
 
-@admin_required
+@admin_required(reason=MASTER_DATA)
 @require_GET
 def coverage_report(request: HttpRequest) -> HttpResponse:
     groups = list(BusinessUnitGroup.objects.active().order_by("name"))
@@ -49,7 +50,7 @@ def coverage_report(request: HttpRequest) -> HttpResponse:
     )
 
 
-@admin_required
+@admin_required(reason=MASTER_DATA)
 @require_POST
 def coverage_add(request: HttpRequest) -> HttpResponse:
     """Map one gap to a team. htmx swaps the row for a confirmation; without JS, redirect."""

@@ -15,13 +15,14 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from portal.accounts.decorators import admin_required
 from portal.catalog import coverage
 from portal.catalog.forms import add_service_errors
 from portal.catalog.masters import KINDS, STATUSES, Kind
 from portal.catalog.services import usage
 from portal.catalog.views.common import (
+    MASTER_DATA,
     PER_PAGE,
-    admin_required,
     bad_request,
     parse_id,
     warn_of_new_gaps,
@@ -37,7 +38,7 @@ def _kind(slug: str) -> Kind:
         raise Http404("No such kind of master data.") from None
 
 
-@admin_required
+@admin_required(reason=MASTER_DATA)
 @require_GET
 def masters_index(request: HttpRequest) -> HttpResponse:
     # One count per kind (six small queries) plus the coverage summary.
@@ -49,7 +50,7 @@ def masters_index(request: HttpRequest) -> HttpResponse:
     )
 
 
-@admin_required
+@admin_required(reason=MASTER_DATA)
 @require_GET
 def master_list(request: HttpRequest, kind: str) -> HttpResponse:
     k = _kind(kind)
@@ -102,7 +103,7 @@ def _initial_from_query(request: HttpRequest, k: Kind) -> dict:
     }
 
 
-@admin_required
+@admin_required(reason=MASTER_DATA)
 @require_http_methods(["GET", "POST"])
 def master_create(request: HttpRequest, kind: str) -> HttpResponse:
     k = _kind(kind)
@@ -122,7 +123,7 @@ def master_create(request: HttpRequest, kind: str) -> HttpResponse:
     )
 
 
-@admin_required
+@admin_required(reason=MASTER_DATA)
 @require_http_methods(["GET", "POST"])
 def master_edit(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
     k = _kind(kind)
@@ -146,7 +147,7 @@ def master_edit(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
     )
 
 
-@admin_required
+@admin_required(reason=MASTER_DATA)
 @require_POST
 def master_action(request: HttpRequest, kind: str, pk: int, action: str) -> HttpResponse:
     k = _kind(kind)

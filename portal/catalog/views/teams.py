@@ -8,17 +8,15 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
+from portal.accounts.decorators import works_tickets_required
 from portal.accounts.roles import user_roles
 from portal.catalog import services
 from portal.catalog.forms import TeamMemberAddForm, add_service_errors
 from portal.catalog.models import BusinessUnitGroup, ClassificationMapping, Team, TeamMember
-from portal.catalog.views.common import (
-    may_manage_team,
-    ticket_worker_required,
-    warn_of_new_gaps,
-)
+from portal.catalog.views.common import may_manage_team, warn_of_new_gaps
 
 TEAMS_PER_PAGE = 20
+TEAMS = "Teams are shown to the people who work tickets."
 
 
 def _active_members() -> Prefetch:
@@ -64,7 +62,7 @@ def attach_spocs(teams: list[Team]) -> None:
         team.spocs = sorted(spocs.values(), key=lambda u: (u.full_name, u.email))
 
 
-@ticket_worker_required
+@works_tickets_required(reason=TEAMS)
 @require_GET
 def team_list(request: HttpRequest) -> HttpResponse:
     query = request.GET.get("q", "").strip()[:200]
@@ -100,13 +98,13 @@ def _get_team(pk: int) -> Team:
     return get_object_or_404(Team.objects.prefetch_related(_active_members()), pk=pk)
 
 
-@ticket_worker_required
+@works_tickets_required(reason=TEAMS)
 @require_GET
 def team_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return _team_page(request, _get_team(pk))
 
 
-@ticket_worker_required
+@works_tickets_required(reason=TEAMS)
 @require_POST
 def team_member_add(request: HttpRequest, pk: int) -> HttpResponse:
     team = _get_team(pk)
@@ -126,7 +124,7 @@ def team_member_add(request: HttpRequest, pk: int) -> HttpResponse:
     return _team_page(request, team, form=form, status=400)
 
 
-@ticket_worker_required
+@works_tickets_required(reason=TEAMS)
 @require_POST
 def team_member_remove(request: HttpRequest, pk: int, member_id: int) -> HttpResponse:
     """Ends a membership (kept, inactive, so history still shows who was in the team)."""

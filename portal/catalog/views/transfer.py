@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from portal.accounts.decorators import admin_required
 from portal.catalog.exporting import catalog_export
 from portal.catalog.forms import ImportUploadForm
 from portal.catalog.importing import (
@@ -21,7 +22,7 @@ from portal.catalog.importing import (
 from portal.catalog.models import PendingImport
 from portal.catalog.services import pending_import_create, pending_import_delete
 from portal.catalog.spreadsheet import HEADERS, MAX_BYTES
-from portal.catalog.views.common import admin_required
+from portal.catalog.views.common import MASTER_DATA
 
 SESSION_KEY = "catalog_import_token"
 PREVIEW_ROWS = 200
@@ -37,7 +38,7 @@ def _render_upload(request, form, status=200, error: str = ""):
     )
 
 
-@admin_required
+@admin_required(reason=MASTER_DATA)
 @never_cache
 @require_http_methods(["GET", "POST"])
 def import_upload(request: HttpRequest) -> HttpResponse:
@@ -94,7 +95,7 @@ def _render_preview(request, plan, *, token, filename, status=None) -> HttpRespo
     )
 
 
-@admin_required
+@admin_required(reason=MASTER_DATA)
 @never_cache
 @require_POST
 def import_apply(request: HttpRequest) -> HttpResponse:
@@ -128,7 +129,7 @@ def import_apply(request: HttpRequest) -> HttpResponse:
     )
 
 
-@admin_required
+@admin_required(reason=MASTER_DATA)
 @require_GET
 def export_download(request: HttpRequest) -> HttpResponse:
     buffer = io.BytesIO()

@@ -113,6 +113,17 @@ def _members(ticket: Ticket):
     ).order_by("full_name", "email")
 
 
+def _waiting_for(ticket: Ticket, events: list[TicketEvent]) -> str | None:
+    """Whom an unassigned ticket waits for ("the SPOC of …" names), from the latest routing
+    event the viewer may see; None when it is assigned or no such event is visible."""
+    if ticket.assignee_id is not None:
+        return None
+    routing = [e for e in events if e.field == "assignee"]
+    if routing and routing[-1].kind == TicketEvent.Kind.WAITING and routing[-1].new_value:
+        return routing[-1].new_value
+    return None
+
+
 def _detail_context(request: HttpRequest, ticket: Ticket, **extra) -> dict:
     """Everything the ticket page shows, in a constant number of queries.
 
@@ -127,6 +138,7 @@ def _detail_context(request: HttpRequest, ticket: Ticket, **extra) -> dict:
     # Comments have their own list; their events only matter for the audit trail.
     events = events.exclude(kind=TicketEvent.Kind.COMMENTED)
     comments = list(comments)
+    events = list(events)
     can_assign = access.can_assign(user, ticket) and ticket.team_id is not None
     can_move = access.can_move_team(user, ticket)
     targets = transitions.allowed_targets(roles_here, ticket)
@@ -137,7 +149,8 @@ def _detail_context(request: HttpRequest, ticket: Ticket, **extra) -> dict:
         "comments": comments,
         # 1 query: the files the viewer may see; each comment gets its own as `.files`.
         "attachments": attachment_views.attachments_for_page(user, ticket, comments),
-        "events": list(events),
+        "events": events,
+        "waiting_for": _waiting_for(ticket, events),
         "is_worker": worker,
         "can_take": access.can_take(user, ticket),
         "can_edit": access.can_edit(user, ticket),

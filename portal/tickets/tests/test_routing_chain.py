@@ -379,3 +379,22 @@ def test_a_member_leaving_costs_a_fixed_number_of_queries_per_ticket(
     with django_assert_num_queries(REROUTE_FIXED + REROUTE_PER_TICKET * count):
         catalog.team_member_deactivate(member=member)
     assert set(Ticket.objects.values_list("assignee", flat=True)) == {personas.lead.pk}
+
+
+def test_the_ticket_page_says_whom_an_unassigned_ticket_waits_for(
+    raise_ticket, org, personas, client_for
+):
+    TeamMember.objects.filter(team=org.team_a).update(is_active=False)
+    ticket = raise_ticket()
+    for viewer in (personas.requester, personas.spoc):
+        page = " ".join(
+            client_for(viewer).get(f"/tickets/{ticket.number}").content.decode().split()
+        )
+        assert "<dt>Assignee</dt><dd>Nobody yet: waiting for Spoc Persona</dd>" in page
+    # Once someone has it, the page names them instead.
+    TeamMember.objects.filter(team=org.team_a, user=personas.agent).update(is_active=True)
+    services.ticket_take(ticket=ticket, actor=personas.agent)
+    page = " ".join(
+        client_for(personas.requester).get(f"/tickets/{ticket.number}").content.decode().split()
+    )
+    assert "<dt>Assignee</dt><dd>Agent Persona</dd>" in page

@@ -26,6 +26,9 @@ class UserOut(Schema):
     full_name: str
     is_active: bool
     is_admin: bool
+    on_triage_duty: bool = Field(
+        description="An admin who is told about tickets that reach nobody else."
+    )
 
 
 class UserPage(Page):
@@ -54,6 +57,7 @@ def _out(user: User) -> dict:
         "full_name": user.full_name,
         "is_active": user.is_active,
         "is_admin": user.is_staff,
+        "on_triage_duty": user.on_triage_duty,
     }
 
 
@@ -100,6 +104,11 @@ def user_create(request: HttpRequest, payload: UserIn):
 class UserUpdate(Input):
     full_name: str | None = Field(None, min_length=1, max_length=150)
     is_admin: bool | None = None
+    on_triage_duty: bool | None = Field(
+        None,
+        description="Admins only; the last admin on duty cannot leave while a ticket could "
+        "reach nobody else (422).",
+    )
 
 
 def _target(user_id: int) -> User:
@@ -112,7 +121,7 @@ def _target(user_id: int) -> User:
 @router.patch(
     "/{user_id}",
     response={200: UserOut, 403: Problem, 404: Problem, 422: Problem},
-    summary="Rename a user or change their admin flag",
+    summary="Rename a user, change their admin flag or triage duty",
 )
 def user_update(request: HttpRequest, user_id: PathId, payload: UserUpdate):
     require_admin(request, MANAGE_USERS)
@@ -124,6 +133,7 @@ def user_update(request: HttpRequest, user_id: PathId, payload: UserUpdate):
         actor=request.auth,
         full_name=" ".join((payload.full_name or target.full_name).split()),
         is_staff=payload.is_admin,
+        on_triage_duty=payload.on_triage_duty,
     )
     return _out(target)
 

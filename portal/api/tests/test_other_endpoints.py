@@ -203,3 +203,20 @@ def test_admins_move_a_subcategory_and_change_a_members_role_others_get_403(pers
     is_problem(
         admin.patch(f"/catalog/teams/{org.team_b.pk}/members/{agent_member}", {"role": "lead"}), 404
     )
+
+
+def test_admins_put_admins_on_triage_duty_and_the_last_one_stays_while_a_gap_exists(
+    personas, org, api_for
+):
+    admin = api_for(personas.admin)
+    on = admin.patch(f"/users/{personas.admin.pk}", {"on_triage_duty": True})
+    assert on.status_code == 200 and on.json()["on_triage_duty"] is True
+    # Only admins can be on duty: a field error, nothing written.
+    refused = is_problem(admin.patch(f"/users/{personas.agent.pk}", {"on_triage_duty": True}), 422)
+    assert refused["errors"][0]["field"] == "on_triage_duty"
+    assert not User.objects.get(pk=personas.agent.pk).on_triage_duty
+    # Group Y has no SPOC: its tickets can reach only triage, so the last one stays.
+    last = is_problem(admin.patch(f"/users/{personas.admin.pk}", {"on_triage_duty": False}), 422)
+    assert "the only admin on triage duty" in last["detail"] + str(last.get("errors"))
+    assert User.objects.get(pk=personas.admin.pk).on_triage_duty
+    assert admin.get(f"/users?q={personas.admin.email}").json()["items"][0]["on_triage_duty"]

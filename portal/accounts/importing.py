@@ -74,27 +74,50 @@ def import_users_csv(text: str, *, actor: User | None = None) -> ImportResult:
         return result
 
     existing = {u.email: u for u in User.objects.filter(email__in=seen)}
-    # Through the user services, so an import changes users exactly as an admin would:
-    # a deactivation ends sessions and is logged, a new hash ends sessions too.
+    try:
+        _write(rows, existing, actor, result)
+    except _RowRefused as refused:
+        # A service refused a row (e.g. deactivating the last admin on triage duty while a
+        # ticket could reach nobody else): the whole import was rolled back.
+        result.created = result.updated = 0
+        result.errors.append(f"Line {refused.line}: {' '.join(refused.error.messages)}")
+    return result
+
+
+class _RowRefused(Exception):
+    def __init__(self, line: int, error: ValidationError):
+        super().__init__(line, error)
+        self.line, self.error = line, error
+
+
+def _write(rows: list[_Row], existing: dict[str, User], actor: User | None, result) -> None:
+    """Through the user services, so an import changes users exactly as an admin would: a
+    deactivation ends sessions and is logged, a new hash ends sessions too. One
+    transaction: a refused row undoes every row."""
     with transaction.atomic():
         for row in rows:
-            user = existing.get(row.email)
-            if user is None:
-                user_create(
-                    email=row.email,
-                    full_name=row.full_name,
-                    password=None,
-                    password_hash=row.password,
-                    is_active=row.active,
-                    actor=actor,
-                )
-                result.created += 1
-                continue
-            user_update(user=user, actor=actor, full_name=row.full_name, is_active=row.active)
-            if row.password is not None:
-                user_set_password_hash(user=user, password_hash=row.password, actor=actor)
-            result.updated += 1
-    return result
+            try:
+                _write_row(row, existing.get(row.email), actor, result)
+            except ValidationError as error:
+                raise _RowRefused(row.line, error) from error
+
+
+def _write_row(row: _Row, user: User | None, actor: User | None, result) -> None:
+    if user is None:
+        user_create(
+            email=row.email,
+            full_name=row.full_name,
+            password=None,
+            password_hash=row.password,
+            is_active=row.active,
+            actor=actor,
+        )
+        result.created += 1
+        return
+    user_update(user=user, actor=actor, full_name=row.full_name, is_active=row.active)
+    if row.password is not None:
+        user_set_password_hash(user=user, password_hash=row.password, actor=actor)
+    result.updated += 1
 
 
 def _parse_row(

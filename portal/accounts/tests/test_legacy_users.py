@@ -138,3 +138,18 @@ def test_a_new_hash_for_an_existing_user_ends_their_sessions_and_is_logged(
     caplog.clear()
     call_command("import_users", str(path))  # the same file again: nothing changes
     assert [r for r in caplog.records if r.name == "portal.security"] == []
+
+
+def test_an_import_that_would_deactivate_the_last_admin_on_triage_duty_writes_nothing(
+    tmp_path, personas, org, capsys
+):
+    # Group Y has no SPOC: its tickets can reach only the admins on triage duty.
+    personas.admin.on_triage_duty = True
+    personas.admin.save(update_fields=["on_triage_duty"])
+    rows = "new@example.com,New Person,,yes\nadmin@example.com,Admin Persona,,no\n"
+    with pytest.raises(CommandError, match="no users were imported"):
+        call_command("import_users", str(write_csv(tmp_path, rows)))
+    assert "Line 3: Admin Persona is the only admin on triage duty" in capsys.readouterr().err
+    personas.admin.refresh_from_db()
+    assert personas.admin.is_active and personas.admin.on_triage_duty
+    assert not User.objects.filter(email="new@example.com").exists()  # line 2 undone too

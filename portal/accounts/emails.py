@@ -7,7 +7,7 @@ MAX_EMAIL_LENGTH = 254  # RFC 5321 path limit minus the angle brackets
 MAX_LOCAL_PART_LENGTH = 64
 
 
-def normalize_email(value: str) -> str:
+def normalize_email(value: str | None) -> str:
     """Trim and lower-case the whole address so `Ann@Example.COM` and `ann@example.com` match.
 
     The RFC allows case-sensitive local parts, but no mail system in use honours that, and

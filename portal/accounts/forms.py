@@ -1,5 +1,7 @@
 """Forms for signing in, the settings page and admin user management."""
 
+from typing import Any
+
 from django import forms
 from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError
@@ -63,8 +65,9 @@ class NewPasswordMixin(forms.Form):
         password_validation.validate_password(password, self.password_user())
         return password
 
-    def clean(self):
-        cleaned = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        cleaned = self.cleaned_data
         first, second = cleaned.get("new_password"), cleaned.get("new_password_again")
         if first and second and first != second:
             self.add_error("new_password_again", "The two passwords do not match.")
@@ -138,8 +141,9 @@ class UserEditForm(forms.Form):
         }
         return cls(data, initial=initial)
 
-    def clean(self):
-        cleaned = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        cleaned = self.cleaned_data
         if cleaned.get("on_triage_duty") and not cleaned.get("is_staff"):
             self.add_error("on_triage_duty", "Only admins can be on triage duty.")
         return cleaned

@@ -71,7 +71,7 @@ def user_update(
     triage duty off it while some ticket could reach nobody else (`triage.py`); triage duty
     is for admins only.
     """
-    fields = {"full_name": full_name}
+    fields: dict[str, str | bool] = {"full_name": full_name}
     if is_active is not None:
         fields["is_active"] = is_active
     if is_staff is not None:

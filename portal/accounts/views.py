@@ -30,6 +30,7 @@ from portal.accounts.forms import (
 )
 from portal.accounts.models import User
 from portal.accounts.redirects import safe_next_url
+from portal.accounts.types import AuthenticatedRequest
 from portal.lib.http import posted_data
 from portal.lib.request_info import client_ip
 
@@ -91,7 +92,7 @@ def logout_view(request: HttpRequest) -> HttpResponse:
 
 @never_cache
 @require_http_methods(["GET", "POST"])
-def settings_view(request: HttpRequest) -> HttpResponse:
+def settings_view(request: AuthenticatedRequest) -> HttpResponse:
     user = request.user
     profile_form = ProfileForm(initial={"full_name": user.full_name})
     password_form = PasswordChangeForm(user)
@@ -139,7 +140,7 @@ def settings_view(request: HttpRequest) -> HttpResponse:
 
 @admin_required(reason=MANAGE_USERS)
 @require_http_methods(["GET"])
-def user_list(request: HttpRequest) -> HttpResponse:
+def user_list(request: AuthenticatedRequest) -> HttpResponse:
     query = request.GET.get("q", "").strip()[:200]
     users = User.objects.order_by("full_name", "email")
     if query:
@@ -150,7 +151,7 @@ def user_list(request: HttpRequest) -> HttpResponse:
 
 @admin_required(reason=MANAGE_USERS)
 @require_http_methods(["GET", "POST"])
-def user_create(request: HttpRequest) -> HttpResponse:
+def user_create(request: AuthenticatedRequest) -> HttpResponse:
     form = UserCreateForm(posted_data(request))
     if request.method == "POST" and form.is_valid():
         user = services.user_create(
@@ -168,7 +169,7 @@ def user_create(request: HttpRequest) -> HttpResponse:
 
 @admin_required(reason=MANAGE_USERS)
 @require_http_methods(["GET", "POST"])
-def user_edit(request: HttpRequest, user_id: int) -> HttpResponse:
+def user_edit(request: AuthenticatedRequest, user_id: int) -> HttpResponse:
     target = get_object_or_404(User, pk=user_id)
     form = UserEditForm.for_user(target, posted_data(request))
     if request.method == "POST" and form.is_valid():
@@ -204,7 +205,7 @@ def user_edit(request: HttpRequest, user_id: int) -> HttpResponse:
 
 @admin_required(reason=MANAGE_USERS)
 @require_POST
-def user_reset_password(request: HttpRequest, user_id: int) -> HttpResponse:
+def user_reset_password(request: AuthenticatedRequest, user_id: int) -> HttpResponse:
     target = get_object_or_404(User, pk=user_id)
     form = PasswordForUserForm(target, request.POST)
     if form.is_valid():

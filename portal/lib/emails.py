@@ -16,6 +16,7 @@ from email.utils import make_msgid
 
 from django.conf import settings
 from django.template import Context
+from django.template.backends.django import Template as DjangoTemplate
 from django.template.loader import get_template, render_to_string
 from django.utils.crypto import salted_hmac
 
@@ -43,8 +44,10 @@ class RenderedEmail:
 def render_plain_text(template_name: str, context: dict) -> str:
     """A text template rendered without HTML escaping (its includes too: they share the
     context's autoescape flag). Only for text that is never read as HTML."""
-    template = get_template(template_name).template  # the engine's Template, not the wrapper
-    return template.render(Context(context, autoescape=False))
+    wrapper = get_template(template_name)
+    if not isinstance(wrapper, DjangoTemplate):  # the engine's Template is needed, not the wrapper
+        raise TypeError(f"{template_name} is not a Django template: it needs a Context.")
+    return wrapper.template.render(Context(context, autoescape=False))
 
 
 def render_email(name: str, context: dict) -> RenderedEmail:

@@ -123,4 +123,6 @@ class NotVisibleMiddleware:
         if not isinstance(exception, NotVisible):
             return None
         handler = get_resolver().resolve_error_handler(404)
-        return handler(request, exception)
+        # django-stubs types every error handler as taking the request alone; a 404 handler
+        # also takes the exception (Django calls `handler404(request, exception)`).
+        return handler(request, exception)  # type: ignore[call-arg]

@@ -4,6 +4,8 @@ user's sessions and revokes their API tokens (Django's own command only saves th
 `portal.accounts` is listed before `django.contrib.auth` in INSTALLED_APPS so that this
 command replaces Django's of the same name."""
 
+import getpass
+
 from django.contrib.auth.management.commands import changepassword
 
 from portal.accounts import services
@@ -16,7 +18,7 @@ class Command(changepassword.Command):
         message = super().handle(*args, **options)
         # Django's command has just found the user and saved the new hash; find them again
         # the same way (their username, or the operating-system user's).
-        username = options["username"] or changepassword.getpass.getuser()
+        username = options["username"] or getpass.getuser()
         user = changepassword.UserModel._default_manager.using(options["database"]).get(
             **{changepassword.UserModel.USERNAME_FIELD: username}
         )

@@ -7,6 +7,8 @@
 2. ORM writes (`.objects….create/update/delete/bulk_*`) happen in services and the few
    system modules listed, never in views, API endpoints, forms or templates' helpers.
 3. The import direction between apps is checked by `lint-imports` (pyproject.toml).
+4. One way to do each small thing: the helpers in `ONE_HOME` are defined once, in their
+   home module, and nowhere else under any of the names they had as copies.
 """
 
 import ast
@@ -45,6 +47,19 @@ WRITERS = {
     "portal/tickets/demo.py": "the demo loader",
     "portal/tickets/sla_jobs.py": "SLA escalation writes due times in bulk",
 }
+
+# Helper → the only module that defines it. A second definition (say a local
+# `admin_required` in some views module) is a copy that will drift: import the one here.
+ONE_HOME = {
+    "admin_required": "portal/accounts/decorators.py",
+    "works_tickets_required": "portal/accounts/decorators.py",
+    "require_admin": "portal/api/guards.py",
+    "require_ticket_worker": "portal/api/guards.py",
+    "parse_id": "portal/lib/http.py",
+    "posted_data": "portal/lib/http.py",
+}
+# Names the copies had: none may come back.
+RETIRED = {"ticket_worker_required", "_admin", "_admin_only", "_raw_id"}
 
 
 def _modules():
@@ -123,3 +138,30 @@ def test_imports_point_one_way_between_apps():
         check=False,
     )
     assert result.returncode == 0, result.stdout[-3000:]
+
+
+def _definitions(tree) -> set[str]:
+    """Names a module defines: functions, classes and module-level assignments."""
+    names = {
+        node.name
+        for node in ast.walk(tree)
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef)
+    }
+    for node in tree.body:
+        targets = node.targets if isinstance(node, ast.Assign) else [getattr(node, "target", None)]
+        names |= {target.id for target in targets if isinstance(target, ast.Name)}
+    return names
+
+
+def test_each_small_helper_is_defined_once_in_its_home():
+    found: dict[str, list[str]] = {name: [] for name in ONE_HOME}
+    retired = []
+    for relative, tree in _modules():
+        defined = _definitions(tree)
+        for name in defined & ONE_HOME.keys():
+            found[name].append(relative)
+        retired += [f"{relative}: {name}" for name in sorted(defined & RETIRED)]
+    assert found == {name: [home] for name, home in ONE_HOME.items()}, (
+        "Import the helper from its home module instead of defining another copy."
+    )
+    assert retired == [], "A retired copy came back:\n" + "\n".join(retired)

@@ -164,7 +164,7 @@ class ClassificationFormMixin:
 
     def setup_classification_fields(self) -> None:
         keep = {
-            name: self._id(self.initial.get(name)) for name in ("group", "category", "subcategory")
+            name: parse_id(self.initial.get(name)) for name in ("group", "category", "subcategory")
         }
 
         def offered(model, name: str):
@@ -200,12 +200,8 @@ class ClassificationFormMixin:
     def _current_id(self, name: str) -> int | None:
         """The submitted id when bound, else the initial one."""
         if self.is_bound:
-            return self._id(self.data.get(self.add_prefix(name)))
-        return self._id(self.initial.get(name))
-
-    @staticmethod
-    def _id(raw) -> int | None:
-        return parse_id(raw)
+            return parse_id(self.data.get(self.add_prefix(name)))
+        return parse_id(self.initial.get(name))
 
 
 class MappingForm(ClassificationFormMixin, forms.Form):

@@ -24,7 +24,8 @@ MAX_DATABASE_ID = 2**63 - 1  # the largest bigint primary key
 
 
 def parse_id(raw) -> int | None:
-    """A database id from user input, or None: ASCII digits only, within bigint range.
+    """A database id (or another positive whole number, e.g. a ticket version) from user
+    input, or None: ASCII digits only, within bigint range. The portal's only parser of ids.
 
     `int()` alone accepts "+5", " 5", "٥" (Arabic-Indic five) and numbers too large for the
     database, which then fail deep inside a query (an OverflowError on SQLite: a 500).

@@ -15,6 +15,7 @@ from django.utils import timezone
 from portal.accounts.roles import Roles, user_roles
 from portal.catalog.models import BusinessUnitGroup, Category, Priority, Subcategory, Team
 from portal.lib import keyset
+from portal.lib.http import parse_id
 from portal.tickets import routing, search, sla
 from portal.tickets.access import visible_tickets, with_related
 from portal.tickets.models import OPEN_STATUSES, Status
@@ -101,11 +102,6 @@ class PersonField(forms.CharField):
         return value
 
 
-def _raw_id(data, name: str) -> int | None:
-    raw = (data or {}).get(name) or ""
-    return int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 18 else None
-
-
 class ChildChoiceField(forms.ModelChoiceField):
     """A category (or subcategory) filter that outlives a change of its parent.
 
@@ -118,7 +114,7 @@ class ChildChoiceField(forms.ModelChoiceField):
         try:
             return super().to_python(value)
         except forms.ValidationError as error:
-            if error.code == "invalid_choice" and _raw_id({"v": str(value)}, "v"):
+            if error.code == "invalid_choice" and parse_id(str(value)):
                 return None
             raise
 
@@ -185,7 +181,10 @@ class TicketFilterForm(forms.Form):
     def __init__(self, data, *, roles: Roles, **kwargs):
         super().__init__(data, **kwargs)
         self.fields["view"].choices = available_views(roles)
-        group_id, category_id = _raw_id(data, "group"), _raw_id(data, "category")
+        group_id, category_id = (
+            parse_id((data or {}).get("group")),
+            parse_id((data or {}).get("category")),
+        )
         if group_id:
             self.fields["category"].queryset = Category.objects.filter(group_id=group_id)
         if group_id and category_id:

@@ -14,6 +14,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from portal.catalog.models import Team
+from portal.lib.http import parse_id
 from portal.tickets import (
     access,
     attachment_services,
@@ -255,11 +256,11 @@ def _valid(form, keep_as: str | None = None):
 
 @ticket_action
 def ticket_take(request, ticket):
-    version = request.POST.get("version")
     services.ticket_take(
         actor=request.user,
         ticket=ticket,
-        expected_version=int(version) if (version or "").isdigit() else None,
+        # `parse_id`, not `int()`: "²" passes str.isdigit() and then fails int() (a 500).
+        expected_version=parse_id(request.POST.get("version")),
     )
     messages.success(request, f"{ticket.number} is yours.")
 

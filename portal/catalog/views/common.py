@@ -24,13 +24,6 @@ def bad_request(message: str) -> HttpResponseBadRequest:
     return HttpResponseBadRequest(message, content_type="text/plain; charset=utf-8")
 
 
-def parse_id(raw: str | None) -> int | None:
-    """A positive database id from a query parameter; None when missing or malformed."""
-    if raw is None or not (raw.isascii() and raw.isdigit()) or len(raw) > 18:
-        return None
-    return int(raw) or None
-
-
 @contextmanager
 def warn_of_new_gaps(request: HttpRequest):
     """Around a master-data change: warn when it leaves some ticket reaching nobody in a

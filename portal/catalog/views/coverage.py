@@ -12,8 +12,9 @@ from portal.accounts.redirects import safe_next_url
 from portal.catalog import coverage, services
 from portal.catalog.forms import CoverageAddForm
 from portal.catalog.models import BusinessUnitGroup
-from portal.catalog.views.common import MASTER_DATA, PER_PAGE, bad_request, parse_id
+from portal.catalog.views.common import MASTER_DATA, PER_PAGE, bad_request
 from portal.lib.htmx import is_htmx
+from portal.lib.http import parse_id
 
 
 @admin_required(reason=MASTER_DATA)

@@ -24,9 +24,9 @@ from portal.catalog.views.common import (
     MASTER_DATA,
     PER_PAGE,
     bad_request,
-    parse_id,
     warn_of_new_gaps,
 )
+from portal.lib.http import parse_id
 
 ACTIONS = ("deactivate", "reactivate", "delete")
 

@@ -10,7 +10,8 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from portal.catalog.models import Category, Subcategory
-from portal.catalog.views.common import bad_request, parse_id
+from portal.catalog.views.common import bad_request
+from portal.lib.http import parse_id
 
 
 def _options(request: HttpRequest, parent_param: str, placeholder: str, items_for) -> HttpResponse:

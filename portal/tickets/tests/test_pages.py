@@ -210,3 +210,17 @@ def test_requesters_list_titles_link_to_their_tickets(ticket, personas, client_f
     # A tap target; keyboard users reach the same page through the number's link.
     assert f'<a href="{ticket.get_absolute_url()}" tabindex="-1">{ticket.title}</a>' in html
     assert f'<a href="{ticket.get_absolute_url()}">{ticket.number}</a>' in html
+
+
+@pytest.mark.parametrize("version", ["²", "٥", "+1", "99999999999999999999"])
+def test_taking_a_ticket_with_a_garbled_version_takes_it_without_a_version_check(
+    version, personas, ticket, client_for
+):
+    # "²" passes str.isdigit() and then fails int(): the take button's version once became
+    # a 500. Every id and version from a form is parsed by portal.lib.http.parse_id.
+    response = client_for(personas.lead).post(
+        f"/tickets/{ticket.number}/take", {"version": version}
+    )
+    assert response.status_code == 302
+    ticket.refresh_from_db()
+    assert ticket.assignee == personas.lead

@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "portal.notifications",
     "portal.attachments",
     "portal.tickets",
+    "portal.replies",
     "portal.analytics",
     "portal.api",
 ]

@@ -13,6 +13,7 @@ from portal.api.endpoints import (
     auth_token,
     catalog,
     notifications,
+    replies,
     routing,
     tickets,
     user_tokens,
@@ -98,6 +99,7 @@ api.add_router("/auth", auth_token.router)
 api.add_router("/tickets", tickets.router)
 api.add_router("/tickets", attachments.router)
 api.add_router("/tickets", watchers.router)
+api.add_router("/tickets", replies.router)
 api.add_router("/notifications", notifications.router)
 api.add_router("/catalog", catalog.router)
 api.add_router("/catalog", routing.router)

@@ -27,6 +27,7 @@ from schemathesis.specs.openapi.checks import (
 
 from portal.api import tokens
 from portal.attachments.tests.files import pdf
+from portal.replies import services as reply_services
 from portal.tickets import attachment_services
 from portal.tickets.tests.attachment_fixtures import files_storage, upload
 
@@ -57,7 +58,7 @@ def wsgi_app():
 
 @pytest.mark.parametrize("persona", ["requester", "agent", "admin"])
 def test_api_conforms_to_its_openapi_document(
-    persona, personas, ticket, wsgi_app, settings, files_storage
+    persona, personas, org, ticket, wsgi_app, settings, files_storage
 ):
     settings.API_RATE_LIMIT_PER_MINUTE = 100_000
     secret = tokens.token_create(user=getattr(personas, persona), name="schemathesis").secret
@@ -67,8 +68,12 @@ def test_api_conforms_to_its_openapi_document(
     ).attachments[0]
     # Another person's token: the admin's revocations hit a real one, never this run's own.
     tokens.token_create(user=personas.spoc, name="spoc's script")
+    reply = reply_services.canned_reply_create(
+        actor=personas.lead, title="Swap", body="{ticket.number} swapped.", team=org.team_a
+    )
     # Real rows for the path parameters, or nearly every request would be a 404.
     known_values = {
+        "reply_id": reply.pk,
         "number": ticket.number,
         "attachment_id": attachment.pk,
         "user_id": personas.spoc.pk,
@@ -113,6 +118,7 @@ def test_api_conforms_to_its_openapi_document(
         "GET /api/v1/tickets/{number}/attachments",
         "PUT /api/v1/tickets/{number}/watchers/me",
         "GET /api/v1/users/{user_id}/tokens",
+        "POST /api/v1/tickets/{number}/canned-replies/{reply_id}/use",
     ):
         assert by_operation.get(label), f"{label} was not exercised"
     download = by_operation["GET /api/v1/tickets/{number}/attachments/{attachment_id}/download"]

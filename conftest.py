@@ -8,7 +8,12 @@ from portal.testing.personas import Personas, make_personas
 
 # Browser fixtures (`browser`, `page_for`) for tests marked `browser`; `smtp_server` (a real
 # SMTP server on loopback); the S3 fixtures (moto's standalone server on loopback).
-pytest_plugins = ["portal.testing.browser", "portal.testing.smtp", "portal.testing.s3"]
+pytest_plugins = [
+    "portal.testing.browser",
+    "portal.testing.smtp",
+    "portal.testing.s3",
+    "portal.testing.oidc",  # `oidc_provider`: a real OpenID provider on loopback
+]
 
 # Real hashers cost ~100 ms per login; tests use a fast one first. The others stay
 # listed so legacy (bcrypt) and Argon2 hashes are still verified and upgraded.

@@ -6,11 +6,13 @@ sets DATABASE_URL, SECRET_KEY, ALLOWED_HOSTS, APP_URL and the R2/SMTP variables.
 """
 
 from pathlib import Path
+from urllib.parse import parse_qsl, urlsplit
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 
+from portal.accounts.emails import normalize_email
 from portal.attachments import bounded as _bounded
 from portal.attachments.storage import storages_from_env
 from portal.lib.env import env_bool, env_int, env_list, env_str, load_env_file
@@ -79,6 +81,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "portal.accounts.middleware.IdleSessionMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # Re-checks company sign-ins with the provider every OIDC_RECHECK_MINUTES.
+    "portal.accounts.sso.middleware.SsoSessionRefresh",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "portal.analytics.middleware.PageViewMiddleware",
     "portal.lib.middleware.NotVisibleMiddleware",
@@ -161,6 +165,40 @@ PASSWORD_RESETS_PER_ACCOUNT_HOUR = 3
 PASSWORD_RESETS_PER_ADDRESS_HOUR = 20
 PASSWORD_RESET_MAILER = "portal.notifications.account_mail.queue_password_reset"  # noqa: S105
 
+# --- Company sign-in (OpenID Connect), see docs/sso.md -----------------------------------
+# Off unless OIDC_ISSUER and OIDC_CLIENT_ID are set: then /login offers "Sign in with
+# <OIDC_COMPANY_NAME>". Endpoints and keys come from the issuer's discovery document.
+OIDC_ISSUER = env_str("OIDC_ISSUER").rstrip("/")
+OIDC_RP_CLIENT_ID = env_str("OIDC_CLIENT_ID")
+OIDC_RP_CLIENT_SECRET = env_str("OIDC_CLIENT_SECRET")
+OIDC_COMPANY_NAME = env_str("OIDC_COMPANY_NAME", "your company account")
+OIDC_RP_SCOPES = env_str("OIDC_SCOPES", "openid email profile")
+# Extra authorisation-request parameters as a query string (Google: access_type=offline).
+OIDC_AUTH_REQUEST_EXTRA_PARAMS = dict(parse_qsl(env_str("OIDC_AUTH_EXTRA_PARAMS")))
+# New people are created (as requesters) only with a verified email in one of these domains.
+OIDC_ALLOWED_EMAIL_DOMAINS = [d.lower() for d in env_list("OIDC_ALLOWED_EMAIL_DOMAINS")]
+# Pins: Google Workspace's `hd` claim, Microsoft Entra ID's tenant (`tid`).
+OIDC_GOOGLE_HOSTED_DOMAIN = env_str("OIDC_GOOGLE_HOSTED_DOMAIN").lower()
+OIDC_ENTRA_TENANT_ID = env_str("OIDC_ENTRA_TENANT_ID").lower()
+# Every call to the provider gives up after this many seconds.
+OIDC_TIMEOUT = env_int("OIDC_TIMEOUT_SECONDS", 5, minimum=1)
+OIDC_DISCOVERY_CACHE_SECONDS = env_int("OIDC_DISCOVERY_CACHE_SECONDS", 3600, minimum=60)
+# How often a company sign-in is re-checked with the provider (a person disabled there
+# loses access within this time).
+OIDC_RENEW_ID_TOKEN_EXPIRY_SECONDS = env_int("OIDC_RECHECK_MINUTES", 5, minimum=1) * 60
+OIDC_RP_SIGN_ALGO = "RS256"
+OIDC_USE_PKCE = True
+OIDC_USE_NONCE = True
+# Seconds of clock difference with the provider tolerated on exp/iat.
+OIDC_CLOCK_SKEW_SECONDS = 60
+# LOCAL_LOGIN=off: email and password work only for the break-glass admins listed here.
+LOCAL_LOGIN = env_bool("LOCAL_LOGIN", True)
+LOCAL_LOGIN_BREAK_GLASS = [normalize_email(e) for e in env_list("LOCAL_LOGIN_BREAK_GLASS")]
+AUTHENTICATION_BACKENDS = [
+    "django.contrib.auth.backends.ModelBackend",
+    "portal.accounts.sso.backend.SsoBackend",
+]
+
 # Sessions live in the database; the cookie holds only a random key.
 SESSION_ENGINE = "django.contrib.sessions.backends.db"
 SESSION_IDLE_TIMEOUT = env_int("SESSION_IDLE_TIMEOUT_MINUTES", 120, minimum=1) * 60
@@ -212,6 +250,12 @@ SECURE_CSP: dict[str, list[str]] = {
     "frame-ancestors": [CSP.NONE],
     "form-action": [CSP.SELF],
 }
+
+if OIDC_ISSUER:
+    # The "Sign in with …" form posts here and is redirected to the provider's sign-in
+    # page; browsers hold that redirect to the page's form-action.
+    _idp = urlsplit(OIDC_ISSUER)
+    SECURE_CSP["form-action"] = [*SECURE_CSP["form-action"], f"{_idp.scheme}://{_idp.netloc}"]
 
 # REST API requests allowed per user per minute, all their tokens and their session
 # together (429 with Retry-After beyond).
@@ -357,8 +401,6 @@ ATTACHMENT_ORPHAN_MINUTES = env_int("ATTACHMENT_ORPHAN_MINUTES", 15, minimum=2)
 ATTACHMENT_KEY_OWNERS = {"tickets/": "portal.tickets.attachment_keys.known_storage_keys"}
 if env_str("R2_ENDPOINT"):
     # Thumbnails redirect to short-lived presigned URLs on the storage endpoint (path-style).
-    from urllib.parse import urlsplit
-
     _r2 = urlsplit(env_str("R2_ENDPOINT"))
     SECURE_CSP["img-src"] = [*SECURE_CSP["img-src"], f"{_r2.scheme}://{_r2.netloc}"]
 

@@ -3,7 +3,7 @@ from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.forms import AdminPasswordChangeForm
 
 from portal.accounts import services
-from portal.accounts.models import User
+from portal.accounts.models import SsoIdentity, User
 
 
 class PasswordChangeThroughService(AdminPasswordChangeForm):
@@ -36,3 +36,27 @@ class UserAdmin(BaseUserAdmin):
     add_fieldsets = [
         (None, {"classes": ["wide"], "fields": ["email", "full_name", "password1", "password2"]})
     ]
+
+
+@admin.register(SsoIdentity)
+class SsoIdentityAdmin(admin.ModelAdmin):
+    """Company accounts bound to portal users. Read-only: bound by sign-in, never by hand;
+    deleting one unbinds it (the next company sign-in binds by verified email again)."""
+
+    list_display = ["user", "issuer", "subject", "email_at_link", "last_sign_in_at"]
+    search_fields = ["user__email", "subject", "email_at_link"]
+    list_select_related = ["user"]
+    readonly_fields = [
+        "user",
+        "issuer",
+        "subject",
+        "email_at_link",
+        "created_at",
+        "last_sign_in_at",
+    ]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False

@@ -140,3 +140,30 @@ class PasswordResetRequest(models.Model):
 
     def __str__(self) -> str:
         return f"reset for {self.email} at {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class SsoIdentity(models.Model):
+    """A company account (issuer + the provider's stable subject) bound to a portal user.
+
+    Sign-in matches on this pair, never on the email: the email is kept only to show
+    which address the account had when it was bound. A user has at most one identity per
+    provider, and an identity belongs to one user. Deleting the row (Django admin) unbinds
+    it; the next company sign-in binds the account again by its verified email.
+    """
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="sso_identities")
+    issuer = models.CharField(max_length=255)
+    subject = models.CharField(max_length=255)
+    email_at_link = models.CharField(max_length=MAX_EMAIL_LENGTH, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    last_sign_in_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "company sign-in identity"
+        constraints = [
+            models.UniqueConstraint(fields=["issuer", "subject"], name="sso_identity_subject"),
+            models.UniqueConstraint(fields=["user", "issuer"], name="sso_identity_one_per_issuer"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.issuer} {self.subject}"

@@ -156,3 +156,22 @@ def _password_replaced(
         extra["via"] = via
     security_log.info("password changed", extra=extra)
     return revoked
+
+
+def user_sign_out_everywhere(*, user: User, reason: str, actor: User | None = None) -> int:
+    """End every session of `user` and revoke their credentials (API tokens), in one
+    transaction: the company account behind them was disabled or its sign-in revoked at
+    the provider. Returns how many credentials were revoked."""
+    with transaction.atomic():
+        sessions_end_for_user(user)
+        revoked = sum(revoker(user) for revoker in _credential_revokers)
+    security_log.warning(
+        "user signed out everywhere",
+        extra={
+            "user_id": user.pk,
+            "actor_id": getattr(actor, "pk", None),
+            "reason": reason,
+            "credentials_revoked": revoked,
+        },
+    )
+    return revoked

@@ -35,6 +35,7 @@ from django.utils import timezone
 
 from portal.accounts.emails import MAX_EMAIL_LENGTH, normalize_email
 from portal.accounts.models import LoginThrottle, User
+from portal.accounts.sso import local_login_allowed
 from portal.lib.request_info import client_ip
 
 security_log = logging.getLogger("portal.security")
@@ -114,6 +115,11 @@ def authenticate_throttled(request: HttpRequest, email: str, password: str) -> O
         security_log.warning(f"login refused: {refusal.reason}", extra={"email": email, "ip": ip})
         return Outcome(refusal=refusal)
     user = authenticate(request, username=email, password=password)
+    if user is not None and not local_login_allowed(email, is_admin=user.is_admin):
+        # LOCAL_LOGIN=off: a good password of anyone but a break-glass admin counts and
+        # reads as a failure, so the page tells nobody which accounts are break-glass.
+        security_log.warning("login refused: local sign-in off", extra={"email": email, "ip": ip})
+        user = None
     if user is not None:
         attempt_succeeded(keys)
         return Outcome(user=user)

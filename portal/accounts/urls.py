@@ -1,10 +1,16 @@
 from django.urls import path
 
 from portal.accounts import views
+from portal.accounts.sso import views as sso_views
 
 urlpatterns = [
     path("login", views.login_view, name="login"),
     path("logout", views.logout_view, name="logout"),
+    # Company sign-in (mozilla-django-oidc's names, which its middleware looks up).
+    path("oidc/authenticate/", sso_views.SsoStartView.as_view(), name="oidc_authentication_init"),
+    path(
+        "oidc/callback/", sso_views.SsoCallbackView.as_view(), name="oidc_authentication_callback"
+    ),
     path("password-reset", views.password_reset_request_view, name="password-reset"),
     path(
         "password-reset/<str:uidb64>/set-password",

@@ -30,6 +30,7 @@ from portal.accounts.forms import (
 )
 from portal.accounts.models import User
 from portal.accounts.redirects import safe_next_url
+from portal.accounts.sso import sso_enabled
 from portal.accounts.types import AuthenticatedRequest
 from portal.lib.http import posted_data
 from portal.lib.request_info import client_ip
@@ -38,6 +39,10 @@ security_log = logging.getLogger("portal.security")
 
 USERS_PER_PAGE = 50
 MANAGE_USERS = "Only admins can manage users."
+SSO_ONLY = (
+    "Wrong email or password, or this account signs in with the company sign-in only "
+    "(password sign-in is kept for emergency admin accounts)."
+)
 
 
 def _tokens(count: int) -> str:
@@ -69,8 +74,14 @@ def login_view(request: HttpRequest) -> HttpResponse:
                 status = 429
                 retry_after = outcome.refusal.retry_after
             else:
-                form.add_error(None, BAD_CREDENTIALS)
-    context = {"form": form, "next": next_url}
+                form.add_error(None, BAD_CREDENTIALS if settings.LOCAL_LOGIN else SSO_ONLY)
+    context = {
+        "form": form,
+        "next": next_url,
+        "sso": sso_enabled(),
+        "company": settings.OIDC_COMPANY_NAME,
+        "local_login": settings.LOCAL_LOGIN,
+    }
     response = render(request, "accounts/login.html", context, status=status)
     if retry_after is not None:
         response["Retry-After"] = str(retry_after)

@@ -71,7 +71,8 @@ class SsoBackend(OIDCAuthenticationBackend):
         try:
             tokens = self.get_token(token_request)
         except requests.HTTPError as error:
-            raise _refused("token-request-refused", status=error.response.status_code) from error
+            status = getattr(error.response, "status_code", None)
+            raise _refused("token-request-refused", status=status) from error
         except (requests.RequestException, ValueError) as error:
             raise discovery.ProviderUnavailable(f"token endpoint: {error!r}") from error
         claims = self.verify_token(tokens.get("id_token") or "", nonce=nonce)

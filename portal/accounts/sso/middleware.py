@@ -80,7 +80,8 @@ class SsoSessionRefresh(SessionRefresh):
         try:
             return super().process_request(request)
         except discovery.ProviderUnavailable as error:
-            return self._provider_down(request, error)
+            self._provider_down(request, error)
+            return None
 
     def _check_with_refresh_token(self, request, refresh_token: str) -> HttpResponse | None:
         session = request.session
@@ -97,7 +98,8 @@ class SsoSessionRefresh(SessionRefresh):
             )
             answer = response.json() if response.content else {}
         except (requests.RequestException, ValueError, discovery.ProviderUnavailable) as error:
-            return self._provider_down(request, error)
+            self._provider_down(request, error)
+            return None
         if response.status_code == 200 and isinstance(answer, dict):
             store_refresh_token(session, answer.get("refresh_token") or refresh_token)
             session[EXPIRY_KEY] = time.time() + settings.OIDC_RENEW_ID_TOKEN_EXPIRY_SECONDS
@@ -109,7 +111,8 @@ class SsoSessionRefresh(SessionRefresh):
             user_sign_out_everywhere(user=user, reason=f"provider: {answer.get('error')}")
             messages.info(request, ENDED)
             return self._to_login(request)
-        return self._provider_down(request, f"token endpoint answered {response.status_code}")
+        self._provider_down(request, f"token endpoint answered {response.status_code}")
+        return None
 
     def _provider_down(self, request, error) -> None:
         security_log.warning(

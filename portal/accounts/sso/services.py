@@ -39,22 +39,22 @@ def sso_identity_sign_in(*, identity: Identity) -> User:
                     ENROL_MESSAGES[identity.enrol_refusal],
                     email=identity.email,
                 )
-            user = User.objects.filter(email=identity.email).first()
-            if user is None:
+            existing = User.objects.filter(email=identity.email).first()
+            if existing is None:
                 user = user_services.user_create(
                     email=identity.email, full_name=identity.full_name, password=None
                 )
                 event = "sso user created"
-            elif SsoIdentity.objects.filter(user=user, issuer=identity.issuer).exists():
+            elif SsoIdentity.objects.filter(user=existing, issuer=identity.issuer).exists():
                 # The address now belongs to another company account than the one bound:
                 # a reused or renamed mailbox. An admin decides (unbind in Django admin).
                 raise SsoRefused(
                     "email-bound-to-other-subject",
                     "This email address is bound to another company account. " + CONTACT,
-                    user_id=user.pk,
+                    user_id=existing.pk,
                 )
             else:
-                event = "sso identity bound"
+                user, event = existing, "sso identity bound"
             link = SsoIdentity.objects.create(
                 user=user,
                 issuer=identity.issuer,

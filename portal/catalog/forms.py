@@ -186,8 +186,8 @@ class ClassificationFormMixin:
             required=self.subcategory_required,
             empty_label=self.subcategory_empty_label,
         )
-        group_id = self._current_id("group")
-        category_id = self._current_id("category")
+        group_id = self.current_id("group")
+        category_id = self.current_id("category")
         if group_id:
             self.fields["category"].queryset = offered(Category, "category").filter(
                 group_id=group_id
@@ -197,7 +197,7 @@ class ClassificationFormMixin:
                 category_id=category_id, category__group_id=group_id or 0
             )
 
-    def _current_id(self, name: str) -> int | None:
+    def current_id(self, name: str) -> int | None:
         """The submitted id when bound, else the initial one."""
         if self.is_bound:
             return parse_id(self.data.get(self.add_prefix(name)))

@@ -174,3 +174,83 @@ class PendingImport(models.Model):
 
     def __str__(self) -> str:
         return f"{self.filename} ({self.created_at:%Y-%m-%d %H:%M})"
+
+
+class FormField(models.Model):
+    """One question a request form asks when a ticket is raised under a classification.
+
+    A field sits on a category (then every subcategory of it asks it too) or on one
+    subcategory. `key` is the stable code the ticket's values are stored under: labels,
+    help text, order and options can change freely, the key never does. Fields are
+    retired (`is_active` off), never deleted once used, so old tickets keep reading their
+    values with the label they were asked under.
+    """
+
+    class Type(models.TextChoices):
+        TEXT = "text", "Text"
+        LONG_TEXT = "long_text", "Long text"
+        NUMBER = "number", "Number"
+        DATE = "date", "Date"
+        CHOICE = "choice", "Choice (one)"
+        MULTI_CHOICE = "multi_choice", "Choice (several)"
+        YES_NO = "yes_no", "Yes/no"
+        USER = "user", "Person"
+
+    category = models.ForeignKey(
+        Category, on_delete=models.PROTECT, null=True, blank=True, related_name="form_fields"
+    )
+    subcategory = models.ForeignKey(
+        Subcategory, on_delete=models.PROTECT, null=True, blank=True, related_name="form_fields"
+    )
+    key = models.CharField(max_length=30, help_text="Stable code the values are stored under.")
+    label = models.CharField(max_length=120)
+    help_text = models.CharField(max_length=300, blank=True)
+    field_type = models.CharField("type", max_length=12, choices=Type.choices)
+    required = models.BooleanField(default=False)
+    position = models.PositiveSmallIntegerField("order", default=0)
+    # Choice fields: [{"code": "...", "label": "..."}, ...] in the order offered.
+    options = models.JSONField(default=list, blank=True)
+    # Number fields: inclusive bounds (either may be left open).
+    min_value = models.DecimalField(max_digits=15, decimal_places=2, null=True, blank=True)
+    max_value = models.DecimalField(max_digits=15, decimal_places=2, null=True, blank=True)
+    is_active = models.BooleanField("active", default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = NamedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "form field"
+        ordering = ["position", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(category__isnull=False, subcategory__isnull=True)
+                | Q(category__isnull=True, subcategory__isnull=False),
+                name="formfield_on_category_or_subcategory",
+            ),
+            models.UniqueConstraint(
+                fields=["category", "key"],
+                name="formfield_key_unique_category",
+                condition=Q(category__isnull=False),
+            ),
+            models.UniqueConstraint(
+                fields=["subcategory", "key"],
+                name="formfield_key_unique_subcategory",
+                condition=Q(subcategory__isnull=False),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.label} ({self.key})"
+
+    @property
+    def owner(self):
+        """The category or subcategory the field is defined on."""
+        return self.subcategory if self.subcategory_id else self.category
+
+    def option_label(self, code: str) -> str:
+        """An option's label; a code no longer offered reads as itself."""
+        for option in self.options or ():
+            if option.get("code") == code:
+                return option.get("label") or code
+        return code

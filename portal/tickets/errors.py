@@ -15,6 +15,15 @@ class InvalidInput(TicketError):
     status_code = 400
 
 
+class InvalidFormValues(InvalidInput):
+    """Request-form values were refused; `errors` maps each field code to its message."""
+
+    def __init__(self, errors: dict[str, str]):
+        listed = "; ".join(f"{key}: {message}" for key, message in errors.items())
+        super().__init__(f"Some form fields need attention: {listed}")
+        self.errors = errors
+
+
 class ActionForbidden(TicketError):
     """The user may see the ticket but not do this to it (outsiders get a 404 earlier)."""
 

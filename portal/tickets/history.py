@@ -6,11 +6,16 @@ figures that count events never depend on a label, and the timeline still reads 
 after a team or person is renamed. Labels are looked up here, when a person reads them.
 """
 
+import json
+
+from portal.catalog import request_forms
 from portal.catalog.models import Priority
 from portal.tickets.models import Status, TicketEvent
 
 # Fields whose values are stored as codes, with the choices that label them.
 CODED_FIELDS = {"status": Status, "priority": Priority}
+# Request-form answers are events on `form:<field code>`, their values stored as JSON.
+FORM_PREFIX = "form:"
 
 
 def label(field: str, value: str) -> str:
@@ -21,12 +26,57 @@ def label(field: str, value: str) -> str:
     return str(choices(value).label)
 
 
+def form_key(event: TicketEvent) -> str | None:
+    return event.field.removeprefix(FORM_PREFIX) if event.field.startswith(FORM_PREFIX) else None
+
+
+def attach_form_fields(events, definitions: dict, people: dict[int, str]) -> None:
+    """Give each request-form event its field definition and the names of people its
+    values name, so it reads with labels (the page loads both once for all events)."""
+    for event in events:
+        key = form_key(event)
+        if key is not None:
+            event.form_field = definitions.get(key)
+            event.form_people = people
+
+
+def form_event_user_ids(events, definitions: dict) -> set[int]:
+    """The people named in request-form events' values (person fields store user ids)."""
+    ids = set()
+    for event in events:
+        key = form_key(event)
+        field = definitions.get(key) if key else None
+        if field is not None and field.field_type == field.Type.USER:
+            for raw in (event.old_value, event.new_value):
+                value = _json(raw)
+                if isinstance(value, int):
+                    ids.add(value)
+    return ids
+
+
+def _json(raw: str):
+    if not raw:
+        return None
+    try:
+        return json.loads(raw)
+    except ValueError:
+        return raw
+
+
+def _value_label(event: TicketEvent, raw: str) -> str:
+    if form_key(event) is not None:
+        return request_forms.display(
+            getattr(event, "form_field", None), _json(raw), getattr(event, "form_people", {})
+        )
+    return label(event.field, raw)
+
+
 def old_label(event: TicketEvent) -> str:
-    return label(event.field, event.old_value)
+    return _value_label(event, event.old_value)
 
 
 def new_label(event: TicketEvent) -> str:
-    return label(event.field, event.new_value)
+    return _value_label(event, event.new_value)
 
 
 def _shorten(text: str, limit: int = 120) -> str:
@@ -56,4 +106,13 @@ def sentence(event: TicketEvent) -> str:
         return "edited the description"
     if event.kind == Kind.ATTACHED:
         return f"attached {new}"
+    key = form_key(event)
+    if key is not None:
+        field = getattr(event, "form_field", None)
+        name = field.label if field is not None else key
+        if not old:
+            return f"answered “{name}” with “{_shorten(new)}”"
+        if not new:
+            return f"cleared “{name}” (was “{_shorten(old)}”)"
+        return f"changed “{name}” from “{_shorten(old)}” to “{_shorten(new)}”"
     return f"changed the {event.field} from “{_shorten(old)}” to “{_shorten(new)}”"

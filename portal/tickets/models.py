@@ -161,6 +161,9 @@ class Ticket(models.Model):
     closed_at = models.DateTimeField(null=True, blank=True)
     version = models.PositiveIntegerField(default=1)
     idempotency_key = models.UUIDField(null=True, blank=True, editable=False)
+    # Answers to the classification's request form, by field code (catalog.request_forms
+    # validates them; codes and JSON-native values, never labels).
+    form_values = models.JSONField("request form values", default=dict, blank=True)
     # People who asked to hear about status changes and public comments.
     watchers = models.ManyToManyField(
         settings.AUTH_USER_MODEL, blank=True, related_name="watched_tickets"

@@ -10,11 +10,13 @@ change and its notifications commit or roll back together.
 """
 
 import dataclasses
+import json
 import uuid
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from portal.catalog import request_forms
 from portal.catalog.models import (
     BusinessUnitGroup,
     Category,
@@ -24,7 +26,13 @@ from portal.catalog.models import (
     TeamMember,
 )
 from portal.tickets import access, notify, routing, signals, sla, transitions
-from portal.tickets.errors import ActionForbidden, EditConflict, InvalidInput, TicketClosed
+from portal.tickets.errors import (
+    ActionForbidden,
+    EditConflict,
+    InvalidFormValues,
+    InvalidInput,
+    TicketClosed,
+)
 from portal.tickets.models import Comment, Status, Ticket, TicketEvent
 
 Kind = TicketEvent.Kind
@@ -148,15 +156,19 @@ def ticket_create(
     subcategory: Subcategory | None = None,
     priority: str | None = None,
     idempotency_key: uuid.UUID | None = None,
+    form_values: dict | None = None,
 ) -> Ticket:
     """Raise a ticket, route it, and record creation and routing in the history.
 
     With an `idempotency_key` the same form submitted twice returns the first ticket.
-    Priority left empty takes the mapping's default (else medium).
+    Priority left empty takes the mapping's default (else medium). `form_values` answer
+    the classification's request form; they are checked by its one validator
+    (`InvalidFormValues` names each field refused, and nothing is written).
     """
     title = _clean_text(title, label="Title", max_length=TITLE_MAX)
     description = _clean_text(description, label="Description", max_length=BODY_MAX)
     _check_classification(group, category, subcategory)
+    form_values = _valid_form_values(category, subcategory, form_values)
     if priority and priority not in Priority.values:
         raise InvalidInput("Choose a priority from the list.")
     if idempotency_key is not None:
@@ -169,7 +181,7 @@ def ticket_create(
         with transaction.atomic():
             return _create(
                 requester, title, description, group, category, subcategory, priority,
-                idempotency_key,
+                idempotency_key, form_values,
             )  # fmt: skip
     except IntegrityError:
         # The same form won a race with itself: the other request's ticket is the answer.
@@ -183,7 +195,21 @@ def ticket_create(
         return existing
 
 
-def _create(requester, title, description, group, category, subcategory, priority, key):
+def _valid_form_values(category, subcategory, values) -> dict:
+    form = request_forms.form_for(category.pk, subcategory.pk if subcategory else None)
+    try:
+        return form.validate(values or {})
+    except request_forms.FormValuesInvalid as error:
+        raise InvalidFormValues(error.errors) from None
+
+
+def _form_value_code(value) -> str:
+    """How a form value is written in the history: its JSON (codes, not labels);
+    portal/tickets/history.py reads it back with the field's labels."""
+    return "" if value is None else json.dumps(value, ensure_ascii=False)
+
+
+def _create(requester, title, description, group, category, subcategory, priority, key, values):
     now = timezone.now()
     decision = routing.route(
         category_id=category.pk,
@@ -205,6 +231,7 @@ def _create(requester, title, description, group, category, subcategory, priorit
         created_at=now,
         updated_at=now,
         idempotency_key=key,
+        form_values=values,
     )
     sla.recompute(ticket)  # the targets are part of the ticket from its first row
     ticket.save(force_insert=True)
@@ -445,11 +472,15 @@ def ticket_update(
     priority: str | None = None,
     category: Category | None = None,
     subcategory=_UNSET,
+    form_values: dict | None = None,
 ) -> Ticket:
-    """Edit title, description, priority or classification against the version the editor saw.
+    """Edit title, description, priority, classification or request-form values against
+    the version the editor saw.
 
     If the ticket changed since (`expected_version` is stale) nothing is written and
     `EditConflict` lists what changed. The team is not re-routed: moving team is explicit.
+    `form_values` answer the (new) classification's form in full; values of fields it no
+    longer asks (retired, or from the old classification) are kept as they were.
     """
     ticket = _lock(actor, ticket, expected_version)
     if not access.can_edit(actor, ticket):
@@ -496,6 +527,8 @@ def ticket_update(
             new_subcategory,
         )
         fields |= {"group", "category", "subcategory"}
+    if form_values is not None:
+        fields |= _update_form_values(ticket, form_values, history)
     if fields & {"priority", "category"}:
         fields |= _sla_recompute(ticket, history)
     if not fields:
@@ -503,6 +536,32 @@ def ticket_update(
     _save(ticket, fields, now)
     history.save()
     return ticket
+
+
+def _update_form_values(ticket: Ticket, values: dict, history: _History) -> set[str]:
+    form = request_forms.form_for(ticket.category_id, ticket.subcategory_id)
+    try:
+        answered = form.validate(values)
+    except request_forms.FormValuesInvalid as error:
+        raise InvalidFormValues(error.errors) from None
+    old = ticket.form_values or {}
+    new = {key: value for key, value in old.items()}
+    for field in form.fields:
+        before, after = old.get(field.key), answered.get(field.key)
+        if before == after:
+            continue
+        history.add(
+            Kind.EDITED, field=f"form:{field.key}", old=_form_value_code(before),
+            new=_form_value_code(after),
+        )  # fmt: skip
+        if after is None:
+            new.pop(field.key, None)
+        else:
+            new[field.key] = after
+    if new == old:
+        return set()
+    ticket.form_values = new
+    return {"form_values"}
 
 
 def _sla_recompute(ticket: Ticket, history: _History) -> set[str]:

@@ -1,10 +1,11 @@
 from django.urls import path
 
-from portal.tickets import attachment_views, list_views, views
+from portal.tickets import attachment_views, form_views, list_views, views
 
 urlpatterns = [
     path("tickets", list_views.ticket_list, name="ticket-list"),
     path("tickets/new", views.ticket_create, name="ticket-create"),
+    path("tickets/new/fields", form_views.new_ticket_fields, name="ticket-form-fields"),
     path("tickets/export.csv", list_views.ticket_export, name="ticket-export"),
     path("tickets/bulk", list_views.ticket_bulk, name="ticket-bulk"),
     path("tickets/<str:number>", views.ticket_detail, name="ticket-detail"),

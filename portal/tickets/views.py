@@ -19,12 +19,13 @@ from portal.tickets import (
     access,
     attachment_services,
     attachment_views,
+    form_views,
     notify,
     services,
     transitions,
 )
 from portal.tickets.attachment_services import AttachmentsRefused
-from portal.tickets.errors import EditConflict, TicketError
+from portal.tickets.errors import EditConflict, InvalidFormValues, TicketError
 from portal.tickets.forms import (
     AssignForm,
     CommentForm,
@@ -54,6 +55,18 @@ def _follow_up_initial(request: HttpRequest) -> dict:
     }
 
 
+def _new_ticket_page(request, form, *, status=200, form_errors=None) -> HttpResponse:
+    """The new-ticket page; the request form follows the classification chosen (or, on a
+    first visit, the follow-up's), filled with what was typed."""
+    request_form = form_views.form_of(form.current_id("category"), form.current_id("subcategory"))
+    data = request.POST if form.is_bound else None
+    context = {
+        "form": form,
+        "request_fields": form_views.page_fields(request_form, data, form_errors),
+    }
+    return render(request, "tickets/new.html", context, status=status)
+
+
 @never_cache
 @require_http_methods(["GET", "HEAD", "POST"])
 def ticket_create(request: HttpRequest) -> HttpResponse:
@@ -63,13 +76,17 @@ def ticket_create(request: HttpRequest) -> HttpResponse:
         # with what they wrote, not yet sent.
         text = request.POST.get("description", "")[:BODY_MAX]
         initial["description"] = initial.get("description", "") + text
-        return render(request, "tickets/new.html", {"form": TicketCreateForm(initial=initial)})
+        return _new_ticket_page(request, TicketCreateForm(initial=initial))
     form = TicketCreateForm(request.POST or None, request.FILES or None, initial=initial)
-    status = 200
+    status, form_errors = 200, None
     if request.method == "POST":
         status = 400
         if form.is_valid():
             data = form.cleaned_data
+            subcategory = data["subcategory"]
+            request_form = form_views.form_of(
+                data["category"].pk, subcategory.pk if subcategory else None
+            )
             try:
                 outcome = attachment_services.ticket_create_with_files(
                     files=data["files"],
@@ -79,12 +96,16 @@ def ticket_create(request: HttpRequest) -> HttpResponse:
                     description=data["description"],
                     group=data["group"],
                     category=data["category"],
-                    subcategory=data["subcategory"],
+                    subcategory=subcategory,
                     priority=data["priority"] or None,
                     idempotency_key=data["idempotency_key"],
+                    form_values=form_views.values_from(request.POST, request_form),
                 )
             except AttachmentsRefused as error:
                 attachment_views.show_refusals(form, error)
+            except InvalidFormValues as error:
+                form.add_error(None, "Some request details need attention; see below.")
+                form_errors = error.errors
             except TicketError as error:
                 form.add_error(None, error.message)
                 status = error.status_code
@@ -93,7 +114,7 @@ def ticket_create(request: HttpRequest) -> HttpResponse:
                 messages.success(request, f"{ticket.number} raised.")
                 attachment_views.report_outcome(request, outcome)
                 return attachment_views.done(request, ticket.get_absolute_url())
-    return render(request, "tickets/new.html", {"form": form}, status=status)
+    return _new_ticket_page(request, form, status=status, form_errors=form_errors)
 
 
 # What a requester's moves mean to them, in their words.
@@ -137,9 +158,8 @@ def _detail_context(request: HttpRequest, ticket: Ticket, **extra) -> dict:
     comments = Comment.objects.visible_to(user, ticket).select_related("author")
     events = TicketEvent.objects.visible_to(user, ticket).select_related("actor")
     # Comments have their own list; their events only matter for the audit trail.
-    events = events.exclude(kind=TicketEvent.Kind.COMMENTED)
+    events = list(events.exclude(kind=TicketEvent.Kind.COMMENTED))
     comments = list(comments)
-    events = list(events)
     can_assign = access.can_assign(user, ticket) and ticket.team_id is not None
     can_move = access.can_move_team(user, ticket)
     targets = transitions.allowed_targets(roles_here, ticket)
@@ -152,6 +172,8 @@ def _detail_context(request: HttpRequest, ticket: Ticket, **extra) -> dict:
         "attachments": attachment_views.attachments_for_page(user, ticket, comments),
         "events": events,
         "waiting_for": _waiting_for(ticket, events),
+        # Request-form answers, and labels for their history (0 queries without a form).
+        "answers": form_views.answers_for_page(ticket, events),
         "is_worker": worker,
         "can_take": access.can_take(user, ticket),
         "can_edit": access.can_edit(user, ticket),

@@ -1,0 +1,229 @@
+"""Request forms on tickets: the services validate the values (one validator for page and
+API), the new-ticket page shows the classification's fields, the ticket page and its
+history read them with labels, and retired fields stay readable."""
+
+import uuid
+
+import pytest
+
+from portal.catalog import form_services
+from portal.testing.request_forms import every_type_form, long_form
+from portal.tickets import services
+from portal.tickets.errors import InvalidFormValues
+from portal.tickets.models import Ticket, TicketEvent
+
+pytestmark = pytest.mark.django_db
+
+PER_REQUEST = 6  # as in test_query_counts: session, user, SPOC groups, teams, bell, page view
+
+
+@pytest.fixture
+def fields(org):
+    return every_type_form(category=org.hardware)
+
+
+def _page_data(org, **extra):
+    data = {
+        "title": "New laptop",
+        "description": "For the new starter.",
+        "group": org.group_x.pk,
+        "category": org.hardware.pk,
+        "subcategory": org.laptop.pk,
+        "priority": "",
+        "idempotency_key": str(uuid.uuid4()),
+    }
+    data.update(extra)
+    return data
+
+
+# ---------------------------------------------------------------------------------------
+# Services
+
+
+def test_a_ticket_keeps_its_validated_values(raise_ticket, fields, personas):
+    ticket = raise_ticket(
+        form_values={"asset_tag": " LT-7 ", "extras": ["dock"], "manager": personas.lead.pk}
+    )
+    ticket.refresh_from_db()
+    assert ticket.form_values == {
+        "asset_tag": "LT-7",
+        "extras": ["dock"],
+        "manager": personas.lead.pk,
+    }
+
+
+def test_bad_values_write_nothing_and_name_each_field(raise_ticket, fields):
+    with pytest.raises(InvalidFormValues) as refused:
+        raise_ticket(form_values={"amount": "ten", "cost_centre": "nope"})
+    assert refused.value.errors == {
+        "asset_tag": "This field is required.",
+        "amount": "Enter a number.",
+        "cost_centre": "Choose from the options offered.",
+    }
+    assert refused.value.status_code == 400
+    assert not Ticket.objects.exists()
+    assert not TicketEvent.objects.exists()
+
+
+def test_a_classification_without_a_form_refuses_values(raise_ticket, org):
+    with pytest.raises(InvalidFormValues) as refused:
+        raise_ticket(form_values={"asset_tag": "x"})
+    assert refused.value.errors == {"asset_tag": "This form has no such field."}
+
+
+def test_changed_values_are_in_the_history_as_codes_and_read_with_labels(
+    raise_ticket, fields, personas, client_for
+):
+    ticket = raise_ticket(form_values={"asset_tag": "LT-7", "cost_centre": "cc100"})
+    services.ticket_update(
+        actor=personas.agent,
+        ticket=ticket,
+        expected_version=ticket.version,
+        form_values={"asset_tag": "LT-7", "cost_centre": "cc200", "urgent": True},
+    )
+    events = TicketEvent.objects.filter(field__startswith="form:").order_by("field")
+    assert [(e.field, e.old_value, e.new_value) for e in events] == [
+        ("form:cost_centre", '"cc100"', '"cc200"'),
+        ("form:urgent", "", "true"),
+    ]
+    html = client_for(personas.requester).get(f"/tickets/{ticket.number}").content.decode()
+    assert "changed “Cost centre” from “CC-100 IT” to “CC-200 HR”" in html
+    assert "answered “Urgent?” with “Yes”" in html
+
+
+def test_an_update_with_bad_values_changes_nothing(raise_ticket, fields, personas):
+    ticket = raise_ticket(form_values={"asset_tag": "LT-7"})
+    with pytest.raises(InvalidFormValues):
+        services.ticket_update(
+            actor=personas.agent,
+            ticket=ticket,
+            expected_version=ticket.version,
+            title="Renamed",
+            form_values={"asset_tag": ""},
+        )
+    ticket.refresh_from_db()
+    assert (ticket.title, ticket.form_values) == ("Laptop will not start", {"asset_tag": "LT-7"})
+
+
+def test_a_retired_field_stays_readable_on_old_tickets(raise_ticket, fields, personas, client_for):
+    ticket = raise_ticket(form_values={"asset_tag": "LT-7", "details": "Blue, please"})
+    form_services.form_field_retire(field=fields["details"])
+    html = client_for(personas.requester).get(f"/tickets/{ticket.number}").content.decode()
+    assert "Blue, please" in html and "no longer asked" in html
+    # A value for it on a new ticket is refused: it is no longer asked.
+    with pytest.raises(InvalidFormValues):
+        raise_ticket(form_values={"asset_tag": "LT-8", "details": "x"})
+
+
+# ---------------------------------------------------------------------------------------
+# Pages
+
+
+def test_the_page_raises_a_ticket_with_every_field_type(org, fields, personas, client_for):
+    data = _page_data(
+        org,
+        **{
+            "form-asset_tag": "LT-9",
+            "form-amount": "1,250.50",
+            "form-needed_by": "2027-01-31",
+            "form-cost_centre": "cc200",
+            "form-extras": ["dock", "bag"],
+            "form-urgent": "no",
+            "form-manager": "lead@example.com",
+        },
+    )
+    response = client_for(personas.requester).post("/tickets/new", data)
+    assert response.status_code == 302
+    assert Ticket.objects.get().form_values == {
+        "asset_tag": "LT-9",
+        "amount": 1250.5,
+        "needed_by": "2027-01-31",
+        "cost_centre": "cc200",
+        "extras": ["dock", "bag"],
+        "urgent": False,
+        "manager": personas.lead.pk,
+    }
+
+
+def test_the_page_shows_each_refusal_under_its_field_and_keeps_the_input(
+    org, fields, personas, client_for
+):
+    data = _page_data(org, **{"form-amount": "9999", "form-needed_by": "soon", "form-x": "1"})
+    response = client_for(personas.requester).post("/tickets/new", data)
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert '<p class="error" id="id_form-asset_tag_error">This field is required.</p>' in html
+    assert '<p class="error" id="id_form-amount_error">Enter a number of at most 5000.</p>' in html
+    assert "Enter a date as YYYY-MM-DD." in html
+    assert 'value="9999"' in html  # what was typed stays
+    assert not Ticket.objects.exists()
+
+
+def test_the_fields_partial_follows_the_classification(org, fields, personas, client_for):
+    form_services.form_field_create(
+        subcategory=org.printer, key="toner", label="Toner colour", field_type="text"
+    )
+    client = client_for(personas.requester)
+    laptop = client.get(
+        "/tickets/new/fields", {"category": org.hardware.pk, "subcategory": org.laptop.pk}
+    ).content.decode()
+    printer = client.get(
+        "/tickets/new/fields",
+        {"category": org.hardware.pk, "subcategory": org.printer.pk, "form-asset_tag": "kept"},
+    ).content.decode()
+    assert "Asset tag" in laptop and "Toner colour" not in laptop
+    assert "Toner colour" in printer and 'value="kept"' in printer
+    nothing = client.get("/tickets/new/fields", {"category": "abc"}).content.decode()
+    assert "Request details" not in nothing
+
+
+@pytest.mark.parametrize("persona", ["requester", "agent", "lead", "spoc", "admin", "outsider"])
+def test_everyone_signed_in_may_load_the_fields_partial(org, fields, personas, client_for, persona):
+    response = client_for(getattr(personas, persona)).get(
+        "/tickets/new/fields", {"category": org.hardware.pk}
+    )
+    assert response.status_code == 200
+
+
+def test_anonymous_people_are_sent_to_sign_in_for_the_partial(org, client_for):
+    response = client_for(None).get("/tickets/new/fields", {"category": org.hardware.pk})
+    assert response.status_code == 302 and response["Location"].startswith("/login")
+
+
+def test_the_fields_partial_only_accepts_get(org, personas, client_for):
+    response = client_for(personas.requester).post("/tickets/new/fields")
+    assert response.status_code == 405
+
+
+# ---------------------------------------------------------------------------------------
+# Query pins with a 20-field form
+
+
+def test_the_fields_partial_costs_one_query_for_twenty_fields(
+    org, personas, client_for, django_assert_num_queries
+):
+    long_form(category=org.hardware, count=20)
+    client = client_for(personas.requester)
+    client.get("/tickets/new")  # the once-a-minute session refresh, not counted
+    # session, user, then the form's fields (1); a partial has no bell and no page view.
+    with django_assert_num_queries(2 + 1):
+        response = client.get(
+            "/tickets/new/fields", {"category": org.hardware.pk}, headers={"HX-Request": "true"}
+        )
+    assert response.content.decode().count('class="field') == 20
+
+
+def test_the_new_ticket_page_with_a_twenty_field_form_has_a_fixed_query_count(
+    org, personas, client_for, django_assert_num_queries
+):
+    long_form(category=org.hardware, count=20)
+    client = client_for(personas.requester)
+    client.get("/tickets/new")
+    data = _page_data(org, title="")  # refused by the form: the page re-renders with fields
+    # PER_REQUEST but the page view (a POST is not counted), the three classification
+    # lists (groups, categories of the group, subcategories of the category) once to
+    # validate and once to draw, and the form's fields (1) whatever their number.
+    with django_assert_num_queries(PER_REQUEST - 1 + 3 + 3 + 1):
+        response = client.post("/tickets/new", data)
+    assert response.status_code == 400
+    assert response.content.decode().count('name="form-field_') == 20

@@ -7,12 +7,14 @@ from django.test import Client
 from portal.testing.personas import Personas, make_personas
 
 # Browser fixtures (`browser`, `page_for`) for tests marked `browser`; `smtp_server` (a real
-# SMTP server on loopback); the S3 fixtures (moto's standalone server on loopback).
+# SMTP server on loopback); the S3 fixtures (moto's standalone server on loopback);
+# `imap_server` (a real IMAP server on loopback: pymap).
 pytest_plugins = [
     "portal.testing.browser",
     "portal.testing.smtp",
     "portal.testing.s3",
     "portal.testing.oidc",  # `oidc_provider`: a real OpenID provider on loopback
+    "portal.testing.imap",
 ]
 
 # Real hashers cost ~100 ms per login; tests use a fast one first. The others stay

@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "portal.attachments",
     "portal.tickets",
     "portal.replies",
+    "portal.mailin",
     "portal.analytics",
     "portal.api",
 ]
@@ -319,7 +320,8 @@ TASKS = {
         "BACKEND": "django_tasks_db.DatabaseBackend",
         # Mail has a queue of its own: `run_worker` gives each queue its own thread, so a
         # mail server that hangs never holds back SLA escalation and the sweeps.
-        "QUEUES": ["default", "mail"],
+        # Email in polls IMAP servers in a queue of its own for the same reason.
+        "QUEUES": ["default", "mail", "mailin"],
     }
 }
 # The worker writes a heartbeat this often; /healthz calls it stale after three misses.
@@ -343,6 +345,7 @@ PERIODIC_TASKS = {
     "portal.tickets.tasks.cleanup_orphan_attachments_task": 300,
     "portal.tickets.tasks.sweep_unrecorded_attachments_task": 86400,
     "portal.tickets.tasks.escalate_sla": 60,
+    "portal.mailin.tasks.poll_mailboxes": env_int("INBOUND_POLL_SECONDS", 60, minimum=5),
 }
 
 # Email outbox: temporary failures retry with exponential backoff (base doubling per
@@ -438,3 +441,34 @@ LOGGING = {
         "django.db.backends": {"level": "WARNING"},
     },
 }
+
+# --- Email in (docs/email-in.md) -------------------------------------------------------------
+# A first support mailbox from the environment (more are added in /admin). The portal keeps
+# a mailbox row in step with these whenever it polls.
+INBOUND_IMAP = {
+    "HOST": env_str("INBOUND_IMAP_HOST"),
+    "PORT": env_int("INBOUND_IMAP_PORT", 993, minimum=1),
+    "SECURITY": env_str("INBOUND_IMAP_SECURITY", "ssl"),
+    "USER": env_str("INBOUND_IMAP_USER"),
+    "PASSWORD": env_str("INBOUND_IMAP_PASSWORD"),
+    "ADDRESS": env_str("INBOUND_IMAP_ADDRESS"),
+    "FOLDER": env_str("INBOUND_IMAP_FOLDER", "INBOX"),
+    "PROCESSED_FOLDER": env_str("INBOUND_IMAP_PROCESSED_FOLDER", "Processed"),
+    "GROUP": env_str("INBOUND_IMAP_GROUP"),
+    "CATEGORY": env_str("INBOUND_IMAP_CATEGORY"),
+    "UNKNOWN_SENDERS": env_str("INBOUND_IMAP_UNKNOWN_SENDERS", "reply"),
+}
+if INBOUND_IMAP["SECURITY"] not in {"ssl", "starttls", "none"}:
+    raise ImproperlyConfigured("INBOUND_IMAP_SECURITY must be ssl, starttls or none")
+if INBOUND_IMAP["UNKNOWN_SENDERS"] not in {"reply", "refuse"}:
+    raise ImproperlyConfigured("INBOUND_IMAP_UNKNOWN_SENDERS must be reply or refuse")
+# Every read from the IMAP server gives up after this many seconds.
+INBOUND_IMAP_TIMEOUT = env_int("INBOUND_IMAP_TIMEOUT", 30, minimum=1)
+# Messages read per mailbox per poll (the rest wait for the next poll).
+INBOUND_BATCH_SIZE = env_int("INBOUND_BATCH_SIZE", 200, minimum=1)
+# Loop safety: mail held back (unanswered) past these many per hour from one sender, or
+# turned into comments on one ticket.
+INBOUND_SENDER_LIMIT_PER_HOUR = env_int("INBOUND_SENDER_LIMIT_PER_HOUR", 30, minimum=1)
+INBOUND_TICKET_LIMIT_PER_HOUR = env_int("INBOUND_TICKET_LIMIT_PER_HOUR", 20, minimum=1)
+# An address with no account is answered at most once in this many hours.
+INBOUND_UNKNOWN_REPLY_HOURS = env_int("INBOUND_UNKNOWN_REPLY_HOURS", 24, minimum=1)

@@ -116,6 +116,43 @@ def email_user(*, user, kind: str, context: dict, event_key: str, link: str = ""
         _enqueue([delivery.pk])
 
 
+def email_address(
+    *, to_address: str, kind: str, context: dict, event_key: str, in_reply_to: str = ""
+) -> EmailDelivery | None:
+    """Queue a message to an address that is no user's (e.g. the one answer to someone who
+    wrote to a support mailbox without an account). `in_reply_to` threads it under the
+    message it answers. Returns None when this event already has a message to this address."""
+    kind_def = get_kind(kind)
+    if _emails_paused.get():
+        return None
+    domain = mail_domain()
+    rendered = render_email(
+        kind_def.email_template,
+        {**context, "to_address": to_address, "app_url": settings.APP_URL},
+    )
+    with transaction.atomic():
+        [delivery] = EmailDelivery.objects.bulk_create(
+            [
+                EmailDelivery(
+                    recipient=None,
+                    to_address=to_address,
+                    kind=kind_def.name,
+                    event_key=event_key[:200],
+                    subject=rendered.subject,
+                    body_text=rendered.text,
+                    body_html=rendered.html,
+                    message_id=new_message_id(domain),
+                    thread_id=in_reply_to[:255],
+                )
+            ],
+            ignore_conflicts=True,
+        )
+        exists = EmailDelivery.objects.filter(pk=delivery.pk).exists()
+        if exists:
+            _enqueue([delivery.pk])
+    return delivery if exists else None
+
+
 def notification_mark_read(*, user, notification_id: int) -> bool:
     updated = Notification.objects.filter(
         pk=notification_id, recipient=user, read_at__isnull=True

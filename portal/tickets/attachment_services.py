@@ -19,15 +19,20 @@ Keys: `tickets/{ticket_id}/…` for files added to an existing ticket; files sen
 ticket are stored before its id exists, under `tickets/new/…`.
 
 Without files the plain services are called directly and never touch the storage.
+
+`record`, when given, is called with the Outcome inside that same transaction: a caller
+that must remember what it wrote (email in's message ledger) commits its row together with
+the ticket or comment, or not at all.
 """
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
 from django.utils import timezone
 
 from portal.attachments.bounded import upload_deadline
@@ -206,7 +211,12 @@ def _first_submission(requester, key) -> Ticket | None:
 
 
 def ticket_create_with_files(
-    *, requester, files: Sequence[Any] = (), skip_refused: bool = False, **ticket_fields
+    *,
+    requester,
+    files: Sequence[Any] = (),
+    skip_refused: bool = False,
+    record: Callable[[Outcome], None] | None = None,
+    **ticket_fields,
 ) -> Outcome:
     """`services.ticket_create` with files, all committed together (see the module doc).
 
@@ -214,7 +224,11 @@ def ticket_create_with_files(
     keeps nothing it stored: the first submission's files are already on it.
     """
     if not files:
-        return Outcome(ticket=services.ticket_create(requester=requester, **ticket_fields))
+        with transaction.atomic():
+            outcome = Outcome(ticket=services.ticket_create(requester=requester, **ticket_fields))
+            if record is not None:
+                record(outcome)
+        return outcome
     uploads, skipped = validate_all(files, skip_refused=skip_refused)
     key = ticket_fields.get("idempotency_key")
     try:
@@ -235,13 +249,16 @@ def ticket_create_with_files(
                         ticket=ticket, comment=None, uploader=requester, objects=objects,
                         internal=False,
                     )  # fmt: skip
+                    outcome = Outcome(ticket=ticket, attachments=rows, skipped=skipped)
+                    if record is not None:
+                        record(outcome)
             if first is not None:
                 # The other copy won while this one was storing: its files are on the ticket.
                 stored.discard()
                 return Outcome(ticket=first, replayed=True)
     finally:
         _close(uploads)
-    return Outcome(ticket=ticket, attachments=rows, skipped=skipped)
+    return outcome
 
 
 def comment_add_with_files(
@@ -252,14 +269,19 @@ def comment_add_with_files(
     internal: bool = False,
     files: Sequence[Any] = (),
     skip_refused: bool = False,
+    record: Callable[[Outcome], None] | None = None,
 ) -> Outcome:
     """`services.comment_add` with files attached to the new comment, committed together.
 
     The files of an internal comment are as internal as the comment.
     """
     if not files:
-        comment = services.comment_add(actor=actor, ticket=ticket, body=body, internal=internal)
-        return Outcome(ticket=ticket, comment=comment)
+        with transaction.atomic():
+            comment = services.comment_add(actor=actor, ticket=ticket, body=body, internal=internal)
+            outcome = Outcome(ticket=ticket, comment=comment)
+            if record is not None:
+                record(outcome)
+        return outcome
     uploads, skipped = validate_all(files, skip_refused=skip_refused)
     try:
         # Checked before storing (nothing to upload for a refusal), and again on the
@@ -281,9 +303,12 @@ def comment_add_with_files(
                     ticket=ticket, comment=comment, uploader=actor, objects=objects,
                     internal=internal,
                 )  # fmt: skip
+                outcome = Outcome(ticket=ticket, comment=comment, attachments=rows, skipped=skipped)
+                if record is not None:
+                    record(outcome)
     finally:
         _close(uploads)
-    return Outcome(ticket=ticket, comment=comment, attachments=rows, skipped=skipped)
+    return outcome
 
 
 def attachment_add(

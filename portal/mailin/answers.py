@@ -1,0 +1,70 @@
+"""The answers email in sends: kinds registered with the notifications app.
+
+Both are answers to a person's own mail, never to a program's (loops.py filters those
+first), and both go out through the outbox like every other message (Auto-Submitted,
+X-Loop, retries).
+"""
+
+from portal.notifications.kinds import Kind, register_kind
+from portal.notifications.services import email_address, email_user
+
+UNKNOWN_SENDER = "mailin_unknown_sender"
+FILES_REFUSED = "mailin_files_refused"
+
+
+def _unknown_sample() -> dict:
+    return {
+        "subject": "Printer on floor 3",
+        "mailbox_address": "support@example.com",
+        "to_address": "someone@example.org",
+    }
+
+
+def _refused_sample() -> dict:
+    return {
+        "number": "TKT-000123",
+        "subject": "Printer on floor 3",
+        "refused": ["setup.exe: Files ending in .exe are not accepted."],
+    }
+
+
+register_kind(
+    Kind(
+        UNKNOWN_SENDER,
+        "Answer to mail from an address with no account",
+        UNKNOWN_SENDER,
+        _unknown_sample,
+        user_can_mute_email=False,
+    )
+)
+register_kind(
+    Kind(
+        FILES_REFUSED,
+        "Files in my email that were not accepted",
+        FILES_REFUSED,
+        _refused_sample,
+        user_can_mute_email=False,
+    )
+)
+
+
+def answer_unknown_sender(*, message, mailbox, in_reply_to: str) -> bool:
+    """Queue the one polite answer; False when it was already sent for this message."""
+    delivery = email_address(
+        to_address=message.sender,
+        kind=UNKNOWN_SENDER,
+        context={"subject": message.subject, "mailbox_address": mailbox.address},
+        event_key=f"mailin:{message.pk}:unknown_sender",
+        in_reply_to=in_reply_to,
+    )
+    return delivery is not None
+
+
+def tell_files_refused(*, user, ticket, message, refused: list[str]) -> None:
+    email_user(
+        user=user,
+        kind=FILES_REFUSED,
+        context={"number": ticket.number, "subject": message.subject, "refused": refused},
+        event_key=f"mailin:{message.pk}:files_refused",
+        link=ticket.get_absolute_url(),
+    )

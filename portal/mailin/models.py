@@ -1,0 +1,140 @@
+"""Support mailboxes and the ledger of every message read from them.
+
+The ledger (`InboundMessage`) is what makes email in exactly-once: a message is recorded in
+the same transaction as the ticket or comment it made, and its IMAP position (mailbox,
+UIDVALIDITY, UID) and its content hash are unique, so a re-run, a crash between the write
+and the move to the processed folder, or the same mail arriving twice can never make a
+second ticket or comment.
+"""
+
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+
+class Mailbox(models.Model):
+    """A support address the portal reads over IMAP, and where its new tickets go."""
+
+    class Security(models.TextChoices):
+        SSL = "ssl", "TLS from the start (port 993)"
+        STARTTLS = "starttls", "STARTTLS (port 143)"
+        NONE = "none", "None (a server on this machine only)"
+
+    class UnknownSenders(models.TextChoices):
+        REPLY = "reply", "Answer once, saying how to reach the portal"
+        REFUSE = "refuse", "Ignore (recorded, no answer)"
+
+    name = models.CharField(max_length=120)
+    address = models.EmailField(
+        max_length=254, unique=True, help_text="The support address people write to."
+    )
+    host = models.CharField(max_length=255)
+    port = models.PositiveIntegerField(default=993)
+    security = models.CharField(max_length=10, choices=Security.choices, default=Security.SSL)
+    username = models.CharField(max_length=254)
+    # Never shown back: the admin form leaves it blank and keeps it unless a new one is typed.
+    password = models.CharField(max_length=1000, blank=True)
+    folder = models.CharField(max_length=200, default="INBOX")
+    processed_folder = models.CharField(
+        max_length=200,
+        default="Processed",
+        help_text="Read mail is moved here (created when missing), never deleted.",
+    )
+    group = models.ForeignKey(
+        "catalog.BusinessUnitGroup",
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="New tickets from this mailbox are raised in this group…",
+    )
+    category = models.ForeignKey(
+        "catalog.Category", on_delete=models.PROTECT, related_name="+", help_text="…category…"
+    )
+    subcategory = models.ForeignKey(
+        "catalog.Subcategory",
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
+        help_text="…and subcategory (optional); they are routed like tickets raised on the page.",
+    )
+    unknown_senders = models.CharField(
+        max_length=10, choices=UnknownSenders.choices, default=UnknownSenders.REPLY
+    )
+    is_active = models.BooleanField(default=True)
+    from_env = models.BooleanField(
+        default=False, editable=False, help_text="Kept in step with the INBOUND_IMAP_* settings."
+    )
+    # The IMAP checkpoint: a new UIDVALIDITY means the server renumbered the folder.
+    uidvalidity = models.BigIntegerField(null=True, blank=True, editable=False)
+    last_uid = models.BigIntegerField(default=0, editable=False)
+    # Health, for the admins.
+    last_polled_at = models.DateTimeField(null=True, blank=True, editable=False)
+    last_success_at = models.DateTimeField(null=True, blank=True, editable=False)
+    last_error = models.TextField(blank=True, editable=False)
+    last_error_at = models.DateTimeField(null=True, blank=True, editable=False)
+    failures_in_a_row = models.PositiveIntegerField(default=0, editable=False)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name_plural = "mailboxes"
+
+    def __str__(self) -> str:
+        return f"{self.name} <{self.address}>"
+
+
+class InboundMessage(models.Model):
+    """One message read from a mailbox, and what became of it."""
+
+    class Outcome(models.TextChoices):
+        TICKET = "ticket", "Raised a ticket"
+        COMMENT = "comment", "Added a comment"
+        DUPLICATE = "duplicate", "Duplicate of a message already read"
+        AUTO_REPLY = "auto_reply", "Automatic mail (auto-reply, list, bounce): not answered"
+        LOOP = "loop", "The portal's own mail coming back: dropped"
+        CAPPED = "capped", "Over the hourly limit of a sender or a ticket: held back"
+        UNKNOWN_SENDER = "unknown_sender", "Sender is not a portal user"
+        NO_ACCESS = "no_access", "Sender may not write on that ticket"
+        REJECTED = "rejected", "Could not be turned into a ticket or comment"
+
+    # Outcomes that wrote something: one message makes at most one of them.
+    WROTE = (Outcome.TICKET, Outcome.COMMENT)
+
+    mailbox = models.ForeignKey(Mailbox, on_delete=models.PROTECT, related_name="messages")
+    uidvalidity = models.BigIntegerField()
+    uid = models.BigIntegerField()
+    message_id = models.CharField(max_length=255, blank=True, db_index=True)
+    content_hash = models.CharField(max_length=64)
+    sender = models.EmailField(max_length=254, blank=True)
+    subject = models.CharField(max_length=255, blank=True)
+    outcome = models.CharField(max_length=20, choices=Outcome.choices)
+    detail = models.TextField(blank=True)
+    ticket = models.ForeignKey(
+        "tickets.Ticket", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    comment = models.ForeignKey(
+        "tickets.Comment", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    answered = models.BooleanField(
+        default=False, help_text="The sender was sent an automatic answer about this message."
+    )
+    received_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-received_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["mailbox", "uidvalidity", "uid"], name="inbound_once_per_imap_position"
+            ),
+            models.UniqueConstraint(
+                fields=["content_hash"],
+                condition=Q(outcome__in=["ticket", "comment"]),
+                name="inbound_writes_once_per_content",
+            ),
+        ]
+        indexes = [
+            # Per-sender caps and "answered once" checks: a sender's recent messages.
+            models.Index(fields=["sender", "-received_at"], name="inbound_sender_recent"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.sender}: {self.subject} ({self.outcome})"

@@ -1,0 +1,157 @@
+"""Reading a support mailbox over IMAP (imap-tools): fetch, then write, then move.
+
+For each mailbox, one connection with a bounded timeout (INBOUND_IMAP_TIMEOUT, applied to
+every socket read, so a server that stops answering costs at most that). Per message:
+
+1. a message the ledger already knows at this (UIDVALIDITY, UID) is not even fetched: it
+   was written before a crash or a failed move, and only its move is still owed;
+2. otherwise its raw bytes are fetched (BODY.PEEK: it stays unread for people who look at
+   the mailbox) with no database transaction open;
+3. `inbound_message_process` writes what it makes and its ledger row in one transaction;
+4. after the batch, every processed message is moved to the processed folder in one
+   command: mail is never deleted. A crash before the move leaves messages in the folder;
+   the next poll finds them in the ledger (step 1) and only moves them.
+
+So a crash anywhere loses nothing (the mail is still on the server until the move) and
+doubles nothing (the ledger's unique position and content hash).
+"""
+
+import datetime as dt
+import imaplib
+import logging
+import socket
+import ssl
+from collections import Counter
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.utils import timezone
+from imap_tools import MailBox, MailBoxStartTls, MailBoxUnencrypted
+from imap_tools.errors import ImapToolsError
+
+from portal.lib.db import DATABASE_ERRORS
+from portal.mailin import services
+from portal.mailin.models import InboundMessage, Mailbox
+from portal.tickets.errors import TicketError
+
+log = logging.getLogger("portal.mailin")
+IMAP_ERRORS = (ImapToolsError, imaplib.IMAP4.error, OSError, ssl.SSLError, socket.timeout, EOFError)
+
+
+@dataclass
+class PollResult:
+    outcomes: Counter = field(default_factory=Counter)
+    moved: int = 0
+    error: str = ""
+
+
+def connect(mailbox: Mailbox):
+    timeout = int(getattr(settings, "INBOUND_IMAP_TIMEOUT", 30))
+    if mailbox.security == Mailbox.Security.SSL:
+        box = MailBox(mailbox.host, mailbox.port, timeout=timeout)
+    elif mailbox.security == Mailbox.Security.STARTTLS:
+        box = MailBoxStartTls(mailbox.host, mailbox.port, timeout=timeout)
+    else:
+        box = MailBoxUnencrypted(mailbox.host, mailbox.port, timeout=timeout)
+    try:
+        return box.login(mailbox.username, mailbox.password, initial_folder=None)
+    except BaseException:
+        box.client.shutdown()  # a refused login must not leave the connection open
+        raise
+
+
+def poll(mailbox: Mailbox, *, now: dt.datetime | None = None) -> PollResult:
+    """Read up to INBOUND_BATCH_SIZE messages of one mailbox; never raises for the server's
+    failures (they are recorded on the mailbox for the health page)."""
+    now = now or timezone.now()
+    result = PollResult()
+    try:
+        with connect(mailbox) as box:
+            _read(box, mailbox, result)
+    except IMAP_ERRORS as exc:
+        result.error = f"{exc.__class__.__name__}: {exc}"
+    except TicketError as exc:  # the attachment storage is down: try again next poll
+        result.error = f"{exc.__class__.__name__}: {exc}"
+    if result.error:
+        services.mailbox_poll_failed(mailbox=mailbox, error=result.error, now=now)
+        log.warning("mailbox poll failed", extra={"mailbox": mailbox.pk, "error": result.error})
+    else:
+        services.mailbox_poll_succeeded(mailbox=mailbox, now=now)
+    return result
+
+
+def _read(box, mailbox: Mailbox, result: PollResult) -> None:
+    status = box.folder.status(mailbox.folder, ["UIDVALIDITY"])
+    uidvalidity = int(status["UIDVALIDITY"])
+    box.folder.set(mailbox.folder)
+    batch = int(getattr(settings, "INBOUND_BATCH_SIZE", 200))
+    uids = sorted(int(uid) for uid in box.uids("ALL"))[:batch]
+    if not uids:
+        services.mailbox_checkpoint(
+            mailbox=mailbox, uidvalidity=uidvalidity, last_uid=_kept_last(mailbox, uidvalidity)
+        )
+        return
+    if not box.folder.exists(mailbox.processed_folder):
+        box.folder.create(mailbox.processed_folder)
+    known = set(
+        InboundMessage.objects.filter(
+            mailbox=mailbox, uidvalidity=uidvalidity, uid__in=uids
+        ).values_list("uid", flat=True)
+    )
+    done: list[int] = []
+    try:
+        for uid in uids:
+            if uid in known:
+                done.append(uid)  # written before; only the move is owed
+                continue
+            raw = fetch_raw(box, uid)
+            if raw is None:
+                continue  # gone meanwhile (someone moved it)
+            row = _process_one(mailbox, uidvalidity, uid, raw)
+            result.outcomes[row.outcome] += 1
+            done.append(uid)
+    finally:
+        # What was written is moved even when a later message stopped the batch.
+        if done:
+            box.move([str(uid) for uid in done], mailbox.processed_folder, chunks=100)
+            result.moved = len(done)
+            services.mailbox_checkpoint(
+                mailbox=mailbox, uidvalidity=uidvalidity, last_uid=max(done)
+            )
+
+
+def _process_one(mailbox: Mailbox, uidvalidity: int, uid: int, raw: bytes) -> InboundMessage:
+    """One message; a message that breaks the processing (not the database) is recorded as
+    rejected with the error and moved on, so it cannot block every message behind it."""
+    try:
+        return services.inbound_message_process(
+            mailbox=mailbox, uidvalidity=uidvalidity, uid=uid, raw=raw
+        )
+    except DATABASE_ERRORS:
+        raise  # the next poll tries again
+    except TicketError as exc:
+        if getattr(exc, "status_code", 400) >= 500:
+            raise  # the storage is down: stop, retry next poll
+        return services.inbound_message_failed(
+            mailbox=mailbox, uidvalidity=uidvalidity, uid=uid, raw=raw, error=exc
+        )
+    except Exception as exc:  # noqa: BLE001  (recorded with its error, for the admins)
+        log.exception("inbound message failed", extra={"mailbox": mailbox.pk, "uid": uid})
+        return services.inbound_message_failed(
+            mailbox=mailbox, uidvalidity=uidvalidity, uid=uid, raw=raw, error=exc
+        )
+
+
+def _kept_last(mailbox: Mailbox, uidvalidity: int) -> int:
+    return mailbox.last_uid if mailbox.uidvalidity == uidvalidity else 0
+
+
+def fetch_raw(box, uid: int) -> bytes | None:
+    """The message exactly as stored (BODY.PEEK[] leaves it unread)."""
+    typ, data = box.client.uid("FETCH", str(uid), "(BODY.PEEK[])")
+    if typ != "OK":
+        raise imaplib.IMAP4.error(f"FETCH {uid} failed: {data!r}")
+    for item in data or []:
+        if isinstance(item, tuple) and len(item) == 2:
+            return item[1]
+    return None

@@ -1,0 +1,350 @@
+"""Email in's writes: turning one read message into a ticket or a comment, exactly once.
+
+`inbound_message_process` is called by the poller for each message it fetched, with no
+database transaction open (attachments are stored first, then one short transaction writes
+the ticket or comment, its files, its history, its notifications and the ledger row).
+What it decides, in order:
+
+1. already read: the ledger has this (mailbox, UIDVALIDITY, UID) → nothing to do;
+2. duplicate: a message with the same content hash (sender, date, subject, body, files)
+   already made a ticket or comment → recorded as a duplicate;
+3. not for answering: the portal's own mail, or mail sent by a program (loops.py);
+4. caps: a sender (or a ticket) over its hourly limit of mail → held back, unanswered;
+5. matching (matching.py): a reply becomes a comment by its sender, when the sender may
+   comment; anything else from a known, active user raises a ticket routed like one raised
+   on the page; a sender with no account gets one polite answer a day (or none, by the
+   mailbox's choice).
+
+Every message gets one ledger row, whatever became of it, in the transaction that wrote
+what it made. Unique constraints on that row make a second ticket or comment impossible
+even when two pollers, a retry after a crash, or the same mail in two mailboxes race.
+"""
+
+import datetime as dt
+import logging
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from portal.attachments.validation import UploadRefused, validate_upload
+from portal.catalog.models import BusinessUnitGroup, Category, Subcategory
+from portal.mailin import answers, loops, matching
+from portal.mailin.models import InboundMessage, Mailbox
+from portal.mailin.parsing import MailFile, ParsedMail, parse
+from portal.mailin.quotes import strip_quoted
+from portal.tickets import access
+from portal.tickets.attachment_services import (
+    comment_add_with_files,
+    max_per_ticket,
+    ticket_create_with_files,
+)
+from portal.tickets.errors import ActionForbidden, InvalidInput, TicketClosed
+from portal.tickets.services import BODY_MAX, TITLE_MAX
+
+log = logging.getLogger("portal.mailin")
+Outcome = InboundMessage.Outcome
+_REPLY_PREFIXES = ("re:", "fw:", "fwd:", "aw:", "wg:", "sv:", "vs:", "tr:", "rv:", "antw:")
+
+
+def _setting(name: str, default: int) -> int:
+    return int(getattr(settings, name, default))
+
+
+def inbound_message_process(
+    *, mailbox: Mailbox, uidvalidity: int, uid: int, raw: bytes, now: dt.datetime | None = None
+) -> InboundMessage:
+    """Process one message (see the module docstring); returns its ledger row."""
+    now = now or timezone.now()
+    position = {"mailbox": mailbox, "uidvalidity": uidvalidity, "uid": uid}
+    done = InboundMessage.objects.filter(**position).first()
+    if done is not None:
+        return done
+    parsed = parse(raw)
+    row = InboundMessage(
+        **position,
+        message_id=parsed.message_id[:255],
+        content_hash=parsed.content_hash,
+        sender=parsed.sender[:254],
+        subject=parsed.subject[:255],
+        received_at=now,
+    )
+    try:
+        return _process(row, parsed, mailbox, now)
+    except IntegrityError:
+        # Someone recorded this position or this content meanwhile: read what they did.
+        done = InboundMessage.objects.filter(**position).first()
+        if done is not None:
+            return done
+        return _record(row, Outcome.DUPLICATE, "Read at the same time from elsewhere.")
+
+
+def inbound_message_failed(
+    *, mailbox: Mailbox, uidvalidity: int, uid: int, raw: bytes, error: BaseException
+) -> InboundMessage:
+    """Record a message the processing could not handle (kept in the processed folder)."""
+    import hashlib
+
+    row = InboundMessage(
+        mailbox=mailbox,
+        uidvalidity=uidvalidity,
+        uid=uid,
+        content_hash=hashlib.sha256(raw).hexdigest(),
+        received_at=timezone.now(),
+    )
+    return _record(row, Outcome.REJECTED, f"{error.__class__.__name__}: {error}")
+
+
+def _process(row: InboundMessage, parsed: ParsedMail, mailbox: Mailbox, now) -> InboundMessage:
+    if _hash_written(row.content_hash):
+        return _record(row, Outcome.DUPLICATE, "The same message was read before.")
+    ours = set(Mailbox.objects.values_list("address", flat=True))
+    if reason := loops.own_mail_reason(parsed, our_addresses={a.lower() for a in ours}):
+        return _record(row, Outcome.LOOP, reason)
+    if reason := loops.automatic_reason(parsed):
+        return _record(row, Outcome.AUTO_REPLY, reason)
+    if _sender_over_cap(parsed.sender, now):
+        return _record(row, Outcome.CAPPED, "The sender is over the hourly limit of mail.")
+    user = get_user_model().objects.filter(email__iexact=parsed.sender, is_active=True).first()
+    match = matching.find_ticket(parsed, sender_user=user)
+    if user is None:
+        return _unknown_sender(row, parsed, mailbox, match, now)
+    if match is not None:
+        return _reply(row, parsed, mailbox, user, match, now)
+    return _new_ticket(row, parsed, mailbox, user)
+
+
+def _hash_written(content_hash: str) -> bool:
+    return InboundMessage.objects.filter(
+        content_hash=content_hash, outcome__in=InboundMessage.WROTE
+    ).exists()
+
+
+def _sender_over_cap(sender: str, now) -> bool:
+    limit = _setting("INBOUND_SENDER_LIMIT_PER_HOUR", 30)
+    recent = InboundMessage.objects.filter(
+        sender=sender, received_at__gte=now - dt.timedelta(hours=1)
+    ).count()
+    return recent >= limit
+
+
+def _ticket_over_cap(ticket, now) -> bool:
+    limit = _setting("INBOUND_TICKET_LIMIT_PER_HOUR", 20)
+    recent = InboundMessage.objects.filter(
+        ticket=ticket, outcome=Outcome.COMMENT, received_at__gte=now - dt.timedelta(hours=1)
+    ).count()
+    return recent >= limit
+
+
+def _record(row: InboundMessage, outcome: str, detail: str = "", **links) -> InboundMessage:
+    row.outcome, row.detail = outcome, detail[:2000]
+    for name, value in links.items():
+        setattr(row, name, value)
+    with transaction.atomic():
+        row.save(force_insert=True)
+    log.info(
+        "inbound mail",
+        extra={"mailbox": row.mailbox_id, "uid": row.uid, "outcome": outcome, "detail": detail},
+    )
+    return row
+
+
+def _unknown_sender(row, parsed, mailbox, match, now) -> InboundMessage:
+    if match is not None:
+        # A reply on a thread from an address with no account: never a comment.
+        return _record(row, Outcome.NO_ACCESS, "The sender has no account.", ticket=None)
+    if mailbox.unknown_senders == Mailbox.UnknownSenders.REFUSE:
+        return _record(row, Outcome.UNKNOWN_SENDER, "No account; this mailbox does not answer.")
+    window = now - dt.timedelta(hours=_setting("INBOUND_UNKNOWN_REPLY_HOURS", 24))
+    answered = InboundMessage.objects.filter(
+        sender=row.sender, answered=True, received_at__gte=window
+    ).exists()
+    with transaction.atomic():
+        row = _record(row, Outcome.UNKNOWN_SENDER, "No account with this address.")
+        if not answered:
+            row.answered = answers.answer_unknown_sender(
+                message=row, mailbox=mailbox, in_reply_to=parsed.message_id
+            )
+            row.save(update_fields=["answered"])
+    return row
+
+
+def _reply(row, parsed, mailbox, user, match, now) -> InboundMessage:
+    ticket = match.ticket
+    if _ticket_over_cap(ticket, now):
+        return _record(row, Outcome.CAPPED, f"{ticket.number} is over its hourly limit of mail.")
+    if not access.can_comment(user, ticket):
+        return _record(row, Outcome.NO_ACCESS, f"The sender cannot see {ticket.number}.")
+    internal = access.can_comment_internal(user, ticket) and matching.answers_internal_note(match)
+    files, refused = _checked_files(parsed.files)
+    body = strip_quoted(parsed.text)
+    if not body and files:
+        body = "(Files sent by email.)"
+    body = _with_refusals(body, refused)
+    if not body.strip():
+        return _record(row, Outcome.REJECTED, "The reply has no text.", ticket=ticket)
+
+    def record(outcome) -> None:
+        _record(row, Outcome.COMMENT, f"matched by {match.how}", ticket=ticket,
+                comment=outcome.comment)  # fmt: skip
+        if refused:
+            answers.tell_files_refused(user=user, ticket=ticket, message=row, refused=refused)
+
+    try:
+        comment_add_with_files(
+            actor=user, ticket=ticket, body=_clip(body), internal=internal, files=files,
+            skip_refused=True, record=record,
+        )  # fmt: skip
+    except TicketClosed:
+        return _new_ticket(row, parsed, mailbox, user, follow_up=ticket)
+    except ActionForbidden as exc:
+        return _record(row, Outcome.NO_ACCESS, str(exc), ticket=ticket)
+    except InvalidInput as exc:
+        return _record(row, Outcome.REJECTED, str(exc), ticket=ticket)
+    return row
+
+
+def _new_ticket(row, parsed, mailbox, user, follow_up=None) -> InboundMessage:
+    files, refused = _checked_files(parsed.files)
+    description = parsed.text.strip() or "(The email had no text.)"
+    if follow_up is not None:
+        description = f"Follow-up to {follow_up.number} (closed), sent by email.\n\n{description}"
+    description = _with_refusals(description, refused)
+
+    def record(outcome) -> None:
+        _record(row, Outcome.TICKET, "new ticket", ticket=outcome.ticket)
+        if refused:
+            answers.tell_files_refused(
+                user=user, ticket=outcome.ticket, message=row, refused=refused
+            )
+
+    try:
+        ticket_create_with_files(
+            requester=user,
+            files=files,
+            skip_refused=True,
+            record=record,
+            title=ticket_title(parsed),
+            description=_clip(description),
+            group=_active(BusinessUnitGroup, mailbox.group_id),
+            category=_active(Category, mailbox.category_id),
+            subcategory=_active(Subcategory, mailbox.subcategory_id),
+        )
+    except InvalidInput as exc:
+        return _record(row, Outcome.REJECTED, str(exc))
+    return row
+
+
+def _active(model, pk):
+    return model.objects.filter(pk=pk).first() if pk else None
+
+
+def ticket_title(parsed: ParsedMail) -> str:
+    """The subject without "Re:"/"Fwd:" prefixes and ticket tags; never empty."""
+    subject = matching._TAG.sub("", parsed.subject).strip()
+    while subject.lower().startswith(_REPLY_PREFIXES):
+        subject = subject.split(":", 1)[1].strip()
+    subject = subject or f"Email from {parsed.sender_name or parsed.sender}"
+    return subject[:TITLE_MAX]
+
+
+def _checked_files(files: list[MailFile]) -> tuple[list[MailFile], list[str]]:
+    """The files that pass the upload checks, and a line per refused one ("name: why").
+    Checked here too (the service checks again) so the text can say what was left out."""
+    accepted: list[MailFile] = []
+    refused: list[str] = []
+    limit = max_per_ticket()
+    for item in files:
+        try:
+            validate_upload(item.name, item).close()
+        except UploadRefused as refusal:
+            refused.append(str(refusal))
+            continue
+        finally:
+            item.seek(0)
+        if len(accepted) >= limit:
+            refused.append(f"{item.name}: more than {limit} files in one email.")
+            continue
+        accepted.append(item)
+    return accepted, refused
+
+
+def _with_refusals(text: str, refused: list[str]) -> str:
+    if not refused:
+        return text
+    lines = "\n".join(f"- {line}" for line in refused)
+    return f"{text}\n\n---\nFiles in the email that were not accepted:\n{lines}"
+
+
+def _clip(text: str) -> str:
+    if len(text) <= BODY_MAX:
+        return text
+    note = "\n\n[The rest of the email was longer than a ticket holds.]"
+    return text[: BODY_MAX - len(note)] + note
+
+
+# --- Mailboxes ---------------------------------------------------------------------------
+
+
+def mailbox_checkpoint(*, mailbox: Mailbox, uidvalidity: int, last_uid: int) -> None:
+    """Remember how far the folder was read; a new UIDVALIDITY starts the count again."""
+    Mailbox.objects.filter(pk=mailbox.pk).update(uidvalidity=uidvalidity, last_uid=last_uid)
+    mailbox.uidvalidity, mailbox.last_uid = uidvalidity, last_uid
+
+
+def mailbox_poll_succeeded(*, mailbox: Mailbox, now: dt.datetime) -> None:
+    Mailbox.objects.filter(pk=mailbox.pk).update(
+        last_polled_at=now, last_success_at=now, failures_in_a_row=0
+    )
+
+
+def mailbox_poll_failed(*, mailbox: Mailbox, error: str, now: dt.datetime) -> None:
+    from django.db.models import F
+
+    Mailbox.objects.filter(pk=mailbox.pk).update(
+        last_polled_at=now,
+        last_error=error[:2000],
+        last_error_at=now,
+        failures_in_a_row=F("failures_in_a_row") + 1,
+    )
+
+
+def mailbox_sync_from_env() -> Mailbox | None:
+    """The mailbox INBOUND_IMAP_* describes, created or brought in step; None when unset.
+
+    Its group and category are looked up by code and name; a setting that names none is a
+    configuration error, raised so the poller's health record shows it."""
+    conf = getattr(settings, "INBOUND_IMAP", None) or {}
+    if not conf.get("HOST"):
+        return None
+    group = BusinessUnitGroup.objects.filter(code__iexact=conf["GROUP"]).first()
+    category = (
+        Category.objects.filter(group=group, name__iexact=conf["CATEGORY"]).first()
+        if group
+        else None
+    )
+    if group is None or category is None:
+        raise InvalidInput(
+            "INBOUND_IMAP_GROUP and INBOUND_IMAP_CATEGORY must name an existing business "
+            f"unit group (by code) and one of its categories; got {conf['GROUP']!r} and "
+            f"{conf['CATEGORY']!r}."
+        )
+    address = (conf.get("ADDRESS") or conf["USER"]).lower()
+    values = {
+        "name": conf.get("NAME") or address,
+        "host": conf["HOST"],
+        "port": conf["PORT"],
+        "security": conf["SECURITY"],
+        "username": conf["USER"],
+        "password": conf["PASSWORD"],
+        "folder": conf["FOLDER"],
+        "processed_folder": conf["PROCESSED_FOLDER"],
+        "group": group,
+        "category": category,
+        "unknown_senders": conf["UNKNOWN_SENDERS"],
+        "from_env": True,
+    }
+    with transaction.atomic():
+        mailbox, _ = Mailbox.objects.update_or_create(address=address, defaults=values)
+    return mailbox

@@ -1,0 +1,112 @@
+"""A support mailbox read over real IMAP: mail becomes tickets routed like the page's, is
+moved to the processed folder (never deleted), and is never read twice."""
+
+import pytest
+
+from portal.mailin.models import InboundMessage
+from portal.mailin.tests import fixtures
+from portal.mailin.tests.conftest import outcomes
+from portal.notifications.models import EmailDelivery
+from portal.tickets import access
+from portal.tickets.models import Attachment, Ticket
+
+pytestmark = pytest.mark.django_db
+
+
+def test_a_users_mail_raises_a_ticket_routed_like_the_page_and_is_moved_not_deleted(
+    personas, org, imap_server, poll
+):
+    imap_server.append(
+        fixtures.plain("Requester <REQUESTER@example.com>", "Laptop will not boot", "It beeps.")
+    )
+    result = poll()
+    assert result.error == "" and result.moved == 1
+    [ticket] = access.system_read(Ticket).all()
+    assert ticket.requester == personas.requester  # matched case-insensitively
+    assert ticket.title == "Laptop will not boot"
+    assert ticket.description == "It beeps."
+    assert (ticket.group, ticket.category, ticket.subcategory) == (
+        org.group_x, org.hardware, org.laptop,
+    )  # fmt: skip
+    assert ticket.team == org.team_a and ticket.assignee is not None  # routed
+    assert imap_server.uids("INBOX") == [] and len(imap_server.uids("Processed")) == 1
+    assert outcomes() == ["ticket"]
+    row = InboundMessage.objects.get()
+    assert row.ticket == ticket and row.sender == "requester@example.com"
+    # The requester is told, with a mail that threads under the ticket.
+    assert EmailDelivery.objects.filter(to_address="requester@example.com").exists()
+
+
+def test_a_second_poll_reads_nothing_again(personas, imap_server, poll):
+    imap_server.append(fixtures.plain("requester@example.com", "Printer", "Jammed."))
+    poll()
+    result = poll()
+    assert result.moved == 0 and not result.outcomes
+    assert access.system_read(Ticket).count() == 1 and outcomes() == ["ticket"]
+
+
+def test_files_pass_the_upload_checks_and_refused_ones_are_listed_and_answered(
+    personas, imap_server, poll, settings
+):
+    settings.ATTACHMENT_MAX_BYTES = 50_000
+    imap_server.append(
+        fixtures.with_files(
+            "requester@example.com",
+            "Screen flickers",
+            "Photos attached.",
+            fixtures.oversized_and_program(60_000),
+        )
+    )
+    poll()
+    [ticket] = access.system_read(Ticket).all()
+    names = list(access.system_read(Attachment).filter(ticket=ticket).values_list(
+        "original_name", flat=True))  # fmt: skip
+    assert names == ["photo.png"]
+    assert "Files in the email that were not accepted:" in ticket.description
+    assert "- huge.pdf: The file is larger than" in ticket.description
+    assert "- setup.exe: Files ending in .exe are not accepted" in ticket.description
+    answer = EmailDelivery.objects.get(kind="mailin_files_refused")
+    assert answer.to_address == "requester@example.com"
+    assert "huge.pdf" in answer.body_text and "setup.exe" in answer.body_text
+
+
+def test_good_files_are_attached_to_the_new_ticket(personas, imap_server, poll):
+    imap_server.append(
+        fixtures.with_files("requester@example.com", "Broken", "See files.", fixtures.good_files())
+    )
+    poll()
+    [ticket] = access.system_read(Ticket).all()
+    assert sorted(
+        access.system_read(Attachment).filter(ticket=ticket).values_list("original_name", flat=True)
+    ) == ["invoice.pdf", "photo.png"]
+
+
+def test_html_mail_becomes_sanitised_markdown(personas, imap_server, poll):
+    imap_server.append(fixtures.html_only_with_script("requester@example.com", "VPN drops"))
+    poll()
+    [ticket] = access.system_read(Ticket).all()
+    text = ticket.description
+    assert "The **VPN** drops every hour." in text
+    assert "[status](https://status.example/vpn)" in text
+    for bad in ("<script", "alert", "javascript:", "onclick", "color:red", "tracker.example"):
+        assert bad not in text
+
+
+def test_non_utf8_charsets_are_read_and_an_unknown_one_loses_nothing(personas, imap_server, poll):
+    imap_server.append(fixtures.latin1("requester@example.com", "x"))
+    imap_server.append(fixtures.unknown_charset("requester@example.com"))
+    poll()
+    first, second = access.system_read(Ticket).order_by("pk")
+    assert first.title == "Imprimante cassée"
+    assert "L'imprimante du 3ème étage ne répond plus. Merci d'avance, Renée" in first.description
+    assert second.title == "Odd charset"
+    assert second.description.startswith("Caf") and "machine is broken" in second.description
+
+
+def test_the_mailbox_health_records_a_server_that_refuses_us(mailbox, poll):
+    mailbox.password = "wrong"
+    mailbox.save()
+    result = poll()
+    mailbox.refresh_from_db()
+    assert result.error and mailbox.last_error and mailbox.failures_in_a_row == 1
+    assert mailbox.last_success_at is None

@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "portal.sla",
     "portal.notifications",
     "portal.attachments",
+    "portal.kb",
     "portal.tickets",
     "portal.replies",
     "portal.mailin",

@@ -43,6 +43,7 @@ urlpatterns = [
     path("", include("portal.notifications.urls")),
     path("", include("portal.sla.urls")),
     path("", include("portal.analytics.urls")),
+    path("", include("portal.kb.urls")),
     path("api/v1/", include("portal.api.urls")),
     path("", include("portal.api.settings_urls")),
     path("admin/login/", _admin_login),

@@ -12,6 +12,7 @@ from portal.api.endpoints import (
     attachments,
     auth_token,
     catalog,
+    kb,
     notifications,
     replies,
     routing,
@@ -105,3 +106,4 @@ api.add_router("/catalog", catalog.router)
 api.add_router("/catalog", routing.router)
 api.add_router("/users", users.router)
 api.add_router("/users", user_tokens.router)
+api.add_router("/kb", kb.router)

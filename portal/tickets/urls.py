@@ -1,6 +1,6 @@
 from django.urls import path
 
-from portal.tickets import attachment_views, form_views, list_views, views
+from portal.tickets import attachment_views, form_views, kb_views, list_views, views
 
 urlpatterns = [
     path("tickets", list_views.ticket_list, name="ticket-list"),
@@ -15,6 +15,11 @@ urlpatterns = [
     path("tickets/<str:number>/assign", views.ticket_assign, name="ticket-assign"),
     path("tickets/<str:number>/team", views.ticket_move_team, name="ticket-move-team"),
     path("tickets/<str:number>/comments", views.comment_add, name="ticket-comment"),
+    path(
+        "tickets/<str:number>/comments/<int:pk>/article",
+        kb_views.comment_to_article,
+        name="ticket-comment-article",
+    ),
     path("tickets/<str:number>/files", views.ticket_files, name="ticket-files"),
     path("tickets/<str:number>/watch", views.ticket_watch, name="ticket-watch"),
     path(

@@ -14,6 +14,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from portal.catalog.models import Team
+from portal.kb import deflection
 from portal.lib.http import parse_id
 from portal.tickets import (
     access,
@@ -111,6 +112,8 @@ def ticket_create(request: HttpRequest) -> HttpResponse:
                 status = error.status_code
             else:
                 ticket = outcome.ticket
+                # The form's suggestions did not answer it: no deflection for this visit.
+                deflection.visit_raised_ticket(request.POST.get("kb_visit"))
                 messages.success(request, f"{ticket.number} raised.")
                 attachment_views.report_outcome(request, outcome)
                 return attachment_views.done(request, ticket.get_absolute_url())

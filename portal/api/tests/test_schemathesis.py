@@ -27,6 +27,7 @@ from schemathesis.specs.openapi.checks import (
 
 from portal.api import tokens
 from portal.attachments.tests.files import pdf
+from portal.kb import services as kb_services
 from portal.replies import services as reply_services
 from portal.tickets import attachment_services
 from portal.tickets.tests.attachment_fixtures import files_storage, upload
@@ -71,12 +72,19 @@ def test_api_conforms_to_its_openapi_document(
     reply = reply_services.canned_reply_create(
         actor=personas.lead, title="Swap", body="{ticket.number} swapped.", team=org.team_a
     )
+    # A published article of the requester's ticket's team, for the knowledge base's paths.
+    article = kb_services.article_create(
+        actor=personas.agent, title="Printer help", body="Tray 2.", group=ticket.group,
+        category=ticket.category, owner_team=ticket.team,
+    )  # fmt: skip
+    kb_services.article_publish(actor=personas.agent, article=article)
     # Real rows for the path parameters, or nearly every request would be a 404.
     known_values = {
         "reply_id": reply.pk,
         "number": ticket.number,
         "attachment_id": attachment.pk,
         "user_id": personas.spoc.pk,
+        "slug": article.slug,
     }
     schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", wsgi_app)
     failures: list[str] = []
@@ -119,7 +127,10 @@ def test_api_conforms_to_its_openapi_document(
         "PUT /api/v1/tickets/{number}/watchers/me",
         "GET /api/v1/users/{user_id}/tokens",
         "POST /api/v1/tickets/{number}/canned-replies/{reply_id}/use",
+        "GET /api/v1/kb/articles/{slug}",
+        "PATCH /api/v1/kb/articles/{slug}",
     ):
         assert by_operation.get(label), f"{label} was not exercised"
     download = by_operation["GET /api/v1/tickets/{number}/attachments/{attachment_id}/download"]
     assert 200 in download  # everyone here may see the requester's public file
+    assert 200 in by_operation["GET /api/v1/kb/articles/{slug}"]  # everyone reads it

@@ -3,14 +3,15 @@
 from django import template
 from django.utils.safestring import mark_safe
 
-from portal.tickets import history, markdown
+from portal.lib import markdown
+from portal.tickets import history
 
 register = template.Library()
 
 
 @register.filter
 def render_markdown(text: str) -> str:
-    """Sanitised HTML from Markdown; see portal/tickets/markdown.py for the two layers."""
+    """Sanitised HTML from Markdown; see portal/lib/markdown.py for the two layers."""
     return mark_safe(markdown.render(text))  # noqa: S308 (sanitised by nh3 just above)
 
 

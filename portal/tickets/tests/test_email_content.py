@@ -4,10 +4,11 @@ server, through every kind of ticket notification."""
 
 import pytest
 
+from portal.lib import markdown
 from portal.lib.emails import render_email
 from portal.notifications import delivery
 from portal.notifications.models import EmailDelivery
-from portal.tickets import markdown, notify, routing, services, sla
+from portal.tickets import notify, routing, services, sla
 from portal.tickets.models import Status
 
 pytestmark = pytest.mark.django_db

@@ -4,8 +4,8 @@ from html.parser import HTMLParser
 
 import pytest
 
+from portal.lib.markdown import render
 from portal.tickets import services
-from portal.tickets.markdown import render
 
 pytestmark = pytest.mark.smoke
 

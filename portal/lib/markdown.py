@@ -1,4 +1,5 @@
-"""Markdown for descriptions and comments: rendered on the server, then sanitised.
+"""Markdown for descriptions, comments and knowledge-base articles: rendered on the server,
+then sanitised.
 
 Two layers, so one mistake is not enough for script to get through:
 1. Python-Markdown with its raw-HTML handling switched off, so `<b>` or `<script>` typed by

@@ -1,0 +1,120 @@
+"""Knowledge-base articles, what happens to them, and how often they answer a request.
+
+An article is filed under a business unit group (and, usually, one of its categories), is
+owned by a team (whose members edit it and review it by `review_by`), and is read by
+everyone or by people who work tickets only (`Audience`). Who sees which article is
+decided in one place, `portal/kb/access.py`.
+"""
+
+from django.conf import settings
+from django.db import models
+from django.urls import reverse
+
+from portal.catalog.models import BusinessUnitGroup, Category, Team
+from portal.kb.access import ArticleQuerySet
+
+
+class Audience(models.TextChoices):
+    EVERYONE = "everyone", "Everyone"
+    WORKERS = "workers", "People who work tickets only"
+
+
+class ArticleStatus(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    PUBLISHED = "published", "Published"
+
+
+class Article(models.Model):
+    slug = models.SlugField(max_length=140, unique=True)
+    title = models.CharField(max_length=200)
+    body = models.TextField(help_text="Markdown.")
+    group = models.ForeignKey(BusinessUnitGroup, on_delete=models.PROTECT, related_name="+")
+    category = models.ForeignKey(
+        Category, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    owner_team = models.ForeignKey(Team, on_delete=models.PROTECT, related_name="+")
+    status = models.CharField(
+        max_length=10, choices=ArticleStatus.choices, default=ArticleStatus.DRAFT
+    )
+    audience = models.CharField(max_length=10, choices=Audience.choices, default=Audience.EVERYONE)
+    review_by = models.DateField(null=True, blank=True)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    # Counted without identity: "was this helpful?" keeps only the totals.
+    helpful_yes = models.PositiveIntegerField(default=0)
+    helpful_no = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    published_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ArticleQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["title", "id"]
+        indexes = [
+            models.Index(fields=["status", "category"], name="kb_article_status_category"),
+            models.Index(fields=["owner_team", "review_by"], name="kb_article_team_review"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def get_absolute_url(self) -> str:
+        return reverse("kb-article", args=[self.slug])
+
+    @property
+    def is_published(self) -> bool:
+        return self.status == ArticleStatus.PUBLISHED
+
+    @property
+    def is_internal(self) -> bool:
+        return self.audience == Audience.WORKERS
+
+
+class ArticleEvent(models.Model):
+    """The article's history: who created, changed, published or unpublished it, when."""
+
+    class Kind(models.TextChoices):
+        CREATED = "created", "Created"
+        UPDATED = "updated", "Changed"
+        PUBLISHED = "published", "Published"
+        UNPUBLISHED = "unpublished", "Back to draft"
+
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="events")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    kind = models.CharField(max_length=12, choices=Kind.choices)
+    fields = models.CharField(max_length=200, blank=True)  # codes of the changed fields
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.article_id}"
+
+
+class Deflection(models.Model):
+    """One new-ticket form whose person opened a suggested article.
+
+    Keyed by the form's random visit id (no user is stored), so reopening articles or
+    reloading counts once. It stops counting as a deflection when the same form raises a
+    ticket after all (`raised_ticket`).
+    """
+
+    visit = models.UUIDField(unique=True)
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="+")
+    # What the person had picked on the form (else the article's own category).
+    category = models.ForeignKey(
+        Category, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    opened_at = models.DateTimeField()
+    raised_ticket = models.BooleanField(default=False)
+
+    class Meta:
+        indexes = [models.Index(fields=["opened_at"], name="kb_deflection_opened")]
+
+    def __str__(self) -> str:
+        return f"Deflection by article {self.article_id}"

@@ -1,0 +1,33 @@
+"""The knowledge base's pieces on other apps' pages."""
+
+from django import template
+from django.utils.safestring import mark_safe
+
+from portal.kb import deflection
+from portal.lib import markdown
+
+register = template.Library()
+
+
+@register.inclusion_tag("kb/_suggestion_box.html", takes_context=True)
+def kb_suggestion_box(context):
+    """The new-ticket form's suggestion box, with the form's visit id (kept when the form
+    re-renders after an error, so a deflection it recorded can still be undone)."""
+    request = context.get("request")
+    posted = deflection.parse_visit(request.POST.get("kb_visit")) if request else None
+    return {"visit": posted.hex if posted else deflection.new_visit()}
+
+
+@register.filter
+def article_markdown(text: str) -> str:
+    """Sanitised HTML from an article's Markdown (portal/lib/markdown.py: two layers)."""
+    return mark_safe(markdown.render(text))  # noqa: S308 (sanitised by nh3)
+
+
+@register.filter
+def and_writes_articles(is_worker: bool, user) -> bool:
+    """`is_worker|and_writes_articles:user`: offer "make a help article" on a ticket page
+    (no query: the roles are loaded once per request)."""
+    from portal.kb import access
+
+    return bool(is_worker) and access.can_create(user)

@@ -1,0 +1,16 @@
+from django.urls import path
+
+from portal.kb import views
+
+urlpatterns = [
+    path("help", views.help_home, name="kb-home"),
+    path("help/new", views.article_create, name="kb-article-create"),
+    path("help/suggestions", views.suggestions, name="kb-suggestions"),
+    path("help/articles/<slug:slug>", views.article_detail, name="kb-article"),
+    path("help/articles/<slug:slug>/edit", views.article_edit, name="kb-article-edit"),
+    path("help/articles/<slug:slug>/publish", views.article_publish, name="kb-article-publish"),
+    path(
+        "help/articles/<slug:slug>/unpublish", views.article_unpublish, name="kb-article-unpublish"
+    ),
+    path("help/articles/<slug:slug>/feedback", views.article_feedback, name="kb-article-feedback"),
+]

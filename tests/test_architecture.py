@@ -8,7 +8,8 @@
    system modules listed, never in views, API endpoints, forms or templates' helpers.
 3. The import direction between apps is checked by `lint-imports` (pyproject.toml).
 4. One way to do each small thing: the helpers in `ONE_HOME` are defined once, in their
-   home module, and nowhere else under any of the names they had as copies.
+   home module, and nowhere else under any of the names they had as copies; forms are
+   bound with `posted_data(request)`, never `request.POST or None`.
 """
 
 import ast
@@ -57,6 +58,7 @@ ONE_HOME = {
     "require_ticket_worker": "portal/api/guards.py",
     "parse_id": "portal/lib/http.py",
     "posted_data": "portal/lib/http.py",
+    "posted_files": "portal/lib/http.py",
 }
 # Names the copies had: none may come back.
 RETIRED = {"ticket_worker_required", "_admin", "_admin_only", "_raw_id"}
@@ -165,3 +167,24 @@ def test_each_small_helper_is_defined_once_in_its_home():
         "Import the helper from its home module instead of defining another copy."
     )
     assert retired == [], "A retired copy came back:\n" + "\n".join(retired)
+
+
+def test_forms_are_bound_with_posted_data_never_post_or_none():
+    # `request.POST or None` takes an empty POST for "not submitted": the form is not
+    # validated and the page answers without saying what is missing.
+    offenders = []
+    for relative, tree in _modules():
+        for node in ast.walk(tree):
+            if (
+                isinstance(node, ast.BoolOp)
+                and isinstance(node.op, ast.Or)
+                and isinstance(node.values[0], ast.Attribute)
+                and node.values[0].attr in {"POST", "FILES"}
+                and isinstance(node.values[-1], ast.Constant)
+                and node.values[-1].value is None
+            ):
+                offenders.append(f"{relative}:{node.lineno}")
+    assert offenders == [], (
+        "Bind with posted_data(request) / posted_files(request) from portal.lib.http:\n"
+        + "\n".join(offenders)
+    )

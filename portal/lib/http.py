@@ -1,6 +1,7 @@
 """Small request helpers."""
 
 from django.http import Http404, HttpRequest, QueryDict
+from django.utils.datastructures import MultiValueDict
 
 
 class NotVisible(Http404):
@@ -18,6 +19,12 @@ def posted_data(request: HttpRequest) -> QueryDict | None:
     `request.POST or None` treats an empty POST as "not submitted" and skips validation.
     """
     return request.POST if request.method == "POST" else None
+
+
+def posted_files(request: HttpRequest) -> MultiValueDict | None:
+    """The uploaded files for a POST, None for a GET: bind forms that take files with
+    `Form(posted_data(request), posted_files(request))`."""
+    return request.FILES if request.method == "POST" else None
 
 
 MAX_DATABASE_ID = 2**63 - 1  # the largest bigint primary key

@@ -7,6 +7,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
 from portal.accounts.decorators import admin_required
+from portal.lib.http import posted_data
 from portal.sla import selectors, services
 from portal.sla.forms import CalendarForm, HolidayForm, HolidayImportForm, PolicyForm
 from portal.sla.models import BusinessCalendar, Holiday, SlaPolicy, time_zone_names
@@ -36,7 +37,7 @@ def index(request: HttpRequest) -> HttpResponse:
 @admin_required(reason=SERVICE_LEVELS)
 @require_http_methods(["GET", "POST"])
 def calendar_create(request: HttpRequest) -> HttpResponse:
-    form = CalendarForm(request.POST or None)
+    form = CalendarForm(posted_data(request))
     if request.method == "POST" and form.is_valid():
         try:
             calendar = services.calendar_create(
@@ -164,7 +165,7 @@ def policy_edit(request: HttpRequest, policy_id: int) -> HttpResponse:
 def _policy_form(request: HttpRequest, policy: SlaPolicy, template: str) -> HttpResponse:
     creating = policy.pk is None
     title = "New policy" if creating else policy.name  # before the form edits the instance
-    form = PolicyForm(request.POST or None, instance=policy)
+    form = PolicyForm(posted_data(request), instance=policy)
     if request.method == "POST" and form.is_valid():
         try:
             services.policy_save(policy=form.instance)

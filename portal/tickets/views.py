@@ -15,7 +15,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from portal.catalog.models import Team
 from portal.kb import deflection
-from portal.lib.http import parse_id
+from portal.lib.http import parse_id, posted_data, posted_files
 from portal.tickets import (
     access,
     attachment_services,
@@ -78,7 +78,7 @@ def ticket_create(request: HttpRequest) -> HttpResponse:
         text = request.POST.get("description", "")[:BODY_MAX]
         initial["description"] = initial.get("description", "") + text
         return _new_ticket_page(request, TicketCreateForm(initial=initial))
-    form = TicketCreateForm(request.POST or None, request.FILES or None, initial=initial)
+    form = TicketCreateForm(posted_data(request), posted_files(request), initial=initial)
     status, form_errors = 200, None
     if request.method == "POST":
         status = 400
@@ -440,7 +440,7 @@ def ticket_edit(request: HttpRequest, number: str) -> HttpResponse:
         "category": ticket.category_id,
         "subcategory": ticket.subcategory_id,
     }
-    form = TicketEditForm(request.POST or None, initial=initial)
+    form = TicketEditForm(posted_data(request), initial=initial)
     context = {"ticket": ticket, "form": form}
     if request.method != "POST":
         return render(request, "tickets/edit.html", context)

@@ -118,6 +118,17 @@ def test_search_and_filters_narrow_lists_and_unknown_filters_are_refused(org, pe
     assert client.post(f"/masters/mappings/{org.mapping_hardware.pk}/deactivate").status_code == 404
 
 
+def test_an_empty_master_data_post_says_what_is_missing(org, personas, client_for):
+    # Bound with posted_data(): an empty POST is validated, not shown as a blank form.
+    client = client_for(personas.admin)
+    for path in ("/masters/groups/new", f"/masters/groups/{org.group_x.pk}"):
+        response = client.post(path, {})
+        assert response.status_code == 400, path
+        assert "This field is required." in response.content.decode(), path
+    assert BusinessUnitGroup.objects.count() == 2
+    assert BusinessUnitGroup.objects.get(pk=org.group_x.pk).name == "Group X"
+
+
 def test_deleting_something_in_use_is_refused_with_what_uses_it(org, personas, client_for):
     client = client_for(personas.admin)
     response = client.post(f"/masters/categories/{org.hardware.pk}/delete", follow=True)

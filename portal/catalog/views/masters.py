@@ -26,7 +26,7 @@ from portal.catalog.views.common import (
     bad_request,
     warn_of_new_gaps,
 )
-from portal.lib.http import parse_id
+from portal.lib.http import parse_id, posted_data
 
 ACTIONS = ("deactivate", "reactivate", "delete")
 
@@ -107,7 +107,7 @@ def _initial_from_query(request: HttpRequest, k: Kind) -> dict:
 @require_http_methods(["GET", "POST"])
 def master_create(request: HttpRequest, kind: str) -> HttpResponse:
     k = _kind(kind)
-    form = k.form(request.POST or None, initial=_initial_from_query(request, k))
+    form = k.form(posted_data(request), initial=_initial_from_query(request, k))
     if request.method == "POST" and form.is_valid():
         try:
             with warn_of_new_gaps(request):
@@ -128,7 +128,7 @@ def master_create(request: HttpRequest, kind: str) -> HttpResponse:
 def master_edit(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
     k = _kind(kind)
     obj = get_object_or_404(k.queryset(), pk=pk)
-    form = k.form_for_edit(request.POST or None, initial=k.initial(obj))
+    form = k.form_for_edit(posted_data(request), initial=k.initial(obj))
     if request.method == "POST" and form.is_valid():
         try:
             with warn_of_new_gaps(request):

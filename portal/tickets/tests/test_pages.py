@@ -224,3 +224,13 @@ def test_taking_a_ticket_with_a_garbled_version_takes_it_without_a_version_check
     assert response.status_code == 302
     ticket.refresh_from_db()
     assert ticket.assignee == personas.lead
+
+
+def test_an_empty_post_of_the_ticket_forms_says_what_is_missing(personas, ticket, client_for):
+    # Bound with posted_data(): an empty POST is validated, not shown as a blank form.
+    new = client_for(personas.requester).post("/tickets/new", {})
+    edit = client_for(personas.lead).post(f"/tickets/{ticket.number}/edit", {})
+    for response in (new, edit):
+        assert response.status_code == 400
+        assert "This field is required." in response.content.decode()
+    assert Ticket.objects.count() == 1

@@ -15,6 +15,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from portal.accounts.decorators import works_tickets_required
+from portal.lib.http import posted_data
 from portal.replies import access, services
 from portal.replies.forms import ReplyForm
 from portal.replies.placeholders import PLACEHOLDERS, fill
@@ -67,7 +68,7 @@ def _save(request, form, template: str, context: dict, save) -> HttpResponse:
 @works_tickets_required(reason=WORKERS_ONLY)
 @require_http_methods(["GET", "HEAD", "POST"])
 def reply_create(request: HttpRequest) -> HttpResponse:
-    form = ReplyForm(request.POST or None, teams=access.shareable_teams(request.user))
+    form = ReplyForm(posted_data(request), teams=access.shareable_teams(request.user))
 
     def save(form):
         reply = services.canned_reply_create(
@@ -86,7 +87,7 @@ def reply_create(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "HEAD", "POST"])
 def reply_edit(request: HttpRequest, pk: int) -> HttpResponse:
     reply = access.get_reply_for_user(request.user, pk, manage=True)
-    form = ReplyForm(request.POST or None, initial={"title": reply.title, "body": reply.body})
+    form = ReplyForm(posted_data(request), initial={"title": reply.title, "body": reply.body})
 
     def save(form):
         services.canned_reply_update(

@@ -347,7 +347,16 @@ PERIODIC_TASKS = {
     "portal.tickets.tasks.sweep_unrecorded_attachments_task": 86400,
     "portal.tickets.tasks.escalate_sla": 60,
     "portal.mailin.tasks.poll_mailboxes": env_int("INBOUND_POLL_SECONDS", 60, minimum=5),
+    "portal.tickets.tasks.close_and_remind": 900,
 }
+
+# Auto-close and reminders (docs/working-faster.md); 0 turns each off. A resolved ticket
+# closes AUTO_CLOSE_DAYS after its resolution (default: the 7-day reopen window); one On
+# hold (waiting for the requester) gets a reminder after HOLD_REMINDER_DAYS and closes
+# after HOLD_CLOSE_DAYS, counted from when it was put on hold.
+AUTO_CLOSE_DAYS = env_int("AUTO_CLOSE_DAYS", 7, minimum=0)
+HOLD_REMINDER_DAYS = env_int("HOLD_REMINDER_DAYS", 3, minimum=0)
+HOLD_CLOSE_DAYS = env_int("HOLD_CLOSE_DAYS", 10, minimum=0)
 
 # Email outbox: temporary failures retry with exponential backoff (base doubling per
 # attempt, capped), for EMAIL_MAX_ATTEMPTS attempts (over two hours by default).

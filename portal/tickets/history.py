@@ -101,7 +101,11 @@ def sentence(event: TicketEvent) -> str:
     if event.kind == Kind.TEAM:
         return f"moved it from {old or 'no team'} to {new}"
     if event.kind == Kind.STATUS:
+        if event.actor_id is None and event.new_value == Status.CLOSED:
+            return f"closed it automatically (it was {old})"
         return f"changed the status from {old} to {new}"
+    if event.kind == Kind.REMINDED:
+        return f"reminded {new or 'the requester'} that the ticket waits for their answer"
     if event.field == "description":
         return "edited the description"
     if event.kind == Kind.ATTACHED:

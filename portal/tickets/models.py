@@ -431,6 +431,8 @@ class TicketEvent(models.Model):
         EDITED = "edited", "Edited"
         COMMENTED = "commented", "Commented"
         ATTACHED = "attached", "Attached files"
+        # The portal reminded the requester of a ticket On hold (autoclose_services.py).
+        REMINDED = "reminded", "Reminded"
 
     ticket = models.ForeignKey(
         Ticket, on_delete=models.CASCADE, related_name="events", db_index=False

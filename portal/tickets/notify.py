@@ -50,6 +50,7 @@ TEXTS = {
     "comment": "New comment on {number}: {title}",
     "comment_reopened": "{actor} commented on closed {number} and reopened it: {title}",
     "internal_comment": "Internal note on {number}: {title}",
+    "reminder": "{number} is waiting for your answer: {title}",
     "sla_at_risk": "{target} on {number} is due {due}: {title}",
     "sla_breached": "{target} on {number} missed its SLA ({due}): {title}",
 }
@@ -78,6 +79,8 @@ _SAMPLE = {
     "target": "Resolution",
     "due": "2026-11-26 17:30",
     "policy": "Standard",
+    "days": 3,
+    "close_days": 10,
 }
 
 
@@ -156,6 +159,12 @@ KINDS = {
             "A new comment on a ticket I am involved in",
             "ticket_comment",
             _sample("comment"),
+        ),
+        Kind(
+            "ticket_reminder",
+            "A ticket I raised is on hold waiting for my answer (reminder)",
+            "ticket_reminder",
+            _sample("reminder"),
         ),
         Kind(
             "sla_at_risk",
@@ -514,4 +523,19 @@ def sla_breached(ticket, *, target) -> None:
         key=f"sla:{target.key}:breached",
         text=text("sla_breached", **_values(ticket, target=target.label, due=extra["due"])),
         **extra,
+    )
+
+
+def hold_reminder(ticket, *, days: int, close_days: int) -> None:
+    """The requester of a ticket On hold for `days`: it waits for their answer, and closes
+    after `close_days` (0: never) without one. Sent once per hold (autoclose_services)."""
+    _send(
+        ticket,
+        recipients=[ticket.requester] if ticket.requester.is_active else [],
+        kind="ticket_reminder",
+        actor=None,
+        key=f"reminder:{ticket.sla_paused_at.isoformat()}",
+        text=text("reminder", **_values(ticket)),
+        days=days,
+        close_days=close_days,
     )

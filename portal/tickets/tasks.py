@@ -57,3 +57,13 @@ def recompute_sla() -> dict[str, int]:
     from portal.tickets import sla_jobs
 
     return {"changed": sla_jobs.recompute_open()}
+
+
+@task()
+def close_and_remind() -> dict[str, int]:
+    """Close resolved tickets after AUTO_CLOSE_DAYS, remind requesters of tickets On hold
+    after HOLD_REMINDER_DAYS and close those after HOLD_CLOSE_DAYS; each once per ticket
+    even when two workers run it at once (see autoclose_services). PERIODIC_TASKS: 15 min."""
+    from portal.tickets import autoclose_services
+
+    return autoclose_services.close_and_remind()

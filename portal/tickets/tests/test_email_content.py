@@ -32,6 +32,8 @@ def _send_every_kind(personas, org, raise_ticket):
     ticket.refresh_from_db()
     notify.sla_at_risk(ticket, target=sla.RESOLUTION)
     notify.sla_breached(ticket, target=sla.RESOLUTION)
+    ticket.sla_paused_at = ticket.resolved_at  # reminder: its key names the hold's start
+    notify.hold_reminder(ticket, days=3, close_days=10)
     # waiting: what the SPOC is told when the routing chain leaves a ticket with them.
     notify.ticket_routed(
         ticket, actor=None, holder=routing.holder_for(team=org.team_b, group=org.group_x)
@@ -95,6 +97,7 @@ def test_each_preview_shows_the_subject_its_kind_is_sent_with(name, personas):
         "ticket_waiting": "TKT-000123 is waiting for you (IT Network & Security has no active",
         "ticket_status": "TKT-000123 is now Resolved:",
         "ticket_comment": "New comment on TKT-000123:",
+        "ticket_reminder": "TKT-000123 is waiting for your answer:",
         "sla_at_risk": "Resolution due soon on TKT-000123:",
         "sla_breached": "SLA missed: resolution on TKT-000123:",
     }[name]

@@ -55,6 +55,9 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django_tasks_db",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "ninja",
     "portal.core",
     "portal.catalog",
@@ -196,6 +199,21 @@ OIDC_CLOCK_SKEW_SECONDS = 60
 # LOCAL_LOGIN=off: email and password work only for the break-glass admins listed here.
 LOCAL_LOGIN = env_bool("LOCAL_LOGIN", True)
 LOCAL_LOGIN_BREAK_GLASS = [normalize_email(e) for e in env_list("LOCAL_LOGIN_BREAK_GLASS")]
+# Two-factor for password sign-ins (docs/security.md): `admins` (while LOCAL_LOGIN is on),
+# `everyone` or `off`. Off by default in development so `make run`'s demo admin signs in.
+TWO_FACTOR_REQUIRED = env_str("TWO_FACTOR_REQUIRED", "off" if DEBUG else "admins").lower()
+if TWO_FACTOR_REQUIRED not in {"admins", "everyone", "off"}:
+    raise ImproperlyConfigured(
+        f"TWO_FACTOR_REQUIRED must be admins, everyone or off; got {TWO_FACTOR_REQUIRED!r}"
+    )
+# Between a good password and the code (or the authenticator set-up).
+TWO_FACTOR_PENDING_SECONDS = 600
+# The name authenticator apps show for this portal.
+OTP_TOTP_ISSUER = env_str("OTP_TOTP_ISSUER", "Ticketing Portal")
+# Codes are counted by the portal's sign-in counters (lockout and slowdown), not by
+# django-otp's own per-device delay.
+OTP_TOTP_THROTTLE_FACTOR = 0
+OTP_STATIC_THROTTLE_FACTOR = 0
 AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
     "portal.accounts.sso.backend.SsoBackend",

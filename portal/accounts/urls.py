@@ -1,6 +1,6 @@
 from django.urls import path
 
-from portal.accounts import views
+from portal.accounts import two_factor_views, views
 from portal.accounts.sso import views as sso_views
 
 urlpatterns = [
@@ -23,6 +23,15 @@ urlpatterns = [
         name="password-reset-confirm",
     ),
     path("settings", views.settings_view, name="settings"),
+    path("login/two-factor", two_factor_views.code_view, name="two-factor-code"),
+    path("login/two-factor/setup", two_factor_views.setup_view, name="two-factor-setup"),
+    path("settings/two-factor", two_factor_views.settings_view, name="two-factor-settings"),
+    path(
+        "settings/two-factor/recovery-codes",
+        two_factor_views.recovery_codes_view,
+        name="two-factor-recovery-codes",
+    ),
+    path("settings/two-factor/disable", two_factor_views.disable_view, name="two-factor-disable"),
     path("settings/users", views.user_list, name="user-list"),
     path("settings/users/new", views.user_create, name="user-create"),
     path("settings/users/<int:user_id>", views.user_edit, name="user-edit"),

@@ -16,7 +16,7 @@ from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST
 
-from portal.accounts import password_reset, services, throttle
+from portal.accounts import password_reset, services, throttle, two_factor
 from portal.accounts.decorators import admin_required
 from portal.accounts.forms import (
     BAD_CREDENTIALS,
@@ -67,6 +67,17 @@ def login_view(request: HttpRequest) -> HttpResponse:
                 request, form.cleaned_data["email"], form.cleaned_data["password"]
             )
             if outcome.user is not None:
+                if two_factor.needed(outcome.user):
+                    # Not signed in yet: the code (or setting up an authenticator) first.
+                    two_factor.pending_begin(
+                        request.session,
+                        user=outcome.user,
+                        backend=getattr(
+                            outcome.user, "backend", settings.AUTHENTICATION_BACKENDS[0]
+                        ),
+                        next_url=next_url,
+                    )
+                    return redirect("two-factor-code")
                 login(request, outcome.user)  # rotates the session key
                 return redirect(next_url)
             if outcome.refusal is not None:

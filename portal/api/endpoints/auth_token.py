@@ -12,11 +12,16 @@ from django.http import HttpRequest, HttpResponse
 from django.views.decorators.debug import sensitive_variables
 from ninja import Field, Router, Schema, Status
 
-from portal.accounts import throttle
+from portal.accounts import throttle, two_factor
 from portal.accounts.forms import BAD_CREDENTIALS
 from portal.api import tokens
 from portal.api.problems import Problem, problem
 from portal.api.schemas import Input
+
+TWO_FACTOR_NEEDED = (
+    "This account signs in with a second factor: create a token on the portal's "
+    "API tokens page instead."
+)
 
 security_log = logging.getLogger("portal.security")
 
@@ -45,7 +50,7 @@ class TokenOut(Schema):
 @router.post(
     "/token",
     auth=None,
-    response={201: TokenOut, 400: Problem, 409: Problem, 422: Problem, 429: Problem},
+    response={201: TokenOut, 400: Problem, 403: Problem, 409: Problem, 422: Problem, 429: Problem},
     summary="Exchange email and password for a token",
 )
 @sensitive_variables("payload")
@@ -64,6 +69,9 @@ def token_exchange(request: HttpRequest, payload: TokenRequest, response: HttpRe
     user = outcome.user
     if user is None:
         return problem(request, 400, BAD_CREDENTIALS, slug="invalid-credentials")
+    if two_factor.needed(user):
+        # A password alone is not this account's sign-in: tokens come from the settings page.
+        return problem(request, 403, TWO_FACTOR_NEEDED, slug="two-factor-required")
     try:
         new = tokens.token_create(user=user, name=payload.name, expires_in_days=days)
     except tokens.TooManyTokens as error:

@@ -17,6 +17,7 @@ from portal.kb import access, deflection, search, selectors, services
 from portal.kb.forms import ArticleForm, HelpFilterForm, suggestion_params
 from portal.kb.models import Article
 from portal.lib import keyset
+from portal.lib.http import posted_data
 
 PER_PAGE = 25
 NEWEST = keyset.Sort("Newest first", (("updated_at", True), ("id", True)))
@@ -104,7 +105,7 @@ def article_create(request: HttpRequest) -> HttpResponse:
     if not access.can_create(request.user):
         raise PermissionDenied("Only team members and admins write articles.")
     teams = access.owner_teams(request.user)
-    form = ArticleForm(request.POST or None, teams=teams, initial={"audience": "everyone"})
+    form = ArticleForm(posted_data(request), teams=teams, initial={"audience": "everyone"})
     if request.method != "POST":
         return _form_page(request, form)
     if form.is_valid():
@@ -137,7 +138,7 @@ def article_edit(request: HttpRequest, slug: str) -> HttpResponse:
         "category": article.category_id, "owner_team": article.owner_team_id,
         "audience": article.audience, "review_by": article.review_by,
     }  # fmt: skip
-    form = ArticleForm(request.POST or None, teams=teams.distinct(), initial=initial)
+    form = ArticleForm(posted_data(request), teams=teams.distinct(), initial=initial)
     if request.method != "POST":
         return _form_page(request, form, article=article)
     if form.is_valid():

@@ -498,5 +498,7 @@ INBOUND_BATCH_SIZE = env_int("INBOUND_BATCH_SIZE", 200, minimum=1)
 # turned into comments on one ticket.
 INBOUND_SENDER_LIMIT_PER_HOUR = env_int("INBOUND_SENDER_LIMIT_PER_HOUR", 30, minimum=1)
 INBOUND_TICKET_LIMIT_PER_HOUR = env_int("INBOUND_TICKET_LIMIT_PER_HOUR", 20, minimum=1)
+# The admins are told once per outage, when this many polls of a mailbox failed in a row.
+INBOUND_ALERT_AFTER_FAILURES = env_int("INBOUND_ALERT_AFTER_FAILURES", 3, minimum=1)
 # An address with no account is answered at most once in this many hours.
 INBOUND_UNKNOWN_REPLY_HOURS = env_int("INBOUND_UNKNOWN_REPLY_HOURS", 24, minimum=1)

@@ -35,7 +35,11 @@ class MailboxForm(forms.ModelForm):
 @admin.register(Mailbox)
 class MailboxAdmin(admin.ModelAdmin):
     form = MailboxForm
-    list_display = ["name", "address", "host", "is_active", "last_success_at", "last_error_at"]
+    # The health of each mailbox at a glance: when it last worked, and how it fails now.
+    list_display = [
+        "name", "address", "host", "is_active", "last_success_at", "failures_in_a_row",
+        "last_error_at", "last_error",
+    ]  # fmt: skip
     readonly_fields = [
         "from_env", "uidvalidity", "last_uid", "last_polled_at", "last_success_at",
         "last_error", "last_error_at", "failures_in_a_row",

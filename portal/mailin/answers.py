@@ -5,11 +5,14 @@ first), and both go out through the outbox like every other message (Auto-Submit
 X-Loop, retries).
 """
 
+from django.contrib.auth import get_user_model
+
 from portal.notifications.kinds import Kind, register_kind
-from portal.notifications.services import email_address, email_user
+from portal.notifications.services import email_address, email_user, notify
 
 UNKNOWN_SENDER = "mailin_unknown_sender"
 FILES_REFUSED = "mailin_files_refused"
+MAILBOX_FAILING = "mailin_mailbox_failing"
 
 
 def _unknown_sample() -> dict:
@@ -46,6 +49,37 @@ register_kind(
         user_can_mute_email=False,
     )
 )
+
+
+register_kind(
+    Kind(
+        MAILBOX_FAILING,
+        "A support mailbox cannot be read (admins)",
+        "notice",
+        lambda: {
+            "text": "The mailbox support@example.com cannot be read",
+            "body": "LoginError: authentication failed",
+        },
+    )
+)
+
+
+def tell_admins_mailbox_failing(*, mailbox, error: str, now) -> None:
+    admins = get_user_model().objects.filter(is_staff=True, is_active=True)
+    text = f"The mailbox {mailbox.address} cannot be read"
+    notify(
+        recipients=admins,
+        kind=MAILBOX_FAILING,
+        text=text,
+        link=f"/admin/mailin/mailbox/{mailbox.pk}/change/",
+        context={
+            "text": text,
+            "body": f"{mailbox.failures_in_a_row} polls in a row failed. Last error: {error}\n"
+            "Mail waits on the server and is read when the mailbox works again; you are "
+            "told once per outage.",
+        },
+        event_key=f"mailin:mailbox:{mailbox.pk}:failing:{now.isoformat()}",
+    )
 
 
 def answer_unknown_sender(*, message, mailbox, in_reply_to: str) -> bool:

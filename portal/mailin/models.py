@@ -88,6 +88,7 @@ class InboundMessage(models.Model):
     class Outcome(models.TextChoices):
         TICKET = "ticket", "Raised a ticket"
         COMMENT = "comment", "Added a comment"
+        NOTE = "note", "Added an unverified internal note (the sender cannot see the ticket)"
         DUPLICATE = "duplicate", "Duplicate of a message already read"
         AUTO_REPLY = "auto_reply", "Automatic mail (auto-reply, list, bounce): not answered"
         LOOP = "loop", "The portal's own mail coming back: dropped"
@@ -97,7 +98,7 @@ class InboundMessage(models.Model):
         REJECTED = "rejected", "Could not be turned into a ticket or comment"
 
     # Outcomes that wrote something: one message makes at most one of them.
-    WROTE = (Outcome.TICKET, Outcome.COMMENT)
+    WROTE = (Outcome.TICKET, Outcome.COMMENT, Outcome.NOTE)
 
     mailbox = models.ForeignKey(Mailbox, on_delete=models.PROTECT, related_name="messages")
     uidvalidity = models.BigIntegerField()
@@ -127,7 +128,7 @@ class InboundMessage(models.Model):
             ),
             models.UniqueConstraint(
                 fields=["content_hash"],
-                condition=Q(outcome__in=["ticket", "comment"]),
+                condition=Q(outcome__in=["ticket", "comment", "note"]),
                 name="inbound_writes_once_per_content",
             ),
         ]

@@ -14,7 +14,7 @@ import hashlib
 import io
 from dataclasses import dataclass, field
 from email import policy
-from email.message import EmailMessage
+from email.message import EmailMessage, Message, MIMEPart
 from email.parser import BytesParser
 from email.utils import getaddresses, parseaddr
 
@@ -120,11 +120,16 @@ def _header(message: EmailMessage, name: str) -> str:
     return str(value or "")
 
 
-def _decoded(part: EmailMessage) -> str:
+def _payload_bytes(part: Message) -> bytes:
+    payload = part.get_payload(decode=True)
+    return payload if isinstance(payload, bytes) else b""
+
+
+def _decoded(part: MIMEPart) -> str:
     try:
         return part.get_content()
     except (LookupError, UnicodeError, AssertionError):
-        payload = part.get_payload(decode=True) or b""
+        payload = _payload_bytes(part)
         charset = part.get_content_charset() or "utf-8"
         try:
             return payload.decode(charset, errors="replace")
@@ -155,7 +160,8 @@ def _files(message: EmailMessage):
             continue
         if part.get_content_type() == "message/rfc822":
             payload = part.get_payload()
-            content = payload[0].as_bytes() if isinstance(payload, list) else b""
+            inner = payload[0] if isinstance(payload, list) and payload else None
+            content = inner.as_bytes() if isinstance(inner, Message) else b""
         else:
-            content = part.get_payload(decode=True) or b""
+            content = _payload_bytes(part)
         yield MailFile(name=filename or "attachment", content=content)

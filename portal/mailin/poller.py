@@ -28,6 +28,7 @@ from django.conf import settings
 from django.utils import timezone
 from imap_tools import MailBox, MailBoxStartTls, MailBoxUnencrypted
 from imap_tools.errors import ImapToolsError
+from imap_tools.mailbox import BaseMailBox
 
 from portal.lib.db import DATABASE_ERRORS
 from portal.mailin import services
@@ -45,8 +46,9 @@ class PollResult:
     error: str = ""
 
 
-def connect(mailbox: Mailbox):
+def connect(mailbox: Mailbox) -> BaseMailBox:
     timeout = int(getattr(settings, "INBOUND_IMAP_TIMEOUT", 30))
+    box: BaseMailBox
     if mailbox.security == Mailbox.Security.SSL:
         box = MailBox(mailbox.host, mailbox.port, timeout=timeout)
     elif mailbox.security == Mailbox.Security.STARTTLS:

@@ -35,6 +35,7 @@ from portal.mailin.models import InboundMessage, Mailbox
 from portal.mailin.parsing import MailFile, ParsedMail, parse
 from portal.mailin.quotes import strip_quoted
 from portal.tickets import access
+from portal.tickets import services as ticket_services
 from portal.tickets.attachment_services import (
     comment_add_with_files,
     max_per_ticket,
@@ -175,7 +176,7 @@ def _reply(row, parsed, mailbox, user, match, now) -> InboundMessage:
     if _ticket_over_cap(ticket, now):
         return _record(row, Outcome.CAPPED, f"{ticket.number} is over its hourly limit of mail.")
     if not access.can_comment(user, ticket):
-        return _record(row, Outcome.NO_ACCESS, f"The sender cannot see {ticket.number}.")
+        return _unverified_note(row, parsed, user, ticket)
     internal = access.can_comment_internal(user, ticket) and matching.answers_internal_note(match)
     files, refused = _checked_files(parsed.files)
     body = strip_quoted(parsed.text)
@@ -203,6 +204,24 @@ def _reply(row, parsed, mailbox, user, match, now) -> InboundMessage:
     except InvalidInput as exc:
         return _record(row, Outcome.REJECTED, str(exc), ticket=ticket)
     return row
+
+
+def _unverified_note(row, parsed, user, ticket) -> InboundMessage:
+    """A reply from someone with an account who cannot see the ticket (it was forwarded to
+    them): an internal note for the people working it, marked unverified, never public.
+    Its files are not taken (the note says so)."""
+    body = strip_quoted(parsed.text) or "(No text.)"
+    if parsed.files:
+        body += f"\n\n({len(parsed.files)} file(s) in the email were not taken.)"
+    note = f"**Unverified email from {user.email}**, who cannot see this ticket:\n\n{body}"
+    with transaction.atomic():
+        comment = ticket_services.comment_add_unverified(
+            author=user, ticket=ticket, body=_clip(note), source="email"
+        )
+        return _record(
+            row, Outcome.NOTE, f"The sender cannot see {ticket.number}.",
+            ticket=ticket, comment=comment,
+        )  # fmt: skip
 
 
 def _new_ticket(row, parsed, mailbox, user, follow_up=None) -> InboundMessage:
@@ -299,15 +318,23 @@ def mailbox_poll_succeeded(*, mailbox: Mailbox, now: dt.datetime) -> None:
     )
 
 
-def mailbox_poll_failed(*, mailbox: Mailbox, error: str, now: dt.datetime) -> None:
-    from django.db.models import F
-
-    Mailbox.objects.filter(pk=mailbox.pk).update(
-        last_polled_at=now,
-        last_error=error[:2000],
-        last_error_at=now,
-        failures_in_a_row=F("failures_in_a_row") + 1,
-    )
+def mailbox_poll_failed(*, mailbox: Mailbox, error: str, now: dt.datetime) -> bool:
+    """Record a failed poll; the admins are told once per outage, when the failures in a row
+    reach INBOUND_ALERT_AFTER_FAILURES (a single dropped connection tells nobody, and an
+    outage of a day tells them once, not every minute). Returns whether they were told."""
+    with transaction.atomic():
+        locked = Mailbox.objects.select_for_update().get(pk=mailbox.pk)
+        locked.failures_in_a_row += 1
+        locked.last_polled_at, locked.last_error_at = now, now
+        locked.last_error = error[:2000]
+        locked.save(
+            update_fields=["failures_in_a_row", "last_polled_at", "last_error_at", "last_error"]
+        )
+        mailbox.failures_in_a_row = locked.failures_in_a_row
+        if locked.failures_in_a_row != _setting("INBOUND_ALERT_AFTER_FAILURES", 3):
+            return False
+        answers.tell_admins_mailbox_failing(mailbox=locked, error=error, now=now)
+    return True
 
 
 def mailbox_sync_from_env() -> Mailbox | None:

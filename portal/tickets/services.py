@@ -651,6 +651,31 @@ def comment_add(*, actor, ticket: Ticket, body: str, internal: bool = False) -> 
     return comment
 
 
+@transaction.atomic
+def comment_add_unverified(*, author, ticket: Ticket, body: str, source: str) -> Comment:
+    """An internal note from someone who may not see the ticket (an email reply from a
+    person it was forwarded to): for the people working it to read and act on, never shown
+    to the requester, and it changes nothing else (no status, no response clock).
+
+    `source` says where it came from (e.g. "email"); the history names it.
+    """
+    ticket = access.system_read(Ticket).select_for_update(of=("self",)).get(pk=ticket.pk)
+    body = _clean_text(body, label="The note", max_length=BODY_MAX)
+    now = timezone.now()
+    comment = Comment.objects.create(
+        ticket=ticket, author=author, body=body, is_internal=True, created_at=now
+    )
+    history = _History(ticket, author, now)
+    history.add(
+        Kind.COMMENTED, field="comment", new=str(comment.pk), internal=True,
+        reason=f"Unverified: by {source} from someone who cannot see this ticket.",
+    )  # fmt: skip
+    _save(ticket, set(), now, bump=False)
+    history.save()
+    notify.comment_added(ticket, comment, actor=author)
+    return comment
+
+
 def _closed_message(ticket: Ticket) -> str:
     if ticket.status == Status.CANCELLED:
         why = f"{ticket.number} was cancelled"

@@ -6,7 +6,7 @@ import pytest
 from portal.mailin.models import InboundMessage
 from portal.mailin.tests import fixtures
 from portal.mailin.tests.conftest import outcomes
-from portal.notifications.models import EmailDelivery
+from portal.notifications.models import EmailDelivery, Notification
 from portal.tickets import access
 from portal.tickets.models import Attachment, Ticket
 
@@ -103,10 +103,31 @@ def test_non_utf8_charsets_are_read_and_an_unknown_one_loses_nothing(personas, i
     assert second.description.startswith("Caf") and "machine is broken" in second.description
 
 
-def test_the_mailbox_health_records_a_server_that_refuses_us(mailbox, poll):
+def test_a_mailbox_that_fails_tells_the_admins_once_per_outage(
+    personas, mailbox, imap_server, poll, settings
+):
+    settings.INBOUND_ALERT_AFTER_FAILURES = 2
     mailbox.password = "wrong"
     mailbox.save()
     result = poll()
     mailbox.refresh_from_db()
     assert result.error and mailbox.last_error and mailbox.failures_in_a_row == 1
     assert mailbox.last_success_at is None
+    alerts = Notification.objects.filter(kind="mailin_mailbox_failing")
+    assert not alerts.exists()  # one dropped connection tells nobody
+    for _ in range(4):  # the outage goes on: polled every minute
+        poll()
+    [alert] = alerts
+    assert alert.recipient == personas.admin
+    assert alert.text == "The mailbox support@example.com cannot be read"
+    # It works again: the count starts over, and the next outage is told once more.
+    mailbox.password = imap_server.password
+    mailbox.save()
+    assert poll().error == ""
+    mailbox.refresh_from_db()
+    assert mailbox.failures_in_a_row == 0 and mailbox.last_success_at is not None
+    mailbox.password = "wrong again"
+    mailbox.save()
+    poll()
+    poll()
+    assert alerts.all().count() == 2  # (a fresh query: `alerts` holds its first result)

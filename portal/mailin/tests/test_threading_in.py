@@ -155,21 +155,36 @@ def test_the_subject_tag_matches_only_for_people_involved_in_the_ticket(
     assert outcomes() == ["comment", "ticket", "unknown_sender"]
 
 
-def test_a_signed_reply_from_someone_without_access_never_becomes_a_comment(
+def test_a_signed_reply_from_someone_without_access_is_only_an_unverified_internal_note(
     personas, ticket, imap_server, poll
 ):
     mail = notification_to("requester@example.com", ticket)  # forwarded to the outsider
-    imap_server.append(
-        fixtures.plain(
-            "outsider@example.com",
-            f"Re: {mail.subject}",
-            "I saw this forwarded.",
-            in_reply_to=mail.message_id,
-        )  # fmt: skip
+    reply = fixtures.plain(
+        "outsider@example.com",
+        f"Re: {mail.subject}",
+        "I saw this forwarded.",
+        in_reply_to=mail.message_id,
     )
+    imap_server.append(reply, reply)  # and delivered twice
     poll()
-    assert comments(ticket) == []
-    assert outcomes() == ["no_access"]
+    [note] = comments(ticket)
+    assert note.is_internal and note.author == personas.outsider
+    assert note.body == (
+        "**Unverified email from outsider@example.com**, who cannot see this ticket:\n\n"
+        "I saw this forwarded."
+    )
+    assert not Comment.objects.visible_to(personas.requester, ticket).exists()
+    assert Comment.objects.visible_to(ticket.assignee, ticket).get() == note
+    ticket.refresh_from_db()
+    assert ticket.status == Status.NEW and ticket.first_response_at is None
+    assert outcomes() == ["note", "duplicate"]
+    # The people working it are told, the requester is not.
+    told = set(
+        EmailDelivery.objects.filter(event_key=f"ticket:{ticket.pk}:comment:{note.pk}").values_list(
+            "to_address", flat=True
+        )
+    )
+    assert ticket.assignee.email in told and "requester@example.com" not in told
 
 
 def test_a_reply_to_a_ticket_closed_long_ago_raises_a_follow_up(

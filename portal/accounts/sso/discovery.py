@@ -80,8 +80,3 @@ def signing_keys(*, refresh: bool = False) -> list[dict]:
         keys = [k for k in document.get("keys", []) if isinstance(k, dict)]
         cache.set(key, keys, settings.OIDC_DISCOVERY_CACHE_SECONDS)
     return keys
-
-
-def forget() -> None:
-    """Drop the cached documents (tests; a changed issuer)."""
-    cache.delete_many([f"sso:discovery:{settings.OIDC_ISSUER}", f"sso:jwks:{settings.OIDC_ISSUER}"])

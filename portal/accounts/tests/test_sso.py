@@ -36,10 +36,9 @@ def signed_in_user(client):
     return User.objects.filter(pk=client.session.get(SESSION_KEY)).first()
 
 
-def messages_of(response_or_client, client=None):
-    client = client or response_or_client
-    page = client.get("/login")
-    return page.content.decode()
+def messages_of(client):
+    """The sign-in page the browser lands on, with the message waiting for it."""
+    return client.get("/login").content.decode()
 
 
 # --- the happy path ---------------------------------------------------------------------
@@ -306,5 +305,15 @@ def test_a_password_post_with_a_code_in_the_url_never_reaches_the_provider(
     assert oidc_provider.discovery_requests == 0
 
 
-def test_message_for_provider_unavailable_names_the_emergency_account():
-    assert "administrator can still sign in" in UNAVAILABLE
+def test_a_provider_whose_sign_in_page_is_on_another_origin_is_refused(
+    client, oidc_provider, settings
+):
+    """The page's CSP lets the form lead only to the issuer's origin."""
+    from django.core.cache import cache
+
+    start(client)  # discovery cached
+    key = f"sso:discovery:{settings.OIDC_ISSUER}"
+    cache.set(key, {**cache.get(key), "authorization_endpoint": "https://elsewhere.example/a"})
+    response = client.post("/oidc/authenticate/")
+    assert response["Location"] == "/login"
+    assert UNAVAILABLE in messages_of(client)

@@ -264,6 +264,19 @@ def test_turning_off_takes_a_current_code_and_is_refused_when_required(client, p
     assert TOTPDevice.objects.filter(user=personas.admin, confirmed=True).exists()
 
 
+def test_the_settings_page_costs_a_fixed_number_of_queries(
+    client, personas, clock, django_assert_num_queries
+):
+    enrol(personas.requester, clock)
+    client.force_login(personas.requester)
+    client.get("/settings/two-factor")  # warm up (content types of the device models)
+    # session, user, the confirmed TOTP device (enrolled), the recovery-code device and
+    # its token count; the navigation's roles (SPOC groups, team memberships), the bell's
+    # unread count, the page-view upsert
+    with django_assert_num_queries(9):
+        assert client.get("/settings/two-factor").status_code == 200
+
+
 # --- permission and CSRF matrix ------------------------------------------------------------
 
 PERSONAS = ["requester", "agent", "lead", "spoc", "admin", "outsider"]

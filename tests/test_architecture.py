@@ -9,7 +9,9 @@
 3. The import direction between apps is checked by `lint-imports` (pyproject.toml).
 4. One way to do each small thing: the helpers in `ONE_HOME` are defined once, in their
    home module, and nowhere else under any of the names they had as copies; forms are
-   bound with `posted_data(request)`, never `request.POST or None`.
+   bound with `posted_data(request)`, never `request.POST or None`; a ValidationError's
+   parts (`error_dict`, `message_dict`) are read only where it becomes form errors
+   (`add_service_errors`) or a problem (`portal/api/problems.py`).
 """
 
 import ast
@@ -59,9 +61,10 @@ ONE_HOME = {
     "parse_id": "portal/lib/http.py",
     "posted_data": "portal/lib/http.py",
     "posted_files": "portal/lib/http.py",
+    "add_service_errors": "portal/lib/forms.py",
 }
 # Names the copies had: none may come back.
-RETIRED = {"ticket_worker_required", "_admin", "_admin_only", "_raw_id"}
+RETIRED = {"ticket_worker_required", "_admin", "_admin_only", "_raw_id", "_apply_validation_error"}
 
 
 def _modules():
@@ -186,5 +189,20 @@ def test_forms_are_bound_with_posted_data_never_post_or_none():
                 offenders.append(f"{relative}:{node.lineno}")
     assert offenders == [], (
         "Bind with posted_data(request) / posted_files(request) from portal.lib.http:\n"
+        + "\n".join(offenders)
+    )
+
+
+def test_validation_errors_become_form_errors_or_problems_in_one_place_each():
+    homes = {"portal/lib/forms.py", "portal/api/problems.py"}
+    offenders = [
+        f"{relative}:{node.lineno}"
+        for relative, tree in _modules()
+        if relative not in homes
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Attribute) and node.attr in {"error_dict", "message_dict"}
+    ]
+    assert offenders == [], (
+        "Put a service's ValidationError on a form with portal.lib.forms.add_service_errors:\n"
         + "\n".join(offenders)
     )

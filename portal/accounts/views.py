@@ -32,6 +32,7 @@ from portal.accounts.models import User
 from portal.accounts.redirects import safe_next_url
 from portal.accounts.sso import sso_enabled
 from portal.accounts.types import AuthenticatedRequest
+from portal.lib.forms import add_service_errors
 from portal.lib.http import posted_data
 from portal.lib.request_info import client_ip
 
@@ -212,7 +213,7 @@ def user_edit(request: AuthenticatedRequest, user_id: int) -> HttpResponse:
             except ValidationError as exc:
                 # The last admin on triage duty while a routing gap exists: nothing saved.
                 target.refresh_from_db()
-                form.add_error(None, exc)
+                add_service_errors(form, exc)
             else:
                 messages.success(request, f"{target.email} has been saved.")
                 return redirect("user-edit", user_id=target.pk)

@@ -13,6 +13,7 @@ from portal.accounts.decorators import admin_required
 from portal.accounts.models import User
 from portal.api import tokens
 from portal.api.forms import TokenCreateForm
+from portal.lib.forms import add_service_errors
 from portal.lib.http import parse_id, posted_data
 
 
@@ -34,8 +35,7 @@ def token_list(request: HttpRequest) -> HttpResponse:
                     expires_in_days=form.cleaned_data["expires_in_days"],
                 )
             except ValidationError as error:
-                for field, errors in error.message_dict.items():
-                    form.add_error(field if field in form.fields else None, errors)
+                add_service_errors(form, error)
             except tokens.TooManyTokens as error:
                 form.add_error(None, str(error))
                 status = 409

@@ -1,7 +1,7 @@
 """Forms for the master-data screens, and the classification fields other apps reuse.
 
 Forms only clean input; the writes (and the uniqueness rules) live in `services.py`, whose
-`ValidationError`s `add_service_errors` puts back on the form.
+`ValidationError`s `portal.lib.forms.add_service_errors` puts back on the form.
 """
 
 import re
@@ -23,15 +23,6 @@ from portal.catalog.models import (
 from portal.lib.http import parse_id
 
 MAX_SPOCS = 50
-
-
-def add_service_errors(form: forms.Form, error: ValidationError) -> None:
-    """Attach a service's ValidationError to the matching fields (or the whole form)."""
-    if hasattr(error, "error_dict"):
-        for field, errors in error.error_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, error)
 
 
 def parse_emails(text: str) -> list[str]:

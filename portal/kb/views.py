@@ -12,11 +12,11 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from portal.catalog.forms import add_service_errors
 from portal.kb import access, deflection, search, selectors, services
 from portal.kb.forms import ArticleForm, HelpFilterForm, suggestion_params
 from portal.kb.models import Article
 from portal.lib import keyset
+from portal.lib.forms import add_service_errors
 from portal.lib.http import posted_data
 
 PER_PAGE = 25

@@ -7,21 +7,13 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
 from portal.accounts.decorators import admin_required
+from portal.lib.forms import add_service_errors
 from portal.lib.http import posted_data
 from portal.sla import selectors, services
 from portal.sla.forms import CalendarForm, HolidayForm, HolidayImportForm, PolicyForm
 from portal.sla.models import BusinessCalendar, Holiday, SlaPolicy, time_zone_names
 
 SERVICE_LEVELS = "Only admins can manage service levels."
-
-
-def _apply_validation_error(form, error: ValidationError) -> None:
-    """Put a model/service ValidationError on the form: per field when it says which."""
-    if hasattr(error, "error_dict"):
-        for field, errors in error.error_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, error)
 
 
 @admin_required(reason=SERVICE_LEVELS)
@@ -47,7 +39,7 @@ def calendar_create(request: HttpRequest) -> HttpResponse:
                 hours=form.cleaned_data["hours"],
             )
         except ValidationError as error:
-            _apply_validation_error(form, error)
+            add_service_errors(form, error)
         else:
             messages.success(request, f"Calendar “{calendar.name}” created.")
             return redirect("sla-calendar", calendar_id=calendar.pk)
@@ -95,7 +87,7 @@ def calendar_edit(request: HttpRequest, calendar_id: int) -> HttpResponse:
                 hours=form.cleaned_data["hours"],
             )
         except ValidationError as error:
-            _apply_validation_error(form, error)
+            add_service_errors(form, error)
         else:
             messages.success(request, f"Calendar “{calendar.name}” saved.")
             return redirect("sla-calendar", calendar_id=calendar.pk)
@@ -114,7 +106,7 @@ def holiday_add(request: HttpRequest, calendar_id: int) -> HttpResponse:
                 calendar=calendar, date=form.cleaned_data["date"], name=form.cleaned_data["name"]
             )
         except ValidationError as error:  # e.g. the date is already a holiday
-            _apply_validation_error(form, error)
+            add_service_errors(form, error)
         else:
             messages.success(request, f"Holiday {holiday} added.")
             return redirect("sla-calendar", calendar_id=calendar.pk)
@@ -170,7 +162,7 @@ def _policy_form(request: HttpRequest, policy: SlaPolicy, template: str) -> Http
         try:
             services.policy_save(policy=form.instance)
         except ValidationError as error:
-            _apply_validation_error(form, error)
+            add_service_errors(form, error)
         else:
             verb = "created" if creating else "saved"
             messages.success(request, f"Policy “{form.instance.name}” {verb}.")

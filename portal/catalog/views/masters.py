@@ -17,7 +17,6 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from portal.accounts.decorators import admin_required
 from portal.catalog import coverage
-from portal.catalog.forms import add_service_errors
 from portal.catalog.masters import KINDS, STATUSES, Kind
 from portal.catalog.services import usage
 from portal.catalog.views.common import (
@@ -26,6 +25,7 @@ from portal.catalog.views.common import (
     bad_request,
     warn_of_new_gaps,
 )
+from portal.lib.forms import add_service_errors
 from portal.lib.http import parse_id, posted_data
 
 ACTIONS = ("deactivate", "reactivate", "delete")

@@ -11,9 +11,10 @@ from django.views.decorators.http import require_GET, require_POST
 from portal.accounts.decorators import works_tickets_required
 from portal.accounts.roles import user_roles
 from portal.catalog import services
-from portal.catalog.forms import TeamMemberAddForm, add_service_errors
+from portal.catalog.forms import TeamMemberAddForm
 from portal.catalog.models import BusinessUnitGroup, ClassificationMapping, Team, TeamMember
 from portal.catalog.views.common import may_manage_team, warn_of_new_gaps
+from portal.lib.forms import add_service_errors
 
 TEAMS_PER_PAGE = 20
 TEAMS = "Teams are shown to the people who work tickets."

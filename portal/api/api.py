@@ -15,6 +15,7 @@ from portal.api.endpoints import (
     kb,
     notifications,
     replies,
+    request_forms,
     routing,
     tickets,
     user_tokens,
@@ -104,6 +105,7 @@ api.add_router("/tickets", replies.router)
 api.add_router("/notifications", notifications.router)
 api.add_router("/catalog", catalog.router)
 api.add_router("/catalog", routing.router)
+api.add_router("/catalog", request_forms.router)
 api.add_router("/users", users.router)
 api.add_router("/users", user_tokens.router)
 api.add_router("/kb", kb.router)

@@ -29,7 +29,7 @@ from ninja.errors import ValidationError as NinjaValidationError
 from portal.api.parser import InputRefused
 from portal.lib.db import UNAVAILABLE_ERRORS
 from portal.lib.keyset import BadCursor
-from portal.tickets.errors import EditConflict, TicketError
+from portal.tickets.errors import EditConflict, InvalidFormValues, TicketError
 
 log = logging.getLogger("portal.api")
 
@@ -214,6 +214,17 @@ def _ticket_error(request, exc: TicketError) -> HttpResponse:
     return problem(request, exc.status_code, exc.message, headers=headers)
 
 
+def _form_values(request, exc: InvalidFormValues) -> HttpResponse:
+    """422 naming each request-form field refused, as `form_values.<code>`."""
+    errors = [
+        {"field": f"form_values.{key}" if key != "form_values" else key, "message": message}
+        for key, message in exc.errors.items()
+    ]
+    return problem(
+        request, 422, "Some request-form values were refused; see `errors`.", errors=errors
+    )
+
+
 def stale(request, exc: EditConflict) -> HttpResponse:
     """412 listing what changed since the version the caller sent."""
     changes = [
@@ -259,6 +270,7 @@ def install(api) -> None:
         ),
         DjangoValidationError: _django_validation,
         TicketError: _ticket_error,
+        InvalidFormValues: _form_values,
         InputRefused: _input_refused,
         BadCursor: lambda request, exc: problem(request, 400, str(exc)),
         # A unique constraint lost to a concurrent request (e.g. two creations of one email).

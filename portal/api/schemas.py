@@ -2,7 +2,7 @@
 
 import datetime as dt
 import uuid
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from ninja import Field, Path, Schema
 from ninja.errors import ValidationError as NinjaValidationError
@@ -150,6 +150,9 @@ class TicketOut(Schema):
     closed_at: dt.datetime | None
     version: int
     sla: SlaOut | None = Field(description="null: no SLA applies (no policy, or cancelled).")
+    form_values: dict[str, Any] = Field(
+        description="Answers to the request form, by field code (codes, not labels)."
+    )
     url: str = Field(description="The ticket's page in the portal.")
 
 
@@ -180,6 +183,11 @@ class TicketCreateIn(Input):
     idempotency_key: uuid.UUID | None = Field(
         None, description="Send the same key again to get the first ticket, not a second one."
     )
+    form_values: dict[str, Any] | None = Field(
+        None,
+        description="Answers to the classification's request form by field code; "
+        "GET /catalog/form gives its JSON Schema. Refusals are a 422 naming each field.",
+    )
 
 
 class TicketUpdateIn(Input):
@@ -203,6 +211,11 @@ class TicketUpdateIn(Input):
     priority: Priority | None = None
     category: int | None = Field(None, ge=1, le=BIGINT)
     subcategory: int | None = Field(None, ge=1, le=BIGINT)
+    form_values: dict[str, Any] | None = Field(
+        None,
+        description="Answers to the classification's request form by field code, in full; "
+        "GET /catalog/form gives its JSON Schema. Refusals are a 422 naming each field.",
+    )
 
 
 VERSION_HELP = (

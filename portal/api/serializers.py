@@ -64,6 +64,7 @@ def ticket(t: Ticket, now: dt.datetime | None = None) -> dict:
         "closed_at": t.closed_at,
         "version": t.version,
         "sla": sla_status(t, now),
+        "form_values": t.form_values or {},
         "url": t.get_absolute_url(),
     }
 

@@ -149,6 +149,7 @@ def ticket_create(request: HttpRequest, payload: TicketCreateIn, response: HttpR
         subcategory=subcategory,
         priority=payload.priority,
         idempotency_key=payload.idempotency_key,
+        form_values=payload.form_values,
     )
     response["Location"] = f"{request.path.rstrip('/')}/{ticket.number}"
     return _detail(response, ticket, user, status=201)
@@ -198,6 +199,8 @@ def ticket_update(
             changes["subcategory"] = None
     if "subcategory" in sent:
         changes["subcategory"] = _get(Subcategory, payload.subcategory, "subcategory")
+    if payload.form_values is not None:
+        changes["form_values"] = payload.form_values
     ticket = services.ticket_update(actor=user, ticket=ticket, expected_version=version, **changes)
     return _detail(response, ticket, user)
 

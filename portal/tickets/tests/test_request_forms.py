@@ -227,3 +227,19 @@ def test_the_new_ticket_page_with_a_twenty_field_form_has_a_fixed_query_count(
         response = client.post("/tickets/new", data)
     assert response.status_code == 400
     assert response.content.decode().count('name="form-field_') == 20
+
+
+def test_the_csv_export_carries_the_values_as_json_codes(
+    raise_ticket, fields, personas, client_for
+):
+    import csv
+    import io
+    import json
+
+    ticket = raise_ticket(form_values={"asset_tag": "=cmd()", "extras": ["dock"]})
+    response = client_for(personas.agent).get("/tickets/export.csv")
+    text = b"".join(response.streaming_content).decode()
+    rows = {row["Number"]: row for row in csv.DictReader(io.StringIO(text))}
+    cell = rows[ticket.number]["Form values"]
+    assert json.loads(cell) == {"asset_tag": "=cmd()", "extras": ["dock"]}
+    assert not cell.startswith("=")  # a JSON object never starts a formula

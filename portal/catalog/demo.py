@@ -7,17 +7,23 @@ handed over from Facilities, and nobody in IT owns them yet) is mapped to no tea
 coverage report has something to show and a ticket raised there shows what happens to an
 unmapped request: it waits, unassigned, for the IT SPOC (Sam Spoc's dashboard counts it
 under "No team (unmapped)"). Every other first ticket reaches a person.
+Request forms (docs/request-forms.md): IT › Hardware asks for an asset tag and a cost
+centre, Human Resources › Payroll for the month and amount to correct, and Facilities ›
+Security & access › Badge who the badge is for and where.
 Idempotent: what exists is kept; a demo group found without SPOCs gets its demo SPOC.
 """
+
+from decimal import Decimal
 
 from django.db import transaction
 
 from portal.accounts.models import User
-from portal.catalog import services
+from portal.catalog import form_services, services
 from portal.catalog.models import (
     BusinessUnitGroup,
     Category,
     ClassificationMapping,
+    FormField,
     Subcategory,
     Team,
     TeamMember,
@@ -175,6 +181,43 @@ MAPPINGS = [
 ]
 
 
+COST_CENTRES = [
+    {"code": "cc1100", "label": "CC-1100 IT"},
+    {"code": "cc2100", "label": "CC-2100 Human Resources"},
+    {"code": "cc3100", "label": "CC-3100 Finance"},
+    {"code": "cc4100", "label": "CC-4100 Facilities"},
+]
+# (group, category, subcategory or None) → that form's fields, in order.
+FORMS = {
+    ("IT", "Hardware", None): [
+        {"key": "asset_tag", "label": "Asset tag", "field_type": "text", "required": True,
+         "help_text": "On the sticker under the device, e.g. LT-01234; “new” for a new one."},
+        {"key": "cost_centre", "label": "Cost centre", "field_type": "choice", "required": True,
+         "options": COST_CENTRES, "help_text": "Who pays for a replacement or a new device."},
+        {"key": "needed_by", "label": "Needed by", "field_type": "date"},
+    ],
+    ("Human Resources", "Payroll", None): [
+        {"key": "month", "label": "Pay month", "field_type": "date", "required": True,
+         "help_text": "Any day of the month whose pay needs correcting."},
+        {"key": "amount", "label": "Amount", "field_type": "number", "required": True,
+         "min_value": Decimal("0.01"), "max_value": Decimal("100000"),
+         "help_text": "The difference to correct, in euros."},
+        {"key": "direction", "label": "Paid", "field_type": "choice", "required": True,
+         "options": [{"code": "under", "label": "Too little"},
+                     {"code": "over", "label": "Too much"}]},
+    ],
+    ("Facilities", "Security & access", "Badge"): [
+        {"key": "badge_for", "label": "Badge for", "field_type": "user",
+         "help_text": "Their email; leave empty if the badge is for you."},
+        {"key": "sites", "label": "Sites", "field_type": "multi_choice", "required": True,
+         "options": [{"code": "hq", "label": "Head office"},
+                     {"code": "plant", "label": "Plant"},
+                     {"code": "depot", "label": "Depot"}]},
+        {"key": "out_of_hours", "label": "Out-of-hours access", "field_type": "yes_no"},
+    ],
+}  # fmt: skip
+
+
 @transaction.atomic
 def load(users: dict[str, User]) -> dict[str, int]:
     """Create what is missing; never change what an admin has edited since."""
@@ -220,10 +263,22 @@ def load(users: dict[str, User]) -> dict[str, int]:
                 default_priority=priority,
             )
 
+    for (group_name, category_name, sub_name), fields in FORMS.items():
+        category = categories[(group_name, category_name)]
+        owner = (
+            {"subcategory": subs[(group_name, category_name, sub_name)]}
+            if sub_name
+            else {"category": category}
+        )
+        for position, spec in enumerate(fields):
+            if not FormField.objects.filter(**owner, key=spec["key"]).exists():
+                form_services.form_field_create(**owner, position=position, **spec)
+
     return {
         "business unit groups": BusinessUnitGroup.objects.count(),
         "categories": Category.objects.count(),
         "subcategories": Subcategory.objects.count(),
         "teams": Team.objects.count(),
         "classification mappings": ClassificationMapping.objects.count(),
+        "request form fields": FormField.objects.count(),
     }

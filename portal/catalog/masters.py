@@ -9,10 +9,17 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from django import forms
+from django.core.exceptions import ValidationError
 from django.db.models import Count, Prefetch, Q, QuerySet
 
 from portal.accounts.models import User
-from portal.catalog import services
+from portal.catalog import form_services, services
+from portal.catalog.form_field_forms import (
+    FormFieldEditForm,
+    FormFieldForm,
+    create_args,
+    edit_args,
+)
 from portal.catalog.forms import (
     CategoryForm,
     GroupForm,
@@ -26,6 +33,7 @@ from portal.catalog.models import (
     BusinessUnitGroup,
     Category,
     ClassificationMapping,
+    FormField,
     Subcategory,
     Team,
     TeamMember,
@@ -123,6 +131,19 @@ def _mapping_args(d: dict) -> dict:
         "team": d["team"],
         "default_priority": d["default_priority"],
     }
+
+
+def _form_fields() -> QuerySet:
+    return FormField.objects.select_related(
+        "category__group", "subcategory__category__group"
+    ).order_by("category__group__name", "category__name", "subcategory__name", "position", "id")
+
+
+def _never_delete(field: FormField) -> None:
+    raise ValidationError(
+        "Request-form fields are retired, not deleted: tickets keep their answers. "
+        "Retire it instead."
+    )
 
 
 KINDS: dict[str, Kind] = {
@@ -232,6 +253,22 @@ KINDS: dict[str, Kind] = {
             delete=lambda o: services.mapping_delete(mapping=o),
             has_status=False,
             parent=ParentFilter("team", "Team", "team_id", lambda: Team.objects.order_by("name")),
+        ),
+        Kind(
+            slug="fields",
+            singular="form field",
+            plural="Request form fields",
+            queryset=_form_fields,
+            search=("key", "label", "category__name", "subcategory__name"),
+            form=FormFieldForm,
+            edit_form=FormFieldEditForm,
+            initial=FormFieldEditForm.initial_for,
+            create=lambda d: form_services.form_field_create(**create_args(d)),
+            update=lambda o, d: form_services.form_field_update(field=o, **edit_args(d)),
+            delete=_never_delete,
+            deactivate=lambda o: form_services.form_field_retire(field=o),
+            reactivate=lambda o: form_services.form_field_reactivate(field=o),
+            extra={"retire_only": True},
         ),
     ]
 }

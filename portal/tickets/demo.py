@@ -24,7 +24,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from portal.accounts.models import User
-from portal.catalog.models import BusinessUnitGroup, Category, Team, TeamMember
+from portal.catalog import request_forms
+from portal.catalog.models import BusinessUnitGroup, Category, FormField, Team, TeamMember
 from portal.tickets import services
 from portal.tickets.errors import TicketError
 from portal.tickets.models import Comment, Status, Ticket, TicketEvent
@@ -139,6 +140,45 @@ def _counts() -> dict[str, int]:
     }
 
 
+def _sample(field: FormField, rng: random.Random, today: dt.date):
+    """A believable answer to one request-form field (None: left unanswered)."""
+    if not field.required and rng.random() < 0.4:
+        return None
+    kind, codes = field.field_type, [o["code"] for o in field.options or ()]
+    if kind == FormField.Type.TEXT:
+        return f"LT-{rng.randint(1000, 9999):05d}" if field.key == "asset_tag" else "n/a"
+    if kind == FormField.Type.LONG_TEXT:
+        return "As described above."
+    if kind == FormField.Type.NUMBER:
+        low = float(field.min_value if field.min_value is not None else 1)
+        high = min(float(field.max_value if field.max_value is not None else 500), low + 800)
+        return round(rng.uniform(low, high), 2)
+    if kind == FormField.Type.DATE:
+        return (today - dt.timedelta(days=rng.randint(0, 60))).isoformat()
+    if kind == FormField.Type.CHOICE:
+        return rng.choice(codes)
+    if kind == FormField.Type.MULTI_CHOICE:
+        return sorted(rng.sample(codes, rng.randint(1, len(codes))))
+    if kind == FormField.Type.YES_NO:
+        return rng.random() < 0.3
+    return None  # a person: left for the requester to name
+
+
+def _answers(forms: dict, category, sub, index: int, today: dt.date) -> dict:
+    """Answers to the classification's request form. Drawn from a stream of their own, so
+    the tickets themselves are the same with or without forms."""
+    key = (category.pk, sub.pk if sub else None)
+    if key not in forms:
+        forms[key] = request_forms.form_for(*key)
+    return sample_answers(forms[key], random.Random(f"{SEED}-form-{index}"), today)
+
+
+def sample_answers(form: request_forms.RequestForm, rng: random.Random, today: dt.date) -> dict:
+    """Believable answers to every required field of `form`, and to some optional ones."""
+    answers = {f.key: _sample(f, rng, today) for f in form.fields}
+    return {k: v for k, v in answers.items() if v is not None}
+
+
 def _load(users: dict[str, User], rng: random.Random) -> None:
     categories = list(
         Category.objects.active()
@@ -174,6 +214,7 @@ def _load(users: dict[str, User], rng: random.Random) -> None:
     # 90 * random() ** 2 piled 15 % of the tickets into the last two days.) Recent
     # tickets are still mostly open because `_target_status` depends on age.
     ages = [DAYS * (COUNT - index - rng.random()) / COUNT for index in range(COUNT)]
+    forms: dict = {}
     for index, age_days in enumerate(ages):
         group = rng.choices(groups, weights=[GROUP_WEIGHTS[g] for g in groups])[0]
         options = by_group[group]
@@ -194,6 +235,7 @@ def _load(users: dict[str, User], rng: random.Random) -> None:
             category=category,
             subcategory=sub,
             idempotency_key=_key(index),
+            form_values=_answers(forms, category, sub, index, now.date()),
         )
         target = _target_status(age_days, rng)
         worker = ticket.assignee or group_spocs.get(ticket.group_id) or admin

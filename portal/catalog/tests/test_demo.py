@@ -42,6 +42,11 @@ def test_a_newcomers_first_ticket_in_every_demo_category_is_assigned_to_a_person
 ):
     """One ticket per combination a requester can choose (each subcategory, and the
     category with no subcategory), raised through the service by someone new."""
+    import datetime as dt
+    import random
+
+    from portal.catalog import request_forms
+    from portal.tickets.demo import sample_answers
     from portal.tickets.services import ticket_create
 
     newcomer = User.objects.create_user("newcomer@example.com", "x-long-password-1")
@@ -55,6 +60,11 @@ def test_a_newcomers_first_ticket_in_every_demo_category_is_assigned_to_a_person
                 group=category.group,
                 category=category,
                 subcategory=sub,
+                form_values=sample_answers(
+                    request_forms.form_for(category.pk, sub and sub.pk),
+                    random.Random(0),
+                    dt.date(2026, 6, 1),
+                ),
             )
             if ticket.assignee_id is None:
                 unassigned.append((category.group.name, category.name, sub and sub.name))
@@ -70,3 +80,22 @@ def test_a_demo_loaded_before_groups_had_spocs_gets_them(organisation):
     demo.load(organisation)
 
     assert list(hr.spocs.values_list("email", flat=True)) == ["hr.lead@example.com"]
+
+
+def test_the_demo_has_request_forms_and_loading_again_adds_none(organisation):
+    from portal.catalog import request_forms
+    from portal.catalog.models import FormField, Subcategory
+
+    hardware = Category.objects.get(group__code="IT", name="Hardware")
+    laptop = hardware.subcategories.get(name="Laptop")
+    keys = [f.key for f in request_forms.form_for(hardware.pk, laptop.pk).fields]
+    assert keys == ["asset_tag", "cost_centre", "needed_by"]
+    payroll = Category.objects.get(name="Payroll", group__name="Human Resources")
+    assert [f.key for f in request_forms.form_for(payroll.pk).fields] == [
+        "month", "amount", "direction",
+    ]  # fmt: skip
+    badge = Subcategory.objects.get(name="Badge")
+    assert "sites" in [f.key for f in request_forms.form_for(badge.category_id, badge.pk).fields]
+    count = FormField.objects.count()
+    demo.load(organisation)
+    assert FormField.objects.count() == count

@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "portal.mailin",
     "portal.analytics",
     "portal.api",
+    "portal.webhooks",
 ]
 
 MIDDLEWARE = [
@@ -339,8 +340,9 @@ TASKS = {
         "BACKEND": "django_tasks_db.DatabaseBackend",
         # Mail has a queue of its own: `run_worker` gives each queue its own thread, so a
         # mail server that hangs never holds back SLA escalation and the sweeps.
-        # Email in polls IMAP servers in a queue of its own for the same reason.
-        "QUEUES": ["default", "mail", "mailin"],
+        # Email in polls IMAP servers in a queue of its own for the same reason, and
+        # webhooks too: a receiver that hangs holds back only webhooks.
+        "QUEUES": ["default", "mail", "mailin", "webhooks"],
     }
 }
 # The worker writes a heartbeat this often; /healthz calls it stale after three misses.
@@ -366,6 +368,7 @@ PERIODIC_TASKS = {
     "portal.tickets.tasks.escalate_sla": 60,
     "portal.mailin.tasks.poll_mailboxes": env_int("INBOUND_POLL_SECONDS", 60, minimum=5),
     "portal.tickets.tasks.close_and_remind": 900,
+    "portal.webhooks.tasks.sweep_webhook_outbox": 30,
 }
 
 # Auto-close and reminders (docs/working-faster.md); 0 turns each off. A resolved ticket
@@ -375,6 +378,21 @@ PERIODIC_TASKS = {
 AUTO_CLOSE_DAYS = env_int("AUTO_CLOSE_DAYS", 7, minimum=0)
 HOLD_REMINDER_DAYS = env_int("HOLD_REMINDER_DAYS", 3, minimum=0)
 HOLD_CLOSE_DAYS = env_int("HOLD_CLOSE_DAYS", 10, minimum=0)
+
+# Webhooks (docs/webhooks.md): temporary failures retry with exponential backoff (base
+# doubling per attempt, capped) for WEBHOOK_MAX_ATTEMPTS attempts; this many deliveries
+# of one hook failing for good in a row switch it off and tell the admins.
+WEBHOOK_RETRY_BASE_SECONDS = env_int("WEBHOOK_RETRY_BASE_SECONDS", 60, minimum=1)
+WEBHOOK_RETRY_MAX_SECONDS = env_int("WEBHOOK_RETRY_MAX_SECONDS", 3600, minimum=1)
+WEBHOOK_MAX_ATTEMPTS = env_int("WEBHOOK_MAX_ATTEMPTS", 10, minimum=1)
+WEBHOOK_DISABLE_AFTER = env_int("WEBHOOK_DISABLE_AFTER", 5, minimum=1)
+# Connecting, sending and reading the answer, each and in all.
+WEBHOOK_TIMEOUT_SECONDS = env_int("WEBHOOK_TIMEOUT_SECONDS", 10, minimum=1)
+WEBHOOK_STUCK_AFTER_SECONDS = env_int("WEBHOOK_STUCK_AFTER_SECONDS", 600, minimum=60)
+WEBHOOK_RECORD_RETRY_SECONDS = env_int("WEBHOOK_RECORD_RETRY_SECONDS", 300, minimum=1)
+# Hosts that may resolve to private addresses (receivers on the premises), besides those
+# admins allow-list on /webhooks/hosts. Comma-separated host names, compared exactly.
+WEBHOOK_ALLOWED_HOSTS = env_list("WEBHOOK_ALLOWED_HOSTS")
 
 # Email outbox: temporary failures retry with exponential backoff (base doubling per
 # attempt, capped), for EMAIL_MAX_ATTEMPTS attempts (over two hours by default).

@@ -44,6 +44,7 @@ urlpatterns = [
     path("", include("portal.sla.urls")),
     path("", include("portal.analytics.urls")),
     path("", include("portal.kb.urls")),
+    path("", include("portal.webhooks.urls")),
     path("api/v1/", include("portal.api.urls")),
     path("", include("portal.api.settings_urls")),
     path("admin/login/", _admin_login),

@@ -49,6 +49,7 @@ WRITERS = {
     "portal/notifications/delivery.py": "the email outbox claims and results",
     "portal/tickets/demo.py": "the demo loader",
     "portal/tickets/sla_jobs.py": "SLA escalation writes due times in bulk",
+    "portal/webhooks/delivery.py": "the webhook outbox claims and results",
 }
 
 # Helper → the only module that defines it. A second definition (say a local

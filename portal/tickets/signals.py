@@ -8,7 +8,8 @@ commits, so a receiver's writes commit or roll back with the change. Arguments:
 - `before`: `snapshot(ticket)` taken when the change began, or None for a new ticket;
 - `events`: the TicketEvent rows this change wrote.
 
-Apps above tickets (analytics keeps its rollup exact with it) connect to the signal;
+Apps above tickets (analytics keeps its rollup exact with it; webhooks queue their
+deliveries with it) connect to the signal;
 tickets never imports them. Writes that bypass the services (QuerySet.update, bulk loads,
 data migrations, the demo loader's re-dating) send nothing: whoever does them rebuilds
 what depends on them (`manage.py analytics_rollup`).
@@ -17,6 +18,11 @@ what depends on them (`manage.py analytics_rollup`).
 from django.dispatch import Signal
 
 ticket_changed = Signal()
+
+# Sent by SLA escalation (`sla_jobs.escalate`) inside the transaction that claims a
+# ticket's marker, once per ticket, target and line. Arguments: `ticket`, `target` (the
+# target's key: "response" | "resolution") and `line` ("at_risk" | "breached").
+sla_crossed = Signal()
 
 # The fields a receiver may compare between `before` and the saved ticket.
 SNAPSHOT_FIELDS = (

@@ -21,7 +21,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from portal.sla.selectors import policy_for
-from portal.tickets import access, notify, sla
+from portal.tickets import access, notify, signals, sla
 from portal.tickets.models import OPEN_STATUSES, Ticket
 
 log = logging.getLogger("portal.tickets")
@@ -101,6 +101,9 @@ def escalate(now: dt.datetime | None = None) -> dict[str, int]:
                         notify.sla_breached(ticket, target=target)
                     else:
                         notify.sla_at_risk(ticket, target=target)
+                    signals.sla_crossed.send(
+                        sender=Ticket, ticket=ticket, target=target.key, line=line
+                    )
                     counts[line] += 1
     if any(counts.values()):
         log.info("SLA escalation: %s", counts)

@@ -267,22 +267,26 @@ def _watchers(ticket, count: int) -> None:
 # (access.users_who_can_view; it was two per watcher) and told with one bulk insert each of
 # notifications and deliveries after one read of their email preferences.
 #
-# comment_add, 19: savepoint; the actor's SPOC groups and team memberships (roles); the
+# Each also asks once which webhooks want the change (portal/webhooks/events.py): none here.
+#
+# comment_add, 20: savepoint; the actor's SPOC groups and team memberships (roles); the
 # ticket, locked; insert the comment; update the ticket; insert the history event; the
-# watchers who may see it; group, category, subcategory and team (the email's summary);
-# then one delivery to the requester's side (savepoint, notifications, preferences,
-# deliveries, the task row, release) and the outer release.
-COMMENT_ADD = 19
-# ticket_change_status, 26: savepoint; the actor's roles (2); the ticket, locked; the SLA
+# webhooks; the watchers who may see it; group, category, subcategory and team (the
+# email's summary); then one delivery to the requester's side (savepoint, notifications,
+# preferences, deliveries, the task row, release) and the outer release.
+COMMENT_ADD = 20
+# ticket_change_status, 27: savepoint; the actor's roles (2); the ticket, locked; the SLA
 # policy; update the ticket; insert the history event; the analytics counter; the
-# watchers; group, category, subcategory and team; then two deliveries of 6 queries (the
-# requester and watchers; the assignee, who did not make the change) and the release.
-CHANGE_STATUS = 26
-# ticket_create, 29: savepoint; mapping; the team's load; SLA policy; insert the ticket,
-# its history and the analytics counter; the assignee; their "assigned to you" delivery
-# (6); the SPOCs; their "New ticket" delivery (6); the watchers (a new ticket has none
-# yet: one query all the same) and the requester's confirmation (6), and the release.
-CREATE = 29
+# webhooks; the watchers; group, category, subcategory and team; then two deliveries of 6
+# queries (the requester and watchers; the assignee, who did not make the change) and the
+# release.
+CHANGE_STATUS = 27
+# ticket_create, 31: the category's request-form fields (before the transaction);
+# savepoint; mapping; the team's load; SLA policy; insert the ticket, its history and the
+# analytics counter; the webhooks; the assignee; their "assigned to you" delivery (6); the
+# SPOCs; their "New ticket" delivery (6); the watchers (a new ticket has none yet: one
+# query all the same) and the requester's confirmation (6), and the release.
+CREATE = 31
 
 
 @pytest.mark.parametrize("watchers", [1, 5])

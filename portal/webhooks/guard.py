@@ -1,0 +1,194 @@
+"""Sending a request to an address we checked: the SSRF guard.
+
+A webhook's URL is typed by an admin, but the portal's worker sits inside the network:
+a URL that names the database server, the cloud's metadata service or a router's admin
+page would turn the portal into a way in. So before each attempt the host is resolved
+once, *every* address it resolves to is checked, and the connection goes to the checked
+address (the host name is still sent as `Host` and used for TLS), so a DNS answer that
+changes between the check and the connection (rebinding) changes nothing.
+
+Refused: loopback, link-local, private (RFC 1918, unique-local IPv6), shared (CGNAT),
+multicast, reserved and unspecified addresses, and anything else that is not globally
+routable; IPv4 addresses inside IPv6 (IPv4-mapped, NAT64, 6to4) are checked as the IPv4
+address they carry. A host an admin allow-lists (`AllowedHost`, or the
+WEBHOOK_ALLOWED_HOSTS setting) may resolve to a private address, for receivers on the
+premises; cloud metadata addresses stay refused even then.
+
+Redirects are never followed (http.client does not follow them; a 3xx is a failure), each
+socket operation and the whole exchange are bounded by WEBHOOK_TIMEOUT_SECONDS, and at
+most RESPONSE_EXCERPT_BYTES of the answer are read.
+"""
+
+import http.client
+import ipaddress
+import socket
+import ssl
+import threading
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from django.conf import settings
+
+RESPONSE_EXCERPT_BYTES = 500
+NAT64 = ipaddress.ip_network("64:ff9b::/96")
+METADATA = {
+    ipaddress.ip_address("169.254.169.254"),  # AWS, GCP, Azure, OpenStack …
+    ipaddress.ip_address("169.254.170.2"),  # AWS ECS task metadata
+    ipaddress.ip_address("100.100.100.200"),  # Alibaba Cloud
+    ipaddress.ip_address("fd00:ec2::254"),  # AWS over IPv6
+}
+
+
+class Refused(Exception):
+    """The URL may not be called; the message says why (shown in the delivery log)."""
+
+
+@dataclass(frozen=True)
+class Target:
+    scheme: str
+    host: str
+    port: int
+    path: str
+    address: str  # the checked address the connection goes to
+
+
+@dataclass(frozen=True)
+class Response:
+    status: int
+    excerpt: str
+
+
+def parse(url: str) -> tuple[str, str, int, str]:
+    """(scheme, host, port, path with query) or Refused."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError as exc:
+        raise Refused(f"Not a valid URL: {exc}") from None
+    if parts.scheme not in ("http", "https"):
+        raise Refused("Only http and https URLs can be called.")
+    if parts.username or parts.password:
+        raise Refused("Put credentials in the secret, not in the URL.")
+    host = (parts.hostname or "").rstrip(".").lower()
+    if not host:
+        raise Refused("The URL names no host.")
+    port = port or (443 if parts.scheme == "https" else 80)
+    path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    return parts.scheme, host, port, path
+
+
+def carried_ipv4(address: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
+    """The IPv4 address an IPv6 address stands for (mapped, NAT64, 6to4), if any."""
+    if address.ipv4_mapped is not None:
+        return address.ipv4_mapped
+    if address in NAT64:
+        return ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
+    return address.sixtofour
+
+
+def refusal(address: str, *, allow_private: bool = False) -> str | None:
+    """Why `address` may not be called (a few words), or None when it may."""
+    ip = ipaddress.ip_address(address.split("%", 1)[0])  # drop an IPv6 zone id
+    if isinstance(ip, ipaddress.IPv6Address) and (inner := carried_ipv4(ip)) is not None:
+        # Judged as the IPv4 address it carries (the prefixes themselves count as reserved).
+        reason = refusal(str(inner), allow_private=allow_private)
+        return f"{reason} (inside {ip})" if reason else None
+    if ip in METADATA:
+        return "cloud metadata"
+    if allow_private:
+        return None
+    for reason, flag in (
+        ("loopback", ip.is_loopback),
+        ("link-local", ip.is_link_local),
+        ("multicast", ip.is_multicast),
+        ("unspecified", ip.is_unspecified),
+        ("reserved", ip.is_reserved),
+        ("private", ip.is_private),
+    ):
+        if flag:
+            return reason
+    if not ip.is_global:
+        return "non-public"
+    return None
+
+
+def allowed_hosts() -> set[str]:
+    from portal.webhooks.models import AllowedHost
+
+    hosts = {h.strip().rstrip(".").lower() for h in settings.WEBHOOK_ALLOWED_HOSTS}
+    return hosts | set(AllowedHost.objects.values_list("host", flat=True))
+
+
+def resolve(url: str, *, allowed: set[str], resolver=socket.getaddrinfo) -> Target:
+    """Check `url` and choose the address to connect to; Refused if it may not be called."""
+    scheme, host, port, path = parse(url)
+    try:
+        infos = resolver(host, port, type=socket.SOCK_STREAM)
+    except (socket.gaierror, UnicodeError) as exc:
+        raise Refused(f"{host} could not be resolved: {exc}") from None
+    addresses = list(dict.fromkeys(info[4][0] for info in infos))
+    if not addresses:
+        raise Refused(f"{host} resolves to no address.")
+    for address in addresses:
+        reason = refusal(address, allow_private=host in allowed)
+        if reason is not None:
+            hint = "" if reason == "cloud metadata" else " (an admin can allow-list the host)"
+            raise Refused(f"{host} resolves to {address}, a {reason} address{hint}.")
+    return Target(scheme, host, port, path, addresses[0])
+
+
+class _PinnedHTTPConnection(http.client.HTTPConnection):
+    """Connects to the checked address, whatever the host name resolves to by now."""
+
+    def __init__(self, target: Target, timeout: float):
+        super().__init__(target.host, target.port, timeout=timeout)
+        self.address = target.address
+
+    def connect(self) -> None:
+        self.sock = socket.create_connection((self.address, self.port), self.timeout)
+
+
+class _PinnedHTTPSConnection(http.client.HTTPSConnection):
+    """The same over TLS: the certificate is checked against the host name."""
+
+    def __init__(self, target: Target, timeout: float):
+        super().__init__(
+            target.host, target.port, timeout=timeout, context=ssl.create_default_context()
+        )
+        self.address = target.address
+
+    def connect(self) -> None:
+        sock = socket.create_connection((self.address, self.port), self.timeout)
+        self.sock = self._context.wrap_socket(sock, server_hostname=self.host)
+
+
+def post(target: Target, *, body: bytes, headers: dict[str, str]) -> Response:
+    """POST `body` to `target`; the answer's status and the first bytes of its body.
+
+    Raises OSError / http.client.HTTPException (temporary failures) when the exchange fails
+    or does not finish within WEBHOOK_TIMEOUT_SECONDS in all."""
+    timeout = settings.WEBHOOK_TIMEOUT_SECONDS
+    cls = _PinnedHTTPSConnection if target.scheme == "https" else _PinnedHTTPConnection
+    conn = cls(target, timeout)
+    # A receiver that answers a byte at a time never trips the per-read timeout; this
+    # ends the whole exchange at the deadline by shutting the socket under the reader.
+    deadline = threading.Timer(timeout, _abort, args=(conn,))
+    deadline.daemon = True
+    deadline.start()
+    try:
+        conn.request("POST", target.path, body=body, headers=headers)
+        answer = conn.getresponse()
+        excerpt = answer.read(RESPONSE_EXCERPT_BYTES).decode("utf-8", errors="replace")
+        return Response(answer.status, excerpt)
+    finally:
+        deadline.cancel()
+        conn.close()
+
+
+def _abort(conn: http.client.HTTPConnection) -> None:
+    sock = conn.sock
+    if sock is not None:
+        try:
+            sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass

@@ -17,11 +17,15 @@ Use them bare (`@admin_required`) or with the reason the page gives
 
 from collections.abc import Callable
 from functools import wraps
+from typing import TYPE_CHECKING
 
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
 
 from portal.accounts.roles import is_admin, works_tickets
+
+if TYPE_CHECKING:
+    from portal.accounts.types import Visitor
 
 ADMINS_ONLY = "This page is for admins."
 WORKERS_ONLY = "This page is for people who work tickets."
@@ -37,7 +41,7 @@ def works_tickets_required(view=None, /, *, reason: str = WORKERS_ONLY):
     return _guard(view, works_tickets, reason)
 
 
-def _guard(view, allowed: Callable[[object], bool], reason: str):
+def _guard(view, allowed: Callable[["Visitor"], bool], reason: str):
     def wrap(view):
         @wraps(view)
         def wrapper(request: HttpRequest, *args, **kwargs):

@@ -7,6 +7,13 @@ by registering a provider with `register_role_provider`.
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, TypeIs
+
+from portal.lib.memo import memoised_on
+
+if TYPE_CHECKING:
+    from portal.accounts.models import User
+    from portal.accounts.types import Visitor
 
 ADMIN, SPOC, LEAD, AGENT, REQUESTER = "admin", "spoc", "lead", "agent", "requester"
 
@@ -47,7 +54,8 @@ class Roles:
         return [name for name, present in flags if present] + [REQUESTER]
 
 
-RoleProvider = Callable[[object], dict]
+# Called with a signed-in user; returns keyword arguments of `Roles` (e.g. spoc_group_ids).
+RoleProvider = Callable[["User"], dict[str, Any]]
 _providers: list[RoleProvider] = []
 
 
@@ -57,26 +65,30 @@ def register_role_provider(provider: RoleProvider) -> None:
         _providers.append(provider)
 
 
-def is_admin(user) -> bool:
+def signed_in(user: "Visitor") -> TypeIs["User"]:
+    """A signed-in person (not an anonymous visitor); mypy then knows `user` is a `User`."""
+    return bool(getattr(user, "is_authenticated", False))
+
+
+def is_admin(user: "Visitor") -> bool:
     """The admin role: an active user with the staff flag (no query: it is on the row)."""
     return bool(getattr(user, "is_authenticated", False) and user.is_active and user.is_staff)
 
 
-def works_tickets(user) -> bool:
+def works_tickets(user: "Visitor") -> bool:
     """Admins, SPOCs and agents (leads included): the people who work tickets."""
     return user_roles(user).works_tickets
 
 
-def user_roles(user) -> Roles:
+def user_roles(user: "Visitor") -> Roles:
     """The roles of `user`, computed once per request object (cached on the instance)."""
-    if not getattr(user, "is_authenticated", False):
+    if not signed_in(user):
         return Roles()
-    cached = getattr(user, "_portal_roles", None)
-    if cached is not None:
-        return cached
-    data: dict = {"is_admin": is_admin(user)}
+    return memoised_on(user, "_portal_roles", lambda: _roles(user))
+
+
+def _roles(user: "User") -> Roles:
+    data: dict[str, Any] = {"is_admin": is_admin(user)}
     for provider in _providers:
         data.update(provider(user))
-    roles = Roles(**data)
-    user._portal_roles = roles
-    return roles
+    return Roles(**data)

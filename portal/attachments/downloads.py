@@ -22,10 +22,9 @@ from django.http import FileResponse, Http404, HttpResponse, HttpResponseRedirec
 
 from portal.attachments import bounded
 from portal.attachments.names import sanitize_filename, split_extension
+from portal.attachments.sniff import INLINE_SAFE_TYPES
 from portal.attachments.storage import MAX_URL_EXPIRY_SECONDS, is_s3, translated_errors
 
-# The only types ever shown inline: browsers decode them as images and nothing else.
-INLINE_SAFE_TYPES = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp"})
 SANDBOX_CSP = "default-src 'none'; sandbox"
 _FALLBACK_ASCII_STEM = "download"
 

@@ -29,6 +29,8 @@ UNREADABLE = "unreadable"  # damaged, encrypted, or a container we cannot inspec
 UNKNOWN = "unknown"
 
 RASTER_KINDS = frozenset({PNG, JPEG, GIF, WEBP})
+# The only media types ever shown inline: browsers decode them as images and nothing else.
+INLINE_SAFE_TYPES = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp"})
 
 _EXECUTABLE_MAGIC = (
     b"MZ",  # Windows PE/DOS (.exe, .dll, .scr, .sys)

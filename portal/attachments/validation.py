@@ -107,6 +107,12 @@ class UploadRefused(Exception):
         self.name = name
 
 
+class TypedFile(File):
+    """A Django File that knows its Content-Type (the S3 backend sends `content_type`)."""
+
+    content_type: str
+
+
 @dataclass
 class ValidatedUpload:
     """An accepted file, read once and held in a temporary file until it is stored.
@@ -121,7 +127,7 @@ class ValidatedUpload:
     charset: str  # "utf-8"/"utf-16" for text, "" otherwise
     size: int
     sha256: str
-    file: File = field(repr=False)
+    file: TypedFile = field(repr=False)
 
     def close(self) -> None:
         self.file.close()
@@ -167,7 +173,7 @@ def validate_upload(
         spool.close()
         raise
 
-    wrapped = File(spool, name=safe_name)
+    wrapped = TypedFile(spool, name=safe_name)
     wrapped.content_type = f"{mime}; charset={sniffed.charset}" if sniffed.charset else mime
     return ValidatedUpload(
         original_name=shown,

@@ -22,11 +22,13 @@ Internal comments, the events about them and their files are for the roles in
 """
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from django.db.models import Q, QuerySet
 
-from portal.accounts.roles import ADMIN, AGENT, LEAD, REQUESTER, SPOC, user_roles
+from portal.accounts.roles import ADMIN, AGENT, LEAD, REQUESTER, SPOC, signed_in, user_roles
 from portal.lib.http import NotVisible
+from portal.lib.memo import memoised_on
 from portal.tickets.models import (
     Attachment,
     Comment,
@@ -36,13 +38,17 @@ from portal.tickets.models import (
     parse_number,
 )
 
+if TYPE_CHECKING:
+    from portal.accounts.models import User
+    from portal.accounts.types import Visitor
+
 WORKER_ROLES = frozenset({ADMIN, SPOC, LEAD, AGENT})
 # A condition no row meets. Not `Q()`: an empty Q vanishes when OR-ed with another.
 NOTHING = Q(pk__in=[])
 
 # What a requester reads of a ticket: the public rows. Everything internal (notes, the
 # events about them, their files) is for the people working the ticket.
-PUBLIC = {
+PUBLIC: dict[type[Comment | TicketEvent | Attachment], Q] = {
     Comment: Q(is_internal=False),
     TicketEvent: Q(is_internal=False),
     Attachment: Q(comment__isnull=True) | Q(comment__is_internal=False),
@@ -112,7 +118,7 @@ class Reach:
         """The roles they hold on this ticket (empty: an outsider)."""
         if self.user_id is None:
             return frozenset()
-        held = set()
+        held: set[str] = set()
         if self.everything:
             held.add(ADMIN)
         if ticket.group_id in self.group_ids:
@@ -128,31 +134,30 @@ class Reach:
         return frozenset(held)
 
 
-def reach_of(user) -> Reach:
+def reach_of(user: "Visitor") -> Reach:
     """The user's `Reach` (cached on the user object, like their roles)."""
-    if not getattr(user, "is_authenticated", False) or not user.is_active:
+    if not signed_in(user) or not user.is_active:
         return Reach()
-    cached = getattr(user, "_portal_reach", None)
-    if cached is not None:
-        return cached
+    return memoised_on(user, "_portal_reach", lambda: _reach(user))
+
+
+def _reach(user: "User") -> Reach:
     roles = user_roles(user)
-    reach = Reach(
+    return Reach(
         user_id=user.pk,
         everything=roles.is_admin,
         team_ids=tuple(sorted(roles.agent_team_ids)),
         lead_team_ids=tuple(sorted(roles.lead_team_ids)),
         group_ids=tuple(sorted(roles.spoc_group_ids)),
     )
-    user._portal_reach = reach
-    return reach
 
 
-def visible_tickets(user) -> QuerySet[Ticket]:
+def visible_tickets(user: "Visitor") -> QuerySet[Ticket]:
     """Tickets `user` may see, as a queryset (no query runs until it is evaluated)."""
     return Ticket.objects.visible_to(user)
 
 
-def worked_tickets(user, *, part: str = "all") -> QuerySet[Ticket]:
+def worked_tickets(user: "Visitor", *, part: str = "all") -> QuerySet[Ticket]:
     """Tickets `user` works on (what analytics counts), not ones they merely raised.
 
     Only team, group and assignee are tested, the columns analytics' covering indexes
@@ -172,7 +177,7 @@ def worked_tickets(user, *, part: str = "all") -> QuerySet[Ticket]:
     return Ticket.objects.filter(condition)
 
 
-def worker_scope(user, prefix: str = "") -> Q:
+def worker_scope(user: "Visitor", prefix: str = "") -> Q:
     """Tickets `user` works on (may read internal comments of), as a Q on `prefix`.
 
     `prefix` lets comment queries say `worker_scope(user, "ticket__")`.
@@ -186,7 +191,7 @@ def history_of(tickets: QuerySet[Ticket]) -> QuerySet[TicketEvent]:
     return TicketEvent.objects.filter(ticket_id__in=tickets.order_by().values("pk"))
 
 
-def searchable_comments(user) -> QuerySet[Comment]:
+def searchable_comments(user: "Visitor") -> QuerySet[Comment]:
     """Comments whose text may make a ticket match `user`'s search: public ones, and
     internal ones on tickets they work. Search keeps only tickets `visible_tickets(user)`
     holds, so a public comment on a ticket they cannot see matches nothing; not joining
@@ -197,7 +202,7 @@ def searchable_comments(user) -> QuerySet[Comment]:
     return Comment.objects.filter(PUBLIC[Comment] | reach.work_q("ticket__"))
 
 
-def restrict_tickets(queryset: QuerySet[Ticket], user) -> QuerySet[Ticket]:
+def restrict_tickets[QS: QuerySet[Ticket]](queryset: QS, user: "Visitor") -> QS:
     """`queryset` narrowed to the tickets `user` may see (`Ticket.objects.visible_to`)."""
     reach = reach_of(user)
     if reach.user_id is None:
@@ -207,12 +212,12 @@ def restrict_tickets(queryset: QuerySet[Ticket], user) -> QuerySet[Ticket]:
     return queryset.filter(reach.ticket_q())
 
 
-def public_only(queryset: QuerySet) -> QuerySet:
+def public_only[QS: QuerySet[Any]](queryset: QS) -> QS:
     """Comments, events or files with the internal ones left out."""
     return queryset.filter(PUBLIC[queryset.model])
 
 
-def restrict_part(queryset: QuerySet, user, ticket: Ticket) -> QuerySet:
+def restrict_part[QS: QuerySet[Any]](queryset: QS, user: "Visitor", ticket: Ticket) -> QS:
     """Comments, events or files of `ticket` that `user` may read: nothing for an
     outsider, everything for the people working it, the public rows for the others."""
     roles = reach_of(user).roles_on(ticket)
@@ -245,7 +250,7 @@ def with_related(queryset: QuerySet[Ticket]) -> QuerySet[Ticket]:
     )
 
 
-def get_ticket_for_user(user, number: str, *, write: bool = False) -> Ticket:
+def get_ticket_for_user(user: "Visitor", number: str, *, write: bool = False) -> Ticket:
     """The ticket called `number` if `user` may see it; otherwise 404 (`NotVisible`).
 
     With `write=True` the row is locked (SELECT … FOR UPDATE) for the rest of the
@@ -268,7 +273,7 @@ def get_ticket_for_user(user, number: str, *, write: bool = False) -> Ticket:
     return ticket
 
 
-def ticket_roles(user, ticket: Ticket) -> frozenset[str]:
+def ticket_roles(user: "Visitor", ticket: Ticket) -> frozenset[str]:
     """The roles `user` holds on this ticket (empty: an outsider)."""
     return reach_of(user).roles_on(ticket)
 
@@ -276,24 +281,24 @@ def ticket_roles(user, ticket: Ticket) -> frozenset[str]:
 # --- Predicates, one per action; services call them on the locked row. ----------------------
 
 
-def can_view(user, ticket: Ticket) -> bool:
+def can_view(user: "Visitor", ticket: Ticket) -> bool:
     return bool(ticket_roles(user, ticket))
 
 
-def is_worker(user, ticket: Ticket) -> bool:
+def is_worker(user: "Visitor", ticket: Ticket) -> bool:
     """Works this ticket: sees internal comments and the full history."""
     return bool(ticket_roles(user, ticket) & WORKER_ROLES)
 
 
-def can_comment(user, ticket: Ticket) -> bool:
+def can_comment(user: "Visitor", ticket: Ticket) -> bool:
     return can_view(user, ticket)
 
 
-def can_comment_internal(user, ticket: Ticket) -> bool:
+def can_comment_internal(user: "Visitor", ticket: Ticket) -> bool:
     return is_worker(user, ticket)
 
 
-def can_take(user, ticket: Ticket) -> bool:
+def can_take(user: "Visitor", ticket: Ticket) -> bool:
     """Members of the ticket's team (and admins) take open tickets not already theirs."""
     held = ticket_roles(user, ticket)
     member = ticket.team_id is not None and ticket.team_id in user_roles(user).agent_team_ids
@@ -305,35 +310,38 @@ def can_take(user, ticket: Ticket) -> bool:
     )
 
 
-def can_assign(user, ticket: Ticket) -> bool:
+def can_assign(user: "Visitor", ticket: Ticket) -> bool:
     """Leads of the team, SPOCs of the group and admins assign within the ticket's team."""
     return ticket.is_open and bool(ticket_roles(user, ticket) & {ADMIN, SPOC, LEAD})
 
 
-def can_move_team(user, ticket: Ticket) -> bool:
+def can_move_team(user: "Visitor", ticket: Ticket) -> bool:
     """Anyone working the ticket may hand it to another team (the history says who, why)."""
     return ticket.is_open and bool(ticket_roles(user, ticket) & {ADMIN, SPOC, LEAD, AGENT})
 
 
-def can_edit(user, ticket: Ticket) -> bool:
+def can_edit(user: "Visitor", ticket: Ticket) -> bool:
     """Title, description, priority and classification are edited by the people working it."""
     return is_worker(user, ticket)
 
 
-def users_who_can_view(ticket: Ticket, users: QuerySet) -> QuerySet:
+def users_who_can_view(ticket: Ticket, users: QuerySet["User"]) -> QuerySet["User"]:
     """`users` narrowed to those who may see `ticket`, in one query: the SQL twin of
     `can_view` (any role from `ticket_roles`) for telling many people at once.
 
     It must agree with `ticket_roles`; a test compares the two for every persona.
     """
     from django.db.models import Exists, OuterRef
+    from django.db.models.expressions import Combinable
 
     from portal.catalog.models import BusinessUnitGroup, TeamMember
 
     active_membership = TeamMember.objects.filter(
         user=OuterRef("pk"), is_active=True, team__is_active=True
     )
-    may = Q(is_staff=True) | Q(pk=ticket.requester_id)
+    # A Q at run time; django-stubs types `Q | Exists` as a Combinable (Q's `|` accepts
+    # any condition, its stub only another Q).
+    may: Q | Combinable = Q(is_staff=True) | Q(pk=ticket.requester_id)
     may |= Exists(
         BusinessUnitGroup.objects.filter(pk=ticket.group_id, is_active=True, spocs=OuterRef("pk"))
     )
@@ -345,7 +353,7 @@ def users_who_can_view(ticket: Ticket, users: QuerySet) -> QuerySet:
     return users.filter(may, is_active=True)
 
 
-def get_attachment_for_user(user, pk: int) -> Attachment:
+def get_attachment_for_user(user: "Visitor", pk: int) -> Attachment:
     """The file if `user` may see its ticket (and its comment, when internal); else 404.
 
     As for a ticket they cannot see, a refusal does not confirm that the file exists.

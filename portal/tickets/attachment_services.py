@@ -25,16 +25,16 @@ that must remember what it wrote (email in's message ledger) commits its row tog
 the ticket or comment, or not at all.
 """
 
+import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.utils import timezone
 
+from portal.accounts.models import User
 from portal.attachments.bounded import upload_deadline
 from portal.attachments.cleanup import StoredFiles, store_then_commit
 from portal.attachments.names import storage_key
@@ -61,7 +61,7 @@ class AttachmentsRefused(InvalidInput):
     "name: reason"); `accepted` names the files that passed, for the confirmation offer.
     """
 
-    def __init__(self, refusals: list[UploadRefused], accepted: list[str]):
+    def __init__(self, refusals: list[UploadRefused], accepted: list[str]) -> None:
         count = len(refusals)
         super().__init__(
             f"{count} file{'s were' if count > 1 else ' was'} refused, so nothing was saved."
@@ -78,7 +78,7 @@ class AttachmentStorageFailed(TicketError):
 
     status_code = 503
 
-    def __init__(self):
+    def __init__(self) -> None:
         super().__init__(
             "The files could not be stored right now (the file storage is not answering), "
             "so nothing was saved. Your text is kept: try again in a moment, or send it "
@@ -167,7 +167,7 @@ def _write_rows(
     *,
     ticket: Ticket,
     comment: Comment | None,
-    uploader: AbstractBaseUser,
+    uploader: User,
     objects: list[_Stored],
     internal: bool,
 ) -> list[Attachment]:
@@ -206,17 +206,17 @@ def _write_rows(
     return rows
 
 
-def _first_submission(requester, key) -> Ticket | None:
+def _first_submission(requester: User, key: uuid.UUID) -> Ticket | None:
     return Ticket.objects.filter(requester=requester, idempotency_key=key).first()
 
 
 def ticket_create_with_files(
     *,
-    requester,
+    requester: User,
     files: Sequence[Any] = (),
     skip_refused: bool = False,
     record: Callable[[Outcome], None] | None = None,
-    **ticket_fields,
+    **ticket_fields: Any,
 ) -> Outcome:
     """`services.ticket_create` with files, all committed together (see the module doc).
 
@@ -241,7 +241,7 @@ def ticket_create_with_files(
                 if key is not None:
                     # Serialise this person's submissions, so a double-clicked upload
                     # cannot slip past the lookup and attach its files to the first ticket.
-                    get_user_model().objects.select_for_update().filter(pk=requester.pk).first()
+                    User.objects.select_for_update().filter(pk=requester.pk).first()
                     first = _first_submission(requester, key)
                 if first is None:
                     ticket = services.ticket_create(requester=requester, **ticket_fields)
@@ -263,7 +263,7 @@ def ticket_create_with_files(
 
 def comment_add_with_files(
     *,
-    actor,
+    actor: User,
     ticket: Ticket,
     body: str,
     internal: bool = False,
@@ -312,7 +312,7 @@ def comment_add_with_files(
 
 
 def attachment_add(
-    *, actor, ticket: Ticket, files: Sequence[Any], skip_refused: bool = False
+    *, actor: User, ticket: Ticket, files: Sequence[Any], skip_refused: bool = False
 ) -> Outcome:
     """Add files to a ticket without a comment. Anyone who may comment may add files.
 

@@ -16,7 +16,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
-from portal.attachments.downloads import INLINE_SAFE_TYPES, download_response
+from portal.attachments.downloads import download_response
 from portal.attachments.storage import StorageUnavailable, get_storage
 from portal.tickets import access
 from portal.tickets.attachment_services import AttachmentsRefused, Outcome
@@ -60,8 +60,6 @@ def attachments_for_page(user, ticket, comments: list) -> list[Attachment]:
     files = Attachment.objects.visible_to(user, ticket).select_related("uploader")
     by_comment = defaultdict(list)
     for item in files:
-        item.media_type = item.content_type.split(";", 1)[0]
-        item.is_image = item.media_type in INLINE_SAFE_TYPES
         by_comment[item.comment_id].append(item)
     for comment in comments:
         comment.files = by_comment.get(comment.pk, [])

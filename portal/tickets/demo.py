@@ -246,7 +246,7 @@ def _load(users: dict[str, User], rng: random.Random) -> None:
                 requester,
                 worker,
                 rng,
-                lead=leads.get(ticket.team_id),
+                lead=leads.get(ticket.team_id) if ticket.team_id is not None else None,
                 spoc=spoc,
                 teams=teams,
             )

@@ -1,10 +1,20 @@
 """Errors services raise instead of changing anything; views turn them into 4xx pages."""
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from django.forms import Form
+
 
 class TicketError(Exception):
-    """A request the services refused. `message` is written for the person who asked."""
+    """A request the services refused. `message` is written for the person who asked.
+
+    A page may attach the bound `form` to show again with the message, under the context
+    name `keep_as`, so what the person typed is not lost (tickets/views.py)."""
 
     status_code = 400
+    form: "Form | None" = None
+    keep_as: str | None = None
 
     def __init__(self, message: str):
         super().__init__(message)

@@ -6,7 +6,9 @@ builds the queryset on top of `visible_tickets(user)`, so no surface can widen a
 """
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, cast
 
 from django import forms
 from django.db.models import Q, QuerySet
@@ -21,17 +23,20 @@ from portal.tickets.access import visible_tickets, with_related
 from portal.tickets.models import OPEN_STATUSES, Status
 from portal.tickets.search import apply_search
 
+if TYPE_CHECKING:
+    from portal.accounts.types import Visitor
+
 PER_PAGE_CHOICES = (25, 50, 100)
 
 
 @dataclass(frozen=True)
 class SavedView:
     label: str
-    available: object  # (Roles) -> bool
-    condition: object  # (user, Roles) -> Q
+    available: Callable[[Roles], bool]
+    condition: Callable[["Visitor", Roles], Q]
 
 
-def _everything(user, roles: Roles) -> Q:
+def _everything(user: "Visitor", roles: Roles) -> Q:
     return Q()
 
 
@@ -174,26 +179,30 @@ class TicketFilterForm(forms.Form):
         choices=[(n, n) for n in PER_PAGE_CHOICES],
         coerce=int,
         required=False,
-        empty_value=PER_PAGE_CHOICES[0],
+        # Returned as it is (an int here); django-stubs allows only str | None.
+        empty_value=PER_PAGE_CHOICES[0],  # type: ignore[arg-type]
     )
     after = forms.CharField(required=False, max_length=500, widget=forms.HiddenInput)
 
     def __init__(self, data, *, roles: Roles, **kwargs):
         super().__init__(data, **kwargs)
-        self.fields["view"].choices = available_views(roles)
+        cast(forms.ChoiceField, self.fields["view"]).choices = available_views(roles)
         group_id, category_id = (
             parse_id((data or {}).get("group")),
             parse_id((data or {}).get("category")),
         )
         if group_id:
-            self.fields["category"].queryset = Category.objects.filter(group_id=group_id)
+            category = cast(ChildChoiceField, self.fields["category"])
+            category.queryset = Category.objects.filter(group_id=group_id)
         if group_id and category_id:
-            self.fields["subcategory"].queryset = Subcategory.objects.filter(
+            subcategory = cast(ChildChoiceField, self.fields["subcategory"])
+            subcategory.queryset = Subcategory.objects.filter(
                 category_id=category_id, category__group_id=group_id
             )
 
-    def clean(self):
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data
         for field in ("created", "updated"):
             start, end = data.get(f"{field}_from"), data.get(f"{field}_to")
             if start and end and start > end:
@@ -208,7 +217,7 @@ def _day_start(day: dt.date) -> dt.datetime:
 class TicketFilter:
     """Validated list parameters → querysets and pages, always inside the user's access."""
 
-    def __init__(self, data, user):
+    def __init__(self, data: Any, user: "Visitor") -> None:
         self.user = user
         self.roles = user_roles(user)
         self.form = TicketFilterForm(data, roles=self.roles)

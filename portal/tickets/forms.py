@@ -1,9 +1,13 @@
 """Forms for raising and working tickets. They validate input; services decide permissions."""
 
 import uuid
+from typing import Any, cast
 
 from django import forms
+from django.db.models import QuerySet
+from django.http import QueryDict
 
+from portal.accounts.models import User
 from portal.catalog.forms import ClassificationFormMixin
 from portal.catalog.models import Priority, Team
 from portal.tickets.attachment_forms import AttachmentsField, SkipRefusedField
@@ -25,10 +29,12 @@ class TicketCreateForm(ClassificationFormMixin, forms.Form):
         help_text="Markdown: **bold**, *italic*, lists, `code` and links.",
     )
     idempotency_key = forms.UUIDField(widget=forms.HiddenInput)
-    files = AttachmentsField()
+    # A field named like Form.files (the uploaded files): the form's metaclass moves it into
+    # base_fields, so it shadows nothing at run time; django-stubs sees a class attribute.
+    files = AttachmentsField()  # type: ignore[assignment]
     skip_refused = SkipRefusedField()
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.setup_classification_fields()
         # A fresh key for every form shown; a re-submission of this page sends the same one.
@@ -42,7 +48,9 @@ class CommentForm(forms.Form):
     internal = forms.BooleanField(
         label="Internal (only people working the ticket see it)", required=False
     )
-    files = AttachmentsField()
+    # A field named like Form.files (the uploaded files): the form's metaclass moves it into
+    # base_fields, so it shadows nothing at run time; django-stubs sees a class attribute.
+    files = AttachmentsField()  # type: ignore[assignment]
     skip_refused = SkipRefusedField()
 
 
@@ -52,7 +60,8 @@ class FilesForm(forms.Form):
 
     # Its fields get their own names and ids beside the comment form's on the same page.
     prefix = "add"
-    files = AttachmentsField(required=True, label="Add files")
+    # Named like Form.files, as in the forms above.
+    files = AttachmentsField(required=True, label="Add files")  # type: ignore[assignment]
     skip_refused = SkipRefusedField()
 
 
@@ -71,14 +80,16 @@ class StatusForm(VersionedForm):
 
 
 class AssignForm(VersionedForm):
-    assignee = forms.ModelChoiceField(queryset=None, required=False, empty_label="Nobody")
+    assignee: "forms.ModelChoiceField[User]" = forms.ModelChoiceField(
+        queryset=None, required=False, empty_label="Nobody"
+    )
     reason = forms.CharField(max_length=1000, required=False)
 
-    def __init__(self, *args, members, **kwargs):
+    def __init__(self, *args: Any, members: QuerySet[User], **kwargs: Any) -> None:
         # Its own ids: the move form on the same page also has a "reason".
         kwargs.setdefault("auto_id", "id_assign_%s")
         super().__init__(*args, **kwargs)
-        self.fields["assignee"].queryset = members
+        cast("forms.ModelChoiceField[User]", self.fields["assignee"]).queryset = members
 
 
 class MoveTeamForm(VersionedForm):
@@ -91,7 +102,7 @@ class TicketEditForm(ClassificationFormMixin, VersionedForm):
     priority = forms.ChoiceField(choices=Priority.choices)
     description = forms.CharField(max_length=BODY_MAX, widget=forms.Textarea(attrs={"rows": 8}))
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.setup_classification_fields()
 
@@ -108,14 +119,16 @@ class BulkForm(forms.Form):
 
     MAX = 100
 
-    def __init__(self, data, **kwargs):
+    def __init__(self, data: QueryDict, **kwargs: Any) -> None:
         super().__init__(data, **kwargs)
         # Any number-shaped value; access is checked per ticket by the services.
-        numbers = data.getlist("numbers")[: self.MAX] if hasattr(data, "getlist") else []
-        self.fields["numbers"].choices = [(n, n) for n in numbers]
+        self.numbers_sent = data.getlist("numbers")
+        numbers = cast(forms.MultipleChoiceField, self.fields["numbers"])
+        numbers.choices = [(n, n) for n in self.numbers_sent[: self.MAX]]
 
-    def clean(self):
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data
         action = data.get("action")
         if action == "status" and not data.get("status"):
             self.add_error("status", "Choose the new status.")
@@ -124,6 +137,6 @@ class BulkForm(forms.Form):
                 self.add_error("team", "Choose the team.")
             if not (data.get("reason") or "").strip():
                 self.add_error("reason", "Say why the tickets move.")
-        if len(self.data.getlist("numbers")) > self.MAX:
+        if len(self.numbers_sent) > self.MAX:
             self.add_error("numbers", f"At most {self.MAX} tickets at a time.")
         return data

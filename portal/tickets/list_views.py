@@ -13,6 +13,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from portal.accounts.decorators import works_tickets_required
 from portal.accounts.roles import user_roles
+from portal.accounts.types import AuthenticatedRequest
 from portal.catalog.models import Team
 from portal.lib import keyset
 from portal.lib.htmx import is_htmx
@@ -39,7 +40,7 @@ def _query_without(request: HttpRequest, *names: str) -> str:
 
 
 @require_GET
-def ticket_list(request: HttpRequest) -> HttpResponse:
+def ticket_list(request: AuthenticatedRequest) -> HttpResponse:
     """Saved view + filters + sort + cursor, all in the URL; htmx swaps only the results."""
     ticket_filter = TicketFilter(request.GET, request.user)
     tickets, next_cursor, error, status = [], None, "", 200
@@ -90,7 +91,8 @@ def ticket_list(request: HttpRequest) -> HttpResponse:
 def _filter_errors(ticket_filter: TicketFilter) -> str:
     form = ticket_filter.form
     problems = "; ".join(
-        f"{form[name].label if name in form.fields else 'Filters'}: {' '.join(errors)}"
+        f"{form[name].label if name in form.fields else 'Filters'}: "
+        f"{' '.join(str(error) for error in errors)}"
         for name, errors in form.errors.items()
     )
     return f"Some filters are not valid. {problems}"
@@ -121,11 +123,13 @@ class _Echo:
 
 
 @require_GET
-def ticket_export(request: HttpRequest) -> HttpResponse:
+def ticket_export(request: AuthenticatedRequest) -> HttpResponse | StreamingHttpResponse:
     """The current filtered list as CSV (no comments: nothing internal can leak)."""
     ticket_filter = TicketFilter(request.GET, request.user)
     if not ticket_filter.is_valid():
-        errors = "; ".join(f"{k}: {' '.join(v)}" for k, v in ticket_filter.form.errors.items())
+        errors = "; ".join(
+            f"{k}: {' '.join(str(e) for e in v)}" for k, v in ticket_filter.form.errors.items()
+        )
         return HttpResponse(
             f"Invalid filters: {errors}", status=400, content_type="text/plain; charset=utf-8"
         )
@@ -194,7 +198,7 @@ def _sla_cells(ticket, now) -> tuple[str, str, str, str]:
 
 @require_POST
 @works_tickets_required(reason="Bulk actions are for people who work tickets.")
-def ticket_bulk(request: HttpRequest) -> HttpResponse:
+def ticket_bulk(request: AuthenticatedRequest) -> HttpResponse:
     """Apply one action to the ticked tickets through the same services and checks."""
     form = BulkForm(request.POST)
     back = reverse("ticket-list")

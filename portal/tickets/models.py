@@ -15,6 +15,7 @@ page only needs 25 matches. We add no index per filter column: each costs every 
 
 import datetime as dt
 import re
+from typing import TYPE_CHECKING, Self
 
 from django.conf import settings
 from django.db import models
@@ -22,8 +23,12 @@ from django.db.models import Q
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from portal.attachments.sniff import INLINE_SAFE_TYPES
 from portal.catalog.models import BusinessUnitGroup, Category, Priority, Subcategory, Team
 from portal.sla.models import SlaPolicy
+
+if TYPE_CHECKING:
+    from portal.accounts.types import Visitor
 
 NUMBER_PREFIX = "TKT-"
 _NUMBER_RE = re.compile(r"^\s*(?:TKT-?)?0*(\d{1,12})\s*$", re.IGNORECASE)
@@ -62,30 +67,30 @@ NO_DUE = dt.datetime(9999, 1, 1, tzinfo=dt.UTC)
 PRIORITY_RANK = {Priority.LOW: 1, Priority.MEDIUM: 2, Priority.HIGH: 3, Priority.URGENT: 4}
 
 
-class TicketQuerySet(models.QuerySet):
+class TicketQuerySet(models.QuerySet["Ticket"]):
     """`Ticket.objects.visible_to(user)`: the access rules as a queryset verb.
 
     The rules themselves live in portal/tickets/access.py (which imports this module,
     hence the import inside the method).
     """
 
-    def visible_to(self, user) -> "TicketQuerySet":
+    def visible_to(self, user: "Visitor") -> Self:
         from portal.tickets import access
 
         return access.restrict_tickets(self, user)
 
 
-class TicketPartQuerySet(models.QuerySet):
+class TicketPartQuerySet[M: "Comment | TicketEvent | Attachment"](models.QuerySet[M]):
     """Comments, history events and files of a ticket, through the access rules:
     `Comment.objects.visible_to(user, ticket)` keeps internal rows for the people working
     the ticket and returns nothing to an outsider; `.public()` keeps what a requester sees."""
 
-    def visible_to(self, user, ticket: "Ticket") -> "TicketPartQuerySet":
+    def visible_to(self, user: "Visitor", ticket: "Ticket") -> Self:
         from portal.tickets import access
 
         return access.restrict_part(self.filter(ticket=ticket), user, ticket)
 
-    def public(self) -> "TicketPartQuerySet":
+    def public(self) -> Self:
         from portal.tickets import access
 
         return access.public_only(self)
@@ -499,4 +504,15 @@ class Attachment(models.Model):
 
     @property
     def is_internal(self) -> bool:
-        return self.comment_id is not None and self.comment.is_internal
+        comment = self.comment  # no query when there is none (comment_id is None)
+        return comment is not None and comment.is_internal
+
+    @property
+    def media_type(self) -> str:
+        """The type without its parameters: "text/plain" for "text/plain; charset=utf-8"."""
+        return self.content_type.split(";", 1)[0]
+
+    @property
+    def is_image(self) -> bool:
+        """Shown as a thumbnail (only types browsers decode as images and nothing else)."""
+        return self.media_type in INLINE_SAFE_TYPES

@@ -389,7 +389,7 @@ def _tell_previous(ticket, previous, *, actor, reason: str) -> None:
 
 
 # What the holder is told when the requester moves the ticket (from → to).
-_REQUESTER_MOVES = {
+_REQUESTER_MOVES: dict[tuple[str, str], str] = {
     (Status.RESOLVED, Status.IN_PROGRESS): "reopened",
     (Status.NEW, Status.CANCELLED): "cancelled",
     (Status.RESOLVED, Status.CLOSED): "confirmed",

@@ -31,6 +31,7 @@ next creation evens it out. Locking the team to prevent that would serialise cre
 
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import TypedDict
 
 from django.db.models import Count, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
@@ -84,7 +85,16 @@ def _names(users) -> str:
     return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
 
 
-def _candidates(team: Team) -> list[dict]:
+class _Candidate(TypedDict):
+    user_id: int
+    user__full_name: str
+    user__email: str
+    role: str
+    open_count: int
+    last_ticket: int | None  # id of the last ticket of this team they got; None: never
+
+
+def _candidates(team: Team) -> list[_Candidate]:
     """Active members of active accounts, least loaded first, then longest since a ticket.
 
     One query: each member with their open-ticket count (across all teams, that is their
@@ -204,7 +214,9 @@ def route(*, category_id: int, subcategory_id: int | None, group: BusinessUnitGr
 def waiting_in_no_team_q() -> Q:
     """Tickets nobody holds that nobody in a team can take: no team, an inactive team, or
     a team without an active member (active account). They wait for the SPOCs or triage."""
-    return Q(assignee__isnull=True) & (
+    # A Q at run time: Q's `|` takes any condition, but its django-stubs stub only another Q,
+    # so the type checker sees `Q | ~Exists` as a Combinable.
+    return Q(assignee__isnull=True) & (  # type: ignore[return-value]
         Q(team__isnull=True) | Q(team__is_active=False) | ~staffed(OuterRef("team_id"))
     )
 

@@ -10,12 +10,17 @@ change and its notifications commit or roll back together.
 """
 
 import dataclasses
+import datetime as dt
 import json
 import uuid
+from enum import Enum
+from types import EllipsisType
+from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from portal.accounts.models import User
 from portal.catalog import request_forms
 from portal.catalog.models import (
     BusinessUnitGroup,
@@ -40,7 +45,7 @@ TITLE_MAX = 200
 BODY_MAX = 20_000
 
 
-def _name(user) -> str:
+def _name(user: User | None) -> str:
     return (user.full_name or user.email) if user is not None else ""
 
 
@@ -52,11 +57,24 @@ class _History:
     transaction. A new ticket has no `before`.
     """
 
-    def __init__(self, ticket: Ticket, actor, now, *, new: bool = False):
-        self.ticket, self.actor, self.now, self.events = ticket, actor, now, []
+    def __init__(
+        self, ticket: Ticket, actor: User | None, now: dt.datetime, *, new: bool = False
+    ) -> None:
+        self.ticket, self.actor, self.now = ticket, actor, now
+        self.events: list[TicketEvent] = []
         self.before = None if new else signals.snapshot(ticket)
 
-    def add(self, kind, *, field="", old="", new="", reason="", internal=False, actor=...):
+    def add(
+        self,
+        kind: str,
+        *,
+        field: str = "",
+        old: str | None = "",
+        new: str | None = "",
+        reason: str = "",
+        internal: bool = False,
+        actor: User | None | EllipsisType = ...,  # ...: the change's actor; None: the system
+    ) -> None:
         self.events.append(
             TicketEvent(
                 ticket=self.ticket,
@@ -82,7 +100,7 @@ class _History:
         )
 
 
-def _lock(actor, ticket: Ticket, expected_version: int | None) -> Ticket:
+def _lock(actor: User, ticket: Ticket, expected_version: int | None) -> Ticket:
     """The ticket's current row, locked, if `actor` may see it (else Http404)."""
     locked = access.get_ticket_for_user(actor, ticket.number, write=True)
     if expected_version is not None and locked.version != expected_version:
@@ -105,7 +123,7 @@ def _conflict(ticket: Ticket, seen_version: int) -> EditConflict:
     )
 
 
-def _save(ticket: Ticket, fields: set[str], now, *, bump: bool = True) -> None:
+def _save(ticket: Ticket, fields: set[str], now: dt.datetime, *, bump: bool = True) -> None:
     ticket.updated_at = now
     fields = {*fields, "updated_at"}
     if bump:
@@ -114,7 +132,7 @@ def _save(ticket: Ticket, fields: set[str], now, *, bump: bool = True) -> None:
     ticket.save(update_fields=sorted(fields))
 
 
-def _first_response(ticket: Ticket, actor, now, fields: set[str]) -> None:
+def _first_response(ticket: Ticket, actor: User, now: dt.datetime, fields: set[str]) -> None:
     """The first visible move by someone other than the requester starts the response clock."""
     if ticket.first_response_at is None and actor.pk != ticket.requester_id:
         ticket.first_response_at = now
@@ -148,7 +166,7 @@ def _check_classification(
 
 def ticket_create(
     *,
-    requester,
+    requester: User,
     title: str,
     description: str,
     group: BusinessUnitGroup,
@@ -195,7 +213,9 @@ def ticket_create(
         return existing
 
 
-def _valid_form_values(category, subcategory, values) -> dict:
+def _valid_form_values(
+    category: Category, subcategory: Subcategory | None, values: dict[str, Any] | None
+) -> dict[str, Any]:
     form = request_forms.form_for(category.pk, subcategory.pk if subcategory else None)
     try:
         return form.validate(values or {})
@@ -203,13 +223,23 @@ def _valid_form_values(category, subcategory, values) -> dict:
         raise InvalidFormValues(error.errors) from None
 
 
-def _form_value_code(value) -> str:
+def _form_value_code(value: object) -> str:
     """How a form value is written in the history: its JSON (codes, not labels);
     portal/tickets/history.py reads it back with the field's labels."""
     return "" if value is None else json.dumps(value, ensure_ascii=False)
 
 
-def _create(requester, title, description, group, category, subcategory, priority, key, values):
+def _create(
+    requester: User,
+    title: str,
+    description: str,
+    group: BusinessUnitGroup,
+    category: Category,
+    subcategory: Subcategory | None,
+    priority: str | None,
+    key: uuid.UUID | None,
+    values: dict[str, Any],
+) -> Ticket:
     now = timezone.now()
     decision = routing.route(
         category_id=category.pk,
@@ -287,7 +317,7 @@ def ticket_reroute(*, ticket: Ticket, cause: str) -> routing.Holder:
 
 
 @transaction.atomic
-def ticket_take(*, actor, ticket: Ticket, expected_version: int | None = None) -> Ticket:
+def ticket_take(*, actor: User, ticket: Ticket, expected_version: int | None = None) -> Ticket:
     """The actor assigns the ticket to themself; a new ticket goes to In progress."""
     ticket = _lock(actor, ticket, expected_version)
     if not access.can_take(actor, ticket):
@@ -317,7 +347,7 @@ def ticket_take(*, actor, ticket: Ticket, expected_version: int | None = None) -
     return ticket
 
 
-def _why_not_take(actor, ticket: Ticket) -> str:
+def _why_not_take(actor: User, ticket: Ticket) -> str:
     if not ticket.is_open:
         return f"{ticket.number} is {ticket.get_status_display().lower()}; it cannot be taken."
     if ticket.assignee_id == actor.pk:
@@ -327,7 +357,12 @@ def _why_not_take(actor, ticket: Ticket) -> str:
 
 @transaction.atomic
 def ticket_assign(
-    *, actor, ticket: Ticket, assignee, reason: str = "", expected_version: int | None = None
+    *,
+    actor: User,
+    ticket: Ticket,
+    assignee: User | None,
+    reason: str = "",
+    expected_version: int | None = None,
 ) -> Ticket:
     """A lead, SPOC or admin gives the ticket to an active member of its team (or nobody)."""
     ticket = _lock(actor, ticket, expected_version)
@@ -361,7 +396,12 @@ def ticket_assign(
 
 @transaction.atomic
 def ticket_move_team(
-    *, actor, ticket: Ticket, team: Team, reason: str, expected_version: int | None = None
+    *,
+    actor: User,
+    ticket: Ticket,
+    team: Team,
+    reason: str,
+    expected_version: int | None = None,
 ) -> Ticket:
     """Hand the ticket to another team; the routing chain picks its holder (routing.py)."""
     ticket = _lock(actor, ticket, expected_version)
@@ -390,7 +430,7 @@ def ticket_move_team(
     return ticket
 
 
-def _refuse_status_change(actor, ticket: Ticket, status: str, now) -> None:
+def _refuse_status_change(actor: User, ticket: Ticket, status: str, now: dt.datetime) -> None:
     if status not in Status.values:
         raise InvalidInput("Choose a status from the list.")
     roles = access.ticket_roles(actor, ticket)
@@ -402,7 +442,7 @@ def _refuse_status_change(actor, ticket: Ticket, status: str, now) -> None:
 
 
 def ticket_change_status_check(
-    *, actor, ticket: Ticket, status: str, expected_version: int | None = None
+    *, actor: User, ticket: Ticket, status: str, expected_version: int | None = None
 ) -> Ticket:
     """Raise what `ticket_change_status` would refuse with, writing nothing: a confirmation
     step (cancelling) asks only about a change that would be made. Returns the current row."""
@@ -416,7 +456,7 @@ def ticket_change_status_check(
 @transaction.atomic
 def ticket_change_status(
     *,
-    actor,
+    actor: User,
     ticket: Ticket,
     status: str,
     reason: str = "",
@@ -458,21 +498,25 @@ def ticket_change_status(
     return ticket
 
 
-_UNSET = object()
+class _Unset(Enum):
+    UNSET = "unset"
+
+
+_UNSET = _Unset.UNSET  # "not given", where None means "none" (no subcategory)
 
 
 @transaction.atomic
 def ticket_update(
     *,
-    actor,
+    actor: User,
     ticket: Ticket,
     expected_version: int,
     title: str | None = None,
     description: str | None = None,
     priority: str | None = None,
     category: Category | None = None,
-    subcategory=_UNSET,
-    form_values: dict | None = None,
+    subcategory: Subcategory | None | _Unset = _UNSET,
+    form_values: dict[str, Any] | None = None,
 ) -> Ticket:
     """Edit title, description, priority, classification or request-form values against
     the version the editor saw.
@@ -581,12 +625,14 @@ def _sla_recompute(ticket: Ticket, history: _History) -> set[str]:
     return changed
 
 
-def _classification(group, category, subcategory) -> str:
+def _classification(
+    group: BusinessUnitGroup, category: Category, subcategory: Subcategory | None
+) -> str:
     return " / ".join(str(part) for part in (group, category, subcategory) if part)
 
 
 @transaction.atomic
-def comment_add(*, actor, ticket: Ticket, body: str, internal: bool = False) -> Comment:
+def comment_add(*, actor: User, ticket: Ticket, body: str, internal: bool = False) -> Comment:
     """Add a public or internal comment.
 
     A worker's first public comment starts the response clock; the requester replying to a
@@ -690,7 +736,7 @@ def _closed_message(ticket: Ticket) -> str:
     )
 
 
-def ticket_watch(*, actor, ticket: Ticket, watch: bool = True) -> bool:
+def ticket_watch(*, actor: User, ticket: Ticket, watch: bool = True) -> bool:
     """Start (or stop) telling `actor` about status changes and public comments.
 
     Anyone who can see the ticket may watch it; returns whether anything changed.

@@ -107,7 +107,7 @@ TARGETS = (RESPONSE, RESOLUTION)
 
 def pauses(ticket: Ticket) -> list[tuple[dt.datetime, dt.datetime | None]]:
     """The ticket's pauses as business_time wants them; an open one ends at None."""
-    closed = [
+    closed: list[tuple[dt.datetime, dt.datetime | None]] = [
         (dt.datetime.fromisoformat(start), dt.datetime.fromisoformat(end))
         for start, end in ticket.sla_pauses
     ]

@@ -64,7 +64,7 @@ def _claim(pk: int, target: sla.Target, line: str, now: dt.datetime) -> bool:
     """Set the marker if nobody has (and the ticket still qualifies); True when we did."""
     column = target.at_risk if line == "at_risk" else target.due
     marker = target.at_risk_notified if line == "at_risk" else target.breached_notified
-    updates = {marker: now}
+    updates: dict[str, dt.datetime | Coalesce] = {marker: now}
     if line == "breached":
         # A breach told makes a late at-risk notice pointless: mark that line as done too.
         updates[target.at_risk_notified] = Coalesce(target.at_risk_notified, now)

@@ -5,14 +5,20 @@ through a service, and a refusal (`TicketError`) re-renders the page with the me
 a 4xx status, having changed nothing.
 """
 
+from collections.abc import Callable
 from functools import wraps
+from typing import Any
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.db.models import QuerySet
+from django.forms import Form
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
+from portal.accounts.models import User
+from portal.accounts.types import AuthenticatedRequest
 from portal.catalog.models import Team
 from portal.kb import deflection
 from portal.lib.http import parse_id, posted_data, posted_files
@@ -25,7 +31,7 @@ from portal.tickets import (
     services,
     transitions,
 )
-from portal.tickets.attachment_services import AttachmentsRefused
+from portal.tickets.attachment_services import AttachmentsRefused, Outcome
 from portal.tickets.errors import EditConflict, InvalidFormValues, TicketError
 from portal.tickets.forms import (
     AssignForm,
@@ -40,7 +46,7 @@ from portal.tickets.models import Comment, Status, Ticket, TicketEvent
 from portal.tickets.services import BODY_MAX, TITLE_MAX
 
 
-def _follow_up_initial(request: HttpRequest) -> dict:
+def _follow_up_initial(request: AuthenticatedRequest) -> dict[str, Any]:
     """`?follow_up=TKT-…`: a new ticket linked to one that is over, in the same place.
     A ticket the person cannot see is a 404, as everywhere."""
     number = request.GET.get("follow_up")
@@ -70,7 +76,7 @@ def _new_ticket_page(request, form, *, status=200, form_errors=None) -> HttpResp
 
 @never_cache
 @require_http_methods(["GET", "HEAD", "POST"])
-def ticket_create(request: HttpRequest) -> HttpResponse:
+def ticket_create(request: AuthenticatedRequest) -> HttpResponse:
     initial = _follow_up_initial(request)
     if request.method == "POST" and request.POST.get("prefill"):
         # The follow-up offered for a comment a closed ticket refused: the form filled in
@@ -121,19 +127,19 @@ def ticket_create(request: HttpRequest) -> HttpResponse:
 
 
 # What a requester's moves mean to them, in their words.
-REQUESTER_LABELS = {
+REQUESTER_LABELS: dict[str, str] = {
     Status.CANCELLED: "Cancel my ticket",
     Status.IN_PROGRESS: "Reopen: it is not fixed",
     Status.CLOSED: "Confirm it is fixed and close",
 }
 
 
-def _members(ticket: Ticket):
-    from portal.accounts.models import User
-
+def _members(ticket: Ticket) -> QuerySet[User]:
     return User.objects.filter(
         is_active=True,
-        team_memberships__team_id=ticket.team_id,
+        # No team (None) reads as "no membership" (isnull); the service then refuses to
+        # assign a ticket without a team. django-stubs expects an id here.
+        team_memberships__team_id=ticket.team_id,  # type: ignore[misc]
         team_memberships__is_active=True,
     ).order_by("full_name", "email")
 
@@ -149,7 +155,7 @@ def _waiting_for(ticket: Ticket, events: list[TicketEvent]) -> str | None:
     return None
 
 
-def _detail_context(request: HttpRequest, ticket: Ticket, **extra) -> dict:
+def _detail_context(request: AuthenticatedRequest, ticket: Ticket, **extra: Any) -> dict[str, Any]:
     """Everything the ticket page shows, in a constant number of queries.
 
     comments (1), events (1), whether the viewer watches it (1), and when allowed the team's
@@ -158,17 +164,19 @@ def _detail_context(request: HttpRequest, ticket: Ticket, **extra) -> dict:
     user = request.user
     roles_here = access.ticket_roles(user, ticket)
     worker = bool(roles_here & access.WORKER_ROLES)
-    comments = Comment.objects.visible_to(user, ticket).select_related("author")
-    events = TicketEvent.objects.visible_to(user, ticket).select_related("actor")
     # Comments have their own list; their events only matter for the audit trail.
-    events = list(events.exclude(kind=TicketEvent.Kind.COMMENTED))
-    comments = list(comments)
+    events = list(
+        TicketEvent.objects.visible_to(user, ticket)
+        .select_related("actor")
+        .exclude(kind=TicketEvent.Kind.COMMENTED)
+    )
+    comments = list(Comment.objects.visible_to(user, ticket).select_related("author"))
     can_assign = access.can_assign(user, ticket) and ticket.team_id is not None
     can_move = access.can_move_team(user, ticket)
     targets = transitions.allowed_targets(roles_here, ticket)
     requester_only = transitions.requester_only(roles_here)
     comment_reopens = requester_only and transitions.comment_reopens(ticket)
-    context = {
+    context: dict[str, Any] = {
         "ticket": ticket,
         "comments": comments,
         # 1 query: the files the viewer may see; each comment gets its own as `.files`.
@@ -219,7 +227,9 @@ def _detail_context(request: HttpRequest, ticket: Ticket, **extra) -> dict:
     return context
 
 
-def _render_detail(request, ticket, *, status=200, **extra) -> HttpResponse:
+def _render_detail(
+    request: AuthenticatedRequest, ticket: Ticket, *, status: int = 200, **extra: Any
+) -> HttpResponse:
     return render(
         request, "tickets/detail.html", _detail_context(request, ticket, **extra), status=status
     )
@@ -227,17 +237,21 @@ def _render_detail(request, ticket, *, status=200, **extra) -> HttpResponse:
 
 @never_cache
 @require_http_methods(["GET", "HEAD"])
-def ticket_detail(request: HttpRequest, number: str) -> HttpResponse:
+def ticket_detail(request: AuthenticatedRequest, number: str) -> HttpResponse:
     ticket = access.get_ticket_for_user(request.user, number)
     return _render_detail(request, ticket)
 
 
-def ticket_action(view):
+# An action on the ticket page: None redirects back to the ticket.
+type TicketAction = Callable[[AuthenticatedRequest, Ticket], HttpResponse | None]
+
+
+def ticket_action(view: TicketAction) -> Callable[[AuthenticatedRequest, str], HttpResponse]:
     """POST-only action on a visible ticket; service refusals become a 4xx ticket page."""
 
     @wraps(view)
     @require_POST
-    def wrapper(request: HttpRequest, number: str) -> HttpResponse:
+    def wrapper(request: AuthenticatedRequest, number: str) -> HttpResponse:
         ticket = access.get_ticket_for_user(request.user, number)
         try:
             result = view(request, ticket)
@@ -250,7 +264,7 @@ def ticket_action(view):
                 conflict_changes=conflict.changes,
             )
         except TicketError as error:
-            kept = {error.keep_as: error.form} if getattr(error, "keep_as", None) else {}
+            kept = {error.keep_as: error.form} if error.keep_as else {}
             return _render_detail(
                 request,
                 access.get_ticket_for_user(request.user, number),
@@ -267,20 +281,20 @@ class _BadForm(TicketError):
     """An action's form did not validate; `keep_as` names the context variable that shows
     the bound form again, so what the person typed is still there."""
 
-    def __init__(self, form, keep_as: str | None = None):
+    def __init__(self, form: Form, keep_as: str | None = None) -> None:
         errors = "; ".join(str(e) for errs in form.errors.values() for e in errs)
         super().__init__(f"Please correct the form: {errors}")
         self.form, self.keep_as = form, keep_as
 
 
-def _valid(form, keep_as: str | None = None):
+def _valid(form: Form, keep_as: str | None = None) -> dict[str, Any]:
     if not form.is_valid():
         raise _BadForm(form, keep_as)
     return form.cleaned_data
 
 
 @ticket_action
-def ticket_take(request, ticket):
+def ticket_take(request: AuthenticatedRequest, ticket: Ticket) -> HttpResponse | None:
     services.ticket_take(
         actor=request.user,
         ticket=ticket,
@@ -288,10 +302,11 @@ def ticket_take(request, ticket):
         expected_version=parse_id(request.POST.get("version")),
     )
     messages.success(request, f"{ticket.number} is yours.")
+    return None  # back to the ticket page
 
 
 @ticket_action
-def ticket_status(request, ticket):
+def ticket_status(request: AuthenticatedRequest, ticket: Ticket) -> HttpResponse | None:
     data = _valid(StatusForm(request.POST))
     if data["status"] == Status.CANCELLED and not data["confirmed"]:
         current = services.ticket_change_status_check(
@@ -309,9 +324,12 @@ def ticket_status(request, ticket):
         expected_version=data["version"],
     )
     messages.success(request, f"{ticket.number} is now {updated.get_status_display()}.")
+    return None  # back to the ticket page
 
 
-def _confirm_cancel(request, ticket: Ticket, data: dict) -> HttpResponse:
+def _confirm_cancel(
+    request: AuthenticatedRequest, ticket: Ticket, data: dict[str, Any]
+) -> HttpResponse:
     """Cancelling asks again, naming who will be told (the same lists the change uses)."""
     followers, holders = notify.status_recipients(
         ticket, actor=request.user, new_status=Status.CANCELLED
@@ -333,7 +351,7 @@ def _confirm_cancel(request, ticket: Ticket, data: dict) -> HttpResponse:
 
 
 @ticket_action
-def ticket_assign(request, ticket):
+def ticket_assign(request: AuthenticatedRequest, ticket: Ticket) -> HttpResponse | None:
     data = _valid(AssignForm(request.POST, members=_members(ticket)), keep_as="assign_form")
     services.ticket_assign(
         actor=request.user,
@@ -343,10 +361,11 @@ def ticket_assign(request, ticket):
         expected_version=data["version"],
     )
     messages.success(request, f"{ticket.number} reassigned.")
+    return None  # back to the ticket page
 
 
 @ticket_action
-def ticket_move_team(request, ticket):
+def ticket_move_team(request: AuthenticatedRequest, ticket: Ticket) -> HttpResponse | None:
     data = _valid(MoveTeamForm(request.POST), keep_as="move_form")
     services.ticket_move_team(
         actor=request.user,
@@ -359,10 +378,11 @@ def ticket_move_team(request, ticket):
     if not access.visible_tickets(request.user).filter(pk=ticket.pk).exists():
         # Moved out of the mover's reach: its page would be a 404 now.
         return redirect("ticket-list")
+    return None  # back to the ticket page
 
 
 @ticket_action
-def comment_add(request, ticket):
+def comment_add(request: AuthenticatedRequest, ticket: Ticket) -> HttpResponse | None:
     form = CommentForm(request.POST, request.FILES)
     if not form.is_valid():
         return _render_detail(
@@ -386,7 +406,7 @@ def comment_add(request, ticket):
 
 
 @ticket_action
-def ticket_files(request, ticket):
+def ticket_files(request: AuthenticatedRequest, ticket: Ticket) -> HttpResponse | None:
     """Files for the ticket without a comment (a screenshot asked for, a signed form)."""
     form = FilesForm(request.POST, request.FILES)
     _valid(form, keep_as="files_form")
@@ -404,7 +424,15 @@ def ticket_files(request, ticket):
     )
 
 
-def _store_files(request, ticket, form, form_name: str, store, *, success: str = ""):
+def _store_files(
+    request: AuthenticatedRequest,
+    ticket: Ticket,
+    form: Form,
+    form_name: str,
+    store: Callable[[], Outcome],
+    *,
+    success: str = "",
+) -> HttpResponse:
     """Run an attachment service; refusals and failures bring the form back (as
     `form_name`) with the message, so nothing the person chose or typed is lost."""
     try:
@@ -424,7 +452,7 @@ def _store_files(request, ticket, form, form_name: str, store, *, success: str =
 
 @never_cache
 @require_http_methods(["GET", "HEAD", "POST"])
-def ticket_edit(request: HttpRequest, number: str) -> HttpResponse:
+def ticket_edit(request: AuthenticatedRequest, number: str) -> HttpResponse:
     """Edit against the version shown; a stale save shows what changed and keeps the input."""
     ticket = access.get_ticket_for_user(request.user, number)
     if not access.can_edit(request.user, ticket):
@@ -479,7 +507,7 @@ def ticket_edit(request: HttpRequest, number: str) -> HttpResponse:
 
 
 @ticket_action
-def ticket_watch(request, ticket):
+def ticket_watch(request: AuthenticatedRequest, ticket: Ticket) -> HttpResponse | None:
     watch = request.POST.get("watch") != "0"
     services.ticket_watch(actor=request.user, ticket=ticket, watch=watch)
     messages.success(
@@ -488,3 +516,4 @@ def ticket_watch(request, ticket):
         if watch
         else f"You will no longer be told about {ticket.number} as a watcher.",
     )
+    return None  # back to the ticket page

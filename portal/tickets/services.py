@@ -698,7 +698,7 @@ def comment_add(*, actor: User, ticket: Ticket, body: str, internal: bool = Fals
 
 
 @transaction.atomic
-def comment_add_unverified(*, author, ticket: Ticket, body: str, source: str) -> Comment:
+def comment_add_unverified(*, author: User, ticket: Ticket, body: str, source: str) -> Comment:
     """An internal note from someone who may not see the ticket (an email reply from a
     person it was forwarded to): for the people working it to read and act on, never shown
     to the requester, and it changes nothing else (no status, no response clock).

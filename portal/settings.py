@@ -186,6 +186,8 @@ OIDC_ALLOWED_EMAIL_DOMAINS = [d.lower() for d in env_list("OIDC_ALLOWED_EMAIL_DO
 # Pins: Google Workspace's `hd` claim, Microsoft Entra ID's tenant (`tid`).
 OIDC_GOOGLE_HOSTED_DOMAIN = env_str("OIDC_GOOGLE_HOSTED_DOMAIN").lower()
 OIDC_ENTRA_TENANT_ID = env_str("OIDC_ENTRA_TENANT_ID").lower()
+# Microsoft Graph, asked for group membership when Entra leaves groups out (over 200).
+OIDC_ENTRA_GRAPH_URL = env_str("OIDC_ENTRA_GRAPH_URL", "https://graph.microsoft.com")
 # Every call to the provider gives up after this many seconds.
 OIDC_TIMEOUT = env_int("OIDC_TIMEOUT_SECONDS", 5, minimum=1)
 OIDC_DISCOVERY_CACHE_SECONDS = env_int("OIDC_DISCOVERY_CACHE_SECONDS", 3600, minimum=60)

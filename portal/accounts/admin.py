@@ -3,7 +3,7 @@ from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.forms import AdminPasswordChangeForm
 
 from portal.accounts import services
-from portal.accounts.models import SsoIdentity, User
+from portal.accounts.models import SsoIdentity, SsoRoleMapping, User
 
 
 class PasswordChangeThroughService(AdminPasswordChangeForm):
@@ -43,7 +43,14 @@ class SsoIdentityAdmin(admin.ModelAdmin):
     """Company accounts bound to portal users. Read-only: bound by sign-in, never by hand;
     deleting one unbinds it (the next company sign-in binds by verified email again)."""
 
-    list_display = ["user", "issuer", "subject", "email_at_link", "last_sign_in_at"]
+    list_display = [
+        "user",
+        "issuer",
+        "subject",
+        "email_at_link",
+        "admin_granted",
+        "last_sign_in_at",
+    ]
     search_fields = ["user__email", "subject", "email_at_link"]
     list_select_related = ["user"]
     readonly_fields = [
@@ -60,3 +67,13 @@ class SsoIdentityAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None) -> bool:
         return False
+
+
+@admin.register(SsoRoleMapping)
+class SsoRoleMappingAdmin(admin.ModelAdmin):
+    """Which provider groups or app roles make portal admins (applied at each company
+    sign-in; see docs/sso.md)."""
+
+    list_display = ["claim_value", "role", "created_at"]
+    search_fields = ["claim_value"]
+    fields = ["claim_value", "role"]

@@ -157,6 +157,8 @@ class SsoIdentity(models.Model):
     email_at_link = models.CharField(max_length=MAX_EMAIL_LENGTH, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     last_sign_in_at = models.DateTimeField(null=True, blank=True)
+    # The admin flag came from a role mapping (not from a person): it goes with the group.
+    admin_granted = models.BooleanField(default=False)
 
     class Meta:
         verbose_name = "company sign-in identity"
@@ -167,3 +169,30 @@ class SsoIdentity(models.Model):
 
     def __str__(self) -> str:
         return f"{self.issuer} {self.subject}"
+
+
+class SsoRoleMapping(models.Model):
+    """A provider group or app role whose members are portal admins (edited by admins on
+    the Django admin site). Without a row, no claim ever changes a role; agents, leads and
+    SPOCs are master data and never mapped.
+    """
+
+    ROLE_ADMIN = "admin"
+    ROLES = [(ROLE_ADMIN, "Admin")]
+
+    claim_value = models.CharField(
+        max_length=255,
+        unique=True,
+        help_text=(
+            "As the ID token names it: Entra ID's group object id or app role value, or the "
+            "group name another provider puts in its groups claim."
+        ),
+    )
+    role = models.CharField(max_length=20, choices=ROLES, default=ROLE_ADMIN)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = "company group → role mapping"
+
+    def __str__(self) -> str:
+        return f"{self.claim_value} → {self.role}"

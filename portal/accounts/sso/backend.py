@@ -6,6 +6,8 @@ algorithm is configured; here only RS256 with a key from the provider's JWKS pas
 and `iss`, `aud` (and `azp`), `exp`, `iat` and the nonce are all required and checked.
 """
 
+from dataclasses import replace
+
 import jwt
 import requests
 from django.conf import settings
@@ -13,8 +15,8 @@ from django.urls import reverse
 from mozilla_django_oidc.auth import OIDCAuthenticationBackend
 from mozilla_django_oidc.utils import absolutify
 
-from portal.accounts.models import User
-from portal.accounts.sso import discovery, sso_enabled
+from portal.accounts.models import SsoRoleMapping, User
+from portal.accounts.sso import discovery, graph, sso_enabled
 from portal.accounts.sso.claims import SsoRefused, identity_from_claims
 from portal.accounts.sso.refresh_tokens import store_refresh_token
 from portal.accounts.sso.services import sso_identity_sign_in
@@ -77,6 +79,13 @@ class SsoBackend(OIDCAuthenticationBackend):
             raise discovery.ProviderUnavailable(f"token endpoint: {error!r}") from error
         claims = self.verify_token(tokens.get("id_token") or "", nonce=nonce)
         identity = identity_from_claims(claims, issuer=settings.OIDC_ISSUER)
+        if identity.groups is None:
+            # Entra's groups overage: ask Graph about the mapped groups, before any
+            # transaction opens. Unanswered, roles stay as they are.
+            mapped = set(SsoRoleMapping.objects.values_list("claim_value", flat=True))
+            if mapped:
+                found = graph.member_groups(tokens.get("access_token") or "", mapped)
+                identity = replace(identity, groups=found)
         user = sso_identity_sign_in(identity=identity)
         store_refresh_token(request.session, tokens.get("refresh_token"))
         return user

@@ -7,7 +7,8 @@
 - A new person (or binding an existing portal account for the first time) needs an email
   the provider vouches for (`email_verified`, or Entra's `xms_edov` with the tenant
   pinned) in one of OIDC_ALLOWED_EMAIL_DOMAINS.
-- Roles never come from claims: a person created here is a requester.
+- Roles never come from a bare claim: a person created here is a requester; only the
+  admin-edited SsoRoleMapping table turns a group into the admin role (services.py).
 """
 
 from dataclasses import dataclass
@@ -40,6 +41,24 @@ class Identity:
     # May this sign-in create a portal user, or bind one by its email?
     may_enrol: bool
     enrol_refusal: str = ""
+    # Groups and app roles the token names; None when the provider left them out for
+    # being too many (Entra's groups overage) and they could not be looked up.
+    groups: frozenset[str] | None = frozenset()
+
+
+def groups_overage(claims: dict) -> bool:
+    """Entra ID sends no `groups` claim past 200 groups, only a pointer to Graph."""
+    names = claims.get("_claim_names")
+    return (isinstance(names, dict) and "groups" in names) or claims.get("hasgroups") is True
+
+
+def claimed_groups(claims: dict) -> frozenset[str]:
+    values = []
+    for name in ("groups", "roles"):
+        listed = claims.get(name)
+        if isinstance(listed, list):
+            values += [str(v) for v in listed if isinstance(v, str | int)]
+    return frozenset(values)
 
 
 def _true(value) -> bool:
@@ -88,6 +107,7 @@ def identity_from_claims(claims: dict, *, issuer: str) -> Identity:
         full_name=(name or email.partition("@")[0])[:150],
         may_enrol=not refusal,
         enrol_refusal=refusal,
+        groups=None if groups_overage(claims) else claimed_groups(claims),
     )
 
 

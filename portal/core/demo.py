@@ -64,7 +64,7 @@ def load_demo() -> dict[str, int]:
     # in-app notifications are kept (most marked read below), but nobody is emailed about
     # weeks of events that never happened (a first start queued about 1,400 emails).
     with emails_paused():
-        for app in ("catalog", "sla", "tickets", "analytics"):
+        for app in ("catalog", "sla", "kb", "tickets", "analytics"):
             module_name = f"portal.{app}.demo"
             if find_spec(module_name) is not None:
                 counts.update(import_module(module_name).load(users))

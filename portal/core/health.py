@@ -38,7 +38,7 @@ def full_report() -> tuple[bool, dict]:
         for name, path in DEPENDENT_CHECKS.items():
             checks[name] = _run(import_string(path))
     failing = [name for name, (ok, _) in checks.items() if not ok]
-    body = {"status": "failing" if failing else "ok", "failing": failing}
+    body: dict[str, object] = {"status": "failing" if failing else "ok", "failing": failing}
     body.update({name: detail for name, (_, detail) in checks.items()})
     return not failing, body
 

@@ -189,7 +189,8 @@ def _record_failure(
     delivery: EmailDelivery, exc: BaseException, now: dt.datetime, *, probe: bool = False
 ) -> str:
     give_up = is_permanent(exc) or (not probe and delivery.attempts >= settings.EMAIL_MAX_ATTEMPTS)
-    changes = {"status": Status.FAILED if give_up else Status.QUEUED, "last_error": describe(exc)}
+    status = Status.FAILED if give_up else Status.QUEUED
+    changes: dict[str, object] = {"status": status, "last_error": describe(exc)}
     if not probe:  # a failed probe keeps the retry time it had
         changes["next_attempt_at"] = now + backoff(delivery.attempts)
     _record(EmailDelivery.objects.filter(pk=delivery.pk), **changes)
@@ -201,7 +202,7 @@ def _record_failure(
         from portal.notifications.alerts import alert_failed_mail
 
         alert_failed_mail(delivery=delivery, error=describe(exc), now=now)
-    return changes["status"]
+    return status
 
 
 def due_delivery_ids(*, now: dt.datetime, limit: int = 500) -> list:

@@ -5,11 +5,12 @@ from urllib.parse import urlencode
 from django import forms
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from portal.accounts.decorators import admin_required
+from portal.accounts.types import AuthenticatedRequest
 from portal.lib import keyset
 from portal.lib.emails import render_email
 from portal.lib.htmx import is_htmx
@@ -28,7 +29,7 @@ DELIVERY_STATUS_FILTERS = {choice.value for choice in EmailDelivery.Status}
 
 
 @require_GET
-def notification_list(request: HttpRequest) -> HttpResponse:
+def notification_list(request: AuthenticatedRequest) -> HttpResponse:
     """Newest first, a page at a time by (created_at, id): never a COUNT of someone's
     notifications (121,899 for the 1M benchmark's SPOC), whatever page is shown."""
     only_unread = request.GET.get("show") == "unread"
@@ -81,13 +82,13 @@ def _cursor(notification: Notification) -> str:
 
 
 @require_GET
-def bell(request: HttpRequest) -> HttpResponse:
+def bell(request: AuthenticatedRequest) -> HttpResponse:
     """The header's unread badge; htmx polls it so it stays current without a reload."""
     return render(request, "notifications/bell.html", {"unread": unread_count(request.user)})
 
 
 @require_POST
-def mark_read(request: HttpRequest, notification_id: int) -> HttpResponse:
+def mark_read(request: AuthenticatedRequest, notification_id: int) -> HttpResponse:
     notification = get_object_or_404(Notification, pk=notification_id, recipient=request.user)
     services.notification_mark_read(user=request.user, notification_id=notification.pk)
     if request.POST.get("open") and notification.link.startswith("/"):
@@ -98,7 +99,7 @@ def mark_read(request: HttpRequest, notification_id: int) -> HttpResponse:
 
 
 @require_POST
-def mark_all_read(request: HttpRequest) -> HttpResponse:
+def mark_all_read(request: AuthenticatedRequest) -> HttpResponse:
     count = services.notifications_mark_all_read(user=request.user)
     messages.success(request, f"Marked {count} notification{'s' if count != 1 else ''} as read.")
     return redirect("notification-list")
@@ -119,7 +120,7 @@ class PreferencesForm(forms.Form):
 
 
 @require_http_methods(["GET", "POST"])
-def preferences(request: HttpRequest) -> HttpResponse:
+def preferences(request: AuthenticatedRequest) -> HttpResponse:
     current = dict(EmailPreference.objects.filter(user=request.user).values_list("kind", "email"))
     form = PreferencesForm(posted_data(request), current=current)
     if request.method == "POST" and form.is_valid():
@@ -131,7 +132,7 @@ def preferences(request: HttpRequest) -> HttpResponse:
 
 @admin_required(reason=DELIVERIES)
 @require_GET
-def delivery_log(request: HttpRequest) -> HttpResponse:
+def delivery_log(request: AuthenticatedRequest) -> HttpResponse:
     status = request.GET.get("status", "")
     deliveries = EmailDelivery.objects.only(
         "id",
@@ -159,7 +160,7 @@ def delivery_log(request: HttpRequest) -> HttpResponse:
 
 @admin_required(reason=DELIVERIES)
 @require_POST
-def delivery_retry(request: HttpRequest, delivery_id) -> HttpResponse:
+def delivery_retry(request: AuthenticatedRequest, delivery_id) -> HttpResponse:
     delivery = get_object_or_404(EmailDelivery, pk=delivery_id)
     if delivery.status == EmailDelivery.Status.SENT:
         messages.error(request, "That message was already sent; it is not sent twice.")
@@ -171,7 +172,7 @@ def delivery_retry(request: HttpRequest, delivery_id) -> HttpResponse:
 
 @admin_required(reason=DELIVERIES)
 @require_GET
-def template_previews(request: HttpRequest) -> HttpResponse:
+def template_previews(request: AuthenticatedRequest) -> HttpResponse:
     """Every email template rendered with its sample data, as recipients would see it."""
     previews = [(kind, _render_sample(kind, request.user)) for kind in all_kinds()]
     return render(request, "notifications/template_previews.html", {"previews": previews})
@@ -179,7 +180,7 @@ def template_previews(request: HttpRequest) -> HttpResponse:
 
 @admin_required(reason=DELIVERIES)
 @require_GET
-def template_preview_html(request: HttpRequest, kind: str) -> HttpResponse:
+def template_preview_html(request: AuthenticatedRequest, kind: str) -> HttpResponse:
     """The HTML body alone, shown in a sandboxed frame on the previews page."""
     try:
         kind_def = get_kind(kind)

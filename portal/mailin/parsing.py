@@ -18,6 +18,8 @@ from email.message import EmailMessage, Message, MIMEPart
 from email.parser import BytesParser
 from email.utils import getaddresses, parseaddr
 
+from flufl.bounce import all_failures
+
 from portal.lib.emails import header_safe, message_ids
 from portal.mailin.html import html_to_markdown
 
@@ -55,6 +57,14 @@ class ParsedMail:
     headers: dict[str, str] = field(default_factory=dict)  # lower-case name → value
     content_type: str = ""
     content_hash: str = ""
+    # For a bounce (a delivery report, or mail from MAILER-DAEMON/postmaster): the
+    # addresses it reports as failed for good, and as failed for now (flufl.bounce).
+    bounced_permanent: list[str] = field(default_factory=list)
+    bounced_temporary: list[str] = field(default_factory=list)
+
+    @property
+    def is_bounce(self) -> bool:
+        return bool(self.bounced_permanent or self.bounced_temporary)
 
     def header(self, name: str) -> str:
         return self.headers.get(name.lower(), "")
@@ -95,7 +105,21 @@ def parse(raw: bytes) -> ParsedMail:
         content_type=message.get_content_type(),
     )
     parsed.content_hash = content_hash(parsed)
+    if parsed.content_type == "multipart/report" or parsed.sender.startswith(_BOUNCERS):
+        # Only mail that looks like a bounce is scanned: the detectors are heuristics, and
+        # a person's mail quoting a bounce must not suppress anyone.
+        temporary, permanent = all_failures(message)
+        parsed.bounced_permanent = sorted(_address(item) for item in permanent)
+        parsed.bounced_temporary = sorted(_address(item) for item in temporary)
     return parsed
+
+
+_BOUNCERS = ("mailer-daemon@", "postmaster@")
+
+
+def _address(raw: bytes | str) -> str:
+    text = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else raw
+    return text.strip().lower()
 
 
 def content_hash(parsed: ParsedMail) -> str:

@@ -34,6 +34,7 @@ from portal.mailin import answers, loops, matching
 from portal.mailin.models import InboundMessage, Mailbox
 from portal.mailin.parsing import MailFile, ParsedMail, parse
 from portal.mailin.quotes import strip_quoted
+from portal.notifications.services import email_bounced
 from portal.tickets import access
 from portal.tickets import services as ticket_services
 from portal.tickets.attachment_services import (
@@ -103,6 +104,8 @@ def _process(row: InboundMessage, parsed: ParsedMail, mailbox: Mailbox, now) -> 
     ours = set(Mailbox.objects.values_list("address", flat=True))
     if reason := loops.own_mail_reason(parsed, our_addresses={a.lower() for a in ours}):
         return _record(row, Outcome.LOOP, reason)
+    if parsed.is_bounce:
+        return _bounce(row, parsed)
     if reason := loops.automatic_reason(parsed):
         return _record(row, Outcome.AUTO_REPLY, reason)
     if _sender_over_cap(parsed.sender, now):
@@ -120,6 +123,26 @@ def _hash_written(content_hash: str) -> bool:
     return InboundMessage.objects.filter(
         content_hash=content_hash, outcome__in=InboundMessage.WROTE
     ).exists()
+
+
+def _bounce(row: InboundMessage, parsed: ParsedMail) -> InboundMessage:
+    """Mark what the bounce reports (never answered): a permanent failure suppresses the
+    address, so the outbox stops sending to it."""
+    reason = f"bounce from {parsed.sender or 'an unknown sender'}"
+    with transaction.atomic():
+        for address in parsed.bounced_permanent:
+            email_bounced(address=address, permanent=True, reason=f"{reason} (permanent)")
+        for address in parsed.bounced_temporary:
+            email_bounced(address=address, permanent=False, reason=f"{reason} (temporary)")
+        detail = "; ".join(
+            f"{kind}: {', '.join(addresses)}"
+            for kind, addresses in (
+                ("permanent", parsed.bounced_permanent),
+                ("temporary", parsed.bounced_temporary),
+            )
+            if addresses
+        )
+        return _record(row, Outcome.BOUNCE, detail)
 
 
 def _sender_over_cap(sender: str, now) -> bool:

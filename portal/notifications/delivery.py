@@ -27,7 +27,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from portal.lib.db import DATABASE_ERRORS, retry_through_outage
-from portal.notifications.models import EmailDelivery
+from portal.notifications.models import EmailDelivery, EmailSuppression
 
 log = logging.getLogger("portal.email")
 Status = EmailDelivery.Status
@@ -151,6 +151,14 @@ def attempt(delivery_id, *, now: dt.datetime, probe: bool = False) -> Outcome:
             attempts=F("attempts") - (0 if probe else 1),
         )
         raise
+    if EmailSuppression.objects.filter(address=delivery.to_address.lower()).exists():
+        # A bounce said this address does not exist: sending again only earns another.
+        _record(
+            EmailDelivery.objects.filter(pk=delivery.pk),
+            status=Status.FAILED,
+            last_error="Suppressed: an earlier message to this address bounced for good.",
+        )
+        return Outcome(Status.FAILED)
     mailer = mailers.default  # a new connection each time
     try:
         mailer.open()

@@ -120,3 +120,17 @@ class EmailDelivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} to {self.to_address} ({self.status})"
+
+
+class EmailSuppression(models.Model):
+    """An address mail is no longer sent to: a bounce said it does not exist (5.x.x).
+
+    The outbox marks a message to a suppressed address failed instead of sending it, so a
+    dead address costs no retries and its server no more bounces. Stored lower-case."""
+
+    address = models.EmailField(max_length=254, unique=True)
+    reason = models.CharField(max_length=500)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"{self.address}: {self.reason}"

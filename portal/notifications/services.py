@@ -19,7 +19,12 @@ from portal.lib.emails import (
     tagged_subject,
 )
 from portal.notifications.kinds import get_kind
-from portal.notifications.models import EmailDelivery, EmailPreference, Notification
+from portal.notifications.models import (
+    EmailDelivery,
+    EmailPreference,
+    EmailSuppression,
+    Notification,
+)
 
 log = logging.getLogger("portal.email")
 
@@ -151,6 +156,30 @@ def email_address(
         if exists:
             _enqueue([delivery.pk])
     return delivery if exists else None
+
+
+def email_bounced(*, address: str, permanent: bool, reason: str) -> int:
+    """A bounce reports mail to `address` failed: its latest sent message is marked failed
+    with the reason; a permanent failure also suppresses the address (nothing more is sent
+    to it until an admin removes the suppression). Returns the messages marked."""
+    address = address.strip().lower()
+    with transaction.atomic():
+        latest = (
+            EmailDelivery.objects.filter(
+                to_address__iexact=address, status=EmailDelivery.Status.SENT
+            )
+            .order_by("-sent_at")
+            .values_list("pk", flat=True)[:1]
+        )
+        marked = EmailDelivery.objects.filter(pk__in=list(latest)).update(
+            status=EmailDelivery.Status.FAILED, last_error=f"Bounced: {reason}"[:2000]
+        )
+        if permanent:
+            EmailSuppression.objects.get_or_create(
+                address=address, defaults={"reason": reason[:500]}
+            )
+    log.info("email bounced", extra={"permanent": permanent, "marked": marked})
+    return marked
 
 
 def notification_mark_read(*, user, notification_id: int) -> bool:

@@ -11,8 +11,9 @@ from portal.lib.emails import signed_message_id
 from portal.mailin.models import InboundMessage
 from portal.mailin.tests import fixtures
 from portal.mailin.tests.conftest import outcomes
-from portal.notifications.models import EmailDelivery
-from portal.tickets import access, notify
+from portal.notifications import delivery
+from portal.notifications.models import EmailDelivery, EmailSuppression
+from portal.tickets import access, notify, services
 from portal.tickets.models import Comment, Ticket
 
 pytestmark = pytest.mark.django_db
@@ -38,7 +39,7 @@ def test_auto_replies_lists_and_bounces_are_recorded_and_never_answered(
         ),
     )
     poll()
-    assert outcomes() == ["auto_reply"] * 4
+    assert outcomes() == ["auto_reply", "auto_reply", "bounce", "auto_reply"]
     assert access.system_read(Comment).count() == 0 and ticket_count() == 1
     assert EmailDelivery.objects.count() == before  # nobody was answered, nobody told
     assert imap_server.uids("INBOX") == []  # kept in the processed folder, not deleted
@@ -192,3 +193,26 @@ def test_every_fixture_makes_at_most_one_thing_across_re_runs_and_re_deliveries(
     poll()
     assert (ticket_count(), access.system_read(Comment).count()) == first
     assert outcomes().count("duplicate") == 5  # the 3 automatic ones are automatic again
+
+
+def test_a_permanent_bounce_fails_the_delivery_and_suppresses_the_address(
+    personas, ticket, imap_server, poll, smtp_server
+):
+    delivery.sweep()
+    sent = EmailDelivery.objects.filter(to_address="requester@example.com", status="sent")
+    assert sent.exists()
+    imap_server.append(fixtures.dsn_5_1_1("requester@example.com"))
+    poll()
+    assert outcomes() == ["bounce"]
+    assert InboundMessage.objects.get().detail == "permanent: requester@example.com"
+    bounced = EmailDelivery.objects.filter(to_address="requester@example.com").latest("sent_at")
+    assert bounced.status == "failed" and bounced.last_error.startswith("Bounced: bounce from")
+    assert EmailSuppression.objects.filter(address="requester@example.com").exists()
+    # The next message to that address is not sent: the server would only bounce it again.
+    services.comment_add(actor=ticket.assignee, ticket=ticket, body="Any news?")
+    received_before = len(smtp_server.messages_to("requester@example.com"))
+    delivery.sweep()
+    assert len(smtp_server.messages_to("requester@example.com")) == received_before
+    latest = EmailDelivery.objects.filter(to_address="requester@example.com").latest("created_at")
+    assert latest.status == "failed" and latest.last_error.startswith("Suppressed")
+    assert not EmailDelivery.objects.filter(kind="mailin_unknown_sender").exists()

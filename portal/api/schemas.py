@@ -95,6 +95,12 @@ class TicketListQuery(Input):
     category: int | None = Field(None, ge=1, le=BIGINT)
     subcategory: int | None = Field(None, ge=1, le=BIGINT)
     team: int | None = Field(None, ge=1, le=BIGINT)
+    answer: str | None = Field(
+        None,
+        max_length=80,
+        description="`<field code>:<option code>` of a choice field of the chosen category's "
+        "request form (needs `group` and `category`).",
+    )
     assignee: str | None = Field(None, max_length=254, description="Email, `me` or `none`.")
     requester: str | None = Field(None, max_length=254, description="Email or `me`.")
     created_from: dt.date | None = None

@@ -12,6 +12,7 @@ import openpyxl
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
 
+from portal.catalog import form_sheet
 from portal.catalog.models import (
     BusinessUnitGroup,
     Category,
@@ -87,5 +88,23 @@ def catalog_export(stream: BinaryIO) -> int:
     for row in catalog_rows():
         sheet.append([_text_cell(sheet, value) if value else None for value in row])
         count += 1
+    _form_fields_sheet(workbook)
     workbook.save(stream)
     return count
+
+
+def _form_fields_sheet(workbook) -> None:
+    """The request forms, one row per field (form_sheet.py reads it back)."""
+    sheet = workbook.create_sheet(form_sheet.SHEET)
+    for index, width in enumerate(form_sheet.WIDTHS):
+        sheet.column_dimensions[openpyxl.utils.get_column_letter(index + 1)].width = width
+    sheet.freeze_panes = "A2"
+    bold = Font(bold=True)
+    header = []
+    for text in form_sheet.HEADERS.values():
+        cell = WriteOnlyCell(sheet, value=text)
+        cell.font = bold
+        header.append(cell)
+    sheet.append(header)
+    for row in form_sheet.form_rows():
+        sheet.append([_text_cell(sheet, value) if value else None for value in row])

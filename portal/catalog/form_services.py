@@ -140,7 +140,10 @@ def form_field_create(
         field_type=field_type,
         is_active=is_active,
     )
-    _apply(field, label, help_text, required, position, list(options), min_value, max_value)
+    apply_definition(
+        field, label=label, help_text=help_text, required=required, position=position,
+        options=list(options), min_value=min_value, max_value=max_value,
+    )  # fmt: skip
     try:
         with transaction.atomic():
             field.save()
@@ -149,7 +152,10 @@ def form_field_create(
     return field
 
 
-def _apply(field, label, help_text, required, position, options, min_value, max_value):
+def apply_definition(
+    field: FormField, *, label, help_text, required, position, options, min_value, max_value
+) -> None:
+    """Check a definition and set it on `field` (unsaved); the Excel import plans with it."""
     field.label = _clean_text(label, field="label", what="a label", limit=LABEL_MAX, required=True)
     field.help_text = _clean_text(
         help_text, field="help_text", what="help text", limit=HELP_MAX, required=False
@@ -175,7 +181,10 @@ def form_field_update(
     max_value: Decimal | None = None,
 ) -> FormField:
     """Change how a field is asked; its code and type stay."""
-    _apply(field, label, help_text, required, position, list(options), min_value, max_value)
+    apply_definition(
+        field, label=label, help_text=help_text, required=required, position=position,
+        options=list(options), min_value=min_value, max_value=max_value,
+    )  # fmt: skip
     field.save(
         update_fields=[
             "label", "help_text", "required", "position", "options", "min_value", "max_value",

@@ -20,6 +20,7 @@ from django.db import transaction
 
 from portal.accounts.emails import normalize_email
 from portal.accounts.models import User
+from portal.catalog import form_sheet
 from portal.catalog.import_gaps import NO_MEMBER, NO_SPOC, NO_TEAM, Named, find_gaps
 from portal.catalog.models import (
     BusinessUnitGroup,
@@ -293,7 +294,32 @@ def catalog_import_plan(data: bytes) -> ImportPlan:
         plan.errors.sort(key=lambda e: (e.row, e.column))
         return plan
     _diff(plan, state, wanted, {k: v[1] for k, v in group_spocs.items()}, filled)
+    _plan_forms(plan, data, {key for _, _, key in wanted})
     return plan
+
+
+def _plan_forms(plan: ImportPlan, data: bytes, catalogue_keys: set[tuple]) -> None:
+    """The "Form fields" sheet (form_sheet.py), when the workbook has one."""
+    problems: list[Problem] = []
+    rows = form_sheet.read_form_rows(data, problems)
+    plans = form_sheet.plan_form_rows(rows, catalogue_keys, problems) if rows else []
+    if problems:
+        plan.errors.extend(problems)
+        plan.writes = {}
+        return
+    for field_plan in plans:
+        plan.rows.append(
+            RowPlan(
+                number=field_plan.row.number,
+                label=field_plan.row.label,
+                action=field_plan.action,
+                changes=field_plan.changes,
+            )
+        )
+        if field_plan.action != "unchanged":
+            key = f"form_fields_{'created' if field_plan.action == 'create' else 'updated'}"
+            plan.counts[key] = plan.counts.get(key, 0) + 1
+    plan.writes["form_fields"] = plans
 
 
 def _new_code(name: str, taken: set[str]) -> str:
@@ -502,6 +528,7 @@ def catalog_import_apply(data: bytes) -> ImportPlan:
                     updates=w["updates"],
                     group_spocs=w["spocs"].values(),
                 )
+                form_sheet.apply_form_plans(w.get("form_fields", []))
             return plan
     except ValidationError as exc:
         # The plan applies the services' rules already, so what is left is a concurrent

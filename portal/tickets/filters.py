@@ -15,7 +15,15 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from portal.accounts.roles import Roles, user_roles
-from portal.catalog.models import BusinessUnitGroup, Category, Priority, Subcategory, Team
+from portal.catalog import request_forms
+from portal.catalog.models import (
+    BusinessUnitGroup,
+    Category,
+    FormField,
+    Priority,
+    Subcategory,
+    Team,
+)
 from portal.lib import keyset
 from portal.lib.http import parse_id
 from portal.tickets import routing, search, sla
@@ -182,10 +190,16 @@ class TicketFilterForm(forms.Form):
         # Returned as it is (an int here); django-stubs allows only str | None.
         empty_value=PER_PAGE_CHOICES[0],  # type: ignore[arg-type]
     )
+    # `<field code>:<option code>` of a choice field of the chosen category's form (its
+    # subcategory's too): the choices are the allow-list, so it needs a category.
+    answer = forms.ChoiceField(
+        label="Answer", required=False, choices=[], help_text="Choose a category first."
+    )
     after = forms.CharField(required=False, max_length=500, widget=forms.HiddenInput)
 
     def __init__(self, data, *, roles: Roles, **kwargs):
         super().__init__(data, **kwargs)
+        self.answer_kinds: dict[str, str] = {}
         cast(forms.ChoiceField, self.fields["view"]).choices = available_views(roles)
         group_id, category_id = (
             parse_id((data or {}).get("group")),
@@ -199,6 +213,21 @@ class TicketFilterForm(forms.Form):
             subcategory.queryset = Subcategory.objects.filter(
                 category_id=category_id, category__group_id=group_id
             )
+            self._answer_choices(category_id, parse_id((data or {}).get("subcategory")))
+
+    def _answer_choices(self, category_id: int, subcategory_id: int | None) -> None:
+        """One query, only when a category is chosen: its form's choice fields' options."""
+        choices, self.answer_kinds = [("", "Any")], {}
+        for field in request_forms.form_for(category_id, subcategory_id).fields:
+            if field.field_type in (FormField.Type.CHOICE, FormField.Type.MULTI_CHOICE):
+                self.answer_kinds[field.key] = field.field_type
+                choices += [
+                    (f"{field.key}:{o['code']}", f"{field.label}: {o['label']}")
+                    for o in field.options
+                ]
+        answer = cast(forms.ChoiceField, self.fields["answer"])
+        answer.choices = choices
+        answer.help_text = "" if len(choices) > 1 else "No choice fields here."
 
     def clean(self) -> dict[str, Any]:
         super().clean()
@@ -252,6 +281,8 @@ class TicketFilter:
                 conditions &= Q(team__isnull=True)
             elif data.get(name) is not None:
                 conditions &= Q(**{name: data[name]})
+        if data.get("answer"):
+            conditions &= self._answer(data["answer"])
         conditions &= self._person("assignee", data.get("assignee"))
         conditions &= self._person("requester", data.get("requester"))
         for field in ("created", "updated"):
@@ -272,6 +303,15 @@ class TicketFilter:
             # open tickets by `sla_due_sort_at` (1M tickets, admin: 216 ms sorting them).
             queryset = queryset.filter(status__in=OPEN_STATUSES)
         return queryset
+
+    def _answer(self, value: str) -> Q:
+        """`key:option` from the form's allow-list (codes are [a-z0-9_], so the lookup
+        path and the quoted code are safe). One option of a several-choice field matches
+        the list's JSON text with the code in quotes, which both databases can do."""
+        key, option = value.split(":", 1)
+        if self.form.answer_kinds[key] == FormField.Type.MULTI_CHOICE:
+            return Q(**{f"form_values__{key}__icontains": f'"{option}"'})
+        return Q(**{f"form_values__{key}": option})
 
     def _person(self, field: str, value: str | None) -> Q:
         if not value:

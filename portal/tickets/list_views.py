@@ -27,7 +27,7 @@ from portal.tickets.models import Status, parse_number
 EXPORT_LIMIT = 50_000
 # Filters folded under "More filters" (open when one of them is in use).
 MORE_FILTERS = (
-    "group", "category", "subcategory", "team", "assignee", "requester", "sla_state",
+    "group", "category", "subcategory", "answer", "team", "assignee", "requester", "sla_state",
     "created_from", "created_to", "updated_from", "updated_to", "per_page",
 )  # fmt: skip
 

@@ -135,3 +135,12 @@ def test_who_may_read_a_form_schema(persona, personas, org, fields, api_for):
         f"/catalog/form?category={org.hardware.pk}"
     )
     assert response.status_code == (401 if persona == "anonymous" else 200)
+
+
+def test_the_api_list_takes_the_same_answer_filter(raise_ticket, fields, org, personas, api_for):
+    ticket = raise_ticket(form_values={"asset_tag": "a", "cost_centre": "cc200"})
+    raise_ticket(form_values={"asset_tag": "b", "cost_centre": "cc100"})
+    query = f"group={org.group_x.pk}&category={org.hardware.pk}&answer=cost_centre:cc200"
+    response = api_for(personas.agent).get(f"/tickets?{query}")
+    assert [t["number"] for t in response.json()["items"]] == [ticket.number]
+    assert api_for(personas.agent).get("/tickets?answer=cost_centre:cc200").status_code == 422

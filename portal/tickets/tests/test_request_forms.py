@@ -243,3 +243,30 @@ def test_the_csv_export_carries_the_values_as_json_codes(
     cell = rows[ticket.number]["Form values"]
     assert json.loads(cell) == {"asset_tag": "=cmd()", "extras": ["dock"]}
     assert not cell.startswith("=")  # a JSON object never starts a formula
+
+
+# ---------------------------------------------------------------------------------------
+# Filtering the list by a choice field's answer
+
+
+def test_the_list_filters_by_a_choice_answer_from_the_allow_list(
+    raise_ticket, fields, org, personas, client_for
+):
+    cc100 = raise_ticket(title="One", form_values={"asset_tag": "a", "cost_centre": "cc100"})
+    raise_ticket(title="Two", form_values={"asset_tag": "b", "cost_centre": "cc200"})
+    docked = raise_ticket(title="Three", form_values={"asset_tag": "c", "extras": ["bag", "dock"]})
+    client = client_for(personas.agent)
+    where = {"group": org.group_x.pk, "category": org.hardware.pk}
+
+    def numbers(answer):
+        response = client.get("/tickets", {**where, "answer": answer})
+        assert response.status_code == 200
+        return {t.number for t in response.context["tickets"]}
+
+    assert numbers("cost_centre:cc100") == {cc100.number}
+    assert numbers("extras:dock") == {docked.number}
+    assert numbers("extras:bag") == {docked.number}
+    for bad in ("cost_centre:nope", "asset_tag:a", "x:y", "cost_centre"):
+        assert client.get("/tickets", {**where, "answer": bad}).status_code == 400, bad
+    # Without a category there is no allow-list to choose from.
+    assert client.get("/tickets", {"answer": "cost_centre:cc100"}).status_code == 400

@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "portal.kb",
     "portal.tickets",
     "portal.replies",
+    "portal.csat",
     "portal.mailin",
     "portal.analytics",
     "portal.api",
@@ -380,6 +381,8 @@ PERIODIC_TASKS = {
 AUTO_CLOSE_DAYS = env_int("AUTO_CLOSE_DAYS", 7, minimum=0)
 HOLD_REMINDER_DAYS = env_int("HOLD_REMINDER_DAYS", 3, minimum=0)
 HOLD_CLOSE_DAYS = env_int("HOLD_CLOSE_DAYS", 10, minimum=0)
+# How long the signed rating links in the "How did we do?" email work (docs/working-faster.md).
+CSAT_LINK_DAYS = env_int("CSAT_LINK_DAYS", 14, minimum=1)
 
 # Webhooks (docs/webhooks.md): temporary failures retry with exponential backoff (base
 # doubling per attempt, capped) for WEBHOOK_MAX_ATTEMPTS attempts; this many deliveries

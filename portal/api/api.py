@@ -14,6 +14,7 @@ from portal.api.endpoints import (
     catalog,
     kb,
     notifications,
+    ratings,
     replies,
     request_forms,
     routing,
@@ -102,6 +103,7 @@ api.add_router("/tickets", tickets.router)
 api.add_router("/tickets", attachments.router)
 api.add_router("/tickets", watchers.router)
 api.add_router("/tickets", replies.router)
+api.add_router("/tickets", ratings.router)
 api.add_router("/notifications", notifications.router)
 api.add_router("/catalog", catalog.router)
 api.add_router("/catalog", routing.router)

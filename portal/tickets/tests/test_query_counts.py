@@ -101,14 +101,15 @@ def test_htmx_partial_skips_the_filter_option_lists(raise_ticket, personas, warm
 # The ticket page: 1 ticket (requester and assignee joined) + 4 lookups (its group,
 # category, subcategory, team), 1 comments (with authors), 1 attachments the viewer may
 # see (with uploaders; ticket's and comments' files alike), 1 history events (with
-# actors), 1 whether the viewer watches it; then per action shown: the lead's "assign
-# to" list of team members (1) and the "move to team" list (1).
+# actors), 1 whether the viewer watches it, 1 its satisfaction ratings (portal.csat's
+# `ticket_rating` tag); then per action shown: the lead's "assign to" list of team
+# members (1) and the "move to team" list (1).
 DETAIL = {
-    "requester": PER_REQUEST + 1 + RELATED + 4,
-    "agent": PER_REQUEST + 1 + RELATED + 4 + 1,
-    "lead": PER_REQUEST + 1 + RELATED + 4 + 2,
-    "spoc": PER_REQUEST + 1 + RELATED + 4 + 2,
-    "admin": PER_REQUEST + 1 + RELATED + 4 + 2,
+    "requester": PER_REQUEST + 1 + RELATED + 5,
+    "agent": PER_REQUEST + 1 + RELATED + 5 + 1,
+    "lead": PER_REQUEST + 1 + RELATED + 5 + 2,
+    "spoc": PER_REQUEST + 1 + RELATED + 5 + 2,
+    "admin": PER_REQUEST + 1 + RELATED + 5 + 2,
 }
 
 

@@ -1,0 +1,18 @@
+from django.apps import AppConfig
+
+
+class CsatConfig(AppConfig):
+    """Satisfaction ratings: the requester rates a resolution good or bad."""
+
+    name = "portal.csat"
+    label = "csat"
+
+    def ready(self) -> None:
+        # Asking for a rating follows every resolution (tickets tells; it never imports us).
+        from portal.csat import notify, receivers
+        from portal.notifications.kinds import register_kind
+        from portal.tickets.signals import ticket_changed
+
+        for kind in notify.KINDS:
+            register_kind(kind)
+        ticket_changed.connect(receivers.on_ticket_changed, dispatch_uid="csat-ask")

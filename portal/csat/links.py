@@ -1,0 +1,54 @@
+"""The signed rating link: `/rate/<token>`, a capability for one resolution of one ticket.
+
+The token is `django.core.signing` over (ticket id, resolved_at) with its own salt and a
+timestamp: a forged or altered token fails the signature, an old one fails `max_age`
+(CSAT_LINK_DAYS), and once that resolution is rated the service refuses a second rating
+(single use). A reopened ticket's token rates nothing: its resolution no longer stands.
+"""
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core import signing
+from django.urls import reverse
+
+SALT = "portal.csat.rating-link"
+
+
+@dataclass(frozen=True)
+class LinkTarget:
+    ticket_id: int
+    resolved_at: dt.datetime
+
+
+class BadLink(Exception):
+    """The link is forged, damaged or expired. `message` is for the person."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+def make_token(ticket) -> str:
+    return signing.dumps(
+        {"t": ticket.pk, "r": ticket.resolved_at.isoformat()}, salt=SALT, compress=True
+    )
+
+
+def rating_path(ticket, score: str | None = None) -> str:
+    path = reverse("csat-rate", args=[make_token(ticket)])
+    return f"{path}?score={score}" if score else path
+
+
+def read_token(token: str) -> LinkTarget:
+    try:
+        data = signing.loads(token, salt=SALT, max_age=dt.timedelta(days=settings.CSAT_LINK_DAYS))
+    except signing.SignatureExpired as error:
+        raise BadLink("This rating link has expired.") from error
+    except signing.BadSignature as error:
+        raise BadLink("This rating link is not valid.") from error
+    try:
+        return LinkTarget(int(data["t"]), dt.datetime.fromisoformat(data["r"]))
+    except (KeyError, TypeError, ValueError) as error:
+        raise BadLink("This rating link is not valid.") from error

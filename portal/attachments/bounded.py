@@ -16,12 +16,11 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 import boto3
 from botocore.config import Config
 from django.conf import settings
-from django.core.files.storage import Storage
 
 from portal.attachments.storage import (
     DEFAULT_CONNECT_TIMEOUT,
@@ -31,6 +30,9 @@ from portal.attachments.storage import (
     refuse_inside_transaction,
     storage_errors,
 )
+
+if TYPE_CHECKING:
+    from storages.backends.s3 import S3Storage
 
 # The whole upload of one request (every file, every attempt): its 503 comes within this,
 # plus DISCARD_SECONDS to delete what was stored, well inside the 15 s the portal promises
@@ -109,7 +111,7 @@ def _floor(seconds: float) -> float:
     return max(0.1, int(seconds / _TIMEOUT_STEP) * _TIMEOUT_STEP)
 
 
-def client_for(storage: Storage, remaining: float, *, connect: float, read: float):
+def client_for(storage: "S3Storage", remaining: float, *, connect: float, read: float):
     """A client whose timeouts end by `remaining` seconds from now, with no own retries.
 
     A new client costs ~25 ms of CPU; twenty files would spend a second of the budget on
@@ -168,7 +170,7 @@ def _retryable(exc: BaseException) -> bool:
 
 
 def call[T](
-    storage: Storage,
+    storage: "S3Storage",
     deadline: Deadline,
     action: str,
     operation: Callable[[Any], T],

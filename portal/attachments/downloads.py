@@ -18,7 +18,8 @@ from urllib.parse import quote
 
 from django.conf import settings
 from django.core.files.storage import Storage
-from django.http import FileResponse, Http404, HttpResponse, HttpResponseRedirect
+from django.http import FileResponse, Http404, HttpResponseRedirect
+from django.http.response import HttpResponseBase
 
 from portal.attachments import bounded
 from portal.attachments.names import sanitize_filename, split_extension
@@ -62,7 +63,7 @@ def _ascii_fallback(name: str) -> str:
     return fallback
 
 
-def _secure(response: HttpResponse) -> HttpResponse:
+def _secure[R: HttpResponseBase](response: R) -> R:
     response["X-Content-Type-Options"] = "nosniff"
     # Set here so the site-wide CSP middleware (which never overwrites) leaves it alone.
     response["Content-Security-Policy"] = SANDBOX_CSP
@@ -85,7 +86,7 @@ def download_response(
     original_name: str,
     content_type: str,
     inline_ok: bool = False,
-) -> HttpResponse:
+) -> HttpResponseBase:
     """The response that hands the stored file `key` to a browser that may have it.
 
     `content_type` is the type recorded at upload (from the sniffed bytes); inline is

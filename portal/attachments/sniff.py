@@ -11,7 +11,7 @@ the accepting direction.
 import codecs
 import zipfile
 from dataclasses import dataclass
-from typing import BinaryIO
+from typing import IO
 
 HEAD_BYTES = 4096
 _CHUNK = 64 * 1024  # a multiple of 128, which the OLE directory scan relies on
@@ -115,7 +115,7 @@ class Sniffed:
     charset: str = ""
 
 
-def sniff(fileobj: BinaryIO, *, executable_names: frozenset[str] = frozenset()) -> Sniffed:
+def sniff(fileobj: IO[bytes], *, executable_names: frozenset[str] = frozenset()) -> Sniffed:
     """Identify a seekable binary file from its content. Leaves the position at 0.
 
     `executable_names` are extensions (without the dot) that must not appear as entries
@@ -129,7 +129,7 @@ def sniff(fileobj: BinaryIO, *, executable_names: frozenset[str] = frozenset()) 
         fileobj.seek(0)
 
 
-def _sniff(fileobj: BinaryIO, head: bytes, executable_names: frozenset[str]) -> Sniffed:
+def _sniff(fileobj: IO[bytes], head: bytes, executable_names: frozenset[str]) -> Sniffed:
     if head.startswith(_EXECUTABLE_MAGIC):
         return Sniffed(EXECUTABLE, "executable header")
     if head.startswith(b"%PDF-"):
@@ -160,7 +160,7 @@ def _sniff(fileobj: BinaryIO, head: bytes, executable_names: frozenset[str]) -> 
     return Sniffed(kind)
 
 
-def _find_any(fileobj: BinaryIO, needles: tuple[bytes, ...]) -> bytes | None:
+def _find_any(fileobj: IO[bytes], needles: tuple[bytes, ...]) -> bytes | None:
     """The first needle found anywhere in the file, reading in chunks with an overlap."""
     overlap = max(len(needle) for needle in needles) - 1
     fileobj.seek(0)
@@ -174,7 +174,7 @@ def _find_any(fileobj: BinaryIO, needles: tuple[bytes, ...]) -> bytes | None:
     return None
 
 
-def _sniff_zip(fileobj: BinaryIO, executable_names: frozenset[str]) -> Sniffed:
+def _sniff_zip(fileobj: IO[bytes], executable_names: frozenset[str]) -> Sniffed:
     """An Office Open XML document (docx/xlsx/pptx), or a plain ZIP (refused by the rules).
 
     Only the central directory and [Content_Types].xml (capped) are read: nothing is
@@ -213,7 +213,7 @@ def _sniff_zip(fileobj: BinaryIO, executable_names: frozenset[str]) -> Sniffed:
     return Sniffed(ZIP, "zip archive (not an Office document)")
 
 
-def _sniff_ole(fileobj: BinaryIO) -> Sniffed:
+def _sniff_ole(fileobj: IO[bytes]) -> Sniffed:
     """A legacy Office document (doc/xls/ppt) told apart by its main stream's name.
 
     OLE compound files also hold Windows Installer packages (.msi) and Outlook messages,
@@ -256,7 +256,7 @@ def _text_encoding(head: bytes) -> tuple[str, str]:
     return "utf-8", "utf-8"
 
 
-def _sniff_text(fileobj: BinaryIO, head: bytes) -> Sniffed:
+def _sniff_text(fileobj: IO[bytes], head: bytes) -> Sniffed:
     """Text: decodes strictly as UTF-8 (BOM optional) or BOM-marked UTF-16, with no NUL."""
     codec, charset = _text_encoding(head)
     decoder = codecs.getincrementaldecoder(codec)("strict")

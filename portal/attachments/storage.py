@@ -12,13 +12,16 @@ import time.
 import contextlib
 from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any, TypeIs
 
 from botocore.config import Config
 from django.core.exceptions import ImproperlyConfigured
 from django.core.files.storage import FileSystemStorage, Storage
 
 from portal.lib.env import env_int, env_str
+
+if TYPE_CHECKING:
+    from storages.backends.s3 import S3Storage
 
 STORAGE_ALIAS = "attachments"
 # Presigned download URLs live at most this long: long enough to start a download, short
@@ -206,7 +209,7 @@ def get_storage() -> Storage:
     return storages[STORAGE_ALIAS]
 
 
-def is_s3(storage: Storage) -> bool:
+def is_s3(storage: Storage) -> TypeIs["S3Storage"]:
     from storages.backends.s3 import S3Storage
 
     return isinstance(storage, S3Storage)

@@ -12,10 +12,12 @@ from collections import defaultdict
 
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
+from portal.accounts.types import AuthenticatedRequest
 from portal.attachments.downloads import download_response
 from portal.attachments.storage import StorageUnavailable, get_storage
 from portal.tickets import access
@@ -27,7 +29,7 @@ RETRY_AFTER_SECONDS = "30"
 
 
 @require_http_methods(["GET", "HEAD"])
-def attachment_download(request: HttpRequest, pk: int) -> HttpResponse:
+def attachment_download(request: AuthenticatedRequest, pk: int) -> HttpResponseBase:
     """The file, if the viewer may see its ticket (and its comment, when internal)."""
     attachment = access.get_attachment_for_user(request.user, pk)
     try:

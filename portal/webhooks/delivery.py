@@ -181,7 +181,7 @@ def due_delivery_ids(*, now: dt.datetime, limit: int = 500) -> list:
 def send_batch(delivery_ids, *, now: dt.datetime, resolver=None) -> dict[str, int]:
     """Send these rows; a hook whose receiver fails to answer is skipped for the rest."""
     counts: dict[str, int] = {}
-    tripped: set[int] = set()
+    tripped: set[int | None] = set()  # None: a delivery whose row is gone
     hooks = dict(
         WebhookDelivery.objects.filter(pk__in=delivery_ids).values_list("pk", "webhook_id")
     )

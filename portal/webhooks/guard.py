@@ -152,14 +152,13 @@ class _PinnedHTTPSConnection(http.client.HTTPSConnection):
     """The same over TLS: the certificate is checked against the host name."""
 
     def __init__(self, target: Target, timeout: float):
-        super().__init__(
-            target.host, target.port, timeout=timeout, context=ssl.create_default_context()
-        )
+        self.tls = ssl.create_default_context()
+        super().__init__(target.host, target.port, timeout=timeout, context=self.tls)
         self.address = target.address
 
     def connect(self) -> None:
         sock = socket.create_connection((self.address, self.port), self.timeout)
-        self.sock = self._context.wrap_socket(sock, server_hostname=self.host)
+        self.sock = self.tls.wrap_socket(sock, server_hostname=self.host)
 
 
 def post(target: Target, *, body: bytes, headers: dict[str, str]) -> Response:

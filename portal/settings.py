@@ -515,6 +515,8 @@ if INBOUND_IMAP["UNKNOWN_SENDERS"] not in {"reply", "refuse"}:
     raise ImproperlyConfigured("INBOUND_IMAP_UNKNOWN_SENDERS must be reply or refuse")
 # Every read from the IMAP server gives up after this many seconds.
 INBOUND_IMAP_TIMEOUT = env_int("INBOUND_IMAP_TIMEOUT", 30, minimum=1)
+# A message larger than this is not read (recorded as rejected, kept on the server).
+INBOUND_MAX_MESSAGE_BYTES = env_int("INBOUND_MAX_MESSAGE_BYTES", 30 * 1024 * 1024, minimum=1024)
 # Messages read per mailbox per poll (the rest wait for the next poll).
 INBOUND_BATCH_SIZE = env_int("INBOUND_BATCH_SIZE", 200, minimum=1)
 # Loop safety: mail held back (unanswered) past these many per hour from one sender, or

@@ -19,6 +19,7 @@ doubles nothing (the ledger's unique position and content hash).
 import datetime as dt
 import imaplib
 import logging
+import re
 import socket
 import ssl
 from collections import Counter
@@ -100,11 +101,23 @@ def _read(box, mailbox: Mailbox, result: PollResult) -> None:
             mailbox=mailbox, uidvalidity=uidvalidity, uid__in=uids
         ).values_list("uid", flat=True)
     )
+    limit = int(getattr(settings, "INBOUND_MAX_MESSAGE_BYTES", 30 * 1024 * 1024))
+    sizes = fetch_sizes(box, [uid for uid in uids if uid not in known])
     done: list[int] = []
     try:
         for uid in uids:
             if uid in known:
                 done.append(uid)  # written before; only the move is owed
+                continue
+            if sizes.get(uid, 0) > limit:
+                # Not fetched whole: its headers say who sent it, for the ledger.
+                headers = fetch_raw(box, uid, part="BODY.PEEK[HEADER]") or b""
+                row = services.inbound_message_too_large(
+                    mailbox=mailbox, uidvalidity=uidvalidity, uid=uid, headers=headers,
+                    size=sizes[uid], limit=limit,
+                )  # fmt: skip
+                result.outcomes[row.outcome] += 1
+                done.append(uid)
                 continue
             raw = fetch_raw(box, uid)
             if raw is None:
@@ -148,9 +161,29 @@ def _kept_last(mailbox: Mailbox, uidvalidity: int) -> int:
     return mailbox.last_uid if mailbox.uidvalidity == uidvalidity else 0
 
 
-def fetch_raw(box, uid: int) -> bytes | None:
-    """The message exactly as stored (BODY.PEEK[] leaves it unread)."""
-    typ, data = box.client.uid("FETCH", str(uid), "(BODY.PEEK[])")
+_SIZE = re.compile(rb"UID (\d+) RFC822\.SIZE (\d+)|RFC822\.SIZE (\d+) UID (\d+)")
+
+
+def fetch_sizes(box, uids: list[int]) -> dict[int, int]:
+    """Each message's size in one command, so a huge one is never read into memory."""
+    if not uids:
+        return {}
+    typ, data = box.client.uid("FETCH", ",".join(map(str, uids)), "(UID RFC822.SIZE)")
+    if typ != "OK":
+        raise imaplib.IMAP4.error(f"FETCH sizes failed: {data!r}")
+    sizes: dict[int, int] = {}
+    for item in data or []:
+        line = item[0] if isinstance(item, tuple) else item
+        if isinstance(line, bytes) and (found := _SIZE.search(line)):
+            uid, size = (found.group(1), found.group(2)) if found.group(1) else (
+                found.group(4), found.group(3))  # fmt: skip
+            sizes[int(uid)] = int(size)
+    return sizes
+
+
+def fetch_raw(box, uid: int, *, part: str = "BODY.PEEK[]") -> bytes | None:
+    """The message exactly as stored (BODY.PEEK[] leaves it unread), or one part of it."""
+    typ, data = box.client.uid("FETCH", str(uid), f"({part})")
     if typ != "OK":
         raise imaplib.IMAP4.error(f"FETCH {uid} failed: {data!r}")
     for item in data or []:

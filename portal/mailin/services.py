@@ -98,6 +98,27 @@ def inbound_message_failed(
     return _record(row, Outcome.REJECTED, f"{error.__class__.__name__}: {error}")
 
 
+def inbound_message_too_large(
+    *, mailbox: Mailbox, uidvalidity: int, uid: int, headers: bytes, size: int, limit: int
+) -> InboundMessage:
+    """Record a message over INBOUND_MAX_MESSAGE_BYTES, read no further than its headers
+    (it stays in the processed folder for an admin to look at)."""
+    import hashlib
+
+    parsed = parse(headers)
+    row = InboundMessage(
+        mailbox=mailbox,
+        uidvalidity=uidvalidity,
+        uid=uid,
+        message_id=parsed.message_id[:255],
+        content_hash=hashlib.sha256(headers).hexdigest(),
+        sender=parsed.sender[:254],
+        subject=parsed.subject[:255],
+        received_at=timezone.now(),
+    )
+    return _record(row, Outcome.REJECTED, f"The message is {size} bytes; the limit is {limit}.")
+
+
 def _process(row: InboundMessage, parsed: ParsedMail, mailbox: Mailbox, now) -> InboundMessage:
     if _hash_written(row.content_hash):
         return _record(row, Outcome.DUPLICATE, "The same message was read before.")

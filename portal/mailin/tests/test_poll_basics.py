@@ -131,3 +131,25 @@ def test_a_mailbox_that_fails_tells_the_admins_once_per_outage(
     poll()
     poll()
     assert alerts.all().count() == 2  # (a fresh query: `alerts` holds its first result)
+
+
+def test_a_message_over_the_size_limit_is_never_read_whole_and_kept(
+    personas, imap_server, poll, settings
+):
+    settings.INBOUND_MAX_MESSAGE_BYTES = 20_000
+    imap_server.append(
+        fixtures.with_files(
+            "requester@example.com",
+            "Huge",
+            "x",
+            [("big.pdf", b"%PDF" + b"x" * 40_000, "application/pdf")],
+        ),
+        fixtures.plain("requester@example.com", "Small", "Fine."),
+    )
+    poll()
+    assert outcomes() == ["rejected", "ticket"]
+    rejected = InboundMessage.objects.get(outcome="rejected")
+    assert rejected.sender == "requester@example.com" and rejected.subject == "Huge"
+    assert rejected.detail.endswith("the limit is 20000.")
+    assert [t.title for t in access.system_read(Ticket).all()] == ["Small"]
+    assert len(imap_server.uids("Processed")) == 2  # kept, never deleted

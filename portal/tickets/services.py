@@ -181,7 +181,8 @@ def ticket_create(
     With an `idempotency_key` the same form submitted twice returns the first ticket.
     Priority left empty takes the mapping's default (else medium). `form_values` answer
     the classification's request form; they are checked by its one validator
-    (`InvalidFormValues` names each field refused, and nothing is written).
+    (`InvalidFormValues` names each field refused, and nothing is written). Left out
+    (`None`), as email in does, the ticket starts with no answers.
     """
     title = _clean_text(title, label="Title", max_length=TITLE_MAX)
     description = _clean_text(description, label="Description", max_length=BODY_MAX)
@@ -216,9 +217,13 @@ def ticket_create(
 def _valid_form_values(
     category: Category, subcategory: Subcategory | None, values: dict[str, Any] | None
 ) -> dict[str, Any]:
+    """`None`: the channel cannot ask the form (email in), so the ticket starts without
+    answers and people fill them in later; anything given is checked in full."""
+    if values is None:
+        return {}
     form = request_forms.form_for(category.pk, subcategory.pk if subcategory else None)
     try:
-        return form.validate(values or {})
+        return form.validate(values)
     except request_forms.FormValuesInvalid as error:
         raise InvalidFormValues(error.errors) from None
 

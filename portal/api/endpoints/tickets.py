@@ -149,7 +149,8 @@ def ticket_create(request: HttpRequest, payload: TicketCreateIn, response: HttpR
         subcategory=subcategory,
         priority=payload.priority,
         idempotency_key=payload.idempotency_key,
-        form_values=payload.form_values,
+        # The API can answer the form, so it always must (unlike email in).
+        form_values=payload.form_values if payload.form_values is not None else {},
     )
     response["Location"] = f"{request.path.rstrip('/')}/{ticket.number}"
     return _detail(response, ticket, user, status=201)

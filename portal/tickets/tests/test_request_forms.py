@@ -270,3 +270,9 @@ def test_the_list_filters_by_a_choice_answer_from_the_allow_list(
         assert client.get("/tickets", {**where, "answer": bad}).status_code == 400, bad
     # Without a category there is no allow-list to choose from.
     assert client.get("/tickets", {"answer": "cost_centre:cc100"}).status_code == 400
+
+
+def test_a_channel_that_cannot_ask_the_form_raises_the_ticket_without_answers(raise_ticket, fields):
+    # Email in passes no form values: the ticket is raised, the answers come later.
+    ticket = raise_ticket()
+    assert ticket.form_values == {}

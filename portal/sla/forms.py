@@ -2,6 +2,7 @@
 
 import re
 from datetime import timedelta
+from typing import Any, cast
 
 from django import forms
 
@@ -68,8 +69,9 @@ class CalendarForm(forms.Form):
     def clean_time_zone(self):
         return self.cleaned_data["time_zone"].strip()
 
-    def clean(self):
-        cleaned = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        cleaned = self.cleaned_data
         hours: Hours = {}
         for value, _label in Weekday.choices:
             field = f"day_{value}"
@@ -165,16 +167,19 @@ class PolicyForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["group"].queryset = BusinessUnitGroup.objects.order_by("name")
-        self.fields["category"].queryset = Category.objects.select_related("group").order_by(
-            "group__name", "name"
-        )
-        self.fields["category"].label_from_instance = lambda c: f"{c.group} / {c}"
-        self.fields["group"].empty_label = "(no group override)"
-        self.fields["category"].empty_label = "(no category override)"
+        group = cast("forms.ModelChoiceField[BusinessUnitGroup]", self.fields["group"])
+        category = cast("forms.ModelChoiceField[Category]", self.fields["category"])
+        group.queryset = BusinessUnitGroup.objects.order_by("name")
+        category.queryset = Category.objects.select_related("group").order_by("group__name", "name")
+        # Relabels this form's choices only (an instance attribute shadows the method, which
+        # Django calls as `self.label_from_instance(obj)`); mypy refuses assigning to methods.
+        category.label_from_instance = lambda c: f"{c.group} / {c}"  # type: ignore[method-assign,assignment]
+        group.empty_label = "(no group override)"
+        category.empty_label = "(no category override)"
 
-    def clean(self):
-        cleaned = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        cleaned = self.cleaned_data
         if cleaned.get("group") and cleaned.get("category"):
             raise forms.ValidationError(
                 "Override either a group or a category, not both (a category already "

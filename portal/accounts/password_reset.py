@@ -22,6 +22,7 @@ from django.utils.module_loading import import_string
 from portal.accounts import throttle
 from portal.accounts.emails import normalize_email
 from portal.accounts.models import PasswordResetRequest, User
+from portal.accounts.sso import is_break_glass, sso_enabled
 
 security_log = logging.getLogger("portal.security")
 
@@ -37,7 +38,8 @@ def reset_rate_limited(email: str, ip: str | None) -> bool:
 
 
 def password_reset_request(*, email: str, ip: str | None) -> None:
-    """Queue a reset link if `email` belongs to an active user. Says nothing either way."""
+    """Queue a reset link if `email` belongs to an active user who may reset (see
+    `reset_allowed`). Says nothing either way."""
     email = normalize_email(email)
     if reset_rate_limited(email, ip):
         security_log.warning("password reset rate-limited", extra={"email": email, "ip": ip})
@@ -47,13 +49,33 @@ def password_reset_request(*, email: str, ip: str | None) -> None:
         user = User.objects.filter(email=email, is_active=True).first()
         if user is None:
             return
-        uid = urlsafe_base64_encode(force_bytes(user.pk))
-        token = default_token_generator.make_token(user)
-        path = reverse("password-reset-confirm", args=[uid, token])
-        import_string(settings.PASSWORD_RESET_MAILER)(
-            user=user, reset_path=path, event_key=f"password-reset:{user.pk}:{token}"
+        if not reset_allowed(user):
+            refused = True
+        else:
+            refused = False
+            uid = urlsafe_base64_encode(force_bytes(user.pk))
+            token = default_token_generator.make_token(user)
+            path = reverse("password-reset-confirm", args=[uid, token])
+            import_string(settings.PASSWORD_RESET_MAILER)(
+                user=user, reset_path=path, event_key=f"password-reset:{user.pk}:{token}"
+            )
+    if refused:
+        security_log.warning(
+            "password reset refused: company account", extra={"user_id": user.pk, "ip": ip}
         )
-    security_log.info("password reset link queued", extra={"user_id": user.pk, "ip": ip})
+    else:
+        security_log.info("password reset link queued", extra={"user_id": user.pk, "ip": ip})
+
+
+def reset_allowed(user: User) -> bool:
+    """May this account get a local password by a reset link? Not one bound to a company
+    identity while company sign-in is configured: its password would be a second way in
+    that outlives the leaver's account at the provider. The break-glass admins are the
+    exception (they are the door for when the provider is broken). With company sign-in
+    switched off, the bound accounts reset like any other, so nobody is stranded."""
+    if not sso_enabled() or is_break_glass(user):
+        return True
+    return not user.sso_identities.exists()
 
 
 def user_for_reset(uidb64: str, token: str) -> User | None:
@@ -62,7 +84,9 @@ def user_for_reset(uidb64: str, token: str) -> User | None:
         user = User.objects.get(pk=int(force_str(urlsafe_base64_decode(uidb64))), is_active=True)
     except (TypeError, ValueError, OverflowError, User.DoesNotExist):
         return None
-    return user if default_token_generator.check_token(user, token) else None
+    if not default_token_generator.check_token(user, token) or not reset_allowed(user):
+        return None  # also a link sent before the account was bound to a company identity
+    return user
 
 
 def clear_lockout(user: User) -> None:

@@ -4,9 +4,14 @@ Everything here is off unless `OIDC_ISSUER` and `OIDC_CLIENT_ID` are set; the se
 read at call time.
 """
 
+from typing import TYPE_CHECKING
+
 from django.conf import settings
 
 from portal.accounts.emails import normalize_email
+
+if TYPE_CHECKING:
+    from portal.accounts.models import User
 
 
 def sso_enabled() -> bool:
@@ -20,3 +25,12 @@ def local_login_allowed(email: str, *, is_admin: bool) -> bool:
     if settings.LOCAL_LOGIN:
         return True
     return is_admin and normalize_email(email) in settings.LOCAL_LOGIN_BREAK_GLASS
+
+
+def is_break_glass(user: "User") -> bool:
+    """An active admin named in LOCAL_LOGIN_BREAK_GLASS."""
+    return (
+        user.is_active
+        and user.is_staff
+        and normalize_email(user.email) in settings.LOCAL_LOGIN_BREAK_GLASS
+    )

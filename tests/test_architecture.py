@@ -12,6 +12,9 @@
    bound with `posted_data(request)`, never `request.POST or None`; a ValidationError's
    parts (`error_dict`, `message_dict`) are read only where it becomes form errors
    (`add_service_errors`) or a problem (`portal/api/problems.py`).
+5. Services refuse with one of three kinds of error (CONTRIBUTING.md, "Errors"): every
+   exception class a service or errors module defines is a `ValidationError` (bad input,
+   `Conflict` included), a `PermissionDenied` or an `Http404`, or is a named outage.
 """
 
 import ast
@@ -206,4 +209,40 @@ def test_validation_errors_become_form_errors_or_problems_in_one_place_each():
     assert offenders == [], (
         "Put a service's ValidationError on a form with portal.lib.forms.add_service_errors:\n"
         + "\n".join(offenders)
+    )
+
+
+# Exception classes of service modules that are not refusals, and why.
+NOT_REFUSALS = {
+    "portal.tickets.errors.TicketError": "the ticket refusals' base; each subclass is one kind",
+    "portal.tickets.attachment_services.AttachmentStorageFailed": "an outage (503), not a no",
+    "portal.accounts.importing._RowRefused": "private: rolls the import back, never escapes",
+}
+
+
+def test_services_refuse_with_the_three_kinds_of_error():
+    import importlib
+    import inspect
+
+    from django.core.exceptions import PermissionDenied, ValidationError
+    from django.http import Http404
+
+    kinds = (ValidationError, PermissionDenied, Http404)
+    offenders = []
+    for relative, _tree in _modules():
+        name = pathlib.PurePosixPath(relative).name
+        if not (_is_service_module(relative) or name in {"errors.py", "tokens.py", "importing.py"}):
+            continue
+        module = importlib.import_module(relative.removesuffix(".py").replace("/", "."))
+        for cls in vars(module).values():
+            if not (inspect.isclass(cls) and issubclass(cls, Exception)):
+                continue
+            qualified = f"{cls.__module__}.{cls.__qualname__}"
+            if cls.__module__ != module.__name__ or qualified in NOT_REFUSALS:
+                continue
+            if not issubclass(cls, kinds):
+                offenders.append(qualified)
+    assert offenders == [], (
+        "Derive the refusal from ValidationError, portal.lib.errors.Conflict or "
+        "PermissionDenied (or name it in NOT_REFUSALS with a reason):\n" + "\n".join(offenders)
     )

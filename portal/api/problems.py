@@ -28,6 +28,7 @@ from ninja.errors import ValidationError as NinjaValidationError
 
 from portal.api.parser import InputRefused
 from portal.lib.db import UNAVAILABLE_ERRORS
+from portal.lib.errors import Conflict
 from portal.lib.keyset import BadCursor
 from portal.tickets.errors import EditConflict, InvalidFormValues, TicketError
 
@@ -268,7 +269,10 @@ def install(api) -> None:
         PermissionDenied: lambda request, exc: problem(
             request, 403, str(exc) or "You are not allowed to do this."
         ),
+        # The services' refusals (CONTRIBUTING.md, "Errors"): bad input 422, a conflict
+        # with the current state 409; a ticket service's refusal says its own status.
         DjangoValidationError: _django_validation,
+        Conflict: lambda request, exc: problem(request, 409, exc.message),
         TicketError: _ticket_error,
         InvalidFormValues: _form_values,
         InputRefused: _input_refused,

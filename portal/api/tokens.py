@@ -18,6 +18,7 @@ from django.utils import timezone
 from portal.accounts.models import User
 from portal.accounts.roles import is_admin
 from portal.api.models import ApiToken
+from portal.lib.errors import Conflict
 
 security_log = logging.getLogger("portal.security")
 
@@ -31,14 +32,15 @@ LAST_USED_PRECISION = dt.timedelta(minutes=1)
 DEFAULT_LIFETIME_DAYS = 90
 
 
-class TooManyTokens(Exception):
+class TooManyTokens(Conflict):
     """The user already has API_TOKENS_PER_USER working tokens (409 on the page and API)."""
 
     def __init__(self, limit: int):
         self.limit = limit
         super().__init__(
             f"You already have {limit} live tokens, the most allowed. "
-            "Revoke one you no longer use (at /settings/tokens) and try again."
+            "Revoke one you no longer use (at /settings/tokens) and try again.",
+            code="too_many_tokens",
         )
 
 

@@ -34,11 +34,11 @@ def token_list(request: HttpRequest) -> HttpResponse:
                     name=form.cleaned_data["name"],
                     expires_in_days=form.cleaned_data["expires_in_days"],
                 )
+            except tokens.TooManyTokens as error:  # a Conflict: before ValidationError
+                add_service_errors(form, error)
+                status = 409
             except ValidationError as error:
                 add_service_errors(form, error)
-            except tokens.TooManyTokens as error:
-                form.add_error(None, str(error))
-                status = 409
             else:
                 status = 201
                 form = TokenCreateForm()

@@ -33,6 +33,7 @@ from portal.catalog.models import (
 )
 from portal.catalog.services import catalog_bulk_save, clean_name
 from portal.catalog.spreadsheet import FileRefused, Problem, read_catalog_sheet
+from portal.lib.errors import Conflict
 
 TRUE_WORDS = {"yes", "y", "true", "1", "active"}
 FALSE_WORDS = {"no", "n", "false", "0", "inactive"}
@@ -503,7 +504,7 @@ def _finish(plan: ImportPlan, rp: RowPlan, own_is_new: bool) -> None:
     plan.rows.append(rp)
 
 
-class ImportConflict(Exception):
+class ImportConflict(Conflict):
     """Someone changed the catalogue while the import was being written."""
 
 
@@ -530,12 +531,12 @@ def catalog_import_apply(data: bytes) -> ImportPlan:
                 )
                 form_sheet.apply_form_plans(w.get("form_fields", []))
             return plan
-    except ValidationError as exc:
+    except Conflict as exc:
         # The plan applies the services' rules already, so what is left is a concurrent
         # edit the database's unique constraints caught (services.CONCURRENT_CHANGE).
         raise ImportConflict(
-            f"{' '.join(exc.messages)} Nothing was saved; upload the file again to see a "
-            "fresh preview."
+            f"{exc.message} Nothing was saved; upload the file again to see a fresh preview.",
+            code="concurrent_change",
         ) from exc
 
 

@@ -27,6 +27,7 @@ from portal.catalog.models import (
     TeamMember,
     name_key,
 )
+from portal.lib.errors import Conflict
 
 # ---------------------------------------------------------------------------------------
 # Shared helpers
@@ -63,7 +64,7 @@ def _require_unique(queryset: models.QuerySet, name: str, message: str) -> None:
 
 
 def _save(obj: models.Model, *, update_fields: Iterable[str] | None = None) -> None:
-    """Save, turning a lost race on a unique constraint into a ValidationError."""
+    """Save, turning a lost race on a unique constraint into a `Conflict` (409 in the API)."""
     try:
         with transaction.atomic():
             if update_fields is None:
@@ -71,7 +72,7 @@ def _save(obj: models.Model, *, update_fields: Iterable[str] | None = None) -> N
             else:
                 obj.save(update_fields=[*update_fields, "updated_at"])
     except IntegrityError as exc:
-        raise ValidationError(CONCURRENT_CHANGE) from exc
+        raise Conflict(CONCURRENT_CHANGE, code="concurrent_change") from exc
 
 
 def usage(obj: models.Model) -> list[str]:
@@ -533,7 +534,7 @@ def catalog_bulk_save(
         with transaction.atomic():
             _bulk_write(teams, groups, categories, subcategories, mappings, updates, group_spocs)
     except IntegrityError as exc:
-        raise ValidationError(CONCURRENT_CHANGE) from exc
+        raise Conflict(CONCURRENT_CHANGE, code="concurrent_change") from exc
 
 
 def _bulk_write(teams, groups, categories, subcategories, mappings, updates, group_spocs) -> None:

@@ -1,6 +1,6 @@
 """Writes to calendars, holidays and policies: one function per change, each in a transaction."""
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, time
 
 from django.core.exceptions import ValidationError
@@ -99,23 +99,21 @@ class ImportResult:
     created: int = 0
     renamed: int = 0
     unchanged: int = 0
-    errors: list[str] = field(default_factory=list)
-
-    @property
-    def ok(self) -> bool:
-        return not self.errors
 
 
 @transaction.atomic
 def holidays_import(*, calendar: BusinessCalendar, text: str) -> ImportResult:
     """Add the holidays listed in `text` (`YYYY-MM-DD name` per line) to `calendar`.
 
-    All or nothing: any bad line means nothing is written and every bad line is reported.
-    Dates already on the calendar take the listed name, so importing a list twice is safe.
+    All or nothing: any bad line means nothing is written and a ValidationError on `text`
+    lists every bad line. Dates already on the calendar take the listed name, so importing
+    a list twice is safe.
     """
     parsed = parse_holiday_lines(text)
     if parsed.errors:
-        return ImportResult(errors=parsed.errors)
+        raise ValidationError(
+            {"text": [ValidationError(line, code="bad_line") for line in parsed.errors]}
+        )
     result = ImportResult()
     existing = {
         holiday.date: holiday

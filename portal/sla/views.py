@@ -128,16 +128,17 @@ def holiday_import(request: HttpRequest, calendar_id: int) -> HttpResponse:
     calendar = get_object_or_404(BusinessCalendar, pk=calendar_id)
     form = HolidayImportForm(request.POST)
     if form.is_valid():
-        result = services.holidays_import(calendar=calendar, text=form.cleaned_data["text"])
-        if result.ok:
+        try:
+            result = services.holidays_import(calendar=calendar, text=form.cleaned_data["text"])
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
             messages.success(
                 request,
                 f"Imported: {result.created} added, {result.renamed} renamed, "
                 f"{result.unchanged} already there.",
             )
             return redirect("sla-calendar", calendar_id=calendar.pk)
-        for error in result.errors:
-            form.add_error("text", error)
     return _calendar_page(request, calendar, import_form=form, status=400)
 
 

@@ -1,6 +1,17 @@
-"""Errors services raise instead of changing anything; views turn them into 4xx pages."""
+"""Errors ticket services raise instead of changing anything; views turn them into 4xx pages.
+
+Each is also one of the portal's three kinds of refusal (CONTRIBUTING.md, "Errors";
+`portal.lib.errors`), so code that knows only the convention handles them too:
+`InvalidInput` is a `ValidationError`, `ActionForbidden` a `PermissionDenied`, and
+`EditConflict` and `TicketClosed` are `Conflict`s. `TicketError` keeps the status each
+answers with (`status_code`), which the API's problem mapping reads first.
+"""
 
 from typing import TYPE_CHECKING
+
+from django.core.exceptions import PermissionDenied, ValidationError
+
+from portal.lib.errors import Conflict
 
 if TYPE_CHECKING:
     from django.forms import Form
@@ -20,8 +31,15 @@ class TicketError(Exception):
         super().__init__(message)
         self.message = message
 
+    def __str__(self) -> str:
+        return self.message
 
-class InvalidInput(TicketError):
+
+class InvalidInput(TicketError, ValidationError):  # type: ignore[misc]  # message: str here, lazy str there
+    """The input cannot be applied (an empty title, a category of another group, the
+    ticket already with that team). The API answers 400 `bad-request`, as it always has;
+    other apps' `ValidationError`s are 422 (docs/api.md)."""
+
     status_code = 400
 
 
@@ -34,13 +52,13 @@ class InvalidFormValues(InvalidInput):
         self.errors = errors
 
 
-class ActionForbidden(TicketError):
+class ActionForbidden(TicketError, PermissionDenied):
     """The user may see the ticket but not do this to it (outsiders get a 404 earlier)."""
 
     status_code = 403
 
 
-class EditConflict(TicketError):
+class EditConflict(TicketError, Conflict):  # type: ignore[misc]  # message: str here, lazy str there
     """Someone changed the ticket after the editor loaded it. `changes` lists what changed."""
 
     status_code = 409
@@ -50,7 +68,7 @@ class EditConflict(TicketError):
         self.changes = changes
 
 
-class TicketClosed(TicketError):
+class TicketClosed(TicketError, Conflict):  # type: ignore[misc]  # message: str here, lazy str there
     """The requester wrote on a ticket that is over (cancelled, or closed beyond the reopen
     window). The page offers a follow-up ticket linked to it instead."""
 

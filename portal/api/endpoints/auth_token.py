@@ -75,7 +75,7 @@ def token_exchange(request: HttpRequest, payload: TokenRequest, response: HttpRe
     try:
         new = tokens.token_create(user=user, name=payload.name, expires_in_days=days)
     except tokens.TooManyTokens as error:
-        return problem(request, 409, str(error), slug="too-many-tokens")
+        return problem(request, 409, error.message, slug="too-many-tokens")
     security_log.info("api token issued", extra={"user_id": user.pk, "token_id": new.token.pk})
     # RFC 6749 §5.1: a response carrying a credential must not be stored by any cache.
     response["Cache-Control"] = "no-store"

@@ -15,7 +15,8 @@ from portal.catalog.models import BusinessUnitGroup, Category, Subcategory, Team
 router = Router(tags=["master data"])
 
 MASTER_DATA = "Only admins can change master data."
-ADMIN_WRITE = {403: Problem, 404: Problem, 422: Problem}
+# 409: saved at the same moment as another change of the same name (a lost race).
+ADMIN_WRITE = {403: Problem, 404: Problem, 409: Problem, 422: Problem}
 
 
 class GroupOut(Schema):

@@ -219,3 +219,19 @@ def test_every_problem_type_the_api_can_answer_has_a_human_title():
     slugs = _problem_slugs_in_the_code()
     assert {"locked-out", "slowed-down", "too-many-tokens"} <= slugs  # the scan finds them
     assert slugs - set(problems.TITLES) == set()
+
+
+def test_a_master_data_save_that_loses_a_race_is_a_409_conflict(personas, api_for, monkeypatch):
+    # Services signal a conflict with the current state with portal.lib.errors.Conflict;
+    # the API answers it 409 (not 422: no field of the request is wrong).
+    from portal.catalog import services as catalog_services
+    from portal.lib.errors import Conflict
+
+    def lose_the_race(**kwargs):  # as when another request saved "Team Z" a moment before
+        raise Conflict(catalog_services.CONCURRENT_CHANGE, code="concurrent_change")
+
+    monkeypatch.setattr(catalog_services, "team_create", lose_the_race)
+    response = api_for(personas.admin).post("/catalog/teams", {"name": "Team Z"})
+    problem = is_problem(response, 409)
+    assert problem["type"] == "urn:portal:problem:conflict"
+    assert problem["detail"] == catalog_services.CONCURRENT_CHANGE

@@ -20,6 +20,7 @@ from portal.catalog.models import (
 )
 from portal.catalog.tests.helpers import snapshot
 from portal.catalog.tests.workbooks import xlsx
+from portal.lib.errors import Conflict
 
 pytestmark = pytest.mark.django_db
 
@@ -82,10 +83,10 @@ def test_bulk_save_applies_the_services_rules_and_writes_nothing_on_a_bad_object
     assert snapshot() == before
 
 
-def test_bulk_save_turns_a_concurrent_name_clash_into_a_validation_error(org):
+def test_bulk_save_turns_a_concurrent_name_clash_into_a_conflict(org):
     before = snapshot()
     clash = Team(name="team a")  # created by someone else since the caller loaded the teams
-    with pytest.raises(ValidationError, match="saved at the same moment"):
+    with pytest.raises(Conflict, match="saved at the same moment"):
         services.catalog_bulk_save(teams=[Team(name="Brand new"), clash])
     assert snapshot() == before
 

@@ -21,7 +21,7 @@ GOOD_LIST = """\
 
 def test_importing_a_clean_list_adds_every_holiday(office):
     result = services.holidays_import(calendar=office, text=GOOD_LIST)
-    assert (result.ok, result.created, result.renamed, result.unchanged) == (True, 2, 0, 0)
+    assert (result.created, result.renamed, result.unchanged) == (2, 0, 0)
     assert dict(office.holidays.values_list("date", "name")) == {
         date(2026, 12, 25): "Christmas Day",
         date(2027, 1, 1): "New Year's Day",
@@ -49,8 +49,9 @@ def test_one_bad_line_means_nothing_is_written_and_every_bad_line_is_named(offic
             "2027-12-27 " + "x" * 121,
         ]
     )
-    result = services.holidays_import(calendar=office, text=text)
-    assert result.errors == [
+    with pytest.raises(ValidationError) as refused:
+        services.holidays_import(calendar=office, text=text)
+    assert refused.value.message_dict["text"] == [
         "Line 2: “2027-02-30” is not a date (YYYY-MM-DD).",
         "Line 3: a name is needed after the date.",
         "Line 4: “03/05/2027” is not a date (YYYY-MM-DD).",
@@ -167,5 +168,6 @@ def test_a_rejected_change_announces_nothing(
     office, announcements, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
-        services.holidays_import(calendar=office, text="not a date")
+        with pytest.raises(ValidationError):
+            services.holidays_import(calendar=office, text="not a date")
     assert callbacks == [] and announcements == []

@@ -5,6 +5,7 @@ import logging
 import re
 import uuid
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
@@ -23,8 +24,9 @@ log = logging.getLogger("portal.webhooks")
 Status = WebhookDelivery.Status
 
 
-class InvalidWebhook(ValueError):
-    """Refused input; the message is shown to the admin."""
+class InvalidWebhook(ValidationError):
+    """Refused input (a ValidationError, as every service's bad input: CONTRIBUTING.md,
+    "Errors"); the message is shown to the admin."""
 
 
 def hooks_for(*, team_id: int | None, events: set[str]) -> list[Webhook]:

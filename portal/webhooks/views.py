@@ -7,6 +7,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from portal.accounts.decorators import admin_required
+from portal.lib.forms import add_service_errors
 from portal.lib.http import posted_data
 from portal.webhooks import services
 from portal.webhooks.forms import AllowedHostForm, WebhookForm
@@ -51,7 +52,7 @@ def _save(request, form: WebhookForm, hook: Webhook | None):
             actor=request.user, hook=hook, is_active=data["is_active"], **fields
         )
     except services.InvalidWebhook as exc:
-        form.add_error(None, str(exc))
+        add_service_errors(form, exc)
         return None
 
 
@@ -133,7 +134,7 @@ def allowed_host_add(request: HttpRequest) -> HttpResponse:
         try:
             entry = services.allowed_host_add(actor=request.user, **form.cleaned_data)
         except services.InvalidWebhook as exc:
-            form.add_error("host", str(exc))
+            form.add_error("host", exc.messages)
         else:
             messages.success(request, f"{entry.host} may now resolve to a private address.")
             return redirect("webhook-list")

@@ -10,13 +10,15 @@ from django.utils import timezone
 
 from portal.csat import notify
 from portal.csat.models import COMMENT_MAX, Rating, Score
+from portal.lib.errors import Conflict
 from portal.tickets import access
 from portal.tickets.errors import ActionForbidden, InvalidInput, TicketError
 from portal.tickets.models import Status, Ticket
 
 
-class RatingRefused(TicketError):
-    """The resolution was rated already, or no longer stands (reopened)."""
+class RatingRefused(TicketError, Conflict):  # type: ignore[misc]  # message: str vs lazy str
+    """The resolution was rated already, or no longer stands (reopened): a `Conflict` with
+    the ticket's state (CONTRIBUTING.md, "Errors")."""
 
     status_code = 409
 

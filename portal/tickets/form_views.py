@@ -88,6 +88,26 @@ def new_ticket_fields(request: HttpRequest) -> HttpResponse:
     )
 
 
+def stored_as_inputs(values: dict, form: request_forms.RequestForm) -> dict:
+    """A ticket's answers as the page's inputs (`form-<code>` → text), to edit them. People
+    are shown by email (one query, only when a person field is answered)."""
+    values = values or {}
+    ids = {
+        values[f.key]
+        for f in form.fields
+        if f.field_type == Type.USER and isinstance(values.get(f.key), int)
+    }
+    emails = dict(User.objects.filter(pk__in=ids).values_list("pk", "email")) if ids else {}
+    inputs: dict = {}
+    for field in form.fields:
+        value = values.get(field.key)
+        if field.field_type == Type.USER and value is not None:
+            inputs[PREFIX + field.key] = emails.get(value, str(value))
+        else:
+            inputs[PREFIX + field.key] = request_forms.to_text(field, value)
+    return inputs
+
+
 # ---------------------------------------------------------------------------------------
 # The ticket page
 

@@ -469,7 +469,16 @@ def ticket_edit(request: AuthenticatedRequest, number: str) -> HttpResponse:
         "subcategory": ticket.subcategory_id,
     }
     form = TicketEditForm(posted_data(request), initial=initial)
-    context = {"ticket": ticket, "form": form}
+    # The request form of the classification shown (the one chosen, once posted), filled
+    # with what was typed or, at first, with the ticket's answers.
+    request_form = form_views.form_of(form.current_id("category"), form.current_id("subcategory"))
+    typed = request.POST if request.method == "POST" else None
+    inputs = typed or form_views.stored_as_inputs(ticket.form_values, request_form)
+    context = {
+        "ticket": ticket,
+        "form": form,
+        "request_fields": form_views.page_fields(request_form, inputs),
+    }
     if request.method != "POST":
         return render(request, "tickets/edit.html", context)
     if not form.is_valid():
@@ -485,7 +494,12 @@ def ticket_edit(request: AuthenticatedRequest, number: str) -> HttpResponse:
             priority=data["priority"],
             category=data["category"],
             subcategory=data["subcategory"],
+            form_values=form_views.values_from(request.POST, request_form),
         )
+    except InvalidFormValues as error:
+        form.add_error(None, "Some request details need attention; see below.")
+        context["request_fields"] = form_views.page_fields(request_form, inputs, error.errors)
+        return render(request, "tickets/edit.html", context, status=400)
     except EditConflict as conflict:
         # Keep what they typed; the form now carries the current version, so saving again
         # is a deliberate choice made after seeing the changes.

@@ -276,3 +276,52 @@ def test_a_channel_that_cannot_ask_the_form_raises_the_ticket_without_answers(ra
     # Email in passes no form values: the ticket is raised, the answers come later.
     ticket = raise_ticket()
     assert ticket.form_values == {}
+
+
+def _edit_data(ticket, org, **extra):
+    return {
+        "version": ticket.version,
+        "title": ticket.title,
+        "description": ticket.description,
+        "priority": ticket.priority,
+        "group": org.group_x.pk,
+        "category": org.hardware.pk,
+        "subcategory": org.laptop.pk,
+        **extra,
+    }
+
+
+def test_the_edit_page_shows_the_answers_and_saves_changes_to_the_history(
+    raise_ticket, fields, org, personas, client_for
+):
+    ticket = raise_ticket(
+        form_values={"asset_tag": "LT-1", "manager": personas.lead.pk, "extras": ["bag"]}
+    )
+    client = client_for(personas.agent)
+    html = client.get(f"/tickets/{ticket.number}/edit").content.decode()
+    assert 'value="LT-1"' in html and 'value="lead@example.com"' in html
+    assert 'value="bag" checked' in html
+    data = _edit_data(
+        ticket, org,
+        **{"form-asset_tag": "LT-2", "form-manager": "lead@example.com", "form-extras": ["bag"]},
+    )  # fmt: skip
+    assert client.post(f"/tickets/{ticket.number}/edit", data).status_code == 302
+    ticket.refresh_from_db()
+    assert ticket.form_values == {
+        "asset_tag": "LT-2", "manager": personas.lead.pk, "extras": ["bag"],
+    }  # fmt: skip
+    event = TicketEvent.objects.get(field__startswith="form:")
+    assert (event.field, event.old_value, event.new_value) == ("form:asset_tag", '"LT-1"', '"LT-2"')
+
+
+def test_a_bad_answer_on_the_edit_page_is_a_400_and_changes_nothing(
+    raise_ticket, fields, org, personas, client_for
+):
+    ticket = raise_ticket(form_values={"asset_tag": "LT-1"})
+    data = _edit_data(ticket, org, title="Renamed", **{"form-asset_tag": "", "form-amount": "x"})
+    response = client_for(personas.agent).post(f"/tickets/{ticket.number}/edit", data)
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert "This field is required." in html and "Enter a number." in html
+    ticket.refresh_from_db()
+    assert (ticket.title, ticket.form_values) == ("Laptop will not start", {"asset_tag": "LT-1"})

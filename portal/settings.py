@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "portal.analytics",
     "portal.api",
     "portal.webhooks",
+    "portal.retention",
 ]
 
 MIDDLEWARE = [
@@ -372,6 +373,7 @@ PERIODIC_TASKS = {
     "portal.mailin.tasks.poll_mailboxes": env_int("INBOUND_POLL_SECONDS", 60, minimum=5),
     "portal.tickets.tasks.close_and_remind": 900,
     "portal.webhooks.tasks.sweep_webhook_outbox": 30,
+    "portal.retention.tasks.run_retention": 86400,
 }
 
 # Auto-close and reminders (docs/working-faster.md); 0 turns each off. A resolved ticket
@@ -398,6 +400,16 @@ WEBHOOK_RECORD_RETRY_SECONDS = env_int("WEBHOOK_RECORD_RETRY_SECONDS", 300, mini
 # Hosts that may resolve to private addresses (receivers on the premises), besides those
 # admins allow-list on /webhooks/hosts. Comma-separated host names, compared exactly.
 WEBHOOK_ALLOWED_HOSTS = env_list("WEBHOOK_ALLOWED_HOSTS")
+
+# Data retention (docs/data-retention.md): days after which the daily job deletes each kind
+# of data; 0 keeps it for ever. Files of closed tickets are kept unless an admin sets it.
+RETENTION_CLOSED_FILES_DAYS = env_int("RETENTION_CLOSED_FILES_DAYS", 0, minimum=0)
+RETENTION_NOTIFICATION_DAYS = env_int("RETENTION_NOTIFICATION_DAYS", 365, minimum=0)
+RETENTION_EMAIL_DAYS = env_int("RETENTION_EMAIL_DAYS", 180, minimum=0)
+RETENTION_WEBHOOK_DAYS = env_int("RETENTION_WEBHOOK_DAYS", 90, minimum=0)
+RETENTION_PAGE_VIEW_DAYS = env_int("RETENTION_PAGE_VIEW_DAYS", 730, minimum=0)
+# Rows per delete (one short transaction each).
+RETENTION_BATCH = env_int("RETENTION_BATCH", 1000, minimum=1)
 
 # Email outbox: temporary failures retry with exponential backoff (base doubling per
 # attempt, capped), for EMAIL_MAX_ATTEMPTS attempts (over two hours by default).

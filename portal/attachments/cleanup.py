@@ -150,6 +150,16 @@ def _pending(key: str) -> None:
     PendingObject.objects.get_or_create(key=key, defaults={"created_at": timezone.now()})
 
 
+def delete_later(keys: Collection[str], *, now: dt.datetime | None = None) -> None:
+    """Put the objects of rows being deleted in this transaction on the ledger: the pending
+    sweep (`delete_pending`) deletes them from storage once no row refers to them. Rows go
+    at once, inside the caller's transaction; the storage is never called inside it."""
+    created_at = (now or timezone.now()) - orphan_age()  # due at the next sweep
+    PendingObject.objects.bulk_create(
+        [PendingObject(key=key, created_at=created_at) for key in keys], ignore_conflicts=True
+    )
+
+
 @contextlib.contextmanager
 def store_then_commit(storage: Storage, *, deadline=None) -> Iterator[StoredFiles]:
     """Store objects, then commit their rows; if the rows do not commit, delete the objects.

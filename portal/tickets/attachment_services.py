@@ -36,13 +36,13 @@ from django.utils import timezone
 
 from portal.accounts.models import User
 from portal.attachments.bounded import upload_deadline
-from portal.attachments.cleanup import StoredFiles, store_then_commit
+from portal.attachments.cleanup import StoredFiles, delete_later, store_then_commit
 from portal.attachments.names import storage_key
 from portal.attachments.storage import StorageUnavailable, get_storage
 from portal.attachments.validation import UploadRefused, ValidatedUpload, validate_upload
 from portal.tickets import access, services
 from portal.tickets.errors import ActionForbidden, InvalidInput, TicketError
-from portal.tickets.models import Attachment, Comment, Ticket, TicketEvent
+from portal.tickets.models import Attachment, Comment, Status, Ticket, TicketEvent
 
 DEFAULT_PER_TICKET = 20
 # The field of the ATTACHED history event; its new value lists the names attached.
@@ -347,3 +347,23 @@ def attachment_add(
     finally:
         _close(uploads)
     return Outcome(ticket=locked, attachments=rows, skipped=skipped)
+
+
+def attachments_expire(*, closed_before, batch: int) -> int:
+    """Retention: delete up to `batch` files of tickets closed before `closed_before`;
+    returns how many. Rows go in one short transaction with their keys put on the pending
+    ledger, whose sweep deletes the objects from storage (no storage call here). Open,
+    resolved and cancelled tickets keep their files; a closed ticket reopened later has
+    none of the expired ones."""
+    with transaction.atomic():
+        rows = list(
+            access.system_read(Attachment)
+            .filter(ticket__status=Status.CLOSED, ticket__closed_at__lt=closed_before)
+            .order_by("pk")
+            .values_list("pk", "storage_key")[:batch]
+        )
+        if not rows:
+            return 0
+        delete_later([key for _pk, key in rows])
+        Attachment.objects.filter(pk__in=[pk for pk, _key in rows]).delete()
+    return len(rows)

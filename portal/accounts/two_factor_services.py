@@ -47,11 +47,31 @@ def two_factor_recovery_codes_renew(*, user: User) -> list[str]:
 
 
 def two_factor_disable(*, user: User, actor: User) -> None:
-    """Remove every device of the user (their own choice, or an admin's for a lost phone)."""
+    """Remove every device of the user (their own choice, with a current code)."""
     with transaction.atomic():
-        TOTPDevice.objects.filter(user=user).delete()
-        StaticDevice.objects.filter(user=user).delete()
+        _remove_devices(user)
     security_log.warning("two-factor disabled", extra={"user_id": user.pk, "actor_id": actor.pk})
+
+
+def two_factor_reset(*, user: User, actor: User) -> int:
+    """An admin removes someone's authenticator and recovery codes (a lost phone). Where
+    two-factor is required, their next password sign-in sets it up again before signing
+    in. Returns how many devices were removed (0: there was nothing to reset)."""
+    with transaction.atomic():
+        removed = _remove_devices(user)
+    security_log.warning(
+        "two-factor reset by admin",
+        extra={"user_id": user.pk, "actor_id": actor.pk, "devices": removed},
+    )
+    return removed
+
+
+def _remove_devices(user: User) -> int:
+    """Every two-factor device of `user`, confirmed or not; the count of devices."""
+    totp, _ = TOTPDevice.objects.filter(user=user).delete()
+    static = StaticDevice.objects.filter(user=user).count()
+    StaticDevice.objects.filter(user=user).delete()  # cascades to its tokens
+    return totp + static
 
 
 def _new_recovery_codes(user: User) -> list[str]:

@@ -36,4 +36,9 @@ urlpatterns = [
     path("settings/users/new", views.user_create, name="user-create"),
     path("settings/users/<int:user_id>", views.user_edit, name="user-edit"),
     path("settings/users/<int:user_id>/password", views.user_reset_password, name="user-password"),
+    path(
+        "settings/users/<int:user_id>/two-factor/reset",
+        views.user_two_factor_reset,
+        name="user-two-factor-reset",
+    ),
 ]

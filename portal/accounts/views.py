@@ -16,7 +16,7 @@ from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST
 
-from portal.accounts import password_reset, services, throttle, two_factor
+from portal.accounts import password_reset, services, throttle, two_factor, two_factor_services
 from portal.accounts.decorators import admin_required
 from portal.accounts.forms import (
     BAD_CREDENTIALS,
@@ -218,12 +218,57 @@ def user_edit(request: AuthenticatedRequest, user_id: int) -> HttpResponse:
                 messages.success(request, f"{target.email} has been saved.")
                 return redirect("user-edit", user_id=target.pk)
     status = 400 if request.method == "POST" else 200
+    return _user_edit_page(request, target, form=form, status=status)
+
+
+def _user_edit_page(
+    request: AuthenticatedRequest,
+    target: User,
+    *,
+    form: UserEditForm | None = None,
+    password_form: PasswordForUserForm | None = None,
+    two_factor_error: str = "",
+    status: int = 200,
+) -> HttpResponse:
     return render(
         request,
         "accounts/user_edit.html",
-        {"target": target, "form": form, "password_form": PasswordForUserForm(target)},
+        {
+            "target": target,
+            "form": form or UserEditForm.for_user(target),
+            "password_form": password_form or PasswordForUserForm(target),
+            "two_factor_enrolled": two_factor.enrolled(target),
+            "recovery_codes_left": two_factor.recovery_codes_left(target),
+            "two_factor_error": two_factor_error,
+        },
         status=status,
     )
+
+
+RESET_OWN_TWO_FACTOR = (
+    "Your own two-factor is changed on your two-factor settings page, with a current code."
+)
+
+
+@admin_required(reason=MANAGE_USERS)
+@require_POST
+def user_two_factor_reset(request: AuthenticatedRequest, user_id: int) -> HttpResponse:
+    """Remove someone's authenticator and recovery codes (a lost phone)."""
+    target = get_object_or_404(User, pk=user_id)
+    if target == request.user:
+        # Turning one's own off needs a current code; a stolen admin session must not
+        # get round that here.
+        return _user_edit_page(request, target, two_factor_error=RESET_OWN_TWO_FACTOR, status=400)
+    removed = two_factor_services.two_factor_reset(user=target, actor=request.user)
+    if removed:
+        messages.success(
+            request,
+            f"Two-factor of {target.email} has been reset: their authenticator and recovery "
+            "codes no longer work.",
+        )
+    else:
+        messages.info(request, f"{target.email} had no two-factor set up.")
+    return redirect("user-edit", user_id=target.pk)
 
 
 @admin_required(reason=MANAGE_USERS)
@@ -241,12 +286,7 @@ def user_reset_password(request: AuthenticatedRequest, user_id: int) -> HttpResp
             + (f" and {_tokens(revoked)} revoked." if revoked else "."),
         )
         return redirect("user-edit", user_id=target.pk)
-    return render(
-        request,
-        "accounts/user_edit.html",
-        {"target": target, "form": UserEditForm.for_user(target), "password_form": form},
-        status=400,
-    )
+    return _user_edit_page(request, target, password_form=form, status=400)
 
 
 RESET_SESSION_KEY = "_password_reset_token"

@@ -84,6 +84,12 @@ class ArticleQuerySet(models.QuerySet):
         return self.filter(owner_team_id__in=user_roles(user).agent_team_ids)
 
 
+class ArticleManager(models.Manager):
+    def get_queryset(self):
+        # The stored search vector is for the database's ranking, never for Python.
+        return super().get_queryset().defer("search_document")
+
+
 def get_article_for_user(user, slug: str):
     """The article, or 404 for anyone who may not see it (as for one that does not exist)."""
     from portal.kb.models import Article

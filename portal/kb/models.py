@@ -11,7 +11,8 @@ from django.db import models
 from django.urls import reverse
 
 from portal.catalog.models import BusinessUnitGroup, Category, Team
-from portal.kb.access import ArticleQuerySet
+from portal.kb.access import ArticleManager, ArticleQuerySet
+from portal.kb.fields import StoredSearchVector
 
 
 class Audience(models.TextChoices):
@@ -47,8 +48,12 @@ class Article(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     published_at = models.DateTimeField(null=True, blank=True)
+    # PostgreSQL: the weighted text vector of title and body (search.article_vector()),
+    # stored so ranking reads it instead of re-parsing every matching body; written by the
+    # services, GIN-indexed (migration 0003). Unused (NULL) on SQLite.
+    search_document = StoredSearchVector(null=True, editable=False)
 
-    objects = ArticleQuerySet.as_manager()
+    objects = ArticleManager.from_queryset(ArticleQuerySet)()
 
     class Meta:
         ordering = ["title", "id"]

@@ -1,8 +1,10 @@
 """Finding articles: the /help search and the new-ticket suggestions.
 
 PostgreSQL: a weighted text vector (title A, body B) with the 'english' configuration
-(articles are prose, so "resetting" should find "reset"), matched against the query and
-ranked with `ts_rank`; the GIN index in migration 0002 covers exactly `article_vector()`.
+(articles are prose, so "resetting" should find "reset"), stored per article in
+`search_document` by the services (`article_vector()`) and GIN-indexed (migration 0003),
+matched against the query and ranked with `ts_rank` on the stored vector (recomputing it
+for every match cost 110 ms at 10,000 articles; see docs/knowledge-base.md).
 - search (`/help?q=`): `websearch_to_tsquery` (every word, "quoted phrases", -not),
   with `ts_headline` snippets;
 - suggestions (the new-ticket form): any word of the title being typed, the last one as a
@@ -38,7 +40,7 @@ _WORD = re.compile(r"[^\W_]+")
 
 
 def article_vector() -> SearchVector:
-    """The indexed expression (migration 0002 builds its GIN index from this)."""
+    """What `Article.search_document` holds (written by the services, filled by 0003)."""
     return SearchVector("title", weight="A", config=CONFIG) + SearchVector(
         "body", weight="B", config=CONFIG
     )
@@ -75,10 +77,9 @@ def search(articles, text: str, *, limit: int = SEARCH_LIMIT) -> list[Hit]:
     if is_postgresql():
         query = SearchQuery(text, config=CONFIG, search_type="websearch")
         rows = (
-            articles.alias(_vector=article_vector())
-            .filter(_vector=query)
+            articles.filter(search_document=query)
             .annotate(
-                _rank=SearchRank(F("_vector"), query),
+                _rank=SearchRank(F("search_document"), query),
                 _snippet=SearchHeadline(
                     "body",
                     query,
@@ -92,7 +93,7 @@ def search(articles, text: str, *, limit: int = SEARCH_LIMIT) -> list[Hit]:
                 ),
             )  # fmt: skip
             .order_by("-_rank", "-id")
-            .defer("body")[:limit]
+            .defer("body", "search_document")[:limit]
         )
         return [Hit(row, highlight(row._snippet)) for row in rows]
     words = words_of(text)
@@ -157,10 +158,8 @@ def suggest(
     if is_postgresql():
         terms = [*words[:-1], f"{words[-1]}:*"]
         query = SearchQuery(" | ".join(terms), config=CONFIG, search_type="raw")
-        rows = (
-            articles.alias(_vector=article_vector())
-            .filter(_vector=query)
-            .annotate(_score=SearchRank(F("_vector"), query) + boost)
+        rows = articles.filter(search_document=query).annotate(
+            _score=SearchRank(F("search_document"), query) + boost
         )
     else:
         condition = Q()

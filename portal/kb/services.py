@@ -11,7 +11,7 @@ import re
 import uuid
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.text import slugify
@@ -19,6 +19,7 @@ from django.utils.text import slugify
 from portal.catalog.models import BusinessUnitGroup, Category, Team
 from portal.kb import access
 from portal.kb.models import Article, ArticleEvent, ArticleStatus, Audience, Deflection
+from portal.kb.search import article_vector
 
 TITLE_MAX = 200
 BODY_MAX = 40_000
@@ -74,6 +75,12 @@ def _unique_slug(title: str, *, exclude_pk: int | None = None) -> str:
     return slug
 
 
+def _index(article: Article) -> None:
+    """PostgreSQL: store the article's text vector (search.article_vector) for ranking."""
+    if connection.vendor == "postgresql":
+        Article.objects.filter(pk=article.pk).update(search_document=article_vector())
+
+
 def _event(article: Article, actor, kind: str, fields: list[str] | tuple = ()) -> None:
     ArticleEvent.objects.create(article=article, actor=actor, kind=kind, fields=",".join(fields))
 
@@ -104,6 +111,7 @@ def article_create(
                 article = Article.objects.create(
                     slug=_unique_slug(data["title"]), author=actor, **data
                 )
+                _index(article)
                 _event(article, actor, ArticleEvent.Kind.CREATED)
                 return article
         except IntegrityError:
@@ -133,6 +141,8 @@ def article_update(*, actor, article: Article, **changes) -> list[str]:
         for name in changed:
             setattr(article, name, data[name])
         article.save(update_fields=[*changed, "updated_at"])
+        if {"title", "body"} & set(changed):
+            _index(article)
         _event(article, actor, ArticleEvent.Kind.UPDATED, changed)
     return changed
 

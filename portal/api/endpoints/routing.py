@@ -1,5 +1,6 @@
 """/catalog/teams/{id}/members and /catalog/mappings: who works a team, and which
-classification goes to which team. Read by everyone signed in, written by admins through
+classification goes to which team. Members are read by the people who work tickets (as
+the /teams pages), mappings by everyone signed in; both are written by admins through
 portal.catalog.services (refusals: 422 field errors)."""
 
 from django.http import Http404, HttpRequest
@@ -7,7 +8,7 @@ from ninja import Field, Router, Schema, Status
 
 from portal.accounts.models import User
 from portal.api.endpoints.catalog import ADMIN_WRITE, MASTER_DATA, _one
-from portal.api.guards import require_admin
+from portal.api.guards import require_admin, require_ticket_worker
 from portal.api.problems import Problem
 from portal.api.schemas import BIGINT, Input, PathId, reject_unknown_query
 from portal.catalog import services
@@ -21,6 +22,8 @@ from portal.catalog.models import (
 )
 
 router = Router(tags=["master data"])
+
+TEAMS = "Teams are shown to the people who work tickets."
 
 
 class MemberOut(Schema):
@@ -80,11 +83,15 @@ def _mapping(m: ClassificationMapping) -> dict:
 
 
 @router.get(
-    "/teams/{pk}/members", response={200: list[MemberOut], 404: Problem}, summary="Team members"
+    "/teams/{pk}/members",
+    response={200: list[MemberOut], 403: Problem, 404: Problem},
+    summary="Team members",
 )
 def member_list(request: HttpRequest, pk: PathId):
-    """A team's members, leads first ("lead" sorts before "member"), active or not."""
+    """A team's members, leads first ("lead" sorts before "member"), active or not. For the
+    people who work tickets, as the /teams pages: a requester gets 403 on both."""
     reject_unknown_query(request)
+    require_ticket_worker(request, TEAMS)
     team = _one(Team, pk)
     members = TeamMember.objects.filter(team=team).select_related("user")
     return [_member(m) for m in members.order_by("role", "user__full_name", "pk")]

@@ -63,3 +63,23 @@ def test_the_reason_given_is_the_one_the_page_names(personas):
     request.user = personas.requester
     with pytest.raises(PermissionDenied, match="Only admins can manage users."):
         view(request)
+
+
+# GET /catalog/teams/{id}/members answers like /teams: the people who work tickets read it.
+MEMBERS = {"requester": 403, "agent": 200, "lead": 200, "spoc": 200, "admin": 200,
+           "outsider": 403, "anonymous": 401}  # fmt: skip
+
+
+@pytest.mark.parametrize("persona", MEMBERS)
+def test_team_members_are_read_by_the_same_people_in_the_api_as_on_the_teams_page(
+    persona, personas, org, api_for, client_for, settings
+):
+    from portal.api.tests.conftest import persona_user
+
+    user = persona_user(personas, persona)
+    response = api_for(user).get(f"/catalog/teams/{org.team_a.pk}/members")
+    assert response.status_code == MEMBERS[persona]
+    if user is not None:
+        settings.ROOT_URLCONF = "portal.urls"
+        page = client_for(user).get(f"/teams/{org.team_a.pk}")
+        assert page.status_code == MEMBERS[persona]

@@ -134,9 +134,11 @@ def test_admins_edit_master_data_others_get_403(personas, org, api_for):
     assert Team.objects.get(pk=org.team_a.pk).name == "Team A"
 
 
-def test_team_members_and_mappings_read_by_all_written_by_admins(personas, org, api_for):
+def test_team_members_read_by_workers_mappings_by_all_written_by_admins(personas, org, api_for):
     requester, admin = api_for(personas.requester), api_for(personas.admin)
-    members = requester.get(f"/catalog/teams/{org.team_a.pk}/members").json()
+    # Members, like the /teams pages, are for the people who work tickets.
+    is_problem(requester.get(f"/catalog/teams/{org.team_a.pk}/members"), 403)
+    members = api_for(personas.agent).get(f"/catalog/teams/{org.team_a.pk}/members").json()
     assert [(m["email"], m["role"]) for m in members] == [
         ("lead@example.com", "lead"),
         ("agent@example.com", "member"),

@@ -11,6 +11,11 @@ urlpatterns = [
     path(
         "oidc/callback/", sso_views.SsoCallbackView.as_view(), name="oidc_authentication_callback"
     ),
+    path(
+        "oidc/backchannel-logout/",
+        sso_views.backchannel_logout_view,
+        name="oidc-backchannel-logout",
+    ),
     path("password-reset", views.password_reset_request_view, name="password-reset"),
     path(
         "password-reset/<str:uidb64>/set-password",

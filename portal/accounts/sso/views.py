@@ -11,18 +11,19 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import SuspiciousOperation
-from django.http import HttpRequest, HttpResponse, HttpResponseNotFound
+from django.http import HttpRequest, HttpResponse, HttpResponseNotFound, JsonResponse
 from django.shortcuts import redirect
 from django.utils.decorators import method_decorator
 from django.views.decorators.cache import never_cache
-from django.views.decorators.csrf import csrf_protect
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
+from django.views.decorators.http import require_POST
 from mozilla_django_oidc.views import (
     OIDCAuthenticationCallbackView,
     OIDCAuthenticationRequestView,
 )
 
 from portal.accounts.redirects import safe_next_url
-from portal.accounts.sso import discovery, sso_enabled
+from portal.accounts.sso import backchannel, discovery, sso_enabled
 from portal.accounts.sso.claims import SsoRefused
 from portal.lib.request_info import client_ip
 
@@ -115,3 +116,33 @@ class SsoCallbackView(OIDCAuthenticationCallbackView):
         except SuspiciousOperation:
             # A state this session did not start, or one already used (a replay).
             return _refuse(request, "state-unknown", REPLAYED)
+
+
+@login_not_required
+@csrf_exempt  # a server-to-server POST from the provider; the signed token is the proof
+@never_cache
+@require_POST
+def backchannel_logout_view(request: HttpRequest) -> HttpResponse:
+    """OpenID Connect Back-Channel Logout: `logout_token` (form-encoded) from the provider.
+    200 when the token is good (also when nobody is bound to it), 400 otherwise."""
+    if not sso_enabled():
+        return HttpResponseNotFound()
+    try:
+        claims = backchannel.verify_logout_token(request.POST.get("logout_token", ""))
+    except SsoRefused as refusal:
+        security_log.warning(
+            "sso back-channel logout refused",
+            extra={"reason": refusal.code, "ip": client_ip(request), **refusal.detail},
+        )
+        return JsonResponse({"error": "invalid_request"}, status=400)
+    except discovery.ProviderUnavailable as error:
+        # The keys could not be fetched: the provider retries or the re-check catches it.
+        security_log.warning(
+            "sso back-channel logout refused",
+            extra={"reason": "provider-unavailable", "error": str(error)},
+        )
+        return JsonResponse({"error": "temporarily_unavailable"}, status=503)
+    backchannel.sso_backchannel_logout(
+        issuer=settings.OIDC_ISSUER, subject=backchannel.subject_of(claims)
+    )
+    return HttpResponse(status=200)

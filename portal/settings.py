@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "portal.tickets",
     "portal.replies",
     "portal.csat",
+    "portal.links",
     "portal.mailin",
     "portal.analytics",
     "portal.api",

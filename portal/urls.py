@@ -41,6 +41,7 @@ urlpatterns = [
     path("", include("portal.tickets.urls")),
     path("", include("portal.replies.urls")),
     path("", include("portal.csat.urls")),
+    path("", include("portal.links.urls")),
     path("", include("portal.notifications.urls")),
     path("", include("portal.sla.urls")),
     path("", include("portal.analytics.urls")),

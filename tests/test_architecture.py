@@ -36,6 +36,7 @@ TICKET_READERS = {
     "portal/tickets/rerouting.py": "the re-routing service (locks the tickets it moves)",
     "portal/tickets/sla_jobs.py": "SLA escalation writes due times in bulk",
     "portal/tickets/demo.py": "the demo loader",
+    "portal/links/services.py": "the link services write the linked ticket's history row",
 }
 # Module → why it may write through the ORM outside a services module.
 WRITERS = {

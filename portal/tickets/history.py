@@ -106,6 +106,8 @@ def sentence(event: TicketEvent) -> str:
         return f"changed the status from {old} to {new}"
     if event.kind == Kind.REMINDED:
         return f"reminded {new or 'the requester'} that the ticket waits for their answer"
+    if event.field == "link":
+        return f"linked it: {new}" if new else f"removed the link: {old}"
     if event.field == "description":
         return "edited the description"
     if event.kind == Kind.ATTACHED:

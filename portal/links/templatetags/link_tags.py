@@ -1,0 +1,21 @@
+"""`{% ticket_links ticket %}`: the links part of the ticket page (one query)."""
+
+from django import template
+
+from portal.links.models import LinkKind
+from portal.links.selectors import links_for
+from portal.tickets import access
+
+register = template.Library()
+
+
+@register.inclusion_tag("links/_ticket_links.html", takes_context=True)
+def ticket_links(context, ticket) -> dict:
+    user = context["request"].user
+    return {
+        "ticket": ticket,
+        "links": links_for(user, ticket),
+        "can_link": access.is_worker(user, ticket),
+        "kinds": LinkKind.choices,
+        "csrf_token": context.get("csrf_token"),
+    }

@@ -87,6 +87,7 @@ TITLES = {
     "locked-out": "Too many failed sign-in attempts",
     "slowed-down": "Too many sign-in attempts from this address",
     "too-many-tokens": "Too many API tokens",
+    "two-factor-required": "This account signs in with two-factor authentication",
     "invalid-credentials": "Email and password do not match",
     "server-error": "Server error",
     "unavailable": "Temporarily unavailable",

@@ -529,7 +529,12 @@ def catalog_import_apply(data: bytes) -> ImportPlan:
                     updates=w["updates"],
                     group_spocs=w["spocs"].values(),
                 )
-                form_sheet.apply_form_plans(w.get("form_fields", []))
+                try:
+                    form_sheet.apply_form_plans(w.get("form_fields", []))
+                except ValidationError as exc:
+                    # A code that clashes with an inherited one (checked when written); the
+                    # handler below adds that nothing was saved.
+                    raise Conflict(f"Form fields: {' '.join(exc.messages)}") from exc
             return plan
     except Conflict as exc:
         # The plan applies the services' rules already, so what is left is a concurrent

@@ -169,7 +169,7 @@ def test_a_clash_with_an_inherited_code_writes_nothing(org, fields):
         [["Group X", "Hardware", "Laptop", "asset_tag", "Again", "text"]],
     )
     before = _state()
-    with pytest.raises(ImportConflict):
+    with pytest.raises(ImportConflict, match="already used on this form. Nothing was saved"):
         catalog_import_apply(data)
     assert _state() == before
     assert not org.hardware.subcategories.filter(name="Dock").exists()

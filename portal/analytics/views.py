@@ -19,6 +19,7 @@ from portal.analytics import charts, figures, scoped, sla, svg
 from portal.analytics.dashboard import dashboard_context
 from portal.analytics.models import PageView
 from portal.analytics.period import AnalyticsForm
+from portal.lib.spreadsheet_cells import neutralise
 from portal.tickets.access import visible_tickets, worker_scope
 from portal.tickets.models import OPEN_STATUSES
 
@@ -141,16 +142,6 @@ def _filter_params(form: AnalyticsForm) -> list[tuple[str, str]]:
     if data.get("priority"):
         params.append(("priority", data["priority"]))
     return params
-
-
-# Spreadsheet programs run cells starting with these as formulas (CSV injection).
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "|", "%")
-
-
-def neutralise(value) -> str:
-    """A cell a spreadsheet shows as text: formula-like text gets a leading apostrophe."""
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(_FORMULA_START) else text
 
 
 @require_GET

@@ -16,8 +16,8 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from portal.accounts.decorators import admin_required
+from portal.lib.spreadsheet_cells import neutralise
 from portal.tickets import access
-from portal.tickets.list_views import neutralise
 from portal.tickets.models import Ticket
 
 MAX_DAYS = 366

@@ -17,6 +17,7 @@ from portal.accounts.types import AuthenticatedRequest
 from portal.catalog.models import Team
 from portal.lib import keyset
 from portal.lib.htmx import is_htmx
+from portal.lib.spreadsheet_cells import neutralise
 from portal.tickets import services, sla
 from portal.tickets.access import visible_tickets
 from portal.tickets.errors import TicketError
@@ -104,17 +105,6 @@ def _view_query(request: HttpRequest, key: str) -> str:
     query.pop("after", None)
     query["view"] = key
     return query.urlencode()
-
-
-# Spreadsheet programs run cells that start with these as formulas (CSV injection).
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "|", "%")
-
-
-def neutralise(value) -> str:
-    text = "" if value is None else str(value)
-    if text.startswith(_FORMULA_START):
-        return "'" + text
-    return text
 
 
 class _Echo:

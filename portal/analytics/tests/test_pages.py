@@ -8,7 +8,7 @@ from html.parser import HTMLParser
 import pytest
 from django.utils import timezone
 
-from portal.analytics.views import neutralise
+from portal.lib.spreadsheet_cells import neutralise
 
 pytestmark = pytest.mark.django_db
 

@@ -6,8 +6,8 @@ import re
 import pytest
 from django.utils import timezone
 
+from portal.lib.spreadsheet_cells import neutralise
 from portal.tickets import services
-from portal.tickets.list_views import neutralise
 from portal.tickets.models import Ticket
 
 pytestmark = [pytest.mark.django_db, pytest.mark.smoke]

@@ -25,6 +25,7 @@ that must remember what it wrote (email in's message ledger) commits its row tog
 the ticket or comment, or not at all.
 """
 
+import datetime as dt
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -349,7 +350,7 @@ def attachment_add(
     return Outcome(ticket=locked, attachments=rows, skipped=skipped)
 
 
-def attachments_expire(*, closed_before, batch: int) -> int:
+def attachments_expire(*, closed_before: dt.datetime, batch: int) -> int:
     """Retention: delete up to `batch` files of tickets closed before `closed_before`;
     returns how many. Rows go in one short transaction with their keys put on the pending
     ledger, whose sweep deletes the objects from storage (no storage call here). Open,

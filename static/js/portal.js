@@ -71,3 +71,18 @@ document.addEventListener("htmx:beforeRequest", (event) => {
     event.preventDefault();
   }
 });
+
+// The header's "Administration" menu (a <details>) closes on Escape, giving the focus back
+// to its summary, and on a click anywhere else, as people expect of a menu.
+document.addEventListener("keydown", (event) => {
+  if (event.key !== "Escape") return;
+  const open = document.querySelector("details.nav-menu[open]");
+  if (!open) return;
+  open.open = false;
+  open.querySelector("summary").focus();
+});
+document.addEventListener("click", (event) => {
+  for (const open of document.querySelectorAll("details.nav-menu[open]")) {
+    if (!open.contains(event.target)) open.open = false;
+  }
+});

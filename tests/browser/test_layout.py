@@ -3,7 +3,10 @@ list, the ticket page, the new-ticket form, the dashboard and the header as peop
 complained about them. Measured in Chromium, not compared with pictures: each check names
 what a person would see go wrong."""
 
+import re
+
 import pytest
+from playwright.sync_api import expect
 
 from portal.tickets import services
 from portal.tickets.tests.sla_fixtures import always_open
@@ -64,6 +67,32 @@ def test_admin_header_fits_one_line_at_1280_px(page_for, personas):
     tops = {round(box["y"]) for box in (links.nth(i).bounding_box() for i in range(links.count()))}
     assert len(tops) == 1, f"the navigation wraps onto {len(tops)} lines"
     assert abs(nav["y"] - account["y"]) < nav["height"], "the account links drop below the nav"
+
+
+def test_the_administration_menu_opens_by_keyboard_and_closes_on_escape(page_for, personas):
+    page = page_for(personas.admin, viewport=LAPTOP)
+    page.goto("/dashboard")
+    nav = page.get_by_role("navigation", name="Main")
+    expect(nav.get_by_role("link", name="Users")).to_be_hidden()
+    menu = nav.locator("summary", has_text="Administration")
+    menu.focus()
+    page.keyboard.press("Enter")
+    for name in ["Master data", "Service levels", "Users", "Email log", "Webhooks", "Retention"]:
+        expect(nav.get_by_role("link", name=name)).to_be_visible()
+    page.keyboard.press("Escape")
+    expect(nav.get_by_role("link", name="Users")).to_be_hidden()
+    expect(menu).to_be_focused()
+    # Opened by pointer, it follows a link, and the page it lands on marks the menu current.
+    menu.click()
+    nav.get_by_role("link", name="Service levels").click()
+    expect(page).to_have_url(re.compile(r"/sla$"))
+    expect(page.locator("summary.nav-menu-current")).to_have_text("Administration")
+
+
+def test_people_who_are_not_admins_have_no_administration_menu(page_for, personas):
+    page = page_for(personas.lead, viewport=LAPTOP)
+    page.goto("/dashboard")
+    expect(page.locator("summary", has_text="Administration")).to_have_count(0)
 
 
 # --- A 390 px phone (issue 18) -------------------------------------------------------------

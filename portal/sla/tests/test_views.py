@@ -302,7 +302,7 @@ def test_the_index_lists_calendars_and_policies_in_constant_queries(admin_client
     assert "Category Group X / Hardware" in html and "Group Group Y" in html
 
 
-def test_the_nav_include_shows_the_link_to_admins_only(personas, rf):
+def test_the_administration_menu_shows_the_link_to_admins_only(personas, rf):
     from django.template.loader import render_to_string
 
     from portal.accounts.roles import user_roles
@@ -311,7 +311,7 @@ def test_the_nav_include_shows_the_link_to_admins_only(personas, rf):
         request = rf.get("/dashboard")
         request.user = persona
         html = render_to_string(
-            "includes/nav_sla.html", {"roles": user_roles(persona), "request": request}
+            "includes/nav_admin.html", {"roles": user_roles(persona), "request": request}
         )
         assert ('href="/sla"' in html) is shown
 

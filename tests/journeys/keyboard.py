@@ -133,8 +133,15 @@ def press_and_load(page: Page, key: str = "Enter") -> None:
         page.keyboard.press(key)
 
 
+ADMIN_MENU = {"Master data", "Service levels", "Users", "Email log", "Webhooks", "Retention"}
+
+
 def follow_nav(page: Page, link: str) -> None:
-    """From the top of a page, Tab along the main navigation to `link` and open it."""
+    """From the top of a page, Tab along the main navigation to `link` and open it; an
+    admin screen's link is in the "Administration" menu, opened with Enter first."""
+    if link in ADMIN_MENU:
+        tab_to(page, "Administration")
+        page.keyboard.press("Enter")
     tab_to(page, link)
     press_and_load(page)
 
@@ -171,6 +178,8 @@ def raise_ticket(
         expect(page.get_by_label("Subcategory")).to_contain_text(subcategory)
         tab_to(page, "Subcategory")
         choose(page, subcategory)
+    # A person waits for the page to stop moving: the lists and suggestions have arrived.
+    expect(page.locator(".htmx-request")).to_have_count(0)
     tab_to(page, "Description")
     page.keyboard.type(description)
     if attach:

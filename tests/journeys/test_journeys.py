@@ -11,7 +11,7 @@ import pytest
 from openpyxl import Workbook
 from playwright.sync_api import expect
 
-from tests.journeys.steps import fact, history, login, raise_ticket
+from tests.journeys.steps import HARDWARE_ANSWERS, fact, history, login, raise_ticket
 
 pytestmark = [pytest.mark.browser, pytest.mark.journey, pytest.mark.xdist_group("journeys")]
 
@@ -83,10 +83,12 @@ def test_lead_reassigns_within_the_team_and_moves_a_ticket_to_another_team(new_p
     reassigned = raise_ticket(
         employee, title="Laptop battery swells", group="IT", category="Hardware",
         subcategory="Laptop",
+        answers=HARDWARE_ANSWERS,
     )  # fmt: skip
     moved = raise_ticket(
         employee, title="Cannot reach the build server", group="IT", category="Hardware",
         subcategory="Desktop",
+        answers=HARDWARE_ANSWERS,
     )  # fmt: skip
 
     lead = new_page()
@@ -131,6 +133,7 @@ def test_lead_can_say_why_when_reassigning_within_the_team(new_page):
     number = raise_ticket(
         employee, title="Keyboard missing keys", group="IT", category="Hardware",
         subcategory="Peripherals",
+        answers=HARDWARE_ANSWERS,
     )  # fmt: skip
     lead = new_page()
     login(lead, "lead@example.com")
@@ -145,6 +148,7 @@ def test_lead_who_moves_a_ticket_out_of_their_team_is_told_it_moved(new_page):
     number = raise_ticket(
         employee, title="Monitor cable frayed", group="IT", category="Hardware",
         subcategory="Monitor",
+        answers=HARDWARE_ANSWERS,
     )  # fmt: skip
     lead = new_page()
     login(lead, "lead@example.com")

@@ -7,7 +7,7 @@ import time
 import pytest
 from playwright.sync_api import expect
 
-from tests.journeys.steps import fact, login, raise_ticket
+from tests.journeys.steps import HARDWARE_ANSWERS, fact, login, raise_ticket
 
 pytestmark = [pytest.mark.browser, pytest.mark.journey, pytest.mark.xdist_group("journeys")]
 
@@ -37,9 +37,15 @@ def raise_with_attachment(page, tmp_path) -> str:
     screenshot.write_bytes(PNG)
     number = raise_ticket(
         page, title="Laptop shows a disk error at start-up", group="IT", category="Hardware",
-        description="The dialog is attached.", attach=screenshot,
+        subcategory="Laptop", description="The dialog is attached.", attach=screenshot,
+        answers=HARDWARE_ANSWERS,
     )  # fmt: skip
     expect(page.get_by_role("link", name="error-dialog.png")).to_be_visible()
+    # The request form's answers are on the ticket, as the person gave them.
+    details = page.get_by_role("region", name="Request details")
+    expect(details).to_contain_text("Asset tag")
+    expect(details).to_contain_text("LT-01234")
+    expect(details).to_contain_text("CC-1100 IT")
     return number
 
 
@@ -76,7 +82,7 @@ def test_a_ticket_from_raising_to_closing(new_page, portal, tmp_path):
     agent.get_by_role("button", name="Add comment").click()
     expect(agent.get_by_text("SMART shows reallocated sectors.")).to_be_visible()
     set_status(agent, "Resolved")
-    expect(agent.locator("dl.facts")).to_contain_text("Resolved")
+    expect(agent.locator(".ticket-facts dl.facts")).to_contain_text("Resolved")
 
     # The employee sees the public comment, never the internal one, and has the emails.
     employee.goto(f"/tickets/{number}")
@@ -91,13 +97,13 @@ def test_a_ticket_from_raising_to_closing(new_page, portal, tmp_path):
 
     # Not fixed after all: the employee reopens; the agent resolves again and closes.
     set_status(employee, "Reopen: it is not fixed")
-    expect(employee.locator("dl.facts")).to_contain_text("In progress")
+    expect(employee.locator(".ticket-facts dl.facts")).to_contain_text("In progress")
     agent.goto(f"/tickets/{number}")
     set_status(agent, "Resolved")
     set_status(agent, "Closed")
-    expect(agent.locator("dl.facts")).to_contain_text("Closed")
+    expect(agent.locator(".ticket-facts dl.facts")).to_contain_text("Closed")
     employee.goto(f"/tickets/{number}")
-    expect(employee.locator("dl.facts")).to_contain_text("Closed")
+    expect(employee.locator(".ticket-facts dl.facts")).to_contain_text("Closed")
 
 
 def test_a_requester_cannot_reach_another_requesters_ticket_by_any_door(new_page, portal, tmp_path):

@@ -2,6 +2,7 @@
 database connection (use with `django_db(transaction=True)` so they see committed rows)."""
 
 import threading
+from unittest import mock
 
 from django.db import connections
 
@@ -31,3 +32,20 @@ def run_together(work, count: int) -> list:
     if errors:
         raise errors[0]
     return results
+
+
+def run_contested(job, *, module, reader: str, count: int = 2) -> list:
+    """Run `job()` in `count` threads where each stops after `module.<reader>` (the
+    function that reads the candidates) until all have read: every candidate is then
+    contested, the race a periodic job's row lock or conditional UPDATE must settle.
+    Returns the results; any exception in a thread fails the caller."""
+    barrier = threading.Barrier(count)
+    real = getattr(module, reader)
+
+    def read_then_wait(*args, **kwargs):
+        found = real(*args, **kwargs)
+        barrier.wait(timeout=10)
+        return found
+
+    with mock.patch.object(module, reader, read_then_wait):
+        return run_together(lambda _n: job(), count)

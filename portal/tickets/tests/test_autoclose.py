@@ -4,13 +4,12 @@ HOLD_REMINDER_DAYS and closes after HOLD_CLOSE_DAYS; each exactly once, even wit
 at once, written in the history as the system's doing."""
 
 import datetime as dt
-import threading
-from unittest import mock
 
 import pytest
-from django.db import close_old_connections, connection
+from django.db import connection
 
 from portal.notifications.models import Notification
+from portal.testing.concurrency import run_contested
 from portal.tickets import autoclose_services, history, services
 from portal.tickets.models import Status, Ticket, TicketEvent
 from portal.tickets.tests.sla_fixtures import T0, clock_at
@@ -160,33 +159,10 @@ def test_two_runs_at_once_remind_and_close_each_ticket_once(raise_ticket, person
         _ticket_in(raise_ticket, personas, Status.RESOLVED, title=f"r{i}") for i in range(3)
     ]
     on_hold = [_ticket_in(raise_ticket, personas, Status.ON_HOLD, title=f"h{i}") for i in range(3)]
-    barrier = threading.Barrier(2)
-    real_ids = autoclose_services._ids
-    errors, results = [], []
-
-    def ids_then_wait(*args):
-        # Both runs have read the same candidates before either handles one: every ticket
-        # is contested, the race the row lock and the re-check must settle.
-        found = real_ids(*args)
-        barrier.wait(timeout=10)
-        return found
-
-    def run():
-        try:
-            results.append(autoclose_services.close_and_remind(T0 + 8 * DAY))
-        except Exception as error:  # noqa: BLE001 (reported by the assertion below)
-            errors.append(error)
-        finally:
-            close_old_connections()
-            connection.close()
-
-    with mock.patch.object(autoclose_services, "_ids", ids_then_wait):
-        threads = [threading.Thread(target=run) for _ in range(2)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(timeout=60)
-    assert errors == []
+    results = run_contested(
+        lambda: autoclose_services.close_and_remind(T0 + 8 * DAY),
+        module=autoclose_services, reader="_ids",
+    )  # fmt: skip
     assert sum(r["closed"] for r in results) == len(resolved)
     assert sum(r["reminded"] for r in results) == len(on_hold)
     for ticket in resolved:

@@ -2,13 +2,11 @@
 SPOCs), breached tells the team's leads and the group's SPOCs and nobody else, exactly once
 per ticket and target, even with two runs at once."""
 
-import threading
-from unittest import mock
-
 import pytest
-from django.db import close_old_connections, connection
+from django.db import connection
 
 from portal.notifications.models import EmailDelivery, Notification
+from portal.testing.concurrency import run_contested
 from portal.tickets import services, sla_jobs
 from portal.tickets.models import Status, Ticket
 from portal.tickets.tests.sla_fixtures import T0, H, always_open, clock_at
@@ -128,33 +126,9 @@ def test_the_escalation_query_uses_the_partial_indexes(always_open, raise_ticket
 )
 def test_two_runs_at_once_tell_each_ticket_and_target_once(always_open, raise_ticket):
     tickets = [raise_urgent(raise_ticket, title=f"t{i}") for i in range(6)]
-    barrier = threading.Barrier(2)
-    real_candidates = sla_jobs._candidates
-    errors, results = [], []
-
-    def candidates_then_wait(*args):
-        # Both runs have read the same candidates before either claims one: every claim
-        # is contested, which is exactly the race the conditional UPDATE must settle.
-        found = real_candidates(*args)
-        barrier.wait(timeout=10)
-        return found
-
-    def run():
-        try:
-            results.append(sla_jobs.escalate(T0 + 5 * H))
-        except Exception as error:  # noqa: BLE001 (reported by the assertion below)
-            errors.append(error)
-        finally:
-            close_old_connections()
-            connection.close()
-
-    with mock.patch.object(sla_jobs, "_candidates", candidates_then_wait):
-        threads = [threading.Thread(target=run) for _ in range(2)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(timeout=60)
-    assert errors == []
+    results = run_contested(
+        lambda: sla_jobs.escalate(T0 + 5 * H), module=sla_jobs, reader="_candidates"
+    )
     assert sum(result["breached"] for result in results) == 2 * len(tickets)
     assert told("sla_breached") == {
         "lead@example.com": 2 * len(tickets),

@@ -1,0 +1,190 @@
+"""Erasing a departed person: refusals first, then absence everywhere (PostgreSQL + S3)."""
+
+import pytest
+from django.contrib.postgres.search import SearchQuery
+from django.db import connection
+
+from portal.accounts.models import User
+from portal.attachments.tests.files import pdf, png
+from portal.kb import services as kb
+from portal.kb.models import Article
+from portal.mailin.models import InboundMessage
+from portal.retention.erasure_services import ErasureRefused, person_erase, pseudonym
+from portal.testing.personas import PASSWORD
+from portal.tickets import search
+from portal.tickets import services as tickets
+from portal.tickets.models import Attachment, Comment, Status, Ticket
+from portal.tickets.tasks import cleanup_orphan_attachments_task
+from portal.tickets.tests.attachment_fixtures import new_ticket_data, upload
+
+pytestmark = pytest.mark.django_db
+
+NAME, EMAIL = "Requester Persona", "requester@example.com"
+
+
+def _erase_url(user):
+    return f"/settings/users/{user.pk}/erase"
+
+
+EXPECTED_GET = {
+    **{p: 403 for p in ["requester", "agent", "lead", "spoc", "outsider"]},
+    "admin": 200,
+    "anonymous": 302,
+}
+# A POST by anyone but an admin changes nothing; the admin's confirmed one erases.
+EXPECTED_POST = {**EXPECTED_GET, "admin": 302}
+
+
+@pytest.mark.parametrize("persona", list(EXPECTED_GET))
+def test_erase_page_permission_matrix(client_for, personas, persona):
+    user = None if persona == "anonymous" else getattr(personas, persona)
+    assert client_for(user).get(_erase_url(personas.outsider)).status_code == EXPECTED_GET[persona]
+
+
+@pytest.mark.parametrize("persona", list(EXPECTED_POST))
+def test_erase_permission_matrix(client_for, personas, persona):
+    user = None if persona == "anonymous" else getattr(personas, persona)
+    target = personas.outsider
+    response = client_for(user).post(_erase_url(target), {"confirm_email": target.email})
+    assert response.status_code == EXPECTED_POST[persona]
+    target.refresh_from_db()
+    assert (target.email == "outsider@example.com") == (persona != "admin")
+
+
+def test_a_wrong_confirmation_erases_nothing(client_for, personas):
+    response = client_for(personas.admin).post(
+        _erase_url(personas.outsider), {"confirm_email": "someone@example.com"}
+    )
+    assert response.status_code == 400
+    assert "not this person" in response.content.decode()
+    assert User.objects.get(pk=personas.outsider.pk).is_active
+
+
+def test_open_tickets_assigned_refuse_with_what_to_do(client_for, personas, org, raise_ticket):
+    ticket = raise_ticket()
+    assert ticket.assignee == personas.agent
+    response = client_for(personas.admin).post(
+        _erase_url(personas.agent), {"confirm_email": personas.agent.email}
+    )
+    assert response.status_code == 400
+    assert "1 open ticket assigned" in response.content.decode()
+    assert "Deactivate the account first" in response.content.decode()
+    assert User.objects.get(pk=personas.agent.pk).full_name == "Agent Persona"
+
+
+def test_the_only_spoc_of_a_group_is_refused(personas, org):
+    with pytest.raises(ErasureRefused, match="only SPOC of Group X"):
+        person_erase(user=personas.spoc, actor=personas.admin)
+    org.group_x.spocs.add(personas.outsider)
+    person_erase(user=personas.spoc, actor=personas.admin)
+    assert list(org.group_x.spocs.all()) == [personas.outsider]
+
+
+def test_an_admin_cannot_erase_themselves(client_for, personas):
+    response = client_for(personas.admin).post(
+        _erase_url(personas.admin), {"confirm_email": personas.admin.email}
+    )
+    assert response.status_code == 403
+
+
+def _bucket_keys(s3_server) -> list[str]:
+    listing = s3_server.client().list_objects_v2(Bucket=s3_server.bucket)
+    return sorted(entry["Key"] for entry in listing.get("Contents", ()))
+
+
+def _text_columns_holding(*needles: str) -> list[str]:
+    """Every table.column of type text, varchar or json(b) in which a needle appears."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT table_name, column_name FROM information_schema.columns "
+            "WHERE table_schema = 'public' AND data_type IN "
+            "('text', 'character varying', 'json', 'jsonb', 'tsvector')"
+        )
+        columns = cursor.fetchall()
+        found = []
+        for table, column in columns:
+            for needle in needles:
+                cursor.execute(
+                    f'SELECT count(*) FROM "{table}" WHERE "{column}"::text ILIKE %s',  # noqa: S608 (names from the catalogue)
+                    [f"%{needle}%"],
+                )
+                if cursor.fetchone()[0]:
+                    found.append(f"{table}.{column} ∋ {needle}")
+    return found
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="searches PostgreSQL's catalogue")
+def test_after_erasure_name_email_and_files_are_found_nowhere(
+    client_for, personas, org, s3_server, s3_storage
+):
+    person = personas.requester
+    # Their ticket with two files (into the S3 bucket), their reply with a file, mail in,
+    # others writing their name and address, an article quoting them.
+    assert (
+        client_for(person)
+        .post(
+            "/tickets/new",
+            {
+                **new_ticket_data(org, description=f"From {NAME} <{EMAIL}>"),
+                "files": [upload("scan.png", png()), upload("invoice.pdf", pdf())],
+            },
+        )
+        .status_code
+        == 302
+    )
+    ticket = Ticket.objects.get()
+    client_for(person).post(
+        f"/tickets/{ticket.number}/comments",
+        {"body": "More detail", "files": [upload("more.pdf", pdf())]},
+    )
+    tickets.comment_add(
+        actor=personas.agent, ticket=ticket, body=f"Called requester persona on {EMAIL.upper()}"
+    )
+    tickets.ticket_change_status(actor=personas.agent, ticket=ticket, status=Status.ON_HOLD)
+    InboundMessage.objects.create(
+        mailbox=_mailbox(org), uidvalidity=1, uid=1, content_hash="x" * 64, sender=EMAIL,
+        subject="Re: printer", outcome=InboundMessage.Outcome.COMMENT,
+    )  # fmt: skip
+    article = kb.article_create(
+        actor=personas.admin,
+        title="Printers",
+        body=f"Thanks to {NAME} for the tip.",
+        group=org.group_x,
+        owner_team=org.team_a,
+    )
+    stored = _bucket_keys(s3_server)
+    assert len(stored) == 3
+    assert _text_columns_holding(NAME, EMAIL)  # the search below does find them before
+
+    response = client_for(personas.admin).post(_erase_url(person), {"confirm_email": EMAIL})
+    assert response.status_code == 302
+    cleanup_orphan_attachments_task.call()  # the sweep enqueued on commit
+
+    assert _text_columns_holding(NAME, EMAIL) == []
+    assert _bucket_keys(s3_server) == []
+    assert not Attachment.objects.filter(ticket=ticket).exists()
+    assert not search.matching_ids(personas.admin, NAME).exists()
+    assert not Article.objects.filter(
+        pk=article.pk, search_document=SearchQuery("requester", config="simple")
+    ).exists()
+    # The records stay, with the pseudonym as their author; the account cannot sign in.
+    person.refresh_from_db()
+    alias = pseudonym(person)
+    assert person.full_name == alias and not person.is_active
+    assert not person.has_usable_password()
+    assert Ticket.objects.get(pk=ticket.pk).requester_id == person.pk
+    assert Comment.objects.get(ticket=ticket, author=personas.agent).body == (
+        f"Called {alias} on {person.email}"
+    )
+    page = client_for(personas.agent).get(f"/tickets/{ticket.number}").content.decode()
+    assert alias in page and NAME not in page
+    assert not client_for(None).login(username=EMAIL, password=PASSWORD)
+
+
+def _mailbox(org):
+    from portal.mailin.models import Mailbox
+
+    return Mailbox.objects.create(
+        name="Support", address="support@example.com", host="127.0.0.1", username="u",
+        group=org.group_x, category=org.hardware,
+    )  # fmt: skip

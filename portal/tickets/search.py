@@ -1,9 +1,14 @@
-"""Full-text search over ticket number, title, description and comments.
+"""Full-text search over ticket number, title, description, request-form answers and
+comments.
 
-PostgreSQL: `to_tsvector('simple', …) @@ websearch_to_tsquery('simple', …)` over expressions
-that GIN indexes cover exactly (migration 0002, PostgreSQL only). The 'simple' configuration
-does no stemming: tickets mix languages, product names and error codes, which stemming
-mangles. SQLite (the embedded default): case-insensitive substring matching, fine for the
+PostgreSQL: `search_document @@ websearch_to_tsquery('simple', …)` over stored text vectors
+(generated columns of tickets and comments, GIN-indexed; migration 0016, PostgreSQL only).
+Stored, the planner has per-word statistics, so a rare word reads the GIN index first and
+a common one walks the list's index, testing a stored vector per row instead of parsing
+the text again. The ticket's vector includes its form answers (strings and numbers),
+retired fields too. The 'simple' configuration does no stemming: tickets mix languages,
+product names and error codes, which stemming mangles. SQLite (the embedded default):
+case-insensitive substring matching (the answers through their JSON text), fine for the
 few thousand tickets an embedded install holds.
 
 Internal comments only match for people who may read them: the visibility condition is
@@ -11,9 +16,11 @@ part of the comment subquery, so a requester cannot find a ticket by words that 
 only in an internal note.
 """
 
-from django.contrib.postgres.search import SearchQuery, SearchVector
+from django.contrib.postgres.search import SearchQuery, SearchVectorField
 from django.db import connection
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, Expression, OuterRef, Q, TextField
+from django.db.models.expressions import Col
+from django.db.models.functions import Cast
 
 from portal.tickets import access
 from portal.tickets.models import Ticket, parse_number
@@ -21,13 +28,24 @@ from portal.tickets.models import Ticket, parse_number
 CONFIG = "simple"
 
 
-def ticket_vector() -> SearchVector:
-    """The ticket text expression; the GIN index in migration 0002 is built from this."""
-    return SearchVector("title", "description", config=CONFIG)
+DOCUMENT_COLUMN = "search_document"
+GIN_INDEXES = {"ticket": "ticket_document_gin", "comment": "comment_document_gin"}
 
 
-def comment_vector() -> SearchVector:
-    return SearchVector("body", config=CONFIG)
+class StoredDocument(Expression):
+    """The `search_document` column of the queried table (a ticket or a comment).
+
+    Not a model field, so no row ever loads it; it resolves to the base table's alias
+    like a field would, so subqueries relabel it correctly.
+    """
+
+    output_field = SearchVectorField()
+
+    def resolve_expression(self, query=None, *args, **kwargs):
+        target = SearchVectorField()
+        target.set_attributes_from_name(DOCUMENT_COLUMN)
+        target.model = query.model
+        return Col(query.get_initial_alias(), target, SearchVectorField())
 
 
 # Searches matching more tickets than this take the "walk" plan (see apply_search).
@@ -39,17 +57,23 @@ def _parts(user, text: str):
     comments = access.searchable_comments(user)
     if connection.vendor == "postgresql":
         query = SearchQuery(text, config=CONFIG, search_type="websearch")
-        return Q(_vector=query), comments.alias(_vector=comment_vector()).filter(_vector=query)
+        return Q(_vector=query), comments.alias(_vector=StoredDocument()).filter(_vector=query)
     return (
-        Q(title__icontains=text) | Q(description__icontains=text),
+        Q(title__icontains=text) | Q(description__icontains=text) | Q(_answers__icontains=text),
         comments.filter(body__icontains=text),
     )
 
 
-def _tickets():
+def _with_text(queryset):
+    """`queryset` with what `_parts`' ticket condition refers to, per database."""
     if connection.vendor == "postgresql":
-        return access.system_read(Ticket).alias(_vector=ticket_vector())
-    return access.system_read(Ticket)
+        return queryset.alias(_vector=StoredDocument())
+    # The answers' JSON text: substring matching finds values (and, harmlessly, codes).
+    return queryset.alias(_answers=Cast("form_values", TextField()))
+
+
+def _tickets():
+    return _with_text(access.system_read(Ticket))
 
 
 def matching_ids(user, text: str):
@@ -89,7 +113,7 @@ def page_ids(queryset, user, text: str, *, order_by: list[str], after: Q | None,
         return list(ids.values_list("pk", flat=True)[:limit])
     text_match, comments = _parts(user, text)
     branches = [
-        queryset.alias(_vector=ticket_vector()).filter(text_match),
+        _with_text(queryset).filter(text_match),
         queryset.filter(Exists(comments.filter(ticket=OuterRef("pk")))),
     ]
     by_number = parse_number(text)
@@ -118,8 +142,7 @@ def apply_search(queryset, user, text: str):
     if ids.order_by()[:PROBE_LIMIT].count() < PROBE_LIMIT:
         return queryset.filter(pk__in=ids)
     text_match, comments = _parts(user, text)
-    if connection.vendor == "postgresql":
-        queryset = queryset.alias(_vector=ticket_vector())
+    queryset = _with_text(queryset)
     by_number = parse_number(text)
     return queryset.filter(
         text_match

@@ -1,15 +1,23 @@
 """GIN indexes for full-text search, on PostgreSQL only.
 
-They index exactly the expressions `portal/tickets/search.py` queries (built from the same
-SearchVector definitions, so the planner matches them). SQLite has no GIN and searches with
+They indexed exactly the expressions `portal/tickets/search.py` queried then (the
+SearchVector definitions below, so the planner matched them); migration 0016 replaced them
+with stored vector columns. SQLite has no GIN and searches with
 substring matching instead, so this migration does nothing there. The indexes are not in
 the models' Meta because Meta indexes are created on every database.
 """
 
 from django.contrib.postgres.indexes import GinIndex
+from django.contrib.postgres.search import SearchVector
 from django.db import migrations
 
-from portal.tickets.search import comment_vector, ticket_vector
+
+def ticket_vector() -> SearchVector:
+    return SearchVector("title", "description", config="simple")
+
+
+def comment_vector() -> SearchVector:
+    return SearchVector("body", config="simple")
 
 
 def _indexes():

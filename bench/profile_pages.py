@@ -1,0 +1,162 @@
+"""Where a page's time goes: cProfile of the side-by-side scenarios, in process.
+
+    BENCH_TICKETS=100000 .venv/bin/python bench/profile_pages.py [--runs 30] [--top 25]
+
+On the database of `bench/generate.py` (production settings, Django's test Client signed
+in as the admin persona, like the peer comparison's staff user; create as the requester,
+comment as the agent). Per scenario: SQL statements, the share of the time spent in SQL
+(the driver's execute calls), in template rendering (with the SQL of querysets a template
+evaluates) and in form widgets, and the functions with the most time of their own.
+Proportions, not absolute times: they hold on a busy machine where latencies do not.
+Each run is a fresh request; the first is a warm-up and is not profiled.
+"""
+
+import argparse
+import cProfile
+import io
+import pstats
+import sys
+import uuid
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench import common  # noqa: E402
+from bench.run import read_info  # noqa: E402
+
+# (label, persona, method, path or callable(i), form or None)
+AREAS = {
+    "sql": ("django/db/backends/utils.py", "_execute"),
+    # Rendering includes the SQL of querysets evaluated lazily inside templates.
+    "templates": ("django/template/backends/django.py", "render"),
+    "widgets": ("django/forms/widgets.py", "render"),
+}
+
+
+def scenarios(info: dict) -> list[tuple]:
+    from portal.catalog.models import Team
+    from portal.tickets.models import format_number
+
+    team = Team.objects.order_by("name").first()
+    number = format_number(info["showcase"][0])
+    targets = [format_number(pk) for pk in info["showcase"][1:4]]
+    group, category = info["top_group"], info["top_category"]
+
+    def create_form(i: int) -> dict:
+        return {
+            "title": f"Laptop docking station flickers {i}",
+            "description": "Since this morning my docking station keeps disconnecting.",
+            "group": group,
+            "category": category,
+            "subcategory": "",
+            "priority": "",
+            "idempotency_key": str(uuid.uuid4()),
+        }
+
+    return [
+        ("a list", "admin", "GET", "/tickets", None),
+        (
+            "b team queue",
+            "admin",
+            "GET",
+            f"/tickets?view=all&status=new&status=in_progress&status=on_hold"
+            f"&team={team.pk}&sort=-created",
+            None,
+        ),
+        ("c search printer", "admin", "GET", "/tickets?q=printer", None),
+        ("c search rare", "admin", "GET", f"/tickets?q={info['search']['rare']}", None),
+        ("d ticket page", "admin", "GET", f"/tickets/{number}", None),
+        ("g dashboard", "admin", "GET", "/dashboard", None),
+        ("e create", "requester", "POST", "/tickets/new", create_form),
+        (
+            "f comment",
+            "agent",
+            "POST",
+            lambda i: f"/tickets/{targets[i % len(targets)]}/comments",
+            lambda i: {"body": f"Checked the docking station firmware, attempt {i}."},
+        ),
+    ]
+
+
+def share(stats: pstats.Stats, area: tuple[str, str]) -> float:
+    """Cumulative seconds of the outermost calls of `area`'s function."""
+    suffix, name = area
+    total = 0.0
+    for (filename, _line, function), (_cc, _nc, _tt, _ct, callers) in stats.stats.items():  # type: ignore[attr-defined]
+        if function != name or not filename.endswith(suffix):
+            continue
+        # Only calls not made from another call of the same function (nested renders).
+        for caller, (_c, _n, _t, caller_ct) in callers.items():
+            if not (caller[2] == name and caller[0].endswith(suffix)):
+                total += caller_ct
+    return total
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--runs", type=int, default=30)
+    parser.add_argument("--top", type=int, default=20)
+    parser.add_argument("--only", help="run scenarios whose label contains this")
+    args = parser.parse_args()
+    url = common.database_url(common.database_name(common.tickets_from_env()))
+    common.setup_django(url)
+    info = read_info(url)
+
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    from portal.accounts.models import User
+
+    clients = {}
+    for role in ("admin", "requester", "agent"):
+        client = Client()
+        client.force_login(User.objects.get(pk=info["personas"][role]["id"]))
+        client.get("/dashboard")
+        clients[role] = client
+
+    for label, role, method, path, form in scenarios(info):
+        if args.only and args.only not in label:
+            continue
+        client = clients[role]
+
+        def request(i: int, client=client, method=method, path=path, form=form):
+            target = path(i) if callable(path) else path
+            if method == "POST":
+                return client.post(target, form(i))
+            return client.get(target)
+
+        with CaptureQueriesContext(connection) as queries:
+            response = request(0)
+        assert response.status_code in (200, 302), (label, response.status_code)
+        statements = len(queries.captured_queries)
+        profile = cProfile.Profile()
+        for i in range(1, args.runs + 1):
+            profile.enable()
+            request(i)
+            profile.disable()
+        stats = pstats.Stats(profile)
+        total = stats.total_tt  # type: ignore[attr-defined]
+        sql, templates, widgets = (share(stats, AREAS[key]) for key in AREAS)
+        print(
+            f"\n== {label}: {statements} statements; per request {1000 * total / args.runs:.1f} ms "
+            f"under the profiler; SQL {100 * sql / total:.0f} %, rendering "
+            f"{100 * templates / total:.0f} % (form widgets {100 * widgets / total:.0f} %)"
+        )
+        out = io.StringIO()
+        pstats.Stats(profile, stream=out).sort_stats("tottime").print_stats(args.top)
+        lines = out.getvalue().splitlines()
+        start = next(i for i, line in enumerate(lines) if "ncalls" in line)
+        print("\n".join(lines[start : start + args.top + 1]))
+        out = io.StringIO()
+        pstats.Stats(profile, stream=out).sort_stats("cumulative").print_stats(
+            r"portal/|templatetags|render|middleware"
+        )
+        lines = out.getvalue().splitlines()
+        start = next(i for i, line in enumerate(lines) if "ncalls" in line)
+        print("-- cumulative (portal code, rendering, middleware):")
+        print("\n".join(lines[start : start + args.top + 1]))
+
+
+if __name__ == "__main__":
+    main()

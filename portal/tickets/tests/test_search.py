@@ -1,0 +1,128 @@
+"""Search: request-form answers are searchable, and on PostgreSQL the plan reads the GIN
+indexes of the stored text vectors for a rare word and walks the list for a common one."""
+
+import json
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from portal.catalog import form_services
+from portal.testing.request_forms import every_type_form
+from portal.tickets.models import Comment, Ticket
+from portal.tickets.search import GIN_INDEXES
+
+pytestmark = pytest.mark.django_db
+
+postgresql_only = pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="stored text vectors and plans are PostgreSQL's"
+)
+
+
+def _numbers(response) -> list[str]:
+    return [t.number for t in response.context["tickets"]]
+
+
+def test_a_word_of_a_form_answer_finds_the_ticket(raise_ticket, org, personas, client_for):
+    every_type_form(category=org.hardware)
+    ticket = raise_ticket(form_values={"asset_tag": "LT-7", "details": "Blue chassis, please"})
+    raise_ticket(title="Another laptop")
+    client = client_for(personas.agent)
+    assert _numbers(client.get("/tickets", {"q": "chassis"})) == [ticket.number]
+    assert _numbers(client.get("/tickets", {"q": "heliotrope"})) == []
+
+
+def test_answers_of_a_retired_field_stay_searchable(raise_ticket, org, personas, client_for):
+    fields = every_type_form(category=org.hardware)
+    ticket = raise_ticket(form_values={"asset_tag": "LT-7", "details": "Blue chassis, please"})
+    form_services.form_field_retire(field=fields["details"])
+    response = client_for(personas.requester).get("/tickets", {"q": "chassis"})
+    assert _numbers(response) == [ticket.number]
+
+
+def test_an_edited_answer_is_found_by_its_new_words_only(raise_ticket, org, personas, client_for):
+    """The stored vector follows every write (a generated column on PostgreSQL)."""
+    every_type_form(category=org.hardware)
+    ticket = raise_ticket(form_values={"asset_tag": "LT-7", "details": "Blue chassis"})
+    Ticket.objects.filter(pk=ticket.pk).update(form_values={"asset_tag": "LT-7", "details": "Red"})
+    client = client_for(personas.admin)
+    assert _numbers(client.get("/tickets", {"q": "chassis"})) == []
+    assert _numbers(client.get("/tickets", {"q": "red"})) == [ticket.number]
+
+
+# ---------------------------------------------------------------------------------------
+# Plan shapes (PostgreSQL)
+
+COMMON, RARE_IN_TICKET, RARE_IN_COMMENT = "printer", "zebracode", "quaggaerror"
+TICKETS = 3000
+
+
+@pytest.fixture
+def searchable(org, personas):
+    """3,000 tickets that all say 'printer'; one also says a rare word, and one comment
+    another. Analysed, so the planner knows how common each word is."""
+    tickets = Ticket.objects.bulk_create(
+        Ticket(
+            title=f"Printer jams on floor {i % 7}",
+            description=f"The printer shows error {i}. " + (RARE_IN_TICKET if i == 1234 else ""),
+            requester=personas.requester,
+            group=org.group_x,
+            category=org.hardware,
+            team=org.team_a,
+        )
+        for i in range(TICKETS)
+    )
+    Comment.objects.bulk_create(
+        Comment(
+            ticket=ticket,
+            author=personas.agent,
+            body=f"Printer restarted. {RARE_IN_COMMENT if i == 77 else ''}",
+        )
+        for i, ticket in enumerate(tickets[:1500])
+    )
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE tickets_ticket")
+        cursor.execute("ANALYZE tickets_comment")
+    return tickets
+
+
+def _search_plan(client, text: str) -> list[tuple[str, str]]:
+    """(node type, index name) of every node of the page's search statement's plan."""
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get("/tickets", {"q": text})
+    assert response.status_code == 200
+    [statement] = [q["sql"] for q in queries.captured_queries if "@@" in q["sql"]]
+    with connection.cursor() as cursor:
+        # At 3,000 rows reading the whole table is cheapest, which it never is for a real
+        # ticket table: without it, the planner chooses between the plans that matter at
+        # scale (the GIN indexes, or walking the list's index).
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute("EXPLAIN (FORMAT JSON) " + statement)
+        [[plan]] = cursor.fetchall()
+    plan = json.loads(plan) if isinstance(plan, str) else plan
+    nodes, stack = [], [plan[0]["Plan"]]
+    while stack:
+        node = stack.pop()
+        nodes.append((node["Node Type"], node.get("Index Name", "")))
+        stack.extend(node.get("Plans", []))
+    return nodes
+
+
+@postgresql_only
+def test_a_rare_word_reads_the_gin_indexes_first(searchable, personas, client_for):
+    client = client_for(personas.admin)
+    nodes = _search_plan(client, RARE_IN_TICKET)
+    assert ("Bitmap Index Scan", GIN_INDEXES["ticket"]) in nodes
+    assert _numbers(client.get("/tickets", {"q": RARE_IN_TICKET})) == [searchable[1234].number]
+    nodes = _search_plan(client, RARE_IN_COMMENT)
+    assert ("Bitmap Index Scan", GIN_INDEXES["comment"]) in nodes
+    assert _numbers(client.get("/tickets", {"q": RARE_IN_COMMENT})) == [searchable[77].number]
+
+
+@postgresql_only
+def test_a_common_word_walks_the_list_and_stops_after_a_page(searchable, personas, client_for):
+    client = client_for(personas.admin)
+    nodes = _search_plan(client, COMMON)
+    assert ("Bitmap Index Scan", GIN_INDEXES["ticket"]) not in nodes
+    assert any(kind.startswith("Index") and name == "ticket_updated" for kind, name in nodes)
+    assert len(_numbers(client.get("/tickets", {"q": COMMON}))) == 25

@@ -5,6 +5,7 @@ from django.contrib.auth.models import PermissionsMixin
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
+from django_otp.models import Device, TimestampMixin
 
 from portal.accounts.emails import MAX_EMAIL_LENGTH, normalize_email, validate_login_email
 
@@ -28,7 +29,9 @@ class UserManager(BaseUserManager["User"]):
         return self.create_user(email, password, **fields)
 
 
-class User(AbstractBaseUser, PermissionsMixin):
+# django-stubs cannot type the reverse manager of django-otp's Device.user (an untyped
+# package) for PasskeyDevice; nothing uses `user.passkeydevice_set`.
+class User(AbstractBaseUser, PermissionsMixin):  # type: ignore[django-manager-missing]
     """A person who signs in. Roles are derived (see `roles.py`), never stored as text.
 
     `is_staff` is the *admin* role: it opens the master-data screens, user management
@@ -196,3 +199,28 @@ class SsoRoleMapping(models.Model):
 
     def __str__(self) -> str:
         return f"{self.claim_value} → {self.role}"
+
+
+class PasskeyDevice(TimestampMixin, Device):
+    """A passkey (WebAuthn credential) as a django-otp device: a second factor of a
+    password sign-in, counted by `user_has_device` like an authenticator app, so the
+    two-factor policy, the lockout and the admin reset apply unchanged. `name` is the
+    person's label for the key ("work laptop"). Its `verify_token` is django-otp's default
+    (refuses every typed code): a passkey answers a challenge, see `passkeys.py`.
+    """
+
+    # The credential id as the browser sends it (base64url, at most 1023 bytes raw).
+    credential_id = models.CharField(max_length=1400, unique=True)
+    public_key = models.BinaryField()  # COSE-encoded
+    # WebAuthn's signature counter is 32-bit unsigned; a value that does not grow (when
+    # either side is not 0) suggests a cloned authenticator.
+    sign_count = models.PositiveBigIntegerField(default=0)
+    transports = models.JSONField(default=list, blank=True)
+    aaguid = models.CharField(max_length=36, blank=True)
+    backed_up = models.BooleanField(default=False)  # a synced passkey (phone or cloud)
+
+    class Meta(Device.Meta):
+        verbose_name = "passkey"
+
+    def __str__(self) -> str:
+        return f"passkey {self.name} of {self.user_id}"

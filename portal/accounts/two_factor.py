@@ -17,7 +17,7 @@ from django_otp import devices_for_user, user_has_device
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from portal.accounts.models import User
+from portal.accounts.models import PasskeyDevice, User
 
 PENDING_KEY = "_two_factor_pending"
 RECOVERY_DEVICE = "recovery codes"
@@ -83,9 +83,9 @@ def normalise_code(code: str) -> str:
 
 def check_code(user: User, code: str):
     """The confirmed device (authenticator or recovery codes) that accepts `code`, or
-    None. TOTP codes are used once (django-otp keeps the last time step); recovery codes
-    are deleted when used. Rows are locked while checking, so two parallel requests
-    cannot both use one code."""
+    None (a passkey accepts no typed code: see `passkeys.py`). TOTP codes are used once
+    (django-otp keeps the last time step); recovery codes are deleted when used. Rows are
+    locked while checking, so two parallel requests cannot both use one code."""
     code = normalise_code(code)
     if not code:
         return None
@@ -111,3 +111,11 @@ def is_recovery(device) -> bool:
 
 def enrolled_device(user: User) -> TOTPDevice | None:
     return TOTPDevice.objects.filter(user=user, confirmed=True).first()
+
+
+def has_passkey(user: User) -> bool:
+    return PasskeyDevice.objects.filter(user=user, confirmed=True).exists()
+
+
+def passkey_count(user: User) -> int:
+    return PasskeyDevice.objects.filter(user=user, confirmed=True).count()

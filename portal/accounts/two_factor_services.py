@@ -6,7 +6,7 @@ from django.db import transaction
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from portal.accounts.models import User
+from portal.accounts.models import PasskeyDevice, User
 from portal.accounts.two_factor import AUTHENTICATOR_DEVICE, RECOVERY_DEVICE
 
 security_log = logging.getLogger("portal.security")
@@ -33,7 +33,7 @@ def two_factor_setup_confirm(*, user: User, code: str) -> list[str] | None:
         TOTPDevice.objects.filter(user=user, confirmed=True).delete()
         device.confirmed = True
         device.save(update_fields=["confirmed"])
-        codes = _new_recovery_codes(user)
+        codes = new_recovery_codes(user)
     security_log.info("two-factor enabled", extra={"user_id": user.pk})
     return codes
 
@@ -41,7 +41,7 @@ def two_factor_setup_confirm(*, user: User, code: str) -> list[str] | None:
 def two_factor_recovery_codes_renew(*, user: User) -> list[str]:
     """A fresh set of recovery codes; the old ones stop working."""
     with transaction.atomic():
-        codes = _new_recovery_codes(user)
+        codes = new_recovery_codes(user)
     security_log.info("two-factor recovery codes renewed", extra={"user_id": user.pk})
     return codes
 
@@ -54,9 +54,9 @@ def two_factor_disable(*, user: User, actor: User) -> None:
 
 
 def two_factor_reset(*, user: User, actor: User) -> int:
-    """An admin removes someone's authenticator and recovery codes (a lost phone). Where
-    two-factor is required, their next password sign-in sets it up again before signing
-    in. Returns how many devices were removed (0: there was nothing to reset)."""
+    """An admin removes someone's authenticator, passkeys and recovery codes (a lost
+    phone or key). Where two-factor is required, their next password sign-in sets it up
+    again before signing in. Returns how many devices were removed (0: nothing to reset)."""
     with transaction.atomic():
         removed = _remove_devices(user)
     security_log.warning(
@@ -67,14 +67,17 @@ def two_factor_reset(*, user: User, actor: User) -> int:
 
 
 def _remove_devices(user: User) -> int:
-    """Every two-factor device of `user`, confirmed or not; the count of devices."""
+    """Every two-factor device of `user` (authenticator, passkeys, recovery codes),
+    confirmed or not; the count of devices."""
     totp, _ = TOTPDevice.objects.filter(user=user).delete()
+    passkeys, _ = PasskeyDevice.objects.filter(user=user).delete()
     static = StaticDevice.objects.filter(user=user).count()
     StaticDevice.objects.filter(user=user).delete()  # cascades to its tokens
-    return totp + static
+    return totp + passkeys + static
 
 
-def _new_recovery_codes(user: User) -> list[str]:
+def new_recovery_codes(user: User) -> list[str]:
+    """Replace the user's recovery codes (call inside the caller's transaction)."""
     StaticDevice.objects.filter(user=user).delete()
     device = StaticDevice.objects.create(user=user, name=RECOVERY_DEVICE, confirmed=True)
     codes = [StaticToken.random_token() for _ in range(RECOVERY_CODES)]

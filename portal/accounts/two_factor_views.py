@@ -7,6 +7,7 @@ hold for codes too. Every view is POST-only for changes, with the CSRF token.
 
 import logging
 from base64 import b32encode
+from collections.abc import Callable
 
 import segno
 from django.contrib import messages
@@ -19,6 +20,7 @@ from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST
 from django_otp import login as otp_login
+from django_otp.models import Device
 
 from portal.accounts import throttle, two_factor, two_factor_services
 from portal.accounts.models import User
@@ -31,8 +33,9 @@ WRONG_CODE = "That code is not right. Use the current code from your authenticat
 EXPIRED = "Your sign-in took too long. Sign in again."
 
 
-def _check_throttled(request: HttpRequest, user: User, code: str):
-    """(device, refusal): the code checked under the sign-in counters."""
+def check_throttled(request: HttpRequest, user: User, check: Callable[[], Device | None]):
+    """(device, refusal): a second factor checked under the sign-in counters. `check`
+    returns the device that accepted the proof (a code, a passkey's answer) or None."""
     keys = throttle._keys(user.email, client_ip(request))
     refusal = throttle.attempt_begin(keys)
     if refusal is not None:
@@ -41,7 +44,7 @@ def _check_throttled(request: HttpRequest, user: User, code: str):
             extra={"user_id": user.pk, "ip": client_ip(request)},
         )
         return None, refusal
-    device = two_factor.check_code(user, code)
+    device = check()
     if device is not None:
         throttle.attempt_succeeded(keys)
         return device, None
@@ -51,9 +54,13 @@ def _check_throttled(request: HttpRequest, user: User, code: str):
     return None, None
 
 
-def _refused(request, template, context, refusal) -> HttpResponse:
+def _check_throttled(request: HttpRequest, user: User, code: str):
+    return check_throttled(request, user, lambda: two_factor.check_code(user, code))
+
+
+def refused(request, template, context, refusal, wrong=WRONG_CODE) -> HttpResponse:
     if refusal is None:
-        context["error"] = WRONG_CODE
+        context["error"] = wrong
         return render(request, template, context, status=400)
     context["error"] = refusal.message
     response = render(request, template, context, status=429)
@@ -61,7 +68,7 @@ def _refused(request, template, context, refusal) -> HttpResponse:
     return response
 
 
-def _finish_sign_in(request: HttpRequest, pending: two_factor.Pending, device) -> None:
+def finish_sign_in(request: HttpRequest, pending: two_factor.Pending, device) -> None:
     two_factor.pending_end(request.session)
     login(request, pending.user, backend=pending.backend)
     otp_login(request, device)
@@ -80,12 +87,12 @@ def code_view(request: HttpRequest) -> HttpResponse:
         return redirect("login")
     if not two_factor.enrolled(pending.user):
         return redirect("two-factor-setup")
-    context: dict = {}
+    context = code_context(pending.user)
     if request.method == "POST":
         device, refusal = _check_throttled(request, pending.user, request.POST.get("code", ""))
         if device is None:
-            return _refused(request, "accounts/two_factor_code.html", context, refusal)
-        _finish_sign_in(request, pending, device)
+            return refused(request, "accounts/two_factor_code.html", context, refusal)
+        finish_sign_in(request, pending, device)
         security_log.info("two-factor ok", extra={"user_id": pending.user.pk})
         if two_factor.is_recovery(device):
             left = two_factor.recovery_codes_left(pending.user)
@@ -96,6 +103,14 @@ def code_view(request: HttpRequest) -> HttpResponse:
             )
         return redirect(pending.next_url)
     return render(request, "accounts/two_factor_code.html", context)
+
+
+def code_context(user: User) -> dict:
+    """What the code page offers: a code from the app, a passkey, a recovery code."""
+    return {
+        "authenticator": two_factor.enrolled_device(user) is not None,
+        "passkeys": two_factor.has_passkey(user),
+    }
 
 
 def _qr_context(device) -> dict:
@@ -154,10 +169,10 @@ def setup_view(request: HttpRequest) -> HttpResponse:
         if codes is None:
             if refusal is None and throttle.attempt_failed(keys):
                 refusal = throttle.locked_refusal()
-            return _refused(request, "accounts/two_factor_setup.html", context, refusal)
+            return refused(request, "accounts/two_factor_setup.html", context, refusal)
         throttle.attempt_succeeded(keys)
         if pending is not None:
-            _finish_sign_in(request, pending, two_factor.enrolled_device(user))
+            finish_sign_in(request, pending, two_factor.enrolled_device(user))
         return render(
             request,
             "accounts/two_factor_codes.html",
@@ -172,15 +187,20 @@ def setup_view(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET"])
 def settings_view(request: AuthenticatedRequest) -> HttpResponse:
     user = request.user
-    return render(
-        request,
-        "accounts/two_factor_settings.html",
-        {
-            "enrolled": two_factor.enrolled(user),
-            "required": two_factor.required_for(user),
-            "codes_left": two_factor.recovery_codes_left(user),
-        },
-    )
+    return render(request, "accounts/two_factor_settings.html", _settings_context(user))
+
+
+def _settings_context(user: User) -> dict:
+    authenticator = two_factor.enrolled_device(user) is not None
+    passkeys = two_factor.passkey_count(user)
+    return {
+        # Asked of the database only when neither is set up (recovery codes alone).
+        "enrolled": authenticator or bool(passkeys) or two_factor.enrolled(user),
+        "required": two_factor.required_for(user),
+        "codes_left": two_factor.recovery_codes_left(user),
+        "authenticator": authenticator,
+        "passkeys": passkeys,
+    }
 
 
 @never_cache
@@ -204,12 +224,8 @@ def disable_view(request: AuthenticatedRequest) -> HttpResponse:
         return redirect("two-factor-settings")
     device, refusal = _check_throttled(request, request.user, request.POST.get("code", ""))
     if device is None:
-        context = {
-            "enrolled": two_factor.enrolled(request.user),
-            "required": False,
-            "codes_left": two_factor.recovery_codes_left(request.user),
-        }
-        return _refused(request, "accounts/two_factor_settings.html", context, refusal)
+        context = _settings_context(request.user)
+        return refused(request, "accounts/two_factor_settings.html", context, refusal)
     two_factor_services.two_factor_disable(user=request.user, actor=request.user)
     messages.success(request, "Two-factor is off: your password alone signs you in.")
     return redirect("two-factor-settings")

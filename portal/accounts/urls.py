@@ -1,6 +1,6 @@
 from django.urls import path
 
-from portal.accounts import two_factor_views, views
+from portal.accounts import passkey_views, two_factor_views, views
 from portal.accounts.sso import views as sso_views
 
 urlpatterns = [
@@ -37,6 +37,23 @@ urlpatterns = [
         name="two-factor-recovery-codes",
     ),
     path("settings/two-factor/disable", two_factor_views.disable_view, name="two-factor-disable"),
+    path("settings/two-factor/passkeys", passkey_views.passkeys_view, name="passkeys"),
+    path(
+        "settings/two-factor/passkeys/options",
+        passkey_views.registration_options_view,
+        name="passkey-registration-options",
+    ),
+    path(
+        "settings/two-factor/passkeys/<int:device_id>/remove",
+        passkey_views.remove_view,
+        name="passkey-remove",
+    ),
+    path("login/two-factor/passkey", passkey_views.sign_in_view, name="passkey-sign-in"),
+    path(
+        "login/two-factor/passkey/options",
+        passkey_views.sign_in_options_view,
+        name="passkey-sign-in-options",
+    ),
     path("settings/users", views.user_list, name="user-list"),
     path("settings/users/new", views.user_create, name="user-create"),
     path("settings/users/<int:user_id>", views.user_edit, name="user-edit"),

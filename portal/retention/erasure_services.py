@@ -39,7 +39,13 @@ from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from portal.accounts import services as accounts
-from portal.accounts.models import LoginThrottle, PasswordResetRequest, SsoIdentity, User
+from portal.accounts.models import (
+    LoginThrottle,
+    PasskeyDevice,
+    PasswordResetRequest,
+    SsoIdentity,
+    User,
+)
 from portal.accounts.sessions import sessions_end_for_user
 from portal.api.models import ApiToken
 from portal.attachments.cleanup import delete_later
@@ -195,6 +201,7 @@ def _delete_own_rows(user: User, email: str, result: Erasure) -> None:
         (ApiToken, Q(user=user)),
         (SsoIdentity, Q(user=user)),
         (TOTPDevice, Q(user=user)),
+        (PasskeyDevice, Q(user=user)),
         (StaticDevice, Q(user=user)),
         (Notification, Q(recipient=user)),
         (EmailPreference, Q(user=user)),

@@ -18,7 +18,13 @@ from django.db.models import Model, Q
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from portal.accounts.models import PasswordResetRequest, SsoIdentity, User, UserSession
+from portal.accounts.models import (
+    PasskeyDevice,
+    PasswordResetRequest,
+    SsoIdentity,
+    User,
+    UserSession,
+)
 from portal.api.models import ApiToken
 from portal.catalog.models import BusinessUnitGroup, TeamMember
 from portal.csat.models import Rating
@@ -223,7 +229,11 @@ def sign_in(user: User) -> list[Row]:
             ),
             "two_factor_devices": [
                 {"kind": kind, "name": name}
-                for kind, model in (("totp", TOTPDevice), ("recovery", StaticDevice))
+                for kind, model in (
+                    ("totp", TOTPDevice),
+                    ("passkey", PasskeyDevice),
+                    ("recovery", StaticDevice),
+                )
                 for name in model.objects.filter(user=user).values_list("name", flat=True)
             ],
             "password_reset_requests": _values(
@@ -283,6 +293,7 @@ USER_KEYS = {
     "accounts.SsoIdentity.user": "sign_in",
     "admin.LogEntry.user": "authored",
     "otp_totp.TOTPDevice.user": "sign_in",
+    "accounts.PasskeyDevice.user": "sign_in",
     "otp_static.StaticDevice.user": "sign_in",
     "catalog.TeamMember.user": "profile",
     "catalog.PendingImport.created_by": "none: a workbook waiting a day for its Apply",

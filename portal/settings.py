@@ -95,6 +95,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "portal.analytics.middleware.PageViewMiddleware",
     "portal.lib.middleware.NotVisibleMiddleware",
+    # Last: analytics, exports and searches may read from DATABASE_REPLICA_URL (no-op unset).
+    "portal.core.replica_middleware.ReplicaReadsMiddleware",
 ]
 
 ROOT_URLCONF = "portal.urls"
@@ -142,6 +144,75 @@ else:
     _db.setdefault("OPTIONS", {}).setdefault("connect_timeout", 5)
 DATABASES = {"default": _db}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# A streaming read replica (docs/scaling.md): analytics, exports and searches read from it
+# (portal/core/db_router.py) unless it is down, lags more than REPLICA_MAX_LAG_SECONDS, or
+# the person wrote something within REPLICA_READ_YOUR_WRITES_SECONDS. Everything else, and
+# every write, uses DATABASE_URL.
+DATABASE_REPLICA_URL = env_str("DATABASE_REPLICA_URL")
+REPLICA_MAX_LAG_SECONDS = env_int("REPLICA_MAX_LAG_SECONDS", 5, minimum=1)
+# How long one process trusts its last look at the replica (up or down, and its lag).
+REPLICA_CHECK_SECONDS = env_int("REPLICA_CHECK_SECONDS", 2, minimum=1)
+# After the replica could not be reached, how long until a process tries it again.
+REPLICA_RETRY_SECONDS = env_int("REPLICA_RETRY_SECONDS", 10, minimum=1)
+# After a write, the writer's reads stay on the primary this long. It must cover the worst
+# lag the replica is used with plus one check, or a person could miss their own change.
+REPLICA_READ_YOUR_WRITES_SECONDS = env_int(
+    "REPLICA_READ_YOUR_WRITES_SECONDS", REPLICA_MAX_LAG_SECONDS + REPLICA_CHECK_SECONDS
+)
+if DATABASE_REPLICA_URL:
+    if REPLICA_READ_YOUR_WRITES_SECONDS < REPLICA_MAX_LAG_SECONDS + REPLICA_CHECK_SECONDS:
+        raise ImproperlyConfigured(
+            "REPLICA_READ_YOUR_WRITES_SECONDS must be at least REPLICA_MAX_LAG_SECONDS + "
+            f"REPLICA_CHECK_SECONDS ({REPLICA_MAX_LAG_SECONDS + REPLICA_CHECK_SECONDS})"
+        )
+    _replica = dj_database_url.parse(DATABASE_REPLICA_URL, conn_max_age=_db["CONN_MAX_AGE"])
+    if _db["ENGINE"] == "django.db.backends.sqlite3" or _replica["ENGINE"] != _db["ENGINE"]:
+        raise ImproperlyConfigured(
+            "DATABASE_REPLICA_URL needs a PostgreSQL DATABASE_URL and must be PostgreSQL too"
+        )
+    _replica["CONN_HEALTH_CHECKS"] = True
+    # A replica that does not answer is given up on quickly: reads go to the primary.
+    _replica.setdefault("OPTIONS", {}).setdefault(
+        "connect_timeout", env_int("REPLICA_CONNECT_TIMEOUT", 2, minimum=1)
+    )
+    # Tests see the replica as the primary (no second test database to create).
+    _replica["TEST"] = {"MIRROR": "default"}
+    DATABASES["replica"] = _replica
+    DATABASE_ROUTERS = ["portal.core.db_router.ReplicaRouter"]
+
+# Behind pgbouncer in transaction pooling (docs/scaling.md), consecutive transactions of one
+# Django connection may run on different server connections: a server-side cursor (named,
+# kept across statements by .iterator()) would be lost, so they are turned off.
+DB_TRANSACTION_POOLING = env_bool("DB_TRANSACTION_POOLING", False)
+if DB_TRANSACTION_POOLING:
+    for _alias in DATABASES.values():
+        _alias["DISABLE_SERVER_SIDE_CURSORS"] = True
+
+# --- Cache ---------------------------------------------------------------------------------
+# Only for what can be recomputed (a provider's discovery document, derived counts): nothing
+# that must be exact (sessions, lockouts, rate limits, idempotency keys, periodic job claims)
+# is kept in it; those live in the database (tests/test_cache_holds_nothing_exact.py).
+# CACHE_URL=redis://host:6379/0 shares one cache between app servers (Django's Redis cache);
+# unset, each process has its own memory cache (`make run`).
+CACHE_URL = env_str("CACHE_URL") or env_str("REDIS_URL")
+if CACHE_URL and urlsplit(CACHE_URL).scheme not in {"redis", "rediss", "unix"}:
+    raise ImproperlyConfigured(
+        f"CACHE_URL must be a redis://, rediss:// or unix:// URL; got {CACHE_URL!r}"
+    )
+CACHES = {
+    "default": (
+        {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": CACHE_URL,
+            "KEY_PREFIX": env_str("CACHE_KEY_PREFIX", "portal"),
+            # A cache that does not answer must not hang a page: short socket timeouts.
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+        }
+        if CACHE_URL
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    )
+}
 
 # --- Accounts, passwords, sessions -------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
@@ -340,16 +411,41 @@ else:
 MAILERS = {"default": _mailer}
 
 # --- Background tasks ----------------------------------------------------------------------
-TASKS = {
-    "default": {
+# Mail has a queue of its own: `run_worker` gives each queue its own thread, so a mail server
+# that hangs never holds back SLA escalation and the sweeps. Email in polls IMAP servers in a
+# queue of its own for the same reason, and webhooks too: a receiver that hangs holds back
+# only webhooks.
+TASK_QUEUES = ["default", "mail", "mailin", "webhooks"]
+# `database` (default): tasks are rows written in the same transaction as the data they
+# concern. `redis`: a Redis stream (django-tasks-redis), enqueued once the transaction
+# commits; for when polling the tasks table becomes the bottleneck (docs/scaling.md).
+TASKS_BACKEND = env_str("TASKS_BACKEND", "database").lower()
+if TASKS_BACKEND == "database":
+    _tasks: dict[str, object] = {
         "BACKEND": "django_tasks_db.DatabaseBackend",
-        # Mail has a queue of its own: `run_worker` gives each queue its own thread, so a
-        # mail server that hangs never holds back SLA escalation and the sweeps.
-        # Email in polls IMAP servers in a queue of its own for the same reason, and
-        # webhooks too: a receiver that hangs holds back only webhooks.
-        "QUEUES": ["default", "mail", "mailin", "webhooks"],
+        "QUEUES": TASK_QUEUES,
     }
-}
+elif TASKS_BACKEND == "redis":
+    # Its own Redis (or one with maxmemory-policy noeviction): a cache that evicts keys
+    # under memory pressure would drop queued tasks.
+    TASKS_REDIS_URL = env_str("TASKS_REDIS_URL") or env_str("REDIS_URL")
+    if not TASKS_REDIS_URL:
+        raise ImproperlyConfigured("TASKS_BACKEND=redis needs TASKS_REDIS_URL (or REDIS_URL)")
+    _tasks = {
+        "BACKEND": "django_tasks_redis.RedisTaskBackend",
+        "QUEUES": TASK_QUEUES,
+        "OPTIONS": {
+            "REDIS_URL": TASKS_REDIS_URL,
+            "REDIS_KEY_PREFIX": env_str("TASKS_REDIS_KEY_PREFIX", "portal_tasks"),
+            # A task a dead worker held is handed to another after this many seconds.
+            "REDIS_CLAIM_TIMEOUT": env_int("TASKS_REDIS_CLAIM_SECONDS", 300, minimum=10),
+            "REDIS_MAX_DELIVERIES": env_int("WORKER_TASK_MAX_ATTEMPTS", 3, minimum=1),
+            "REDIS_RESULT_TTL": 7 * 86400,
+        },
+    }
+else:
+    raise ImproperlyConfigured(f"TASKS_BACKEND must be database or redis; got {TASKS_BACKEND!r}")
+TASKS = {"default": _tasks}
 # The worker writes a heartbeat this often; /healthz calls it stale after three misses.
 WORKER_HEARTBEAT_SECONDS = env_int("WORKER_HEARTBEAT_SECONDS", 10, minimum=1)
 # While the database is unreachable the worker waits 0.5, 1, 2 … seconds up to this, then

@@ -18,7 +18,6 @@ import datetime as dt
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
-from django.db import connection
 from django.db.models import Case, Count, F, Q, Sum, Value, When
 from django.urls import reverse
 from django.utils import timezone
@@ -28,6 +27,7 @@ from portal.accounts.roles import Roles, user_roles
 from portal.analytics.models import TicketCount
 from portal.analytics.period import day_start
 from portal.catalog.models import BusinessUnitGroup, Priority, Team
+from portal.lib.replica import read_connection as connection  # replica when usable
 from portal.tickets.access import visible_tickets
 from portal.tickets.models import OPEN_STATUSES, Status
 from portal.tickets.routing import nobody_able_to_act_q

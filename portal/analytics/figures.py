@@ -32,7 +32,6 @@ Two ways to the same numbers:
 import datetime as dt
 from dataclasses import dataclass, field
 
-from django.db import connection, transaction
 from django.db.models import (
     BooleanField,
     Case,
@@ -50,6 +49,8 @@ from django.utils import timezone
 from portal.analytics import postgres, scoped, sql
 from portal.analytics.period import Period
 from portal.analytics.rollup import REOPEN, RESOLUTION
+from portal.lib.replica import read_connection as connection  # replica when usable
+from portal.lib.replica import read_transaction
 from portal.tickets import access
 from portal.tickets.models import OPEN_STATUSES, TicketEvent
 
@@ -220,8 +221,7 @@ def compute(tickets, period: Period, *, now: dt.datetime | None = None) -> Figur
     the reference it is tested against, and what scopes the rollup cannot express use."""
     now = now or timezone.now()
     figures = Figures(period=period, age=[0] * len(AGE_BUCKETS))
-    # savepoint=False: inside an outer transaction (tests) this adds no statements.
-    with transaction.atomic(savepoint=False):
+    with read_transaction():  # on the replica when usable; no savepoint in tests
         if sql.is_postgres():
             postgres.tune_for_analytics()
         rows, percentiles = _direct(tickets, period, now)
@@ -245,7 +245,7 @@ def compute_for(
     """
     now = now or timezone.now()
     figures = Figures(period=period, age=[0] * len(AGE_BUCKETS))
-    with transaction.atomic(savepoint=False):
+    with read_transaction():
         if sql.is_postgres():
             postgres.tune_for_analytics()
         rows, figures.resolutions, figures.reopens = scoped.rollup_rows(user, filters, period, now)

@@ -8,10 +8,9 @@ to every ticket. The result is reshaped into the (kind, key, label, count) rows 
 `figures._fill_counts` reads on either database.
 """
 
-from django.db import connection
-
 from portal.accounts.models import User
 from portal.catalog.models import BusinessUnitGroup, Category, Subcategory, Team
+from portal.lib.replica import read_connection as connection  # replica when usable
 
 # Seven grouping sets, each wide enough to answer several figures (every extra set is one
 # more hash table per row, the dominant cost): (flag, columns…) → (figure, key column)

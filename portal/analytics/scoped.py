@@ -21,7 +21,6 @@ import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass
 
-from django.db import connection
 from django.db.models import Count, F, Q
 
 from portal.accounts.models import User
@@ -30,6 +29,7 @@ from portal.analytics.models import TicketCount
 from portal.analytics.period import Period, day_start
 from portal.analytics.rollup import local_day
 from portal.catalog.models import BusinessUnitGroup, Category, Subcategory, Team
+from portal.lib.replica import read_connection as connection  # replica when usable
 from portal.tickets import access
 from portal.tickets.access import Reach
 from portal.tickets.models import OPEN_STATUSES

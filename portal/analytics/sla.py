@@ -14,12 +14,12 @@ index over tickets under an SLA (tickets migration 0010), stacked and counted pe
 import datetime as dt
 from dataclasses import dataclass, field
 
-from django.db import connection
 from django.db.models import Case, F, Q, Value, When
 from django.utils import timezone
 
 from portal.analytics.period import Period
 from portal.catalog.models import BusinessUnitGroup, Priority, Team
+from portal.lib.replica import read_connection as connection  # replica when usable
 from portal.tickets.models import OPEN_STATUSES
 
 DIMENSIONS = (("group", "Business unit group"), ("team", "Team"), ("priority", "Priority"))

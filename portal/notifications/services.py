@@ -18,6 +18,7 @@ from portal.lib.emails import (
     signed_thread_id,
     tagged_subject,
 )
+from portal.lib.tasks import enqueue_with_data
 from portal.notifications.kinds import get_kind
 from portal.notifications.models import (
     EmailDelivery,
@@ -262,8 +263,8 @@ def _delivery_for(user, kind, context, event_key, thread_key, link, thread_tag="
 
 
 def _enqueue(delivery_ids: list) -> None:
-    """The task row is written in this transaction (database task backend): it exists if
-    and only if the deliveries do. The periodic sweep is the safety net either way."""
+    """The task exists if and only if the deliveries do (written in this transaction with
+    the database backend, sent on commit with Redis). The periodic sweep is the safety net."""
     from portal.notifications.tasks import deliver_emails
 
-    deliver_emails.enqueue([str(pk) for pk in delivery_ids])
+    enqueue_with_data(deliver_emails, [str(pk) for pk in delivery_ids])

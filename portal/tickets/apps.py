@@ -33,6 +33,7 @@ def _definitions_changed(sender, *, calendar_ids, policy_ids, **kwargs) -> None:
     All open tickets, not only those on the changed policy: a new or re-scoped policy can
     take over tickets that another policy (or none) covered until now.
     """
+    from portal.lib.tasks import enqueue_with_data
     from portal.tickets.tasks import recompute_sla
 
-    recompute_sla.enqueue()
+    enqueue_with_data(recompute_sla)

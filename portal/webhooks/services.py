@@ -10,6 +10,7 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from portal.lib.tasks import enqueue_with_data
 from portal.webhooks import formats
 from portal.webhooks.models import (
     AllowedHost,
@@ -210,8 +211,8 @@ def _is_host(host: str) -> bool:
 
 
 def _enqueue(ids: list) -> None:
-    """The task row commits with the deliveries (database task backend); the periodic
-    sweep is the safety net either way."""
+    """The task commits with the deliveries (a row with the database backend, sent on commit
+    with Redis); the periodic sweep is the safety net either way."""
     from portal.webhooks.tasks import deliver_webhooks
 
-    deliver_webhooks.enqueue([str(pk) for pk in ids])
+    enqueue_with_data(deliver_webhooks, [str(pk) for pk in ids])

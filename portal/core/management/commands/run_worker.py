@@ -16,6 +16,7 @@ import socket
 import sys
 import threading
 import time
+from typing import Any
 
 from django.conf import settings
 from django.core.management.base import CommandError
@@ -73,6 +74,11 @@ class Command(DbWorkerCommand):
 
     def add_arguments(self, parser) -> None:
         super().add_arguments(parser)
+        if settings.TASKS_BACKEND == "redis":
+            # db_worker checks the name against database backends; Redis has its own loop.
+            for action in parser._actions:
+                if action.dest == "backend_name":
+                    action.type = str
         # None means: one thread per configured queue; and the worker id of the heartbeat.
         parser.set_defaults(queue_name=None, worker_id=None)
 
@@ -80,6 +86,9 @@ class Command(DbWorkerCommand):
         self.configure_logging(verbosity)
         worker_id = options.pop("worker_id") or f"{socket.gethostname()}:{os.getpid()}"[:64]
         groups = [queue_name] if queue_name else settings.TASKS["default"]["QUEUES"]
+        if settings.TASKS_BACKEND == "redis":
+            self.run_redis_workers(worker_id, groups, interval=options["interval"])
+            return
         excluded = exclude_queues.split(",") if exclude_queues else []
         if excluded and "*" not in groups:
             raise CommandError("--exclude-queues can only be used with --queue-name=*")
@@ -131,6 +140,61 @@ class Command(DbWorkerCommand):
                     thread.join(0.5)
         finally:
             heartbeat.stopped.set()
+
+    def run_redis_workers(self, worker_id: str, queues, *, interval: float) -> None:
+        """TASKS_BACKEND=redis: django-tasks-redis's worker loop, one thread per queue, with
+        the same heartbeat and periodic scheduler (both in the database, which stays the
+        one place that decides "once": a periodic run is claimed there before it is sent).
+
+        A task a worker took and never acknowledged (the process died) is handed to another
+        worker after TASKS_REDIS_CLAIM_SECONDS; tasks are idempotent, so that is safe.
+        """
+        from django.tasks import task_backends
+        from django_tasks_redis.management.commands.run_redis_tasks import (
+            Command as RedisWorkerCommand,
+        )
+        from django_tasks_redis.shutdown import GracefulShutdown
+
+        backend: Any = task_backends["default"]  # a RedisTaskBackend (broker, block_timeout)
+        heartbeat = Heartbeat(worker_id)
+        heartbeat.start()
+        shutdown = GracefulShutdown(timeout=0, log_signals=False)
+        loops = []
+        for queue in queues:
+            loop = RedisWorkerCommand(stdout=self.stdout._out, stderr=self.stderr._out)
+            loop.tasks_failed = 0
+            consumer = f"{worker_id}:{queue}"
+            kwargs = dict(
+                shutdown=shutdown, backend=backend, broker=backend.broker, queue_name=queue,
+                worker_id=consumer, continuous=True, interval=interval,
+                wait_seconds=(backend.block_timeout or 0) / 1000, max_tasks=0,
+                claim_interval=60.0,
+            )  # fmt: skip
+            loops.append(threading.Thread(target=self._run_redis, args=(loop, kwargs), daemon=True))
+        logger.info(
+            "Task worker %s (Redis): %d queue thread(s): %s",
+            worker_id,
+            len(loops),
+            "; ".join(queues),
+        )
+        with shutdown:
+            for thread in loops:
+                thread.start()
+            try:
+                while any(thread.is_alive() for thread in loops):
+                    for thread in loops:
+                        thread.join(0.5)
+            finally:
+                heartbeat.stopped.set()
+                backend.broker.close()
+
+    @staticmethod
+    def _run_redis(loop, kwargs: dict) -> None:
+        try:
+            loop._process_tasks(**kwargs)
+        finally:
+            loop._remove_consumer(kwargs["broker"], kwargs["worker_id"])
+            connection.close()
 
     @staticmethod
     def _run(worker: ResilientWorker) -> None:

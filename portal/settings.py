@@ -464,6 +464,7 @@ PERIODIC_TASKS = {
     "portal.notifications.tasks.sweep_email_outbox": 30,
     "portal.api.tasks.prune_rate_windows": 300,
     "portal.accounts.tasks.prune_login_throttle": 3600,
+    "portal.accounts.tasks.prune_logout_tokens": 3600,
     "portal.tickets.tasks.cleanup_orphan_attachments_task": 300,
     "portal.tickets.tasks.sweep_unrecorded_attachments_task": 86400,
     "portal.tickets.tasks.escalate_sla": 60,

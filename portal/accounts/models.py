@@ -123,9 +123,25 @@ class UserSession(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     ip_address = models.GenericIPAddressField(null=True)
     user_agent = models.CharField(max_length=300, blank=True)
+    # The provider's session id (`sid` of the ID token) for a company sign-in: a
+    # back-channel logout naming only that session ends only this one.
+    oidc_sid = models.CharField(max_length=255, blank=True, db_index=True)
 
     def __str__(self) -> str:
         return f"session of {self.user_id} since {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class LogoutTokenSeen(models.Model):
+    """A back-channel logout token already acted on (issuer + `jti`, hashed), kept until
+    the token would be refused as too old anyway, so a captured token cannot be played
+    again. In the database, not a cache: flushing a cache must not reopen replays.
+    Pruned by the worker (`prune_logout_tokens`)."""
+
+    key = models.CharField(max_length=64, unique=True)  # sha256 of issuer and jti
+    expires_at = models.DateTimeField(db_index=True)
+
+    def __str__(self) -> str:
+        return f"logout token {self.key[:12]}… until {self.expires_at:%Y-%m-%d %H:%M}"
 
 
 class PasswordResetRequest(models.Model):

@@ -6,6 +6,7 @@ from django.contrib.auth.signals import user_logged_in, user_logged_out, user_lo
 from django.dispatch import receiver
 
 from portal.accounts.models import UserSession
+from portal.accounts.sessions import OIDC_SID_SESSION_KEY
 from portal.lib.request_info import client_ip
 
 security_log = logging.getLogger("portal.security")
@@ -20,6 +21,7 @@ def _on_login(sender, request, user, **kwargs):
                 "user": user,
                 "ip_address": client_ip(request),
                 "user_agent": request.headers.get("User-Agent", "")[:300],
+                "oidc_sid": request.session.pop(OIDC_SID_SESSION_KEY, "")[:255],
             },
         )
     security_log.info(

@@ -5,21 +5,31 @@ person's sessions at once instead of at the next re-check.
 The logout token is checked like an ID token (RS256 with a key from the provider's JWKS,
 `iss`, `aud`, `iat`) plus what the specification adds: a `jti`, the back-channel logout
 event in `events`, no `nonce` (so an ID token cannot be passed off as a logout token), and
-a `sub`. The person is found by the same issuer + subject binding as at sign-in. A token
-naming only a `sid` is refused: sessions are not recorded by the provider's session id.
+a `sub`, a `sid` or both.
+
+- `sub` only: every session of the person bound by issuer + subject (as at sign-in) ends.
+- `sid` (with or without `sub`): only the session that company sign-in started ends
+  (the ID token's `sid` is recorded on the session at sign-in); with `sub` too, only if
+  it is that person's, and when none of theirs carries that sid, their sessions with no
+  recorded sid end (we cannot tell those apart).
+- A `jti` is acted on once: it is recorded (in the database, hashed with the issuer)
+  until the token would be refused as too old anyway, and a second delivery is refused.
 """
 
+import datetime as dt
 import logging
 import time
 
 import jwt
 from django.conf import settings
+from django.db import transaction
 
 from portal.accounts.models import SsoIdentity
-from portal.accounts.sessions import sessions_end_for_user
+from portal.accounts.sessions import sessions_end_for_oidc_sid, sessions_end_for_user
 from portal.accounts.sso import discovery
 from portal.accounts.sso.backend import ALGORITHMS, SsoBackend
 from portal.accounts.sso.claims import SsoRefused
+from portal.accounts.sso.services import logout_token_record
 
 security_log = logging.getLogger("portal.security")
 
@@ -70,8 +80,13 @@ def verify_logout_token(token: str, *, now: float | None = None) -> dict:
         raise LogoutTokenRefused("logout-token-event")
     if "nonce" in claims:
         raise LogoutTokenRefused("logout-token-nonce")
-    if not isinstance(claims.get("sub"), str) or not claims["sub"]:
-        raise LogoutTokenRefused("logout-token-no-subject", sid_only="sid" in claims)
+    for claim in ("sub", "sid"):
+        if claim in claims and (not isinstance(claims[claim], str) or not claims[claim]):
+            raise LogoutTokenRefused("logout-token-invalid", error=f"bad {claim}")
+    if "sub" not in claims and "sid" not in claims:
+        raise LogoutTokenRefused("logout-token-no-subject")
+    if not isinstance(claims["jti"], str) or not claims["jti"]:
+        raise LogoutTokenRefused("logout-token-invalid", error="bad jti")
     return claims
 
 
@@ -80,13 +95,46 @@ def subject_of(claims: dict) -> str:
     return str(claims.get("oid") or claims["sub"])
 
 
-def sso_backchannel_logout(*, issuer: str, subject: str) -> int:
-    """End every session of the portal user bound to (issuer, subject); how many ended.
-    API tokens stay: signing out is not a disabled account (the re-check handles that)."""
-    link = SsoIdentity.objects.select_related("user").filter(issuer=issuer, subject=subject).first()
-    if link is None:
-        security_log.info("sso back-channel logout: nobody bound", extra={"subject": subject})
-        return 0
-    ended = sessions_end_for_user(link.user)
-    security_log.info("sso back-channel logout", extra={"user_id": link.user_id, "sessions": ended})
+def remembered_until(claims: dict) -> dt.datetime:
+    """After this the token is refused by its age (or expiry) alone, so its `jti` need
+    not be remembered any longer."""
+    last = float(claims["iat"]) + MAX_AGE_SECONDS
+    if isinstance(claims.get("exp"), int | float):
+        last = max(last, float(claims["exp"]) + settings.OIDC_CLOCK_SKEW_SECONDS)
+    return dt.datetime.fromtimestamp(last, tz=dt.UTC)
+
+
+def sso_backchannel_logout(*, issuer: str, claims: dict) -> int:
+    """End the sessions a verified logout token names; how many ended. Raises
+    LogoutTokenRefused (`logout-token-replayed`) for a `jti` acted on before. API tokens
+    stay: signing out is not a disabled account (the re-check handles that)."""
+    subject = subject_of(claims) if "sub" in claims else None
+    sid = claims.get("sid")
+    with transaction.atomic():
+        if not logout_token_record(
+            issuer=issuer, jti=claims["jti"], until=remembered_until(claims)
+        ):
+            raise LogoutTokenRefused("logout-token-replayed")
+        user = None
+        if subject is not None:
+            link = (
+                SsoIdentity.objects.select_related("user")
+                .filter(issuer=issuer, subject=subject)
+                .first()
+            )
+            if link is None:
+                security_log.info(
+                    "sso back-channel logout: nobody bound", extra={"subject": subject}
+                )
+                return 0
+            user = link.user
+        if sid is not None:
+            ended = sessions_end_for_oidc_sid(sid, user=user)
+        else:
+            assert user is not None  # verify_logout_token demands sub or sid
+            ended = sessions_end_for_user(user)
+    security_log.info(
+        "sso back-channel logout",
+        extra={"user_id": user.pk if user else None, "sid": sid, "sessions": ended},
+    )
     return ended

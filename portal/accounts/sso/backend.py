@@ -16,6 +16,7 @@ from mozilla_django_oidc.auth import OIDCAuthenticationBackend
 from mozilla_django_oidc.utils import absolutify
 
 from portal.accounts.models import SsoRoleMapping, User
+from portal.accounts.sessions import OIDC_SID_SESSION_KEY
 from portal.accounts.sso import discovery, graph, sso_enabled
 from portal.accounts.sso.claims import SsoRefused, identity_from_claims
 from portal.accounts.sso.refresh_tokens import store_refresh_token
@@ -88,6 +89,10 @@ class SsoBackend(OIDCAuthenticationBackend):
                 identity = replace(identity, groups=found)
         user = sso_identity_sign_in(identity=identity)
         store_refresh_token(request.session, tokens.get("refresh_token"))
+        # The provider's session id, for a back-channel logout that names only it; the
+        # sign-in signal records it on the session (`UserSession.oidc_sid`).
+        sid = claims.get("sid")
+        request.session[OIDC_SID_SESSION_KEY] = sid if isinstance(sid, str) else ""
         return user
 
     def verify_token(self, token, **kwargs):

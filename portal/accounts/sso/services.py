@@ -1,13 +1,16 @@
-"""Writes for company sign-in: binding a company account to a portal user, creating one."""
+"""Writes for company sign-in: binding a company account to a portal user, creating one;
+remembering back-channel logout tokens acted on."""
 
+import datetime as dt
+import hashlib
 import logging
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from portal.accounts import services as user_services
-from portal.accounts.models import SsoIdentity, SsoRoleMapping, User
+from portal.accounts.models import LogoutTokenSeen, SsoIdentity, SsoRoleMapping, User
 from portal.accounts.sso.claims import CONTACT, ENROL_MESSAGES, Identity, SsoRefused
 
 security_log = logging.getLogger("portal.security")
@@ -112,3 +115,21 @@ def _apply_role_mappings(*, user: User, link: SsoIdentity, groups: frozenset[str
         link.admin_granted = False
         link.save(update_fields=["admin_granted"])
         security_log.warning("sso role removed", extra={"user_id": user.pk, "role": "admin"})
+
+
+def logout_token_record(*, issuer: str, jti: str, until: dt.datetime) -> bool:
+    """Remember a logout token's `jti` until `until`; False when it was seen before (a
+    replay). The unique key decides, so two parallel deliveries cannot both pass."""
+    key = hashlib.sha256(f"{issuer}\n{jti}".encode()).hexdigest()
+    try:
+        with transaction.atomic():
+            LogoutTokenSeen.objects.create(key=key, expires_at=until)
+    except IntegrityError:
+        return False
+    return True
+
+
+def logout_tokens_prune() -> int:
+    """Forget logout tokens that would be refused by their age anyway."""
+    deleted, _ = LogoutTokenSeen.objects.filter(expires_at__lt=timezone.now()).delete()
+    return deleted

@@ -142,7 +142,12 @@ def backchannel_logout_view(request: HttpRequest) -> HttpResponse:
             extra={"reason": "provider-unavailable", "error": str(error)},
         )
         return JsonResponse({"error": "temporarily_unavailable"}, status=503)
-    backchannel.sso_backchannel_logout(
-        issuer=settings.OIDC_ISSUER, subject=backchannel.subject_of(claims)
-    )
+    try:
+        backchannel.sso_backchannel_logout(issuer=settings.OIDC_ISSUER, claims=claims)
+    except SsoRefused as refusal:  # a jti acted on before
+        security_log.warning(
+            "sso back-channel logout refused",
+            extra={"reason": refusal.code, "ip": client_ip(request), **refusal.detail},
+        )
+        return JsonResponse({"error": "invalid_request"}, status=400)
     return HttpResponse(status=200)

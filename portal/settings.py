@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "portal.replies",
     "portal.csat",
     "portal.links",
+    "portal.approvals",
     "portal.mailin",
     "portal.analytics",
     "portal.api",
@@ -470,6 +471,7 @@ PERIODIC_TASKS = {
     "portal.tickets.tasks.escalate_sla": 60,
     "portal.mailin.tasks.poll_mailboxes": env_int("INBOUND_POLL_SECONDS", 60, minimum=5),
     "portal.tickets.tasks.close_and_remind": 900,
+    "portal.approvals.tasks.remind_approvers": 900,
     "portal.webhooks.tasks.sweep_webhook_outbox": 30,
     "portal.retention.tasks.run_retention": 86400,
 }
@@ -481,6 +483,11 @@ PERIODIC_TASKS = {
 AUTO_CLOSE_DAYS = env_int("AUTO_CLOSE_DAYS", 7, minimum=0)
 HOLD_REMINDER_DAYS = env_int("HOLD_REMINDER_DAYS", 3, minimum=0)
 HOLD_CLOSE_DAYS = env_int("HOLD_CLOSE_DAYS", 10, minimum=0)
+# Approvals (docs/approvals.md): the signed approve/reject links in the email work this
+# many days; approvers of a step still pending after APPROVAL_REMINDER_HOURS are reminded
+# once (0 turns reminders off).
+APPROVAL_LINK_DAYS = env_int("APPROVAL_LINK_DAYS", 7, minimum=1)
+APPROVAL_REMINDER_HOURS = env_int("APPROVAL_REMINDER_HOURS", 48, minimum=0)
 # How long the signed rating links in the "How did we do?" email work (docs/working-faster.md).
 CSAT_LINK_DAYS = env_int("CSAT_LINK_DAYS", 14, minimum=1)
 

@@ -42,6 +42,7 @@ urlpatterns = [
     path("", include("portal.replies.urls")),
     path("", include("portal.csat.urls")),
     path("", include("portal.links.urls")),
+    path("", include("portal.approvals.urls")),
     path("", include("portal.notifications.urls")),
     path("", include("portal.sla.urls")),
     path("", include("portal.analytics.urls")),

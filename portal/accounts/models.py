@@ -57,6 +57,16 @@ class User(AbstractBaseUser, PermissionsMixin):  # type: ignore[django-manager-m
             "no team member and no SPOC can take."
         ),
     )
+    # Approves requests whose classification asks for the requester's manager
+    # (docs/approvals.md). SET_NULL: a manager leaving never deletes their reports.
+    manager = models.ForeignKey(
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="reports",
+        help_text="Approves this person's requests that need their manager's approval.",
+    )
     date_joined = models.DateTimeField(default=timezone.now)
 
     objects = UserManager()

@@ -254,3 +254,61 @@ class FormField(models.Model):
             if option.get("code") == code:
                 return option.get("label") or code
         return code
+
+
+class ApprovalRule(models.Model):
+    """One step of the approval a classification needs before any work starts.
+
+    Like request-form fields, a rule sits on a category (every subcategory of it needs it
+    too) or on one subcategory; a ticket's steps are the category's rules, then the
+    subcategory's, each in `position` order (`approval_rules.steps_for`). Who approves is
+    decided when the step opens: the requester's manager, the named `users`, or the
+    group's SPOCs; `mode` says whether one of them suffices or every one must approve.
+    """
+
+    class Approvers(models.TextChoices):
+        MANAGER = "manager", "The requester's manager"
+        USERS = "users", "Named approvers"
+        SPOC = "spoc", "The group's SPOCs"
+
+    class Mode(models.TextChoices):
+        ANY = "any", "Any one of them"
+        ALL = "all", "All of them"
+
+    category = models.ForeignKey(
+        Category, on_delete=models.CASCADE, null=True, blank=True, related_name="approval_rules"
+    )
+    subcategory = models.ForeignKey(
+        Subcategory,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="approval_rules",
+    )
+    position = models.PositiveSmallIntegerField(default=1)
+    approvers = models.CharField(max_length=10, choices=Approvers.choices)
+    mode = models.CharField(max_length=3, choices=Mode.choices, default=Mode.ANY)
+    users = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        blank=True,
+        related_name="+",
+        verbose_name="named approvers",
+        help_text="Only for named approvers.",
+    )
+
+    class Meta:
+        ordering = ["position", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(category__isnull=False, subcategory__isnull=True)
+                | Q(category__isnull=True, subcategory__isnull=False),
+                name="approvalrule_on_category_or_subcategory",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Step {self.position}: {self.get_approvers_display()} ({self.get_mode_display()})"
+
+    @property
+    def owner(self):
+        return self.subcategory if self.subcategory_id else self.category

@@ -10,8 +10,9 @@ import datetime as dt
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.core import signing
 from django.urls import reverse
+
+from portal.lib.signed_links import BadLink, sign, unsign
 
 SALT = "portal.csat.rating-link"
 
@@ -22,18 +23,8 @@ class LinkTarget:
     resolved_at: dt.datetime
 
 
-class BadLink(Exception):
-    """The link is forged, damaged or expired. `message` is for the person."""
-
-    def __init__(self, message: str):
-        super().__init__(message)
-        self.message = message
-
-
 def make_token(ticket) -> str:
-    return signing.dumps(
-        {"t": ticket.pk, "r": ticket.resolved_at.isoformat()}, salt=SALT, compress=True
-    )
+    return sign({"t": ticket.pk, "r": ticket.resolved_at.isoformat()}, salt=SALT)
 
 
 def rating_path(ticket, score: str | None = None) -> str:
@@ -42,12 +33,8 @@ def rating_path(ticket, score: str | None = None) -> str:
 
 
 def read_token(token: str) -> LinkTarget:
-    try:
-        data = signing.loads(token, salt=SALT, max_age=dt.timedelta(days=settings.CSAT_LINK_DAYS))
-    except signing.SignatureExpired as error:
-        raise BadLink("This rating link has expired.") from error
-    except signing.BadSignature as error:
-        raise BadLink("This rating link is not valid.") from error
+    max_age = dt.timedelta(days=settings.CSAT_LINK_DAYS)
+    data = unsign(token, salt=SALT, max_age=max_age, noun="rating link")
     try:
         return LinkTarget(int(data["t"]), dt.datetime.fromisoformat(data["r"]))
     except (KeyError, TypeError, ValueError) as error:

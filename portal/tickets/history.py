@@ -16,6 +16,14 @@ from portal.tickets.models import Status, TicketEvent
 CODED_FIELDS = {"status": Status, "priority": Priority}
 # Request-form answers are events on `form:<field code>`, their values stored as JSON.
 FORM_PREFIX = "form:"
+# Approval events store what happened as a code (approval_services.NOTES).
+APPROVAL_VERBS = {
+    "requested": "asked for approval",
+    "approved": "approved the request",
+    "rejected": "rejected the request",
+    "reminded": "reminded the approvers",
+    "skipped": "skipped the remaining approval",
+}
 
 
 def label(field: str, value: str) -> str:
@@ -104,6 +112,9 @@ def sentence(event: TicketEvent) -> str:
         if event.actor_id is None and event.new_value == Status.CLOSED:
             return f"closed it automatically (it was {old})"
         return f"changed the status from {old} to {new}"
+    if event.kind == Kind.APPROVAL:
+        verb = APPROVAL_VERBS.get(event.new_value, event.new_value)
+        return f"{verb} ({old})" if old else verb
     if event.kind == Kind.REMINDED:
         return f"reminded {new or 'the requester'} that the ticket waits for their answer"
     if event.field == "link":

@@ -49,6 +49,9 @@ def parse_number(text: str) -> int | None:
 
 
 class Status(models.TextChoices):
+    # Raised under a classification that needs approval: nobody works it (no team, no
+    # assignee, no SLA clock) until its approvers say yes (portal/approvals).
+    AWAITING = "awaiting", "Awaiting approval"
     NEW = "new", "New"
     IN_PROGRESS = "in_progress", "In progress"
     ON_HOLD = "on_hold", "On hold"
@@ -438,6 +441,9 @@ class TicketEvent(models.Model):
         ATTACHED = "attached", "Attached files"
         # The portal reminded the requester of a ticket On hold (autoclose_services.py).
         REMINDED = "reminded", "Reminded"
+        # An approval step asked, decided or reminded (portal/approvals); new_value is
+        # the code (requested/approved/rejected/reminded), old_value names the step.
+        APPROVAL = "approval", "Approval"
 
     ticket = models.ForeignKey(
         Ticket, on_delete=models.CASCADE, related_name="events", db_index=False

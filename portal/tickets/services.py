@@ -13,6 +13,7 @@ import dataclasses
 import datetime as dt
 import json
 import uuid
+from collections.abc import Callable
 from enum import Enum
 from types import EllipsisType
 from typing import Any
@@ -21,7 +22,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from portal.accounts.models import User
-from portal.catalog import request_forms
+from portal.catalog import approval_rules, request_forms
 from portal.catalog.models import (
     BusinessUnitGroup,
     Category,
@@ -30,6 +31,7 @@ from portal.catalog.models import (
     Team,
     TeamMember,
 )
+from portal.catalog.selectors import find_mapping
 from portal.tickets import access, notify, routing, signals, sla, transitions
 from portal.tickets.errors import (
     ActionForbidden,
@@ -246,12 +248,12 @@ def _create(
     values: dict[str, Any],
 ) -> Ticket:
     now = timezone.now()
-    decision = routing.route(
-        category_id=category.pk,
-        subcategory_id=subcategory.pk if subcategory else None,
-        group=group,
-    )
-    holder = decision.holder
+    subcategory_id = subcategory.pk if subcategory else None
+    if approval_rules.needs_approval(category.pk, subcategory_id):
+        return _create_awaiting(
+            requester, title, description, group, category, subcategory, priority, key,
+            values, now,
+        )  # fmt: skip
     ticket = Ticket(
         title=title,
         description=description,
@@ -259,19 +261,36 @@ def _create(
         group=group,
         category=category,
         subcategory=subcategory,
-        priority=priority or decision.default_priority,
+        priority=priority or "",
         status=Status.NEW,
-        team=decision.team,
-        assignee_id=holder.assignee_id,
         created_at=now,
         updated_at=now,
         idempotency_key=key,
         form_values=values,
     )
-    sla.recompute(ticket)  # the targets are part of the ticket from its first row
-    ticket.save(force_insert=True)
     history = _History(ticket, requester, now, new=True)
-    history.add(Kind.CREATED, new=ticket.title)
+    holder = _route_new(ticket, history, save=lambda: ticket.save(force_insert=True))
+    history.save()
+    notify.ticket_created(ticket, actor=requester, holder=holder)
+    return ticket
+
+
+def _route_new(ticket: Ticket, history: _History, *, save: Callable[[], None]) -> routing.Holder:
+    """Route a ticket as a new one: team by the mapping, holder by the chain, SLA targets,
+    and the creation and routing events. `save` writes the row (an INSERT for a new ticket,
+    an UPDATE for one released by its approvers) between the targets and the events."""
+    decision = routing.route(
+        category_id=ticket.category_id, subcategory_id=ticket.subcategory_id, group=ticket.group
+    )
+    holder = decision.holder
+    ticket.priority = ticket.priority or decision.default_priority
+    ticket.team = decision.team
+    ticket.assignee_id = holder.assignee_id
+    if history.before is None:
+        sla.recompute(ticket)  # the targets are part of the ticket from its first row
+    save()
+    if history.before is None:
+        history.add(Kind.CREATED, new=ticket.title)
     history.add(
         Kind.ROUTED,
         field="team",
@@ -280,8 +299,47 @@ def _create(
         actor=None,
     )
     record_holder(history, holder, old="")
+    return holder
+
+
+def _create_awaiting(
+    requester: User,
+    title: str,
+    description: str,
+    group: BusinessUnitGroup,
+    category: Category,
+    subcategory: Subcategory | None,
+    priority: str | None,
+    key: uuid.UUID | None,
+    values: dict[str, Any],
+    now: dt.datetime,
+) -> Ticket:
+    """A ticket whose classification needs approval: no team, nobody assigned, clocks
+    paused from the start. The approvals app (told by `signals.ticket_changed`, in this
+    transaction) opens its first step; `approval_services.ticket_release` routes it."""
+    mapping = find_mapping(
+        category_id=category.pk, subcategory_id=subcategory.pk if subcategory else None
+    )
+    ticket = Ticket(
+        title=title,
+        description=description,
+        requester=requester,
+        group=group,
+        category=category,
+        subcategory=subcategory,
+        priority=priority or (mapping and mapping.default_priority) or Priority.MEDIUM,
+        status=Status.AWAITING,
+        created_at=now,
+        updated_at=now,
+        idempotency_key=key,
+        form_values=values,
+        sla_paused_at=now,
+    )
+    sla.recompute(ticket)  # the policy is known; the due times wait for the approval
+    ticket.save(force_insert=True)
+    history = _History(ticket, requester, now, new=True)
+    history.add(Kind.CREATED, new=ticket.title)
     history.save()
-    notify.ticket_created(ticket, actor=requester, holder=holder)
     return ticket
 
 

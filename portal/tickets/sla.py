@@ -25,8 +25,8 @@ from portal.sla.clock import Deadlines, SlaState, deadlines, state
 from portal.sla.selectors import ResolvedTarget, policy_for
 from portal.tickets.models import Status, Ticket
 
-# Statuses during which neither clock runs.
-PAUSING = (Status.ON_HOLD, Status.RESOLVED, Status.CLOSED, Status.CANCELLED)
+# Statuses during which neither clock runs (awaiting approval: nobody may work it yet).
+PAUSING = (Status.AWAITING, Status.ON_HOLD, Status.RESOLVED, Status.CLOSED, Status.CANCELLED)
 
 SLA_FIELDS = (
     "sla_policy_id",  # the attribute, so comparing never loads the policy row

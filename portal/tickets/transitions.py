@@ -12,6 +12,7 @@ from django.utils import timezone
 from portal.accounts.roles import ADMIN, AGENT, LEAD, REQUESTER, SPOC
 from portal.tickets.models import Status, Ticket
 
+AWAITING = Status.AWAITING
 NEW, IN_PROGRESS, ON_HOLD = Status.NEW, Status.IN_PROGRESS, Status.ON_HOLD
 RESOLVED, CLOSED, CANCELLED = Status.RESOLVED, Status.CLOSED, Status.CANCELLED
 
@@ -29,8 +30,14 @@ _WORK = {
     CANCELLED: set(),
 }
 
+# Awaiting approval is left only by the approvers' decisions (portal/approvals), never by
+# a status change: nobody moves a ticket into it or past it by hand. Cancelling it (the
+# requester changed their mind, an admin cleans up) is the one move allowed.
+_MANUAL_TARGETS = frozenset(set(Status.values) - {AWAITING})
+
 TRANSITIONS: dict[str, dict[str, frozenset[str]]] = {
     REQUESTER: {
+        AWAITING: frozenset({CANCELLED}),
         # Cancel their own ticket while nobody has started on it.
         NEW: frozenset({CANCELLED}),
         # Not fixed after all (within REOPEN_WINDOW), or confirm it is.
@@ -39,7 +46,10 @@ TRANSITIONS: dict[str, dict[str, frozenset[str]]] = {
     AGENT: {source: frozenset(targets) for source, targets in _WORK.items()},
     LEAD: {source: frozenset(targets) for source, targets in _WORK.items()},
     SPOC: {source: frozenset(targets) for source, targets in _WORK.items()},
-    ADMIN: {source: frozenset(set(Status.values) - {source}) for source in Status.values},
+    ADMIN: {
+        **{source: _MANUAL_TARGETS - {source} for source in Status.values},
+        AWAITING: frozenset({CANCELLED}),
+    },
 }
 
 

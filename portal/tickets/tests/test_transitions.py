@@ -13,7 +13,8 @@ from portal.tickets.transitions import allowed_targets
 
 pytestmark = pytest.mark.smoke
 
-N, P, H, R, C, X = (
+A, N, P, H, R, C, X = (
+    Status.AWAITING,
     Status.NEW,
     Status.IN_PROGRESS,
     Status.ON_HOLD,
@@ -24,6 +25,7 @@ N, P, H, R, C, X = (
 NOW = dt.datetime(2026, 1, 10, 12, tzinfo=dt.UTC)
 
 WORK = {
+    A: [],  # only the approvers' decisions move it on (portal/approvals)
     N: [P, H, R, X],
     P: [H, R, X],
     H: [P, R, X],
@@ -32,11 +34,15 @@ WORK = {
     X: [],
 }
 EXPECTED = {
-    REQUESTER: {N: [X], P: [], H: [], R: [P, C], C: [], X: []},
+    REQUESTER: {A: [X], N: [X], P: [], H: [], R: [P, C], C: [], X: []},
     AGENT: WORK,
     LEAD: WORK,
     SPOC: WORK,
-    ADMIN: {s: [t for t in Status.values if t != s] for s in Status.values},
+    # Admins make any move but into or out of "awaiting approval" (cancelling it aside).
+    ADMIN: {
+        **{s: [t for t in Status.values if t not in (s, A)] for s in Status.values},
+        A: [X],
+    },
 }
 
 

@@ -1,0 +1,67 @@
+"""Who may decide what: an approver decides their own rows; while they are away, their
+delegate decides them too. Nobody decides on a ticket they raised. Every surface (page,
+signed link, API) asks these, so they never disagree.
+"""
+
+import datetime as dt
+
+from django.db.models import Q, QuerySet
+from django.http import Http404
+from django.utils import timezone
+
+from portal.accounts.models import User
+from portal.approvals.models import ApprovalStep, Approver, Delegation
+
+
+def delegators(user: User, on: dt.date | None = None) -> list[int]:
+    """The people `user` stands in for on `on` (today): their delegations covering it."""
+    on = on or timezone.localdate()
+    return list(
+        Delegation.objects.filter(delegate=user, starts_on__lte=on, ends_on__gte=on)
+        .filter(user__is_active=True)
+        .values_list("user_id", flat=True)
+    )
+
+
+def acting_for(user: User, on: dt.date | None = None) -> list[int]:
+    """Whose approvals `user` may decide: their own and their delegators'."""
+    return [user.pk, *delegators(user, on)]
+
+
+def pending_rows(user: User) -> QuerySet[Approver]:
+    """Approvals waiting for `user` (or for someone they stand in for) on an open step,
+    oldest first, with what the list shows loaded (one query)."""
+    return (
+        Approver.objects.filter(
+            decision=Approver.Decision.PENDING,
+            step__state=ApprovalStep.State.PENDING,
+            user_id__in=acting_for(user),
+        )
+        .exclude(step__ticket__requester=user)
+        .select_related(
+            "user",
+            "step__ticket__requester",
+            "step__ticket__group",
+            "step__ticket__category",
+            "step__ticket__subcategory",
+        )
+        .order_by("step__opened_at", "step_id", "id")
+    )
+
+
+def get_step_for_user(user: User, step_id: int) -> ApprovalStep:
+    """A step `user` is (or stands in for) an approver of, else 404: someone with no part
+    in an approval does not learn it exists."""
+    acting = acting_for(user)
+    step = (
+        ApprovalStep.objects.select_related(
+            "ticket__requester", "ticket__group", "ticket__category", "ticket__subcategory"
+        )
+        .filter(pk=step_id)
+        .filter(Q(approvers__user_id__in=acting))
+        .distinct()
+        .first()
+    )
+    if step is None:
+        raise Http404("No such approval.")
+    return step

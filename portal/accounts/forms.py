@@ -130,10 +130,16 @@ class UserEditForm(forms.Form):
             "While such a gap exists, at least one admin must be on duty."
         ),
     )
+    manager = forms.EmailField(
+        label="Manager (email)",
+        required=False,
+        help_text="Approves their requests that need their manager's approval. Empty: none.",
+    )
 
     @classmethod
     def for_user(cls, user: User, data=None) -> "UserEditForm":
         initial = {
+            "manager": user.manager.email if user.manager_id and user.manager else "",
             "full_name": user.full_name,
             "is_active": user.is_active,
             "is_staff": user.is_staff,

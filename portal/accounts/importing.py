@@ -1,6 +1,9 @@
 """Importing users from the original system's CSV export.
 
-Columns (header row required, case-insensitive): email, full name, password hash, active.
+Columns (header row required, case-insensitive): email, full name, password hash, active,
+and optionally manager email (the person who approves their requests that need their
+manager's approval: someone in the file or already in the portal; blank for none; without
+the column, managers are left as they are).
 The hash is the seed's bcrypt hash (`$2a$10$…`) or blank (the user gets no usable password
 until an admin sets one). Every row is checked first; any error means nothing is written.
 """
@@ -17,7 +20,13 @@ from portal.accounts.hashers import legacy_bcrypt_to_django
 from portal.accounts.models import User
 from portal.accounts.services import user_create, user_set_password_hash, user_update
 
-COLUMNS = {"email": "email", "full name": "full_name", "password hash": "hash", "active": "active"}
+COLUMNS = {
+    "email": "email",
+    "full name": "full_name",
+    "password hash": "hash",
+    "active": "active",
+    "manager email": "manager",
+}
 REQUIRED = {"email", "full name"}
 TRUE_WORDS = {"1", "true", "yes", "y", "active", ""}
 FALSE_WORDS = {"0", "false", "no", "n", "inactive"}
@@ -37,6 +46,7 @@ class _Row:
     full_name: str
     password: str | None
     active: bool
+    manager: str | None = None  # None: the file has no manager column
 
 
 def import_users_csv(text: str, *, actor: User | None = None) -> ImportResult:
@@ -100,6 +110,18 @@ def _write(rows: list[_Row], existing: dict[str, User], actor: User | None, resu
                 _write_row(row, existing.get(row.email), actor, result)
             except ValidationError as error:
                 raise _RowRefused(row.line, error) from error
+        # Managers once everyone exists: a row may name someone further down the file.
+        users = {u.email: u for u in User.objects.filter(email__in=[r.email for r in rows])}
+        for row in rows:
+            if row.manager is None:
+                continue
+            try:
+                user_update(
+                    user=users[row.email], actor=actor, full_name=row.full_name,
+                    manager_email=row.manager,
+                )  # fmt: skip
+            except ValidationError as error:
+                raise _RowRefused(row.line, error) from error
 
 
 def _write_row(row: _Row, user: User | None, actor: User | None, result) -> None:
@@ -150,4 +172,5 @@ def _parse_row(
     if problems:
         errors.append(f"Line {line}: " + "; ".join(problems) + ".")
         return None
-    return _Row(line, email, full_name, password, active_word in TRUE_WORDS)
+    manager = normalize_email(cell("manager")) if "manager" in index else None
+    return _Row(line, email, full_name, password, active_word in TRUE_WORDS, manager)

@@ -2,6 +2,7 @@
 
 import logging
 from collections.abc import Callable
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -63,15 +64,19 @@ def user_update(
     is_active: bool | None = None,
     is_staff: bool | None = None,
     on_triage_duty: bool | None = None,
+    manager_email: str | None = None,
 ) -> User:
-    """Change name, active flag, admin flag or triage duty. Deactivation ends the user's
+    """Change name, active flag, admin flag, triage duty or manager (`manager_email`: the
+    manager's login email, "" for none, None to leave it). Deactivation ends the user's
     sessions. `actor` None is a system change (the user import run from the command line).
 
     Raises ValidationError (nothing written) when the change would take the last admin on
     triage duty off it while some ticket could reach nobody else (`triage.py`); triage duty
     is for admins only.
     """
-    fields: dict[str, str | bool] = {"full_name": full_name}
+    fields: dict[str, Any] = {"full_name": full_name}
+    if manager_email is not None:
+        fields["manager"] = _manager(user, manager_email)
     if is_active is not None:
         fields["is_active"] = is_active
     if is_staff is not None:
@@ -104,6 +109,29 @@ def user_update(
             extra={"user_id": user.pk, "actor_id": getattr(actor, "pk", None), "changed": changed},
         )
     return user
+
+
+def _manager(user: User, email: str) -> User | None:
+    """The manager named by `email` (None for ""), refused when unknown, the person
+    themself, or one of their own reports down the line (a loop nobody could end)."""
+    email = email.strip()
+    if not email:
+        return None
+    manager = User.objects.filter(email__iexact=email).first()
+    if manager is None:
+        raise ValidationError(
+            {"manager": ValidationError(f"Nobody signs in as {email}.", code="unknown")}
+        )
+    seen: set[int] = set()
+    cursor: User | None = manager
+    while cursor is not None and cursor.pk not in seen:
+        if cursor.pk == user.pk:
+            raise ValidationError(
+                {"manager": ValidationError("That would make a loop of managers.", code="loop")}
+            )
+        seen.add(cursor.pk)
+        cursor = cursor.manager
+    return manager
 
 
 def user_set_password(

@@ -209,6 +209,7 @@ def user_edit(request: AuthenticatedRequest, user_id: int) -> HttpResponse:
                     is_active=form.cleaned_data["is_active"],
                     is_staff=form.cleaned_data["is_staff"],
                     on_triage_duty=form.cleaned_data["on_triage_duty"],
+                    manager_email=form.cleaned_data["manager"],
                 )
             except ValidationError as exc:
                 # The last admin on triage duty while a routing gap exists: nothing saved.

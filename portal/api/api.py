@@ -9,6 +9,7 @@ from ninja.openapi.docs import DocsBase
 from portal.api import problems
 from portal.api.auth import AUTH, PerUserThrottle
 from portal.api.endpoints import (
+    approvals,
     attachments,
     auth_token,
     catalog,
@@ -111,3 +112,4 @@ api.add_router("/catalog", request_forms.router)
 api.add_router("/users", users.router)
 api.add_router("/users", user_tokens.router)
 api.add_router("/kb", kb.router)
+api.add_router("/approvals", approvals.router)

@@ -26,7 +26,8 @@ from portal.accounts.models import (
     UserSession,
 )
 from portal.api.models import ApiToken
-from portal.catalog.models import BusinessUnitGroup, TeamMember
+from portal.approvals.models import Approver, Delegation
+from portal.catalog.models import ApprovalRule, BusinessUnitGroup, TeamMember
 from portal.csat.models import Rating
 from portal.kb.models import Article, ArticleEvent
 from portal.links.models import TicketLink
@@ -53,6 +54,14 @@ def profile(user: User) -> list[Row]:
             "active": user.is_active,
             "admin": user.is_staff,
             "on_triage_duty": user.on_triage_duty,
+            "manager": user.manager.email if user.manager_id else "",
+            "reports": list(User.objects.filter(manager=user).values_list("email", flat=True)),
+            "named_approver_in": [
+                str(rule.owner)
+                for rule in ApprovalRule.objects.filter(users=user).select_related(
+                    "category", "subcategory"
+                )
+            ],
             "date_joined": _iso(user.date_joined),
             "last_login": _iso(user.last_login),
             "teams": [
@@ -213,6 +222,45 @@ def ratings(user: User) -> list[Row]:
     ]
 
 
+def approvals(user: User) -> list[Row]:
+    """Approvals asked of them (and decided by them for others), and their delegations."""
+    rows = (
+        Approver.objects.filter(Q(user=user) | Q(decided_by=user))
+        .select_related("step__ticket", "user", "decided_by")
+        .order_by("id")
+    )
+    return [
+        {
+            "decisions": [
+                {
+                    "ticket": row.step.ticket.number,
+                    "step": row.step.position,
+                    "approver": row.user.email,
+                    "decision": row.decision,
+                    "comment": row.comment,
+                    "decided_by": row.decided_by.email if row.decided_by_id else "",
+                    "decided_at": _iso(row.decided_at),
+                }
+                for row in rows
+            ],
+            "delegations": [
+                {
+                    "approver": d.user.email,
+                    "delegate": d.delegate.email,
+                    "starts_on": d.starts_on.isoformat(),
+                    "ends_on": d.ends_on.isoformat(),
+                    "set_by_them": d.created_by_id == user.pk,
+                }
+                for d in Delegation.objects.filter(
+                    Q(user=user) | Q(delegate=user) | Q(created_by=user)
+                )
+                .select_related("user", "delegate")
+                .order_by("id")
+            ],
+        }
+    ]
+
+
 def sign_in(user: User) -> list[Row]:
     """Sessions, company sign-in identities, API tokens (never their secrets), two-factor
     devices (never their keys), and password reset requests."""
@@ -282,6 +330,7 @@ SECTIONS: dict[str, Callable[[User], list[Row]]] = {
     "email_deliveries": email_deliveries,
     "inbound_messages": inbound_messages,
     "ratings": ratings,
+    "approvals": approvals,
     "sign_in": sign_in,
     "authored": authored,
 }
@@ -317,4 +366,11 @@ USER_KEYS = {
     "webhooks.Webhook.created_by": "authored",
     "webhooks.AllowedHost.created_by": "authored",
     "catalog.BusinessUnitGroup.spocs": "profile",
+    "accounts.User.manager": "profile",
+    "catalog.ApprovalRule.users": "profile",
+    "approvals.Approver.user": "approvals",
+    "approvals.Approver.decided_by": "approvals",
+    "approvals.Delegation.user": "approvals",
+    "approvals.Delegation.delegate": "approvals",
+    "approvals.Delegation.created_by": "approvals",
 }

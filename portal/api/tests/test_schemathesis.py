@@ -26,10 +26,13 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from portal.api import tokens
+from portal.approvals.models import ApprovalStep
 from portal.attachments.tests.files import pdf
+from portal.catalog.models import ApprovalRule
 from portal.kb import services as kb_services
 from portal.replies import services as reply_services
 from portal.tickets import attachment_services
+from portal.tickets import services as ticket_services
 from portal.tickets.tests.attachment_fixtures import files_storage, upload
 
 pytestmark = pytest.mark.django_db
@@ -78,6 +81,17 @@ def test_api_conforms_to_its_openapi_document(
         category=ticket.category, owner_team=ticket.team,
     )  # fmt: skip
     kb_services.article_publish(actor=personas.agent, article=article)
+    # A request by the outsider waiting for the requester's approval (named approver), so
+    # the approvals paths have a real step the requester decides and others do not see.
+    rule = ApprovalRule.objects.create(
+        category=org.payroll, approvers=ApprovalRule.Approvers.USERS, position=1
+    )
+    rule.users.set([personas.requester])
+    awaiting = ticket_services.ticket_create(
+        requester=personas.outsider, title="Payroll correction", description="October.",
+        group=org.group_y, category=org.payroll,
+    )  # fmt: skip
+    step = ApprovalStep.objects.get(ticket=awaiting)
     # Real rows for the path parameters, or nearly every request would be a 404.
     known_values = {
         "reply_id": reply.pk,
@@ -85,6 +99,7 @@ def test_api_conforms_to_its_openapi_document(
         "attachment_id": attachment.pk,
         "user_id": personas.spoc.pk,
         "slug": article.slug,
+        "step_id": step.pk,
     }
     schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", wsgi_app)
     failures: list[str] = []
@@ -129,8 +144,14 @@ def test_api_conforms_to_its_openapi_document(
         "POST /api/v1/tickets/{number}/canned-replies/{reply_id}/use",
         "GET /api/v1/kb/articles/{slug}",
         "PATCH /api/v1/kb/articles/{slug}",
+        "GET /api/v1/approvals",
+        "GET /api/v1/approvals/{step_id}",
+        "POST /api/v1/approvals/{step_id}/decision",
     ):
         assert by_operation.get(label), f"{label} was not exercised"
     download = by_operation["GET /api/v1/tickets/{number}/attachments/{attachment_id}/download"]
     assert 200 in download  # everyone here may see the requester's public file
     assert 200 in by_operation["GET /api/v1/kb/articles/{slug}"]  # everyone reads it
+    # The requester is the approver: they read the step; the others are told 404.
+    approval = by_operation["GET /api/v1/approvals/{step_id}"]
+    assert (200 if persona == "requester" else 404) in approval

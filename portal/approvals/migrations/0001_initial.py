@@ -10,7 +10,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ("catalog", "0004_approvalrule"),
-        ("tickets", "0016_status_awaiting_approval"),
+        ("tickets", "0017_status_awaiting_approval"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("tickets", "0015_event_kind_reminded"),
+        ("tickets", "0016_stored_search_documents"),
     ]
 
     operations = [

@@ -7,7 +7,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("accounts", "0006_sso_role_mapping"),
+        ("accounts", "0008_backchannel_logout_sid_and_jti"),
     ]
 
     operations = [

@@ -513,6 +513,7 @@ RETENTION_NOTIFICATION_DAYS = env_int("RETENTION_NOTIFICATION_DAYS", 365, minimu
 RETENTION_EMAIL_DAYS = env_int("RETENTION_EMAIL_DAYS", 180, minimum=0)
 RETENTION_WEBHOOK_DAYS = env_int("RETENTION_WEBHOOK_DAYS", 90, minimum=0)
 RETENTION_PAGE_VIEW_DAYS = env_int("RETENTION_PAGE_VIEW_DAYS", 730, minimum=0)
+RETENTION_SECURITY_LOG_DAYS = env_int("RETENTION_SECURITY_LOG_DAYS", 365, minimum=0)
 # Rows per delete (one short transaction each).
 RETENTION_BATCH = env_int("RETENTION_BATCH", 1000, minimum=1)
 
@@ -593,8 +594,23 @@ LOGGING = {
         "json": {"()": "portal.lib.logging.JsonFormatter"},
         "text": {"format": "{asctime} {levelname} {name}: {message}", "style": "{"},
     },
-    "filters": {"one_line_per_task": {"()": "portal.lib.logging.OneLinePerTask"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT}},
+    "filters": {
+        "one_line_per_task": {"()": "portal.lib.logging.OneLinePerTask"},
+        "security_at_log_level": {
+            "()": "portal.lib.logging.LevelFloor",
+            "logger": "portal.security",
+            "level": LOG_LEVEL,
+        },
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": LOG_FORMAT,
+            "filters": ["security_at_log_level"],
+        },
+        # Every security event is also a row (accounts.SecurityEvent) for the audit export.
+        "security_db": {"class": "portal.accounts.security_log.DatabaseHandler"},
+    },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
         # Django's own default config gives "django" a second, unformatted console handler
@@ -604,7 +620,9 @@ LOGGING = {
         "django.tasks": {"filters": ["one_line_per_task"]},
         # The seed's [Email], [Security] and database log prefixes, as named loggers.
         "portal.email": {"level": LOG_LEVEL},
-        "portal.security": {"level": LOG_LEVEL},
+        # INFO whatever LOG_LEVEL says: the database keeps every event; the console
+        # still prints them only from LOG_LEVEL up (the security_at_log_level filter).
+        "portal.security": {"level": "INFO", "handlers": ["security_db"]},
         "portal.db": {"level": LOG_LEVEL},
         "django.db.backends": {"level": "WARNING"},
     },

@@ -41,6 +41,7 @@ TICKET_READERS = {
 # Module → why it may write through the ORM outside a services module.
 WRITERS = {
     "portal/accounts/password_reset.py": "password-reset requests (accounts' own service)",
+    "portal/accounts/security_log.py": "the security logger's handler stores each event",
     "portal/accounts/sessions.py": "the user → session table",
     "portal/accounts/signals.py": "session bookkeeping on sign-in and sign-out",
     "portal/accounts/throttle.py": "sign-in attempt counters (conditional UPDATEs)",

@@ -250,3 +250,42 @@ class PasskeyDevice(TimestampMixin, Device):
 
     def __str__(self) -> str:
         return f"passkey {self.name} of {self.user_id}"
+
+
+class SecurityEvent(models.Model):
+    """One line of the security log, kept in the database for the admins' audit export.
+
+    Written by the `portal.security` logger's database handler (`security_log.py`), so
+    every `security_log.info/warning(...)` in the portal lands here as well as in the log
+    stream: one code path, no second call to forget. `event` is the log message ("login
+    failed", "user access changed"); the well-known extras get columns, the rest is kept
+    in `details`. Removed after RETENTION_SECURITY_LOG_DAYS by the retention job.
+    """
+
+    created_at = models.DateTimeField(default=timezone.now)
+    level = models.CharField(max_length=10)
+    event = models.CharField(max_length=200)
+    # No database constraint: an event may name a user whose creation is rolled back or
+    # who is deleted later, and the log line must be kept all the same.
+    user = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+        db_constraint=False,
+    )  # fmt: skip
+    actor = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+        db_constraint=False,
+    )  # fmt: skip
+    email = models.CharField(max_length=MAX_EMAIL_LENGTH, blank=True)
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    details = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            # The audit export and the retention job read by time.
+            models.Index(fields=["created_at", "id"], name="security_event_time"),
+            models.Index(fields=["user", "created_at"], name="security_event_user"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.created_at:%Y-%m-%d %H:%M} {self.event}"

@@ -8,6 +8,15 @@ import logging
 _STANDARD_ATTRS = set(vars(logging.makeLogRecord({}))) | {"message", "asctime"}
 
 
+def record_extras(record: logging.LogRecord) -> dict:
+    """What the caller passed with `extra=` (the record's own attributes left out)."""
+    return {
+        key: value
+        for key, value in vars(record).items()
+        if key not in _STANDARD_ATTRS and not key.startswith("_")
+    }
+
+
 class JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         event = {
@@ -16,12 +25,25 @@ class JsonFormatter(logging.Formatter):
             "logger": record.name,
             "message": record.getMessage(),
         }
-        for key, value in vars(record).items():
-            if key not in _STANDARD_ATTRS and not key.startswith("_"):
-                event[key] = value
+        event.update(record_extras(record))
         if record.exc_info:
             event["exception"] = self.formatException(record.exc_info)
         return json.dumps(event, default=str)
+
+
+class LevelFloor(logging.Filter):
+    """Drop one logger's records below a level (a handler-side level for one logger).
+
+    The security logger runs at INFO so its database handler stores every event; the
+    console still shows its lines only from LOG_LEVEL up, like every other logger's.
+    """
+
+    def __init__(self, logger: str, level: str) -> None:
+        super().__init__()
+        self.logger, self.level = logger, logging.getLevelName(level)
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.name != self.logger or record.levelno >= self.level
 
 
 # Django's tasks framework logs every task twice at INFO: when it starts and when it ends.

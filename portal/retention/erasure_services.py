@@ -43,6 +43,7 @@ from portal.accounts.models import (
     LoginThrottle,
     PasskeyDevice,
     PasswordResetRequest,
+    SecurityEvent,
     SsoIdentity,
     User,
 )
@@ -216,6 +217,8 @@ def _delete_own_rows(user: User, email: str, result: Erasure) -> None:
         (Ticket.watchers.through, Q(user=user)),
         (BusinessUnitGroup.spocs.through, Q(user=user)),
     ]
+    # Security events stay (the organisation's audit trail), without where they came from.
+    SecurityEvent.objects.filter(Q(user=user) | Q(email__iexact=email)).update(ip_address=None)
     for model, condition in owned:
         count, _by_model = model._default_manager.filter(condition).delete()
         if count:

@@ -21,6 +21,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from portal.accounts.models import (
     PasskeyDevice,
     PasswordResetRequest,
+    SecurityEvent,
     SsoIdentity,
     User,
     UserSession,
@@ -291,6 +292,15 @@ def sign_in(user: User) -> list[Row]:
     ]
 
 
+def security_events(user: User) -> list[Row]:
+    """The security log about them, done by them, or naming their address (failed logins)."""
+    return _values(
+        SecurityEvent,
+        Q(user=user) | Q(actor=user) | Q(email__iexact=user.email),
+        ("created_at", "level", "event", "user_id", "actor_id", "email", "ip_address", "details"),
+    )
+
+
 def authored(user: User) -> list[Row]:
     """What the person wrote for others: canned replies, articles, links, admin-site changes."""
     return [
@@ -332,6 +342,7 @@ SECTIONS: dict[str, Callable[[User], list[Row]]] = {
     "ratings": ratings,
     "approvals": approvals,
     "sign_in": sign_in,
+    "security_events": security_events,
     "authored": authored,
 }
 
@@ -340,6 +351,8 @@ SECTIONS: dict[str, Callable[[User], list[Row]]] = {
 USER_KEYS = {
     "accounts.UserSession.user": "sign_in",
     "accounts.SsoIdentity.user": "sign_in",
+    "accounts.SecurityEvent.user": "security_events",
+    "accounts.SecurityEvent.actor": "security_events",
     "admin.LogEntry.user": "authored",
     "otp_totp.TOTPDevice.user": "sign_in",
     "accounts.PasskeyDevice.user": "sign_in",

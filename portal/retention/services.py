@@ -17,6 +17,7 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from portal.accounts.models import SecurityEvent
 from portal.analytics.models import PageView
 from portal.notifications.models import EmailDelivery, Notification
 from portal.retention.models import RetentionRun
@@ -68,6 +69,10 @@ def _page_views(cutoff, batch) -> int:
     return delete_batch(PageView.objects.filter(day__lt=cutoff.date()), batch)
 
 
+def _security_log(cutoff, batch) -> int:
+    return delete_batch(SecurityEvent.objects.filter(created_at__lt=cutoff), batch)
+
+
 def _closed_ticket_files(cutoff, batch) -> int:
     return attachments_expire(closed_before=cutoff, batch=batch)
 
@@ -81,6 +86,7 @@ RULES = (
     Rule("webhook_deliveries", "Webhook delivery log (delivered or failed)",
          "RETENTION_WEBHOOK_DAYS", _webhook_deliveries),
     Rule("page_views", "Page-view counts", "RETENTION_PAGE_VIEW_DAYS", _page_views),
+    Rule("security_log", "Security log", "RETENTION_SECURITY_LOG_DAYS", _security_log),
 )  # fmt: skip
 
 

@@ -102,6 +102,7 @@ def test_a_deactivation_by_import_is_logged_and_ends_the_users_sessions(
     signed_in = client_for(personas.requester)
     assert signed_in.get("/dashboard").status_code == 200
     caplog.set_level("INFO", logger="portal.security")
+    caplog.clear()  # signing in above is an event of its own
     path = write_csv(tmp_path, "requester@example.com,Requester Persona,,no\n")
     call_command("import_users", str(path))
 
@@ -120,6 +121,7 @@ def test_a_new_hash_for_an_existing_user_ends_their_sessions_and_is_logged(
     assert signed_in.get("/dashboard").status_code == 200
     token_create(user=personas.requester, name="script")
     caplog.set_level("INFO", logger="portal.security")
+    caplog.clear()  # signing in above is an event of its own
     hashed = seed_hash("legacy pass 1")
     path = write_csv(tmp_path, f"requester@example.com,Requester Persona,{hashed},yes\n")
     call_command("import_users", str(path))

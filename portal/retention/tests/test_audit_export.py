@@ -87,3 +87,41 @@ def test_formula_cells_are_neutralised_in_csv(client_for, personas, raise_ticket
 def test_a_bad_period_is_a_400(client_for, personas, query):
     response = client_for(personas.admin).get("/retention/audit-export" + query)
     assert response.status_code == 400 and "Choose a period" in response.content.decode()
+
+
+def test_the_security_log_of_a_period_as_csv_and_json(client_for, personas):
+    import logging
+
+    from portal.accounts.models import SecurityEvent
+
+    logging.getLogger("portal.security").warning(
+        "login failed", extra={"email": "=cmd|' /C calc'!A0", "ip": "203.0.113.9"}
+    )
+    old = SecurityEvent.objects.get()
+    logging.getLogger("portal.security").info("login ok", extra={"user_id": personas.agent.pk})
+    SecurityEvent.objects.filter(pk=old.pk).update(created_at=timezone.now() - dt.timedelta(days=3))
+    today = timezone.localdate()
+    admin = client_for(personas.admin)
+    response = admin.get(_url(today, today) + "&log=security")
+    assert response["Content-Disposition"].startswith('attachment; filename="security-log-')
+    rows = list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode())))
+    events = [(r["event"], r["user"]) for r in rows]
+    assert ("login ok", "agent@example.com") in events
+    assert "login failed" not in [event for event, _user in events]  # three days ago
+    response = admin.get(_url(today - dt.timedelta(days=3), today, "json") + "&log=security")
+    rows = json.loads(b"".join(response.streaming_content))
+    failed = next(r for r in rows if r["event"] == "login failed")
+    assert (failed["email"], failed["ip"], failed["level"]) == (
+        "=cmd|' /C calc'!A0",
+        "203.0.113.9",
+        "warning",
+    )
+    response = admin.get(_url(today - dt.timedelta(days=3), today) + "&log=security")
+    text = b"".join(response.streaming_content).decode()
+    assert "'=cmd" in text  # neutralised for spreadsheets
+
+
+def test_an_unknown_log_is_a_400(client_for, personas):
+    today = timezone.localdate()
+    response = client_for(personas.admin).get(_url(today, today) + "&log=everything")
+    assert response.status_code == 400

@@ -159,3 +159,18 @@ def test_retention_page_shows_periods_and_counts(client_for, personas, settings,
     page = client_for(personas.admin).get("/retention").content.decode()
     assert "In-app notifications" in page and "30 days" in page
     assert "In-app notifications: 1" in page
+
+
+def test_security_events_older_than_their_period_go(personas, settings, now):
+    import logging
+
+    from portal.accounts.models import SecurityEvent
+
+    settings.RETENTION_SECURITY_LOG_DAYS = 30
+    for _ in range(2):
+        logging.getLogger("portal.security").warning("login failed", extra={"email": "a@b.c"})
+    old, recent = SecurityEvent.objects.order_by("id")
+    SecurityEvent.objects.filter(pk=old.pk).update(created_at=now - 40 * DAY)
+    run = retention_run(now=now)
+    assert list(SecurityEvent.objects.all()) == [recent]
+    assert run.counts["security_log"] == 1

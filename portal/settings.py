@@ -468,6 +468,8 @@ PERIODIC_TASKS = {
     "portal.accounts.tasks.prune_logout_tokens": 3600,
     "portal.tickets.tasks.cleanup_orphan_attachments_task": 300,
     "portal.tickets.tasks.sweep_unrecorded_attachments_task": 86400,
+    "portal.kb.tasks.cleanup_pending_images": 300,
+    "portal.kb.tasks.sweep_unrecorded_images": 86400,
     "portal.tickets.tasks.escalate_sla": 60,
     "portal.mailin.tasks.poll_mailboxes": env_int("INBOUND_POLL_SECONDS", 60, minimum=5),
     "portal.tickets.tasks.close_and_remind": 900,
@@ -570,7 +572,10 @@ if ATTACHMENT_UPLOAD_SECONDS > _bounded.MAX_UPLOAD_SECONDS:
 # Stored objects no row refers to are swept once this old (minutes, at least 2).
 ATTACHMENT_ORPHAN_MINUTES = env_int("ATTACHMENT_ORPHAN_MINUTES", 15, minimum=2)
 # Which app vouches for which stored keys when orphans are swept (cleanup_orphan_attachments).
-ATTACHMENT_KEY_OWNERS = {"tickets/": "portal.tickets.attachment_keys.known_storage_keys"}
+ATTACHMENT_KEY_OWNERS = {
+    "tickets/": "portal.tickets.attachment_keys.known_storage_keys",
+    "kb/": "portal.kb.image_keys.known_storage_keys",
+}
 if env_str("R2_ENDPOINT"):
     # Thumbnails redirect to short-lived presigned URLs on the storage endpoint (path-style).
     _r2 = urlsplit(env_str("R2_ENDPOINT"))

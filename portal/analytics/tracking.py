@@ -1,10 +1,11 @@
 """Counting page views per section per day, in one statement, never failing a request.
 
 Which requests count: successful (2xx) full-page GETs. Static files, the health check,
-htmx partial swaps (the same page refreshing part of itself) and anything that is not a
-GET are skipped. The section is the first path segment when it is on the allow-list,
-otherwise "other": the rest of the path is never looked at again, so ticket numbers or
-search words cannot end up in the counts.
+htmx partial swaps (the same page refreshing part of itself), files (an article's image,
+a download: anything not HTML) and anything that is not a GET are skipped. The section is
+the first path segment when it is on the allow-list, otherwise "other": the rest of the
+path is never looked at again, so ticket numbers or search words cannot end up in the
+counts.
 """
 
 import logging
@@ -45,6 +46,9 @@ def should_count(request, response) -> bool:
     path = request.path
     # API calls are not page views; neither are static files.
     if path.startswith((settings.STATIC_URL, "/api/")) or path in SKIPPED_PATHS:
+        return False
+    # A file or an image is part of a page (or a download), not a page of its own.
+    if not response.get("Content-Type", "").startswith("text/html"):
         return False
     # An htmx request swaps part of a page already counted.
     return request.headers.get("HX-Request") != "true"

@@ -50,6 +50,18 @@ class ArticleForm(ClassificationFormMixin, forms.Form):
         }
 
 
+class ImageForm(forms.Form):
+    """One image for an article; its content is checked by the service."""
+
+    image = forms.FileField(
+        label="Add an image",
+        widget=forms.ClearableFileInput(
+            attrs={"accept": "image/png,image/jpeg,image/gif,image/webp"}
+        ),
+        help_text="PNG, JPEG, GIF or WebP. It is inserted into the text where the cursor is.",
+    )
+
+
 class HelpFilterForm(forms.Form):
     """/help's query string: the search text and the shelf, ids only (an allow-list)."""
 

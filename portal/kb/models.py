@@ -123,3 +123,29 @@ class Deflection(models.Model):
 
     def __str__(self) -> str:
         return f"Deflection by article {self.article_id}"
+
+
+class ArticleImage(models.Model):
+    """A picture shown in an article: an upload whose content was checked to be a PNG,
+    JPEG, GIF or WebP image (portal/attachments), stored privately under `kb/<article>/`
+    and served only to people who may open the article (`kb.views.article_image`)."""
+
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="images")
+    storage_key = models.CharField(max_length=400, unique=True)
+    original_name = models.CharField(max_length=255)
+    content_type = models.CharField(max_length=100)
+    size = models.PositiveIntegerField()
+    sha256 = models.CharField(max_length=64)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return self.original_name
+
+    def get_absolute_url(self) -> str:
+        return reverse("kb-image", args=[self.pk])

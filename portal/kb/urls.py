@@ -12,5 +12,7 @@ urlpatterns = [
     path(
         "help/articles/<slug:slug>/unpublish", views.article_unpublish, name="kb-article-unpublish"
     ),
+    path("help/articles/<slug:slug>/images", views.article_image_upload, name="kb-article-images"),
+    path("help/images/<int:pk>", views.article_image, name="kb-image"),
     path("help/articles/<slug:slug>/feedback", views.article_feedback, name="kb-article-feedback"),
 ]

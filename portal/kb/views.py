@@ -4,17 +4,22 @@ Every article is read through `portal/kb/access.py` (`visible_to`, `suggestible_
 `get_article_for_user`: 404 for anyone who may not see it) and changed through a service.
 """
 
+import json
+
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.http.response import HttpResponseBase
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from portal.kb import access, deflection, search, selectors, services
-from portal.kb.forms import ArticleForm, HelpFilterForm, suggestion_params
-from portal.kb.models import Article
+from portal.attachments.downloads import download_response
+from portal.attachments.storage import StorageUnavailable, get_storage
+from portal.kb import access, deflection, image_services, search, selectors, services
+from portal.kb.forms import ArticleForm, HelpFilterForm, ImageForm, suggestion_params
+from portal.kb.models import Article, ArticleImage
 from portal.lib import keyset
 from portal.lib.forms import add_service_errors
 from portal.lib.http import posted_data
@@ -96,7 +101,19 @@ def article_feedback(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 def _form_page(request, form, *, article=None, status=200) -> HttpResponse:
-    return render(request, "kb/edit.html", {"form": form, "article": article}, status=status)
+    context = {"form": form, "article": article}
+    if article is not None:
+        context.update(_images_context(article))
+    return render(request, "kb/edit.html", context, status=status)
+
+
+def _images_context(article: Article, image_form: ImageForm | None = None) -> dict:
+    images = list(article.images.all())
+    return {
+        "article": article,
+        "image_form": image_form or ImageForm(),
+        "images": [(image, image_services.image_markdown(image)) for image in images],
+    }
 
 
 @never_cache
@@ -185,3 +202,64 @@ def suggestions(request: HttpRequest) -> HttpResponse:
         for row in rows
     ]
     return render(request, "kb/_suggestions.html", {"items": items})
+
+
+@require_POST
+def article_image_upload(request: HttpRequest, slug: str) -> HttpResponse:
+    """Add a checked image to the article (owner team, admins). htmx gets the image list
+    back and an `kb-image-added` event carrying the Markdown to insert at the cursor; a
+    plain form post returns to the edit page."""
+    article = _editable(request, slug)
+    form = ImageForm(request.POST, request.FILES)
+    htmx = request.headers.get("HX-Request") == "true"
+    status = 200
+    image = None
+    if form.is_valid():
+        try:
+            image = image_services.article_image_add(
+                actor=request.user, article=article, upload=form.cleaned_data["image"]
+            )
+        except ValidationError as error:
+            add_service_errors(form, error)
+            status = 400
+        except StorageUnavailable:
+            form.add_error("image", "Images cannot be stored right now; try again later.")
+            status = 503
+    else:
+        status = 400
+    if not htmx:
+        if image is None:
+            messages.error(request, " ".join(form.errors.get("image", ["Image refused."])))
+        else:
+            messages.success(request, f"Image added: {image_services.image_markdown(image)}")
+        return redirect("kb-article-edit", slug=article.slug)
+    response = render(
+        request,
+        "kb/_images.html",
+        _images_context(article, form if image is None else None),
+        status=status,
+    )
+    if image is not None:
+        markdown = image_services.image_markdown(image)
+        response["HX-Trigger"] = json.dumps({"kb-image-added": {"markdown": markdown}})
+    return response
+
+
+@require_GET
+def article_image(request: HttpRequest, pk: int) -> HttpResponseBase:
+    """The image, to people who may open its article (404 to anyone else, as for an image
+    that does not exist): an internal article's image never reaches a requester."""
+    image = get_object_or_404(
+        ArticleImage.objects.filter(article__in=Article.objects.visible_to(request.user)), pk=pk
+    )
+    try:
+        return download_response(
+            get_storage(),
+            image.storage_key,
+            original_name=image.original_name,
+            content_type=image.content_type,
+            inline_ok=True,
+        )
+    except StorageUnavailable:
+        return HttpResponse("The image cannot be fetched right now.", status=503,
+                            content_type="text/plain")  # fmt: skip

@@ -8,8 +8,14 @@ Two layers, so one mistake is not enough for script to get through:
    produces, and only http(s)/mailto links: `javascript:` and `data:` URLs are dropped.
 Links get rel="noopener noreferrer nofollow". Templates still wrap the result in an
 `hx-disable` container so htmx never acts on attributes inside user content.
+
+Images are dropped, except where the caller names the portal's own image addresses
+(`image_src`, a pattern the whole `src` must match: the knowledge base's access-checked
+`/help/images/<id>`): an image from anywhere else would let a body make every reader's
+browser call a server of the author's choosing.
 """
 
+import re
 import threading
 
 import markdown as python_markdown
@@ -41,15 +47,35 @@ def _converter() -> python_markdown.Markdown:
     return md
 
 
-def render(text: str) -> str:
-    """Safe HTML for `text`."""
+IMAGE_ATTRIBUTES = {"src", "alt", "title"}
+
+
+def _only_images_from(pattern: re.Pattern[str]):
+    def keep(tag: str, attribute: str, value: str) -> str | None:
+        if tag == "img" and attribute == "src" and not pattern.fullmatch(value):
+            return None
+        return value
+
+    return keep
+
+
+def render(text: str, *, image_src: re.Pattern[str] | None = None) -> str:
+    """Safe HTML for `text`; `<img>` only with a `src` that fully matches `image_src`
+    (an image whose address does not match keeps its alt text's element without a source,
+    which loads nothing)."""
     md = _converter()
     md.reset()
     html = md.convert((text or "")[:MAX_SOURCE])
+    tags, attributes, keep = ALLOWED_TAGS, ALLOWED_ATTRIBUTES, None
+    if image_src is not None:
+        tags = ALLOWED_TAGS | {"img"}
+        attributes = {**ALLOWED_ATTRIBUTES, "img": IMAGE_ATTRIBUTES}
+        keep = _only_images_from(image_src)
     return nh3.clean(
         html,
-        tags=ALLOWED_TAGS,
-        attributes=ALLOWED_ATTRIBUTES,
+        tags=tags,
+        attributes=attributes,
+        attribute_filter=keep,
         url_schemes=URL_SCHEMES,
         link_rel="noopener noreferrer nofollow",
         strip_comments=True,

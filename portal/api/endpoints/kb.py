@@ -13,9 +13,9 @@ from ninja import Field, Query, Router, Schema, Status
 from portal.api.problems import Problem
 from portal.api.schemas import BIGINT, CursorQuery, Input, Page, reject_unknown_query
 from portal.catalog.models import BusinessUnitGroup, Category, Team
-from portal.kb import access, search, services
+from portal.kb import access, rendering, search, services
 from portal.kb.models import Article
-from portal.lib import keyset, markdown
+from portal.lib import keyset
 
 router = Router(tags=["knowledge base"])
 
@@ -81,7 +81,7 @@ def _out(article: Article) -> dict:
         "slug": article.slug,
         "title": article.title,
         "body": article.body,
-        "body_html": markdown.render(article.body),
+        "body_html": rendering.article_html(article.body),
         "group": article.group_id,
         "category": article.category_id,
         "owner_team": article.owner_team_id,

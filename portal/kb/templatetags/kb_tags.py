@@ -3,8 +3,7 @@
 from django import template
 from django.utils.safestring import mark_safe
 
-from portal.kb import deflection
-from portal.lib import markdown
+from portal.kb import deflection, rendering
 
 register = template.Library()
 
@@ -20,8 +19,9 @@ def kb_suggestion_box(context):
 
 @register.filter
 def article_markdown(text: str) -> str:
-    """Sanitised HTML from an article's Markdown (portal/lib/markdown.py: two layers)."""
-    return mark_safe(markdown.render(text))  # noqa: S308 (sanitised by nh3)
+    """Sanitised HTML from an article's Markdown (portal/lib/markdown.py: two layers),
+    keeping images only from the portal's own article-image addresses."""
+    return mark_safe(rendering.article_html(text))  # noqa: S308 (sanitised by nh3)
 
 
 @register.filter

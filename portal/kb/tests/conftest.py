@@ -8,6 +8,7 @@ import pytest
 
 from portal.kb import services
 from portal.kb.models import Article, Audience
+from portal.tickets.tests.attachment_fixtures import files_storage  # noqa: F401 - images
 from portal.tickets.tests.conftest import (  # noqa: F401 - fixtures shared with the ticket tests
     raise_ticket,
     ticket,

@@ -37,6 +37,7 @@ TICKET_READERS = {
     "portal/tickets/sla_jobs.py": "SLA escalation writes due times in bulk",
     "portal/tickets/demo.py": "the demo loader",
     "portal/links/services.py": "the link services write the linked ticket's history row",
+    "portal/tickets/merge_services.py": "merge and parent/child (lock both tickets they change)",
 }
 # Module → why it may write through the ORM outside a services module.
 WRITERS = {

@@ -16,6 +16,7 @@ from portal.api.endpoints import (
     kb,
     notifications,
     ratings,
+    relations,
     replies,
     request_forms,
     routing,
@@ -105,6 +106,7 @@ api.add_router("/tickets", attachments.router)
 api.add_router("/tickets", watchers.router)
 api.add_router("/tickets", replies.router)
 api.add_router("/tickets", ratings.router)
+api.add_router("/tickets", relations.router)
 api.add_router("/notifications", notifications.router)
 api.add_router("/catalog", catalog.router)
 api.add_router("/catalog", routing.router)

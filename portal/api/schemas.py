@@ -160,6 +160,10 @@ class TicketOut(Schema):
         description="Answers to the request form, by field code (codes, not labels)."
     )
     url: str = Field(description="The ticket's page in the portal.")
+    merged_into: str | None = Field(
+        None, description="The ticket this one was merged into (it is closed), or null."
+    )
+    parent: str | None = Field(None, description="The parent ticket's number, or null.")
 
 
 class Permissions(Schema):

@@ -5,7 +5,7 @@ import datetime as dt
 from django.utils import timezone
 
 from portal.tickets import access, sla, transitions
-from portal.tickets.models import Attachment, Comment, Ticket, TicketEvent
+from portal.tickets.models import Attachment, Comment, Ticket, TicketEvent, format_number
 
 
 def person(user) -> dict | None:
@@ -66,6 +66,9 @@ def ticket(t: Ticket, now: dt.datetime | None = None) -> dict:
         "sla": sla_status(t, now),
         "form_values": t.form_values or {},
         "url": t.get_absolute_url(),
+        # Numbers only (no query, and a number reveals nothing of a ticket one cannot see).
+        "merged_into": format_number(t.merged_into_id) if t.merged_into_id else None,
+        "parent": format_number(t.parent_id) if t.parent_id else None,
     }
 
 

@@ -34,6 +34,23 @@ class Match:
 
 
 def find_ticket(parsed: ParsedMail, *, sender_user) -> Match | None:
+    match = _find(parsed, sender_user)
+    # A merged ticket (closed, `merged_into` set) answers as the ticket it was merged into:
+    # replies to the duplicate's mail land where the work goes on. Who may write there is
+    # decided on the survivor, as for any match (someone who cannot see it leaves an
+    # unverified internal note). A survivor merged in turn is followed, a few steps at most.
+    # See docs/working-faster.md#merging-tickets.
+    for _step in range(5):
+        if match is None or match.ticket.merged_into_id is None:
+            break
+        survivor = _ticket(match.ticket.merged_into_id)
+        if survivor is None:
+            break
+        match = Match(survivor, match.how, match.parent_id)
+    return match
+
+
+def _find(parsed: ParsedMail, sender_user) -> Match | None:
     for mid in parsed.thread_ids:
         signed = verify_message_id(mid)
         if signed is None:

@@ -117,6 +117,16 @@ def sentence(event: TicketEvent) -> str:
         return f"{verb} ({old})" if old else verb
     if event.kind == Kind.REMINDED:
         return f"reminded {new or 'the requester'} that the ticket waits for their answer"
+    if event.kind == Kind.MERGED:
+        if event.field == "merged_into":
+            return f"merged it into {new}"
+        return f"merged {old} into this ticket"
+    if event.kind == Kind.PARENT:
+        if event.field == "child":
+            return f"made {new} a child of this ticket" if new else f"removed the child {old}"
+        if new:
+            return f"set the parent to {new}" + (f" (was {old})" if old else "")
+        return f"removed the parent {old}"
     if event.field == "link":
         return f"linked it: {new}" if new else f"removed the link: {old}"
     if event.field == "description":

@@ -172,6 +172,27 @@ class Ticket(models.Model):
     # Answers to the classification's request form, by field code (catalog.request_forms
     # validates them; codes and JSON-native values, never labels).
     form_values = models.JSONField("request form values", default=dict, blank=True)
+    # Merging (merge_services.py): the ticket this one was merged into. A merged ticket is
+    # closed; its page points here and email replies to it land here (portal.mailin).
+    # SET_NULL: retention may delete a survivor before its duplicates; they stay closed.
+    merged_into = models.ForeignKey(
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="merged_tickets",
+        db_index=False,  # the partial index in Meta holds only merged tickets
+    )
+    # Parent/child (merge_services.py): a parent is not resolved while a child is open,
+    # unless the person resolving it says so (recorded in the history).
+    parent = models.ForeignKey(
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="children",
+        db_index=False,  # the partial index in Meta holds only children
+    )
     # People who asked to hear about status changes and public comments.
     watchers = models.ManyToManyField(
         settings.AUTH_USER_MODEL, blank=True, related_name="watched_tickets"
@@ -265,6 +286,16 @@ class Ticket(models.Model):
                 fields=["sla_due_sort_at", "id"],
                 name="ticket_open_sla_due",
                 condition=Q(status__in=["new", "in_progress", "on_hold"]),
+            ),
+            # A survivor lists what was merged into it, a parent its children: both columns
+            # are empty for nearly every ticket, so their indexes hold only the few set.
+            models.Index(
+                fields=["merged_into"],
+                name="ticket_merged_into",
+                condition=Q(merged_into__isnull=False),
+            ),
+            models.Index(
+                fields=["parent"], name="ticket_parent", condition=Q(parent__isnull=False)
             ),
             # Sort "Highest priority" (see priority_rank).
             models.Index(fields=["priority_rank", "id"], name="ticket_priority_rank"),
@@ -444,6 +475,11 @@ class TicketEvent(models.Model):
         # An approval step asked, decided or reminded (portal/approvals); new_value is
         # the code (requested/approved/rejected/reminded), old_value names the step.
         APPROVAL = "approval", "Approval"
+        # A merge (merge_services.py): on the merged ticket `new_value` names the survivor,
+        # on the survivor `old_value` names the merged ticket.
+        MERGED = "merged", "Merged"
+        # Parent/child (merge_services.py): `field` "parent", old → new parent number.
+        PARENT = "parent", "Parent changed"
 
     ticket = models.ForeignKey(
         Ticket, on_delete=models.CASCADE, related_name="events", db_index=False

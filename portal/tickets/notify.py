@@ -51,6 +51,7 @@ TEXTS = {
     "comment_reopened": "{actor} commented on closed {number} and reopened it: {title}",
     "internal_comment": "Internal note on {number}: {title}",
     "reminder": "{number} is waiting for your answer: {title}",
+    "merged": "{number} was merged into {survivor}: {title}",
     "sla_at_risk": "{target} on {number} is due {due}: {title}",
     "sla_breached": "{target} on {number} missed its SLA ({due}): {title}",
 }
@@ -81,6 +82,7 @@ _SAMPLE = {
     "policy": "Standard",
     "days": 3,
     "close_days": 10,
+    "survivor": "TKT-000120",
 }
 
 
@@ -165,6 +167,12 @@ KINDS = {
             "A ticket I raised is on hold waiting for my answer (reminder)",
             "ticket_reminder",
             _sample("reminder"),
+        ),
+        Kind(
+            "ticket_merged",
+            "A ticket I raised was merged into another one",
+            "ticket_merged",
+            _sample("merged"),
         ),
         Kind(
             "sla_at_risk",
@@ -538,4 +546,20 @@ def hold_reminder(ticket, *, days: int, close_days: int) -> None:
         text=text("reminder", **_values(ticket)),
         days=days,
         close_days=close_days,
+    )
+
+
+def ticket_merged(duplicate, survivor, *, actor) -> None:
+    """The requester of a merged ticket: which ticket the work goes on in. The link and
+    the mail thread stay those of their own ticket (which points to the survivor), since
+    the survivor may be someone else's ticket they cannot open; a reply to this mail
+    lands on the survivor (portal.mailin follows the merge)."""
+    _send(
+        duplicate,
+        recipients=[duplicate.requester],
+        kind="ticket_merged",
+        actor=actor,
+        key=f"merged:{survivor.pk}",
+        text=text("merged", **_values(duplicate, survivor=survivor.number)),
+        survivor=survivor.number,
     )

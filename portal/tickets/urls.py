@@ -1,6 +1,13 @@
 from django.urls import path
 
-from portal.tickets import attachment_views, form_views, kb_views, list_views, views
+from portal.tickets import (
+    attachment_views,
+    form_views,
+    kb_views,
+    list_views,
+    merge_views,
+    views,
+)
 
 urlpatterns = [
     path("tickets", list_views.ticket_list, name="ticket-list"),
@@ -22,6 +29,12 @@ urlpatterns = [
     ),
     path("tickets/<str:number>/files", views.ticket_files, name="ticket-files"),
     path("tickets/<str:number>/watch", views.ticket_watch, name="ticket-watch"),
+    path("tickets/<str:number>/merge", merge_views.ticket_merge, name="ticket-merge"),
+    path(
+        "tickets/<str:number>/merge-targets",
+        merge_views.merge_targets,
+        name="ticket-merge-targets",
+    ),
     path(
         "attachments/<int:pk>/download",
         attachment_views.attachment_download,

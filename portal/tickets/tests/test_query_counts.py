@@ -103,14 +103,15 @@ def test_htmx_partial_skips_the_filter_option_lists(raise_ticket, personas, warm
 # see (with uploaders; ticket's and comments' files alike), 1 history events (with
 # actors), 1 whether the viewer watches it, 1 its satisfaction ratings (portal.csat's
 # `ticket_rating` tag), 1 its links to tickets the viewer may see (portal.links'
-# `ticket_links` tag); then per action shown: the lead's "assign to" list of team
+# `ticket_links` tag), 1 the tickets merged into it, its parent and children the viewer
+# may see (`ticket_family` tag); then per action shown: the lead's "assign to" list of team
 # members (1) and the "move to team" list (1).
 DETAIL = {
-    "requester": PER_REQUEST + 1 + RELATED + 6,
-    "agent": PER_REQUEST + 1 + RELATED + 6 + 1,
-    "lead": PER_REQUEST + 1 + RELATED + 6 + 2,
-    "spoc": PER_REQUEST + 1 + RELATED + 6 + 2,
-    "admin": PER_REQUEST + 1 + RELATED + 6 + 2,
+    "requester": PER_REQUEST + 1 + RELATED + 7,
+    "agent": PER_REQUEST + 1 + RELATED + 7 + 1,
+    "lead": PER_REQUEST + 1 + RELATED + 7 + 2,
+    "spoc": PER_REQUEST + 1 + RELATED + 7 + 2,
+    "admin": PER_REQUEST + 1 + RELATED + 7 + 2,
 }
 
 

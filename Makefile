@@ -9,7 +9,7 @@ DEV_ENV := DEBUG=1 PORT=$(PORT) APP_URL=http://127.0.0.1:$(PORT)
 # loadgroup keeps the journeys (which start one portal per worker) on a single worker.
 PYTEST_ARGS ?= -n auto --dist loadgroup
 
-.PHONY: run install test test-fast test-smoke lint format lock check-deploy bench clean
+.PHONY: run install test test-fast test-smoke lint format lock check-deploy bench scale-demo clean
 
 run: install
 	$(DEV_ENV) $(PY) manage.py migrate --no-input -v0
@@ -76,6 +76,11 @@ BENCH_ARGS ?=
 bench: install
 	BENCH_TICKETS=$(BENCH_TICKETS) $(PY) bench/generate.py --reuse
 	BENCH_TICKETS=$(BENCH_TICKETS) $(PY) bench/run.py $(BENCH_ARGS)
+
+# More than one machine on one machine, with its checks (docs/scaling.md): HAProxy, two app
+# servers, two workers, PostgreSQL primary + replica behind pgbouncer, Redis. A few minutes.
+scale-demo: install
+	bin/scale-demo
 
 clean:
 	rm -rf $(VENV) node_modules var

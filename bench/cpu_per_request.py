@@ -1,0 +1,117 @@
+"""CPU milliseconds per request, split between the app server and PostgreSQL (issue 26).
+
+The capacity model of docs/scaling.md divides cores by these. gunicorn runs with ONE sync
+worker against a generated benchmark database (`bench/generate.py`); its database backend
+is found by application_name. Each page is requested N times by one signed-in persona, and
+the CPU time (user + system, /proc/<pid>/stat) that the worker process and its backend used
+meanwhile is divided by N. CPU time, unlike latency, hardly depends on what else runs on
+the machine, so this can be measured on a busy box. Reads only (plus the page-view counter
+and the session the requests themselves write).
+
+    BENCH_TICKETS=100000 .venv/bin/python bench/cpu_per_request.py --requests 60
+"""
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+import psycopg
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench import common  # noqa: E402
+from bench.run import Session, gunicorn  # noqa: E402
+
+TICK = os.sysconf("SC_CLK_TCK")
+PROBE = "cpu_probe"
+PERSONAS = {"admin": "admin1@bench.example.com", "agent": "agent001@bench.example.com"}
+
+
+def cpu_ms(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) * 1000 / TICK  # utime + stime
+
+
+def worker_pid(master: int) -> int:
+    children = Path(f"/proc/{master}/task/{master}/children").read_text().split()
+    if len(children) != 1:
+        raise SystemExit(f"expected one gunicorn worker, found {children}")
+    return int(children[0])
+
+
+def backend_pids(url: str) -> list[int]:
+    with psycopg.connect(common.conninfo(url), autocommit=True) as conn:
+        rows = conn.execute(
+            "SELECT pid FROM pg_stat_activity WHERE application_name = %s", [PROBE]
+        ).fetchall()
+    return [pid for (pid,) in rows]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--requests", type=int, default=60)
+    parser.add_argument("--database", help="default: portal_bench_<BENCH_TICKETS>")
+    args = parser.parse_args()
+    tickets = common.tickets_from_env(100_000)
+    name = common.database_name(tickets, args.database)
+    url = common.database_url(name)
+    with psycopg.connect(common.conninfo(url)) as conn:
+        (first,) = conn.execute("SELECT min(id) FROM tickets_ticket").fetchone()
+    number = f"TKT-{first:06d}"  # portal.tickets.models.format_number
+    probe_url = f"{url}?application_name={PROBE}"
+    pages = [
+        ("admin", "ticket list", "/tickets"),
+        ("admin", "search", "/tickets?q=printer"),
+        ("admin", "ticket page", f"/tickets/{number}"),
+        ("admin", "dashboard", "/dashboard"),
+        ("agent", "ticket list (agent)", "/tickets"),
+        ("admin", "analytics, 30 days", "/analytics"),
+    ]
+    log = common.RESULTS / "gunicorn-cpu.log"
+    print(f"{name}: {args.requests} requests per page, one gunicorn worker, CPU ms per request")
+    print("| page | app (gunicorn) | PostgreSQL | total |\n|---|---|---|---|")
+    os.environ["DB_CONN_MAX_AGE"] = "600"  # one connection, one backend, for the whole run
+    with gunicorn(probe_url, 1, log) as (port, _):
+        master = _master_of(port)
+        worker = worker_pid(master)
+        sessions = {}
+        for persona, email in PERSONAS.items():
+            sessions[persona] = Session(port)
+            sessions[persona].login(email)
+        for persona, label, path in pages:
+            session = sessions[persona]
+            for _ in range(3):  # warm: templates compiled, caches filled
+                session.request("GET", path)
+            backends = backend_pids(url)
+            app0, db0 = cpu_ms(worker), sum(cpu_ms(pid) for pid in backends)
+            for _ in range(args.requests):
+                status, _, _ = session.request("GET", path)
+                if status != 200:
+                    raise SystemExit(f"{path} answered {status}")
+            app = (cpu_ms(worker) - app0) / args.requests
+            db = (sum(cpu_ms(pid) for pid in backends) - db0) / args.requests
+            print(f"| {label} | {app:.1f} | {db:.1f} | {app + db:.1f} |")
+    when = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+    print(f"(load average {os.getloadavg()[0]:.1f}; {when})")
+
+
+def _master_of(port: int) -> int:
+    """The gunicorn master listening on `port` (the context manager does not expose it)."""
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            cmdline = (proc / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if b"portal.wsgi:application" in cmdline and f"127.0.0.1:{port}".encode() in cmdline:
+            parent = int((proc / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            if parent == os.getpid():
+                return int(proc.name)
+    raise SystemExit("gunicorn master not found")
+
+
+if __name__ == "__main__":
+    main()

@@ -179,9 +179,11 @@ def person_erase(*, user: User, actor: User) -> Erasure:
 
 
 def _sweep_files() -> None:
+    from portal.lib.tasks import enqueue_with_data
     from portal.tickets.tasks import cleanup_orphan_attachments_task
 
-    cleanup_orphan_attachments_task.enqueue()
+    # After the erasure commits (with a queue outside the database), so the sweep sees it.
+    enqueue_with_data(cleanup_orphan_attachments_task)
 
 
 def _delete_files(user: User, result: Erasure) -> int:

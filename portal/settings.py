@@ -502,6 +502,10 @@ WEBHOOK_MAX_ATTEMPTS = env_int("WEBHOOK_MAX_ATTEMPTS", 10, minimum=1)
 WEBHOOK_DISABLE_AFTER = env_int("WEBHOOK_DISABLE_AFTER", 5, minimum=1)
 # Connecting, sending and reading the answer, each and in all.
 WEBHOOK_TIMEOUT_SECONDS = env_int("WEBHOOK_TIMEOUT_SECONDS", 10, minimum=1)
+# Name resolution of a target is given this long (the system resolver alone may take minutes).
+WEBHOOK_DNS_TIMEOUT_SECONDS = env_int("WEBHOOK_DNS_TIMEOUT_SECONDS", 5, minimum=1)
+# PEM file of CAs trusted besides the system's, for HTTPS receivers with a private CA.
+WEBHOOK_CA_FILE = env_str("WEBHOOK_CA_FILE")
 WEBHOOK_STUCK_AFTER_SECONDS = env_int("WEBHOOK_STUCK_AFTER_SECONDS", 600, minimum=60)
 WEBHOOK_RECORD_RETRY_SECONDS = env_int("WEBHOOK_RECORD_RETRY_SECONDS", 300, minimum=1)
 # Hosts that may resolve to private addresses (receivers on the premises), besides those

@@ -14,9 +14,11 @@ address they carry. A host an admin allow-lists (`AllowedHost`, or the
 WEBHOOK_ALLOWED_HOSTS setting) may resolve to a private address, for receivers on the
 premises; cloud metadata addresses stay refused even then.
 
-Redirects are never followed (http.client does not follow them; a 3xx is a failure), each
-socket operation and the whole exchange are bounded by WEBHOOK_TIMEOUT_SECONDS, and at
-most RESPONSE_EXCERPT_BYTES of the answer are read.
+Redirects are never followed (http.client does not follow them; a 3xx is a failure), name
+resolution is bounded by WEBHOOK_DNS_TIMEOUT_SECONDS, each socket operation and the whole
+exchange by WEBHOOK_TIMEOUT_SECONDS, and at most RESPONSE_EXCERPT_BYTES of the answer are
+read. HTTPS checks the certificate against the host name with the system's trusted CAs
+plus WEBHOOK_CA_FILE (a private CA of receivers on the premises).
 """
 
 import http.client
@@ -119,11 +121,44 @@ def allowed_hosts() -> set[str]:
     return hosts | set(AllowedHost.objects.values_list("host", flat=True))
 
 
-def resolve(url: str, *, allowed: set[str], resolver=socket.getaddrinfo) -> Target:
-    """Check `url` and choose the address to connect to; Refused if it may not be called."""
+class ResolutionTimedOut(TimeoutError):
+    """The resolver did not answer in time: a temporary failure, retried later."""
+
+
+def _bounded(resolver, host: str, port: int, timeout: float) -> list:
+    """`resolver(host, port)` given at most `timeout` seconds.
+
+    getaddrinfo cannot be interrupted and its own timeouts (resolv.conf: 5 s × attempts ×
+    name servers × search domains) can add up to minutes, holding the webhooks queue for
+    every hook. So it runs in a daemon thread and the worker stops waiting at the bound;
+    the thread ends when the system resolver gives up on its own.
+    """
+    outcome: dict[str, object] = {}
+
+    def run() -> None:
+        try:
+            outcome["infos"] = resolver(host, port, type=socket.SOCK_STREAM)
+        except BaseException as exc:  # noqa: BLE001 (handed to the waiting thread)
+            outcome["error"] = exc
+
+    thread = threading.Thread(target=run, name=f"resolve {host}", daemon=True)
+    thread.start()
+    thread.join(timeout)
+    if thread.is_alive():
+        raise ResolutionTimedOut(f"resolving {host} took longer than {timeout:g} s")
+    if "error" in outcome:
+        raise outcome["error"]  # type: ignore[misc]  # an exception, stored above
+    return outcome["infos"]  # type: ignore[return-value]  # getaddrinfo's list
+
+
+def resolve(url: str, *, allowed: set[str], resolver=None) -> Target:
+    """Check `url` and choose the address to connect to; Refused if it may not be called,
+    ResolutionTimedOut (an OSError: temporary) if the name is not resolved in time."""
     scheme, host, port, path = parse(url)
+    # Looked up at call time (not bound as a default), so a test can stand in for DNS.
+    resolver = resolver or socket.getaddrinfo
     try:
-        infos = resolver(host, port, type=socket.SOCK_STREAM)
+        infos = _bounded(resolver, host, port, settings.WEBHOOK_DNS_TIMEOUT_SECONDS)
     except (socket.gaierror, UnicodeError) as exc:
         raise Refused(f"{host} could not be resolved: {exc}") from None
     addresses = list(dict.fromkeys(info[4][0] for info in infos))
@@ -153,6 +188,8 @@ class _PinnedHTTPSConnection(http.client.HTTPSConnection):
 
     def __init__(self, target: Target, timeout: float):
         self.tls = ssl.create_default_context()
+        if settings.WEBHOOK_CA_FILE:
+            self.tls.load_verify_locations(cafile=settings.WEBHOOK_CA_FILE)
         super().__init__(target.host, target.port, timeout=timeout, context=self.tls)
         self.address = target.address
 

@@ -27,6 +27,14 @@ urlpatterns = [
         kb_views.comment_to_article,
         name="ticket-comment-article",
     ),
+    path(
+        "tickets/<str:number>/help-articles", kb_views.article_picker, name="ticket-article-picker"
+    ),
+    path(
+        "tickets/<str:number>/help-articles/<slug:slug>/insert",
+        kb_views.article_insert,
+        name="ticket-article-insert",
+    ),
     path("tickets/<str:number>/files", views.ticket_files, name="ticket-files"),
     path("tickets/<str:number>/watch", views.ticket_watch, name="ticket-watch"),
     path("tickets/<str:number>/merge", merge_views.ticket_merge, name="ticket-merge"),

@@ -277,6 +277,11 @@ OIDC_CLOCK_SKEW_SECONDS = 60
 # LOCAL_LOGIN=off: email and password work only for the break-glass admins listed here.
 LOCAL_LOGIN = env_bool("LOCAL_LOGIN", True)
 LOCAL_LOGIN_BREAK_GLASS = [normalize_email(e) for e in env_list("LOCAL_LOGIN_BREAK_GLASS")]
+# SCIM 2.0 provisioning (/scim/v2/, docs/sso.md): off unless a bearer token is set. The
+# provider (Entra ID, Okta) creates people and deactivates leavers with it.
+SCIM_TOKEN = env_str("SCIM_TOKEN")
+if SCIM_TOKEN and len(SCIM_TOKEN) < 32:
+    raise ImproperlyConfigured("SCIM_TOKEN must be at least 32 characters (a random secret).")
 # Two-factor for password sign-ins (docs/security.md): `admins` (while LOCAL_LOGIN is on),
 # `everyone` or `off`. Off by default in development so `make run`'s demo admin signs in.
 TWO_FACTOR_REQUIRED = env_str("TWO_FACTOR_REQUIRED", "off" if DEBUG else "admins").lower()

@@ -203,3 +203,15 @@ def user_sign_out_everywhere(*, user: User, reason: str, actor: User | None = No
         },
     )
     return revoked
+
+
+def user_set_active(*, user: User, active: bool, reason: str) -> User:
+    """Activate or deactivate `user` for a provisioning system (SCIM), in one transaction.
+    Deactivation is what `user_update` does (sessions end, open work is handed on) plus
+    revoking the person's API tokens: a leaver keeps no way in. Raises ValidationError
+    like `user_update` (the last admin on triage duty)."""
+    with transaction.atomic():
+        user_update(user=user, actor=None, full_name=user.full_name, is_active=active)
+        if not active:
+            user_sign_out_everywhere(user=user, reason=reason)
+    return user

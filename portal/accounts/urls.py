@@ -1,6 +1,7 @@
 from django.urls import path
 
 from portal.accounts import passkey_views, two_factor_views, views
+from portal.accounts.scim import views as scim_views
 from portal.accounts.sso import views as sso_views
 
 urlpatterns = [
@@ -15,6 +16,13 @@ urlpatterns = [
         "oidc/backchannel-logout/",
         sso_views.backchannel_logout_view,
         name="oidc-backchannel-logout",
+    ),
+    path("scim/v2/Users", scim_views.users_view, name="scim-users"),
+    path("scim/v2/Users/<int:user_id>", scim_views.user_view, name="scim-user"),
+    path(
+        "scim/v2/ServiceProviderConfig",
+        scim_views.service_provider_config_view,
+        name="scim-service-provider-config",
     ),
     path("password-reset", views.password_reset_request_view, name="password-reset"),
     path(

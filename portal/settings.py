@@ -34,6 +34,9 @@ if not SECRET_KEY:
             "set DEBUG=1 for local development."
         )
     SECRET_KEY = "insecure-development-key-only-used-when-DEBUG-is-on"  # noqa: S105
+# Old keys while rotating SECRET_KEY (comma-separated): sessions, signed links and stored
+# secrets made with them still verify or decrypt (docs/email-in.md, "Secrets at rest").
+SECRET_KEY_FALLBACKS = env_list("SECRET_KEY_FALLBACKS")
 
 # APP_URL builds links in emails; the seed called it NEXT_PUBLIC_APP_URL.
 APP_URL = (env_str("APP_URL") or env_str("NEXT_PUBLIC_APP_URL") or "http://127.0.0.1:8000").rstrip(
@@ -477,6 +480,7 @@ PERIODIC_TASKS = {
     "portal.kb.tasks.sweep_unrecorded_images": 86400,
     "portal.tickets.tasks.escalate_sla": 60,
     "portal.mailin.tasks.poll_mailboxes": env_int("INBOUND_POLL_SECONDS", 60, minimum=5),
+    "portal.mailin.tasks.cleanup_pending_raw_mail": 300,
     "portal.tickets.tasks.close_and_remind": 900,
     "portal.approvals.tasks.remind_approvers": 900,
     "portal.webhooks.tasks.sweep_webhook_outbox": 30,
@@ -584,6 +588,7 @@ ATTACHMENT_ORPHAN_MINUTES = env_int("ATTACHMENT_ORPHAN_MINUTES", 15, minimum=2)
 ATTACHMENT_KEY_OWNERS = {
     "tickets/": "portal.tickets.attachment_keys.known_storage_keys",
     "kb/": "portal.kb.image_keys.known_storage_keys",
+    "mail/": "portal.mailin.rawmail.known_raw_keys",  # raw mail kept by email in
 }
 if env_str("R2_ENDPOINT"):
     # Thumbnails redirect to short-lived presigned URLs on the storage endpoint (path-style).

@@ -49,6 +49,7 @@ urlpatterns = [
     path("", include("portal.kb.urls")),
     path("", include("portal.webhooks.urls")),
     path("", include("portal.retention.urls")),
+    path("", include("portal.mailin.urls")),
     path("api/v1/", include("portal.api.urls")),
     path("", include("portal.api.settings_urls")),
     path("admin/login/", _admin_login),

@@ -4,32 +4,63 @@ from django import forms
 from django.contrib import admin
 
 from portal.mailin.models import InboundMessage, Mailbox
+from portal.mailin.senders import parse_domains
 
 
 class MailboxForm(forms.ModelForm):
-    # Write-only: the stored password is never sent back to the browser. Left blank on an
-    # existing mailbox, it keeps the one it has.
+    # Write-only secrets: what is stored is never sent back to the browser. Left blank on
+    # an existing mailbox, a secret keeps the one it has.
     password = forms.CharField(
         widget=forms.PasswordInput(render_value=False),
         required=False,
         help_text="Leave blank to keep the current password. For Gmail: an app password.",
     )
+    oauth_client_secret = forms.CharField(
+        label="Client secret",
+        widget=forms.PasswordInput(render_value=False),
+        required=False,
+        help_text="Microsoft 365: the app registration's client secret. Leave blank to keep it.",
+    )
 
     class Meta:
         model = Mailbox
         fields = [
-            "name", "address", "host", "port", "security", "username", "password", "folder",
-            "processed_folder", "group", "category", "subcategory", "unknown_senders",
-            "is_active",
+            "name", "address", "host", "port", "security", "auth", "username", "password",
+            "oauth_tenant", "oauth_client_id", "oauth_client_secret", "oauth_authority",
+            "folder", "processed_folder", "group", "category", "subcategory",
+            "unknown_senders", "allowed_domains", "is_active",
         ]  # fmt: skip
 
-    def clean_password(self) -> str:
-        typed = self.cleaned_data.get("password", "")
+    def _kept(self, name: str) -> str:
+        typed = self.cleaned_data.get(name, "")
         if not typed and self.instance.pk:
-            return self.instance.password
-        if not typed:
-            raise forms.ValidationError("A new mailbox needs its password.")
+            return getattr(self.instance, name)
         return typed
+
+    def clean_password(self) -> str:
+        return self._kept("password")
+
+    def clean_oauth_client_secret(self) -> str:
+        return self._kept("oauth_client_secret")
+
+    def clean_allowed_domains(self) -> str:
+        return ", ".join(parse_domains(self.cleaned_data.get("allowed_domains", "")))
+
+    def clean(self):
+        data = super().clean() or {}
+        if data.get("auth") == Mailbox.Auth.M365:
+            for name in ("oauth_client_id", "oauth_client_secret"):
+                if not data.get(name):
+                    self.add_error(name, "Microsoft 365 mailboxes need this.")
+            if not data.get("oauth_tenant") and not data.get("oauth_authority"):
+                self.add_error("oauth_tenant", "Microsoft 365 mailboxes need the tenant.")
+        elif not data.get("password"):
+            self.add_error("password", "A mailbox signing in with a password needs it.")
+        if data.get("unknown_senders") == Mailbox.UnknownSenders.CREATE and not data.get(
+            "allowed_domains"
+        ):
+            self.add_error("allowed_domains", "Name the domains whose senders get an account.")
+        return data
 
 
 @admin.register(Mailbox)
@@ -41,8 +72,8 @@ class MailboxAdmin(admin.ModelAdmin):
         "last_error_at", "last_error",
     ]  # fmt: skip
     readonly_fields = [
-        "from_env", "uidvalidity", "last_uid", "last_polled_at", "last_success_at",
-        "last_error", "last_error_at", "failures_in_a_row",
+        "from_env", "uidvalidity", "last_uid", "token_expires_at", "last_polled_at",
+        "last_success_at", "last_error", "last_error_at", "failures_in_a_row",
     ]  # fmt: skip
 
 

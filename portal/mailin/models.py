@@ -11,6 +11,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from portal.lib.encryption import EncryptedTextField
+
 
 class Mailbox(models.Model):
     """A support address the portal reads over IMAP, and where its new tickets go."""
@@ -23,6 +25,11 @@ class Mailbox(models.Model):
     class UnknownSenders(models.TextChoices):
         REPLY = "reply", "Answer once, saying how to reach the portal"
         REFUSE = "refuse", "Ignore (recorded, no answer)"
+        CREATE = "create", "Create a requester account for the allowed domains (others: answer)"
+
+    class Auth(models.TextChoices):
+        PASSWORD = "password", "Password (or an app password)"
+        M365 = "m365", "Microsoft 365: OAuth2 client credentials (XOAUTH2)"
 
     name = models.CharField(max_length=120)
     address = models.EmailField(
@@ -32,8 +39,29 @@ class Mailbox(models.Model):
     port = models.PositiveIntegerField(default=993)
     security = models.CharField(max_length=10, choices=Security.choices, default=Security.SSL)
     username = models.CharField(max_length=254)
-    # Never shown back: the admin form leaves it blank and keeps it unless a new one is typed.
-    password = models.CharField(max_length=1000, blank=True)
+    auth = models.CharField(max_length=10, choices=Auth.choices, default=Auth.PASSWORD)
+    # Secrets are encrypted at rest (portal.lib.encryption) and never shown back: the admin
+    # form leaves them blank and keeps them unless a new one is typed.
+    password = EncryptedTextField(purpose="mailin.mailbox-password", blank=True)
+    oauth_tenant = models.CharField(
+        "tenant", max_length=200, blank=True, help_text="Microsoft 365: the directory (tenant) id."
+    )
+    oauth_client_id = models.CharField(
+        "client id", max_length=200, blank=True, help_text="Microsoft 365: the app registration."
+    )
+    oauth_client_secret = EncryptedTextField(
+        "client secret", purpose="mailin.oauth-client-secret", blank=True
+    )
+    oauth_authority = models.URLField(
+        "authority",
+        blank=True,
+        help_text="Leave blank for https://login.microsoftonline.com/<tenant>.",
+    )
+    # The cached access token (the poller asks for a new one shortly before it expires).
+    access_token = EncryptedTextField(
+        purpose="mailin.oauth-access-token", blank=True, editable=False
+    )
+    token_expires_at = models.DateTimeField(null=True, blank=True, editable=False)
     folder = models.CharField(max_length=200, default="INBOX")
     processed_folder = models.CharField(
         max_length=200,
@@ -59,6 +87,12 @@ class Mailbox(models.Model):
     )
     unknown_senders = models.CharField(
         max_length=10, choices=UnknownSenders.choices, default=UnknownSenders.REPLY
+    )
+    allowed_domains = models.CharField(
+        max_length=500,
+        blank=True,
+        help_text="For “create”: the domains whose senders get an account, comma-separated "
+        "(example.com, example.org). Subdomains are not included.",
     )
     is_active = models.BooleanField(default=True)
     from_env = models.BooleanField(
@@ -120,6 +154,10 @@ class InboundMessage(models.Model):
         default=False, help_text="The sender was sent an automatic answer about this message."
     )
     received_at = models.DateTimeField(default=timezone.now)
+    # The message exactly as read, in the attachment storage (for the agents of its ticket).
+    raw_key = models.CharField(max_length=300, blank=True)
+    raw_sha256 = models.CharField(max_length=64, blank=True)
+    raw_size = models.PositiveBigIntegerField(default=0)
 
     class Meta:
         ordering = ["-received_at", "-id"]

@@ -61,6 +61,9 @@ class ParsedMail:
     # addresses it reports as failed for good, and as failed for now (flufl.bounce).
     bounced_permanent: list[str] = field(default_factory=list)
     bounced_temporary: list[str] = field(default_factory=list)
+    # The Message-IDs of the mail that bounced, from the report's copy of its headers
+    # (message/rfc822 or text/rfc822-headers): what names the exact delivery that failed.
+    bounced_message_ids: list[str] = field(default_factory=list)
 
     @property
     def is_bounce(self) -> bool:
@@ -111,6 +114,7 @@ def parse(raw: bytes) -> ParsedMail:
         temporary, permanent = all_failures(message)
         parsed.bounced_permanent = sorted(_address(item) for item in permanent)
         parsed.bounced_temporary = sorted(_address(item) for item in temporary)
+        parsed.bounced_message_ids = _returned_message_ids(message)
     return parsed
 
 
@@ -120,6 +124,28 @@ _BOUNCERS = ("mailer-daemon@", "postmaster@")
 def _address(raw: bytes | str) -> str:
     text = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else raw
     return text.strip().lower()
+
+
+def _returned_message_ids(message: EmailMessage) -> list[str]:
+    """The Message-ID of each returned message a bounce quotes: RFC 3464 reports carry the
+    original as `message/rfc822` or its headers as `text/rfc822-headers`; many servers
+    quote it in a text part instead, which is not read (the address match stands in)."""
+    found: list[str] = []
+    for part in message.walk():
+        kind = part.get_content_type()
+        if kind == "message/rfc822":
+            payload = part.get_payload()
+            inner = payload[0] if isinstance(payload, list) and payload else None
+            value = _header(inner, "Message-ID") if isinstance(inner, EmailMessage) else ""
+        elif kind == "text/rfc822-headers":
+            headers = BytesParser(policy=policy.default).parsebytes(
+                _payload_bytes(part), headersonly=True
+            )
+            value = _header(headers, "Message-ID")
+        else:
+            continue
+        found += [mid for mid in message_ids(value) if mid not in found]
+    return found
 
 
 def content_hash(parsed: ParsedMail) -> str:

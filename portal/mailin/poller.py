@@ -31,6 +31,7 @@ from imap_tools import MailBox, MailBoxStartTls, MailBoxUnencrypted
 from imap_tools.errors import ImapToolsError
 from imap_tools.mailbox import BaseMailBox
 
+from portal.attachments.storage import StorageUnavailable
 from portal.lib.db import DATABASE_ERRORS
 from portal.mailin import services
 from portal.mailin.models import InboundMessage, Mailbox
@@ -73,7 +74,7 @@ def poll(mailbox: Mailbox, *, now: dt.datetime | None = None) -> PollResult:
             _read(box, mailbox, result)
     except IMAP_ERRORS as exc:
         result.error = f"{exc.__class__.__name__}: {exc}"
-    except TicketError as exc:  # the attachment storage is down: try again next poll
+    except (TicketError, StorageUnavailable) as exc:  # the storage is down: next poll
         result.error = f"{exc.__class__.__name__}: {exc}"
     if result.error:
         services.mailbox_poll_failed(mailbox=mailbox, error=result.error, now=now)
@@ -142,7 +143,7 @@ def _process_one(mailbox: Mailbox, uidvalidity: int, uid: int, raw: bytes) -> In
         return services.inbound_message_process(
             mailbox=mailbox, uidvalidity=uidvalidity, uid=uid, raw=raw
         )
-    except DATABASE_ERRORS:
+    except (*DATABASE_ERRORS, StorageUnavailable):
         raise  # the next poll tries again
     except TicketError as exc:
         if getattr(exc, "status_code", 400) >= 500:

@@ -25,12 +25,16 @@ import logging
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from portal.accounts.services import user_create
+from portal.attachments.models import PendingObject
 from portal.attachments.validation import UploadRefused, validate_upload
 from portal.catalog.models import BusinessUnitGroup, Category, Subcategory
-from portal.mailin import answers, loops, matching
+from portal.mailin import answers, loops, matching, rawmail, senders
 from portal.mailin.models import InboundMessage, Mailbox
 from portal.mailin.parsing import MailFile, ParsedMail, parse
 from portal.mailin.quotes import strip_quoted
@@ -73,12 +77,13 @@ def inbound_message_process(
         received_at=now,
     )
     try:
-        return _process(row, parsed, mailbox, now)
+        return _process(row, parsed, mailbox, now, raw)
     except IntegrityError:
         # Someone recorded this position or this content meanwhile: read what they did.
         done = InboundMessage.objects.filter(**position).first()
         if done is not None:
             return done
+        row.raw_key, row.raw_sha256, row.raw_size = "", "", 0  # that copy was deleted
         return _record(row, Outcome.DUPLICATE, "Read at the same time from elsewhere.")
 
 
@@ -119,7 +124,9 @@ def inbound_message_too_large(
     return _record(row, Outcome.REJECTED, f"The message is {size} bytes; the limit is {limit}.")
 
 
-def _process(row: InboundMessage, parsed: ParsedMail, mailbox: Mailbox, now) -> InboundMessage:
+def _process(
+    row: InboundMessage, parsed: ParsedMail, mailbox: Mailbox, now, raw: bytes
+) -> InboundMessage:
     if _hash_written(row.content_hash):
         return _record(row, Outcome.DUPLICATE, "The same message was read before.")
     ours = set(Mailbox.objects.values_list("address", flat=True))
@@ -133,11 +140,34 @@ def _process(row: InboundMessage, parsed: ParsedMail, mailbox: Mailbox, now) -> 
         return _record(row, Outcome.CAPPED, "The sender is over the hourly limit of mail.")
     user = get_user_model().objects.filter(email__iexact=parsed.sender, is_active=True).first()
     match = matching.find_ticket(parsed, sender_user=user)
+    created = False
+    if user is None and match is None and senders.domain_allowed(mailbox, parsed.sender):
+        user = _requester_account(parsed)
+        created = user is not None
     if user is None:
         return _unknown_sender(row, parsed, mailbox, match, now)
-    if match is not None:
-        return _reply(row, parsed, mailbox, user, match, now)
-    return _new_ticket(row, parsed, mailbox, user)
+    # From here the message may write: it is kept as read (rawmail), linked from its row.
+    with rawmail.kept(row, raw):
+        if match is not None:
+            return _reply(row, parsed, mailbox, user, match, now)
+        return _new_ticket(row, parsed, mailbox, user, account_created=created)
+
+
+def _requester_account(parsed: ParsedMail):
+    """A requester account for a sender of an allowed domain (senders.py); None when the
+    address is not valid or belongs to a deactivated account (never revived by mail)."""
+    User = get_user_model()
+    try:
+        validate_email(parsed.sender)
+    except ValidationError:
+        return None
+    if User.objects.filter(email__iexact=parsed.sender).exists():
+        return None
+    name = parsed.sender_name or parsed.sender.split("@", 1)[0]
+    try:
+        return user_create(email=parsed.sender, full_name=name[:150], password=None)
+    except IntegrityError:  # made meanwhile by another poller
+        return User.objects.filter(email__iexact=parsed.sender, is_active=True).first()
 
 
 def _hash_written(content_hash: str) -> bool:
@@ -151,10 +181,17 @@ def _bounce(row: InboundMessage, parsed: ParsedMail) -> InboundMessage:
     address, so the outbox stops sending to it."""
     reason = f"bounce from {parsed.sender or 'an unknown sender'}"
     with transaction.atomic():
+        marked = 0
         for address in parsed.bounced_permanent:
-            email_bounced(address=address, permanent=True, reason=f"{reason} (permanent)")
+            marked += email_bounced(
+                address=address, permanent=True, reason=f"{reason} (permanent)",
+                message_ids=parsed.bounced_message_ids,
+            )  # fmt: skip
         for address in parsed.bounced_temporary:
-            email_bounced(address=address, permanent=False, reason=f"{reason} (temporary)")
+            marked += email_bounced(
+                address=address, permanent=False, reason=f"{reason} (temporary)",
+                message_ids=parsed.bounced_message_ids,
+            )  # fmt: skip
         detail = "; ".join(
             f"{kind}: {', '.join(addresses)}"
             for kind, addresses in (
@@ -163,7 +200,7 @@ def _bounce(row: InboundMessage, parsed: ParsedMail) -> InboundMessage:
             )
             if addresses
         )
-        return _record(row, Outcome.BOUNCE, detail)
+        return _record(row, Outcome.BOUNCE, f"{detail}; {marked} sent message(s) marked failed")
 
 
 def _sender_over_cap(sender: str, now) -> bool:
@@ -188,6 +225,8 @@ def _record(row: InboundMessage, outcome: str, detail: str = "", **links) -> Inb
         setattr(row, name, value)
     with transaction.atomic():
         row.save(force_insert=True)
+        if row.raw_key:  # the stored copy is referred to now: off the pending ledger
+            PendingObject.objects.filter(key=row.raw_key).delete()
     log.info(
         "inbound mail",
         extra={"mailbox": row.mailbox_id, "uid": row.uid, "outcome": outcome, "detail": detail},
@@ -268,7 +307,9 @@ def _unverified_note(row, parsed, user, ticket) -> InboundMessage:
         )  # fmt: skip
 
 
-def _new_ticket(row, parsed, mailbox, user, follow_up=None) -> InboundMessage:
+def _new_ticket(
+    row, parsed, mailbox, user, follow_up=None, account_created=False
+) -> InboundMessage:
     files, refused = _checked_files(parsed.files)
     description = parsed.text.strip() or "(The email had no text.)"
     if follow_up is not None:
@@ -276,7 +317,8 @@ def _new_ticket(row, parsed, mailbox, user, follow_up=None) -> InboundMessage:
     description = _with_refusals(description, refused)
 
     def record(outcome) -> None:
-        _record(row, Outcome.TICKET, "new ticket", ticket=outcome.ticket)
+        how = "new ticket (requester account created)" if account_created else "new ticket"
+        _record(row, Outcome.TICKET, how, ticket=outcome.ticket)
         if refused:
             answers.tell_files_refused(
                 user=user, ticket=outcome.ticket, message=row, refused=refused
@@ -419,3 +461,15 @@ def mailbox_sync_from_env() -> Mailbox | None:
     with transaction.atomic():
         mailbox, _ = Mailbox.objects.update_or_create(address=address, defaults=values)
     return mailbox
+
+
+def mailbox_secrets_reencrypt() -> int:
+    """Read every mailbox's secrets (with SECRET_KEY or a fallback) and store them again
+    encrypted with the current SECRET_KEY. Returns the mailboxes rewritten."""
+    secrets = ["password", "oauth_client_secret", "access_token"]
+    count = 0
+    with transaction.atomic():
+        for mailbox in Mailbox.objects.select_for_update().only("pk", *secrets):
+            mailbox.save(update_fields=secrets)
+            count += 1
+    return count

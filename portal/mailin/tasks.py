@@ -5,7 +5,9 @@ import logging
 
 from django.tasks import task
 
-from portal.mailin import poller, services
+from portal.attachments.cleanup import delete_pending
+from portal.attachments.storage import get_storage
+from portal.mailin import poller, rawmail, services
 from portal.mailin.models import Mailbox
 from portal.tickets.errors import InvalidInput
 
@@ -24,3 +26,11 @@ def poll_mailboxes() -> dict[str, int]:
         for outcome, count in result.outcomes.items():
             totals[outcome] = totals.get(outcome, 0) + count
     return totals
+
+
+@task()
+def cleanup_pending_raw_mail() -> dict[str, int]:
+    """Delete raw mail stored for a message whose row never committed (a crash between
+    storing and writing), once older than the sweep age; from the pending-object ledger."""
+    report = delete_pending(get_storage(), rawmail.PREFIX, known=rawmail.known_raw_keys)
+    return {"examined": report.examined, "deleted": len(report.deleted)}

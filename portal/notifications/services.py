@@ -17,6 +17,7 @@ from portal.lib.emails import (
     signed_message_id,
     signed_thread_id,
     tagged_subject,
+    verify_message_id,
 )
 from portal.lib.tasks import enqueue_with_data
 from portal.notifications.kinds import get_kind
@@ -159,20 +160,31 @@ def email_address(
     return delivery if exists else None
 
 
-def email_bounced(*, address: str, permanent: bool, reason: str) -> int:
-    """A bounce reports mail to `address` failed: its latest sent message is marked failed
-    with the reason; a permanent failure also suppresses the address (nothing more is sent
-    to it until an admin removes the suppression). Returns the messages marked."""
+def email_bounced(
+    *, address: str, permanent: bool, reason: str, message_ids: Iterable[str] = ()
+) -> int:
+    """A bounce reports mail to `address` failed; a permanent failure also suppresses the
+    address (nothing more is sent to it until an admin removes the suppression).
+
+    Which message failed: the one whose Message-ID the bounce quotes (`message_ids`, from
+    the returned headers), when it is one the portal signed and was sent to `address`.
+    A bounce that quotes only foreign ids was not about the portal's mail: nothing is
+    marked. A bounce that quotes none (some servers do not) marks the latest message sent
+    to the address. Returns the messages marked."""
     address = address.strip().lower()
+    quoted = [mid for mid in message_ids if mid]
+    ours = [mid for mid in quoted if verify_message_id(mid) is not None]
+    sent = EmailDelivery.objects.filter(
+        to_address__iexact=address, status=EmailDelivery.Status.SENT
+    )
     with transaction.atomic():
-        latest = (
-            EmailDelivery.objects.filter(
-                to_address__iexact=address, status=EmailDelivery.Status.SENT
-            )
-            .order_by("-sent_at")
-            .values_list("pk", flat=True)[:1]
-        )
-        marked = EmailDelivery.objects.filter(pk__in=list(latest)).update(
+        if ours:
+            targets = list(sent.filter(message_id__in=ours).values_list("pk", flat=True))
+        elif quoted:
+            targets = []
+        else:
+            targets = list(sent.order_by("-sent_at").values_list("pk", flat=True)[:1])
+        marked = EmailDelivery.objects.filter(pk__in=targets).update(
             status=EmailDelivery.Status.FAILED, last_error=f"Bounced: {reason}"[:2000]
         )
         if permanent:

@@ -77,7 +77,15 @@ def test_the_administration_menu_opens_by_keyboard_and_closes_on_escape(page_for
     menu = nav.locator("summary", has_text="Administration")
     menu.focus()
     page.keyboard.press("Enter")
-    for name in ["Master data", "Service levels", "Users", "Email log", "Webhooks", "Retention"]:
+    for name in [
+        "Master data",
+        "Service levels",
+        "Users",
+        "Email log",
+        "Webhooks",
+        "Mailboxes",
+        "Retention",
+    ]:
         expect(nav.get_by_role("link", name=name)).to_be_visible()
     page.keyboard.press("Escape")
     expect(nav.get_by_role("link", name="Users")).to_be_hidden()

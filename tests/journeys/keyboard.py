@@ -133,7 +133,15 @@ def press_and_load(page: Page, key: str = "Enter") -> None:
         page.keyboard.press(key)
 
 
-ADMIN_MENU = {"Master data", "Service levels", "Users", "Email log", "Webhooks", "Retention"}
+ADMIN_MENU = {
+    "Master data",
+    "Service levels",
+    "Users",
+    "Email log",
+    "Webhooks",
+    "Mailboxes",
+    "Retention",
+}
 
 
 def follow_nav(page: Page, link: str) -> None:

@@ -148,16 +148,25 @@ def list_mail(sender) -> bytes:
     return bytes(message)
 
 
-def dsn_5_1_1(original_to: str) -> bytes:
-    """A delivery status notification for a mail the portal sent to a dead address."""
+def dsn_5_1_1(original_to: str, *, original_message_id: str = "") -> bytes:
+    """A delivery status notification for a mail the portal sent to a dead address; with
+    `original_message_id`, it returns the failed mail's headers (text/rfc822-headers) as
+    RFC 3464 reports do."""
+    returned = (
+        "--b1\r\nContent-Type: text/rfc822-headers\r\n\r\n"
+        f"From: Portal <portal@example.com>\r\nTo: {original_to}\r\n"
+        f"Subject: [TKT-000001] Update\r\nMessage-ID: {original_message_id}\r\n"
+        if original_message_id
+        else ""
+    )
     return (
         "From: Mail Delivery System <MAILER-DAEMON@mx.example.com>\r\n"
         f"To: {SUPPORT}\r\nSubject: Undelivered Mail Returned to Sender\r\nDate: {DATE}\r\n"
-        "Message-ID: <dsn-1@mx.example.com>\r\nAuto-Submitted: auto-replied\r\n"
+        f"Message-ID: {make_msgid(domain='mx.example.com')}\r\nAuto-Submitted: auto-replied\r\n"
         "MIME-Version: 1.0\r\n"
         'Content-Type: multipart/report; report-type=delivery-status; boundary="b1"\r\n\r\n'
         "--b1\r\nContent-Type: text/plain\r\n\r\nYour message could not be delivered.\r\n"
         "--b1\r\nContent-Type: message/delivery-status\r\n\r\n"
         f"Reporting-MTA: dns; mx.example.com\r\n\r\nFinal-Recipient: rfc822; {original_to}\r\n"
-        "Action: failed\r\nStatus: 5.1.1\r\n--b1--\r\n"
+        f"Action: failed\r\nStatus: 5.1.1\r\n{returned}--b1--\r\n"
     ).encode("ascii")

@@ -204,7 +204,9 @@ def test_a_permanent_bounce_fails_the_delivery_and_suppresses_the_address(
     imap_server.append(fixtures.dsn_5_1_1("requester@example.com"))
     poll()
     assert outcomes() == ["bounce"]
-    assert InboundMessage.objects.get().detail == "permanent: requester@example.com"
+    assert InboundMessage.objects.get().detail == (
+        "permanent: requester@example.com; 1 sent message(s) marked failed"
+    )
     bounced = EmailDelivery.objects.filter(to_address="requester@example.com").latest("sent_at")
     assert bounced.status == "failed" and bounced.last_error.startswith("Bounced: bounce from")
     assert EmailSuppression.objects.filter(address="requester@example.com").exists()
@@ -216,3 +218,36 @@ def test_a_permanent_bounce_fails_the_delivery_and_suppresses_the_address(
     latest = EmailDelivery.objects.filter(to_address="requester@example.com").latest("created_at")
     assert latest.status == "failed" and latest.last_error.startswith("Suppressed")
     assert not EmailDelivery.objects.filter(kind="mailin_unknown_sender").exists()
+
+
+def test_a_bounce_quoting_our_message_id_fails_exactly_that_delivery(
+    personas, ticket, imap_server, poll, smtp_server
+):
+    """Two messages went to the requester; the bounce returns the headers of the first:
+    that one is failed, not the latest one sent to the address."""
+    services.comment_add(actor=ticket.assignee, ticket=ticket, body="Please restart it.")
+    delivery.sweep()
+    sent = EmailDelivery.objects.filter(to_address="requester@example.com", status="sent")
+    first, latest = sent.order_by("created_at")[0], sent.order_by("-created_at")[0]
+    assert first.pk != latest.pk
+    imap_server.append(
+        fixtures.dsn_5_1_1("requester@example.com", original_message_id=first.message_id)
+    )
+    poll()
+    first.refresh_from_db()
+    latest.refresh_from_db()
+    assert first.status == "failed" and first.last_error.startswith("Bounced:")
+    assert latest.status == "sent"
+    assert EmailSuppression.objects.filter(address="requester@example.com").exists()
+
+
+def test_a_bounce_of_mail_the_portal_did_not_send_marks_no_delivery(
+    personas, ticket, imap_server, poll, smtp_server
+):
+    delivery.sweep()
+    imap_server.append(
+        fixtures.dsn_5_1_1("requester@example.com", original_message_id="<own@laptop.example>")
+    )
+    poll()
+    assert not EmailDelivery.objects.filter(status="failed").exists()
+    assert InboundMessage.objects.get().detail.endswith("0 sent message(s) marked failed")

@@ -104,14 +104,15 @@ def test_htmx_partial_skips_the_filter_option_lists(raise_ticket, personas, warm
 # actors), 1 whether the viewer watches it, 1 its satisfaction ratings (portal.csat's
 # `ticket_rating` tag), 1 its links to tickets the viewer may see (portal.links'
 # `ticket_links` tag), 1 the tickets merged into it, its parent and children the viewer
-# may see (`ticket_family` tag); then per action shown: the lead's "assign to" list of team
-# members (1) and the "move to team" list (1).
+# may see (`ticket_family` tag); for the people who work it, 1 the emails it was raised or
+# answered with (portal.mailin's `ticket_mail` tag); then per action shown: the lead's
+# "assign to" list of team members (1) and the "move to team" list (1).
 DETAIL = {
     "requester": PER_REQUEST + 1 + RELATED + 7,
-    "agent": PER_REQUEST + 1 + RELATED + 7 + 1,
-    "lead": PER_REQUEST + 1 + RELATED + 7 + 2,
-    "spoc": PER_REQUEST + 1 + RELATED + 7 + 2,
-    "admin": PER_REQUEST + 1 + RELATED + 7 + 2,
+    "agent": PER_REQUEST + 1 + RELATED + 7 + 1 + 1,
+    "lead": PER_REQUEST + 1 + RELATED + 7 + 1 + 2,
+    "spoc": PER_REQUEST + 1 + RELATED + 7 + 1 + 2,
+    "admin": PER_REQUEST + 1 + RELATED + 7 + 1 + 2,
 }
 
 

@@ -1,0 +1,62 @@
+"""Email in's pages: the admins' mailbox health page, and the raw mail an agent opens
+from the ticket page."""
+
+from django.http import Http404, HttpResponse
+from django.http.response import HttpResponseBase
+from django.shortcuts import render
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_http_methods
+
+from portal.accounts.decorators import admin_required
+from portal.accounts.roles import is_admin
+from portal.accounts.types import AuthenticatedRequest
+from portal.attachments.downloads import download_response
+from portal.attachments.storage import StorageUnavailable, get_storage
+from portal.mailin.health import mailbox_health
+from portal.mailin.models import InboundMessage
+from portal.tickets import access
+from portal.tickets.models import Ticket
+
+
+@admin_required(reason="Only admins can see the support mailboxes.")
+@require_GET
+def health_page(request: AuthenticatedRequest) -> HttpResponse:
+    now = timezone.now()
+    rows = mailbox_health(now=now)
+    return render(
+        request,
+        "mailin/health.html",
+        {"rows": [(row, row.token_state(now)) for row in rows], "now": now},
+    )
+
+
+@require_http_methods(["GET", "HEAD"])
+def raw_mail(request: AuthenticatedRequest, pk: int) -> HttpResponseBase:
+    """A message exactly as it arrived, for the people who work its ticket (404 for
+    everyone else, requesters included: the raw mail may hold what the page leaves out,
+    quoted history and refused files). A kept message without a ticket is for admins."""
+    row = InboundMessage.objects.filter(pk=pk).exclude(raw_key="").first()
+    if row is None:
+        raise Http404("No such message.")
+    if row.ticket_id is None:
+        allowed = is_admin(request.user)
+    else:
+        ticket = Ticket.objects.visible_to(request.user).filter(pk=row.ticket_id).first()
+        allowed = ticket is not None and access.is_worker(request.user, ticket)
+    if not allowed:
+        raise Http404("No such message.")
+    try:
+        return download_response(
+            get_storage(),
+            row.raw_key,
+            original_name=f"message-{row.pk}.eml",
+            content_type="message/rfc822",
+        )
+    except StorageUnavailable:
+        response = HttpResponse(
+            "The mail storage does not answer; try again in a minute.",
+            status=503,
+            content_type="text/plain; charset=utf-8",
+        )
+        response["Retry-After"] = "30"
+        return response

@@ -1,10 +1,11 @@
 from django.urls import path
 
-from portal.kb import views
+from portal.kb import export_views, views
 
 urlpatterns = [
     path("help", views.help_home, name="kb-home"),
     path("help/new", views.article_create, name="kb-article-create"),
+    path("help/export.csv", export_views.article_export, name="kb-export"),
     path("help/suggestions", views.suggestions, name="kb-suggestions"),
     path("help/articles/<slug:slug>", views.article_detail, name="kb-article"),
     path("help/articles/<slug:slug>/edit", views.article_edit, name="kb-article-edit"),

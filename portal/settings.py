@@ -6,6 +6,7 @@ sets DATABASE_URL, SECRET_KEY, ALLOWED_HOSTS, APP_URL and the R2/SMTP variables.
 """
 
 from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 import dj_database_url
@@ -430,7 +431,7 @@ TASK_QUEUES = ["default", "mail", "mailin", "webhooks"]
 # commits; for when polling the tasks table becomes the bottleneck (docs/scaling.md).
 TASKS_BACKEND = env_str("TASKS_BACKEND", "database").lower()
 if TASKS_BACKEND == "database":
-    _tasks: dict[str, object] = {
+    _tasks: dict[str, Any] = {
         "BACKEND": "django_tasks_db.DatabaseBackend",
         "QUEUES": TASK_QUEUES,
     }
@@ -454,7 +455,7 @@ elif TASKS_BACKEND == "redis":
     }
 else:
     raise ImproperlyConfigured(f"TASKS_BACKEND must be database or redis; got {TASKS_BACKEND!r}")
-TASKS = {"default": _tasks}
+TASKS: dict[str, dict[str, Any]] = {"default": _tasks}
 # The worker writes a heartbeat this often; /healthz calls it stale after three misses.
 WORKER_HEARTBEAT_SECONDS = env_int("WORKER_HEARTBEAT_SECONDS", 10, minimum=1)
 # While the database is unreachable the worker waits 0.5, 1, 2 … seconds up to this, then

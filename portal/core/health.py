@@ -91,6 +91,8 @@ def check_tasks() -> tuple[bool, dict]:
     from django_tasks_db.models import DBTaskResult, get_date_max
 
     now = timezone.now()
+    if settings.TASKS_BACKEND == "redis":
+        return _check_redis_tasks(now)
     due = DBTaskResult.objects.ready()
     queues: dict[str, dict] = {}
     # A task enqueued without a delay is due since it was enqueued; a delayed one since
@@ -107,6 +109,25 @@ def check_tasks() -> tuple[bool, dict]:
             )
     for name in settings.TASKS["default"]["QUEUES"]:
         queues.setdefault(name, {"due": 0, "oldest_due_seconds": 0})
+    oldest = max(queue["oldest_due_seconds"] for queue in queues.values())
+    healthy = oldest <= settings.WORKER_BACKLOG_MAX_SECONDS
+    return healthy, {"status": "ok" if healthy else "backlog", "queues": queues}
+
+
+def _check_redis_tasks(now: dt.datetime) -> tuple[bool, dict]:
+    """TASKS_BACKEND=redis: the same report from django-tasks-redis's status index (tasks
+    waiting per queue and since when; a delayed task waits from its run_after)."""
+    from django.tasks import task_backends
+
+    backend = task_backends["default"]
+    queues: dict[str, dict] = {}
+    for name in settings.TASKS["default"]["QUEUES"]:
+        stats = backend.get_queue_stats(name)  # type: ignore[attr-defined]
+        since = stats["oldest_pending_waiting_since"]
+        queues[name] = {
+            "due": stats["pending_count"],
+            "oldest_due_seconds": _seconds(now - since) if since else 0,
+        }
     oldest = max(queue["oldest_due_seconds"] for queue in queues.values())
     healthy = oldest <= settings.WORKER_BACKLOG_MAX_SECONDS
     return healthy, {"status": "ok" if healthy else "backlog", "queues": queues}

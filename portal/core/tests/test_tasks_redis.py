@@ -38,6 +38,7 @@ def redis_tasks(url: str) -> dict:
 
 @pytest.fixture
 def on_redis(settings, redis_server):  # noqa: F811
+    settings.TASKS_BACKEND = "redis"
     settings.TASKS = redis_tasks(redis_server.url)
     yield task_backends["default"]
 
@@ -166,3 +167,20 @@ def test_two_workers_drain_the_queue_without_doubling_a_mail_and_run_a_daily_job
 def queue_script(first: int, last: int) -> str:
 
     return QUEUE_MAIL.format(first=first, last=last)
+
+
+def test_the_health_check_reports_the_redis_backlog_per_queue(on_redis, settings):
+    from portal.core.health import check_tasks
+    from portal.tickets.tasks import escalate_sla
+
+    healthy, detail = check_tasks()
+    assert healthy
+    assert detail["queues"]["default"] == {"due": 0, "oldest_due_seconds": 0}
+
+    escalate_sla.enqueue()  # nobody works the queue
+    settings.WORKER_BACKLOG_MAX_SECONDS = -1  # waiting at all is too long
+    healthy, detail = check_tasks()
+    assert not healthy
+    assert detail["status"] == "backlog"
+    assert detail["queues"]["default"]["due"] == 1
+    assert detail["queues"]["mail"]["due"] == 0

@@ -15,7 +15,7 @@ from portal.lib.replica import mark_replica_down, replica_configured, replica_re
 
 # URL names whose reads may come from the replica: read-only reports and exports ...
 REPLICA_ROUTES = frozenset(
-    {"analytics", "analytics-kb", "analytics-csv", "ticket-export", "catalog-export"}
+    {"analytics", "analytics-kb", "analytics-csv", "ticket-export", "catalog-export", "kb-export"}
 )
 # ... and lists when they search (the "q" parameter); the same list unfiltered stays on the
 # primary, where a person looks for the ticket they just raised.

@@ -139,7 +139,12 @@ def test_stopping_the_replica_sends_reads_to_the_primary_without_an_error(pair):
         # Within the check interval the router still trusts it: the read fails on the
         # replica and the page is served from the primary instead.
         assert health.usable
-        for path in ("/analytics", "/tickets?q=laptop", "/tickets/export.csv?q=laptop"):
+        for path in (
+            "/analytics",
+            "/tickets?q=laptop",
+            "/tickets/export.csv?q=laptop",
+            "/help/export.csv",
+        ):
             response = admin.get(path)
             assert response.status_code == 200, path
         assert not health.usable

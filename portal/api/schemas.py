@@ -238,6 +238,11 @@ class TransitionIn(Input):
     status: Status
     reason: str = Field("", max_length=1000)
     version: int | None = Field(None, ge=1, description=VERSION_HELP)
+    with_open_children: bool = Field(
+        False,
+        description="Resolve or close a parent even though child tickets are open (else 409); "
+        "the history records it.",
+    )
 
 
 class AssignIn(Input):

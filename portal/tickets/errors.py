@@ -74,3 +74,10 @@ class TicketClosed(TicketError, Conflict):  # type: ignore[misc]  # message: str
 
     status_code = 409
     follow_up = True
+
+
+class OpenChildren(TicketError, Conflict):  # type: ignore[misc]  # message: str here, lazy str there
+    """A parent ticket would be resolved or closed while child tickets are open, and the
+    person did not say to go ahead (`with_open_children`)."""
+
+    status_code = 409

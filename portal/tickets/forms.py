@@ -77,6 +77,8 @@ class StatusForm(VersionedForm):
     # Cancelling is final for everyone but an admin: the first post shows who will be
     # told and asks again; the second carries this flag.
     confirmed = forms.BooleanField(required=False, widget=forms.HiddenInput)
+    # A parent with open child tickets is resolved only when this is ticked.
+    with_open_children = forms.BooleanField(required=False)
 
 
 class AssignForm(VersionedForm):

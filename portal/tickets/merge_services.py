@@ -167,3 +167,95 @@ def _summary(moved: dict[str, int]) -> str:
         f"Moved {comments}, {count(moved['files'], 'file')} and "
         f"{count(moved['watchers'], 'watcher')}."
     )
+
+
+# --- Parent/child ----------------------------------------------------------------------
+
+# How far up a chain of parents the loop check looks (a deeper tree is refused).
+MAX_DEPTH = 20
+
+
+@transaction.atomic
+def ticket_set_parent(*, actor: User, ticket: Ticket, parent_number: str) -> Ticket:
+    """Make the ticket numbered `parent_number` the parent of `ticket` ("" removes the
+    parent). The person works the child, and the parent too when setting one; a parent
+    they cannot see is a 404 like a missing number. Writes a history row on the child
+    (public: numbers only) and on the parent(s) concerned (internal); no version change,
+    as for links."""
+    child = access.get_ticket_for_user(actor, ticket.number)
+    if not access.is_worker(actor, child):
+        raise ActionForbidden("Only people working this ticket can change its parent.")
+    if not parent_number.strip():
+        return _remove_parent(actor, child)
+    parent_pk = parse_number(parent_number)
+    if parent_pk is None:
+        raise NotVisible("No such ticket.")
+    parent = access.get_ticket_for_user(actor, format_number(parent_pk))
+    if parent.pk == child.pk:
+        raise InvalidInput("A ticket cannot be its own parent.")
+    child, parent = _locked(actor, child, parent)
+    if not access.is_worker(actor, parent):
+        raise ActionForbidden("Only people working both tickets can make one the other's parent.")
+    if child.merged_into_id is not None or parent.merged_into_id is not None:
+        raise MergeRefused("A merged ticket cannot be a parent or a child.")
+    if child.parent_id == parent.pk:
+        raise MergeRefused(f"{parent.number} is already the parent of {child.number}.")
+    if _is_ancestor(child.pk, of=parent):
+        raise InvalidInput(
+            f"{child.number} is above {parent.number} already: that would be a loop."
+        )
+    now = timezone.now()
+    old = format_number(child.parent_id) if child.parent_id else ""
+    _parent_events(actor, child, now, old=old, new=parent.number)
+    if child.parent_id:
+        _child_event(actor, child.parent_id, now, old=child.number)
+    _child_event(actor, parent.pk, now, new=child.number)
+    child.parent = parent
+    services._save(child, {"parent"}, now, bump=False)
+    return child
+
+
+def _remove_parent(actor: User, child: Ticket) -> Ticket:
+    child = access.get_ticket_for_user(actor, child.number, write=True)
+    if child.parent_id is None:
+        raise InvalidInput(f"{child.number} has no parent.")
+    now = timezone.now()
+    _parent_events(actor, child, now, old=format_number(child.parent_id), new="")
+    _child_event(actor, child.parent_id, now, old=child.number)
+    child.parent = None
+    services._save(child, {"parent"}, now, bump=False)
+    return child
+
+
+def _is_ancestor(pk: int, *, of: Ticket) -> bool:
+    """Whether ticket `pk` is `of` or above it (walks up the parents, one query a step)."""
+    current: int | None = of.pk
+    for _step in range(MAX_DEPTH):
+        if current is None:
+            return False
+        if current == pk:
+            return True
+        current = (
+            access.system_read(Ticket)
+            .filter(pk=current)
+            .values_list("parent_id", flat=True)
+            .first()
+        )
+    raise InvalidInput(f"Ticket trees are at most {MAX_DEPTH} levels deep.")
+
+
+def _parent_events(actor: User, child: Ticket, now: dt.datetime, *, old: str, new: str) -> None:
+    history = services._History(child, actor, now)
+    history.add(Kind.PARENT, field="parent", old=old, new=new)
+    history.save()
+
+
+def _child_event(
+    actor: User, parent_pk: int, now: dt.datetime, *, old: str = "", new: str = ""
+) -> None:
+    # Internal: the parent's requester learns nothing of other people's tickets.
+    TicketEvent.objects.create(
+        ticket_id=parent_pk, actor=actor, kind=Kind.PARENT, field="child", old_value=old,
+        new_value=new, is_internal=True, created_at=now,
+        version=access.system_read(Ticket).values_list("version", flat=True).get(pk=parent_pk),
+    )  # fmt: skip

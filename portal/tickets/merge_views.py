@@ -55,8 +55,10 @@ def merge_targets(request: AuthenticatedRequest, number: str) -> HttpResponse:
     )  # fmt: skip
 
 
-def _refused(request: AuthenticatedRequest, ticket: Ticket, error: TicketError) -> HttpResponse:
-    context = {"ticket": ticket, "error": error.message, "action": "merged"}
+def _refused(
+    request: AuthenticatedRequest, ticket: Ticket, error: TicketError, action: str = "merged"
+) -> HttpResponse:
+    context = {"ticket": ticket, "error": error.message, "action": action}
     return render(request, "tickets/refused.html", context, status=error.status_code)
 
 
@@ -86,3 +88,21 @@ def ticket_merge(request: AuthenticatedRequest, number: str) -> HttpResponse:
         return _refused(request, ticket, error)
     messages.success(request, f"{ticket.number} was merged into {survivor.number}.")
     return redirect(survivor)
+
+
+@require_POST
+def ticket_parent(request: AuthenticatedRequest, number: str) -> HttpResponse:
+    """Set (`parent` = a number) or remove (`remove`) the ticket's parent."""
+    ticket = access.get_ticket_for_user(request.user, number)
+    parent = "" if request.POST.get("remove") else (request.POST.get("parent") or "").strip()[:40]
+    if not parent and not request.POST.get("remove"):
+        error = TicketError("Type the number of the parent ticket.")
+        return _refused(request, ticket, error, action="changed")
+    try:
+        merge_services.ticket_set_parent(actor=request.user, ticket=ticket, parent_number=parent)
+    except TicketError as error:
+        return _refused(request, ticket, error, action="changed")
+    messages.success(
+        request, f"{ticket.number} is now part of {parent}." if parent else "Parent removed."
+    )
+    return redirect(ticket)

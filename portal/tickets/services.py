@@ -38,9 +38,10 @@ from portal.tickets.errors import (
     EditConflict,
     InvalidFormValues,
     InvalidInput,
+    OpenChildren,
     TicketClosed,
 )
-from portal.tickets.models import Comment, Status, Ticket, TicketEvent
+from portal.tickets.models import Comment, Status, Ticket, TicketEvent, format_number
 
 Kind = TicketEvent.Kind
 TITLE_MAX = 200
@@ -516,6 +517,36 @@ def ticket_change_status_check(
     return ticket
 
 
+def open_children(ticket: Ticket) -> list[str]:
+    """Numbers of `ticket`'s child tickets not yet resolved, closed or cancelled: all of
+    them, seen by the actor or not, since the rule holds whoever resolves (at most 50)."""
+    done = [Status.RESOLVED, Status.CLOSED, Status.CANCELLED]
+    rows = Ticket.objects.filter(parent=ticket).exclude(status__in=done).order_by("id")
+    return [format_number(pk) for pk in rows.values_list("pk", flat=True)[:50]]
+
+
+def _children_note(ticket: Ticket, status: str, reason: str, *, with_open_children: bool) -> str:
+    """A parent is not resolved (or closed unresolved) while a child is open, unless the
+    person says so: then the history's reason records it. Returns the reason to write."""
+    finishing = status in (Status.RESOLVED, Status.CLOSED) and ticket.status not in (
+        Status.RESOLVED,
+        Status.CLOSED,
+    )
+    if not finishing:
+        return reason
+    children = open_children(ticket)
+    if not children:
+        return reason
+    listed = ", ".join(children)
+    if not with_open_children:
+        raise OpenChildren(
+            f"{ticket.number} has open child tickets ({listed}). Resolve them first, or "
+            "tick “even though child tickets are open”."
+        )
+    note = f"Done even though child tickets were open: {listed}."
+    return f"{reason} {note}".strip()
+
+
 @transaction.atomic
 def ticket_change_status(
     *,
@@ -524,11 +555,16 @@ def ticket_change_status(
     status: str,
     reason: str = "",
     expected_version: int | None = None,
+    with_open_children: bool = False,
 ) -> Ticket:
-    """Move the ticket through its lifecycle as the transition table allows this actor."""
+    """Move the ticket through its lifecycle as the transition table allows this actor.
+
+    A parent with open child tickets is not resolved or closed unless
+    `with_open_children` (the page's tick box), which the history's reason records."""
     ticket = _lock(actor, ticket, expected_version)
     now = timezone.now()
     _refuse_status_change(actor, ticket, status, now)
+    reason = _children_note(ticket, status, reason.strip(), with_open_children=with_open_children)
     history = _History(ticket, actor, now)
     history.add(
         Kind.STATUS,

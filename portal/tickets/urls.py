@@ -38,6 +38,7 @@ urlpatterns = [
     path("tickets/<str:number>/files", views.ticket_files, name="ticket-files"),
     path("tickets/<str:number>/watch", views.ticket_watch, name="ticket-watch"),
     path("tickets/<str:number>/merge", merge_views.ticket_merge, name="ticket-merge"),
+    path("tickets/<str:number>/parent", merge_views.ticket_parent, name="ticket-parent"),
     path(
         "tickets/<str:number>/merge-targets",
         merge_views.merge_targets,

@@ -322,6 +322,7 @@ def ticket_status(request: AuthenticatedRequest, ticket: Ticket) -> HttpResponse
         status=data["status"],
         reason=data["reason"],
         expected_version=data["version"],
+        with_open_children=data["with_open_children"],
     )
     messages.success(request, f"{ticket.number} is now {updated.get_status_display()}.")
     return None  # back to the ticket page

@@ -216,7 +216,7 @@ def _act(request: HttpRequest, response: HttpResponse, ticket: Ticket, action) -
 
 @router.post(
     "/{number}/transitions",
-    response={200: TicketDetail, 422: Problem, **WRITE_ERRORS},
+    response={200: TicketDetail, 409: Problem, 422: Problem, **WRITE_ERRORS},
     summary="Change the status",
     openapi_extra=IF_MATCH,
 )
@@ -234,6 +234,7 @@ def ticket_transition(
             status=payload.status,
             reason=payload.reason,
             expected_version=version,
+            with_open_children=payload.with_open_children,
         ),
     )
 

@@ -5,6 +5,8 @@ nothing and never name a hidden ticket's title."""
 import pytest
 
 from portal.api.tests.conftest import PERSONAS, is_problem, persona_user
+from portal.links import services as link_services
+from portal.links.models import TicketLink
 from portal.tickets.models import Comment, Status, Ticket, TicketEvent
 
 pytestmark = pytest.mark.django_db
@@ -75,3 +77,83 @@ def test_a_second_merge_of_a_merged_ticket_is_a_409(personas, api_for, ticket, r
     is_problem(client.post(f"/tickets/{duplicate.number}/merge", {"into": third.number}), 409)
     is_problem(client.post(f"/tickets/{duplicate.number}/merge", {"into": ""}), 422)
     assert _state(ticket, duplicate, third) == before
+
+
+# --- parent/child and links ------------------------------------------------------------
+
+WORK = dict(zip(PERSONAS, [403, 200, 200, 200, 200, 404, 401], strict=True))
+
+
+@pytest.mark.parametrize("persona", PERSONAS)
+def test_people_working_both_tickets_set_a_parent_through_the_api(
+    persona, personas, api_for, ticket, raise_ticket
+):
+    child = raise_ticket(title="Monitor flickers")
+    client = api_for(persona_user(personas, persona))
+    response = client.put(f"/tickets/{child.number}/parent", {"parent": ticket.number})
+    child.refresh_from_db()
+    if WORK[persona] != 200:
+        is_problem(response, WORK[persona])
+        assert child.parent_id is None
+        return
+    assert response.json()["parent"] == ticket.number
+    children = client.get(f"/tickets/{ticket.number}/children").json()["items"]
+    assert [c["number"] for c in children] == [child.number]
+    blocked = client.post(f"/tickets/{ticket.number}/transitions", {"status": "resolved"})
+    is_problem(blocked, 409)
+    done = client.post(
+        f"/tickets/{ticket.number}/transitions",
+        {"status": "resolved", "with_open_children": True},
+    )
+    assert done.status_code == 200 and done.json()["status"] == "resolved"
+    assert client.delete(f"/tickets/{child.number}/parent").json()["parent"] is None
+
+
+LINK = dict(zip(PERSONAS, [403, 201, 201, 201, 201, 404, 401], strict=True))
+
+
+@pytest.mark.parametrize("persona", PERSONAS)
+def test_links_through_the_api_follow_the_pages_rules(
+    persona, personas, api_for, ticket, other_ticket, group_y_ticket
+):
+    client = api_for(persona_user(personas, persona))
+    response = client.post(
+        f"/tickets/{ticket.number}/links", {"kind": "blocks", "target": other_ticket.number}
+    )
+    if LINK[persona] != 201:
+        is_problem(response, LINK[persona])
+        assert not TicketLink.objects.exists()
+        return
+    body = response.json()
+    assert (body["label"], body["direction"], body["other"]["number"]) == (
+        "blocks", "outgoing", other_ticket.number,
+    )  # fmt: skip
+    is_problem(
+        client.post(
+            f"/tickets/{ticket.number}/links", {"kind": "blocks", "target": other_ticket.number}
+        ),
+        409,
+    )
+    hidden = client.post(
+        f"/tickets/{ticket.number}/links", {"kind": "relates", "target": group_y_ticket.number}
+    )
+    if persona == "admin":
+        assert hidden.status_code == 201
+    else:
+        is_problem(hidden, 404)
+        assert group_y_ticket.title not in hidden.content.decode()
+    other_side = client.get(f"/tickets/{other_ticket.number}/links").json()["items"]
+    assert [(i["label"], i["direction"]) for i in other_side] == [("is blocked by", "incoming")]
+    assert client.delete(f"/tickets/{ticket.number}/links/{body['id']}").status_code == 204
+    assert not TicketLink.objects.filter(pk=body["id"]).exists()
+
+
+def test_a_requester_lists_no_link_to_a_ticket_they_cannot_see(
+    personas, api_for, ticket, other_ticket
+):
+    link_services.ticket_link_add(
+        actor=personas.agent, ticket=ticket, target_number=other_ticket.number, kind="relates"
+    )
+    items = api_for(personas.requester).get(f"/tickets/{ticket.number}/links").json()["items"]
+    assert items == []
+    is_problem(api_for(personas.requester).delete(f"/tickets/{ticket.number}/links/1"), 403)

@@ -78,11 +78,31 @@ class GroupForm(forms.Form):
         max_length=5000,
         help_text="The people told about tickets in this group, separated by commas.",
     )
+    hold_reminder_days = forms.IntegerField(
+        label="Remind the requester after (days on hold)",
+        required=False,
+        min_value=0,
+        max_value=365,
+        help_text="Empty: the portal's default (HOLD_REMINDER_DAYS); 0: no reminder.",
+    )
+    hold_close_days = forms.IntegerField(
+        label="Close after (days on hold)",
+        required=False,
+        min_value=0,
+        max_value=365,
+        help_text="Empty: the portal's default (HOLD_CLOSE_DAYS); 0: never closed for this.",
+    )
 
     @classmethod
     def initial_for(cls, group: BusinessUnitGroup) -> dict:
         emails = ", ".join(u.email for u in group.spocs.order_by("email"))
-        return {"name": group.name, "code": group.code, "spocs": emails}
+        return {
+            "name": group.name,
+            "code": group.code,
+            "spocs": emails,
+            "hold_reminder_days": group.hold_reminder_days,
+            "hold_close_days": group.hold_close_days,
+        }
 
 
 class CategoryForm(forms.Form):

@@ -158,11 +158,20 @@ KINDS: dict[str, Kind] = {
             form=GroupForm,
             initial=GroupForm.initial_for,
             create=lambda d: services.group_create(
-                name=d["name"], code=d["code"], spocs=d["spocs"]
-            ),
+                name=d["name"],
+                code=d["code"],
+                spocs=d["spocs"],
+                hold_reminder_days=d["hold_reminder_days"],
+                hold_close_days=d["hold_close_days"],
+            ),  # fmt: skip
             update=lambda o, d: services.group_update(
-                group=o, name=d["name"], code=d["code"], spocs=d["spocs"]
-            ),
+                group=o,
+                name=d["name"],
+                code=d["code"],
+                spocs=d["spocs"],
+                hold_reminder_days=d["hold_reminder_days"],
+                hold_close_days=d["hold_close_days"],
+            ),  # fmt: skip
             delete=lambda o: services.group_delete(group=o),
             deactivate=lambda o: services.group_deactivate(group=o),
             reactivate=lambda o: services.group_reactivate(group=o),

@@ -63,6 +63,14 @@ class BusinessUnitGroup(NamedModel):
     spocs = models.ManyToManyField(
         settings.AUTH_USER_MODEL, blank=True, related_name="spoc_groups", verbose_name="SPOCs"
     )
+    # The group's own On-hold rules (tickets/autoclose_services.py); empty: the global
+    # HOLD_REMINDER_DAYS / HOLD_CLOSE_DAYS. 0 turns the rule off for the group.
+    hold_reminder_days = models.PositiveSmallIntegerField(
+        "remind after (days on hold)", null=True, blank=True
+    )
+    hold_close_days = models.PositiveSmallIntegerField(
+        "close after (days on hold)", null=True, blank=True
+    )
 
     class Meta(NamedModel.Meta):
         verbose_name = "business unit group"

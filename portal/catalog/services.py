@@ -9,6 +9,7 @@ import secrets
 import unicodedata
 from collections.abc import Iterable
 from datetime import timedelta
+from types import EllipsisType
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, models, transaction
@@ -138,16 +139,34 @@ def _clean_code(code: str, *, group: BusinessUnitGroup | None) -> str:
     return code
 
 
+def _hold_days(value: int | None, label: str) -> int | None:
+    if value is not None and not 0 <= value <= 365:
+        raise ValidationError({label: "Between 0 and 365 days, or empty for the default."})
+    return value
+
+
 @transaction.atomic
 def group_create(
-    *, name: str, code: str, spocs: Iterable[User] = (), is_active: bool = True
+    *,
+    name: str,
+    code: str,
+    spocs: Iterable[User] = (),
+    is_active: bool = True,
+    hold_reminder_days: int | None = None,
+    hold_close_days: int | None = None,
 ) -> BusinessUnitGroup:
-    """Create a business unit group and name its SPOCs."""
+    """Create a business unit group and name its SPOCs (On-hold rules: None, the default)."""
     name = clean_name(name, label="group")
     _require_unique(
         BusinessUnitGroup.objects.all(), name, f"A group named “{name}” already exists."
     )
-    group = BusinessUnitGroup(name=name, code=_clean_code(code, group=None), is_active=is_active)
+    group = BusinessUnitGroup(
+        name=name,
+        code=_clean_code(code, group=None),
+        is_active=is_active,
+        hold_reminder_days=_hold_days(hold_reminder_days, "hold_reminder_days"),
+        hold_close_days=_hold_days(hold_close_days, "hold_close_days"),
+    )
     _save(group)
     group.spocs.set(list(spocs))
     return group
@@ -155,9 +174,16 @@ def group_create(
 
 @transaction.atomic
 def group_update(
-    *, group: BusinessUnitGroup, name: str, code: str, spocs: Iterable[User]
+    *,
+    group: BusinessUnitGroup,
+    name: str,
+    code: str,
+    spocs: Iterable[User],
+    hold_reminder_days: int | None | EllipsisType = ...,
+    hold_close_days: int | None | EllipsisType = ...,
 ) -> BusinessUnitGroup:
-    """Rename a group, change its code, or replace its SPOCs."""
+    """Rename a group, change its code, replace its SPOCs, or set its own On-hold rules
+    (None: the global default; left out (`...`): unchanged)."""
     name = clean_name(name, label="group")
     _require_unique(
         BusinessUnitGroup.objects.exclude(pk=group.pk),
@@ -165,7 +191,14 @@ def group_update(
         f"A group named “{name}” already exists.",
     )
     group.name, group.code = name, _clean_code(code, group=group)
-    _save(group, update_fields=["name", "code"])
+    fields = ["name", "code"]
+    if not isinstance(hold_reminder_days, EllipsisType):
+        group.hold_reminder_days = _hold_days(hold_reminder_days, "hold_reminder_days")
+        fields.append("hold_reminder_days")
+    if not isinstance(hold_close_days, EllipsisType):
+        group.hold_close_days = _hold_days(hold_close_days, "hold_close_days")
+        fields.append("hold_close_days")
+    _save(group, update_fields=fields)
     spocs = list(spocs)
     removed = list(group.spocs.exclude(pk__in=[user.pk for user in spocs]))
     group.spocs.set(spocs)

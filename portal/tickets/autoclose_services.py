@@ -7,6 +7,8 @@ with a setting (0 turns it off, docs/working-faster.md):
 - a ticket On hold (waiting for the requester) gets one reminder to the requester
   HOLD_REMINDER_DAYS after it was put on hold ...
 - ... and closes HOLD_CLOSE_DAYS after it was put on hold.
+A business unit group may set its own values for the two On-hold rules (`hold_days`;
+empty: the global setting).
 "Put on hold" is `sla_paused_at`, which every status change into a pausing status sets
 (sla.status_changed), with or without an SLA policy.
 
@@ -24,8 +26,10 @@ import logging
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
+from portal.catalog.models import BusinessUnitGroup
 from portal.tickets import access, notify, services, sla
 from portal.tickets.models import Status, Ticket, TicketEvent
 
@@ -43,44 +47,76 @@ def _days(name: str) -> int:
     return getattr(settings, name)
 
 
-def _ids(status: str, since_field: str, cutoff: dt.datetime) -> list[int]:
+# A group's own On-hold rules (None: the global setting; catalog BusinessUnitGroup).
+GROUP_FIELDS = {"HOLD_REMINDER_DAYS": "hold_reminder_days", "HOLD_CLOSE_DAYS": "hold_close_days"}
+
+
+def hold_days(group: BusinessUnitGroup, setting: str) -> int:
+    """The group's value for an On-hold rule, or the global setting when it has none."""
+    own = getattr(group, GROUP_FIELDS[setting])
+    return _days(setting) if own is None else own
+
+
+def _hold_due(setting: str, now: dt.datetime) -> Q:
+    """Tickets put on hold long enough for `setting`, each by its group's value: one
+    condition per group with its own value, one for all the others (one small query for
+    the groups that have one)."""
+    field = GROUP_FIELDS[setting]
+    own = dict(BusinessUnitGroup.objects.exclude(**{field: None}).values_list("pk", field))
+    due = Q(pk__in=[])
+    if default := _days(setting):
+        due |= Q(sla_paused_at__lte=now - dt.timedelta(days=default)) & ~Q(group_id__in=own)
+    for group_id, days in own.items():
+        if days:
+            due |= Q(group_id=group_id, sla_paused_at__lte=now - dt.timedelta(days=days))
+    return due
+
+
+def _ids(status: str, since_field: str, due: Q) -> list[int]:
     return list(
         access.system_read(Ticket)
-        .filter(status=status, **{f"{since_field}__lte": cutoff})
+        .filter(due, status=status)
         .order_by(since_field, "pk")
         .values_list("pk", flat=True)[:BATCH]
     )
 
 
-def _locked(pk: int, status: str, since_field: str, cutoff: dt.datetime) -> Ticket | None:
-    """The ticket's row, locked, if it still meets the rule (None: gone or moved on)."""
+def _locked(pk: int) -> Ticket | None:
+    """The ticket's row, locked; the caller checks the rule again on it."""
     return (
         access.system_read(Ticket)
         .select_for_update(of=("self",))
         .select_related("group", "category", "subcategory", "team", "assignee", "requester")
-        .filter(pk=pk, status=status, **{f"{since_field}__lte": cutoff})
+        .filter(pk=pk)
         .first()
     )
 
 
+def _past(since: dt.datetime | None, days: int, now: dt.datetime) -> bool:
+    return bool(days) and since is not None and since <= now - dt.timedelta(days=days)
+
+
 @transaction.atomic
 def ticket_auto_close(*, pk: int, now: dt.datetime) -> bool:
-    """Close a resolved ticket past AUTO_CLOSE_DAYS, or an On hold one past
-    HOLD_CLOSE_DAYS; True when this call closed it."""
-    for status, since_field, setting, reason in (
-        (Status.RESOLVED, "resolved_at", "AUTO_CLOSE_DAYS", RESOLVED_REASON),
-        (Status.ON_HOLD, "sla_paused_at", "HOLD_CLOSE_DAYS", HOLD_REASON),
-    ):
-        days = _days(setting)
-        if not days:
-            continue
-        ticket = _locked(pk, status, since_field, now - dt.timedelta(days=days))
-        if ticket is None:
-            continue
+    """Close a resolved ticket past AUTO_CLOSE_DAYS, or an On hold one past its group's
+    close days (HOLD_CLOSE_DAYS by default); True when this call closed it."""
+    ticket = _locked(pk)
+    if ticket is None:
+        return False
+    if ticket.status == Status.RESOLVED:
+        days = _days("AUTO_CLOSE_DAYS")
+        if not _past(ticket.resolved_at, days, now):
+            return False
+        _close(ticket, now=now, reason=RESOLVED_REASON.format(days=days))
+        return True
+    if ticket.status == Status.ON_HOLD:
+        days = hold_days(ticket.group, "HOLD_CLOSE_DAYS")
+        if not _past(ticket.sla_paused_at, days, now):
+            return False
         warned = _reminded(ticket, before=now)
-        if status == Status.ON_HOLD and _days("HOLD_REMINDER_DAYS") and not warned:
+        if hold_days(ticket.group, "HOLD_REMINDER_DAYS") and not warned:
             return False  # warned first (a later run closes it), never closed unwarned
-        _close(ticket, now=now, reason=reason.format(days=days))
+        _close(ticket, now=now, reason=HOLD_REASON.format(days=days))
         return True
     return False
 
@@ -113,18 +149,18 @@ def _close(ticket: Ticket, *, now: dt.datetime, reason: str) -> None:
 def ticket_hold_remind(*, pk: int, now: dt.datetime) -> bool:
     """Remind the requester of a ticket On hold past HOLD_REMINDER_DAYS, once per hold;
     True when this call sent the reminder."""
-    days = _days("HOLD_REMINDER_DAYS")
-    if not days:
+    ticket = _locked(pk)
+    if ticket is None or ticket.status != Status.ON_HOLD:
         return False
-    ticket = _locked(pk, Status.ON_HOLD, "sla_paused_at", now - dt.timedelta(days=days))
-    if ticket is None:
+    days = hold_days(ticket.group, "HOLD_REMINDER_DAYS")
+    if not _past(ticket.sla_paused_at, days, now):
         return False
     if _reminded(ticket):
         return False
     history = services._History(ticket, None, now)
     history.add(Kind.REMINDED, field="status", old=Status.ON_HOLD, new=str(ticket.requester))
     history.save()
-    notify.hold_reminder(ticket, days=days, close_days=_days("HOLD_CLOSE_DAYS"))
+    notify.hold_reminder(ticket, days=days, close_days=hold_days(ticket.group, "HOLD_CLOSE_DAYS"))
     return True
 
 
@@ -132,18 +168,16 @@ def close_and_remind(now: dt.datetime | None = None) -> dict[str, int]:
     """One run of the three rules; returns how many tickets each changed."""
     now = now or timezone.now()
     counts = {"reminded": 0, "closed": 0}
-    if days := _days("HOLD_REMINDER_DAYS"):
-        # Reminders first. A ticket past both lines (a worker down for days) is reminded
-        # now and closed by a later run: nobody's ticket is closed without a warning.
-        for pk in _ids(Status.ON_HOLD, "sla_paused_at", now - dt.timedelta(days=days)):
-            counts["reminded"] += ticket_hold_remind(pk=pk, now=now)
-    for status, since_field, setting in (
-        (Status.RESOLVED, "resolved_at", "AUTO_CLOSE_DAYS"),
-        (Status.ON_HOLD, "sla_paused_at", "HOLD_CLOSE_DAYS"),
-    ):
-        if days := _days(setting):
-            for pk in _ids(status, since_field, now - dt.timedelta(days=days)):
-                counts["closed"] += ticket_auto_close(pk=pk, now=now)
+    # Reminders first. A ticket past both lines (a worker down for days) is reminded now
+    # and closed by a later run: nobody's ticket is closed without a warning.
+    for pk in _ids(Status.ON_HOLD, "sla_paused_at", _hold_due("HOLD_REMINDER_DAYS", now)):
+        counts["reminded"] += ticket_hold_remind(pk=pk, now=now)
+    if days := _days("AUTO_CLOSE_DAYS"):
+        resolved_due = Q(resolved_at__lte=now - dt.timedelta(days=days))
+        for pk in _ids(Status.RESOLVED, "resolved_at", resolved_due):
+            counts["closed"] += ticket_auto_close(pk=pk, now=now)
+    for pk in _ids(Status.ON_HOLD, "sla_paused_at", _hold_due("HOLD_CLOSE_DAYS", now)):
+        counts["closed"] += ticket_auto_close(pk=pk, now=now)
     if any(counts.values()):
         log.info("Auto-close and reminders: %s", counts)
     return counts

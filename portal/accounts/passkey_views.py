@@ -11,6 +11,7 @@ import logging
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
+from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -20,7 +21,7 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST
 
 from portal.accounts import passkey_services, passkeys, two_factor
-from portal.accounts.models import PasskeyDevice
+from portal.accounts.models import PasskeyDevice, User
 from portal.accounts.two_factor_views import (
     EXPIRED,
     check_throttled,
@@ -55,8 +56,7 @@ def _problem(message: str, status: int) -> JsonResponse:
 # --- Settings: list, add, remove ------------------------------------------------------------
 
 
-def _list_page(request: AuthenticatedRequest, *, status: int = 200, **extra) -> HttpResponse:
-    user = request.user
+def _list_page(request: HttpRequest, user: User, *, status: int = 200, **extra) -> HttpResponse:
     context = {
         "passkeys": list(passkeys.passkeys_of(user)),
         "can_add": user.has_usable_password(),
@@ -67,16 +67,37 @@ def _list_page(request: AuthenticatedRequest, *, status: int = 200, **extra) -> 
     return render(request, "accounts/passkeys.html", context, status=status)
 
 
+def _enrolling(request: HttpRequest) -> tuple[User, two_factor.Pending | None] | None:
+    """Who is adding a passkey: the signed-in person, or someone half signed in whose
+    sign-in requires a second factor they do not have yet (like the authenticator set-up
+    at sign-in). None for anyone else."""
+    if isinstance(request.user, User) and request.user.is_authenticated:
+        return request.user, None
+    pending = two_factor.pending_of(request.session)
+    if pending is None or two_factor.enrolled(pending.user):
+        return None
+    return pending.user, pending
+
+
+@login_not_required
+@csrf_protect
 @never_cache
 @require_http_methods(["GET", "POST"])
-def passkeys_view(request: AuthenticatedRequest) -> HttpResponse:
+def passkeys_view(request: HttpRequest) -> HttpResponse:
     """GET: the person's passkeys. POST: add the one the browser just made."""
+    enrolling = _enrolling(request)
+    if enrolling is None:
+        if request.method == "POST":
+            messages.info(request, EXPIRED)
+        return redirect_to_login(request.get_full_path())
+    user, pending = enrolling
     if request.method == "GET":
-        return _list_page(request)
-    user = request.user
+        if pending is not None:
+            return redirect("two-factor-setup")
+        return _list_page(request, user)
     name = request.POST.get("name", "")
     if not user.has_usable_password():
-        return _list_page(request, status=400, error=SSO_ACCOUNT)
+        return _list_page(request, user, status=400, error=SSO_ACCOUNT)
     try:
         new = passkeys.verify_registration(
             request.session, user, request.POST.get("credential", "")
@@ -85,27 +106,40 @@ def passkeys_view(request: AuthenticatedRequest) -> HttpResponse:
         security_log.warning(
             "passkey not added", extra={"user_id": user.pk, "reason": refusal.reason}
         )
-        return _list_page(request, status=400, error=NOT_ADDED, name=name)
+        return _add_refused(request, user, pending, NOT_ADDED, name)
     try:
         device, codes = passkey_services.passkey_add(user=user, name=name, passkey=new)
     except ValidationError as error:
-        return _list_page(request, status=400, error=" ".join(error.messages), name=name)
+        return _add_refused(request, user, pending, " ".join(error.messages), name)
+    if pending is not None:
+        finish_sign_in(request, pending, device)
+        security_log.info("two-factor ok", extra={"user_id": user.pk, "method": "passkey"})
     if codes:
-        return render(
-            request,
-            "accounts/two_factor_codes.html",
-            {"codes": codes, "next": "/settings/two-factor/passkeys"},
-        )
+        next_url = pending.next_url if pending else "/settings/two-factor/passkeys"
+        return render(request, "accounts/two_factor_codes.html", {"codes": codes, "next": next_url})
     messages.success(request, f"Passkey “{device.name}” added.")
-    return redirect("passkeys")
+    return redirect(pending.next_url if pending else "passkeys")
 
 
+def _add_refused(request, user: User, pending, error: str, name: str) -> HttpResponse:
+    if pending is None:
+        return _list_page(request, user, status=400, error=error, name=name)
+    context = {"pending": True, "passkey_error": error, "name": name}
+    return render(request, "accounts/two_factor_setup.html", context, status=400)
+
+
+@login_not_required
+@csrf_protect
 @never_cache
 @require_POST
-def registration_options_view(request: AuthenticatedRequest) -> HttpResponse:
-    if not request.user.has_usable_password():
+def registration_options_view(request: HttpRequest) -> HttpResponse:
+    enrolling = _enrolling(request)
+    if enrolling is None:
+        return _problem(EXPIRED, 400)
+    user, _ = enrolling
+    if not user.has_usable_password():
         return _problem(SSO_ACCOUNT, 400)
-    return _options(passkeys.registration_options(request.session, request.user))
+    return _options(passkeys.registration_options(request.session, user))
 
 
 @sensitive_post_parameters("password")
@@ -124,8 +158,9 @@ def remove_view(request: AuthenticatedRequest, device_id: int) -> HttpResponse:
     proved, refusal = check_throttled(request, user, check)
     if proved is None:
         message = refusal.message if refusal else WRONG_PASSWORD
+        status = 429 if refusal else 400
         response = _list_page(
-            request, status=429 if refusal else 400, remove_error=message, removing=device.pk
+            request, user, status=status, remove_error=message, removing=device.pk
         )
         if refusal:
             response["Retry-After"] = str(refusal.retry_after)
@@ -133,7 +168,7 @@ def remove_view(request: AuthenticatedRequest, device_id: int) -> HttpResponse:
     try:
         turned_off = passkey_services.passkey_remove(user=user, device_id=device.pk)
     except PermissionDenied as error:
-        return _list_page(request, status=400, remove_error=str(error), removing=device.pk)
+        return _list_page(request, user, status=400, remove_error=str(error), removing=device.pk)
     messages.success(
         request,
         f"Passkey “{device.name}” removed."

@@ -321,6 +321,41 @@ def test_a_recovery_code_still_signs_in_a_passkey_only_account(client, personas)
     assert response.status_code == 302 and signed_in(client)
 
 
+def test_an_admin_who_must_set_up_two_factor_can_add_a_passkey_at_sign_in(client, personas):
+    assert password(client, "admin@example.com", "/masters")["Location"] == "/login/two-factor"
+    assert client.get("/login/two-factor")["Location"] == "/login/two-factor/setup"
+    page = client.get("/login/two-factor/setup").content.decode()
+    assert "Or add a passkey" in page and "js/passkeys.js" in page
+    authenticator = SoftAuthenticator()
+    response = add_passkey(client, authenticator, name="Security key")
+    assert response.status_code == 200  # the recovery codes, shown once
+    assert 'href="/masters"' in response.content.decode()
+    assert signed_in(client) and client.session[SESSION_KEY] == str(personas.admin.pk)
+    assert PasskeyDevice.objects.get(user=personas.admin).name == "Security key"
+
+
+def test_a_half_signed_in_person_with_a_second_factor_cannot_add_another(client, personas):
+    enrol(personas.admin)
+    password(client, "admin@example.com")
+    assert client.post("/settings/two-factor/passkeys/options").status_code == 400
+    options = {"rp": {"id": "portal.example.com"}, "challenge": "AAAAAAAAAAAAAAAAAAAAAA"}
+    credential = SoftAuthenticator().register(options, origin=SITE)
+    response = client.post("/settings/two-factor/passkeys", {"name": "A", "credential": credential})
+    assert response["Location"].startswith("/login")
+    assert PasskeyDevice.objects.filter(user=personas.admin).count() == 1
+    assert not signed_in(client)
+
+
+def test_a_failed_passkey_at_sign_in_set_up_shows_the_set_up_page_again(client, personas):
+    password(client, "admin@example.com")
+    response = add_passkey(client, SoftAuthenticator(), origin="https://elsewhere.example")
+    assert response.status_code == 400
+    assert (
+        NOT_ADDED in response.content.decode() and "Set up two-factor" in response.content.decode()
+    )
+    assert not signed_in(client) and not PasskeyDevice.objects.exists()
+
+
 # --- removing -------------------------------------------------------------------------------
 
 
@@ -426,8 +461,9 @@ def test_matrix_passkey_pages(persona, personas):
     expected = {
         ("GET", "/settings/two-factor/passkeys"): 200 if signed else 302,
         ("POST", "/settings/two-factor/passkeys"): 400 if signed else 302,  # no challenge
-        ("GET", "/settings/two-factor/passkeys/options"): 405 if signed else 302,
-        ("POST", "/settings/two-factor/passkeys/options"): 200 if signed else 302,
+        ("GET", "/settings/two-factor/passkeys/options"): 405,
+        # Anonymous: no sign-in under way whose set-up could use it.
+        ("POST", "/settings/two-factor/passkeys/options"): 200 if signed else 400,
         ("GET", "/settings/two-factor/passkeys/999999/remove"): 405 if signed else 302,
         ("POST", "/settings/two-factor/passkeys/999999/remove"): 404 if signed else 302,
         ("GET", "/login/two-factor/passkey/options"): 405,

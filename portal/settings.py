@@ -663,11 +663,19 @@ INBOUND_IMAP = {
     "GROUP": env_str("INBOUND_IMAP_GROUP"),
     "CATEGORY": env_str("INBOUND_IMAP_CATEGORY"),
     "UNKNOWN_SENDERS": env_str("INBOUND_IMAP_UNKNOWN_SENDERS", "reply"),
+    "ALLOWED_DOMAINS": env_str("INBOUND_IMAP_ALLOWED_DOMAINS"),
+    # Microsoft 365: OAuth2 client credentials instead of a password (docs/email-in.md).
+    "AUTH": env_str("INBOUND_IMAP_AUTH", "password"),
+    "OAUTH_TENANT": env_str("INBOUND_IMAP_OAUTH_TENANT"),
+    "OAUTH_CLIENT_ID": env_str("INBOUND_IMAP_OAUTH_CLIENT_ID"),
+    "OAUTH_CLIENT_SECRET": env_str("INBOUND_IMAP_OAUTH_CLIENT_SECRET"),
 }
 if INBOUND_IMAP["SECURITY"] not in {"ssl", "starttls", "none"}:
     raise ImproperlyConfigured("INBOUND_IMAP_SECURITY must be ssl, starttls or none")
-if INBOUND_IMAP["UNKNOWN_SENDERS"] not in {"reply", "refuse"}:
-    raise ImproperlyConfigured("INBOUND_IMAP_UNKNOWN_SENDERS must be reply or refuse")
+if INBOUND_IMAP["UNKNOWN_SENDERS"] not in {"reply", "refuse", "create"}:
+    raise ImproperlyConfigured("INBOUND_IMAP_UNKNOWN_SENDERS must be reply, refuse or create")
+if INBOUND_IMAP["AUTH"] not in {"password", "m365"}:
+    raise ImproperlyConfigured("INBOUND_IMAP_AUTH must be password or m365")
 # Every read from the IMAP server gives up after this many seconds.
 INBOUND_IMAP_TIMEOUT = env_int("INBOUND_IMAP_TIMEOUT", 30, minimum=1)
 # A message larger than this is not read (recorded as rejected, kept on the server).

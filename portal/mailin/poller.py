@@ -33,7 +33,7 @@ from imap_tools.mailbox import BaseMailBox
 
 from portal.attachments.storage import StorageUnavailable
 from portal.lib.db import DATABASE_ERRORS
-from portal.mailin import services
+from portal.mailin import oauth, services
 from portal.mailin.models import InboundMessage, Mailbox
 from portal.tickets.errors import TicketError
 
@@ -48,8 +48,10 @@ class PollResult:
     error: str = ""
 
 
-def connect(mailbox: Mailbox) -> BaseMailBox:
+def connect(mailbox: Mailbox, *, now: dt.datetime | None = None) -> BaseMailBox:
     timeout = int(getattr(settings, "INBOUND_IMAP_TIMEOUT", 30))
+    # A Microsoft 365 token first: no IMAP connection waits on the identity platform.
+    token = _m365_token(mailbox, now or timezone.now()) if _is_m365(mailbox) else ""
     box: BaseMailBox
     if mailbox.security == Mailbox.Security.SSL:
         box = MailBox(mailbox.host, mailbox.port, timeout=timeout)
@@ -58,10 +60,29 @@ def connect(mailbox: Mailbox) -> BaseMailBox:
     else:
         box = MailBoxUnencrypted(mailbox.host, mailbox.port, timeout=timeout)
     try:
+        if token:
+            return box.xoauth2(mailbox.username, token, initial_folder=None)
         return box.login(mailbox.username, mailbox.password, initial_folder=None)
     except BaseException:
         box.client.shutdown()  # a refused login must not leave the connection open
+        if token:
+            # Refused (revoked, or the permission was taken away): ask for a new one next time.
+            services.mailbox_token_forget(mailbox=mailbox)
         raise
+
+
+def _is_m365(mailbox: Mailbox) -> bool:
+    return mailbox.auth == Mailbox.Auth.M365
+
+
+def _m365_token(mailbox: Mailbox, now: dt.datetime) -> str:
+    """The cached token while it is good for a few more minutes, else a new one (stored
+    encrypted on the mailbox with its expiry, for every worker and the health page)."""
+    token = oauth.cached_token(mailbox, now=now)
+    if token is None:
+        token, expires_at = oauth.fetch_token(mailbox, now=now)
+        services.mailbox_token_store(mailbox=mailbox, token=token, expires_at=expires_at)
+    return token
 
 
 def poll(mailbox: Mailbox, *, now: dt.datetime | None = None) -> PollResult:
@@ -70,8 +91,10 @@ def poll(mailbox: Mailbox, *, now: dt.datetime | None = None) -> PollResult:
     now = now or timezone.now()
     result = PollResult()
     try:
-        with connect(mailbox) as box:
+        with connect(mailbox, now=now) as box:
             _read(box, mailbox, result)
+    except oauth.TokenRefused as exc:
+        result.error = f"No Microsoft 365 token: {exc}"
     except IMAP_ERRORS as exc:
         result.error = f"{exc.__class__.__name__}: {exc}"
     except (TicketError, StorageUnavailable) as exc:  # the storage is down: next poll

@@ -398,6 +398,18 @@ def mailbox_checkpoint(*, mailbox: Mailbox, uidvalidity: int, last_uid: int) -> 
     mailbox.uidvalidity, mailbox.last_uid = uidvalidity, last_uid
 
 
+def mailbox_token_store(*, mailbox: Mailbox, token: str, expires_at: dt.datetime) -> None:
+    """Keep a Microsoft 365 access token (encrypted) and its expiry for the next polls."""
+    mailbox.access_token, mailbox.token_expires_at = token, expires_at
+    mailbox.save(update_fields=["access_token", "token_expires_at"])
+
+
+def mailbox_token_forget(*, mailbox: Mailbox) -> None:
+    """The server refused the token: the next poll asks for a new one."""
+    mailbox.access_token, mailbox.token_expires_at = "", None
+    mailbox.save(update_fields=["access_token", "token_expires_at"])
+
+
 def mailbox_poll_succeeded(*, mailbox: Mailbox, now: dt.datetime) -> None:
     Mailbox.objects.filter(pk=mailbox.pk).update(
         last_polled_at=now, last_success_at=now, failures_in_a_row=0
@@ -456,6 +468,11 @@ def mailbox_sync_from_env() -> Mailbox | None:
         "group": group,
         "category": category,
         "unknown_senders": conf["UNKNOWN_SENDERS"],
+        "allowed_domains": conf.get("ALLOWED_DOMAINS", ""),
+        "auth": conf.get("AUTH") or Mailbox.Auth.PASSWORD,
+        "oauth_tenant": conf.get("OAUTH_TENANT", ""),
+        "oauth_client_id": conf.get("OAUTH_CLIENT_ID", ""),
+        "oauth_client_secret": conf.get("OAUTH_CLIENT_SECRET", ""),
         "from_env": True,
     }
     with transaction.atomic():

@@ -6,6 +6,7 @@ what a folder holds. The server speaks the real protocol (UIDVALIDITY, UID FETCH
 so the poller is tested against what it meets in production, not a mock.
 """
 
+import os
 import socket
 import subprocess
 import sys
@@ -28,13 +29,21 @@ class ImapServer:
     process: subprocess.Popen | None = None
     user: str = USER
     password: str = PASSWORD
+    # Set: the server also offers XOAUTH2 and accepts exactly this bearer token for `user`
+    # (portal/testing/pymap_xoauth2.py).
+    bearer_token: str = ""
 
     def start(self) -> None:
+        launcher = ["-m", "portal.testing.pymap_xoauth2"] if self.bearer_token else ["-c", _START]
+        env = {
+            **os.environ,
+            "PYMAP_XOAUTH2_TOKEN": self.bearer_token,
+            "PYMAP_XOAUTH2_USER": self.user,
+        }
         self.process = subprocess.Popen(  # noqa: S603  (our own interpreter, fixed arguments)
             [
                 sys.executable,
-                "-c",
-                _START,
+                *launcher,
                 "--host",
                 "127.0.0.1",
                 "--port",
@@ -48,6 +57,7 @@ class ImapServer:
             ],  # fmt: skip
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
+            env=env,
         )
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
@@ -117,3 +127,22 @@ def imap_server(_imap_process):
     for each test."""
     _imap_process.empty()
     return _imap_process
+
+
+BEARER_TOKEN = "eyJ0eXAi.m365-test-access-token.sig"  # noqa: S105  (a test value)
+
+
+@pytest.fixture(scope="session")
+def _imap_oauth_process():
+    server = ImapServer(port=free_port(), bearer_token=BEARER_TOKEN)
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def imap_oauth_server(_imap_oauth_process):
+    """A second pymap that also offers XOAUTH2 and accepts BEARER_TOKEN (Microsoft 365
+    tests), emptied for each test."""
+    _imap_oauth_process.empty()
+    return _imap_oauth_process

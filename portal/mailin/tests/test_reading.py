@@ -74,6 +74,17 @@ def test_the_environment_mailbox_is_created_and_kept_in_step(org, settings):
     settings.INBOUND_IMAP = {**settings.INBOUND_IMAP, "PORT": 1993}
     services.mailbox_sync_from_env()
     assert Mailbox.objects.get().port == 1993
+    settings.INBOUND_IMAP = {
+        **settings.INBOUND_IMAP, "AUTH": "m365", "OAUTH_TENANT": "contoso",
+        "OAUTH_CLIENT_ID": "app-id", "OAUTH_CLIENT_SECRET": "app-secret",
+        "UNKNOWN_SENDERS": "create", "ALLOWED_DOMAINS": "example.com",
+    }  # fmt: skip
+    services.mailbox_sync_from_env()
+    mailbox = Mailbox.objects.get()
+    assert (mailbox.auth, mailbox.oauth_tenant, mailbox.oauth_client_secret) == (
+        "m365", "contoso", "app-secret",
+    )  # fmt: skip
+    assert (mailbox.unknown_senders, mailbox.allowed_domains) == ("create", "example.com")
 
 
 @pytest.mark.django_db

@@ -71,3 +71,15 @@ def test_a_person_adds_a_passkey_and_signs_in_with_password_and_passkey(
     device.refresh_from_db()
     assert device.last_used_at is not None
     assert refused == []
+
+
+def test_the_passkey_pages_have_no_serious_accessibility_violations(page_for, personas):
+    from tests.browser.test_accessibility import serious_violations
+
+    PasskeyDevice.objects.create(
+        user=personas.agent, name="Work laptop", credential_id="AAAA", public_key=b"-"
+    )
+    page = page_for(personas.agent, bypass_csp=True)  # only to inject axe-core
+    for path in ["/settings/two-factor/passkeys", "/settings/two-factor"]:
+        page.goto(path)
+        assert serious_violations(page) == [], path

@@ -59,7 +59,28 @@ class PortalAPI(NinjaAPI):
     def get_openapi_schema(self, *, path_prefix=None, path_params=None):
         schema = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
         _declare_problems(schema)
+        _declare_request_forms(schema)
         return schema
+
+
+def _declare_request_forms(schema) -> None:
+    """Each request form's JSON Schema as a component, `FormValues_<category>` or
+    `FormValues_<category>_<subcategory>`, with `x-category`/`x-subcategory`: what
+    `form_values` must be on POST/PATCH /tickets in that classification (the same schema
+    the services validate with; `GET /catalog/form` answers it for one classification).
+    Read when the document is served, so a form an admin changes shows at once."""
+    from portal.catalog.request_forms import published_forms
+
+    components = schema.setdefault("components", {}).setdefault("schemas", {})
+    for published in published_forms():
+        definition = {k: v for k, v in published.form.schema().items() if k != "$schema"}
+        components[published.name] = {
+            "title": published.title,
+            "description": "`form_values` of a ticket in this classification.",
+            "x-category": published.category_id,
+            "x-subcategory": published.subcategory_id,
+            **definition,
+        }
 
 
 def _declare_problems(schema) -> None:

@@ -195,8 +195,11 @@ class TicketCreateIn(Input):
     )
     form_values: dict[str, Any] | None = Field(
         None,
-        description="Answers to the classification's request form by field code; "
-        "GET /catalog/form gives its JSON Schema. Refusals are a 422 naming each field.",
+        description="Answers to the classification's request form by field code; its JSON "
+        "Schema is the component `FormValues_<category>` (or `FormValues_<category>_"
+        "<subcategory>` when the subcategory has fields of its own) of this document, and "
+        "GET /catalog/form answers it for one classification. Refusals are a 422 naming "
+        "each field.",
     )
 
 
@@ -224,7 +227,9 @@ class TicketUpdateIn(Input):
     form_values: dict[str, Any] | None = Field(
         None,
         description="Answers to the classification's request form by field code, in full; "
-        "GET /catalog/form gives its JSON Schema. Refusals are a 422 naming each field.",
+        "its JSON Schema is the component `FormValues_<category>[_<subcategory>]` of this "
+        "document (GET /catalog/form for one classification). Refusals are a 422 naming "
+        "each field.",
     )
 
 

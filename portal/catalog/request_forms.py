@@ -194,6 +194,56 @@ def form_for(category_id: int | None, subcategory_id: int | None = None) -> Requ
     return RequestForm(fields=tuple(fields))
 
 
+@dataclass(frozen=True)
+class PublishedForm:
+    """A form a new ticket can meet, named for the OpenAPI document."""
+
+    name: str  # FormValues_<category id>[_<subcategory id>]
+    title: str  # "Group › Category[ › Subcategory]"
+    category_id: int
+    subcategory_id: int | None
+    form: RequestForm
+
+
+def published_forms() -> list[PublishedForm]:
+    """Every form of an active classification: each category with active fields of its
+    own, and each subcategory with fields of its own (its category's fields included, as
+    `form_for` builds it). A subcategory without fields of its own asks its category's
+    form. One query for the classifications, then one per form (`form_for`, so the
+    document shows exactly what the validator checks); for the API's OpenAPI document."""
+    from portal.catalog.models import Category, Subcategory
+
+    owners = (
+        FormField.objects.filter(is_active=True)
+        .values_list("category_id", "subcategory_id")
+        .distinct()
+    )
+    category_ids = {c for c, _ in owners if c}
+    subcategory_ids = {s for _, s in owners if s}
+    found: list[PublishedForm] = []
+    categories = Category.objects.filter(
+        pk__in=category_ids, is_active=True, group__is_active=True
+    ).select_related("group")
+    for category in categories:
+        found.append(PublishedForm(
+            name=f"FormValues_{category.pk}",
+            title=f"{category.group.name} › {category.name}",
+            category_id=category.pk, subcategory_id=None, form=form_for(category.pk),
+        ))  # fmt: skip
+    subcategories = Subcategory.objects.filter(
+        pk__in=subcategory_ids, is_active=True, category__is_active=True,
+        category__group__is_active=True,
+    ).select_related("category__group")  # fmt: skip
+    for sub in subcategories:
+        found.append(PublishedForm(
+            name=f"FormValues_{sub.category_id}_{sub.pk}",
+            title=f"{sub.category.group.name} › {sub.category.name} › {sub.name}",
+            category_id=sub.category_id, subcategory_id=sub.pk,
+            form=form_for(sub.category_id, sub.pk),
+        ))  # fmt: skip
+    return sorted(found, key=lambda published: published.title)
+
+
 def definitions_for(category_id: int | None, subcategory_id: int | None) -> dict[str, FormField]:
     """Every field, retired ones included, a ticket in this classification may have a
     value for, by code (one query): what the ticket page and the history label with."""

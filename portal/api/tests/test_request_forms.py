@@ -144,3 +144,35 @@ def test_the_api_list_takes_the_same_answer_filter(raise_ticket, fields, org, pe
     response = api_for(personas.agent).get(f"/tickets?{query}")
     assert [t["number"] for t in response.json()["items"]] == [ticket.number]
     assert api_for(personas.agent).get("/tickets?answer=cost_centre:cc200").status_code == 422
+
+
+def test_the_openapi_document_carries_each_forms_schema(personas, org, fields, client):
+    from portal.testing.request_forms import form_service_create
+
+    form_service_create(
+        subcategory=org.laptop, key="model", label="Model", field_type="text", required=True
+    )
+    components = client.get("/api/v1/openapi.json").json()["components"]["schemas"]
+    category_form = components[f"FormValues_{org.hardware.pk}"]
+    assert category_form["x-category"] == org.hardware.pk
+    assert category_form["x-subcategory"] is None
+    assert category_form["required"] == ["asset_tag"]
+    assert category_form["additionalProperties"] is False
+    amount = category_form["properties"]["amount"]
+    assert (amount["type"], amount["minimum"], amount["maximum"]) == ("number", 0, 5000)
+    # The subcategory's own form: its category's fields and its own, as validated.
+    laptop_form = components[f"FormValues_{org.hardware.pk}_{org.laptop.pk}"]
+    assert laptop_form["title"].endswith(f"{org.hardware.name} › {org.laptop.name}")
+    assert set(laptop_form["properties"]) == {*fields, "model"}
+    assert set(laptop_form["required"]) == {"asset_tag", "model"}
+    assert "$schema" not in laptop_form
+    assert len([name for name in components if name.startswith("FormValues_")]) == 2
+
+
+def test_a_retired_field_leaves_the_documented_form(personas, org, fields, client):
+    from portal.catalog import form_services
+
+    for field in fields.values():
+        form_services.form_field_retire(field=field)
+    components = client.get("/api/v1/openapi.json").json()["components"]["schemas"]
+    assert not [name for name in components if name.startswith("FormValues_")]

@@ -24,6 +24,7 @@ from portal.api.endpoints import (
     user_tokens,
     users,
     watchers,
+    webhooks,
 )
 from portal.api.parser import StrictParser
 
@@ -136,3 +137,4 @@ api.add_router("/users", users.router)
 api.add_router("/users", user_tokens.router)
 api.add_router("/kb", kb.router)
 api.add_router("/approvals", approvals.router)
+api.add_router("/webhooks", webhooks.router)

@@ -24,6 +24,9 @@ class Sort:
 
     label: str
     keys: tuple[tuple[str, bool], ...]
+    # Keys holding short text rather than integers (a unique code where the primary key
+    # is a UUID); their cursor values are accepted as strings of at most 200 characters.
+    text_keys: frozenset[str] = frozenset()
 
     def order_by(self) -> list[str]:
         return [("-" if desc else "") + name for name, desc in self.keys]
@@ -50,6 +53,9 @@ def decode(cursor: str, sort: Sort) -> list:
             except (TypeError, ValueError) as error:
                 raise BadCursor("The page link is damaged.") from error
             if value.tzinfo is None:
+                raise BadCursor("The page link is damaged.")
+        elif name in sort.text_keys:
+            if not isinstance(value, str) or len(value) > 200:
                 raise BadCursor("The page link is damaged.")
         elif not isinstance(value, int) or isinstance(value, bool) or abs(value) >= 2**63:
             raise BadCursor("The page link is damaged.")

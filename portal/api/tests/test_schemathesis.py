@@ -34,6 +34,8 @@ from portal.replies import services as reply_services
 from portal.tickets import attachment_services
 from portal.tickets import services as ticket_services
 from portal.tickets.tests.attachment_fixtures import files_storage, upload
+from portal.webhooks import services as webhook_services
+from portal.webhooks.models import WebhookDelivery
 
 pytestmark = pytest.mark.django_db
 files_storage = files_storage  # the fixture: uploads go to a temporary folder
@@ -92,6 +94,18 @@ def test_api_conforms_to_its_openapi_document(
         group=org.group_y, category=org.payroll,
     )  # fmt: skip
     step = ApprovalStep.objects.get(ticket=awaiting)
+    # A hook with a failed delivery, for the webhooks paths (nothing is sent: the worker
+    # does not run here).
+    hook = webhook_services.webhook_create(
+        actor=personas.admin,
+        name="Ops",
+        url="https://hooks.example.com/x",
+        events=["ticket.created"],
+    )
+    failed = WebhookDelivery.objects.create(
+        webhook=hook, event="ticket.created", event_key="k", message_id="msg_test", body="{}",
+        status=WebhookDelivery.Status.FAILED,
+    )  # fmt: skip
     # Real rows for the path parameters, or nearly every request would be a 404.
     known_values = {
         "reply_id": reply.pk,
@@ -100,6 +114,8 @@ def test_api_conforms_to_its_openapi_document(
         "user_id": personas.spoc.pk,
         "slug": article.slug,
         "step_id": step.pk,
+        "hook_id": hook.pk,
+        "delivery_id": str(failed.pk),
     }
     schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", wsgi_app)
     failures: list[str] = []
@@ -147,6 +163,8 @@ def test_api_conforms_to_its_openapi_document(
         "GET /api/v1/approvals",
         "GET /api/v1/approvals/{step_id}",
         "POST /api/v1/approvals/{step_id}/decision",
+        "GET /api/v1/webhooks/{hook_id}/deliveries",
+        "POST /api/v1/webhooks/{hook_id}/deliveries/{delivery_id}/retry",
     ):
         assert by_operation.get(label), f"{label} was not exercised"
     download = by_operation["GET /api/v1/tickets/{number}/attachments/{attachment_id}/download"]

@@ -11,7 +11,13 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 
 from portal.lib.db import UNAVAILABLE_ERRORS
-from portal.lib.replica import mark_replica_down, replica_configured, replica_reads
+from portal.lib.replica import (
+    mark_replica_down,
+    replica_configured,
+    replica_reads,
+    reset_replica_reads,
+    set_replica_reads,
+)
 
 # URL names whose reads may come from the replica: read-only reports and exports ...
 REPLICA_ROUTES = frozenset(
@@ -48,7 +54,13 @@ def wants_replica(request: HttpRequest) -> bool:
 
 
 class ReplicaReadsMiddleware:
-    """Last in MIDDLEWARE, so the session and user are always read from the primary."""
+    """Last in MIDDLEWARE, so the session and user are always read from the primary.
+
+    `process_view` turns replica reads on for the view (Django then runs it, renders its
+    template and calls every middleware's `process_exception` as usual); `__call__` turns
+    them off again when the response is made. A streamed export is read after that, so its
+    content is wrapped to read on the replica too.
+    """
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -57,7 +69,11 @@ class ReplicaReadsMiddleware:
         if not replica_configured():
             return self.get_response(request)
         request._replica_reads = False  # type: ignore[attr-defined]
-        response = self.get_response(request)
+        token = set_replica_reads(False)
+        try:
+            response = self.get_response(request)
+        finally:
+            reset_replica_reads(token)
         if request.method not in _SAFE_METHODS:
             # Whatever the outcome: a refused write changed nothing, but telling the two
             # apart is not worth a replica read that misses a change.
@@ -77,23 +93,25 @@ class ReplicaReadsMiddleware:
             response.streaming_content = _on_replica(response.streaming_content)
         return response
 
-    def process_view(self, request: HttpRequest, view, args, kwargs):
-        if not replica_configured() or not wants_replica(request):
+    def process_view(self, request: HttpRequest, view, args, kwargs) -> None:
+        if replica_configured() and wants_replica(request):
+            request._replica_reads = True  # type: ignore[attr-defined]
+            set_replica_reads(True)  # reset by __call__
+
+    def process_exception(self, request: HttpRequest, exception: Exception):
+        """The replica stopped between two checks. These views only read, so the same view
+        runs again on the primary: the person sees the page, not an error."""
+        if not getattr(request, "_replica_reads", False):
             return None
-        request._replica_reads = True  # type: ignore[attr-defined]
-        with replica_reads():
-            try:
-                response = view(request, *args, **kwargs)
-                # Templates render their querysets now, while the replica is still chosen.
-                if hasattr(response, "render") and callable(response.render):
-                    response = response.render()
-                return response
-            except UNAVAILABLE_ERRORS as exc:
-                # The replica stopped between two checks. These views only read, so Django
-                # runs the same view again, on the primary: the person sees the page.
-                mark_replica_down(exc.__class__.__name__)
+        if not isinstance(exception, UNAVAILABLE_ERRORS):
+            return None
+        mark_replica_down(exception.__class__.__name__)
         request._replica_reads = False  # type: ignore[attr-defined]
-        return None
+        set_replica_reads(False)
+        match = request.resolver_match
+        assert match is not None  # noqa: S101 (process_view ran, so the URL resolved)
+        # Django renders a template response afterwards, still with replica reads off.
+        return match.func(request, *match.args, **match.kwargs)
 
 
 def _on_replica(content):

@@ -16,7 +16,7 @@ import logging
 import threading
 import time
 from collections.abc import Iterator
-from contextvars import ContextVar
+from contextvars import ContextVar, Token
 
 from django.conf import settings
 from django.db import connections, transaction
@@ -49,6 +49,15 @@ def replica_configured() -> bool:
 
 def replica_reads_active() -> bool:
     return _reads_to_replica.get()
+
+
+def set_replica_reads(enabled: bool) -> Token[bool]:
+    """For middleware that turns replica reads on in one hook and resets them in another."""
+    return _reads_to_replica.set(enabled)
+
+
+def reset_replica_reads(token: Token[bool]) -> None:
+    _reads_to_replica.reset(token)
 
 
 @contextlib.contextmanager

@@ -130,8 +130,9 @@ def test_a_replica_lagging_past_the_bound_is_skipped(pair, settings):
     assert not ticket_tables(replica)
 
 
-def test_stopping_the_replica_sends_reads_to_the_primary_without_an_error(pair):
+def test_stopping_the_replica_sends_reads_to_the_primary_without_an_error(pair, settings):
     replicated, personas, _ = pair
+    settings.REPLICA_CHECK_SECONDS = 3600  # no new check: the failed read itself must tell
     admin = signed_in(personas.admin)
     assert admin.get("/analytics").status_code == 200  # the replica is known to be up
     replicated.replica.stop()
@@ -148,6 +149,7 @@ def test_stopping_the_replica_sends_reads_to_the_primary_without_an_error(pair):
             response = admin.get(path)
             assert response.status_code == 200, path
         assert not health.usable
+        assert health.reason == "unreachable (OperationalError)"  # found by the failed read
         export = b"".join(admin.get("/tickets/export.csv").streaming_content)
         assert b"Laptop will not boot" in export
     finally:

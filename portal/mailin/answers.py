@@ -13,6 +13,7 @@ from portal.notifications.services import email_address, email_user, notify
 UNKNOWN_SENDER = "mailin_unknown_sender"
 FILES_REFUSED = "mailin_files_refused"
 MAILBOX_FAILING = "mailin_mailbox_failing"
+REJECTED = "mailin_rejected"
 
 
 def _unknown_sample() -> dict:
@@ -62,6 +63,32 @@ register_kind(
         },
     )
 )
+
+
+register_kind(
+    Kind(
+        REJECTED,
+        "My email could not be turned into a ticket",
+        REJECTED,
+        lambda: {
+            "subject": "Printer on floor 3",
+            "reason": "The message is 41943040 bytes; the limit is 31457280.",
+        },
+        user_can_mute_email=False,
+    )
+)
+
+
+def tell_rejected(*, user, message, reason: str) -> None:
+    """The person's mail was refused whole (too large, no text, refused by the ticket
+    rules): say why, once per message, so it is not silently lost."""
+    email_user(
+        user=user,
+        kind=REJECTED,
+        context={"subject": message.subject or "(no subject)", "reason": reason},
+        event_key=f"mailin:{message.pk}:rejected",
+        link="/tickets/new",
+    )
 
 
 def tell_admins_mailbox_failing(*, mailbox, error: str, now) -> None:

@@ -121,7 +121,8 @@ def inbound_message_too_large(
         subject=parsed.subject[:255],
         received_at=timezone.now(),
     )
-    return _record(row, Outcome.REJECTED, f"The message is {size} bytes; the limit is {limit}.")
+    reason = f"The message is {size} bytes; the limit is {limit}."
+    return _refuse(row, parsed, reason, user=_answerable_sender(parsed))
 
 
 def _process(
@@ -234,6 +235,28 @@ def _record(row: InboundMessage, outcome: str, detail: str = "", **links) -> Inb
     return row
 
 
+def _refuse(row, parsed, reason: str, *, user, ticket=None) -> InboundMessage:
+    """Record a message refused whole (nothing of it written) and, when it came from a
+    person with an account, tell them why in the same transaction: the email
+    equivalent of a 4xx answer."""
+    with transaction.atomic():
+        row = _record(row, Outcome.REJECTED, reason, ticket=ticket)
+        if user is not None:
+            answers.tell_rejected(user=user, message=row, reason=reason)
+            row.answered = True
+            row.save(update_fields=["answered"])
+    return row
+
+
+def _answerable_sender(parsed: ParsedMail):
+    """The active user who sent this, unless it is automatic or the portal's own mail
+    (those are never answered); None otherwise."""
+    ours = {a.lower() for a in Mailbox.objects.values_list("address", flat=True)}
+    if loops.automatic_reason(parsed) or loops.own_mail_reason(parsed, our_addresses=ours):
+        return None
+    return get_user_model().objects.filter(email__iexact=parsed.sender, is_active=True).first()
+
+
 def _unknown_sender(row, parsed, mailbox, match, now) -> InboundMessage:
     if match is not None:
         # A reply on a thread from an address with no account: never a comment.
@@ -267,7 +290,7 @@ def _reply(row, parsed, mailbox, user, match, now) -> InboundMessage:
         body = "(Files sent by email.)"
     body = _with_refusals(body, refused)
     if not body.strip():
-        return _record(row, Outcome.REJECTED, "The reply has no text.", ticket=ticket)
+        return _refuse(row, parsed, "The reply has no text.", user=user, ticket=ticket)
 
     def record(outcome) -> None:
         _record(row, Outcome.COMMENT, f"matched by {match.how}", ticket=ticket,
@@ -285,7 +308,7 @@ def _reply(row, parsed, mailbox, user, match, now) -> InboundMessage:
     except ActionForbidden as exc:
         return _record(row, Outcome.NO_ACCESS, str(exc), ticket=ticket)
     except InvalidInput as exc:
-        return _record(row, Outcome.REJECTED, str(exc), ticket=ticket)
+        return _refuse(row, parsed, str(exc), user=user, ticket=ticket)
     return row
 
 
@@ -337,7 +360,7 @@ def _new_ticket(
             subcategory=_active(Subcategory, mailbox.subcategory_id),
         )
     except InvalidInput as exc:
-        return _record(row, Outcome.REJECTED, str(exc))
+        return _refuse(row, parsed, str(exc), user=user)
     return row
 
 

@@ -153,3 +153,9 @@ def test_a_message_over_the_size_limit_is_never_read_whole_and_kept(
     assert rejected.detail.endswith("the limit is 20000.")
     assert [t.title for t in access.system_read(Ticket).all()] == ["Small"]
     assert len(imap_server.uids("Processed")) == 2  # kept, never deleted
+    # The email equivalent of a 4xx: the sender is told why, once, and nothing was written.
+    [told] = EmailDelivery.objects.filter(kind="mailin_rejected")
+    assert told.to_address == "requester@example.com" and "the limit is 20000." in told.body_text
+    assert rejected.answered and rejected.ticket is None and rejected.raw_key == ""
+    poll()  # a second poll answers nothing more
+    assert EmailDelivery.objects.filter(kind="mailin_rejected").count() == 1

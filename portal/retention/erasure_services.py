@@ -219,6 +219,15 @@ def _delete_own_rows(user: User, email: str, result: Erasure) -> None:
         (Ticket.watchers.through, Q(user=user)),
         (BusinessUnitGroup.spocs.through, Q(user=user)),
     ]
+    # The mail they sent, kept as read by email in, goes with its ledger rows: its stored
+    # copies are handed to the pending sweep (the storage is never called in here).
+    delete_later(
+        list(
+            InboundMessage.objects.filter(sender__iexact=email)
+            .exclude(raw_key="")
+            .values_list("raw_key", flat=True)
+        )
+    )
     # Security events stay (the organisation's audit trail), without where they came from.
     SecurityEvent.objects.filter(Q(user=user) | Q(email__iexact=email)).update(ip_address=None)
     for model, condition in owned:

@@ -144,6 +144,7 @@ def test_after_erasure_name_email_and_files_are_found_nowhere(
     InboundMessage.objects.create(
         mailbox=_mailbox(org), uidvalidity=1, uid=1, content_hash="x" * 64, sender=EMAIL,
         subject="Re: printer", outcome=InboundMessage.Outcome.COMMENT,
+        raw_key="mail/1/2026/12/1-1-abc.eml",
     )  # fmt: skip
     article = kb.article_create(
         actor=personas.admin,
@@ -161,6 +162,10 @@ def test_after_erasure_name_email_and_files_are_found_nowhere(
     cleanup_orphan_attachments_task.call()  # the sweep enqueued on commit
 
     assert _text_columns_holding(NAME, EMAIL) == []
+    # The raw copy of their mail (email in) is handed to the pending sweep of mail/.
+    from portal.attachments.models import PendingObject
+
+    assert PendingObject.objects.filter(key="mail/1/2026/12/1-1-abc.eml").exists()
     assert _bucket_keys(s3_server) == []
     assert not Attachment.objects.filter(ticket=ticket).exists()
     assert not search.matching_ids(personas.admin, NAME).exists()

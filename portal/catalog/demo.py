@@ -10,6 +10,8 @@ under "No team (unmapped)"). Every other first ticket reaches a person.
 Request forms (docs/request-forms.md): IT › Hardware asks for an asset tag and a cost
 centre, Human Resources › Payroll for the month and amount to correct, and Facilities ›
 Security & access › Badge who the badge is for and where.
+Approvals (docs/approvals.md): Human Resources › Payroll › Salary change waits for the
+requester's manager; Facilities › Security & access › Badge for the Facilities SPOC.
 Idempotent: what exists is kept; a demo group found without SPOCs gets its demo SPOC.
 """
 
@@ -18,8 +20,9 @@ from decimal import Decimal
 from django.db import transaction
 
 from portal.accounts.models import User
-from portal.catalog import form_services, services
+from portal.catalog import approval_rule_services, form_services, services
 from portal.catalog.models import (
+    ApprovalRule,
     BusinessUnitGroup,
     Category,
     ClassificationMapping,
@@ -218,6 +221,13 @@ FORMS = {
 }  # fmt: skip
 
 
+# (group, category, subcategory or None) → its approval steps (who approves, any/all).
+APPROVALS = {
+    ("Human Resources", "Payroll", "Salary change"): [("manager", "any")],
+    ("Facilities", "Security & access", "Badge"): [("spoc", "any")],
+}
+
+
 @transaction.atomic
 def load(users: dict[str, User]) -> dict[str, int]:
     """Create what is missing; never change what an admin has edited since."""
@@ -274,6 +284,18 @@ def load(users: dict[str, User]) -> dict[str, int]:
             if not FormField.objects.filter(**owner, key=spec["key"]).exists():
                 form_services.form_field_create(**owner, position=position, **spec)
 
+    for (group_name, category_name, sub_name), steps in APPROVALS.items():
+        owner = (
+            {"subcategory": subs[(group_name, category_name, sub_name)]}
+            if sub_name
+            else {"category": categories[(group_name, category_name)]}
+        )
+        if not ApprovalRule.objects.filter(**owner).exists():
+            for position, (approvers, mode) in enumerate(steps, start=1):
+                approval_rule_services.approval_rule_create(
+                    **owner, position=position, approvers=approvers, mode=mode
+                )
+
     return {
         "business unit groups": BusinessUnitGroup.objects.count(),
         "categories": Category.objects.count(),
@@ -281,4 +303,5 @@ def load(users: dict[str, User]) -> dict[str, int]:
         "teams": Team.objects.count(),
         "classification mappings": ClassificationMapping.objects.count(),
         "request form fields": FormField.objects.count(),
+        "approval steps": ApprovalRule.objects.count(),
     }

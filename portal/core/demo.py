@@ -4,6 +4,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from portal.accounts.models import User
+from portal.accounts.services import user_update
 
 DEMO_PASSWORD = "portal-demo"  # noqa: S105 (published in the README on purpose)
 
@@ -28,6 +29,13 @@ DEMO_USERS = [
 ]
 
 
+# Whose manager approves their requests that need it (Payroll › Salary change).
+DEMO_MANAGERS = {
+    "employee@example.com": "lead@example.com",
+    "employee2@example.com": "lead@example.com",
+}
+
+
 @transaction.atomic
 def load_demo_users() -> list[User]:
     """Create the demo accounts, or leave them as they are if they exist."""
@@ -43,6 +51,10 @@ def load_demo_users() -> list[User]:
             user.on_triage_duty = True
             user.save(update_fields=["on_triage_duty"])
         users.append(user)
+    for user in users:
+        manager = DEMO_MANAGERS.get(user.email)
+        if manager and user.manager_id is None:
+            user_update(user=user, actor=None, full_name=user.full_name, manager_email=manager)
     return users
 
 

@@ -300,6 +300,26 @@ def ticket_created(ticket, *, actor, holder) -> None:
     )
 
 
+AWAITING_NEXT_STEP = (
+    "It needs approval before anyone works on it: the approvers have been asked, and you "
+    "will hear when they decide."
+)
+
+
+def ticket_awaiting(ticket) -> None:
+    """A ticket raised awaiting approval: only the requester's confirmation (the approvals
+    app tells the approvers; no team is told of work it may not start)."""
+    _send(
+        ticket,
+        recipients=[ticket.requester, *_watchers(ticket)],
+        kind="ticket_received",
+        actor=None,
+        key="received-awaiting",
+        text=text("received", **_values(ticket)),
+        next_step=AWAITING_NEXT_STEP,
+    )
+
+
 def next_step(ticket, holder) -> str:
     """What happens next, in the requester's words, true to where routing left it."""
     team = ticket.team.name if ticket.team_id else ""

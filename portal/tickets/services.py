@@ -341,6 +341,7 @@ def _create_awaiting(
     history = _History(ticket, requester, now, new=True)
     history.add(Kind.CREATED, new=ticket.title)
     history.save()
+    notify.ticket_awaiting(ticket)
     return ticket
 
 

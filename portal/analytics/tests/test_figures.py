@@ -40,8 +40,8 @@ def test_breakdowns_count_tickets_created_in_the_period(dataset, personas, org):
     assert dict((label, v[0]) for label, v in built["group"].rows) == {"Group X": 7, "Group Y": 1}
     assert dict(built["team"].rows) == {"Team A": [7], "No team (unmapped)": [1]}
     status = dict((label, v[0]) for label, v in built["status"].rows)
-    assert status == {"New": 1, "In progress": 4, "On hold": 0, "Resolved": 3, "Closed": 0,
-                      "Cancelled": 0}  # fmt: skip
+    assert status == {"Awaiting approval": 0, "New": 1, "In progress": 4, "On hold": 0,
+                      "Resolved": 3, "Closed": 0, "Cancelled": 0}  # fmt: skip
     priority = dict((label, v[0]) for label, v in built["priority"].rows)
     assert priority["High"] == 1 and sum(priority.values()) == 8
     assert dict(built["subcategory"].rows) == {"Laptop": [7], "No subcategory": [1]}

@@ -55,6 +55,10 @@ def test_a_ticket_needing_approval_waits_unrouted_and_its_approver_is_asked(awai
     [email] = EmailDelivery.objects.filter(kind="approval_request")
     assert email.to_address == "manager@example.com"
     assert "/approvals/link/" in email.body_text and "Approve:" in email.body_text
+    # The requester's confirmation says what happens next.
+    [received] = EmailDelivery.objects.filter(kind="ticket_received")
+    assert received.to_address == "requester@example.com"
+    assert "It needs approval before anyone works on it" in received.body_text
     # Nobody in team A is told about a ticket they may not work yet.
     assert (
         not Notification.objects.exclude(kind="approval_request")
@@ -80,8 +84,10 @@ def test_approval_routes_the_ticket_exactly_as_a_new_one(awaiting, manager, pers
     ]
     approved = TicketEvent.objects.get(ticket=ticket, kind="approval", new_value="approved")
     assert (approved.actor, approved.reason) == (manager, "Fine by me")
-    # The assignee is told it is theirs, as with any new ticket.
+    # The assignee is told it is theirs, as with any new ticket, and the requester who has it.
     assert Notification.objects.filter(recipient=personas.agent, kind="ticket_assigned").exists()
+    confirmations = EmailDelivery.objects.filter(kind="ticket_received").order_by("id")
+    assert "Agent Persona (Team A) has it" in confirmations.last().body_text
 
 
 def test_rejection_closes_the_ticket_with_the_reason_and_tells_the_requester(

@@ -66,6 +66,10 @@ def test_a_newcomers_first_ticket_in_every_demo_category_is_assigned_to_a_person
                     dt.date(2026, 6, 1),
                 ),
             )
+            if ticket.status == "awaiting":  # it reaches its approvers first (named people)
+                steps = ticket.approval_steps.filter(state="pending", approvers__isnull=False)
+                assert steps.exists(), (category.name, sub and sub.name)
+                continue
             if ticket.assignee_id is None:
                 unassigned.append((category.group.name, category.name, sub and sub.name))
     assert unassigned == [(*demo.GAP, None)]

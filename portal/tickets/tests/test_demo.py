@@ -40,7 +40,9 @@ def test_demo_tickets_cover_every_status_with_comments_and_load_once(users, monk
     counts = demo.load(users)
 
     assert counts["tickets"] == 80 + len(demo.WAITING_UNMAPPED)
-    assert set(Ticket.objects.values_list("status", flat=True)) == set(Status.values)
+    # Every status a ticket is worked through (awaiting approval only where one is needed).
+    statuses = set(Ticket.objects.values_list("status", flat=True))
+    assert set(Status.values) - {Status.AWAITING} <= statuses <= set(Status.values)
     assert Comment.objects.filter(is_internal=True).exists()
     assert Comment.objects.public().exists()
     assert Ticket.objects.filter(requester=users["employee@example.com"]).exists()

@@ -281,12 +281,13 @@ COMMENT_ADD = 20
 # queries (the requester and watchers; the assignee, who did not make the change) and the
 # release.
 CHANGE_STATUS = 27
-# ticket_create, 30: savepoint; mapping; the team's load; SLA policy; insert the ticket,
+# ticket_create, 31: savepoint; whether the classification needs approval; mapping; the
+# team's load; SLA policy; insert the ticket,
 # its history and the analytics counter; the webhooks; the assignee; their "assigned to
 # you" delivery (6); the SPOCs; their "New ticket" delivery (6); the watchers (a new
 # ticket has none yet: one query all the same) and the requester's confirmation (6), and
 # the release.
-CREATE = 30
+CREATE = 31
 
 
 @pytest.mark.parametrize("watchers", [1, 5])

@@ -25,6 +25,17 @@ settings.PASSWORD_HASHERS = [
 ]
 
 
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    """Every test starts with an empty cache: roles, bell counts and filter options cached
+    by an earlier test (whose rows were rolled back, their ids perhaps reused) never leak."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
 @pytest.fixture
 def personas(db) -> Personas:
     return make_personas()

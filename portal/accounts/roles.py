@@ -9,6 +9,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeIs
 
+from django.core.cache import cache
+
+from portal.lib.cache_versions import versioned_key
 from portal.lib.memo import memoised_on
 
 if TYPE_CHECKING:
@@ -54,6 +57,11 @@ class Roles:
         return [name for name, present in flags if present] + [REQUESTER]
 
 
+# The providers' data is cached per user under the "roles" version, which every write to
+# what they read bumps (portal/catalog/signals.py): a role change shows on the next request.
+ROLES_VERSION = "roles"
+CACHE_SECONDS = 3600
+
 # Called with a signed-in user; returns keyword arguments of `Roles` (e.g. spoc_group_ids).
 RoleProvider = Callable[["User"], dict[str, Any]]
 _providers: list[RoleProvider] = []
@@ -81,14 +89,20 @@ def works_tickets(user: "Visitor") -> bool:
 
 
 def user_roles(user: "Visitor") -> Roles:
-    """The roles of `user`, computed once per request object (cached on the instance)."""
+    """The roles of `user`: once per request object (kept on the instance), and from the
+    shared cache across requests (no query until master data changes)."""
     if not signed_in(user):
         return Roles()
     return memoised_on(user, "_portal_roles", lambda: _roles(user))
 
 
 def _roles(user: "User") -> Roles:
-    data: dict[str, Any] = {"is_admin": is_admin(user)}
-    for provider in _providers:
-        data.update(provider(user))
-    return Roles(**data)
+    # The admin flag is on the user row the request loaded anyway: never cached.
+    key = versioned_key(ROLES_VERSION, user.pk, int(user.is_active))
+    data: dict[str, Any] | None = cache.get(key)
+    if data is None:
+        data = {}
+        for provider in _providers:
+            data.update(provider(user))
+        cache.set(key, data, CACHE_SECONDS)
+    return Roles(is_admin=is_admin(user), **data)

@@ -8,7 +8,8 @@ log = logging.getLogger("portal.analytics")
 
 
 class PageViewMiddleware:
-    """Counts each successful full-page GET with at most one query.
+    """Counts each successful full-page GET in the cache; the counts reach the database
+    in one statement at most once a minute (see tracking.py).
 
     Counting is a side show: whatever goes wrong in it (the database is down, the table is
     missing) is logged and the page is still served.

@@ -15,7 +15,7 @@ from django.views.decorators.http import require_GET
 
 from portal.accounts.decorators import works_tickets_required
 from portal.accounts.roles import user_roles
-from portal.analytics import charts, figures, scoped, sla, svg
+from portal.analytics import charts, figures, scoped, sla, svg, tracking
 from portal.analytics.dashboard import dashboard_context
 from portal.analytics.models import PageView
 from portal.analytics.period import AnalyticsForm
@@ -53,7 +53,9 @@ def _figures(request: HttpRequest, form: AnalyticsForm):
 
 
 def _usage(days: int = USAGE_DAYS) -> charts.Chart:
-    """Page views per section over the last `days` days (one query)."""
+    """Page views per section over the last `days` days (one query, after writing the
+    counts still in the cache)."""
+    tracking.flush_page_views()
     since = timezone.localdate() - dt.timedelta(days=days - 1)
     rows = (
         PageView.objects.filter(day__gte=since)

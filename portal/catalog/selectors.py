@@ -1,6 +1,23 @@
 """Shared reads of master data."""
 
-from portal.catalog.models import ClassificationMapping
+from django.core.cache import cache
+
+from portal.catalog.invalidation import MASTERS
+from portal.catalog.models import ClassificationMapping, Team
+from portal.lib.cache_versions import versioned_key
+
+CACHE_SECONDS = 24 * 3600
+
+
+def active_team_choices() -> list[tuple[int, str]]:
+    """(id, name) of the active teams by name, cached until master data changes (the
+    bulk-action select of every ticket list page)."""
+    key = versioned_key(MASTERS, "active-teams")
+    choices = cache.get(key)
+    if choices is None:
+        choices = list(Team.objects.active().order_by("name").values_list("pk", "name"))
+        cache.set(key, choices, CACHE_SECONDS)
+    return choices
 
 
 def find_mapping(*, category_id: int, subcategory_id: int | None) -> ClassificationMapping | None:

@@ -16,7 +16,7 @@ from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 
 from portal.accounts.models import User
-from portal.catalog import signals
+from portal.catalog import invalidation, signals
 from portal.catalog.models import (
     BusinessUnitGroup,
     Category,
@@ -566,6 +566,8 @@ def catalog_bulk_save(
     try:
         with transaction.atomic():
             _bulk_write(teams, groups, categories, subcategories, mappings, updates, group_spocs)
+            # Bulk writes send no model signals: cached roles and filter options go stale here.
+            invalidation.master_data_changed()
     except IntegrityError as exc:
         raise Conflict(CONCURRENT_CHANGE, code="concurrent_change") from exc
 

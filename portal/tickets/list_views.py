@@ -14,7 +14,7 @@ from django.views.decorators.http import require_GET, require_POST
 from portal.accounts.decorators import works_tickets_required
 from portal.accounts.roles import user_roles
 from portal.accounts.types import AuthenticatedRequest
-from portal.catalog.models import Team
+from portal.catalog.selectors import active_team_choices
 from portal.lib import keyset
 from portal.lib.htmx import is_htmx
 from portal.lib.spreadsheet_cells import neutralise
@@ -76,8 +76,8 @@ def ticket_list(request: AuthenticatedRequest) -> HttpResponse:
         if request.GET.get("view") in dict(available_views(roles))
         else "all",
         "can_bulk": roles.works_tickets,
-        # Lazy: one query, only when the bulk form is shown.
-        "teams": Team.objects.active() if roles.works_tickets else [],
+        # (id, name) pairs from the cache: no query until master data changes.
+        "teams": active_team_choices() if roles.works_tickets else [],
         "bulk_statuses": Status.choices,
         "error": error,
         # An htmx answer also fills the page's status region with a short summary.

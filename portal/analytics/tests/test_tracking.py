@@ -1,8 +1,11 @@
-"""Usage tracking: page views per section per day, one query, no personal data, never fatal."""
+"""Usage tracking: page views per section per day, counted in the cache and written in
+one statement at most once a minute, no personal data, never fatal."""
 
 import datetime as dt
+import time
 
 import pytest
+from django.core.cache import cache
 from django.db import connection
 from django.utils import timezone
 
@@ -13,6 +16,8 @@ pytestmark = pytest.mark.django_db
 
 
 def counts() -> dict:
+    """What the database holds once the cached counts are written."""
+    tracking.flush_page_views()
     return {(p.day, p.section): p.views for p in PageView.objects.all()}
 
 
@@ -72,12 +77,29 @@ def test_posts_health_checks_static_files_and_partials_are_not_counted(
     assert counts() == {}
 
 
-def test_counting_a_view_is_one_query(personas, org, client_for, django_assert_num_queries):
-    with django_assert_num_queries(1):  # INSERT … ON CONFLICT DO UPDATE: first view
+def test_counting_a_view_costs_no_query_and_a_flush_one_for_all_sections(
+    personas, org, client_for, django_assert_num_queries
+):
+    with django_assert_num_queries(0):  # a counter in the cache
         tracking.record_page_view("dashboard")
-    with django_assert_num_queries(1):  # the same statement increments the counter
         tracking.record_page_view("dashboard")
-    assert counts() == {(timezone.localdate(), "dashboard"): 2}
+        tracking.record_page_view("tickets")
+    with django_assert_num_queries(1):  # INSERT … VALUES (…), (…) ON CONFLICT DO UPDATE
+        tracking.flush_page_views()
+    with django_assert_num_queries(0):  # nothing new to write
+        tracking.flush_page_views()
+    tracking.record_page_view("dashboard")
+    today = timezone.localdate()
+    assert counts() == {(today, "dashboard"): 3, (today, "tickets"): 1}
+
+
+def test_a_request_writes_the_counts_once_they_have_waited_a_minute(personas, org, client_for):
+    client = client_for(personas.agent)
+    client.get("/dashboard")
+    assert not PageView.objects.exists()  # waiting in the cache
+    cache.set(tracking._FLUSH_DUE, time.time() - 1)  # the minute is up
+    client.get("/dashboard")
+    assert {(p.section, p.views) for p in PageView.objects.all()} == {("dashboard", 2)}
 
 
 def test_anonymous_visitors_are_counted_on_the_login_page(client):
@@ -93,12 +115,14 @@ def test_yesterdays_counter_is_left_alone(personas, org, client_for):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_failing_counter_does_not_break_the_page(personas, org, client_for, caplog):
-    """The table is gone (say a migration was not applied): the page is still served.
+def test_a_failing_counter_does_not_break_the_page(personas, org, client_for, caplog, monkeypatch):
+    """The table is gone (say a migration was not applied): the page is still served, and
+    the counts wait in the cache for the next write.
 
     transaction=True: like production, the middleware runs in autocommit, outside any
     transaction the failure could spoil.
     """
+    monkeypatch.setattr(tracking, "FLUSH_SECONDS", 0)  # every request writes
     with connection.schema_editor() as editor:
         editor.delete_model(PageView)
     try:
@@ -108,6 +132,7 @@ def test_a_failing_counter_does_not_break_the_page(personas, org, client_for, ca
     finally:
         with connection.schema_editor() as editor:
             editor.create_model(PageView)
+    assert counts() == {(timezone.localdate(), "dashboard"): 1}
 
 
 def test_an_unexpected_error_in_the_counter_does_not_break_the_page(

@@ -356,9 +356,9 @@ def test_the_file_list_costs_the_same_whatever_the_number_of_files(
     )
     client = api_for(personas.requester)
     client.get("/notifications/unread-count")  # records the token's first use
-    # 1 token + user, 2 rate limit, 3-4 roles, 5 the ticket through the access helper
-    # (people joined), 6 a page of files with their uploaders joined and the internal flag
-    # of their comments.
-    with django_assert_num_queries(6 + page_view_queries()):
+    # 1 token + user, 2 rate limit (roles from the cache), 3 the ticket through the access
+    # helper (people joined), 4 a page of files with their uploaders joined and the
+    # internal flag of their comments.
+    with django_assert_num_queries(4 + page_view_queries()):
         response = client.get(f"/tickets/{ticket.number}/attachments")
     assert len(response.json()["items"]) == count

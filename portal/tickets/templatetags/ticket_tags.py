@@ -1,12 +1,17 @@
 """Template filters for ticket pages."""
 
 from django import template
+from django.core.cache import cache
+from django.template.loader import get_template
 from django.utils.safestring import mark_safe
 
+from portal.catalog.invalidation import MASTERS
 from portal.lib import markdown
+from portal.lib.cache_versions import versioned_key
 from portal.tickets import history
 
 register = template.Library()
+FILTER_SECONDS = 24 * 3600
 
 
 @register.filter
@@ -29,3 +34,29 @@ def event_old(event) -> str:
 @register.filter
 def event_new(event) -> str:
     return history.new_label(event)
+
+
+# Filter fields whose rendering depends on more than the master data and the field itself
+# (the view offered to this role, the chosen group's categories, the category's form).
+_PER_REQUEST_FIELDS = frozenset({"view", "category", "subcategory", "answer"})
+
+
+@register.simple_tag(takes_context=True)
+def filter_field(context, field):
+    """One filter of the ticket list (tickets/_filter_field.html).
+
+    A filter left empty renders the same for everyone until master data changes, so its
+    HTML is cached under the "masters" version (portal/catalog/invalidation.py): the list
+    opens without querying groups and teams for their selects or rendering a few hundred
+    options each time (a quarter of the list's time in the profile, docs/benchmarks.md).
+    """
+    render = get_template("tickets/_filter_field.html").render
+    values = {"field": field, "form": field.form}
+    if field.name in _PER_REQUEST_FIELDS or field.errors or field.value() not in (None, "", []):
+        return render(values)
+    key = versioned_key(MASTERS, "ticket-filter", field.name)
+    html = cache.get(key)
+    if html is None:
+        html = render(values)
+        cache.set(key, html, FILTER_SECONDS)
+    return mark_safe(html)  # noqa: S308 (rendered by the template above, autoescaped)

@@ -269,25 +269,27 @@ def _watchers(ticket, count: int) -> None:
 #
 # Each also asks once which webhooks want the change (portal/webhooks/events.py): none here.
 #
-# comment_add, 20: savepoint; the actor's SPOC groups and team memberships (roles); the
+# A delivery opens no savepoint of its own inside the change's transaction (notify).
+#
+# comment_add, 18: savepoint; the actor's SPOC groups and team memberships (roles); the
 # ticket, locked; insert the comment; update the ticket; insert the history event; the
 # webhooks; the watchers who may see it; group, category, subcategory and team (the
-# email's summary); then one delivery to the requester's side (savepoint, notifications,
-# preferences, deliveries, the task row, release) and the outer release.
-COMMENT_ADD = 20
-# ticket_change_status, 27: savepoint; the actor's roles (2); the ticket, locked; the SLA
+# email's summary); then one delivery to the requester's side (notifications,
+# preferences, deliveries, the task row) and the outer release.
+COMMENT_ADD = 18
+# ticket_change_status, 23: savepoint; the actor's roles (2); the ticket, locked; the SLA
 # policy; update the ticket; insert the history event; the analytics counter; the
-# webhooks; the watchers; group, category, subcategory and team; then two deliveries of 6
+# webhooks; the watchers; group, category, subcategory and team; then two deliveries of 4
 # queries (the requester and watchers; the assignee, who did not make the change) and the
 # release.
-CHANGE_STATUS = 27
-# ticket_create, 31: savepoint; whether the classification needs approval; mapping; the
+CHANGE_STATUS = 23
+# ticket_create, 25: savepoint; whether the classification needs approval; mapping; the
 # team's load; SLA policy; insert the ticket,
 # its history and the analytics counter; the webhooks; the assignee; their "assigned to
-# you" delivery (6); the SPOCs; their "New ticket" delivery (6); the watchers (a new
-# ticket has none yet: one query all the same) and the requester's confirmation (6), and
+# you" delivery (4); the SPOCs; their "New ticket" delivery (4); the watchers (a new
+# ticket has none yet: one query all the same) and the requester's confirmation (4), and
 # the release.
-CREATE = 31
+CREATE = 25
 
 
 @pytest.mark.parametrize("watchers", [1, 5])

@@ -1,0 +1,50 @@
+"""Cached reads of master data go stale when it changes (see portal/lib/cache_versions.py).
+
+- "roles": what `accounts.roles` caches per user (SPOC groups, team memberships and leads);
+- "masters": anything built from the catalogue and cached for everyone (the ticket list's
+  filter options).
+
+Every save, delete and SPOC change of a catalogue model bumps them through Django's model
+signals (services, the admin, tests' fixtures alike); the Excel import's bulk writes send
+no signals, so `services.catalog_bulk_save` bumps them itself.
+"""
+
+from django.db.models.signals import m2m_changed, post_delete, post_save
+
+from portal.lib.cache_versions import bump
+
+MASTERS, ROLES = "masters", "roles"
+
+
+def master_data_changed() -> None:
+    bump(MASTERS, ROLES)
+
+
+def _changed(sender, **kwargs) -> None:
+    master_data_changed()
+
+
+def _spocs_changed(sender, action: str, **kwargs) -> None:
+    if action.startswith("post_"):
+        master_data_changed()
+
+
+def connect() -> None:
+    from portal.catalog import models
+
+    for model in (
+        models.BusinessUnitGroup,
+        models.Category,
+        models.Subcategory,
+        models.Team,
+        models.TeamMember,
+        models.ClassificationMapping,
+        models.FormField,
+    ):
+        post_save.connect(_changed, sender=model, dispatch_uid=f"catalog-cache-{model.__name__}")
+        post_delete.connect(_changed, sender=model, dispatch_uid=f"catalog-cache-d{model.__name__}")
+    m2m_changed.connect(
+        _spocs_changed,
+        sender=models.BusinessUnitGroup.spocs.through,
+        dispatch_uid="catalog-cache-spocs",
+    )

@@ -1,0 +1,179 @@
+"""What every page pays besides its own work: the session and the user, nothing more.
+
+Roles, the bell's unread count and the list's filter options come from the cache, and the
+page-view counter writes once a minute (portal/analytics/tracking.py). These tests pin
+the budget of each page on a warm request and check that each cached value follows the
+change it depends on at the very next request.
+"""
+
+import re
+import uuid
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from portal.catalog import services as catalog_services
+from portal.catalog.models import TeamMember
+from portal.notifications import services as notification_services
+
+pytestmark = pytest.mark.django_db
+
+# The fixed costs every page used to pay: the person's SPOC groups and team memberships
+# (roles), the bell's unread count and the page-view counter.
+FIXED_COSTS = (
+    'SELECT "catalog_businessunitgroup"."id" AS "id" FROM "catalog_businessunitgroup" INNER',
+    'SELECT "catalog_teammember"."team_id" AS "team_id", "catalog_teammember"."role"',
+    'SELECT COUNT(*) AS "__count" FROM "notifications_notification"',
+    "analytics_pageview",
+)
+
+
+def _views(client) -> list[str]:
+    return [key for key, _, _ in client.get("/tickets").context["views"]]
+
+
+def _bell(html: str) -> int:
+    return int(re.search(r"Notifications: (\d+) unread", html).group(1))
+
+
+def test_a_new_team_membership_shows_on_the_next_request(personas, org, client_for):
+    client = client_for(personas.requester)
+    assert _views(client) == ["all", "mine"]
+    catalog_services.team_member_add(team=org.team_a, user=personas.requester)
+    assert _views(client) == ["all", "mine", "assigned", "team"]
+
+
+def test_a_membership_ended_shows_on_the_next_request(personas, org, client_for):
+    client = client_for(personas.agent)
+    assert "team" in _views(client)
+    member = TeamMember.objects.get(team=org.team_a, user=personas.agent)
+    catalog_services.team_member_deactivate(member=member)
+    assert _views(client) == ["all", "mine"]
+
+
+def test_a_new_spoc_shows_on_the_next_request(personas, org, client_for):
+    client = client_for(personas.requester)
+    assert "unassigned" not in _views(client)
+    org.group_x.spocs.add(personas.requester)
+    assert "unassigned" in _views(client)
+
+
+def test_a_new_notification_shows_in_the_bell_on_the_next_request(
+    raise_ticket, personas, client_for
+):
+    client = client_for(personas.agent)
+    assert _bell(client.get("/dashboard").content.decode()) == 0
+    raise_ticket()  # routed to team A: assigned to the agent, who is told
+    assert _bell(client.get("/dashboard").content.decode()) == 1
+    notification_services.notifications_mark_all_read(user=personas.agent)
+    assert _bell(client.get("/dashboard").content.decode()) == 0
+
+
+def test_the_filter_options_follow_master_data(personas, org, client_for):
+    client = client_for(personas.admin)
+    assert ">Team A</option>" in client.get("/tickets").content.decode()
+    catalog_services.team_update(team=org.team_a, name="Team Alpha", email="")
+    html = client.get("/tickets").content.decode()
+    assert ">Team Alpha</option>" in html and ">Team A</option>" not in html
+
+
+def test_a_chosen_filter_is_shown_selected(personas, org, client_for):
+    """A filter with a value is rendered for the request, not taken from the cache."""
+    client = client_for(personas.admin)
+    client.get("/tickets")
+    html = client.get("/tickets", {"team": org.team_a.pk}).content.decode()
+    assert re.search(rf'<option value="{org.team_a.pk}" selected>Team A</option>', html)
+
+
+# ---------------------------------------------------------------------------------------
+# Budgets on a warm request (the person's second)
+
+
+def _warm_queries(client, path: str) -> list[str]:
+    client.get(path)  # roles, bell and filter options now in the cache
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(path)
+    assert response.status_code == 200
+    return [q["sql"] for q in queries.captured_queries]
+
+
+def _fixed(statements: list[str]) -> list[str]:
+    return [s for s in statements if any(cost in s for cost in FIXED_COSTS)]
+
+
+def _new_ticket_form(org) -> dict:
+    return {
+        "title": "Dock flickers",
+        "description": "Since this morning.",
+        "group": org.group_x.pk,
+        "category": org.hardware.pk,
+        "subcategory": org.laptop.pk,
+        "priority": "",
+        "idempotency_key": str(uuid.uuid4()),
+    }
+
+
+# (page, path, statements on a warm request, the admin's). Each begins with the
+# session and the user; the rest is the page's own work, named here.
+PAGES = [
+    # the page of tickets + the 4 lookups of its rows' group, category, subcategory, team
+    ("list", "/tickets", 2 + 1 + 4),
+    # the page's matching ids (one UNION statement) + the page + its 4 lookups
+    ("search", "/tickets?q=laptop", 2 + 1 + 1 + 4),
+    # ticket + 4 lookups, comments, files, history, watching, rating, links, its parent
+    # and children, and the admin's action lists (assignable people, teams)
+    ("ticket page", "TICKET", 2 + 1 + 4 + 6 + 2 + 2),
+    # own open tickets, tickets waiting with nobody able to act, the teams' workload from
+    # the rollup, their names, and the recent list
+    ("dashboard", "/dashboard", 2 + 5),
+]
+
+
+@pytest.mark.parametrize(("page", "path", "expected"), PAGES)
+def test_a_warm_page_pays_only_the_session_and_the_user_beyond_its_own_work(
+    page, path, expected, raise_ticket, personas, client_for
+):
+    ticket = raise_ticket(title="Laptop hinge")
+    client = client_for(personas.admin)
+    path = f"/tickets/{ticket.number}" if path == "TICKET" else path
+    statements = _warm_queries(client, path)
+    assert _fixed(statements) == []
+    assert "django_session" in statements[0] and "accounts_user" in statements[1]
+    assert len(statements) == expected
+
+
+def test_creating_a_ticket_pays_only_the_session_and_the_user_beyond_its_own_work(
+    personas, org, client_for
+):
+    client = client_for(personas.requester)
+    client.get("/tickets/new")
+    client.get("/dashboard")
+    with CaptureQueriesContext(connection) as queries:
+        response = client.post("/tickets/new", _new_ticket_form(org))
+    assert response.status_code == 302
+    statements = [q["sql"] for q in queries.captured_queries]
+    assert _fixed(statements) == []
+    # Session and user, then the creation's own 33, among them: the classification, its request
+    # form (validated by the form and again by the service), the transaction, routing
+    # (mapping, the team's load), the SLA policy and calendar, the ticket, its history and
+    # the analytics counter, the webhooks, and three notifications (assignee, SPOCs,
+    # requester) of a recipient lookup, rows, preferences, a delivery and its task each.
+    assert len(statements) == 35
+
+
+def test_commenting_pays_only_the_session_and_the_user_beyond_its_own_work(
+    raise_ticket, personas, client_for
+):
+    ticket = raise_ticket()
+    client = client_for(personas.agent)
+    client.get(f"/tickets/{ticket.number}")
+    with CaptureQueriesContext(connection) as queries:
+        response = client.post(f"/tickets/{ticket.number}/comments", {"body": "Checked."})
+    assert response.status_code == 302
+    statements = [q["sql"] for q in queries.captured_queries]
+    assert _fixed(statements) == []
+    # Session and user, then the comment's own 19: the ticket (read, then locked), the
+    # comment, the ticket's update, the history event, the webhooks, the watchers, the
+    # email's summary lookups and one notification with its delivery and task.
+    assert len(statements) == 21

@@ -49,8 +49,9 @@ from portal.accounts.models import (
 )
 from portal.accounts.sessions import sessions_end_for_user
 from portal.api.models import ApiToken
+from portal.approvals.models import Delegation
 from portal.attachments.cleanup import delete_later
-from portal.catalog.models import BusinessUnitGroup, PendingImport, TeamMember
+from portal.catalog.models import ApprovalRule, BusinessUnitGroup, PendingImport, TeamMember
 from portal.kb.models import Article
 from portal.kb.search import article_vector
 from portal.lib.errors import Conflict
@@ -218,7 +219,12 @@ def _delete_own_rows(user: User, email: str, result: Erasure) -> None:
         (TeamMember, Q(user=user)),
         (Ticket.watchers.through, Q(user=user)),
         (BusinessUnitGroup.spocs.through, Q(user=user)),
+        (ApprovalRule.users.through, Q(user=user)),
+        (Delegation, Q(user=user) | Q(delegate=user)),
     ]
+    # A departed manager approves nothing more: their reports' requests go to whoever the
+    # rules name when nobody is their manager (see docs/approvals.md).
+    User.objects.filter(manager=user).update(manager=None)
     # The mail they sent, kept as read by email in, goes with its ledger rows: its stored
     # copies are handed to the pending sweep (the storage is never called in here).
     delete_later(

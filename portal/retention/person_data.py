@@ -30,7 +30,7 @@ from portal.api.models import ApiToken
 from portal.approvals.models import Approver, Delegation
 from portal.catalog.models import ApprovalRule, BusinessUnitGroup, TeamMember
 from portal.csat.models import Rating
-from portal.kb.models import Article, ArticleEvent
+from portal.kb.models import Article, ArticleEvent, ArticleImage
 from portal.links.models import TicketLink
 from portal.mailin.models import InboundMessage
 from portal.notifications.models import EmailDelivery, EmailPreference, Notification
@@ -312,6 +312,9 @@ def authored(user: User) -> list[Row]:
             "article_events": _values(
                 ArticleEvent, Q(actor=user), ("article__slug", "kind", "created_at")
             ),
+            "article_images": _values(
+                ArticleImage, Q(uploaded_by=user), ("article__slug", "original_name", "created_at")
+            ),
             "ticket_links": [
                 {"source": link.source.number, "target": link.target.number, "kind": link.kind}
                 for link in TicketLink.objects.filter(created_by=user).select_related(
@@ -364,6 +367,7 @@ USER_KEYS = {
     "notifications.EmailDelivery.recipient": "email_deliveries",
     "kb.Article.author": "authored",
     "kb.ArticleEvent.actor": "authored",
+    "kb.ArticleImage.uploaded_by": "authored",
     "tickets.Ticket.requester": "tickets_raised",
     "tickets.Ticket.assignee": "tickets_assigned",
     "tickets.Ticket.watchers": "tickets_watched",

@@ -193,3 +193,30 @@ def _mailbox(org):
         name="Support", address="support@example.com", host="127.0.0.1", username="u",
         group=org.group_x, category=org.hardware,
     )  # fmt: skip
+
+
+def test_a_departed_manager_and_delegate_approve_nothing_more(personas):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from portal.approvals.models import Delegation
+
+    manager = personas.lead
+    User.objects.filter(pk=personas.requester.pk).update(manager=manager)
+    today = timezone.localdate()
+    for user, delegate in ((manager, personas.agent), (personas.spoc, manager)):
+        Delegation.objects.create(
+            user=user,
+            delegate=delegate,
+            starts_on=today,
+            ends_on=today + timedelta(days=7),
+            created_by=user,
+            created_at=timezone.now(),
+        )
+    User.objects.filter(pk=manager.pk).update(full_name="Lee Manager")
+    manager.refresh_from_db()
+    person_erase(user=manager, actor=personas.admin)
+    assert User.objects.get(pk=personas.requester.pk).manager_id is None
+    assert not Delegation.objects.filter(user=manager).exists()
+    assert not Delegation.objects.filter(delegate=manager).exists()

@@ -38,6 +38,9 @@ def _send_every_kind(personas, org, raise_ticket):
     notify.ticket_routed(
         ticket, actor=None, holder=routing.holder_for(team=org.team_b, group=org.group_x)
     )
+    # merged: what the requester of a duplicate is told.
+    survivor = raise_ticket(title=TITLE, description=MARKDOWN)
+    notify.ticket_merged(ticket, survivor, actor=other)
     return ticket
 
 
@@ -102,6 +105,7 @@ def test_each_preview_shows_the_subject_its_kind_is_sent_with(name, personas):
         "ticket_reminder": "TKT-000123 is waiting for your answer:",
         "sla_at_risk": "Resolution due soon on TKT-000123:",
         "sla_breached": "SLA missed: resolution on TKT-000123:",
+        "ticket_merged": "TKT-000123 was merged into",
     }[name]
     assert subject.startswith(expected)
 

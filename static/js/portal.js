@@ -86,3 +86,11 @@ document.addEventListener("click", (event) => {
     if (!open.contains(event.target)) open.open = false;
   }
 });
+
+// The request-dedupe above skips a request whose twin was sent a moment earlier, unless
+// that twin was aborted: an element with hx-sync="this:replace" (the new-ticket page's
+// request form) aborts its request in flight just before asking again, and skipping the
+// new one too left the page with no request form at all.
+document.addEventListener("htmx:sendAbort", (event) => {
+  if (event.detail && event.detail.elt) lastAsked.delete(event.detail.elt);
+});

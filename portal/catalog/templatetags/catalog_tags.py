@@ -13,9 +13,13 @@ register = template.Library()
 def dependent_select(field: BoundField, source: BoundField, url_name: str, placeholder: str = ""):
     """Render `field` as a select that reloads its options when `source` changes.
 
-    The select fetches `<option>`s from `url_name` (sending the source's value and its own
-    current value as `selected`) on the source's `change`, and also when the source itself
-    was just reloaded, so group → category → subcategory cascades without inline script.
+    The select fetches `<option>`s from `url_name` (sending only the source's value) on the
+    source's `change`, and also when the source itself was just reloaded, so group →
+    category → subcategory cascades without inline script. A reload always follows a new
+    parent, under which the old choice is not offered, so `selected` is not sent. A choice
+    made while a reload is in flight is not lost: htmx queues the newer request behind it
+    (its default for an element without hx-sync), and the last answer wins
+    (tests/browser/test_request_form_selects.py).
     """
     source_id = source.auto_id
     param = source.html_name if source.html_name in ("group", "category") else source.name

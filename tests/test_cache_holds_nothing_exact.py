@@ -19,6 +19,13 @@ ROOT = pathlib.Path(__file__).resolve().parent.parent
 # with its reason, after checking it is a copy of something that can be recomputed.
 CACHE_USERS = {
     "portal/accounts/sso/discovery.py": "the provider's public documents, fetched again",
+    "portal/accounts/roles.py": "a person's roles, read again from master data",
+    "portal/notifications/selectors.py": "the bell's unread count, counted again",
+    "portal/catalog/selectors.py": "filter options, rendered again from master data",
+    "portal/lib/cache_versions.py": "version numbers in keys: a lost one starts a new version",
+    "portal/tickets/templatetags/ticket_tags.py": "rendered filter widgets, rendered again",
+    # A flush loses at most a minute of page-view counts: a usage figure, never a promise.
+    "portal/analytics/tracking.py": "page views not yet written (at most a minute's worth)",
 }
 
 # Where the exact things live; none of them may touch a cache.

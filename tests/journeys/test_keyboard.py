@@ -273,8 +273,11 @@ def test_keyboard_only_ticket_list_filters_pages_and_bulk_actions(new_page):
     follow_nav(lead, "Tickets")
     skip_to_content(lead)
     tab_to(lead, "Status")
-    lead.keyboard.press("ArrowDown")  # the first status, "New"
+    lead.keyboard.press("ArrowDown")  # the first status, "Awaiting approval"
+    expect(lead).to_have_url(re.compile(r"status=awaiting"))
+    lead.keyboard.press("ArrowDown")  # the next one alone, "New"
     expect(lead).to_have_url(re.compile(r"status=new"))
+    assert "status=awaiting" not in lead.url
     rows = lead.get_by_role("table", name="Tickets").locator("tbody tr")
     expect(rows.first.locator(".status")).to_have_text("New")
     assert focused(lead)["name"] == "Status"  # the swap left the focus where it was

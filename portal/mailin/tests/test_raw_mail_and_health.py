@@ -183,10 +183,10 @@ def test_the_health_page_shows_state_errors_counts_and_token_expiry(
     )
     client = client_for(personas.admin)
     client.get("/mailboxes")  # warm the session and the roles
-    # The six of every signed-in page (session, user, SPOC groups, team memberships, the
-    # unread count, the page-view counter), then the mailboxes, and the ledger counted by
-    # mailbox and outcome in one GROUP BY.
-    with django_assert_num_queries(6 + 2):
+    # The two of every signed-in page (session, user: roles and the unread count come from
+    # the cache once warm), then the mailboxes, and the ledger counted by mailbox and
+    # outcome in one GROUP BY.
+    with django_assert_num_queries(2 + 2):
         page = client.get("/mailboxes")
     html = page.content.decode()
     assert "Failing</strong>: 1 poll in a row" in html

@@ -70,10 +70,18 @@ ONE_HOME = {
     "posted_files": "portal/lib/http.py",
     "add_service_errors": "portal/lib/forms.py",
     "neutralise": "portal/lib/spreadsheet_cells.py",
+    "period_from_query": "portal/lib/periods.py",
     "BadLink": "portal/lib/signed_links.py",
 }
 # Names the copies had: none may come back.
-RETIRED = {"ticket_worker_required", "_admin", "_admin_only", "_raw_id", "_apply_validation_error"}
+RETIRED = {
+    "ticket_worker_required",
+    "_admin",
+    "_admin_only",
+    "_raw_id",
+    "_apply_validation_error",
+    "_period",
+}
 
 
 def _modules():

@@ -2,44 +2,27 @@
 category over a period (`?from=`, `?to=`), and the same table as CSV."""
 
 import csv
-import datetime as dt
 
 from django.http import HttpResponse
 from django.shortcuts import render
-from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
 from portal.accounts.decorators import admin_required
 from portal.accounts.types import AuthenticatedRequest
 from portal.approvals import selectors
+from portal.lib.periods import period_from_query
 from portal.lib.spreadsheet_cells import neutralise
 
 PERIOD_DAYS = 30
 COLUMNS = ["category", "approved", "rejected", "total", "approval %", "hours to approval"]
 
 
-def _period(request: AuthenticatedRequest) -> tuple[dt.date, dt.date, list[str]]:
-    today = timezone.localdate()
-    errors = []
-    values = {}
-    for name, default in (("from", today - dt.timedelta(days=PERIOD_DAYS - 1)), ("to", today)):
-        raw = request.GET.get(name, "")
-        try:
-            values[name] = dt.date.fromisoformat(raw) if raw else default
-        except ValueError:
-            errors.append(f"“{raw[:20]}” is not a date (YYYY-MM-DD).")
-            values[name] = default
-    if values["from"] > values["to"]:
-        errors.append("The period ends before it starts.")
-    return values["from"], values["to"], errors
-
-
 @never_cache
 @admin_required
 @require_http_methods(["GET", "HEAD"])
 def figures(request: AuthenticatedRequest, fmt: str = "html") -> HttpResponse:
-    start, end, errors = _period(request)
+    start, end, errors = period_from_query(request, days=PERIOD_DAYS)
     rows = [] if errors else selectors.figures(start=start, end=end)
     if fmt == "csv" and not errors:
         response = HttpResponse(content_type="text/csv; charset=utf-8")

@@ -7,19 +7,18 @@ would often be theirs.
 """
 
 import csv
-import datetime as dt
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from portal.accounts.decorators import works_tickets_required
 from portal.csat import links, selectors, services
 from portal.csat.models import COMMENT_MAX, Score
+from portal.lib.periods import period_from_query
 from portal.tickets import access
 from portal.tickets.errors import TicketError
 from portal.tickets.models import Ticket
@@ -84,22 +83,6 @@ def ticket_rate(request: HttpRequest, number: str) -> HttpResponse:
     return redirect(ticket)
 
 
-def _period(request: HttpRequest) -> tuple[dt.date, dt.date, list[str]]:
-    today = timezone.localdate()
-    errors = []
-    values = {}
-    for name, default in (("from", today - dt.timedelta(days=PERIOD_DAYS - 1)), ("to", today)):
-        raw = request.GET.get(name, "")
-        try:
-            values[name] = dt.date.fromisoformat(raw) if raw else default
-        except ValueError:
-            errors.append(f"“{raw[:20]}” is not a date (YYYY-MM-DD).")
-            values[name] = default
-    if values["from"] > values["to"]:
-        errors.append("The period ends before it starts.")
-    return values["from"], values["to"], errors
-
-
 @never_cache
 @works_tickets_required
 @require_http_methods(["GET", "HEAD"])
@@ -107,7 +90,7 @@ def satisfaction(request: HttpRequest, fmt: str = "html") -> HttpResponse:
     """Good and bad ratings per team, agent or category over a period, for the tickets the
     viewer works (admins: all); `?by=`, `?from=`, `?to=`; `.csv` for the same table."""
     by = request.GET.get("by", "team")
-    start, end, errors = _period(request)
+    start, end, errors = period_from_query(request, days=PERIOD_DAYS)
     if by not in selectors.DIMENSIONS:
         errors.append("Group by team, agent or category.")
         by = "team"

@@ -319,7 +319,7 @@ def test_two_merges_of_the_same_pair_at_once_merge_once_without_deadlock(persona
     survivor = rows[merged[0].merged_into_id]
     assert survivor.status != Status.CLOSED
     # Every comment is on the survivor once: nothing moved twice or got lost.
-    assert Comment.objects.filter(ticket=survivor, is_internal=False).count() == 2
+    assert Comment.objects.public().filter(ticket=survivor).count() == 2
     assert TicketEvent.objects.filter(kind=Kind.MERGED).count() == 2
 
 

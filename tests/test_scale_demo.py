@@ -4,6 +4,7 @@ pooling, and Redis, all private on loopback ports. Load runs through HAProxy whi
 server is killed and the replica stopped; every check of portal/testing/scale_demo.py must
 hold. About two minutes on two cores, most of it starting the servers."""
 
+import contextlib
 import os
 import shutil
 
@@ -26,7 +27,9 @@ def test_two_app_servers_two_workers_a_replica_and_a_pooler_keep_every_promise()
         results = demo.run(seconds=24)  # raises AssertionError naming the check that failed
         passed = True
     finally:
-        demo.stop(keep_files=not passed)  # every server's log stays for a failure
         if not passed:
             print(f"Logs of the failed run: {demo.dir}")
+            with contextlib.suppress(OSError):
+                print(demo.log_tails())
+        demo.stop(keep_files=not passed)  # every server's log stays for a failure
     assert len(results) == 9, results

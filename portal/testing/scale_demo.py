@@ -342,6 +342,14 @@ backend app
         if not keep_files:
             shutil.rmtree(self.dir, ignore_errors=True)
 
+    def log_tails(self, lines: int = 20) -> str:
+        """The end of every server's log: what a failed run in CI leaves to read."""
+        tails = []
+        for log in sorted(self.dir.rglob("*.log")):
+            text = log.read_text(errors="replace").splitlines()[-lines:]
+            tails.append(f"--- {log.relative_to(self.dir)}\n" + "\n".join(text))
+        return "\n".join(tails)
+
     # --- clients -------------------------------------------------------------------------
     def signed_in(self, email: str) -> requests.Session:
         session = requests.Session()
@@ -357,7 +365,9 @@ backend app
             timeout=30,
             allow_redirects=False,
         )
-        assert response.status_code == 302, f"sign-in of {email}: {response.status_code}"
+        assert response.status_code == 302, (
+            f"sign-in of {email}: {response.status_code} {_excerpt(response)}"
+        )
         return session
 
     def api(self, token: str) -> requests.Session:
@@ -635,3 +645,8 @@ def main() -> int:
 
 if __name__ == "__main__":
     sys.exit(main())
+
+
+def _excerpt(response: requests.Response) -> str:
+    """Who answered (HAProxy's own 503 names no server; the portal's is its error page)."""
+    return " ".join(response.text.split())[:200]

@@ -25,7 +25,11 @@ migrations, then loads with COPY:
   attachment rows on 8% of tickets (with the ticket or a comment, with their "attached"
   events; metadata only, no bytes), and four real files stored through the attachments
   storage on the last showcase ticket (`attach_showcase_files`), which the admin persona
-  watches.
+  watches;
+  request forms (bench/generate_forms.py): fields on every category (its group's questions)
+  and on the first subcategory of each, and the answers of every ticket of the last year
+  and of the showcase tickets, as the portal stores them (a sample is checked with its
+  validator before the tickets are loaded).
 Table and column names come from the models' `_meta`: a renamed column or a new required
 field stops the load with a message instead of producing a silently different database.
 
@@ -60,7 +64,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench import common, generate_notifications, generate_sla, vocabulary  # noqa: E402
+from bench import (  # noqa: E402
+    common,
+    generate_forms,
+    generate_notifications,
+    generate_sla,
+    vocabulary,
+)
 from bench.common import stamp  # noqa: E402
 
 DAY = 86_400.0
@@ -493,17 +503,18 @@ class Text:
 
 
 class TicketWriter:
-    def __init__(self, rng: random.Random, org: Org, text: Text, total: int, now: float):
+    def __init__(self, rng: random.Random, org: Org, text: Text, total: int, now: float, forms):
         from portal.notifications.models import EmailDelivery, Notification
         from portal.tickets.models import Attachment, Comment, Ticket, TicketEvent
 
         self.rng, self.org, self.text, self.total, self.now = rng, org, text, total, now
+        self.forms = forms
         self.ticket_table = Table(
             Ticket,
             ["id", "title", "description", "requester_id", "group_id", "category_id",
              "subcategory_id", "priority", "status", "team_id", "assignee_id", "created_at",
              "updated_at", "first_response_at", "resolved_at", "closed_at", "version",
-             "idempotency_key", *generate_sla.COLUMNS],
+             "idempotency_key", "form_values", *generate_sla.COLUMNS],
         )  # fmt: skip
         self.attachment_table = Table(
             Attachment,
@@ -576,6 +587,7 @@ class TicketWriter:
         extra = self.extra_rng
         levels, now_us = org.levels, round(now * 1_000_000)
         since = self.notices.since
+        answers = self.forms.values
         for tid in range(first_id, last_id + 1):
             created = self.created[tid - 1]
             showcase = tid in self.showcase
@@ -708,7 +720,7 @@ class TicketWriter:
                  team, assignee, stamp(created), stamp(last),
                  stamp(first_response) if first_response else None,
                  stamp(resolved) if resolved else None, stamp(closed) if closed else None,
-                 version, None, *clocks.row)
+                 version, None, answers(cid, sid, created, always=showcase), *clocks.row)
             )  # fmt: skip
         return tickets
 
@@ -979,12 +991,16 @@ def main() -> None:
         org = Org(rng, now)
         org.build()
         org.load(cursor)
+        forms = generate_forms.Forms(org, now)
+        forms.load(cursor, Table, stamp(now - YEARS * 365 * DAY - 30 * DAY))
+        checked = generate_forms.check(forms)
+        log(f"request forms: {len(forms.rows)} fields, {checked} answers checked")
         timings["organisation"] = time.monotonic() - mark
         log(f"organisation loaded: {len(org.users):,} users, {len(org.teams)} teams")
 
         mark = time.monotonic()
         text = Text(rng, org)
-        writer = TicketWriter(rng, org, text, tickets, now)
+        writer = TicketWriter(rng, org, text, tickets, now, forms)
         writer.load(cursor)
         Table(Ticket.watchers.through, ["ticket_id", "user_id"]).copy(
             cursor, ((t, u) for t, users in writer.watchers.items() for u in users)
@@ -1049,6 +1065,8 @@ def main() -> None:
             "notifications": writer.notices.count,
             "emails": writer.notices.email_count,
             "sla_policies": [p[1] for p in org.levels.policies],
+            "form_fields": len(forms.rows),
+            "tickets_with_form_values": forms.answered,
             "sla_checked": org.levels.checked,
             "bench_team": org.bench_team,
             "top_category": org.top_category,

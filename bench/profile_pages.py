@@ -21,7 +21,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench import common  # noqa: E402
+from bench import common, generate_forms  # noqa: E402
 from bench.run import read_info  # noqa: E402
 
 # (label, persona, method, path or callable(i), form or None)
@@ -42,8 +42,11 @@ def scenarios(info: dict) -> list[tuple]:
     targets = [format_number(pk) for pk in info["showcase"][1:4]]
     group, category = info["top_group"], info["top_category"]
 
+    answers = generate_forms.page_inputs(category)  # the category's request form
+
     def create_form(i: int) -> dict:
         return {
+            **answers,
             "title": f"Laptop docking station flickers {i}",
             "description": "Since this morning my docking station keeps disconnecting.",
             "group": group,

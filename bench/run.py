@@ -41,7 +41,7 @@ from urllib.parse import urlencode
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench import common  # noqa: E402
+from bench import common, generate_forms  # noqa: E402
 
 ROLES = ("requester", "agent", "lead", "spoc", "admin")
 TOKEN_RE = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
@@ -141,8 +141,11 @@ def build_scenarios(info: dict) -> tuple[list[Scenario], list[str]]:
     else:
         notes.append("ticket page with files: the database predates them (generate again)")
 
+    answers = generate_forms.page_inputs(category)  # the category's request form
+
     def create_form(i: int) -> dict:
         return {
+            **answers,
             "title": f"Laptop docking station flickers {i}",
             "description": "Since this morning my docking station keeps disconnecting the monitor.",
             "group": group,

@@ -13,7 +13,8 @@ from django.core.exceptions import ValidationError
 from django.db.models import Count, Prefetch, Q, QuerySet
 
 from portal.accounts.models import User
-from portal.catalog import form_services, services
+from portal.catalog import approval_rule_services, form_services, services
+from portal.catalog.approval_rule_forms import ApprovalRuleForm, rule_args
 from portal.catalog.form_field_forms import (
     FormFieldEditForm,
     FormFieldForm,
@@ -30,6 +31,7 @@ from portal.catalog.forms import (
     TeamForm,
 )
 from portal.catalog.models import (
+    ApprovalRule,
     BusinessUnitGroup,
     Category,
     ClassificationMapping,
@@ -139,6 +141,27 @@ def _form_fields() -> QuerySet:
     ).order_by("category__group__name", "category__name", "subcategory__name", "position", "id")
 
 
+def _approval_rules() -> QuerySet:
+    return (
+        ApprovalRule.objects.select_related("category__group", "subcategory__category__group")
+        .prefetch_related(Prefetch("users", queryset=User.objects.order_by("email")))
+        .order_by(
+            "category__group__name", "category__name", "subcategory__category__group__name",
+            "subcategory__category__name", "subcategory__name", "position", "id",
+        )
+    )  # fmt: skip
+
+
+def approval_steps_of(owner: Category | Subcategory) -> list[ApprovalRule]:
+    """The steps sitting on this category or subcategory, for its edit page (two queries)."""
+    where = {"subcategory": owner} if isinstance(owner, Subcategory) else {"category": owner}
+    return list(
+        ApprovalRule.objects.filter(**where)
+        .prefetch_related(Prefetch("users", queryset=User.objects.order_by("email")))
+        .order_by("position", "id")
+    )
+
+
 def _never_delete(field: FormField) -> None:
     raise ValidationError(
         "Request-form fields are retired, not deleted: tickets keep their answers. "
@@ -194,6 +217,7 @@ KINDS: dict[str, Kind] = {
             parent=ParentFilter(
                 "group", "Group", "group_id", lambda: BusinessUnitGroup.objects.order_by("name")
             ),
+            extra={"approval_steps": "c"},
         ),
         Kind(
             slug="subcategories",
@@ -216,6 +240,7 @@ KINDS: dict[str, Kind] = {
                 "category__group_id",
                 lambda: BusinessUnitGroup.objects.order_by("name"),
             ),
+            extra={"approval_steps": "s"},
         ),
         Kind(
             slug="teams",
@@ -278,6 +303,25 @@ KINDS: dict[str, Kind] = {
             deactivate=lambda o: form_services.form_field_retire(field=o),
             reactivate=lambda o: form_services.form_field_reactivate(field=o),
             extra={"retire_only": True},
+        ),
+        Kind(
+            slug="approvals",
+            singular="approval step",
+            plural="Approval steps",
+            queryset=_approval_rules,
+            search=(
+                "category__name",
+                "category__group__name",
+                "subcategory__name",
+                "subcategory__category__name",
+                "subcategory__category__group__name",
+            ),  # fmt: skip
+            form=ApprovalRuleForm,
+            initial=ApprovalRuleForm.initial_for,
+            create=lambda d: approval_rule_services.approval_rule_create(**rule_args(d)),
+            update=lambda o, d: approval_rule_services.approval_rule_update(rule=o, **rule_args(d)),
+            delete=lambda o: approval_rule_services.approval_rule_delete(rule=o),
+            has_status=False,
         ),
     ]
 }

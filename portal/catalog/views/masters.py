@@ -3,6 +3,7 @@
 The kinds are declared once in `catalog/masters.py`; these views are shared by all of them.
 """
 
+import re
 from functools import reduce
 from operator import or_
 
@@ -17,7 +18,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from portal.accounts.decorators import admin_required
 from portal.catalog import coverage
-from portal.catalog.masters import KINDS, STATUSES, Kind
+from portal.catalog.masters import KINDS, STATUSES, Kind, approval_steps_of
 from portal.catalog.services import usage
 from portal.catalog.views.common import (
     MASTER_DATA,
@@ -29,6 +30,7 @@ from portal.lib.forms import add_service_errors
 from portal.lib.http import parse_id, posted_data
 
 ACTIONS = ("deactivate", "reactivate", "delete")
+OWNER_RE = re.compile(r"[cs][0-9]{1,12}")
 
 
 def _kind(slug: str) -> Kind:
@@ -93,7 +95,11 @@ def master_list(request: HttpRequest, kind: str) -> HttpResponse:
 
 
 def _initial_from_query(request: HttpRequest, k: Kind) -> dict:
-    """Prefill from links such as the coverage report's "choose another team"."""
+    """Prefill from links such as the coverage report's "choose another team", or a
+    category's "Add an approval step"."""
+    if k.slug == "approvals":
+        owner = request.GET.get("owner", "")
+        return {"owner": owner} if OWNER_RE.fullmatch(owner) else {}
     if k.slug != "mappings":
         return {}
     return {
@@ -142,7 +148,14 @@ def master_edit(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
     return render(
         request,
         "catalog/masters/form.html",
-        {"kind": k, "form": form, "obj": obj, "used_by": usage(obj)},
+        {
+            "kind": k,
+            "form": form,
+            "obj": obj,
+            "used_by": usage(obj),
+            "approval_steps": approval_steps_of(obj) if "approval_steps" in k.extra else None,
+            "owner_value": f"{k.extra.get('approval_steps', '')}{obj.pk}",
+        },
         status=status,
     )
 

@@ -12,7 +12,7 @@ import openpyxl
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
 
-from portal.catalog import form_sheet
+from portal.catalog import approval_sheet, form_sheet
 from portal.catalog.models import (
     BusinessUnitGroup,
     Category,
@@ -89,6 +89,7 @@ def catalog_export(stream: BinaryIO) -> int:
         sheet.append([_text_cell(sheet, value) if value else None for value in row])
         count += 1
     _form_fields_sheet(workbook)
+    _approval_steps_sheet(workbook)
     workbook.save(stream)
     return count
 
@@ -107,4 +108,20 @@ def _form_fields_sheet(workbook) -> None:
         header.append(cell)
     sheet.append(header)
     for row in form_sheet.form_rows():
+        sheet.append([_text_cell(sheet, value) if value else None for value in row])
+
+
+def _approval_steps_sheet(workbook) -> None:
+    """The approval steps, one row per step (approval_sheet.py reads it back)."""
+    sheet = workbook.create_sheet(approval_sheet.SHEET)
+    for index, width in enumerate(approval_sheet.WIDTHS):
+        sheet.column_dimensions[openpyxl.utils.get_column_letter(index + 1)].width = width
+    sheet.freeze_panes = "A2"
+    header = []
+    for text in approval_sheet.HEADERS.values():
+        cell = WriteOnlyCell(sheet, value=text)
+        cell.font = Font(bold=True)
+        header.append(cell)
+    sheet.append(header)
+    for row in approval_sheet.step_rows():
         sheet.append([_text_cell(sheet, value) if value else None for value in row])

@@ -44,7 +44,6 @@ HEADERS = {
 }
 WIDTHS = [24, 28, 28, 18, 30, 14, 10, 8, 50, 10, 10, 40, 8]
 REQUIRED = ("group", "category", "key", "label", "type")
-_COLUMNS = {_header_key(text): name for name, text in HEADERS.items()}
 _YES, _NO = {"yes", "y", "true", "1"}, {"no", "n", "false", "0", ""}
 
 
@@ -95,36 +94,46 @@ class FieldRow:
 def read_form_rows(data: bytes, problems: list[Problem]) -> list[FieldRow]:
     """The "Form fields" sheet's rows, or none when the workbook has no such sheet. The file
     itself was already accepted by `read_catalog_sheet` (size, zip, macros, entities)."""
+    return read_sheet_rows(data, problems, sheet=SHEET, headers=HEADERS, required=REQUIRED)
+
+
+def read_sheet_rows(
+    data: bytes, problems: list[Problem], *, sheet: str, headers: dict, required: tuple
+) -> list[FieldRow]:
+    """The rows of the workbook's sheet called `sheet` (any case), by the column names of
+    `headers` (name → header text; `required` must be present), or none without the sheet.
+    Shared by the sheets that travel beside the catalogue (form fields, approval steps)."""
     reader = _StreamingReader(
         io.BytesIO(data), read_only=True, keep_vba=False, data_only=False, keep_links=False
     )
     reader.read()
     workbook = reader.wb
     try:
-        sheet = next(
-            (ws for ws in workbook.worksheets if ws.title.strip().casefold() == SHEET.casefold()),
+        found = next(
+            (ws for ws in workbook.worksheets if ws.title.strip().casefold() == sheet.casefold()),
             None,
         )
-        if sheet is None:
+        if found is None:
             return []
-        return _rows(sheet, problems)
+        return _rows(found, problems, sheet, headers, required)
     finally:
         workbook.close()
 
 
-def _rows(worksheet, problems: list[Problem]) -> list[FieldRow]:
+def _rows(worksheet, problems: list[Problem], sheet, headers, required) -> list[FieldRow]:
+    columns = {_header_key(text): name for name, text in headers.items()}
     rows = _counted_rows(worksheet)
     positions: dict[str, int] = {}
     for _number, cells in rows:
         if any(c.value not in (None, "") for c in cells):
             for index, cell in enumerate(cells):
-                name = _COLUMNS.get(_header_key(cell.value))
+                name = columns.get(_header_key(cell.value))
                 if name and name not in positions:
                     positions[name] = index
             break
-    missing = [HEADERS[n] for n in REQUIRED if n not in positions]
+    missing = [headers[n] for n in required if n not in positions]
     if missing:
-        problems.append(Problem(SHEET, 1, "", f"The sheet needs the columns {', '.join(missing)}."))
+        problems.append(Problem(sheet, 1, "", f"The sheet needs the columns {', '.join(missing)}."))
         return []
     found = []
     for number, cells in rows:
@@ -132,13 +141,13 @@ def _rows(worksheet, problems: list[Problem]) -> list[FieldRow]:
         for name, index in positions.items():
             text, problem = _cell_text(cells[index]) if index < len(cells) else ("", None)
             if problem:
-                problems.append(Problem(SHEET, number, HEADERS[name], f"The cell {problem}."))
+                problems.append(Problem(sheet, number, headers[name], f"The cell {problem}."))
                 refused = True  # reported once, not again as an empty value
             values[name] = text
         if any(values.values()) and not refused:
             found.append(FieldRow(number, values))
         if len(found) > MAX_ROWS:
-            problems.append(Problem(SHEET, number, "", f"More than {MAX_ROWS:,} rows."))
+            problems.append(Problem(sheet, number, "", f"More than {MAX_ROWS:,} rows."))
             return []
     return found
 

@@ -20,7 +20,7 @@ from django.db import transaction
 
 from portal.accounts.emails import normalize_email
 from portal.accounts.models import User
-from portal.catalog import form_sheet
+from portal.catalog import approval_sheet, form_sheet
 from portal.catalog.import_gaps import NO_MEMBER, NO_SPOC, NO_TEAM, Named, find_gaps
 from portal.catalog.models import (
     BusinessUnitGroup,
@@ -296,6 +296,7 @@ def catalog_import_plan(data: bytes) -> ImportPlan:
         return plan
     _diff(plan, state, wanted, {k: v[1] for k, v in group_spocs.items()}, filled)
     _plan_forms(plan, data, {key for _, _, key in wanted})
+    _plan_steps(plan, data, {key for _, _, key in wanted})
     return plan
 
 
@@ -321,6 +322,30 @@ def _plan_forms(plan: ImportPlan, data: bytes, catalogue_keys: set[tuple]) -> No
             key = f"form_fields_{'created' if field_plan.action == 'create' else 'updated'}"
             plan.counts[key] = plan.counts.get(key, 0) + 1
     plan.writes["form_fields"] = plans
+
+
+def _plan_steps(plan: ImportPlan, data: bytes, catalogue_keys: set[tuple]) -> None:
+    """The "Approval steps" sheet (approval_sheet.py), when the workbook has one."""
+    problems: list[Problem] = []
+    rows = approval_sheet.read_step_rows(data, problems)
+    plans = approval_sheet.plan_step_rows(rows, catalogue_keys, problems) if rows else []
+    if problems:
+        plan.errors.extend(problems)
+        plan.writes = {}
+        return
+    for step_plan in plans:
+        plan.rows.append(
+            RowPlan(
+                number=step_plan.row.number,
+                label=step_plan.label,
+                action=step_plan.action,
+                changes=step_plan.changes,
+            )
+        )
+        if step_plan.action != "unchanged":
+            key = f"approval_steps_{'created' if step_plan.action == 'create' else 'updated'}"
+            plan.counts[key] = plan.counts.get(key, 0) + 1
+    plan.writes["approval_steps"] = plans
 
 
 def _new_code(name: str, taken: set[str]) -> str:
@@ -535,6 +560,11 @@ def catalog_import_apply(data: bytes) -> ImportPlan:
                     # A code that clashes with an inherited one (checked when written); the
                     # handler below adds that nothing was saved.
                     raise Conflict(f"Form fields: {' '.join(exc.messages)}") from exc
+                try:
+                    approval_sheet.apply_step_plans(w.get("approval_steps", []))
+                except ValidationError as exc:
+                    # A step added on the screen meanwhile at the same order.
+                    raise Conflict(f"Approval steps: {' '.join(exc.messages)}") from exc
             return plan
     except Conflict as exc:
         # The plan applies the services' rules already, so what is left is a concurrent

@@ -662,6 +662,7 @@ INBOUND_IMAP = {
     "PROCESSED_FOLDER": env_str("INBOUND_IMAP_PROCESSED_FOLDER", "Processed"),
     "GROUP": env_str("INBOUND_IMAP_GROUP"),
     "CATEGORY": env_str("INBOUND_IMAP_CATEGORY"),
+    "TARGET": env_str("INBOUND_IMAP_TARGET", "classification"),
     "UNKNOWN_SENDERS": env_str("INBOUND_IMAP_UNKNOWN_SENDERS", "reply"),
     "ALLOWED_DOMAINS": env_str("INBOUND_IMAP_ALLOWED_DOMAINS"),
     # Microsoft 365: OAuth2 client credentials instead of a password (docs/email-in.md).
@@ -674,6 +675,8 @@ if INBOUND_IMAP["SECURITY"] not in {"ssl", "starttls", "none"}:
     raise ImproperlyConfigured("INBOUND_IMAP_SECURITY must be ssl, starttls or none")
 if INBOUND_IMAP["UNKNOWN_SENDERS"] not in {"reply", "refuse", "create"}:
     raise ImproperlyConfigured("INBOUND_IMAP_UNKNOWN_SENDERS must be reply, refuse or create")
+if INBOUND_IMAP["TARGET"] not in {"classification", "triage"}:
+    raise ImproperlyConfigured("INBOUND_IMAP_TARGET must be classification or triage")
 if INBOUND_IMAP["AUTH"] not in {"password", "m365"}:
     raise ImproperlyConfigured("INBOUND_IMAP_AUTH must be password or m365")
 # Every read from the IMAP server gives up after this many seconds.

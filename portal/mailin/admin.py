@@ -27,7 +27,7 @@ class MailboxForm(forms.ModelForm):
         fields = [
             "name", "address", "host", "port", "security", "auth", "username", "password",
             "oauth_tenant", "oauth_client_id", "oauth_client_secret", "oauth_authority",
-            "folder", "processed_folder", "group", "category", "subcategory",
+            "folder", "processed_folder", "target", "group", "category", "subcategory",
             "unknown_senders", "allowed_domains", "is_active",
         ]  # fmt: skip
 
@@ -56,11 +56,31 @@ class MailboxForm(forms.ModelForm):
                 self.add_error("oauth_tenant", "Microsoft 365 mailboxes need the tenant.")
         elif not data.get("password"):
             self.add_error("password", "A mailbox signing in with a password needs it.")
+        self._clean_target(data)
         if data.get("unknown_senders") == Mailbox.UnknownSenders.CREATE and not data.get(
             "allowed_domains"
         ):
             self.add_error("allowed_domains", "Name the domains whose senders get an account.")
         return data
+
+    def _clean_target(self, data: dict) -> None:
+        """Exactly one target: a whole classification, or the triage queue and nothing else."""
+        group, category, sub = data.get("group"), data.get("category"), data.get("subcategory")
+        if data.get("target") == Mailbox.Target.TRIAGE:
+            for name in ("group", "category", "subcategory"):
+                if data.get(name):
+                    self.add_error(
+                        name, "A triage mailbox has no classification: leave this empty."
+                    )
+            return
+        if group is None:
+            self.add_error("group", "Choose the group new mail is classified under.")
+        if category is None:
+            self.add_error("category", "Choose the category new mail is classified under.")
+        elif group is not None and category.group_id != group.pk:
+            self.add_error("category", f"{category.name} does not belong to {group.name}.")
+        if sub is not None and category is not None and sub.category_id != category.pk:
+            self.add_error("subcategory", f"{sub.name} does not belong to {category.name}.")
 
 
 @admin.register(Mailbox)
@@ -68,7 +88,7 @@ class MailboxAdmin(admin.ModelAdmin):
     form = MailboxForm
     # The health of each mailbox at a glance: when it last worked, and how it fails now.
     list_display = [
-        "name", "address", "host", "is_active", "last_success_at", "failures_in_a_row",
+        "name", "address", "host", "target", "is_active", "last_success_at", "failures_in_a_row",
         "last_error_at", "last_error",
     ]  # fmt: skip
     readonly_fields = [

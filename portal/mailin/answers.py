@@ -14,6 +14,7 @@ UNKNOWN_SENDER = "mailin_unknown_sender"
 FILES_REFUSED = "mailin_files_refused"
 MAILBOX_FAILING = "mailin_mailbox_failing"
 REJECTED = "mailin_rejected"
+TRIAGE = "mailin_triage"
 
 
 def _unknown_sample() -> dict:
@@ -77,6 +78,38 @@ register_kind(
         user_can_mute_email=False,
     )
 )
+
+
+register_kind(
+    Kind(
+        TRIAGE,
+        "Mail waiting in the triage queue (admins on triage duty)",
+        "notice",
+        lambda: {
+            "text": "Mail to triage from someone@example.com: Printer on floor 3",
+            "body": "It jams on every second page.",
+        },
+    )
+)
+
+
+def tell_triage(*, message) -> None:
+    """A mail waits in the triage queue: the admins on triage duty are told (every active
+    admin when nobody is on duty, so the mail still reaches a person who can classify it)."""
+    from portal.accounts.triage import triage_admins
+
+    recipients = list(triage_admins()) or list(
+        get_user_model().objects.filter(is_staff=True, is_active=True)
+    )
+    text = f"Mail to triage from {message.sender}: {message.subject or '(no subject)'}"
+    notify(
+        recipients=recipients,
+        kind=TRIAGE,
+        text=text[:200],
+        link="/mailboxes/triage",
+        context={"text": text, "body": message.detail},
+        event_key=f"mailin:{message.pk}:triage",
+    )
 
 
 def tell_rejected(*, user, message, reason: str) -> None:

@@ -48,7 +48,8 @@ class MailboxHealth:
 
 def mailbox_health(*, now: dt.datetime | None = None) -> list[MailboxHealth]:
     now = now or timezone.now()
-    rows = {box.pk: MailboxHealth(box) for box in Mailbox.objects.order_by("name", "pk")}
+    boxes = Mailbox.objects.select_related("group", "category", "subcategory")
+    rows = {box.pk: MailboxHealth(box) for box in boxes.order_by("name", "pk")}
     counts = (
         InboundMessage.objects.values("mailbox_id", "outcome")
         .annotate(total=Count("id"), recent=Count("id", filter=Q(received_at__gte=now - RECENT)))

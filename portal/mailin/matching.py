@@ -62,7 +62,9 @@ def _find(parsed: ParsedMail, sender_user) -> Match | None:
     if parsed.thread_ids:
         known = (
             InboundMessage.objects.filter(
-                message_id__in=parsed.thread_ids[:50], outcome__in=InboundMessage.WROTE
+                message_id__in=parsed.thread_ids[:50],
+                outcome__in=InboundMessage.WROTE,
+                ticket__isnull=False,  # a mail still in the triage queue has no ticket yet
             )
             .order_by("-received_at")
             .values_list("ticket_id", "message_id")

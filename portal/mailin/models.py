@@ -31,6 +31,10 @@ class Mailbox(models.Model):
         PASSWORD = "password", "Password (or an app password)"
         M365 = "m365", "Microsoft 365: OAuth2 client credentials (XOAUTH2)"
 
+    class Target(models.TextChoices):
+        CLASSIFICATION = "classification", "A classification (group, category, subcategory)"
+        TRIAGE = "triage", "The triage queue (the admins on triage duty classify each mail)"
+
     name = models.CharField(max_length=120)
     address = models.EmailField(
         max_length=254, unique=True, help_text="The support address people write to."
@@ -68,14 +72,31 @@ class Mailbox(models.Model):
         default="Processed",
         help_text="Read mail is moved here (created when missing), never deleted.",
     )
+    # Where a new mail goes: exactly one of a classification (group and category, and
+    # optionally a subcategory) or the triage queue (none of them); a check constraint
+    # holds it, so no code path can leave a mailbox pointing at half a classification.
+    target = models.CharField(
+        max_length=20,
+        choices=Target.choices,
+        default=Target.CLASSIFICATION,
+        help_text="Where new mail goes: a ticket in the classification below, or the triage "
+        "queue, where the admins on triage duty classify it (the ticket is raised then).",
+    )
     group = models.ForeignKey(
         "catalog.BusinessUnitGroup",
         on_delete=models.PROTECT,
         related_name="+",
+        null=True,
+        blank=True,
         help_text="New tickets from this mailbox are raised in this group…",
     )
     category = models.ForeignKey(
-        "catalog.Category", on_delete=models.PROTECT, related_name="+", help_text="…category…"
+        "catalog.Category",
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
+        help_text="…category…",
     )
     subcategory = models.ForeignKey(
         "catalog.Subcategory",
@@ -111,6 +132,18 @@ class Mailbox(models.Model):
     class Meta:
         ordering = ["name"]
         verbose_name_plural = "mailboxes"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(target="classification", group__isnull=False, category__isnull=False)
+                | Q(
+                    target="triage",
+                    group__isnull=True,
+                    category__isnull=True,
+                    subcategory__isnull=True,
+                ),
+                name="mailbox_one_target",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.name} <{self.address}>"
@@ -131,9 +164,11 @@ class InboundMessage(models.Model):
         UNKNOWN_SENDER = "unknown_sender", "Sender is not a portal user"
         NO_ACCESS = "no_access", "Sender may not write on that ticket"
         REJECTED = "rejected", "Could not be turned into a ticket or comment"
+        TRIAGE = "triage", "Waiting in the triage queue to be classified"
 
-    # Outcomes that wrote something: one message makes at most one of them.
-    WROTE = (Outcome.TICKET, Outcome.COMMENT, Outcome.NOTE)
+    # Outcomes that wrote something (or hold a mail that will): one message makes at most
+    # one of them. A mail waiting for triage becomes a ticket on the same row.
+    WROTE = (Outcome.TICKET, Outcome.COMMENT, Outcome.NOTE, Outcome.TRIAGE)
 
     mailbox = models.ForeignKey(Mailbox, on_delete=models.PROTECT, related_name="messages")
     uidvalidity = models.BigIntegerField()
@@ -167,13 +202,19 @@ class InboundMessage(models.Model):
             ),
             models.UniqueConstraint(
                 fields=["content_hash"],
-                condition=Q(outcome__in=["ticket", "comment", "note"]),
+                condition=Q(outcome__in=["ticket", "comment", "note", "triage"]),
                 name="inbound_writes_once_per_content",
             ),
         ]
         indexes = [
             # Per-sender caps and "answered once" checks: a sender's recent messages.
             models.Index(fields=["sender", "-received_at"], name="inbound_sender_recent"),
+            # The triage queue: the mail waiting to be classified, oldest first.
+            models.Index(
+                fields=["received_at", "id"],
+                condition=Q(outcome="triage"),
+                name="inbound_waiting_triage",
+            ),
         ]
 
     def __str__(self) -> str:

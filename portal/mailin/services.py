@@ -51,6 +51,7 @@ from portal.tickets.services import BODY_MAX, TITLE_MAX
 
 log = logging.getLogger("portal.mailin")
 Outcome = InboundMessage.Outcome
+TRIAGE_EXCERPT = 600  # characters of a triage mail's text shown in the queue
 _REPLY_PREFIXES = ("re:", "fw:", "fwd:", "aw:", "wg:", "sv:", "vs:", "tr:", "rv:", "antw:")
 
 
@@ -225,7 +226,10 @@ def _record(row: InboundMessage, outcome: str, detail: str = "", **links) -> Inb
     for name, value in links.items():
         setattr(row, name, value)
     with transaction.atomic():
-        row.save(force_insert=True)
+        if row.pk is None:
+            row.save(force_insert=True)
+        else:  # a mail from the triage queue, classified: its row says what it became
+            row.save(update_fields=["outcome", "detail", *links])
         if row.raw_key:  # the stored copy is referred to now: off the pending ledger
             PendingObject.objects.filter(key=row.raw_key).delete()
     log.info(
@@ -333,6 +337,36 @@ def _unverified_note(row, parsed, user, ticket) -> InboundMessage:
 def _new_ticket(
     row, parsed, mailbox, user, follow_up=None, account_created=False
 ) -> InboundMessage:
+    """A new ticket in the mailbox's classification; a triage mailbox's mail waits in the
+    triage queue instead (its follow-up to a closed ticket keeps that ticket's one)."""
+    if mailbox.target != Mailbox.Target.TRIAGE:
+        group = _active(BusinessUnitGroup, mailbox.group_id)
+        category = _active(Category, mailbox.category_id)
+        subcategory = _active(Subcategory, mailbox.subcategory_id)
+    elif follow_up is not None:
+        group, category, subcategory = (
+            follow_up.group, follow_up.category, follow_up.subcategory
+        )  # fmt: skip
+    else:
+        return _to_triage(row, parsed)
+    how = "new ticket (requester account created)" if account_created else "new ticket"
+    try:
+        return raise_ticket(
+            row, parsed, user, group=group, category=category, subcategory=subcategory,
+            how=how, follow_up=follow_up,
+        )  # fmt: skip
+    except InvalidInput as exc:
+        return _refuse(row, parsed, str(exc), user=user)
+
+
+def raise_ticket(
+    row, parsed, user, *, group, category, subcategory, how: str, follow_up=None,
+    before_record=None,
+) -> InboundMessage:  # fmt: skip
+    """Raise the ticket a message makes, in the given classification, with its files; the
+    ledger row is written (or, for a mail from the triage queue, changed) in the ticket's
+    transaction. `before_record` runs first in that transaction (the triage queue locks its
+    row there). InvalidInput (a classification no longer in use) writes nothing."""
     files, refused = _checked_files(parsed.files)
     description = parsed.text.strip() or "(The email had no text.)"
     if follow_up is not None:
@@ -340,27 +374,36 @@ def _new_ticket(
     description = _with_refusals(description, refused)
 
     def record(outcome) -> None:
-        how = "new ticket (requester account created)" if account_created else "new ticket"
+        if before_record is not None:
+            before_record()
         _record(row, Outcome.TICKET, how, ticket=outcome.ticket)
         if refused:
             answers.tell_files_refused(
                 user=user, ticket=outcome.ticket, message=row, refused=refused
             )
 
-    try:
-        ticket_create_with_files(
-            requester=user,
-            files=files,
-            skip_refused=True,
-            record=record,
-            title=ticket_title(parsed),
-            description=_clip(description),
-            group=_active(BusinessUnitGroup, mailbox.group_id),
-            category=_active(Category, mailbox.category_id),
-            subcategory=_active(Subcategory, mailbox.subcategory_id),
-        )
-    except InvalidInput as exc:
-        return _refuse(row, parsed, str(exc), user=user)
+    ticket_create_with_files(
+        requester=user,
+        files=files,
+        skip_refused=True,
+        record=record,
+        title=ticket_title(parsed),
+        description=_clip(description),
+        group=group,
+        category=category,
+        subcategory=subcategory,
+    )
+    return row
+
+
+def _to_triage(row, parsed) -> InboundMessage:
+    """A mail to a triage mailbox: kept (rawmail) and queued for the admins on triage duty,
+    who are told; the ticket is raised when one of them classifies it (triage.py). The
+    row's detail holds the start of the text, for the queue's page."""
+    excerpt = " ".join(parsed.text.split())[:TRIAGE_EXCERPT] or "(The email had no text.)"
+    with transaction.atomic():
+        row = _record(row, Outcome.TRIAGE, excerpt)
+        answers.tell_triage(message=row)
     return row
 
 
@@ -466,18 +509,21 @@ def mailbox_sync_from_env() -> Mailbox | None:
     conf = getattr(settings, "INBOUND_IMAP", None) or {}
     if not conf.get("HOST"):
         return None
-    group = BusinessUnitGroup.objects.filter(code__iexact=conf["GROUP"]).first()
-    category = (
-        Category.objects.filter(group=group, name__iexact=conf["CATEGORY"]).first()
-        if group
-        else None
-    )
-    if group is None or category is None:
-        raise InvalidInput(
-            "INBOUND_IMAP_GROUP and INBOUND_IMAP_CATEGORY must name an existing business "
-            f"unit group (by code) and one of its categories; got {conf['GROUP']!r} and "
-            f"{conf['CATEGORY']!r}."
+    target = conf.get("TARGET") or Mailbox.Target.CLASSIFICATION
+    group = category = None
+    if target == Mailbox.Target.CLASSIFICATION:
+        group = BusinessUnitGroup.objects.filter(code__iexact=conf["GROUP"]).first()
+        category = (
+            Category.objects.filter(group=group, name__iexact=conf["CATEGORY"]).first()
+            if group
+            else None
         )
+        if group is None or category is None:
+            raise InvalidInput(
+                "INBOUND_IMAP_GROUP and INBOUND_IMAP_CATEGORY must name an existing business "
+                f"unit group (by code) and one of its categories; got {conf['GROUP']!r} and "
+                f"{conf['CATEGORY']!r} (or set INBOUND_IMAP_TARGET=triage)."
+            )
     address = (conf.get("ADDRESS") or conf["USER"]).lower()
     values = {
         "name": conf.get("NAME") or address,
@@ -488,6 +534,7 @@ def mailbox_sync_from_env() -> Mailbox | None:
         "password": conf["PASSWORD"],
         "folder": conf["FOLDER"],
         "processed_folder": conf["PROCESSED_FOLDER"],
+        "target": target,
         "group": group,
         "category": category,
         "unknown_senders": conf["UNKNOWN_SENDERS"],
@@ -498,6 +545,8 @@ def mailbox_sync_from_env() -> Mailbox | None:
         "oauth_client_secret": conf.get("OAUTH_CLIENT_SECRET", ""),
         "from_env": True,
     }
+    if target == Mailbox.Target.TRIAGE:
+        values["subcategory"] = None  # a triage mailbox has no classification at all
     with transaction.atomic():
         mailbox, _ = Mailbox.objects.update_or_create(address=address, defaults=values)
     return mailbox

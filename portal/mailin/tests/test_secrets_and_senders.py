@@ -125,7 +125,8 @@ def test_the_admin_form_keeps_secrets_write_only_and_checks_what_each_sign_in_ne
         "port": mailbox.port, "security": "none", "auth": "m365", "username": mailbox.username,
         "password": "", "oauth_tenant": "", "oauth_client_id": "", "oauth_client_secret": "",
         "oauth_authority": "", "folder": "INBOX", "processed_folder": "Processed",
-        "group": org.group_x.pk, "category": org.hardware.pk, "subcategory": "",
+        "target": "classification", "group": org.group_x.pk, "category": org.hardware.pk,
+        "subcategory": "",
         "unknown_senders": "create", "allowed_domains": "not a domain!", "is_active": "on",
     }  # fmt: skip
     response = client.post(url, form)

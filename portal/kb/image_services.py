@@ -7,18 +7,26 @@ attachment rules, as it can carry script). It is stored under `kb/<article id>/`
 any transaction opens (`store_then_commit`); the row and the article's history event are
 written together afterwards. A refusal is a `PermissionDenied` or a `ValidationError` on
 `image`, and leaves nothing stored or written.
+
+Removing one deletes its row (and writes the history event) in one transaction that also
+puts its file on the pending-object ledger; the kb image sweep, enqueued once that commits,
+deletes the file from storage (`delete_later`, as ticket files and erasure do: no storage
+call while the transaction is open). Bodies that still show it render "Image not
+available" instead (`kb.rendering`).
 """
 
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
 
 from portal.attachments.bounded import upload_deadline
-from portal.attachments.cleanup import store_then_commit
+from portal.attachments.cleanup import delete_later, store_then_commit
 from portal.attachments.names import storage_key
 from portal.attachments.sniff import INLINE_SAFE_TYPES
 from portal.attachments.storage import get_storage
 from portal.attachments.validation import UploadRefused, validate_upload
 from portal.kb import access
 from portal.kb.models import Article, ArticleEvent, ArticleImage
+from portal.lib.http import NotVisible
 
 PREFIX = "kb/"
 # The raster types browsers show inline without running anything (attachments' list).
@@ -64,6 +72,33 @@ def article_image_add(*, actor, article: Article, upload) -> ArticleImage:
                     article=article, actor=actor, kind=ArticleEvent.Kind.UPDATED, fields="images"
                 )
     return image
+
+
+def article_image_remove(*, actor, image: ArticleImage) -> None:
+    """Remove `image` from its article: owner team and admins only (PermissionDenied
+    otherwise; NotVisible when someone removed it meanwhile). Its file leaves storage
+    after the commit, through the sweep of the pending ledger."""
+    article = image.article
+    if not access.can_edit(actor, article):
+        raise PermissionDenied("Only the owner team and admins remove images from this article.")
+    with transaction.atomic():
+        deleted, _by_model = ArticleImage.objects.filter(pk=image.pk).delete()
+        if not deleted:
+            raise NotVisible("This image has already been removed.")
+        delete_later([image.storage_key])
+        ArticleEvent.objects.create(
+            article=article, actor=actor, kind=ArticleEvent.Kind.UPDATED, fields="images"
+        )
+        transaction.on_commit(_sweep_removed_files)
+
+
+def _sweep_removed_files() -> None:
+    from portal.kb.tasks import cleanup_pending_images  # the tasks import this module
+    from portal.lib.tasks import enqueue_with_data
+
+    # After the commit (with a queue outside the database too), so the sweep sees the row
+    # gone and deletes the file now rather than at its next periodic run.
+    enqueue_with_data(cleanup_pending_images)
 
 
 def image_markdown(image: ArticleImage) -> str:

@@ -89,3 +89,22 @@ def deflection_report(
             (by_id[r["article_id"]], r["n"]) for r in top_rows if r["article_id"] in by_id
         ],  # noqa: E501
     )
+
+
+@dataclass(frozen=True)
+class ImageUses:
+    """The articles whose body still names an image: those `user` may open, and how many
+    others (another team's drafts, say) do, without naming them."""
+
+    visible: list[Article]
+    others: int
+
+
+def image_uses(user, image_id: int) -> ImageUses:
+    """Where `/help/images/<image_id>` is written in a body (2 queries: the articles the
+    person may open, then the count of all). A scan of the bodies: asked only on the
+    confirmation page before an image is removed."""
+    pattern = rf"/help/images/{int(image_id)}([^0-9]|$)"
+    naming = Article.objects.filter(body__regex=pattern)
+    visible = list(naming.visible_to(user).only("slug", "title").order_by("title", "id"))
+    return ImageUses(visible=visible, others=naming.count() - len(visible))

@@ -15,5 +15,6 @@ urlpatterns = [
     ),
     path("help/articles/<slug:slug>/images", views.article_image_upload, name="kb-article-images"),
     path("help/images/<int:pk>", views.article_image, name="kb-image"),
+    path("help/images/<int:pk>/remove", views.article_image_remove, name="kb-image-remove"),
     path("help/articles/<slug:slug>/feedback", views.article_feedback, name="kb-article-feedback"),
 ]

@@ -17,7 +17,15 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from portal.attachments.downloads import download_response
 from portal.attachments.storage import StorageUnavailable, get_storage
-from portal.kb import access, deflection, image_services, search, selectors, services
+from portal.kb import (
+    access,
+    deflection,
+    image_services,
+    rendering,
+    search,
+    selectors,
+    services,
+)
 from portal.kb.forms import ArticleForm, HelpFilterForm, ImageForm, suggestion_params
 from portal.kb.models import Article, ArticleImage
 from portal.lib import keyset
@@ -75,6 +83,7 @@ def article_detail(request: HttpRequest, slug: str) -> HttpResponse:
     may_edit = access.can_edit(request.user, article)
     context = {
         "article": article,
+        "available_images": rendering.available_images(request.user, [article.body]),
         "may_edit": may_edit,
         "voted": article.pk in request.session.get(VOTED_KEY, []),
         "events": list(article.events.select_related("actor")[:10]) if may_edit else [],
@@ -263,3 +272,29 @@ def article_image(request: HttpRequest, pk: int) -> HttpResponseBase:
     except StorageUnavailable:
         return HttpResponse("The image cannot be fetched right now.", status=503,
                             content_type="text/plain")  # fmt: skip
+
+
+@never_cache
+@require_http_methods(["GET", "HEAD", "POST"])
+def article_image_remove(request: HttpRequest, pk: int) -> HttpResponse:
+    """Remove an image from its article (owner team, admins). GET asks for confirmation
+    and says which articles still show it (they will read "Image not available" there);
+    POST removes it and returns to the article's edit page."""
+    visible = Article.objects.visible_to(request.user)
+    image = get_object_or_404(
+        ArticleImage.objects.filter(article__in=visible).select_related("article"), pk=pk
+    )
+    article = image.article
+    if not access.can_edit(request.user, article):
+        raise PermissionDenied("Only the owner team and admins remove images from this article.")
+    if request.method == "POST":
+        image_services.article_image_remove(actor=request.user, image=image)
+        messages.success(request, f"Image “{image.original_name}” removed.")
+        return redirect("kb-article-edit", slug=article.slug)
+    context = {
+        "image": image,
+        "article": article,
+        "markdown": image_services.image_markdown(image),
+        "uses": selectors.image_uses(request.user, image.pk),
+    }
+    return render(request, "kb/image_remove.html", context)

@@ -4,6 +4,7 @@ drafts only for the owner team and admins; anything else is a 404). The owner te
 members and admins write, through `portal/kb/services.py`."""
 
 import datetime as dt
+from collections.abc import Collection
 from typing import Literal
 
 from django.core.exceptions import ValidationError
@@ -76,12 +77,12 @@ class ArticleUpdate(Input):
     review_by: dt.date | None = None
 
 
-def _out(article: Article) -> dict:
+def _out(article: Article, available_images: Collection[int]) -> dict:
     return {
         "slug": article.slug,
         "title": article.title,
         "body": article.body,
-        "body_html": rendering.article_html(article.body),
+        "body_html": rendering.article_html(article.body, available=available_images),
         "group": article.group_id,
         "category": article.category_id,
         "owner_team": article.owner_team_id,
@@ -127,15 +128,25 @@ def article_list(request: HttpRequest, query: Query[ArticleQuery]):
     if query.status:
         rows = rows.filter(status=query.status)
     if query.q and query.q.strip():
-        hits = search.search(rows, query.q, limit=query.per_page)
-        return {"items": [_out(hit.article) for hit in hits], "next_cursor": None}
+        found = [hit.article for hit in search.search(rows, query.q, limit=query.per_page)]
+        return {"items": _items(request, found), "next_cursor": None}
     items, next_cursor = keyset.page(rows, NEWEST, query.after, query.per_page)
-    return {"items": [_out(a) for a in items], "next_cursor": next_cursor}
+    return {"items": _items(request, items), "next_cursor": next_cursor}
+
+
+def _items(request: HttpRequest, articles: list[Article]) -> list[dict]:
+    """The articles as `ArticleOut`, with one query for the images their bodies show."""
+    available = rendering.available_images(request.auth, [a.body for a in articles])
+    return [_out(article, available) for article in articles]
+
+
+def _one(request: HttpRequest, article: Article) -> dict:
+    return _items(request, [article])[0]
 
 
 @router.get("/articles/{slug}", response={200: ArticleOut, 404: Problem}, summary="Read an article")
 def article_read(request: HttpRequest, slug: str):
-    return _out(access.get_article_for_user(request.auth, slug))
+    return _one(request, access.get_article_for_user(request.auth, slug))
 
 
 @router.post("/articles", response={201: ArticleOut, **WRITE}, summary="Write a draft")
@@ -143,7 +154,7 @@ def article_create(request: HttpRequest, payload: ArticleIn):
     """A new draft, owned by one of your teams; publish it with `…/publish`."""
     data = _lookups(payload.model_dump())
     article = services.article_create(actor=request.auth, **data)
-    return Status(201, _out(article))
+    return Status(201, _one(request, article))
 
 
 @router.patch("/articles/{slug}", response={200: ArticleOut, **WRITE}, summary="Change an article")
@@ -155,7 +166,7 @@ def article_update(request: HttpRequest, slug: str, payload: ArticleUpdate):
             raise ValidationError({required: "This field cannot be empty."})
     services.article_update(actor=request.auth, article=article, **changes)
     article.refresh_from_db()
-    return _out(article)
+    return _one(request, article)
 
 
 @router.post(
@@ -166,7 +177,7 @@ def article_publish(request: HttpRequest, slug: str):
     article = access.get_article_for_user(request.auth, slug)
     services.article_publish(actor=request.auth, article=article)
     article.refresh_from_db()
-    return _out(article)
+    return _one(request, article)
 
 
 @router.post(
@@ -178,4 +189,4 @@ def article_unpublish(request: HttpRequest, slug: str):
     article = access.get_article_for_user(request.auth, slug)
     services.article_unpublish(actor=request.auth, article=article)
     article.refresh_from_db()
-    return _out(article)
+    return _one(request, article)

@@ -18,10 +18,13 @@ def kb_suggestion_box(context):
 
 
 @register.filter
-def article_markdown(text: str) -> str:
-    """Sanitised HTML from an article's Markdown (portal/lib/markdown.py: two layers),
-    keeping images only from the portal's own article-image addresses."""
-    return mark_safe(rendering.article_html(text))  # noqa: S308 (sanitised by nh3)
+def article_markdown(text: str, available_images) -> str:
+    """`body|article_markdown:available_images`: sanitised HTML from an article's Markdown
+    (portal/lib/markdown.py: two layers), keeping images only from the portal's own
+    article-image addresses, and only those in `available_images`
+    (`rendering.available_images`, computed by the view) as pictures."""
+    html = rendering.article_html(text, available=available_images)
+    return mark_safe(html)  # noqa: S308 (sanitised by nh3)
 
 
 @register.filter

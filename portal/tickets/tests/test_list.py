@@ -277,3 +277,36 @@ def test_team_none_lists_the_unmapped_tickets(raise_ticket, personas, org, clien
     html = client.get("/tickets").content.decode()
     assert '<option value="none">No team (unmapped)</option>' in html
     assert client.get("/tickets", {"team": "nobody"}).status_code == 400
+
+
+def test_a_row_shows_the_ticket_its_people_times_and_sla_badge(ticket, personas, client_for):
+    """Each cell of a row as the list renders it (values prepared once per row in Python)."""
+    assert ticket.assignee == personas.agent  # routed to the least-loaded member
+    page = client_for(personas.admin).get("/tickets").content.decode()
+    row = re.search(rf"<tr>\s*<td class=\"cell-select\">.*?{ticket.number}.*?</tr>", page, re.S)
+    assert row
+    cells = row.group(0)
+    url = ticket.get_absolute_url()
+    assert f'<a href="{url}">{ticket.number}</a>' in cells
+    assert f'<a href="{url}" tabindex="-1">{ticket.title}</a>' in cells
+    assert f'<span class="status status-{ticket.status}">{ticket.get_status_display()}' in cells
+    assert f'<td data-label="Priority">{ticket.get_priority_display()}</td>' in cells
+    sub = f" / {ticket.subcategory}" if ticket.subcategory else ""
+    assert f'<td data-label="Classification">{ticket.group} / {ticket.category}{sub}</td>' in cells
+    assert f'<td data-label="Team">{ticket.team}</td>' in cells
+    assert f'<td data-label="Assignee">{personas.agent}</td>' in cells
+    updated = timezone.localtime(ticket.updated_at)
+    assert f'<time datetime="{updated.isoformat()}">{updated:%-d %b %Y %H:%M}</time>' in cells
+    # No SLA policy in these fixtures: a dash (the badge with its due time: test_sla.py).
+    assert not ticket.sla_policy_name
+    assert '<td data-label="SLA due"><span class="muted">—</span>' in cells
+
+
+def test_a_row_without_team_assignee_or_sla_shows_dashes(group_y_ticket, personas, client_for):
+    page = client_for(personas.admin).get("/tickets").content.decode()
+    row = re.search(
+        rf"<tr>\s*<td class=\"cell-select\">.*?{group_y_ticket.number}.*?</tr>", page, re.S
+    )
+    assert row
+    assert '<td data-label="Team">—</td>' in row.group(0)
+    assert '<td data-label="Assignee">—</td>' in row.group(0)

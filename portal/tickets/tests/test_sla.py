@@ -3,6 +3,7 @@ recomputed (with history) on priority and classification changes, cleared on can
 recomputed in bulk when definitions change; list filter, sort and badges; ticket page."""
 
 import pytest
+from django.utils import timezone
 
 from portal.sla import services as sla_services
 from portal.sla.clock import SlaState
@@ -215,6 +216,13 @@ def test_the_list_sorts_by_due_time_and_pages_through_it(three_states, client_fo
     with clock_at(T0 + 17 * H):
         first = client.get("/tickets?sort=sla_due&per_page=25")
     assert "sla-breached" in first.content.decode()
+    # The cell: the next due time (local, day and time) and the worse target's badge.
+    late = Ticket.objects.get(pk=three_states["late"].pk)
+    due = timezone.localtime(sla.next_due(late))
+    assert (
+        f'<td data-label="SLA due"><time datetime="{due.isoformat()}">{due:%-d %b %H:%M}</time> '
+        '<span class="sla sla-breached">Breached</span>'
+    ) in first.content.decode()
 
 
 def test_an_unknown_sla_state_is_a_400(client_for, personas):

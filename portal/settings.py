@@ -532,6 +532,11 @@ RETENTION_PAGE_VIEW_DAYS = env_int("RETENTION_PAGE_VIEW_DAYS", 730, minimum=0)
 RETENTION_SECURITY_LOG_DAYS = env_int("RETENTION_SECURITY_LOG_DAYS", 365, minimum=0)
 # Rows per delete (one short transaction each).
 RETENTION_BATCH = env_int("RETENTION_BATCH", 1000, minimum=1)
+# Erasing a person (the worker): rows per batch (one short transaction each, a window of
+# primary keys per table in the rewrite) and batches per task run, after which the task
+# queues its own continuation so other tasks of the queue run in between.
+ERASURE_BATCH = env_int("ERASURE_BATCH", 1000, minimum=1)
+ERASURE_BATCHES_PER_TASK = env_int("ERASURE_BATCHES_PER_TASK", 50, minimum=1)
 
 # Email outbox: temporary failures retry with exponential backoff (base doubling per
 # attempt, capped), for EMAIL_MAX_ATTEMPTS attempts (over two hours by default).

@@ -390,4 +390,6 @@ USER_KEYS = {
     "approvals.Delegation.user": "approvals",
     "approvals.Delegation.delegate": "approvals",
     "approvals.Delegation.created_by": "approvals",
+    "retention.ErasureRequest.user": "none: the erasure of this person (kept as its record)",
+    "retention.ErasureRequest.requested_by": "none: an admin's erasure of someone else",
 }

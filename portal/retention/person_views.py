@@ -15,8 +15,10 @@ from portal.accounts.models import User
 from portal.accounts.types import AuthenticatedRequest
 from portal.attachments.storage import get_storage
 from portal.lib.forms import add_service_errors
+from portal.lib.htmx import is_htmx
 from portal.lib.http import posted_data
 from portal.retention import erasure_services
+from portal.retention.models import ErasureRequest
 from portal.retention.person_export import person_zip
 
 security_log = logging.getLogger("portal.security")
@@ -62,24 +64,30 @@ class ErasureForm(forms.Form):
 @admin_required(reason=PEOPLE)
 @require_http_methods(["GET", "POST"])
 def person_erase(request: AuthenticatedRequest, user_id: int) -> HttpResponse:
+    """The erasure page: what happens, the confirmation, then the request's progress."""
     person = get_object_or_404(User, pk=user_id)
     form = ErasureForm(person, posted_data(request))
     if request.method == "POST" and form.is_valid():
         try:
-            done = erasure_services.person_erase(user=person, actor=request.user)
+            asked = erasure_services.erasure_request(user=person, actor=request.user)
         except ValidationError as exc:
             add_service_errors(form, exc)
         else:
             messages.success(
                 request,
-                f"Erased: the account is now “{done.pseudonym}”; {done.files} "
-                f"file{'s' if done.files != 1 else ''} removed.",
+                f"Erasure under way (request {asked.pk}): the account can no longer sign "
+                "in; the worker removes the rest and this page shows how far it has got.",
             )
-            return redirect("user-edit", user_id=person.pk)
+            return redirect("person-erase", user_id=person.pk)
+    latest = ErasureRequest.objects.filter(user=person).select_related("requested_by").first()
+    context = {
+        "person": person,
+        "form": form,
+        "erased": erasure_services.is_erased(person),
+        "erasure": latest,
+        "phase": erasure_services.PHASE_LABELS.get(latest.phase, latest.phase) if latest else "",
+    }
+    if is_htmx(request) and request.method == "GET":
+        return render(request, "retention/person_erase.html#progress", context)
     status = 400 if request.method == "POST" else 200
-    return render(
-        request,
-        "retention/person_erase.html",
-        {"person": person, "form": form, "erased": erasure_services.is_erased(person)},
-        status=status,
-    )
+    return render(request, "retention/person_erase.html", context, status=status)

@@ -1,4 +1,5 @@
-"""Erasing a departed person: refusals first, then absence everywhere (PostgreSQL + S3)."""
+"""Erasing a departed person: refusals first, the request the worker works through, then
+absence everywhere (PostgreSQL + S3)."""
 
 import pytest
 from django.contrib.postgres.search import SearchQuery
@@ -9,12 +10,18 @@ from portal.attachments.tests.files import pdf, png
 from portal.kb import services as kb
 from portal.kb.models import Article
 from portal.mailin.models import InboundMessage
-from portal.retention.erasure_services import ErasureRefused, person_erase, pseudonym
+from portal.retention.erasure_services import (
+    ErasureRefused,
+    erasure_request,
+    erasure_run,
+    person_erase,
+    pseudonym,
+)
+from portal.retention.models import ErasureRequest
 from portal.testing.personas import PASSWORD
 from portal.tickets import search
 from portal.tickets import services as tickets
 from portal.tickets.models import Attachment, Comment, Status, Ticket
-from portal.tickets.tasks import cleanup_orphan_attachments_task
 from portal.tickets.tests.attachment_fixtures import new_ticket_data, upload
 
 pytestmark = pytest.mark.django_db
@@ -31,7 +38,8 @@ EXPECTED_GET = {
     "admin": 200,
     "anonymous": 302,
 }
-# A POST by anyone but an admin changes nothing; the admin's confirmed one erases.
+# A POST by anyone but an admin changes nothing; the admin's confirmed one queues the
+# erasure and locks the account out at once.
 EXPECTED_POST = {**EXPECTED_GET, "admin": 302}
 
 
@@ -48,7 +56,10 @@ def test_erase_permission_matrix(client_for, personas, persona):
     response = client_for(user).post(_erase_url(target), {"confirm_email": target.email})
     assert response.status_code == EXPECTED_POST[persona]
     target.refresh_from_db()
-    assert (target.email == "outsider@example.com") == (persona != "admin")
+    asked = persona == "admin"
+    assert ErasureRequest.objects.filter(user=target).count() == (1 if asked else 0)
+    assert target.is_active == (not asked)
+    assert target.has_usable_password() == (not asked)
 
 
 def test_a_wrong_confirmation_erases_nothing(client_for, personas):
@@ -114,8 +125,9 @@ def _text_columns_holding(*needles: str) -> list[str]:
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="searches PostgreSQL's catalogue")
+@pytest.mark.django_db(transaction=True)
 def test_after_erasure_name_email_and_files_are_found_nowhere(
-    client_for, personas, org, s3_server, s3_storage
+    client_for, personas, org, s3_server, s3_storage, settings
 ):
     person = personas.requester
     # Their ticket with two files (into the S3 bucket), their reply with a file, mail in,
@@ -157,11 +169,28 @@ def test_after_erasure_name_email_and_files_are_found_nowhere(
     assert len(stored) == 3
     assert _text_columns_holding(NAME, EMAIL)  # the search below does find them before
 
+    settings.ERASURE_BATCH = 7  # many batches, and several task runs, even here
+    settings.ERASURE_BATCHES_PER_TASK = 20
     response = client_for(personas.admin).post(_erase_url(person), {"confirm_email": EMAIL})
     assert response.status_code == 302
-    cleanup_orphan_attachments_task.call()  # the sweep enqueued on commit
+    # Locked out from the moment the request is accepted, before the worker ran.
+    assert not client_for(None).login(username=EMAIL, password=PASSWORD)
+    request = ErasureRequest.objects.get(user=person)
+    assert request.state == "queued" and request.requested_by == personas.admin
+    page = client_for(personas.admin).get(_erase_url(person)).content.decode()
+    assert "Queued" in page
 
-    assert _text_columns_holding(NAME, EMAIL) == []
+    runs = run_default_queue()  # the real worker loop, until the queue is empty
+    assert runs.count("portal.retention.tasks.erase_person") > 1  # it queued its own rest
+    request.refresh_from_db()
+    assert request.state == "done", request.error
+    assert request.name == "" and request.email == ""
+    assert request.counts["files"] == 3
+    assert request.counts["rewritten"]["tickets.Comment"] == 1
+    page = client_for(personas.admin).get(_erase_url(person)).content.decode()
+    assert "Done" in page and "tickets.Comment: 1" in page
+
+    assert _text_columns_holding(NAME, EMAIL) == []  # the sweep ran in the queue too
     # The raw copy of their mail (email in) is handed to the pending sweep of mail/.
     from portal.attachments.models import PendingObject
 
@@ -184,6 +213,24 @@ def test_after_erasure_name_email_and_files_are_found_nowhere(
     page = client_for(personas.agent).get(f"/tickets/{ticket.number}").content.decode()
     assert alias in page and NAME not in page
     assert not client_for(None).login(username=EMAIL, password=PASSWORD)
+
+
+def run_default_queue() -> list[str]:
+    """Run the portal's worker loop on the default queue until nothing is left; the task
+    paths it ran, in order."""
+    from django_tasks_db.models import DBTaskResult
+
+    from portal.core.worker import ResilientWorker
+
+    worker = ResilientWorker(
+        queue_names=["default"], interval=0, batch=True, backend_name="default",
+        startup_delay=False, max_tasks=None, worker_id="test-worker",
+        excluded_queue_names=[],
+    )  # fmt: skip
+    worker.run()
+    ran = DBTaskResult.objects.exclude(status="READY")
+    assert not ran.filter(status="FAILED").exists(), list(ran.values_list("traceback"))
+    return list(ran.order_by("enqueued_at").values_list("task_path", flat=True))
 
 
 def _mailbox(org):
@@ -220,3 +267,60 @@ def test_a_departed_manager_and_delegate_approve_nothing_more(personas):
     assert User.objects.get(pk=personas.requester.pk).manager_id is None
     assert not Delegation.objects.filter(user=manager).exists()
     assert not Delegation.objects.filter(delegate=manager).exists()
+
+
+def test_a_double_submit_makes_one_request(client_for, personas):
+    admin = client_for(personas.admin)
+    target = personas.outsider
+    for _ in range(2):
+        response = admin.post(_erase_url(target), {"confirm_email": target.email})
+        assert response.status_code == 302
+    assert ErasureRequest.objects.filter(user=target).count() == 1
+    from django_tasks_db.models import DBTaskResult
+
+    assert DBTaskResult.objects.filter(task_path__endswith="erase_person").count() == 1
+    page = admin.get(_erase_url(target)).content.decode()
+    assert "Erasure request" in page and "Queued" in page and "can no longer sign in" in page
+
+
+def test_sessions_and_tokens_end_when_the_request_is_accepted(client_for, personas):
+    from portal.accounts.models import UserSession
+    from portal.api.models import ApiToken
+    from portal.api.tokens import token_create, user_for_token
+
+    target = personas.outsider
+    signed_in = client_for(target)
+    assert signed_in.get("/dashboard").status_code == 200
+    token = token_create(user=target, name="script")
+    erasure_request(user=target, actor=personas.admin)
+    assert not UserSession.objects.filter(user=target).exists()
+    assert not ApiToken.objects.filter(user=target).exists()
+    assert user_for_token(token.secret) is None
+    assert signed_in.get("/dashboard").status_code == 302  # back to the sign-in page
+    assert not client_for(None).login(username=target.email, password=PASSWORD)
+
+
+def test_the_worker_checks_again_stops_with_the_reason_and_resumes_when_asked(
+    client_for, personas, org
+):
+    org.group_x.spocs.add(personas.outsider)
+    request = erasure_request(user=personas.spoc, actor=personas.admin)
+    # Before the worker takes it, the other SPOC leaves the group.
+    org.group_x.spocs.remove(personas.outsider)
+    assert erasure_run(request_id=request.pk)["state"] == "failed"
+    request.refresh_from_db()
+    assert "only SPOC of Group X" in request.error
+    spoc = User.objects.get(pk=personas.spoc.pk)
+    assert spoc.email == "spoc@example.com" and not spoc.is_active  # nothing erased yet
+    page = client_for(personas.admin).get(_erase_url(spoc)).content.decode()
+    assert "only SPOC of Group X" in page and "Resume the erasure" in page
+
+    org.group_x.spocs.add(personas.outsider)
+    response = client_for(personas.admin).post(_erase_url(spoc), {"confirm_email": spoc.email})
+    assert response.status_code == 302
+    assert ErasureRequest.objects.filter(user=spoc).count() == 1  # the same request again
+    while erasure_run(request_id=request.pk)["state"] == "running":
+        pass
+    request.refresh_from_db()
+    assert request.state == "done" and request.error == ""
+    assert User.objects.get(pk=spoc.pk).full_name == pseudonym(spoc)

@@ -30,6 +30,7 @@ from django.utils import timezone
 from imap_tools import MailBox, MailBoxStartTls, MailBoxUnencrypted
 from imap_tools.errors import ImapToolsError
 from imap_tools.mailbox import BaseMailBox
+from imap_tools.utils import encode_folder
 
 from portal.attachments.storage import StorageUnavailable
 from portal.lib.db import DATABASE_ERRORS
@@ -61,14 +62,56 @@ def connect(mailbox: Mailbox, *, now: dt.datetime | None = None) -> BaseMailBox:
         box = MailBoxUnencrypted(mailbox.host, mailbox.port, timeout=timeout)
     try:
         if token:
-            return box.xoauth2(mailbox.username, token, initial_folder=None)
-        return box.login(mailbox.username, mailbox.password, initial_folder=None)
+            box.xoauth2(mailbox.username, token, initial_folder=None)
+        else:
+            box.login(mailbox.username, mailbox.password, initial_folder=None)
+        refresh_capabilities(box)
+        return box
     except BaseException:
         box.client.shutdown()  # a refused login must not leave the connection open
         if token:
             # Refused (revoked, or the permission was taken away): ask for a new one next time.
             services.mailbox_token_forget(mailbox=mailbox)
         raise
+
+
+def refresh_capabilities(box: BaseMailBox) -> None:
+    """What the server offers once signed in. imaplib keeps the list of the greeting,
+    before login, where servers leave out MOVE and UIDPLUS (Dovecot and pymap both do):
+    without asking again, every move would be a copy and a folder-wide EXPUNGE."""
+    typ, data = box.client.capability()
+    if typ == "OK" and data and isinstance(data[-1], bytes):
+        box.client.capabilities = tuple(data[-1].decode("ascii", "replace").upper().split())
+
+
+def move_processed(box: BaseMailBox, uids: list[int], folder: str) -> None:
+    """Move messages to the processed folder, never deleting mail the portal did not read.
+
+    MOVE (RFC 6851) when the server offers it: atomic, a crash leaves the message in one
+    folder. Otherwise COPY, then flag exactly these messages \\Deleted and expunge exactly
+    them with UID EXPUNGE (UIDPLUS, RFC 4315). A server with neither only has the plain
+    EXPUNGE, which also removes what someone else flagged \\Deleted in the folder (any mail
+    client's move does the same there). A crash after the COPY leaves a copy in both
+    folders: the ledger knows the message, so the next poll only moves it again."""
+    capabilities = set(box.client.capabilities)
+    target = encode_folder(folder).decode("ascii")  # modified UTF-7, quoted
+    for start in range(0, len(uids), 100):
+        chunk = ",".join(str(uid) for uid in uids[start : start + 100])
+        if "MOVE" in capabilities:
+            _ok(box.client.uid("MOVE", chunk, target), "MOVE")
+            continue
+        _ok(box.client.uid("COPY", chunk, target), "COPY")
+        _ok(box.client.uid("STORE", chunk, "+FLAGS.SILENT", r"(\Deleted)"), "STORE")
+        if "UIDPLUS" in capabilities:
+            _ok(box.client.uid("EXPUNGE", chunk), "UID EXPUNGE")
+        else:
+            _ok(box.client.expunge(), "EXPUNGE")
+
+
+def _ok(response: tuple, command: str) -> None:
+    typ, data = response
+    if typ != "OK":
+        raise imaplib.IMAP4.error(f"{command} failed: {data!r}")
 
 
 def _is_m365(mailbox: Mailbox) -> bool:
@@ -152,7 +195,7 @@ def _read(box, mailbox: Mailbox, result: PollResult) -> None:
     finally:
         # What was written is moved even when a later message stopped the batch.
         if done:
-            box.move([str(uid) for uid in done], mailbox.processed_folder, chunks=100)
+            move_processed(box, done, mailbox.processed_folder)
             result.moved = len(done)
             services.mailbox_checkpoint(
                 mailbox=mailbox, uidvalidity=uidvalidity, last_uid=max(done)

@@ -19,6 +19,7 @@ from django.db import connection
 from portal.mailin.models import InboundMessage
 from portal.mailin.tests import fixtures
 from portal.mailin.tests.conftest import outcomes
+from portal.testing.imap import on_both_servers
 from portal.tickets import access
 from portal.tickets.models import Ticket
 
@@ -31,7 +32,6 @@ django.setup()
 from django.conf import settings
 from portal.attachments.storage import local_storage_config
 settings.STORAGES = {**settings.STORAGES, "attachments": local_storage_config(os.environ["VAR"])}
-from imap_tools.mailbox import BaseMailBox
 from portal.mailin import poller
 from portal.mailin.models import Mailbox
 from portal.tickets import notify
@@ -43,7 +43,7 @@ def stop_here(*args, **kwargs):
 if sys.argv[1] == "inside-write":
     notify.ticket_created = stop_here
 else:
-    BaseMailBox.move = stop_here
+    poller.move_processed = stop_here
 poller.poll(Mailbox.objects.get())
 """
 
@@ -84,6 +84,7 @@ def ticket_count() -> int:
     return access.system_read(Ticket).count()
 
 
+@on_both_servers
 def test_killed_inside_the_write_nothing_is_written_and_the_next_poll_makes_one_ticket(
     personas, imap_server, poll, tmp_path
 ):
@@ -97,6 +98,7 @@ def test_killed_inside_the_write_nothing_is_written_and_the_next_poll_makes_one_
     assert imap_server.uids("INBOX") == [] and len(imap_server.uids("Processed")) == 1
 
 
+@on_both_servers
 def test_killed_between_the_write_and_the_move_the_next_poll_only_moves(
     personas, imap_server, poll, tmp_path
 ):

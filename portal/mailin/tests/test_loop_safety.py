@@ -5,14 +5,15 @@ and the move, and a crash inside the write never lose a message nor make two of 
 """
 
 import pytest
-from imap_tools.mailbox import BaseMailBox
 
 from portal.lib.emails import signed_message_id
+from portal.mailin import poller
 from portal.mailin.models import InboundMessage
 from portal.mailin.tests import fixtures
 from portal.mailin.tests.conftest import outcomes
 from portal.notifications import delivery
 from portal.notifications.models import EmailDelivery, EmailSuppression
+from portal.testing.imap import on_both_servers
 from portal.tickets import access, notify, services
 from portal.tickets.models import Comment, Ticket
 
@@ -114,6 +115,7 @@ def test_an_auto_responder_that_marks_nothing_is_stopped_by_the_ticket_cap(
     assert outcomes().count("comment") == 4 and outcomes()[-2:] == ["capped", "capped"]
 
 
+@on_both_servers
 def test_the_same_mail_twice_makes_one_ticket_and_a_reused_message_id_loses_nothing(
     personas, imap_server, poll
 ):
@@ -127,6 +129,7 @@ def test_the_same_mail_twice_makes_one_ticket_and_a_reused_message_id_loses_noth
     ]  # fmt: skip
 
 
+@on_both_servers
 def test_a_crash_between_the_write_and_the_move_makes_one_ticket_and_the_move_happens_later(
     personas, imap_server, poll, monkeypatch
 ):
@@ -139,7 +142,7 @@ def test_a_crash_between_the_write_and_the_move_makes_one_ticket_and_the_move_ha
         raise ConnectionResetError("connection lost before MOVE")
 
     with monkeypatch.context() as patched:
-        patched.setattr(BaseMailBox, "move", connection_lost)
+        patched.setattr(poller, "move_processed", connection_lost)
         result = poll()
     assert result.error.startswith("ConnectionResetError") and ticket_count() == 2
     assert len(imap_server.uids("INBOX")) == 2  # still on the server: nothing lost
@@ -149,6 +152,7 @@ def test_a_crash_between_the_write_and_the_move_makes_one_ticket_and_the_move_ha
     assert imap_server.uids("INBOX") == []
 
 
+@on_both_servers
 def test_a_crash_inside_the_write_leaves_the_mail_for_the_next_poll(
     personas, imap_server, poll, monkeypatch
 ):

@@ -7,12 +7,14 @@ from portal.mailin.models import InboundMessage
 from portal.mailin.tests import fixtures
 from portal.mailin.tests.conftest import outcomes
 from portal.notifications.models import EmailDelivery, Notification
+from portal.testing.imap import on_both_servers
 from portal.tickets import access
 from portal.tickets.models import Attachment, Ticket
 
 pytestmark = pytest.mark.django_db
 
 
+@on_both_servers
 def test_a_users_mail_raises_a_ticket_routed_like_the_page_and_is_moved_not_deleted(
     personas, org, imap_server, poll
 ):
@@ -37,6 +39,7 @@ def test_a_users_mail_raises_a_ticket_routed_like_the_page_and_is_moved_not_dele
     assert EmailDelivery.objects.filter(to_address="requester@example.com").exists()
 
 
+@on_both_servers
 def test_a_second_poll_reads_nothing_again(personas, imap_server, poll):
     imap_server.append(fixtures.plain("requester@example.com", "Printer", "Jammed."))
     poll()
@@ -159,3 +162,60 @@ def test_a_message_over_the_size_limit_is_never_read_whole_and_kept(
     assert rejected.answered and rejected.ticket is None and rejected.raw_key == ""
     poll()  # a second poll answers nothing more
     assert EmailDelivery.objects.filter(kind="mailin_rejected").count() == 1
+
+
+@on_both_servers
+def test_a_new_uidvalidity_reads_the_folder_afresh_and_doubles_nothing(
+    personas, mailbox, imap_server, poll
+):
+    mailbox.folder = "Support"
+    mailbox.save()
+    monitor = fixtures.plain("requester@example.com", "Monitor", "Dead.")
+    imap_server.append(monitor, folder="Support")
+    poll()
+    mailbox.refresh_from_db()
+    first_validity = mailbox.uidvalidity
+    # The folder is recreated (a restore, a migration to another server): its UIDs start
+    # again under a new UIDVALIDITY, so UID 1 now names another message.
+    with imap_server.client() as box:
+        box.folder.delete("Support")
+        box.folder.create("Support")
+    dock = fixtures.plain("requester@example.com", "Dock", "No power.")
+    imap_server.append(dock, folder="Support")
+    result = poll()
+    assert result.error == "" and result.moved == 1 and result.outcomes == {"ticket": 1}
+    mailbox.refresh_from_db()
+    assert mailbox.uidvalidity != first_validity
+    assert sorted(access.system_read(Ticket).values_list("title", flat=True)) == ["Dock", "Monitor"]
+    rows = list(InboundMessage.objects.order_by("id").values_list("uidvalidity", "uid"))
+    assert rows[0][0] == first_validity and rows[1][0] == mailbox.uidvalidity
+    assert imap_server.uids("Support") == [] and len(imap_server.uids("Processed")) == 2
+    poll()  # and nothing is read twice under the new validity
+    assert access.system_read(Ticket).count() == 2 and outcomes() == ["ticket", "ticket"]
+
+
+# Dovecot only: pymap expunges \Deleted mail at LOGOUT, so the flag cannot outlive the
+# session that set it there.
+@pytest.mark.parametrize("imap_server", ["dovecot", "dovecot-without-move"], indirect=True)
+def test_the_move_takes_exactly_the_read_messages_whatever_the_server_offers(
+    personas, imap_server, poll, settings
+):
+    settings.INBOUND_BATCH_SIZE = 1
+    imap_server.append(
+        fixtures.plain("requester@example.com", "Scanner", "Offline."),
+        fixtures.plain("requester@example.com", "Badge", "Lost."),
+    )
+    # Someone flagged the second mail deleted in their mail client and has not expunged it:
+    # moving the first (with or without MOVE) must not take the second away unread.
+    second = max(imap_server.uids("INBOX"))
+    with imap_server.client() as box:
+        box.folder.set("INBOX")
+        # (not box.flag(): imap-tools expunges right after setting a flag)
+        box.client.uid("STORE", str(second), "+FLAGS", r"(\Deleted)")
+    assert poll().moved == 1
+    assert len(imap_server.uids("INBOX")) == 1 and len(imap_server.uids("Processed")) == 1
+    assert poll().moved == 1
+    assert imap_server.uids("INBOX") == [] and len(imap_server.uids("Processed")) == 2
+    assert sorted(access.system_read(Ticket).values_list("title", flat=True)) == [
+        "Badge", "Scanner",
+    ]  # fmt: skip

@@ -10,6 +10,7 @@ from portal.mailin.models import InboundMessage
 from portal.mailin.tests import fixtures
 from portal.mailin.tests.conftest import outcomes
 from portal.notifications.models import EmailDelivery
+from portal.testing.imap import on_both_servers
 from portal.tickets import access, services
 from portal.tickets.models import Comment, Status, Ticket
 
@@ -26,6 +27,7 @@ def comments(ticket) -> list[Comment]:
     return list(access.system_read(Comment).filter(ticket=ticket).order_by("pk"))
 
 
+@on_both_servers
 def test_an_outlook_reply_becomes_the_requesters_comment_without_the_quoted_history(
     personas, ticket, imap_server, poll
 ):

@@ -10,6 +10,7 @@ class ApprovalsConfig(AppConfig):
     def ready(self) -> None:
         # A new ticket awaiting approval opens its first step; a cancelled one closes its
         # steps (tickets tells; it never imports us).
+        from portal.accounts.services import user_deactivated
         from portal.approvals import notify, receivers
         from portal.notifications.kinds import register_kind
         from portal.tickets.signals import ticket_changed
@@ -17,3 +18,5 @@ class ApprovalsConfig(AppConfig):
         for kind in notify.KINDS:
             register_kind(kind)
         ticket_changed.connect(receivers.on_ticket_changed, dispatch_uid="approvals-open")
+        # A deactivated (or erased) approver's pending parts pass on (accounts tells).
+        user_deactivated.connect(receivers.on_user_deactivated, dispatch_uid="approvals-hand-on")

@@ -13,3 +13,9 @@ def on_ticket_changed(sender, *, ticket, before, events, **kwargs) -> None:
         return
     if before["status"] == Status.AWAITING and ticket.status == Status.CANCELLED:
         services.approvals_skip(ticket_id=ticket.pk)
+
+
+def on_user_deactivated(sender, *, user, **kwargs) -> None:
+    """Someone who can no longer sign in decides nothing: their pending parts pass on
+    (to their delegate, or the admins on triage duty). Same transaction as the change."""
+    services.approvals_hand_on(user=user)

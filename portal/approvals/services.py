@@ -7,6 +7,7 @@ written through `tickets.approval_services` in the same transaction.
 """
 
 import datetime as dt
+from collections.abc import Collection
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -60,12 +61,18 @@ def _approvers(rule: ApprovalRule, ticket: Ticket) -> tuple[list[User], str]:
     people = [user for user in people if user.pk != requester.pk]
     if people:
         return people, ""
+    return _admins_instead(requester), f"{gap}: the admins on triage duty decide instead"
+
+
+def _admins_instead(requester: User, *, besides: Collection[int] = ()) -> list[User]:
+    """Who decides a step nobody else can: the admins on triage duty (any admin when
+    nobody is on duty), never the requester nor anyone in `besides`."""
     admins = [user for user in triage_admins() if user.pk != requester.pk]
     if not admins:  # nobody on duty: any admin
         admins = list(
             User.objects.filter(is_active=True, is_staff=True).exclude(pk=requester.pk)[:20]
         )
-    return admins, f"{gap}: the admins on triage duty decide instead"
+    return [user for user in admins if user.pk not in besides]
 
 
 @transaction.atomic
@@ -174,6 +181,12 @@ def approval_decide(*, actor: User, step_id: int, decision: str, comment: str = 
     undecided = step.approvers.filter(decision=Decision.PENDING).exists()
     if step.mode == ApprovalRule.Mode.ALL and undecided:
         return step  # all of them must approve: the step stays pending for the others
+    _approved(step, ticket, now)
+    return step
+
+
+def _approved(step: ApprovalStep, ticket: Ticket, now: dt.datetime) -> None:
+    """The step has every yes it needs: open the next one, or, after the last, route."""
     _finish(step, State.APPROVED, now)
     following = (
         ApprovalStep.objects.filter(ticket=ticket, state=State.WAITING).order_by("position").first()
@@ -182,7 +195,6 @@ def approval_decide(*, actor: User, step_id: int, decision: str, comment: str = 
         _open(following, ticket, now)
     else:
         tickets.ticket_release(ticket_id=ticket.pk, actor=None)
-    return step
 
 
 def _finish(step: ApprovalStep, state: str, now: dt.datetime) -> None:
@@ -203,6 +215,93 @@ def approvals_skip(*, ticket_id: int) -> int:
     return ApprovalStep.objects.filter(
         ticket_id=ticket_id, state__in=[State.PENDING, State.WAITING]
     ).update(state=State.SKIPPED, decided_at=timezone.now())
+
+
+# --- Someone leaves ------------------------------------------------------------------
+
+
+def approvals_hand_on(*, user: User) -> int:
+    """`user` can no longer decide (their account was deactivated, or is being erased):
+    every pending step still waiting for their part passes it on, in the caller's
+    transaction. Returns how many steps changed.
+
+    - To their delegate of the day (docs/approvals.md, "Delegates"), who takes their
+      place on the step, is asked with their own links, and decides as any approver.
+    - Else, when others on the step can still decide it, their part is dropped, as it is
+      when a step opens with someone inactive (a step needing all of them that had every
+      other yes is approved at once).
+    - Else the step falls to the admins on triage duty (any one of them), as a step that
+      names nobody who can act does when it opens.
+    Each is a history line on the ticket (`reassigned`), saying who and why.
+    """
+    step_ids = sorted(
+        set(
+            Approver.objects.filter(
+                user=user, decision=Decision.PENDING, step__state=State.PENDING
+            ).values_list("step_id", flat=True)
+        )
+    )
+    return sum(_hand_on(step_id, user) for step_id in step_ids)
+
+
+def _delegate_today(user: User) -> User | None:
+    today = timezone.localdate()
+    delegation = (
+        Delegation.objects.filter(
+            user=user, starts_on__lte=today, ends_on__gte=today, delegate__is_active=True
+        )
+        .select_related("delegate")
+        .order_by("starts_on", "id")
+        .first()
+    )
+    return delegation.delegate if delegation is not None else None
+
+
+def _hand_on(step_id: int, user: User) -> int:
+    step = (
+        ApprovalStep.objects.select_for_update(of=("self",))
+        .select_related("ticket__requester", "ticket__group")
+        .get(pk=step_id)
+    )
+    row = step.approvers.filter(user=user, decision=Decision.PENDING).first()
+    if step.state != State.PENDING or row is None:
+        return 0
+    ticket, now = step.ticket, timezone.now()
+    on_step = set(step.approvers.values_list("user_id", flat=True))
+    left = f"{user} can no longer decide"
+
+    def note(reason: str) -> None:
+        tickets.ticket_approval_note(
+            ticket_id=ticket.pk, actor=None, note="reassigned", step=step.label, reason=reason
+        )
+
+    delegate = _delegate_today(user)
+    if delegate is not None and delegate.pk not in on_step and delegate.pk != ticket.requester_id:
+        row.user = delegate
+        row.save(update_fields=["user"])
+        note(f"{left}; their part falls to their delegate, {delegate}.")
+        notify.ask(step, ticket, [row])
+        return 1
+    row.delete()
+    remaining = step.approvers.filter(decision=Decision.PENDING)
+    if remaining.filter(user__is_active=True).exists():
+        names = ", ".join(str(r.user) for r in remaining.select_related("user"))
+        note(f"{left}; {names} can still decide.")
+        return 1
+    if not remaining.exists() and step.approvers.filter(decision=Decision.APPROVED).exists():
+        note(f"{left}; everyone else asked has approved.")
+        _approved(step, ticket, now)
+        return 1
+    admins = _admins_instead(ticket.requester, besides=on_step)
+    rows = Approver.objects.bulk_create(Approver(step=step, user=admin) for admin in admins)
+    step.mode = ApprovalRule.Mode.ANY
+    why = f"{left}, and nobody else on the step can: the admins on triage duty decide instead"
+    step.fallback_reason = why[:300]
+    step.save(update_fields=["mode", "fallback_reason"])
+    names = ", ".join(str(admin) for admin in admins) or "nobody"
+    note(f"{why}. Waiting for {names}.")
+    notify.ask(step, ticket, rows)
+    return 1
 
 
 # --- Reminders -------------------------------------------------------------------------

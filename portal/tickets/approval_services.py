@@ -18,7 +18,7 @@ from portal.tickets.models import Status, Ticket, TicketEvent
 from portal.tickets.services import _History, _route_new, _save
 
 Kind = TicketEvent.Kind
-NOTES = frozenset({"requested", "approved", "rejected", "reminded", "skipped"})
+NOTES = frozenset({"requested", "approved", "rejected", "reminded", "skipped", "reassigned"})
 
 
 def _awaiting(ticket_id: int) -> Ticket:

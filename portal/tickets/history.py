@@ -23,6 +23,7 @@ APPROVAL_VERBS = {
     "rejected": "rejected the request",
     "reminded": "reminded the approvers",
     "skipped": "skipped the remaining approval",
+    "reassigned": "passed on the approval of someone who left",
 }
 
 

@@ -2,8 +2,9 @@
 
 The internal how-to ("Reset a printer queue…", audience: people who work tickets) must
 never reach a requester or an outsider: not as a page, not in search, not in the browse
-lists, not in the new-ticket suggestions, not through the API. Drafts reach only the owner
-team and admins. The same rule decides everywhere (portal/kb/access.py).
+lists, not in the new-ticket suggestions, not through the API, not as one of its images,
+not in the CSV export. Drafts reach only the owner team and admins. The same rule decides
+everywhere (portal/kb/access.py).
 """
 
 import pytest
@@ -11,13 +12,19 @@ from django.test import Client
 
 from portal.accounts.roles import user_roles
 from portal.api import tokens
+from portal.attachments.tests.files import png
 from portal.catalog.models import TeamMember
+from portal.kb import image_services
 from portal.kb.models import Article
+from portal.tickets.tests.attachment_fixtures import upload
 
 pytestmark = pytest.mark.django_db
 
 PERSONAS = ["requester", "agent", "lead", "spoc", "admin", "outsider"]
 WORKERS = {"agent", "lead", "spoc", "admin"}
+# The CSV export is for people who write articles (owner-team members, admins): a SPOC
+# reads internal articles but exports nothing (403).
+WRITERS = {"agent", "lead", "admin"}
 DRAFT_READERS = {"agent", "lead", "admin"}  # team A (the owner) and admins
 INTERNAL_WORD = "spooler"  # only in the internal article's body
 
@@ -33,7 +40,11 @@ def _api(user):
     return {"HTTP_AUTHORIZATION": f"Bearer {secret}"}
 
 
-def _shown(persona, articles, personas, org) -> dict[str, bool]:
+def _csv_titles(response) -> str:
+    return b"".join(response.streaming_content).decode() if response.status_code == 200 else ""
+
+
+def _shown(persona, articles, personas, org, image) -> dict[str, bool]:
     """Where the internal article shows up for `persona`, route by route."""
     user = getattr(personas, persona)
     web, api = _client(user), _api(user)
@@ -55,16 +66,22 @@ def _shown(persona, articles, personas, org) -> dict[str, bool]:
         "api read": Client().get(f"/api/v1/kb/articles/{internal.slug}", **api).status_code == 200,
         "api list": any(item["slug"] == internal.slug for item in api_list),
         "api search": any(item["slug"] == internal.slug for item in api_search),
+        "image": web.get(image.get_absolute_url()).status_code == 200,
+        "csv export": title in _csv_titles(web.get("/help/export.csv")),
     }
 
 
 @pytest.mark.parametrize("persona", PERSONAS)
 def test_internal_articles_reach_only_people_who_work_tickets_on_every_route(
-    persona, articles, personas, org
+    persona, articles, personas, org, files_storage
 ):
-    shown = _shown(persona, articles, personas, org)
-    expected = persona in WORKERS
-    assert shown == dict.fromkeys(shown, expected)
+    image = image_services.article_image_add(
+        actor=personas.agent, article=articles.internal, upload=upload("queue.png", png())
+    )
+    shown = _shown(persona, articles, personas, org, image)
+    expected = {route: persona in WORKERS for route in shown}
+    expected["csv export"] = persona in WRITERS
+    assert shown == expected
 
 
 @pytest.mark.parametrize("persona", PERSONAS)

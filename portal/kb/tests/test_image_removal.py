@@ -276,3 +276,32 @@ def test_confirmation_and_article_pages_pin_their_queries(
     # The article page (3 queries) plus 1: which of the images its body names may be shown.
     with django_assert_num_queries(4):
         requester.get(articles.public.get_absolute_url())
+
+
+def test_the_api_list_asks_once_which_images_may_be_shown(
+    articles, personas, files_storage, django_assert_num_queries
+):
+    from portal.api import tokens
+
+    secret = tokens.token_create(user=personas.requester, name="t").secret
+    client = Client(HTTP_AUTHORIZATION=f"Bearer {secret}")
+    url = "/api/v1/kb/articles?per_page=100"
+    image = _add(articles.public, personas.agent)
+    _show(articles.public, personas.agent, image)
+    client.get(url)
+    with django_assert_num_queries(API_LIST_QUERIES) as one:
+        client.get(url)
+    more = _add(articles.other_team, personas.admin)
+    _show(articles.other_team, personas.admin, more)
+    image_services.article_image_remove(actor=personas.agent, image=image)
+    with django_assert_num_queries(API_LIST_QUERIES):
+        items = client.get(url).json()["items"]
+    bodies = {item["slug"]: item["body_html"] for item in items}
+    assert f'src="/help/images/{more.pk}"' in bodies[articles.other_team.slug]
+    assert "Image not available" in bodies[articles.public.slug]
+    assert any("kb_articleimage" in query["sql"] for query in one.captured_queries)
+
+
+# 1 the token with its user, 2 the rate window, 3 the page of articles, and 4 the images
+# their bodies name, whatever their number.
+API_LIST_QUERIES = 4

@@ -1,10 +1,12 @@
 """/help pages: markup safety, search snippets, feedback, review lists, query counts."""
 
 import datetime as dt
+from html.parser import HTMLParser
 
 import pytest
 from django.test import Client
 from django.utils import timezone
+from django.utils.html import escape
 
 from portal.kb import search, services
 from portal.kb.models import Article, ArticleEvent
@@ -46,6 +48,73 @@ def test_article_bodies_are_sanitised_everywhere_they_are_shown(personas, org):
     page = client.get(article.get_absolute_url()).content.decode()
     assert "<strong>bold</strong>" in page  # Markdown still works
     assert '<div class="markdown" hx-disable>' in page  # htmx never acts inside bodies
+
+
+HOSTILE_TITLE = '<script>alert("t")</script><img src=x onerror=alert(4)> Printer'
+
+
+def test_hostile_titles_and_bodies_stay_text_on_the_writers_pages_and_in_the_api(
+    personas, org, ticket, files_storage
+):
+    """Beyond the reader's pages: the owner's lists on /help (drafts, reviews due), the
+    edit and image pages, the analytics of deflections, the ticket page's article picker,
+    and the API's `body_html`."""
+    import uuid
+
+    from portal.api import tokens
+    from portal.attachments.tests.files import png
+    from portal.kb import image_services
+    from portal.tickets.tests.attachment_fixtures import upload
+
+    yesterday = timezone.localdate() - dt.timedelta(days=1)
+    published = _article(personas, org, title=HOSTILE_TITLE, body=HOSTILE, review_by=yesterday)
+    draft = services.article_create(
+        actor=personas.agent, title=HOSTILE_TITLE + " draft", body=HOSTILE, group=org.group_x,
+        category=org.hardware, owner_team=org.team_a,
+    )  # fmt: skip
+    image = image_services.article_image_add(
+        actor=personas.agent, article=published, upload=upload("<b>x</b>.png", png())
+    )
+    services.article_update(
+        actor=personas.agent, article=published, body=f"{HOSTILE} ![a](/help/images/{image.pk})"
+    )
+    services.deflection_record(
+        visit=uuid.uuid4(), article=published, category_id=None, now=timezone.now()
+    )
+    agent = _signed_in(personas.agent)
+    paths = [
+        "/help", published.get_absolute_url(), draft.get_absolute_url(),
+        f"/help/articles/{published.slug}/edit", f"/help/images/{image.pk}/remove",
+        "/analytics/knowledge-base", f"/tickets/{ticket.number}/help-articles?q=printer",
+    ]  # fmt: skip
+    for path in paths:
+        response = agent.get(path)
+        page = response.content.decode()
+        assert response.status_code == 200, path
+        assert escape(HOSTILE_TITLE) in page, path  # shown, as text
+        assert "<script>alert" not in page, path
+        assert "<img src=x" not in page and "onerror=alert(4)>" not in page, path
+        assert "onerror=alert(3)>" not in page, path
+        assert 'href="javascript:' not in page, path
+        assert "<b>x</b>" not in page, path
+    secret = tokens.token_create(user=personas.requester, name="t").secret
+    item = (
+        Client()
+        .get(f"/api/v1/kb/articles/{published.slug}", HTTP_AUTHORIZATION=f"Bearer {secret}")
+        .json()
+    )
+    tags: list[tuple[str, dict]] = []
+
+    class Collect(HTMLParser):
+        def handle_starttag(self, tag, attrs):
+            tags.append((tag, dict(attrs)))
+
+    Collect().feed(item["body_html"])  # as a client's browser would read it
+    assert "script" not in {tag for tag, _attrs in tags}
+    assert {name for _tag, attrs in tags for name in attrs} <= {"src", "alt", "title", "rel"}
+    assert "javascript:" not in item["body_html"]
+    assert ("img", {"alt": "a", "src": f"/help/images/{image.pk}"}) in tags
+    assert item["title"] == HOSTILE_TITLE  # JSON carries the text; clients escape it
 
 
 def test_search_snippets_escape_the_text_and_mark_only_matches(personas, org):

@@ -23,6 +23,11 @@ from django.db import models
 PREFIX = "fernet:"
 
 
+class Undecryptable(ImproperlyConfigured):
+    """No key opens a stored value: SECRET_KEY changed without the old one in the
+    fallbacks (or the value was tampered with)."""
+
+
 def _key(purpose: str, secret: str) -> Fernet:
     digest = hashlib.sha256(f"{purpose}:{secret}".encode()).digest()
     return Fernet(base64.urlsafe_b64encode(digest))
@@ -42,13 +47,14 @@ def encrypt(text: str, *, purpose: str) -> str:
 
 def decrypt(stored: str, *, purpose: str) -> str:
     """The plain text; a value without the prefix is a plain one stored before encryption.
-    ImproperlyConfigured when no key opens it (SECRET_KEY changed without a fallback)."""
+    Undecryptable (an ImproperlyConfigured) when no key opens it (SECRET_KEY changed
+    without a fallback)."""
     if not stored or not stored.startswith(PREFIX):
         return stored or ""
     try:
         return _fernet(purpose).decrypt(stored[len(PREFIX) :].encode()).decode()
     except InvalidToken:
-        raise ImproperlyConfigured(
+        raise Undecryptable(
             f"A stored {purpose} cannot be decrypted: SECRET_KEY changed and the old key is "
             "not in SECRET_KEY_FALLBACKS. Put it back there, or enter the secret again."
         ) from None

@@ -18,6 +18,7 @@ from botocore.config import Config
 from django.core.exceptions import ImproperlyConfigured
 from django.core.files.storage import FileSystemStorage, Storage
 
+from portal.lib.db import transaction_open
 from portal.lib.env import env_int, env_str
 
 if TYPE_CHECKING:
@@ -234,21 +235,6 @@ def translated_errors(action: str) -> Iterator[None]:
         raise
     except storage_errors() as exc:
         raise StorageUnavailable(f"Attachment storage failed to {action}: {exc}") from exc
-
-
-def transaction_open() -> bool:
-    """Whether a database transaction is open on any connection of this thread.
-
-    The atomic blocks a test case wraps around each test do not count (as for Django's
-    own `durable` check): they stand in for autocommit.
-    """
-    from django.db import connections
-
-    return any(
-        not getattr(block, "_from_testcase", False)
-        for conn in connections.all(initialized_only=True)
-        for block in conn.atomic_blocks
-    )
 
 
 def refuse_inside_transaction(action: str) -> None:

@@ -12,6 +12,22 @@ DATABASE_ERRORS = (DatabaseError, InterfaceError)
 UNAVAILABLE_ERRORS = (OperationalError, InterfaceError)
 
 
+def transaction_open() -> bool:
+    """Whether a database transaction is open on any connection of this thread: no
+    network call (storage, an identity provider) may happen while one is.
+
+    The atomic blocks a test case wraps around each test do not count (as for Django's
+    own `durable` check): they stand in for autocommit.
+    """
+    from django.db import connections
+
+    return any(
+        not getattr(block, "_from_testcase", False)
+        for conn in connections.all(initialized_only=True)
+        for block in conn.atomic_blocks
+    )
+
+
 def close_connection() -> None:
     """Drop this thread's connection; the next query opens a fresh one."""
     try:

@@ -9,7 +9,10 @@ principal in Exchange Online (docs/email-in.md). The token asked for is
 Caching: the token is kept on the mailbox row (encrypted, with its expiry, shown on the
 health page), never in process memory: every worker and every restart reuses it until
 RENEW_BEFORE its expiry, then asks for a new one. msal's own cache is per process and not
-relied on. Every call to the token endpoint is bounded by INBOUND_IMAP_TIMEOUT.
+relied on. Every call to the token endpoint is bounded by INBOUND_IMAP_TIMEOUT, and is
+refused while a database transaction is open on the thread (`fetch_token` raises
+RuntimeError): a slow identity platform must not hold row locks. Callers fetch first,
+then store the token in its own short transaction (`services.mailbox_token_store`).
 """
 
 import datetime as dt
@@ -17,6 +20,8 @@ import datetime as dt
 import msal
 import requests
 from django.conf import settings
+
+from portal.lib.db import transaction_open
 
 SCOPES = ["https://outlook.office365.com/.default"]
 DEFAULT_AUTHORITY = "https://login.microsoftonline.com/{tenant}"
@@ -44,7 +49,13 @@ def cached_token(mailbox, *, now: dt.datetime) -> str | None:
 
 
 def fetch_token(mailbox, *, now: dt.datetime) -> tuple[str, dt.datetime]:
-    """A new token and its expiry from the identity platform (no database work here)."""
+    """A new token and its expiry from the identity platform (no database work here).
+    RuntimeError inside a database transaction: fetch first, then write."""
+    if transaction_open():
+        raise RuntimeError(
+            "Refusing to ask the identity platform for a token inside a database "
+            "transaction: fetch the token first, then store it in a short transaction."
+        )
     timeout = int(getattr(settings, "INBOUND_IMAP_TIMEOUT", 30))
     try:
         app = msal.ConfidentialClientApplication(

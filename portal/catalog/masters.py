@@ -126,6 +126,13 @@ def _mapping_initial(m: ClassificationMapping) -> dict:
     }
 
 
+def _group_args(d: dict) -> dict:
+    """The group form's cleaned data as `group_create`/`group_update` take it (the SPOCs
+    and the group's own on-hold reminder and auto-close days)."""
+    fields = ("name", "code", "spocs", "hold_reminder_days", "hold_close_days")
+    return {name: d[name] for name in fields}
+
+
 def _mapping_args(d: dict) -> dict:
     return {
         "category": d["category"],
@@ -180,21 +187,8 @@ KINDS: dict[str, Kind] = {
             search=("name", "code"),
             form=GroupForm,
             initial=GroupForm.initial_for,
-            create=lambda d: services.group_create(
-                name=d["name"],
-                code=d["code"],
-                spocs=d["spocs"],
-                hold_reminder_days=d["hold_reminder_days"],
-                hold_close_days=d["hold_close_days"],
-            ),  # fmt: skip
-            update=lambda o, d: services.group_update(
-                group=o,
-                name=d["name"],
-                code=d["code"],
-                spocs=d["spocs"],
-                hold_reminder_days=d["hold_reminder_days"],
-                hold_close_days=d["hold_close_days"],
-            ),  # fmt: skip
+            create=lambda d: services.group_create(**_group_args(d)),
+            update=lambda o, d: services.group_update(group=o, **_group_args(d)),
             delete=lambda o: services.group_delete(group=o),
             deactivate=lambda o: services.group_deactivate(group=o),
             reactivate=lambda o: services.group_reactivate(group=o),

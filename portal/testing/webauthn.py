@@ -66,6 +66,20 @@ class SoftAuthenticator:
             {"type": kind, "challenge": challenge, "origin": origin, "crossOrigin": False}
         ).encode()
 
+    def _credential_json(self, response: dict) -> str:
+        """The PublicKeyCredential a browser hands over (as JSON), around `response`: the
+        authenticator's attestation (registration) or assertion (sign-in)."""
+        return json.dumps(
+            {
+                "id": self.id,
+                "rawId": self.id,
+                "type": "public-key",
+                "response": response,
+                "authenticatorAttachment": "platform",
+                "clientExtensionResults": {},
+            }
+        )
+
     def register(self, options: dict, *, origin: str, rp_id: str | None = None) -> str:
         """The browser's JSON answer to navigator.credentials.create(options)."""
         rp_id = rp_id or options["rp"]["id"]
@@ -79,18 +93,11 @@ class SoftAuthenticator:
         auth_data = self._auth_data(rp_id, flags, attested)
         attestation = cbor2.dumps({"fmt": "none", "attStmt": {}, "authData": auth_data})
         client_data = self._client_data("webauthn.create", options["challenge"], origin)
-        return json.dumps(
+        return self._credential_json(
             {
-                "id": self.id,
-                "rawId": self.id,
-                "type": "public-key",
-                "response": {
-                    "clientDataJSON": _b64(client_data),
-                    "attestationObject": _b64(attestation),
-                    "transports": ["internal"],
-                },
-                "authenticatorAttachment": "platform",
-                "clientExtensionResults": {},
+                "clientDataJSON": _b64(client_data),
+                "attestationObject": _b64(attestation),
+                "transports": ["internal"],
             }
         )
 
@@ -105,18 +112,11 @@ class SoftAuthenticator:
         signature = self.key.sign(
             auth_data + hashlib.sha256(client_data).digest(), ec.ECDSA(hashes.SHA256())
         )
-        return json.dumps(
+        return self._credential_json(
             {
-                "id": self.id,
-                "rawId": self.id,
-                "type": "public-key",
-                "response": {
-                    "clientDataJSON": _b64(client_data),
-                    "authenticatorData": _b64(auth_data),
-                    "signature": _b64(signature),
-                },
-                "authenticatorAttachment": "platform",
-                "clientExtensionResults": {},
+                "clientDataJSON": _b64(client_data),
+                "authenticatorData": _b64(auth_data),
+                "signature": _b64(signature),
             }
         )
 

@@ -27,7 +27,7 @@ from portal.catalog.models import (
 from portal.lib import keyset
 from portal.lib.http import parse_id
 from portal.tickets import routing, search, sla
-from portal.tickets.access import visible_tickets, with_related
+from portal.tickets.access import reach_of, visible_tickets, with_related
 from portal.tickets.models import OPEN_STATUSES, Status
 from portal.tickets.search import apply_search
 
@@ -51,6 +51,11 @@ def _everything(user: "Visitor", roles: Roles) -> Q:
 SAVED_VIEWS: dict[str, SavedView] = {
     "all": SavedView("All I can see", lambda roles: True, _everything),
     "mine": SavedView("My tickets", lambda roles: True, lambda user, roles: Q(requester=user)),
+    # Tickets they watch, whatever their role on them: for a requester, those of others
+    # they follow (a ticket their own was merged into); "All I can see" holds them too.
+    "watching": SavedView(
+        "Watching", lambda roles: True, lambda user, roles: reach_of(user).watching_q()
+    ),
     "assigned": SavedView(
         "Assigned to me",
         lambda roles: roles.works_tickets,

@@ -487,8 +487,11 @@ def comment_added(ticket, comment, *, actor, reopened: bool = False) -> None:
         ]
         line = text("internal_comment", **_values(ticket))
     else:
-        by_requester = actor.pk == ticket.requester_id
-        # The requester writing on an unassigned ticket must reach someone who can act.
+        from portal.tickets.access import is_worker
+
+        # The requester (or a watcher) writing on an unassigned ticket must reach someone
+        # who can act.
+        by_requester = actor.pk == ticket.requester_id or not is_worker(actor, ticket)
         holders = _holders(ticket) if (ticket.assignee_id or by_requester) else []
         recipients = [ticket.requester, *holders, *_watchers(ticket)]
         key = "comment_reopened" if reopened else "comment"
@@ -571,9 +574,10 @@ def hold_reminder(ticket, *, days: int, close_days: int) -> None:
 
 def ticket_merged(duplicate, survivor, *, actor) -> None:
     """The requester of a merged ticket: which ticket the work goes on in. The link and
-    the mail thread stay those of their own ticket (which points to the survivor), since
-    the survivor may be someone else's ticket they cannot open; a reply to this mail
-    lands on the survivor (portal.mailin follows the merge)."""
+    the mail thread stay those of their own ticket (which points to the survivor): they
+    watch the survivor now (and so see it), but it may be someone else's ticket they stop
+    watching; a reply to this mail lands on the survivor (portal.mailin follows the
+    merge) as their public comment there while they watch it."""
     _send(
         duplicate,
         recipients=[duplicate.requester],

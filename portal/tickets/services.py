@@ -735,11 +735,13 @@ def _classification(
 def comment_add(*, actor: User, ticket: Ticket, body: str, internal: bool = False) -> Comment:
     """Add a public or internal comment.
 
-    A worker's first public comment starts the response clock; the requester replying to a
-    ticket on hold (waiting for them) puts it back in progress. The requester writing on a
-    closed ticket reopens it within the reopen window; after it, or on a cancelled ticket,
-    nothing is written and `TicketClosed` says to raise a follow-up (a comment there would
-    reach nobody who acts on it).
+    A worker's first public comment starts the response clock; the requester, or a
+    watcher, replying to a ticket on hold (waiting for them) puts it back in progress. The
+    requester writing on a closed ticket reopens it within the reopen window; after it, or
+    on a cancelled ticket, nothing is written and `TicketClosed` says to raise a follow-up
+    (a comment there would reach nobody who acts on it). A watcher's comment changes no
+    other status: on a closed or cancelled ticket it is refused the same way (reopening is
+    the requester's).
     """
     ticket = _lock(actor, ticket, None)
     if internal and not access.can_comment_internal(actor, ticket):
@@ -749,10 +751,15 @@ def comment_add(*, actor: User, ticket: Ticket, body: str, internal: bool = Fals
     body = _clean_text(body, label="The comment", max_length=BODY_MAX)
     now = timezone.now()
     reopens = False
-    if not internal and transitions.requester_only(access.ticket_roles(actor, ticket)):
+    roles = access.ticket_roles(actor, ticket)
+    if not internal and transitions.requester_only(roles):
         reopens = transitions.comment_reopens(ticket, now=now)
         if not reopens and ticket.status in transitions.FINAL:
             raise TicketClosed(_closed_message(ticket))
+    elif not internal and roles == {access.WATCHER} and ticket.status in transitions.FINAL:
+        raise TicketClosed(_closed_message(ticket, watcher=True))
+    # The requester's side answering (its requester, or a watcher), not someone working it.
+    answer = not internal and access.participant_only(roles)
     comment = Comment.objects.create(
         ticket=ticket, author=actor, body=body, is_internal=internal, created_at=now
     )
@@ -764,14 +771,19 @@ def comment_add(*, actor: User, ticket: Ticket, body: str, internal: bool = Fals
     fields: set[str] = set()
     bump = False
     if not internal:
-        _first_response(ticket, actor, now, fields)
-        if ticket.status == Status.ON_HOLD and actor.pk == ticket.requester_id:
+        if not answer:
+            _first_response(ticket, actor, now, fields)
+        if ticket.status == Status.ON_HOLD and (actor.pk == ticket.requester_id or answer):
             history.add(
                 Kind.STATUS,
                 field="status",
                 old=Status.ON_HOLD,
                 new=Status.IN_PROGRESS,
-                reason="The requester replied.",
+                reason=(
+                    "The requester replied."
+                    if actor.pk == ticket.requester_id
+                    else "A watcher replied."
+                ),
             )
             ticket.status = Status.IN_PROGRESS
             fields.add("status")
@@ -822,9 +834,11 @@ def comment_add_unverified(*, author: User, ticket: Ticket, body: str, source: s
     return comment
 
 
-def _closed_message(ticket: Ticket) -> str:
+def _closed_message(ticket: Ticket, *, watcher: bool = False) -> str:
     if ticket.status == Status.CANCELLED:
         why = f"{ticket.number} was cancelled"
+    elif watcher:
+        why = f"{ticket.number} is closed and only its requester's reply reopens it"
     else:
         why = (
             f"{ticket.number} was closed more than {transitions.REOPEN_WINDOW.days} days "

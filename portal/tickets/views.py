@@ -176,6 +176,8 @@ def _detail_context(request: AuthenticatedRequest, ticket: Ticket, **extra: Any)
     targets = transitions.allowed_targets(roles_here, ticket)
     requester_only = transitions.requester_only(roles_here)
     comment_reopens = requester_only and transitions.comment_reopens(ticket)
+    # Sees it only as a watcher: writes publicly, never reopens (services.comment_add).
+    watcher_only = roles_here == {access.WATCHER}
     context: dict[str, Any] = {
         "ticket": ticket,
         "comments": comments,
@@ -204,8 +206,11 @@ def _detail_context(request: AuthenticatedRequest, ticket: Ticket, **extra: Any)
         # over for them: the page offers a follow-up ticket instead of the comment form.
         "comment_reopens_until": (transitions.reopen_deadline(ticket) if comment_reopens else None),
         "offer_follow_up": (
-            requester_only and ticket.status in transitions.FINAL and not comment_reopens
+            (requester_only or watcher_only)
+            and ticket.status in transitions.FINAL
+            and not comment_reopens
         ),
+        "watcher_only": watcher_only,
         "comment_form": CommentForm(),
         "files_form": FilesForm(),
         "watching": ticket.watchers.filter(pk=user.pk).exists(),
@@ -531,4 +536,7 @@ def ticket_watch(request: AuthenticatedRequest, ticket: Ticket) -> HttpResponse 
         if watch
         else f"You will no longer be told about {ticket.number} as a watcher.",
     )
+    if not watch and not access.visible_tickets(request.user).filter(pk=ticket.pk).exists():
+        # They saw it only as a watcher: its page is now a 404 for them.
+        return redirect("ticket-list")
     return None  # back to the ticket page

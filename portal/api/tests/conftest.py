@@ -9,8 +9,10 @@ from portal.api import tokens
 from portal.tickets.tests.conftest import (  # noqa: F401 - fixtures shared with the web tests
     group_y_ticket,
     other_ticket,
+    people,
     raise_ticket,
     ticket,
+    watcher,
 )
 
 # Every persona plus nobody signed in: the rows of the API's permission matrices.

@@ -12,61 +12,68 @@ from portal.tickets.models import Comment, Ticket, TicketEvent
 
 pytestmark = [pytest.mark.django_db, pytest.mark.smoke]
 
-PERSONAS = ["requester", "agent", "lead", "spoc", "admin", "outsider"]
+# The watcher watches the ticket and holds no other role (access.WATCHER).
+PERSONAS = ["requester", "agent", "lead", "spoc", "admin", "outsider", "watcher"]
 
 
-def _row(requester, agent, lead, spoc, admin, outsider):
-    return dict(zip(PERSONAS, [requester, agent, lead, spoc, admin, outsider], strict=True))
+def _row(requester, agent, lead, spoc, admin, outsider, watcher):
+    values = [requester, agent, lead, spoc, admin, outsider, watcher]
+    return dict(zip(PERSONAS, values, strict=True))
 
 
 def _actions(org, personas):
     return {
-        "read": ("GET", "", None, _row(200, 200, 200, 200, 200, 404)),
-        "comments": ("GET", "/comments", None, _row(200, 200, 200, 200, 200, 404)),
-        "history": ("GET", "/events", None, _row(200, 200, 200, 200, 200, 404)),
+        "read": ("GET", "", None, _row(200, 200, 200, 200, 200, 404, 200)),
+        "comments": ("GET", "/comments", None, _row(200, 200, 200, 200, 200, 404, 200)),
+        "history": ("GET", "/events", None, _row(200, 200, 200, 200, 200, 404, 200)),
         "edit": (
             "PATCH",
             "",
             {"title": "New title", "priority": "high", "subcategory": org.printer.pk, "version": 1},
-            _row(403, 200, 200, 200, 200, 404),
+            _row(403, 200, 200, 200, 200, 404, 403),
         ),
-        "take": ("POST", "/take", None, _row(403, 403, 200, 403, 200, 404)),
+        "take": ("POST", "/take", None, _row(403, 403, 200, 403, 200, 404, 403)),
         "start work": (
             "POST",
             "/transitions",
             {"status": "in_progress"},
-            _row(403, 200, 200, 200, 200, 404),
+            _row(403, 200, 200, 200, 200, 404, 403),
         ),
         "cancel": (
             "POST",
             "/transitions",
             {"status": "cancelled"},
-            _row(200, 200, 200, 200, 200, 404),
+            _row(200, 200, 200, 200, 200, 404, 403),
         ),
         "close unresolved": (
             "POST",
             "/transitions",
             {"status": "closed"},
-            _row(403, 403, 403, 403, 200, 404),
+            _row(403, 403, 403, 403, 200, 404, 403),
         ),
         "assign": (
             "POST",
             "/assign",
             {"assignee": personas.lead.pk},
-            _row(403, 403, 200, 200, 200, 404),
+            _row(403, 403, 200, 200, 200, 404, 403),
         ),
         "move team": (
             "POST",
             "/team",
             {"team": org.team_b.pk, "reason": "Not ours"},
-            _row(403, 200, 200, 200, 200, 404),
+            _row(403, 200, 200, 200, 200, 404, 403),
         ),
-        "comment": ("POST", "/comments", {"body": "Hello"}, _row(201, 201, 201, 201, 201, 404)),
+        "comment": (
+            "POST",
+            "/comments",
+            {"body": "Hello"},
+            _row(201, 201, 201, 201, 201, 404, 201),
+        ),
         "internal comment": (
             "POST",
             "/comments",
             {"body": "Psst", "internal": True},
-            _row(403, 201, 201, 201, 201, 404),
+            _row(403, 201, 201, 201, 201, 404, 403),
         ),
     }
 
@@ -92,10 +99,10 @@ def _snapshot(ticket: Ticket) -> tuple:
 @pytest.mark.parametrize("persona", PERSONAS)
 @pytest.mark.parametrize("action", ACTIONS)
 def test_each_persona_gets_the_expected_status_for_each_ticket_action(
-    action, persona, personas, org, api_for, ticket
+    action, persona, personas, people, org, api_for, ticket
 ):
     method, suffix, body, expected = _actions(org, personas)[action]
-    client = api_for(getattr(personas, persona))
+    client = api_for(people[persona])
     before = _snapshot(ticket)
     response = client.request(method, f"/tickets/{ticket.number}{suffix}", body)
     assert response.status_code == expected[persona], response.content
@@ -108,8 +115,8 @@ def test_each_persona_gets_the_expected_status_for_each_ticket_action(
 
 
 @pytest.mark.parametrize("persona", PERSONAS)
-def test_every_persona_can_list_and_raise_tickets(persona, personas, org, api_for, ticket):
-    client = api_for(getattr(personas, persona))
+def test_every_persona_can_list_and_raise_tickets(persona, personas, people, org, api_for, ticket):
+    client = api_for(people[persona])
     listed = client.get("/tickets")
     assert listed.status_code == 200
     numbers = [item["number"] for item in listed.json()["items"]]
@@ -125,7 +132,7 @@ def test_every_persona_can_list_and_raise_tickets(persona, personas, org, api_fo
     )
     assert created.status_code == 201, created.content
     assert created["Location"] == f"/api/v1/tickets/{created.json()['number']}"
-    assert created.json()["requester"]["email"] == getattr(personas, persona).email
+    assert created.json()["requester"]["email"] == people[persona].email
 
 
 @pytest.mark.parametrize(
@@ -159,6 +166,22 @@ def _text_file():
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     return SimpleUploadedFile("notes.txt", b"Nothing to see\n")
+
+
+def test_watchers_read_the_public_side_only(personas, watcher, api_for, ticket):
+    agent, watching = api_for(personas.agent), api_for(watcher)
+    agent.post(f"/tickets/{ticket.number}/comments", {"body": "Psst", "internal": True})
+    agent.post(f"/tickets/{ticket.number}/comments", {"body": "Public answer"})
+    seen = watching.get(f"/tickets/{ticket.number}/comments").json()["items"]
+    assert [c["body"] for c in seen] == ["Public answer"]
+    events = watching.get(f"/tickets/{ticket.number}/events").json()["items"]
+    assert events and not any(e["internal"] for e in events)
+    refused = watching.post(f"/tickets/{ticket.number}/comments", {"body": "x", "internal": True})
+    is_problem(refused, 403)
+    # Listed with the tickets they may see, and under the "watching" view.
+    assert [t["number"] for t in watching.get("/tickets?view=watching").json()["items"]] == [
+        ticket.number
+    ]
 
 
 def test_requesters_never_see_internal_comments_or_their_events(personas, api_for, ticket):

@@ -40,15 +40,37 @@ def test_the_requesters_reply_to_the_merge_notice_lands_on_the_survivor(
     assert not access.system_read(Comment).filter(ticket=duplicate).exists()
 
 
-def test_a_reply_from_a_requester_who_cannot_see_the_survivor_is_an_internal_note(
+def test_a_reply_from_the_merged_tickets_requester_is_a_public_comment_on_the_survivor(
     personas, org, ticket, imap_server, poll
 ):
-    # The outsider's ticket is merged into the requester's: the outsider cannot see it.
+    # The outsider's ticket is merged into the requester's: the merge makes the outsider a
+    # watcher of it, and watchers read and write on a ticket's public side.
     duplicate = services.ticket_create(
         requester=personas.outsider, title="Printer jam", description="Again.",
         group=org.group_x, category=org.hardware, subcategory=org.laptop,
     )  # fmt: skip
     merge_services.ticket_merge(actor=personas.agent, ticket=duplicate, into_number=ticket.number)
+    services.comment_add(actor=personas.agent, ticket=ticket, body="Psst", internal=True)
+    _reply_to(imap_server, poll, _merged_notice("outsider@example.com"),
+              "outsider@example.com", "Any news?")  # fmt: skip
+    [comment] = access.system_read(Comment).filter(ticket=ticket, author=personas.outsider)
+    assert comment.body == "Any news?" and not comment.is_internal
+    assert InboundMessage.objects.get().outcome == InboundMessage.Outcome.COMMENT
+    # The requester reads it; the outsider reads it and the public side, never the notes.
+    assert Comment.objects.visible_to(personas.requester, ticket).filter(pk=comment.pk).exists()
+    seen = Comment.objects.visible_to(personas.outsider, ticket)
+    assert comment in seen and not seen.filter(is_internal=True).exists()
+
+
+def test_a_reply_from_someone_who_stopped_watching_the_survivor_is_an_internal_note(
+    personas, org, ticket, imap_server, poll
+):
+    duplicate = services.ticket_create(
+        requester=personas.outsider, title="Printer jam", description="Again.",
+        group=org.group_x, category=org.hardware, subcategory=org.laptop,
+    )  # fmt: skip
+    merge_services.ticket_merge(actor=personas.agent, ticket=duplicate, into_number=ticket.number)
+    services.ticket_watch(actor=personas.outsider, ticket=ticket, watch=False)
     _reply_to(imap_server, poll, _merged_notice("outsider@example.com"),
               "outsider@example.com", "Any news?")  # fmt: skip
     [note] = access.system_read(Comment).filter(ticket=ticket, author=personas.outsider)

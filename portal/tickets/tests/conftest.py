@@ -41,3 +41,20 @@ def other_ticket(raise_ticket, personas):
 def group_y_ticket(raise_ticket, personas, org):
     """A ticket in group Y (no mapping, no SPOC among the personas): admin and requester."""
     return raise_ticket(group=org.group_y, category=org.payroll, subcategory=None)
+
+
+@pytest.fixture
+def watcher(ticket):
+    """Someone with no role anywhere who watches `ticket`, as the requester of a ticket
+    merged into it is made to: they see it and its public side (access.WATCHER)."""
+    from portal.accounts.models import User
+
+    user = User.objects.create_user("watcher@example.com", "x", full_name="Wanda Watcher")
+    ticket.watchers.add(user)
+    return user
+
+
+@pytest.fixture
+def people(personas, watcher) -> dict:
+    """The personas by name, with the watcher of `ticket` beside them (the matrices)."""
+    return {**personas.all(), "watcher": watcher}

@@ -21,10 +21,12 @@ def test_saved_views_offered_depend_on_the_role(personas, org, client_for):
     def offered(user):
         return [key for key, _, _ in client_for(user).get("/tickets").context["views"]]
 
-    assert offered(personas.requester) == ["all", "mine"]
-    assert offered(personas.agent) == ["all", "mine", "assigned", "team"]
-    assert offered(personas.spoc) == ["all", "mine", "assigned", "unassigned", "waiting"]
-    assert offered(personas.admin) == ["all", "mine", "assigned", "unassigned", "waiting"]
+    # "watching": everyone may watch tickets (docs/tickets.md, Watchers).
+    assert offered(personas.requester) == ["all", "mine", "watching"]
+    assert offered(personas.agent) == ["all", "mine", "watching", "assigned", "team"]
+    everything = ["all", "mine", "watching", "assigned", "unassigned", "waiting"]
+    assert offered(personas.spoc) == everything
+    assert offered(personas.admin) == everything
 
 
 def test_a_view_not_offered_to_the_role_is_a_400(personas, org, client_for):

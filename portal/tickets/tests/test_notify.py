@@ -179,7 +179,9 @@ def test_watchers_hear_of_status_changes_and_public_comments_but_not_internal_no
     ]
 
 
-def test_a_watcher_who_can_no_longer_see_the_ticket_is_not_told(personas, org):
+def test_a_watcher_who_left_the_team_still_sees_the_ticket_as_a_watcher_and_is_told(personas, org):
+    # Watchers see what they watch (access.WATCHER): leaving the team takes away the
+    # internal side, not the watch. Stopping watching stops the messages (below).
     from portal.catalog.models import TeamMember
 
     ticket = raise_ticket(personas, org)
@@ -188,8 +190,9 @@ def test_a_watcher_who_can_no_longer_see_the_ticket_is_not_told(personas, org):
     services.ticket_watch(actor=other, ticket=ticket)
     TeamMember.objects.filter(user=other).update(is_active=False)  # left the team
     Notification.objects.all().delete()
+    services.comment_add(actor=holder, ticket=ticket, body="Internal", internal=True)
     services.comment_add(actor=holder, ticket=ticket, body="Still on it.")
-    assert other.email not in told()
+    assert told()[other.email] == [f"New comment on {ticket.number}: Laptop will not boot"]
 
 
 def test_unwatching_stops_the_messages(personas, org):

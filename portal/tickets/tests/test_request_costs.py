@@ -39,9 +39,9 @@ def _bell(html: str) -> int:
 
 def test_a_new_team_membership_shows_on_the_next_request(personas, org, client_for):
     client = client_for(personas.requester)
-    assert _views(client) == ["all", "mine"]
+    assert _views(client) == ["all", "mine", "watching"]
     catalog_services.team_member_add(team=org.team_a, user=personas.requester)
-    assert _views(client) == ["all", "mine", "assigned", "team"]
+    assert _views(client) == ["all", "mine", "watching", "assigned", "team"]
 
 
 def test_a_membership_ended_shows_on_the_next_request(personas, org, client_for):
@@ -49,7 +49,7 @@ def test_a_membership_ended_shows_on_the_next_request(personas, org, client_for)
     assert "team" in _views(client)
     member = TeamMember.objects.get(team=org.team_a, user=personas.agent)
     catalog_services.team_member_deactivate(member=member)
-    assert _views(client) == ["all", "mine"]
+    assert _views(client) == ["all", "mine", "watching"]
 
 
 def test_a_new_spoc_shows_on_the_next_request(personas, org, client_for):

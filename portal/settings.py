@@ -120,6 +120,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "portal.accounts.context_processors.navigation",
                 "portal.notifications.context_processors.bell",
+                "portal.approvals.context_processors.pending_approvals",
             ],
         },
     },

@@ -21,6 +21,7 @@ CACHE_USERS = {
     "portal/accounts/sso/discovery.py": "the provider's public documents, fetched again",
     "portal/accounts/roles.py": "a person's roles, read again from master data",
     "portal/notifications/selectors.py": "the bell's unread count, counted again",
+    "portal/approvals/access.py": "the header's count of pending approvals, counted again",
     "portal/catalog/selectors.py": "filter options, rendered again from master data",
     "portal/lib/cache_versions.py": "version numbers in keys: a lost one starts a new version",
     "portal/tickets/templatetags/ticket_tags.py": "rendered filter widgets, rendered again",

@@ -5,12 +5,21 @@ signed link, API) asks these, so they never disagree.
 
 import datetime as dt
 
+from django.core.cache import cache
 from django.db.models import Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
 from portal.accounts.models import User
 from portal.approvals.models import ApprovalStep, Approver, Delegation
+from portal.lib.cache_versions import bump, versioned_key
+
+# The header's count is on every page: cached per person under the "approvals" version,
+# which every approval write bumps (`forget_pending_counts`), and per day, so a delegation
+# that starts or ends at midnight counts from then; the timeout bounds anything else (a
+# person deactivated while someone stood in for them).
+APPROVALS_VERSION = "approvals"
+COUNT_SECONDS = 300
 
 
 def delegators(user: User, on: dt.date | None = None) -> list[int]:
@@ -28,16 +37,29 @@ def acting_for(user: User, on: dt.date | None = None) -> list[int]:
     return [user.pk, *delegators(user, on)]
 
 
+def _acting(user: User) -> Q:
+    """Rows of `user` or of the people they stand in for today, as one condition (a
+    subquery for the delegations, so no query of its own)."""
+    on = timezone.localdate()
+    standing_in = Delegation.objects.filter(
+        delegate=user, starts_on__lte=on, ends_on__gte=on, user__is_active=True
+    ).values("user_id")
+    return Q(user=user) | Q(user_id__in=standing_in)
+
+
+def _pending(user: User) -> QuerySet[Approver]:
+    return Approver.objects.filter(
+        _acting(user),
+        decision=Approver.Decision.PENDING,
+        step__state=ApprovalStep.State.PENDING,
+    ).exclude(step__ticket__requester=user)
+
+
 def pending_rows(user: User) -> QuerySet[Approver]:
     """Approvals waiting for `user` (or for someone they stand in for) on an open step,
     oldest first, with what the list shows loaded (one query)."""
     return (
-        Approver.objects.filter(
-            decision=Approver.Decision.PENDING,
-            step__state=ApprovalStep.State.PENDING,
-            user_id__in=acting_for(user),
-        )
-        .exclude(step__ticket__requester=user)
+        _pending(user)
         .select_related(
             "user",
             "step__ticket__requester",
@@ -65,3 +87,22 @@ def get_step_for_user(user: User, step_id: int) -> ApprovalStep:
     if step is None:
         raise Http404("No such approval.")
     return step
+
+
+def pending_count(user: User) -> int:
+    """How many approvals wait for `user` (the header's count): from the cache, else one
+    query."""
+    key = versioned_key(APPROVALS_VERSION, user.pk, timezone.localdate().isoformat())
+    count = cache.get(key)
+    if count is None:
+        count = _pending(user).count()
+        cache.set(key, count, COUNT_SECONDS)
+    return count
+
+
+def forget_pending_counts() -> None:
+    """Everyone's next page counts again (a step opened or closed, a decision, a
+    delegation changed): approvals change rarely beside page views, and a delegate's
+    count moves with their delegator's, so one version for all is simplest and exact."""
+    bump(APPROVALS_VERSION)
+

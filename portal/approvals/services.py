@@ -105,6 +105,7 @@ def approval_open(*, ticket: Ticket) -> list[ApprovalStep]:
 def _open(step: ApprovalStep, ticket: Ticket, now: dt.datetime) -> None:
     step.state, step.opened_at = State.PENDING, now
     step.save(update_fields=["state", "opened_at"])
+    access.forget_pending_counts()
     rows = list(step.approvers.select_related("user"))
     names = ", ".join(str(row.user) for row in rows) or "nobody"
     reason = f"Waiting for {names}."
@@ -165,6 +166,7 @@ def approval_decide(*, actor: User, step_id: int, decision: str, comment: str = 
     if not rows:
         raise AlreadyDecided("You have already decided this approval.")
     now = timezone.now()
+    access.forget_pending_counts()
     for row in rows:
         row.decision, row.comment, row.decided_at, row.decided_by = decision, comment, now, actor
         row.save(update_fields=["decision", "comment", "decided_at", "decided_by"])
@@ -212,6 +214,7 @@ def _skip_after(step: ApprovalStep, now: dt.datetime) -> None:
 def approvals_skip(*, ticket_id: int) -> int:
     """The ticket left "awaiting approval" another way (cancelled): its open and waiting
     steps are skipped, so nobody is asked or reminded about it again."""
+    access.forget_pending_counts()
     return ApprovalStep.objects.filter(
         ticket_id=ticket_id, state__in=[State.PENDING, State.WAITING]
     ).update(state=State.SKIPPED, decided_at=timezone.now())
@@ -378,6 +381,7 @@ def delegation_set(
     ).exists()
     if overlapping:
         raise Conflict("Those days overlap another delegation of the same person; end it first.")
+    access.forget_pending_counts()
     return Delegation.objects.create(
         user=user,
         delegate=delegate,
@@ -395,6 +399,7 @@ def delegation_end(*, actor: User, delegation_id: int) -> None:
     if delegation is None or not (actor.is_staff or actor.pk == delegation.user_id):
         raise PermissionDenied("Only the approver or an admin can end a delegation.")
     today = timezone.localdate()
+    access.forget_pending_counts()
     if delegation.starts_on >= today:
         delegation.delete()
         return

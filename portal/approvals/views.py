@@ -21,6 +21,7 @@ from portal.approvals.models import ApprovalStep, Approver, Delegation
 from portal.lib.forms import add_service_errors
 from portal.lib.http import parse_id, posted_data
 from portal.lib.signed_links import BadLink
+from portal.tickets import access as ticket_access
 
 PENDING_LIMIT = 200
 
@@ -48,26 +49,53 @@ def _context(request: AuthenticatedRequest, step: ApprovalStep, form: DecisionFo
     }
 
 
-def _decide(request: AuthenticatedRequest, step: ApprovalStep, form: DecisionForm):
-    """The POST of both pages: the service decides; refusals land on the form."""
-    if not form.is_valid():
-        return None
-    try:
-        services.approval_decide(
-            actor=request.user,
-            step_id=step.pk,
-            decision=form.cleaned_data["decision"],
-            comment=form.cleaned_data["comment"],
-        )
-    except services.AlreadyDecided as error:
-        add_service_errors(form, error)
-        return 409
-    except ValidationError as error:
-        add_service_errors(form, error)
-        return None
-    verb = "approved" if form.cleaned_data["decision"] == Approver.Decision.APPROVED else "rejected"
-    messages.success(request, f"You {verb} {step.ticket.number}.")
+def _after_decision(request: AuthenticatedRequest, step: ApprovalStep) -> HttpResponse:
+    """Back where the decision was made: the ticket page's approval panel sends
+    `next=ticket`, and goes back to the ticket if the person still sees it."""
+    if request.POST.get("next") == "ticket":
+        ticket = ticket_access.visible_tickets(request.user).filter(pk=step.ticket_id).first()
+        if ticket is not None:
+            return redirect(ticket)
     return redirect("approvals")
+
+
+def _decision_page(
+    request: AuthenticatedRequest,
+    step: ApprovalStep,
+    *,
+    initial: dict | None = None,
+    extra: dict | None = None,
+) -> HttpResponse:
+    """Both decision pages (the approval's own and the email link's): GET shows the step;
+    POST decides through the service, refusals land on the form (400, or 409 when someone
+    decided first), and a decision goes back where it was made."""
+    form = DecisionForm(posted_data(request), initial=initial)
+    status = 200
+    if request.method == "POST":
+        if step.ticket.requester_id == request.user.pk:
+            raise PermissionDenied("You cannot decide on a request you raised.")
+        status = 400
+        if form.is_valid():
+            try:
+                services.approval_decide(
+                    actor=request.user,
+                    step_id=step.pk,
+                    decision=form.cleaned_data["decision"],
+                    comment=form.cleaned_data["comment"],
+                )
+            except services.AlreadyDecided as error:
+                add_service_errors(form, error)
+                status = 409
+            except ValidationError as error:
+                add_service_errors(form, error)
+            else:
+                approved = form.cleaned_data["decision"] == Approver.Decision.APPROVED
+                messages.success(
+                    request, f"You {'approved' if approved else 'rejected'} {step.ticket.number}."
+                )
+                return _after_decision(request, step)
+    context = {**_context(request, step, form), **(extra or {})}
+    return render(request, "approvals/detail.html", context, status=status)
 
 
 @never_cache
@@ -76,17 +104,7 @@ def detail(request: AuthenticatedRequest, step_id: str) -> HttpResponse:
     pk = parse_id(step_id)
     if pk is None:
         raise Http404("No such approval.")
-    step = access.get_step_for_user(request.user, pk)
-    form = DecisionForm(posted_data(request))
-    status = 200
-    if request.method == "POST":
-        if step.ticket.requester_id == request.user.pk:
-            raise PermissionDenied("You cannot decide on a request you raised.")
-        outcome = _decide(request, step, form)
-        if isinstance(outcome, HttpResponse):
-            return outcome
-        status = outcome or 400
-    return render(request, "approvals/detail.html", _context(request, step, form), status=status)
+    return _decision_page(request, access.get_step_for_user(request.user, pk))
 
 
 @never_cache
@@ -114,18 +132,12 @@ def link(request: AuthenticatedRequest, token: str) -> HttpResponse:
         error = "This approval was already decided; the link works only once."
         context = {"error": error, "step": step}
         return render(request, "approvals/link_refused.html", context, status=409)
-    initial = {"decision": target.decision}
-    form = DecisionForm(posted_data(request), initial=initial)
-    status = 200
-    if request.method == "POST":
-        if step.ticket.requester_id == request.user.pk:
-            raise PermissionDenied("You cannot decide on a request you raised.")
-        outcome = _decide(request, step, form)
-        if isinstance(outcome, HttpResponse):
-            return outcome
-        status = outcome or 400
-    context = {**_context(request, step, form), "from_link": True, "chosen": target.decision}
-    return render(request, "approvals/detail.html", context, status=status)
+    return _decision_page(
+        request,
+        step,
+        initial={"decision": target.decision},
+        extra={"from_link": True, "chosen": target.decision},
+    )
 
 
 @never_cache

@@ -11,6 +11,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from portal.accounts.models import User
+from portal.accounts.roles import user_roles
 from portal.approvals.models import ApprovalStep, Approver, Delegation
 from portal.lib.cache_versions import bump, versioned_key
 
@@ -106,3 +107,14 @@ def forget_pending_counts() -> None:
     count moves with their delegator's, so one version for all is simplest and exact."""
     bump(APPROVALS_VERSION)
 
+
+def figures_scope(user: User) -> Q | None:
+    """Which decided steps `user` may count in the approval figures: every one for an
+    admin, those of the tickets of their own groups for a SPOC (by the ticket's group, as
+    the ticket access layer scopes a SPOC), none (None: 403) for anyone else."""
+    roles = user_roles(user)
+    if roles.is_admin:
+        return Q()
+    if roles.is_spoc:
+        return Q(ticket__group_id__in=sorted(roles.spoc_group_ids))
+    return None

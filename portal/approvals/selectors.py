@@ -14,7 +14,9 @@ from portal.approvals.models import ApprovalStep
 State = ApprovalStep.State
 
 
-def figures(*, start: dt.date, end: dt.date) -> list[dict]:
+def figures(*, start: dt.date, end: dt.date, scope: Q) -> list[dict]:
+    """The figures of the steps `scope` allows (`access.figures_scope`: everything for an
+    admin, their groups' tickets for a SPOC)."""
     later = ApprovalStep.objects.filter(
         ticket=OuterRef("ticket"), position__gt=OuterRef("position")
     )
@@ -22,7 +24,7 @@ def figures(*, start: dt.date, end: dt.date) -> list[dict]:
         Q(state=State.REJECTED) | (Q(state=State.APPROVED) & ~Exists(later)),
         decided_at__date__gte=start,
         decided_at__date__lte=end,
-    )
+    ).filter(scope)
     waited = ExpressionWrapper(F("decided_at") - F("created_at"), output_field=DurationField())
     rows = (
         finals.values("category_id", "category__name", "category__group__name")

@@ -87,11 +87,48 @@ def test_overlapping_delegations_of_one_person_are_refused(personas, client_for)
     assert Delegation.objects.count() == 1
 
 
-@pytest.mark.parametrize(
-    ("who", "status"), [("admin", 200), ("spoc", 403), ("agent", 403), ("requester", 403)]
-)
-def test_figures_are_for_admins(who, status, personas, client_for):
-    assert client_for(getattr(personas, who)).get("/analytics/approvals").status_code == status
+FIGURES_MATRIX = {
+    "admin": 200, "spoc": 200, "lead": 403, "agent": 403, "requester": 403, "outsider": 403,
+}  # fmt: skip
+
+
+@pytest.mark.parametrize(("who", "status"), FIGURES_MATRIX.items())
+@pytest.mark.parametrize("url", ["/analytics/approvals", "/analytics/approvals.csv"])
+def test_figures_are_for_admins_and_spocs(who, status, url, org, personas, client_for):
+    assert client_for(getattr(personas, who)).get(url).status_code == status
+
+
+def test_anonymous_visitors_are_sent_to_sign_in_for_the_figures(client):
+    for url in ("/analytics/approvals", "/analytics/approvals.csv"):
+        response = client.get(url)
+        assert response.status_code == 302 and response["Location"].startswith("/login")
+
+
+def test_a_spoc_sees_the_figures_of_their_own_groups_only(
+    raise_ticket, rule, manager, personas, org, client_for
+):
+    from portal.approvals.tests.conftest import Approvers
+    from portal.catalog import approval_rule_services
+
+    rule(Approvers.MANAGER)
+    approval_rule_services.approval_rule_create(
+        category=org.payroll, approvers=Approvers.MANAGER, position=1
+    )
+    hardware = raise_ticket()  # group X: the SPOC's
+    payroll = raise_ticket(group=org.group_y, category=org.payroll, subcategory=None)
+    for ticket in (hardware, payroll):
+        step = ApprovalStep.objects.get(ticket=ticket)
+        services.approval_decide(actor=manager, step_id=step.pk, decision="approved")
+
+    def table(who):
+        response = client_for(who).get("/analytics/approvals.csv")
+        return [row[0] for row in csv.reader(io.StringIO(response.content.decode()))][1:]
+
+    assert table(personas.admin) == ["Group X / Hardware", "Group Y / Payroll"]
+    assert table(personas.spoc) == ["Group X / Hardware"]
+    page = client_for(personas.spoc).get("/analytics/approvals").content.decode()
+    assert "Group X / Hardware" in page and "Payroll" not in page
+    assert "groups you are SPOC of" in page
 
 
 def test_figures_count_outcomes_rate_and_hours_per_category(

@@ -270,6 +270,7 @@ def _hand_on(step_id: int, user: User) -> int:
     if step.state != State.PENDING or row is None:
         return 0
     ticket, now = step.ticket, timezone.now()
+    access.forget_pending_counts()  # the part moves to someone else, or goes
     on_step = set(step.approvers.values_list("user_id", flat=True))
     left = f"{user} can no longer decide"
 

@@ -687,6 +687,20 @@ if INBOUND_IMAP["AUTH"] not in {"password", "m365"}:
     raise ImproperlyConfigured("INBOUND_IMAP_AUTH must be password or m365")
 # Every read from the IMAP server gives up after this many seconds.
 INBOUND_IMAP_TIMEOUT = env_int("INBOUND_IMAP_TIMEOUT", 30, minimum=1)
+# Email in by an inbound webhook (django-anymail; off unless configured, docs/email-in.md):
+# Mailgun's posts are checked with its webhook signing key (HMAC of timestamp and token);
+# Postmark's with HTTP basic auth, "user:password" in WEBHOOK_SECRET (also asked of
+# Mailgun's posts when set). An endpoint whose secret is unset answers 404.
+ANYMAIL = {
+    key: value
+    for key, value in {
+        "MAILGUN_WEBHOOK_SIGNING_KEY": env_str("ANYMAIL_MAILGUN_WEBHOOK_SIGNING_KEY"),
+        "WEBHOOK_SECRET": env_str("ANYMAIL_WEBHOOK_SECRET"),
+    }.items()
+    if value
+}
+if ANYMAIL.get("WEBHOOK_SECRET") and ":" not in ANYMAIL["WEBHOOK_SECRET"]:
+    raise ImproperlyConfigured("ANYMAIL_WEBHOOK_SECRET must be user:password (basic auth)")
 # A message larger than this is not read (recorded as rejected, kept on the server).
 INBOUND_MAX_MESSAGE_BYTES = env_int("INBOUND_MAX_MESSAGE_BYTES", 30 * 1024 * 1024, minimum=1024)
 # Messages read per mailbox per poll (the rest wait for the next poll).

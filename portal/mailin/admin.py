@@ -25,7 +25,8 @@ class MailboxForm(forms.ModelForm):
     class Meta:
         model = Mailbox
         fields = [
-            "name", "address", "host", "port", "security", "auth", "username", "password",
+            "name", "address", "transport", "host", "port", "security", "auth", "username",
+            "password",
             "oauth_tenant", "oauth_client_id", "oauth_client_secret", "oauth_authority",
             "folder", "processed_folder", "target", "group", "category", "subcategory",
             "unknown_senders", "allowed_domains", "is_active",
@@ -48,6 +49,20 @@ class MailboxForm(forms.ModelForm):
 
     def clean(self):
         data = super().clean() or {}
+        self._clean_target(data)
+        # A webhook mailbox's provider posts the mail: no IMAP sign-in to check.
+        if data.get("transport") != Mailbox.Transport.WEBHOOK:
+            self._clean_imap(data)
+        if data.get("unknown_senders") == Mailbox.UnknownSenders.CREATE and not data.get(
+            "allowed_domains"
+        ):
+            self.add_error("allowed_domains", "Name the domains whose senders get an account.")
+        return data
+
+    def _clean_imap(self, data: dict) -> None:
+        for name in ("host", "username"):
+            if not data.get(name):
+                self.add_error(name, "A mailbox read over IMAP needs this.")
         if data.get("auth") == Mailbox.Auth.M365:
             for name in ("oauth_client_id", "oauth_client_secret"):
                 if not data.get(name):
@@ -56,12 +71,6 @@ class MailboxForm(forms.ModelForm):
                 self.add_error("oauth_tenant", "Microsoft 365 mailboxes need the tenant.")
         elif not data.get("password"):
             self.add_error("password", "A mailbox signing in with a password needs it.")
-        self._clean_target(data)
-        if data.get("unknown_senders") == Mailbox.UnknownSenders.CREATE and not data.get(
-            "allowed_domains"
-        ):
-            self.add_error("allowed_domains", "Name the domains whose senders get an account.")
-        return data
 
     def _clean_target(self, data: dict) -> None:
         """Exactly one target: a whole classification, or the triage queue and nothing else."""
@@ -88,8 +97,8 @@ class MailboxAdmin(admin.ModelAdmin):
     form = MailboxForm
     # The health of each mailbox at a glance: when it last worked, and how it fails now.
     list_display = [
-        "name", "address", "host", "target", "is_active", "last_success_at", "failures_in_a_row",
-        "last_error_at", "last_error",
+        "name", "address", "transport", "host", "target", "is_active", "last_success_at",
+        "failures_in_a_row", "last_error_at", "last_error",
     ]  # fmt: skip
     readonly_fields = [
         "from_env", "uidvalidity", "last_uid", "token_expires_at", "last_polled_at",

@@ -15,7 +15,12 @@ from portal.lib.encryption import EncryptedTextField
 
 
 class Mailbox(models.Model):
-    """A support address the portal reads over IMAP, and where its new tickets go."""
+    """A support address the portal reads (over IMAP, or as a provider's inbound webhook
+    posts it), and where its new mail goes."""
+
+    class Transport(models.TextChoices):
+        IMAP = "imap", "IMAP (the worker reads the mailbox)"
+        WEBHOOK = "webhook", "Inbound webhook (Mailgun or Postmark posts each message)"
 
     class Security(models.TextChoices):
         SSL = "ssl", "TLS from the start (port 993)"
@@ -39,10 +44,17 @@ class Mailbox(models.Model):
     address = models.EmailField(
         max_length=254, unique=True, help_text="The support address people write to."
     )
-    host = models.CharField(max_length=255)
+    transport = models.CharField(
+        max_length=10,
+        choices=Transport.choices,
+        default=Transport.IMAP,
+        help_text="How mail arrives. A webhook mailbox needs no IMAP settings: the provider "
+        "posts each message to /mail/inbound/<provider>/ (docs/email-in.md).",
+    )
+    host = models.CharField(max_length=255, blank=True)
     port = models.PositiveIntegerField(default=993)
     security = models.CharField(max_length=10, choices=Security.choices, default=Security.SSL)
-    username = models.CharField(max_length=254)
+    username = models.CharField(max_length=254, blank=True)
     auth = models.CharField(max_length=10, choices=Auth.choices, default=Auth.PASSWORD)
     # Secrets are encrypted at rest (portal.lib.encryption) and never shown back: the admin
     # form leaves them blank and keeps them unless a new one is typed.

@@ -21,7 +21,8 @@ def poll_mailboxes() -> dict[str, int]:
     except InvalidInput as exc:
         log.error("INBOUND_IMAP settings refused", extra={"error": str(exc)})
     totals: dict[str, int] = {}
-    for mailbox in Mailbox.objects.filter(is_active=True):
+    # Webhook mailboxes are not read: their provider posts each message (webhook.py).
+    for mailbox in Mailbox.objects.filter(is_active=True, transport=Mailbox.Transport.IMAP):
         result = poller.poll(mailbox)
         for outcome, count in result.outcomes.items():
             totals[outcome] = totals.get(outcome, 0) + count

@@ -121,7 +121,7 @@ def test_the_admin_form_keeps_secrets_write_only_and_checks_what_each_sign_in_ne
     client = client_for(personas.admin)
     url = f"/admin/mailin/mailbox/{mailbox.pk}/change/"
     form = {
-        "name": "Support", "address": mailbox.address, "host": "127.0.0.1",
+        "name": "Support", "address": mailbox.address, "transport": "imap", "host": "127.0.0.1",
         "port": mailbox.port, "security": "none", "auth": "m365", "username": mailbox.username,
         "password": "", "oauth_tenant": "", "oauth_client_id": "", "oauth_client_secret": "",
         "oauth_authority": "", "folder": "INBOX", "processed_folder": "Processed",

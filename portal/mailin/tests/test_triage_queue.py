@@ -250,7 +250,7 @@ def test_the_health_page_shows_where_each_mailbox_sends_new_mail(
 
 def _admin_form(mailbox, **changes):
     form = {
-        "name": "Support", "address": mailbox.address, "host": "127.0.0.1",
+        "name": "Support", "address": mailbox.address, "transport": "imap", "host": "127.0.0.1",
         "port": mailbox.port, "security": "none", "auth": "password",
         "username": mailbox.username, "password": "", "oauth_tenant": "",
         "oauth_client_id": "", "oauth_client_secret": "", "oauth_authority": "",

@@ -15,10 +15,14 @@ WEBHOOK_ALLOWED_HOSTS setting) may resolve to a private address, for receivers o
 premises; cloud metadata addresses stay refused even then.
 
 Redirects are never followed (http.client does not follow them; a 3xx is a failure), name
-resolution is bounded by WEBHOOK_DNS_TIMEOUT_SECONDS, each socket operation and the whole
-exchange by WEBHOOK_TIMEOUT_SECONDS, and at most RESPONSE_EXCERPT_BYTES of the answer are
-read. HTTPS checks the certificate against the host name with the system's trusted CAs
-plus WEBHOOK_CA_FILE (a private CA of receivers on the premises).
+resolution is bounded by WEBHOOK_DNS_TIMEOUT_SECONDS (a name that does not exist is
+refused for good; a resolver that fails or is slow is a temporary failure), each socket
+operation and the whole exchange by WEBHOOK_TIMEOUT_SECONDS, and at most
+RESPONSE_EXCERPT_BYTES of the answer are read. HTTPS checks the certificate against the
+host name with the system's trusted CAs plus WEBHOOK_CA_FILE (a private CA of receivers on
+the premises). Neither the lookup nor the request runs inside a database transaction (both
+refuse to): a hanging resolver or receiver would hold the transaction's locks for its
+whole timeout.
 """
 
 import http.client
@@ -31,6 +35,8 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 
+from portal.lib.db import transaction_open
+
 RESPONSE_EXCERPT_BYTES = 500
 NAT64 = ipaddress.ip_network("64:ff9b::/96")
 METADATA = {
@@ -39,6 +45,16 @@ METADATA = {
     ipaddress.ip_address("100.100.100.200"),  # Alibaba Cloud
     ipaddress.ip_address("fd00:ec2::254"),  # AWS over IPv6
 }
+
+
+def refuse_inside_transaction(action: str) -> None:
+    """No lookup or request while a database transaction is open: a resolver or receiver
+    that hangs would hold the transaction's locks for its whole timeout."""
+    if transaction_open():
+        raise RuntimeError(
+            f"Refusing to {action} inside a database transaction: call out first, then "
+            "record the outcome in a short transaction (docs/webhooks.md)."
+        )
 
 
 class Refused(Exception):
@@ -121,8 +137,24 @@ def allowed_hosts() -> set[str]:
     return hosts | set(AllowedHost.objects.values_list("host", flat=True))
 
 
-class ResolutionTimedOut(TimeoutError):
+class ResolutionFailed(OSError):
+    """The name could not be resolved *now* (the resolver failed, SERVFAIL, EAI_AGAIN): a
+    temporary failure, retried later with the usual backoff."""
+
+
+class ResolutionTimedOut(ResolutionFailed, TimeoutError):
     """The resolver did not answer in time: a temporary failure, retried later."""
+
+
+# getaddrinfo's answers that mean "this name has no address" (NXDOMAIN, or a name with no
+# A/AAAA record): the URL is wrong, and asking again will not change that. Every other
+# failure (EAI_AGAIN: a timeout or SERVFAIL; EAI_FAIL; EAI_SYSTEM; EAI_MEMORY …) is the
+# resolver's trouble, not the URL's.
+NO_SUCH_NAME = frozenset(
+    getattr(socket, name)
+    for name in ("EAI_NONAME", "EAI_NODATA", "EAI_ADDRFAMILY")
+    if hasattr(socket, name)
+)
 
 
 def _bounded(resolver, host: str, port: int, timeout: float) -> list:
@@ -152,15 +184,21 @@ def _bounded(resolver, host: str, port: int, timeout: float) -> list:
 
 
 def resolve(url: str, *, allowed: set[str], resolver=None) -> Target:
-    """Check `url` and choose the address to connect to; Refused if it may not be called,
-    ResolutionTimedOut (an OSError: temporary) if the name is not resolved in time."""
+    """Check `url` and choose the address to connect to. Raises Refused (for good) if it may
+    not be called or the name does not exist; ResolutionFailed (an OSError: temporary) if
+    the resolver fails or does not answer in time. Never inside a transaction."""
+    refuse_inside_transaction("resolve a webhook's host")
     scheme, host, port, path = parse(url)
     # Looked up at call time (not bound as a default), so a test can stand in for DNS.
     resolver = resolver or socket.getaddrinfo
     try:
         infos = _bounded(resolver, host, port, settings.WEBHOOK_DNS_TIMEOUT_SECONDS)
-    except (socket.gaierror, UnicodeError) as exc:
-        raise Refused(f"{host} could not be resolved: {exc}") from None
+    except socket.gaierror as exc:
+        if exc.errno in NO_SUCH_NAME:
+            raise Refused(f"{host} does not exist in DNS: {exc.strerror or exc}") from None
+        raise ResolutionFailed(f"resolving {host} failed for now: {exc.strerror or exc}") from None
+    except UnicodeError as exc:
+        raise Refused(f"{host} is not a valid host name: {exc}") from None
     addresses = list(dict.fromkeys(info[4][0] for info in infos))
     if not addresses:
         raise Refused(f"{host} resolves to no address.")
@@ -203,6 +241,7 @@ def post(target: Target, *, body: bytes, headers: dict[str, str]) -> Response:
 
     Raises OSError / http.client.HTTPException (temporary failures) when the exchange fails
     or does not finish within WEBHOOK_TIMEOUT_SECONDS in all."""
+    refuse_inside_transaction("call a webhook")
     timeout = settings.WEBHOOK_TIMEOUT_SECONDS
     cls = _PinnedHTTPSConnection if target.scheme == "https" else _PinnedHTTPConnection
     conn = cls(target, timeout)

@@ -139,5 +139,5 @@ def test_a_name_that_does_not_resolve_is_refused():
     def resolver(host, port, type=0):  # noqa: A002
         raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
 
-    with pytest.raises(Refused, match="could not be resolved"):
+    with pytest.raises(Refused, match="does not exist in DNS"):
         guard.resolve("https://nowhere.invalid/", allowed=set(), resolver=resolver)

@@ -324,3 +324,17 @@ def test_the_worker_checks_again_stops_with_the_reason_and_resumes_when_asked(
     request.refresh_from_db()
     assert request.state == "done" and request.error == ""
     assert User.objects.get(pk=spoc.pk).full_name == pseudonym(spoc)
+
+
+def test_the_progress_page_takes_a_fixed_number_of_queries(
+    client_for, personas, django_assert_num_queries
+):
+    target = personas.outsider
+    admin = client_for(personas.admin)
+    erasure_request(user=target, actor=personas.admin)
+    admin.get(_erase_url(target))  # warm the cached roles and bell
+    # The poll every 2 s: session, admin; the person; the latest request with who asked.
+    with django_assert_num_queries(4):
+        response = admin.get(_erase_url(target), headers={"HX-Request": "true"})
+    assert response.status_code == 200
+    assert "erasure-progress" in response.content.decode()

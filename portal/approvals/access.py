@@ -11,7 +11,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from portal.accounts.models import User
-from portal.accounts.roles import user_roles
+from portal.accounts.roles import is_admin, user_roles
 from portal.approvals.models import ApprovalStep, Approver, Delegation
 from portal.lib.cache_versions import bump, versioned_key
 
@@ -106,6 +106,14 @@ def forget_pending_counts() -> None:
     delegation changed): approvals change rarely beside page views, and a delegate's
     count moves with their delegator's, so one version for all is simplest and exact."""
     bump(APPROVALS_VERSION)
+
+
+def visible_delegations(user: User) -> QuerySet[Delegation]:
+    """The delegations `user` may see: an admin every one; anyone else those they gave
+    or received."""
+    if is_admin(user):
+        return Delegation.objects.all()
+    return Delegation.objects.filter(Q(user=user) | Q(delegate=user))
 
 
 def figures_scope(user: User) -> Q | None:

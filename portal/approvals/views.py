@@ -14,10 +14,11 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from portal.accounts.models import User
+from portal.accounts.roles import is_admin
 from portal.accounts.types import AuthenticatedRequest
 from portal.approvals import access, links, notify, services
 from portal.approvals.forms import DecisionForm, DelegationForm
-from portal.approvals.models import ApprovalStep, Approver, Delegation
+from portal.approvals.models import ApprovalStep, Approver
 from portal.lib.forms import add_service_errors
 from portal.lib.http import parse_id, posted_data
 from portal.lib.signed_links import BadLink
@@ -162,10 +163,12 @@ def delegations(request: AuthenticatedRequest) -> HttpResponse:
             else:
                 messages.success(request, "The delegate is set.")
                 return redirect("approval-delegations")
-    shown = Delegation.objects.select_related("user", "delegate").order_by("-starts_on", "-id")
-    if not request.user.is_staff:
-        shown = shown.filter(user=request.user) | shown.filter(delegate=request.user)
-    context = {"form": form, "delegations": list(shown[:200]), "is_admin": request.user.is_staff}
+    shown = access.visible_delegations(request.user).select_related("user", "delegate")
+    context = {
+        "form": form,
+        "delegations": list(shown.order_by("-starts_on", "-id")[:200]),
+        "is_admin": is_admin(request.user),
+    }
     return render(request, "approvals/delegations.html", context, status=status)
 
 

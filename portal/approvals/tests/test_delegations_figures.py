@@ -161,3 +161,16 @@ def test_a_bad_period_is_a_clear_400(personas, client_for):
     response = client_for(personas.admin).get("/analytics/approvals?from=yesterday")
     assert response.status_code == 400
     assert "is not a date" in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    ("who", "sees"),
+    [("requester", True), ("lead", True), ("admin", True), ("agent", False), ("spoc", False)],
+)
+def test_the_delegations_page_lists_a_delegation_to_its_two_people_and_admins_only(
+    who, sees, personas, client_for
+):
+    client_for(personas.requester).post("/approvals/delegations", _form())
+    response = client_for(getattr(personas, who)).get("/approvals/delegations")
+    shown = [(d.user, d.delegate) for d in response.context["delegations"]]
+    assert shown == ([(personas.requester, personas.lead)] if sees else [])

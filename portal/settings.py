@@ -687,6 +687,15 @@ if INBOUND_IMAP["AUTH"] not in {"password", "m365"}:
     raise ImproperlyConfigured("INBOUND_IMAP_AUTH must be password or m365")
 # Every read from the IMAP server gives up after this many seconds.
 INBOUND_IMAP_TIMEOUT = env_int("INBOUND_IMAP_TIMEOUT", 30, minimum=1)
+# IMAP IDLE (docs/email-in.md): the task worker watches every active mailbox and reads new
+# mail within seconds; the periodic poll is the fallback. The IDLE command is renewed every
+# INBOUND_IDLE_SECONDS (at most 29 minutes, RFC 2177), with a poll each time; a lost
+# connection is retried after 1, 2, 4 ... seconds, at most INBOUND_IDLE_BACKOFF_MAX.
+INBOUND_IDLE = env_bool("INBOUND_IDLE", True)
+INBOUND_IDLE_SECONDS = env_int("INBOUND_IDLE_SECONDS", 600, minimum=10)
+if INBOUND_IDLE_SECONDS > 29 * 60:
+    raise ImproperlyConfigured("INBOUND_IDLE_SECONDS must be at most 1740 (29 minutes, RFC 2177)")
+INBOUND_IDLE_BACKOFF_MAX = env_int("INBOUND_IDLE_BACKOFF_MAX", 300, minimum=1)
 # Email in by an inbound webhook (django-anymail; off unless configured, docs/email-in.md):
 # Mailgun's posts are checked with its webhook signing key (HMAC of timestamp and token);
 # Postmark's with HTTP basic auth, "user:password" in WEBHOOK_SECRET (also asked of

@@ -12,6 +12,7 @@ from django.db.models import Count, Q
 from django.utils import timezone
 
 from portal.mailin.models import InboundMessage, Mailbox
+from portal.mailin.watcher import is_watched
 
 RECENT = dt.timedelta(hours=24)
 # A token that expires within this is shown as about to (the poller renews it before).
@@ -35,6 +36,10 @@ class MailboxHealth:
         if box.failures_in_a_row:
             return "failing"
         return "ok" if box.last_success_at else "never"
+
+    def watching(self, now: dt.datetime) -> bool:
+        """A worker holds the mailbox in IMAP IDLE (else it is polled)."""
+        return is_watched(self.mailbox, now)
 
     def token_state(self, now: dt.datetime) -> str:
         """For Microsoft 365 mailboxes: "none", "expired", "soon" or "valid"."""

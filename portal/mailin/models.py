@@ -140,6 +140,11 @@ class Mailbox(models.Model):
     last_error = models.TextField(blank=True, editable=False)
     last_error_at = models.DateTimeField(null=True, blank=True, editable=False)
     failures_in_a_row = models.PositiveIntegerField(default=0, editable=False)
+    # IMAP IDLE: the worker process watching this mailbox, until when (a lease it renews at
+    # every IDLE cycle; the periodic poll leaves a watched mailbox alone, and takes over
+    # when the lease runs out because that process died or lost the server).
+    watched_by = models.CharField(max_length=64, blank=True, editable=False)
+    watched_until = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["name"]

@@ -28,6 +28,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from portal.accounts.services import user_create
@@ -562,3 +563,37 @@ def mailbox_secrets_reencrypt() -> int:
             mailbox.save(update_fields=secrets)
             count += 1
     return count
+
+
+# IMAP IDLE (portal/mailin/watcher.py): the lease that keeps a mailbox to one watcher.
+
+RFC_2177_LIMIT = 29 * 60
+
+
+def idle_seconds() -> int:
+    return max(1, min(int(getattr(settings, "INBOUND_IDLE_SECONDS", 600)), RFC_2177_LIMIT))
+
+
+def lease_length() -> dt.timedelta:
+    """One IDLE cycle plus the time a stuck read can take: renewed well before it ends."""
+    timeout = int(getattr(settings, "INBOUND_IMAP_TIMEOUT", 30))
+    return dt.timedelta(seconds=idle_seconds() + max(60, 2 * timeout))
+
+
+def mailbox_watch_claim(mailbox_pk: int, owner: str, *, now: dt.datetime | None = None) -> bool:
+    """Take (or renew) the lease on an active IMAP mailbox; False when another process
+    holds it or the mailbox was switched off (or takes its mail by webhook)."""
+    now = now or timezone.now()
+    free = Q(watched_until__isnull=True) | Q(watched_until__lte=now) | Q(watched_by=owner)
+    return (
+        Mailbox.objects.filter(
+            free, pk=mailbox_pk, is_active=True, transport=Mailbox.Transport.IMAP
+        ).update(watched_by=owner, watched_until=now + lease_length())
+        == 1
+    )
+
+
+def mailbox_watch_release(mailbox_pk: int, owner: str) -> None:
+    Mailbox.objects.filter(pk=mailbox_pk, watched_by=owner).update(
+        watched_by="", watched_until=None
+    )

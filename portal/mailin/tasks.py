@@ -4,10 +4,11 @@ delays email in only, never outgoing mail or SLA escalation. Enqueued by PERIODI
 import logging
 
 from django.tasks import task
+from django.utils import timezone
 
 from portal.attachments.cleanup import delete_pending
 from portal.attachments.storage import get_storage
-from portal.mailin import poller, rawmail, services
+from portal.mailin import poller, rawmail, services, watcher
 from portal.mailin.models import Mailbox
 from portal.tickets.errors import InvalidInput
 
@@ -21,8 +22,11 @@ def poll_mailboxes() -> dict[str, int]:
     except InvalidInput as exc:
         log.error("INBOUND_IMAP settings refused", extra={"error": str(exc)})
     totals: dict[str, int] = {}
+    now = timezone.now()
     # Webhook mailboxes are not read: their provider posts each message (webhook.py).
     for mailbox in Mailbox.objects.filter(is_active=True, transport=Mailbox.Transport.IMAP):
+        if watcher.is_watched(mailbox, now):
+            continue  # a worker holds it in IMAP IDLE and reads new mail as it comes
         result = poller.poll(mailbox)
         for outcome, count in result.outcomes.items():
             totals[outcome] = totals.get(outcome, 0) + count

@@ -1,6 +1,7 @@
 """Email in's pages: the admins' mailbox health page and triage queue, and the raw mail
 an agent opens from the ticket page."""
 
+from django.conf import settings
 from django.contrib import messages
 from django.http import Http404, HttpResponse
 from django.http.response import HttpResponseBase
@@ -31,7 +32,11 @@ def health_page(request: AuthenticatedRequest) -> HttpResponse:
     return render(
         request,
         "mailin/health.html",
-        {"rows": [(row, row.token_state(now)) for row in rows], "now": now},
+        {
+            "rows": [(row, row.token_state(now), row.watching(now)) for row in rows],
+            "now": now,
+            "poll_seconds": settings.PERIODIC_TASKS.get("portal.mailin.tasks.poll_mailboxes"),
+        },
     )
 
 

@@ -181,6 +181,7 @@ def test_the_health_page_shows_state_errors_counts_and_token_expiry(
     services.mailbox_poll_failed(
         mailbox=broken, error="LoginError: AUTHENTICATE failed", now=timezone.now()
     )
+    services.mailbox_watch_claim(mailbox.pk, "worker-1")  # a worker holds it in IDLE
     client = client_for(personas.admin)
     client.get("/mailboxes")  # warm the session and the roles
     # The two of every signed-in page (session, user: roles and the unread count come from
@@ -195,3 +196,5 @@ def test_the_health_page_shows_state_errors_counts_and_token_expiry(
     assert "2 in the last 24 hours, 2 in all" in html
     assert "Raised a ticket" in html and "Automatic mail" in html
     assert "token valid until" in html
+    assert html.count('data-reading="idle"') == 1 and "Watching (IMAP IDLE)" in html
+    assert html.count('data-reading="polling"') == 1 and "Polling every 60 s" in html

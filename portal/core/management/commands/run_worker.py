@@ -29,6 +29,7 @@ from portal.core.models import WorkerHeartbeat
 from portal.core.periodic import enqueue_due_tasks
 from portal.core.worker import ResilientWorker, reap_abandoned_tasks, stale_after
 from portal.lib.db import close_connection
+from portal.mailin.watcher import MailboxWatchers
 
 logger = logging.getLogger("portal.tasks")
 
@@ -67,6 +68,16 @@ class Heartbeat(threading.Thread):
                 close_connection()
             self.stopped.wait(settings.WORKER_HEARTBEAT_SECONDS)
         connection.close()
+
+
+def start_mailbox_watchers(worker_id: str) -> MailboxWatchers | None:
+    """IMAP IDLE on every active support mailbox (INBOUND_IDLE), in threads of their own;
+    a lease on each mailbox keeps it to one worker process (portal/mailin/watcher.py)."""
+    if not settings.INBOUND_IDLE:
+        return None
+    watchers = MailboxWatchers(worker_id)
+    watchers.start()
+    return watchers
 
 
 class Command(DbWorkerCommand):
@@ -117,6 +128,7 @@ class Command(DbWorkerCommand):
     def run_workers(self, worker_id: str) -> None:
         heartbeat = Heartbeat(worker_id)
         heartbeat.start()
+        watchers = start_mailbox_watchers(worker_id)
         threads = [
             threading.Thread(
                 target=self._run, args=(worker,), name=f"worker-{','.join(worker.queue_names)}"
@@ -140,6 +152,8 @@ class Command(DbWorkerCommand):
                     thread.join(0.5)
         finally:
             heartbeat.stopped.set()
+            if watchers is not None:
+                watchers.stopped.set()
 
     def run_redis_workers(self, worker_id: str, queues, *, interval: float) -> None:
         """TASKS_BACKEND=redis: django-tasks-redis's worker loop, one thread per queue, with
@@ -158,6 +172,7 @@ class Command(DbWorkerCommand):
         backend: Any = task_backends["default"]  # a RedisTaskBackend (broker, block_timeout)
         heartbeat = Heartbeat(worker_id)
         heartbeat.start()
+        watchers = start_mailbox_watchers(worker_id)
         shutdown = GracefulShutdown(timeout=0, log_signals=False)
         loops = []
         for queue in queues:
@@ -186,6 +201,8 @@ class Command(DbWorkerCommand):
                         thread.join(0.5)
             finally:
                 heartbeat.stopped.set()
+                if watchers is not None:
+                    watchers.stopped.set()
                 backend.broker.close()
 
     @staticmethod

@@ -10,13 +10,17 @@ poller as the worker's task would, batch after batch (INBOUND_BATCH_SIZE), until
 mailbox is empty, and prints: the total, each batch's wall time (how long the "mailin"
 queue thread is busy before it takes its next task), each message's time (median, p95,
 max) and the longest single transaction a message held (what other tasks and requests
-could wait on). Then it polls once more and checks nothing doubled.
+could wait on). Then it polls once more and checks nothing doubled. Every message that
+makes a ticket or comment is kept as read (raw mail, with its sha256) in a temporary
+attachment folder, removed afterwards; the kept count and bytes are printed.
 """
 
 import argparse
 import random
+import shutil
 import statistics
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -61,6 +65,10 @@ def run(url: str, args) -> None:
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0)
+    from portal.attachments.storage import local_storage_config
+
+    raw_dir = tempfile.mkdtemp(prefix="bench-mailin-")
+    settings.STORAGES = {**settings.STORAGES, "attachments": local_storage_config(raw_dir)}
     settings.INBOUND_BATCH_SIZE = args.batch
     settings.INBOUND_SENDER_LIMIT_PER_HOUR = 10_000
     settings.INBOUND_TICKET_LIMIT_PER_HOUR = 10_000
@@ -153,8 +161,12 @@ def run(url: str, args) -> None:
             (outcome, InboundMessage.objects.filter(outcome=outcome).count())
             for outcome in ("ticket", "comment", "auto_reply", "duplicate")
         )
+        kept = InboundMessage.objects.exclude(raw_key="")
+        kept_count, kept_bytes = kept.count(), sum(kept.values_list("raw_size", flat=True))
+        hashed = kept.exclude(raw_sha256="").count()
     finally:
         server.stop()
+        shutil.rmtree(raw_dir, ignore_errors=True)
     per_message.sort()
     p95 = per_message[int(len(per_message) * 0.95) - 1]
     print(f"{len(per_message)} messages in {total:.1f} s ({len(per_message) / total:.0f}/s)")
@@ -164,6 +176,7 @@ def run(url: str, args) -> None:
         f"p95 {p95 * 1000:.0f} ms, max {per_message[-1] * 1000:.0f} ms"
     )
     print(f"outcomes: {counts}")
+    print(f"raw mail kept: {kept_count} messages, {kept_bytes} bytes, {hashed} with sha256")
 
 
 def ticket_pk_filter(tickets):

@@ -22,7 +22,7 @@ CACHE_USERS = {
     "portal/accounts/roles.py": "a person's roles, read again from master data",
     "portal/notifications/selectors.py": "the bell's unread count, counted again",
     "portal/approvals/access.py": "the header's count of pending approvals, counted again",
-    "portal/catalog/selectors.py": "filter options, rendered again from master data",
+    "portal/catalog/selectors.py": "filter options and master-data rows by id, read again",
     "portal/lib/cache_versions.py": "version numbers in keys: a lost one starts a new version",
     "portal/tickets/templatetags/ticket_tags.py": "rendered filter widgets, rendered again",
     # A flush loses at most a minute of page-view counts: a usage figure, never a promise.

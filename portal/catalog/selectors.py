@@ -1,12 +1,67 @@
 """Shared reads of master data."""
 
+from collections import defaultdict
+from collections.abc import Sequence
+
 from django.core.cache import cache
 
 from portal.catalog.invalidation import MASTERS
-from portal.catalog.models import ClassificationMapping, Team
+from portal.catalog.models import (
+    BusinessUnitGroup,
+    Category,
+    ClassificationMapping,
+    Subcategory,
+    Team,
+)
 from portal.lib.cache_versions import versioned_key
 
 CACHE_SECONDS = 24 * 3600
+# The classification and team every ticket points at: foreign key name → model.
+MASTER_ROWS = {
+    "group": BusinessUnitGroup,
+    "category": Category,
+    "subcategory": Subcategory,
+    "team": Team,
+}
+
+
+def attach_master_rows(objects: Sequence) -> None:
+    """Set each object's group, category, subcategory and team from the shared cache.
+
+    A page of tickets used to look the four up by primary key (four queries on every list
+    and search page); the rows are the same for every page until master data changes, so
+    they are cached one per key under the "masters" version (any write to the catalogue
+    starts a new one) and a page reads only the ids it shows: one cache read, no query.
+    Rows not cached yet are read in one query per model and cached for the next page.
+    """
+    if not objects:
+        return
+    prefix = versioned_key(MASTERS, "row")
+    keys = {}
+    for obj in objects:
+        for name in MASTER_ROWS:
+            pk = getattr(obj, f"{name}_id")
+            if pk is not None:
+                keys[f"{prefix}:{name}:{pk}"] = (name, pk)
+    found = cache.get_many(list(keys))
+    missing: dict[str, set[int]] = defaultdict(set)
+    for key, (name, pk) in keys.items():
+        if key not in found:
+            missing[name].add(pk)
+    if missing:
+        fresh = {}
+        for name, ids in missing.items():
+            for pk, row in MASTER_ROWS[name].objects.in_bulk(ids).items():
+                fresh[f"{prefix}:{name}:{pk}"] = row
+        cache.set_many(fresh, CACHE_SECONDS)
+        found.update(fresh)
+    for obj in objects:
+        for name in MASTER_ROWS:
+            pk = getattr(obj, f"{name}_id")
+            if pk is None:
+                setattr(obj, name, None)
+            elif (row := found.get(f"{prefix}:{name}:{pk}")) is not None:
+                setattr(obj, name, row)
 
 
 def active_team_choices() -> list[tuple[int, str]]:

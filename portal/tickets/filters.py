@@ -24,10 +24,11 @@ from portal.catalog.models import (
     Subcategory,
     Team,
 )
+from portal.catalog.selectors import attach_master_rows
 from portal.lib import keyset
 from portal.lib.http import parse_id
 from portal.tickets import routing, search, sla
-from portal.tickets.access import reach_of, visible_tickets, with_related
+from portal.tickets.access import reach_of, visible_tickets
 from portal.tickets.models import OPEN_STATUSES, Status
 from portal.tickets.search import apply_search
 
@@ -345,4 +346,9 @@ class TicketFilter:
                 limit=self.per_page + 1,
             )
             queryset = queryset.filter(pk__in=ids)
-        return keyset.page(with_related(queryset), sort, cursor, self.per_page)
+        # The people joined; group, category, subcategory and team from the cache.
+        tickets, next_cursor = keyset.page(
+            queryset.select_related("requester", "assignee"), sort, cursor, self.per_page
+        )
+        attach_master_rows(tickets)
+        return tickets, next_cursor

@@ -20,6 +20,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from portal.accounts.models import User
 from portal.accounts.types import AuthenticatedRequest
 from portal.catalog.models import Team
+from portal.catalog.selectors import attach_master_rows
 from portal.kb import deflection
 from portal.lib.http import parse_id, posted_data, posted_files
 from portal.tickets import (
@@ -235,6 +236,8 @@ def _detail_context(request: AuthenticatedRequest, ticket: Ticket, **extra: Any)
 def _render_detail(
     request: AuthenticatedRequest, ticket: Ticket, *, status: int = 200, **extra: Any
 ) -> HttpResponse:
+    # Its group, category, subcategory and team from the cache (four lookups otherwise).
+    attach_master_rows([ticket])
     return render(
         request, "tickets/detail.html", _detail_context(request, ticket, **extra), status=status
     )

@@ -3,6 +3,7 @@
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.contrib.auth.models import PermissionsMixin
 from django.db import models
+from django.db.models import Q
 from django.db.models.functions import Lower
 from django.utils import timezone
 from django_otp.models import Device, TimestampMixin
@@ -80,6 +81,11 @@ class User(AbstractBaseUser, PermissionsMixin):  # type: ignore[django-manager-m
         constraints = [
             # The manager normalises case; this keeps a raw write from sneaking in a twin.
             models.UniqueConstraint(Lower("email"), name="user_email_ci_unique"),
+        ]
+        indexes = [
+            # The few deactivated accounts, for "tickets held by someone who left"
+            # (tickets.routing.nobody_able_to_act_q) without reading every account.
+            models.Index(fields=["id"], name="user_inactive", condition=Q(is_active=False)),
         ]
 
     def __str__(self) -> str:

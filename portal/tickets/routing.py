@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TypedDict
 
+from django.contrib.auth import get_user_model
 from django.db.models import Count, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 
@@ -224,5 +225,21 @@ def waiting_in_no_team_q() -> Q:
 def nobody_able_to_act_q() -> Q:
     """Open tickets waiting with nobody able to act: waiting in no team (above), or held by
     a deactivated account. Zero in a healthy organisation; the admin dashboard counts them
-    and the ticket list's "waiting" view lists them."""
-    return Q(status__in=OPEN_STATUSES) & (waiting_in_no_team_q() | Q(assignee__is_active=False))
+    and the ticket list's "waiting" view lists them.
+
+    As `id IN (UNION ALL of the three ways)`, each answered by an index from the few teams
+    or accounts concerned: one OR over joined tables could only be tested ticket by ticket,
+    which read every open ticket for the count (0.25 s at 1M tickets) and walked the whole
+    list's index when nothing matched (seconds).
+    """
+    open_tickets = access.system_read(Ticket).filter(status__in=OPEN_STATUSES).order_by()
+    unheld = open_tickets.filter(assignee__isnull=True)
+    unable_teams = Team.objects.filter(Q(is_active=False) | ~staffed(OuterRef("pk")))
+    departed = get_user_model().objects.filter(is_active=False)
+    ways = [
+        unheld.filter(team__isnull=True),
+        unheld.filter(team__in=unable_teams.values("pk")),
+        open_tickets.filter(assignee__in=departed.values("pk")),
+    ]
+    first, *rest = (way.values("pk") for way in ways)
+    return Q(pk__in=first.union(*rest, all=True))

@@ -271,6 +271,11 @@ class MoveTeamIn(Input):
 class CommentIn(Input):
     body: str = Field(min_length=1, max_length=20_000)
     internal: bool = Field(False, description="Only for people working the ticket.")
+    idempotency_key: uuid.UUID | None = Field(
+        None,
+        description="Send the same comment again with the same key to get the first one, "
+        "not a second; the key with a different comment is a 409 and nothing is added.",
+    )
 
 
 class CommentOut(Schema):

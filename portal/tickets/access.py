@@ -176,6 +176,12 @@ class Reach:
         return frozenset(held)
 
 
+def watches(user: "Visitor", ticket: Ticket) -> bool:
+    """Whether `user` watches `ticket` (the page's Watch button): the access layer's own
+    answer, so a watcher's page asks it once."""
+    return signed_in(user) and _watches(ticket, user.pk)
+
+
 def _watches(ticket: Ticket, user_id: int) -> bool:
     """Whether `user_id` watches `ticket`: one query the first time it is asked of this
     row, none after (kept on the row). Only asked of someone holding no other role, so

@@ -29,6 +29,7 @@ import datetime as dt
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from django.conf import settings
@@ -271,18 +272,29 @@ def comment_add_with_files(
     files: Sequence[Any] = (),
     skip_refused: bool = False,
     record: Callable[[Outcome], None] | None = None,
+    idempotency_key: uuid.UUID | None = None,
 ) -> Outcome:
     """`services.comment_add` with files attached to the new comment, committed together.
 
-    The files of an internal comment are as internal as the comment.
+    The files of an internal comment are as internal as the comment. The same comment sent
+    again with its `idempotency_key` returns the first one and stores no file again (a
+    resend that raced the first past the check below writes no rows; the sweep removes the
+    objects it stored).
     """
+    add = partial(
+        services.comment_add, actor=actor, ticket=ticket, body=body, internal=internal,
+        idempotency_key=idempotency_key,
+    )  # fmt: skip
     if not files:
         with transaction.atomic():
-            comment = services.comment_add(actor=actor, ticket=ticket, body=body, internal=internal)
+            comment = add()
             outcome = Outcome(ticket=ticket, comment=comment)
             if record is not None:
                 record(outcome)
         return outcome
+    if idempotency_key is not None and _sent_before(actor, idempotency_key):
+        # Sent before: the first comment (or the refusal of a different one), no upload.
+        return Outcome(ticket=ticket, comment=add())
     uploads, skipped = validate_all(files, skip_refused=skip_refused)
     try:
         # Checked before storing (nothing to upload for a refusal), and again on the
@@ -297,10 +309,8 @@ def comment_add_with_files(
             with stored.committing():
                 # comment_add locks the ticket row until this block commits, so the count
                 # of its files in _write_rows cannot change underneath us.
-                comment = services.comment_add(
-                    actor=actor, ticket=ticket, body=body, internal=internal
-                )
-                rows = _write_rows(
+                comment = add()
+                rows = [] if getattr(comment, "replayed", False) else _write_rows(
                     ticket=ticket, comment=comment, uploader=actor, objects=objects,
                     internal=internal,
                 )  # fmt: skip
@@ -310,6 +320,10 @@ def comment_add_with_files(
     finally:
         _close(uploads)
     return outcome
+
+
+def _sent_before(actor: User, key: uuid.UUID) -> bool:
+    return access.system_read(Comment).filter(author=actor, idempotency_key=key).exists()
 
 
 def attachment_add(

@@ -68,6 +68,13 @@ class EditConflict(TicketError, Conflict):  # type: ignore[misc]  # message: str
         self.changes = changes
 
 
+class IdempotencyConflict(TicketError, Conflict):  # type: ignore[misc]  # message: str here, lazy str there
+    """A request key sent again with a different request (another comment's text, ticket
+    or visibility): nothing is written, the first request's result stands."""
+
+    status_code = 409
+
+
 class TicketClosed(TicketError, Conflict):  # type: ignore[misc]  # message: str here, lazy str there
     """The requester wrote on a ticket that is over (cancelled, or closed beyond the reopen
     window). The page offers a follow-up ticket linked to it instead."""

@@ -52,6 +52,14 @@ class CommentForm(forms.Form):
     # base_fields, so it shadows nothing at run time; django-stubs sees a class attribute.
     files = AttachmentsField()  # type: ignore[assignment]
     skip_refused = SkipRefusedField()
+    # A fresh key each time the form is shown: sending it again (a resend after a lost
+    # answer) returns the first comment (services.comment_add). Optional, so a form posted
+    # without one (an older page) still comments.
+    idempotency_key = forms.UUIDField(widget=forms.HiddenInput, required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["idempotency_key"].initial = uuid.uuid4()
 
 
 class FilesForm(forms.Form):

@@ -423,7 +423,10 @@ class Ticket(models.Model):
 class Comment(models.Model):
     """A message on a ticket. Internal comments are for the people working the ticket only.
 
-    Bodies are Markdown, stored as typed and sanitised when rendered.
+    Bodies are Markdown, stored as typed and sanitised when rendered. `idempotency_key` is
+    a random value the comment form (or an API client) sends: the same comment sent again
+    (a resend after a lost answer, a double click) returns the first one; unique per author
+    in the database, as for tickets.
     """
 
     ticket = models.ForeignKey(
@@ -435,6 +438,7 @@ class Comment(models.Model):
     body = models.TextField(max_length=20_000)
     is_internal = models.BooleanField("internal", default=False)
     created_at = models.DateTimeField(default=timezone.now)
+    idempotency_key = models.UUIDField(null=True, blank=True, editable=False)
 
     objects = TicketPartQuerySet.as_manager()
 
@@ -443,6 +447,15 @@ class Comment(models.Model):
         indexes = [
             # The ticket page reads one ticket's comments in order.
             models.Index(fields=["ticket", "created_at", "id"], name="comment_ticket_time"),
+        ]
+        constraints = [
+            # Partial: comments written without a key (email in, the merge's note, older
+            # rows) take no room in it.
+            models.UniqueConstraint(
+                fields=["author", "idempotency_key"],
+                name="comment_idempotency_unique",
+                condition=Q(idempotency_key__isnull=False),
+            ),
         ]
 
     def __str__(self) -> str:

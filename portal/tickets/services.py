@@ -36,6 +36,7 @@ from portal.tickets import access, notify, routing, signals, sla, transitions
 from portal.tickets.errors import (
     ActionForbidden,
     EditConflict,
+    IdempotencyConflict,
     InvalidFormValues,
     InvalidInput,
     OpenChildren,
@@ -731,8 +732,65 @@ def _classification(
     return " / ".join(str(part) for part in (group, category, subcategory) if part)
 
 
+def comment_add(
+    *,
+    actor: User,
+    ticket: Ticket,
+    body: str,
+    internal: bool = False,
+    idempotency_key: uuid.UUID | None = None,
+) -> Comment:
+    """Add a public or internal comment (`_comment_add`).
+
+    With an `idempotency_key` the same comment sent again (by its author, on the same
+    ticket, with the same text and visibility) returns the first comment and writes
+    nothing; the key sent with anything else is refused (`IdempotencyConflict`, 409).
+    Two sends at once queue on the ticket's row lock, so the second finds the first; the
+    unique index catches a key sent on two tickets at once.
+    """
+    try:
+        return _comment_add(
+            actor=actor, ticket=ticket, body=body, internal=internal, key=idempotency_key
+        )
+    except IntegrityError:
+        if (
+            idempotency_key is None
+            or not (
+                access.system_read(Comment).filter(author=actor, idempotency_key=idempotency_key)
+            ).exists()
+        ):
+            raise
+        raise IdempotencyConflict(_KEY_REUSED) from None
+
+
+_KEY_REUSED = (
+    "This comment's request key was already used for a different comment. Nothing was "
+    "added: reload the page (or send a new key) and write it again."
+)
+
+
+def _first_comment(
+    actor: User, key: uuid.UUID, *, ticket: Ticket, body: str, internal: bool
+) -> Comment | None:
+    """The comment `actor` already sent with `key`, if it is this one; None if none."""
+    first = (
+        access.system_read(Comment)
+        .filter(author=actor, idempotency_key=key)
+        .select_related("author")
+        .first()
+    )
+    if first is None:
+        return None
+    if (first.ticket_id, first.body, first.is_internal) != (ticket.pk, body, internal):
+        raise IdempotencyConflict(_KEY_REUSED)
+    first.replayed = True  # type: ignore[attr-defined]  # tells comment_add_with_files
+    return first
+
+
 @transaction.atomic
-def comment_add(*, actor: User, ticket: Ticket, body: str, internal: bool = False) -> Comment:
+def _comment_add(
+    *, actor: User, ticket: Ticket, body: str, internal: bool, key: uuid.UUID | None
+) -> Comment:
     """Add a public or internal comment.
 
     A worker's first public comment starts the response clock; the requester, or a
@@ -749,6 +807,11 @@ def comment_add(*, actor: User, ticket: Ticket, body: str, internal: bool = Fals
     if not access.can_comment(actor, ticket):
         raise ActionForbidden("You cannot comment on this ticket.")
     body = _clean_text(body, label="The comment", max_length=BODY_MAX)
+    if key is not None:
+        # After the row lock: a send of the same comment at the same moment has committed.
+        first = _first_comment(actor, key, ticket=ticket, body=body, internal=internal)
+        if first is not None:
+            return first
     now = timezone.now()
     reopens = False
     roles = access.ticket_roles(actor, ticket)
@@ -761,8 +824,9 @@ def comment_add(*, actor: User, ticket: Ticket, body: str, internal: bool = Fals
     # The requester's side answering (its requester, or a watcher), not someone working it.
     answer = not internal and access.participant_only(roles)
     comment = Comment.objects.create(
-        ticket=ticket, author=actor, body=body, is_internal=internal, created_at=now
-    )
+        ticket=ticket, author=actor, body=body, is_internal=internal, created_at=now,
+        idempotency_key=key,
+    )  # fmt: skip
     history = _History(ticket, actor, now)
     history.add(
         Kind.COMMENTED, field="comment", new=str(comment.pk), internal=internal,

@@ -5,6 +5,7 @@ through a service, and a refusal (`TicketError`) re-renders the page with the me
 a 4xx status, having changed nothing.
 """
 
+import uuid
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
@@ -33,7 +34,12 @@ from portal.tickets import (
     transitions,
 )
 from portal.tickets.attachment_services import AttachmentsRefused, Outcome
-from portal.tickets.errors import EditConflict, InvalidFormValues, TicketError
+from portal.tickets.errors import (
+    EditConflict,
+    IdempotencyConflict,
+    InvalidFormValues,
+    TicketError,
+)
 from portal.tickets.forms import (
     AssignForm,
     CommentForm,
@@ -214,7 +220,7 @@ def _detail_context(request: AuthenticatedRequest, ticket: Ticket, **extra: Any)
         "watcher_only": watcher_only,
         "comment_form": CommentForm(),
         "files_form": FilesForm(),
-        "watching": ticket.watchers.filter(pk=user.pk).exists(),
+        "watching": access.watches(user, ticket),
         "assign_form": (
             AssignForm(
                 initial={"version": ticket.version, "assignee": ticket.assignee_id},
@@ -409,6 +415,7 @@ def comment_add(request: AuthenticatedRequest, ticket: Ticket) -> HttpResponse |
             internal=form.cleaned_data["internal"],
             files=form.cleaned_data["files"],
             skip_refused=form.cleaned_data["skip_refused"],
+            idempotency_key=form.cleaned_data["idempotency_key"],
         ),
         success="Comment added.",
     )
@@ -449,6 +456,13 @@ def _store_files(
     except AttachmentsRefused as error:
         summary = attachment_views.show_refusals(form, error)
         return _render_detail(request, ticket, status=400, error=summary, **{form_name: form})
+    except IdempotencyConflict as error:
+        # The key went with another comment: what they typed comes back under a fresh key,
+        # so sending it now adds it.
+        data = request.POST.copy()
+        data["idempotency_key"] = str(uuid.uuid4())
+        error.form, error.keep_as = type(form)(data), form_name
+        raise
     except TicketError as error:
         # Storage down or too many files.
         error.form, error.keep_as = form, form_name

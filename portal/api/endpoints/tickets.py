@@ -333,11 +333,13 @@ def comment_list(request: HttpRequest, ticket: VisibleTicket, page: Query[Cursor
 def comment_add(request: HttpRequest, ticket: VisibleTicket, payload: CommentIn):
     """The requester's comment on a closed ticket reopens it within the reopen window (as on
     the ticket page); on a cancelled ticket or after the window it is a 409 and nothing is
-    added: raise a new ticket instead."""
+    added: raise a new ticket instead. With `idempotency_key`, the same comment sent again
+    answers the first one (201 again, same id); the key with another comment is a 409."""
     user = request.auth
     comment = services.comment_add(
-        actor=user, ticket=ticket, body=payload.body, internal=payload.internal
-    )
+        actor=user, ticket=ticket, body=payload.body, internal=payload.internal,
+        idempotency_key=payload.idempotency_key,
+    )  # fmt: skip
     comment.author = user
     return Status(201, serializers.comment(comment))
 

@@ -77,3 +77,25 @@ def test_the_list_applies_the_web_filters_and_role_checks(personas, org, api_for
     is_problem(client.get("/tickets?view=team"), 422)
     team = api_for(personas.agent).get("/tickets?view=team").json()["items"]
     assert [t["title"] for t in team] == ["Laptop one"]
+
+
+def test_a_comment_sent_again_with_its_key_returns_the_first_and_another_is_a_409(
+    personas, api_for, ticket
+):
+    from portal.tickets.models import Comment
+
+    client = api_for(personas.requester)
+    key = str(uuid.uuid4())
+    url = f"/tickets/{ticket.number}/comments"
+    first = client.post(url, {"body": "It beeps again.", "idempotency_key": key})
+    again = client.post(url, {"body": "It beeps again.", "idempotency_key": key})
+    assert first.status_code == again.status_code == 201
+    assert first.json()["id"] == again.json()["id"]
+    assert Comment.objects.filter(ticket=ticket).count() == 1
+    # The key with another comment: refused, nothing added.
+    body = is_problem(client.post(url, {"body": "Something else", "idempotency_key": key}), 409)
+    assert "already used" in body["detail"]
+    assert Comment.objects.filter(ticket=ticket).count() == 1
+    # Without a key, each send is a comment of its own (as before).
+    client.post(url, {"body": "It beeps again."})
+    assert Comment.objects.filter(ticket=ticket).count() == 2

@@ -83,6 +83,25 @@ def test_a_form_submitted_many_times_at_once_creates_one_ticket(personas, org):
     assert Ticket.objects.filter(title="Once").count() == 1
 
 
+@pytest.mark.parametrize("count", [2, THREADS])
+def test_a_comment_posted_many_times_at_once_with_one_key_is_written_once(personas, org, count):
+    from portal.tickets.models import Comment
+
+    ticket = services.ticket_create(requester=personas.requester, title="Once", **_fields(org))
+    key = uuid.uuid4()
+    results, errors = _run_together(
+        lambda i: (
+            services.comment_add(
+                actor=personas.requester, ticket=ticket, body="Sent twice", idempotency_key=key
+            ).pk
+        ),
+        count=count,
+    )
+    assert errors == []
+    assert len(results) == count and len(set(results)) == 1
+    assert Comment.objects.filter(ticket=ticket).count() == 1
+
+
 def test_two_simultaneous_edits_of_the_same_version_let_exactly_one_win(personas, org):
     ticket = services.ticket_create(requester=personas.requester, title="Start", **_fields(org))
     editors = [personas.agent, personas.lead]

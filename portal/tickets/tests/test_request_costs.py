@@ -190,11 +190,16 @@ def test_commenting_pays_only_the_session_and_the_user_beyond_its_own_work(
     client = client_for(personas.agent)
     client.get(f"/tickets/{ticket.number}")
     with CaptureQueriesContext(connection) as queries:
-        response = client.post(f"/tickets/{ticket.number}/comments", {"body": "Checked."})
+        # As the page's form sends it: with its idempotency key.
+        response = client.post(
+            f"/tickets/{ticket.number}/comments",
+            {"body": "Checked.", "idempotency_key": str(uuid.uuid4())},
+        )
     assert response.status_code == 302
     statements = [q["sql"] for q in queries.captured_queries]
     assert _fixed(statements) == []
-    # Session and user, then the comment's own 19: the ticket (read, then locked), the
+    # Session and user, then the comment's own 20: the ticket (read, then locked), whether
+    # the key was sent before (the resend check, on the locked row; 21 → 22 with it), the
     # comment, the ticket's update, the history event, the webhooks, the watchers, the
     # email's summary lookups and one notification with its delivery and task.
-    assert len(statements) == 21
+    assert len(statements) == 22

@@ -1,0 +1,82 @@
+"""A comment sent twice (a resend after the answer was lost, a double click, an app server
+that died mid-post) is written once: the form carries an idempotency key, and the same key
+with the same comment returns the first (services.comment_add; the API's test is in
+portal/api/tests/test_tickets.py, the two-threads one in test_concurrency.py)."""
+
+import re
+
+import pytest
+
+from portal.tickets import services
+from portal.tickets.errors import IdempotencyConflict
+from portal.tickets.models import Comment, TicketEvent
+
+pytestmark = pytest.mark.django_db
+
+
+def _key(client, ticket) -> str:
+    html = client.get(f"/tickets/{ticket.number}").content.decode()
+    return re.search(r'name="idempotency_key" value="([^"]+)"', html).group(1)
+
+
+def test_the_comment_form_sent_twice_adds_one_comment(personas, client_for, ticket):
+    client = client_for(personas.requester)
+    key = _key(client, ticket)
+    data = {"body": "Still beeping.", "idempotency_key": key}
+    first = client.post(f"/tickets/{ticket.number}/comments", data)
+    events = TicketEvent.objects.count()
+    again = client.post(f"/tickets/{ticket.number}/comments", data)
+    assert first.status_code == again.status_code == 302
+    assert again["Location"] == f"/tickets/{ticket.number}"
+    assert list(Comment.objects.filter(ticket=ticket).values_list("body", flat=True)) == [
+        "Still beeping."
+    ]
+    assert TicketEvent.objects.count() == events  # no second history row, no second notice
+    # The page after it carries a new key: the next comment is a comment of its own.
+    assert _key(client, ticket) != key
+
+
+def test_the_key_of_a_sent_comment_with_another_text_is_refused_and_changes_nothing(
+    personas, client_for, ticket
+):
+    client = client_for(personas.agent)
+    key = _key(client, ticket)
+    client.post(f"/tickets/{ticket.number}/comments", {"body": "On it", "idempotency_key": key})
+    before = (Comment.objects.count(), TicketEvent.objects.count())
+    response = client.post(
+        f"/tickets/{ticket.number}/comments",
+        {"body": "Different", "internal": "on", "idempotency_key": key},
+    )
+    assert response.status_code == 409
+    html = response.content.decode()
+    assert "already used" in html and "Different" in html  # what they typed is kept
+    assert (Comment.objects.count(), TicketEvent.objects.count()) == before
+    # ...under a fresh key: sending the form as shown adds the comment.
+    fresh = re.search(r'name="idempotency_key" value="([^"]+)"', html).group(1)
+    assert fresh != key
+    resent = client.post(
+        f"/tickets/{ticket.number}/comments",
+        {"body": "Different", "internal": "on", "idempotency_key": fresh},
+    )
+    assert resent.status_code == 302 and Comment.objects.count() == before[0] + 1
+
+
+def test_the_service_returns_the_first_comment_and_refuses_the_key_elsewhere(
+    personas, ticket, other_ticket
+):
+    import uuid
+
+    key = uuid.uuid4()
+    first = services.comment_add(actor=personas.agent, ticket=ticket, body="A", idempotency_key=key)
+    again = services.comment_add(actor=personas.agent, ticket=ticket, body="A", idempotency_key=key)
+    assert again.pk == first.pk
+    with pytest.raises(IdempotencyConflict):
+        services.comment_add(
+            actor=personas.agent, ticket=other_ticket, body="A", idempotency_key=key
+        )
+    # Keys are per author: someone else's comment with the same key is theirs.
+    other = services.comment_add(
+        actor=personas.requester, ticket=ticket, body="A", idempotency_key=key
+    )
+    assert other.pk != first.pk
+    assert Comment.objects.count() == 2

@@ -15,7 +15,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from portal.accounts.types import AuthenticatedRequest
 from portal.tickets import access, merge_services, search
 from portal.tickets.errors import TicketError
-from portal.tickets.models import OPEN_STATUSES, Ticket, parse_number
+from portal.tickets.models import OPEN_STATUSES, Attachment, Comment, Ticket, parse_number
 
 PICKER_LIMIT = 10
 QUERY_MAX = 100
@@ -80,8 +80,10 @@ def ticket_merge(request: AuthenticatedRequest, number: str) -> HttpResponse:
                 request,
                 "tickets/merge_confirm.html",
                 {"duplicate": duplicate, "survivor": survivor,
-                 "comments": duplicate.comments.count(),
-                 "files": duplicate.attachments.count()},
+                 # Through the access layer like every read of a ticket's parts (the
+                 # person works the duplicate: every comment and file counts).
+                 "comments": Comment.objects.visible_to(request.user, duplicate).count(),
+                 "files": Attachment.objects.visible_to(request.user, duplicate).count()},
             )  # fmt: skip
         survivor = merge_services.ticket_merge(actor=request.user, ticket=ticket, into_number=into)
     except TicketError as error:

@@ -136,6 +136,24 @@ def test_detail_query_count_is_constant_in_the_number_of_comments(
     assert len(response.context["comments"]) >= comments // 2
 
 
+def test_a_watchers_ticket_page_costs_what_the_requesters_does_less_the_ratings(
+    ticket, personas, warm, django_assert_num_queries
+):
+    # A watcher with no other role: the access layer asks once whether they watch it
+    # (their role), and the page's Watch button reuses that answer. The satisfaction
+    # ratings are read only for the requester and the people working it: one fewer.
+    from portal.accounts.models import User
+
+    watcher = User.objects.create_user("watcher@example.com", "x", full_name="Wanda Watcher")
+    ticket.watchers.add(watcher)
+    services.comment_add(actor=personas.agent, ticket=ticket, body="Psst", internal=True)
+    client = warm(watcher)
+    with django_assert_num_queries(DETAIL["requester"] - 1):
+        response = client.get(f"/tickets/{ticket.number}")
+    assert response.status_code == 200 and response.context["watching"]
+    assert response.context["comments"] == []
+
+
 def _attach(ticket, personas, *, files):
     """`files` attachment rows spread over the ticket and its comments (no bytes stored:
     the page only reads rows)."""

@@ -10,6 +10,8 @@ import pytest
 from portal.tickets import services
 from portal.tickets.errors import IdempotencyConflict
 from portal.tickets.models import Comment, TicketEvent
+from portal.tickets.tests import attachment_fixtures
+from portal.tickets.tests.attachment_fixtures import stored_keys, upload
 
 pytestmark = pytest.mark.django_db
 
@@ -80,3 +82,24 @@ def test_the_service_returns_the_first_comment_and_refuses_the_key_elsewhere(
     )
     assert other.pk != first.pk
     assert Comment.objects.count() == 2
+
+
+files_storage = attachment_fixtures.files_storage  # the fixture, for this module
+
+
+def test_a_comment_with_a_file_sent_twice_stores_the_file_once(
+    personas, client_for, ticket, files_storage
+):
+    client = client_for(personas.agent)
+    key = _key(client, ticket)
+    for _send in range(2):
+        response = client.post(
+            f"/tickets/{ticket.number}/comments",
+            {"body": "Log attached.", "idempotency_key": key,
+             "files": [upload("boot.log", b"POST error 3 beeps\n")]},
+        )  # fmt: skip
+        assert response.status_code == 302
+    comment = Comment.objects.get(ticket=ticket)
+    assert comment.attachments.count() == 1
+    # The resend found the first comment before uploading anything.
+    assert len(stored_keys(files_storage)) == 1

@@ -305,23 +305,7 @@ def _plan_forms(plan: ImportPlan, data: bytes, catalogue_keys: set[tuple]) -> No
     problems: list[Problem] = []
     rows = form_sheet.read_form_rows(data, problems)
     plans = form_sheet.plan_form_rows(rows, catalogue_keys, problems) if rows else []
-    if problems:
-        plan.errors.extend(problems)
-        plan.writes = {}
-        return
-    for field_plan in plans:
-        plan.rows.append(
-            RowPlan(
-                number=field_plan.row.number,
-                label=field_plan.row.label,
-                action=field_plan.action,
-                changes=field_plan.changes,
-            )
-        )
-        if field_plan.action != "unchanged":
-            key = f"form_fields_{'created' if field_plan.action == 'create' else 'updated'}"
-            plan.counts[key] = plan.counts.get(key, 0) + 1
-    plan.writes["form_fields"] = plans
+    _add_sheet(plan, "form_fields", plans, problems, label=lambda field: field.row.label)
 
 
 def _plan_steps(plan: ImportPlan, data: bytes, catalogue_keys: set[tuple]) -> None:
@@ -329,23 +313,29 @@ def _plan_steps(plan: ImportPlan, data: bytes, catalogue_keys: set[tuple]) -> No
     problems: list[Problem] = []
     rows = approval_sheet.read_step_rows(data, problems)
     plans = approval_sheet.plan_step_rows(rows, catalogue_keys, problems) if rows else []
+    _add_sheet(plan, "approval_steps", plans, problems, label=lambda step: step.label)
+
+
+def _add_sheet(plan: ImportPlan, name: str, plans: list, problems: list[Problem], *, label):
+    """One extra sheet's rows into the plan: its problems (then nothing is written at all),
+    or a preview row and a count per change, and its plans for `apply` under `name`."""
     if problems:
         plan.errors.extend(problems)
         plan.writes = {}
         return
-    for step_plan in plans:
+    for row_plan in plans:
         plan.rows.append(
             RowPlan(
-                number=step_plan.row.number,
-                label=step_plan.label,
-                action=step_plan.action,
-                changes=step_plan.changes,
+                number=row_plan.row.number,
+                label=label(row_plan),
+                action=row_plan.action,
+                changes=row_plan.changes,
             )
         )
-        if step_plan.action != "unchanged":
-            key = f"approval_steps_{'created' if step_plan.action == 'create' else 'updated'}"
+        if row_plan.action != "unchanged":
+            key = f"{name}_{'created' if row_plan.action == 'create' else 'updated'}"
             plan.counts[key] = plan.counts.get(key, 0) + 1
-    plan.writes["approval_steps"] = plans
+    plan.writes[name] = plans
 
 
 def _new_code(name: str, taken: set[str]) -> str:

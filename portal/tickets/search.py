@@ -18,7 +18,7 @@ only in an internal note.
 
 from django.contrib.postgres.search import SearchQuery, SearchVectorField
 from django.db import connection
-from django.db.models import Exists, Expression, OuterRef, Q, TextField
+from django.db.models import Exists, Expression, Func, OuterRef, Q, TextField
 from django.db.models.expressions import Col
 from django.db.models.functions import Cast
 
@@ -64,10 +64,23 @@ def _parts(user, text: str):
     )
 
 
-def _with_text(queryset):
+class UnindexedDocument(StoredDocument):
+    """The same stored vector as an expression the GIN index cannot answer, for a search
+    within a person's own few tickets: testing each of them is cheaper than reading the
+    index's entries for a common word across the whole table, which the planner would
+    otherwise combine with them (20 ms for "laptop" at 1M tickets, against under 2 ms)."""
+
+    def resolve_expression(self, query=None, *args, **kwargs):
+        column = super().resolve_expression(query, *args, **kwargs)
+        return Func(
+            column, template="(%(expressions)s || ''::tsvector)", output_field=column.output_field
+        )
+
+
+def _with_text(queryset, *, indexed: bool = True):
     """`queryset` with what `_parts`' ticket condition refers to, per database."""
     if connection.vendor == "postgresql":
-        return queryset.alias(_vector=StoredDocument())
+        return queryset.alias(_vector=StoredDocument() if indexed else UnindexedDocument())
     # The answers' JSON text: substring matching finds values (and, harmlessly, codes).
     return queryset.alias(_answers=Cast("form_values", TextField()))
 
@@ -112,8 +125,10 @@ def page_ids(queryset, user, text: str, *, order_by: list[str], after: Q | None,
         ids = queryset.filter(pk__in=matching_ids(user, text)).order_by(*order_by)
         return list(ids.values_list("pk", flat=True)[:limit])
     text_match, comments = _parts(user, text)
+    # A requester's scope is their own tickets and the ones they watch: a few hundred.
+    personal = not access.reach_of(user).works_tickets
     branches = [
-        _with_text(queryset).filter(text_match),
+        _with_text(queryset, indexed=not personal).filter(text_match),
         queryset.filter(Exists(comments.filter(ticket=OuterRef("pk")))),
     ]
     by_number = parse_number(text)

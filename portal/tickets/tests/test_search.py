@@ -133,3 +133,19 @@ def test_a_common_word_walks_the_list_and_stops_after_a_page(searchable, persona
     assert ("Bitmap Index Scan", GIN_INDEXES["ticket"]) not in nodes
     assert any(kind.startswith("Index") and name == "ticket_updated" for kind, name in nodes)
     assert len(_numbers(client.get("/tickets", {"q": COMMON}))) == 25
+
+
+@postgresql_only
+@plan_test
+def test_a_requester_searches_their_own_tickets_without_the_ticket_index(
+    searchable, personas, client_for
+):
+    """A requester's scope is their own tickets (and watched ones): testing those beats
+    reading the index's entries across every ticket for a common word (search.py)."""
+    client = client_for(personas.requester)
+    for word in (COMMON, RARE_IN_TICKET):
+        nodes = _search_plan(client, word)
+        assert ("Bitmap Index Scan", GIN_INDEXES["ticket"]) not in nodes
+    assert _numbers(client.get("/tickets", {"q": RARE_IN_TICKET})) == [searchable[1234].number]
+    assert _numbers(client.get("/tickets", {"q": RARE_IN_COMMENT})) == [searchable[77].number]
+    assert len(_numbers(client.get("/tickets", {"q": COMMON}))) == 25

@@ -487,6 +487,7 @@ PERIODIC_TASKS = {
     "portal.approvals.tasks.remind_approvers": 900,
     "portal.webhooks.tasks.sweep_webhook_outbox": 30,
     "portal.retention.tasks.run_retention": 86400,
+    "portal.retention.tasks.resume_stalled_erasures": 300,
 }
 
 # Auto-close and reminders (docs/working-faster.md); 0 turns each off. A resolved ticket

@@ -34,6 +34,7 @@ committed batch ended, and nothing is counted or done twice. Phases:
   held, and is done.
 """
 
+import datetime as dt
 import json
 import logging
 import re
@@ -236,6 +237,27 @@ def _queue(request_id: int) -> None:
     from portal.retention.tasks import erase_person
 
     enqueue_with_data(erase_person, request_id)
+
+
+# A request untouched this long (no batch committed) has lost its task: a worker died
+# before the continuation it queued was stored (a Redis queue), or the queue was emptied.
+STALLED_AFTER = dt.timedelta(minutes=10)
+
+
+def erasures_resume_stalled(now: dt.datetime | None = None) -> int:
+    """Queue again every unfinished request no batch has moved for STALLED_AFTER (the
+    worker's periodic jobs). Harmless when its task was only slow: a run finds the
+    request's cursor and two runs at once take turns on its row lock."""
+    cutoff = (now or timezone.now()) - STALLED_AFTER
+    stalled = ErasureRequest.objects.filter(state__in=[State.QUEUED, State.RUNNING]).filter(
+        Q(updated_at__lt=cutoff) | Q(updated_at__isnull=True, requested_at__lt=cutoff)
+    )
+    ids = list(stalled.values_list("pk", flat=True))
+    for request_id in ids:
+        _queue(request_id)
+    if ids:
+        log.warning("stalled erasure requests queued again", extra={"request_ids": ids})
+    return len(ids)
 
 
 def person_erase(*, user: User, actor: User) -> Erasure:

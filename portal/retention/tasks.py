@@ -20,3 +20,12 @@ def erase_person(request_id: int) -> dict:
     if summary["state"] == erasure_services.State.RUNNING:
         enqueue_with_data(erase_person, request_id)
     return summary
+
+
+@task()
+def resume_stalled_erasures() -> int:
+    """Every few minutes (PERIODIC_TASKS): an erasure whose task was lost is queued again,
+    so a request never stays "running" with nobody working on it."""
+    from portal.retention import erasure_services
+
+    return erasure_services.erasures_resume_stalled()

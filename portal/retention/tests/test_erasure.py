@@ -338,3 +338,31 @@ def test_the_progress_page_takes_a_fixed_number_of_queries(
         response = admin.get(_erase_url(target), headers={"HX-Request": "true"})
     assert response.status_code == 200
     assert "erasure-progress" in response.content.decode()
+
+
+def test_a_request_whose_task_was_lost_is_queued_again_and_finishes(personas, settings):
+    """A Redis queue can lose the continuation a dying worker queued: the periodic job
+    finds the request nobody has moved for ten minutes and queues it again, once."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+    from django_tasks_db.models import DBTaskResult
+
+    from portal.retention.erasure_services import erasures_resume_stalled
+
+    settings.ERASURE_BATCH, settings.ERASURE_BATCHES_PER_TASK = 1, 1
+    target = personas.requester
+    request = erasure_request(user=target, actor=personas.admin)
+    assert erasure_run(request_id=request.pk)["state"] == "running"  # one batch done
+    DBTaskResult.objects.all().delete()  # its continuation is lost
+    assert erasures_resume_stalled() == 0  # moved a moment ago: only slow, not lost
+    later = timezone.now() + timedelta(minutes=11)
+    assert erasures_resume_stalled(now=later) == 1
+    [queued] = DBTaskResult.objects.filter(task_path__endswith="erase_person")
+    assert queued.args_kwargs["args"] == [request.pk]
+    while erasure_run(request_id=request.pk)["state"] == "running":  # as its task runs
+        pass
+    request.refresh_from_db()
+    assert request.state == "done"
+    assert User.objects.get(pk=target.pk).full_name == pseudonym(target)
+    assert erasures_resume_stalled(now=later) == 0  # a finished request is left alone

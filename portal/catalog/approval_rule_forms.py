@@ -6,19 +6,14 @@ approvers are typed as emails, like a group's SPOCs.
 """
 
 from django import forms
-from django.core.exceptions import ValidationError
 
 from portal.catalog.approval_rule_services import MAX_POSITION
-from portal.catalog.form_field_forms import owner_choices
+from portal.catalog.form_field_forms import OwnerSelectForm, owner_value
 from portal.catalog.forms import UserEmailsField
-from portal.catalog.models import ApprovalRule, Category, Subcategory
+from portal.catalog.models import ApprovalRule, Subcategory
 
 
-def owner_value(rule: ApprovalRule) -> str:
-    return f"s{rule.subcategory_id}" if rule.subcategory_id else f"c{rule.category_id}"
-
-
-class ApprovalRuleForm(forms.Form):
+class ApprovalRuleForm(OwnerSelectForm):
     owner = forms.ChoiceField(label="Step of", choices=[])
     position = forms.IntegerField(
         label="Order",
@@ -39,18 +34,6 @@ class ApprovalRuleForm(forms.Form):
         max_length=5000,
         help_text="Only for named approvers: active users, separated by commas.",
     )
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["owner"].choices = [("", "Choose a category or subcategory"), *owner_choices()]
-
-    def clean_owner(self):
-        value = self.cleaned_data["owner"]
-        model = Subcategory if value.startswith("s") else Category
-        row = model.objects.filter(pk=int(value[1:])).first()
-        if row is None:
-            raise ValidationError("Choose a category or subcategory from the list.")
-        return row
 
     @classmethod
     def initial_for(cls, rule: ApprovalRule) -> dict:

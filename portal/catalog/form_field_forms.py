@@ -9,7 +9,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 
 from portal.catalog.form_services import format_options, parse_options
-from portal.catalog.models import Category, FormField, Subcategory
+from portal.catalog.models import ApprovalRule, Category, FormField, Subcategory
 
 
 def owner_choices() -> list[tuple[str, str]]:
@@ -27,8 +27,27 @@ def owner_choices() -> list[tuple[str, str]]:
     return choices
 
 
-def owner_value(field: FormField) -> str:
-    return f"s{field.subcategory_id}" if field.subcategory_id else f"c{field.category_id}"
+def owner_value(row: FormField | ApprovalRule) -> str:
+    """Where a form field or an approval step sits, as the owner select's value."""
+    return f"s{row.subcategory_id}" if row.subcategory_id else f"c{row.category_id}"
+
+
+class OwnerSelectForm(forms.Form):
+    """A form whose `owner` select says where a row sits: a category (its subcategories
+    too) or a single subcategory, `c<id>` / `s<id>`; cleaned to the Category or
+    Subcategory (request-form fields and approval steps)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["owner"].choices = [("", "Choose a category or subcategory"), *owner_choices()]
+
+    def clean_owner(self):
+        value = self.cleaned_data["owner"]
+        model = Subcategory if value.startswith("s") else Category
+        row = model.objects.filter(pk=int(value[1:])).first()
+        if row is None:
+            raise ValidationError("Choose a category or subcategory from the list.")
+        return row
 
 
 class FormFieldEditForm(forms.Form):
@@ -72,7 +91,7 @@ class FormFieldEditForm(forms.Form):
         }
 
 
-class FormFieldForm(FormFieldEditForm):
+class FormFieldForm(OwnerSelectForm, FormFieldEditForm):
     owner = forms.ChoiceField(label="Form of", choices=[])
     key = forms.CharField(
         label="Code",
@@ -84,16 +103,7 @@ class FormFieldForm(FormFieldEditForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["owner"].choices = [("", "Choose a category or subcategory"), *owner_choices()]
         self.order_fields(self.field_order)
-
-    def clean_owner(self):
-        value = self.cleaned_data["owner"]
-        model = Subcategory if value.startswith("s") else Category
-        row = model.objects.filter(pk=int(value[1:])).first()
-        if row is None:
-            raise ValidationError("Choose a category or subcategory from the list.")
-        return row
 
 
 def create_args(data: dict) -> dict:

@@ -246,7 +246,10 @@ def approvals_hand_on(*, user: User) -> int:
             ).values_list("step_id", flat=True)
         )
     )
-    return sum(_hand_on(step_id, user) for step_id in step_ids)
+    changed = sum(_hand_on(step_id, user) for step_id in step_ids)
+    if changed:
+        access.forget_pending_counts()  # parts moved to someone else, or went
+    return changed
 
 
 def _delegate_today(user: User) -> User | None:
@@ -272,7 +275,6 @@ def _hand_on(step_id: int, user: User) -> int:
     if step.state != State.PENDING or row is None:
         return 0
     ticket, now = step.ticket, timezone.now()
-    access.forget_pending_counts()  # the part moves to someone else, or goes
     on_step = set(step.approvers.values_list("user_id", flat=True))
     left = f"{user} can no longer decide"
 

@@ -23,12 +23,6 @@ Approvers = ApprovalRule.Approvers
 MAX_POSITION = 99
 
 
-def owner_text(owner: Category | Subcategory) -> str:
-    if isinstance(owner, Subcategory):
-        return f"{owner.category.group.name} / {owner.category.name} / {owner.name}"
-    return f"{owner.group.name} / {owner.name}"
-
-
 def check_definition(*, approvers: str, mode: str, position: int, users: list[User]) -> None:
     """The rules a step's own values follow (no database read): raises ValidationError."""
     errors: dict[str, str] = {}

@@ -18,7 +18,7 @@ from botocore.config import Config
 from django.core.exceptions import ImproperlyConfigured
 from django.core.files.storage import FileSystemStorage, Storage
 
-from portal.lib.db import transaction_open
+from portal.lib import db
 from portal.lib.env import env_int, env_str
 
 if TYPE_CHECKING:
@@ -238,12 +238,11 @@ def translated_errors(action: str) -> Iterator[None]:
 
 
 def refuse_inside_transaction(action: str) -> None:
-    """No network call while a transaction is open: a hung storage would hold its locks."""
-    if transaction_open():
-        raise RuntimeError(
-            f"Refusing to {action} inside a database transaction: store first, then "
-            "write the rows in a short transaction (see docs/attachments.md)."
-        )
+    """No storage call while a transaction is open: a hung storage would hold its locks."""
+    db.refuse_inside_transaction(
+        action,
+        "store first, then write the rows in a short transaction (see docs/attachments.md).",
+    )
 
 
 def save_file(

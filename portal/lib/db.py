@@ -28,6 +28,14 @@ def transaction_open() -> bool:
     )
 
 
+def refuse_inside_transaction(action: str, instead: str) -> None:
+    """No network call (storage, a webhook, an identity platform) while a transaction is
+    open: a peer that hangs would hold the transaction's locks for its whole timeout.
+    `instead` tells the caller what to do."""
+    if transaction_open():
+        raise RuntimeError(f"Refusing to {action} inside a database transaction: {instead}")
+
+
 def close_connection() -> None:
     """Drop this thread's connection; the next query opens a fresh one."""
     try:

@@ -21,7 +21,7 @@ import msal
 import requests
 from django.conf import settings
 
-from portal.lib.db import transaction_open
+from portal.lib.db import refuse_inside_transaction
 
 SCOPES = ["https://outlook.office365.com/.default"]
 DEFAULT_AUTHORITY = "https://login.microsoftonline.com/{tenant}"
@@ -51,11 +51,10 @@ def cached_token(mailbox, *, now: dt.datetime) -> str | None:
 def fetch_token(mailbox, *, now: dt.datetime) -> tuple[str, dt.datetime]:
     """A new token and its expiry from the identity platform (no database work here).
     RuntimeError inside a database transaction: fetch first, then write."""
-    if transaction_open():
-        raise RuntimeError(
-            "Refusing to ask the identity platform for a token inside a database "
-            "transaction: fetch the token first, then store it in a short transaction."
-        )
+    refuse_inside_transaction(
+        "ask the identity platform for a token",
+        "fetch the token first, then store it in a short transaction.",
+    )
     timeout = int(getattr(settings, "INBOUND_IMAP_TIMEOUT", 30))
     try:
         app = msal.ConfidentialClientApplication(

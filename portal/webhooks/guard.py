@@ -35,7 +35,7 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 
-from portal.lib.db import transaction_open
+from portal.lib import db
 
 RESPONSE_EXCERPT_BYTES = 500
 NAT64 = ipaddress.ip_network("64:ff9b::/96")
@@ -48,13 +48,10 @@ METADATA = {
 
 
 def refuse_inside_transaction(action: str) -> None:
-    """No lookup or request while a database transaction is open: a resolver or receiver
-    that hangs would hold the transaction's locks for its whole timeout."""
-    if transaction_open():
-        raise RuntimeError(
-            f"Refusing to {action} inside a database transaction: call out first, then "
-            "record the outcome in a short transaction (docs/webhooks.md)."
-        )
+    """No lookup or request while a database transaction is open (portal.lib.db)."""
+    db.refuse_inside_transaction(
+        action, "call out first, then record the outcome in a short transaction (docs/webhooks.md)."
+    )
 
 
 class Refused(Exception):

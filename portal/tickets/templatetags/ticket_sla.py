@@ -1,4 +1,5 @@
-"""Service-level badges for ticket lists and the ticket page (no queries: stored fields)."""
+"""Service-level facts for the ticket page (no queries: stored fields). The list's SLA
+cell is prepared per row in list_views.list_rows."""
 
 from django import template
 from django.utils import timezone
@@ -6,17 +7,6 @@ from django.utils import timezone
 from portal.tickets import sla
 
 register = template.Library()
-
-
-@register.inclusion_tag("tickets/_sla_cell.html")
-def sla_cell(ticket, now=None):
-    """The list cell: the next due time and the ticket's (worse) state."""
-    state = sla.ticket_state(ticket, now)
-    return {
-        "due": sla.next_due(ticket),
-        "state": state,
-        "label": sla.STATE_LABELS[state] if state else "",
-    }
 
 
 @register.inclusion_tag("tickets/_sla_facts.html")

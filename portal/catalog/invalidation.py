@@ -11,9 +11,10 @@ no signals, so `services.catalog_bulk_save` bumps them itself.
 
 from django.db.models.signals import m2m_changed, post_delete, post_save
 
+from portal.accounts.roles import ROLES_VERSION as ROLES
 from portal.lib.cache_versions import bump
 
-MASTERS, ROLES = "masters", "roles"
+MASTERS = "masters"
 
 
 def master_data_changed() -> None:

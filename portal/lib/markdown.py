@@ -13,13 +13,24 @@ Images are dropped, except where the caller names the portal's own image address
 (`image_src`, a pattern the whole `src` must match: the knowledge base's access-checked
 `/help/images/<id>`): an image from anywhere else would let a body make every reader's
 browser call a server of the author's choosing.
+
+Converting is the slow part (a ticket page with twenty comments spent a quarter of its
+time here), and a text renders the same until this module or its libraries change, so
+`render_many` keeps the result in the shared cache under a digest of everything the output
+depends on: the text, the image pattern and this renderer's fingerprint. A lost entry is
+rendered again; an entry cannot be served for a text, a pattern or a renderer it was not
+made with.
 """
 
+import hashlib
+import importlib.metadata
 import re
 import threading
+from collections.abc import Sequence
 
 import markdown as python_markdown
 import nh3
+from django.core.cache import cache
 
 ALLOWED_TAGS = {
     "p", "br", "hr", "strong", "em", "del", "code", "pre", "blockquote", "ul", "ol", "li",
@@ -28,6 +39,7 @@ ALLOWED_TAGS = {
 ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "th": {"align"}, "td": {"align"}}
 URL_SCHEMES = {"http", "https", "mailto"}
 MAX_SOURCE = 40_000
+EXTENSIONS = ["fenced_code", "tables", "sane_lists"]
 
 
 _local = threading.local()
@@ -39,7 +51,7 @@ def _converter() -> python_markdown.Markdown:
     state between documents, so `render` resets it before each use."""
     md = getattr(_local, "md", None)
     if md is None:
-        md = python_markdown.Markdown(extensions=["fenced_code", "tables", "sane_lists"])
+        md = python_markdown.Markdown(extensions=EXTENSIONS)
         # No raw HTML: typed tags become visible text instead of markup.
         md.preprocessors.deregister("html_block")
         md.inlinePatterns.deregister("html")
@@ -80,3 +92,48 @@ def render(text: str, *, image_src: re.Pattern[str] | None = None) -> str:
         link_rel="noopener noreferrer nofollow",
         strip_comments=True,
     )
+
+
+# Bump when `render` produces different HTML for the same input in a way the fingerprint
+# below cannot see (a change of its code rather than of its settings or libraries).
+RENDERER_VERSION = 1
+CACHE_SECONDS = 7 * 24 * 3600
+# Everything besides the text and the image pattern that decides the output: cached HTML
+# made by another renderer (older allow-lists, another Markdown or nh3) is never served.
+FINGERPRINT = hashlib.sha256(
+    repr(
+        (
+            RENDERER_VERSION,
+            sorted(ALLOWED_TAGS),
+            sorted((tag, sorted(names)) for tag, names in ALLOWED_ATTRIBUTES.items()),
+            sorted(URL_SCHEMES),
+            sorted(IMAGE_ATTRIBUTES),
+            MAX_SOURCE,
+            EXTENSIONS,
+            importlib.metadata.version("markdown"),
+            importlib.metadata.version("nh3"),
+        )
+    ).encode()
+).hexdigest()[:16]
+
+
+def _cache_key(text: str, image_src: re.Pattern[str] | None) -> str:
+    # The image pattern is part of the key: HTML that kept an image for the knowledge base
+    # must never be served where images are dropped (or kept from other addresses).
+    pattern = "" if image_src is None else f"{image_src.flags}:{image_src.pattern}"
+    digest = hashlib.sha256(f"{pattern}\0{text[:MAX_SOURCE]}".encode()).hexdigest()
+    return f"markdown:{FINGERPRINT}:{digest}"
+
+
+def render_many(texts: Sequence[str], *, image_src: re.Pattern[str] | None = None) -> list[str]:
+    """`render` of each text, in order: one cache read for all of them, and the ones not
+    cached yet rendered and stored for the next reader."""
+    keys = {text: _cache_key(text, image_src) for text in texts if text}
+    found = cache.get_many(list(keys.values())) if keys else {}
+    fresh = {}
+    for text, key in keys.items():
+        if key not in found:
+            found[key] = fresh[key] = render(text, image_src=image_src)
+    if fresh:
+        cache.set_many(fresh, CACHE_SECONDS)
+    return [found[keys[text]] if text else "" for text in texts]

@@ -1,0 +1,47 @@
+"""`render_many`: the ticket page's Markdown from the shared cache, never different from
+rendering it again, and never HTML made for another image allow-list."""
+
+import re
+
+from django.core.cache import cache
+
+from portal.lib import markdown
+
+TEXTS = [
+    "**bold** and [docs](https://example.com)",
+    "",
+    "<script>x</script>",
+    "**bold** and [docs](https://example.com)",
+]
+HELP_IMAGES = re.compile(r"/help/images/[0-9]+")
+IMAGE = "![diagram](/help/images/7)"
+
+
+def test_render_many_gives_what_render_gives_in_order():
+    expected = [markdown.render(text) for text in TEXTS]
+    assert markdown.render_many(TEXTS) == expected  # rendered and stored
+    assert markdown.render_many(TEXTS) == expected  # read back
+
+
+def test_a_second_page_reads_the_html_from_the_cache(monkeypatch):
+    first = markdown.render_many(TEXTS)
+
+    def no_rendering(*args, **kwargs):
+        raise AssertionError("rendered again although cached")
+
+    monkeypatch.setattr(markdown, "render", no_rendering)
+    assert markdown.render_many(TEXTS) == first
+
+
+def test_a_lost_cache_costs_a_rendering_not_a_different_page():
+    first = markdown.render_many(TEXTS)
+    cache.clear()
+    assert markdown.render_many(TEXTS) == first
+
+
+def test_html_that_kept_an_image_is_not_served_where_images_are_dropped():
+    with_images = markdown.render_many([IMAGE], image_src=HELP_IMAGES)
+    assert 'src="/help/images/7"' in with_images[0]
+    # The same text for a ticket (no image allow-list) after the knowledge base cached it.
+    assert "src=" not in markdown.render_many([IMAGE])[0]
+    assert "src=" not in markdown.render_many([IMAGE], image_src=re.compile(r"/other/[0-9]+"))[0]

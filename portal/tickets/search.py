@@ -138,7 +138,9 @@ def page_ids(queryset, user, text: str, *, order_by: list[str], after: Q | None,
     keys = [name.lstrip("-") for name in order_by]
     columns = ["pk", *(key for key in keys if key not in {"pk", "id"})]
     parts = [b.order_by(*order_by).values_list(*columns)[:limit] for b in branches]
-    return [row[0] for row in parts[0].union(*parts[1:])]
+    # Unordered: a union takes the model's default order (updated_at), which only the
+    # "recently updated" sorts select; any other sort made the statement fail.
+    return [row[0] for row in parts[0].union(*parts[1:]).order_by()]
 
 
 def apply_search(queryset, user, text: str):

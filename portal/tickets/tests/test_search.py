@@ -9,6 +9,7 @@ from django.test.utils import CaptureQueriesContext
 
 from portal.catalog import form_services
 from portal.testing.request_forms import every_type_form
+from portal.tickets.filters import SORTS
 from portal.tickets.models import Comment, Ticket
 from portal.tickets.search import GIN_INDEXES
 
@@ -50,6 +51,20 @@ def test_an_edited_answer_is_found_by_its_new_words_only(raise_ticket, org, pers
     client = client_for(personas.admin)
     assert _numbers(client.get("/tickets", {"q": "chassis"})) == []
     assert _numbers(client.get("/tickets", {"q": "red"})) == [ticket.number]
+
+
+@pytest.mark.parametrize("sort", SORTS)
+def test_a_search_keeps_the_chosen_sort_order(sort, raise_ticket, personas, client_for):
+    tickets = [
+        raise_ticket(title=f"Printer {i}", priority=priority)
+        for i, priority in enumerate(["low", "urgent", "medium", "high"])
+    ]
+    raise_ticket(title="Scanner")
+    client = client_for(personas.admin)
+    listed = _numbers(client.get("/tickets", {"sort": sort}))
+    response = client.get("/tickets", {"q": "printer", "sort": sort})
+    assert response.status_code == 200
+    assert _numbers(response) == [n for n in listed if n in {t.number for t in tickets}]
 
 
 # ---------------------------------------------------------------------------------------

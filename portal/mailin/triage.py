@@ -19,7 +19,7 @@ from django.core.paginator import Page, Paginator
 from django.db import transaction
 
 from portal.accounts.roles import is_admin
-from portal.attachments.storage import get_storage
+from portal.attachments.storage import get_storage, translated_errors
 from portal.catalog.models import Category, Subcategory
 from portal.lib.errors import Conflict
 from portal.mailin import services
@@ -120,8 +120,9 @@ def inbound_triage_classify(
         raise InvalidInput(
             f"{row.sender} no longer has an active account; dismiss this mail instead."
         )
-    # The kept mail is read before any transaction opens (no network call inside one).
-    with get_storage().open(row.raw_key, "rb") as stored:
+    # The kept mail is read before any transaction opens (no network call inside one); a
+    # storage that fails is StorageUnavailable (the page's 503), not a crash.
+    with translated_errors("read the kept mail"), get_storage().open(row.raw_key, "rb") as stored:
         parsed = parse(stored.read())
     services.raise_ticket(
         row, parsed, requester, group=category.group, category=category,

@@ -219,3 +219,21 @@ def test_the_move_takes_exactly_the_read_messages_whatever_the_server_offers(
     assert sorted(access.system_read(Ticket).values_list("title", flat=True)) == [
         "Badge", "Scanner",
     ]  # fmt: skip
+
+
+def test_mail_to_a_mailbox_whose_category_is_out_of_use_is_refused_and_the_sender_told_why(
+    personas, org, imap_server, poll
+):
+    # The ticket services refuse the mailbox's classification (InvalidInput): nothing of
+    # the mail is written, and its sender learns why instead of waiting for an answer.
+    org.hardware.is_active = False
+    org.hardware.save(update_fields=["is_active"])
+    imap_server.append(fixtures.plain("requester@example.com", "Dock flickers", "Help."))
+    poll()
+    assert not access.system_read(Ticket).exists()
+    row = InboundMessage.objects.get()
+    assert (row.outcome, row.ticket) == ("rejected", None)
+    assert "no longer in use" in row.detail
+    [told] = EmailDelivery.objects.filter(kind="mailin_rejected")
+    assert told.to_address == "requester@example.com" and row.detail in told.body_text
+    assert row.answered and len(imap_server.uids("Processed")) == 1

@@ -206,3 +206,24 @@ def test_a_reply_to_a_ticket_closed_long_ago_raises_a_follow_up(
     follow_up = access.system_read(Ticket).exclude(pk=ticket.pk).get()
     assert follow_up.description.startswith(f"Follow-up to {ticket.number} (closed)")
     assert comments(ticket) == []
+
+
+def test_a_reply_with_no_text_is_refused_and_the_sender_told_why(
+    personas, ticket, imap_server, poll
+):
+    mail = notification_to("requester@example.com", ticket)
+    imap_server.append(
+        fixtures.plain(
+            "requester@example.com", f"Re: {mail.subject}", " \n", in_reply_to=mail.message_id
+        )
+    )
+    poll()
+    assert comments(ticket) == []  # nothing written on the ticket
+    row = InboundMessage.objects.get()
+    assert (row.outcome, row.ticket, row.detail) == ("rejected", ticket, "The reply has no text.")
+    # The email equivalent of a 4xx: the sender is told why, once.
+    [told] = EmailDelivery.objects.filter(kind="mailin_rejected")
+    assert told.to_address == "requester@example.com"
+    assert "The reply has no text." in told.body_text and row.answered
+    poll()
+    assert EmailDelivery.objects.filter(kind="mailin_rejected").count() == 1

@@ -163,6 +163,38 @@ def test_classifying_twice_makes_one_ticket_and_the_second_is_told_which(
     assert _stored(files_storage) == stored_before  # its copies of the files were deleted
 
 
+@pytest.mark.parametrize(
+    ("failing", "told"),
+    [
+        (None, "The mail storage does not answer"),  # the kept mail cannot be read
+        ({"PUT"}, "The files could not be stored right now"),  # read, but its files not stored
+    ],
+    ids=["reading-the-mail", "storing-the-files"],
+)
+def test_classifying_while_the_storage_fails_is_a_503_and_the_mail_keeps_waiting(
+    failing, told, personas, org, waiting, client_for, files_storage, settings, s3_server, s3_faults
+):
+    # The kept mail moves to the bucket, which is then reached through the fault stub.
+    with files_storage.open(waiting.raw_key, "rb") as kept:
+        s3_server.client().put_object(Bucket=s3_server.bucket, Key=waiting.raw_key, Body=kept)
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "attachments": s3_server.storage_config(endpoint_url=s3_faults.endpoint),
+    }
+    client = client_for(personas.admin)
+    url = f"/mailboxes/triage/{waiting.pk}/classify"
+    s3_faults.answer(500, methods=failing)
+    response = client.post(url, {"classification": f"c{org.hardware.pk}"})
+    assert response.status_code == 503
+    assert told in response.content.decode()
+    assert not Ticket.objects.exists() and not Attachment.objects.exists()
+    waiting.refresh_from_db()
+    assert waiting.outcome == "triage" and waiting.ticket_id is None
+    s3_faults.pass_through()
+    assert client.post(url, {"classification": f"c{org.hardware.pk}"}).status_code == 302
+    assert Ticket.objects.get().attachments.count() == 2
+
+
 def test_dismissing_takes_the_mail_out_of_the_queue_without_a_ticket(personas, waiting, client_for):
     client = client_for(personas.admin)
     response = client.post(f"/mailboxes/triage/{waiting.pk}/dismiss")

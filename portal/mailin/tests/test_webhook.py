@@ -11,12 +11,14 @@ import time
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
 
 from portal.attachments.tests.files import png
 from portal.mailin import tasks
 from portal.mailin.models import InboundMessage, Mailbox
 from portal.mailin.tests import fixtures
 from portal.mailin.tests.conftest import outcomes
+from portal.testing.database import unreachable_database
 from portal.tickets.models import Attachment, Comment, Ticket
 
 pytestmark = pytest.mark.django_db
@@ -225,3 +227,41 @@ def test_the_admin_form_needs_no_imap_settings_for_a_webhook_mailbox(personas, o
     assert Mailbox.objects.get().transport == "webhook"
     html = client.get("/mailboxes").content.decode()
     assert 'data-transport="webhook">posted by the provider' in html
+
+
+# --- Outages: nothing is written and the provider is told to post again -------------------
+
+
+def test_a_post_while_the_storage_fails_is_a_503_with_retry_after_and_is_taken_later(
+    personas, hooks, hook_box, client, settings, s3_server, s3_faults
+):
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "attachments": s3_server.storage_config(endpoint_url=s3_faults.endpoint),
+    }
+    post = signed(parsed_fields("requester@example.com", "Printer jam", "Tray 2 jams."))
+    s3_faults.answer(500)
+    response = client.post(MAILGUN, post)
+    assert response.status_code == 503 and response["Retry-After"] == "60"
+    assert "post it again later" in response.content.decode()
+    assert not InboundMessage.objects.exists() and not Ticket.objects.exists()
+    hook_box.refresh_from_db()
+    assert "StorageUnavailable" in hook_box.last_error  # on the mailbox health page
+    # The provider's retry of the same post, once the storage answers again.
+    s3_faults.pass_through()
+    assert client.post(MAILGUN, post).json() == {"outcomes": ["ticket"]}
+    assert Ticket.objects.count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_post_while_the_database_is_down_is_a_503_with_retry_after_and_is_taken_later(
+    personas, hooks, hook_box
+):
+    client = Client(raise_request_exception=False)  # as the provider: only the answer counts
+    post = signed(parsed_fields("requester@example.com", "Printer jam", "Tray 2 jams."))
+    with unreachable_database():
+        response = client.post(MAILGUN, post)
+    assert response.status_code == 503 and response["Retry-After"]
+    assert not InboundMessage.objects.exists() and not Ticket.objects.exists()
+    assert client.post(MAILGUN, post).json() == {"outcomes": ["ticket"]}
+    assert Ticket.objects.count() == 1

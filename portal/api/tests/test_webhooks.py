@@ -109,6 +109,20 @@ def test_update_changes_only_what_is_sent_and_switching_on_resets_failures(
     assert response.status_code == 200 and hook.team is None
 
 
+def test_an_update_sending_a_team_and_all_teams_is_a_422_and_changes_nothing(
+    personas, api_for, hook, org
+):
+    response = api_for(personas.admin).patch(
+        f"/webhooks/{hook.pk}", {"name": "Renamed", "team_id": org.team_a.pk, "all_teams": True}
+    )
+    problem = is_problem(response, 422)
+    assert problem["errors"] == [
+        {"field": "team_id", "message": "Send a team or all_teams, not both."}
+    ]
+    hook.refresh_from_db()
+    assert (hook.name, hook.team) == ("Ops", None)
+
+
 def test_the_delivery_log_pages_newest_first_in_fixed_queries(
     personas, api_for, hook, django_assert_num_queries
 ):

@@ -4,6 +4,7 @@ or falls to the admins on triage duty; each hand-on is a line in the ticket's hi
 
 import pytest
 from django.utils import timezone
+from django.utils.html import escape
 
 from portal.accounts import services as accounts
 from portal.approvals import services
@@ -48,6 +49,19 @@ def test_a_departed_approvers_part_falls_to_their_delegate(awaiting, manager, pe
     assert Notification.objects.filter(recipient=personas.lead, kind="approval_request").exists()
     _decide(personas.lead, awaiting)  # now theirs to decide, in their own name
     assert Ticket.objects.get(pk=awaiting.pk).status == Status.NEW
+
+
+def test_the_ticket_history_says_the_approval_was_passed_on_and_why(
+    awaiting, manager, personas, client_for
+):
+    _on_duty(personas.admin)
+    _deactivate(manager, personas)
+    event = _handed_on(awaiting)
+    page = client_for(personas.requester).get(awaiting.get_absolute_url()).content.decode()
+    # The stored code ("reassigned") reads as a sentence naming the step, with the reason.
+    line = f"passed on the approval of someone who left ({event.old_value})"
+    assert escape(line) in page and escape(event.reason) in page
+    assert ">reassigned<" not in page
 
 
 def test_without_a_delegate_it_falls_to_the_admins_on_triage_duty(awaiting, manager, personas):

@@ -1,6 +1,7 @@
 """Excel import (preview, all-or-nothing apply, idempotence), export and the bad files."""
 
 import io
+from types import SimpleNamespace
 
 import openpyxl
 import pytest
@@ -18,6 +19,7 @@ from portal.catalog.models import (
     PendingImport,
     Subcategory,
 )
+from portal.catalog.selectors import active_team_choices, attach_master_rows
 from portal.catalog.spreadsheet import FileRefused
 from portal.catalog.tests.helpers import snapshot
 from portal.catalog.tests.workbooks import (
@@ -341,3 +343,26 @@ def test_a_group_row_after_its_subcategories_still_applies_its_state(personas):
 
 def test_xml_entity_declarations_are_refused(org):
     assert "XML entity or DTD declarations" in refused(with_entities(xlsx(ROWS)))
+
+
+def test_an_import_shows_at_once_in_the_cached_master_rows_and_list_filters(
+    personas, org, client_for
+):
+    # The ticket list's filter selects, its bulk-move teams and the master rows of its
+    # tickets are cached for everyone; the import's bulk writes send no model signals.
+    admin = client_for(personas.admin)
+    assert "Service Desk" not in admin.get("/tickets").content.decode()
+    assert "Service Desk" not in [name for _, name in active_team_choices()]
+    ticket_like = SimpleNamespace(
+        group_id=org.group_x.pk, category_id=None, subcategory_id=None, team_id=None
+    )
+    attach_master_rows([ticket_like])
+    assert ticket_like.group.is_active
+
+    catalog_import_apply(xlsx([*ROWS, ["Group X", "", "", "", "spoc@example.com", "", "no"]]))
+
+    page = admin.get("/tickets").content.decode()
+    assert f'<option value="{BusinessUnitGroup.objects.get(name="IT").pk}">IT</option>' in page
+    assert "Service Desk" in [name for _, name in active_team_choices()]
+    attach_master_rows([ticket_like])
+    assert not ticket_like.group.is_active

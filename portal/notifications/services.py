@@ -1,7 +1,7 @@
 """Telling people things: in-app notifications and queued emails, in the caller's transaction."""
 
 import logging
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -20,7 +20,7 @@ from portal.lib.emails import (
     verify_message_id,
 )
 from portal.lib.tasks import enqueue_with_data
-from portal.notifications.kinds import get_kind
+from portal.notifications.kinds import Kind, get_kind
 from portal.notifications.models import (
     EmailDelivery,
     EmailPreference,
@@ -63,6 +63,29 @@ def absolute_url(path: str) -> str:
     return urljoin(settings.APP_URL + "/", path.lstrip("/")) if path else settings.APP_URL
 
 
+@dataclass(frozen=True)
+class Message:
+    """One message of an event: what `recipients` are told, in-app and by email.
+
+    `event_key` must identify the event (e.g. `ticket:42:comment:7`): the outbox refuses a
+    second message for the same key and address. `actor` (whoever caused the event) is
+    never told. `thread_key` (e.g. `tkt-42`) threads every message about one thing under
+    one signed root Message-ID (portal.lib.emails); `thread_tag` (e.g. `TKT-000042`) goes
+    in front of the subject as `[TKT-000042]`, which mail clients keep in replies.
+    """
+
+    recipients: Iterable
+    kind: str
+    text: str
+    link: str
+    context: dict
+    event_key: str
+    actor: object = None
+    thread_key: str | None = None
+    thread_tag: str = ""
+    in_app: bool = True
+
+
 def notify(
     *,
     recipients: Iterable,
@@ -78,42 +101,85 @@ def notify(
 ) -> NotifyResult:
     """Tell `recipients` about an event, in-app and (by their preferences) by email.
 
-    Runs inside the caller's transaction: the rows commit or roll back with the event.
-    The actor is never told about their own action; inactive users are skipped; each
-    person is told once even if listed twice. `event_key` must identify the event (e.g.
-    `ticket:42:comment:7`): the outbox refuses a second message for the same key and address.
-    `thread_key` (e.g. `tkt-42`) threads every message about one thing under one signed
-    root Message-ID (portal.lib.emails); `thread_tag` (e.g. `TKT-000042`) goes in front of
-    the subject as `[TKT-000042]`, which mail clients keep in replies.
+    One `Message` through `notify_many`: the rules are the same (see there and `Message`).
     """
-    kind_def = get_kind(kind)
-    people = _distinct_active(recipients, exclude=actor)
-    result = NotifyResult()
-    if not people:
-        return result
-    # No savepoint: inside the caller's transaction a failure here rolls the whole event
-    # back anyway, and a savepoint costs two statements per call (three calls per ticket).
-    with transaction.atomic(savepoint=False):
-        if in_app:
-            result.notifications = Notification.objects.bulk_create(
-                Notification(recipient=user, kind=kind, text=text[:300], link=link)
-                for user in people
-            )
-            forget_unread_counts(user.pk for user in people)
-        wants_email = (
-            dict.fromkeys((user.pk for user in people), False)
-            if _emails_paused.get()
-            else _wants_email(people, kind_def)
-        )
-        deliveries = [
-            _delivery_for(user, kind_def, context, event_key, thread_key, link, thread_tag)
-            for user in people
-            if wants_email[user.pk]
-        ]
-        if deliveries:
-            result.deliveries = EmailDelivery.objects.bulk_create(deliveries, ignore_conflicts=True)
-            _enqueue([d.pk for d in deliveries])
+    message = Message(
+        recipients=recipients,
+        kind=kind,
+        text=text,
+        link=link,
+        context=context,
+        event_key=event_key,
+        actor=actor,
+        thread_key=thread_key,
+        thread_tag=thread_tag,
+        in_app=in_app,
+    )
+    [result] = notify_many([message])
     return result
+
+
+def notify_many(messages: Sequence[Message]) -> list[NotifyResult]:
+    """Tell each message's recipients about an event; one result per message, in order.
+
+    Runs inside the caller's transaction: the rows commit or roll back with the event.
+    Per message, the actor is never told, inactive users are skipped and each person is
+    told once even if listed twice; one event's messages to different people (a new
+    ticket's holder, SPOCs and requester) are written together: one insert of
+    notifications, one read of email preferences, one insert of outbox rows and one task
+    for all of them, where a message at a time cost four statements each.
+    """
+    kinds = [get_kind(message.kind) for message in messages]
+    people = [_distinct_active(message.recipients, exclude=message.actor) for message in messages]
+    results = [NotifyResult() for _ in messages]
+    if not any(people):
+        return results
+    # No savepoint: inside the caller's transaction a failure here rolls the whole event
+    # back anyway, and a savepoint costs two statements.
+    with transaction.atomic(savepoint=False):
+        told = [
+            (n, user) for n, message in enumerate(messages) if message.in_app for user in people[n]
+        ]
+        if told:
+            rows = Notification.objects.bulk_create(
+                Notification(
+                    recipient=user,
+                    kind=messages[n].kind,
+                    text=messages[n].text[:300],
+                    link=messages[n].link,
+                )
+                for n, user in told
+            )
+            for (n, _), row in zip(told, rows, strict=True):
+                results[n].notifications.append(row)
+            forget_unread_counts(user.pk for _, user in told)
+        if _emails_paused.get():
+            return results
+        wants_email = _wants_email(people, kinds)
+        deliveries = []
+        for n, message in enumerate(messages):
+            kind = kinds[n]
+            results[n].deliveries = [
+                _delivery_for(
+                    user,
+                    kind,
+                    message.context,
+                    message.event_key,
+                    message.thread_key,
+                    message.link,
+                    message.thread_tag,
+                )
+                for user in people[n]
+                if wants_email(user.pk, kind)
+            ]
+            deliveries += results[n].deliveries
+        if deliveries:
+            # One event never mails one address twice: a repeat (a retried event, or two
+            # messages of this batch to one person under one key) is skipped by the unique
+            # (event_key, address) constraint, within this insert as across inserts.
+            EmailDelivery.objects.bulk_create(deliveries, ignore_conflicts=True)
+            _enqueue([delivery.pk for delivery in deliveries])
+    return results
 
 
 def email_user(*, user, kind: str, context: dict, event_key: str, link: str = "") -> None:
@@ -246,16 +312,31 @@ def _distinct_active(recipients: Iterable, *, exclude) -> list:
     return list(seen.values())
 
 
-def _wants_email(people: list, kind) -> dict[int, bool]:
-    """One query for everyone's preference on this kind."""
-    if not kind.user_can_mute_email:
-        return {user.pk: True for user in people}
-    chosen = dict(
-        EmailPreference.objects.filter(user__in=people, kind=kind.name).values_list(
-            "user_id", "email"
-        )
-    )
-    return {user.pk: chosen.get(user.pk, kind.email_by_default) for user in people}
+def _wants_email(people: list[list], kinds: list[Kind]) -> Callable[[int, Kind], bool]:
+    """Whether a person wants a kind by email: one query for every person and kind of the
+    batch (none when no kind can be muted); no row is the kind's default."""
+    mutable = {kind.name for kind in kinds if kind.user_can_mute_email}
+    asked = {
+        user.pk
+        for group, kind in zip(people, kinds, strict=True)
+        if kind.name in mutable
+        for user in group
+    }
+    chosen: dict[tuple[int, str], bool] = {}
+    if asked:
+        chosen = {
+            (user_id, kind): email
+            for user_id, kind, email in EmailPreference.objects.filter(
+                user__in=asked, kind__in=mutable
+            ).values_list("user_id", "kind", "email")
+        }
+
+    def wants(user_id: int, kind: Kind) -> bool:
+        if not kind.user_can_mute_email:
+            return True
+        return chosen.get((user_id, kind.name), kind.email_by_default)
+
+    return wants
 
 
 def _delivery_for(user, kind, context, event_key, thread_key, link, thread_tag="") -> EmailDelivery:

@@ -28,8 +28,9 @@ previews show exactly the subject each kind is sent with.
 """
 
 from portal.catalog.models import TeamMember
+from portal.catalog.selectors import MASTER_ROWS, attach_master_rows
 from portal.notifications.kinds import Kind, register_kind
-from portal.notifications.services import notify
+from portal.notifications.services import Message, notify_many
 from portal.tickets.models import Status
 from portal.tickets.transitions import REOPEN_WINDOW
 
@@ -193,6 +194,10 @@ for _kind in KINDS.values():
 
 
 def _context(ticket, actor, **extra) -> dict:
+    if not all(ticket._meta.get_field(name).is_cached(ticket) for name in MASTER_ROWS):
+        # A ticket read by id (a comment's, a status change's): its classification and team
+        # from the master-data cache, as the ticket page has them, not four lookups.
+        attach_master_rows([ticket])
     classification = " / ".join(
         part.name for part in (ticket.group, ticket.category, ticket.subcategory) if part
     )
@@ -254,8 +259,8 @@ def thread_key(ticket) -> str:
     return f"tkt-{ticket.pk}"
 
 
-def _send(ticket, *, recipients, kind, text, actor, key, **extra) -> None:
-    notify(
+def _message(ticket, *, recipients, kind, text, actor, key, **extra) -> Message:
+    return Message(
         recipients=recipients,
         kind=kind,
         text=text,
@@ -268,35 +273,47 @@ def _send(ticket, *, recipients, kind, text, actor, key, **extra) -> None:
     )
 
 
+def _send(ticket, **message) -> None:
+    notify_many([_message(ticket, **message)])
+
+
 def _values(ticket, actor=None, **extra) -> dict:
     return {"number": ticket.number, "title": ticket.title, "actor": str(actor or ""), **extra}
 
 
-def ticket_created(ticket, *, actor, holder) -> None:
+def ticket_created(ticket, *, actor, holder, new: bool = False) -> None:
     """One message per person: whoever the chain landed on is told why (not a routine
-    "New ticket" as well); the group's other SPOCs get the routine one."""
-    # The system routed it (actor None in the message), but whoever raised it is not told
-    # about their own ticket landing with them.
-    ticket_routed(ticket, actor=None, holder=holder, key="created", skip=actor)
+    "New ticket" as well); the group's other SPOCs get the routine one. The three messages
+    are delivered together (`notify_many`: one write of each kind of row).
+
+    `new`: raised in this transaction, so nobody can be watching it yet and the watchers
+    are not looked up (a ticket released by its approvers may have some)."""
     landed = {ticket.assignee_id, *(user.pk for user in holder.told)}
-    _send(
-        ticket,
-        recipients=[user for user in _spocs(ticket) if user.pk not in landed],
-        kind="ticket_created",
-        actor=actor,
-        key="created",
-        text=text("created", **_values(ticket)),
-        description=ticket.description,
-    )
-    # The confirmation goes to the requester even though they raised it.
-    _send(
-        ticket,
-        recipients=[ticket.requester, *_watchers(ticket)],
-        kind="ticket_received",
-        actor=None,
-        key="received",
-        text=text("received", **_values(ticket)),
-        next_step=next_step(ticket, holder),
+    notify_many(
+        [
+            # The system routed it (actor None in the message), but whoever raised it is
+            # not told about their own ticket landing with them.
+            _routed_message(ticket, actor=None, holder=holder, key="created", skip=actor),
+            _message(
+                ticket,
+                recipients=[user for user in _spocs(ticket) if user.pk not in landed],
+                kind="ticket_created",
+                actor=actor,
+                key="created",
+                text=text("created", **_values(ticket)),
+                description=ticket.description,
+            ),
+            # The confirmation goes to the requester even though they raised it.
+            _message(
+                ticket,
+                recipients=[ticket.requester, *([] if new else _watchers(ticket))],
+                kind="ticket_received",
+                actor=None,
+                key="received",
+                text=text("received", **_values(ticket)),
+                next_step=next_step(ticket, holder),
+            ),
+        ]
     )
 
 
@@ -308,10 +325,11 @@ AWAITING_NEXT_STEP = (
 
 def ticket_awaiting(ticket) -> None:
     """A ticket raised awaiting approval: only the requester's confirmation (the approvals
-    app tells the approvers; no team is told of work it may not start)."""
+    app tells the approvers; no team is told of work it may not start). It was raised in
+    this transaction: nobody can be watching it yet, so no watcher is looked up."""
     _send(
         ticket,
-        recipients=[ticket.requester, *_watchers(ticket)],
+        recipients=[ticket.requester],
         kind="ticket_received",
         actor=None,
         key="received-awaiting",
@@ -343,9 +361,13 @@ def ticket_routed(ticket, *, actor, holder, key: str | None = None, skip=None) -
     triage admins): "waiting for you" with the gap. Nobody to tell: nothing is sent (the
     history and the admin dashboard's "waiting with nobody able to act" show it).
     """
+    notify_many([_routed_message(ticket, actor=actor, holder=holder, key=key, skip=skip)])
+
+
+def _routed_message(ticket, *, actor, holder, key: str | None, skip) -> Message:
     key = key or f"v{ticket.version}"
     if not holder.waiting:
-        _send(
+        return _message(
             ticket,
             recipients=_without([ticket.assignee], skip),
             kind="ticket_assigned",
@@ -355,8 +377,7 @@ def ticket_routed(ticket, *, actor, holder, key: str | None = None, skip=None) -
             reason=holder.reason,
             description=ticket.description,
         )
-        return
-    _send(
+    return _message(
         ticket,
         recipients=_without(holder.told, skip),
         kind="ticket_waiting",
@@ -379,7 +400,7 @@ def ticket_assigned(ticket, *, actor, previous=None, reason: str = "") -> None:
         where = ticket.team.name if ticket.team_id else "your team"
         line = text("waiting", **_values(ticket, team=where))
     key = f"assigned:v{ticket.version}"
-    _send(
+    told = _message(
         ticket,
         recipients=recipients,
         kind="ticket_assigned",
@@ -389,23 +410,27 @@ def ticket_assigned(ticket, *, actor, previous=None, reason: str = "") -> None:
         reason=reason,
         description=ticket.description,
     )
-    _tell_previous(ticket, previous, actor=actor, reason=reason)
+    previous_told = _previous_message(ticket, previous, actor=actor, reason=reason)
+    notify_many([told, previous_told] if previous_told else [told])
 
 
 def ticket_taken(ticket, *, actor, previous) -> None:
     """Someone took a ticket another person held: that person learns it is not theirs now
     (the taker needs no message about their own action)."""
-    _tell_previous(ticket, previous, actor=actor, reason="Taken.")
+    told = _previous_message(ticket, previous, actor=actor, reason="Taken.")
+    if told:
+        notify_many([told])
 
 
-def _tell_previous(ticket, previous, *, actor, reason: str) -> None:
+def _previous_message(ticket, previous, *, actor, reason: str) -> Message | None:
+    """The previous assignee's "no longer yours", or None when nobody lost it."""
     if previous is None or previous.pk == ticket.assignee_id:
-        return
+        return None
     if ticket.assignee_id:
         holder = f"now with {ticket.assignee}"
     else:
         holder = f"now waiting in {ticket.team.name}" if ticket.team_id else "now unassigned"
-    _send(
+    return _message(
         ticket,
         recipients=[previous],
         kind="ticket_unassigned",
@@ -452,26 +477,30 @@ def ticket_status_changed(ticket, *, actor, old_status: str, reason: str = "") -
         "reopen_days": REOPEN_DAYS,
         "reason": reason,
     }
-    _send(
-        ticket,
-        recipients=followers,
-        kind="ticket_status",
-        actor=actor,
-        key=f"status:v{ticket.version}",
-        text=text("status", **_values(ticket, status=ticket.get_status_display())),
-        **common,
-    )
     by_requester = actor is not None and actor.pk == ticket.requester_id
     move = _REQUESTER_MOVES.get((old_status, ticket.status)) if by_requester else None
     line = text(move, **_values(ticket, actor)) if move else None
-    _send(
-        ticket,
-        recipients=holders,
-        kind="ticket_status",
-        actor=actor,
-        key=f"status:v{ticket.version}:holder",
-        text=line or text("status", **_values(ticket, status=ticket.get_status_display())),
-        **{**common, "resolved": False},  # the reopen link is the requester's
+    notify_many(
+        [
+            _message(
+                ticket,
+                recipients=followers,
+                kind="ticket_status",
+                actor=actor,
+                key=f"status:v{ticket.version}",
+                text=text("status", **_values(ticket, status=ticket.get_status_display())),
+                **common,
+            ),
+            _message(
+                ticket,
+                recipients=holders,
+                kind="ticket_status",
+                actor=actor,
+                key=f"status:v{ticket.version}:holder",
+                text=line or text("status", **_values(ticket, status=ticket.get_status_display())),
+                **{**common, "resolved": False},  # the reopen link is the requester's
+            ),
+        ]
     )
 
 

@@ -273,7 +273,7 @@ def _create(
     history = _History(ticket, requester, now, new=True)
     holder = _route_new(ticket, history, save=lambda: ticket.save(force_insert=True))
     history.save()
-    notify.ticket_created(ticket, actor=requester, holder=holder)
+    notify.ticket_created(ticket, actor=requester, holder=holder, new=True)
     return ticket
 
 

@@ -272,3 +272,15 @@ def test_an_inactive_manager_is_not_asked(raise_ticket, rule, manager, personas)
     ticket = raise_ticket()
     users = set(ApprovalStep.objects.get(ticket=ticket).approvers.values_list("user", flat=True))
     assert manager.pk not in users and other.pk in users
+
+
+def test_someone_watching_while_it_waited_gets_the_confirmation_when_it_is_routed(
+    awaiting, manager
+):
+    # A ticket raised now has no watchers, and its notices do not look for any; one
+    # released by its approvers may have gained some while it waited.
+    watcher = User.objects.create_user("watcher@example.com", "x", is_staff=True)
+    ticket_services.ticket_watch(actor=watcher, ticket=awaiting)
+    _decide(manager, awaiting)
+    [email] = EmailDelivery.objects.filter(kind="ticket_received", to_address=watcher.email)
+    assert "Agent Persona (Team A) has it" in email.body_text

@@ -207,10 +207,9 @@ class TicketFilterForm(forms.Form):
         super().__init__(data, **kwargs)
         self.answer_kinds: dict[str, str] = {}
         cast(forms.ChoiceField, self.fields["view"]).choices = available_views(roles)
-        group_id, category_id = (
-            parse_id((data or {}).get("group")),
-            parse_id((data or {}).get("category")),
-        )
+        # The ids as sent (valid or not): they decide which options the selects offer.
+        self.group_id = group_id = parse_id((data or {}).get("group"))
+        self.category_id = category_id = parse_id((data or {}).get("category"))
         if group_id:
             category = cast(ChildChoiceField, self.fields["category"])
             category.queryset = Category.objects.filter(group_id=group_id)
@@ -234,6 +233,22 @@ class TicketFilterForm(forms.Form):
         answer = cast(forms.ChoiceField, self.fields["answer"])
         answer.choices = choices
         answer.help_text = "" if len(choices) > 1 else "No choice fields here."
+
+    def options_key(self, name: str) -> str | None:
+        """What the options of filter `name` depend on besides master data ("" for nothing),
+        for the list's cache of filter HTML; None when they are this request's own: the
+        views offered to this person, a chosen category's form fields. A chosen group's
+        categories (and category's subcategories) are keyed by them once found valid, so
+        made-up ids add no cache entries."""
+        if name in ("view", "after") or (name == "answer" and self.group_id and self.category_id):
+            return None
+        data = getattr(self, "cleaned_data", {})
+        if name == "category" and self.group_id:
+            return str(self.group_id) if data.get("group") else None
+        if name == "subcategory" and self.group_id and self.category_id:
+            both = data.get("group") and data.get("category")
+            return f"{self.group_id}:{self.category_id}" if both else None
+        return ""
 
     def clean(self) -> dict[str, Any]:
         super().clean()

@@ -1,8 +1,13 @@
 """Template filters for ticket pages."""
 
+import re
+
 from django import template
 from django.core.cache import cache
+from django.forms import BoundField
+from django.forms.widgets import Input, Select
 from django.template.loader import get_template
+from django.utils.html import escape
 from django.utils.safestring import mark_safe
 
 from portal.catalog.invalidation import MASTERS
@@ -36,27 +41,89 @@ def event_new(event) -> str:
     return history.new_label(event)
 
 
-# Filter fields whose rendering depends on more than the master data and the field itself
-# (the view offered to this role, the chosen group's categories, the category's form).
-_PER_REQUEST_FIELDS = frozenset({"view", "category", "subcategory", "answer"})
+# Every option of a select as Django's widget template writes it; values and labels are
+# escaped, so neither holds a quote or a ">".
+_OPTION = re.compile(r'<option value="([^"]*)"( selected)?>')
+_RENDERED = "ticket-filter-html"  # this render's cached filter HTML (render_context)
 
 
 @register.simple_tag(takes_context=True)
-def filter_field(context, field):
+def filter_field(context, field: BoundField):
     """One filter of the ticket list (tickets/_filter_field.html).
 
-    A filter left empty renders the same for everyone until master data changes, so its
-    HTML is cached under the "masters" version (portal/catalog/invalidation.py): the list
-    opens without querying groups and teams for their selects or rendering a few hundred
-    options each time (a quarter of the list's time in the profile, docs/benchmarks.md).
+    A filter renders the same for everyone until master data changes, but for the value
+    chosen in it. Its HTML with nothing chosen is cached under the "masters" version
+    (portal/catalog/invalidation.py), all of the form's in one cache read, and the chosen
+    value is marked in a copy of it: the list opens without querying groups and teams or
+    rendering their options through form widgets (most of the list's rendering time in
+    the profile, docs/benchmarks.md). A field with errors, or whose options are this
+    request's own (TicketFilterForm.options_key), is rendered in full.
     """
-    render = get_template("tickets/_filter_field.html").render
-    values = {"field": field, "form": field.form}
-    if field.name in _PER_REQUEST_FIELDS or field.errors or field.value() not in (None, "", []):
-        return render(values)
-    key = versioned_key(MASTERS, "ticket-filter", field.name)
-    html = cache.get(key)
+    form = field.form
+    if field.errors:
+        return _render(field)
+    cached = _cached_filters(context, form)
+    if field.name not in cached:
+        return _render(field)
+    key, html = cached[field.name]
     if html is None:
-        html = render(values)
+        html = _render(_Unchosen(form, field.field, field.name))
         cache.set(key, html, FILTER_SECONDS)
-    return mark_safe(html)  # noqa: S308 (rendered by the template above, autoescaped)
+        cached[field.name] = (key, html)
+    chosen = _with_value(html, field)
+    return _render(field) if chosen is None else mark_safe(chosen)  # noqa: S308 (escaped)
+
+
+class _Unchosen(BoundField):
+    """A filter as it renders with nothing chosen: the form of it that is cached."""
+
+    def value(self):
+        return None
+
+
+def _render(field: BoundField) -> str:
+    return get_template("tickets/_filter_field.html").render({"field": field, "form": field.form})
+
+
+def _cached_filters(context, form) -> dict[str, tuple[str, str | None]]:
+    """{field name: (cache key, HTML or None)} for the form's cacheable filters, read once
+    per render."""
+    memo = context.render_context.setdefault(_RENDERED, {})
+    if id(form) not in memo:
+        keys = {}
+        prefix = versioned_key(MASTERS, "ticket-filter")
+        for name in form.fields:
+            if (options := form.options_key(name)) is not None:
+                keys[name] = f"{prefix}:{name}:{options}"
+        found = cache.get_many(list(keys.values()))
+        memo[id(form)] = {name: (key, found.get(key)) for name, key in keys.items()}
+    return memo[id(form)]
+
+
+def _with_value(html: str, field: BoundField) -> str | None:
+    """`html` of the unchosen `field` with its value, as Django's widget would render it
+    (the same `format_value` and escaping); None for a widget this does not know."""
+    widget = field.field.widget
+    value = widget.format_value(field.value())
+    if isinstance(widget, Select):
+        # Django's rule (ChoiceWidget.optgroups): the options whose value is chosen, only
+        # the first of them for a single select.
+        chosen, multiple = {escape(item) for item in value}, widget.allow_multiple_selected
+        marked = False
+
+        def mark(option: re.Match) -> str:
+            nonlocal marked
+            selected = (multiple or not marked) and option[1] in chosen
+            marked = marked or selected
+            return f'<option value="{option[1]}"{" selected" if selected else ""}>'
+
+        return _OPTION.sub(mark, html)
+    if isinstance(widget, Input):
+        if value is None:
+            return html
+        # Django's input template writes the value right after the name.
+        name = f'<input type="{widget.input_type}" name="{field.html_name}"'
+        if html.count(name) != 1:
+            return None
+        return html.replace(name, f'{name} value="{escape(value)}"')
+    return None

@@ -264,9 +264,10 @@ def _watchers(ticket, count: int) -> None:
         ticket.watchers.add(watcher)
 
 
-# Telling people costs the same whatever the number of watchers: they are read in one query
-# (access.users_who_can_view; it was two per watcher) and told with one bulk insert each of
-# notifications and deliveries after one read of their email preferences.
+# Telling people costs the same whatever the number of watchers: their ids are read in one
+# plain query and, when there are some, who of them may see the ticket in one more
+# (access.users_who_can_view; it was two per watcher), and they are told with one bulk
+# insert each of notifications and deliveries after one read of their email preferences.
 #
 # Each also asks once which webhooks want the change (portal/webhooks/events.py): none here.
 #
@@ -280,14 +281,15 @@ def _watchers(ticket, count: int) -> None:
 #
 # comment_add, 14: savepoint; the actor's SPOC groups and team memberships (roles); the
 # ticket, locked; insert the comment; update the ticket; insert the history event; the
-# webhooks; the watchers who may see it; then the delivery to the requester's side
-# (notifications, preferences, deliveries, the task row) and the outer release.
-COMMENT_ADD = 14
+# webhooks; the watchers and who of them may see it (2); then the delivery to the
+# requester's side (notifications, preferences, deliveries, the task row) and the outer
+# release.
+COMMENT_ADD = 15
 # ticket_change_status, 15: savepoint; the actor's roles (2); the ticket, locked; the SLA
 # policy; update the ticket; insert the history event; the analytics counter; the
-# webhooks; the watchers; then the two messages (the requester and watchers; the
+# webhooks; the watchers (2); then the two messages (the requester and watchers; the
 # assignee, who did not make the change) in one delivery of 4 and the release.
-CHANGE_STATUS = 15
+CHANGE_STATUS = 16
 # ticket_create, 16: savepoint; whether the classification needs approval; mapping; the
 # team's load; SLA policy; insert the ticket, its history and the analytics counter; the
 # webhooks; the assignee; the SPOCs; then the assignee's "assigned to you", the SPOCs'
@@ -306,6 +308,16 @@ def test_comment_add_costs_the_same_queries_whatever_the_number_of_watchers(
     with django_assert_num_queries(COMMENT_ADD):
         services.comment_add(actor=requester, ticket=ticket, body="Any news?")
     assert Notification.objects.filter(kind="ticket_comment").count() == watchers + 1
+
+
+def test_a_comment_on_a_ticket_nobody_watches_asks_the_access_layer_nothing(
+    personas, ticket, django_assert_num_queries
+):
+    attach_master_rows([ticket])
+    requester = User.objects.get(pk=personas.requester.pk)
+    with django_assert_num_queries(COMMENT_ADD - 1):
+        services.comment_add(actor=requester, ticket=ticket, body="Any news?")
+    assert Notification.objects.filter(kind="ticket_comment").count() == 1
 
 
 @pytest.mark.parametrize("watchers", [1, 5])

@@ -6,7 +6,7 @@ a 4xx status, having changed nothing.
 """
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from functools import wraps
 from typing import Any
 
@@ -21,11 +21,11 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from portal.accounts.models import User
 from portal.accounts.types import AuthenticatedRequest
-from portal.catalog.models import Team
-from portal.catalog.selectors import attach_master_rows
+from portal.catalog.selectors import active_team_choices, attach_master_rows
 from portal.kb import deflection
 from portal.lib import markdown
 from portal.lib.http import parse_id, posted_data, posted_files
+from portal.lib.widget_html import PYTHON_WIDGETS
 from portal.tickets import (
     access,
     attachment_services,
@@ -164,6 +164,32 @@ def _waiting_for(ticket: Ticket, events: list[TicketEvent]) -> str | None:
     return None
 
 
+def _options(field: Any, rows: Iterable[tuple[int, str]]) -> None:
+    """A model select's options as a list (the field's queryset still validates a post):
+    its own iterator would read the rows again through a server-side cursor."""
+    empty = [] if field.empty_label is None else [("", field.empty_label)]
+    field.widget.choices = [*empty, *rows]
+
+
+def _assign_form(ticket: Ticket) -> AssignForm:
+    form = AssignForm(
+        initial={"version": ticket.version, "assignee": ticket.assignee_id},
+        members=_members(ticket),
+        renderer=PYTHON_WIDGETS,
+    )
+    members = _members(ticket).only("id", "full_name", "email")
+    _options(form.fields["assignee"], ((member.pk, str(member)) for member in members))
+    return form
+
+
+def _move_form(ticket: Ticket) -> MoveTeamForm:
+    """The teams from the cache of master data (catalog.selectors), less the ticket's own."""
+    form = MoveTeamForm(initial={"version": ticket.version}, renderer=PYTHON_WIDGETS)
+    teams = [(pk, name) for pk, name in active_team_choices() if pk != ticket.team_id]
+    _options(form.fields["team"], teams)
+    return form
+
+
 def _markdown_html(ticket: Ticket, comments: list[Comment]) -> SafeString:
     """The description's HTML (returned) and each comment's (`.body_html`), sanitised,
     from one cache read (portal/lib/markdown.py): converting them was a quarter of the
@@ -232,23 +258,14 @@ def _detail_context(request: AuthenticatedRequest, ticket: Ticket, **extra: Any)
             and not comment_reopens
         ),
         "watcher_only": watcher_only,
-        "comment_form": CommentForm(),
-        "files_form": FilesForm(),
+        # Unbound forms written by PYTHON_WIDGETS (the same HTML without a template per
+        # option); a refused action's bound form comes in `extra`, rendered as usual.
+        "comment_form": CommentForm(renderer=PYTHON_WIDGETS),
+        "files_form": FilesForm(renderer=PYTHON_WIDGETS),
         "watching": access.watches(user, ticket),
-        "assign_form": (
-            AssignForm(
-                initial={"version": ticket.version, "assignee": ticket.assignee_id},
-                members=_members(ticket),
-            )
-            if can_assign
-            else None
-        ),
-        "move_form": (MoveTeamForm(initial={"version": ticket.version}) if can_move else None),
+        "assign_form": _assign_form(ticket) if can_assign else None,
+        "move_form": _move_form(ticket) if can_move else None,
     }
-    if can_move:
-        context["move_form"].fields["team"].queryset = Team.objects.active().exclude(
-            pk=ticket.team_id
-        )
     context.update(extra)
     return context
 

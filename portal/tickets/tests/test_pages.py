@@ -234,3 +234,35 @@ def test_an_empty_post_of_the_ticket_forms_says_what_is_missing(personas, ticket
         assert response.status_code == 400
         assert "This field is required." in response.content.decode()
     assert Ticket.objects.count() == 1
+
+
+def _select(html, select_id):
+    """The options of one select on the page, as (value, label, selected)."""
+    import re
+
+    body = re.search(rf'<select [^>]*id="{select_id}"[^>]*>(.*?)</select>', html, re.S).group(1)
+    return re.findall(r'<option value="([^"]*)"( selected)?>([^<]*)</option>', body)
+
+
+def test_the_assign_and_move_lists_follow_renamed_people_and_teams(
+    ticket, personas, org, client_for
+):
+    client = client_for(personas.lead)
+    page = client.get(f"/tickets/{ticket.number}").content.decode()
+    teams = _select(page, "id_team")
+    # The other active teams (the move list, from the master-data cache), not its own.
+    assert teams == [("", " selected", "Choose a team"), (str(org.team_b.pk), "", "Team B")]
+    members = _select(page, "id_assign_assignee")
+    assert members == [
+        ("", "", "Nobody"),
+        (str(personas.agent.pk), " selected", "Agent Persona"),  # its assignee
+        (str(personas.lead.pk), "", "Lead Persona"),
+    ]
+
+    org.team_b.name = "Team Bee"
+    org.team_b.save()
+    personas.lead.full_name = "Lena Renamed"
+    personas.lead.save()
+    page = client.get(f"/tickets/{ticket.number}").content.decode()
+    assert (str(org.team_b.pk), "", "Team Bee") in _select(page, "id_team")
+    assert (str(personas.lead.pk), "", "Lena Renamed") in _select(page, "id_assign_assignee")

@@ -1,0 +1,98 @@
+"""`PythonWidgets` writes exactly what Django's widget templates write."""
+
+from pathlib import Path
+
+import django
+import pytest
+from django import forms
+from django.forms.renderers import DjangoTemplates
+from django.utils.safestring import mark_safe
+from django.utils.translation import gettext_lazy
+from hypothesis import given
+from hypothesis import strategies as st
+
+from portal.lib.widget_html import PYTHON_WIDGETS, WRITERS
+
+DJANGO = DjangoTemplates()
+TRICKY = ["a <b> & \"c\" 'd'", "", " spaced ", "é ✓", "&amp;", "\n"]
+
+
+def both(widget, name, value, attrs=None):
+    """Django's rendering and this renderer's (or the error each raises)."""
+
+    def render(renderer):
+        try:
+            return widget.render(name, value, attrs=attrs, renderer=renderer)
+        except Exception as error:  # noqa: BLE001 (a widget refusing a value: compared too)
+            return type(error)
+
+    return render(DJANGO), render(PYTHON_WIDGETS)
+
+
+def choices():
+    return [
+        ("", "Nobody"),
+        (1, "Anna <Nagy>"),
+        ("b&c", mark_safe("<em>safe</em>")),  # noqa: S308 (a safe label stays as it is)
+        (3, gettext_lazy("Closed")),
+        ("Group & co", [(4, "four"), (5, "five")]),
+        (None, "none"),
+    ]
+
+
+WIDGETS = [
+    forms.TextInput(attrs={"maxlength": 10, "placeholder": 'say "hi"', "data-x": True}),
+    forms.HiddenInput(),
+    forms.NumberInput(attrs={"min": 0}),
+    forms.EmailInput(),
+    forms.CheckboxInput(),
+    forms.FileInput(attrs={"data-attachments": "", "hidden": False}),
+    forms.Textarea(attrs={"rows": 4}),
+    forms.Select(choices=choices(), attrs={"required": True}),
+    forms.SelectMultiple(choices=choices()),
+    forms.NullBooleanSelect(),
+]
+VALUES = [None, "", 0, 1, True, False, "1", ["1", "b&c"], ("4",), mark_safe("<b>x</b>"), *TRICKY]  # noqa: S308
+
+
+@pytest.mark.parametrize("widget", WIDGETS, ids=lambda w: type(w).__name__)
+@pytest.mark.parametrize("value", VALUES, ids=repr)
+def test_each_standard_widget_renders_as_djangos_templates(widget, value):
+    django_html, python_html = both(widget, "field", value, attrs={"id": "id_field"})
+    assert python_html == django_html
+
+
+@given(st.text(), st.text(min_size=1))
+def test_any_text_is_escaped_as_the_templates_escape_it(value, label):
+    widget = forms.Select(choices=[(value, label), ("x", value)])
+    django_html, python_html = both(widget, label, value, attrs={"title": value})
+    assert python_html == django_html
+    for other in (forms.TextInput(), forms.Textarea()):
+        django_html, python_html = both(other, "q", value)
+        assert python_html == django_html
+
+
+def test_widgets_it_does_not_write_go_to_djangos_templates():
+    widget = forms.RadioSelect(choices=[(1, "one"), (2, "two")])
+    django_html, python_html = both(widget, "pick", 1)
+    assert python_html == django_html and 'type="radio"' in python_html
+
+
+def test_a_whole_form_renders_the_same():
+    class Form(forms.Form):
+        name = forms.CharField(max_length=20, help_text="Your name")
+        team = forms.ChoiceField(choices=[("", "Choose"), (1, "A & B")])
+        note = forms.CharField(widget=forms.Textarea, required=False)
+        agree = forms.BooleanField()
+
+    for data in (None, {"name": "<x>", "team": "1", "note": "hi"}):
+        assert str(Form(data, renderer=PYTHON_WIDGETS)) == str(Form(data, renderer=DJANGO))
+
+
+def test_the_templates_it_replaces_are_djangos_own():
+    # An app overriding one of these templates would change Django's rendering but not this
+    # renderer's.
+    own = Path(django.__file__).parent / "forms" / "templates"
+    for name in WRITERS:
+        origin = Path(DJANGO.get_template(name).template.origin.name)
+        assert origin.is_relative_to(own), name

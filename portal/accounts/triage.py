@@ -40,6 +40,12 @@ def triage_admins() -> QuerySet[User]:
     )
 
 
+def active_admins() -> QuerySet[User]:
+    """Every active admin: who is told when something of the portal's own fails (mail,
+    mailboxes, webhooks), and who steps in when nobody is on triage duty."""
+    return User.objects.filter(is_active=True, is_staff=True)
+
+
 def on_duty(*, is_active: bool, is_staff: bool, on_triage_duty: bool) -> bool:
     return is_active and is_staff and on_triage_duty
 

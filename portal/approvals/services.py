@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from portal.accounts.models import User
 from portal.accounts.roles import is_admin
-from portal.accounts.triage import triage_admins
+from portal.accounts.triage import active_admins, triage_admins
 from portal.approvals import access, notify
 from portal.approvals.models import COMMENT_MAX, ApprovalStep, Approver, Delegation
 from portal.catalog import approval_rules
@@ -71,9 +71,7 @@ def _admins_instead(requester: User, *, besides: Collection[int] = ()) -> list[U
     nobody is on duty), never the requester nor anyone in `besides`."""
     admins = [user for user in triage_admins() if user.pk != requester.pk]
     if not admins:  # nobody on duty: any admin
-        admins = list(
-            User.objects.filter(is_active=True, is_staff=True).exclude(pk=requester.pk)[:20]
-        )
+        admins = list(active_admins().exclude(pk=requester.pk)[:20])
     return [user for user in admins if user.pk not in besides]
 
 

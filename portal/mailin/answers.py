@@ -5,8 +5,7 @@ first), and both go out through the outbox like every other message (Auto-Submit
 X-Loop, retries).
 """
 
-from django.contrib.auth import get_user_model
-
+from portal.accounts.triage import active_admins, triage_admins
 from portal.notifications.kinds import Kind, register_kind
 from portal.notifications.services import email_address, email_user, notify
 
@@ -96,11 +95,7 @@ register_kind(
 def tell_triage(*, message) -> None:
     """A mail waits in the triage queue: the admins on triage duty are told (every active
     admin when nobody is on duty, so the mail still reaches a person who can classify it)."""
-    from portal.accounts.triage import triage_admins
-
-    recipients = list(triage_admins()) or list(
-        get_user_model().objects.filter(is_staff=True, is_active=True)
-    )
+    recipients = list(triage_admins()) or list(active_admins())
     text = f"Mail to triage from {message.sender}: {message.subject or '(no subject)'}"
     notify(
         recipients=recipients,
@@ -125,7 +120,7 @@ def tell_rejected(*, user, message, reason: str) -> None:
 
 
 def tell_admins_mailbox_failing(*, mailbox, error: str, now) -> None:
-    admins = get_user_model().objects.filter(is_staff=True, is_active=True)
+    admins = active_admins()
     text = f"The mailbox {mailbox.address} cannot be read"
     notify(
         recipients=admins,

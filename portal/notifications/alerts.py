@@ -9,8 +9,8 @@ portal and by email); the failures that follow it are in the log the alert links
 import datetime as dt
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
 
+from portal.accounts.triage import active_admins
 from portal.notifications.kinds import Kind, register_kind
 from portal.notifications.models import EmailDelivery
 from portal.notifications.services import notify
@@ -40,7 +40,7 @@ def alert_failed_mail(*, delivery: EmailDelivery, error: str, now: dt.datetime) 
     )
     if earlier:
         return False
-    admins = get_user_model().objects.filter(is_staff=True, is_active=True)
+    admins = active_admins()
     text = f"Email to {delivery.to_address} could not be delivered"
     notify(
         recipients=admins,

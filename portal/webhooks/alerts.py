@@ -1,9 +1,9 @@
 """Telling admins that a webhook was switched off because its deliveries kept failing."""
 
-from django.contrib.auth import get_user_model
 from django.urls import reverse
 from django.utils import timezone
 
+from portal.accounts.triage import active_admins
 from portal.notifications.kinds import Kind, register_kind
 from portal.notifications.services import notify
 from portal.webhooks.models import Webhook
@@ -22,7 +22,7 @@ register_kind(WEBHOOK_DISABLED)
 
 def alert_disabled(*, hook: Webhook, reason: str) -> None:
     """Called once per switch-off (the caller won the conditional UPDATE)."""
-    admins = get_user_model().objects.filter(is_staff=True, is_active=True)
+    admins = active_admins()
     text = f"Webhook “{hook.name}” was switched off"
     notify(
         recipients=admins,

@@ -60,6 +60,17 @@ def _setting(name: str, default: int) -> int:
     return int(getattr(settings, name, default))
 
 
+def active_user_by_email(address: str):
+    """The active account of a sender's address (in any case), or None: mail is never
+    taken from, nor answered to, a deactivated account."""
+    return get_user_model().objects.filter(email__iexact=address, is_active=True).first()
+
+
+def _our_addresses() -> set[str]:
+    """The portal's own mailbox addresses, lower-cased: mail from one of them is a loop."""
+    return {address.lower() for address in Mailbox.objects.values_list("address", flat=True)}
+
+
 def inbound_message_process(
     *, mailbox: Mailbox, uidvalidity: int, uid: int, raw: bytes, now: dt.datetime | None = None
 ) -> InboundMessage:
@@ -132,8 +143,7 @@ def _process(
 ) -> InboundMessage:
     if _hash_written(row.content_hash):
         return _record(row, Outcome.DUPLICATE, "The same message was read before.")
-    ours = set(Mailbox.objects.values_list("address", flat=True))
-    if reason := loops.own_mail_reason(parsed, our_addresses={a.lower() for a in ours}):
+    if reason := loops.own_mail_reason(parsed, our_addresses=_our_addresses()):
         return _record(row, Outcome.LOOP, reason)
     if parsed.is_bounce:
         return _bounce(row, parsed)
@@ -141,7 +151,7 @@ def _process(
         return _record(row, Outcome.AUTO_REPLY, reason)
     if _sender_over_cap(parsed.sender, now):
         return _record(row, Outcome.CAPPED, "The sender is over the hourly limit of mail.")
-    user = get_user_model().objects.filter(email__iexact=parsed.sender, is_active=True).first()
+    user = active_user_by_email(parsed.sender)
     match = matching.find_ticket(parsed, sender_user=user)
     created = False
     if user is None and match is None and senders.domain_allowed(mailbox, parsed.sender):
@@ -170,7 +180,7 @@ def _requester_account(parsed: ParsedMail):
     try:
         return user_create(email=parsed.sender, full_name=name[:150], password=None)
     except IntegrityError:  # made meanwhile by another poller
-        return User.objects.filter(email__iexact=parsed.sender, is_active=True).first()
+        return active_user_by_email(parsed.sender)
 
 
 def _hash_written(content_hash: str) -> bool:
@@ -256,10 +266,11 @@ def _refuse(row, parsed, reason: str, *, user, ticket=None) -> InboundMessage:
 def _answerable_sender(parsed: ParsedMail):
     """The active user who sent this, unless it is automatic or the portal's own mail
     (those are never answered); None otherwise."""
-    ours = {a.lower() for a in Mailbox.objects.values_list("address", flat=True)}
-    if loops.automatic_reason(parsed) or loops.own_mail_reason(parsed, our_addresses=ours):
+    if loops.automatic_reason(parsed) or loops.own_mail_reason(
+        parsed, our_addresses=_our_addresses()
+    ):
         return None
-    return get_user_model().objects.filter(email__iexact=parsed.sender, is_active=True).first()
+    return active_user_by_email(parsed.sender)
 
 
 def _unknown_sender(row, parsed, mailbox, match, now) -> InboundMessage:

@@ -14,7 +14,6 @@ Exactly once: the row is locked inside the ticket's transaction and must still b
 so two admins classifying the same mail at once make one ticket (the second gets a 409).
 """
 
-from django.contrib.auth import get_user_model
 from django.core.paginator import Page, Paginator
 from django.db import transaction
 
@@ -115,7 +114,7 @@ def inbound_triage_classify(
     if not is_admin(actor):
         raise ActionForbidden("Only admins classify the mail in the triage queue.")
     row = _waiting_row(message_pk)
-    requester = get_user_model().objects.filter(email__iexact=row.sender, is_active=True).first()
+    requester = services.active_user_by_email(row.sender)
     if requester is None:
         raise InvalidInput(
             f"{row.sender} no longer has an active account; dismiss this mail instead."

@@ -6,6 +6,7 @@ the file is opened or edited: no formula injection.
 """
 
 from collections import defaultdict
+from collections.abc import Iterable
 from typing import BinaryIO
 
 import openpyxl
@@ -73,55 +74,40 @@ def _text_cell(sheet, value: str) -> WriteOnlyCell:
 def catalog_export(stream: BinaryIO) -> int:
     """Write the catalogue workbook to `stream`; returns the number of data rows."""
     workbook = openpyxl.Workbook(write_only=True)
-    sheet = workbook.create_sheet("Catalog")
-    for index, width in enumerate(WIDTHS):
-        sheet.column_dimensions[openpyxl.utils.get_column_letter(index + 1)].width = width
-    sheet.freeze_panes = "A2"
-    bold = Font(bold=True)
-    header = []
-    for name in FIELDS:
-        cell = WriteOnlyCell(sheet, value=HEADERS[name])
-        cell.font = bold
-        header.append(cell)
-    sheet.append(header)
-    count = 0
-    for row in catalog_rows():
-        sheet.append([_text_cell(sheet, value) if value else None for value in row])
-        count += 1
-    _form_fields_sheet(workbook)
-    _approval_steps_sheet(workbook)
+    headers = [HEADERS[name] for name in FIELDS]
+    count = _write_sheet(workbook, "Catalog", WIDTHS, headers, catalog_rows())
+    # The request forms, one row per field (form_sheet.py reads it back), and the approval
+    # steps, one row per step (approval_sheet.py reads it back).
+    _write_sheet(
+        workbook, form_sheet.SHEET, form_sheet.WIDTHS, form_sheet.HEADERS.values(),
+        form_sheet.form_rows(),
+    )  # fmt: skip
+    _write_sheet(
+        workbook, approval_sheet.SHEET, approval_sheet.WIDTHS, approval_sheet.HEADERS.values(),
+        approval_sheet.step_rows(),
+    )  # fmt: skip
     workbook.save(stream)
     return count
 
 
-def _form_fields_sheet(workbook) -> None:
-    """The request forms, one row per field (form_sheet.py reads it back)."""
-    sheet = workbook.create_sheet(form_sheet.SHEET)
-    for index, width in enumerate(form_sheet.WIDTHS):
+def _write_sheet(
+    workbook, title: str, widths: Iterable[int], headers: Iterable[str], rows: Iterable[list]
+) -> int:
+    """One sheet: its column widths, a frozen bold header row, then the rows (every text
+    as a text cell, an empty value as an empty cell); returns the number of rows."""
+    sheet = workbook.create_sheet(title)
+    for index, width in enumerate(widths):
         sheet.column_dimensions[openpyxl.utils.get_column_letter(index + 1)].width = width
     sheet.freeze_panes = "A2"
     bold = Font(bold=True)
     header = []
-    for text in form_sheet.HEADERS.values():
+    for text in headers:
         cell = WriteOnlyCell(sheet, value=text)
         cell.font = bold
         header.append(cell)
     sheet.append(header)
-    for row in form_sheet.form_rows():
+    count = 0
+    for row in rows:
         sheet.append([_text_cell(sheet, value) if value else None for value in row])
-
-
-def _approval_steps_sheet(workbook) -> None:
-    """The approval steps, one row per step (approval_sheet.py reads it back)."""
-    sheet = workbook.create_sheet(approval_sheet.SHEET)
-    for index, width in enumerate(approval_sheet.WIDTHS):
-        sheet.column_dimensions[openpyxl.utils.get_column_letter(index + 1)].width = width
-    sheet.freeze_panes = "A2"
-    header = []
-    for text in approval_sheet.HEADERS.values():
-        cell = WriteOnlyCell(sheet, value=text)
-        cell.font = Font(bold=True)
-        header.append(cell)
-    sheet.append(header)
-    for row in approval_sheet.step_rows():
-        sheet.append([_text_cell(sheet, value) if value else None for value in row])
+        count += 1
+    return count

@@ -9,7 +9,7 @@ the import's one transaction after the catalogue's and the form fields' rows (so
 sit on a category the same file creates).
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
 
@@ -69,6 +69,8 @@ class StepPlan:
     changes: list[str]
     spec: dict  # approval_rule_services arguments but the owner and the users
     emails: list[str]
+    users: list = field(default_factory=list)  # the named approvers, as planning read them
+    rule: ApprovalRule | None = None  # the step an update changes, as planning read it
 
     @property
     def label(self) -> str:
@@ -107,7 +109,7 @@ def plan_step_rows(
         if not (order.isascii() and order.isdigit()):
             refuse("order", "Write a whole number from 1.")
             continue
-        place = (name_key(v["group"]), name_key(v["category"]), name_key(v.get("subcategory", "")))
+        place = _place(v)
         category_id = categories.get((groups.get(place[0]), place[1]))
         sub_id = subs.get((category_id, place[2])) if place[2] else None
         if (place[2] and sub_id is None) or category_id is None:
@@ -134,35 +136,50 @@ def plan_step_rows(
         owner = ("s", sub_id) if place[2] else ("c", category_id)
         rule = existing.get((owner, int(order))) if owner[1] else None
         if rule is None:
-            plans.append(StepPlan(row, "create", ["new approval step"], spec, emails))
+            plans.append(StepPlan(row, "create", ["new approval step"], spec, emails, named))
             continue
         changes = [name for name in ("approvers", "mode") if getattr(rule, name) != spec[name]]
         if {u.pk for u in rule.users.all()} != {u.pk for u in named}:
             changes.append("named approvers")
-        plans.append(StepPlan(row, "update" if changes else "unchanged", changes, spec, emails))
+        action = "update" if changes else "unchanged"
+        plans.append(StepPlan(row, action, changes, spec, emails, named, rule))
     return plans
 
 
 def apply_step_plans(plans: list[StepPlan]) -> None:
-    """Write the planned rows (inside the import's transaction, after the catalogue's)."""
-    groups = {g.name_key: g for g in BusinessUnitGroup.objects.all()}
-    for plan in plans:
-        if plan.action == "unchanged":
-            continue
-        group_key, category_key, sub_key = (
-            name_key(plan.row.values["group"]),
-            name_key(plan.row.values["category"]),
-            name_key(plan.row.values.get("subcategory", "")),
-        )
-        category = Category.objects.get(group=groups[group_key], name_key=category_key)
-        owner = (
-            {"subcategory": Subcategory.objects.get(category=category, name_key=sub_key)}
-            if sub_key
-            else {"category": category}
-        )
-        users, _ = users_by_email(plan.emails)
-        if plan.action == "create":
-            approval_rule_services.approval_rule_create(**owner, **plan.spec, users=users)
-            continue
-        rule = ApprovalRule.objects.get(**owner, position=plan.spec["position"])
-        approval_rule_services.approval_rule_update(rule=rule, **owner, **plan.spec, users=users)
+    """Write the planned rows (inside the import's transaction, after the catalogue's).
+
+    The plans carry the users and the steps they read (the same transaction); only where
+    each step sits is read again, once, as the catalogue's rows may have been made by this
+    import."""
+    writes = [plan for plan in plans if plan.action != "unchanged"]
+    if not writes:
+        return
+    owners = _owners_by_place()
+    for plan in writes:
+        owner = owners[_place(plan.row.values)]
+        if plan.rule is None:
+            approval_rule_services.approval_rule_create(**owner, **plan.spec, users=plan.users)
+        else:
+            approval_rule_services.approval_rule_update(
+                rule=plan.rule, **owner, **plan.spec, users=plan.users
+            )
+
+
+def _place(values: dict) -> tuple[str, str, str]:
+    return (
+        name_key(values["group"]), name_key(values["category"]),
+        name_key(values.get("subcategory", "")),
+    )  # fmt: skip
+
+
+def _owners_by_place() -> dict[tuple[str, str, str], dict]:
+    """Every category and subcategory as the owner argument of approval_rule_services,
+    by its (group, category, subcategory) name keys (two queries)."""
+    owners: dict[tuple[str, str, str], dict] = {}
+    for category in Category.objects.select_related("group"):
+        owners[(category.group.name_key, category.name_key, "")] = {"category": category}
+    for sub in Subcategory.objects.select_related("category__group"):
+        place = (sub.category.group.name_key, sub.category.name_key, sub.name_key)
+        owners[place] = {"subcategory": sub}
+    return owners

@@ -62,7 +62,6 @@ from portal.accounts.models import (
     User,
     UserSession,
 )
-from portal.accounts.sessions import sessions_end_for_user
 from portal.api.models import ApiToken
 from portal.approvals.models import Delegation
 from portal.attachments.cleanup import delete_later
@@ -227,9 +226,9 @@ def _lock_out(user: User, actor: User) -> None:
         is_staff=False,
         on_triage_duty=False,
     )
-    user.set_unusable_password()
-    user.save(update_fields=["password"])
-    sessions_end_for_user(user)
+    # No password: as any password change, this ends every session and revokes the API tokens.
+    accounts.user_set_password(user=user, password=None, actor=actor)
+    # Deleted, not only revoked: nothing of the person's tokens waits for the batches.
     ApiToken.objects.filter(user=user).delete()
 
 

@@ -297,12 +297,14 @@ def system_read[M: (Ticket, Comment, TicketEvent, Attachment)](model: type[M]) -
 
 
 def with_related(queryset: QuerySet[Ticket]) -> QuerySet[Ticket]:
-    """Tickets with the people and master data every page shows, in a fixed number of
-    queries: users joined, group/category/subcategory/team fetched by id afterwards.
+    """Tickets with their people joined and their group/category/subcategory/team fetched
+    by id afterwards, in a fixed number of queries. Email in's matching reads its ticket
+    this way; lists and the ticket page instead join the people and take the master rows
+    from the cache (portal.catalog.selectors.attach_master_rows).
 
-    Joining all six made PostgreSQL spend 6 ms *planning* each list or ticket page
-    (searching join orders), against 0.2 ms for the two-join query; the four lookups by
-    primary key that replace the other joins cost less than that.
+    Joining all six made PostgreSQL spend 6 ms *planning* each query (searching join
+    orders), against 0.2 ms for the two-join query; the four lookups by primary key that
+    replace the other joins cost less than that.
     """
     return queryset.select_related("requester", "assignee").prefetch_related(
         "group", "category", "subcategory", "team"

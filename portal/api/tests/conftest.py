@@ -79,17 +79,6 @@ def api_for(personas):
     return make
 
 
-def page_view_queries() -> int:
-    """1 if the analytics middleware counts a successful API GET as a page view (one
-    upsert), 0 once /api/ is on its skip list: query pins stay exact either way."""
-    from django.http import HttpResponse
-    from django.test import RequestFactory
-
-    from portal.analytics.tracking import should_count
-
-    return int(should_count(RequestFactory().get("/api/v1/tickets"), HttpResponse()))
-
-
 def is_problem(response, status: int) -> dict:
     """Assert `response` is a problem+json of `status` and return its body."""
     assert response.status_code == status, response.content

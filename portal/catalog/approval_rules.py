@@ -4,9 +4,14 @@ A subcategory inherits its category's steps and adds its own after them, as requ
 forms do with their fields; no step at all means no approval.
 """
 
+from django.core.cache import cache
 from django.db.models import Case, IntegerField, Q, Value, When
 
+from portal.catalog.invalidation import MASTERS
 from portal.catalog.models import ApprovalRule
+from portal.lib.cache_versions import versioned_key
+
+CACHE_SECONDS = 24 * 3600
 
 
 def steps_for(category_id: int | None, subcategory_id: int | None = None) -> list[ApprovalRule]:
@@ -33,10 +38,27 @@ def steps_for(category_id: int | None, subcategory_id: int | None = None) -> lis
 
 
 def needs_approval(category_id: int | None, subcategory_id: int | None = None) -> bool:
-    """One EXISTS query: whether a new ticket here waits for approval."""
+    """Whether a new ticket here waits for approval.
+
+    Asked on every ticket raised, so the categories and subcategories that have rules
+    are read once (one query) and kept in the shared cache until master data changes
+    (rules are master data: catalog/invalidation.py).
+    """
     if not category_id:
         return False
-    where = Q(category_id=category_id)
-    if subcategory_id:
-        where |= Q(subcategory_id=subcategory_id)
-    return ApprovalRule.objects.filter(where).exists()
+    categories, subcategories = _rule_owners()
+    return category_id in categories or (subcategory_id or 0) in subcategories
+
+
+def _rule_owners() -> tuple[frozenset[int], frozenset[int]]:
+    """(ids of categories with rules, ids of subcategories with rules)."""
+    key = versioned_key(MASTERS, "approval-rule-owners")
+    owners = cache.get(key)
+    if owners is None:
+        pairs = ApprovalRule.objects.values_list("category_id", "subcategory_id").distinct()
+        owners = (
+            frozenset(c for c, _ in pairs if c is not None),
+            frozenset(s for _, s in pairs if s is not None),
+        )
+        cache.set(key, owners, CACHE_SECONDS)
+    return owners

@@ -2,7 +2,8 @@
 
 - "roles": what `accounts.roles` caches per user (SPOC groups, team memberships and leads);
 - "masters": anything built from the catalogue and cached for everyone (the ticket list's
-  filter options).
+  filter options, master rows by id, classification mappings, request forms and which
+  classifications need approval).
 
 Every save, delete and SPOC change of a catalogue model bumps them through Django's model
 signals (services, the admin, tests' fixtures alike); the Excel import's bulk writes send
@@ -41,6 +42,7 @@ def connect() -> None:
         models.TeamMember,
         models.ClassificationMapping,
         models.FormField,
+        models.ApprovalRule,
     ):
         post_save.connect(_changed, sender=model, dispatch_uid=f"catalog-cache-{model.__name__}")
         post_delete.connect(_changed, sender=model, dispatch_uid=f"catalog-cache-d{model.__name__}")

@@ -19,16 +19,20 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
+from django.core.cache import cache
 from django.db.models import Q
 from jsonschema import Draft202012Validator
 
 from portal.accounts.models import User
+from portal.catalog.invalidation import MASTERS
 from portal.catalog.models import FormField
+from portal.lib.cache_versions import versioned_key
 
 Type = FormField.Type
 TEXT_MAX = 200
 LONG_TEXT_MAX = 5000
 MAX_FIELDS = 100  # per form: what a person can reasonably be asked in one go
+CACHE_SECONDS = 24 * 3600
 
 
 class FormValuesInvalid(Exception):
@@ -185,13 +189,25 @@ def _fields_q(category_id: int | None, subcategory_id: int | None) -> Q:
 
 
 def form_for(category_id: int | None, subcategory_id: int | None = None) -> RequestForm:
-    """The form a new ticket in this classification fills in (one query)."""
+    """The form a new ticket in this classification fills in.
+
+    One query, then the fields come from the shared cache until master data changes (form
+    fields are master data: any write starts a new "masters" version, see
+    catalog/invalidation.py). The new-ticket page reads the form to draw and read its
+    inputs, and the service reads it again to validate: one cache read each, no query.
+    """
     if not category_id:
         return RequestForm(fields=())
-    fields = FormField.objects.filter(
-        _fields_q(category_id, subcategory_id), is_active=True
-    ).order_by("position", "subcategory_id", "id")[:MAX_FIELDS]
-    return RequestForm(fields=tuple(fields))
+    key = versioned_key(MASTERS, "request-form", category_id, subcategory_id or 0)
+    fields = cache.get(key)
+    if fields is None:
+        fields = tuple(
+            FormField.objects.filter(
+                _fields_q(category_id, subcategory_id), is_active=True
+            ).order_by("position", "subcategory_id", "id")[:MAX_FIELDS]
+        )
+        cache.set(key, fields, CACHE_SECONDS)
+    return RequestForm(fields=fields)
 
 
 @dataclass(frozen=True)

@@ -78,8 +78,23 @@ def active_team_choices() -> list[tuple[int, str]]:
 def find_mapping(*, category_id: int, subcategory_id: int | None) -> ClassificationMapping | None:
     """The mapping for a classification: the subcategory's own wins over "any subcategory".
 
-    One query. Mappings to inactive teams are ignored (the ticket then waits for the SPOC).
+    Mappings to inactive teams are ignored (the ticket then waits for the SPOC). One query,
+    then the answer (with its team) comes from the shared cache until master data changes:
+    every ticket raised asks it.
     """
+    key = versioned_key(MASTERS, "mapping", category_id, subcategory_id or 0)
+    found = cache.get(key, _MISSING)
+    if found is _MISSING:
+        found = _find_mapping(category_id, subcategory_id)
+        # None (no mapping) is cached too; `cache.get` tells it from a miss by the default.
+        cache.set(key, found, CACHE_SECONDS)
+    return found
+
+
+_MISSING = object()
+
+
+def _find_mapping(category_id: int, subcategory_id: int | None) -> ClassificationMapping | None:
     candidates = ClassificationMapping.objects.select_related("team").filter(
         category_id=category_id, team__is_active=True
     )

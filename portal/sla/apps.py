@@ -6,3 +6,8 @@ class SlaConfig(AppConfig):
 
     name = "portal.sla"
     label = "sla"
+
+    def ready(self) -> None:
+        from portal.sla import invalidation
+
+        invalidation.connect()

@@ -3,10 +3,15 @@
 from dataclasses import dataclass
 from datetime import timedelta
 
+from django.core.cache import cache
 from django.db.models import Count, Q
 
+from portal.lib.cache_versions import versioned_key
 from portal.sla.business_time import Calendar, CalendarError
+from portal.sla.invalidation import SLA_VERSION
 from portal.sla.models import BusinessCalendar, Holiday, SlaPolicy, WorkingHours
+
+CACHE_SECONDS = 24 * 3600
 
 
 @dataclass(frozen=True)
@@ -26,11 +31,30 @@ def policy_for(
 ) -> ResolvedTarget | None:
     """The targets for a classification: category override, else group override, else default.
 
-    Three queries whatever matches (the candidate policies with their calendar, that
-    calendar's working hours, its holidays). Inactive policies are ignored. None when no
-    policy applies (no active default) — callers then show "no SLA" rather than guess.
-    A policy whose calendar has no working hours is skipped in the same way.
+    Inactive policies are ignored. None when no policy applies (no active default) —
+    callers then show "no SLA" rather than guess. A policy whose calendar has no working
+    hours is skipped in the same way.
+
+    Every ticket raised asks it, and the answer only changes with the SLA definitions: it
+    is read with three queries (`_policy_for`), then kept in the shared cache until any
+    of them changes (`portal/sla/invalidation.py` starts a new "sla" version).
     """
+    key = versioned_key(SLA_VERSION, "policy", group_id or 0, category_id or 0, priority)
+    found = cache.get(key, _MISSING)
+    if found is _MISSING:
+        found = _policy_for(group_id, category_id, priority)
+        cache.set(key, found, CACHE_SECONDS)  # None (no SLA) too
+    return found
+
+
+_MISSING = object()
+
+
+def _policy_for(
+    group_id: int | None, category_id: int | None, priority: str
+) -> ResolvedTarget | None:
+    """`policy_for` read from the database: three queries whatever matches (the candidate
+    policies with their calendar, that calendar's working hours, its holidays)."""
     scopes = Q(group__isnull=True, category__isnull=True)
     if group_id is not None:
         scopes |= Q(group_id=group_id)

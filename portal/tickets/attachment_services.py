@@ -96,7 +96,8 @@ class Outcome:
     comment: Comment | None = None
     attachments: list[Attachment] = field(default_factory=list)
     skipped: list[UploadRefused] = field(default_factory=list)
-    # True when an idempotent re-submission found the ticket the first one raised.
+    # True when an idempotent re-submission found the ticket (or comment) the first one
+    # wrote: nothing else was written.
     replayed: bool = False
 
 
@@ -226,10 +227,13 @@ def ticket_create_with_files(
     keeps nothing it stored: the first submission's files are already on it.
     """
     if not files:
+        if record is None:
+            # The service's own transaction is enough: a second one around it would only
+            # add a savepoint (two statements) to every ticket raised.
+            return Outcome(ticket=services.ticket_create(requester=requester, **ticket_fields))
         with transaction.atomic():
             outcome = Outcome(ticket=services.ticket_create(requester=requester, **ticket_fields))
-            if record is not None:
-                record(outcome)
+            record(outcome)
         return outcome
     uploads, skipped = validate_all(files, skip_refused=skip_refused)
     key = ticket_fields.get("idempotency_key")
@@ -282,19 +286,24 @@ def comment_add_with_files(
     objects it stored).
     """
     add = partial(
-        services.comment_add, actor=actor, ticket=ticket, body=body, internal=internal,
-        idempotency_key=idempotency_key,
+        services.comment_add_or_replay, actor=actor, ticket=ticket, body=body,
+        internal=internal, idempotency_key=idempotency_key,
     )  # fmt: skip
+
+    def outcome_of(added: services.CommentAdded, **files: Any) -> Outcome:
+        return Outcome(ticket=ticket, comment=added.comment, replayed=added.replayed, **files)
+
     if not files:
+        if record is None:
+            # The service's own transaction is enough (no savepoint inside a second one).
+            return outcome_of(add())
         with transaction.atomic():
-            comment = add()
-            outcome = Outcome(ticket=ticket, comment=comment)
-            if record is not None:
-                record(outcome)
+            outcome = outcome_of(add())
+            record(outcome)
         return outcome
-    if idempotency_key is not None and _sent_before(actor, idempotency_key):
+    if idempotency_key is not None and services.comment_sent_with(actor, idempotency_key):
         # Sent before: the first comment (or the refusal of a different one), no upload.
-        return Outcome(ticket=ticket, comment=add())
+        return outcome_of(add())
     uploads, skipped = validate_all(files, skip_refused=skip_refused)
     try:
         # Checked before storing (nothing to upload for a refusal), and again on the
@@ -309,21 +318,17 @@ def comment_add_with_files(
             with stored.committing():
                 # comment_add locks the ticket row until this block commits, so the count
                 # of its files in _write_rows cannot change underneath us.
-                comment = add()
-                rows = [] if getattr(comment, "replayed", False) else _write_rows(
-                    ticket=ticket, comment=comment, uploader=actor, objects=objects,
+                added = add()
+                rows = [] if added.replayed else _write_rows(
+                    ticket=ticket, comment=added.comment, uploader=actor, objects=objects,
                     internal=internal,
                 )  # fmt: skip
-                outcome = Outcome(ticket=ticket, comment=comment, attachments=rows, skipped=skipped)
+                outcome = outcome_of(added, attachments=rows, skipped=skipped)
                 if record is not None:
                     record(outcome)
     finally:
         _close(uploads)
     return outcome
-
-
-def _sent_before(actor: User, key: uuid.UUID) -> bool:
-    return access.system_read(Comment).filter(author=actor, idempotency_key=key).exists()
 
 
 def attachment_add(

@@ -16,7 +16,7 @@ import uuid
 from collections.abc import Callable
 from enum import Enum
 from types import EllipsisType
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -732,6 +732,14 @@ def _classification(
     return " / ".join(str(part) for part in (group, category, subcategory) if part)
 
 
+class CommentAdded(NamedTuple):
+    """What `comment_add_or_replay` did: the comment, and whether it is the one already
+    added with this idempotency key (`replayed`: a resend, nothing was written)."""
+
+    comment: Comment
+    replayed: bool = False
+
+
 def comment_add(
     *,
     actor: User,
@@ -748,17 +756,27 @@ def comment_add(
     Two sends at once queue on the ticket's row lock, so the second finds the first; the
     unique index catches a key sent on two tickets at once.
     """
+    return comment_add_or_replay(
+        actor=actor, ticket=ticket, body=body, internal=internal, idempotency_key=idempotency_key
+    ).comment
+
+
+def comment_add_or_replay(
+    *,
+    actor: User,
+    ticket: Ticket,
+    body: str,
+    internal: bool = False,
+    idempotency_key: uuid.UUID | None = None,
+) -> CommentAdded:
+    """`comment_add`, saying whether the comment is a resend's first one (for callers that
+    must not write anything else for a resend, as the files of the comment)."""
     try:
         return _comment_add(
             actor=actor, ticket=ticket, body=body, internal=internal, key=idempotency_key
         )
     except IntegrityError:
-        if (
-            idempotency_key is None
-            or not (
-                access.system_read(Comment).filter(author=actor, idempotency_key=idempotency_key)
-            ).exists()
-        ):
+        if idempotency_key is None or comment_sent_with(actor, idempotency_key) is None:
             raise
         raise IdempotencyConflict(_KEY_REUSED) from None
 
@@ -769,28 +787,33 @@ _KEY_REUSED = (
 )
 
 
-def _first_comment(
-    actor: User, key: uuid.UUID, *, ticket: Ticket, body: str, internal: bool
-) -> Comment | None:
-    """The comment `actor` already sent with `key`, if it is this one; None if none."""
-    first = (
+def comment_sent_with(author: User, key: uuid.UUID) -> Comment | None:
+    """The comment `author` already sent with idempotency `key`, if any (keys are unique
+    per author, on any ticket)."""
+    return (
         access.system_read(Comment)
-        .filter(author=actor, idempotency_key=key)
+        .filter(author=author, idempotency_key=key)
         .select_related("author")
         .first()
     )
+
+
+def _replay(
+    actor: User, key: uuid.UUID, *, ticket: Ticket, body: str, internal: bool
+) -> CommentAdded | None:
+    """The comment `actor` already sent with `key`, if it is this one; None if none."""
+    first = comment_sent_with(actor, key)
     if first is None:
         return None
     if (first.ticket_id, first.body, first.is_internal) != (ticket.pk, body, internal):
         raise IdempotencyConflict(_KEY_REUSED)
-    first.replayed = True  # type: ignore[attr-defined]  # tells comment_add_with_files
-    return first
+    return CommentAdded(first, replayed=True)
 
 
 @transaction.atomic
 def _comment_add(
     *, actor: User, ticket: Ticket, body: str, internal: bool, key: uuid.UUID | None
-) -> Comment:
+) -> CommentAdded:
     """Add a public or internal comment.
 
     A worker's first public comment starts the response clock; the requester, or a
@@ -809,9 +832,9 @@ def _comment_add(
     body = _clean_text(body, label="The comment", max_length=BODY_MAX)
     if key is not None:
         # After the row lock: a send of the same comment at the same moment has committed.
-        first = _first_comment(actor, key, ticket=ticket, body=body, internal=internal)
-        if first is not None:
-            return first
+        replayed = _replay(actor, key, ticket=ticket, body=body, internal=internal)
+        if replayed is not None:
+            return replayed
     now = timezone.now()
     reopens = False
     roles = access.ticket_roles(actor, ticket)
@@ -870,7 +893,7 @@ def _comment_add(
     _save(ticket, fields, now, bump=bump)
     history.save()
     notify.comment_added(ticket, comment, actor=actor, reopened=reopens)
-    return comment
+    return CommentAdded(comment)
 
 
 @transaction.atomic

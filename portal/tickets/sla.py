@@ -144,7 +144,8 @@ def _apply(ticket: Ticket, target: ResolvedTarget | None) -> set[str]:
 
 
 def recompute(ticket: Ticket, *, target=...) -> set[str]:
-    """Look the policy up again (three queries) and store its deadlines for the ticket."""
+    """Look the policy up again (`policy_for`: cached until the SLA definitions change)
+    and store its deadlines for the ticket."""
     if target is ...:
         target = policy_for(ticket.group_id, ticket.category_id, ticket.priority)
     return _apply(ticket, target)

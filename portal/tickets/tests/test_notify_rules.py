@@ -285,16 +285,19 @@ def _watchers(ticket, count: int) -> None:
 # requester's side (notifications, preferences, deliveries, the task row) and the outer
 # release.
 COMMENT_ADD = 15
-# ticket_change_status, 15: savepoint; the actor's roles (2); the ticket, locked; the SLA
-# policy; update the ticket; insert the history event; the analytics counter; the
-# webhooks; the watchers (2); then the two messages (the requester and watchers; the
-# assignee, who did not make the change) in one delivery of 4 and the release.
-CHANGE_STATUS = 16
-# ticket_create, 16: savepoint; whether the classification needs approval; mapping; the
-# team's load; SLA policy; insert the ticket, its history and the analytics counter; the
-# webhooks; the assignee; the SPOCs; then the assignee's "assigned to you", the SPOCs'
-# "New ticket" and the requester's confirmation in one delivery of 4 (no watchers are
-# looked up: a ticket raised in this transaction has none yet), and the release.
+# ticket_change_status, 15: savepoint; the actor's roles (2); the ticket, locked (its SLA
+# policy is cached since the ticket was raised); update the ticket; insert the history
+# event; the analytics counter; the webhooks; the watchers (2); then the two messages (the
+# requester and watchers; the assignee, who did not make the change) in one delivery of 4
+# and the release.
+CHANGE_STATUS = 15
+# ticket_create, 16 (the first of its classification; later ones read the approval rules,
+# mapping and SLA policy from the cache): savepoint; whether the classification needs
+# approval; mapping; the team's load; SLA policy; insert the ticket, its history and the
+# analytics counter; the webhooks; the assignee; the SPOCs; then the assignee's "assigned
+# to you", the SPOCs' "New ticket" and the requester's confirmation in one delivery of 4
+# (no watchers are looked up: a ticket raised in this transaction has none yet), and the
+# release.
 CREATE = 16
 
 

@@ -1,0 +1,75 @@
+"""What raising a ticket reads from the cache (the classification's mapping, request form,
+approval rules and SLA policy: master data cached until it changes) follows a change at
+the very next ticket, and costs no query once warm."""
+
+import datetime as dt
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from portal.catalog import approval_rule_services, form_services
+from portal.catalog import services as catalog_services
+from portal.catalog.models import ApprovalRule
+from portal.sla import services as sla_services
+from portal.tickets.errors import InvalidFormValues
+from portal.tickets.models import Status
+from portal.tickets.tests.sla_fixtures import T0, always_open, clock_at  # noqa: F401
+
+pytestmark = pytest.mark.django_db
+
+
+def test_a_changed_mapping_routes_the_next_ticket_to_the_new_team(raise_ticket, org, personas):
+    assert raise_ticket().team == org.team_a
+    catalog_services.team_member_add(team=org.team_b, user=personas.lead)
+    catalog_services.mapping_update(
+        mapping=org.mapping_hardware, category=org.hardware, subcategory=None, team=org.team_b
+    )
+    ticket = raise_ticket()
+    assert ticket.team == org.team_b and ticket.assignee == personas.lead
+
+
+def test_a_new_request_form_field_is_asked_on_the_next_ticket(raise_ticket, org):
+    assert raise_ticket(form_values={}).form_values == {}
+    form_services.form_field_create(
+        category=org.hardware, key="asset", label="Asset tag", field_type="text", required=True
+    )
+    with pytest.raises(InvalidFormValues) as refused:
+        raise_ticket(form_values={})
+    assert refused.value.errors == {"asset": "This field is required."}
+    assert raise_ticket(form_values={"asset": "A-1"}).form_values == {"asset": "A-1"}
+
+
+def test_a_new_approval_rule_holds_the_next_ticket(raise_ticket, org):
+    assert raise_ticket().status == Status.NEW
+    approval_rule_services.approval_rule_create(
+        approvers=ApprovalRule.Approvers.SPOC, subcategory=org.laptop
+    )
+    assert raise_ticket().status == Status.AWAITING
+    assert raise_ticket(subcategory=org.printer).status == Status.NEW
+
+
+def test_changed_sla_definitions_apply_to_the_next_ticket(always_open, raise_ticket):  # noqa: F811
+    with clock_at(T0):
+        assert raise_ticket().sla_response_due_at == T0 + dt.timedelta(hours=4)
+    always_open.medium_first_response = dt.timedelta(hours=2)
+    sla_services.policy_save(policy=always_open)
+    with clock_at(T0):
+        assert raise_ticket().sla_response_due_at == T0 + dt.timedelta(hours=2)
+    # Working hours replaced in bulk (no model signal): the next ticket follows them.
+    calendar = always_open.calendar
+    sla_services.calendar_update(
+        calendar=calendar, name=calendar.name, time_zone="UTC", is_default=True,
+        hours={day: [(dt.time(10), dt.time(18))] for day in range(7)},
+    )  # fmt: skip
+    with clock_at(T0):  # 09:00: the clock starts at 10:00
+        assert raise_ticket().sla_response_due_at == T0 + dt.timedelta(hours=3)
+
+
+def test_a_warm_ticket_creation_reads_no_master_data(raise_ticket):
+    raise_ticket()  # mapping, form, approval rules and SLA policy now cached
+    with CaptureQueriesContext(connection) as captured:
+        raise_ticket()
+    tables = " ".join(q["sql"] for q in captured.captured_queries)
+    for table in ("classificationmapping", "formfield", "approvalrule", "slapolicy", "holiday"):
+        assert f'"{table}' not in tables.replace('"catalog_', '"').replace('"sla_', '"'), table

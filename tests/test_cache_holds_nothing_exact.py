@@ -26,6 +26,7 @@ CACHE_USERS = {
     "portal/catalog/request_forms.py": "request forms' fields, read again",
     "portal/catalog/approval_rules.py": "which classifications have approval rules, read again",
     "portal/sla/selectors.py": "the policy and calendar of a classification, read again",
+    "portal/webhooks/services.py": "the active webhooks, read again",
     "portal/lib/cache_versions.py": "version numbers in keys: a lost one starts a new version",
     "portal/lib/markdown.py": "sanitised HTML of Markdown by digest of its input, rendered again",
     "portal/tickets/templatetags/ticket_tags.py": "rendered filter widgets, rendered again",

@@ -5,11 +5,13 @@ import logging
 import re
 import uuid
 
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import F
 from django.utils import timezone
 
+from portal.lib.cache_versions import bump, versioned_key
 from portal.lib.tasks import enqueue_with_data
 from portal.webhooks import formats
 from portal.webhooks.models import (
@@ -22,6 +24,8 @@ from portal.webhooks.models import (
 )
 
 log = logging.getLogger("portal.webhooks")
+HOOKS_VERSION = "webhooks"
+HOOKS_CACHE_SECONDS = 24 * 3600
 Status = WebhookDelivery.Status
 
 
@@ -31,12 +35,37 @@ class InvalidWebhook(ValidationError):
 
 
 def hooks_for(*, team_id: int | None, events: set[str]) -> list[Webhook]:
-    """Active hooks that want any of `events` about a ticket of this team (one query)."""
-    scope = Q(team__isnull=True) | Q(team_id=team_id) if team_id else Q(team__isnull=True)
-    hooks = Webhook.objects.filter(scope, is_active=True).only(
-        "id", "events", "format", "include_internal"
-    )
-    return [hook for hook in hooks if events & set(hook.events)]
+    """Active hooks that want any of `events` about a ticket of this team (the
+    organisation's, and the team's own).
+
+    Every change to a ticket asks, and hooks rarely change: the active ones are read once
+    (one query) and kept in the shared cache until a hook is saved, deleted or switched
+    off (`hooks_changed`).
+    """
+    return [
+        hook
+        for hook in _active_hooks()
+        if (hook.team_id is None or (team_id and hook.team_id == team_id))
+        and events & set(hook.events)
+    ]
+
+
+def _active_hooks() -> list[Webhook]:
+    key = versioned_key(HOOKS_VERSION, "active")
+    hooks = cache.get(key)
+    if hooks is None:
+        hooks = list(
+            Webhook.objects.filter(is_active=True).only(
+                "id", "team", "events", "format", "include_internal"
+            )
+        )
+        cache.set(key, hooks, HOOKS_CACHE_SECONDS)
+    return hooks
+
+
+def hooks_changed(**kwargs) -> None:
+    """The cached active hooks go stale (connected to Webhook's save and delete)."""
+    bump(HOOKS_VERSION)
 
 
 def deliveries_queue(
@@ -162,11 +191,14 @@ def webhook_record_failure(*, hook_id: int, limit: int, reason: str) -> bool:
         Webhook.objects.filter(pk=hook_id).update(
             consecutive_failures=F("consecutive_failures") + 1
         )
-        return bool(
+        switched_off = bool(
             Webhook.objects.filter(
                 pk=hook_id, is_active=True, consecutive_failures__gte=limit
             ).update(is_active=False, disabled_reason=reason[:300])
         )
+        if switched_off:
+            hooks_changed()  # an UPDATE sends no model signal
+        return switched_off
 
 
 def delivery_retry(*, delivery: WebhookDelivery, actor) -> bool:

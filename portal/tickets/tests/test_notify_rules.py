@@ -269,7 +269,8 @@ def _watchers(ticket, count: int) -> None:
 # (access.users_who_can_view; it was two per watcher), and they are told with one bulk
 # insert each of notifications and deliveries after one read of their email preferences.
 #
-# Each also asks once which webhooks want the change (portal/webhooks/events.py): none here.
+# Each also asks which webhooks want the change (portal/webhooks/events.py; cached once
+# read): none here.
 #
 # A delivery opens no savepoint of its own inside the change's transaction (notify).
 #
@@ -281,19 +282,19 @@ def _watchers(ticket, count: int) -> None:
 #
 # comment_add, 14: savepoint; the actor's SPOC groups and team memberships (roles); the
 # ticket, locked; insert the comment; update the ticket; insert the history event; the
-# webhooks; the watchers and who of them may see it (2); then the delivery to the
-# requester's side (notifications, preferences, deliveries, the task row) and the outer
-# release.
-COMMENT_ADD = 15
-# ticket_change_status, 15: savepoint; the actor's roles (2); the ticket, locked (its SLA
-# policy is cached since the ticket was raised); update the ticket; insert the history
-# event; the analytics counter; the webhooks; the watchers (2); then the two messages (the
-# requester and watchers; the assignee, who did not make the change) in one delivery of 4
-# and the release.
-CHANGE_STATUS = 15
+# watchers and who of them may see it (2); then the delivery to the requester's side
+# (notifications, preferences, deliveries, the task row) and the outer release. The
+# webhooks come from the cache (raising the ticket read them).
+COMMENT_ADD = 14
+# ticket_change_status, 14: savepoint; the actor's roles (2); the ticket, locked (its SLA
+# policy and the webhooks are cached since the ticket was raised); update the ticket;
+# insert the history event; the analytics counter; the watchers (2); then the two messages
+# (the requester and watchers; the assignee, who did not make the change) in one delivery
+# of 4 and the release.
+CHANGE_STATUS = 14
 # ticket_create, 16 (the first of its classification; later ones read the approval rules,
-# mapping and SLA policy from the cache): savepoint; whether the classification needs
-# approval; mapping; the team's load; SLA policy; insert the ticket, its history and the
+# mapping, SLA policy and webhooks from the cache): savepoint; whether the classification
+# needs approval; mapping; the team's load; SLA policy; insert the ticket, its history and the
 # analytics counter; the webhooks; the assignee; the SPOCs; then the assignee's "assigned
 # to you", the SPOCs' "New ticket" and the requester's confirmation in one delivery of 4
 # (no watchers are looked up: a ticket raised in this transaction has none yet), and the

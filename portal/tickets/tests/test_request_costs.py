@@ -180,11 +180,11 @@ def test_creating_a_ticket_pays_only_the_session_and_the_user_beyond_its_own_wor
     # Session and user, then the creation's own: the group, category and subcategory
     # chosen, whether the form was sent before (its idempotency key), the transaction (its
     # opening and closing statements), the team's load (routing), the ticket, its history
-    # and the analytics counter, the webhooks, the assignee and the SPOCs, then the three
-    # notifications (assignee, SPOCs, requester) together: their rows, the preferences,
-    # the deliveries and one task. Mapping, request form, approval rules and SLA policy
-    # come from the cache, and no savepoint is taken (35 → 19).
-    assert len(statements) == 19
+    # and the analytics counter, the assignee and the SPOCs, then the three notifications
+    # (assignee, SPOCs, requester) together: their rows, the preferences, the deliveries
+    # and one task. Mapping, request form, approval rules, SLA policy and webhooks come
+    # from the cache, and no savepoint is taken (35 → 18).
+    assert len(statements) == 18
 
 
 def test_commenting_pays_only_the_session_and_the_user_beyond_its_own_work(
@@ -204,8 +204,7 @@ def test_commenting_pays_only_the_session_and_the_user_beyond_its_own_work(
     assert _fixed(statements) == []
     # Session and user, then the comment's own: the ticket (read, then locked in one
     # transaction, no savepoint), whether the key was sent before (the resend check, on
-    # the locked row), the comment, the ticket's update, the history event, the webhooks,
-    # the watchers, the notification with its delivery and task; the email's summary
-    # (group, category, team) comes from the master-data cache the ticket page filled
-    # (22 → 16).
-    assert len(statements) == 16
+    # the locked row), the comment, the ticket's update, the history event, the watchers,
+    # the notification with its delivery and task; the webhooks and the email's summary
+    # (group, category, team) come from the cache (22 → 15).
+    assert len(statements) == 15

@@ -5,11 +5,13 @@ from collections.abc import Sequence
 
 from django.core.cache import cache
 
+from portal.catalog import request_forms
 from portal.catalog.invalidation import MASTERS
 from portal.catalog.models import (
     BusinessUnitGroup,
     Category,
     ClassificationMapping,
+    FormField,
     Subcategory,
     Team,
 )
@@ -73,6 +75,19 @@ def active_team_choices() -> list[tuple[int, str]]:
         choices = list(Team.objects.active().order_by("name").values_list("pk", "name"))
         cache.set(key, choices, CACHE_SECONDS)
     return choices
+
+
+def form_definitions(category_id: int | None, subcategory_id: int | None) -> dict[str, FormField]:
+    """`request_forms.definitions_for`, cached until master data changes (every write to
+    a form field bumps it): the page of each ticket with request-form answers read them."""
+    if not category_id:
+        return {}
+    key = versioned_key(MASTERS, "form-definitions", category_id, subcategory_id)
+    definitions = cache.get(key)
+    if definitions is None:
+        definitions = request_forms.definitions_for(category_id, subcategory_id)
+        cache.set(key, definitions, CACHE_SECONDS)
+    return definitions
 
 
 def find_mapping(*, category_id: int, subcategory_id: int | None) -> ClassificationMapping | None:

@@ -14,7 +14,7 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from portal.accounts.models import User
-from portal.catalog import request_forms
+from portal.catalog import request_forms, selectors
 from portal.catalog.models import FormField
 from portal.lib.http import parse_id
 from portal.tickets import history
@@ -115,13 +115,14 @@ def stored_as_inputs(values: dict, form: request_forms.RequestForm) -> dict:
 def answers_for_page(ticket: Ticket, events: list) -> list[request_forms.Answer]:
     """The ticket's answers, and labels on its request-form history events.
 
-    No query for a ticket without a form; otherwise its field definitions (1) and, when a
-    person field is answered or changed, those people's names (1).
+    No query for a ticket without a form; otherwise its field definitions (from the
+    master-data cache, else 1) and, when a person field is answered or changed, those
+    people's names (1).
     """
     form_events = [event for event in events if history.form_key(event) is not None]
     if not ticket.form_values and not form_events:
         return []
-    definitions = request_forms.definitions_for(ticket.category_id, ticket.subcategory_id)
+    definitions = selectors.form_definitions(ticket.category_id, ticket.subcategory_id)
     ids = request_forms.user_ids(ticket.form_values, definitions)
     ids |= history.form_event_user_ids(form_events, definitions)
     people = {}

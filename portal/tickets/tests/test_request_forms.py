@@ -107,12 +107,29 @@ def test_an_update_with_bad_values_changes_nothing(raise_ticket, fields, persona
 
 def test_a_retired_field_stays_readable_on_old_tickets(raise_ticket, fields, personas, client_for):
     ticket = raise_ticket(form_values={"asset_tag": "LT-7", "details": "Blue, please"})
+    client = client_for(personas.requester)
+    html = client.get(f"/tickets/{ticket.number}").content.decode()  # definitions now cached
+    assert "Blue, please" in html and "no longer asked" not in html
     form_services.form_field_retire(field=fields["details"])
-    html = client_for(personas.requester).get(f"/tickets/{ticket.number}").content.decode()
+    html = client.get(f"/tickets/{ticket.number}").content.decode()
     assert "Blue, please" in html and "no longer asked" in html
     # A value for it on a new ticket is refused: it is no longer asked.
     with pytest.raises(InvalidFormValues):
         raise_ticket(form_values={"asset_tag": "LT-8", "details": "x"})
+
+
+def test_the_ticket_page_reads_the_forms_fields_from_the_cache(
+    raise_ticket, fields, personas, client_for, django_assert_num_queries
+):
+    from portal.tickets.tests.test_query_counts import DETAIL
+
+    ticket = raise_ticket(form_values={"asset_tag": "LT-7", "details": "Blue, please"})
+    client = client_for(personas.requester)
+    client.get(f"/tickets/{ticket.number}")  # roles and the form's fields now cached
+    # What a ticket without a form costs its requester: no query for the field definitions.
+    with django_assert_num_queries(DETAIL["requester"]):
+        html = client.get(f"/tickets/{ticket.number}").content.decode()
+    assert "LT-7" in html and "Blue, please" in html
 
 
 # ---------------------------------------------------------------------------------------

@@ -5,10 +5,11 @@ import json
 from urllib.parse import urlencode
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse, QueryDict, StreamingHttpResponse
+from django.http import HttpResponse, QueryDict, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import dateformat, timezone
+from django.utils import timezone
+from django.utils.dates import MONTHS_3
 from django.views.decorators.http import require_GET, require_POST
 
 from portal.accounts.decorators import works_tickets_required
@@ -34,11 +35,25 @@ MORE_FILTERS = (
 )  # fmt: skip
 
 
-def _query_without(request: HttpRequest, *names: str) -> str:
-    query = request.GET.copy()
-    for name in names:
-        query.pop(name, None)
-    return query.urlencode()
+def _encoded(query: QueryDict) -> list[tuple[str, str]]:
+    """(name, `name=value`) for each value of `query`, encoded as QueryDict.urlencode does:
+    the page's links (saved views, first and next page, export) are joined from these
+    pieces instead of copying and encoding the query again for each."""
+    return [(name, urlencode({name: value})) for name, values in query.lists() for value in values]
+
+
+def _with_view(pairs: list[tuple[str, str]], key: str) -> str:
+    """The query with `view` set to `key` (where `view` was, else last) and no cursor:
+    switching saved view keeps the other filters but starts from the first page."""
+    view, parts = urlencode({"view": key}), []
+    for name, pair in pairs:
+        if name == "view":
+            if view:
+                parts.append(view)
+            view = ""
+        elif name != "after":
+            parts.append(pair)
+    return "&".join([*parts, view] if view else parts)
 
 
 @require_GET
@@ -56,21 +71,18 @@ def ticket_list(request: AuthenticatedRequest) -> HttpResponse:
         error, status = _filter_errors(ticket_filter), 400
     else:
         error, status = "Some filters are not valid; see the messages below them.", 400
-    base_query = _query_without(request, "after")
+    pairs = _encoded(request.GET)
+    base = [pair for name, pair in pairs if name != "after"]
     roles = user_roles(request.user)
     context = {
         "filter": ticket_filter,
         "form": ticket_filter.form,
         "tickets": tickets,
-        "next_query": (
-            urlencode([*QueryDict(base_query).lists(), ("after", next_cursor)], doseq=True)
-            if next_cursor
-            else ""
-        ),
-        "first_query": base_query,
+        "next_query": "&".join([*base, urlencode({"after": next_cursor})]) if next_cursor else "",
+        "first_query": "&".join(base),
         "is_paged": bool(request.GET.get("after")),
-        "query_string": request.GET.urlencode(),
-        "views": [(key, label, _view_query(request, key)) for key, label in available_views(roles)],
+        "query_string": "&".join(pair for _, pair in pairs),
+        "views": [(key, label, _with_view(pairs, key)) for key, label in available_views(roles)],
         # A view this person is not offered falls back to "all" in the form, so the next
         # change of filter recovers instead of repeating the error.
         "current_view": request.GET.get("view")
@@ -91,9 +103,19 @@ def ticket_list(request: AuthenticatedRequest) -> HttpResponse:
     return render(request, template, context, status=status)
 
 
-_STATUS_LABELS = dict(Status.choices)
-_PRIORITY_LABELS = dict(Priority.choices)
 _NUMBER = "TKT-0"  # any number: the ticket URL is its prefix + the number + its suffix
+
+
+def _short_date(months: dict[int, str], value, *, year: bool = True) -> str:
+    """`value` as the `date` filter writes "j M Y H:i" (or "j M H:i"), with the month's
+    name looked up once per page: django.utils.dateformat parses the format and translates
+    the month again for every date, a fifth of the rows' preparation in the profile."""
+    day = (
+        f"{value.day} {months[value.month]} {value.year:04d}"
+        if year
+        else f"{value.day} {months[value.month]}"
+    )
+    return f"{day} {value.hour:02d}:{value.minute:02d}"
 
 
 def list_rows(tickets: list[Ticket], now=None) -> list[dict]:
@@ -107,6 +129,10 @@ def list_rows(tickets: list[Ticket], now=None) -> list[dict]:
     """
     now = now or timezone.now()
     before, after = reverse("ticket-detail", args=[_NUMBER]).split(_NUMBER)
+    # Labels translated once per page (in the language of this request), not per cell.
+    months = {number: name.title() for number, name in MONTHS_3.items()}
+    status_labels = {value: str(label) for value, label in Status.choices}
+    priority_labels = {value: str(label) for value, label in Priority.choices}
     rows = []
     for t in tickets:
         number = t.number
@@ -123,18 +149,18 @@ def list_rows(tickets: list[Ticket], now=None) -> list[dict]:
                 "url": before + number + after,
                 "title": t.title,
                 "status": t.status,
-                "status_label": _STATUS_LABELS.get(t.status, t.status),
-                "priority_label": _PRIORITY_LABELS.get(t.priority, t.priority),
+                "status_label": status_labels.get(t.status, t.status),
+                "priority_label": priority_labels.get(t.priority, t.priority),
                 "classification": classification,
                 "team": str(t.team) if t.team else "—",
                 "assignee": str(t.assignee) if t.assignee else "—",
                 "requester": str(t.requester),
                 "updated_iso": updated.isoformat(),
-                "updated": dateformat.format(updated, "j M Y H:i"),
+                "updated": _short_date(months, updated),
                 "sla_state": state,
                 "sla_label": sla.STATE_LABELS[state] if state else "",
                 "sla_due_iso": due_local.isoformat() if due_local else "",
-                "sla_due": dateformat.format(due_local, "j M H:i") if due_local else "",
+                "sla_due": _short_date(months, due_local, year=False) if due_local else "",
             }
         )
     return rows
@@ -148,14 +174,6 @@ def _filter_errors(ticket_filter: TicketFilter) -> str:
         for name, errors in form.errors.items()
     )
     return f"Some filters are not valid. {problems}"
-
-
-def _view_query(request: HttpRequest, key: str) -> str:
-    """Switching saved view keeps the other filters but starts from the first page."""
-    query = request.GET.copy()
-    query.pop("after", None)
-    query["view"] = key
-    return query.urlencode()
 
 
 class _Echo:

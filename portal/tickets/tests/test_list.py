@@ -312,3 +312,44 @@ def test_a_row_without_team_assignee_or_sla_shows_dashes(group_y_ticket, persona
     assert row
     assert '<td data-label="Team">—</td>' in row.group(0)
     assert '<td data-label="Assignee">—</td>' in row.group(0)
+
+
+@pytest.mark.parametrize(
+    "moment",
+    [
+        dt.datetime(2026, 1, 5, 9, 7, tzinfo=dt.UTC),
+        dt.datetime(2026, 12, 31, 23, 59, tzinfo=dt.UTC),
+        dt.datetime(987, 5, 1, 0, 0, tzinfo=dt.UTC),
+    ],
+)
+def test_row_dates_read_as_the_date_filter_writes_them(moment):
+    from django.utils import dateformat
+    from django.utils.dates import MONTHS_3
+
+    from portal.tickets.list_views import _short_date
+
+    months = {number: name.title() for number, name in MONTHS_3.items()}
+    assert _short_date(months, moment) == dateformat.format(moment, "j M Y H:i")
+    assert _short_date(months, moment, year=False) == dateformat.format(moment, "j M H:i")
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "",
+        "after=abc",
+        "status=new&view=mine&q=a+b%2B%C3%A9~*&status=on_hold&after=xyz",
+        "view=all&view=mine&per_page=50",
+        "x=1&%C3%A9=%F0%9F%98%80&view=",
+    ],
+)
+def test_saved_view_links_keep_the_other_filters_and_start_from_the_first_page(query):
+    from django.http import QueryDict
+
+    from portal.tickets.list_views import _encoded, _with_view
+
+    for key in ("all", "team"):
+        expected = QueryDict(query, mutable=True)
+        expected.pop("after", None)
+        expected["view"] = key
+        assert _with_view(_encoded(QueryDict(query)), key) == expected.urlencode()

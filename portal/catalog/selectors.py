@@ -66,6 +66,18 @@ def attach_master_rows(objects: Sequence) -> None:
                 setattr(obj, name, row)
 
 
+def master_row(name: str, pk: int):
+    """One row of MASTER_ROWS[name] by id, from the same cache as `attach_master_rows`
+    (one query when not cached yet); None when there is no such row."""
+    key = f"{versioned_key(MASTERS, 'row')}:{name}:{pk}"
+    row = cache.get(key)
+    if row is None:
+        row = MASTER_ROWS[name].objects.filter(pk=pk).first()
+        if row is not None:
+            cache.set(key, row, CACHE_SECONDS)
+    return row
+
+
 def active_team_choices() -> list[tuple[int, str]]:
     """(id, name) of the active teams by name, cached until master data changes (the
     bulk-action select of every ticket list page)."""

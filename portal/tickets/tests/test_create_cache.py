@@ -3,6 +3,7 @@ approval rules and SLA policy: master data cached until it changes) follows a ch
 the very next ticket, and costs no query once warm."""
 
 import datetime as dt
+import uuid
 
 import pytest
 from django.db import connection
@@ -73,3 +74,29 @@ def test_a_warm_ticket_creation_reads_no_master_data(raise_ticket):
     tables = " ".join(q["sql"] for q in captured.captured_queries)
     for table in ("classificationmapping", "formfield", "approvalrule", "slapolicy", "holiday"):
         assert f'"{table}' not in tables.replace('"catalog_', '"').replace('"sla_', '"'), table
+
+
+def test_a_category_deactivated_since_the_last_ticket_is_refused_by_the_form(
+    org, personas, client_for
+):
+    client = client_for(personas.requester)
+    form = {
+        "title": "Dock flickers", "description": "Since this morning.",
+        "group": org.group_x.pk, "category": org.hardware.pk, "subcategory": org.laptop.pk,
+        "priority": "",
+    }  # fmt: skip
+    sent = client.post("/tickets/new", {**form, "idempotency_key": str(uuid.uuid4())})
+    assert sent.status_code == 302  # the group, category and subcategory now cached
+    catalog_services.category_deactivate(category=org.hardware)
+    refused = client.post("/tickets/new", {**form, "idempotency_key": str(uuid.uuid4())})
+    assert refused.status_code == 400
+    assert "category" in refused.context["form"].errors
+    catalog_services.subcategory_update(
+        subcategory=org.printer, category=org.payroll, name="Printer"
+    )
+    moved = client.post(
+        "/tickets/new",
+        {**form, "category": org.payroll.pk, "subcategory": org.printer.pk,
+         "idempotency_key": str(uuid.uuid4())},
+    )  # fmt: skip
+    assert moved.status_code == 400  # Payroll is in group Y, not X

@@ -177,14 +177,15 @@ def test_creating_a_ticket_pays_only_the_session_and_the_user_beyond_its_own_wor
     assert response.status_code == 302
     statements = [q["sql"] for q in queries.captured_queries]
     assert _fixed(statements) == []
-    # Session and user, then the creation's own: the group, category and subcategory
-    # chosen, whether the form was sent before (its idempotency key), the transaction (its
+    # Session and user, then the creation's own: whether the form was sent before (its
+    # idempotency key), the transaction (its
     # opening and closing statements), the team's load (routing), the ticket, its history
     # and the analytics counter, the assignee and the SPOCs, then the three notifications
     # (assignee, SPOCs, requester) together: their rows, the preferences, the deliveries
-    # and one task. Mapping, request form, approval rules, SLA policy and webhooks come
-    # from the cache, and no savepoint is taken (35 → 18).
-    assert len(statements) == 18
+    # and one task. The group, category and subcategory chosen, mapping, request form,
+    # approval rules, SLA policy and webhooks come from the cache, and no savepoint is
+    # taken (35 → 15).
+    assert len(statements) == 15
 
 
 def test_commenting_pays_only_the_session_and_the_user_beyond_its_own_work(

@@ -108,11 +108,13 @@ class MailboxAdmin(admin.ModelAdmin):
 
 @admin.register(InboundMessage)
 class InboundMessageAdmin(admin.ModelAdmin):
-    list_display = ["received_at", "mailbox", "sender", "subject", "outcome", "ticket"]
+    list_display = [
+        "received_at", "mailbox", "sender", "subject", "outcome", "ticket", "decided_by",
+    ]  # fmt: skip
     list_filter = ["outcome", "mailbox"]
     search_fields = ["sender", "subject", "message_id"]
-    list_select_related = ["mailbox", "ticket"]
-    raw_id_fields = ["ticket", "comment"]
+    list_select_related = ["mailbox", "ticket", "decided_by"]
+    raw_id_fields = ["ticket", "comment", "decided_by"]
 
     def has_add_permission(self, request) -> bool:
         return False

@@ -202,6 +202,11 @@ class InboundMessage(models.Model):
     comment = models.ForeignKey(
         "tickets.Comment", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
+    # Who classified or dismissed a mail of the triage queue: a person, not a name in
+    # `detail`, so the ledger names them as they are now (an erased admin's pseudonym).
+    decided_by = models.ForeignKey(
+        "accounts.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     answered = models.BooleanField(
         default=False, help_text="The sender was sent an automatic answer about this message."
     )

@@ -373,12 +373,13 @@ def _new_ticket(
 
 def raise_ticket(
     row, parsed, user, *, group, category, subcategory, how: str, follow_up=None,
-    before_record=None,
+    before_record=None, decided_by=None,
 ) -> InboundMessage:  # fmt: skip
     """Raise the ticket a message makes, in the given classification, with its files; the
     ledger row is written (or, for a mail from the triage queue, changed) in the ticket's
     transaction. `before_record` runs first in that transaction (the triage queue locks its
-    row there). InvalidInput (a classification no longer in use) writes nothing."""
+    row there; `decided_by` is its admin). InvalidInput (a classification no longer in use)
+    writes nothing."""
     files, refused = _checked_files(parsed.files)
     description = parsed.text.strip() or "(The email had no text.)"
     if follow_up is not None:
@@ -388,7 +389,8 @@ def raise_ticket(
     def record(outcome) -> None:
         if before_record is not None:
             before_record()
-        _record(row, Outcome.TICKET, how, ticket=outcome.ticket)
+        decided = {"decided_by": decided_by} if decided_by is not None else {}
+        _record(row, Outcome.TICKET, how, ticket=outcome.ticket, **decided)
         if refused:
             answers.tell_files_refused(
                 user=user, ticket=outcome.ticket, message=row, refused=refused

@@ -92,8 +92,11 @@ def _waiting_row(pk: int) -> InboundMessage:
 
 
 def _left_queue(row: InboundMessage) -> str:
+    by = f" by {row.decided_by}" if row.decided_by is not None else ""
     if row.outcome == Outcome.TICKET and row.ticket is not None:
-        return f"This mail was classified meanwhile: it is ticket {row.ticket.number}."
+        return f"This mail was classified meanwhile{by}: it is ticket {row.ticket.number}."
+    if row.outcome == Outcome.REJECTED and by:
+        return f"This mail was dismissed meanwhile{by}."
     return "This mail is no longer waiting for triage."
 
 
@@ -125,8 +128,8 @@ def inbound_triage_classify(
         parsed = parse(stored.read())
     services.raise_ticket(
         row, parsed, requester, group=category.group, category=category,
-        subcategory=subcategory, how=f"classified from the triage queue by {actor}",
-        before_record=lambda: _lock_waiting(row.pk),
+        subcategory=subcategory, how="classified from the triage queue",
+        before_record=lambda: _lock_waiting(row.pk), decided_by=actor,
     )  # fmt: skip
     return row.ticket
 
@@ -140,6 +143,7 @@ def inbound_triage_dismiss(*, actor, message_pk: int) -> InboundMessage:
     _waiting_row(message_pk)
     _lock_waiting(message_pk)
     row = InboundMessage.objects.get(pk=message_pk)
-    row.outcome, row.detail = Outcome.REJECTED, f"Dismissed from the triage queue by {actor}."
-    row.save(update_fields=["outcome", "detail"])
+    row.outcome, row.detail = Outcome.REJECTED, "Dismissed from the triage queue."
+    row.decided_by = actor
+    row.save(update_fields=["outcome", "detail", "decided_by"])
     return row

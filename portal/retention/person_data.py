@@ -390,6 +390,7 @@ USER_KEYS = {
     "approvals.Delegation.user": "approvals",
     "approvals.Delegation.delegate": "approvals",
     "approvals.Delegation.created_by": "approvals",
+    "mailin.InboundMessage.decided_by": "none: an admin's triage of someone else's mail",
     "retention.ErasureRequest.user": "none: the erasure of this person (kept as its record)",
     "retention.ErasureRequest.requested_by": "none: an admin's erasure of someone else",
 }

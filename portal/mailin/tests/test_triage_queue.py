@@ -86,7 +86,8 @@ def test_classifying_raises_the_ticket_from_the_kept_mail_and_routes_it(
     ]  # fmt: skip
     waiting.refresh_from_db()
     assert (waiting.outcome, waiting.ticket) == ("ticket", ticket)
-    assert "classified from the triage queue by" in waiting.detail
+    assert waiting.detail == "classified from the triage queue"
+    assert waiting.decided_by == personas.admin  # a person, not a name in the text
     assert "No mail is waiting" in client.get("/mailboxes/triage").content.decode()
 
 
@@ -152,7 +153,10 @@ def test_classifying_twice_makes_one_ticket_and_the_second_is_told_which(
     client.post(url, {"classification": f"c{org.hardware.pk}"})
     ticket = Ticket.objects.get()
     response = client.post(url, {"classification": f"c{org.hardware.pk}"})
-    assert response.status_code == 409 and ticket.number in response.content.decode()
+    assert response.status_code == 409
+    assert f"classified meanwhile by Admin Persona: it is ticket {ticket.number}" in (
+        response.content.decode()
+    )
     # Two admins at once: the second read the row while it still waited; its ticket is
     # rolled back when the row, locked in its transaction, has left the queue.
     monkeypatch.setattr(triage, "_waiting_row", lambda pk: waiting)
@@ -201,8 +205,11 @@ def test_dismissing_takes_the_mail_out_of_the_queue_without_a_ticket(personas, w
     assert response.status_code == 302 and response["Location"] == "/mailboxes/triage"
     waiting.refresh_from_db()
     assert waiting.outcome == "rejected" and "Dismissed from the triage queue" in waiting.detail
+    assert waiting.decided_by == personas.admin
     assert not Ticket.objects.exists()
-    assert client.post(f"/mailboxes/triage/{waiting.pk}/dismiss").status_code == 409
+    again = client.post(f"/mailboxes/triage/{waiting.pk}/dismiss")
+    assert again.status_code == 409
+    assert "This mail was dismissed meanwhile by Admin Persona." in again.content.decode()
     assert client.post("/mailboxes/triage/999999/dismiss").status_code == 404
 
 

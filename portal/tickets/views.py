@@ -7,7 +7,7 @@ a 4xx status, having changed nothing.
 
 import uuid
 from collections.abc import Callable, Iterable
-from functools import wraps
+from functools import partial, wraps
 from typing import Any
 
 from django.contrib import messages
@@ -24,7 +24,7 @@ from portal.accounts.types import AuthenticatedRequest
 from portal.catalog.selectors import active_team_choices, attach_master_rows
 from portal.kb import deflection
 from portal.lib import markdown
-from portal.lib.http import parse_id, posted_data, posted_files
+from portal.lib.http import NotVisible, parse_id, posted_data, posted_files
 from portal.lib.widget_html import PYTHON_WIDGETS
 from portal.tickets import (
     access,
@@ -51,7 +51,7 @@ from portal.tickets.forms import (
     TicketCreateForm,
     TicketEditForm,
 )
-from portal.tickets.models import Comment, Status, Ticket, TicketEvent
+from portal.tickets.models import Comment, Status, Ticket, TicketEvent, parse_number
 from portal.tickets.services import BODY_MAX, TITLE_MAX
 
 
@@ -291,13 +291,20 @@ def ticket_detail(request: AuthenticatedRequest, number: str) -> HttpResponse:
 type TicketAction = Callable[[AuthenticatedRequest, Ticket], HttpResponse | None]
 
 
-def ticket_action(view: TicketAction) -> Callable[[AuthenticatedRequest, str], HttpResponse]:
-    """POST-only action on a visible ticket; service refusals become a 4xx ticket page."""
+def ticket_action(
+    view: TicketAction, *, read: bool = True
+) -> Callable[[AuthenticatedRequest, str], HttpResponse]:
+    """POST-only action on a visible ticket; service refusals become a 4xx ticket page.
+
+    `read=False` hands the view an unread reference (`_unread`) instead of the visible
+    ticket, for a view whose service reads and locks the row itself through the access
+    layer (a second access-checked read of the same row otherwise).
+    """
 
     @wraps(view)
     @require_POST
     def wrapper(request: AuthenticatedRequest, number: str) -> HttpResponse:
-        ticket = access.get_ticket_for_user(request.user, number)
+        ticket = access.get_ticket_for_user(request.user, number) if read else _unread(number)
         try:
             result = view(request, ticket)
         except EditConflict as conflict:
@@ -320,6 +327,14 @@ def ticket_action(view: TicketAction) -> Callable[[AuthenticatedRequest, str], H
         return result or redirect(ticket)
 
     return wrapper
+
+
+def _unread(number: str) -> Ticket:
+    """The ticket called `number`, not read: only its id (and so its number and URL)."""
+    pk = parse_number(number)
+    if pk is None:
+        raise NotVisible("No such ticket.")
+    return Ticket(pk=pk)
 
 
 class _BadForm(TicketError):
@@ -427,9 +442,14 @@ def ticket_move_team(request: AuthenticatedRequest, ticket: Ticket) -> HttpRespo
     return None  # back to the ticket page
 
 
-@ticket_action
+@partial(ticket_action, read=False)
 def comment_add(request: AuthenticatedRequest, ticket: Ticket) -> HttpResponse | None:
+    """`ticket` is unread: a comment without files is one service call, which reads the
+    ticket locked through the access layer (outsiders: 404 from there); the other paths
+    read it here first."""
     form = CommentForm(request.POST, request.FILES)
+    if not form.is_valid() or form.cleaned_data["files"]:
+        ticket = access.get_ticket_for_user(request.user, ticket.number)
     if not form.is_valid():
         return _render_detail(
             request, ticket, status=400, comment_form=form, error="The comment is empty."

@@ -203,9 +203,10 @@ def test_commenting_pays_only_the_session_and_the_user_beyond_its_own_work(
     assert response.status_code == 302
     statements = [q["sql"] for q in queries.captured_queries]
     assert _fixed(statements) == []
-    # Session and user, then the comment's own: the ticket (read, then locked in one
-    # transaction, no savepoint), whether the key was sent before (the resend check, on
-    # the locked row), the comment, the ticket's update, the history event, the watchers,
-    # the notification with its delivery and task; the webhooks and the email's summary
-    # (group, category, team) come from the cache (22 → 15).
-    assert len(statements) == 15
+    # Session and user, then the comment's own: the ticket, read once, locked, by the
+    # service (the action no longer reads it first), in one transaction with no savepoint;
+    # whether the key was sent before (the resend check, on the locked row), the comment,
+    # the ticket's update, the history event, the watchers, the notification with its
+    # delivery and task; the webhooks and the email's summary (group, category, team) come
+    # from the cache (22 → 14).
+    assert len(statements) == 14

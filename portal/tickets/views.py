@@ -15,6 +15,8 @@ from django.db.models import QuerySet
 from django.forms import Form
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.dates import MONTHS_3
 from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
@@ -190,6 +192,18 @@ def _move_form(ticket: Ticket) -> MoveTeamForm:
     return form
 
 
+def _stamp(rows: list[Comment] | list[TicketEvent]) -> None:
+    """Each row's `created_at` as the `date` filter writes it, "c" (`.created_iso`) and
+    "j M Y H:i" (`.created_label`), in the current time zone: the filter parses its format
+    and translates the month again for every date, two per comment and per history row."""
+    months = {number: name.title() for number, name in MONTHS_3.items()}
+    for row in rows:
+        local = timezone.localtime(row.created_at)
+        row.created_iso = local.isoformat()  # type: ignore[union-attr]
+        day = f"{local.day} {months[local.month]} {local.year:04d}"
+        row.created_label = f"{day} {local.hour:02d}:{local.minute:02d}"  # type: ignore[union-attr]
+
+
 def _markdown_html(ticket: Ticket, comments: list[Comment]) -> SafeString:
     """The description's HTML (returned) and each comment's (`.body_html`), sanitised,
     from one cache read (portal/lib/markdown.py): converting them was a quarter of the
@@ -217,6 +231,8 @@ def _detail_context(request: AuthenticatedRequest, ticket: Ticket, **extra: Any)
         .exclude(kind=TicketEvent.Kind.COMMENTED)
     )
     comments = list(Comment.objects.visible_to(user, ticket).select_related("author"))
+    _stamp(comments)
+    _stamp(events)
     can_assign = access.can_assign(user, ticket) and ticket.team_id is not None
     can_move = access.can_move_team(user, ticket)
     targets = transitions.allowed_targets(roles_here, ticket)

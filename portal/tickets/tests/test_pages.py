@@ -266,3 +266,25 @@ def test_the_assign_and_move_lists_follow_renamed_people_and_teams(
     page = client.get(f"/tickets/{ticket.number}").content.decode()
     assert (str(org.team_b.pk), "", "Team Bee") in _select(page, "id_team")
     assert (str(personas.lead.pk), "", "Lena Renamed") in _select(page, "id_assign_assignee")
+
+
+@pytest.mark.parametrize("zone", ["UTC", "Asia/Kolkata", "America/St_Johns"])
+def test_comment_and_history_times_read_as_the_date_filter_writes_them(zone):
+    import datetime as dt
+    from types import SimpleNamespace
+
+    from django.template import Context, Template
+    from django.utils import timezone
+
+    from portal.tickets.views import _stamp
+
+    moments = [dt.datetime(2026, month, day, 23, 5, 7, 12, tzinfo=dt.UTC) for month, day in
+               [(1, 1), (3, 29), (11, 30), (12, 31)]]  # fmt: skip
+    moments.append(dt.datetime(999, 5, 6, 7, 8, tzinfo=dt.UTC))
+    template = Template("{{ at|date:'c' }}|{{ at|date:'j M Y H:i' }}")
+    with timezone.override(zone):
+        rows = [SimpleNamespace(created_at=moment) for moment in moments]
+        _stamp(rows)
+        for row in rows:
+            expected = template.render(Context({"at": row.created_at}))
+            assert f"{row.created_iso}|{row.created_label}" == expected

@@ -26,7 +26,7 @@ import hashlib
 import importlib.metadata
 import re
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 import markdown as python_markdown
 import nh3
@@ -137,3 +137,11 @@ def render_many(texts: Sequence[str], *, image_src: re.Pattern[str] | None = Non
     if fresh:
         cache.set_many(fresh, CACHE_SECONDS)
     return [found[keys[text]] if text else "" for text in texts]
+
+
+def forget(texts: Iterable[str], *, image_src: re.Pattern[str] | None = None) -> None:
+    """Drop the cached HTML of `texts`: for a text rewritten because of what it said (an
+    erased person's name), not a mere edit, whose old entry would simply expire unread."""
+    keys = [_cache_key(text, image_src) for text in texts if text]
+    if keys:
+        cache.delete_many(keys)

@@ -40,6 +40,7 @@ import logging
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from django.apps import apps
@@ -68,6 +69,7 @@ from portal.attachments.cleanup import delete_later
 from portal.catalog.models import ApprovalRule, BusinessUnitGroup, PendingImport, TeamMember
 from portal.kb.models import Article
 from portal.kb.search import article_vector
+from portal.lib import markdown
 from portal.lib.db import DATABASE_ERRORS
 from portal.lib.errors import Conflict
 from portal.lib.tasks import enqueue_with_data
@@ -490,6 +492,11 @@ def _rewrite(request: ErasureRequest, batch: int) -> bool:
     if window:
         changed = rewrite.rows(model, fields, window)
         _add(request, "rewritten", model._meta.label, len(changed))
+        # Pages cache the HTML of descriptions and comments under a digest of their text:
+        # the old text's entry still holds the name. Dropped once the new text is
+        # committed, so no reader can cache the old one again after it.
+        if rewrite.replaced_texts:
+            transaction.on_commit(partial(markdown.forget, rewrite.replaced_texts))
         if changed and model is Article and connection.vendor == "postgresql":
             Article.objects.filter(search_document__isnull=False, pk__in=changed).update(
                 search_document=article_vector()
@@ -561,6 +568,8 @@ class _Rewrite:
 
     def __init__(self, *, name: str, email: str, pseudonym: str, new_email: str) -> None:
         self.terms = [t for t in (name.strip(), email) if len(t) >= 3]
+        # The texts as they were before the rewrite: the cache may hold their Markdown.
+        self.replaced_texts: list[str] = []
         words = name.split()
         self.patterns: list[tuple[re.Pattern[str], str]] = [
             (re.compile(re.escape(email), re.IGNORECASE), new_email),
@@ -592,6 +601,8 @@ class _Rewrite:
                 new = self._json(value) if isinstance(f, models.JSONField) else self._text(value)
                 if new != value:
                     updates[f.attname] = new
+                    if isinstance(value, str):
+                        self.replaced_texts.append(value)
             if updates:
                 model._base_manager.filter(pk=row.pk).update(**updates)
                 changed.append(row.pk)

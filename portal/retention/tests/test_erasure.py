@@ -366,3 +366,27 @@ def test_a_request_whose_task_was_lost_is_queued_again_and_finishes(personas, se
     assert request.state == "done"
     assert User.objects.get(pk=target.pk).full_name == pseudonym(target)
     assert erasures_resume_stalled(now=later) == 0  # a finished request is left alone
+
+
+def test_the_cached_html_of_a_text_naming_them_is_dropped(
+    client_for, personas, org, django_capture_on_commit_callbacks
+):
+    """A ticket page caches its comments' HTML under a digest of their text; the entry of
+    a text that named the person must not outlive the rewrite."""
+    from django.core.cache import cache
+
+    from portal.lib import markdown
+
+    person = personas.requester
+    assert client_for(person).post("/tickets/new", new_ticket_data(org)).status_code == 302
+    ticket = Ticket.objects.get()
+    said = f"Spoke to {NAME} about it"
+    tickets.comment_add(actor=personas.agent, ticket=ticket, body=said)
+    assert said in client_for(personas.agent).get(ticket.get_absolute_url()).content.decode()
+    key = markdown._cache_key(said, None)
+    assert NAME in cache.get(key)  # the page cached it
+    with django_capture_on_commit_callbacks(execute=True):
+        person_erase(user=person, actor=personas.admin)
+    assert cache.get(key) is None
+    page = client_for(personas.agent).get(ticket.get_absolute_url()).content.decode()
+    assert NAME not in page and pseudonym(person) in page

@@ -83,7 +83,7 @@ from portal.notifications.models import (
 from portal.replies.models import CannedReply
 from portal.retention.models import ErasureRequest
 from portal.tickets import access
-from portal.tickets.models import OPEN_STATUSES, Attachment, Ticket
+from portal.tickets.models import OPEN_STATUSES, Attachment, Comment, Ticket
 
 security_log = logging.getLogger("portal.security")
 log = logging.getLogger("portal.retention")
@@ -453,6 +453,10 @@ def _own(request: ErasureRequest, batch: int) -> bool:
     return False
 
 
+# The text columns whose HTML the ticket page caches (portal.lib.markdown.render_many).
+RENDERED_TEXTS = {(Ticket, "description"), (Comment, "body")}
+
+
 def rewrite_targets() -> list[tuple[type[models.Model], list[models.Field]]]:
     """Every model with text or JSON columns the rewrite reads, in a stable order."""
     found = []
@@ -492,11 +496,14 @@ def _rewrite(request: ErasureRequest, batch: int) -> bool:
     if window:
         changed = rewrite.rows(model, fields, window)
         _add(request, "rewritten", model._meta.label, len(changed))
-        # Pages cache the HTML of descriptions and comments under a digest of their text:
-        # the old text's entry still holds the name. Dropped once the new text is
-        # committed, so no reader can cache the old one again after it.
+        # Ticket pages cache the HTML of descriptions and comments under a digest of their
+        # text: the old text's entry still holds the name. Dropped after the commit (a
+        # page that read the old text just before could still store it again, and a
+        # process-local cache of a web server is out of the worker's reach: both expire
+        # with CACHE_SECONDS). Robust: the rewrite is committed, and a cache that does not
+        # answer must not fail the erasure.
         if rewrite.replaced_texts:
-            transaction.on_commit(partial(markdown.forget, rewrite.replaced_texts))
+            transaction.on_commit(partial(markdown.forget, rewrite.replaced_texts), robust=True)
         if changed and model is Article and connection.vendor == "postgresql":
             Article.objects.filter(search_document__isnull=False, pk__in=changed).update(
                 search_document=article_vector()
@@ -568,7 +575,7 @@ class _Rewrite:
 
     def __init__(self, *, name: str, email: str, pseudonym: str, new_email: str) -> None:
         self.terms = [t for t in (name.strip(), email) if len(t) >= 3]
-        # The texts as they were before the rewrite: the cache may hold their Markdown.
+        # The ticket texts as they were before the rewrite: the cache may hold their HTML.
         self.replaced_texts: list[str] = []
         words = name.split()
         self.patterns: list[tuple[re.Pattern[str], str]] = [
@@ -601,7 +608,7 @@ class _Rewrite:
                 new = self._json(value) if isinstance(f, models.JSONField) else self._text(value)
                 if new != value:
                     updates[f.attname] = new
-                    if isinstance(value, str):
+                    if (model, f.attname) in RENDERED_TEXTS:
                         self.replaced_texts.append(value)
             if updates:
                 model._base_manager.filter(pk=row.pk).update(**updates)

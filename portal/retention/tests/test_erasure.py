@@ -390,3 +390,22 @@ def test_the_cached_html_of_a_text_naming_them_is_dropped(
     assert cache.get(key) is None
     page = client_for(personas.agent).get(ticket.get_absolute_url()).content.decode()
     assert NAME not in page and pseudonym(person) in page
+
+
+def test_a_cache_that_does_not_answer_does_not_fail_the_erasure(
+    client_for, personas, org, monkeypatch, django_capture_on_commit_callbacks
+):
+    from django.core.cache import cache
+
+    person = personas.requester
+    assert client_for(person).post("/tickets/new", new_ticket_data(org)).status_code == 302
+    tickets.comment_add(actor=personas.agent, ticket=Ticket.objects.get(), body=f"Met {NAME}")
+
+    def down(*args, **kwargs):
+        raise ConnectionError("cache down")
+
+    monkeypatch.setattr(cache, "delete_many", down)
+    with django_capture_on_commit_callbacks(execute=True):
+        erased = person_erase(user=person, actor=personas.admin)
+    assert ErasureRequest.objects.get(user=person).state == "done"
+    assert erased.rewritten and not Comment.objects.filter(body__contains=NAME).exists()

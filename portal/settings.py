@@ -216,9 +216,22 @@ CACHES = {
             "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
         }
         if CACHE_URL
-        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+        else {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            # Django's default of 300 entries would churn under a ticket page's comments.
+            "OPTIONS": {"MAX_ENTRIES": 10_000},
+        }
     )
 }
+if not CACHE_URL:
+    # The versions that make cached entries stale (portal/lib/cache_versions.py) must be
+    # one for every process on the host (app server workers, the task worker): a write in
+    # one process has to reach the cached master data, roles and SLA policies of all of
+    # them. Memory is per process, so without CACHE_URL the versions alone live in files.
+    CACHES["versions"] = {
+        "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+        "LOCATION": str(VAR_DIR / "cache" / "versions"),
+    }
 
 # --- Accounts, passwords, sessions -------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"

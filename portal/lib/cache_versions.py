@@ -14,26 +14,34 @@ test inside a transaction that never commits sees.)
 A version is a nanosecond timestamp rather than a counter: if the cache evicts it, the
 next one cannot collide with a version still inside some entry's key.
 
-The cache is Django's (`django.core.cache.cache`): local memory in `make run`, shared
-Redis when deployed on several hosts (docs/scaling.md); nothing that must be exact lives
-here.
+The entries are in Django's cache (`django.core.cache.cache`): shared Redis with
+CACHE_URL (several hosts, docs/scaling.md), else each process's own memory. The versions
+must be the same for every process, or a write in one app server worker would leave the
+others serving what it changed: with CACHE_URL they are in Redis beside the entries,
+without it in the "versions" cache, files every process of the host reads (settings).
+Nothing that must be exact lives in either.
 """
 
 import time
 
-from django.core.cache import cache
+from django.conf import settings
+from django.core.cache import BaseCache, cache, caches
 from django.db import transaction
 
 PREFIX = "version:"
 
 
+def _versions() -> BaseCache:
+    return caches["versions"] if "versions" in settings.CACHES else cache
+
+
 def version(name: str) -> int:
     """The current version of `name`, created on first use."""
-    key = PREFIX + name
-    current = cache.get(key)
+    store, key = _versions(), PREFIX + name
+    current = store.get(key)
     if current is None:
-        cache.add(key, time.time_ns(), timeout=None)
-        current = cache.get(key) or 0
+        store.add(key, time.time_ns(), timeout=None)
+        current = store.get(key) or 0
     return current
 
 
@@ -45,7 +53,7 @@ def bump(*names: str) -> None:
     """Every key of these names goes stale now and again when the transaction commits."""
 
     def new_versions() -> None:
-        cache.set_many({PREFIX + name: time.time_ns() for name in names}, timeout=None)
+        _versions().set_many({PREFIX + name: time.time_ns() for name in names}, timeout=None)
 
     new_versions()
     transaction.on_commit(new_versions)

@@ -33,4 +33,3 @@ def test_a_bump_in_another_process_makes_this_ones_entries_stale():
     cache.set(key, ["Team before the rename"], 60)
     in_another_process("from portal.lib.cache_versions import bump; bump('masters')")
     assert versioned_key("masters", "teams") != key  # the next read misses and reads again
-

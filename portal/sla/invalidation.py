@@ -3,9 +3,11 @@
 "sla": the policy and calendar a classification is held to (`selectors.policy_for`), cached
 for every ticket raised. Every save and delete of a calendar, its hours and holidays, or a
 policy bumps it through Django's model signals (services, the admin, tests' fixtures
-alike); the services' bulk writes (working hours replaced, holidays imported) send no model
-signals, and bump it through `signals.announce_change`, which they call for every change
-that moves a due time.
+alike). A bulk write sends no model signal: holidays imported (`holidays_import`:
+bulk_create and bulk_update only) are seen only because the service calls
+`signals.announce_change`, which bumps it too and is called for every change that moves a
+due time. (Working hours replaced in bulk come with the calendar's own save, whose signal
+already bumps it.)
 """
 
 from django.db.models.signals import post_delete, post_save

@@ -57,14 +57,11 @@ def test_changed_sla_definitions_apply_to_the_next_ticket(always_open, raise_tic
     sla_services.policy_save(policy=always_open)
     with clock_at(T0):
         assert raise_ticket().sla_response_due_at == T0 + dt.timedelta(hours=2)
-    # Working hours replaced in bulk (no model signal): the next ticket follows them.
-    calendar = always_open.calendar
-    sla_services.calendar_update(
-        calendar=calendar, name=calendar.name, time_zone="UTC", is_default=True,
-        hours={day: [(dt.time(10), dt.time(18))] for day in range(7)},
-    )  # fmt: skip
-    with clock_at(T0):  # 09:00: the clock starts at 10:00
-        assert raise_ticket().sla_response_due_at == T0 + dt.timedelta(hours=3)
+    # Holidays imported in bulk send no model signal: only the service's announce_change
+    # makes the next ticket see them.
+    sla_services.holidays_import(calendar=always_open.calendar, text=f"{T0.date()} Closed")
+    with clock_at(T0):  # a holiday: the clock starts at midnight, 15 hours later
+        assert raise_ticket().sla_response_due_at == T0 + dt.timedelta(hours=15 + 2)
 
 
 def test_a_warm_ticket_creation_reads_no_master_data(raise_ticket):

@@ -291,7 +291,10 @@ def comment_add_with_files(
     )  # fmt: skip
 
     def outcome_of(added: services.CommentAdded, **files: Any) -> Outcome:
-        return Outcome(ticket=ticket, comment=added.comment, replayed=added.replayed, **files)
+        # The ticket the service locked and checked, not the caller's `ticket`: a view may
+        # pass an unread reference (views.ticket_action(read=False)).
+        comment = added.comment
+        return Outcome(ticket=comment.ticket, comment=comment, replayed=added.replayed, **files)
 
     if not files:
         if record is None:

@@ -807,6 +807,7 @@ def _replay(
         return None
     if (first.ticket_id, first.body, first.is_internal) != (ticket.pk, body, internal):
         raise IdempotencyConflict(_KEY_REUSED)
+    first.ticket = ticket  # the row just locked and checked, as a new comment's
     return CommentAdded(first, replayed=True)
 
 

@@ -314,7 +314,8 @@ def ticket_action(
 
     `read=False` hands the view an unread reference (`_unread`) instead of the visible
     ticket, for a view whose service reads and locks the row itself through the access
-    layer (a second access-checked read of the same row otherwise).
+    layer (a second access-checked read of the same row otherwise). Such a view takes the
+    row that service read from what it returns (`Outcome.ticket`), never from `ticket`.
     """
 
     @wraps(view)

@@ -5,8 +5,11 @@ Local storage in a temporary folder (the embedded set-up); S3 and the browser ar
 test_attachments_s3.py and test_attachments_browser.py.
 """
 
+import uuid
+
 import pytest
-from django.db import IntegrityError
+from django.db import IntegrityError, connection
+from django.test.utils import CaptureQueriesContext
 
 from portal.attachments.tests.files import EXE, pdf, png
 from portal.tickets import attachment_services
@@ -74,6 +77,38 @@ def test_an_internal_comment_s_files_are_internal_in_the_history_too(
     )  # fmt: skip
     event = ticket.events.get(kind=TicketEvent.Kind.ATTACHED)
     assert event.is_internal and event.new_value == "quote.pdf"
+
+
+@pytest.mark.parametrize("with_file", [False, True], ids=["text", "file"])
+def test_a_comment_s_outcome_carries_the_ticket_the_service_read_even_when_resent(
+    with_file, personas, ticket, files_storage
+):
+    """A text comment from the page hands the service an unread reference (only the id;
+    with files the page reads the ticket first). What comes back is the row the service
+    locked and checked, as it is after the comment, for a resend too (not read again)."""
+    given = ticket if with_file else Ticket(pk=ticket.pk)
+    key = uuid.uuid4()
+
+    def send():
+        return attachment_services.comment_add_with_files(
+            actor=personas.agent, ticket=given, body="On it.", idempotency_key=key,
+            files=[upload("boot.log", b"3 beeps")] if with_file else [],
+        )  # fmt: skip
+
+    first = send()
+    with CaptureQueriesContext(connection) as resend:
+        again = send()
+    assert (first.replayed, again.replayed) == (False, True)
+    ticket_reads = [q["sql"] for q in resend if 'FROM "tickets_ticket"' in q["sql"]]
+    assert len(ticket_reads) == 1 and "FOR UPDATE" in ticket_reads[0]  # the lock only
+    current = Ticket.objects.get(pk=ticket.pk)
+    assert current.first_response_at is not None  # the agent's comment was the first answer
+    for outcome in (first, again):
+        assert outcome.ticket is outcome.comment.ticket
+        assert outcome.ticket.title == "Laptop will not start"
+        assert outcome.ticket.requester_id == personas.requester.pk
+        assert outcome.ticket.first_response_at == current.first_response_at
+        assert outcome.ticket.version == current.version
 
 
 REFUSALS = {

@@ -11,6 +11,13 @@ read the old rows while the write was in flight may have cached them under the v
 the first bump, and the second one leaves that entry behind. (The first one is what a
 test inside a transaction that never commits sees.)
 
+The writing transaction itself keeps reading after its bump, and what it reads then is
+not committed: cached under the new version, a rollback (which runs no callback) would
+leave it current for everyone. So until its commit, a transaction that bumped a name
+reads and writes that name's entries under keys of its own (the version plus a token
+only it knows): it sees its own writes, and a rollback leaves only entries nobody will
+ask for again, which expire.
+
 A version is a nanosecond timestamp rather than a counter: if the cache evicts it, the
 next one cannot collide with a version still inside some entry's key.
 
@@ -23,10 +30,11 @@ Nothing that must be exact lives in either.
 """
 
 import time
+import uuid
 
 from django.conf import settings
 from django.core.cache import BaseCache, cache, caches
-from django.db import transaction
+from django.db import connection, transaction
 
 PREFIX = "version:"
 
@@ -46,14 +54,49 @@ def version(name: str) -> int:
 
 
 def versioned_key(name: str, *parts: object) -> str:
-    return ":".join([name, str(version(name)), *(str(part) for part in parts)])
+    return ":".join([name, f"{version(name)}{_own_token(name)}", *(str(p) for p in parts)])
+
+
+# On the connection: name -> (token, the commit callback of the bump that made it).
+_BUMPED = "portal_bumped_versions"
+
+
+def _own_token(name: str) -> str:
+    """The token of the open transaction that bumped `name`, else ""."""
+    bumped = getattr(connection, _BUMPED, None)
+    if not bumped or name not in bumped:
+        return ""
+    token, committed = bumped[name]
+    # A rollback (of the transaction or of the savepoint that bumped) drops the callback.
+    if connection.in_atomic_block and any(
+        entry[1] is committed for entry in connection.run_on_commit
+    ):
+        return token
+    del bumped[name]
+    return ""
 
 
 def bump(*names: str) -> None:
-    """Every key of these names goes stale now and again when the transaction commits."""
+    """Every key of these names goes stale now and again when the transaction commits;
+    until then this transaction has keys of its own for them (module docstring)."""
 
     def new_versions() -> None:
         _versions().set_many({PREFIX + name: time.time_ns() for name in names}, timeout=None)
 
     new_versions()
-    transaction.on_commit(new_versions)
+    if not connection.in_atomic_block:
+        return  # nothing uncommitted to keep apart
+
+    token = f"~{uuid.uuid4().hex}"
+
+    def committed() -> None:
+        bumped = getattr(connection, _BUMPED, {})
+        for name in names:
+            if bumped.get(name, ("",))[0] == token:
+                del bumped[name]
+        new_versions()
+
+    transaction.on_commit(committed)
+    if not hasattr(connection, _BUMPED):
+        setattr(connection, _BUMPED, {})
+    getattr(connection, _BUMPED).update(dict.fromkeys(names, (token, committed)))

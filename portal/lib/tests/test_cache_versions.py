@@ -33,3 +33,48 @@ def test_a_bump_in_another_process_makes_this_ones_entries_stale():
     cache.set(key, ["Team before the rename"], 60)
     in_another_process("from portal.lib.cache_versions import bump; bump('masters')")
     assert versioned_key("masters", "teams") != key  # the next read misses and reads again
+
+
+@pytest.fixture
+def team(db):
+    from portal.catalog.models import Team
+
+    return Team.objects.create(name="Printers")
+
+
+def _cached_name(team) -> str:
+    from portal.catalog.selectors import master_row
+
+    return master_row("team", team.pk).name
+
+
+def _rename(team, name: str) -> None:
+    from portal.catalog.invalidation import MASTERS
+    from portal.catalog.models import Team
+    from portal.lib.cache_versions import bump
+
+    Team.objects.filter(pk=team.pk).update(name=name)  # a bulk write: no signal
+    bump(MASTERS)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_what_a_rolled_back_write_read_is_never_served_to_others(team):
+    from django.db import transaction
+
+    assert _cached_name(team) == "Printers"
+    with pytest.raises(RuntimeError), transaction.atomic():
+        _rename(team, "Never committed")
+        assert _cached_name(team) == "Never committed"  # the writer sees its own write
+        raise RuntimeError
+    assert _cached_name(team) == "Printers"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_committed_write_is_what_everyone_reads_next(team):
+    from django.db import transaction
+
+    assert _cached_name(team) == "Printers"
+    with transaction.atomic():
+        _rename(team, "Print and scan")
+        assert _cached_name(team) == "Print and scan"
+    assert _cached_name(team) == "Print and scan"

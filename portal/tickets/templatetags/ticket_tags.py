@@ -1,11 +1,14 @@
 """Template filters for ticket pages."""
 
+import functools
+import hashlib
 import re
 
-from django import template
+import django
+from django import forms, template
 from django.core.cache import cache
 from django.forms import BoundField
-from django.forms.widgets import Input, Select
+from django.forms.widgets import DateInput, Select, SelectMultiple, TextInput
 from django.template.loader import get_template
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
@@ -45,6 +48,14 @@ def event_new(event) -> str:
 # escaped, so neither holds a quote or a ">".
 _OPTION = re.compile(r'<option value="([^"]*)"( selected)?>')
 _RENDERED = "ticket-filter-html"  # this render's cached filter HTML (render_context)
+_TEMPLATE = "tickets/_filter_field.html"
+# The widgets whose HTML _with_value knows how to mark, by exact class: a subclass may
+# render its value otherwise (CheckboxInput is an Input that writes `checked`, not a value).
+_SELECTS = (Select, SelectMultiple)
+_INPUTS = (TextInput, DateInput)
+# Bump when the filters render different HTML in a way FINGERPRINT cannot see (a change of
+# this module's code, or of a template tag the filter template uses).
+FILTER_RENDERER_VERSION = 1
 
 
 @register.simple_tag(takes_context=True)
@@ -82,7 +93,34 @@ class _Unchosen(BoundField):
 
 
 def _render(field: BoundField) -> str:
-    return get_template("tickets/_filter_field.html").render({"field": field, "form": field.form})
+    return get_template(_TEMPLATE).render({"field": field, "form": field.form})
+
+
+@functools.cache
+def _fingerprint(form_class: type[forms.Form]) -> str:
+    """Everything besides master data that decides a filter's HTML: cached HTML made by
+    another version of the portal (another template, labels, choices or Django's widgets)
+    is never served after a deploy."""
+    fields = [_described(name, field) for name, field in form_class.base_fields.items()]
+    source = get_template(_TEMPLATE).template.source  # type: ignore[attr-defined]
+    described = repr((FILTER_RENDERER_VERSION, django.VERSION, source, fields))
+    return hashlib.sha256(described.encode()).hexdigest()[:16]
+
+
+def _described(name: str, field: forms.Field) -> tuple:
+    # Static choices only: a queryset's are master data, under its own version.
+    choices = getattr(field, "choices", [])
+    static = not isinstance(field, forms.ModelChoiceField)
+    return (
+        name,
+        type(field).__name__,
+        type(field.widget).__name__,
+        str(field.label),
+        str(field.help_text),
+        sorted(field.widget.attrs.items()),
+        str(getattr(field, "empty_label", "")),
+        [(str(value), str(label)) for value, label in choices] if static else None,
+    )
 
 
 def _cached_filters(context, form) -> dict[str, tuple[str, str | None]]:
@@ -91,7 +129,8 @@ def _cached_filters(context, form) -> dict[str, tuple[str, str | None]]:
     memo = context.render_context.setdefault(_RENDERED, {})
     if id(form) not in memo:
         keys = {}
-        prefix = versioned_key(MASTERS, "ticket-filter")
+        form_class: type[forms.Form] = type(form)
+        prefix = versioned_key(MASTERS, "ticket-filter", _fingerprint(form_class))
         for name in form.fields:
             if (options := form.options_key(name)) is not None:
                 keys[name] = f"{prefix}:{name}:{options}"
@@ -102,10 +141,11 @@ def _cached_filters(context, form) -> dict[str, tuple[str, str | None]]:
 
 def _with_value(html: str, field: BoundField) -> str | None:
     """`html` of the unchosen `field` with its value, as Django's widget would render it
-    (the same `format_value` and escaping); None for a widget this does not know."""
+    (the same `format_value` and escaping); None (render it in full) for a widget or HTML
+    this does not know."""
     widget = field.field.widget
     value = widget.format_value(field.value())
-    if isinstance(widget, Select):
+    if type(widget) in _SELECTS:
         # Django's rule (ChoiceWidget.optgroups): the options whose value is chosen, only
         # the first of them for a single select.
         chosen, multiple = {escape(item) for item in value}, widget.allow_multiple_selected
@@ -117,8 +157,10 @@ def _with_value(html: str, field: BoundField) -> str | None:
             marked = marked or selected
             return f'<option value="{option[1]}"{" selected" if selected else ""}>'
 
-        return _OPTION.sub(mark, html)
-    if isinstance(widget, Input):
+        with_value, count = _OPTION.subn(mark, html)
+        # An option written otherwise (with other attributes) would keep a stale mark.
+        return with_value if count == html.count("<option") else None
+    if type(widget) in _INPUTS:
         if value is None:
             return html
         # Django's input template writes the value right after the name.

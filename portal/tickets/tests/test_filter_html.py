@@ -2,13 +2,16 @@
 tag): with values chosen they must read exactly as Django's form widgets write them."""
 
 import pytest
+from django import forms
 from django.http import QueryDict
+from django.template import Context, Template
 from django.template.loader import get_template
 
 from portal.accounts.roles import user_roles
 from portal.catalog import services as catalog_services
 from portal.testing.request_forms import every_type_form
 from portal.tickets.filters import TicketFilterForm
+from portal.tickets.templatetags import ticket_tags
 
 pytestmark = pytest.mark.django_db
 
@@ -88,3 +91,59 @@ def test_a_chosen_groups_categories_follow_master_data(personas, org, client_for
     catalog_services.category_update(category=org.hardware, group=org.group_x, name="Devices")
     html = client.get("/tickets", chosen).content.decode()
     assert f'<option value="{org.hardware.pk}" selected>Devices</option>' in html
+
+
+class _Filters(forms.Form):
+    """Filters the list does not have, with widgets and options the marker cannot mark."""
+
+    urgent = forms.BooleanField(required=False)  # CheckboxInput: `checked`, not a value
+    colour = forms.ChoiceField(
+        required=False, choices=[("", "Any"), ("red", "Red"), ("blue", "Blue")]
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Options that carry the select's attributes: not the form the marker reads.
+        self.fields["colour"].widget.option_inherits_attrs = True
+        self.fields["colour"].widget.attrs["data-kind"] = "colour"
+
+    def options_key(self, name: str) -> str:
+        return ""  # every filter cacheable
+
+
+def _tagged(form: forms.Form, name: str) -> str:
+    tag = Template("{% load ticket_tags %}{% filter_field form." + name + " %}")
+    return tag.render(Context({"form": form}))
+
+
+UNKNOWN = {
+    "checkbox": ("urgent", "on", 'type="checkbox" name="urgent" id="id_urgent" checked'),
+    "options with attributes": (
+        "colour",
+        "blue",
+        '"blue" data-kind="colour" id="id_colour" selected',
+    ),
+}
+
+
+@pytest.mark.parametrize("case", UNKNOWN)
+def test_a_filter_the_marker_does_not_know_renders_as_django_writes_it(case):
+    name, value, marked = UNKNOWN[case]
+    _tagged(_Filters({}), name)  # its HTML with nothing chosen is cached
+    chosen = _Filters({name: value})
+    chosen.is_valid()
+    html = _tagged(chosen, name)
+    assert html == _django_render(chosen, name) and marked in html
+
+
+def test_cached_filters_of_another_version_are_not_served(personas, client_for, monkeypatch):
+    client = client_for(personas.admin)
+    assert '<label for="id_q">Search</label>' in client.get("/tickets").content.decode()
+    # A deploy renames the filter: the new processes read their own fingerprint.
+    monkeypatch.setattr(TicketFilterForm.base_fields["q"], "label", "Find")
+    ticket_tags._fingerprint.cache_clear()
+    try:
+        html = client.get("/tickets").content.decode()
+    finally:
+        ticket_tags._fingerprint.cache_clear()
+    assert '<label for="id_q">Find</label>' in html

@@ -40,6 +40,10 @@ ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "th": {"align"}, "td": {"align"}}
 URL_SCHEMES = {"http", "https", "mailto"}
 MAX_SOURCE = 40_000
 EXTENSIONS = ["fenced_code", "tables", "sane_lists"]
+# No raw HTML: typed tags become visible text instead of markup (registry, processor name).
+REMOVED_PROCESSORS = (("preprocessors", "html_block"), ("inlinePatterns", "html"))
+LINK_REL = "noopener noreferrer nofollow"
+STRIP_COMMENTS = True
 
 
 _local = threading.local()
@@ -52,9 +56,8 @@ def _converter() -> python_markdown.Markdown:
     md = getattr(_local, "md", None)
     if md is None:
         md = python_markdown.Markdown(extensions=EXTENSIONS)
-        # No raw HTML: typed tags become visible text instead of markup.
-        md.preprocessors.deregister("html_block")
-        md.inlinePatterns.deregister("html")
+        for registry, name in REMOVED_PROCESSORS:
+            getattr(md, registry).deregister(name)
         _local.md = md
     return md
 
@@ -89,8 +92,8 @@ def render(text: str, *, image_src: re.Pattern[str] | None = None) -> str:
         attributes=attributes,
         attribute_filter=keep,
         url_schemes=URL_SCHEMES,
-        link_rel="noopener noreferrer nofollow",
-        strip_comments=True,
+        link_rel=LINK_REL,
+        strip_comments=STRIP_COMMENTS,
     )
 
 
@@ -98,23 +101,33 @@ def render(text: str, *, image_src: re.Pattern[str] | None = None) -> str:
 # below cannot see (a change of its code rather than of its settings or libraries).
 RENDERER_VERSION = 1
 CACHE_SECONDS = 7 * 24 * 3600
-# Everything besides the text and the image pattern that decides the output: cached HTML
-# made by another renderer (older allow-lists, another Markdown or nh3) is never served.
-FINGERPRINT = hashlib.sha256(
-    repr(
-        (
-            RENDERER_VERSION,
-            sorted(ALLOWED_TAGS),
-            sorted((tag, sorted(names)) for tag, names in ALLOWED_ATTRIBUTES.items()),
-            sorted(URL_SCHEMES),
-            sorted(IMAGE_ATTRIBUTES),
-            MAX_SOURCE,
-            EXTENSIONS,
-            importlib.metadata.version("markdown"),
-            importlib.metadata.version("nh3"),
-        )
-    ).encode()
-).hexdigest()[:16]
+
+
+def renderer_fingerprint() -> str:
+    """Everything besides the text and the image pattern that decides the output: cached
+    HTML made by another renderer (older allow-lists, rel or comment rules, raw HTML let
+    through, another Markdown or nh3) is never served."""
+    return hashlib.sha256(
+        repr(
+            (
+                RENDERER_VERSION,
+                sorted(ALLOWED_TAGS),
+                sorted((tag, sorted(names)) for tag, names in ALLOWED_ATTRIBUTES.items()),
+                sorted(URL_SCHEMES),
+                sorted(IMAGE_ATTRIBUTES),
+                MAX_SOURCE,
+                EXTENSIONS,
+                REMOVED_PROCESSORS,
+                LINK_REL,
+                STRIP_COMMENTS,
+                importlib.metadata.version("markdown"),
+                importlib.metadata.version("nh3"),
+            )
+        ).encode()
+    ).hexdigest()[:16]
+
+
+FINGERPRINT = renderer_fingerprint()
 
 
 def _cache_key(text: str, image_src: re.Pattern[str] | None) -> str:

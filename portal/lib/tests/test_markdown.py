@@ -3,6 +3,7 @@ rendering it again, and never HTML made for another image allow-list."""
 
 import re
 
+import pytest
 from django.core.cache import cache
 
 from portal.lib import markdown
@@ -45,3 +46,24 @@ def test_html_that_kept_an_image_is_not_served_where_images_are_dropped():
     # The same text for a ticket (no image allow-list) after the knowledge base cached it.
     assert "src=" not in markdown.render_many([IMAGE])[0]
     assert "src=" not in markdown.render_many([IMAGE], image_src=re.compile(r"/other/[0-9]+"))[0]
+
+
+@pytest.mark.parametrize(
+    ("setting", "other"),
+    [
+        ("LINK_REL", "noopener"),
+        ("STRIP_COMMENTS", False),
+        ("REMOVED_PROCESSORS", (("preprocessors", "html_block"),)),
+    ],
+)
+def test_a_changed_safety_setting_changes_the_cache_key(setting, other, monkeypatch):
+    assert markdown.renderer_fingerprint() == markdown.FINGERPRINT
+    monkeypatch.setattr(markdown, setting, other)
+    assert markdown.renderer_fingerprint() != markdown.FINGERPRINT
+
+
+def test_links_get_the_rel_the_module_names(monkeypatch):
+    text = "[docs](https://example.com)"
+    assert 'rel="noopener noreferrer nofollow"' in markdown.render(text)
+    monkeypatch.setattr(markdown, "LINK_REL", "noopener")
+    assert 'rel="noopener"' in markdown.render(text)

@@ -174,13 +174,14 @@ def _options(field: Any, rows: Iterable[tuple[int, str]]) -> None:
 
 
 def _assign_form(ticket: Ticket) -> AssignForm:
+    members = _members(ticket)
     form = AssignForm(
         initial={"version": ticket.version, "assignee": ticket.assignee_id},
-        members=_members(ticket),
+        members=members,
         renderer=PYTHON_WIDGETS,
     )
-    members = _members(ticket).only("id", "full_name", "email")
-    _options(form.fields["assignee"], ((member.pk, str(member)) for member in members))
+    named = members.only("id", "full_name", "email")
+    _options(form.fields["assignee"], ((member.pk, str(member)) for member in named))
     return form
 
 

@@ -140,16 +140,19 @@ def user_set_password(
     password: str | None,
     actor: User | None,
     keep_session_key: str | None = None,
+    via: str = "",
 ) -> int:
     """Set a new password, end every other session of the user and revoke every other
     credential (API tokens): whoever knew the old password may have minted one.
 
     Used by the user's own change, a reset link and an admin setting a password alike
     (the Django admin site passes no actor; its own change log names them). `None` leaves
-    the user without a usable password. Returns how many credentials (tokens) were revoked.
+    the user without a usable password; `via` names a change that is not the person's
+    own choice of password (e.g. "erasure") on the security log. Returns how many
+    credentials (tokens) were revoked.
     """
     user.set_password(password)
-    return _password_replaced(user, actor=actor, keep_session_key=keep_session_key)
+    return _password_replaced(user, actor=actor, keep_session_key=keep_session_key, via=via)
 
 
 def user_set_password_hash(*, user: User, password_hash: str, actor: User | None) -> int:

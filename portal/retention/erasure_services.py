@@ -229,7 +229,7 @@ def _lock_out(user: User, actor: User) -> None:
         on_triage_duty=False,
     )
     # No password: as any password change, this ends every session and revokes the API tokens.
-    accounts.user_set_password(user=user, password=None, actor=actor)
+    accounts.user_set_password(user=user, password=None, actor=actor, via="erasure")
     # Deleted, not only revoked: nothing of the person's tokens waits for the batches.
     ApiToken.objects.filter(user=user).delete()
 

@@ -283,7 +283,7 @@ def test_a_double_submit_makes_one_request(client_for, personas):
     assert "Erasure request" in page and "Queued" in page and "can no longer sign in" in page
 
 
-def test_sessions_and_tokens_end_when_the_request_is_accepted(client_for, personas):
+def test_sessions_and_tokens_end_when_the_request_is_accepted(client_for, personas, caplog):
     from portal.accounts.models import UserSession
     from portal.api.models import ApiToken
     from portal.api.tokens import token_create, user_for_token
@@ -292,7 +292,11 @@ def test_sessions_and_tokens_end_when_the_request_is_accepted(client_for, person
     signed_in = client_for(target)
     assert signed_in.get("/dashboard").status_code == 200
     token = token_create(user=target, name="script")
-    erasure_request(user=target, actor=personas.admin)
+    with caplog.at_level("INFO", logger="portal.security"):
+        erasure_request(user=target, actor=personas.admin)
+    # The security log tells the lock-out from the person's own change of password.
+    [changed] = [r for r in caplog.records if r.getMessage() == "password changed"]
+    assert changed.via == "erasure" and changed.user_id == target.pk
     assert not UserSession.objects.filter(user=target).exists()
     assert not ApiToken.objects.filter(user=target).exists()
     assert user_for_token(token.secret) is None

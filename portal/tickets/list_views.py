@@ -9,7 +9,6 @@ from django.http import HttpResponse, QueryDict, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.dates import MONTHS_3
 from django.views.decorators.http import require_GET, require_POST
 
 from portal.accounts.decorators import works_tickets_required
@@ -18,6 +17,7 @@ from portal.accounts.types import AuthenticatedRequest
 from portal.catalog.models import Priority
 from portal.catalog.selectors import active_team_choices
 from portal.lib import keyset
+from portal.lib.dates import ShortDates
 from portal.lib.htmx import is_htmx
 from portal.lib.spreadsheet_cells import neutralise
 from portal.tickets import services, sla
@@ -106,18 +106,6 @@ def ticket_list(request: AuthenticatedRequest) -> HttpResponse:
 _NUMBER = "TKT-0"  # any number: the ticket URL is its prefix + the number + its suffix
 
 
-def _short_date(months: dict[int, str], value, *, year: bool = True) -> str:
-    """`value` as the `date` filter writes "j M Y H:i" (or "j M H:i"), with the month's
-    name looked up once per page: django.utils.dateformat parses the format and translates
-    the month again for every date, a fifth of the rows' preparation in the profile."""
-    day = (
-        f"{value.day} {months[value.month]} {value.year:04d}"
-        if year
-        else f"{value.day} {months[value.month]}"
-    )
-    return f"{day} {value.hour:02d}:{value.minute:02d}"
-
-
 def list_rows(tickets: list[Ticket], now=None) -> list[dict]:
     """What each row of the list shows, as plain values computed once in Python.
 
@@ -130,7 +118,7 @@ def list_rows(tickets: list[Ticket], now=None) -> list[dict]:
     now = now or timezone.now()
     before, after = reverse("ticket-detail", args=[_NUMBER]).split(_NUMBER)
     # Labels translated once per page (in the language of this request), not per cell.
-    months = {number: name.title() for number, name in MONTHS_3.items()}
+    dates = ShortDates()
     status_labels = {value: str(label) for value, label in Status.choices}
     priority_labels = {value: str(label) for value, label in Priority.choices}
     rows = []
@@ -156,11 +144,11 @@ def list_rows(tickets: list[Ticket], now=None) -> list[dict]:
                 "assignee": str(t.assignee) if t.assignee else "—",
                 "requester": str(t.requester),
                 "updated_iso": updated.isoformat(),
-                "updated": _short_date(months, updated),
+                "updated": dates.label(updated),
                 "sla_state": state,
                 "sla_label": sla.STATE_LABELS[state] if state else "",
                 "sla_due_iso": due_local.isoformat() if due_local else "",
-                "sla_due": _short_date(months, due_local, year=False) if due_local else "",
+                "sla_due": dates.label(due_local, year=False) if due_local else "",
             }
         )
     return rows

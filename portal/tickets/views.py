@@ -16,7 +16,6 @@ from django.forms import Form
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.utils.dates import MONTHS_3
 from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
@@ -26,6 +25,7 @@ from portal.accounts.types import AuthenticatedRequest
 from portal.catalog.selectors import active_team_choices, attach_master_rows
 from portal.kb import deflection
 from portal.lib import markdown
+from portal.lib.dates import ShortDates
 from portal.lib.http import NotVisible, parse_id, posted_data, posted_files
 from portal.lib.widget_html import PYTHON_WIDGETS
 from portal.tickets import (
@@ -197,12 +197,11 @@ def _stamp(rows: list[Comment] | list[TicketEvent]) -> None:
     """Each row's `created_at` as the `date` filter writes it, "c" (`.created_iso`) and
     "j M Y H:i" (`.created_label`), in the current time zone: the filter parses its format
     and translates the month again for every date, two per comment and per history row."""
-    months = {number: name.title() for number, name in MONTHS_3.items()}
+    dates = ShortDates()
     for row in rows:
         local = timezone.localtime(row.created_at)
         row.created_iso = local.isoformat()  # type: ignore[union-attr]
-        day = f"{local.day} {months[local.month]} {local.year:04d}"
-        row.created_label = f"{day} {local.hour:02d}:{local.minute:02d}"  # type: ignore[union-attr]
+        row.created_label = dates.label(local)  # type: ignore[union-attr]
 
 
 def _markdown_html(ticket: Ticket, comments: list[Comment]) -> SafeString:

@@ -324,13 +324,12 @@ def test_a_row_without_team_assignee_or_sla_shows_dashes(group_y_ticket, persona
 )
 def test_row_dates_read_as_the_date_filter_writes_them(moment):
     from django.utils import dateformat
-    from django.utils.dates import MONTHS_3
 
-    from portal.tickets.list_views import _short_date
+    from portal.lib.dates import ShortDates
 
-    months = {number: name.title() for number, name in MONTHS_3.items()}
-    assert _short_date(months, moment) == dateformat.format(moment, "j M Y H:i")
-    assert _short_date(months, moment, year=False) == dateformat.format(moment, "j M H:i")
+    dates = ShortDates()
+    assert dates.label(moment) == dateformat.format(moment, "j M Y H:i")
+    assert dates.label(moment, year=False) == dateformat.format(moment, "j M H:i")
 
 
 @pytest.mark.parametrize(

@@ -4,12 +4,11 @@ A subcategory inherits its category's steps and adds its own after them, as requ
 forms do with their fields; no step at all means no approval.
 """
 
-from django.core.cache import cache
 from django.db.models import Case, IntegerField, Q, Value, When
 
 from portal.catalog.invalidation import MASTERS
 from portal.catalog.models import ApprovalRule
-from portal.lib.cache_versions import versioned_key
+from portal.lib.cache_versions import cached
 
 CACHE_SECONDS = 24 * 3600
 
@@ -52,13 +51,12 @@ def needs_approval(category_id: int | None, subcategory_id: int | None = None) -
 
 def _rule_owners() -> tuple[frozenset[int], frozenset[int]]:
     """(ids of categories with rules, ids of subcategories with rules)."""
-    key = versioned_key(MASTERS, "approval-rule-owners")
-    owners = cache.get(key)
-    if owners is None:
+
+    def read() -> tuple[frozenset[int], frozenset[int]]:
         pairs = ApprovalRule.objects.values_list("category_id", "subcategory_id").distinct()
-        owners = (
+        return (
             frozenset(c for c, _ in pairs if c is not None),
             frozenset(s for _, s in pairs if s is not None),
         )
-        cache.set(key, owners, CACHE_SECONDS)
-    return owners
+
+    return cached(MASTERS, ["approval-rule-owners"], read, timeout=CACHE_SECONDS)

@@ -19,14 +19,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
-from django.core.cache import cache
 from django.db.models import Q
 from jsonschema import Draft202012Validator
 
 from portal.accounts.models import User
 from portal.catalog.invalidation import MASTERS
 from portal.catalog.models import FormField
-from portal.lib.cache_versions import versioned_key
+from portal.lib.cache_versions import cached
 
 Type = FormField.Type
 TEXT_MAX = 200
@@ -198,15 +197,16 @@ def form_for(category_id: int | None, subcategory_id: int | None = None) -> Requ
     """
     if not category_id:
         return RequestForm(fields=())
-    key = versioned_key(MASTERS, "request-form", category_id, subcategory_id or 0)
-    fields = cache.get(key)
-    if fields is None:
-        fields = tuple(
+    fields = cached(
+        MASTERS,
+        ["request-form", category_id, subcategory_id or 0],
+        lambda: tuple(
             FormField.objects.filter(
                 _fields_q(category_id, subcategory_id), is_active=True
             ).order_by("position", "subcategory_id", "id")[:MAX_FIELDS]
-        )
-        cache.set(key, fields, CACHE_SECONDS)
+        ),
+        timeout=CACHE_SECONDS,
+    )
     return RequestForm(fields=fields)
 
 

@@ -15,7 +15,7 @@ from portal.catalog.models import (
     Subcategory,
     Team,
 )
-from portal.lib.cache_versions import versioned_key
+from portal.lib.cache_versions import cached, versioned_key
 
 CACHE_SECONDS = 24 * 3600
 # The classification and team every ticket points at: foreign key name → model.
@@ -69,24 +69,24 @@ def attach_master_rows(objects: Sequence) -> None:
 def master_row(name: str, pk: int):
     """One row of MASTER_ROWS[name] by id, from the same cache as `attach_master_rows`
     (one query when not cached yet); None when there is no such row."""
-    key = f"{versioned_key(MASTERS, 'row')}:{name}:{pk}"
-    row = cache.get(key)
-    if row is None:
-        row = MASTER_ROWS[name].objects.filter(pk=pk).first()
-        if row is not None:
-            cache.set(key, row, CACHE_SECONDS)
-    return row
+    # The key `attach_master_rows` builds for the row ("row:<name>:<pk>" under the version).
+    return cached(
+        MASTERS,
+        ["row", name, pk],
+        lambda: MASTER_ROWS[name].objects.filter(pk=pk).first(),
+        timeout=CACHE_SECONDS,
+    )
 
 
 def active_team_choices() -> list[tuple[int, str]]:
     """(id, name) of the active teams by name, cached until master data changes (the
     bulk-action select of every ticket list page)."""
-    key = versioned_key(MASTERS, "active-teams")
-    choices = cache.get(key)
-    if choices is None:
-        choices = list(Team.objects.active().order_by("name").values_list("pk", "name"))
-        cache.set(key, choices, CACHE_SECONDS)
-    return choices
+    return cached(
+        MASTERS,
+        ["active-teams"],
+        lambda: list(Team.objects.active().order_by("name").values_list("pk", "name")),
+        timeout=CACHE_SECONDS,
+    )
 
 
 def form_definitions(category_id: int | None, subcategory_id: int | None) -> dict[str, FormField]:
@@ -94,12 +94,12 @@ def form_definitions(category_id: int | None, subcategory_id: int | None) -> dic
     a form field bumps it): the page of each ticket with request-form answers read them."""
     if not category_id:
         return {}
-    key = versioned_key(MASTERS, "form-definitions", category_id, subcategory_id)
-    definitions = cache.get(key)
-    if definitions is None:
-        definitions = request_forms.definitions_for(category_id, subcategory_id)
-        cache.set(key, definitions, CACHE_SECONDS)
-    return definitions
+    return cached(
+        MASTERS,
+        ["form-definitions", category_id, subcategory_id],
+        lambda: request_forms.definitions_for(category_id, subcategory_id),
+        timeout=CACHE_SECONDS,
+    )
 
 
 def find_mapping(*, category_id: int, subcategory_id: int | None) -> ClassificationMapping | None:
@@ -109,16 +109,12 @@ def find_mapping(*, category_id: int, subcategory_id: int | None) -> Classificat
     then the answer (with its team) comes from the shared cache until master data changes:
     every ticket raised asks it.
     """
-    key = versioned_key(MASTERS, "mapping", category_id, subcategory_id or 0)
-    found = cache.get(key, _MISSING)
-    if found is _MISSING:
-        found = _find_mapping(category_id, subcategory_id)
-        # None (no mapping) is cached too; `cache.get` tells it from a miss by the default.
-        cache.set(key, found, CACHE_SECONDS)
-    return found
-
-
-_MISSING = object()
+    return cached(  # None (no mapping) too
+        MASTERS,
+        ["mapping", category_id, subcategory_id or 0],
+        lambda: _find_mapping(category_id, subcategory_id),
+        timeout=CACHE_SECONDS,
+    )
 
 
 def _find_mapping(category_id: int, subcategory_id: int | None) -> ClassificationMapping | None:

@@ -27,16 +27,54 @@ must be the same for every process, or a write in one app server worker would le
 others serving what it changed: with CACHE_URL they are in Redis beside the entries,
 without it in the "versions" cache, files every process of the host reads (settings).
 Nothing that must be exact lives in either.
+
+`cached` is the read-through every such read goes through: it keeps the rules above, tells
+a cached None or [] from a miss, and a cache that does not answer costs the read its
+shortcut, never the page.
 """
 
 import time
 import uuid
+from collections.abc import Callable, Sequence
 
 from django.conf import settings
 from django.core.cache import BaseCache, cache, caches
 from django.db import connection, transaction
+from redis.exceptions import RedisError
 
 PREFIX = "version:"
+
+# A cache that does not answer: Redis down or timing out (CACHE_URL), or the versions'
+# files unreadable. Anything else (a value that cannot be pickled) is a bug and raises.
+CACHE_ERRORS = (OSError, RedisError)
+
+_MISSING = object()
+
+
+def cached[T](
+    name: str, key_parts: Sequence[object], compute: Callable[[], T], *, timeout: int
+) -> T:
+    """`compute()`, kept in the shared cache under `versioned_key(name, *key_parts)` for
+    `timeout` seconds or until `bump(name)`.
+
+    Whatever `compute` returns is kept, None and empty values too (a classification
+    without an SLA policy, a category without form fields): only a missing key computes.
+    When the cache does not answer, the value is computed and not kept: the read is
+    slower but still right.
+    """
+    try:
+        key = versioned_key(name, *key_parts)
+        found = cache.get(key, _MISSING)
+    except CACHE_ERRORS:
+        return compute()
+    if found is not _MISSING:
+        return found
+    value = compute()
+    try:
+        cache.set(key, value, timeout)
+    except CACHE_ERRORS:
+        pass  # the next read computes again
+    return value
 
 
 def _versions() -> BaseCache:

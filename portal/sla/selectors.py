@@ -3,10 +3,9 @@
 from dataclasses import dataclass
 from datetime import timedelta
 
-from django.core.cache import cache
 from django.db.models import Count, Q
 
-from portal.lib.cache_versions import versioned_key
+from portal.lib.cache_versions import cached
 from portal.sla.business_time import Calendar, CalendarError
 from portal.sla.invalidation import SLA_VERSION
 from portal.sla.models import BusinessCalendar, Holiday, SlaPolicy, WorkingHours
@@ -39,15 +38,12 @@ def policy_for(
     is read with three queries (`_policy_for`), then kept in the shared cache until any
     of them changes (`portal/sla/invalidation.py` starts a new "sla" version).
     """
-    key = versioned_key(SLA_VERSION, "policy", group_id or 0, category_id or 0, priority)
-    found = cache.get(key, _MISSING)
-    if found is _MISSING:
-        found = _policy_for(group_id, category_id, priority)
-        cache.set(key, found, CACHE_SECONDS)  # None (no SLA) too
-    return found
-
-
-_MISSING = object()
+    return cached(  # None (no SLA) too
+        SLA_VERSION,
+        ["policy", group_id or 0, category_id or 0, priority],
+        lambda: _policy_for(group_id, category_id, priority),
+        timeout=CACHE_SECONDS,
+    )
 
 
 def _policy_for(

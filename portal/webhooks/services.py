@@ -5,13 +5,12 @@ import logging
 import re
 import uuid
 
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from portal.lib.cache_versions import bump, versioned_key
+from portal.lib.cache_versions import bump, cached
 from portal.lib.tasks import enqueue_with_data
 from portal.webhooks import formats
 from portal.webhooks.models import (
@@ -51,16 +50,16 @@ def hooks_for(*, team_id: int | None, events: set[str]) -> list[Webhook]:
 
 
 def _active_hooks() -> list[Webhook]:
-    key = versioned_key(HOOKS_VERSION, "active")
-    hooks = cache.get(key)
-    if hooks is None:
-        hooks = list(
+    return cached(
+        HOOKS_VERSION,
+        ["active"],
+        lambda: list(
             Webhook.objects.filter(is_active=True).only(
                 "id", "team", "events", "format", "include_internal"
             )
-        )
-        cache.set(key, hooks, HOOKS_CACHE_SECONDS)
-    return hooks
+        ),
+        timeout=HOOKS_CACHE_SECONDS,
+    )
 
 
 def hooks_changed(**kwargs) -> None:

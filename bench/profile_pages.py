@@ -61,6 +61,8 @@ def scenarios(info: dict) -> list[tuple]:
         }
 
     return [
+        # A signed-in page with no work of its own: the fixed cost (bench/fixed_cost_urls.py).
+        ("0 fixed cost", "admin", "GET", "/_bench/empty", None),
         ("a list", "admin", "GET", "/tickets", None),
         (
             "b team queue",
@@ -113,6 +115,10 @@ def main() -> None:
     url = common.database_url(common.database_name(common.tickets_from_env()))
     common.setup_django(url)
     info = read_info(url)
+
+    from django.conf import settings
+
+    settings.ROOT_URLCONF = "bench.fixed_cost_urls"  # the portal's URLs and "0 fixed cost"
 
     from django.db import connection
     from django.test import Client

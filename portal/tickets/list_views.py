@@ -25,6 +25,7 @@ from portal.tickets.access import visible_tickets
 from portal.tickets.errors import TicketError
 from portal.tickets.filters import TicketFilter, available_views
 from portal.tickets.forms import BulkForm
+from portal.tickets.list_row_html import row_html
 from portal.tickets.models import Status, Ticket, parse_number
 
 EXPORT_LIMIT = 50_000
@@ -98,7 +99,7 @@ def ticket_list(request: AuthenticatedRequest) -> HttpResponse:
         "more_fields": [ticket_filter.form[name] for name in MORE_FILTERS],
         "more_filters_open": any(request.GET.get(name) for name in MORE_FILTERS),
     }
-    context["rows"] = list_rows(tickets)
+    context["rows"] = [row_html(row, can_bulk=roles.works_tickets) for row in list_rows(tickets)]
     template = "tickets/_results.html" if is_htmx(request) else "tickets/list.html"
     return render(request, template, context, status=status)
 

@@ -95,46 +95,89 @@ def versioned_key(name: str, *parts: object) -> str:
     return ":".join([name, f"{version(name)}{_own_token(name)}", *(str(p) for p in parts)])
 
 
-# On the connection: name -> (token, the commit callback of the bump that made it).
+# On the connection: name -> the open transaction's bumps of it, oldest first, each
+# [token, the commit callback that stands for it].
 _BUMPED = "portal_bumped_versions"
 
 
-def _own_token(name: str) -> str:
-    """The token of the open transaction that bumped `name`, else ""."""
+def _registered(callback) -> tuple | None:
+    """The run_on_commit entry of `callback`, or None: a rollback (of the transaction or
+    of a savepoint it was registered in) drops it."""
+    for entry in connection.run_on_commit:
+        if entry[1] is callback:
+            return entry
+    return None
+
+
+def _live_bumps(name: str) -> list[list]:
+    """This transaction's bumps of `name` that no rollback undid, oldest first."""
     bumped = getattr(connection, _BUMPED, None)
     if not bumped or name not in bumped:
-        return ""
-    token, committed = bumped[name]
-    # A rollback (of the transaction or of the savepoint that bumped) drops the callback.
-    if connection.in_atomic_block and any(
-        entry[1] is committed for entry in connection.run_on_commit
-    ):
-        return token
-    del bumped[name]
-    return ""
+        return []
+    stack = bumped[name]
+    if not connection.in_atomic_block:
+        stack.clear()
+    # Savepoints nest, so a rollback drops the newest callbacks first.
+    while stack and _registered(stack[-1][1]) is None:
+        stack.pop()
+    if not stack:
+        del bumped[name]
+    return stack
+
+
+def _own_token(name: str) -> str:
+    """The token of the open transaction's last bump of `name`, else ""."""
+    stack = _live_bumps(name)
+    return stack[-1][0] if stack else ""
 
 
 def bump(*names: str) -> None:
     """Every key of these names goes stale now and again when the transaction commits;
-    until then this transaction has keys of its own for them (module docstring)."""
+    until then this transaction has keys of its own for them (module docstring).
 
-    def new_versions() -> None:
-        _versions().set_many({PREFIX + name: time.time_ns() for name in names}, timeout=None)
-
-    new_versions()
+    A transaction that bumps a name many times (an import, one signal per row) writes its
+    version twice all the same: at its first bump and at its commit. The later bumps only
+    give the transaction new keys of its own, so it still reads what it wrote since.
+    """
     if not connection.in_atomic_block:
-        return  # nothing uncommitted to keep apart
+        _new_versions(names)  # nothing uncommitted to keep apart
+        return
+    first = [name for name in names if not _live_bumps(name)]
+    if first:
+        _new_versions(first)
 
     token = f"~{uuid.uuid4().hex}"
+    bumped = getattr(connection, _BUMPED, None)
+    if bumped is None:
+        bumped = {}
+        setattr(connection, _BUMPED, bumped)
+    open_savepoints = set(connection.savepoint_ids)
+    callback = None
+    for name in names:
+        stack = bumped.setdefault(name, [])
+        entry = _registered(stack[-1][1]) if stack else None
+        # The last bump's callback, when the same rollbacks would drop it as one made now
+        # (savepoints it was made in and that are released since can no longer roll back).
+        if entry is not None and entry[0] & open_savepoints == open_savepoints:
+            stack[-1][0] = token
+            continue
+        if callback is None:
+            callback = _commit_callback(names)
+            transaction.on_commit(callback)
+        stack.append([token, callback])
 
+
+def _commit_callback(names: tuple[str, ...]):
     def committed() -> None:
+        # The first callback of the transaction to run for a name bumps it; the others
+        # (more bumps of it in the same transaction) find it done.
         bumped = getattr(connection, _BUMPED, {})
-        for name in names:
-            if bumped.get(name, ("",))[0] == token:
-                del bumped[name]
-        new_versions()
+        due = [name for name in names if bumped.pop(name, None)]
+        if due:
+            _new_versions(due)
 
-    transaction.on_commit(committed)
-    if not hasattr(connection, _BUMPED):
-        setattr(connection, _BUMPED, {})
-    getattr(connection, _BUMPED).update(dict.fromkeys(names, (token, committed)))
+    return committed
+
+
+def _new_versions(names) -> None:
+    _versions().set_many({PREFIX + name: time.time_ns() for name in names}, timeout=None)

@@ -181,3 +181,32 @@ def test_a_workbook_without_the_sheet_leaves_forms_alone(org, fields):
     before = _state()
     catalog_import_apply(xlsx([["Group X", "Hardware", "Dock", "Team A", "", "", ""]]))
     assert _state() == before
+
+
+@pytest.mark.django_db(transaction=True)  # the import's own transaction commits
+def test_an_import_of_many_rows_writes_the_cache_versions_twice_and_readers_see_it(
+    org, monkeypatch
+):
+    from portal.catalog.request_forms import form_for
+    from portal.lib.cache_versions import _versions
+
+    before = [f.key for f in form_for(org.hardware.pk).fields]  # cached now
+    writes = []
+    store = _versions()
+    write = store.set_many
+
+    def counted(data, *args, **kwargs):
+        writes.append(sorted(data))
+        return write(data, *args, **kwargs)
+
+    monkeypatch.setattr(store, "set_many", counted)
+    keys = [f"part_{row}" for row in range(8)]
+    data = _workbook(
+        [["Group X", "Hardware", "", "Team A", "", "", ""]],
+        [["Group X", "Hardware", "", key, key, "text", "", 50 + row, "", "", "", "", ""]
+         for row, key in enumerate(keys)],
+    )  # fmt: skip
+    catalog_import_apply(data)
+    # Eight rows, eight saves: the versions are written at the first one and at the commit.
+    assert writes == [["version:masters", "version:roles"]] * 2
+    assert [f.key for f in form_for(org.hardware.pk).fields] == before + keys

@@ -119,3 +119,78 @@ def test_a_bug_is_not_taken_for_a_cache_that_does_not_answer(monkeypatch):
     monkeypatch.setattr(cache, "set", broken)
     with pytest.raises(TypeError):
         read(Source("value"))
+
+
+class VersionWrites:
+    """The version writes the shared cache receives, one list of names per write."""
+
+    def __init__(self, monkeypatch) -> None:
+        from portal.lib.cache_versions import _versions
+
+        self.writes: list[list[str]] = []
+        store = _versions()
+        write = store.set_many
+
+        def counted(data, *args, **kwargs):
+            self.writes.append(sorted(data))
+            return write(data, *args, **kwargs)
+
+        monkeypatch.setattr(store, "set_many", counted)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_many_bumps_in_one_transaction_write_the_version_once_now_and_once_at_commit(
+    monkeypatch,
+):
+    counted = VersionWrites(monkeypatch)
+    source = Source(0)
+    with transaction.atomic():
+        for row in range(1, 6):
+            with transaction.atomic():  # a savepoint per row, as each service opens one
+                source.value = row
+                bump(NAME)
+            assert read(source) == row  # the writer reads each of its writes
+        assert counted.writes == [[f"version:{NAME}"]]
+    assert counted.writes == [[f"version:{NAME}"]] * 2
+    source.value = "after the commit"
+    assert read(source) == "after the commit"  # what the writer cached is nobody's
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_rolled_back_savepoint_takes_its_bump_back_not_the_ones_before_it():
+    source = Source("committed")
+    read(source)
+    with transaction.atomic():
+        source.value = "first write"
+        bump(NAME)
+        assert read(source) == "first write"
+        with pytest.raises(RuntimeError), transaction.atomic():
+            source.value = "rolled back"
+            bump(NAME)
+            assert read(source) == "rolled back"
+            raise RuntimeError
+        source.value = "first write"
+        assert read(source) == "first write"
+        calls = source.calls
+        assert read(source) == "first write"
+        assert source.calls == calls  # still cached under the first bump's own key
+    source.value = "after the commit"
+    assert read(source) == "after the commit"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_transaction_whose_only_bump_was_rolled_back_still_bumps_what_it_bumps_next(
+    monkeypatch,
+):
+    counted = VersionWrites(monkeypatch)
+    source = Source("committed")
+    with transaction.atomic():
+        with pytest.raises(RuntimeError), transaction.atomic():
+            bump(NAME)
+            raise RuntimeError
+        source.value = "written"
+        bump(NAME)
+        assert read(source) == "written"
+    assert len(counted.writes) == 3  # the rolled-back bump, the second one, the commit
+    source.value = "after the commit"
+    assert read(source) == "after the commit"

@@ -31,12 +31,12 @@ next creation evens it out. Locking the team to prevent that would serialise cre
 
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import TypedDict
 
 from django.contrib.auth import get_user_model
 from django.db.models import Count, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 
+from portal.accounts.models import User
 from portal.accounts.triage import triage_admins
 from portal.catalog.coverage import staffed
 from portal.catalog.models import BusinessUnitGroup, Priority, Team, TeamMember
@@ -63,6 +63,9 @@ class Holder:
     assignee_id: int | None = None
     assignee_name: str = ""
     told: tuple = field(default_factory=tuple)
+    # The assignee's account as the members' query read it: the caller sets it on the
+    # ticket, so telling them needs no second read of the same row.
+    assignee: User | None = field(default=None, compare=False, repr=False)
 
     @property
     def waiting(self) -> bool:
@@ -86,20 +89,12 @@ def _names(users) -> str:
     return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
 
 
-class _Candidate(TypedDict):
-    user_id: int
-    user__full_name: str
-    user__email: str
-    role: str
-    open_count: int
-    last_ticket: int | None  # id of the last ticket of this team they got; None: never
-
-
-def _candidates(team: Team) -> list[_Candidate]:
+def _candidates(team: Team) -> list[TeamMember]:
     """Active members of active accounts, least loaded first, then longest since a ticket.
 
-    One query: each member with their open-ticket count (across all teams, that is their
-    real load) and the last ticket of this team they got. Both are correlated subqueries
+    One query: each member (with their account) with their open-ticket count (across all
+    teams, that is their real load) and the last ticket of this team they got (`None`:
+    never). Both are correlated subqueries
     rather than one aggregate over a join: the join would read every ticket each member
     was ever given (seconds at a million tickets), while the open count is served by the
     partial index of open tickets per assignee.
@@ -115,20 +110,20 @@ def _candidates(team: Team) -> list[_Candidate]:
     )
     candidates = (
         TeamMember.objects.filter(team=team, is_active=True, user__is_active=True)
+        .select_related("user")
         .annotate(
             open_count=Coalesce(Subquery(open_count), 0),
             last_ticket=Subquery(mine.filter(team=team).order_by("-id").values("id")[:1]),
         )
-        .values("user_id", "user__full_name", "user__email", "role", "open_count", "last_ticket")
     )
     return sorted(
         candidates,
         # Fewest open first; then never-given (None) before longest-ago; then stable by id.
-        key=lambda r: (
-            r["open_count"],
-            r["last_ticket"] is not None,
-            r["last_ticket"] or 0,
-            r["user_id"],
+        key=lambda m: (
+            m.open_count,  # type: ignore[attr-defined]
+            m.last_ticket is not None,  # type: ignore[attr-defined]
+            m.last_ticket or 0,  # type: ignore[attr-defined]
+            m.user_id,
         ),
     )
 
@@ -138,15 +133,19 @@ def _assign_in_team(team: Team) -> Holder | None:
     if not rows:
         return None
     best = rows[0]
-    name = best["user__full_name"] or best["user__email"]
-    if all(row["role"] == TeamMember.Role.LEAD for row in rows):
+    user = best.user
+    name = user.full_name or user.email
+    if all(row.role == TeamMember.Role.LEAD for row in rows):
         why = f"{team.name} has no active members besides its lead{'s' if len(rows) > 1 else ''}"
-        return Holder(Step.LEAD, f"{why}; assigned to the lead {name}.", why, best["user_id"], name)
-    tied = [r for r in rows if r["open_count"] == best["open_count"]]
-    reason = f"Fewest open tickets in {team.name} ({best['open_count']})"
+        return Holder(
+            Step.LEAD, f"{why}; assigned to the lead {name}.", why, user.pk, name, assignee=user
+        )
+    load = best.open_count  # type: ignore[attr-defined]
+    tied = [row for row in rows if row.open_count == load]  # type: ignore[attr-defined]
+    reason = f"Fewest open tickets in {team.name} ({load})"
     if len(tied) > 1:
         reason += f", next in turn among {len(tied)} equally loaded members"
-    return Holder(Step.MEMBER, reason + ".", "", best["user_id"], name)
+    return Holder(Step.MEMBER, reason + ".", "", user.pk, name, assignee=user)
 
 
 def gap_for(team: Team | None) -> str:

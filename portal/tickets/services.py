@@ -194,12 +194,10 @@ def ticket_create(
     form_values = _valid_form_values(category, subcategory, form_values)
     if priority and priority not in Priority.values:
         raise InvalidInput("Choose a priority from the list.")
-    if idempotency_key is not None:
-        existing = Ticket.objects.filter(
-            requester=requester, idempotency_key=idempotency_key
-        ).first()
-        if existing is not None:
-            return existing
+    # No read of the key first: almost every submission is the first, and the unique
+    # index on (requester, key) answers a resend anyway. Its INSERT fails, everything it
+    # did rolls back with the transaction (routing and SLA only read before the INSERT),
+    # and the first ticket is the answer, as when the same form races with itself.
     try:
         with transaction.atomic():
             return _create(
@@ -207,7 +205,6 @@ def ticket_create(
                 idempotency_key, form_values,
             )  # fmt: skip
     except IntegrityError:
-        # The same form won a race with itself: the other request's ticket is the answer.
         existing = (
             Ticket.objects.filter(requester=requester, idempotency_key=idempotency_key).first()
             if idempotency_key is not None
@@ -287,7 +284,7 @@ def _route_new(ticket: Ticket, history: _History, *, save: Callable[[], None]) -
     holder = decision.holder
     ticket.priority = ticket.priority or decision.default_priority
     ticket.team = decision.team
-    ticket.assignee_id = holder.assignee_id
+    _hold(ticket, holder)
     if history.before is None:
         sla.recompute(ticket)  # the targets are part of the ticket from its first row
     save()
@@ -346,6 +343,15 @@ def _create_awaiting(
     return ticket
 
 
+def _hold(ticket: Ticket, holder: routing.Holder) -> None:
+    """The holder as the ticket's assignee: the account routing read with it when there is
+    one, so the notices that follow do not read that row again."""
+    if holder.assignee is not None:
+        ticket.assignee = holder.assignee
+    else:
+        ticket.assignee_id = holder.assignee_id
+
+
 def record_holder(history: _History, holder: routing.Holder, *, old: str) -> None:
     """The routing chain's outcome as one system event: assigned, or waiting for the people
     told (named, with the reason)."""
@@ -375,7 +381,7 @@ def ticket_reroute(*, ticket: Ticket, cause: str) -> routing.Holder:
     holder = dataclasses.replace(holder, reason=f"{cause}. {holder.reason}")
     history = _History(ticket, None, now)
     record_holder(history, holder, old=_name(ticket.assignee))
-    ticket.assignee_id = holder.assignee_id
+    _hold(ticket, holder)
     _save(ticket, {"assignee"}, now)
     history.save()
     notify.ticket_routed(ticket, actor=None, holder=holder)
@@ -487,7 +493,8 @@ def ticket_move_team(
     holder = routing.holder_for(team=team, group=ticket.group)
     record_holder(history, holder, old=_name(ticket.assignee))
     previous = ticket.assignee
-    ticket.team, ticket.assignee_id = team, holder.assignee_id
+    ticket.team = team
+    _hold(ticket, holder)
     _save(ticket, {"team", "assignee"}, now)
     history.save()
     notify.ticket_assigned(ticket, actor=actor, previous=previous, reason=reason)
@@ -771,14 +778,25 @@ def comment_add_or_replay(
 ) -> CommentAdded:
     """`comment_add`, saying whether the comment is a resend's first one (for callers that
     must not write anything else for a resend, as the files of the comment)."""
+    # No read of the key before the insert: almost every send is the first, and the
+    # unique index on (author, key) refuses a resend's insert, which rolls back everything
+    # that send did. Only then is the first comment read and compared. A resend refused
+    # because the ticket closed since is that first comment too, not a refusal (which
+    # would ask them to raise a follow-up for nothing).
+    locked: list[Ticket] = []  # the row `_comment_add` locked, for a resend's answer
     try:
         return _comment_add(
-            actor=actor, ticket=ticket, body=body, internal=internal, key=idempotency_key
-        )
-    except IntegrityError:
-        if idempotency_key is None or comment_sent_with(actor, idempotency_key) is None:
+            actor=actor, ticket=ticket, body=body, internal=internal, key=idempotency_key,
+            locked=locked,
+        )  # fmt: skip
+    except (IntegrityError, TicketClosed):
+        replayed = _replay(
+            actor, idempotency_key, ticket=locked[0] if locked else ticket, body=body,
+            internal=internal,
+        )  # fmt: skip
+        if replayed is None:
             raise
-        raise IdempotencyConflict(_KEY_REUSED) from None
+        return replayed
 
 
 _KEY_REUSED = (
@@ -799,21 +817,30 @@ def comment_sent_with(author: User, key: uuid.UUID) -> Comment | None:
 
 
 def _replay(
-    actor: User, key: uuid.UUID, *, ticket: Ticket, body: str, internal: bool
+    actor: User, key: uuid.UUID | None, *, ticket: Ticket, body: str, internal: bool
 ) -> CommentAdded | None:
-    """The comment `actor` already sent with `key`, if it is this one; None if none."""
-    first = comment_sent_with(actor, key)
+    """The comment `actor` already sent with `key`, if it is this one; None if none (or no
+    key); `IdempotencyConflict` if the key went with another comment."""
+    first = comment_sent_with(actor, key) if key is not None else None
     if first is None:
         return None
+    body = (body or "").strip()  # as `_clean_text` stored it
     if (first.ticket_id, first.body, first.is_internal) != (ticket.pk, body, internal):
         raise IdempotencyConflict(_KEY_REUSED)
-    first.ticket = ticket  # the row just locked and checked, as a new comment's
+    if not ticket._state.adding:  # a row this send read (and locked), not an unread id
+        first.ticket = ticket
     return CommentAdded(first, replayed=True)
 
 
 @transaction.atomic
 def _comment_add(
-    *, actor: User, ticket: Ticket, body: str, internal: bool, key: uuid.UUID | None
+    *,
+    actor: User,
+    ticket: Ticket,
+    body: str,
+    internal: bool,
+    key: uuid.UUID | None,
+    locked: list[Ticket],
 ) -> CommentAdded:
     """Add a public or internal comment.
 
@@ -826,16 +853,12 @@ def _comment_add(
     the requester's).
     """
     ticket = _lock(actor, ticket, None)
+    locked.append(ticket)  # unchanged until the comment's insert, the first write
     if internal and not access.can_comment_internal(actor, ticket):
         raise ActionForbidden("Only people working this ticket can add internal comments.")
     if not access.can_comment(actor, ticket):
         raise ActionForbidden("You cannot comment on this ticket.")
     body = _clean_text(body, label="The comment", max_length=BODY_MAX)
-    if key is not None:
-        # After the row lock: a send of the same comment at the same moment has committed.
-        replayed = _replay(actor, key, ticket=ticket, body=body, internal=internal)
-        if replayed is not None:
-            return replayed
     now = timezone.now()
     reopens = False
     roles = access.ticket_roles(actor, ticket)

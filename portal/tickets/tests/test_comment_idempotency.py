@@ -103,3 +103,48 @@ def test_a_comment_with_a_file_sent_twice_stores_the_file_once(
     assert comment.attachments.count() == 1
     # The resend found the first comment before uploading anything.
     assert len(stored_keys(files_storage)) == 1
+
+
+def test_a_resend_writes_nothing_and_tells_nobody_again(personas, ticket):
+    import uuid
+
+    from portal.notifications.models import EmailDelivery, Notification
+
+    key = uuid.uuid4()
+    first = services.comment_add(actor=personas.agent, ticket=ticket, body="A", idempotency_key=key)
+    before = (
+        Comment.objects.count(), TicketEvent.objects.count(), Notification.objects.count(),
+        EmailDelivery.objects.count(),
+    )  # fmt: skip
+    added = services.comment_add_or_replay(
+        actor=personas.agent, ticket=ticket, body="  A  ", idempotency_key=key
+    )
+    assert added.replayed and added.comment.pk == first.pk
+    assert added.comment.ticket.pk == ticket.pk  # read for the caller, as a new comment's
+    after = (
+        Comment.objects.count(), TicketEvent.objects.count(), Notification.objects.count(),
+        EmailDelivery.objects.count(),
+    )  # fmt: skip
+    assert after == before
+
+
+def test_a_resend_after_the_ticket_closed_is_the_first_comment_not_a_refusal(personas, ticket):
+    import uuid
+
+    from portal.tickets.errors import TicketClosed
+    from portal.tickets.models import Status
+
+    key = uuid.uuid4()
+    first = services.comment_add(
+        actor=personas.requester, ticket=ticket, body="Any news?", idempotency_key=key
+    )
+    services.ticket_change_status(actor=personas.requester, ticket=ticket, status=Status.CANCELLED)
+    again = services.comment_add(
+        actor=personas.requester, ticket=ticket, body="Any news?", idempotency_key=key
+    )
+    assert again.pk == first.pk
+    # A new comment there is still refused.
+    with pytest.raises(TicketClosed):
+        services.comment_add(
+            actor=personas.requester, ticket=ticket, body="Hello?", idempotency_key=uuid.uuid4()
+        )

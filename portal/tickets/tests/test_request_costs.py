@@ -177,15 +177,15 @@ def test_creating_a_ticket_pays_only_the_session_and_the_user_beyond_its_own_wor
     assert response.status_code == 302
     statements = [q["sql"] for q in queries.captured_queries]
     assert _fixed(statements) == []
-    # Session and user, then the creation's own: whether the form was sent before (its
-    # idempotency key), the transaction (its
-    # opening and closing statements), the team's load (routing), the ticket, its history
-    # and the analytics counter, the assignee and the SPOCs, then the three notifications
-    # (assignee, SPOCs, requester) together: their rows, the preferences, the deliveries
-    # and one task. The group, category and subcategory chosen, mapping, request form,
-    # approval rules, SLA policy and webhooks come from the cache, and no savepoint is
-    # taken (35 → 15).
-    assert len(statements) == 15
+    # Session and user, then the creation's own: the transaction (its opening and closing
+    # statements), the team's load with the members' accounts (routing; the assignee is
+    # not read again), the ticket, its history and the analytics counter, the SPOCs, then
+    # the three notifications (assignee, SPOCs, requester) together: their rows, the
+    # preferences, the deliveries and one task. Whether the form was sent before is the
+    # idempotency key's unique index's answer, not a read. The group, category and
+    # subcategory chosen, mapping, request form, approval rules, SLA policy and webhooks
+    # come from the cache, and no savepoint is taken (35 → 13).
+    assert len(statements) == 13
 
 
 def test_commenting_pays_only_the_session_and_the_user_beyond_its_own_work(
@@ -205,8 +205,8 @@ def test_commenting_pays_only_the_session_and_the_user_beyond_its_own_work(
     assert _fixed(statements) == []
     # Session and user, then the comment's own: the ticket, read once, locked, by the
     # service (the action no longer reads it first), in one transaction with no savepoint;
-    # whether the key was sent before (the resend check, on the locked row), the comment,
-    # the ticket's update, the history event, the watchers, the notification with its
+    # the comment (a resend is the key's unique index's answer, not a read first), the
+    # ticket's update, the history event, the watchers, the notification with its
     # delivery and task; the webhooks and the email's summary (group, category, team) come
-    # from the cache (22 → 14).
-    assert len(statements) == 14
+    # from the cache (22 → 13).
+    assert len(statements) == 13

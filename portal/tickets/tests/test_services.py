@@ -169,3 +169,30 @@ def test_outsider_acting_on_a_ticket_gets_not_found(ticket, personas):
 
     with pytest.raises(Http404):
         services.comment_add(actor=personas.outsider, ticket=ticket, body="hello")
+
+
+def test_a_resubmitted_form_writes_no_history_and_tells_nobody_again(raise_ticket):
+    from portal.notifications.models import EmailDelivery, Notification
+
+    key = uuid.uuid4()
+    first = raise_ticket(idempotency_key=key)
+    before = (
+        TicketEvent.objects.count(),
+        Notification.objects.count(),
+        EmailDelivery.objects.count(),
+    )
+    assert raise_ticket(idempotency_key=key).pk == first.pk
+    after = (
+        TicketEvent.objects.count(),
+        Notification.objects.count(),
+        EmailDelivery.objects.count(),
+    )
+    assert after == before
+
+
+def test_the_routed_assignee_is_the_account_routing_read(raise_ticket, personas):
+    ticket = raise_ticket()
+    # Set from the team's load query (no second read), and the same person as in the row.
+    assert "assignee" in ticket._state.fields_cache
+    assert ticket.assignee == Ticket.objects.get(pk=ticket.pk).assignee
+    assert ticket.assignee.email in {personas.agent.email, personas.lead.email}

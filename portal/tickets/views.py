@@ -14,6 +14,7 @@ from django.contrib import messages
 from django.db.models import QuerySet
 from django.forms import Form
 from django.http import HttpResponse
+from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
@@ -23,6 +24,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from portal.accounts.models import User
 from portal.accounts.types import AuthenticatedRequest
 from portal.catalog.selectors import active_team_choices, attach_master_rows
+from portal.kb import access as kb_access
 from portal.kb import deflection
 from portal.lib import markdown
 from portal.lib.dates import ShortDates
@@ -32,6 +34,7 @@ from portal.tickets import (
     access,
     attachment_services,
     attachment_views,
+    detail_html,
     form_views,
     notify,
     services,
@@ -215,6 +218,34 @@ def _markdown_html(ticket: Ticket, comments: list[Comment]) -> SafeString:
     return mark_safe(description)  # noqa: S308 (sanitised by nh3)
 
 
+def _page_html(
+    request: AuthenticatedRequest,
+    ticket: Ticket,
+    *,
+    comments: list[Comment],
+    events: list[TicketEvent],
+    files: list[Any],
+    writes_articles: bool,
+) -> dict[str, Any]:
+    """The page's loops as HTML (portal/tickets/detail_html.py), with one CSRF token for
+    all its forms: the template's `{% csrf_token %}` tags read the same `csrf_token`."""
+    token = get_token(request)
+    csrf = detail_html.csrf_input(token)
+    dates = ShortDates()
+    download = detail_html.url_for_pk("attachment-download")
+    article_url = (
+        detail_html.url_for_pk("ticket-comment-article", ticket.number) if writes_articles else None
+    )
+    return {
+        "csrf_token": token,
+        "ticket_files_html": detail_html.attachments_html(files, dates, download),
+        "comment_items": detail_html.comment_items(
+            comments, article_url=article_url, csrf=csrf, dates=dates, download=download
+        ),
+        "history_items": detail_html.history_items(events),
+    }
+
+
 def _detail_context(request: AuthenticatedRequest, ticket: Ticket, **extra: Any) -> dict[str, Any]:
     """Everything the ticket page shows, in a constant number of queries.
 
@@ -282,6 +313,16 @@ def _detail_context(request: AuthenticatedRequest, ticket: Ticket, **extra: Any)
         "assign_form": _assign_form(ticket) if can_assign else None,
         "move_form": _move_form(ticket) if can_move else None,
     }
+    context.update(
+        _page_html(
+            request,
+            ticket,
+            comments=comments,
+            events=events,
+            files=context["attachments"],
+            writes_articles=worker and kb_access.can_create(user),
+        )
+    )
     context.update(extra)
     return context
 

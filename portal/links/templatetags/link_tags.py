@@ -3,7 +3,7 @@
 from django import template
 
 from portal.links.models import LinkKind
-from portal.links.selectors import links_for
+from portal.links.selectors import page_links
 from portal.tickets import access
 
 register = template.Library()
@@ -14,7 +14,7 @@ def ticket_links(context, ticket) -> dict:
     user = context["request"].user
     return {
         "ticket": ticket,
-        "links": links_for(user, ticket),
+        "links": page_links(user, ticket),
         "can_link": access.is_worker(user, ticket),
         "kinds": LinkKind.choices,
         "csrf_token": context.get("csrf_token"),

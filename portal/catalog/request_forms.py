@@ -23,6 +23,7 @@ from django.db.models import Q
 from jsonschema import Draft202012Validator
 
 from portal.accounts.models import User
+from portal.accounts.selectors import active_user_by_email
 from portal.catalog.invalidation import MASTERS
 from portal.catalog.models import FormField
 from portal.lib.cache_versions import cached
@@ -363,7 +364,7 @@ def from_text(field: FormField, raw: str | list[str]):
     if kind == Type.USER:
         if raw.isdigit():
             return int(raw)
-        user = User.objects.filter(email__iexact=raw, is_active=True).only("pk").first()
+        user = active_user_by_email(raw)
         return user.pk if user else raw
     return raw
 

@@ -31,6 +31,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from portal.accounts.selectors import active_user_by_email
 from portal.accounts.services import user_create
 from portal.attachments.models import PendingObject
 from portal.attachments.validation import UploadRefused, validate_upload
@@ -58,12 +59,6 @@ _REPLY_PREFIXES = ("re:", "fw:", "fwd:", "aw:", "wg:", "sv:", "vs:", "tr:", "rv:
 
 def _setting(name: str, default: int) -> int:
     return int(getattr(settings, name, default))
-
-
-def active_user_by_email(address: str):
-    """The active account of a sender's address (in any case), or None: mail is never
-    taken from, nor answered to, a deactivated account."""
-    return get_user_model().objects.filter(email__iexact=address, is_active=True).first()
 
 
 def _our_addresses() -> set[str]:

@@ -18,6 +18,7 @@ from django.core.paginator import Page, Paginator
 from django.db import transaction
 
 from portal.accounts.roles import is_admin
+from portal.accounts.selectors import active_user_by_email
 from portal.attachments.storage import get_storage, translated_errors
 from portal.catalog.models import Category, Subcategory
 from portal.lib.errors import Conflict
@@ -117,7 +118,7 @@ def inbound_triage_classify(
     if not is_admin(actor):
         raise ActionForbidden("Only admins classify the mail in the triage queue.")
     row = _waiting_row(message_pk)
-    requester = services.active_user_by_email(row.sender)
+    requester = active_user_by_email(row.sender)
     if requester is None:
         raise InvalidInput(
             f"{row.sender} no longer has an active account; dismiss this mail instead."

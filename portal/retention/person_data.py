@@ -201,11 +201,16 @@ def email_deliveries(user: User) -> list[Row]:
 
 
 def inbound_messages(user: User) -> list[Row]:
-    return _values(
+    """Mail they sent, and mail of the triage queue they classified or dismissed (an
+    admin's decision about someone else's mail is still something they did)."""
+    rows = _values(
         InboundMessage,
-        Q(sender__iexact=user.email),
-        ("sender", "subject", "message_id", "outcome", "detail", "received_at"),
+        Q(sender__iexact=user.email) | Q(decided_by=user),
+        ("sender", "subject", "message_id", "outcome", "detail", "received_at", "decided_by"),
     )
+    for row in rows:
+        row["decided_by_them"] = row.pop("decided_by") == user.pk
+    return rows
 
 
 def ratings(user: User) -> list[Row]:
@@ -390,7 +395,7 @@ USER_KEYS = {
     "approvals.Delegation.user": "approvals",
     "approvals.Delegation.delegate": "approvals",
     "approvals.Delegation.created_by": "approvals",
-    "mailin.InboundMessage.decided_by": "none: an admin's triage of someone else's mail",
+    "mailin.InboundMessage.decided_by": "inbound_messages",
     "retention.ErasureRequest.user": "none: the erasure of this person (kept as its record)",
     "retention.ErasureRequest.requested_by": "none: an admin's erasure of someone else",
 }

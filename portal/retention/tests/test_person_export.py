@@ -111,3 +111,33 @@ def test_a_file_missing_from_storage_is_listed_not_fatal(client_for, personas, o
         client_for(personas.admin).get(f"/settings/users/{personas.requester.pk}/export")
     )
     assert len(json.loads(archive.read("missing_files.json"))) == 1
+
+
+def test_an_admins_triage_decisions_on_others_mail_are_in_their_export(client_for, personas):
+    from portal.mailin import triage
+    from portal.mailin.models import InboundMessage, Mailbox
+
+    box = Mailbox.objects.create(
+        name="Support", address="support@example.com", target=Mailbox.Target.TRIAGE
+    )
+
+    def waiting(uid: int, sender: str, subject: str) -> InboundMessage:
+        return InboundMessage.objects.create(
+            mailbox=box, uidvalidity=1, uid=uid, content_hash=f"{uid}", sender=sender,
+            subject=subject, outcome=InboundMessage.Outcome.TRIAGE,
+        )  # fmt: skip
+
+    spam = waiting(1, personas.requester.email, "Cheap printers")
+    waiting(2, "other@elsewhere.example", "Still waiting")
+    triage.inbound_triage_dismiss(actor=personas.admin, message_pk=spam.pk)
+    admin = personas.admin
+    archive = _zip(client_for(admin).get(f"/settings/users/{admin.pk}/export"))
+    rows = json.loads(archive.read("inbound_messages.json"))
+    assert [(r["subject"], r["outcome"], r["decided_by_them"]) for r in rows] == [
+        ("Cheap printers", "rejected", True)
+    ]
+    # The sender's export has the same mail as theirs, not as their decision.
+    requester = personas.requester
+    archive = _zip(client_for(admin).get(f"/settings/users/{requester.pk}/export"))
+    rows = json.loads(archive.read("inbound_messages.json"))
+    assert [(r["subject"], r["decided_by_them"]) for r in rows] == [("Cheap printers", False)]

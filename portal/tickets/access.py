@@ -324,11 +324,22 @@ def get_ticket_for_user(user: "Visitor", number: str, *, write: bool = False) ->
     # caller reads them. For one ticket a prefetch would cost the same query each, whether
     # the caller needs them or not (the write paths and the API's comments and history
     # do not).
-    queryset = visible_tickets(user).select_related("requester", "assignee")
     if write:
-        # `of=("self",)`: lock only the ticket row, not the joined master data.
-        queryset = queryset.select_for_update(of=("self",))
-    ticket = queryset.filter(pk=pk).first()
+        # The row by its id, locked (`of=("self",)`: not the joined people), then the same
+        # rules as `visible_tickets` asked of the row (`roles_on`; a test holds the two
+        # equal): a write's statement is then the same small one for everybody, where the
+        # visibility condition cost more to build than the read. An outsider's request
+        # holds the lock only until its 404 rolls the transaction back.
+        ticket = (
+            Ticket.objects.select_related("requester", "assignee")
+            .select_for_update(of=("self",))
+            .filter(pk=pk)
+            .first()
+        )
+        if ticket is None or not reach_of(user).roles_on(ticket):
+            raise NotVisible("No such ticket.")
+        return ticket
+    ticket = visible_tickets(user).select_related("requester", "assignee").filter(pk=pk).first()
     if ticket is None:
         raise NotVisible("No such ticket.")
     return ticket

@@ -115,3 +115,27 @@ def test_who_may_see_it_in_sql_counts_the_watcher_as_can_view_does(
     assert list(access.users_who_can_view(ticket, candidates)) == [watcher]
     assert access.can_view(watcher, ticket) and not access.can_view(watcher, other_ticket)
     assert not access.users_who_can_view(other_ticket, candidates.exclude(pk=personas.outsider.pk))
+
+
+def test_a_write_finds_exactly_the_tickets_each_person_may_see(
+    people, ticket, other_ticket, group_y_ticket
+):
+    """Writes lock the row by its id and ask `roles_on` (access.get_ticket_for_user with
+    write=True); reads filter by `visible_tickets`. The two must agree for everyone."""
+    from django.db import transaction
+
+    from portal.tickets.access import NotVisible, get_ticket_for_user, visible_tickets
+
+    inactive = people["agent"].__class__.objects.create_user(
+        "gone@example.com", "x", full_name="Gone Agent", is_active=False
+    )
+    for name, person in {**people, "inactive": inactive}.items():
+        for target in (ticket, other_ticket, group_y_ticket):
+            sees = visible_tickets(person).filter(pk=target.pk).exists()
+            with transaction.atomic():
+                try:
+                    found = get_ticket_for_user(person, target.number, write=True)
+                except NotVisible:
+                    found = None
+            assert (found is not None) == sees, (name, target.title)
+            assert found is None or found.pk == target.pk

@@ -47,6 +47,7 @@ from portal.tickets.errors import (
     InvalidFormValues,
     TicketError,
 )
+from portal.tickets.family import page_family
 from portal.tickets.forms import (
     AssignForm,
     CommentForm,
@@ -249,8 +250,8 @@ def _page_html(
 def _detail_context(request: AuthenticatedRequest, ticket: Ticket, **extra: Any) -> dict[str, Any]:
     """Everything the ticket page shows, in a constant number of queries.
 
-    comments (1), events (1), whether the viewer watches it (1), and when allowed the team's
-    members (1) and other teams (1).
+    comments (1), events (1), files (1), related tickets with whether the viewer watches it
+    (1), and when allowed the team's members (1).
     """
     user = request.user
     roles_here = access.ticket_roles(user, ticket)
@@ -271,8 +272,12 @@ def _detail_context(request: AuthenticatedRequest, ticket: Ticket, **extra: Any)
     comment_reopens = requester_only and transitions.comment_reopens(ticket)
     # Sees it only as a watcher: writes publicly, never reopens (services.comment_add).
     watcher_only = roles_here == {access.WATCHER}
+    # Its related tickets, and whether the viewer watches it, in one query.
+    family, watching = page_family(user, ticket)
     context: dict[str, Any] = {
         "ticket": ticket,
+        "family": family,
+        "watching": watching,
         "comments": comments,
         "description_html": _markdown_html(ticket, comments),
         # 1 query: the files the viewer may see; each comment gets its own as `.files`.
@@ -309,7 +314,6 @@ def _detail_context(request: AuthenticatedRequest, ticket: Ticket, **extra: Any)
         # option); a refused action's bound form comes in `extra`, rendered as usual.
         "comment_form": CommentForm(renderer=PYTHON_WIDGETS),
         "files_form": FilesForm(renderer=PYTHON_WIDGETS),
-        "watching": access.watches(user, ticket),
         "assign_form": _assign_form(ticket) if can_assign else None,
         "move_form": _move_form(ticket) if can_move else None,
     }

@@ -68,3 +68,13 @@ def test_every_form_carries_the_same_accepted_token(ticket, personas, client_for
         {"csrfmiddlewaretoken": tokens.pop()},
     )
     assert response.status_code == 302
+
+
+def test_the_watch_button_reads_the_viewers_own_watch_only(ticket, personas, client_for):
+    ticket.watchers.add(personas.spoc)
+    page = client_for(personas.admin).get(ticket.get_absolute_url())
+    assert page.context["watching"] is False
+    assert ">Watch</button>" in page.content.decode()
+    page = client_for(personas.spoc).get(ticket.get_absolute_url())
+    assert page.context["watching"] is True
+    assert ">Stop watching</button>" in page.content.decode()

@@ -24,7 +24,7 @@ from portal.catalog.models import (
     Subcategory,
     Team,
 )
-from portal.catalog.selectors import attach_master_rows
+from portal.catalog.selectors import active_team_choices, attach_master_rows
 from portal.lib import keyset
 from portal.lib.http import parse_id
 from portal.tickets import routing, search, sla
@@ -160,6 +160,13 @@ class TeamChoiceField(forms.ModelChoiceField):
     def to_python(self, value):
         if value == NO_TEAM:
             return NO_TEAM
+        team_id = parse_id(str(value)) if value not in self.empty_values else None
+        if team_id is not None and any(pk == team_id for pk, _ in active_team_choices()):
+            # An active team, known from the master-data cache (the bulk form's list): the
+            # filter needs only its id (`Q(team=<id>)`), so no query checks that it exists
+            # (a team's queue had one). Other ids (inactive teams, made-up ones) are still
+            # looked up and refused as before.
+            return team_id
         return super().to_python(value)
 
 

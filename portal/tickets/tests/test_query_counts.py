@@ -92,15 +92,23 @@ def test_search_and_filters_add_a_fixed_number_of_queries(raise_ticket, personas
         client.get("/tickets", chosen)
 
 
-def test_a_team_queue_adds_only_the_check_of_its_team(raise_ticket, personas, org, warm,
-                                                      django_assert_num_queries):  # fmt: skip
+def test_a_team_queue_costs_what_the_plain_list_costs(raise_ticket, personas, org, warm,
+                                                     django_assert_num_queries):  # fmt: skip
     _many(raise_ticket, 3)
     client = warm(personas.admin)
     queue = {"status": ["new", "in_progress", "on_hold"], "team": org.team_a.pk, "sort": "-created"}
-    # 1 query validates the team; the team select (every team) comes from the cache.
-    with django_assert_num_queries(LIST_BASE + 1):
+    # An active team is checked against the cached active teams (no query), and the team
+    # select (every team) comes from the cache.
+    with django_assert_num_queries(LIST_BASE):
         response = client.get("/tickets", queue)
     assert len(response.context["tickets"]) == 3
+    # A team made inactive is no longer among the cached active teams and is looked up
+    # instead: its queue still lists its tickets. An id of no team is refused as before.
+    org.team_a.is_active = False
+    org.team_a.save()
+    response = client.get("/tickets", queue)
+    assert len(response.context["tickets"]) == 3
+    assert client.get("/tickets", {**queue, "team": 999_999}).status_code == 400
 
 
 def test_htmx_partial_skips_the_filter_option_lists(raise_ticket, personas, warm,

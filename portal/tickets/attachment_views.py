@@ -59,7 +59,13 @@ def attachments_for_page(user, ticket, comments: list) -> list[Attachment]:
     Returns the files that belong to the ticket itself (raised with it or added without a
     comment). Files of internal comments are left out for non-workers.
     """
-    files = Attachment.objects.visible_to(user, ticket).select_related("uploader")
+    # The uploader narrowed to what the page writes of them (their name, else email).
+    own = [field.name for field in Attachment._meta.concrete_fields]
+    files = (
+        Attachment.objects.visible_to(user, ticket)
+        .select_related("uploader")
+        .only(*own, "uploader__id", "uploader__full_name", "uploader__email")
+    )
     by_comment = defaultdict(list)
     for item in files:
         by_comment[item.comment_id].append(item)

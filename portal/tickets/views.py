@@ -208,6 +208,17 @@ def _stamp(rows: list[Comment] | list[TicketEvent]) -> None:
         row.created_label = dates.label(local)  # type: ignore[union-attr]
 
 
+def _own_fields(model: type[Comment] | type[TicketEvent]) -> list[str]:
+    return [field.name for field in model._meta.concrete_fields]
+
+
+def _person_fields(relation: str) -> tuple[str, str, str]:
+    """A joined person narrowed to what the page writes of them (`User.__str__`: the full
+    name, else the email): whole rows of accounts were most of the comments' and history's
+    columns to select and build."""
+    return (f"{relation}__id", f"{relation}__full_name", f"{relation}__email")
+
+
 def _markdown_html(ticket: Ticket, comments: list[Comment]) -> SafeString:
     """The description's HTML (returned) and each comment's (`.body_html`), sanitised,
     from one cache read (portal/lib/markdown.py): converting them was a quarter of the
@@ -260,9 +271,14 @@ def _detail_context(request: AuthenticatedRequest, ticket: Ticket, **extra: Any)
     events = list(
         TicketEvent.objects.visible_to(user, ticket)
         .select_related("actor")
+        .only(*_own_fields(TicketEvent), *_person_fields("actor"))
         .exclude(kind=TicketEvent.Kind.COMMENTED)
     )
-    comments = list(Comment.objects.visible_to(user, ticket).select_related("author"))
+    comments = list(
+        Comment.objects.visible_to(user, ticket)
+        .select_related("author")
+        .only(*_own_fields(Comment), *_person_fields("author"))
+    )
     _stamp(comments)
     _stamp(events)
     can_assign = access.can_assign(user, ticket) and ticket.team_id is not None

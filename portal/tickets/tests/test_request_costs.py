@@ -142,9 +142,10 @@ PAGES = [
     # the page's matching ids (one UNION statement) + the page
     ("search", "/tickets?q=laptop", 2 + 1 + 1),
     # ticket (its classification and team from the cache), comments, files, history,
-    # watching, rating, links, its parent and children, and the admin's assignable people
-    # (the teams to move it to come from the cache)
-    ("ticket page", "TICKET", 2 + 1 + 6 + 2 + 1),
+    # rating, links, its parent and children with whether the viewer watches it (one
+    # query: tickets.family.page_family), and the admin's assignable people (the teams to
+    # move it to come from the cache)
+    ("ticket page", "TICKET", 2 + 1 + 5 + 2 + 1),
     # own open tickets, tickets waiting with nobody able to act, the teams' workload from
     # the rollup, their names, and the recent list
     ("dashboard", "/dashboard", 2 + 5),

@@ -68,13 +68,17 @@ def attach_master_rows(objects: Sequence) -> None:
 
 def master_row(name: str, pk: int):
     """One row of MASTER_ROWS[name] by id, from the same cache as `attach_master_rows`
-    (one query when not cached yet); None when there is no such row."""
+    (one query when not cached yet); None when there is no such row.
+
+    The id comes from a form or the API, so "no such row" is not kept: a made-up id adds
+    no cache entry (nor pushes real rows out of a process's memory cache)."""
     # The key `attach_master_rows` builds for the row ("row:<name>:<pk>" under the version).
     return cached(
         MASTERS,
         ["row", name, pk],
         lambda: MASTER_ROWS[name].objects.filter(pk=pk).first(),
         timeout=CACHE_SECONDS,
+        keep_none=False,
     )
 
 

@@ -33,6 +33,7 @@ a cached None or [] from a miss, and a cache that does not answer costs the read
 shortcut, never the page.
 """
 
+import logging
 import time
 import uuid
 from collections.abc import Callable, Sequence
@@ -43,6 +44,7 @@ from django.db import connection, transaction
 from redis.exceptions import RedisError
 
 PREFIX = "version:"
+log = logging.getLogger("portal.cache")
 
 # A cache that does not answer: Redis down or timing out (CACHE_URL), or the versions'
 # files unreadable. Anything else (a value that cannot be pickled) is a bug and raises.
@@ -52,7 +54,12 @@ _MISSING = object()
 
 
 def cached[T](
-    name: str, key_parts: Sequence[object], compute: Callable[[], T], *, timeout: int
+    name: str,
+    key_parts: Sequence[object],
+    compute: Callable[[], T],
+    *,
+    timeout: int,
+    keep_none: bool = True,
 ) -> T:
     """`compute()`, kept in the shared cache under `versioned_key(name, *key_parts)` for
     `timeout` seconds or until `bump(name)`.
@@ -60,7 +67,8 @@ def cached[T](
     Whatever `compute` returns is kept, None and empty values too (a classification
     without an SLA policy, a category without form fields): only a missing key computes.
     When the cache does not answer, the value is computed and not kept: the read is
-    slower but still right.
+    slower but still right. `keep_none=False` keeps no None: for reads by an id someone
+    typed, where keeping "no such row" would let anyone fill the cache with made-up ids.
     """
     try:
         key = versioned_key(name, *key_parts)
@@ -70,6 +78,8 @@ def cached[T](
     if found is not _MISSING:
         return found
     value = compute()
+    if value is None and not keep_none:
+        return value
     try:
         cache.set(key, value, timeout)
     except CACHE_ERRORS:
@@ -173,8 +183,15 @@ def _commit_callback(names: tuple[str, ...]):
         # (more bumps of it in the same transaction) find it done.
         bumped = getattr(connection, _BUMPED, {})
         due = [name for name in names if bumped.pop(name, None)]
-        if due:
+        if not due:
+            return
+        try:
             _new_versions(due)
+        except CACHE_ERRORS:
+            # The write is committed: raising now would answer it with an error and make
+            # Django skip the transaction's later commit callbacks (its tasks and mail).
+            # The bump made before the commit stands; what was cached since expires.
+            log.warning("cache versions not bumped at commit: %s", ", ".join(due), exc_info=True)
 
     return committed
 

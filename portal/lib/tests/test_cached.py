@@ -194,3 +194,40 @@ def test_a_transaction_whose_only_bump_was_rolled_back_still_bumps_what_it_bumps
     assert len(counted.writes) == 3  # the rolled-back bump, the second one, the commit
     source.value = "after the commit"
     assert read(source) == "after the commit"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_cache_lost_at_commit_neither_fails_the_committed_write_nor_its_other_callbacks(
+    monkeypatch, caplog
+):
+    from portal.lib.cache_versions import _versions
+
+    store = _versions()
+    write = store.set_many
+    calls: list[int] = []
+
+    def lost_after_the_first(data, *args, **kwargs):
+        calls.append(1)
+        if len(calls) > 1:
+            down()
+        return write(data, *args, **kwargs)
+
+    monkeypatch.setattr(store, "set_many", lost_after_the_first)
+    ran: list[str] = []
+    with transaction.atomic():  # no exception leaves the commit
+        bump(NAME)
+        transaction.on_commit(lambda: ran.append("the mail task"))
+    assert ran == ["the mail task"]
+    assert len(calls) == 2  # the commit's bump was tried
+    assert f"cache versions not bumped at commit: {NAME}" in caplog.text
+
+
+def test_a_read_that_keeps_no_none_asks_again_until_there_is_a_value():
+    source = Source(None)
+    assert cached(NAME, ["typed id"], source, timeout=60, keep_none=False) is None
+    assert cached(NAME, ["typed id"], source, timeout=60, keep_none=False) is None
+    assert source.calls == 2
+    source.value = "the row"
+    assert cached(NAME, ["typed id"], source, timeout=60, keep_none=False) == "the row"
+    assert cached(NAME, ["typed id"], source, timeout=60, keep_none=False) == "the row"
+    assert source.calls == 3

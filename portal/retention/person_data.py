@@ -202,14 +202,20 @@ def email_deliveries(user: User) -> list[Row]:
 
 def inbound_messages(user: User) -> list[Row]:
     """Mail they sent, and mail of the triage queue they classified or dismissed (an
-    admin's decision about someone else's mail is still something they did)."""
+    admin's decision about someone else's mail is still something they did).
+
+    Of someone else's mail only the decision is theirs: its sender, subject and detail
+    are the sender's personal data, in the sender's export, not in the decider's."""
     rows = _values(
         InboundMessage,
         Q(sender__iexact=user.email) | Q(decided_by=user),
         ("sender", "subject", "message_id", "outcome", "detail", "received_at", "decided_by"),
     )
+    own_address = user.email.casefold()
     for row in rows:
         row["decided_by_them"] = row.pop("decided_by") == user.pk
+        if row["sender"].casefold() != own_address:
+            row["sender"] = row["subject"] = row["detail"] = ""
     return rows
 
 

@@ -158,16 +158,17 @@ class TeamChoiceField(forms.ModelChoiceField):
     iterator = _TeamChoices
 
     def to_python(self, value):
+        """The team's id (the filter needs only `Q(team=<id>)`), `none`, or None."""
         if value == NO_TEAM:
             return NO_TEAM
         team_id = parse_id(str(value)) if value not in self.empty_values else None
         if team_id is not None and any(pk == team_id for pk, _ in active_team_choices()):
-            # An active team, known from the master-data cache (the bulk form's list): the
-            # filter needs only its id (`Q(team=<id>)`), so no query checks that it exists
-            # (a team's queue had one). Other ids (inactive teams, made-up ones) are still
-            # looked up and refused as before.
+            # An active team, known from the master-data cache (the bulk form's list): no
+            # query checks that it exists (a team's queue had one). Other ids are looked
+            # up: an inactive team's queue is still listed, a made-up id is refused.
             return team_id
-        return super().to_python(value)
+        team = super().to_python(value)
+        return team.pk if team is not None else None
 
 
 class TicketFilterForm(forms.Form):

@@ -113,8 +113,8 @@ def list_rows(tickets: list[Ticket], now=None) -> list[dict]:
     The template used to reach into each ticket a dozen times, format two dates through the
     `date` filter (with its per-call format lookups), reverse the ticket's URL twice and
     render the SLA badge through an inclusion tag: most of the list's rendering time in the
-    profile (docs/benchmarks.md). The output is the same HTML; the template still escapes
-    every value.
+    profile (docs/benchmarks.md). The output is the same HTML; `list_row_html.row_html`
+    escapes every value.
     """
     now = now or timezone.now()
     before, after = reverse("ticket-detail", args=[_NUMBER]).split(_NUMBER)

@@ -8,6 +8,7 @@ new key renders includes/main_nav.html as before, with the page's own context.
 
 from django import template
 from django.urls import get_script_prefix, get_urlconf
+from django.utils.translation import get_language
 from django.utils.safestring import SafeString
 
 register = template.Library()
@@ -30,6 +31,7 @@ def _key(context: template.Context, nav: template.Template) -> tuple:
     pending = context.get("pending_approvals")
     return (
         nav,
+        get_language(),  # its labels, once they are translated
         get_urlconf(),
         get_script_prefix(),
         getattr(match, "url_name", None),

@@ -25,12 +25,3 @@ def article_markdown(text: str, available_images) -> str:
     (`rendering.available_images`, computed by the view) as pictures."""
     html = rendering.article_html(text, available=available_images)
     return mark_safe(html)  # noqa: S308 (sanitised by nh3)
-
-
-@register.filter
-def and_writes_articles(is_worker: bool, user) -> bool:
-    """`is_worker|and_writes_articles:user`: offer "make a help article" on a ticket page
-    (no query: the roles are loaded once per request)."""
-    from portal.kb import access
-
-    return bool(is_worker) and access.can_create(user)

@@ -29,12 +29,6 @@ def render_markdown(text: str) -> str:
 
 
 @register.filter
-def event_sentence(event) -> str:
-    """A history row as plain text (autoescaped): see portal/tickets/history.py."""
-    return history.sentence(event)
-
-
-@register.filter
 def event_old(event) -> str:
     return history.old_label(event)
 

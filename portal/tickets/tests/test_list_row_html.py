@@ -4,6 +4,7 @@ import itertools
 
 import pytest
 from django.template import engines
+from django.utils.safestring import mark_safe
 
 from portal.tickets.list_row_html import row_html
 
@@ -65,6 +66,8 @@ def _row(**overrides) -> dict:
                 {"sla_state": None, "sla_label": "", "sla_due": "", "sla_due_iso": ""},
                 {"sla_due": "", "sla_due_iso": ""},
                 {key: HOSTILE for key in _row()},
+                # HTML already marked safe is written as it is, not escaped twice.
+                {"assignee": mark_safe("<em>Unassigned</em>")},  # noqa: S308
             ],
         )
     ),

@@ -8,8 +8,8 @@ new key renders includes/main_nav.html as before, with the page's own context.
 
 from django import template
 from django.urls import get_script_prefix, get_urlconf
-from django.utils.translation import get_language
 from django.utils.safestring import SafeString
+from django.utils.translation import get_language
 
 register = template.Library()
 

@@ -194,10 +194,12 @@ def ticket_create(
     form_values = _valid_form_values(category, subcategory, form_values)
     if priority and priority not in Priority.values:
         raise InvalidInput("Choose a priority from the list.")
-    # No read of the key first: almost every submission is the first, and the unique
-    # index on (requester, key) answers a resend anyway. Its INSERT fails, everything it
-    # did rolls back with the transaction (routing and SLA only read before the INSERT),
-    # and the first ticket is the answer, as when the same form races with itself.
+    # The key is read before the INSERT (one probe of its unique index): a resend that
+    # reached the INSERT would fail it, and on PostgreSQL a failed INSERT still takes the
+    # next id, the ticket's number, leaving a gap in TKT numbers at every double-click.
+    # The unique index stays the answer when the same form races with itself.
+    if idempotency_key is not None and (first := _sent_with(requester, idempotency_key)):
+        return first
     try:
         with transaction.atomic():
             return _create(
@@ -205,14 +207,15 @@ def ticket_create(
                 idempotency_key, form_values,
             )  # fmt: skip
     except IntegrityError:
-        existing = (
-            Ticket.objects.filter(requester=requester, idempotency_key=idempotency_key).first()
-            if idempotency_key is not None
-            else None
-        )
+        existing = _sent_with(requester, idempotency_key) if idempotency_key else None
         if existing is None:
             raise
         return existing
+
+
+def _sent_with(requester: User, key: uuid.UUID) -> Ticket | None:
+    """The ticket `requester` raised with the form that carried `key`, if any."""
+    return Ticket.objects.filter(requester=requester, idempotency_key=key).first()
 
 
 def _valid_form_values(

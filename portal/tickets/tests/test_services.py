@@ -171,7 +171,9 @@ def test_outsider_acting_on_a_ticket_gets_not_found(ticket, personas):
         services.comment_add(actor=personas.outsider, ticket=ticket, body="hello")
 
 
-def test_a_resubmitted_form_writes_no_history_and_tells_nobody_again(raise_ticket):
+def test_a_resubmitted_form_writes_no_history_and_tells_nobody_again(
+    raise_ticket, django_capture_on_commit_callbacks
+):
     from portal.notifications.models import EmailDelivery, Notification
 
     key = uuid.uuid4()
@@ -181,13 +183,17 @@ def test_a_resubmitted_form_writes_no_history_and_tells_nobody_again(raise_ticke
         Notification.objects.count(),
         EmailDelivery.objects.count(),
     )
-    assert raise_ticket(idempotency_key=key).pk == first.pk
+    with django_capture_on_commit_callbacks() as after_commit:
+        assert raise_ticket(idempotency_key=key).pk == first.pk
     after = (
         TicketEvent.objects.count(),
         Notification.objects.count(),
         EmailDelivery.objects.count(),
     )
     assert after == before
+    assert after_commit == []  # no task, mail or webhook waits for a commit either
+    # The resend took no ticket number: the next ticket is the next number.
+    assert raise_ticket().pk == first.pk + 1
 
 
 def test_the_routed_assignee_is_the_account_routing_read(raise_ticket, personas):

@@ -10,6 +10,10 @@ REFRESH_EVERY_SECONDS = 60
 _KEY = "_seen_at"
 
 
+def _now() -> int:
+    return int(time.time())
+
+
 class IdleSessionMiddleware:
     def __init__(self, get_response):
         self.get_response = get_response
@@ -19,7 +23,7 @@ class IdleSessionMiddleware:
         session = getattr(request, "session", None)
         user = getattr(request, "user", None)
         if session is not None and user is not None and user.is_authenticated:
-            now = int(time.time())
+            now = _now()
             if now - session.get(_KEY, 0) >= REFRESH_EVERY_SECONDS:
                 session[_KEY] = now  # marks the session modified: saved with a new expiry
                 session.set_expiry(settings.SESSION_IDLE_TIMEOUT)

@@ -206,15 +206,19 @@ if CACHE_URL and urlsplit(CACHE_URL).scheme not in {"redis", "rediss", "unix"}:
     raise ImproperlyConfigured(
         f"CACHE_URL must be a redis://, rediss:// or unix:// URL; got {CACHE_URL!r}"
     )
+# A cache that does not answer must not hang a page: short socket timeouts.
+_REDIS_OPTIONS = {"socket_connect_timeout": 1, "socket_timeout": 1}
+_REDIS_CACHE = {
+    # Django's RedisCache, but a Redis that is down or hung costs reads their shortcut,
+    # not the page (portal/lib/redis_cache.py).
+    "BACKEND": "portal.lib.redis_cache.DegradingRedisCache",
+    "LOCATION": CACHE_URL,
+    "KEY_PREFIX": env_str("CACHE_KEY_PREFIX", "portal"),
+    "OPTIONS": _REDIS_OPTIONS,
+}
 CACHES = {
     "default": (
-        {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": CACHE_URL,
-            "KEY_PREFIX": env_str("CACHE_KEY_PREFIX", "portal"),
-            # A cache that does not answer must not hang a page: short socket timeouts.
-            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
-        }
+        _REDIS_CACHE
         if CACHE_URL
         else {
             "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
@@ -223,7 +227,14 @@ CACHES = {
         }
     )
 }
-if not CACHE_URL:
+if CACHE_URL:
+    # The same keys as the default cache's, but a version bump that Redis refuses fails
+    # the change that made it (rolled back) instead of leaving stale copies current.
+    CACHES["versions"] = {
+        **_REDIS_CACHE,
+        "OPTIONS": {**_REDIS_OPTIONS, "STRICT_WRITES": True},
+    }
+else:
     # The versions that make cached entries stale (portal/lib/cache_versions.py) must be
     # one for every process on the host (app server workers, the task worker): a write in
     # one process has to reach the cached master data, roles and SLA policies of all of

@@ -92,13 +92,21 @@ def _versions() -> BaseCache:
 
 
 def version(name: str) -> int:
-    """The current version of `name`, created on first use."""
+    """The current version of `name`, created on first use.
+
+    When the store does not answer (CACHE_URL's Redis down: its reads come back as
+    misses, its writes raise), a version of this moment alone: nothing cached under it is
+    asked for again, so no copy from before a change can come back once Redis does.
+    """
     store, key = _versions(), PREFIX + name
-    current = store.get(key)
-    if current is None:
-        store.add(key, time.time_ns(), timeout=None)
-        current = store.get(key) or 0
-    return current
+    try:
+        current = store.get(key)
+        if current is None:
+            store.add(key, time.time_ns(), timeout=None)
+            current = store.get(key)
+    except CACHE_ERRORS:
+        return time.time_ns()
+    return current if current is not None else time.time_ns()
 
 
 def versioned_key(name: str, *parts: object) -> str:

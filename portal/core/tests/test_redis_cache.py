@@ -23,7 +23,7 @@ pytestmark = [pytest.mark.scale]
 def redis_cache(settings, redis_server):  # noqa: F811
     settings.CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "portal.lib.redis_cache.DegradingRedisCache",
             "LOCATION": redis_server.url,
             "KEY_PREFIX": "portal",
         }
@@ -48,7 +48,7 @@ def test_two_app_servers_share_one_cache_through_cache_url(redis_server):  # noq
         "cache.set('shared', 'from server one', 60); print(settings.CACHES['default']['BACKEND'])"
     )
     backend = in_app_server(redis_server.url, setter)
-    assert backend == "django.core.cache.backends.redis.RedisCache"
+    assert backend == "portal.lib.redis_cache.DegradingRedisCache"
     reader = "from django.core.cache import cache; print(cache.get('shared'))"
     assert in_app_server(redis_server.url, reader) == "from server one"
 

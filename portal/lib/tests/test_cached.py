@@ -226,12 +226,12 @@ def test_a_cache_lost_at_commit_neither_fails_the_committed_write_nor_its_other_
 
 def test_a_read_that_keeps_no_none_asks_again_until_there_is_a_value():
     source = Source(None)
-    assert cached(NAME, ["typed id"], source, timeout=60, keep_none=False) is None
-    assert cached(NAME, ["typed id"], source, timeout=60, keep_none=False) is None
+    assert cached(NAME, ["typed-id"], source, timeout=60, keep_none=False) is None
+    assert cached(NAME, ["typed-id"], source, timeout=60, keep_none=False) is None
     assert source.calls == 2
     source.value = "the row"
-    assert cached(NAME, ["typed id"], source, timeout=60, keep_none=False) == "the row"
-    assert cached(NAME, ["typed id"], source, timeout=60, keep_none=False) == "the row"
+    assert cached(NAME, ["typed-id"], source, timeout=60, keep_none=False) == "the row"
+    assert cached(NAME, ["typed-id"], source, timeout=60, keep_none=False) == "the row"
     assert source.calls == 3
 
 

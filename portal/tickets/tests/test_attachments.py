@@ -100,7 +100,8 @@ def test_a_comment_s_outcome_carries_the_ticket_the_service_read_even_when_resen
         again = send()
     assert (first.replayed, again.replayed) == (False, True)
     ticket_reads = [q["sql"] for q in resend if 'FROM "tickets_ticket"' in q["sql"]]
-    assert len(ticket_reads) == 1 and "FOR UPDATE" in ticket_reads[0]  # the lock only
+    assert len(ticket_reads) == 1  # the lock only (SQLite has no row locks to show)
+    assert "FOR UPDATE" in ticket_reads[0] or connection.vendor == "sqlite"
     current = Ticket.objects.get(pk=ticket.pk)
     assert current.first_response_at is not None  # the agent's comment was the first answer
     for outcome in (first, again):

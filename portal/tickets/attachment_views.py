@@ -17,6 +17,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
+from portal.accounts.selectors import naming
 from portal.accounts.types import AuthenticatedRequest
 from portal.attachments.downloads import download_response
 from portal.attachments.storage import StorageUnavailable, get_storage
@@ -59,13 +60,7 @@ def attachments_for_page(user, ticket, comments: list) -> list[Attachment]:
     Returns the files that belong to the ticket itself (raised with it or added without a
     comment). Files of internal comments are left out for non-workers.
     """
-    # The uploader narrowed to what the page writes of them (their name, else email).
-    own = [field.name for field in Attachment._meta.concrete_fields]
-    files = (
-        Attachment.objects.visible_to(user, ticket)
-        .select_related("uploader")
-        .only(*own, "uploader__id", "uploader__full_name", "uploader__email")
-    )
+    files = naming(Attachment.objects.visible_to(user, ticket), "uploader")
     by_comment = defaultdict(list)
     for item in files:
         by_comment[item.comment_id].append(item)

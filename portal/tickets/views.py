@@ -22,6 +22,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from portal.accounts.models import User
+from portal.accounts.selectors import naming
 from portal.accounts.types import AuthenticatedRequest
 from portal.catalog.selectors import active_team_choices, attach_master_rows
 from portal.kb import access as kb_access
@@ -208,17 +209,6 @@ def _stamp(rows: list[Comment] | list[TicketEvent]) -> None:
         row.created_label = dates.label(local)  # type: ignore[union-attr]
 
 
-def _own_fields(model: type[Comment] | type[TicketEvent]) -> list[str]:
-    return [field.name for field in model._meta.concrete_fields]
-
-
-def _person_fields(relation: str) -> tuple[str, str, str]:
-    """A joined person narrowed to what the page writes of them (`User.__str__`: the full
-    name, else the email): whole rows of accounts were most of the comments' and history's
-    columns to select and build."""
-    return (f"{relation}__id", f"{relation}__full_name", f"{relation}__email")
-
-
 def _markdown_html(ticket: Ticket, comments: list[Comment]) -> SafeString:
     """The description's HTML (returned) and each comment's (`.body_html`), sanitised,
     from one cache read (portal/lib/markdown.py): converting them was a quarter of the
@@ -269,16 +259,11 @@ def _detail_context(request: AuthenticatedRequest, ticket: Ticket, **extra: Any)
     worker = bool(roles_here & access.WORKER_ROLES)
     # Comments have their own list; their events only matter for the audit trail.
     events = list(
-        TicketEvent.objects.visible_to(user, ticket)
-        .select_related("actor")
-        .only(*_own_fields(TicketEvent), *_person_fields("actor"))
-        .exclude(kind=TicketEvent.Kind.COMMENTED)
+        naming(TicketEvent.objects.visible_to(user, ticket), "actor").exclude(
+            kind=TicketEvent.Kind.COMMENTED
+        )
     )
-    comments = list(
-        Comment.objects.visible_to(user, ticket)
-        .select_related("author")
-        .only(*_own_fields(Comment), *_person_fields("author"))
-    )
+    comments = list(naming(Comment.objects.visible_to(user, ticket), "author"))
     _stamp(comments)
     _stamp(events)
     can_assign = access.can_assign(user, ticket) and ticket.team_id is not None

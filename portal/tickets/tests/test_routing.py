@@ -91,3 +91,66 @@ def test_subcategory_mapping_wins_over_any_subcategory(raise_ticket, org):
     ticket = raise_ticket(subcategory=org.printer)
     assert ticket.team == org.team_b
     assert ticket.priority == "high"
+
+
+def test_the_compiled_candidates_statement_answers_as_the_orm_query_does(
+    raise_ticket, personas, org
+):
+    """The candidates are read with a statement compiled once per process; on varied data
+    (open and closed loads, tickets of other teams, members never given one, an inactive
+    member, a deactivated account, a member of two teams) each team's rows are the ORM
+    query's, and the team's id fills both of its places (members and last ticket)."""
+    from portal.accounts.models import User
+    from portal.tickets import routing
+
+    def user(name, **extra):
+        return User.objects.create_user(
+            f"{name.split()[0].lower()}@example.com", "x", full_name=name, **extra
+        )
+
+    fresh, idle, gone, away = user("Fresh Member"), user("Idle"), user("Gone"), user("Away")
+    gone.is_active = False
+    gone.save(update_fields=["is_active"])
+    for member in (fresh, gone, away):
+        TeamMember.objects.create(team=org.team_a, user=member, role=TeamMember.Role.MEMBER)
+    TeamMember.objects.filter(user=away).update(is_active=False)
+    # Team B: the agent (a member of both teams) and a lead who never got a ticket.
+    TeamMember.objects.create(team=org.team_b, user=personas.agent, role=TeamMember.Role.MEMBER)
+    TeamMember.objects.create(team=org.team_b, user=idle, role=TeamMember.Role.LEAD)
+    tickets = [raise_ticket() for _ in range(7)]
+    plan = [
+        (personas.agent, Status.NEW, org.team_a),
+        (personas.agent, Status.IN_PROGRESS, org.team_b),
+        (personas.agent, Status.CLOSED, org.team_a),
+        (personas.lead, Status.RESOLVED, org.team_a),
+        (personas.lead, Status.NEW, org.team_b),
+        (gone, Status.NEW, org.team_a),
+        (away, Status.NEW, org.team_a),
+    ]
+    for ticket, (assignee, status, team) in zip(tickets, plan, strict=True):
+        Ticket.objects.filter(pk=ticket.pk).update(assignee=assignee, status=status, team=team)
+
+    for team in (org.team_a, org.team_b):
+        compiled = {tuple(vars(row).values()) for row in routing._candidates(team)}
+        assert compiled == set(routing.candidates_query(team.pk))
+    by_user = {row.user_id: row for row in routing._candidates(org.team_a)}
+    assert set(by_user) == {personas.agent.pk, personas.lead.pk, fresh.pk}
+    assert by_user[personas.agent.pk].open_count == 2  # both teams' open tickets
+    assert by_user[personas.agent.pk].last_ticket == tickets[2].pk  # team A's, closed too
+    assert by_user[fresh.pk].last_ticket is None
+    [b_idle, b_agent] = routing._candidates(org.team_b)  # least loaded first
+    assert (b_idle.user_id, b_idle.open_count, b_idle.last_ticket) == (idle.pk, 0, None)
+    assert b_agent.last_ticket == tickets[1].pk
+
+
+def test_the_chosen_member_is_told_without_reading_their_account_again(raise_ticket, personas):
+    """The candidates' row names the chosen one (name, address): the ticket's assignee is
+    built from it, and the "assigned to you" email greets them by name."""
+    from portal.notifications.models import EmailDelivery
+
+    ticket = raise_ticket()
+    assert ticket.assignee == personas.agent
+    assert str(ticket.assignee) == "Agent Persona"
+    mail = EmailDelivery.objects.get(recipient=personas.agent, kind="ticket_assigned")
+    assert mail.to_address == "agent@example.com"
+    assert mail.body_text.startswith("Hello Agent,")

@@ -3,7 +3,10 @@
 - "roles": what `accounts.roles` caches per user (SPOC groups, team memberships and leads);
 - "masters": anything built from the catalogue and cached for everyone (the ticket list's
   filter options, master rows by id, classification mappings, request forms and which
-  classifications need approval).
+  classifications need approval);
+- "spocs": each group's active SPOCs as people (`selectors.active_spocs`: read on every
+  ticket raised). Besides the catalogue's changes, a person's account changing what that
+  list holds (active or not, name, address) bumps it.
 
 Every save, delete and SPOC change of a catalogue model bumps them through Django's model
 signals (services, the admin, tests' fixtures alike); the Excel import's bulk writes send
@@ -16,10 +19,20 @@ from portal.accounts.roles import ROLES_VERSION as ROLES
 from portal.lib.cache_versions import bump
 
 MASTERS = "masters"
+SPOCS = "spocs"
+# What `selectors.active_spocs` keeps of a person: a save that may change one of these
+# (every save that does not name its fields) makes the cached lists stale.
+SPOC_FIELDS = frozenset({"id", "full_name", "email", "is_active"})
 
 
 def master_data_changed() -> None:
-    bump(MASTERS, ROLES)
+    bump(MASTERS, ROLES, SPOCS)
+
+
+def _account_changed(sender, update_fields=None, **kwargs) -> None:
+    # Signing in writes only `last_login`: no reason to drop every group's list.
+    if update_fields is None or SPOC_FIELDS.intersection(update_fields):
+        bump(SPOCS)
 
 
 def _changed(sender, **kwargs) -> None:
@@ -46,6 +59,10 @@ def connect() -> None:
     ):
         post_save.connect(_changed, sender=model, dispatch_uid=f"catalog-cache-{model.__name__}")
         post_delete.connect(_changed, sender=model, dispatch_uid=f"catalog-cache-d{model.__name__}")
+    from portal.accounts.models import User
+
+    post_save.connect(_account_changed, sender=User, dispatch_uid="catalog-cache-account")
+    post_delete.connect(_account_changed, sender=User, dispatch_uid="catalog-cache-d-account")
     m2m_changed.connect(
         _spocs_changed,
         sender=models.BusinessUnitGroup.spocs.through,

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from django.core.cache import cache
 
 from portal.catalog import request_forms
-from portal.catalog.invalidation import MASTERS
+from portal.catalog.invalidation import MASTERS, SPOC_FIELDS, SPOCS
 from portal.catalog.models import (
     BusinessUnitGroup,
     Category,
@@ -79,6 +79,25 @@ def master_row(name: str, pk: int):
         lambda: MASTER_ROWS[name].objects.filter(pk=pk).first(),
         timeout=CACHE_SECONDS,
         keep_none=False,
+    )
+
+
+def active_spocs(group_id: int) -> list:
+    """The group's active SPOCs by name, as accounts holding only what telling them needs
+    (`SPOC_FIELDS`: name, address, active; no password hash goes to the cache), cached
+    until a SPOC is named or removed, the catalogue changes, or an account's name, address
+    or active flag changes (`invalidation`): read for every ticket raised."""
+    from portal.accounts.models import User
+
+    return cached(
+        SPOCS,
+        ["group", group_id],
+        lambda: list(
+            User.objects.filter(spoc_groups=group_id, is_active=True)
+            .only(*SPOC_FIELDS)
+            .order_by("full_name", "email")
+        ),
+        timeout=CACHE_SECONDS,
     )
 
 

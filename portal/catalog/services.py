@@ -608,6 +608,9 @@ def _bulk_write(teams, groups, categories, subcategories, mappings, updates, gro
             for group, ids in group_spocs
             for user_id in ids
         )
+        # The bulk writes send no signal: the cached SPOC lists are made stale here, before
+        # the waiting tickets are routed again below (they read the new SPOCs).
+        invalidation.master_data_changed()
         # As group_update does: tickets waiting for SPOCs who are gone are handed on.
         for group, ids in group_spocs:
             if removed := before.get(group.pk, set()) - set(ids):

@@ -8,9 +8,10 @@ from dataclasses import dataclass, field
 from urllib.parse import urljoin
 
 from django.conf import settings
-from django.db import transaction
+from django.db import router, transaction
 from django.utils import timezone
 
+from portal.lib import compiled
 from portal.lib.emails import (
     new_message_id,
     render_email,
@@ -324,11 +325,17 @@ def _wants_email(people: list[list], kinds: list[Kind]) -> Callable[[int, Kind],
     }
     chosen: dict[tuple[int, str], bool] = {}
     if asked:
+        users, names = sorted(asked), sorted(mutable)
+        # Compiled once per process and number of people and kinds (portal.lib.compiled);
+        # `email` is a boolean, which SQLite gives as 0/1.
         chosen = {
-            (user_id, kind): email
-            for user_id, kind, email in EmailPreference.objects.filter(
-                user__in=asked, kind__in=mutable
-            ).values_list("user_id", "kind", "email")
+            (user_id, kind): bool(email)
+            for user_id, kind, email in compiled.rows(
+                f"notifications.preferences.{len(users)}",
+                lambda *values: _preferences(values[: len(users)], values[len(users) :]),
+                [*users, *names],
+                using=router.db_for_read(EmailPreference),
+            )
         }
 
     def wants(user_id: int, kind: Kind) -> bool:
@@ -337,6 +344,12 @@ def _wants_email(people: list[list], kinds: list[Kind]) -> Callable[[int, Kind],
         return chosen.get((user_id, kind.name), kind.email_by_default)
 
     return wants
+
+
+def _preferences(user_ids: Sequence[int], kinds: Sequence[str]):
+    return EmailPreference.objects.filter(user__in=user_ids, kind__in=kinds).values_list(
+        "user_id", "kind", "email"
+    )
 
 
 def _delivery_for(user, kind, context, event_key, thread_key, link, thread_tag="") -> EmailDelivery:

@@ -27,8 +27,11 @@ Texts (the in-app line and the email subject) come from `TEXTS`, so the admin's 
 previews show exactly the subject each kind is sent with.
 """
 
+from django.db import router
+
 from portal.catalog.models import TeamMember
-from portal.catalog.selectors import MASTER_ROWS, attach_master_rows
+from portal.catalog.selectors import MASTER_ROWS, active_spocs, attach_master_rows
+from portal.lib import compiled
 from portal.notifications.kinds import Kind, register_kind
 from portal.notifications.services import Message, notify_many
 from portal.tickets.models import Status
@@ -227,8 +230,8 @@ def _team(team_id, **only) -> list:
 
 
 def _spocs(ticket) -> list:
-    """The active SPOCs of the ticket's group."""
-    return list(ticket.group.spocs.filter(is_active=True))
+    """The active SPOCs of the ticket's group, from the cache (`active_spocs`)."""
+    return active_spocs(ticket.group_id)
 
 
 def _leads(team_id) -> list:
@@ -253,10 +256,24 @@ def _watchers(ticket) -> list:
     from portal.accounts.models import User
     from portal.tickets.access import users_who_can_view
 
-    ids = list(ticket.watchers.filter(is_active=True).values_list("pk", flat=True))
+    # Compiled once per process (portal.lib.compiled): the many-to-many join cost more
+    # to build than to run, on every comment.
+    ids = [
+        pk
+        for (pk,) in compiled.rows(
+            "notify.watchers", _watcher_ids, [ticket.pk], using=router.db_for_read(User)
+        )
+    ]
     if not ids:
         return []
     return list(users_who_can_view(ticket, User.objects.filter(pk__in=ids)))
+
+
+def _watcher_ids(ticket_id: int):
+    """The ids of the ticket's watchers whose accounts are active."""
+    from portal.accounts.models import User
+
+    return User.objects.filter(watched_tickets=ticket_id, is_active=True).values_list("pk")
 
 
 def thread_key(ticket) -> str:

@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from django.contrib.auth import get_user_model
-from django.db import connections, router
+from django.db import router
 from django.db.models import Count, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 
@@ -41,7 +41,8 @@ from portal.accounts.models import User
 from portal.accounts.triage import triage_admins
 from portal.catalog.coverage import staffed
 from portal.catalog.models import BusinessUnitGroup, Priority, Team, TeamMember
-from portal.catalog.selectors import find_mapping
+from portal.catalog.selectors import active_spocs, find_mapping
+from portal.lib import compiled
 from portal.tickets import access
 from portal.tickets.models import OPEN_STATUSES, Ticket
 
@@ -135,49 +136,22 @@ class Candidate:
     last_ticket: int | None
 
 
-# A team id no team has: the statement is compiled once with it, and each of its places in
-# the parameters is then filled with the real team's id.
-_TEAM_SLOT = -2_000_000_011
-# (connection alias, vendor) → (SQL, parameters, positions of the team id). Derived from
-# the code and the connection alone (the query above, the models' tables), so every
-# process computes the same statement and none can be stale (CONTRIBUTING.md, "State in
-# process memory").
-_compiled: dict[tuple[str, str], tuple[str, tuple, tuple[int, ...]]] = {}
-
-
-def _statement(using: str) -> tuple[str, tuple, tuple[int, ...]]:
-    """The candidates' SQL as the ORM writes it, compiled once per process and database.
-
-    Building the query and compiling its two correlated subqueries was the largest single
-    piece of raising a ticket in Python (about 15 % of it under the profiler), for a
-    statement that differs per team only in the team's id.
-    """
-    vendor = connections[using].vendor
-    found = _compiled.get((using, vendor))
-    if found is None:
-        sql, params = candidates_query(_TEAM_SLOT).query.get_compiler(using).as_sql()
-        slots = tuple(n for n, value in enumerate(params) if value == _TEAM_SLOT)
-        if len(slots) != 2:  # the members' filter and the last-ticket subquery
-            raise AssertionError(f"The team id appears {len(slots)} times in {sql}")
-        found = _compiled[(using, vendor)] = (sql, tuple(params), slots)
-    return found
-
-
 def _candidates(team: Team) -> list[Candidate]:
     """The team's candidates, least loaded first, then longest since a ticket (or never).
 
-    The rows of `candidates_query`, read with its statement compiled once (`_statement`).
+    The rows of `candidates_query`, read with its statement compiled once per process
+    (`portal.lib.compiled`): building the query and compiling its two correlated
+    subqueries was the largest single piece of raising a ticket in Python (about 15 % of
+    it under the profiler), for a statement that differs per team only in the team's id.
     """
-    using = router.db_for_read(TeamMember)
-    sql, params, slots = _statement(using)
-    values = list(params)
-    for slot in slots:
-        values[slot] = team.pk
-    with connections[using].cursor() as cursor:
-        cursor.execute(sql, values)
-        rows = [Candidate(*row) for row in cursor.fetchall()]
+    found = compiled.rows(
+        "routing.candidates",
+        candidates_query,
+        [team.pk],
+        using=router.db_for_read(TeamMember),
+    )
     return sorted(
-        rows,
+        (Candidate(*row) for row in found),
         # Fewest open first; then never-given (None) before longest-ago; then stable by id.
         key=lambda m: (m.open_count, m.last_ticket is not None, m.last_ticket or 0, m.user_id),
     )
@@ -224,13 +198,13 @@ def gap_for(team: Team | None) -> str:
 def holder_for(*, team: Team | None, group: BusinessUnitGroup) -> Holder:
     """Walk the chain for a ticket of `team` (None: unmapped) in `group`.
 
-    Queries: one for the team's members; when nobody is there, one for the group's SPOCs
-    and, without SPOCs, one for the admins on triage duty.
+    Queries: one for the team's members; when nobody is there, the group's SPOCs (from the
+    cache) and, without SPOCs, one for the admins on triage duty.
     """
     if team is not None and team.is_active and (held := _assign_in_team(team)):
         return held
     why = gap_for(team)
-    spocs = list(group.spocs.filter(is_active=True).order_by("full_name", "email"))
+    spocs = active_spocs(group.pk)
     if spocs:
         return Holder(
             Step.SPOC,

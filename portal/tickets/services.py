@@ -198,8 +198,11 @@ def ticket_create(
     # reached the INSERT would fail it, and on PostgreSQL a failed INSERT still takes the
     # next id, the ticket's number, leaving a gap in TKT numbers at every double-click.
     # The unique index stays the answer when the same form races with itself.
-    if idempotency_key is not None and (first := _sent_with(requester, idempotency_key)):
-        return first
+    # Only the id is read first (a small statement to build); the rare resend then reads
+    # its ticket.
+    if idempotency_key is not None and _sent_id(requester, idempotency_key) is not None:
+        if first := _sent_with(requester, idempotency_key):
+            return first
     try:
         with transaction.atomic():
             return _create(
@@ -211,6 +214,12 @@ def ticket_create(
         if existing is None:
             raise
         return existing
+
+
+def _sent_id(requester: User, key: uuid.UUID) -> int | None:
+    """The id of the ticket `requester` raised with the form that carried `key`, if any."""
+    found = Ticket.objects.filter(requester=requester, idempotency_key=key).values_list("pk")
+    return next((pk for (pk,) in found[:1]), None)
 
 
 def _sent_with(requester: User, key: uuid.UUID) -> Ticket | None:

@@ -97,3 +97,53 @@ def test_a_category_deactivated_since_the_last_ticket_is_refused_by_the_form(
          "idempotency_key": str(uuid.uuid4())},
     )  # fmt: skip
     assert moved.status_code == 400  # Payroll is in group Y, not X
+
+
+def _spocs_told(ticket) -> set[str]:
+    from portal.notifications.models import EmailDelivery
+
+    return set(
+        EmailDelivery.objects.filter(
+            event_key=f"ticket:{ticket.pk}:created", kind="ticket_created"
+        ).values_list("body_text", flat=True)
+    )
+
+
+def test_a_warm_ticket_creation_reads_no_spoc(raise_ticket):
+    raise_ticket()  # the group's SPOCs now cached
+    with CaptureQueriesContext(connection) as captured:
+        raise_ticket()
+    assert not any("spocs" in q["sql"] for q in captured.captured_queries)
+
+
+def test_a_spoc_named_removed_renamed_or_deactivated_is_seen_by_the_next_ticket(
+    raise_ticket, org, personas
+):
+    from portal.accounts import services as account_services
+
+    assert [body.splitlines()[0] for body in _spocs_told(raise_ticket())] == ["Hello Spoc,"]
+    catalog_services.group_update(
+        group=org.group_x, name="Group X", code="X", spocs=[personas.spoc, personas.outsider]
+    )
+    greetings = {body.splitlines()[0] for body in _spocs_told(raise_ticket())}
+    assert greetings == {"Hello Spoc,", "Hello Outsider,"}
+    account_services.user_update(user=personas.outsider, actor=None, full_name="Olga Out")
+    greetings = {body.splitlines()[0] for body in _spocs_told(raise_ticket())}
+    assert greetings == {"Hello Spoc,", "Hello Olga,"}
+    account_services.user_update(
+        user=personas.outsider, actor=None, full_name="Olga Out", is_active=False
+    )
+    assert {body.splitlines()[0] for body in _spocs_told(raise_ticket())} == {"Hello Spoc,"}
+    catalog_services.group_update(group=org.group_x, name="Group X", code="X", spocs=[])
+    assert _spocs_told(raise_ticket()) == set()
+
+
+def test_signing_in_keeps_the_cached_spocs(raise_ticket, personas):
+    """Only `last_login` changes when someone signs in: the SPOC lists stay cached."""
+    from django.contrib.auth.models import update_last_login
+
+    raise_ticket()
+    update_last_login(None, personas.spoc)
+    with CaptureQueriesContext(connection) as captured:
+        raise_ticket()
+    assert not any("spocs" in q["sql"] for q in captured.captured_queries)

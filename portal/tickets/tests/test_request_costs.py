@@ -180,14 +180,14 @@ def test_creating_a_ticket_pays_only_the_session_and_the_user_beyond_its_own_wor
     assert _fixed(statements) == []
     # Session and user, then the creation's own: the transaction (its opening and closing
     # statements), the team's load with the members' accounts (routing; the assignee is
-    # not read again), the ticket, its history and the analytics counter, the SPOCs, then
+    # not read again), the ticket, its history and the analytics counter, then
     # the three notifications (assignee, SPOCs, requester) together: their rows, the
     # preferences, the deliveries and one task. Whether the form was sent before is one
     # read of the idempotency key (a resend must not reach the INSERT: it would take a
     # ticket number). The group, category and subcategory chosen, mapping, request form,
-    # approval rules, SLA policy and webhooks come from the cache, and no savepoint is
-    # taken (35 → 14).
-    assert len(statements) == 14
+    # approval rules, SLA policy, webhooks and the group's SPOCs come from the cache, and
+    # no savepoint is taken (35 → 13).
+    assert len(statements) == 13
 
 
 def test_commenting_pays_only_the_session_and_the_user_beyond_its_own_work(

@@ -154,3 +154,26 @@ def test_the_chosen_member_is_told_without_reading_their_account_again(raise_tic
     mail = EmailDelivery.objects.get(recipient=personas.agent, kind="ticket_assigned")
     assert mail.to_address == "agent@example.com"
     assert mail.body_text.startswith("Hello Agent,")
+
+
+def test_the_compiled_watchers_read_answers_as_the_orm_does(raise_ticket, personas):
+    """Active watchers only, per ticket (the ticket's id fills the compiled statement)."""
+    from portal.tickets import notify
+
+    first, second, bare = raise_ticket(), raise_ticket(), raise_ticket()
+    first.watchers.add(personas.spoc, personas.outsider, personas.admin)
+    second.watchers.add(personas.outsider)
+    personas.admin.is_active = False
+    personas.admin.save(update_fields=["is_active"])
+    for ticket in (first, second, bare):
+        expected = set(ticket.watchers.filter(is_active=True).values_list("pk", flat=True))
+        assert {pk for (pk,) in _compiled_watchers(ticket)} == expected
+    assert {pk for (pk,) in _compiled_watchers(first)} == {personas.spoc.pk, personas.outsider.pk}
+    assert notify._watchers(bare) == []
+
+
+def _compiled_watchers(ticket):
+    from portal.lib import compiled
+    from portal.tickets import notify
+
+    return compiled.rows("notify.watchers", notify._watcher_ids, [ticket.pk])

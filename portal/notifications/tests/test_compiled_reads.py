@@ -1,0 +1,71 @@
+"""Reads compiled once per process (`portal.lib.compiled`) answer as the ORM does: with
+other values, other numbers of values (an `IN` list of another length) and on every
+backend; a value the ORM would rewrite is refused instead of misread."""
+
+import pytest
+
+from portal.accounts.models import User
+from portal.lib import compiled
+from portal.notifications.kinds import get_kind
+from portal.notifications.models import EmailPreference
+from portal.notifications.services import _preferences, _wants_email
+
+pytestmark = [pytest.mark.django_db, pytest.mark.smoke]
+
+
+def _people(n: int) -> list[User]:
+    return [
+        User.objects.create_user(f"p{i}@example.com", "x", full_name=f"P {i}") for i in range(n)
+    ]
+
+
+def test_preferences_compiled_once_answer_as_the_orm_for_any_number_of_people_and_kinds():
+    people = _people(5)
+    kinds = ["ticket_created", "ticket_comment", "ticket_status"]
+    for i, person in enumerate(people):
+        for j, kind in enumerate(kinds):
+            if (i + j) % 2:
+                EmailPreference.objects.create(user=person, kind=kind, email=bool(i % 3))
+    for n_people in (1, 2, 5, 2):
+        for n_kinds in (1, 3, 2):
+            ids = sorted(p.pk for p in people[:n_people])
+            names = sorted(kinds[:n_kinds])
+            expected = set(_preferences(ids, names))
+            got = set(
+                compiled.rows(
+                    f"test.preferences.{n_people}",
+                    lambda *v, n=n_people: _preferences(v[:n], v[n:]),
+                    [*ids, *names],
+                )
+            )
+            assert {(u, k, bool(e)) for u, k, e in got} == expected
+
+
+def test_email_preferences_are_honoured_through_the_compiled_read(personas):
+    EmailPreference.objects.create(user=personas.agent, kind="ticket_comment", email=False)
+    EmailPreference.objects.create(user=personas.lead, kind="ticket_comment", email=True)
+    EmailPreference.objects.create(user=personas.lead, kind="ticket_status", email=False)
+    comment, status = get_kind("ticket_comment"), get_kind("ticket_status")
+    group = [personas.agent, personas.lead, personas.requester]
+    wants = _wants_email([group, group], [comment, status])
+    assert wants(personas.agent.pk, comment) is False
+    assert wants(personas.lead.pk, comment) is True
+    assert wants(personas.lead.pk, status) is False
+    assert wants(personas.requester.pk, comment) is comment.email_by_default
+    assert wants(personas.agent.pk, status) is status.email_by_default
+
+
+def test_a_value_the_orm_rewrites_is_refused_when_the_statement_is_built():
+    with pytest.raises(AssertionError, match="not parameters"):
+        compiled.rows(
+            "test.contains",
+            lambda name: User.objects.filter(full_name__contains=name).values_list("pk"),
+            ["P"],
+        )
+
+
+def test_only_integers_and_text_are_filled_in():
+    with pytest.raises(TypeError):
+        compiled.rows(
+            "test.bool", lambda flag: User.objects.filter(is_active=flag).values_list("pk"), [True]
+        )

@@ -10,7 +10,8 @@ evaluates) and in form widgets, and the functions with the most time of their ow
 Proportions, not absolute times: they hold on a busy machine where latencies do not.
 Each run is a fresh request; the first is a warm-up and is not profiled. With --cpu, no
 profiler: the median CPU time of the process per request (Python side, the database's own
-time not included), which a busy machine hardly changes.
+time not included), which a busy machine hardly changes, and the median wall time (with
+the database's answers and round trips, which a busy machine does change).
 """
 
 import argparse
@@ -149,14 +150,16 @@ def main() -> None:
         assert response.status_code in (200, 302), (label, response.status_code)
         statements = len(queries.captured_queries)
         if args.cpu:
-            times = []
+            times, walls = [], []
             for i in range(1, args.runs + 1):
-                start = time.process_time()
+                start, wall = time.process_time(), time.perf_counter()
                 request(i)
                 times.append(1000 * (time.process_time() - start))
+                walls.append(1000 * (time.perf_counter() - wall))
             print(
                 f"{label}: {statements} statements; CPU ms per request median "
-                f"{statistics.median(times):.1f} (min {min(times):.1f})"
+                f"{statistics.median(times):.1f} (min {min(times):.1f}); wall ms median "
+                f"{statistics.median(walls):.1f} (min {min(walls):.1f})"
             )
             continue
         profile = cProfile.Profile()

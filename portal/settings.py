@@ -195,6 +195,21 @@ if DB_TRANSACTION_POOLING:
     for _alias in DATABASES.values():
         _alias["DISABLE_SERVER_SIDE_CURSORS"] = True
 
+# Prepared statements (docs/benchmarks.md, "Prepared statements and server-side binding"):
+# psycopg binds parameters on the server and prepares a statement once it has run 5 times
+# on a connection (psycopg's default threshold), so PostgreSQL stops parsing and planning
+# the same statements on every page. Kept across requests by DB_CONN_MAX_AGE. Off by
+# default behind pgbouncer in transaction pooling: a statement prepared on one server
+# connection is unknown to the next (pgbouncer 1.21+ can track them with
+# max_prepared_statements; then DB_PREPARED_STATEMENTS=1 turns them back on).
+DB_PREPARED_STATEMENTS = not DB_TRANSACTION_POOLING  # the default, also when left blank
+if env_str("DB_PREPARED_STATEMENTS"):
+    DB_PREPARED_STATEMENTS = env_bool("DB_PREPARED_STATEMENTS")
+if DB_PREPARED_STATEMENTS and _db["ENGINE"] != "django.db.backends.sqlite3":
+    for _alias in DATABASES.values():
+        _alias["OPTIONS"]["server_side_binding"] = True
+        _alias["OPTIONS"]["prepare_threshold"] = 5
+
 # --- Cache ---------------------------------------------------------------------------------
 # Only for what can be recomputed (a provider's discovery document, derived counts): nothing
 # that must be exact (sessions, lockouts, rate limits, idempotency keys, periodic job claims)

@@ -22,7 +22,9 @@ CACHE_USERS = {
     "portal/accounts/roles.py": "a person's roles, read again from master data",
     "portal/notifications/selectors.py": "the bell's unread count, counted again",
     "portal/approvals/access.py": "the header's count of pending approvals, counted again",
-    "portal/catalog/selectors.py": "filter options, master rows, mappings, SPOCs, read again",
+    "portal/catalog/selectors.py": (
+        "filter options, master rows, mappings, SPOCs, team members' names, read again"
+    ),
     "portal/catalog/request_forms.py": "request forms' fields, read again",
     "portal/catalog/approval_rules.py": "which classifications have approval rules, read again",
     "portal/sla/selectors.py": "the policy and calendar of a classification, read again",

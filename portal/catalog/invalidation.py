@@ -4,9 +4,11 @@
 - "masters": anything built from the catalogue and cached for everyone (the ticket list's
   filter options, master rows by id, classification mappings, request forms and which
   classifications need approval);
-- "spocs": each group's active SPOCs as people (`selectors.active_spocs`: read on every
-  ticket raised). Besides the catalogue's changes, a person's account changing what that
-  list holds (active or not, name, address) bumps it.
+- "spocs": lists of people by name: each group's active SPOCs (`selectors.active_spocs`:
+  read on every ticket raised) and each team's active members (`selectors.
+  team_member_choices`: the ticket page's "assign to" list). Besides the catalogue's
+  changes (memberships among them), a person's account changing what those lists hold
+  (active or not, name, address) bumps it.
 
 Every save, delete and SPOC change of a catalogue model bumps them through Django's model
 signals (services, the admin, tests' fixtures alike); the Excel import's bulk writes send

@@ -5,6 +5,7 @@ from collections.abc import Sequence
 
 from django.core.cache import cache
 
+from portal.accounts.models import User
 from portal.catalog import request_forms
 from portal.catalog.invalidation import MASTERS, SPOC_FIELDS, SPOCS
 from portal.catalog.models import (
@@ -14,6 +15,7 @@ from portal.catalog.models import (
     FormField,
     Subcategory,
     Team,
+    TeamMember,
 )
 from portal.lib.cache_versions import cached, versioned_key
 
@@ -99,6 +101,23 @@ def active_spocs(group_id: int) -> list:
         ),
         timeout=CACHE_SECONDS,
     )
+
+
+def team_member_choices(team_id: int) -> list[tuple[int, str]]:
+    """(id, name) of the team's active members who are active accounts, by name then
+    email (the ticket page's "assign to" list), cached as the SPOC lists are (`SPOCS`):
+    until the catalogue changes (a membership among it) or an account's name, address or
+    active flag does (`invalidation`)."""
+
+    def members() -> list[tuple[int, str]]:
+        memberships = TeamMember.objects.filter(team_id=team_id, is_active=True)
+        people = User.objects.filter(is_active=True, pk__in=memberships.values("user_id"))
+        return [
+            (person.pk, str(person))
+            for person in people.only("id", "full_name", "email").order_by("full_name", "email")
+        ]
+
+    return cached(SPOCS, ["team-members", team_id], members, timeout=CACHE_SECONDS)
 
 
 def active_team_choices() -> list[tuple[int, str]]:

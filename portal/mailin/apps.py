@@ -10,3 +10,10 @@ class MailinConfig(AppConfig):
 
     def ready(self) -> None:
         from portal.mailin import answers  # noqa: F401  (registers the email-in notification kinds)
+        from portal.mailin.models import InboundMessage
+        from portal.tickets import page_facts
+
+        # Whether a ticket has mail kept as received (what the page lists), asked in the
+        # ticket page's own read.
+        kept = page_facts.Fact(InboundMessage, ("ticket",), unless={"raw_key": ""})
+        page_facts.register("mail", kept)

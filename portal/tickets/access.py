@@ -31,6 +31,7 @@ from django.db.models import F, Lookup, Q, QuerySet
 from portal.accounts.roles import ADMIN, AGENT, LEAD, REQUESTER, SPOC, signed_in, user_roles
 from portal.lib.http import NotVisible
 from portal.lib.memo import memoised_on
+from portal.tickets import page_facts
 from portal.tickets.models import (
     Attachment,
     Comment,
@@ -341,6 +342,37 @@ def get_ticket_for_user(user: "Visitor", number: str, *, write: bool = False) ->
         return ticket
     ticket = visible_tickets(user).select_related("requester", "assignee").filter(pk=pk).first()
     if ticket is None:
+        raise NotVisible("No such ticket.")
+    return ticket
+
+
+def get_ticket_for_page(user: "Visitor", number: str) -> Ticket:
+    """The ticket page's read of `number`: what `get_ticket_for_user` returns, 404 alike,
+    with whether each part of the page has rows to read (portal/tickets/page_facts.py)
+    and whether `user` watches it (`watched`).
+
+    The row is read by its id and the rules of `visible_tickets` are asked of it
+    (`roles_on`, as writes do; a test holds the two equal for every persona): the
+    visibility condition cost more to compile than the read took. The watch flag comes in
+    the same statement, so a watcher's role costs no query of its own, and an outsider's
+    request makes the same one statement as a number that does not exist.
+    """
+    pk = parse_number(number)
+    if pk is None:
+        raise NotVisible("No such ticket.")
+    user_id = user.pk if signed_in(user) else None
+    watched = page_facts.WATCHED.expression(user=user_id)
+    ticket = (
+        Ticket.objects.select_related("requester", "assignee")
+        .annotate(watched=watched, **page_facts.annotations())
+        .filter(pk=pk)
+        .first()
+    )
+    if ticket is None:
+        raise NotVisible("No such ticket.")
+    if user_id is not None:
+        ticket.__dict__.setdefault("_portal_watched_by", {})[user_id] = ticket.watched
+    if not reach_of(user).roles_on(ticket):
         raise NotVisible("No such ticket.")
     return ticket
 

@@ -9,6 +9,7 @@ after a bounded check that the storage answers; if it does not, the portal's own
 """
 
 from collections import defaultdict
+from collections.abc import Iterable
 
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
@@ -21,7 +22,7 @@ from portal.accounts.selectors import naming
 from portal.accounts.types import AuthenticatedRequest
 from portal.attachments.downloads import download_response
 from portal.attachments.storage import StorageUnavailable, get_storage
-from portal.tickets import access
+from portal.tickets import access, page_facts
 from portal.tickets.attachment_services import AttachmentsRefused, Outcome
 from portal.tickets.models import Attachment, format_number
 
@@ -55,12 +56,15 @@ def attachment_download(request: AuthenticatedRequest, pk: int) -> HttpResponseB
 
 
 def attachments_for_page(user, ticket, comments: list) -> list[Attachment]:
-    """The ticket's files the viewer may see, in one query; each comment gets `.files`.
+    """The ticket's files the viewer may see, in one query (none when the page's read of
+    the ticket says it has no files); each comment gets `.files`.
 
     Returns the files that belong to the ticket itself (raised with it or added without a
     comment). Files of internal comments are left out for non-workers.
     """
-    files = naming(Attachment.objects.visible_to(user, ticket), "uploader")
+    files: Iterable[Attachment] = []  # when the page's read of the ticket found none at all
+    if not page_facts.none(ticket, "files"):
+        files = naming(Attachment.objects.visible_to(user, ticket), "uploader")
     by_comment = defaultdict(list)
     for item in files:
         by_comment[item.comment_id].append(item)

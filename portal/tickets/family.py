@@ -12,14 +12,22 @@ from typing import Any
 
 from django.db.models import Exists, OuterRef, Q
 
-from portal.tickets import access, transitions
+from portal.tickets import access, page_facts, transitions
 from portal.tickets.models import Status, Ticket
 
 DONE = (Status.RESOLVED, Status.CLOSED, Status.CANCELLED)
 
 
 def page_family(user: Any, ticket: Ticket) -> tuple[dict[str, Any], bool]:
-    """(the family as the page shows it, whether `user` watches `ticket`)."""
+    """(the family as the page shows it, whether `user` watches `ticket`).
+
+    The page's own read of the ticket (`access.get_ticket_for_page`) says whether it
+    watches it and whether anything was merged into it or is its child: a ticket with no
+    family then costs no query here."""
+    watched = ticket.__dict__.get("watched")
+    if watched is not None and ticket.merged_into_id is None and ticket.parent_id is None:
+        if page_facts.none(ticket, "family"):
+            return _family(user, ticket, []), watched
     ends = [pk for pk in (ticket.merged_into_id, ticket.parent_id) if pk is not None]
     watch_rows = Ticket.watchers.through.objects.filter(ticket_id=OuterRef("pk"), user_id=user.pk)
     rows = list(
@@ -32,12 +40,16 @@ def page_family(user: Any, ticket: Ticket) -> tuple[dict[str, Any], bool]:
     own = next((row for row in rows if row.pk == ticket.pk), None)
     # The page's ticket was read through the access layer in this request, so its row is
     # here; should it not be (changed in between), ask the access layer as before.
-    watching = own.watched if own is not None else access.watches(user, ticket)
-    related = [row for row in rows if row.pk != ticket.pk]
+    if watched is None:
+        watched = own.watched if own is not None else access.watches(user, ticket)
+    return _family(user, ticket, [row for row in rows if row.pk != ticket.pk]), watched
+
+
+def _family(user: Any, ticket: Ticket, related: list[Ticket]) -> dict[str, Any]:
     by_id: dict[int | None, Ticket] = {row.pk: row for row in related}
     worker = access.is_worker(user, ticket)
     children = [row for row in related if row.parent_id == ticket.pk]
-    family = {
+    return {
         "merged_into": by_id.get(ticket.merged_into_id),
         "parent": by_id.get(ticket.parent_id),
         "merged_here": [row for row in related if row.merged_into_id == ticket.pk],
@@ -46,4 +58,3 @@ def page_family(user: Any, ticket: Ticket) -> tuple[dict[str, Any], bool]:
         "can_merge": worker and ticket.status not in transitions.FINAL,
         "can_set_parent": worker and ticket.merged_into_id is None,
     }
-    return family, watching

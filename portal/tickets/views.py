@@ -24,7 +24,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from portal.accounts.models import User
 from portal.accounts.selectors import naming
 from portal.accounts.types import AuthenticatedRequest
-from portal.catalog.selectors import active_team_choices, attach_master_rows
+from portal.catalog.selectors import active_team_choices, attach_master_rows, team_member_choices
 from portal.kb import access as kb_access
 from portal.kb import deflection
 from portal.lib import markdown
@@ -179,14 +179,15 @@ def _options(field: Any, rows: Iterable[tuple[int, str]]) -> None:
 
 
 def _assign_form(ticket: Ticket) -> AssignForm:
-    members = _members(ticket)
+    """The team's members from the cache (catalog.selectors.team_member_choices); the
+    form's queryset, not read here, still validates a post."""
     form = AssignForm(
         initial={"version": ticket.version, "assignee": ticket.assignee_id},
-        members=members,
+        members=_members(ticket),
         renderer=PYTHON_WIDGETS,
     )
-    named = members.only("id", "full_name", "email")
-    _options(form.fields["assignee"], ((member.pk, str(member)) for member in named))
+    assert ticket.team_id is not None  # noqa: S101 (can_assign: only a ticket with a team)
+    _options(form.fields["assignee"], team_member_choices(ticket.team_id))
     return form
 
 
@@ -251,8 +252,9 @@ def _page_html(
 def _detail_context(request: AuthenticatedRequest, ticket: Ticket, **extra: Any) -> dict[str, Any]:
     """Everything the ticket page shows, in a constant number of queries.
 
-    comments (1), events (1), files (1), related tickets with whether the viewer watches it
-    (1), and when allowed the team's members (1).
+    comments (1), events (1); files (1) and related tickets (1) only when the ticket's read
+    said it has some (portal/tickets/page_facts.py, which also said whether the viewer
+    watches it); the team's members and the teams from the cache.
     """
     user = request.user
     roles_here = access.ticket_roles(user, ticket)
@@ -345,8 +347,13 @@ def _render_detail(
 @never_cache
 @require_http_methods(["GET", "HEAD"])
 def ticket_detail(request: AuthenticatedRequest, number: str) -> HttpResponse:
-    ticket = access.get_ticket_for_user(request.user, number)
-    return _render_detail(request, ticket)
+    return _render_detail(request, _page_ticket(request, number))
+
+
+def _page_ticket(request: AuthenticatedRequest, number: str) -> Ticket:
+    """The page's ticket (404 unless visible), with whether each part of the page has
+    anything to read (portal/tickets/page_facts.py) and whether the viewer watches it."""
+    return access.get_ticket_for_page(request.user, number)
 
 
 # An action on the ticket page: None redirects back to the ticket.
@@ -373,7 +380,7 @@ def ticket_action(
         except EditConflict as conflict:
             return _render_detail(
                 request,
-                access.get_ticket_for_user(request.user, number),
+                _page_ticket(request, number),
                 status=conflict.status_code,
                 error=conflict.message,
                 conflict_changes=conflict.changes,
@@ -382,7 +389,7 @@ def ticket_action(
             kept = {error.keep_as: error.form} if error.keep_as else {}
             return _render_detail(
                 request,
-                access.get_ticket_for_user(request.user, number),
+                _page_ticket(request, number),
                 status=error.status_code,
                 error=error.message,
                 **kept,

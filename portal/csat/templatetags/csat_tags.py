@@ -1,9 +1,11 @@
-"""`{% ticket_rating ticket %}`: the satisfaction part of the ticket page (one query)."""
+"""`{% ticket_rating ticket %}`: the satisfaction part of the ticket page (one query, none
+for a ticket that has no ratings)."""
 
 from django import template
 from django.utils import timezone
 
 from portal.csat import selectors
+from portal.tickets import page_facts
 
 register = template.Library()
 
@@ -11,7 +13,8 @@ register = template.Library()
 @register.inclusion_tag("csat/_ticket_rating.html", takes_context=True)
 def ticket_rating(context, ticket) -> dict:
     user = context["request"].user
-    ratings = list(selectors.ratings_on(user, ticket))
+    # None at all (the page's read of the ticket says so): no query.
+    ratings = [] if page_facts.none(ticket, "ratings") else list(selectors.ratings_on(user, ticket))
     return {
         "ticket": ticket,
         "ratings": ratings,

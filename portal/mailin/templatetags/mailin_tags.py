@@ -1,10 +1,11 @@
 """`{% ticket_mail ticket %}`: the emails a ticket was raised or answered with, as they
-arrived, for the people who work it (one query for them, none for anyone else)."""
+arrived, for the people who work it (one query for them when it has any, none for anyone
+else)."""
 
 from django import template
 
 from portal.mailin.models import InboundMessage
-from portal.tickets import access
+from portal.tickets import access, page_facts
 
 register = template.Library()
 
@@ -12,7 +13,8 @@ register = template.Library()
 @register.inclusion_tag("mailin/_ticket_mail.html", takes_context=True)
 def ticket_mail(context, ticket) -> dict:
     user = context["request"].user
-    if not access.is_worker(user, ticket):
+    # None at all (the page's read of the ticket says so): no query.
+    if not access.is_worker(user, ticket) or page_facts.none(ticket, "mail"):
         return {"messages": []}
     messages = list(
         InboundMessage.objects.filter(ticket_id=ticket.pk)

@@ -141,11 +141,12 @@ PAGES = [
     ("list", "/tickets", 2 + 1),
     # the page's matching ids (one UNION statement) + the page
     ("search", "/tickets?q=laptop", 2 + 1 + 1),
-    # ticket (its classification and team from the cache), comments, files, history,
-    # rating, links, its parent and children with whether the viewer watches it (one
-    # query: tickets.family.page_family), and the admin's assignable people (the teams to
-    # move it to come from the cache)
-    ("ticket page", "TICKET", 2 + 1 + 5 + 2 + 1),
+    # ticket (its classification and team from the cache; with whether the viewer watches
+    # it and whether it has files, related or linked tickets, ratings or emails, none
+    # here: tickets.page_facts), comments, history; the admin's assignable people and the
+    # teams to move it to come from the cache (were 11: files, rating, links, related
+    # tickets, emails and the assignable people, each a statement)
+    ("ticket page", "TICKET", 2 + 1 + 2),
     # own open tickets, tickets waiting with nobody able to act, the teams' workload from
     # the rollup, their names, and the recent list
     ("dashboard", "/dashboard", 2 + 5),

@@ -139,3 +139,27 @@ def test_a_write_finds_exactly_the_tickets_each_person_may_see(
                     found = None
             assert (found is not None) == sees, (name, target.title)
             assert found is None or found.pk == target.pk
+
+
+def test_the_ticket_page_finds_exactly_the_tickets_each_person_may_see(
+    people, ticket, other_ticket, group_y_ticket
+):
+    """The page reads the row by its id and asks `roles_on` (access.get_ticket_for_page),
+    with the watch flag from the same statement; it must agree with `visible_tickets` for
+    everyone, the watcher and a deactivated agent included, and say who watches it."""
+    from portal.tickets.access import NotVisible, get_ticket_for_page, visible_tickets
+
+    inactive = people["agent"].__class__.objects.create_user(
+        "gone@example.com", "x", full_name="Gone Agent", is_active=False
+    )
+    for name, person in {**people, "inactive": inactive}.items():
+        for target in (ticket, other_ticket, group_y_ticket):
+            sees = visible_tickets(person).filter(pk=target.pk).exists()
+            try:
+                found = get_ticket_for_page(person, target.number)
+            except NotVisible:
+                found = None
+            assert (found is not None) == sees, (name, target.title)
+            if found is not None:
+                assert found.pk == target.pk
+                assert found.watched == (name == "watcher" and target == ticket)

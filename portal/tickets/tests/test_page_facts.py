@@ -1,0 +1,100 @@
+"""The ticket page asks in its read of the ticket whether each part has rows at all
+(portal/tickets/page_facts.py), and reads a part only when it has; its "assign to" list
+comes from a cache that follows memberships and people's names."""
+
+import pytest
+from django.db.models import Q
+from django.utils import timezone
+
+from portal.accounts import services as accounts_services
+from portal.catalog.invalidation import SPOCS
+from portal.catalog.models import TeamMember
+from portal.csat.models import Rating
+from portal.lib.cache_versions import version
+from portal.links.models import TicketLink
+from portal.mailin.models import InboundMessage
+from portal.tickets import page_facts
+from portal.tickets.models import Attachment, Ticket
+
+pytestmark = pytest.mark.django_db
+
+# Each fact as the ORM would ask it.
+TRUTH = {
+    "files": lambda t: Attachment.objects.filter(ticket=t),
+    "family": lambda t: Ticket.objects.filter(Q(merged_into=t) | Q(parent=t)),
+    "links": lambda t: TicketLink.objects.filter(Q(source=t) | Q(target=t)),
+    "ratings": lambda t: Rating.objects.filter(ticket=t),
+    "mail": lambda t: InboundMessage.objects.filter(ticket=t).exclude(raw_key=""),
+}
+
+
+def _facts(ticket):
+    row = Ticket.objects.annotate(**page_facts.annotations()).get(pk=ticket.pk)
+    return {name: getattr(row, page_facts.PREFIX + name) for name in TRUTH}
+
+
+def test_every_part_of_the_page_registers_a_fact():
+    assert set(page_facts.annotations()) == {page_facts.PREFIX + name for name in TRUTH}
+
+
+def test_each_fact_says_what_the_orm_says(raise_ticket, personas):
+    first, second, third = (raise_ticket(title=f"Ticket {n}") for n in range(3))
+    assert _facts(first) == dict.fromkeys(TRUTH, False)
+    now = timezone.now()
+    TicketLink.objects.create(source=first, target=second, kind="relates", created_at=now)
+    Ticket.objects.filter(pk=third.pk).update(parent=first)
+    Ticket.objects.filter(pk=second.pk).update(merged_into=third)
+    Attachment.objects.create(
+        ticket=second,
+        uploader=personas.requester,
+        original_name="a.png",
+        storage_key=f"tickets/{second.pk}/a.png",
+        size=1,
+        content_type="image/png",
+        sha256="0" * 64,
+    )
+    Rating.objects.create(
+        ticket=third, resolved_at=now, score="good", rated_by=personas.requester, created_at=now
+    )
+    for ticket in (first, second, third):
+        truth = {name: read(ticket).exists() for name, read in TRUTH.items()}
+        assert _facts(ticket) == truth, ticket.title
+    assert _facts(first)["links"] and _facts(second)["links"]  # either end of a link
+    assert _facts(first)["family"] and _facts(third)["family"]  # a child, a merged ticket
+    assert not _facts(first)["files"] and _facts(second)["files"]
+
+
+def test_a_ticket_page_shows_the_parts_it_has(raise_ticket, personas, client_for):
+    ticket, other = raise_ticket(title="Main"), raise_ticket(title="Other end")
+    now = timezone.now()
+    TicketLink.objects.create(source=other, target=ticket, kind="blocks", created_at=now)
+    Ticket.objects.filter(pk=other.pk).update(parent=ticket)
+    html = client_for(personas.admin).get(f"/tickets/{ticket.number}").content.decode()
+    assert "Linked tickets" in html and other.number in html and "Other end" in html
+    assert "Child tickets" in html
+
+
+def test_the_assign_list_follows_names_memberships_and_deactivations(
+    ticket, personas, org, client_for
+):
+    client = client_for(personas.admin)
+
+    def choices():
+        response = client.get(f"/tickets/{ticket.number}")
+        return dict(response.context["assign_form"].fields["assignee"].widget.choices)
+
+    assert choices()[personas.agent.pk] == str(personas.agent)
+    accounts_services.user_update(user=personas.agent, actor=None, full_name="Agent Renamed")
+    assert choices()[personas.agent.pk] == "Agent Renamed"
+    membership = TeamMember.objects.get(team=org.team_a, user=personas.lead)
+    membership.is_active = False
+    membership.save()
+    assert personas.lead.pk not in choices()
+    accounts_services.user_update(user=personas.agent, actor=None, full_name="x", is_active=False)
+    assert personas.agent.pk not in choices()
+
+
+def test_signing_in_leaves_the_cached_lists_of_people(personas, client):
+    before = version(SPOCS)
+    client.force_login(personas.agent)  # saves the sign-in time only
+    assert version(SPOCS) == before

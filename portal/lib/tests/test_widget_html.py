@@ -96,3 +96,62 @@ def test_the_templates_it_replaces_are_djangos_own():
     for name in WRITERS:
         origin = Path(DJANGO.get_template(name).template.origin.name)
         assert origin.is_relative_to(own), name
+
+
+# --- includes/field.html in Python (`field_html`) -------------------------------------
+
+
+class _Hostile(forms.Form):
+    """Every kind of field the pages show, with labels, help and values that need escaping."""
+
+    text = forms.CharField(label='Name <b>&"', help_text="Use <i>this</i> & that")
+    note = forms.CharField(widget=forms.Textarea, required=False, label="Note")
+    agree = forms.BooleanField(label="I <agree>", required=False, help_text="'quoted'")
+    kind = forms.ChoiceField(choices=[("a", "A <a>"), ("b", "B & b")], label="Kind")
+    safe_help = forms.CharField(required=False, help_text=mark_safe("<em>kept</em>"))  # noqa: S308
+    files = forms.FileField(required=False)
+    hidden = forms.CharField(widget=forms.HiddenInput, required=False)
+
+
+def _field_forms():
+    from portal.tickets.forms import CommentForm, FilesForm
+
+    yield _Hostile()
+    yield _Hostile(renderer=PYTHON_WIDGETS)
+    bound = _Hostile(data={"text": "<script>alert(1)</script>", "kind": "zzz\"'<>"})
+    bound.is_valid()
+    bound.add_error("note", 'A file "<img src=x onerror=alert(1)>.png" was refused & more')
+    yield bound
+    yield _Hostile(auto_id="custom_%s", prefix="p")
+    yield CommentForm(renderer=PYTHON_WIDGETS)
+    yield FilesForm(renderer=PYTHON_WIDGETS)
+    refused = CommentForm(data={"body": ""}, renderer=PYTHON_WIDGETS)
+    refused.is_valid()
+    yield refused
+
+
+def test_field_html_writes_what_the_field_include_writes_for_every_kind_of_field():
+    from django.template.loader import get_template
+
+    from portal.lib.widget_html import field_html
+
+    include = get_template("includes/field.html")
+    compared = 0
+    for form in _field_forms():
+        for name in form.fields:
+            field = form[name]
+            assert field_html(field) == include.render({"field": field}), (form, name)
+            compared += 1
+    assert compared > 20
+
+
+def test_field_html_escapes_what_a_person_typed_and_error_texts():
+    from portal.lib.widget_html import field_html
+
+    bound = _Hostile(data={"text": "<script>alert(1)</script>"})
+    bound.is_valid()
+    bound.add_error("note", "<img src=x onerror=alert(1)>")
+    html = field_html(bound["text"]) + field_html(bound["note"])
+    assert "<script>" not in html and "<img" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert "&lt;img src=x onerror=alert(1)&gt;" in html

@@ -16,10 +16,18 @@ from django.utils.safestring import mark_safe
 from portal.catalog.invalidation import MASTERS
 from portal.lib import markdown
 from portal.lib.cache_versions import versioned_key
+from portal.lib.widget_html import field_html
 from portal.tickets import history
 
 register = template.Library()
 FILTER_SECONDS = 24 * 3600
+
+
+@register.filter
+def as_field(field) -> str:
+    """`{% include "includes/field.html" with field=… %}` written in Python (the same
+    bytes; portal/lib/widget_html.field_html), for the ticket page's forms."""
+    return field_html(field)
 
 
 @register.filter

@@ -21,39 +21,64 @@ from collections.abc import Callable, Sequence
 from django.db import connections
 from django.db.models import QuerySet
 
-# Stand-ins no real value equals: an integer below any id, text with NUL bytes (which
-# PostgreSQL text cannot hold).
+# Stand-ins no real value equals: integers below any id, text with NUL bytes (which
+# PostgreSQL text cannot hold). Two sets, so a parameter that changes between two builds
+# and is none of the values (a time, say) is seen. An integer column narrower than a
+# 32-bit one (a small or positive integer) cannot take them: use the ORM there.
 _INT_BASE = -2_000_000_000
 
-Statement = tuple[str, tuple, tuple[tuple[int, int], ...]]
+Statement = tuple[str, tuple, tuple[tuple[int, int], ...], object]
 _statements: dict[tuple, Statement] = {}
 
 
-def _stand_in(n: int, value: object) -> object:
+def _stand_in(n: int, value: object, variant: int) -> object:
     if isinstance(value, bool) or not isinstance(value, int | str):
         raise TypeError(f"Only integers and text can be filled in, not {value!r}.")
-    return _INT_BASE - n if isinstance(value, int) else f"\x00value {n}\x00"
+    if isinstance(value, int):
+        return _INT_BASE - 1000 * variant - n
+    return f"\x00value {variant}.{n}\x00"
+
+
+def _compiled(build: Callable[..., QuerySet], values: Sequence, variant: int, using: str):
+    stand_ins = [_stand_in(n, value, variant) for n, value in enumerate(values)]
+    sql, params = build(*stand_ins).query.get_compiler(using).as_sql()
+    return stand_ins, sql, tuple(params)
 
 
 def _statement(name: str, build: Callable[..., QuerySet], values: Sequence, using: str):
-    """The SQL of `build(*stand_ins)`, its parameters, and where each value goes."""
+    """The SQL of `build(*values)` with its values as parameters, its other parameters,
+    and where each value goes: built twice with different stand-ins, so the SQL may
+    depend on nothing but the values' places (an error otherwise, at the first call)."""
     shape = tuple(type(value) for value in values)
     key = (name, shape, using, connections[using].vendor)
     found = _statements.get(key)
-    if found is None:
-        stand_ins = [_stand_in(n, value) for n, value in enumerate(values)]
-        queryset = build(*stand_ins)
-        sql, params = queryset.query.get_compiler(using).as_sql()
-        places = tuple(
-            (position, n)
-            for position, param in enumerate(params)
-            for n, stand_in in enumerate(stand_ins)
-            if type(param) is type(stand_in) and param == stand_in
-        )
-        missing = set(range(len(values))) - {n for _, n in places}
-        if missing:
-            raise AssertionError(f"{name}: values {sorted(missing)} are not parameters of {sql}")
-        found = _statements[key] = (sql, tuple(params), places)
+    if found is not None:
+        if found[3] is not build.__code__:
+            raise AssertionError(f"{name}: the name of another compiled statement")
+        return found
+    first, sql, params = _compiled(build, values, 0, using)
+    second, sql_again, params_again = _compiled(build, values, 1, using)
+    if sql_again != sql or len(params_again) != len(params):
+        raise AssertionError(f"{name}: its SQL changes with its values' stand-ins: {sql}")
+    places = []
+    for position, (one, other) in enumerate(zip(params, params_again, strict=True)):
+        if type(one) is type(other) and one == other:
+            continue
+        place = [
+            n
+            for n in range(len(values))
+            if type(one) is type(first[n]) and one == first[n] and other == second[n]
+        ]
+        if not place:
+            raise AssertionError(
+                f"{name}: parameter {position} ({one!r}) is none of its values yet changes"
+                " between builds (a time? a value the ORM rewrote?)"
+            )
+        places.append((position, place[0]))
+    missing = set(range(len(values))) - {n for _, n in places}
+    if missing:
+        raise AssertionError(f"{name}: values {sorted(missing)} are not parameters of {sql}")
+    found = _statements[key] = (sql, params, tuple(places), build.__code__)
     return found
 
 
@@ -67,7 +92,7 @@ def rows(
     Every value must reach the SQL as a parameter of its own (a filter's operand, an
     element of an `IN` list), unchanged: a value the ORM rewrites on the way (`__contains`
     adds `%`) is refused when the statement is first built."""
-    sql, params, places = _statement(name, build, values, using)
+    sql, params, places, _ = _statement(name, build, values, using)
     filled = list(params)
     for position, n in places:
         filled[position] = values[n]

@@ -3,6 +3,7 @@ other values, other numbers of values (an `IN` list of another length) and on ev
 backend; a value the ORM would rewrite is refused instead of misread."""
 
 import pytest
+from django.utils import timezone
 
 from portal.accounts.models import User
 from portal.lib import compiled
@@ -56,7 +57,7 @@ def test_email_preferences_are_honoured_through_the_compiled_read(personas):
 
 
 def test_a_value_the_orm_rewrites_is_refused_when_the_statement_is_built():
-    with pytest.raises(AssertionError, match="not parameters"):
+    with pytest.raises(AssertionError, match="none of its values"):
         compiled.rows(
             "test.contains",
             lambda name: User.objects.filter(full_name__contains=name).values_list("pk"),
@@ -69,3 +70,19 @@ def test_only_integers_and_text_are_filled_in():
         compiled.rows(
             "test.bool", lambda flag: User.objects.filter(is_active=flag).values_list("pk"), [True]
         )
+
+
+def test_a_statement_that_depends_on_more_than_its_values_is_refused():
+    """A time read while building would be frozen into the process's statement."""
+    with pytest.raises(AssertionError, match="none of its values"):
+        compiled.rows(
+            "test.now",
+            lambda pk: User.objects.filter(pk=pk, date_joined__lt=timezone.now()).values_list("pk"),
+            [1],
+        )
+
+
+def test_a_name_taken_by_another_statement_is_refused():
+    compiled.rows("test.taken", lambda pk: User.objects.filter(pk=pk).values_list("pk"), [1])
+    with pytest.raises(AssertionError, match="another compiled statement"):
+        compiled.rows("test.taken", lambda pk: User.objects.filter(pk=pk).values_list("email"), [1])

@@ -4,7 +4,7 @@
 - "masters": anything built from the catalogue and cached for everyone (the ticket list's
   filter options, master rows by id, classification mappings, request forms and which
   classifications need approval);
-- "spocs": lists of people by name: each group's active SPOCs (`selectors.active_spocs`:
+- "people": lists of people by name: each group's active SPOCs (`selectors.active_spocs`:
   read on every ticket raised) and each team's active members (`selectors.
   team_member_choices`: the ticket page's "assign to" list). Besides the catalogue's
   changes (memberships among them), a person's account changing what those lists hold
@@ -21,20 +21,24 @@ from portal.accounts.roles import ROLES_VERSION as ROLES
 from portal.lib.cache_versions import bump
 
 MASTERS = "masters"
-SPOCS = "spocs"
-# What `selectors.active_spocs` keeps of a person: a save that may change one of these
-# (every save that does not name its fields) makes the cached lists stale.
-SPOC_FIELDS = frozenset({"id", "full_name", "email", "is_active"})
+PEOPLE = "people"
+# What the lists keep of a person (`User.__str__` is full name, else address; a change to
+# it must extend this set): a save that may change one of these (every save that does not
+# name its fields) makes the cached lists stale.
+LISTED_PERSON_FIELDS = frozenset({"id", "full_name", "email", "is_active"})
 
 
 def master_data_changed() -> None:
-    bump(MASTERS, ROLES, SPOCS)
+    bump(MASTERS, ROLES, PEOPLE)
 
 
-def _account_changed(sender, update_fields=None, **kwargs) -> None:
-    # Signing in writes only `last_login`: no reason to drop every group's list.
-    if update_fields is None or SPOC_FIELDS.intersection(update_fields):
-        bump(SPOCS)
+def _account_changed(sender, created=False, update_fields=None, **kwargs) -> None:
+    # A new account is in no list yet (memberships and SPOC rows bump with their own
+    # signals), and signing in writes only `last_login`: no reason to drop every list.
+    if created:
+        return
+    if update_fields is None or LISTED_PERSON_FIELDS.intersection(update_fields):
+        bump(PEOPLE)
 
 
 def _changed(sender, **kwargs) -> None:

@@ -7,7 +7,7 @@ from django.core.cache import cache
 
 from portal.accounts.models import User
 from portal.catalog import request_forms
-from portal.catalog.invalidation import MASTERS, SPOC_FIELDS, SPOCS
+from portal.catalog.invalidation import LISTED_PERSON_FIELDS, MASTERS, PEOPLE
 from portal.catalog.models import (
     BusinessUnitGroup,
     Category,
@@ -85,18 +85,17 @@ def master_row(name: str, pk: int):
 
 
 def active_spocs(group_id: int) -> list:
-    """The group's active SPOCs by name, as accounts holding only what telling them needs
-    (`SPOC_FIELDS`: name, address, active; no password hash goes to the cache), cached
-    until a SPOC is named or removed, the catalogue changes, or an account's name, address
-    or active flag changes (`invalidation`): read for every ticket raised."""
-    from portal.accounts.models import User
-
+    """The group's active SPOCs by name, as accounts holding only what telling them
+    needs (`LISTED_PERSON_FIELDS`: name, address, active; no password hash goes to the
+    cache), cached until a SPOC is named or removed, the catalogue changes, or an
+    account's name, address or active flag changes (`invalidation`): read for every
+    ticket raised."""
     return cached(
-        SPOCS,
+        PEOPLE,
         ["group", group_id],
         lambda: list(
             User.objects.filter(spoc_groups=group_id, is_active=True)
-            .only(*SPOC_FIELDS)
+            .only(*LISTED_PERSON_FIELDS)
             .order_by("full_name", "email")
         ),
         timeout=CACHE_SECONDS,
@@ -105,7 +104,7 @@ def active_spocs(group_id: int) -> list:
 
 def team_member_choices(team_id: int) -> list[tuple[int, str]]:
     """(id, name) of the team's active members who are active accounts, by name then
-    email (the ticket page's "assign to" list), cached as the SPOC lists are (`SPOCS`):
+    email (the ticket page's "assign to" list), cached as the SPOC lists are (`PEOPLE`):
     until the catalogue changes (a membership among it) or an account's name, address or
     active flag does (`invalidation`)."""
 
@@ -117,7 +116,7 @@ def team_member_choices(team_id: int) -> list[tuple[int, str]]:
             for person in people.only("id", "full_name", "email").order_by("full_name", "email")
         ]
 
-    return cached(SPOCS, ["team-members", team_id], members, timeout=CACHE_SECONDS)
+    return cached(PEOPLE, ["team-members", team_id], members, timeout=CACHE_SECONDS)
 
 
 def active_team_choices() -> list[tuple[int, str]]:

@@ -208,5 +208,5 @@ def test_an_import_of_many_rows_writes_the_cache_versions_twice_and_readers_see_
     )  # fmt: skip
     catalog_import_apply(data)
     # Eight rows, eight saves: the versions are written at the first one and at the commit.
-    assert writes == [["version:masters", "version:roles", "version:spocs"]] * 2
+    assert writes == [["version:masters", "version:people", "version:roles"]] * 2
     assert [f.key for f in form_for(org.hardware.pk).fields] == before + keys

@@ -7,7 +7,8 @@ from django.db.models import Q
 from django.utils import timezone
 
 from portal.accounts import services as accounts_services
-from portal.catalog.invalidation import SPOCS
+from portal.accounts.models import User
+from portal.catalog.invalidation import PEOPLE
 from portal.catalog.models import TeamMember
 from portal.csat.models import Rating
 from portal.lib.cache_versions import version
@@ -95,6 +96,27 @@ def test_the_assign_list_follows_names_memberships_and_deactivations(
 
 
 def test_signing_in_leaves_the_cached_lists_of_people(personas, client):
-    before = version(SPOCS)
+    before = version(PEOPLE)
     client.force_login(personas.agent)  # saves the sign-in time only
-    assert version(SPOCS) == before
+    assert version(PEOPLE) == before
+
+
+def test_a_new_account_leaves_the_cached_lists_of_people(org):
+    """A new account is in no list yet: mail-in, sign-in with the company and SCIM create
+    accounts all day, and each would empty every group's and team's list."""
+    before = version(PEOPLE)
+    User.objects.create_user(email="new.sender@example.com")
+    assert version(PEOPLE) == before
+
+
+def test_a_member_added_to_the_team_is_offered_at_once(ticket, personas, org, client_for):
+    client = client_for(personas.admin)
+
+    def choices():
+        response = client.get(f"/tickets/{ticket.number}")
+        return dict(response.context["assign_form"].fields["assignee"].widget.choices)
+
+    newcomer = User.objects.create_user(email="newcomer@example.com", full_name="Newcomer")
+    assert newcomer.pk not in choices()  # the list is now cached
+    TeamMember.objects.create(team=ticket.team, user=newcomer)
+    assert choices()[newcomer.pk] == "Newcomer"

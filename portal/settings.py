@@ -200,8 +200,8 @@ if DB_TRANSACTION_POOLING:
 # on a connection (psycopg's default threshold), so PostgreSQL stops parsing and planning
 # the same statements on every page. Kept across requests by DB_CONN_MAX_AGE. Off by
 # default behind pgbouncer in transaction pooling: a statement prepared on one server
-# connection is unknown to the next (pgbouncer 1.21+ can track them with
-# max_prepared_statements; then DB_PREPARED_STATEMENTS=1 turns them back on).
+# connection is unknown to the next (pgbouncer 1.22+ can track them with
+# max_prepared_statements, given libpq 17+; then DB_PREPARED_STATEMENTS=1 turns them back on).
 DB_PREPARED_STATEMENTS = not DB_TRANSACTION_POOLING  # the default, also when left blank
 if env_str("DB_PREPARED_STATEMENTS"):
     DB_PREPARED_STATEMENTS = env_bool("DB_PREPARED_STATEMENTS")

@@ -77,7 +77,7 @@ def plan_text_search_per_query(execute, sql, params, many, context):
     keep their kept plans, which is where preparing pays.
     """
     raw = context["connection"].connection
-    if "tsquery" not in sql or raw is None or raw.prepare_threshold is None:
+    if "to_tsquery(" not in sql or raw is None or raw.prepare_threshold is None:
         return execute(sql, params, many, context)
     threshold = raw.prepare_threshold
     raw.prepare_threshold = None  # psycopg: neither counted nor prepared while None

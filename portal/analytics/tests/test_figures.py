@@ -119,3 +119,25 @@ def test_the_spocs_page_and_csv_never_name_another_groups_tickets(dataset, perso
         'id="chart-trend"', 1)[1]  # fmt: skip
     assert "Group Y" not in client.get("/analytics/group.csv").content.decode()
     assert "No team (unmapped)" not in client.get("/analytics/team.csv").content.decode()
+
+
+def test_analytics_statements_are_planned_for_their_own_period(dataset, personas):
+    """With prepared statements a statement may get one plan for any period after five
+    runs; a week's and two years' tickets need different plans (postgres.tune_for_analytics)."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL's planner settings")
+    seen = []
+
+    def show_plan_mode(execute, sql, params, many, context):
+        result = execute(sql, params, many, context)
+        if "tickets_ticket" in sql:  # the statements reading the period's tickets
+            with context["connection"].cursor() as cursor:
+                cursor.execute("SELECT current_setting('plan_cache_mode')")
+                seen.append(cursor.fetchone()[0])
+        return result
+
+    with connection.execute_wrapper(show_plan_mode):
+        compute(personas.admin)
+    assert seen and set(seen) == {"force_custom_plan"}

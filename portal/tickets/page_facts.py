@@ -15,7 +15,9 @@ as before.
 
 Each fact is a fixed `EXISTS (…)` written from the models' tables and columns, not an ORM
 `Exists`: six of those took longer to build and compile than the ticket's read itself, on
-every page. `tests/test_page_facts.py` holds each equal to the ORM's answer.
+every page. `tests/test_page_facts.py` holds each equal to the ORM's answer. The SQL
+names the ticket table itself, so it fits only a query whose base table is the tickets'
+unaliased (the page's read); a fact is never shown to the viewer, only acted on.
 """
 
 from dataclasses import dataclass, field

@@ -187,8 +187,9 @@ def _assign_form(ticket: Ticket) -> AssignForm:
         members=User.objects.none(),
         renderer=PYTHON_WIDGETS,
     )
-    assert ticket.team_id is not None  # noqa: S101 (can_assign: only a ticket with a team)
-    _options(form.fields["assignee"], team_member_choices(ticket.team_id))
+    # Offered only for a ticket with a team (`can_assign` in `_detail_context`).
+    members = team_member_choices(ticket.team_id) if ticket.team_id is not None else []
+    _options(form.fields["assignee"], members)
     return form
 
 

@@ -63,7 +63,7 @@ def attachments_for_page(user, ticket, comments: list) -> list[Attachment]:
     comment). Files of internal comments are left out for non-workers.
     """
     files: Iterable[Attachment] = []  # when the page's read of the ticket found none at all
-    if not page_facts.none(ticket, "files"):
+    if not page_facts.known_empty(ticket, "files"):
         files = naming(Attachment.objects.visible_to(user, ticket), "uploader")
     by_comment = defaultdict(list)
     for item in files:

@@ -26,7 +26,7 @@ def page_family(user: Any, ticket: Ticket) -> tuple[dict[str, Any], bool]:
     family then costs no query here."""
     watched = ticket.__dict__.get("watched")
     if watched is not None and ticket.merged_into_id is None and ticket.parent_id is None:
-        if page_facts.none(ticket, "family"):
+        if page_facts.known_empty(ticket, "family"):
             return _family(user, ticket, []), watched
     ends = [pk for pk in (ticket.merged_into_id, ticket.parent_id) if pk is not None]
     watch_rows = Ticket.watchers.through.objects.filter(ticket_id=OuterRef("pk"), user_id=user.pk)

@@ -9,9 +9,9 @@ viewer may see of them is still decided by the part's own read through the acces
 and an outsider's request gets the same 404 whatever the facts say.
 
 Apps above tickets (links, csat, mailin) register their facts in their `AppConfig.ready`
-without tickets importing them (`register`); their template tags ask `none(ticket, name)`.
-A ticket read elsewhere carries no facts, and `none` then answers False: the part reads
-as before.
+without tickets importing them (`register`); their template tags ask
+`known_empty(ticket, name)`. A ticket read elsewhere carries no facts, and `known_empty`
+then answers False: the part reads as before.
 
 Each fact is a fixed `EXISTS (…)` written from the models' tables and columns, not an ORM
 `Exists`: six of those took longer to build and compile than the ticket's read itself, on
@@ -87,7 +87,7 @@ def annotations() -> dict[str, RawSQL]:
     return {PREFIX + name: fact.expression() for name, fact in _facts.items()}
 
 
-def none(ticket: Ticket, name: str) -> bool:
+def known_empty(ticket: Ticket, name: str) -> bool:
     """True when the page's read of `ticket` said the part `name` has nothing to show."""
     return ticket.__dict__.get(PREFIX + name) is False
 

@@ -349,13 +349,7 @@ def _render_detail(
 @never_cache
 @require_http_methods(["GET", "HEAD"])
 def ticket_detail(request: AuthenticatedRequest, number: str) -> HttpResponse:
-    return _render_detail(request, _page_ticket(request, number))
-
-
-def _page_ticket(request: AuthenticatedRequest, number: str) -> Ticket:
-    """The page's ticket (404 unless visible), with whether each part of the page has
-    anything to read (portal/tickets/page_facts.py) and whether the viewer watches it."""
-    return access.get_ticket_for_page(request.user, number)
+    return _render_detail(request, access.get_ticket_for_page(request.user, number))
 
 
 # An action on the ticket page: None redirects back to the ticket.
@@ -382,7 +376,7 @@ def ticket_action(
         except EditConflict as conflict:
             return _render_detail(
                 request,
-                _page_ticket(request, number),
+                access.get_ticket_for_page(request.user, number),
                 status=conflict.status_code,
                 error=conflict.message,
                 conflict_changes=conflict.changes,
@@ -391,7 +385,7 @@ def ticket_action(
             kept = {error.keep_as: error.form} if error.keep_as else {}
             return _render_detail(
                 request,
-                _page_ticket(request, number),
+                access.get_ticket_for_page(request.user, number),
                 status=error.status_code,
                 error=error.message,
                 **kept,

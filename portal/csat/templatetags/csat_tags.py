@@ -14,7 +14,9 @@ register = template.Library()
 def ticket_rating(context, ticket) -> dict:
     user = context["request"].user
     # None at all (the page's read of the ticket says so): no query.
-    ratings = [] if page_facts.none(ticket, "ratings") else list(selectors.ratings_on(user, ticket))
+    ratings = []
+    if not page_facts.known_empty(ticket, "ratings"):
+        ratings = list(selectors.ratings_on(user, ticket))
     return {
         "ticket": ticket,
         "ratings": ratings,

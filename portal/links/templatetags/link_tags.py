@@ -16,7 +16,7 @@ def ticket_links(context, ticket) -> dict:
     return {
         "ticket": ticket,
         # None at all (the page's read of the ticket says so): no query.
-        "links": [] if page_facts.none(ticket, "links") else page_links(user, ticket),
+        "links": [] if page_facts.known_empty(ticket, "links") else page_links(user, ticket),
         "can_link": access.is_worker(user, ticket),
         "kinds": LinkKind.choices,
         "csrf_token": context.get("csrf_token"),

@@ -14,7 +14,7 @@ register = template.Library()
 def ticket_mail(context, ticket) -> dict:
     user = context["request"].user
     # None at all (the page's read of the ticket says so): no query.
-    if not access.is_worker(user, ticket) or page_facts.none(ticket, "mail"):
+    if not access.is_worker(user, ticket) or page_facts.known_empty(ticket, "mail"):
         return {"messages": []}
     messages = list(
         InboundMessage.objects.filter(ticket_id=ticket.pk)

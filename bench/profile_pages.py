@@ -77,6 +77,7 @@ def scenarios(info: dict) -> list[tuple]:
         ("c search rare", "admin", "GET", f"/tickets?q={info['search']['rare']}", None),
         ("d ticket page", "admin", "GET", f"/tickets/{number}", None),
         ("g dashboard", "admin", "GET", "/dashboard", None),
+        ("g dashboard of an agent", "agent", "GET", "/dashboard", None),
         ("e create", "requester", "POST", "/tickets/new", create_form),
         (
             "f comment",

@@ -278,6 +278,14 @@ class Ticket(models.Model):
                 name="ticket_open_by_assignee",
                 condition=Q(status__in=["new", "in_progress", "on_hold"]),
             ),
+            # The dashboard's "my open requests": without it PostgreSQL took the status
+            # condition from the index above and read every open ticket (15 → 3.4 ms for
+            # an agent at 1M tickets, and no parallel workers).
+            models.Index(
+                fields=["requester", "status"],
+                name="ticket_open_by_requester",
+                condition=Q(status__in=["new", "in_progress", "on_hold"]),
+            ),
             # Round-robin routing asks, per team member, for the last ticket of this team they
             # were given: one index probe each instead of reading all their tickets.
             models.Index(fields=["assignee", "team", "id"], name="ticket_assignee_team"),

@@ -63,34 +63,3 @@ def retry_through_outage[T](write: Callable[[], T], *, within: float) -> T:
             close_connection()
             time.sleep(delay)
             delay = min(delay * 2, 5.0)
-
-
-def plan_text_search_per_query(execute, sql, params, many, context):
-    """An execute wrapper: a statement that searches text (`…to_tsquery`) is never
-    prepared, so PostgreSQL plans it for its own words every time.
-
-    With prepared statements on (DB_PREPARED_STATEMENTS), PostgreSQL may switch a
-    statement it has run five times to one plan for any value. For a text search that
-    plan cannot know whether the words are rare (read the full-text index, a few rows)
-    or common (walk the list's index, stop after a page): at 100,000 tickets such a plan
-    took a rare code's search from 3 to 475 ms (docs/benchmarks.md). Other statements
-    keep their kept plans, which is where preparing pays.
-    """
-    raw = context["connection"].connection
-    if "to_tsquery(" not in sql or raw is None or raw.prepare_threshold is None:
-        return execute(sql, params, many, context)
-    threshold = raw.prepare_threshold
-    raw.prepare_threshold = None  # psycopg: neither counted nor prepared while None
-    try:
-        return execute(sql, params, many, context)
-    finally:
-        raw.prepare_threshold = threshold
-
-
-def install_text_search_planning(sender, connection, **kwargs) -> None:
-    """`connection_created` receiver: `plan_text_search_per_query` on every PostgreSQL
-    connection. First in the list, so the `execute_wrapper` blocks of others, which
-    remove the last wrapper when they end, never remove it."""
-    wrappers = connection.execute_wrappers
-    if connection.vendor == "postgresql" and plan_text_search_per_query not in wrappers:
-        wrappers.insert(0, plan_text_search_per_query)

@@ -86,12 +86,15 @@ def test_a_prepared_statement_is_planned_for_its_own_values_every_time():
     if connection.vendor != "postgresql":
         pytest.skip("prepared statements are PostgreSQL's")
     for n in range(12):
-        assert not User.objects.filter(email=f"nobody.{n}@example.com").exists()
+        assert not User.objects.filter(full_name=f"Nobody {n}").exists()
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT generic_plans, custom_plans FROM pg_prepared_statements"
             " WHERE statement LIKE %s",
-            ['%"accounts_user"."email" = $%'],
+            ['%"accounts_user"."full_name" = $%'],
         )
         [(generic, custom)] = cursor.fetchall()
-    assert (generic, custom) == (0, 12 - 5)  # prepared on the sixth run, then planned per run
+    # Prepared by the sixth run at the latest (this connection may have run the statement
+    # for an earlier test), then planned for each run's value.
+    assert generic == 0
+    assert custom >= 12 - 5

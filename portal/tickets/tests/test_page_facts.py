@@ -120,3 +120,39 @@ def test_a_member_added_to_the_team_is_offered_at_once(ticket, personas, org, cl
     assert newcomer.pk not in choices()  # the list is now cached
     TeamMember.objects.create(team=ticket.team, user=newcomer)
     assert choices()[newcomer.pk] == "Newcomer"
+
+
+def test_a_fact_never_shows_the_viewer_what_they_may_not_see(raise_ticket, personas, client_for):
+    """The facts say rows exist, not what the viewer may see of them: the requester's
+    page has an internal note's file, a child ticket and a linked ticket of someone else,
+    and shows none of them (each part still reads through the access layer)."""
+    from portal.tickets.models import Comment
+
+    ticket = raise_ticket(title="Mine")
+    hidden = raise_ticket(requester=personas.outsider, title="Someone else's secret")
+    now = timezone.now()
+    TicketLink.objects.create(source=ticket, target=hidden, kind="relates", created_at=now)
+    child = raise_ticket(requester=personas.outsider, title="A hidden child")
+    Ticket.objects.filter(pk=child.pk).update(parent=ticket)
+    note = Comment.objects.create(
+        ticket=ticket, author=personas.agent, body="Internal only", is_internal=True
+    )
+    Attachment.objects.create(
+        ticket=ticket,
+        comment=note,
+        uploader=personas.agent,
+        original_name="internal-findings.png",
+        storage_key=f"tickets/{ticket.pk}/internal-findings.png",
+        size=1,
+        content_type="image/png",
+        sha256="0" * 64,
+    )
+    assert _facts(ticket) | {"ratings": True, "mail": True} == dict.fromkeys(TRUTH, True)
+    html = client_for(personas.requester).get(f"/tickets/{ticket.number}").content.decode()
+    for secret in ("Someone else", hidden.number, "A hidden child", child.number):
+        assert secret not in html
+    assert "internal-findings.png" not in html and "Internal only" not in html
+    assert "Child tickets" not in html and "Linked tickets" not in html
+    # The same page for the agent shows them: the test's rows are there to be seen.
+    worker_html = client_for(personas.agent).get(f"/tickets/{ticket.number}").content.decode()
+    assert "internal-findings.png" in worker_html and "Child tickets" in worker_html

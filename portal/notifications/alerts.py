@@ -49,7 +49,7 @@ def alert_failed_mail(*, delivery: EmailDelivery, error: str, now: dt.datetime) 
         link="/notifications/deliveries?status=failed",
         context={
             "text": text,
-            "body": f"Subject: {delivery.subject}\nError: {error}\n"
+            "body": f"Subject: {delivery.subject or '(not written)'}\nError: {error}\n"
             "Further failures in the next hour are listed in the email log, not announced.",
         },
         event_key=f"mail-failed:{delivery.pk}",

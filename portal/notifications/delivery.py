@@ -27,6 +27,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from portal.lib.db import DATABASE_ERRORS, retry_through_outage
+from portal.notifications import rendering
 from portal.notifications.models import EmailDelivery, EmailSuppression
 
 log = logging.getLogger("portal.email")
@@ -141,7 +142,7 @@ def attempt(delivery_id, *, now: dt.datetime, probe: bool = False) -> Outcome:
     if not claim(delivery_id, now=now, probe=probe):
         return Outcome("skipped")  # sent, failed for good, not due, or another worker has it
     try:
-        delivery = EmailDelivery.objects.get(pk=delivery_id)
+        delivery = EmailDelivery.objects.select_related("recipient").get(pk=delivery_id)
     except DATABASE_ERRORS:
         # Nothing went out: hand the row back rather than leave it "sending" until the
         # stuck-row timeout.
@@ -158,6 +159,8 @@ def attempt(delivery_id, *, now: dt.datetime, probe: bool = False) -> Outcome:
             status=Status.FAILED,
             last_error="Suppressed: an earlier message to this address bounced for good.",
         )
+        return Outcome(Status.FAILED)
+    if delivery.pending is not None and not write_message(delivery, now=now):
         return Outcome(Status.FAILED)
     mailer = mailers.default  # a new connection each time
     try:
@@ -178,6 +181,29 @@ def attempt(delivery_id, *, now: dt.datetime, probe: bool = False) -> Outcome:
     _close_quietly(mailer)
     log.info("email sent", extra={"delivery": str(delivery.pk), "kind": delivery.kind})
     return Outcome(Status.SENT)
+
+
+def write_message(delivery: EmailDelivery, *, now: dt.datetime) -> bool:
+    """Write the message from the event's values and store it, before the first attempt:
+    retries and the delivery log then show exactly what was sent. A template that cannot
+    render would fail the same way every time: the row fails at once, and admins are told."""
+    try:
+        message = rendering.render(delivery)
+    except Exception as exc:  # noqa: BLE001 (any template error; the row records which)
+        error = f"Could not write the message: {describe(exc)}"
+        rows = EmailDelivery.objects.filter(pk=delivery.pk)
+        _record(rows, status=Status.FAILED, last_error=error)
+        log.error("email not rendered", extra={"delivery": str(delivery.pk), "error": error})
+        from portal.notifications.alerts import alert_failed_mail
+
+        alert_failed_mail(delivery=delivery, error=error, now=now)
+        return False
+    changes = {"subject": message.subject, "body_text": message.text, "body_html": message.html}
+    _record(EmailDelivery.objects.filter(pk=delivery.pk), pending=None, **changes)
+    for name, value in changes.items():
+        setattr(delivery, name, value)
+    delivery.pending = None
+    return True
 
 
 def _record(rows, **changes) -> None:

@@ -65,9 +65,12 @@ class EmailPreference(models.Model):
 class EmailDelivery(models.Model):
     """One message to one recipient: the outbox row, written in the event's transaction.
 
-    The message is rendered when the row is written, so what is sent (and retried, and
-    shown in the delivery log) is exactly what the event produced. `event_key` + recipient
-    is unique: one event never produces two messages to one person.
+    The row keeps the event's values (`pending`: the template context, plain JSON) and the
+    worker renders the message from them before its first attempt, storing subject and
+    bodies and clearing `pending`: what is retried and shown in the delivery log is then
+    exactly what was sent, and the request that caused the event does not pay for the
+    rendering. `event_key` + recipient is unique: one event never produces two messages to
+    one person.
     """
 
     class Status(models.TextChoices):
@@ -87,9 +90,12 @@ class EmailDelivery(models.Model):
     to_address = models.EmailField(max_length=254)
     kind = models.CharField(max_length=50)
     event_key = models.CharField(max_length=200)
-    subject = models.CharField(max_length=255)
-    body_text = models.TextField()
-    body_html = models.TextField()
+    # Empty until the worker renders the message from `pending`.
+    subject = models.CharField(max_length=255, blank=True)
+    body_text = models.TextField(blank=True)
+    body_html = models.TextField(blank=True)
+    # {"context": {...}, "subject_tag": "TKT-000042"} until rendered, then null.
+    pending = models.JSONField(null=True, blank=True, editable=False)
     message_id = models.CharField(max_length=255, unique=True)
     thread_id = models.CharField(max_length=255, blank=True)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)

@@ -14,13 +14,12 @@ from django.utils import timezone
 from portal.lib import compiled
 from portal.lib.emails import (
     new_message_id,
-    render_email,
     signed_message_id,
     signed_thread_id,
-    tagged_subject,
     verify_message_id,
 )
 from portal.lib.tasks import enqueue_with_data
+from portal.notifications import rendering
 from portal.notifications.kinds import Kind, get_kind
 from portal.notifications.models import (
     EmailDelivery,
@@ -204,10 +203,7 @@ def email_address(
     if _emails_paused.get():
         return None
     domain = mail_domain()
-    rendered = render_email(
-        kind_def.email_template,
-        {**context, "to_address": to_address, "app_url": settings.APP_URL},
-    )
+    pending = rendering.pending({**context, "to_address": to_address, "app_url": settings.APP_URL})
     with transaction.atomic():
         [delivery] = EmailDelivery.objects.bulk_create(
             [
@@ -216,9 +212,7 @@ def email_address(
                     to_address=to_address,
                     kind=kind_def.name,
                     event_key=event_key[:200],
-                    subject=rendered.subject,
-                    body_text=rendered.text,
-                    body_html=rendered.html,
+                    pending=pending,
                     message_id=new_message_id(domain),
                     thread_id=in_reply_to[:255],
                 )
@@ -353,20 +347,18 @@ def _preferences(user_ids: Sequence[int], kinds: Sequence[str]):
 
 
 def _delivery_for(user, kind, context, event_key, thread_key, link, thread_tag="") -> EmailDelivery:
+    """The outbox row of one message to `user`; the worker renders it (`rendering`)."""
     domain = mail_domain()
     event_key = event_key[:200]
-    rendered = render_email(
-        kind.email_template,
-        {**context, "recipient": user, "link_url": absolute_url(link), "app_url": settings.APP_URL},
-    )
     return EmailDelivery(
         recipient=user,
         to_address=user.email,
         kind=kind.name,
         event_key=event_key,
-        subject=tagged_subject(thread_tag, rendered.subject),
-        body_text=rendered.text,
-        body_html=rendered.html,
+        pending=rendering.pending(
+            {**context, "link_url": absolute_url(link), "app_url": settings.APP_URL},
+            subject_tag=thread_tag,
+        ),
         message_id=(
             signed_message_id(thread_key, event_key=event_key, recipient_id=user.pk, domain=domain)
             if thread_key

@@ -33,6 +33,7 @@ from portal.csat.models import Rating
 from portal.kb.models import Article, ArticleEvent, ArticleImage
 from portal.links.models import TicketLink
 from portal.mailin.models import InboundMessage
+from portal.notifications import rendering
 from portal.notifications.models import EmailDelivery, EmailPreference, Notification
 from portal.replies.models import CannedReply
 from portal.tickets import access
@@ -193,11 +194,24 @@ def notifications(user: User) -> list[Row]:
 
 
 def email_deliveries(user: User) -> list[Row]:
-    return _values(
-        EmailDelivery,
-        Q(recipient=user) | Q(to_address__iexact=user.email),
-        ("to_address", "kind", "subject", "body_text", "status", "created_at", "sent_at"),
+    """Mail to them, as sent or (still queued) as it will be sent."""
+    rows = (
+        EmailDelivery.objects.filter(Q(recipient=user) | Q(to_address__iexact=user.email))
+        .select_related("recipient")
+        .order_by("pk")
     )
+    return [
+        {
+            "to_address": row.to_address,
+            "kind": row.kind,
+            "subject": (message := rendering.rendered(row)).subject,
+            "body_text": message.text,
+            "status": row.status,
+            "created_at": _iso(row.created_at),
+            "sent_at": _iso(row.sent_at),
+        }
+        for row in rows
+    ]
 
 
 def inbound_messages(user: User) -> list[Row]:

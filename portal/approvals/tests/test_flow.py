@@ -13,6 +13,7 @@ from portal.approvals import services
 from portal.approvals.models import ApprovalStep, Approver, Delegation
 from portal.catalog.models import ApprovalRule
 from portal.notifications.models import EmailDelivery, Notification
+from portal.testing.outbox import written
 from portal.testing.personas import PASSWORD
 from portal.tickets import services as ticket_services
 from portal.tickets.models import Status, Ticket, TicketEvent
@@ -52,11 +53,11 @@ def test_a_ticket_needing_approval_waits_unrouted_and_its_approver_is_asked(awai
     assert not TicketEvent.objects.filter(ticket=ticket, kind__in=["routed", "assigned"]).exists()
     [notice] = Notification.objects.filter(kind="approval_request")
     assert notice.recipient == manager and notice.link == f"/approvals/{step.pk}"
-    [email] = EmailDelivery.objects.filter(kind="approval_request")
+    [email] = written(EmailDelivery.objects.filter(kind="approval_request"))
     assert email.to_address == "manager@example.com"
     assert "/approvals/link/" in email.body_text and "Approve:" in email.body_text
     # The requester's confirmation says what happens next.
-    [received] = EmailDelivery.objects.filter(kind="ticket_received")
+    [received] = written(EmailDelivery.objects.filter(kind="ticket_received"))
     assert received.to_address == "requester@example.com"
     assert "It needs approval before anyone works on it" in received.body_text
     # Nobody in team A is told about a ticket they may not work yet.
@@ -87,7 +88,9 @@ def test_approval_routes_the_ticket_exactly_as_a_new_one(awaiting, manager, pers
     # The assignee is told it is theirs, as with any new ticket, and the requester who has it.
     assert Notification.objects.filter(recipient=personas.agent, kind="ticket_assigned").exists()
     # Deliveries have random (UUID) ids: find the routed confirmation by what it says.
-    confirmations = [m.body_text for m in EmailDelivery.objects.filter(kind="ticket_received")]
+    confirmations = [
+        m.body_text for m in written(EmailDelivery.objects.filter(kind="ticket_received"))
+    ]
     assert len(confirmations) == 2
     assert sum("Agent Persona (Team A) has it" in body for body in confirmations) == 1
     assert sum("needs approval before anyone works on it" in body for body in confirmations) == 1
@@ -282,5 +285,7 @@ def test_someone_watching_while_it_waited_gets_the_confirmation_when_it_is_route
     watcher = User.objects.create_user("watcher@example.com", "x", is_staff=True)
     ticket_services.ticket_watch(actor=watcher, ticket=awaiting)
     _decide(manager, awaiting)
-    [email] = EmailDelivery.objects.filter(kind="ticket_received", to_address=watcher.email)
+    [email] = written(
+        EmailDelivery.objects.filter(kind="ticket_received", to_address=watcher.email)
+    )
     assert "Agent Persona (Team A) has it" in email.body_text

@@ -13,6 +13,7 @@ from django.test import Client
 from portal.csat import links
 from portal.csat.models import Rating
 from portal.notifications.models import EmailDelivery, Notification
+from portal.testing.outbox import written
 from portal.tickets import services
 from portal.tickets.models import Status
 
@@ -28,7 +29,7 @@ def test_resolving_asks_the_requester_by_email_and_the_emailed_link_records_the_
 ):
     settings.APP_URL = "https://portal.example.com"
     resolved = resolve(ticket)
-    [email] = EmailDelivery.objects.filter(kind="csat_request")
+    [email] = written(EmailDelivery.objects.filter(kind="csat_request"))
     assert email.to_address == "requester@example.com"
     [notice] = Notification.objects.filter(kind="csat_request")
     assert notice.link == f"/tickets/{resolved.number}#rating"

@@ -14,6 +14,7 @@ from portal.mailin.tests.conftest import outcomes
 from portal.notifications import delivery
 from portal.notifications.models import EmailDelivery, EmailSuppression
 from portal.testing.imap import on_both_servers
+from portal.testing.outbox import written
 from portal.tickets import access, notify, services
 from portal.tickets.models import Comment, Ticket
 
@@ -24,10 +25,17 @@ def ticket_count() -> int:
     return access.system_read(Ticket).count()
 
 
+def latest_mail_to(address: str) -> EmailDelivery:
+    [mail] = written([EmailDelivery.objects.filter(to_address=address).latest("created_at")])
+    return mail
+
+
 def test_auto_replies_lists_and_bounces_are_recorded_and_never_answered(
     personas, ticket, imap_server, poll
 ):
-    mail = EmailDelivery.objects.filter(to_address="requester@example.com").latest("created_at")
+    [mail] = written(
+        [EmailDelivery.objects.filter(to_address="requester@example.com").latest("created_at")]
+    )
     before = EmailDelivery.objects.count()
     imap_server.append(
         fixtures.exchange_out_of_office(
@@ -69,7 +77,7 @@ def test_an_unknown_sender_is_answered_once_a_day_and_never_gets_a_ticket(
     )
     poll()
     assert outcomes() == ["unknown_sender", "unknown_sender"] and ticket_count() == 0
-    [answer] = EmailDelivery.objects.filter(kind="mailin_unknown_sender")
+    [answer] = written(EmailDelivery.objects.filter(kind="mailin_unknown_sender"))
     assert answer.to_address == "stranger@elsewhere.example"
     assert answer.thread_id.endswith("@client.example>")  # threads under their mail
     assert "/tickets/new" in answer.body_text
@@ -104,7 +112,9 @@ def test_an_auto_responder_that_marks_nothing_is_stopped_by_the_ticket_cap(
     no Precedence) answers each mail it gets, each answer a little different; the cap on
     mail per ticket ends it."""
     settings.INBOUND_TICKET_LIMIT_PER_HOUR = 4
-    mail = EmailDelivery.objects.filter(to_address="requester@example.com").latest("created_at")
+    [mail] = written(
+        [EmailDelivery.objects.filter(to_address="requester@example.com").latest("created_at")]
+    )
     for n in range(6):
         imap_server.append(
             fixtures.out_of_office_without_headers(
@@ -175,7 +185,9 @@ def test_a_crash_inside_the_write_leaves_the_mail_for_the_next_poll(
 def test_every_fixture_makes_at_most_one_thing_across_re_runs_and_re_deliveries(
     personas, ticket, imap_server, poll
 ):
-    mail = EmailDelivery.objects.filter(to_address="requester@example.com").latest("created_at")
+    [mail] = written(
+        [EmailDelivery.objects.filter(to_address="requester@example.com").latest("created_at")]
+    )
     raws = [
         fixtures.outlook_reply("requester@example.com", mail.subject,
                                in_reply_to=mail.message_id, references=mail.thread_id),

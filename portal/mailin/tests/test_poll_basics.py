@@ -8,6 +8,7 @@ from portal.mailin.tests import fixtures
 from portal.mailin.tests.conftest import outcomes
 from portal.notifications.models import EmailDelivery, Notification
 from portal.testing.imap import on_both_servers
+from portal.testing.outbox import written
 from portal.tickets import access
 from portal.tickets.models import Attachment, Ticket
 
@@ -68,7 +69,7 @@ def test_files_pass_the_upload_checks_and_refused_ones_are_listed_and_answered(
     assert "Files in the email that were not accepted:" in ticket.description
     assert "- huge.pdf: The file is larger than" in ticket.description
     assert "- setup.exe: Files ending in .exe are not accepted" in ticket.description
-    answer = EmailDelivery.objects.get(kind="mailin_files_refused")
+    [answer] = written(EmailDelivery.objects.filter(kind="mailin_files_refused"))
     assert answer.to_address == "requester@example.com"
     assert "huge.pdf" in answer.body_text and "setup.exe" in answer.body_text
 
@@ -157,7 +158,7 @@ def test_a_message_over_the_size_limit_is_never_read_whole_and_kept(
     assert [t.title for t in access.system_read(Ticket).all()] == ["Small"]
     assert len(imap_server.uids("Processed")) == 2  # kept, never deleted
     # The email equivalent of a 4xx: the sender is told why, once, and nothing was written.
-    [told] = EmailDelivery.objects.filter(kind="mailin_rejected")
+    [told] = written(EmailDelivery.objects.filter(kind="mailin_rejected"))
     assert told.to_address == "requester@example.com" and "the limit is 20000." in told.body_text
     assert rejected.answered and rejected.ticket is None and rejected.raw_key == ""
     poll()  # a second poll answers nothing more
@@ -234,6 +235,6 @@ def test_mail_to_a_mailbox_whose_category_is_out_of_use_is_refused_and_the_sende
     row = InboundMessage.objects.get()
     assert (row.outcome, row.ticket) == ("rejected", None)
     assert "no longer in use" in row.detail
-    [told] = EmailDelivery.objects.filter(kind="mailin_rejected")
+    [told] = written(EmailDelivery.objects.filter(kind="mailin_rejected"))
     assert told.to_address == "requester@example.com" and row.detail in told.body_text
     assert row.answered and len(imap_server.uids("Processed")) == 1

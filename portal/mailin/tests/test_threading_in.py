@@ -11,6 +11,7 @@ from portal.mailin.tests import fixtures
 from portal.mailin.tests.conftest import outcomes
 from portal.notifications.models import EmailDelivery
 from portal.testing.imap import on_both_servers
+from portal.testing.outbox import written
 from portal.tickets import access, services
 from portal.tickets.models import Comment, Status, Ticket
 
@@ -18,9 +19,10 @@ pytestmark = pytest.mark.django_db
 
 
 def notification_to(address: str, ticket) -> EmailDelivery:
-    return EmailDelivery.objects.filter(
+    latest = EmailDelivery.objects.filter(
         to_address=address, event_key__startswith=f"ticket:{ticket.pk}:"
     ).latest("created_at")
+    return written([latest])[0]
 
 
 def comments(ticket) -> list[Comment]:
@@ -222,7 +224,7 @@ def test_a_reply_with_no_text_is_refused_and_the_sender_told_why(
     row = InboundMessage.objects.get()
     assert (row.outcome, row.ticket, row.detail) == ("rejected", ticket, "The reply has no text.")
     # The email equivalent of a 4xx: the sender is told why, once.
-    [told] = EmailDelivery.objects.filter(kind="mailin_rejected")
+    [told] = written(EmailDelivery.objects.filter(kind="mailin_rejected"))
     assert told.to_address == "requester@example.com"
     assert "The reply has no text." in told.body_text and row.answered
     poll()

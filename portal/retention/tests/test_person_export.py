@@ -94,6 +94,10 @@ def test_the_zip_holds_their_tickets_comments_files_and_more(client_for, persona
     assert archive.read(files[0]["file"]) == pdf()
     assert [r["comment"] for r in section("ratings")] == ["Quick, thanks"]
     assert "Hello" in [n["text"] for n in section("notifications")]
+    # Mail still queued is exported as it will be sent (the worker has not written it yet).
+    mails = section("email_deliveries")
+    assert mails and all(m["subject"] and m["body_text"] for m in mails)
+    assert any("Printer smokes" in m["subject"] for m in mails)
     assert {e["kind"] for e in section("history")} >= {"created", "commented"}
     record = next(r for r in caplog.records if r.getMessage() == "person data exported")
     assert (record.user_id, record.actor_id) == (requester.pk, personas.admin.pk)

@@ -13,6 +13,7 @@ from portal.catalog import approval_rule_services, form_services
 from portal.catalog import services as catalog_services
 from portal.catalog.models import ApprovalRule
 from portal.sla import services as sla_services
+from portal.testing.outbox import written
 from portal.tickets.errors import InvalidFormValues
 from portal.tickets.models import Status
 from portal.tickets.tests.sla_fixtures import T0, always_open, clock_at  # noqa: F401
@@ -103,9 +104,12 @@ def _spocs_told(ticket) -> set[str]:
     from portal.notifications.models import EmailDelivery
 
     return set(
-        EmailDelivery.objects.filter(
-            event_key=f"ticket:{ticket.pk}:created", kind="ticket_created"
-        ).values_list("body_text", flat=True)
+        row.body_text
+        for row in written(
+            EmailDelivery.objects.filter(
+                event_key=f"ticket:{ticket.pk}:created", kind="ticket_created"
+            )
+        )
     )
 
 

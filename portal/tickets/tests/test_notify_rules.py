@@ -10,6 +10,7 @@ from portal.accounts.models import User
 from portal.catalog.models import TeamMember
 from portal.catalog.selectors import attach_master_rows
 from portal.notifications.models import EmailDelivery, Notification
+from portal.testing.outbox import written
 from portal.tickets import access, services
 from portal.tickets.errors import TicketClosed
 from portal.tickets.models import Comment, Status, Ticket, TicketEvent
@@ -20,7 +21,7 @@ pytestmark = pytest.mark.django_db
 
 
 def mail_to(address: str) -> list[EmailDelivery]:
-    return list(EmailDelivery.objects.filter(to_address=address).order_by("created_at"))
+    return written(EmailDelivery.objects.filter(to_address=address).order_by("created_at"))
 
 
 def forget() -> None:

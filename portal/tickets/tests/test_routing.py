@@ -1,6 +1,7 @@
 import pytest
 
 from portal.catalog.models import ClassificationMapping, TeamMember
+from portal.testing.outbox import written
 from portal.tickets.models import Status, Ticket, TicketEvent
 
 pytestmark = [pytest.mark.django_db, pytest.mark.smoke]
@@ -151,7 +152,7 @@ def test_the_chosen_member_is_told_without_reading_their_account_again(raise_tic
     ticket = raise_ticket()
     assert ticket.assignee == personas.agent
     assert str(ticket.assignee) == "Agent Persona"
-    mail = EmailDelivery.objects.get(recipient=personas.agent, kind="ticket_assigned")
+    [mail] = written(EmailDelivery.objects.filter(recipient=personas.agent, kind="ticket_assigned"))
     assert mail.to_address == "agent@example.com"
     assert mail.body_text.startswith("Hello Agent,")
 

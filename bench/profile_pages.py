@@ -78,6 +78,12 @@ def scenarios(info: dict) -> list[tuple]:
         ("d ticket page", "admin", "GET", f"/tickets/{number}", None),
         ("g dashboard", "admin", "GET", "/dashboard", None),
         ("g dashboard of an agent", "agent", "GET", "/dashboard", None),
+        # The analytics page of every persona that works tickets (the mixed load's rotation).
+        ("h analytics of an agent", "agent", "GET", "/analytics", None),
+        ("h analytics of a lead", "lead", "GET", "/analytics", None),
+        ("h analytics of a SPOC", "spoc", "GET", "/analytics", None),
+        ("h analytics of an admin", "admin", "GET", "/analytics", None),
+        ("h analytics of an admin, 90 days", "admin", "GET", "/analytics?period=90", None),
         ("e create", "requester", "POST", "/tickets/new", create_form),
         (
             "f comment",
@@ -129,7 +135,7 @@ def main() -> None:
     from portal.accounts.models import User
 
     clients = {}
-    for role in ("admin", "requester", "agent"):
+    for role in ("admin", "requester", "agent", "lead", "spoc"):
         client = Client()
         client.force_login(User.objects.get(pk=info["personas"][role]["id"]))
         client.get("/dashboard")

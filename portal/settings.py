@@ -263,6 +263,9 @@ else:
         "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
         "LOCATION": str(VAR_DIR / "cache" / "versions"),
     }
+# How long the analytics page keeps one scope's figures (portal/analytics/kept.py; the page
+# says "as of"); 0 computes them on every request. docs/analytics.md says why a minute.
+ANALYTICS_CACHE_SECONDS = env_int("ANALYTICS_CACHE_SECONDS", 60, minimum=0)
 
 # --- Accounts, passwords, sessions -------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"

@@ -35,6 +35,7 @@ CACHE_USERS = {
     "portal/tickets/templatetags/ticket_tags.py": "rendered filter widgets, rendered again",
     # A flush loses at most a minute of page-view counts: a usage figure, never a promise.
     "portal/analytics/tracking.py": "page views not yet written (at most a minute's worth)",
+    "portal/analytics/kept.py": "one scope's analytics figures for a minute, computed again",
 }
 
 # Where the exact things live; none of them may touch a cache.

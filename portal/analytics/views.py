@@ -9,17 +9,20 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Sum
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET
 
 from portal.accounts.decorators import works_tickets_required
 from portal.accounts.roles import user_roles
-from portal.analytics import charts, figures, scoped, sla, svg, tracking
+from portal.analytics import charts, figures, kept, scoped, sla, svg, tracking
 from portal.analytics.dashboard import dashboard_context
 from portal.analytics.models import PageView
 from portal.analytics.period import AnalyticsForm
 from portal.lib.spreadsheet_cells import neutralise
+from portal.tickets import access
 from portal.tickets.access import visible_tickets, worker_scope
 from portal.tickets.models import OPEN_STATUSES
 
@@ -47,11 +50,6 @@ def _filters(form: AnalyticsForm) -> scoped.Filters:
     return scoped.Filters(**ids, priority=data.get("priority") or "")
 
 
-def _figures(request: HttpRequest, form: AnalyticsForm):
-    """The user's work tickets narrowed by the filters (`work_tickets`), from the rollup."""
-    return figures.compute_for(request.user, _filters(form), form.get_period())
-
-
 def _usage(days: int = USAGE_DAYS) -> charts.Chart:
     """Page views per section over the last `days` days (one query, after writing the
     counts still in the cache)."""
@@ -70,7 +68,7 @@ def _bad_request(request: HttpRequest, form: AnalyticsForm) -> HttpResponse:
     return render(
         request,
         "analytics/analytics.html",
-        {"form": form, "error": form.error_text(), "charts": []},
+        {"form": form, "error": form.error_text()},
         status=400,
     )
 
@@ -82,9 +80,42 @@ def analytics(request: HttpRequest) -> HttpResponse:
     form = AnalyticsForm(request.GET)
     if not form.is_valid():
         return _bad_request(request, form)
-    result = _figures(request, form)
+    key, entry = _kept(request, form)
+    if entry.html is None:
+        # The results depend only on what the key holds: drawn once per kept entry.
+        context = _results_context(form, entry, admin=user_roles(request.user).is_admin)
+        entry.html = render_to_string("analytics/_results.html", context)
+        kept.put(key, entry)
+    return render(
+        request,
+        "analytics/analytics.html",
+        {"form": form, "results": mark_safe(entry.html)},  # noqa: S308 - our own template's output, escaped when it was rendered
+    )
+
+
+def _kept(request: HttpRequest, form: AnalyticsForm) -> tuple[str, kept.Kept]:
+    """(key, entry) of the figures of the viewer's scope, filters and period: the kept
+    ones when they are young enough (kept.py), else computed now and kept."""
+    period = form.get_period()
+    key = kept.key_of(access.reach_of(request.user), form.query(), period)
+    entry = kept.get(key)
+    if entry is None:
+        now = timezone.now()
+        filters = _filters(form)
+        result = figures.compute_for(request.user, filters, period, now=now)
+        # One more query: % of SLA targets met per group, team and priority.
+        compliance = sla.compliance(scoped.work_tickets(request.user, filters), period, now=now)
+        entry = kept.Kept(as_of=now, figures=result, sla=compliance)
+        kept.put(key, entry)
+    return key, entry
+
+
+def _results_context(form: AnalyticsForm, entry: kept.Kept, *, admin: bool) -> dict:
+    """What `_results.html` draws; `admin` (part of the key: an admin's scope is
+    everything) adds the page-usage chart."""
+    result = entry.figures
     built = charts.build(result)
-    if user_roles(request.user).is_admin:
+    if admin:
         built["usage"] = _usage()
     query = form.query()
     period = result.period
@@ -96,11 +127,10 @@ def analytics(request: HttpRequest) -> HttpResponse:
     ]
     open_params = [("view", "all"), *[("status", s) for s in OPEN_STATUSES], *_filter_params(form)]
     list_url = reverse("ticket-list")
-    context = {
-        "form": form,
+    return {
         "figures": result,
-        # One more query: % of SLA targets met per group, team and priority.
-        "sla": sla.compliance(scoped.work_tickets(request.user, _filters(form)), result.period),
+        "as_of": entry.as_of,
+        "sla": entry.sla,
         "first_response_p50": human_duration(result.first_response[0.5]),
         "first_response_p90": human_duration(result.first_response[0.9]),
         "resolution_p50": human_duration(result.resolution[0.5]),
@@ -118,7 +148,6 @@ def analytics(request: HttpRequest) -> HttpResponse:
             for key, chart in built.items()
         ],
     }
-    return render(request, "analytics/analytics.html", context)
 
 
 def human_duration(seconds: float | None) -> str:
@@ -164,7 +193,7 @@ def chart_csv(request: HttpRequest, chart: str) -> HttpResponse:
                 status=400,
                 content_type="text/plain; charset=utf-8",
             )
-        data = charts.build(_figures(request, form))[chart]
+        data = charts.build(_kept(request, form)[1].figures)[chart]
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow([neutralise(data.label), *[neutralise(name) for name in data.series]])

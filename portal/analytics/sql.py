@@ -23,8 +23,12 @@ class Seconds(Func):
     def as_sql(self, compiler, connection, **extra):
         end, end_params = compiler.compile(self.source_expressions[0])
         start, start_params = compiler.compile(self.source_expressions[1])
+        # date_part, not EXTRACT: since PostgreSQL 14 EXTRACT computes in numeric, which
+        # made the percentiles of an admin's 90 days at 1M tickets (92,000 durations)
+        # take 62-80 ms against 36-56 ms. date_part works in float8, the type the
+        # percentiles are in anyway; the two differ by at most 2.4e-10 s.
         return (
-            f"EXTRACT(EPOCH FROM ({end} - {start}))",
+            f"date_part('epoch', {end} - {start})",
             (*end_params, *start_params),
         )
 

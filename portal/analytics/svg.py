@@ -134,20 +134,24 @@ def _bars(chart: Chart) -> Drawing:
     drawing.ticks = [Tick(c(left + t * scale), c(bottom + 16), _number(t)) for t in ticks]
     for row, (label, values) in enumerate(chart.rows):
         y0 = top + row * band + ROW_GAP / 2
-        drawing.labels.append(Label(left - 8, y0 + n_series * BAR / 2 + 4, _short(label), label))
+        # str() of the numbers here is exactly what the template printed for them (no
+        # thousands separator), without its localisation machinery per number.
+        drawing.labels.append(
+            Label(str(left - 8), str(y0 + n_series * BAR / 2 + 4), _short(label), label)
+        )
         for i, value in enumerate(values):
             width = value * scale
             y = y0 + i * BAR
             drawing.bars.append(
                 Bar(
-                    left,
-                    y,
-                    width,
-                    BAR - 2,
+                    str(left),
+                    str(y),
+                    str(width),
+                    str(BAR - 2),
                     i,
                     f"{label} — {chart.series[i]}: {_number(value)}",
-                    left + width + 4,
-                    y + BAR - 4,
+                    str(left + width + 4),
+                    str(y + BAR - 4),
                     _number(value),
                 )  # fmt: skip
             )

@@ -17,7 +17,7 @@ from django.views.decorators.http import require_GET
 
 from portal.accounts.decorators import works_tickets_required
 from portal.accounts.roles import user_roles
-from portal.analytics import charts, figures, kept, scoped, sla, svg, tracking
+from portal.analytics import charts, figures, filter_fields, kept, scoped, sla, svg, tracking
 from portal.analytics.dashboard import dashboard_context
 from portal.analytics.models import PageView
 from portal.analytics.period import AnalyticsForm
@@ -86,11 +86,13 @@ def analytics(request: HttpRequest) -> HttpResponse:
         context = _results_context(form, entry, admin=user_roles(request.user).is_admin)
         entry.html = render_to_string("analytics/_results.html", context)
         kept.put(key, entry)
-    return render(
-        request,
-        "analytics/analytics.html",
-        {"form": form, "results": mark_safe(entry.html)},  # noqa: S308 - our own template's output, escaped when it was rendered
-    )
+    context = {
+        "form": form,
+        "filter_fields": filter_fields.rendered(form),
+        # Our own template's output, escaped when it was rendered.
+        "results": mark_safe(entry.html),  # noqa: S308
+    }
+    return render(request, "analytics/analytics.html", context)
 
 
 def _kept(request: HttpRequest, form: AnalyticsForm) -> tuple[str, kept.Kept]:

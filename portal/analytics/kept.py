@@ -29,6 +29,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.cache import cache
+from django.utils import timezone
 
 from portal.analytics.figures import Figures
 from portal.analytics.period import Period
@@ -72,5 +73,8 @@ def get(key: str) -> Kept | None:
 
 
 def put(key: str, kept: Kept) -> None:
-    if seconds():
-        cache.set(key, kept, seconds())
+    """Keep `kept` until ANALYTICS_CACHE_SECONDS after it was computed (not after this
+    write: the page adding its drawing to a CSV's entry does not make it live longer)."""
+    left = seconds() - (timezone.now() - kept.as_of).total_seconds()
+    if left >= 1:
+        cache.set(key, kept, int(left))

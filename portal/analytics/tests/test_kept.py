@@ -5,12 +5,16 @@ The conftest data set over the last 30 days: the admin sees 8 tickets created (g
 seven and t9 of group Y), the SPOC of group X and team A's agent and lead group X's seven.
 """
 
+import datetime as dt
 import re
 
 import pytest
 from django.utils import timezone
 
 from portal.analytics import kept
+from portal.analytics.figures import Figures
+from portal.analytics.period import Period
+from portal.analytics.sla import Compliance
 from portal.tickets import services
 from portal.tickets.access import Reach, reach_of
 
@@ -105,3 +109,15 @@ def test_the_key_holds_exactly_what_work_tickets_reads(dataset, personas):
     assert kept.scope_of(a) != kept.scope_of(Reach(user_id=1, group_ids=(3,)))
     assert kept.scope_of(Reach(user_id=1, everything=True)) != kept.scope_of(a)
     assert kept.scope_of(Reach()) != kept.scope_of(Reach(user_id=1, everything=True))
+
+
+def test_an_entry_lives_a_minute_from_its_computation_not_its_last_write(settings):
+    settings.ANALYTICS_CACHE_SECONDS = 60
+    now = timezone.now()
+    figures = Figures(period=Period(now.date(), now.date()))
+    young = kept.Kept(as_of=now - dt.timedelta(seconds=30), figures=figures, sla=Compliance())
+    old = kept.Kept(as_of=now - dt.timedelta(seconds=61), figures=figures, sla=Compliance())
+    kept.put("young", young)
+    kept.put("old", old)
+    assert kept.get("young") is not None
+    assert kept.get("old") is None

@@ -11,12 +11,13 @@ models' tables, the backend), so every process computes the same one and none ca
 stale (CONTRIBUTING.md, "State in process memory"); a different number of values (an
 `IN` list of another length) is another statement.
 
-The rows are the database driver's values, without the ORM's converters: select only
-integers and text, which read the same from every backend (a boolean is 0/1 from SQLite,
-a date a string: convert those yourself, or use the ORM).
+The rows are what the ORM's `values_list` returns: the backend's and the fields' converters
+(a boolean from SQLite's 0/1, a time from its text, a JSON field's value), taken from the
+compiler with the statement, run on each row.
 """
 
 from collections.abc import Callable, Sequence
+from typing import Any
 
 from django.db import connections
 from django.db.models import QuerySet
@@ -27,7 +28,9 @@ from django.db.models import QuerySet
 # 32-bit one (a small or positive integer) cannot take them: use the ORM there.
 _INT_BASE = -2_000_000_000
 
-Statement = tuple[str, tuple, tuple[tuple[int, int], ...], object]
+# Each column's converters and the expression they are given (`SQLCompiler.get_converters`).
+Converters = dict[int, tuple[list[Callable[..., Any]], Any]]
+Statement = tuple[str, tuple, tuple[tuple[int, int], ...], object, Converters]
 _statements: dict[tuple, Statement] = {}
 
 
@@ -41,8 +44,11 @@ def _stand_in(n: int, value: object, variant: int) -> object:
 
 def _compiled(build: Callable[..., QuerySet], values: Sequence, variant: int, using: str):
     stand_ins = [_stand_in(n, value, variant) for n, value in enumerate(values)]
-    sql, params = build(*stand_ins).query.get_compiler(using).as_sql()
-    return stand_ins, sql, tuple(params)
+    compiler = build(*stand_ins).query.get_compiler(using)
+    sql, params = compiler.as_sql()
+    columns = compiler.select[: compiler.col_count]
+    converters = compiler.get_converters([column for column, *_ in columns])
+    return stand_ins, sql, tuple(params), converters
 
 
 def _statement(name: str, build: Callable[..., QuerySet], values: Sequence, using: str):
@@ -56,8 +62,8 @@ def _statement(name: str, build: Callable[..., QuerySet], values: Sequence, usin
         if found[3] is not build.__code__:
             raise AssertionError(f"{name}: the name of another compiled statement")
         return found
-    first, sql, params = _compiled(build, values, 0, using)
-    second, sql_again, params_again = _compiled(build, values, 1, using)
+    first, sql, params, converters = _compiled(build, values, 0, using)
+    second, sql_again, params_again, _ = _compiled(build, values, 1, using)
     if sql_again != sql or len(params_again) != len(params):
         raise AssertionError(f"{name}: its SQL changes with its values' stand-ins: {sql}")
     places = []
@@ -78,7 +84,7 @@ def _statement(name: str, build: Callable[..., QuerySet], values: Sequence, usin
     missing = set(range(len(values))) - {n for _, n in places}
     if missing:
         raise AssertionError(f"{name}: values {sorted(missing)} are not parameters of {sql}")
-    found = _statements[key] = (sql, params, tuple(places), build.__code__)
+    found = _statements[key] = (sql, params, tuple(places), build.__code__, converters)
     return found
 
 
@@ -92,10 +98,25 @@ def rows(
     Every value must reach the SQL as a parameter of its own (a filter's operand, an
     element of an `IN` list), unchanged: a value the ORM rewrites on the way (`__contains`
     adds `%`) is refused when the statement is first built."""
-    sql, params, places, _ = _statement(name, build, values, using)
+    sql, params, places, _, converters = _statement(name, build, values, using)
     filled = list(params)
     for position, n in places:
         filled[position] = values[n]
-    with connections[using].cursor() as cursor:
+    connection = connections[using]
+    with connection.cursor() as cursor:
         cursor.execute(sql, filled)
-        return cursor.fetchall()
+        found = cursor.fetchall()
+    if not converters:
+        return found
+    return [_converted(row, converters, connection) for row in found]
+
+
+def _converted(row: tuple, converters: Converters, connection: Any) -> tuple:
+    """`row` as `SQLCompiler.apply_converters` makes it."""
+    values = list(row)
+    for position, (functions, expression) in converters.items():
+        value = values[position]
+        for function in functions:
+            value = function(value, expression, connection)
+        values[position] = value
+    return tuple(values)

@@ -87,6 +87,11 @@ def annotations() -> dict[str, RawSQL]:
     return {PREFIX + name: fact.expression() for name, fact in _facts.items()}
 
 
+def names() -> list[str]:
+    """The annotations' names, in their order."""
+    return [PREFIX + name for name in _facts]
+
+
 def known_empty(ticket: Ticket, name: str) -> bool:
     """True when the page's read of `ticket` said the part `name` has nothing to show."""
     return ticket.__dict__.get(PREFIX + name) is False

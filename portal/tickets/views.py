@@ -22,7 +22,6 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from portal.accounts.models import User
-from portal.accounts.selectors import naming
 from portal.accounts.types import AuthenticatedRequest
 from portal.catalog.selectors import active_team_choices, attach_master_rows, team_member_choices
 from portal.kb import access as kb_access
@@ -262,12 +261,8 @@ def _detail_context(request: AuthenticatedRequest, ticket: Ticket, **extra: Any)
     roles_here = access.ticket_roles(user, ticket)
     worker = bool(roles_here & access.WORKER_ROLES)
     # Comments have their own list; their events only matter for the audit trail.
-    events = list(
-        naming(TicketEvent.objects.visible_to(user, ticket), "actor").exclude(
-            kind=TicketEvent.Kind.COMMENTED
-        )
-    )
-    comments = list(naming(Comment.objects.visible_to(user, ticket), "author"))
+    events = access.page_events(user, ticket)
+    comments = access.page_comments(user, ticket)
     _stamp(comments)
     _stamp(events)
     can_assign = access.can_assign(user, ticket) and ticket.team_id is not None

@@ -1,6 +1,7 @@
 """Reads compiled once per process (`portal.lib.compiled`) answer as the ORM does: with
 other values, other numbers of values (an `IN` list of another length) and on every
-backend; a value the ORM would rewrite is refused instead of misread."""
+backend, converted as the ORM converts; a value the ORM would rewrite is refused instead of
+misread."""
 
 import pytest
 from django.utils import timezone
@@ -86,3 +87,17 @@ def test_a_name_taken_by_another_statement_is_refused():
     compiled.rows("test.taken", lambda pk: User.objects.filter(pk=pk).values_list("pk"), [1])
     with pytest.raises(AssertionError, match="another compiled statement"):
         compiled.rows("test.taken", lambda pk: User.objects.filter(pk=pk).values_list("email"), [1])
+
+
+def test_rows_come_converted_as_the_orms_values_list():
+    """A boolean and a time read as the ORM reads them (SQLite: 0/1 and text otherwise)."""
+    person = _people(1)[0]
+    got = compiled.rows(
+        "test.converted",
+        lambda pk: User.objects.filter(pk=pk).values_list("pk", "is_active", "date_joined"),
+        [person.pk],
+    )
+    assert got == [(person.pk, True, person.date_joined)]
+    assert got == list(
+        User.objects.filter(pk=person.pk).values_list("pk", "is_active", "date_joined")
+    )

@@ -1,0 +1,86 @@
+"""The ticket page's compiled reads (access.get_ticket_for_page, page_comments, page_events)
+answer what the ORM's access-checked querysets answer, for every persona and on every
+backend (times, booleans and JSON converted as the ORM converts them): nobody reads an
+internal note they may not, and the rows come as the page read them before."""
+
+import pytest
+
+from portal.accounts.selectors import naming
+from portal.lib.http import NotVisible
+from portal.tickets import access, services
+from portal.tickets.models import Comment, Ticket, TicketEvent
+
+pytestmark = pytest.mark.django_db
+
+
+def _fields(row) -> dict:
+    return {field.attname: getattr(row, field.attname) for field in row._meta.concrete_fields}
+
+
+def _person(user) -> tuple | None:
+    return None if user is None else (user.pk, user.full_name, user.email, str(user))
+
+
+@pytest.fixture
+def busy_ticket(ticket, personas):
+    """A ticket with public and internal comments, an assignee and request-form values."""
+    services.comment_add(actor=personas.agent, ticket=ticket, body="Public <b>answer</b>")
+    services.comment_add(actor=personas.agent, ticket=ticket, body="Internal note", internal=True)
+    services.comment_add(actor=personas.requester, ticket=ticket, body="Thanks")
+    ticket = Ticket.objects.get(pk=ticket.pk)
+    services.ticket_assign(
+        actor=personas.lead,
+        ticket=ticket,
+        assignee=personas.lead,
+        reason="",
+        expected_version=ticket.version,
+    )
+    Ticket.objects.filter(pk=ticket.pk).update(form_values={"serial": "SN-1"})
+    return Ticket.objects.get(pk=ticket.pk)
+
+
+@pytest.mark.parametrize(
+    "persona", ["requester", "agent", "lead", "spoc", "admin", "outsider", "watcher"]
+)
+def test_the_pages_reads_answer_as_the_access_checked_querysets(busy_ticket, people, persona):
+    user = people[persona]
+    if persona == "watcher":
+        busy_ticket.watchers.add(user)
+    if persona == "outsider":
+        with pytest.raises(NotVisible):
+            access.get_ticket_for_page(user, busy_ticket.number)
+        assert access.page_comments(user, busy_ticket) == []
+        assert access.page_events(user, busy_ticket) == []
+        return
+    page = access.get_ticket_for_page(user, busy_ticket.number)
+    orm = Ticket.objects.select_related("requester", "assignee").get(pk=busy_ticket.pk)
+    assert _fields(page) == _fields(orm)
+    assert page.form_values == {"serial": "SN-1"}
+    assert _person(page.requester) == _person(orm.requester)
+    assert _person(page.assignee) == _person(orm.assignee) != None  # noqa: E711
+    assert page.watched is (persona == "watcher")
+
+    comments = access.page_comments(user, page)
+    expected = list(naming(Comment.objects.visible_to(user, orm), "author"))
+    assert [_fields(c) for c in comments] == [_fields(c) for c in expected]
+    assert [_person(c.author) for c in comments] == [_person(c.author) for c in expected]
+    internal = [c.body for c in comments if c.is_internal]
+    assert internal == ([] if persona == "requester" or persona == "watcher" else ["Internal note"])
+
+    events = access.page_events(user, page)
+    expected_events = list(
+        naming(TicketEvent.objects.visible_to(user, orm), "actor").exclude(
+            kind=TicketEvent.Kind.COMMENTED
+        )
+    )
+    assert [_fields(e) for e in events] == [_fields(e) for e in expected_events]
+    assert [_person(e.actor) for e in events] == [_person(e.actor) for e in expected_events]
+    assert any(e.actor is None for e in events)  # routing: nobody behind it
+
+
+def test_a_ticket_without_assignee_reads_none_and_a_missing_number_is_not_visible(ticket, personas):
+    Ticket.objects.filter(pk=ticket.pk).update(assignee=None)
+    page = access.get_ticket_for_page(personas.admin, ticket.number)
+    assert page.assignee is None and page.assignee_id is None
+    with pytest.raises(NotVisible):
+        access.get_ticket_for_page(personas.admin, "TKT-999999")

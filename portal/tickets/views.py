@@ -38,6 +38,7 @@ from portal.tickets import (
     form_views,
     notify,
     services,
+    sla,
     transitions,
 )
 from portal.tickets.attachment_services import AttachmentsRefused, Outcome
@@ -200,11 +201,10 @@ def _move_form(ticket: Ticket) -> MoveTeamForm:
     return form
 
 
-def _stamp(rows: list[Comment] | list[TicketEvent]) -> None:
+def _stamp(rows: list[Comment] | list[TicketEvent], dates: ShortDates) -> None:
     """Each row's `created_at` as the `date` filter writes it, "c" (`.created_iso`) and
     "j M Y H:i" (`.created_label`), in the current time zone: the filter parses its format
     and translates the month again for every date, two per comment and per history row."""
-    dates = ShortDates()
     for row in rows:
         local = timezone.localtime(row.created_at)
         row.created_iso = local.isoformat()  # type: ignore[union-attr]
@@ -230,12 +230,13 @@ def _page_html(
     events: list[TicketEvent],
     files: list[Any],
     writes_articles: bool,
+    waiting_for: str | None,
+    dates: ShortDates,
 ) -> dict[str, Any]:
     """The page's loops as HTML (portal/tickets/detail_html.py), with one CSRF token for
     all its forms: the template's `{% csrf_token %}` tags read the same `csrf_token`."""
     token = get_token(request)
     csrf = detail_html.csrf_input(token)
-    dates = ShortDates()
     download = detail_html.url_for_pk("attachment-download")
     article_url = (
         detail_html.url_for_pk("ticket-comment-article", ticket.number) if writes_articles else None
@@ -247,6 +248,12 @@ def _page_html(
             comments, article_url=article_url, csrf=csrf, dates=dates, download=download
         ),
         "history_items": detail_html.history_items(events),
+        "facts_html": detail_html.facts_html(
+            ticket,
+            waiting_for=waiting_for,
+            sla_views=sla.target_views(ticket, timezone.now()),
+            dates=dates,
+        ),
     }
 
 
@@ -263,8 +270,9 @@ def _detail_context(request: AuthenticatedRequest, ticket: Ticket, **extra: Any)
     # Comments have their own list; their events only matter for the audit trail.
     events = access.page_events(user, ticket)
     comments = access.page_comments(user, ticket)
-    _stamp(comments)
-    _stamp(events)
+    dates = ShortDates()
+    _stamp(comments, dates)
+    _stamp(events, dates)
     can_assign = access.can_assign(user, ticket) and ticket.team_id is not None
     can_move = access.can_move_team(user, ticket)
     targets = transitions.allowed_targets(roles_here, ticket)
@@ -325,6 +333,8 @@ def _detail_context(request: AuthenticatedRequest, ticket: Ticket, **extra: Any)
             events=events,
             files=context["attachments"],
             writes_articles=worker and kb_access.can_create(user),
+            waiting_for=context["waiting_for"],
+            dates=dates,
         )
     )
     context.update(extra)

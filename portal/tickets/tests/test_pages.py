@@ -276,6 +276,7 @@ def test_comment_and_history_times_read_as_the_date_filter_writes_them(zone):
     from django.template import Context, Template
     from django.utils import timezone
 
+    from portal.lib.dates import ShortDates
     from portal.tickets.views import _stamp
 
     moments = [dt.datetime(2026, month, day, 23, 5, 7, 12, tzinfo=dt.UTC) for month, day in
@@ -284,7 +285,7 @@ def test_comment_and_history_times_read_as_the_date_filter_writes_them(zone):
     template = Template("{{ at|date:'c' }}|{{ at|date:'j M Y H:i' }}")
     with timezone.override(zone):
         rows = [SimpleNamespace(created_at=moment) for moment in moments]
-        _stamp(rows)
+        _stamp(rows, ShortDates())
         for row in rows:
             expected = template.render(Context({"at": row.created_at}))
             assert f"{row.created_iso}|{row.created_label}" == expected

@@ -9,6 +9,7 @@ by the view (`.created_iso`, `.created_label`); files' here, the same way.
 """
 
 from collections.abc import Callable, Iterable
+from html import escape as escape_text
 from typing import Any
 
 from django.template.defaultfilters import filesizeformat
@@ -41,6 +42,10 @@ def csrf_input(token: str) -> SafeString:
 
 
 def _e(value: Any) -> str:
+    """`{{ value }}`: plain text (a `str`, not a safe or lazy one) escaped by `html.escape`
+    as `django.utils.html.escape` does, without `conditional_escape`'s checks."""
+    if type(value) is str:
+        return escape_text(value)
     return conditional_escape(value)
 
 

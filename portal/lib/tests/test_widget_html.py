@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy
 from hypothesis import given
 from hypothesis import strategies as st
 
-from portal.lib.widget_html import PYTHON_WIDGETS, WRITERS
+from portal.lib.widget_html import PYTHON_WIDGETS, WRITERS, FlatSelect
 
 DJANGO = DjangoTemplates()
 TRICKY = ["a <b> & \"c\" 'd'", "", " spaced ", "é ✓", "&amp;", "\n"]
@@ -51,6 +51,11 @@ WIDGETS = [
     forms.Select(choices=choices(), attrs={"required": True}),
     forms.SelectMultiple(choices=choices()),
     forms.NullBooleanSelect(),
+    FlatSelect(
+        choices=[c for c in choices() if not isinstance(c[1], list)], attrs={"required": True}
+    ),
+    FlatSelect(choices=[(1, "one"), (1, "one again"), (None, "none"), ("1", "text one")]),
+    FlatSelect(choices=choices()),  # groups: Select's own way
 ]
 VALUES = [None, "", 0, 1, True, False, "1", ["1", "b&c"], ("4",), mark_safe("<b>x</b>"), *TRICKY]  # noqa: S308
 
@@ -64,9 +69,10 @@ def test_each_standard_widget_renders_as_djangos_templates(widget, value):
 
 @given(st.text(), st.text(min_size=1))
 def test_any_text_is_escaped_as_the_templates_escape_it(value, label):
-    widget = forms.Select(choices=[(value, label), ("x", value)])
-    django_html, python_html = both(widget, label, value, attrs={"title": value})
-    assert python_html == django_html
+    for select in (forms.Select, FlatSelect):
+        widget = select(choices=[(value, label), ("x", value)])
+        django_html, python_html = both(widget, label, value, attrs={"title": value})
+        assert python_html == django_html
     for other in (forms.TextInput(), forms.Textarea()):
         django_html, python_html = both(other, "q", value)
         assert python_html == django_html
@@ -155,3 +161,16 @@ def test_field_html_escapes_what_a_person_typed_and_error_texts():
     assert "<script>" not in html and "<img" not in html
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
     assert "&lt;img src=x onerror=alert(1)&gt;" in html
+
+
+def test_a_flat_select_is_written_without_djangos_option_dictionaries(monkeypatch):
+    widget = FlatSelect(choices=[("", "Nobody"), (1, "Anna <Nagy>"), (2, "Bo")])
+    expected = widget.render("who", 1, attrs={"id": "id_who"}, renderer=DJANGO)
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("built Django's option dictionaries")
+
+    monkeypatch.setattr(FlatSelect, "optgroups", refuse)
+    written = widget.render("who", 1, attrs={"id": "id_who"}, renderer=PYTHON_WIDGETS)
+    assert written == expected
+    assert '<option value="1" selected>Anna &lt;Nagy&gt;</option>' in written

@@ -6,7 +6,7 @@ size, content), so the same rules hold for every caller, not just these forms.
 
 from django import forms
 from django.template.defaultfilters import filesizeformat
-from django.utils.functional import lazy
+from django.utils.functional import Promise, lazy
 
 
 def _limits() -> str:
@@ -38,6 +38,15 @@ class AttachmentsField(forms.FileField):
         kwargs.setdefault("help_text", limits_help())
         super().__init__(**kwargs)
         self.widget.attrs.update({"multiple": True, "data-attachments": ""})
+
+    def __deepcopy__(self, memo):
+        # Each form's copy of the field (Form.__init__ copies every field) holds the limits
+        # as they are configured when the form is made, as text: the lazy text was worked
+        # out again each time it was read, eight times on a ticket page.
+        copied = super().__deepcopy__(memo)
+        if isinstance(copied.help_text, Promise):
+            copied.help_text = str(copied.help_text)
+        return copied
 
     def clean(self, data, initial=None):
         files = data if isinstance(data, list | tuple) else [data] if data else []

@@ -338,3 +338,14 @@ def test_a_refused_file_on_a_comment_is_named_and_the_comment_kept(
     assert form["body"].value() == "See the screenshot"
     assert "ok.pdf without them" in response.content.decode()
     assert not Comment.objects.exists() and stored_keys(files_storage) == []
+
+
+def test_the_file_fields_help_states_the_limits_configured_when_the_form_is_made(settings):
+    from portal.tickets.forms import CommentForm
+
+    settings.ATTACHMENTS_PER_TICKET = 3
+    first = CommentForm()
+    settings.ATTACHMENTS_PER_TICKET = 7
+    second = CommentForm()
+    assert first.fields["files"].help_text.startswith("Up to 3 files per ticket")
+    assert second.fields["files"].help_text.startswith("Up to 7 files per ticket")

@@ -139,10 +139,20 @@ def _flat_select(widget: forms.Select, name: str, value: Any, attrs: Any) -> str
     themselves; None for choices in groups."""
     if widget.option_inherits_attrs or widget.option_template_name != OPTION_TEMPLATE:
         return None
-    values = widget.format_value(value)
-    parts = [f'<select name="{_text(name)}"{_attrs(widget.build_attrs(widget.attrs, attrs))}>']
+    return flat_select_html(
+        name, widget.build_attrs(widget.attrs, attrs), widget.choices, widget.format_value(value)
+    )
+
+
+def flat_select_html(
+    name: str, attrs: Mapping[str, Any], choices: Any, values: list[str]
+) -> str | None:
+    """A `Select` of flat `choices` with the attributes `attrs` (as the bound field gives
+    them) and `values` (`format_value`'s strings) selected, as Django writes it; None for
+    choices in groups."""
+    parts = [f'<select name="{_text(name)}"{_attrs(attrs)}>']
     chosen = False  # only the first option with the value is selected (optgroups)
-    for option_value, label in widget.choices:
+    for option_value, label in choices:
         if isinstance(label, list | tuple):
             return None
         option_value = "" if option_value is None else option_value

@@ -19,6 +19,7 @@ from django.utils.html import conditional_escape, escape
 from django.utils.safestring import SafeString, mark_safe
 
 from portal.lib.dates import ShortDates
+from portal.lib.widget_html import flat_select_html
 from portal.tickets import history
 
 # An id no real row reaches, reversed in place of the row's own and then split around.
@@ -194,3 +195,38 @@ def _sla_html(ticket: Any, views: list, dates: ShortDates) -> str:
         )
     parts.append(f"\n<dt>SLA policy</dt><dd>{_e(ticket.sla_policy_name)}</dd>\n")
     return "".join(parts)
+
+
+def assign_fields(
+    *, version: int, assignee_id: int | None, members: list[tuple[int, str]]
+) -> SafeString:
+    """The assign form's fields, unbound (`forms.AssignForm` as the page showed it: the
+    ticket's version, the team's members with the assignee selected, an empty reason).
+    Building the Django form and its fields for this cost more than the rest of the
+    aside; a refused post shows its bound form through the template as before."""
+    chosen = "" if assignee_id is None else str(assignee_id)
+    select = flat_select_html(
+        "assignee", {"id": "id_assign_assignee"}, [("", "Nobody"), *members], [chosen]
+    )
+    return mark_safe(  # noqa: S308 (every value escaped by flat_select_html and int())
+        f'<input type="hidden" name="version" value="{int(version)}" id="id_assign_version">\n'
+        '          <label for="id_assign_assignee">Assign to</label>\n'
+        f"          {select}\n"
+        '          <label for="id_assign_reason">Reason (optional)</label>\n'
+        '          <input type="text" name="reason" maxlength="1000" id="id_assign_reason">'
+    )
+
+
+def move_fields(*, version: int, teams: list[tuple[int, str]]) -> SafeString:
+    """The move-team form's fields, unbound (`forms.MoveTeamForm`: the ticket's version,
+    the teams to choose from, an empty reason); see `assign_fields`."""
+    select = flat_select_html(
+        "team", {"required": True, "id": "id_team"}, [("", "Choose a team"), *teams], [""]
+    )
+    return mark_safe(  # noqa: S308 (every value escaped by flat_select_html and int())
+        f'<input type="hidden" name="version" value="{int(version)}" id="id_version">\n'
+        '          <label for="id_team">Move to team</label>\n'
+        f"          {select}\n"
+        '          <label for="id_reason">Why</label>\n'
+        '          <input type="text" name="reason" maxlength="1000" required id="id_reason">'
+    )

@@ -6,7 +6,7 @@ a 4xx status, having changed nothing.
 """
 
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from functools import partial, wraps
 from typing import Any
 
@@ -171,34 +171,22 @@ def _waiting_for(ticket: Ticket, events: list[TicketEvent]) -> str | None:
     return None
 
 
-def _options(field: Any, rows: Iterable[tuple[int, str]]) -> None:
-    """A model select's options as a list (the field's queryset still validates a post):
-    its own iterator would read the rows again through a server-side cursor."""
-    empty = [] if field.empty_label is None else [("", field.empty_label)]
-    field.widget.choices = [*empty, *rows]
-
-
-def _assign_form(ticket: Ticket) -> AssignForm:
-    """The team's members from the cache (catalog.selectors.team_member_choices). This
-    form is only shown: a post is validated by its own form against `_members`, a
-    queryset that never ran here and was half of this form's cost to build (profile)."""
-    form = AssignForm(
-        initial={"version": ticket.version, "assignee": ticket.assignee_id},
-        members=User.objects.none(),
-        renderer=PYTHON_WIDGETS,
-    )
+def _assign_fields(ticket: Ticket) -> SafeString:
+    """The assign form's fields (detail_html.assign_fields), the team's members from the
+    cache (catalog.selectors.team_member_choices). Only shown: a post is validated by its
+    own form against `_members`."""
     # Offered only for a ticket with a team (`can_assign` in `_detail_context`).
     members = team_member_choices(ticket.team_id) if ticket.team_id is not None else []
-    _options(form.fields["assignee"], members)
-    return form
+    return detail_html.assign_fields(
+        version=ticket.version, assignee_id=ticket.assignee_id, members=members
+    )
 
 
-def _move_form(ticket: Ticket) -> MoveTeamForm:
-    """The teams from the cache of master data (catalog.selectors), less the ticket's own."""
-    form = MoveTeamForm(initial={"version": ticket.version}, renderer=PYTHON_WIDGETS)
+def _move_fields(ticket: Ticket) -> SafeString:
+    """The move-team form's fields (detail_html.move_fields), the teams from the cache of
+    master data (catalog.selectors), less the ticket's own."""
     teams = [(pk, name) for pk, name in active_team_choices() if pk != ticket.team_id]
-    _options(form.fields["team"], teams)
-    return form
+    return detail_html.move_fields(version=ticket.version, teams=teams)
 
 
 def _stamp(rows: list[Comment] | list[TicketEvent], dates: ShortDates) -> None:
@@ -322,8 +310,13 @@ def _detail_context(request: AuthenticatedRequest, ticket: Ticket, **extra: Any)
         # option); a refused action's bound form comes in `extra`, rendered as usual.
         "comment_form": CommentForm(renderer=PYTHON_WIDGETS),
         "files_form": FilesForm(renderer=PYTHON_WIDGETS),
-        "assign_form": _assign_form(ticket) if can_assign else None,
-        "move_form": _move_form(ticket) if can_move else None,
+        # Written in Python; a refused post's bound form comes in `extra` instead.
+        "assign_form": None,
+        "move_form": None,
+        "assign_fields": (
+            _assign_fields(ticket) if can_assign and "assign_form" not in extra else None
+        ),
+        "move_fields": _move_fields(ticket) if can_move and "move_form" not in extra else None,
     }
     context.update(
         _page_html(

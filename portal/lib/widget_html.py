@@ -16,7 +16,6 @@ from collections.abc import Callable, Mapping
 from html import escape as escape_text
 from typing import Any
 
-from django import forms
 from django.forms.renderers import DjangoTemplates
 from django.template import Context
 from django.template.base import render_value_in_context
@@ -121,35 +120,14 @@ class PythonWidgets(DjangoTemplates):
 PYTHON_WIDGETS = PythonWidgets()
 
 
-class FlatSelect(forms.Select):
-    """A select that `PythonWidgets` writes straight from its choices when they are a flat
-    list: the option dictionaries Django builds first (`optgroups`, a copy of the attributes
-    per option) cost more than writing them. The same HTML as `Select` (tests compare);
-    choices in groups, or any other renderer, take `Select`'s own way."""
-
-    def render(self, name: str, value: Any, attrs: Any = None, renderer: Any = None) -> SafeString:
-        html = _flat_select(self, name, value, attrs) if renderer is PYTHON_WIDGETS else None
-        if html is None:
-            return super().render(name, value, attrs, renderer)
-        return mark_safe(html)  # noqa: S308 (every value escaped in _flat_select)
-
-
-def _flat_select(widget: forms.Select, name: str, value: Any, attrs: Any) -> str | None:
-    """What `_select` writes of `ChoiceWidget.get_context`'s options, from the choices
-    themselves; None for choices in groups."""
-    if widget.option_inherits_attrs or widget.option_template_name != OPTION_TEMPLATE:
-        return None
-    return flat_select_html(
-        name, widget.build_attrs(widget.attrs, attrs), widget.choices, widget.format_value(value)
-    )
-
-
 def flat_select_html(
     name: str, attrs: Mapping[str, Any], choices: Any, values: list[str]
 ) -> str | None:
     """A `Select` of flat `choices` with the attributes `attrs` (as the bound field gives
-    them) and `values` (`format_value`'s strings) selected, as Django writes it; None for
-    choices in groups."""
+    them) and `values` (`format_value`'s strings) selected, as Django's templates write it
+    (`_select` of `ChoiceWidget.get_context`), from the choices themselves: for a page
+    that shows a select without building its form, whose option dictionaries (a copy of
+    the attributes per option) cost more than writing them. None for choices in groups."""
     parts = [f'<select name="{_text(name)}"{_attrs(attrs)}>']
     chosen = False  # only the first option with the value is selected (optgroups)
     for option_value, label in choices:

@@ -10,7 +10,6 @@ from django.http import QueryDict
 from portal.accounts.models import User
 from portal.catalog.forms import ClassificationFormMixin
 from portal.catalog.models import Priority, Team
-from portal.lib.widget_html import FlatSelect
 from portal.tickets.attachment_forms import AttachmentsField, SkipRefusedField
 from portal.tickets.models import Status
 from portal.tickets.services import BODY_MAX, TITLE_MAX
@@ -92,7 +91,7 @@ class StatusForm(VersionedForm):
 
 class AssignForm(VersionedForm):
     assignee: "forms.ModelChoiceField[User]" = forms.ModelChoiceField(
-        queryset=None, required=False, empty_label="Nobody", widget=FlatSelect
+        queryset=None, required=False, empty_label="Nobody"
     )
     reason = forms.CharField(max_length=1000, required=False)
 
@@ -104,9 +103,7 @@ class AssignForm(VersionedForm):
 
 
 class MoveTeamForm(VersionedForm):
-    team = forms.ModelChoiceField(
-        Team.objects.active(), empty_label="Choose a team", widget=FlatSelect
-    )
+    team = forms.ModelChoiceField(Team.objects.active(), empty_label="Choose a team")
     reason = forms.CharField(max_length=1000)
 
 

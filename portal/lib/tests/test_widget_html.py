@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy
 from hypothesis import given
 from hypothesis import strategies as st
 
-from portal.lib.widget_html import PYTHON_WIDGETS, WRITERS, FlatSelect
+from portal.lib.widget_html import PYTHON_WIDGETS, WRITERS, flat_select_html
 
 DJANGO = DjangoTemplates()
 TRICKY = ["a <b> & \"c\" 'd'", "", " spaced ", "é ✓", "&amp;", "\n"]
@@ -51,11 +51,6 @@ WIDGETS = [
     forms.Select(choices=choices(), attrs={"required": True}),
     forms.SelectMultiple(choices=choices()),
     forms.NullBooleanSelect(),
-    FlatSelect(
-        choices=[c for c in choices() if not isinstance(c[1], list)], attrs={"required": True}
-    ),
-    FlatSelect(choices=[(1, "one"), (1, "one again"), (None, "none"), ("1", "text one")]),
-    FlatSelect(choices=choices()),  # groups: Select's own way
 ]
 VALUES = [None, "", 0, 1, True, False, "1", ["1", "b&c"], ("4",), mark_safe("<b>x</b>"), *TRICKY]  # noqa: S308
 
@@ -69,10 +64,10 @@ def test_each_standard_widget_renders_as_djangos_templates(widget, value):
 
 @given(st.text(), st.text(min_size=1))
 def test_any_text_is_escaped_as_the_templates_escape_it(value, label):
-    for select in (forms.Select, FlatSelect):
-        widget = select(choices=[(value, label), ("x", value)])
-        django_html, python_html = both(widget, label, value, attrs={"title": value})
-        assert python_html == django_html
+    widget = forms.Select(choices=[(value, label), ("x", value)])
+    django_html, python_html = both(widget, label, value, attrs={"title": value})
+    assert python_html == django_html
+    assert _flat(widget, label, value, {"title": value}) == django_html
     for other in (forms.TextInput(), forms.Textarea()):
         django_html, python_html = both(other, "q", value)
         assert python_html == django_html
@@ -163,14 +158,25 @@ def test_field_html_escapes_what_a_person_typed_and_error_texts():
     assert "&lt;img src=x onerror=alert(1)&gt;" in html
 
 
-def test_a_flat_select_is_written_without_djangos_option_dictionaries(monkeypatch):
-    widget = FlatSelect(choices=[("", "Nobody"), (1, "Anna <Nagy>"), (2, "Bo")])
-    expected = widget.render("who", 1, attrs={"id": "id_who"}, renderer=DJANGO)
+def _flat(widget, name, value, attrs):
+    """`flat_select_html` given what the bound field would give the widget."""
+    values = widget.format_value(value)
+    return flat_select_html(name, widget.build_attrs(widget.attrs, attrs), widget.choices, values)
 
-    def refuse(*args, **kwargs):
-        raise AssertionError("built Django's option dictionaries")
 
-    monkeypatch.setattr(FlatSelect, "optgroups", refuse)
-    written = widget.render("who", 1, attrs={"id": "id_who"}, renderer=PYTHON_WIDGETS)
-    assert written == expected
-    assert '<option value="1" selected>Anna &lt;Nagy&gt;</option>' in written
+FLAT = [
+    [choice for choice in choices() if not isinstance(choice[1], list)],
+    [(1, "one"), (1, "one again"), (None, "none"), ("1", "text one")],
+]
+
+
+@pytest.mark.parametrize("flat", FLAT)
+@pytest.mark.parametrize("value", VALUES, ids=repr)
+def test_a_flat_select_written_from_its_choices_is_what_djangos_templates_write(flat, value):
+    widget = forms.Select(choices=flat)
+    attrs = {"required": True, "id": "id_field"}
+    assert _flat(widget, "field", value, attrs) == both(widget, "field", value, attrs)[0]
+
+
+def test_a_select_with_groups_is_not_written_from_its_choices():
+    assert _flat(forms.Select(choices=choices()), "field", "1", {}) is None

@@ -84,7 +84,8 @@ def ask(step, ticket, rows, *, reminder: bool = False) -> None:
         "description": ticket.description,
         "step": step.label,
         "fallback": step.fallback_reason,
-        "answers": answers(ticket),
+        # The outbox keeps plain JSON (portal/notifications/rendering.py): label and text.
+        "answers": [{"label": a.label, "text": a.text} for a in answers(ticket)],
         "link_days": settings.APPROVAL_LINK_DAYS,
         "reminder": reminder,
         "text": text,

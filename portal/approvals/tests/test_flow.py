@@ -289,3 +289,17 @@ def test_someone_watching_while_it_waited_gets_the_confirmation_when_it_is_route
         EmailDelivery.objects.filter(kind="ticket_received", to_address=watcher.email)
     )
     assert "Agent Persona (Team A) has it" in email.body_text
+
+
+def test_the_approvers_email_lists_the_request_forms_answers(raise_ticket, manager, rule, org):
+    """The answers reach the outbox as plain values (label and text) and the written mail
+    shows them: an approver decides on what was asked for."""
+    from portal.testing.request_forms import form_service_create
+
+    form_service_create(category=org.hardware, key="asset_tag", label="Asset tag",
+                        field_type="text", position=0)  # fmt: skip
+    rule(Approvers.MANAGER)
+    raise_ticket(form_values={"asset_tag": "LT-0042"})
+    [email] = written(EmailDelivery.objects.filter(kind="approval_request"))
+    assert "Asset tag: LT-0042" in email.body_text
+    assert '<th align="left">Asset tag</th><td>LT-0042</td>' in email.body_html

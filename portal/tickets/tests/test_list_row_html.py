@@ -6,7 +6,9 @@ import pytest
 from django.template import engines
 from django.utils.safestring import mark_safe
 
-from portal.tickets.list_row_html import row_html
+from portal.catalog.models import Priority
+from portal.tickets.list_row_html import options_html, row_html
+from portal.tickets.models import Status
 
 # The loop body of tickets/_results.html before the rows were written in Python (its two
 # comments removed: they render nothing).
@@ -79,3 +81,33 @@ def test_a_row_is_the_html_the_template_wrote(can_bulk, overrides):
     assert row_html(row, can_bulk=can_bulk) == expected
     if overrides.get("title") == HOSTILE:
         assert "<script>" not in row_html(row, can_bulk=can_bulk)
+
+
+# The loop of the bulk form's selects in tickets/_results.html before it was written in Python.
+TEMPLATE_OPTIONS = (
+    '{% for value, label in choices %}<option value="{{ value }}">{{ label }}</option>{% endfor %}'
+)
+
+
+@pytest.mark.parametrize(
+    "choices",
+    [
+        [],
+        Status.choices,  # lazily translated labels
+        Priority.choices,
+        [(1, "Service Desk"), (22, HOSTILE), (3, mark_safe("<b>Safe</b>"))],  # noqa: S308
+        [(HOSTILE, "value & label")],
+    ],
+)
+def test_options_are_the_html_the_template_wrote(choices):
+    template = engines["django"].from_string(TEMPLATE_OPTIONS)
+    assert options_html(choices) == template.render({"choices": choices})
+
+
+def test_a_plain_string_is_escaped_like_django_escapes_it():
+    from django.utils.html import conditional_escape
+
+    from portal.tickets.list_row_html import _escape
+
+    for value in (HOSTILE, "", "a\u00a0b", "`back` {curly} %(x)s", '\u2014 "é"'):
+        assert _escape(value) == conditional_escape(value)

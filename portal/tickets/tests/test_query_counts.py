@@ -76,6 +76,23 @@ def test_list_query_count_is_constant_per_saved_view(
     assert shown > 0 or (persona, view) == ("agent", "mine")
 
 
+def test_the_list_reads_of_its_people_only_what_it_shows(raise_ticket, personas, org, warm,
+                                                         django_assert_num_queries):  # fmt: skip
+    # A page of tickets joins the requester and assignee with their id, name and address
+    # alone (filters.PAGE_PERSON_FIELDS): no password hash, and no query later asks for
+    # a column left out, for any row.
+    ticket = raise_ticket(title="Printer")
+    assert ticket.assignee is not None  # routed to a member of the team
+    client = warm(personas.admin)
+    with django_assert_num_queries(LIST_BASE) as queries:
+        response = client.get("/tickets")
+    page = queries.captured_queries[-1]["sql"]
+    assert "tickets_ticket" in page and '"email"' in page
+    assert '"password"' not in page and '"last_login"' not in page
+    assert str(ticket.assignee) in response.content.decode()
+    assert str(ticket.requester) in response.content.decode()
+
+
 def test_search_and_filters_add_a_fixed_number_of_queries(raise_ticket, personas, warm, org,
                                            django_assert_num_queries):  # fmt: skip
     _many(raise_ticket, 30)

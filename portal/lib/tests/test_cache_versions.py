@@ -78,3 +78,50 @@ def test_a_committed_write_is_what_everyone_reads_next(team):
         _rename(team, "Print and scan")
         assert _cached_name(team) == "Print and scan"
     assert _cached_name(team) == "Print and scan"
+
+
+class _Page:
+    """What `attach_master_rows` fills: a ticket's four master-data ids."""
+
+    def __init__(self, team_id: int) -> None:
+        self.group_id = self.category_id = self.subcategory_id = None
+        self.team_id = team_id
+
+
+def _team_on_a_page(team) -> str:
+    from portal.catalog.selectors import attach_master_rows
+
+    page = _Page(team.pk)
+    attach_master_rows([page])
+    return page.team.name
+
+
+def test_master_rows_come_from_this_process_until_a_bump_anywhere(team, monkeypatch):
+    from portal.catalog.models import Team
+
+    shared_reads = []
+    get_many = cache.get_many
+    monkeypatch.setattr(cache, "get_many", lambda keys: shared_reads.append(keys) or get_many(keys))
+    assert _team_on_a_page(team) == "Printers"  # read from the database, cached
+    assert _team_on_a_page(team) == "Printers"  # from the shared cache, kept in this process
+    assert len(shared_reads) == 2
+    assert _team_on_a_page(team) == "Printers"
+    assert len(shared_reads) == 2  # no third read of the shared cache
+
+    Team.objects.filter(pk=team.pk).update(name="Print and scan")  # no signal, no bump here
+    assert _team_on_a_page(team) == "Printers"
+    in_another_process("from portal.lib.cache_versions import bump; bump('masters')")
+    assert _team_on_a_page(team) == "Print and scan"  # the new version's key misses
+
+
+def test_the_process_memo_is_emptied_when_full(monkeypatch):
+    from portal.lib import cache_versions
+
+    monkeypatch.setattr(cache_versions, "MEMO_MAX_ENTRIES", 3)
+    monkeypatch.setattr(cache_versions, "_MEMO", {})  # this test's keys are not versioned
+    cache.set_many({f"k{n}": n for n in range(5)})
+    assert cache_versions.get_many_versioned(["k0", "k1"]) == {"k0": 0, "k1": 1}
+    assert cache_versions.get_many_versioned(["k2", "k3"]) == {"k2": 2, "k3": 3}
+    assert set(cache_versions._MEMO) <= {"k2", "k3"}  # emptied before the two were kept
+    assert cache_versions.get_many_versioned(["k1", "x"]) == {"k1": 1}  # a miss is not kept
+    assert "x" not in cache_versions._MEMO

@@ -15,7 +15,7 @@ from django.utils.safestring import mark_safe
 
 from portal.catalog.invalidation import MASTERS
 from portal.lib import markdown
-from portal.lib.cache_versions import versioned_key
+from portal.lib.cache_versions import get_many_versioned, versioned_key
 from portal.lib.widget_html import field_html
 from portal.tickets import history
 
@@ -136,7 +136,9 @@ def _cached_filters(context, form) -> dict[str, tuple[str, str | None]]:
         for name in form.fields:
             if (options := form.options_key(name)) is not None:
                 keys[name] = f"{prefix}:{name}:{options}"
-        found = cache.get_many(list(keys.values()))
+        # The unchosen HTML under a version is never rewritten (a miss is rendered and
+        # set once): read through this process's memory.
+        found = get_many_versioned(list(keys.values()))
         memo[id(form)] = {name: (key, found.get(key)) for name, key in keys.items()}
     return memo[id(form)]
 
@@ -147,6 +149,9 @@ def _with_value(html: str, field: BoundField) -> str | None:
     this does not know."""
     widget = field.field.widget
     value = widget.format_value(field.value())
+    if type(widget) in _SELECTS + _INPUTS and value == widget.format_value(None):
+        # Nothing chosen: the HTML is the cached one as it is (most filters of a page).
+        return html
     if type(widget) in _SELECTS:
         # Django's rule (ChoiceWidget.optgroups): the options whose value is chosen, only
         # the first of them for a single select.

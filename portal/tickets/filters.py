@@ -5,6 +5,7 @@ allow-list; anything else is a form error shown to the person, answered with 400
 builds the queryset on top of `visible_tickets(user)`, so no surface can widen access.
 """
 
+import copy
 import datetime as dt
 import functools
 from collections.abc import Callable
@@ -177,6 +178,23 @@ class TeamChoiceField(forms.ModelChoiceField):
         return team.pk if team is not None else None
 
 
+class _FieldsCopiedWhereChanged(dict):
+    """A form's `base_fields` whose copy for each form (Django deep-copies them all in
+    `BaseForm.__init__`: 17 fields, their widgets, choices and querysets, about a twentieth
+    of a list page) copies only the fields the form changes per request (`own`) and
+    shares the others, which no form changes, between all forms."""
+
+    def __init__(self, fields: dict[str, forms.Field], *, own: tuple[str, ...]) -> None:
+        super().__init__(fields)
+        self.own = own
+
+    def __deepcopy__(self, memo) -> dict[str, forms.Field]:
+        return {
+            name: copy.deepcopy(field, memo) if name in self.own else field
+            for name, field in self.items()
+        }
+
+
 class TicketFilterForm(forms.Form):
     view = forms.ChoiceField(required=False)
     q = forms.CharField(label="Search", required=False, max_length=200)
@@ -216,6 +234,9 @@ class TicketFilterForm(forms.Form):
         label="Answer", required=False, choices=[], help_text="Choose a category first."
     )
     after = forms.CharField(required=False, max_length=500, widget=forms.HiddenInput)
+
+    # The fields __init__ changes (choices, querysets, help text); the others are shared.
+    OWN_FIELDS = ("view", "category", "subcategory", "answer")
 
     def __init__(self, data, *, roles: Roles, **kwargs):
         super().__init__(data, **kwargs)
@@ -272,6 +293,11 @@ class TicketFilterForm(forms.Form):
             if start and end and start > end:
                 self.add_error(f"{field}_to", "The end date is before the start date.")
         return data
+
+
+TicketFilterForm.base_fields = _FieldsCopiedWhereChanged(
+    TicketFilterForm.base_fields, own=TicketFilterForm.OWN_FIELDS
+)
 
 
 def _day_start(day: dt.date) -> dt.datetime:

@@ -147,3 +147,34 @@ def test_cached_filters_of_another_version_are_not_served(personas, client_for, 
     finally:
         ticket_tags._fingerprint.cache_clear()
     assert '<label for="id_q">Find</label>' in html
+
+
+def test_filter_forms_share_only_the_fields_no_form_changes(personas, org, client_for):
+    # Each form copies the fields it changes (the views offered, a chosen group's
+    # categories, a category's form answers); the others are one object for all forms.
+    # Filling, validating and rendering forms of several people and choices leaves the
+    # shared fields as they were: were one changed, every later form would show it.
+    from portal.tickets.filters import SAVED_VIEWS
+
+    shared = [n for n in TicketFilterForm.base_fields if n not in TicketFilterForm.OWN_FIELDS]
+    before = {n: ticket_tags._described(n, TicketFilterForm.base_fields[n]) for n in shared}
+    cases = [
+        (personas.requester, ""),
+        (personas.admin, f"group={org.group_x.pk}&category={org.laptop.category_id}&status=new"),
+        (personas.agent, "team=none&sort=-priority&created_from=2026-01-01&q=printer"),
+        (personas.spoc, f"group={org.group_x.pk}&priority=bogus&per_page=7"),
+    ]
+    forms_made = []
+    for person, query in cases:
+        form = TicketFilterForm(QueryDict(query), roles=user_roles(person))
+        form.is_valid()
+        for name in form.fields:
+            _django_render(form, name)
+        forms_made.append(form)
+    requester, admin = forms_made[0], forms_made[1]
+    assert all(requester.fields[n] is admin.fields[n] for n in shared)
+    assert all(requester.fields[n] is not admin.fields[n] for n in TicketFilterForm.OWN_FIELDS)
+    offered = {key for key, _ in admin.fields["view"].choices}
+    assert offered == set(SAVED_VIEWS) - {"team"}  # the admin's views, not the requester's
+    assert {key for key, _ in requester.fields["view"].choices} < offered
+    assert {n: ticket_tags._described(n, TicketFilterForm.base_fields[n]) for n in shared} == before

@@ -355,7 +355,8 @@ AUTHENTICATION_BACKENDS = [
 ]
 
 # Sessions live in the database; the cookie holds only a random key.
-SESSION_ENGINE = "django.contrib.sessions.backends.db"
+# Django's database store, its read written once (portal/accounts/session_store.py).
+SESSION_ENGINE = "portal.accounts.session_store"
 SESSION_IDLE_TIMEOUT = env_int("SESSION_IDLE_TIMEOUT_MINUTES", 120, minimum=1) * 60
 SESSION_COOKIE_AGE = SESSION_IDLE_TIMEOUT
 SESSION_COOKIE_HTTPONLY = True

@@ -78,4 +78,11 @@ def test_the_modules_that_must_be_exact_do_not_use_the_cache():
 
 
 def test_sessions_are_kept_in_the_database_not_the_cache():
-    assert settings.SESSION_ENGINE == "django.contrib.sessions.backends.db"
+    from django.contrib.sessions.backends import cache as cached_sessions
+    from django.contrib.sessions.backends import cached_db
+    from django.contrib.sessions.backends import db as database_sessions
+    from django.utils.module_loading import import_string
+
+    store = import_string(f"{settings.SESSION_ENGINE}.SessionStore")
+    assert issubclass(store, database_sessions.SessionStore)
+    assert not issubclass(store, cached_sessions.SessionStore | cached_db.SessionStore)

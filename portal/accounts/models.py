@@ -9,10 +9,18 @@ from django.utils import timezone
 from django_otp.models import Device, TimestampMixin
 
 from portal.accounts.emails import MAX_EMAIL_LENGTH, normalize_email, validate_login_email
+from portal.accounts.user_by_id import get_by_id
 
 
 class UserManager(BaseUserManager["User"]):
     use_in_migrations = True
+
+    def get(self, *args, **kwargs) -> "User":
+        """The ORM's `get`; by id alone (every signed-in request's read of its user, through
+        `ModelBackend.get_user`), with the statement compiled once (`user_by_id`)."""
+        if not args and kwargs.keys() == {"pk"} and type(kwargs["pk"]) is int:
+            return get_by_id(self.model, kwargs["pk"], self._db)
+        return super().get(*args, **kwargs)
 
     def get_by_natural_key(self, username: str | None) -> "User":
         return self.get(email=normalize_email(username or ""))

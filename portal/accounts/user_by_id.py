@@ -3,22 +3,24 @@
 Every signed-in request reads its user (`ModelBackend.get_user`: `User.objects.get(pk=…)`),
 and the ORM built and compiled that query each time: 360–390 µs of CPU, about a quarter of
 what a page costs before its own work (docs/benchmarks.md, issue 26). The statement, its
-columns and their converters are the ORM's own, asked for once per database alias with a
-stand-in id; each read runs it with the real id and makes the instance as the ORM's
-iterator does (`Model.from_db` with the backend's converters), so the account is the one
-`QuerySet.get` returns. Nothing is kept but the statement: every read goes to the database.
+columns and their converters are the ORM's own, asked for once per model class and
+database alias with a stand-in id; each read runs it with the real id and makes the
+instance as the ORM's iterator does (`Model.from_db` with the backend's converters), so the
+account is the one `QuerySet.get` returns. Nothing is kept but the statement: every read
+goes to the database.
 """
 
 from django.db import connections, router
 from django.db.models import Model
 
-# alias -> (sql, column names, converters by position)
-_statements: dict[tuple[str, str], tuple[str, list[str], dict]] = {}
+# (model, alias, vendor) -> (sql, column names, converters by position). The model class
+# is in the key: a migration's historical model has its own columns.
+_statements: dict[tuple[type[Model], str, str], tuple[str, list[str], dict]] = {}
 _STAND_IN = -2_000_000_001  # no id; told apart from any other parameter of the statement
 
 
 def _statement(model: type[Model], using: str):
-    key = (using, connections[using].vendor)
+    key = (model, using, connections[using].vendor)
     found = _statements.get(key)
     if found is None:
         compiler = model._default_manager.filter(pk=_STAND_IN).query.get_compiler(using)

@@ -62,3 +62,25 @@ def test_signing_in_reads_the_account_with_one_statement(people, django_assert_n
 def test_other_reads_are_the_orms(people):
     assert User.objects.get(email="boss@example.com") == people[0]
     assert User.objects.get(pk=str(people[0].pk)) == people[0]
+
+
+def test_a_migrations_historical_account_model_has_its_own_statement(people):
+    # A data migration's User is another class with the columns of its time: it must never
+    # be read with the statement of today's model (nor today's with its).
+    from django.apps import apps as current_apps
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    state = MigrationExecutor(connection).loader.project_state(("accounts", "0001_initial"))
+    Historical = state.apps.get_model("accounts", "User")
+    assert Historical is not current_apps.get_model("accounts", "User")
+    old = Historical.objects.get(pk=people[0].pk)
+    orm = Historical.objects.filter(pk=people[0].pk).get()
+    assert type(old) is Historical and old.email == people[0].email
+    assert old.get_deferred_fields() == set()  # every column of its time, none of today's
+    assert {f.attname: getattr(old, f.attname) for f in Historical._meta.concrete_fields} == {
+        f.attname: getattr(orm, f.attname) for f in Historical._meta.concrete_fields
+    }
+    now = User.objects.get(pk=people[0].pk)
+    assert now.get_deferred_fields() == set()  # on_triage_duty and manager_id included
+    assert type(now) is User and _fields(now) == _fields(people[0]) | {"last_login": None}

@@ -17,8 +17,16 @@ class UserManager(BaseUserManager["User"]):
 
     def get(self, *args, **kwargs) -> "User":
         """The ORM's `get`; by id alone (every signed-in request's read of its user, through
-        `ModelBackend.get_user`), with the statement compiled once (`user_by_id`)."""
-        if not args and kwargs.keys() == {"pk"} and type(kwargs["pk"]) is int:
+        `ModelBackend.get_user`), with the statement compiled once (`user_by_id`).
+
+        Only on this manager itself: Django makes related managers (`ticket.watchers`,
+        `boss.reports`) as subclasses of it, and their `get` must keep their own filter."""
+        if (
+            type(self) is UserManager
+            and not args
+            and kwargs.keys() == {"pk"}
+            and type(kwargs["pk"]) is int
+        ):
             return get_by_id(self.model, kwargs["pk"], self._db)
         return super().get(*args, **kwargs)
 

@@ -17,7 +17,7 @@ from portal.catalog.models import (
     Team,
     TeamMember,
 )
-from portal.lib.cache_versions import cached, get_many_versioned, versioned_key
+from portal.lib.cache_versions import cached, versioned_key
 
 CACHE_SECONDS = 24 * 3600
 # The classification and team every ticket points at: foreign key name → model.
@@ -47,8 +47,7 @@ def attach_master_rows(objects: Sequence) -> None:
             pk = getattr(obj, f"{name}_id")
             if pk is not None:
                 keys[f"{prefix}:{name}:{pk}"] = (name, pk)
-    # Each row under its version is never rewritten: read through this process's memory.
-    found = get_many_versioned(list(keys))
+    found = cache.get_many(list(keys))
     missing: dict[str, set[int]] = defaultdict(set)
     for key, (name, pk) in keys.items():
         if key not in found:

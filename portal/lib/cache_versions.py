@@ -87,34 +87,6 @@ def cached[T](
     return value
 
 
-# Entries that nothing but a bump replaces, kept in this process too (`get_many_versioned`).
-_MEMO: dict[str, object] = {}
-MEMO_MAX_ENTRIES = 10_000
-
-
-def get_many_versioned(keys: Sequence[str]) -> dict[str, object]:
-    """`cache.get_many(keys)` for versioned keys whose entry is written once per version
-    and never changed or deleted under it (master data by id, the list's filter HTML),
-    read through this process's memory as well.
-
-    A page of tickets read its master rows and filters from the shared cache on every
-    request, unpickling them each time (about 85 `pickle.loads` a list page, and a round
-    trip each with Redis). The key holds the version read on this request, so a bump is
-    seen at once: its new keys miss here and go to the shared cache. What is kept is what
-    the shared cache held under that key, so this keeps no state of its own; it is
-    emptied when full (old versions' entries are never asked for again). The values are
-    shared between requests: callers must not change them.
-    """
-    found = {key: _MEMO[key] for key in keys if key in _MEMO}
-    if len(found) < len(keys):
-        fresh = cache.get_many([key for key in keys if key not in found])
-        if len(_MEMO) + len(fresh) > MEMO_MAX_ENTRIES:
-            _MEMO.clear()
-        _MEMO.update(fresh)
-        found.update(fresh)
-    return found
-
-
 def _versions() -> BaseCache:
     return caches["versions"] if "versions" in settings.CACHES else cache
 

@@ -59,6 +59,15 @@ def test_signing_in_reads_the_account_with_one_statement(people, django_assert_n
     assert backend.get_user(999_999_999) is None
 
 
+def test_a_related_managers_get_by_id_keeps_its_filter(people):
+    # Django's related managers subclass the default manager: `boss.reports.get(pk=…)` must
+    # not find an account outside `reports` (nor `ticket.watchers.get(pk=…)` a non-watcher).
+    boss, plain, deputy = people[:3]
+    assert boss.reports.get(pk=deputy.pk) == deputy
+    with pytest.raises(User.DoesNotExist):
+        boss.reports.get(pk=plain.pk)
+
+
 def test_other_reads_are_the_orms(people):
     assert User.objects.get(email="boss@example.com") == people[0]
     assert User.objects.get(pk=str(people[0].pk)) == people[0]

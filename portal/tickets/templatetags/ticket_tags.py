@@ -15,7 +15,7 @@ from django.utils.safestring import mark_safe
 
 from portal.catalog.invalidation import MASTERS
 from portal.lib import markdown
-from portal.lib.cache_versions import get_many_versioned, versioned_key
+from portal.lib.cache_versions import versioned_key
 from portal.lib.widget_html import field_html
 from portal.tickets import history
 
@@ -136,9 +136,7 @@ def _cached_filters(context, form) -> dict[str, tuple[str, str | None]]:
         for name in form.fields:
             if (options := form.options_key(name)) is not None:
                 keys[name] = f"{prefix}:{name}:{options}"
-        # The unchosen HTML under a version is never rewritten (a miss is rendered and
-        # set once): read through this process's memory.
-        found = get_many_versioned(list(keys.values()))
+        found = cache.get_many(list(keys.values()))
         memo[id(form)] = {name: (key, found.get(key)) for name, key in keys.items()}
     return memo[id(form)]
 

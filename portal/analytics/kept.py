@@ -24,11 +24,13 @@ another key at once; the old entry only expires.
 """
 
 import datetime as dt
+import functools
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 from django.conf import settings
 from django.core.cache import cache
+from django.template.loader import get_template
 from django.utils import timezone
 
 from portal.analytics.figures import Figures
@@ -37,6 +39,7 @@ from portal.analytics.sla import Compliance
 from portal.tickets.access import Reach
 
 PREFIX = "analytics:figures:v1:"
+RESULTS_TEMPLATE = "analytics/_results.html"
 
 
 @dataclass
@@ -58,8 +61,18 @@ def scope_of(reach: Reach) -> tuple:
 
 
 def key_of(reach: Reach, query: str, period: Period) -> str:
-    raw = repr((scope_of(reach), query, period.first_day, period.last_day))
+    raw = repr((_deploy(), scope_of(reach), query, period.first_day, period.last_day))
     return PREFIX + hashlib.sha256(raw.encode()).hexdigest()
+
+
+@functools.cache
+def _deploy() -> str:
+    """What a kept entry's shape and drawing depend on in the code (the results template,
+    the kept classes' fields): after a deploy that changes them, no entry of the one
+    before is read, whether it would not unpickle or would draw the old page."""
+    source = get_template(RESULTS_TEMPLATE).template.source  # type: ignore[attr-defined]
+    shapes = [[f.name for f in fields(kind)] for kind in (Kept, Figures, Compliance)]
+    return hashlib.sha256(repr((source, shapes)).encode()).hexdigest()[:16]
 
 
 def seconds() -> int:

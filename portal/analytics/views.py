@@ -84,7 +84,7 @@ def analytics(request: HttpRequest) -> HttpResponse:
     if entry.html is None:
         # The results depend only on what the key holds: drawn once per kept entry.
         context = _results_context(form, entry, admin=user_roles(request.user).is_admin)
-        entry.html = render_to_string("analytics/_results.html", context)
+        entry.html = render_to_string(kept.RESULTS_TEMPLATE, context)
         kept.put(key, entry)
     context = {
         "form": form,

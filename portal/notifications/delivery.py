@@ -162,6 +162,12 @@ def attempt(delivery_id, *, now: dt.datetime, probe: bool = False) -> Outcome:
         return Outcome(Status.FAILED)
     if delivery.pending is not None and not write_message(delivery, now=now):
         return Outcome(Status.FAILED)
+    if not (delivery.subject or delivery.body_text):
+        # Neither written nor to be written: what a worker from before the outbox kept
+        # contexts would leave, or a migration undone. Sending would mail a blank message.
+        rows = EmailDelivery.objects.filter(pk=delivery.pk)
+        _record(rows, status=Status.FAILED, last_error="Nothing to send: the message is empty.")
+        return Outcome(Status.FAILED)
     mailer = mailers.default  # a new connection each time
     try:
         mailer.open()

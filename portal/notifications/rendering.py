@@ -8,10 +8,14 @@ from it before the first attempt (`delivery.attempt`) and stores the result; the
 recipient (for the greeting) is the row's own.
 """
 
+import math
+
 from portal.lib.emails import RenderedEmail, render_email, tagged_subject
 from portal.notifications.kinds import get_kind
 
-_PLAIN = (str, int, float, bool, type(None))
+# Exactly these types: a subclass would not come back as itself (a SafeString returns as
+# plain text, then escaped), and JSON has no NaN or infinity.
+_PLAIN = (str, int, bool, type(None))
 
 
 def pending(context: dict, *, subject_tag: str = "") -> dict:
@@ -21,15 +25,15 @@ def pending(context: dict, *, subject_tag: str = "") -> dict:
 
 
 def _check_plain(value, where: str) -> None:
-    if isinstance(value, _PLAIN):
+    if type(value) in _PLAIN or (type(value) is float and math.isfinite(value)):
         return
-    if isinstance(value, list):
+    if type(value) is list:
         for n, item in enumerate(value):
             _check_plain(item, f"{where}[{n}]")
         return
-    if isinstance(value, dict):
+    if type(value) is dict:
         for key, item in value.items():
-            if not isinstance(key, str):
+            if type(key) is not str:
                 raise TypeError(f"An email's {where} has a key that is not text: {key!r}.")
             _check_plain(item, f"{where}[{key!r}]")
         return

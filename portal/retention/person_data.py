@@ -10,6 +10,7 @@ Every foreign key to the user is named in USER_KEYS below (the section that expo
 or why none does); a test fails when a new one appears that is not.
 """
 
+import json
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -31,6 +32,7 @@ from portal.approvals.models import Approver, Delegation
 from portal.catalog.models import ApprovalRule, BusinessUnitGroup, TeamMember
 from portal.csat.models import Rating
 from portal.kb.models import Article, ArticleEvent, ArticleImage
+from portal.lib.emails import RenderedEmail
 from portal.links.models import TicketLink
 from portal.mailin.models import InboundMessage
 from portal.notifications import rendering
@@ -204,7 +206,7 @@ def email_deliveries(user: User) -> list[Row]:
         {
             "to_address": row.to_address,
             "kind": row.kind,
-            "subject": (message := rendering.rendered(row)).subject,
+            "subject": (message := _as_sent(row)).subject,
             "body_text": message.text,
             "status": row.status,
             "created_at": _iso(row.created_at),
@@ -212,6 +214,16 @@ def email_deliveries(user: User) -> list[Row]:
         }
         for row in rows
     ]
+
+
+def _as_sent(row: EmailDelivery) -> RenderedEmail:
+    """The row's message; one that cannot be written (its kind gone, its template broken)
+    is exported as the values it holds, not left out and not failing the export."""
+    try:
+        return rendering.rendered(row)
+    except Exception:  # noqa: BLE001 (any template error: the values are still theirs)
+        values = json.dumps(row.pending, ensure_ascii=False, sort_keys=True)
+        return RenderedEmail(subject="", text=values, html="")
 
 
 def inbound_messages(user: User) -> list[Row]:

@@ -7,6 +7,7 @@ import json
 
 import pytest
 from django.utils import timezone
+from django.utils.safestring import mark_safe
 
 from portal.notifications import delivery, rendering
 from portal.notifications.kinds import Kind, all_kinds, register_kind
@@ -75,6 +76,8 @@ def test_a_retry_sends_what_the_first_attempt_wrote(personas, smtp_server):
         ({"due": dt.datetime(2026, 12, 5, tzinfo=dt.UTC)}, "'due'.*datetime"),
         ({"counts": {1: "one"}}, "key that is not text"),
         ({"pair": (1, 2)}, "'pair'.*tuple"),
+        ({"html": mark_safe("<b>x</b>")}, "'html'.*SafeString"),
+        ({"ratio": float("nan")}, "'ratio'.*float"),
     ],
 )
 def test_a_value_json_cannot_keep_is_refused_in_the_events_request(personas, value, error):
@@ -82,10 +85,20 @@ def test_a_value_json_cannot_keep_is_refused_in_the_events_request(personas, val
         event(personas, context={"text": "x", **value})
 
 
-def test_a_message_that_cannot_be_written_fails_at_once_and_admins_are_told(personas, smtp_server):
+@pytest.fixture
+def broken_kind(monkeypatch):
+    """A kind whose template does not exist, registered for this test only."""
+    from portal.notifications import kinds
+
+    monkeypatch.setattr(kinds, "_kinds", dict(kinds._kinds))
     register_kind(
         Kind(name="broken", label="Broken", email_template="no_such", sample_context=dict)
     )
+
+
+def test_a_message_that_cannot_be_written_fails_at_once_and_admins_are_told(
+    personas, smtp_server, broken_kind
+):
     event(personas, kind="broken", event_key="broken:1")
     assert delivery.sweep() == {Status.FAILED: 1}
     row = EmailDelivery.objects.get(kind="broken")
@@ -109,3 +122,27 @@ def test_every_kinds_context_is_plain_json_and_renders_the_same_after_storing(ki
     row = EmailDelivery(recipient=personas.agent, kind=kind.name, pending=stored)
     direct = rendering.render_email(kind.email_template, {**context, "recipient": personas.agent})
     assert rendering.render(row) == direct
+
+
+def test_a_message_nobody_wrote_is_not_sent_blank(personas, smtp_server):
+    """A row with neither a message nor the values to write one (left by a worker from
+    before the outbox kept contexts, or a migration undone) fails instead of mailing a
+    blank message."""
+    event(personas)
+    EmailDelivery.objects.update(pending=None)
+    assert delivery.sweep() == {Status.FAILED: 1}
+    assert EmailDelivery.objects.get().last_error == "Nothing to send: the message is empty."
+    assert smtp_server.received == []
+
+
+def test_a_persons_export_keeps_a_queued_message_that_cannot_be_written(
+    client_for, personas, broken_kind
+):
+    import io
+    import zipfile
+
+    event(personas, kind="broken", event_key="broken:2")
+    response = client_for(personas.admin).get(f"/settings/users/{personas.requester.pk}/export")
+    archive = zipfile.ZipFile(io.BytesIO(b"".join(response.streaming_content)))
+    [mail] = json.loads(archive.read("email_deliveries.json"))
+    assert mail["kind"] == "broken" and "Details & more" in mail["body_text"]

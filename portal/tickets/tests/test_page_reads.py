@@ -84,3 +84,13 @@ def test_a_ticket_without_assignee_reads_none_and_a_missing_number_is_not_visibl
     assert page.assignee is None and page.assignee_id is None
     with pytest.raises(NotVisible):
         access.get_ticket_for_page(personas.admin, "TKT-999999")
+
+
+def test_one_process_serves_each_scope_its_own_statement(busy_ticket, people):
+    """The compiled reads are kept per process by name: a worker's read for the people
+    working a ticket must never be reused for its requester, in either order."""
+    internal = "Internal note"
+    for persona in ["agent", "requester", "lead", "requester", "admin"]:
+        user = people[persona]
+        bodies = [comment.body for comment in access.page_comments(user, busy_ticket)]
+        assert (internal in bodies) is (persona != "requester"), persona

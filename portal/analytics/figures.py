@@ -1,7 +1,10 @@
 """The /analytics figures, computed in the database in a constant number of queries.
 
-Everything starts from `visible_tickets(user)` narrowed by the validated filters, so a
-person only ever counts tickets they could open. Definitions (see docs/analytics.md):
+Everything starts from the tickets `user` works on (`views.work_tickets`: their teams,
+their groups, or all for an admin; not those they merely raised or watch) narrowed by the
+validated filters, so a person only ever counts tickets they could open, and two people
+who work the same tickets count the same (kept.py shares their figures).
+Definitions (see docs/analytics.md):
 
 - created: tickets whose `created_at` falls in the period;
 - resolved: tickets whose current resolution (`resolved_at`) falls in the period; a ticket

@@ -236,7 +236,9 @@ class TicketFilterForm(forms.Form):
     after = forms.CharField(required=False, max_length=500, widget=forms.HiddenInput)
 
     # The fields __init__ changes (choices, querysets, help text); the others are shared.
-    OWN_FIELDS = ("view", "category", "subcategory", "answer")
+    # The model selects (group, team) are copied too: a shared queryset is one object
+    # between requests, which would keep any rows once evaluated on it for the process.
+    OWN_FIELDS = ("view", "group", "category", "subcategory", "team", "answer")
 
     def __init__(self, data, *, roles: Roles, **kwargs):
         super().__init__(data, **kwargs)

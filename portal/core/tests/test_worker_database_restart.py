@@ -20,15 +20,13 @@ pytestmark = [pytest.mark.fault]
 
 QUEUE_MAIL = """
 from portal.accounts.models import User
-from portal.notifications.kinds import Kind, register_kind
 from portal.notifications.services import notify
 
-register_kind(Kind(name="fault_event", label="Fault", email_template="notice",
-                   sample_context=dict))
+# A kind every process knows (the worker writes the message): the admins' failed-mail notice.
 user = (User.objects.filter(email="requester@example.com").first()
         or User.objects.create_user("requester@example.com", "a long password 123"))
 for n in range({first}, {last}):
-    notify(recipients=[user], kind="fault_event", text=f"Event {{n}}", link="/dashboard",
+    notify(recipients=[user], kind="mail_failed", text=f"Event {{n}}", link="/dashboard",
            context={{"text": f"Event {{n}}"}}, event_key=f"fault:{{n}}")
 """
 

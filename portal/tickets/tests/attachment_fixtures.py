@@ -49,3 +49,20 @@ def stored_keys(storage, prefix: str = "tickets") -> list[str]:
     from portal.attachments.cleanup import iter_stored
 
     return sorted(item.key for item in iter_stored(storage, prefix + "/"))
+
+
+def file_row(ticket, uploader, name: str, comment=None, *, content_type: str = "text/plain"):
+    """A file's row only (no bytes stored): what reads of files see, for tests that need
+    none of the upload path."""
+    from portal.tickets.models import Attachment
+
+    return Attachment.objects.create(
+        ticket=ticket,
+        comment=comment,
+        uploader=uploader,
+        original_name=name,
+        storage_key=f"tickets/{ticket.pk}/{name}",
+        size=10,
+        content_type=content_type,
+        sha256="0" * 64,
+    )

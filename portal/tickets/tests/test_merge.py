@@ -14,6 +14,7 @@ from portal.tickets import access, merge_services, services
 from portal.tickets.errors import ActionForbidden, InvalidInput
 from portal.tickets.merge_services import MergeRefused
 from portal.tickets.models import Attachment, Comment, Status, Ticket, TicketEvent
+from portal.tickets.tests.attachment_fixtures import file_row
 
 pytestmark = pytest.mark.django_db
 
@@ -38,19 +39,6 @@ def _state(*tickets):
         TicketEvent.objects.filter(kind=Kind.MERGED).count(),
         Notification.objects.filter(kind="ticket_merged").count(),
     )  # fmt: skip
-
-
-def _file(ticket, uploader, name, comment=None):
-    return Attachment.objects.create(
-        ticket=ticket,
-        comment=comment,
-        uploader=uploader,
-        original_name=name,
-        storage_key=f"tickets/{ticket.pk}/{name}",
-        size=10,
-        content_type="text/plain",
-        sha256="0" * 64,
-    )
 
 
 @pytest.fixture
@@ -165,8 +153,8 @@ def test_merge_moves_exactly_the_duplicates_comments_files_and_watchers(
     note = services.comment_add(
         actor=personas.agent, ticket=duplicate, body="Known BIOS bug", internal=True
     )
-    loose = _file(duplicate, personas.requester, "photo.txt")
-    secret = _file(duplicate, personas.agent, "bios.txt", comment=note)
+    loose = file_row(duplicate, personas.requester, "photo.txt")
+    secret = file_row(duplicate, personas.agent, "bios.txt", comment=note)
     services.ticket_watch(actor=personas.lead, ticket=duplicate)
     own = services.comment_add(actor=personas.outsider, ticket=other_ticket, body="Me too")
     bystander = raise_ticket(title="Unrelated")

@@ -19,6 +19,7 @@ from portal.links.models import TicketLink
 from portal.mailin.models import InboundMessage
 from portal.tickets import page_facts
 from portal.tickets.models import Attachment, Ticket
+from portal.tickets.tests.attachment_fixtures import file_row
 
 pytestmark = pytest.mark.django_db
 
@@ -37,20 +38,6 @@ def _facts(ticket):
     return {name: getattr(row, page_facts.PREFIX + name) for name in TRUTH}
 
 
-def _file_row(ticket, uploader, name: str, comment=None) -> Attachment:
-    """A file's row only (no bytes stored): what the facts and the page read."""
-    return Attachment.objects.create(
-        ticket=ticket,
-        comment=comment,
-        uploader=uploader,
-        original_name=name,
-        storage_key=f"tickets/{ticket.pk}/{name}",
-        size=1,
-        content_type="image/png",
-        sha256="0" * 64,
-    )
-
-
 def test_every_part_of_the_page_registers_a_fact():
     assert set(page_facts.annotations()) == {page_facts.PREFIX + name for name in TRUTH}
 
@@ -62,7 +49,7 @@ def test_each_fact_says_what_the_orm_says(raise_ticket, personas):
     TicketLink.objects.create(source=first, target=second, kind="relates", created_at=now)
     Ticket.objects.filter(pk=third.pk).update(parent=first)
     Ticket.objects.filter(pk=second.pk).update(merged_into=third)
-    _file_row(second, personas.requester, "a.png")
+    file_row(second, personas.requester, "a.png", content_type="image/png")
     Rating.objects.create(
         ticket=third, resolved_at=now, score="good", rated_by=personas.requester, created_at=now
     )
@@ -152,7 +139,9 @@ def test_a_fact_never_shows_the_viewer_what_they_may_not_see(raise_ticket, perso
     note = Comment.objects.create(
         ticket=ticket, author=personas.agent, body="Internal only", is_internal=True
     )
-    _file_row(ticket, personas.agent, "internal-findings.png", comment=note)
+    file_row(
+        ticket, personas.agent, "internal-findings.png", comment=note, content_type="image/png"
+    )
     assert _facts(ticket) | {"ratings": True, "mail": True} == dict.fromkeys(TRUTH, True)
     html = client_for(personas.requester).get(f"/tickets/{ticket.number}").content.decode()
     for secret in ("Someone else", hidden.number, "A hidden child", child.number):

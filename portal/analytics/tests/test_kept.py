@@ -121,3 +121,31 @@ def test_an_entry_lives_a_minute_from_its_computation_not_its_last_write(setting
     kept.put("old", old)
     assert kept.get("young") is not None
     assert kept.get("old") is None
+
+
+def test_a_deploy_that_changes_the_results_page_reads_no_entry_of_the_one_before(monkeypatch):
+    # An entry pickled by the code before a deploy could fail to unpickle, or draw the old
+    # page: its key must change with the results template's source.
+    reach, period = (
+        Reach(user_id=1, everything=True),
+        Period(dt.date(2026, 1, 1), dt.date(2026, 1, 31)),
+    )
+    kept._deploy.cache_clear()
+    before = kept.key_of(reach, "", period)
+    assert kept.key_of(reach, "", period) == before  # the same code: the same key
+
+    real = kept.get_template
+
+    def changed(name):
+        template = real(name)
+        monkeypatch.setattr(template.template, "source", template.template.source + "<p>new</p>")
+        return template
+
+    monkeypatch.setattr(kept, "get_template", changed)
+    kept._deploy.cache_clear()
+    try:
+        assert kept.key_of(reach, "", period) != before
+    finally:
+        monkeypatch.undo()
+        kept._deploy.cache_clear()
+    assert kept.key_of(reach, "", period) == before

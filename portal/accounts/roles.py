@@ -96,6 +96,13 @@ def user_roles(user: "Visitor") -> Roles:
     return memoised_on(user, "_portal_roles", lambda: _roles(user))
 
 
+def give_roles(user: "User", roles: Roles) -> None:
+    """Make `roles` what `user_roles(user)` answers for this user object (its life only):
+    for a stand-in user who is nobody, whose access rules are compiled to SQL with
+    stand-in ids (`tickets.access.stand_in_user`)."""
+    memoised_on(user, "_portal_roles", lambda: roles)
+
+
 def _roles(user: "User") -> Roles:
     # The admin flag is on the user row the request loaded anyway: never cached.
     key = versioned_key(ROLES_VERSION, user.pk, int(user.is_active))

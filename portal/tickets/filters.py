@@ -29,7 +29,7 @@ from portal.catalog.models import (
 from portal.catalog.selectors import active_team_choices, attach_master_rows
 from portal.lib import keyset
 from portal.lib.http import parse_id
-from portal.tickets import routing, search, sla
+from portal.tickets import list_page, routing, search, sla
 from portal.tickets.access import reach_of, visible_tickets
 from portal.tickets.models import OPEN_STATUSES, Status, Ticket
 from portal.tickets.search import apply_search
@@ -341,64 +341,39 @@ class TicketFilter:
     def queryset(self, *, search: bool = True) -> QuerySet:
         """The filtered tickets, unordered and unevaluated (`search=False`: without the
         search text, which `page()` applies per page)."""
-        data, user = self.form.cleaned_data, self.user
-        queryset = visible_tickets(user).filter(SAVED_VIEWS[self.view].condition(user, self.roles))
-        conditions = Q()
-        if data.get("status"):
-            conditions &= Q(status__in=data["status"])
-        if data.get("priority"):
-            conditions &= Q(priority__in=data["priority"])
-        for name in ("group", "category", "subcategory", "team"):
-            if data.get(name) == NO_TEAM:
-                conditions &= Q(team__isnull=True)
-            elif data.get(name) is not None:
-                conditions &= Q(**{name: data[name]})
-        if data.get("answer"):
-            conditions &= self._answer(data["answer"])
-        conditions &= self._person("assignee", data.get("assignee"))
-        conditions &= self._person("requester", data.get("requester"))
-        for field in ("created", "updated"):
-            if data.get(f"{field}_from"):
-                conditions &= Q(**{f"{field}_at__gte": _day_start(data[f"{field}_from"])})
-            if data.get(f"{field}_to"):
-                end = _day_start(data[f"{field}_to"] + dt.timedelta(days=1))
-                conditions &= Q(**{f"{field}_at__lt": end})
-        queryset = queryset.filter(conditions)
-        if search and data.get("q"):
-            queryset = apply_search(queryset, user, data["q"])
-        if data.get("sla_state"):
-            # An SQL expression on the stored due times: filtering stays in the same single
-            # query (no extra query, no per-row Python).
-            queryset = sla.annotate_state(queryset).filter(sla_state__in=data["sla_state"])
-        if self.sort_key == "sla_due":
-            # Only open tickets have a due time ahead; the sort walks the partial index of
-            # open tickets by `sla_due_sort_at` (1M tickets, admin: 216 ms sorting them).
-            queryset = queryset.filter(status__in=OPEN_STATUSES)
-        return queryset
-
-    def _answer(self, value: str) -> Q:
-        """`key:option` from the form's allow-list (codes are [a-z0-9_], so the lookup
-        path and the quoted code are safe). One option of a several-choice field matches
-        the list's JSON text with the code in quotes, which both databases can do."""
-        key, option = value.split(":", 1)
-        if self.form.answer_kinds[key] == FormField.Type.MULTI_CHOICE:
-            return Q(**{f"form_values__{key}__icontains": f'"{option}"'})
-        return Q(**{f"form_values__{key}": option})
-
-    def _person(self, field: str, value: str | None) -> Q:
-        if not value:
-            return Q()
-        if value == "me":
-            return Q(**{field: self.user})
-        if value == "none":
-            return Q(**{f"{field}__isnull": True})
-        return Q(**{f"{field}__email": value})
+        return filtered_tickets(
+            self.form.cleaned_data, self.user, self.roles, self.form.answer_kinds, search=search
+        )
 
     def ordered(self) -> QuerySet:
         return self.queryset().order_by(*SORTS[self.sort_key].order_by())
 
     def page(self):
-        """(tickets with their related rows, next cursor); raises keyset.BadCursor."""
+        """(tickets with their related rows, next cursor); raises keyset.BadCursor.
+
+        Through a statement compiled once per shape (portal/tickets/list_page.py) where
+        there is one, else through the ORM; both read the same rows."""
+        sort, cursor = SORTS[self.sort_key], self.form.cleaned_data.get("after") or None
+        rows = list_page.page(
+            self.form.cleaned_data,
+            self.user,
+            self.roles,
+            sort_key=self.sort_key,
+            sort=sort,
+            per_page=self.per_page,
+            cursor=keyset.decode(cursor, sort) if cursor else None,
+            filtered=filtered_tickets,
+        )
+        if rows is not None:
+            tickets = rows[: self.per_page]
+            more = len(rows) > self.per_page
+            next_cursor = keyset.cursor_for(tickets[-1], sort) if more and tickets else None
+            attach_master_rows(tickets)
+            return tickets, next_cursor
+        return self.orm_page()
+
+    def orm_page(self):
+        """`page()` through the ORM: the shapes not compiled, and what tests compare with."""
         sort, cursor = SORTS[self.sort_key], self.form.cleaned_data.get("after") or None
         queryset = self.queryset(search=False)
         if text := self.form.cleaned_data.get("q"):
@@ -421,3 +396,69 @@ class TicketFilter:
         )
         attach_master_rows(tickets)
         return tickets, next_cursor
+
+
+def filtered_tickets(
+    data: dict[str, Any],
+    user: "Visitor",
+    roles: Roles,
+    answer_kinds: dict[str, str],
+    *,
+    search: bool = True,
+) -> QuerySet:
+    """`TicketFilter.queryset` of a form's cleaned `data`, for `user` with `roles` (what
+    the list's compiled page also builds for a stand-in user: portal/tickets/list_page.py)."""
+    view = data.get("view") or "all"
+    queryset = visible_tickets(user).filter(SAVED_VIEWS[view].condition(user, roles))
+    conditions = Q()
+    if data.get("status"):
+        conditions &= Q(status__in=data["status"])
+    if data.get("priority"):
+        conditions &= Q(priority__in=data["priority"])
+    for name in ("group", "category", "subcategory", "team"):
+        if data.get(name) == NO_TEAM:
+            conditions &= Q(team__isnull=True)
+        elif data.get(name) is not None:
+            conditions &= Q(**{name: data[name]})
+    if data.get("answer"):
+        conditions &= _answer(data["answer"], answer_kinds)
+    conditions &= _person(user, "assignee", data.get("assignee"))
+    conditions &= _person(user, "requester", data.get("requester"))
+    for field in ("created", "updated"):
+        if data.get(f"{field}_from"):
+            conditions &= Q(**{f"{field}_at__gte": _day_start(data[f"{field}_from"])})
+        if data.get(f"{field}_to"):
+            end = _day_start(data[f"{field}_to"] + dt.timedelta(days=1))
+            conditions &= Q(**{f"{field}_at__lt": end})
+    queryset = queryset.filter(conditions)
+    if search and data.get("q"):
+        queryset = apply_search(queryset, user, data["q"])
+    if data.get("sla_state"):
+        # An SQL expression on the stored due times: filtering stays in the same single
+        # query (no extra query, no per-row Python).
+        queryset = sla.annotate_state(queryset).filter(sla_state__in=data["sla_state"])
+    if (data.get("sort") or DEFAULT_SORT) == "sla_due":
+        # Only open tickets have a due time ahead; the sort walks the partial index of
+        # open tickets by `sla_due_sort_at` (1M tickets, admin: 216 ms sorting them).
+        queryset = queryset.filter(status__in=OPEN_STATUSES)
+    return queryset
+
+
+def _answer(value: str, answer_kinds: dict[str, str]) -> Q:
+    """`key:option` from the form's allow-list (codes are [a-z0-9_], so the lookup
+    path and the quoted code are safe). One option of a several-choice field matches
+    the list's JSON text with the code in quotes, which both databases can do."""
+    key, option = value.split(":", 1)
+    if answer_kinds[key] == FormField.Type.MULTI_CHOICE:
+        return Q(**{f"form_values__{key}__icontains": f'"{option}"'})
+    return Q(**{f"form_values__{key}": option})
+
+
+def _person(user: "Visitor", field: str, value: str | None) -> Q:
+    if not value:
+        return Q()
+    if value == "me":
+        return Q(**{field: user})
+    if value == "none":
+        return Q(**{f"{field}__isnull": True})
+    return Q(**{f"{field}__email": value})

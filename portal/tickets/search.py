@@ -109,6 +109,35 @@ def page_ids(queryset, user, text: str, *, order_by: list[str], after: Q | None,
     """The ids of the first `limit` tickets of `queryset` matching `text` in `order_by`
     order (after the cursor condition `after`): what one page of a search needs.
 
+    SQLite: the visible matches, sorted and cut. PostgreSQL: `page_ids_union`'s rows.
+    """
+    text = normalise(text)
+    if connection.vendor != "postgresql":
+        if after is not None:
+            queryset = queryset.filter(after)
+        ids = queryset.filter(pk__in=matching_ids(user, text)).order_by(*order_by)
+        return list(ids.values_list("pk", flat=True)[:limit])
+    union = page_ids_union(
+        queryset, user, text, order_by=order_by, after=after, limit=limit, number=parse_number(text)
+    )
+    return [row[0] for row in union]
+
+
+def page_ids_union(
+    queryset,
+    user,
+    text: str,
+    *,
+    order_by: list[str],
+    after: Q | None,
+    limit: int,
+    number: int | None,
+):
+    """`page_ids` on PostgreSQL, unevaluated: rows whose first value is an id. `text` is
+    normalised and `number` is the ticket it names (`parse_number`) or None, given apart
+    so that the ticket list can compile the statement once per shape with stand-ins for
+    both (portal/tickets/list_page.py).
+
     PostgreSQL: one statement, a UNION of one branch per way to match (ticket text,
     a visible comment, the ticket number), each sorted and cut to `limit` on its own.
     The planner picks per branch: for a common word it walks the list's index and stops
@@ -118,12 +147,8 @@ def page_ids(queryset, user, text: str, *, order_by: list[str], after: Q | None,
     tickets). The page's tickets are among the union, since each branch holds its own top
     `limit`; the caller orders and cuts again.
     """
-    text = normalise(text)
     if after is not None:
         queryset = queryset.filter(after)
-    if connection.vendor != "postgresql":
-        ids = queryset.filter(pk__in=matching_ids(user, text)).order_by(*order_by)
-        return list(ids.values_list("pk", flat=True)[:limit])
     text_match, comments = _parts(user, text)
     # A requester's scope is their own tickets and the ones they watch: a few hundred.
     personal = not access.reach_of(user).works_tickets
@@ -131,16 +156,15 @@ def page_ids(queryset, user, text: str, *, order_by: list[str], after: Q | None,
         _with_text(queryset, indexed=not personal).filter(text_match),
         queryset.filter(Exists(comments.filter(ticket=OuterRef("pk")))),
     ]
-    by_number = parse_number(text)
-    if by_number is not None:
-        branches.append(queryset.filter(pk=by_number))
+    if number is not None:
+        branches.append(queryset.filter(pk=number))
     # A compound statement's branches may only sort by columns they select.
     keys = [name.lstrip("-") for name in order_by]
     columns = ["pk", *(key for key in keys if key not in {"pk", "id"})]
     parts = [b.order_by(*order_by).values_list(*columns)[:limit] for b in branches]
     # Unordered: a union takes the model's default order (updated_at), which only the
     # "recently updated" sorts select; any other sort made the statement fail.
-    return [row[0] for row in parts[0].union(*parts[1:]).order_by()]
+    return parts[0].union(*parts[1:]).order_by()
 
 
 def apply_search(queryset, user, text: str):

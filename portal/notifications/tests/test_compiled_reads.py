@@ -66,7 +66,7 @@ def test_a_value_the_orm_rewrites_is_refused_when_the_statement_is_built():
         )
 
 
-def test_only_integers_and_text_are_filled_in():
+def test_only_integers_text_and_times_are_filled_in():
     with pytest.raises(TypeError):
         compiled.rows(
             "test.bool", lambda flag: User.objects.filter(is_active=flag).values_list("pk"), [True]
@@ -101,3 +101,28 @@ def test_rows_come_converted_as_the_orms_values_list():
     assert got == list(
         User.objects.filter(pk=person.pk).values_list("pk", "is_active", "date_joined")
     )
+
+
+def test_a_time_is_filled_in_as_the_orm_adapts_it_on_every_backend():
+    people = _people(3)
+    joined = [person.date_joined for person in people]
+
+    def build(moment, pk):
+        return User.objects.filter(date_joined__gte=moment, pk__gte=pk).values_list("pk")
+
+    for moment in (*joined, joined[0] - timezone.timedelta(days=1), timezone.now()):
+        expected = list(build(moment, people[0].pk).order_by("pk"))
+        got = sorted(compiled.rows("test.joined since", build, [moment, people[0].pk]))
+        assert got == expected
+
+
+def test_a_value_the_sql_does_not_read_is_refused_unless_allowed():
+    person = _people(1)[0]
+
+    def build(pk, unused):
+        return User.objects.filter(pk=pk).values_list("email")
+
+    with pytest.raises(AssertionError, match="not parameters"):
+        compiled.rows("test.unused refused", build, [person.pk, 7])
+    got = compiled.rows("test.unused allowed", build, [person.pk, 7], allow_unused=True)
+    assert got == [(person.email,)]

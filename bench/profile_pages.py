@@ -84,6 +84,9 @@ def scenarios(info: dict) -> list[tuple]:
         ("h analytics of a SPOC", "spoc", "GET", "/analytics", None),
         ("h analytics of an admin", "admin", "GET", "/analytics", None),
         ("h analytics of an admin, 90 days", "admin", "GET", "/analytics?period=90", None),
+        # The API's ticket list (session auth, as the mixed load's API scenario reads it).
+        ("i API list", "admin", "GET", "/api/v1/tickets", None),
+        ("i API list of an agent", "agent", "GET", "/api/v1/tickets", None),
         ("e create", "requester", "POST", "/tickets/new", create_form),
         (
             "f comment",

@@ -127,7 +127,9 @@ def ticket_list(request: HttpRequest, filters: Query[TicketListQuery]):
         return problem(request, 422, "Some filters are not valid; see `errors`.", errors=errors)
     tickets, next_cursor = ticket_filter.page()
     now = timezone.now()  # one instant for every row's SLA state, as on the web list
-    return {"items": [serializers.ticket(t, now) for t in tickets], "next_cursor": next_cursor}
+    url = serializers.ticket_urls()
+    items = [serializers.ticket(t, now, url=url(t.number)) for t in tickets]
+    return {"items": items, "next_cursor": next_cursor}
 
 
 @router.post(

@@ -79,6 +79,18 @@ def test_the_list_applies_the_web_filters_and_role_checks(personas, org, api_for
     assert [t["title"] for t in team] == ["Laptop one"]
 
 
+def test_the_list_gives_each_ticket_the_url_and_fields_of_its_own_read(
+    personas, api_for, raise_ticket
+):
+    made = [raise_ticket(title=f"Laptop {n}") for n in range(3)]
+    client = api_for(personas.agent)
+    items = client.get("/tickets?sort=created").json()["items"]
+    assert [item["url"] for item in items] == [t.get_absolute_url() for t in made]
+    for item in items:
+        one = client.get(f"/tickets/{item['number']}").json()
+        assert {key: one[key] for key in item} == item
+
+
 def test_a_comment_sent_again_with_its_key_returns_the_first_and_another_is_a_409(
     personas, api_for, ticket
 ):

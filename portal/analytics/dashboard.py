@@ -18,18 +18,22 @@ import datetime as dt
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
-from django.db.models import Case, Count, F, Q, Sum, Value, When
+from django.db import router
+from django.db.models import Case, Count, F, Q, QuerySet, Sum, Value, When
 from django.urls import reverse
 from django.utils import timezone
 
 from portal.accounts.models import User
 from portal.accounts.roles import Roles, user_roles
+from portal.accounts.selectors import NAME_FIELDS
 from portal.analytics.models import TicketCount
 from portal.analytics.period import day_start
 from portal.catalog.models import BusinessUnitGroup, Priority, Team
+from portal.lib import compiled
 from portal.lib.replica import read_connection as connection  # replica when usable
+from portal.tickets import access
 from portal.tickets.access import visible_tickets
-from portal.tickets.models import OPEN_STATUSES, Status
+from portal.tickets.models import OPEN_STATUSES, Status, Ticket
 from portal.tickets.routing import nobody_able_to_act_q
 
 M = TicketCount.Measure
@@ -79,10 +83,33 @@ def list_url(params: list) -> str:
 
 def _specs(user, roles: Roles, today: dt.date) -> list[tuple[str, list[Spec]]]:
     """(section title, figures) for each section this user's roles call for."""
-    is_open = Q(status__in=OPEN_STATUSES)
+    return _sections(user, roles, *_days(today))
+
+
+# The condition of a figure `_sections(..., waiting=False)` did not build: nothing, should
+# it ever be counted by mistake (a test holds that the page's figures are the ORM's).
+UNBUILT = Q(pk__in=[])
+
+
+def _days(today: dt.date) -> tuple[dt.date, dt.datetime]:
+    """The cutoff day of "open more than OLD_AFTER_DAYS days", and the start of the next
+    (the list's created_to is inclusive: created before the start of the next day)."""
     cutoff = today - dt.timedelta(days=OLD_AFTER_DAYS)
-    # The list's created_to is inclusive: created before the start of the next day.
-    old = Q(created_at__lt=day_start(cutoff + dt.timedelta(days=1)))
+    return cutoff, day_start(cutoff + dt.timedelta(days=1))
+
+
+def _sections(
+    user, roles: Roles, cutoff: dt.date, old_before: dt.datetime, *, waiting: bool = True
+) -> list[tuple[str, list[Spec]]]:
+    """`_specs` of the days `_days` gives (what the compiled reads take as values).
+
+    `waiting=False`: the figures only, without building the condition of "waiting with
+    nobody able to act" (querysets of its own, a quarter of the page's Python): that
+    figure's `condition` is then `UNBUILT`, and only the statements that count it (built
+    once per shape) build it."""
+    waiting_q = nobody_able_to_act_q if waiting else (lambda: UNBUILT)
+    is_open = Q(status__in=OPEN_STATUSES)
+    old = Q(created_at__lt=old_before)
     old_hint = f"Raised on or before {cutoff:%d %b %Y}."
     sections = [
         (
@@ -160,7 +187,7 @@ def _specs(user, roles: Roles, today: dt.date) -> list[tuple[str, list[Spec]]]:
                     Spec(
                         "groups_nobody",
                         WAITING_LABEL,
-                        Q(group_id__in=group_ids) & nobody_able_to_act_q(),
+                        Q(group_id__in=group_ids) & waiting_q(),
                         [("view", "waiting")],
                         WAITING_HINT,
                         direct=True,
@@ -201,7 +228,7 @@ def _specs(user, roles: Roles, today: dt.date) -> list[tuple[str, list[Spec]]]:
                     Spec(
                         "org_nobody",
                         WAITING_LABEL,
-                        nobody_able_to_act_q(),
+                        waiting_q(),
                         [("view", "waiting")],
                         WAITING_HINT,
                         direct=True,
@@ -245,19 +272,19 @@ def _older(scope: Q) -> Case:
     )
 
 
-def dashboard_context(user) -> dict:
-    """Everything templates/analytics/dashboard.html shows for `user`."""
+def dashboard_context(user, *, compiled_reads: bool = True) -> dict:
+    """Everything templates/analytics/dashboard.html shows for `user`. Its reads run
+    statements compiled once per shape (`_Reads`); `compiled_reads=False` runs the same
+    querysets through the ORM (what tests compare with)."""
     roles = user_roles(user)
-    today = timezone.localdate()
-    sections = _specs(user, roles, today)
+    cutoff, old_before = _days(timezone.localdate())
+    sections = _sections(user, roles, cutoff, old_before, waiting=not compiled_reads)
     specs = [spec for _, group in sections for spec in group]
-    visible = visible_tickets(user)
     breakdown = _breakdown_spec(roles)
-    counts = _own_counts(user, visible, [s for s in specs if s.rollup is None and not s.direct])
-    for spec in specs:
-        if spec.direct:
-            counts[spec.key] = visible.filter(spec.condition).count()
-    grouped = _rollup_grouped(roles, [s for s in specs if s.rollup is not None], breakdown, today)
+    reads = _Reads(user, roles, cutoff, old_before, specs, compiled_reads=compiled_reads)
+    counts = reads.own_counts()
+    counts.update(reads.direct_counts())
+    grouped = reads.rollup_grouped()
     for spec in specs:
         if spec.rollup is not None:
             counts[spec.key] = sum(row[spec.key] for row in grouped)
@@ -282,35 +309,165 @@ def dashboard_context(user) -> dict:
         "breakdown": _breakdown_rows(breakdown, grouped),
         "members": _member_rows(grouped) if roles.is_lead else None,
     }
-    context.update(_lists(user, roles, visible))
+    context.update(_list_context(user, roles))
+    context["list_tickets"] = reads.list_tickets()
     return context
 
 
-def _own_counts(user, visible, specs: list[Spec]) -> dict[str, int]:
-    """Figures about the user's own tickets (raised by or assigned to them), one query.
+class _Reads:
+    """The dashboard's reads of one person, each a statement compiled once per shape.
 
-    Each such condition implies "raised by or assigned to me", so the scan is bounded to
-    those of the user's tickets that are open (requester and assignee indexes).
+    Building and compiling the dashboard's querysets (a conditional count, the rollup's
+    filtered sums, a count of tickets nobody can act on, a short list) cost more than half
+    of the page's Python on every request (docs/benchmarks.md). The statements differ
+    between people only in values: the person's id, team, group and led team ids, and the
+    day the "open more than a week" figures start from. So each is built by the ORM once
+    per *shape* (role flags and how many teams, groups and led teams) and process, for a
+    stand-in person of the same roles (`access.stand_in_user`: the access rules stay the
+    access layer's) with stand-in values, and run with this person's
+    (portal/lib/compiled.py). Nothing of a request is kept.
     """
-    if not specs:
-        return {}
-    mine = Q(requester=user) | Q(assignee=user)
-    return visible.filter(mine, status__in=OPEN_STATUSES).aggregate(
-        **{spec.key: Count("id", filter=spec.condition) for spec in specs}
-    )
+
+    def __init__(
+        self,
+        user,
+        roles: Roles,
+        cutoff: dt.date,
+        old_before: dt.datetime,
+        specs: list[Spec],
+        *,
+        compiled_reads: bool,
+    ) -> None:
+        self.compiled_reads = compiled_reads
+        agent, spoc, lead = (
+            sorted(ids) for ids in (roles.agent_team_ids, roles.spoc_group_ids, roles.lead_team_ids)
+        )
+        self.shape = (roles.is_admin, len(agent), len(spoc), len(lead))
+        self.values = [user.pk, *agent, *spoc, *lead, cutoff, old_before]
+        self.real = (user, roles, cutoff, old_before)
+        self.roles, self.specs = roles, specs
+
+    def _stand_ins(self, values: tuple) -> tuple:
+        is_admin, agent, spoc, lead = self.shape
+        ids = list(values[1 : 1 + agent + spoc + lead])
+        roles = Roles(
+            is_admin=is_admin,
+            agent_team_ids=frozenset(ids[:agent]),
+            spoc_group_ids=frozenset(ids[agent : agent + spoc]),
+            lead_team_ids=frozenset(ids[agent + spoc :]),
+        )
+        return (access.stand_in_user(values[0], roles), roles, values[-2], values[-1])
+
+    def _rows(self, name: str, model) -> list[tuple]:
+        if not self.compiled_reads:
+            return list(_queries(*self.real)[name])
+
+        def build(*values):
+            return _queries(*self._stand_ins(values))[name]
+
+        return compiled.rows(
+            f"dashboard: {name} {self.shape}",
+            build,
+            self.values,
+            using=router.db_for_read(model),
+            allow_unused=True,
+        )
+
+    def own_counts(self) -> dict[str, int]:
+        """Figures about the user's own tickets (raised by or assigned to them), one query."""
+        keys = [spec.key for spec in self.specs if spec.rollup is None and not spec.direct]
+        if not keys:
+            return {}
+        return dict(zip(keys, self._rows("own", Ticket)[0], strict=True))
+
+    def direct_counts(self) -> dict[str, int]:
+        return {
+            spec.key: self._rows(f"direct {spec.key}", Ticket)[0][0]
+            for spec in self.specs
+            if spec.direct
+        }
+
+    def rollup_grouped(self) -> list[dict]:
+        """`_rollup_query`'s rows as dicts, none and zero told apart, with their names."""
+        names = _rollup_layout(self.roles, [s for s in self.specs if s.rollup is not None])
+        if names is None:
+            return []
+        grouped = [dict(zip(names[0] + names[1], row, strict=True))
+                   for row in self._rows("rollup", TicketCount)]  # fmt: skip
+        for row in grouped:
+            for key in names[1]:
+                row[key] = row[key] or 0
+            for column in ("team_id", "group_id", "assignee_id"):
+                if column in row:
+                    row[column] = row[column] or None  # the rollup's 0 is "none"
+        _name_rows(grouped)
+        return grouped
+
+    def list_tickets(self) -> list[Ticket]:
+        using = router.db_for_read(Ticket)
+        return [_list_ticket(row, using) for row in self._rows("list", Ticket)]
 
 
-def _rollup_grouped(roles: Roles, specs: list[Spec], breakdown, today: dt.date) -> list[dict]:
+def _queries(user, roles: Roles, cutoff: dt.date, old_before: dt.datetime) -> dict:
+    """The dashboard's querysets for `user`, each selecting plain rows (`values_list`)."""
+    sections = _sections(user, roles, cutoff, old_before)
+    specs = [spec for _, group in sections for spec in group]
+    visible = visible_tickets(user)
+    queries = {}
+    own = [s for s in specs if s.rollup is None and not s.direct]
+    if own:
+        # Each such condition implies "raised by or assigned to me", so the scan is bounded
+        # to those of the user's tickets that are open (requester and assignee indexes).
+        mine = Q(requester=user) | Q(assignee=user)
+        queries["own"] = _aggregate(
+            visible.filter(mine, status__in=OPEN_STATUSES),
+            {spec.key: Count("id", filter=spec.condition) for spec in own},
+        )
+    for spec in specs:
+        if spec.direct:
+            queries[f"direct {spec.key}"] = _aggregate(
+                visible.filter(spec.condition), {"n": Count("*")}
+            )
+    rollup = _rollup_query(roles, [s for s in specs if s.rollup is not None], cutoff)
+    if rollup is not None:
+        queries["rollup"] = rollup
+    queries["list"] = _list_query(user, roles, visible)
+    return queries
+
+
+def _aggregate(queryset, aggregates: dict) -> QuerySet:
+    """`queryset.aggregate(**aggregates)` as a queryset of its one row (grouped by a
+    constant, which SQL leaves out: one row even when no row matches)."""
+    return queryset.order_by().values(_all=Value(1)).annotate(**aggregates).values_list(*aggregates)
+
+
+def _rollup_layout(roles: Roles, specs: list[Spec]) -> tuple[list[str], list[str]] | None:
+    """(grouping columns, sums) of the rollup read, or None when there is none."""
+    breakdown = _breakdown_spec(roles)
+    if not specs and breakdown is None:
+        return None
+    columns, sums = [], [spec.key for spec in specs]
+    if breakdown is not None:
+        sums.append("_breakdown")
+        columns.append(breakdown["key"])
+    if roles.is_lead:
+        sums.append("_lead")
+        columns += ["team_id", "assignee_id"]
+    return list(dict.fromkeys(columns)), sums
+
+
+def _rollup_query(roles: Roles, specs: list[Spec], cutoff: dt.date) -> QuerySet | None:
     """The rollup's open-ticket rows in the user's teams/groups (or all), grouped per team
-    (and member for leads) or per group, with every figure as a filtered sum (one query),
-    and the names of the teams, groups and members (one more).
+    (and member for leads) or per group, with every figure as a filtered sum (one query);
+    `_Reads.rollup_grouped` adds the names of the teams, groups and members (one more).
 
     Every rollup condition selects open work in the user's teams or groups or the whole
     organisation: a subset of `visible_tickets(user)`, so the sums equal the direct counts.
     """
-    if not specs and breakdown is None:
-        return []
-    cutoff = today - dt.timedelta(days=OLD_AFTER_DAYS)
+    layout = _rollup_layout(roles, specs)
+    if layout is None:
+        return None
+    columns, _ = layout
     rows = TicketCount.objects.filter(Q(measure=M.OPEN) | Q(measure=M.OPEN_BY_DAY, day__gt=cutoff))
     if not roles.is_admin:
         rows = rows.filter(
@@ -321,25 +478,14 @@ def _rollup_grouped(roles: Roles, specs: list[Spec], breakdown, today: dt.date) 
         spec.key: Sum("n", filter=spec.rollup) if isinstance(spec.rollup, Q) else Sum(spec.rollup)
         for spec in specs
     }
-    columns = []
+    breakdown = _breakdown_spec(roles)
     if breakdown is not None:
         sums["_breakdown"] = Sum("n", filter=breakdown["rollup"])
-        columns.append(breakdown["key"])
     if roles.is_lead:
         sums["_lead"] = Sum("n", filter=Q(measure=M.OPEN, team_id__in=sorted(roles.lead_team_ids)))
-        columns += ["team_id", "assignee_id"]
     if columns:
-        grouped = list(rows.order_by().values(*dict.fromkeys(columns)).annotate(**sums))
-    else:
-        grouped = [rows.aggregate(**sums)]
-    for row in grouped:
-        for key in sums:
-            row[key] = row[key] or 0
-        for column in ("team_id", "group_id", "assignee_id"):
-            if column in row:
-                row[column] = row[column] or None  # the rollup's 0 is "none"
-    _name_rows(grouped)
-    return grouped
+        return rows.order_by().values(*columns).annotate(**sums).values_list(*columns, *sums)
+    return _aggregate(rows, sums)
 
 
 def _name_rows(grouped: list[dict]) -> None:
@@ -374,30 +520,53 @@ def _name_rows(grouped: list[dict]) -> None:
             row["assignee__email"], row["assignee__full_name"] = email, full_name
 
 
-def _lists(user, roles: Roles, visible) -> dict:
+# The short list's columns: the ticket's but its description (the list shows none), its
+# team's (the name is shown) and its assignee named (accounts.selectors.naming).
+_LIST_OWN = [f.attname for f in Ticket._meta.concrete_fields if f.attname != "description"]
+_LIST_TEAM = [f.attname for f in Team._meta.concrete_fields]
+_PERSON = [f.attname for f in User._meta.concrete_fields if f.attname in NAME_FIELDS]
+_LIST_COLUMNS = [
+    *_LIST_OWN,
+    *(f"team__{name}" for name in _LIST_TEAM),
+    *(f"assignee__{name}" for name in _PERSON),
+]
+
+
+def _list_query(user, roles: Roles, visible) -> QuerySet:
     """One short list of tickets: the oldest open work for workers, recent updates otherwise."""
-    related = ("team", "assignee")
     if roles.is_admin or roles.is_agent:
         scope = Q(status__in=OPEN_STATUSES)
-        params = [("view", "all"), *OPEN_PARAMS, ("sort", "created")]
         if not roles.is_admin:
             scope &= Q(team_id__in=sorted(roles.agent_team_ids))
-            params = [("view", "team"), ("sort", "created")]
-        tickets = (
-            visible.filter(scope).select_related(*related).defer("description").order_by("id")
-        )[:LIST_LENGTH]
-        return {"list_title": "Oldest open tickets", "list_tickets": list(tickets),
-                "list_url": list_url(params)}  # fmt: skip
-    if roles.is_spoc:
-        scope = Q(group_id__in=sorted(roles.spoc_group_ids))
-        params = [("view", "all")]
+        order = ["id"]
     else:
-        scope, params = Q(requester=user), [("view", "mine")]
-    tickets = (visible.filter(scope).select_related(*related).defer("description")).order_by(
-        "-updated_at", "-id"
-    )
-    return {"list_title": "Recently updated", "list_tickets": list(tickets[:LIST_LENGTH]),
-            "list_url": list_url(params)}  # fmt: skip
+        scope = Q(group_id__in=sorted(roles.spoc_group_ids)) if roles.is_spoc else Q(requester=user)
+        order = ["-updated_at", "-id"]
+    return visible.filter(scope).order_by(*order).values_list(*_LIST_COLUMNS)[:LIST_LENGTH]
+
+
+def _list_ticket(row: tuple, using: str) -> Ticket:
+    """A row of `_list_query` as the ticket the ORM's select_related made: description
+    deferred, its team and its assignee (named) joined."""
+    ticket = Ticket.from_db(using, _LIST_OWN, row[: len(_LIST_OWN)])
+    team_values = row[len(_LIST_OWN) : len(_LIST_OWN) + len(_LIST_TEAM)]
+    team = None if team_values[0] is None else Team.from_db(using, _LIST_TEAM, team_values)
+    Ticket._meta.get_field("team").set_cached_value(ticket, team)
+    person = row[len(_LIST_OWN) + len(_LIST_TEAM) :]
+    named = None if person[0] is None else User.from_db(using, _PERSON, person)
+    Ticket._meta.get_field("assignee").set_cached_value(ticket, named)
+    return ticket
+
+
+def _list_context(user, roles: Roles) -> dict:
+    """The short list's title and link (its tickets: `_list_query`)."""
+    if roles.is_admin or roles.is_agent:
+        params = [("view", "all"), *OPEN_PARAMS, ("sort", "created")]
+        if not roles.is_admin:
+            params = [("view", "team"), ("sort", "created")]
+        return {"list_title": "Oldest open tickets", "list_url": list_url(params)}
+    params = [("view", "all")] if roles.is_spoc else [("view", "mine")]
+    return {"list_title": "Recently updated", "list_url": list_url(params)}
 
 
 def _breakdown_spec(roles: Roles) -> dict | None:

@@ -31,7 +31,7 @@ _INT_BASE = -2_000_000_000
 
 # Each column's converters and the expression they are given (`SQLCompiler.get_converters`).
 Converters = dict[int, tuple[list[Callable[..., Any]], Any]]
-Statement = tuple[str, tuple, tuple[tuple[int, int], ...], object, Converters]
+Statement = tuple[str, tuple, tuple[tuple[int, int, Any], ...], object, Converters]
 _statements: dict[tuple, Statement] = {}
 
 
@@ -39,18 +39,23 @@ def _stand_in(n: int, value: object, variant: int) -> object:
     if isinstance(value, dt.datetime):
         # An aware time of a year no ticket has, the value's place in its microseconds.
         return dt.datetime(1001 + variant, 1, 1, microsecond=n, tzinfo=dt.UTC)
+    if isinstance(value, dt.date):
+        return dt.date(1001 + variant, 1, 1) + dt.timedelta(days=n)
     if isinstance(value, bool) or not isinstance(value, int | str):
-        raise TypeError(f"Only integers, text and times can be filled in, not {value!r}.")
+        raise TypeError(f"Only integers, text, times and days can be filled in, not {value!r}.")
     if isinstance(value, int):
         return _INT_BASE - 1000 * variant - n
     return f"\x00value {variant}.{n}\x00"
 
 
 def _adapted(value: object, connection: Any) -> object:
-    """`value` as a parameter of the ORM's SQL: a time as the backend adapts a date-time
-    field's value (unchanged on PostgreSQL; text in UTC on SQLite), anything else as it is."""
+    """`value` as a parameter of the ORM's SQL: a time (a day) as the backend adapts a
+    date-time (date) field's value (unchanged on PostgreSQL; text, in UTC, on SQLite),
+    anything else as it is."""
     if isinstance(value, dt.datetime):
         return connection.ops.adapt_datetimefield_value(value)
+    if isinstance(value, dt.date):
+        return connection.ops.adapt_datefield_value(value)
     return value
 
 
@@ -61,6 +66,12 @@ def _compiled(build: Callable[..., QuerySet], values: Sequence, variant: int, us
     columns = compiler.select[: compiler.col_count]
     converters = compiler.get_converters([column for column, *_ in columns])
     return stand_ins, sql, tuple(params), converters
+
+
+def _same_type(param: object, value: object) -> bool:
+    """`param` is `value` as a parameter: of its type, or an integer the backend typed
+    (psycopg's Int2/Int4/Int8, subclasses of int, for integer columns on PostgreSQL)."""
+    return type(param) is type(value) or (type(value) is int and isinstance(param, int))
 
 
 def _statement(
@@ -89,15 +100,18 @@ def _statement(
         place = [
             n
             for n in range(len(values))
-            if type(one) is type(first[n]) and one == first[n] and other == second[n]
+            if _same_type(one, first[n]) and one == first[n] and other == second[n]
         ]
         if not place:
             raise AssertionError(
                 f"{name}: parameter {position} ({one!r}) is none of its values yet changes"
                 " between builds (a time? a value the ORM rewrote?)"
             )
-        places.append((position, place[0]))
-    missing = set(range(len(values))) - {n for _, n in places}
+        # An integer the backend typed (PostgreSQL: Int8 for a big integer column) is
+        # filled in typed the same way.
+        wrap = type(one) if type(one) is not type(first[place[0]]) else None
+        places.append((position, place[0], wrap))
+    missing = set(range(len(values))) - {n for _, n, _ in places}
     if missing and not allow_unused:
         raise AssertionError(f"{name}: values {sorted(missing)} are not parameters of {sql}")
     found = _statements[key] = (sql, params, tuple(places), build.__code__, converters)
@@ -114,7 +128,7 @@ def rows(
 ) -> list[tuple]:
     """The rows of `build(*values)` (a `values_list` queryset), read with its statement
     compiled once per process and `name` (name each query uniquely), `using` and the
-    types of `values` (integers, text, aware times).
+    types of `values` (integers, text, aware times, days).
 
     Every value must reach the SQL as a parameter of its own (a filter's operand, an
     element of an `IN` list), unchanged: a value the ORM rewrites on the way (`__contains`
@@ -124,8 +138,9 @@ def rows(
     sql, params, places, _, converters = _statement(name, build, values, using, allow_unused)
     connection = connections[using]
     filled = list(params)
-    for position, n in places:
-        filled[position] = _adapted(values[n], connection)
+    for position, n, wrap in places:
+        value = _adapted(values[n], connection)
+        filled[position] = value if wrap is None else wrap(value)
     with connection.cursor() as cursor:
         cursor.execute(sql, filled)
         found = cursor.fetchall()

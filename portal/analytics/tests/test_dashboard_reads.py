@@ -1,0 +1,73 @@
+"""The dashboard's reads through statements compiled once per shape (dashboard._Reads)
+answer exactly as the same querysets through the ORM: every persona, in one process that
+runs each shape's statement with the next person's ids, and people of more teams and
+groups (other shapes)."""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from portal.accounts.models import User
+from portal.analytics.dashboard import dashboard_context
+from portal.catalog.models import TeamMember
+
+pytestmark = pytest.mark.django_db
+
+
+def _shown(context: dict) -> dict:
+    """Everything the dashboard shows, as plain values."""
+    return {
+        "sections": context["sections"],
+        "breakdown": context["breakdown"],
+        "members": context["members"],
+        "list": [
+            (
+                t.pk,
+                t.number,
+                t.title,
+                t.status,
+                t.updated_at,
+                t.team and t.team.name,
+                t.assignee and (t.assignee.pk, str(t.assignee)),
+            )
+            for t in context["list_tickets"]
+        ],  # fmt: skip
+        "list_title": context["list_title"],
+        "list_url": context["list_url"],
+    }
+
+
+def _compare(user: User) -> None:
+    fresh = User.objects.get(pk=user.pk)  # roles and reach read anew
+    orm = _shown(dashboard_context(fresh, compiled_reads=False))
+    assert _shown(dashboard_context(User.objects.get(pk=user.pk))) == orm
+
+
+def test_every_persona_reads_what_the_orm_reads(dataset, personas):
+    people = list(personas.all().values())
+    for user in [*people, *reversed(people)]:
+        _compare(user)
+
+
+def test_people_of_more_teams_and_groups_read_what_the_orm_reads(dataset, personas, org):
+    # Other shapes: an agent of two teams, a lead of two, a SPOC of two groups, an admin
+    # who is also an agent and a SPOC.
+    TeamMember.objects.create(team=org.team_b, user=personas.agent, role=TeamMember.Role.MEMBER)
+    TeamMember.objects.create(team=org.team_b, user=personas.lead, role=TeamMember.Role.LEAD)
+    org.group_y.spocs.add(personas.spoc, personas.admin)
+    TeamMember.objects.create(team=org.team_a, user=personas.admin, role=TeamMember.Role.LEAD)
+    for user in personas.all().values():
+        _compare(user)
+
+
+def test_the_compiled_reads_make_no_more_statements(dataset, personas, django_assert_num_queries):
+    for user in personas.all().values():
+        dashboard_context(User.objects.get(pk=user.pk), compiled_reads=False)
+        fresh = User.objects.get(pk=user.pk)
+        with CaptureQueriesContext(connection) as orm:
+            dashboard_context(fresh, compiled_reads=False)
+        fresh = User.objects.get(pk=user.pk)
+        dashboard_context(fresh)
+        fresh = User.objects.get(pk=user.pk)
+        with django_assert_num_queries(len(orm.captured_queries)):
+            dashboard_context(fresh)

@@ -33,6 +33,11 @@ _INT_BASE = -2_000_000_000
 Converters = dict[int, tuple[list[Callable[..., Any]], Any]]
 Statement = tuple[str, tuple, tuple[tuple[int, int, Any], ...], object, Converters]
 _statements: dict[tuple, Statement] = {}
+# At most this many statements per process: a statement per shape of the ticket list
+# (tickets/list_page.py) means a query string can ask for a new one, and memory must not
+# grow with what people ask. Past it the memo starts over (each is compiled again on its
+# next use).
+MAX_STATEMENTS = 2000
 
 
 def _stand_in(n: int, value: object, variant: int) -> object:
@@ -114,6 +119,8 @@ def _statement(
     missing = set(range(len(values))) - {n for _, n, _ in places}
     if missing and not allow_unused:
         raise AssertionError(f"{name}: values {sorted(missing)} are not parameters of {sql}")
+    if len(_statements) >= MAX_STATEMENTS:
+        _statements.clear()
     found = _statements[key] = (sql, params, tuple(places), build.__code__, converters)
     return found
 

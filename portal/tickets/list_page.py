@@ -14,7 +14,8 @@ the access layer's own, asked of someone with the same roles and stand-in ids) a
 stand-in values, and every request runs it with its own values
 (portal/lib/compiled.py). The statement derives from the code and the shape alone, so
 every process computes the same one and none can be stale; no row, id or text of a
-request outlives it.
+request outlives it. The statements kept are bounded (`compiled.MAX_STATEMENTS`): a
+query string can ask for a new shape, not for more memory.
 
 What is not compiled goes through the ORM as before (`shape` answers None): the filters
 whose values the ORM rewrites or that depend on the time of the request (a form answer,

@@ -126,3 +126,16 @@ def test_a_value_the_sql_does_not_read_is_refused_unless_allowed():
         compiled.rows("test.unused refused", build, [person.pk, 7])
     got = compiled.rows("test.unused allowed", build, [person.pk, 7], allow_unused=True)
     assert got == [(person.email,)]
+
+
+def test_the_statements_kept_are_bounded_and_start_over_when_full(monkeypatch):
+    person = _people(1)[0]
+    monkeypatch.setattr(compiled, "MAX_STATEMENTS", len(compiled._statements) + 3)
+
+    def build(pk):
+        return User.objects.filter(pk=pk).values_list("email")
+
+    for n in range(10):
+        got = compiled.rows(f"test.bounded {n}", build, [person.pk])
+        assert got == [(person.email,)]
+        assert len(compiled._statements) <= compiled.MAX_STATEMENTS

@@ -71,3 +71,18 @@ def test_the_compiled_reads_make_no_more_statements(dataset, personas, django_as
         fresh = User.objects.get(pk=user.pk)
         with django_assert_num_queries(len(orm.captured_queries)):
             dashboard_context(fresh)
+
+
+def test_a_second_persons_dashboard_of_the_same_shape_compiles_nothing(
+    dataset, personas, monkeypatch
+):
+    from portal.lib import compiled
+
+    dashboard_context(User.objects.get(pk=personas.requester.pk))
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("compiled again")
+
+    monkeypatch.setattr(compiled, "_compiled", refuse)
+    dashboard_context(User.objects.get(pk=personas.outsider.pk))
+    dashboard_context(User.objects.get(pk=personas.requester.pk))

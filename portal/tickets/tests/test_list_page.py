@@ -187,3 +187,18 @@ def test_a_person_who_reaches_nothing_sees_nothing(tickets, personas):
     ticket_filter = TicketFilter(QueryDict(""), personas.agent)
     assert ticket_filter.is_valid()
     assert ticket_filter.page() == ([], None)
+
+
+def test_a_second_persons_page_of_the_same_shape_compiles_nothing(tickets, personas, monkeypatch):
+    from portal.lib import compiled
+
+    pairs = [("view", "mine"), ("q", "printer"), ("sort", "-updated")]
+    _compare(personas.requester, pairs)
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("compiled again")
+
+    monkeypatch.setattr(compiled, "_compiled", refuse)
+    ticket_filter = TicketFilter(QueryDict(urlencode(pairs)), personas.outsider)
+    assert ticket_filter.is_valid()
+    ticket_filter.page()

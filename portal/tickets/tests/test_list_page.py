@@ -87,7 +87,15 @@ def _queries(org, personas, sample: Ticket) -> list[list[tuple[str, str]]]:
     sorts = [[("sort", key)] for key in SORTS]
     searches = [
         [("q", word)]
-        for word in ("printer", "zebra", "giraffe", "laptop fan", sample.number, "nothing")
+        for word in (
+            "printer",
+            "zebra",
+            "giraffe",
+            "laptop fan",
+            sample.number,
+            "nothing",
+            "TKT-99999999999",  # a number beyond any id (and a 32-bit column)
+        )  # fmt: skip
     ]
     searches += [[("q", "printer"), ("sort", "-created"), ("status", "new")]]
     return filters + sorts + searches

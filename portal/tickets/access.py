@@ -225,8 +225,9 @@ def _reach(user: "User") -> Reach:
 def stand_in_user(user_id: int, roles: Roles) -> "User":
     """An active user who is nobody, with id `user_id` and `roles`: every rule here
     treats them as it would a real person with those roles. A statement compiled once per
-    shape (the ticket list's page, portal/tickets/list_page.py) is built for such a user
-    with stand-in ids, then run with the real person's; the rules stay this module's."""
+    shape (the ticket list's page, portal/tickets/list_page.py; the dashboard's reads,
+    analytics/dashboard.py) is built for such a user with stand-in ids, then run with the
+    real person's; the rules stay this module's."""
     from portal.accounts.models import User
 
     user = User(pk=user_id, is_active=True, is_staff=roles.is_admin)

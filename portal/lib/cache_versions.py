@@ -31,15 +31,25 @@ Nothing that must be exact lives in either.
 `cached` is the read-through every such read goes through: it keeps the rules above, tells
 a cached None or [] from a miss, and a cache that does not answer costs the read its
 shortcut, never the page.
+
+Within one request each version is read from its store once (a ticket page asks for
+"masters" three times; without CACHE_URL each read opened and unpickled a file): the
+request keeps what it read, and its own bumps, until it ends (`request_started` and
+`request_finished`). Nothing outlives the request, so the next request reads a bump made by
+another process meanwhile; the one in flight finishes on the versions it started with, as
+if it had read them all at its start. Outside a request (tasks, commands, shells) every
+read goes to the store.
 """
 
 import logging
 import time
 import uuid
 from collections.abc import Callable, Sequence
+from contextvars import ContextVar
 
 from django.conf import settings
 from django.core.cache import BaseCache, cache, caches
+from django.core.signals import request_finished, request_started
 from django.db import connection, transaction
 from redis.exceptions import RedisError
 
@@ -51,6 +61,25 @@ log = logging.getLogger("portal.cache")
 CACHE_ERRORS = (OSError, RedisError)
 
 _MISSING = object()
+
+# The versions this request has read or written, by name; None outside a request. A
+# context variable: one per thread (and per asyncio task), so two requests served at once
+# never share it.
+_request_versions: ContextVar[dict[str, int] | None] = ContextVar(
+    "portal_request_versions", default=None
+)
+
+
+def _request_began(**_kwargs: object) -> None:
+    _request_versions.set({})
+
+
+def _request_ended(**_kwargs: object) -> None:
+    _request_versions.set(None)
+
+
+request_started.connect(_request_began, dispatch_uid="portal.lib.cache_versions.began")
+request_finished.connect(_request_ended, dispatch_uid="portal.lib.cache_versions.ended")
 
 
 def cached[T](
@@ -98,6 +127,9 @@ def version(name: str) -> int:
     misses, its writes raise), a version of this moment alone: nothing cached under it is
     asked for again, so no copy from before a change can come back once Redis does.
     """
+    seen = _request_versions.get()
+    if seen is not None and name in seen:
+        return seen[name]
     store, key = _versions(), PREFIX + name
     try:
         current = store.get(key)
@@ -106,7 +138,11 @@ def version(name: str) -> int:
             current = store.get(key)
     except CACHE_ERRORS:
         return time.time_ns()
-    return current if current is not None else time.time_ns()
+    if current is None:
+        return time.time_ns()
+    if seen is not None:
+        seen[name] = current
+    return current
 
 
 def versioned_key(name: str, *parts: object) -> str:
@@ -205,4 +241,12 @@ def _commit_callback(names: tuple[str, ...]):
 
 
 def _new_versions(names) -> None:
-    _versions().set_many({PREFIX + name: time.time_ns() for name in names}, timeout=None)
+    new = {name: time.time_ns() for name in names}
+    seen = _request_versions.get()
+    if seen is not None:
+        # Forgotten first: if the store refuses the write, the next read asks it again.
+        for name in new:
+            seen.pop(name, None)
+    _versions().set_many({PREFIX + name: value for name, value in new.items()}, timeout=None)
+    if seen is not None:
+        seen.update(new)

@@ -8,15 +8,18 @@ already sanitised (`.body_html`, portal/lib/markdown.py). Dates are written once
 by the view (`.created_iso`, `.created_label`); files' here, the same way.
 """
 
+import re
 from collections.abc import Callable, Iterable
 from html import escape as escape_text
 from typing import Any
 
+from django.conf import settings
 from django.template.defaultfilters import filesizeformat
-from django.urls import reverse
+from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils import timezone
 from django.utils.html import conditional_escape, escape
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import get_language
 
 from portal.lib.dates import ShortDates
 from portal.lib.widget_html import flat_select_html
@@ -229,4 +232,169 @@ def move_fields(*, version: int, teams: list[tuple[int, str]]) -> SafeString:
         f"          {select}\n"
         '          <label for="id_reason">Why</label>\n'
         '          <input type="text" name="reason" maxlength="1000" required id="id_reason">'
+    )
+
+
+# What `quote` and `escape` leave as they are: a ticket number written in a URL is itself.
+_PLAIN_NUMBER = re.compile(r"[A-Za-z0-9-]+")
+
+
+def number_urls(number: str) -> Callable[[str], str]:
+    """`{% url name number %}` for the ticket `number` and any name, each name's URL
+    reversed once per process and key (URL conf, script prefix, language) with a
+    placeholder number, as the links tags keep theirs; a number that quoting or escaping
+    would change is reversed as Django does, every time."""
+    if not _PLAIN_NUMBER.fullmatch(number):
+        return lambda name: escape(reverse(name, args=[number]))
+    key = (get_urlconf() or settings.ROOT_URLCONF, get_script_prefix(), get_language())
+
+    def url(name: str) -> str:
+        found = _NUMBER_URLS.get((name, *key))
+        if found is None:
+            head, tail = reverse(name, args=[_NUMBER_PLACEHOLDER]).split(_NUMBER_PLACEHOLDER)
+            found = (escape(head), escape(tail))
+            if len(_NUMBER_URLS) >= 4096:  # a bound on memory; the keys are few
+                _NUMBER_URLS.clear()
+            _NUMBER_URLS[(name, *key)] = found
+        return f"{found[0]}{number}{found[1]}"
+
+    return url
+
+
+_NUMBER_PLACEHOLDER = "TKT-PLACEHOLDER-7f3a"
+# Code-derived only: (URL name, URL conf, script prefix, language) -> the URL around the
+# number. Every process reverses the same.
+_NUMBER_URLS: dict[tuple, tuple[str, str]] = {}
+
+_WATCH_HELP = {
+    (True, False): "You are watching this ticket: you are told about status changes and "
+    "public comments.",
+    (True, True): "You are watching this ticket: you are told about status changes and "
+    "public comments. You see it because you watch it: stopping hides it from you.",
+}
+_UNWATCHED_HELP = "Watch this ticket to be told about status changes and public comments."
+_REQUESTER_NOTE = (
+    "The people working on the ticket see your note, in the history and in their email."
+)
+_WORKER_NOTE = (
+    "Not internal: the requester and watchers see this note in the history and in their "
+    "email. Use an internal comment for anything else."
+)
+
+
+def side_html(
+    *,
+    number: str,
+    version: int,
+    csrf: SafeString,
+    watching: bool,
+    watcher_only: bool,
+    can_take: bool,
+    status_targets: list[tuple[str, Any]],
+    open_children: int,
+    requester_only: bool,
+    assign_fields: SafeString | None,
+    move_fields: SafeString | None,
+    can_edit: bool,
+    can_merge: bool,
+) -> SafeString:
+    """The page's side, watch form and actions, as tickets/_side.html writes it for a page
+    with no refused action (`assign_fields`, `move_fields`: the unbound forms' fields, None
+    when not offered). Eight `{% url %}` tags, a dozen conditions and five CSRF tokens in
+    the template."""
+    url = number_urls(number)
+    help_text = _WATCH_HELP[(True, watcher_only)] if watching else _UNWATCHED_HELP
+    parts = [
+        f'<aside class="ticket-side" id="ticket-side" aria-label="Watch and actions">\n'
+        f'      <form method="post" action="{url("ticket-watch")}" class="card watch">\n'
+        f"        {csrf}\n"
+        f'        <input type="hidden" name="watch" value="{"0" if watching else "1"}">\n'
+        f'        <p class="help">{help_text}</p>\n'
+        f'        <button type="submit">{"Stop watching" if watching else "Watch"}</button>\n'
+        f"      </form>\n\n      "
+    ]
+    offered = (can_take, status_targets, assign_fields is not None, move_fields is not None)
+    if any(offered) or can_edit:
+        version_input = f'{csrf}<input type="hidden" name="version" value="{int(version)}">'
+        parts.append(
+            '\n      <div class="card ticket-actions">\n        <h2>Actions</h2>\n        '
+        )
+        if can_take:
+            parts.append(
+                f'\n        <form method="post" action="{url("ticket-take")}">\n'
+                f"          {version_input}\n"
+                '          <button type="submit" class="primary">Take it</button>\n'
+                "        </form>\n        "
+            )
+        parts.append("\n        ")
+        if status_targets:
+            options = "".join(
+                f'<option value="{_e(value)}">{_e(label)}</option>'
+                for value, label in status_targets
+            )
+            children = (
+                '<label class="checkbox"><input type="checkbox" name="with_open_children" '
+                f'value="1"> Even though child tickets are open ({int(open_children)})</label>'
+                if open_children
+                else ""
+            )
+            parts.append(
+                f'\n        <form method="post" action="{url("ticket-status")}" '
+                'class="action-form">\n'
+                f"          {version_input}\n"
+                '          <label for="status-select">Change status</label>\n'
+                "          \n"
+                '          <select id="status-select" name="status" required><option value="" '
+                f"selected disabled>Choose…</option>{options}</select>\n"
+                '          <label for="status-reason">Note (optional)</label>\n'
+                '          <input id="status-reason" name="reason" maxlength="1000" '
+                'aria-describedby="status-reason-help">\n'
+                f"          {children}\n"
+                '          <p class="help" id="status-reason-help">'
+                f"{_REQUESTER_NOTE if requester_only else _WORKER_NOTE}</p>\n"
+                '          <button type="submit">Update status</button>\n'
+                "        </form>\n        "
+            )
+        parts.append("\n        ")
+        for fields, name, button in (
+            (assign_fields, "ticket-assign", "Assign"),
+            (move_fields, "ticket-move-team", "Move"),
+        ):
+            if fields is not None:
+                parts.append(
+                    f'\n        <form method="post" action="{url(name)}" class="action-form">\n'
+                    f"          {csrf}{fields}\n"
+                    f'          <button type="submit">{button}</button>\n'
+                    "        </form>\n        "
+                )
+            parts.append("\n        ")
+        if can_edit:
+            parts.append(f'<p><a class="button" href="{url("ticket-edit")}">Edit details</a></p>')
+        parts.append("\n        ")
+        if can_merge:
+            parts.append(_merge_form(url, csrf))
+        parts.append("\n      </div>\n      ")
+    parts.append("\n    </aside>\n")
+    return mark_safe("".join(parts))  # noqa: S308 (every value escaped above)
+
+
+def _merge_form(url: Callable[[str], str], csrf: SafeString) -> str:
+    """tickets/_merge_form.html, closed."""
+    return (
+        '\n<details class="card merge" id="merge">\n'
+        "  <summary>Merge into another ticket</summary>\n"
+        f'  <form method="post" action="{url("ticket-merge")}" class="action-form">\n'
+        f"    {csrf}\n"
+        '    <label for="merge-q">Ticket number or words</label>\n'
+        '    <input type="search" id="merge-q" name="q" autocomplete="off" maxlength="100" '
+        'aria-controls="merge-results" aria-describedby="merge-help"\n'
+        f'           hx-get="{url("ticket-merge-targets")}" hx-trigger="focus once, input '
+        'changed delay:250ms, search"\n'
+        '           hx-target="#merge-results">\n'
+        '    <p class="help" id="merge-help">Lists open tickets you work. This one is closed '
+        "and its comments, files and watchers move there; you confirm on the next page.</p>\n"
+        '    <div id="merge-results" aria-live="polite"></div>\n'
+        '    <button type="submit">Merge…</button>\n'
+        "  </form>\n"
+        "</details>\n"
     )

@@ -330,6 +330,24 @@ def _detail_context(request: AuthenticatedRequest, ticket: Ticket, **extra: Any)
             dates=dates,
         )
     )
+    if "assign_form" not in extra and "move_form" not in extra:
+        # Written in Python (detail_html.side_html); a refused assign or move shows its
+        # bound form through tickets/_side.html instead.
+        context["side_html"] = detail_html.side_html(
+            number=ticket.number,
+            version=ticket.version,
+            csrf=detail_html.csrf_input(context["csrf_token"]),
+            watching=watching,
+            watcher_only=watcher_only,
+            can_take=context["can_take"],
+            status_targets=context["status_targets"],
+            open_children=len(family["open_children"]),
+            requester_only=requester_only,
+            assign_fields=context["assign_fields"],
+            move_fields=context["move_fields"],
+            can_edit=context["can_edit"],
+            can_merge=bool(family["can_merge"]),
+        )
     context.update(extra)
     return context
 

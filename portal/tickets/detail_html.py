@@ -15,6 +15,7 @@ from typing import Any
 
 from django.conf import settings
 from django.template.defaultfilters import filesizeformat
+from django.templatetags.static import static
 from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils import timezone
 from django.utils.html import conditional_escape, escape
@@ -22,7 +23,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language
 
 from portal.lib.dates import ShortDates
-from portal.lib.widget_html import flat_select_html
+from portal.lib.widget_html import field_html, flat_select_html
 from portal.tickets import history
 
 # An id no real row reaches, reversed in place of the row's own and then split around.
@@ -397,4 +398,113 @@ def _merge_form(url: Callable[[str], str], csrf: SafeString) -> str:
         '    <button type="submit">Merge…</button>\n'
         "  </form>\n"
         "</details>\n"
+    )
+
+
+def _file_fields(form: Any, *, assets: str) -> str:
+    """tickets/_file_fields.html for an unbound form (no refused files to leave out);
+    `assets` the stylesheet and script its first picker on a page loads, else ""."""
+    return (
+        f"\n{assets}\n"
+        '<div class="dropzone" data-dropzone>\n'
+        f"  {field_html(form['files'])}\n"
+        '  <ul class="picked-files" data-picked-files aria-live="polite"></ul>\n'
+        '  <progress class="upload-progress" max="100" value="0" hidden '
+        "data-upload-progress></progress>\n"
+        '  <p class="help" data-upload-status aria-live="polite"></p>\n'
+        "</div>\n\n"
+    )
+
+
+def add_files_html(
+    files_form: Any, *, url: Callable[[str], str], csrf: SafeString, nonce: str
+) -> SafeString:
+    """The description's "Add files without a comment" form, unbound, as tickets/detail.html
+    writes it (with the attachments' stylesheet and script: the page's first picker)."""
+    assets = (
+        f'\n<link rel="stylesheet" href="{escape(static("css/attachments.css"))}">\n'
+        f'<script src="{escape(static("js/attachments.js"))}" nonce="{_e(nonce)}" '
+        "defer></script>"
+    )
+    return mark_safe(  # noqa: S308 (every value escaped here and by field_html)
+        '<details class="add-files">\n'
+        "          <summary>Add files without a comment</summary>\n"
+        f'          <form method="post" action="{url("ticket-files")}" '
+        'enctype="multipart/form-data" data-once data-upload>\n'
+        f"            {csrf}\n"
+        f"            {_file_fields(files_form, assets=assets)}\n"
+        '            <button type="submit">Upload</button>\n'
+        "          </form>\n"
+        "        </details>"
+    )
+
+
+def _pickers(url: Callable[[str], str], token: str) -> str:
+    """replies/_picker.html and tickets/_article_picker.html, for people working it."""
+    token = escape(token)
+    return (
+        "\n"
+        f'<details class="canned-replies" id="canned-replies" hx-headers=\'{{"X-CSRFToken": '
+        f'"{token}"}}\'>\n'
+        "  <summary>Insert a canned reply</summary>\n"
+        '  <div class="field">\n'
+        '    <label for="canned-q">Search canned replies</label>\n'
+        '    <input type="search" id="canned-q" name="q" autocomplete="off" maxlength="100" '
+        'aria-controls="canned-results"\n'
+        f'           hx-get="{url("reply-picker")}" hx-trigger="focus once, input changed '
+        'delay:250ms, search"\n'
+        '           hx-target="#canned-results">\n'
+        "  </div>\n"
+        '  <div id="canned-results"></div>\n'
+        f'  <p class="help"><a href="{escape(reverse("reply-list"))}">Manage canned '
+        "replies</a></p>\n"
+        '  <p id="canned-status" role="status" class="visually-hidden"></p>\n'
+        "</details>\n"
+        "\n"
+        '<details class="canned-replies article-picker" id="article-picker" '
+        f'hx-headers=\'{{"X-CSRFToken": "{token}"}}\'>\n'
+        "  <summary>Link a help article</summary>\n"
+        '  <div class="field">\n'
+        '    <label for="article-q">Search help articles the requester can read</label>\n'
+        '    <input type="search" id="article-q" name="q" autocomplete="off" maxlength="100" '
+        'aria-controls="article-results"\n'
+        f'           hx-get="{url("ticket-article-picker")}" hx-trigger="focus once, input '
+        'changed delay:250ms, search"\n'
+        '           hx-target="#article-results">\n'
+        "  </div>\n"
+        '  <div id="article-results"></div>\n'
+        '  <p id="article-status" role="status" class="visually-hidden"></p>\n'
+        "</details>\n"
+    )
+
+
+def comment_form_html(
+    comment_form: Any,
+    *,
+    url: Callable[[str], str],
+    token: str,
+    is_worker: bool,
+    reopens_until: Any,
+    dates: ShortDates,
+) -> SafeString:
+    """The comment form, unbound, with the pickers above it for people working the ticket:
+    what tickets/detail.html writes when it offers no follow-up instead."""
+    reopens = (
+        '<p class="help" id="comment-reopens">This ticket is closed. A comment reopens it '
+        f"(until {_when(reopens_until, dates)}) and tells the people working on it.</p>"
+        if reopens_until
+        else ""
+    )
+    internal = field_html(comment_form["internal"]) if is_worker else ""
+    return mark_safe(  # noqa: S308 (every value escaped here and by field_html)
+        f"\n        {_pickers(url, token) if is_worker else ''}\n"
+        f'        <form method="post" action="{url("ticket-comment")}" class="card" '
+        'enctype="multipart/form-data" data-once data-upload>\n'
+        f"          {csrf_input(token)}{comment_form['idempotency_key']}\n"
+        f"          {reopens}\n"
+        f"          {field_html(comment_form['body'])}\n"
+        f"          {internal}\n"
+        f"          {_file_fields(comment_form, assets='')}\n"
+        '          <button type="submit" class="primary">Add comment</button>\n'
+        "        </form>"
     )

@@ -14,6 +14,7 @@ from django.contrib import messages
 from django.db.models import QuerySet
 from django.forms import Form
 from django.http import HttpResponse
+from django.middleware.csp import get_nonce
 from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -330,6 +331,24 @@ def _detail_context(request: AuthenticatedRequest, ticket: Ticket, **extra: Any)
             dates=dates,
         )
     )
+    url = detail_html.number_urls(ticket.number)
+    token = context["csrf_token"]
+    if "files_form" not in extra:
+        context["add_files_html"] = detail_html.add_files_html(
+            context["files_form"],
+            url=url,
+            csrf=detail_html.csrf_input(token),
+            nonce=str(get_nonce(request)),
+        )
+    if "comment_form" not in extra and not context["offer_follow_up"]:
+        context["comment_form_html"] = detail_html.comment_form_html(
+            context["comment_form"],
+            url=url,
+            token=token,
+            is_worker=worker,
+            reopens_until=context["comment_reopens_until"],
+            dates=dates,
+        )
     if "assign_form" not in extra and "move_form" not in extra:
         # Written in Python (detail_html.side_html); a refused assign or move shows its
         # bound form through tickets/_side.html instead.

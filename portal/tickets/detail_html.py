@@ -508,3 +508,65 @@ def comment_form_html(
         '          <button type="submit" class="primary">Add comment</button>\n'
         "        </form>"
     )
+
+
+def family_html(
+    family: dict[str, Any], *, number: str, parent_id: int | None, csrf: SafeString
+) -> SafeString | None:
+    """tickets/_family.html for a ticket with no related tickets the viewer may see (most):
+    nothing, or the form that sets a parent for people working it. None when there are
+    some: the template writes those."""
+    if family["parent"] or family["children"] or family["merged_here"]:
+        return None
+    if not family["can_set_parent"]:
+        return mark_safe("\n\n")
+    has_parent = parent_id is not None
+    remove = (
+        '<button type="submit" name="remove" value="1" class="link-button">Remove the '
+        "parent</button>"
+        if has_parent
+        else ""
+    )
+    return mark_safe(  # noqa: S308 (the URL is escaped by number_urls, the rest fixed)
+        "\n\n"
+        '<section class="card" id="family" aria-labelledby="family-heading">\n'
+        '  <h2 id="family-heading">Related tickets</h2>\n'
+        "  \n  \n  \n  \n"
+        '  <details class="parent-form"><summary>'
+        f"{'Change the parent ticket' if has_parent else 'Make it a child of another ticket'}"
+        "</summary>\n"
+        f'  <form method="post" action="{number_urls(number)("ticket-parent")}" '
+        'class="action-form">\n'
+        f"    {csrf}\n"
+        '    <label for="parent-number">Parent ticket</label>\n'
+        '    <input id="parent-number" name="parent" maxlength="40" placeholder="TKT-000123" '
+        'value="" aria-describedby="parent-help">\n'
+        '    <button type="submit">Set parent</button>\n'
+        f"    {remove}\n"
+        '    <p class="help" id="parent-help">A ticket you work. The parent cannot be resolved '
+        "while its children are open, unless whoever resolves it says so.</p>\n"
+        "  </form>\n"
+        "  </details>\n"
+        "  \n"
+        "</section>\n"
+        "\n"
+    )
+
+
+def answers_html(answers: list) -> SafeString:
+    """tickets/_form_answers.html: the request form's answers (a retired field's too)."""
+    if not answers:
+        return mark_safe("\n\n")
+    parts = [
+        '\n\n<section class="card" aria-labelledby="answers-heading">\n'
+        '  <h2 id="answers-heading">Request details</h2>\n'
+        '  <dl class="facts">\n    '
+    ]
+    for answer in answers:
+        retired = ' <span class="tag">no longer asked</span>' if answer.retired else ""
+        parts.append(
+            f"\n    <dt>{_e(answer.label)}{retired}</dt>\n"
+            f"    <dd hx-disable>{_e(answer.text)}</dd>\n    "
+        )
+    parts.append("\n  </dl>\n</section>\n\n")
+    return mark_safe("".join(parts))  # noqa: S308 (every value escaped above)

@@ -349,6 +349,10 @@ def _detail_context(request: AuthenticatedRequest, ticket: Ticket, **extra: Any)
             reopens_until=context["comment_reopens_until"],
             dates=dates,
         )
+    context["answers_html"] = detail_html.answers_html(context["answers"])
+    context["family_html"] = detail_html.family_html(
+        family, number=ticket.number, parent_id=ticket.parent_id, csrf=detail_html.csrf_input(token)
+    )
     if "assign_form" not in extra and "move_form" not in extra:
         # Written in Python (detail_html.side_html); a refused assign or move shows its
         # bound form through tickets/_side.html instead.

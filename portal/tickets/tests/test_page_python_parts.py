@@ -24,7 +24,7 @@ MASKS = [
     (re.compile(r'nonce="[^"]+"'), "nonce"),
     (re.compile(r'name="idempotency_key" value="[^"]+"'), "key"),
 ]
-WRITERS = ("side_html", "add_files_html", "comment_form_html")
+WRITERS = ("side_html", "add_files_html", "comment_form_html", "answers_html", "family_html")
 
 
 def _masked(html: str) -> str:

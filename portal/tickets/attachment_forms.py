@@ -9,8 +9,9 @@ from django.template.defaultfilters import filesizeformat
 from django.utils.functional import Promise, lazy
 
 
-def _limits() -> str:
-    """The limits as they are configured now (settings are read when the form renders)."""
+def limits_text() -> str:
+    """The limits as they are configured now (settings are read when the form renders):
+    the file fields' help text."""
     from portal.attachments.validation import max_upload_bytes
     from portal.tickets.attachment_services import max_per_ticket
 
@@ -20,7 +21,7 @@ def _limits() -> str:
     )
 
 
-limits_help = lazy(_limits, str)
+limits_help = lazy(limits_text, str)
 
 
 class MultipleFileInput(forms.FileInput):

@@ -23,8 +23,9 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language
 
 from portal.lib.dates import ShortDates
-from portal.lib.widget_html import field_html, flat_select_html
+from portal.lib.widget_html import flat_select_html
 from portal.tickets import history
+from portal.tickets.services import BODY_MAX
 
 # An id no real row reaches, reversed in place of the row's own and then split around.
 _PLACEHOLDER = "2147483646"
@@ -401,13 +402,50 @@ def _merge_form(url: Callable[[str], str], csrf: SafeString) -> str:
     )
 
 
-def _file_fields(form: Any, *, assets: str) -> str:
-    """tickets/_file_fields.html for an unbound form (no refused files to leave out);
-    `assets` the stylesheet and script its first picker on a page loads, else ""."""
+def files_field(name: str, label: str, *, required: bool, limits: str) -> str:
+    """What `field_html` writes for an unbound `AttachmentsField` called `name` (the
+    comment form's "files", the add-files form's "add-files"), `limits` its help text."""
+    field_id = f"id_{name}"
+    return (
+        '\n<div class="field">\n  \n'
+        f'    <label for="{field_id}">{_e(label)}</label>\n'
+        f'    <input type="file" name="{name}" multiple data-attachments=""'
+        f'{" required" if required else ""} aria-describedby="{field_id}_helptext" '
+        f'id="{field_id}">\n  \n'
+        f'  <p class="help" id="{field_id}_helptext">{_e(limits)}</p>\n  \n</div>\n'
+    )
+
+
+def comment_fields(*, idempotency_key: Any, limits: str) -> dict[str, str]:
+    """The unbound comment form's fields as `field_html` (and the hidden key as the
+    widget) write them: `forms.CommentForm` without building it (tests compare them)."""
+    return {
+        "idempotency_key": (
+            f'<input type="hidden" name="idempotency_key" value="{_e(str(idempotency_key))}" '
+            'id="id_idempotency_key">'
+        ),
+        "body": (
+            '\n<div class="field">\n  \n    <label for="id_body">Comment</label>\n'
+            f'    <textarea name="body" cols="40" rows="4" maxlength="{int(BODY_MAX)}" required '
+            'id="id_body">\n</textarea>\n  \n  \n  \n</div>\n'
+        ),
+        "internal": (
+            '\n<div class="field">\n  \n    <label class="checkbox"><input type="checkbox" '
+            'name="internal" id="id_internal"> Internal (only people working the ticket see '
+            "it)</label>\n  \n  \n  \n</div>\n"
+        ),
+        "files": files_field("files", "Files", required=False, limits=limits),
+    }
+
+
+def _file_fields(files: str, *, assets: str) -> str:
+    """tickets/_file_fields.html for an unbound form (no refused files to leave out), with
+    the form's file field written (`files`); `assets` the stylesheet and script its first
+    picker on a page loads, else ""."""
     return (
         f"\n{assets}\n"
         '<div class="dropzone" data-dropzone>\n'
-        f"  {field_html(form['files'])}\n"
+        f"  {files}\n"
         '  <ul class="picked-files" data-picked-files aria-live="polite"></ul>\n'
         '  <progress class="upload-progress" max="100" value="0" hidden '
         "data-upload-progress></progress>\n"
@@ -417,7 +455,7 @@ def _file_fields(form: Any, *, assets: str) -> str:
 
 
 def add_files_html(
-    files_form: Any, *, url: Callable[[str], str], csrf: SafeString, nonce: str
+    *, limits: str, url: Callable[[str], str], csrf: SafeString, nonce: str
 ) -> SafeString:
     """The description's "Add files without a comment" form, unbound, as tickets/detail.html
     writes it (with the attachments' stylesheet and script: the page's first picker)."""
@@ -426,13 +464,14 @@ def add_files_html(
         f'<script src="{escape(static("js/attachments.js"))}" nonce="{_e(nonce)}" '
         "defer></script>"
     )
-    return mark_safe(  # noqa: S308 (every value escaped here and by field_html)
+    add_files = files_field("add-files", "Add files", required=True, limits=limits)
+    return mark_safe(  # noqa: S308 (every value escaped here and by files_field)
         '<details class="add-files">\n'
         "          <summary>Add files without a comment</summary>\n"
         f'          <form method="post" action="{url("ticket-files")}" '
         'enctype="multipart/form-data" data-once data-upload>\n'
         f"            {csrf}\n"
-        f"            {_file_fields(files_form, assets=assets)}\n"
+        f"            {_file_fields(add_files, assets=assets)}\n"
         '            <button type="submit">Upload</button>\n'
         "          </form>\n"
         "        </details>"
@@ -479,8 +518,9 @@ def _pickers(url: Callable[[str], str], token: str) -> str:
 
 
 def comment_form_html(
-    comment_form: Any,
     *,
+    idempotency_key: Any,
+    limits: str,
     url: Callable[[str], str],
     token: str,
     is_worker: bool,
@@ -495,16 +535,17 @@ def comment_form_html(
         if reopens_until
         else ""
     )
-    internal = field_html(comment_form["internal"]) if is_worker else ""
-    return mark_safe(  # noqa: S308 (every value escaped here and by field_html)
+    fields = comment_fields(idempotency_key=idempotency_key, limits=limits)
+    internal = fields["internal"] if is_worker else ""
+    return mark_safe(  # noqa: S308 (every value escaped here and by comment_fields)
         f"\n        {_pickers(url, token) if is_worker else ''}\n"
         f'        <form method="post" action="{url("ticket-comment")}" class="card" '
         'enctype="multipart/form-data" data-once data-upload>\n'
-        f"          {csrf_input(token)}{comment_form['idempotency_key']}\n"
+        f"          {csrf_input(token)}{fields['idempotency_key']}\n"
         f"          {reopens}\n"
-        f"          {field_html(comment_form['body'])}\n"
+        f"          {fields['body']}\n"
         f"          {internal}\n"
-        f"          {_file_fields(comment_form, assets='')}\n"
+        f"          {_file_fields(fields['files'], assets='')}\n"
         '          <button type="submit" class="primary">Add comment</button>\n'
         "        </form>"
     )

@@ -42,6 +42,7 @@ from portal.tickets import (
     sla,
     transitions,
 )
+from portal.tickets.attachment_forms import limits_text as attachment_limits
 from portal.tickets.attachment_services import AttachmentsRefused, Outcome
 from portal.tickets.errors import (
     EditConflict,
@@ -307,10 +308,6 @@ def _detail_context(request: AuthenticatedRequest, ticket: Ticket, **extra: Any)
             and not comment_reopens
         ),
         "watcher_only": watcher_only,
-        # Unbound forms written by PYTHON_WIDGETS (the same HTML without a template per
-        # option); a refused action's bound form comes in `extra`, rendered as usual.
-        "comment_form": CommentForm(renderer=PYTHON_WIDGETS),
-        "files_form": FilesForm(renderer=PYTHON_WIDGETS),
         # Written in Python; a refused post's bound form comes in `extra` instead.
         "assign_form": None,
         "move_form": None,
@@ -333,16 +330,21 @@ def _detail_context(request: AuthenticatedRequest, ticket: Ticket, **extra: Any)
     )
     url = detail_html.number_urls(ticket.number)
     token = context["csrf_token"]
+    # The unbound comment and add-files forms are written in Python, without building
+    # the Django forms (detail_html.comment_fields); a refused post's bound form comes in
+    # `extra` and goes through the template, as does the follow-up offer.
+    limits = attachment_limits()
     if "files_form" not in extra:
         context["add_files_html"] = detail_html.add_files_html(
-            context["files_form"],
+            limits=limits,
             url=url,
             csrf=detail_html.csrf_input(token),
             nonce=str(get_nonce(request)),
         )
     if "comment_form" not in extra and not context["offer_follow_up"]:
         context["comment_form_html"] = detail_html.comment_form_html(
-            context["comment_form"],
+            idempotency_key=uuid.uuid4(),
+            limits=limits,
             url=url,
             token=token,
             is_worker=worker,
@@ -353,6 +355,11 @@ def _detail_context(request: AuthenticatedRequest, ticket: Ticket, **extra: Any)
     context["family_html"] = detail_html.family_html(
         family, number=ticket.number, parent_id=ticket.parent_id, csrf=detail_html.csrf_input(token)
     )
+    # What the template writes instead (unbound forms written by PYTHON_WIDGETS).
+    if not context.get("add_files_html"):
+        context["files_form"] = FilesForm(renderer=PYTHON_WIDGETS)
+    if not context.get("comment_form_html"):
+        context["comment_form"] = CommentForm(renderer=PYTHON_WIDGETS)
     if "assign_form" not in extra and "move_form" not in extra:
         # Written in Python (detail_html.side_html); a refused assign or move shows its
         # bound form through tickets/_side.html instead.

@@ -9,11 +9,22 @@ language of the request it is made in) and writes the same text.
 import datetime as dt
 
 from django.utils.dates import MONTHS_3
+from django.utils.translation import get_language
+
+# The month names by language: derived from code (the translation catalogues) and the
+# language alone, the same in every process. Twelve lazy translations cost a page about as
+# much as writing its dates.
+_MONTHS: dict[str | None, dict[int, str]] = {}
 
 
 class ShortDates:
     def __init__(self) -> None:
-        self.months = {number: name.title() for number, name in MONTHS_3.items()}
+        language = get_language()
+        months = _MONTHS.get(language)
+        if months is None:
+            months = {number: str(name).title() for number, name in MONTHS_3.items()}
+            _MONTHS[language] = months
+        self.months = months
 
     def label(self, value: dt.datetime, *, year: bool = True) -> str:
         """`value` as "j M Y H:i" writes it (or "j M H:i" without the year)."""

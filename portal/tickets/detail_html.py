@@ -611,3 +611,17 @@ def answers_html(answers: list) -> SafeString:
         )
     parts.append("\n  </dl>\n</section>\n\n")
     return mark_safe("".join(parts))  # noqa: S308 (every value escaped above)
+
+
+# What tickets/_conflict.html (without an error) and tickets/_merged_into.html (for a
+# ticket not merged) write: the text around their conditions.
+NO_NOTICE = mark_safe("\n\n")  # noqa: S308 (a fixed string)
+
+
+def assets_html(nonce: str) -> SafeString:
+    """tickets/_assets.html: the tickets stylesheets and script."""
+    return mark_safe(  # noqa: S308 (every value escaped)
+        f'\n<link rel="stylesheet" href="{escape(static("css/tickets.css"))}">\n'
+        f'<link rel="stylesheet" href="{escape(static("css/sla.css"))}">\n'
+        f'<script src="{escape(static("js/tickets.js"))}" nonce="{_e(nonce)}" defer></script>\n'
+    )

@@ -334,12 +334,16 @@ def _detail_context(request: AuthenticatedRequest, ticket: Ticket, **extra: Any)
     # the Django forms (detail_html.comment_fields); a refused post's bound form comes in
     # `extra` and goes through the template, as does the follow-up offer.
     limits = attachment_limits()
+    nonce = str(get_nonce(request))
+    context["assets_html"] = detail_html.assets_html(nonce)
+    # The notices' includes write only their surrounding text when they have nothing to say.
+    if not extra.get("error"):
+        context["conflict_html"] = detail_html.NO_NOTICE
+    if ticket.merged_into_id is None:
+        context["merged_html"] = detail_html.NO_NOTICE
     if "files_form" not in extra:
         context["add_files_html"] = detail_html.add_files_html(
-            limits=limits,
-            url=url,
-            csrf=detail_html.csrf_input(token),
-            nonce=str(get_nonce(request)),
+            limits=limits, url=url, csrf=detail_html.csrf_input(token), nonce=nonce
         )
     if "comment_form" not in extra and not context["offer_follow_up"]:
         context["comment_form_html"] = detail_html.comment_form_html(

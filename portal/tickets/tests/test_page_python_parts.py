@@ -24,7 +24,14 @@ MASKS = [
     (re.compile(r'nonce="[^"]+"'), "nonce"),
     (re.compile(r'name="idempotency_key" value="[^"]+"'), "key"),
 ]
-WRITERS = ("side_html", "add_files_html", "comment_form_html", "answers_html", "family_html")
+WRITERS = (
+    "side_html",
+    "add_files_html",
+    "comment_form_html",
+    "answers_html",
+    "family_html",
+    "assets_html",
+)
 
 
 def _masked(html: str) -> str:
@@ -52,6 +59,7 @@ def _both(client, ticket, monkeypatch, *, written=WRITERS) -> tuple[str, str]:
     with monkeypatch.context() as patch:
         for name in WRITERS:
             patch.setattr(detail_html, name, lambda *args, **kwargs: mark_safe(""))
+        patch.setattr(detail_html, "NO_NOTICE", mark_safe(""))
         template = client.get(ticket.get_absolute_url())
     return _masked(python.content.decode()), _masked(template.content.decode())
 
@@ -108,4 +116,18 @@ def test_a_closed_ticket_page_is_the_same_as_with_the_template(
     if persona == "requester":
         assert ('id="comment-reopens"' in python) == (days_ago == 0)
         assert ('id="follow-up"' in python) == (days_ago == 30)
+    assert python == template
+
+
+@pytest.mark.parametrize("persona", ["requester", "agent", "admin"])
+@pytest.mark.parametrize("side", ["duplicate", "survivor"])
+def test_a_merged_ticket_page_is_the_same_as_with_the_template(
+    persona, side, personas, client_for, raise_ticket, monkeypatch
+):
+    duplicate = raise_ticket(title=HOSTILE)
+    survivor = raise_ticket(title=f"Survivor {HOSTILE}")
+    merge_services.ticket_merge(actor=personas.admin, ticket=duplicate, into_number=survivor.number)
+    ticket = duplicate if side == "duplicate" else survivor
+    python, template = _both(client_for(getattr(personas, persona)), ticket, monkeypatch)
+    assert ('id="merged-into"' in python) == (side == "duplicate")
     assert python == template

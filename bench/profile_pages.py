@@ -38,12 +38,12 @@ AREAS = {
 }
 
 
-def scenarios(info: dict) -> list[tuple]:
+def scenarios(info: dict, ticket: str | None = None) -> list[tuple]:
     from portal.catalog.models import Team
     from portal.tickets.models import format_number
 
     team = Team.objects.order_by("name").first()
-    number = format_number(info["showcase"][0])
+    number = ticket or format_number(info["showcase"][0])
     targets = [format_number(pk) for pk in info["showcase"][1:4]]
     group, category = info["top_group"], info["top_category"]
 
@@ -118,6 +118,11 @@ def main() -> None:
     parser.add_argument("--top", type=int, default=20)
     parser.add_argument("--only", help="run scenarios whose label contains this")
     parser.add_argument(
+        "--ticket",
+        help="the ticket page's number (default: the showcase ticket, 20 comments); the "
+        "side-by-side run's are open tickets with 3 comments, such as TKT-002176 at 100k",
+    )
+    parser.add_argument(
         "--cpu",
         action="store_true",
         help="no profiler: the median CPU ms of this process per request (app side only)",
@@ -144,7 +149,7 @@ def main() -> None:
         client.get("/dashboard")
         clients[role] = client
 
-    for label, role, method, path, form in scenarios(info):
+    for label, role, method, path, form in scenarios(info, args.ticket):
         if args.only and args.only not in label:
             continue
         client = clients[role]

@@ -7,6 +7,7 @@ Group Y (no SPOC among the personas) with team B exists so scoping can be tested
 
 from dataclasses import dataclass
 
+from portal.accounts.models import User
 from portal.catalog.models import (
     BusinessUnitGroup,
     Category,
@@ -15,7 +16,7 @@ from portal.catalog.models import (
     Team,
     TeamMember,
 )
-from portal.testing.personas import Personas
+from portal.testing.personas import PASSWORD, Personas
 
 
 @dataclass
@@ -46,3 +47,34 @@ def make_org(personas: Personas) -> Org:
     payroll = Category.objects.create(group=group_y, name="Payroll")
     team_b = Team.objects.create(name="Team B", email="team-b@example.com")
     return Org(group_x, hardware, laptop, printer, team_a, group_y, payroll, team_b, mapping)
+
+
+@dataclass
+class OtherSide:
+    """People of the same roles as agent, lead and spoc, with other ids: an agent and a
+    lead of team C only, a SPOC of group Y only. Team C's id is none of the groups'
+    ids, so a test sees a team's id used in a group's place."""
+
+    team_c: Team
+    agent_c: User
+    lead_c: User
+    spoc_y: User
+
+    def like(self, persona: str) -> User:
+        return {"agent": self.agent_c, "lead": self.lead_c, "spoc": self.spoc_y}[persona]
+
+
+def make_other_side(org: Org) -> OtherSide:
+    for n in range(3):
+        Team.objects.create(name=f"Spare team {n}")
+    team_c = Team.objects.create(name="Team C", email="team-c@example.com")
+    assert team_c.pk not in {org.group_x.pk, org.group_y.pk}
+
+    def person(name: str) -> User:
+        return User.objects.create_user(f"{name}@example.com", PASSWORD, full_name=name.title())
+
+    agent_c, lead_c, spoc_y = person("agent-c"), person("lead-c"), person("spoc-y")
+    TeamMember.objects.create(team=team_c, user=agent_c, role=TeamMember.Role.MEMBER)
+    TeamMember.objects.create(team=team_c, user=lead_c, role=TeamMember.Role.LEAD)
+    org.group_y.spocs.add(spoc_y)
+    return OtherSide(team_c, agent_c, lead_c, spoc_y)

@@ -86,3 +86,30 @@ def test_a_second_persons_dashboard_of_the_same_shape_compiles_nothing(
     monkeypatch.setattr(compiled, "_compiled", refuse)
     dashboard_context(User.objects.get(pk=personas.outsider.pk))
     dashboard_context(User.objects.get(pk=personas.requester.pk))
+
+
+def test_people_of_other_teams_and_groups_run_the_same_statements_with_their_own_ids(
+    dataset, personas, org
+):
+    from portal.catalog.models import Team
+    from portal.lib import compiled
+    from portal.testing.org import make_other_side
+    from portal.tickets import services
+    from portal.tickets.models import Ticket
+
+    other = make_other_side(org)
+    moved = list(Ticket.objects.filter(group=org.group_y, status__in=["new", "in_progress"])[:2])
+    assert moved  # team C has tickets of its own to show
+    for ticket in moved:
+        services.ticket_move_team(
+            actor=personas.admin, ticket=ticket, team=other.team_c, reason="Ours"
+        )
+    for role in ("agent", "lead", "spoc"):
+        _compare(getattr(personas, role))
+        before = set(compiled._statements)
+        _compare(other.like(role))
+        # The same shape: the first person's statements ran with the second one's ids.
+        assert set(compiled._statements) == before, role
+        shown = _shown(dashboard_context(User.objects.get(pk=other.like(role).pk)))
+        team_a = Team.objects.get(pk=org.team_a.pk).name
+        assert all(row[5] != team_a for row in shown["list"]), role

@@ -210,3 +210,53 @@ def test_a_second_persons_page_of_the_same_shape_compiles_nothing(tickets, perso
     ticket_filter = TicketFilter(QueryDict(urlencode(pairs)), personas.outsider)
     assert ticket_filter.is_valid()
     ticket_filter.page()
+
+
+@pytest.fixture
+def other_side(tickets, personas, org):
+    """Team C's agent and lead, group Y's SPOC, and two of group Y's open tickets in team C."""
+    from portal.testing.org import make_other_side
+
+    other = make_other_side(org)
+    for ticket in (tickets[6], tickets[8]):
+        services.ticket_move_team(
+            actor=personas.admin, ticket=ticket, team=other.team_c, reason="Ours"
+        )
+    return other
+
+
+def test_people_of_other_teams_and_groups_run_the_same_statements_with_their_own_ids(
+    tickets, personas, org, other_side
+):
+    from portal.accounts.roles import user_roles
+    from portal.lib import compiled
+
+    pairs_of = [
+        [],
+        [("view", "team")],
+        [("view", "unassigned")],
+        [("view", "waiting")],
+        [("status", "new"), ("status", "in_progress")],
+        [("sort", "-created")],
+    ]
+    if connection.vendor == "postgresql":
+        pairs_of += [[("q", "printer")], [("q", "overtime")]]
+    team_a_only = {t.pk for t in Ticket.objects.filter(team=org.team_a)}
+    group_x_only = {t.pk for t in Ticket.objects.filter(group=org.group_x)}
+    for role in ("agent", "lead", "spoc"):
+        views = {key for key, _ in available_views(user_roles(getattr(personas, role)))}
+        queries = [p for p in pairs_of if not p or p[0][0] != "view" or p[0][1] in views]
+        for query in queries:
+            _compare(getattr(personas, role), query)
+        before = set(compiled._statements)
+        for query in queries:
+            assert _compare(other_side.like(role), query), (role, query)
+            ticket_filter = TicketFilter(QueryDict(urlencode(query)), other_side.like(role))
+            assert ticket_filter.is_valid()
+            seen = {t.pk for t in ticket_filter.page()[0]}
+            assert not seen & (team_a_only if role != "spoc" else group_x_only), (role, query)
+        # The second person of each role ran the first one's statements: none was added
+        # but a search's page of another number of tickets (its ids are a shape's part).
+        added = [key[0] for key in set(compiled._statements) - before]
+        assert all(name.startswith("ticket list: page") and "('ids', " in name for name in added)
+        assert not [name for name in added if "('ids', None)" in name], (role, added)

@@ -11,33 +11,65 @@ models' tables, the backend), so every process computes the same one and none ca
 stale (CONTRIBUTING.md, "State in process memory"); a different number of values (an
 `IN` list of another length) is another statement.
 
+Building may read nothing but its arguments and code: a statement it read data for (a
+row, a cached value, today's date) would keep that data for the life of the process. A
+build that runs a statement is refused; one that reads the clock is seen by the second
+build (below); the cache and settings are the author's to keep out.
+
 The rows are what the ORM's `values_list` returns: the backend's and the fields' converters
 (a boolean from SQLite's 0/1, a time from its text, a JSON field's value), taken from the
 compiler with the statement, run on each row.
 """
 
 import datetime as dt
-from collections.abc import Callable, Sequence
+from collections import OrderedDict
+from collections.abc import Callable, Collection, Sequence
+from contextlib import ExitStack
 from typing import Any
 
+from django.core.exceptions import EmptyResultSet
 from django.db import connections
 from django.db.models import QuerySet
 
-# Stand-ins no real value equals: integers below any id, text with NUL bytes (which
-# PostgreSQL text cannot hold). Two sets, so a parameter that changes between two builds
-# and is none of the values (a time, say) is seen. An integer column narrower than a
-# 32-bit one (a small or positive integer) cannot take them: use the ORM there.
-_INT_BASE = -2_000_000_000
+# Stand-ins no real value equals: integers just below 2**31 (positive, so an unsigned
+# column takes them; within 32 bits, so an integer column does), text with NUL bytes
+# (which PostgreSQL text cannot hold). Two sets, so a parameter that changes between two
+# builds and is none of the values (a time, say) is seen. A column narrower than 32 bits
+# (a small integer) cannot take them: the ORM drops or empties a condition whose value is
+# out of its range, which `rows` refuses as a value the SQL does not read; use the ORM.
+_INT_BASE = 2_000_000_000
 
 # Each column's converters and the expression they are given (`SQLCompiler.get_converters`).
 Converters = dict[int, tuple[list[Callable[..., Any]], Any]]
 Statement = tuple[str, tuple, tuple[tuple[int, int, Any], ...], object, Converters]
-_statements: dict[tuple, Statement] = {}
-# At most this many statements per process: a statement per shape of the ticket list
-# (tickets/list_page.py) means a query string can ask for a new one, and memory must not
-# grow with what people ask. Past it the memo starts over (each is compiled again on its
-# next use).
-MAX_STATEMENTS = 2000
+
+
+class _Kept(OrderedDict[tuple, Statement]):
+    """Statements by key, at most `limit`; past it the least recently used one goes (and
+    is compiled again on its next use)."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__()
+        self.limit = limit
+
+    def find(self, key: tuple) -> Statement | None:
+        found = self.get(key)
+        if found is not None:
+            self.move_to_end(key)
+        return found
+
+    def keep(self, key: tuple, statement: Statement) -> None:
+        self[key] = statement
+        while len(self) > self.limit:
+            self.popitem(last=False)
+
+
+# The statements of the code's own reads: their number is the code's.
+_statements = _Kept(limit=1000)
+# The statements of a request's shape (the ticket list's filters, tickets/list_page.py): a
+# query string can ask for a new one, so memory must not grow with what people ask, and
+# a stream of new shapes must not push the code's own statements out.
+_shapes = _Kept(limit=2000)
 
 
 def _stand_in(n: int, value: object, variant: int) -> object:
@@ -64,10 +96,23 @@ def _adapted(value: object, connection: Any) -> object:
     return value
 
 
+def _no_statements(execute, sql, params, many, context):
+    raise AssertionError(f"Building a compiled statement ran one: {sql}")
+
+
 def _compiled(build: Callable[..., QuerySet], values: Sequence, variant: int, using: str):
     stand_ins = [_stand_in(n, value, variant) for n, value in enumerate(values)]
-    compiler = build(*stand_ins).query.get_compiler(using)
-    sql, params = compiler.as_sql()
+    with ExitStack() as reading_nothing:
+        for connection in connections.all():
+            reading_nothing.enter_context(connection.execute_wrapper(_no_statements))
+        compiler = build(*stand_ins).query.get_compiler(using)
+        try:
+            sql, params = compiler.as_sql()
+        except EmptyResultSet:
+            raise AssertionError(
+                "The ORM found the statement can match nothing: a stand-in out of a"
+                " column's range (a small integer)? An empty IN list?"
+            ) from None
     columns = compiler.select[: compiler.col_count]
     converters = compiler.get_converters([column for column, *_ in columns])
     return stand_ins, sql, tuple(params), converters
@@ -80,14 +125,19 @@ def _same_type(param: object, value: object) -> bool:
 
 
 def _statement(
-    name: str, build: Callable[..., QuerySet], values: Sequence, using: str, allow_unused: bool
+    name: str,
+    build: Callable[..., QuerySet],
+    values: Sequence,
+    using: str,
+    may_be_unused: Collection[int],
+    kept: _Kept,
 ):
     """The SQL of `build(*values)` with its values as parameters, its other parameters,
     and where each value goes: built twice with different stand-ins, so the SQL may
     depend on nothing but the values' places (an error otherwise, at the first call)."""
     shape = tuple(type(value) for value in values)
     key = (name, shape, using, connections[using].vendor)
-    found = _statements.get(key)
+    found = kept.find(key)
     if found is not None:
         if found[3] is not build.__code__:
             raise AssertionError(f"{name}: the name of another compiled statement")
@@ -116,12 +166,11 @@ def _statement(
         # filled in typed the same way.
         wrap = type(one) if type(one) is not type(first[place[0]]) else None
         places.append((position, place[0], wrap))
-    missing = set(range(len(values))) - {n for _, n, _ in places}
-    if missing and not allow_unused:
+    missing = set(range(len(values))) - {n for _, n, _ in places} - set(may_be_unused)
+    if missing:
         raise AssertionError(f"{name}: values {sorted(missing)} are not parameters of {sql}")
-    if len(_statements) >= MAX_STATEMENTS:
-        _statements.clear()
-    found = _statements[key] = (sql, params, tuple(places), build.__code__, converters)
+    found = (sql, params, tuple(places), build.__code__, converters)
+    kept.keep(key, found)
     return found
 
 
@@ -131,7 +180,8 @@ def rows(
     values: Sequence,
     *,
     using: str = "default",
-    allow_unused: bool = False,
+    may_be_unused: Collection[int] = (),
+    shaped: bool = False,
 ) -> list[tuple]:
     """The rows of `build(*values)` (a `values_list` queryset), read with its statement
     compiled once per process and `name` (name each query uniquely), `using` and the
@@ -140,9 +190,14 @@ def rows(
     Every value must reach the SQL as a parameter of its own (a filter's operand, an
     element of an `IN` list), unchanged: a value the ORM rewrites on the way (`__contains`
     adds `%`) is refused when the statement is first built. A value the SQL does not use
-    is refused too, unless `allow_unused` (a statement built from a whole set of inputs,
-    some of which only some shapes read: the ticket list's page, tickets/list_page.py)."""
-    sql, params, places, _, converters = _statement(name, build, values, using, allow_unused)
+    is refused too (a filter the ORM dropped), but for the places in `may_be_unused`: a
+    statement built from a whole set of inputs, some of which only some shapes read (the
+    person's ids where the access layer's rule for their roles reads none).
+
+    `shaped`: the statement is one of a request's shapes (tickets/list_page.py), kept
+    apart from the code's own, in a bounded memo of its own."""
+    kept = _shapes if shaped else _statements
+    sql, params, places, _, converters = _statement(name, build, values, using, may_be_unused, kept)
     connection = connections[using]
     filled = list(params)
     for position, n, wrap in places:

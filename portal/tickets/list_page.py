@@ -14,8 +14,8 @@ the access layer's own, asked of someone with the same roles and stand-in ids) a
 stand-in values, and every request runs it with its own values
 (portal/lib/compiled.py). The statement derives from the code and the shape alone, so
 every process computes the same one and none can be stale; no row, id or text of a
-request outlives it. The statements kept are bounded (`compiled.MAX_STATEMENTS`): a
-query string can ask for a new shape, not for more memory.
+request outlives it. The statements kept are bounded (`compiled._shapes`, apart from the
+code's own statements): a query string can ask for a new shape, not for more memory.
 
 What is not compiled goes through the ORM as before (`shape` answers None): the filters
 whose values the ORM rewrites or that depend on the time of the request (a form answer,
@@ -117,6 +117,18 @@ def shape(
     return template, values
 
 
+def _places(template: tuple, *names: str) -> set[int]:
+    """The values' places of the parts `names` of `template`."""
+    parts = dict(template)
+    places = set()
+    for name in names:
+        part = parts[name]
+        for item in (part,) if isinstance(part, Slot) or not isinstance(part, tuple) else part:
+            if isinstance(item, Slot):
+                places.add(item.place)
+    return places
+
+
 def _inputs(template: tuple, values: tuple) -> tuple[dict[str, Any], "User", dict[str, Any]]:
     """The form data and stand-in person `template` stands for, with `values` filled in,
     and the person's roles, the ticket number searched for and the cursor's values."""
@@ -161,6 +173,9 @@ def page(
     if found is None:
         return None
     template, values = found
+    # Which of the person's ids a statement reads is the access layer's rule for their
+    # roles (an admin's reads none); every filter's and the cursor's values must be read.
+    person = _places(template, "user", "teams", "groups")
     ids: list[int] | None = None
     if dict(template)["q"] is not None:
 
@@ -178,7 +193,12 @@ def page(
             )
 
         rows = compiled.rows(
-            f"ticket list: search ids {template}", build_ids, values, using=using, allow_unused=True
+            f"ticket list: search ids {template}",
+            build_ids,
+            values,
+            using=using,
+            may_be_unused=person,
+            shaped=True,
         )
         ids = list(dict.fromkeys(row[0] for row in rows))
         if not ids:
@@ -201,6 +221,8 @@ def page(
         build_page,
         [*values, *(ids or ())],
         using=using,
-        allow_unused=True,
+        # A search's page reads its tickets by id, not its words or number again.
+        may_be_unused=person | _places(template, "q", "number"),
+        shaped=True,
     )
     return [page_rows.instance(Ticket, row, *PEOPLE, using=using) for row in rows]

@@ -11,7 +11,7 @@ from portal.accounts.models import User
 from portal.analytics.dashboard import dashboard_context
 from portal.catalog.models import TeamMember
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.smoke]  # also on SQLite in CI
 
 
 def _shown(context: dict) -> dict:
@@ -106,10 +106,10 @@ def test_people_of_other_teams_and_groups_run_the_same_statements_with_their_own
         )
     for role in ("agent", "lead", "spoc"):
         _compare(getattr(personas, role))
-        before = set(compiled._statements)
+        before = set(compiled._shapes)
         _compare(other.like(role))
         # The same shape: the first person's statements ran with the second one's ids.
-        assert set(compiled._statements) == before, role
+        assert set(compiled._shapes) == before, role
         shown = _shown(dashboard_context(User.objects.get(pk=other.like(role).pk)))
         team_a = Team.objects.get(pk=org.team_a.pk).name
         assert all(row[5] != team_a for row in shown["list"]), role

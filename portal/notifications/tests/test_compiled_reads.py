@@ -4,6 +4,7 @@ backend, converted as the ORM converts; a value the ORM would rewrite is refused
 misread."""
 
 import pytest
+from django.db import connection
 from django.utils import timezone
 
 from portal.accounts.models import User
@@ -116,7 +117,7 @@ def test_a_time_is_filled_in_as_the_orm_adapts_it_on_every_backend():
         assert got == expected
 
 
-def test_a_value_the_sql_does_not_read_is_refused_unless_allowed():
+def test_a_value_the_sql_does_not_read_is_refused_unless_its_place_may_go_unread():
     person = _people(1)[0]
 
     def build(pk, unused):
@@ -124,18 +125,74 @@ def test_a_value_the_sql_does_not_read_is_refused_unless_allowed():
 
     with pytest.raises(AssertionError, match="not parameters"):
         compiled.rows("test.unused refused", build, [person.pk, 7])
-    got = compiled.rows("test.unused allowed", build, [person.pk, 7], allow_unused=True)
+    with pytest.raises(AssertionError, match=r"values \[1\] are not parameters"):
+        compiled.rows(
+            "test.unused, another place allowed", build, [person.pk, 7], may_be_unused={0}
+        )
+    got = compiled.rows("test.unused allowed", build, [person.pk, 7], may_be_unused={1})
     assert got == [(person.email,)]
 
 
-def test_the_statements_kept_are_bounded_and_start_over_when_full(monkeypatch):
+@pytest.mark.skipif(
+    connection.vendor != "postgresql",
+    reason="SQLite's integer columns all take 64 bits: the ORM drops no condition there",
+)
+def test_a_condition_the_orm_drops_for_a_stand_in_is_refused():
+    # A small integer column cannot take a 32-bit stand-in: the ORM drops `__gte` (every
+    # row would match) or empties `exact`. The value is then none of the SQL's parameters,
+    # and the statement is refused instead of silently reading more rows or none.
+    from portal.catalog.models import BusinessUnitGroup
+
+    def at_least(days):
+        return BusinessUnitGroup.objects.filter(hold_reminder_days__gte=days).values_list("pk")
+
+    def exactly(days):
+        return BusinessUnitGroup.objects.filter(hold_reminder_days=days).values_list("pk")
+
+    for name, build in (("at least", at_least), ("exactly", exactly)):
+        with pytest.raises(AssertionError, match="not parameters|can match nothing"):
+            compiled.rows(f"test.small integer {name}", build, [3])
+
+
+def test_the_statements_kept_are_bounded_and_the_least_recently_used_goes_first(monkeypatch):
     person = _people(1)[0]
-    monkeypatch.setattr(compiled, "MAX_STATEMENTS", len(compiled._statements) + 3)
+    monkeypatch.setattr(compiled, "_shapes", compiled._Kept(limit=3))
 
     def build(pk):
         return User.objects.filter(pk=pk).values_list("email")
 
-    for n in range(10):
-        got = compiled.rows(f"test.bounded {n}", build, [person.pk])
+    for n in range(3):
+        compiled.rows(f"test.bounded {n}", build, [person.pk], shaped=True)
+    compiled.rows("test.bounded 0", build, [person.pk], shaped=True)  # used again: kept
+    for n in range(3, 10):
+        got = compiled.rows(f"test.bounded {n}", build, [person.pk], shaped=True)
         assert got == [(person.email,)]
-        assert len(compiled._statements) <= compiled.MAX_STATEMENTS
+        assert len(compiled._shapes) == 3
+    assert [key[0] for key in compiled._shapes] == [f"test.bounded {n}" for n in (7, 8, 9)]
+    compiled.rows("test.bounded 0", build, [person.pk], shaped=True)
+    assert "test.bounded 0" in [key[0] for key in compiled._shapes]
+
+
+def test_shapes_never_push_out_the_codes_own_statements(monkeypatch):
+    person = _people(1)[0]
+    monkeypatch.setattr(compiled, "_shapes", compiled._Kept(limit=2))
+
+    def build(pk):
+        return User.objects.filter(pk=pk).values_list("email")
+
+    compiled.rows("test.own read", build, [person.pk])
+    for n in range(5):
+        compiled.rows(f"test.shape {n}", build, [person.pk], shaped=True)
+    assert any(key[0] == "test.own read" for key in compiled._statements)
+
+
+def test_a_build_that_runs_a_statement_is_refused():
+    # What it read would be kept in the statement for the life of the process.
+    person = _people(1)[0]
+
+    def build(pk):
+        first = User.objects.order_by("pk").first()  # data, read while building
+        return User.objects.filter(pk=pk, is_active=first.is_active).values_list("email")
+
+    with pytest.raises(AssertionError, match="ran one"):
+        compiled.rows("test.reads data", build, [person.pk])

@@ -306,6 +306,18 @@ def _day_start(day: dt.date) -> dt.datetime:
     return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
 
 
+def range_start(value: dt.date) -> dt.datetime:
+    """A date range's first day as the time it starts (inclusive); a time as it is (the
+    compiled list's value, list_page.py)."""
+    return value if isinstance(value, dt.datetime) else _day_start(value)
+
+
+def range_end(value: dt.date) -> dt.datetime:
+    """A date range's last day as the time the next one starts (exclusive: the day is
+    inclusive); a time as it is (the compiled list's value, list_page.py)."""
+    return value if isinstance(value, dt.datetime) else _day_start(value + dt.timedelta(days=1))
+
+
 @functools.cache
 def _page_columns() -> tuple[str, ...]:
     """Every column of the ticket, and its people's `PAGE_PERSON_FIELDS`."""
@@ -354,8 +366,15 @@ class TicketFilter:
         Through a statement compiled once per shape (portal/tickets/list_page.py) where
         there is one, else through the ORM; both read the same rows."""
         sort, cursor = SORTS[self.sort_key], self.form.cleaned_data.get("after") or None
+        data = self.form.cleaned_data
+        # The date ranges as the times they start and end: the compiled statement's values.
+        ranges = {
+            name: (range_end if name.endswith("_to") else range_start)(data[name])
+            for name in list_page.DATE_RANGES
+            if data.get(name)
+        }
         rows = list_page.page(
-            self.form.cleaned_data,
+            {**data, **ranges},
             self.user,
             self.roles,
             sort_key=self.sort_key,
@@ -426,10 +445,9 @@ def filtered_tickets(
     conditions &= _person(user, "requester", data.get("requester"))
     for field in ("created", "updated"):
         if data.get(f"{field}_from"):
-            conditions &= Q(**{f"{field}_at__gte": _day_start(data[f"{field}_from"])})
+            conditions &= Q(**{f"{field}_at__gte": range_start(data[f"{field}_from"])})
         if data.get(f"{field}_to"):
-            end = _day_start(data[f"{field}_to"] + dt.timedelta(days=1))
-            conditions &= Q(**{f"{field}_at__lt": end})
+            conditions &= Q(**{f"{field}_at__lt": range_end(data[f"{field}_to"])})
     queryset = queryset.filter(conditions)
     if search and data.get("q"):
         queryset = apply_search(queryset, user, data["q"])

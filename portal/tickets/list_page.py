@@ -19,7 +19,7 @@ code's own statements): a query string can ask for a new shape, not for more mem
 
 What is not compiled goes through the ORM as before (`shape` answers None): the filters
 whose values the ORM rewrites or that depend on the time of the request (a form answer,
-the SLA state, the date ranges), a "highest priority" cursor (its small-integer column
+the SLA state), a "highest priority" cursor (its small-integer column
 takes no stand-in), a person who reaches nothing, and search on SQLite (substring
 matching rewrites the text). tests/test_list_page.py holds the compiled rows equal to the
 ORM's for every saved view, filter, sort and cursor, for each persona.
@@ -44,8 +44,12 @@ if TYPE_CHECKING:
 # added to the form and not here can never be silently left out of the statement).
 COMPILED_FIELDS = frozenset(
     {"view", "q", "status", "priority", "group", "category", "subcategory", "team",
-     "assignee", "requester", "sort", "per_page", "after"}
+     "assignee", "requester", "created_from", "created_to", "updated_from", "updated_to",
+     "sort", "per_page", "after"}
 )  # fmt: skip
+# The date ranges, given as the times they start and end (`filters.range_start`,
+# `range_end`): the times are the statement's values.
+DATE_RANGES = ("created_from", "created_to", "updated_from", "updated_to")
 PEOPLE = ("requester", "assignee")
 NO_TEAM = "none"  # filters.NO_TEAM (filters imports this module)
 
@@ -108,6 +112,7 @@ def shape(
         ("team", NO_TEAM if team == NO_TEAM else None if team is None else slot(team)),
         ("assignee", person(data.get("assignee"))),
         ("requester", person(data.get("requester"))),
+        *((name, slot(data[name]) if data.get(name) else None) for name in DATE_RANGES),
         ("q", slot(text) if text else None),
         ("number", None if number is None else slot(number)),
         ("sort", sort_key),

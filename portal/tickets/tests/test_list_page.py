@@ -8,6 +8,7 @@ from urllib.parse import urlencode
 import pytest
 from django.db import connection
 from django.http import QueryDict
+from django.utils import timezone
 
 from portal.lib import keyset
 from portal.tickets import list_page, services
@@ -60,6 +61,7 @@ def tickets(personas, org, raise_ticket, watcher):
 
 
 def _queries(org, personas, sample: Ticket) -> list[list[tuple[str, str]]]:
+    today = timezone.localdate().isoformat()
     filters = [
         [],
         [("status", "new"), ("status", "in_progress")],
@@ -83,6 +85,10 @@ def _queries(org, personas, sample: Ticket) -> list[list[tuple[str, str]]]:
         [("per_page", "50"), ("status", "new")],
         [("view", "mine"), ("priority", "high")],
         [("view", "team"), ("sort", "sla_due")],
+        [("created_from", "2020-01-01")],
+        [("created_to", "2999-01-01"), ("updated_from", "2020-01-01")],
+        [("updated_to", "2000-01-01")],
+        [("created_from", today), ("created_to", today), ("status", "new")],
     ]
     sorts = [[("sort", key)] for key in SORTS]
     searches = [
@@ -176,9 +182,8 @@ def test_cursors_of_every_sort_read_the_orms_next_page(tickets, people):
 
 def test_shapes_left_to_the_orm_still_read_the_same_rows(tickets, people, org):
     leave = [
-        [("created_from", "2020-01-01")],
-        [("updated_to", "2999-01-01")],
         [("sla_state", "breached")],
+        [("sla_state", "on_track"), ("created_from", "2020-01-01")],
         [("sort", "-priority"), ("after", keyset.cursor_for(tickets[3], SORTS["-priority"]))],
     ]
     for user in people.values():

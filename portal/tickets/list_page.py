@@ -6,7 +6,7 @@ page's Python, on every request, for a statement that differs between requests o
 its values. Here the inputs of `filters.filtered_tickets` are split into a *shape*, what
 decides the statement's text (which filters are present and how many values each holds,
 the saved view, the sort, the page size, whether there is a cursor, a search, a ticket
-number, the person's role flags and how many teams and groups they hold), and the
+number, the person's role flags and how many ids each of their roles holds), and the
 *values* (the person's id, their team and group ids, the chosen statuses, ids, email
 addresses, the search text, the cursor's values). The ORM builds the statement once per
 shape and process, for a stand-in person (`access.stand_in_user`: the access rules are
@@ -26,6 +26,7 @@ ORM's for every saved view, filter, sort and cursor, for each persona.
 """
 
 from collections.abc import Callable
+from dataclasses import fields
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from django.db import connections, router
@@ -95,9 +96,12 @@ def shape(
     number = parse_number(text) if text else None
     template = (
         ("user", slot(reach.user_id)),
-        ("admin", roles.is_admin),
-        ("teams", tuple(slot(pk) for pk in sorted(roles.agent_team_ids))),
-        ("groups", tuple(slot(pk) for pk in sorted(roles.spoc_group_ids))),
+        # Every field of the person's roles, so a rule the access layer adds on a new
+        # one can never be left out of the shape: flags as they are, ids as values.
+        *(
+            (f"roles.{name}", value if isinstance(value, bool) else tuple(map(slot, sorted(value))))
+            for name, value in ((f.name, getattr(roles, f.name)) for f in fields(Roles))
+        ),
         ("view", data.get("view") or "all"),
         # Each chosen code once (as the ORM's IN does): a statement per number of codes,
         # at most the choices', however many times a query string repeats one.
@@ -147,9 +151,12 @@ def _inputs(template: tuple, values: tuple) -> tuple[dict[str, Any], "User", dic
         return item
 
     roles = Roles(
-        is_admin=parts["admin"],
-        agent_team_ids=frozenset(fill(parts["teams"])),
-        spoc_group_ids=frozenset(fill(parts["groups"])),
+        **{
+            f.name: part
+            if isinstance(part := parts[f"roles.{f.name}"], bool)
+            else frozenset(fill(part))
+            for f in fields(Roles)
+        }
     )
     user = access.stand_in_user(fill(parts["user"]), roles)
     data = {name: fill(parts[name]) for name in COMPILED_FIELDS - {"after"}}
@@ -180,7 +187,7 @@ def page(
     template, values = found
     # Which of the person's ids a statement reads is the access layer's rule for their
     # roles (an admin's reads none); every filter's and the cursor's values must be read.
-    person = _places(template, "user", "teams", "groups")
+    person = _places(template, "user", *(f"roles.{f.name}" for f in fields(Roles)))
     ids: list[int] | None = None
     if dict(template)["q"] is not None:
 

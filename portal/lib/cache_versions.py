@@ -36,9 +36,9 @@ Within one request each version is read from its store once (a ticket page asks 
 "masters" three times; without CACHE_URL each read opened and unpickled a file): the
 request keeps what it read, and its own bumps, until it ends (`request_started` and
 `request_finished`). Nothing outlives the request, so the next request reads a bump made by
-another process meanwhile; the one in flight finishes on the versions it started with, as
-if it had read them all at its start. Outside a request (tasks, commands, shells) every
-read goes to the store.
+another process meanwhile; the one in flight keeps each version as it first read it (one
+it first asks for late sees a bump made after it began). Outside a request (tasks,
+commands, shells) every read goes to the store.
 """
 
 import logging
@@ -75,6 +75,9 @@ def _request_began(**_kwargs: object) -> None:
 
 
 def _request_ended(**_kwargs: object) -> None:
+    seen = _request_versions.get()
+    if seen is not None:
+        seen.clear()  # a task the request started holds the same dict: it reads the store
     _request_versions.set(None)
 
 

@@ -7,24 +7,23 @@ language of the request it is made in) and writes the same text.
 """
 
 import datetime as dt
+import functools
 
 from django.utils.dates import MONTHS_3
 from django.utils.translation import get_language
 
+
 # The month names by language: derived from code (the translation catalogues) and the
 # language alone, the same in every process. Twelve lazy translations cost a page about as
-# much as writing its dates.
-_MONTHS: dict[str | None, dict[int, str]] = {}
+# much as writing its dates. Bounded, as a memo keyed from a request is.
+@functools.lru_cache(maxsize=32)
+def _months(language: str | None) -> tuple[str, ...]:
+    return ("", *(str(MONTHS_3[number]).title() for number in range(1, 13)))
 
 
 class ShortDates:
     def __init__(self) -> None:
-        language = get_language()
-        months = _MONTHS.get(language)
-        if months is None:
-            months = {number: str(name).title() for number, name in MONTHS_3.items()}
-            _MONTHS[language] = months
-        self.months = months
+        self.months = _months(get_language())
 
     def label(self, value: dt.datetime, *, year: bool = True) -> str:
         """`value` as "j M Y H:i" writes it (or "j M H:i" without the year)."""

@@ -43,6 +43,7 @@ def test_a_bump_by_another_process_is_read_by_the_next_request(
 ):
     client = client_for(personas.admin)
     assert "Team A" in client.get(ticket.get_absolute_url()).content.decode()
+    assert cache_versions._request_versions.get() is None  # nothing outlives the request
     # Another process renames the team and bumps: its write reaches only the shared store.
     Team.objects.filter(pk=ticket.team_id).update(name="Renamed & <moved>")
     cache_versions._versions().set(PREFIX + "masters", time.time_ns(), timeout=None)

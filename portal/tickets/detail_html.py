@@ -23,6 +23,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language
 
 from portal.lib.dates import ShortDates
+from portal.lib.partials import EMPTY_PART
 from portal.lib.widget_html import flat_select_html
 from portal.tickets import history
 from portal.tickets.services import BODY_MAX
@@ -60,7 +61,7 @@ def attachments_html(files: list, dates: ShortDates, download: Callable[[int], s
     readers, as the name link beside them is the same file), everything else a download
     link. The text the include it replaces wrote, empty lines and all."""
     if not files:
-        return mark_safe("\n\n")
+        return EMPTY_PART
     parts = ['\n\n<ul class="attachments">\n  ']
     for file in files:
         url = download(file.pk)
@@ -560,7 +561,7 @@ def family_html(
     if family["parent"] or family["children"] or family["merged_here"]:
         return None
     if not family["can_set_parent"]:
-        return mark_safe("\n\n")
+        return EMPTY_PART
     has_parent = parent_id is not None
     remove = (
         '<button type="submit" name="remove" value="1" class="link-button">Remove the '
@@ -597,7 +598,7 @@ def family_html(
 def answers_html(answers: list) -> SafeString:
     """tickets/_form_answers.html: the request form's answers (a retired field's too)."""
     if not answers:
-        return mark_safe("\n\n")
+        return EMPTY_PART
     parts = [
         '\n\n<section class="card" aria-labelledby="answers-heading">\n'
         '  <h2 id="answers-heading">Request details</h2>\n'
@@ -615,7 +616,7 @@ def answers_html(answers: list) -> SafeString:
 
 # What tickets/_conflict.html (without an error) and tickets/_merged_into.html (for a
 # ticket not merged) write: the text around their conditions.
-NO_NOTICE = mark_safe("\n\n")  # noqa: S308 (a fixed string)
+NO_NOTICE = EMPTY_PART
 
 
 def assets_html(nonce: str) -> SafeString:

@@ -150,14 +150,11 @@ def _inputs(template: tuple, values: tuple) -> tuple[dict[str, Any], "User", dic
             return [fill(one) for one in item]
         return item
 
-    roles = Roles(
-        **{
-            f.name: part
-            if isinstance(part := parts[f"roles.{f.name}"], bool)
-            else frozenset(fill(part))
-            for f in fields(Roles)
-        }
-    )
+    given: dict[str, Any] = {}
+    for f in fields(Roles):
+        part = parts[f"roles.{f.name}"]
+        given[f.name] = part if isinstance(part, bool) else frozenset(fill(part))
+    roles = Roles(**given)
     user = access.stand_in_user(fill(parts["user"]), roles)
     data = {name: fill(parts[name]) for name in COMPILED_FIELDS - {"after"}}
     more = {"roles": roles, "number": fill(parts["number"]), "after": fill(parts["after"])}

@@ -3,9 +3,10 @@ for a ticket that has no ratings)."""
 
 from django import template
 from django.utils import timezone
-from django.utils.safestring import SafeString, mark_safe
+from django.utils.safestring import SafeString
 
 from portal.csat import selectors
+from portal.lib.partials import EMPTY_PART, render_partial
 from portal.tickets import page_facts
 
 register = template.Library()
@@ -13,7 +14,7 @@ register = template.Library()
 TEMPLATE = "csat/_ticket_rating.html"
 # What the template writes with no ratings and no form to offer (most tickets, most
 # viewers): its text around the condition.
-NOTHING = mark_safe("\n\n")  # noqa: S308 (a fixed string)
+NOTHING = EMPTY_PART
 
 
 @register.simple_tag(takes_context=True)
@@ -35,6 +36,4 @@ def ticket_rating(context: template.Context, ticket) -> SafeString:
         "can_rate": can_rate,
         "csrf_token": context.get("csrf_token"),
     }
-    engine = context.template.engine if context.template is not None else None
-    found = (engine or template.Engine.get_default()).get_template(TEMPLATE)
-    return SafeString(found.render(context.new(values)))
+    return render_partial(context, TEMPLATE, values)

@@ -5,6 +5,7 @@ from django import template
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
+from portal.lib.partials import EMPTY_PART, render_partial
 from portal.links.models import LinkKind
 from portal.links.selectors import page_links
 from portal.tickets import access, page_facts
@@ -34,15 +35,13 @@ def ticket_links(context: template.Context, ticket) -> SafeString:
         "kinds": LinkKind.choices,
         "csrf_token": token,
     }
-    engine = context.template.engine if context.template is not None else None
-    found = (engine or template.Engine.get_default()).get_template(TEMPLATE)
-    return SafeString(found.render(context.new(values)))
+    return render_partial(context, TEMPLATE, values)
 
 
 def _no_links_html(number: str, *, can_link: bool, csrf_token: object) -> SafeString:
     """The template's text for a ticket with no links."""
     if not can_link:
-        return mark_safe("\n\n")
+        return EMPTY_PART
     # What {% csrf_token %} writes: nothing without a token (or Django's "not provided").
     given = bool(csrf_token) and csrf_token != "NOTPROVIDED"  # noqa: S105 (a marker, no secret)
     csrf = csrf_input(str(csrf_token)) if given else ""

@@ -5,6 +5,7 @@ else)."""
 from django import template
 from django.utils.safestring import SafeString, mark_safe
 
+from portal.lib.partials import render_partial
 from portal.mailin.models import InboundMessage
 from portal.tickets import access, page_facts
 
@@ -31,6 +32,4 @@ def ticket_mail(context: template.Context, ticket) -> SafeString:
     )
     if not messages:
         return NOTHING
-    engine = context.template.engine if context.template is not None else None
-    found = (engine or template.Engine.get_default()).get_template(TEMPLATE)
-    return SafeString(found.render(context.new({"messages": messages})))
+    return render_partial(context, TEMPLATE, {"messages": messages})

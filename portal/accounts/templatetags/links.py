@@ -15,8 +15,7 @@ from django.apps import apps
 from django.conf import settings
 from django.template import defaulttags
 from django.templatetags.static import StaticNode
-from django.urls import get_script_prefix, get_urlconf, reverse
-from django.utils.html import conditional_escape
+from django.urls import get_script_prefix, get_urlconf
 from django.utils.translation import get_language
 
 register = template.Library()
@@ -53,19 +52,6 @@ class _OnceURLNode(defaulttags.URLNode):
             bool(context.autoescape),
         )
         return _kept(_urls, key, lambda: super(_OnceURLNode, self).render(context))
-
-
-def url_once(view_name: str) -> str:
-    """`{% url view_name %}` (a name of no namespace and no arguments, autoescaped) as the
-    tag writes it, from the same memo: for parts of pages written in Python."""
-    key = (
-        view_name,
-        get_urlconf() or settings.ROOT_URLCONF,
-        get_script_prefix(),
-        get_language(),
-        True,
-    )
-    return _kept(_urls, key, lambda: conditional_escape(reverse(view_name)))
 
 
 @register.tag

@@ -18,7 +18,8 @@ from enum import Enum
 from types import EllipsisType
 from typing import Any, NamedTuple
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connections, router, transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from portal.accounts.models import User
@@ -32,6 +33,7 @@ from portal.catalog.models import (
     TeamMember,
 )
 from portal.catalog.selectors import find_mapping
+from portal.lib import inserts
 from portal.tickets import access, notify, routing, signals, sla, transitions
 from portal.tickets.errors import (
     ActionForbidden,
@@ -98,7 +100,8 @@ class _History:
     def save(self) -> None:
         for event in self.events:
             event.version = self.ticket.version
-        TicketEvent.objects.bulk_create(self.events)
+        # One statement made once per number of events (`portal.lib.inserts`).
+        inserts.insert(self.events)
         signals.ticket_changed.send(
             sender=Ticket, ticket=self.ticket, before=self.before, events=self.events
         )
@@ -217,9 +220,47 @@ def ticket_create(
 
 
 def _sent_id(requester: User, key: uuid.UUID) -> int | None:
-    """The id of the ticket `requester` raised with the form that carried `key`, if any."""
-    found = Ticket.objects.filter(requester=requester, idempotency_key=key).values_list("pk")
-    return next((pk for (pk,) in found[:1]), None)
+    """The id of the ticket `requester` raised with the form that carried `key`, if any.
+
+    Read before every new ticket, so its statement is compiled once per process and
+    connection (`portal.lib.compiled` fills in integers and text only; a UUID's parameter
+    differs by backend): the ORM built it once with stand-ins, each call puts its values
+    in their places."""
+    using = router.db_for_read(Ticket)
+    connection = connections[using]
+    statement = _SENT_ID.get((using, connection.vendor))
+    if statement is None:
+        statement = _SENT_ID[(using, connection.vendor)] = _sent_id_statement(using)
+    sql, params, (at_requester, at_key) = statement
+    filled = list(params)
+    filled[at_requester] = requester.pk
+    filled[at_key] = Ticket._meta.get_field("idempotency_key").get_db_prep_value(key, connection)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, filled)
+        found = cursor.fetchone()
+    return found[0] if found else None
+
+
+# (alias, vendor) -> (SQL, parameters, places of the requester and the key): derived from
+# the code and the connection alone, so no process can hold a stale one.
+_SENT_ID: dict[tuple[str, str], tuple[str, tuple, tuple[int, int]]] = {}
+
+
+def _sent_id_query(requester_id: int, key: uuid.UUID) -> QuerySet[Any, Any]:
+    return (
+        Ticket.objects.filter(requester_id=requester_id, idempotency_key=key)
+        .order_by()  # at most one row (the unique index): no sort to plan
+        .values_list("pk")[:1]
+    )
+
+
+def _sent_id_statement(using: str) -> tuple[str, tuple, tuple[int, int]]:
+    connection = connections[using]
+    requester, key = -2_000_000_001, uuid.UUID(int=0x5E47)  # stand-ins no real value equals
+    sql, params = _sent_id_query(requester, key).query.get_compiler(using).as_sql()
+    prepared = Ticket._meta.get_field("idempotency_key").get_db_prep_value(key, connection)
+    places = (list(params).index(requester), list(params).index(prepared))
+    return sql, tuple(params), places
 
 
 def _sent_with(requester: User, key: uuid.UUID) -> Ticket | None:
@@ -882,10 +923,11 @@ def _comment_add(
         raise TicketClosed(_closed_message(ticket, watcher=True))
     # The requester's side answering (its requester, or a watcher), not someone working it.
     answer = not internal and access.participant_only(roles)
-    comment = Comment.objects.create(
+    comment = Comment(
         ticket=ticket, author=actor, body=body, is_internal=internal, created_at=now,
         idempotency_key=key,
     )  # fmt: skip
+    inserts.insert([comment])  # a statement made once (the ORM's insert cost more to build)
     history = _History(ticket, actor, now)
     history.add(
         Kind.COMMENTED, field="comment", new=str(comment.pk), internal=internal,

@@ -35,6 +35,18 @@ def test_the_same_key_from_two_people_creates_two_tickets(raise_ticket, personas
     assert Ticket.objects.count() == 2
 
 
+def test_whether_a_form_was_sent_is_read_for_its_requester_and_key_only(raise_ticket, personas):
+    # The read is compiled once per process (services._sent_id): other values each call.
+    key, other = uuid.uuid4(), uuid.uuid4()
+    first = raise_ticket(idempotency_key=key)
+    second = raise_ticket(requester=personas.outsider, idempotency_key=other)
+    assert services._sent_id(personas.requester, key) == first.pk
+    assert services._sent_id(personas.outsider, other) == second.pk
+    assert services._sent_id(personas.requester, other) is None
+    assert services._sent_id(personas.outsider, key) is None
+    assert services._sent_id(personas.requester, uuid.uuid4()) is None
+
+
 def test_category_of_another_group_is_refused(raise_ticket, org):
     with pytest.raises(InvalidInput, match="does not belong"):
         raise_ticket(group=org.group_y)

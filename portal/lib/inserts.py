@@ -1,0 +1,102 @@
+"""Small INSERTs written once per process, run with each call's rows.
+
+`bulk_create` builds an insert query and compiles it on every call: for the two to five
+rows a write adds (a ticket's history events, an event's notifications and outbox rows)
+that Python cost about three times what sending the statement does. `insert` writes the
+statement once per model, number of rows, conflict handling and connection, and fills in
+each call's values the way the ORM's compiler does (`Field.pre_save`, then
+`get_db_prep_save`), so the row stored is the one `bulk_create` would store.
+
+The statement is derived from the code and the connection alone (the model's table and
+columns, the backend), so every process computes the same one and none can be stale
+(CONTRIBUTING.md, "State in process memory").
+
+Like `bulk_create`: no signals are sent, and a primary key the database assigns is set
+on each object (except with `ignore_conflicts`, where a skipped row has none).
+"""
+
+from collections.abc import Sequence
+
+from django.db import connections
+from django.db.models import Field, Model
+from django.db.models.constants import OnConflict
+from django.db.models.expressions import BaseExpression
+
+# (model, rows, ignore_conflicts, alias, vendor) -> (SQL, fields, returning pk)
+_statements: dict[tuple, tuple[str, tuple[Field, ...], bool]] = {}
+
+
+def _statement(model: type[Model], rows: int, ignore_conflicts: bool, using: str):
+    connection = connections[using]
+    key = (model, rows, ignore_conflicts, using, connection.vendor)
+    found = _statements.get(key)
+    if found is not None:
+        return found
+    opts = model._meta
+    # A primary key the database assigns (an auto field) is left out and read back;
+    # one the model makes (a UUID's default) is written like any other column.
+    returning = opts.pk is not None and opts.pk.db_returning and not ignore_conflicts
+    fields = tuple(
+        field
+        for field in opts.concrete_fields
+        # A generated column is the database's to write (bulk_create leaves it out too).
+        if not (field.primary_key and field.db_returning) and not field.generated
+    )
+    for field in fields:
+        if getattr(field, "get_placeholder_sql", None) is not None or field.has_db_default():
+            raise TypeError(f"{opts.label}.{field.name} needs the ORM's insert: use bulk_create.")
+    ops = connection.ops
+    on_conflict = OnConflict.IGNORE if ignore_conflicts else None
+    row = "(" + ", ".join(["%s"] * len(fields)) + ")"
+    columns = [ops.quote_name(field.column) for field in fields if field.column]
+    parts = [
+        ops.insert_statement(on_conflict=on_conflict),
+        ops.quote_name(opts.db_table),
+        "(" + ", ".join(columns) + ")",
+        "VALUES",
+        ", ".join([row] * rows),
+    ]
+    suffix = ops.on_conflict_suffix_sql(fields, on_conflict, None, None)
+    if suffix:
+        parts.append(suffix)
+    if returning:
+        parts.append(f"RETURNING {ops.quote_name(opts.pk.column or 'id')}")
+    found = _statements[key] = (" ".join(parts), fields, returning)
+    return found
+
+
+def insert(
+    objs: Sequence[Model], *, ignore_conflicts: bool = False, using: str = "default"
+) -> None:
+    """Insert `objs` (unsaved instances of one model) in one statement, as
+    `Model.objects.bulk_create(objs, ignore_conflicts=...)` would, without the ORM's
+    per-call compilation. Large batches (beyond the backend's parameter limit) go to
+    `bulk_create`, which splits them."""
+    if not objs:
+        return
+    model = type(objs[0])
+    connection = connections[using]
+    if connection.ops.bulk_batch_size(model._meta.concrete_fields, objs) < len(objs):
+        model._default_manager.using(using).bulk_create(objs, ignore_conflicts=ignore_conflicts)
+        return
+    sql, fields, returning = _statement(model, len(objs), ignore_conflicts, using)
+    params: list = []
+    for obj in objs:
+        if type(obj) is not model:
+            raise TypeError("insert: every object must be of one model")
+        # As bulk_create: a related object saved after it was set gives its id now.
+        # (Not in django-stubs: a documented-by-use internal of `bulk_create`.)
+        obj._prepare_related_fields_for_save(operation_name="insert")  # type: ignore[attr-defined]
+        for field in fields:
+            value = field.pre_save(obj, True)
+            if isinstance(value, BaseExpression):
+                raise TypeError(f"{model._meta.label}.{field.name}: an expression needs the ORM")
+            params.append(field.get_db_prep_save(value, connection))
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        ids = cursor.fetchall() if returning else None
+    for n, obj in enumerate(objs):
+        if ids is not None:
+            obj.pk = model._meta.pk.to_python(ids[n][0])
+        obj._state.adding = False
+        obj._state.db = using

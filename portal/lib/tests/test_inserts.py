@@ -1,0 +1,110 @@
+"""Inserts written once per process (`portal.lib.inserts`) store what `bulk_create` stores:
+the same columns read back (times, JSON, UUIDs, nulls, foreign keys set after the related
+row was saved), ids read back in order, conflicts skipped, on every backend."""
+
+import datetime as dt
+import uuid
+
+import pytest
+from django.db import IntegrityError
+from django.utils import timezone
+
+from portal.accounts.models import User
+from portal.lib import inserts
+from portal.notifications.models import EmailDelivery, Notification
+from portal.tickets.models import Ticket, TicketEvent
+
+pytestmark = [pytest.mark.django_db, pytest.mark.smoke]
+
+
+def _columns(row) -> dict:
+    return {
+        field.attname: getattr(row, field.attname)
+        for field in type(row)._meta.concrete_fields
+        if not field.primary_key
+    }
+
+
+def _people(n: int) -> list[User]:
+    return [
+        User.objects.create_user(f"i{i}@example.com", "x", full_name=f"I {i}") for i in range(n)
+    ]
+
+
+def test_notifications_inserted_read_back_as_bulk_create_stores_them_with_their_ids_in_order():
+    people = _people(3)
+    when = timezone.now() - dt.timedelta(days=2)
+    for n in (1, 3, 2, 3):  # statements of several sizes, and one used twice
+        made = [
+            Notification(recipient=person, kind="k", text=f"t {n} {i}", link="/x", created_at=when)
+            for i, person in enumerate(people[:n])
+        ]
+        expected = Notification.objects.bulk_create(
+            [
+                Notification(recipient=p, kind="k", text=f"t {n} {i}", link="/x", created_at=when)
+                for i, p in enumerate(people[:n])
+            ]
+        )
+        inserts.insert(made)
+        assert all(row.pk is not None and not row._state.adding for row in made)
+        assert [Notification.objects.get(pk=row.pk).text for row in made] == [
+            row.text for row in made
+        ]
+        for mine, theirs in zip(made, expected, strict=True):
+            assert _columns(Notification.objects.get(pk=mine.pk)) == _columns(
+                Notification.objects.get(pk=theirs.pk)
+            )
+
+
+def test_outbox_rows_keep_uuid_json_and_skip_a_repeat_of_the_same_event_and_address():
+    [person] = _people(1)
+    context = {"context": {"title": 'Tom\'s "VPN"', "n": 3, "ok": True, "none": None}}
+
+    def row(key: str) -> EmailDelivery:
+        return EmailDelivery(
+            recipient=person,
+            to_address=person.email,
+            kind="ticket_comment",
+            event_key=key,
+            pending=context,
+            message_id=f"<{uuid.uuid4()}@example.com>",
+        )
+
+    first = row("e:1")
+    inserts.insert([first], ignore_conflicts=True)
+    stored = EmailDelivery.objects.get(pk=first.pk)
+    assert stored.pending == context
+    assert stored.status == EmailDelivery.Status.QUEUED and stored.attempts == 0
+    assert stored.next_attempt_at == first.next_attempt_at
+
+    again, other = row("e:1"), row("e:2")
+    inserts.insert([again, other], ignore_conflicts=True)
+    assert not EmailDelivery.objects.filter(pk=again.pk).exists()
+    assert EmailDelivery.objects.filter(event_key="e:2", pk=other.pk).exists()
+    assert EmailDelivery.objects.count() == 2
+
+    with pytest.raises(IntegrityError):
+        inserts.insert([row("e:1")])
+
+
+def test_history_events_take_the_id_of_a_ticket_saved_after_they_were_made(personas, org):
+    ticket = Ticket(
+        title="T",
+        description="D",
+        requester=personas.requester,
+        group=org.group_x,
+        category=org.hardware,
+        status="new",
+        priority="medium",
+    )
+    event = TicketEvent(ticket=ticket, actor=None, kind=TicketEvent.Kind.CREATED, new_value="T")
+    ticket.save(force_insert=True)
+    inserts.insert([event])
+    assert TicketEvent.objects.get(pk=event.pk).ticket_id == ticket.pk
+
+
+def test_a_batch_beyond_the_parameter_limit_goes_to_bulk_create():
+    [person] = _people(1)
+    rows = [Notification(recipient=person, kind="k", text=str(i), link="") for i in range(2000)]
+    inserts.insert(rows)
+    assert Notification.objects.filter(recipient=person).count() == 2000

@@ -521,6 +521,7 @@ WORKER_BACKLOG_MAX_SECONDS = env_int("WORKER_BACKLOG_MAX_SECONDS", 300, minimum=
 # workers run, each period's run is enqueued once (claimed in the database).
 PERIODIC_TASKS = {
     "portal.notifications.tasks.sweep_email_outbox": 30,
+    "portal.notifications.tasks.sweep_pending_notices": 30,
     "portal.api.tasks.prune_rate_windows": 300,
     "portal.accounts.tasks.prune_login_throttle": 3600,
     "portal.accounts.tasks.prune_logout_tokens": 3600,

@@ -63,7 +63,8 @@ class EmailPreference(models.Model):
 
 
 class EmailDelivery(models.Model):
-    """One message to one recipient: the outbox row, written in the event's transaction.
+    """One message to one recipient: the outbox row, written by the worker from the event's
+    `PendingNotice` (which the event's transaction wrote).
 
     The row keeps the event's values (`pending`: the template context, plain JSON) and the
     worker renders the message from them before its first attempt, storing subject and
@@ -140,3 +141,28 @@ class EmailSuppression(models.Model):
 
     def __str__(self) -> str:
         return f"{self.address}: {self.reason}"
+
+
+class PendingNotice(models.Model):
+    """One event's messages, held until the worker delivers them: the durable record
+    `notify_many` writes in the event's transaction (so a rollback leaves nothing and a
+    commit loses nothing). The worker expands it into `Notification` and `EmailDelivery`
+    rows and deletes it in one transaction (`expansion.expand`): never twice, and a failed
+    expansion leaves it for the next try.
+
+    `messages`: each message's kind, text, link, email context, event key, thread, and the
+    ids of the people to tell, decided when the event happened (the actor already left
+    out)."""
+
+    messages = models.JSONField()
+    # False when the event happened inside `emails_paused()`: in-app notifications only.
+    emails = models.BooleanField(default=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["created_at"], name="pending_notice_created")]
+
+    def __str__(self) -> str:
+        return f"pending notice {self.pk} ({len(self.messages)} messages)"

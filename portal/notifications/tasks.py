@@ -7,7 +7,7 @@ server that hangs slows mail, never SLA escalation or the other periodic jobs.
 from django.tasks import task
 from django.utils import timezone
 
-from portal.notifications import delivery
+from portal.notifications import delivery, services
 
 
 @task(queue_name="mail")
@@ -23,3 +23,19 @@ def deliver_emails(delivery_ids: list[str]) -> dict[str, int]:
 def sweep_email_outbox() -> dict[str, int]:
     """Retries that have come due, rows whose task was lost, rows a dead worker left."""
     return delivery.sweep()
+
+
+# In-app notifications and outbox rows are written by the default queue, never behind a
+# hanging mail server (the "mail" queue's thread).
+@task
+def expand_notices(notice_ids: list[int]) -> dict[str, int]:
+    """Deliver the pending notices of one event (`services.notices_expand`): its in-app
+    notifications and outbox rows, within seconds of its commit. Idempotent: a notice
+    already delivered is skipped."""
+    return services.notices_expand(notice_ids)
+
+
+@task
+def sweep_pending_notices() -> dict[str, int]:
+    """Notices whose task was lost or failed (PERIODIC_TASKS: every 30 seconds)."""
+    return services.notices_sweep()

@@ -5,8 +5,9 @@ the actor's permission on the locked row (so a concurrent change cannot slip bet
 check and the write), saves only the fields it changed and writes a TicketEvent for every
 change. Refusals raise a `TicketError` before anything is written.
 
-Each ends by telling the right people (`notify.py`) inside the same transaction, so a
-change and its notifications commit or roll back together.
+Each ends by telling the right people (`notify.py`) inside the same transaction: who is
+told what is decided there and kept as one pending notice, so a change and its
+notifications commit or roll back together; the worker delivers it within seconds.
 """
 
 import dataclasses

@@ -11,6 +11,7 @@ from portal.approvals import services
 from portal.approvals.models import ApprovalStep, Approver
 from portal.catalog.models import ApprovalRule
 from portal.notifications.models import Notification
+from portal.testing.notices import deliver_pending
 from portal.tickets.models import Status, Ticket, TicketEvent
 
 pytestmark = pytest.mark.django_db
@@ -46,6 +47,7 @@ def test_a_departed_approvers_part_falls_to_their_delegate(awaiting, manager, pe
     event = _handed_on(awaiting)
     assert event.actor is None
     assert "Mia Manager can no longer decide" in event.reason and "Lead Persona" in event.reason
+    deliver_pending()
     assert Notification.objects.filter(recipient=personas.lead, kind="approval_request").exists()
     _decide(personas.lead, awaiting)  # now theirs to decide, in their own name
     assert Ticket.objects.get(pk=awaiting.pk).status == Status.NEW
@@ -73,6 +75,7 @@ def test_without_a_delegate_it_falls_to_the_admins_on_triage_duty(awaiting, mana
     assert "admins on triage duty decide instead" in step.fallback_reason
     event = _handed_on(awaiting)
     assert "nobody else on the step can" in event.reason and "Admin Persona" in event.reason
+    deliver_pending()
     assert Notification.objects.filter(recipient=personas.admin, kind="approval_request").exists()
     _decide(personas.admin, awaiting)
     assert Ticket.objects.get(pk=awaiting.pk).status == Status.NEW

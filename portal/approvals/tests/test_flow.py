@@ -13,6 +13,7 @@ from portal.approvals import services
 from portal.approvals.models import ApprovalStep, Approver, Delegation
 from portal.catalog.models import ApprovalRule
 from portal.notifications.models import EmailDelivery, Notification
+from portal.testing.notices import deliver_pending
 from portal.testing.outbox import written
 from portal.testing.personas import PASSWORD
 from portal.tickets import services as ticket_services
@@ -51,16 +52,20 @@ def test_a_ticket_needing_approval_waits_unrouted_and_its_approver_is_asked(awai
     )
     assert _notes(ticket) == [("requested", None)]
     assert not TicketEvent.objects.filter(ticket=ticket, kind__in=["routed", "assigned"]).exists()
+    deliver_pending()
     [notice] = Notification.objects.filter(kind="approval_request")
     assert notice.recipient == manager and notice.link == f"/approvals/{step.pk}"
+    deliver_pending()
     [email] = written(EmailDelivery.objects.filter(kind="approval_request"))
     assert email.to_address == "manager@example.com"
     assert "/approvals/link/" in email.body_text and "Approve:" in email.body_text
     # The requester's confirmation says what happens next.
+    deliver_pending()
     [received] = written(EmailDelivery.objects.filter(kind="ticket_received"))
     assert received.to_address == "requester@example.com"
     assert "It needs approval before anyone works on it" in received.body_text
     # Nobody in team A is told about a ticket they may not work yet.
+    deliver_pending()
     assert (
         not Notification.objects.exclude(kind="approval_request")
         .exclude(recipient=ticket.requester)
@@ -86,8 +91,10 @@ def test_approval_routes_the_ticket_exactly_as_a_new_one(awaiting, manager, pers
     approved = TicketEvent.objects.get(ticket=ticket, kind="approval", new_value="approved")
     assert (approved.actor, approved.reason) == (manager, "Fine by me")
     # The assignee is told it is theirs, as with any new ticket, and the requester who has it.
+    deliver_pending()
     assert Notification.objects.filter(recipient=personas.agent, kind="ticket_assigned").exists()
     # Deliveries have random (UUID) ids: find the routed confirmation by what it says.
+    deliver_pending()
     confirmations = [
         m.body_text for m in written(EmailDelivery.objects.filter(kind="ticket_received"))
     ]
@@ -105,6 +112,7 @@ def test_rejection_closes_the_ticket_with_the_reason_and_tells_the_requester(
     assert ticket.team is None and ticket.assignee is None
     event = TicketEvent.objects.get(ticket=ticket, kind="status")
     assert event.reason == "Rejected: Not in this quarter's budget"
+    deliver_pending()
     assert Notification.objects.filter(recipient=personas.requester, kind="ticket_status").exists()
 
 
@@ -173,6 +181,7 @@ def test_steps_run_in_order_category_first_then_subcategory(
     with pytest.raises(services.AlreadyDecided):
         services.approval_decide(actor=personas.lead, step_id=steps[1].pk, decision="approved")
     _decide(manager, ticket)
+    deliver_pending()
     assert Notification.objects.filter(recipient=personas.lead, kind="approval_request").exists()
     assert _fresh(ticket).status == Status.AWAITING
     _decide(personas.lead, ticket)
@@ -187,6 +196,7 @@ def test_rejection_at_the_first_step_skips_the_later_ones(raise_ticket, rule, ma
     _decide(manager, ticket, "rejected", "No")
     states = list(ApprovalStep.objects.filter(ticket=ticket).values_list("state", flat=True))
     assert states == ["rejected", "skipped"]
+    deliver_pending()
     assert not Notification.objects.filter(recipient=personas.lead).exists()
 
 
@@ -263,6 +273,7 @@ def test_reminders_go_once_per_step_after_the_configured_time(awaiting, manager)
     assert services.remind_due(step.opened_at + dt.timedelta(hours=47), hours=48) == 0
     assert services.remind_due(later, hours=48) == 1
     assert services.remind_due(later, hours=48) == 0
+    deliver_pending()
     assert Notification.objects.filter(recipient=manager, kind="approval_reminder").count() == 1
     assert [n for n, _ in _notes(awaiting)] == ["requested", "reminded"]
 
@@ -285,6 +296,7 @@ def test_someone_watching_while_it_waited_gets_the_confirmation_when_it_is_route
     watcher = User.objects.create_user("watcher@example.com", "x", is_staff=True)
     ticket_services.ticket_watch(actor=watcher, ticket=awaiting)
     _decide(manager, awaiting)
+    deliver_pending()
     [email] = written(
         EmailDelivery.objects.filter(kind="ticket_received", to_address=watcher.email)
     )
@@ -300,6 +312,7 @@ def test_the_approvers_email_lists_the_request_forms_answers(raise_ticket, manag
                         field_type="text", position=0)  # fmt: skip
     rule(Approvers.MANAGER)
     raise_ticket(form_values={"asset_tag": "LT-0042"})
+    deliver_pending()
     [email] = written(EmailDelivery.objects.filter(kind="approval_request"))
     assert "Asset tag: LT-0042" in email.body_text
     assert '<th align="left">Asset tag</th><td>LT-0042</td>' in email.body_html

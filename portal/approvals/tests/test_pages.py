@@ -12,6 +12,7 @@ from django.core import signing
 from portal.approvals import links
 from portal.approvals.models import ApprovalStep, Approver
 from portal.notifications.models import EmailDelivery
+from portal.testing.notices import deliver_pending
 from portal.testing.outbox import written
 from portal.tickets.models import Status, Ticket
 
@@ -90,6 +91,7 @@ def test_the_pending_list_shows_the_approvers_requests_in_constant_queries(
 
 
 def _emailed_links(manager) -> dict[str, str]:
+    deliver_pending()  # what the worker does within seconds of the event
     [email] = written(EmailDelivery.objects.filter(kind="approval_request", recipient=manager))
     found = dict(
         re.findall(r"(Approve|Reject): https?://[^/\s]+(/approvals/link/\S+)", email.body_text)

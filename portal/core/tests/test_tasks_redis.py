@@ -95,8 +95,10 @@ def test_a_task_is_sent_only_when_its_data_commits(on_redis, personas):
         mail_one(personas, "committed")
         assert queued(on_redis) == []  # not before the commit: no worker looks too early
     [sent] = queued(on_redis)
-    assert sent["task_path"] == "portal.notifications.tasks.deliver_emails"
-    assert sent["queue_name"] == "mail"
+    # The event's pending notice's task (the worker writes its outbox rows and queues the
+    # mail task from there).
+    assert sent["task_path"] == "portal.notifications.tasks.expand_notices"
+    assert sent["queue_name"] == "default"
 
 
 @pytest.fixture

@@ -13,6 +13,7 @@ from django.test import Client
 from portal.csat import links
 from portal.csat.models import Rating
 from portal.notifications.models import EmailDelivery, Notification
+from portal.testing.notices import deliver_pending
 from portal.testing.outbox import written
 from portal.tickets import services
 from portal.tickets.models import Status
@@ -29,8 +30,10 @@ def test_resolving_asks_the_requester_by_email_and_the_emailed_link_records_the_
 ):
     settings.APP_URL = "https://portal.example.com"
     resolved = resolve(ticket)
+    deliver_pending()
     [email] = written(EmailDelivery.objects.filter(kind="csat_request"))
     assert email.to_address == "requester@example.com"
+    deliver_pending()
     [notice] = Notification.objects.filter(kind="csat_request")
     assert notice.link == f"/tickets/{resolved.number}#rating"
     good = re.search(r"Good: https://portal\.example\.com(/rate/\S+)", email.body_text).group(1)
@@ -73,6 +76,7 @@ def test_sending_records_the_rating_once_and_a_replay_is_refused(resolved, perso
     assert replay.status_code == 409
     assert b"already rated" in replay.content
     assert list(Rating.objects.values_list("score", flat=True)) == ["good"]
+    deliver_pending()
     assert not Notification.objects.filter(kind="csat_bad").exists()
 
 
@@ -126,8 +130,10 @@ def test_a_reopened_tickets_link_rates_nothing(resolved, personas):
 
 def test_a_bad_rating_tells_the_teams_lead_and_a_good_one_nobody(resolved, personas):
     Client().post(_link(resolved), {"score": "bad", "comment": "Still broken"})
+    deliver_pending()
     notices = Notification.objects.filter(kind="csat_bad")
     assert [n.recipient.email for n in notices] == ["lead@example.com"]
+    deliver_pending()
     assert EmailDelivery.objects.filter(kind="csat_bad", to_address="lead@example.com").exists()
 
 

@@ -6,6 +6,7 @@ from playwright.sync_api import expect
 
 from portal.mailin.tests import fixtures
 from portal.notifications.models import EmailDelivery
+from portal.testing.notices import deliver_pending
 from portal.testing.outbox import written
 from portal.tickets import access
 from portal.tickets.models import Ticket
@@ -30,6 +31,7 @@ def test_email_to_ticket_page_answer_and_email_reply_as_comment(
     agent.get_by_role("button", name="Add comment").click()
     agent.wait_for_load_state()
 
+    deliver_pending()
     [mail] = written(
         EmailDelivery.objects.filter(to_address="requester@example.com", kind="ticket_comment")
     )

@@ -14,6 +14,7 @@ from portal.mailin.tests.conftest import outcomes
 from portal.notifications import delivery
 from portal.notifications.models import EmailDelivery, EmailSuppression
 from portal.testing.imap import on_both_servers
+from portal.testing.notices import deliver_pending
 from portal.testing.outbox import written
 from portal.tickets import access, notify, services
 from portal.tickets.models import Comment, Ticket
@@ -26,6 +27,7 @@ def ticket_count() -> int:
 
 
 def latest_mail_to(address: str) -> EmailDelivery:
+    deliver_pending()  # what the worker does within seconds of the event
     [mail] = written([EmailDelivery.objects.filter(to_address=address).latest("created_at")])
     return mail
 
@@ -33,9 +35,11 @@ def latest_mail_to(address: str) -> EmailDelivery:
 def test_auto_replies_lists_and_bounces_are_recorded_and_never_answered(
     personas, ticket, imap_server, poll
 ):
+    deliver_pending()
     [mail] = written(
         [EmailDelivery.objects.filter(to_address="requester@example.com").latest("created_at")]
     )
+    deliver_pending()
     before = EmailDelivery.objects.count()
     imap_server.append(
         fixtures.exchange_out_of_office(
@@ -50,6 +54,7 @@ def test_auto_replies_lists_and_bounces_are_recorded_and_never_answered(
     poll()
     assert outcomes() == ["auto_reply", "auto_reply", "bounce", "auto_reply"]
     assert access.system_read(Comment).count() == 0 and ticket_count() == 1
+    deliver_pending()
     assert EmailDelivery.objects.count() == before  # nobody was answered, nobody told
     assert imap_server.uids("INBOX") == []  # kept in the processed folder, not deleted
     assert len(imap_server.uids("Processed")) == 4
@@ -77,6 +82,7 @@ def test_an_unknown_sender_is_answered_once_a_day_and_never_gets_a_ticket(
     )
     poll()
     assert outcomes() == ["unknown_sender", "unknown_sender"] and ticket_count() == 0
+    deliver_pending()
     [answer] = written(EmailDelivery.objects.filter(kind="mailin_unknown_sender"))
     assert answer.to_address == "stranger@elsewhere.example"
     assert answer.thread_id.endswith("@client.example>")  # threads under their mail
@@ -93,6 +99,7 @@ def test_a_mailbox_set_to_refuse_never_answers_unknown_senders(
     imap_server.append(fixtures.plain("stranger@elsewhere.example", "Help", "Please help."))
     poll()
     assert outcomes() == ["unknown_sender"]
+    deliver_pending()
     assert not EmailDelivery.objects.filter(kind="mailin_unknown_sender").exists()
 
 
@@ -112,6 +119,7 @@ def test_an_auto_responder_that_marks_nothing_is_stopped_by_the_ticket_cap(
     no Precedence) answers each mail it gets, each answer a little different; the cap on
     mail per ticket ends it."""
     settings.INBOUND_TICKET_LIMIT_PER_HOUR = 4
+    deliver_pending()
     [mail] = written(
         [EmailDelivery.objects.filter(to_address="requester@example.com").latest("created_at")]
     )
@@ -185,6 +193,7 @@ def test_a_crash_inside_the_write_leaves_the_mail_for_the_next_poll(
 def test_every_fixture_makes_at_most_one_thing_across_re_runs_and_re_deliveries(
     personas, ticket, imap_server, poll
 ):
+    deliver_pending()
     [mail] = written(
         [EmailDelivery.objects.filter(to_address="requester@example.com").latest("created_at")]
     )
@@ -214,7 +223,9 @@ def test_every_fixture_makes_at_most_one_thing_across_re_runs_and_re_deliveries(
 def test_a_permanent_bounce_fails_the_delivery_and_suppresses_the_address(
     personas, ticket, imap_server, poll, smtp_server
 ):
+    deliver_pending()
     delivery.sweep()
+    deliver_pending()
     sent = EmailDelivery.objects.filter(to_address="requester@example.com", status="sent")
     assert sent.exists()
     imap_server.append(fixtures.dsn_5_1_1("requester@example.com"))
@@ -223,16 +234,20 @@ def test_a_permanent_bounce_fails_the_delivery_and_suppresses_the_address(
     assert InboundMessage.objects.get().detail == (
         "permanent: requester@example.com; 1 sent message(s) marked failed"
     )
+    deliver_pending()
     bounced = EmailDelivery.objects.filter(to_address="requester@example.com").latest("sent_at")
     assert bounced.status == "failed" and bounced.last_error.startswith("Bounced: bounce from")
     assert EmailSuppression.objects.filter(address="requester@example.com").exists()
     # The next message to that address is not sent: the server would only bounce it again.
     services.comment_add(actor=ticket.assignee, ticket=ticket, body="Any news?")
     received_before = len(smtp_server.messages_to("requester@example.com"))
+    deliver_pending()
     delivery.sweep()
     assert len(smtp_server.messages_to("requester@example.com")) == received_before
+    deliver_pending()
     latest = EmailDelivery.objects.filter(to_address="requester@example.com").latest("created_at")
     assert latest.status == "failed" and latest.last_error.startswith("Suppressed")
+    deliver_pending()
     assert not EmailDelivery.objects.filter(kind="mailin_unknown_sender").exists()
 
 
@@ -242,7 +257,9 @@ def test_a_bounce_quoting_our_message_id_fails_exactly_that_delivery(
     """Two messages went to the requester; the bounce returns the headers of the first:
     that one is failed, not the latest one sent to the address."""
     services.comment_add(actor=ticket.assignee, ticket=ticket, body="Please restart it.")
+    deliver_pending()
     delivery.sweep()
+    deliver_pending()
     sent = EmailDelivery.objects.filter(to_address="requester@example.com", status="sent")
     first, latest = sent.order_by("created_at")[0], sent.order_by("-created_at")[0]
     assert first.pk != latest.pk
@@ -260,10 +277,12 @@ def test_a_bounce_quoting_our_message_id_fails_exactly_that_delivery(
 def test_a_bounce_of_mail_the_portal_did_not_send_marks_no_delivery(
     personas, ticket, imap_server, poll, smtp_server
 ):
+    deliver_pending()
     delivery.sweep()
     imap_server.append(
         fixtures.dsn_5_1_1("requester@example.com", original_message_id="<own@laptop.example>")
     )
     poll()
+    deliver_pending()
     assert not EmailDelivery.objects.filter(status="failed").exists()
     assert InboundMessage.objects.get().detail.endswith("0 sent message(s) marked failed")

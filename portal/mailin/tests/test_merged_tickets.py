@@ -6,6 +6,7 @@ import pytest
 from portal.mailin.models import InboundMessage
 from portal.mailin.tests import fixtures
 from portal.notifications.models import EmailDelivery
+from portal.testing.notices import deliver_pending
 from portal.tickets import access, merge_services, services
 from portal.tickets.models import Comment
 
@@ -13,6 +14,7 @@ pytestmark = pytest.mark.django_db
 
 
 def _merged_notice(address: str) -> EmailDelivery:
+    deliver_pending()  # what the worker does within seconds of the event
     return EmailDelivery.objects.get(to_address=address, kind="ticket_merged")
 
 

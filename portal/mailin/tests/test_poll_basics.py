@@ -8,6 +8,7 @@ from portal.mailin.tests import fixtures
 from portal.mailin.tests.conftest import outcomes
 from portal.notifications.models import EmailDelivery, Notification
 from portal.testing.imap import on_both_servers
+from portal.testing.notices import deliver_pending
 from portal.testing.outbox import written
 from portal.tickets import access
 from portal.tickets.models import Attachment, Ticket
@@ -37,6 +38,7 @@ def test_a_users_mail_raises_a_ticket_routed_like_the_page_and_is_moved_not_dele
     row = InboundMessage.objects.get()
     assert row.ticket == ticket and row.sender == "requester@example.com"
     # The requester is told, with a mail that threads under the ticket.
+    deliver_pending()
     assert EmailDelivery.objects.filter(to_address="requester@example.com").exists()
 
 
@@ -69,6 +71,7 @@ def test_files_pass_the_upload_checks_and_refused_ones_are_listed_and_answered(
     assert "Files in the email that were not accepted:" in ticket.description
     assert "- huge.pdf: The file is larger than" in ticket.description
     assert "- setup.exe: Files ending in .exe are not accepted" in ticket.description
+    deliver_pending()
     [answer] = written(EmailDelivery.objects.filter(kind="mailin_files_refused"))
     assert answer.to_address == "requester@example.com"
     assert "huge.pdf" in answer.body_text and "setup.exe" in answer.body_text
@@ -117,10 +120,12 @@ def test_a_mailbox_that_fails_tells_the_admins_once_per_outage(
     mailbox.refresh_from_db()
     assert result.error and mailbox.last_error and mailbox.failures_in_a_row == 1
     assert mailbox.last_success_at is None
+    deliver_pending()
     alerts = Notification.objects.filter(kind="mailin_mailbox_failing")
     assert not alerts.exists()  # one dropped connection tells nobody
     for _ in range(4):  # the outage goes on: polled every minute
         poll()
+    deliver_pending()
     [alert] = alerts
     assert alert.recipient == personas.admin
     assert alert.text == "The mailbox support@example.com cannot be read"
@@ -134,6 +139,7 @@ def test_a_mailbox_that_fails_tells_the_admins_once_per_outage(
     mailbox.save()
     poll()
     poll()
+    deliver_pending()
     assert alerts.all().count() == 2  # (a fresh query: `alerts` holds its first result)
 
 
@@ -158,10 +164,12 @@ def test_a_message_over_the_size_limit_is_never_read_whole_and_kept(
     assert [t.title for t in access.system_read(Ticket).all()] == ["Small"]
     assert len(imap_server.uids("Processed")) == 2  # kept, never deleted
     # The email equivalent of a 4xx: the sender is told why, once, and nothing was written.
+    deliver_pending()
     [told] = written(EmailDelivery.objects.filter(kind="mailin_rejected"))
     assert told.to_address == "requester@example.com" and "the limit is 20000." in told.body_text
     assert rejected.answered and rejected.ticket is None and rejected.raw_key == ""
     poll()  # a second poll answers nothing more
+    deliver_pending()
     assert EmailDelivery.objects.filter(kind="mailin_rejected").count() == 1
 
 
@@ -235,6 +243,7 @@ def test_mail_to_a_mailbox_whose_category_is_out_of_use_is_refused_and_the_sende
     row = InboundMessage.objects.get()
     assert (row.outcome, row.ticket) == ("rejected", None)
     assert "no longer in use" in row.detail
+    deliver_pending()
     [told] = written(EmailDelivery.objects.filter(kind="mailin_rejected"))
     assert told.to_address == "requester@example.com" and row.detail in told.body_text
     assert row.answered and len(imap_server.uids("Processed")) == 1

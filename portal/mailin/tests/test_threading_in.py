@@ -11,6 +11,7 @@ from portal.mailin.tests import fixtures
 from portal.mailin.tests.conftest import outcomes
 from portal.notifications.models import EmailDelivery
 from portal.testing.imap import on_both_servers
+from portal.testing.notices import deliver_pending
 from portal.testing.outbox import written
 from portal.tickets import access, services
 from portal.tickets.models import Comment, Status, Ticket
@@ -19,9 +20,11 @@ pytestmark = pytest.mark.django_db
 
 
 def notification_to(address: str, ticket) -> EmailDelivery:
+    deliver_pending()  # what the worker does within seconds of the event
     latest = EmailDelivery.objects.filter(
         to_address=address, event_key__startswith=f"ticket:{ticket.pk}:"
     ).latest("created_at")
+    deliver_pending()
     return written([latest])[0]
 
 
@@ -48,6 +51,7 @@ def test_an_outlook_reply_becomes_the_requesters_comment_without_the_quoted_hist
     assert comment.body == "Thanks, it works again after the restart.\n\nEmma"
     assert InboundMessage.objects.get().detail == "matched by signed"
     # The people working the ticket are told, as for a comment on the page.
+    deliver_pending()
     assert EmailDelivery.objects.filter(event_key=f"ticket:{ticket.pk}:comment:{comment.pk}")
 
 
@@ -71,6 +75,7 @@ def test_a_workers_reply_to_an_internal_note_stays_internal(personas, ticket, im
     holder = ticket.assignee
     other = personas.lead if holder.pk == personas.agent.pk else personas.agent
     note = services.comment_add(actor=holder, ticket=ticket, body="Check the PSU.", internal=True)
+    deliver_pending()
     mail = EmailDelivery.objects.get(
         to_address=other.email, event_key=f"ticket:{ticket.pk}:comment:{note.pk}"
     )
@@ -183,6 +188,7 @@ def test_a_signed_reply_from_someone_without_access_is_only_an_unverified_intern
     assert ticket.status == Status.NEW and ticket.first_response_at is None
     assert outcomes() == ["note", "duplicate"]
     # The people working it are told, the requester is not.
+    deliver_pending()
     told = set(
         EmailDelivery.objects.filter(event_key=f"ticket:{ticket.pk}:comment:{note.pk}").values_list(
             "to_address", flat=True
@@ -224,8 +230,10 @@ def test_a_reply_with_no_text_is_refused_and_the_sender_told_why(
     row = InboundMessage.objects.get()
     assert (row.outcome, row.ticket, row.detail) == ("rejected", ticket, "The reply has no text.")
     # The email equivalent of a 4xx: the sender is told why, once.
+    deliver_pending()
     [told] = written(EmailDelivery.objects.filter(kind="mailin_rejected"))
     assert told.to_address == "requester@example.com"
     assert "The reply has no text." in told.body_text and row.answered
     poll()
+    deliver_pending()
     assert EmailDelivery.objects.filter(kind="mailin_rejected").count() == 1

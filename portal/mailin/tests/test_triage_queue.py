@@ -10,6 +10,7 @@ from portal.mailin.models import InboundMessage, Mailbox
 from portal.mailin.tests import fixtures
 from portal.mailin.tests.conftest import outcomes
 from portal.notifications.models import Notification
+from portal.testing.notices import deliver_pending
 from portal.tickets.models import Attachment, Ticket
 
 pytestmark = pytest.mark.django_db
@@ -51,9 +52,11 @@ def test_mail_to_a_triage_mailbox_waits_unclassified_and_the_admins_on_duty_are_
     assert waiting.raw_key and waiting.raw_sha256  # kept as read, for the classification
     assert "It roars when idle." in waiting.detail
     assert not Ticket.objects.exists()
+    deliver_pending()
     told = Notification.objects.filter(kind="mailin_triage")
     assert [n.recipient for n in told] == [personas.admin]
     assert told.get().link == "/mailboxes/triage"
+    deliver_pending()
     assert not Notification.objects.filter(recipient=other_admin).exists()
 
 

@@ -13,6 +13,7 @@ from portal.attachments.tests.files import pdf
 from portal.csat import services as csat
 from portal.notifications.models import Notification
 from portal.retention.person_data import SECTIONS, USER_KEYS
+from portal.testing.notices import deliver_pending
 from portal.tickets import services as tickets
 from portal.tickets.models import Status
 from portal.tickets.tests.attachment_fixtures import new_ticket_data, upload
@@ -72,6 +73,7 @@ def test_the_zip_holds_their_tickets_comments_files_and_more(client_for, persona
         score="good",
         comment="Quick, thanks",
     )
+    deliver_pending()
     Notification.objects.create(recipient=requester, kind="test", text="Hello")
 
     with caplog.at_level(logging.INFO, logger="portal.security"):

@@ -10,6 +10,7 @@ from django.db import connection
 
 from portal.notifications.models import Notification
 from portal.testing.concurrency import run_contested
+from portal.testing.notices import deliver_pending
 from portal.tickets import autoclose_services, history, services
 from portal.tickets.models import Status, Ticket, TicketEvent
 from portal.tickets.tests.sla_fixtures import T0, clock_at
@@ -19,7 +20,9 @@ Kind = TicketEvent.Kind
 
 
 def told(kind) -> dict[str, int]:
+    deliver_pending()  # what the worker does within seconds of the event
     counts: dict[str, int] = {}
+    deliver_pending()
     for email in Notification.objects.filter(kind=kind).values_list("recipient__email", flat=True):
         counts[email] = counts.get(email, 0) + 1
     return counts
@@ -30,6 +33,7 @@ def _ticket_in(raise_ticket, personas, status: str, **extra) -> Ticket:
     with clock_at(T0):
         ticket = raise_ticket(**extra)
         services.ticket_change_status(actor=personas.agent, ticket=ticket, status=status)
+    deliver_pending()
     Notification.objects.all().delete()
     return Ticket.objects.get(pk=ticket.pk)
 

@@ -13,6 +13,7 @@ from portal.catalog import approval_rule_services, form_services
 from portal.catalog import services as catalog_services
 from portal.catalog.models import ApprovalRule
 from portal.sla import services as sla_services
+from portal.testing.notices import deliver_pending
 from portal.testing.outbox import written
 from portal.tickets.errors import InvalidFormValues
 from portal.tickets.models import Status
@@ -101,8 +102,10 @@ def test_a_category_deactivated_since_the_last_ticket_is_refused_by_the_form(
 
 
 def _spocs_told(ticket) -> set[str]:
+    deliver_pending()
     from portal.notifications.models import EmailDelivery
 
+    deliver_pending()
     return set(
         row.body_text
         for row in written(

@@ -15,6 +15,7 @@ from portal.lib.emails import (
     verify_message_id,
 )
 from portal.notifications import delivery
+from portal.testing.notices import deliver_pending
 from portal.tickets import services
 
 pytestmark = pytest.mark.django_db
@@ -25,6 +26,7 @@ def test_every_message_about_a_ticket_carries_the_signed_thread_headers(
 ):
     settings.EMAIL_REPLY_TO = "support@example.com"
     services.comment_add(actor=personas.requester, ticket=ticket, body="Still beeping.")
+    deliver_pending()
     delivery.sweep()
     assert len(smtp_server.received) >= 3  # assigned, received, comment
     root = signed_thread_id(f"tkt-{ticket.pk}", "localhost")

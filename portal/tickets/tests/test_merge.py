@@ -10,6 +10,7 @@ from django.db import connection
 
 from portal.notifications.models import EmailDelivery, Notification
 from portal.testing.concurrency import run_contested
+from portal.testing.notices import deliver_pending
 from portal.tickets import access, merge_services, services
 from portal.tickets.errors import ActionForbidden, InvalidInput
 from portal.tickets.merge_services import MergeRefused
@@ -30,6 +31,7 @@ def _state(*tickets):
     """Everything a merge changes, for 'nothing changed' checks."""
     pks = [t.pk for t in tickets]
     rows = Ticket.objects.filter(pk__in=pks).order_by("pk")
+    deliver_pending()
     return (
         list(rows.values_list("pk", "status", "version", "merged_into_id")),
         sorted(Comment.objects.filter(ticket_id__in=pks).values_list("pk", "ticket_id")),
@@ -212,11 +214,13 @@ def test_the_merged_tickets_requester_is_told_by_notice_and_email(personas, tick
     merge_services.ticket_merge(
         actor=personas.agent, ticket=other_ticket, into_number=ticket.number
     )
+    deliver_pending()
     notice = Notification.objects.get(kind="ticket_merged")
     assert notice.recipient_id == personas.outsider.pk
     assert notice.text == (
         f"{other_ticket.number} was merged into {ticket.number}: {other_ticket.title}"
     )
+    deliver_pending()
     mail = EmailDelivery.objects.get(kind="ticket_merged")
     assert mail.recipient_id == personas.outsider.pk
     # Their link is their own ticket, which names the survivor: they watch the survivor

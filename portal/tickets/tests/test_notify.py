@@ -5,6 +5,7 @@ import pytest
 from portal.lib.emails import signed_thread_id
 from portal.notifications import delivery
 from portal.notifications.models import EmailDelivery, Notification
+from portal.testing.notices import deliver_pending
 from portal.tickets import services
 from portal.tickets.models import Status
 
@@ -13,6 +14,7 @@ pytestmark = pytest.mark.django_db
 
 def told(kind=None) -> dict[str, list[str]]:
     """recipient email → texts of their in-app notifications (optionally of one kind)."""
+    deliver_pending()  # what the worker does within seconds of the event
     rows = Notification.objects.select_related("recipient").order_by("id")
     if kind:
         rows = rows.filter(kind=kind)
@@ -63,6 +65,7 @@ def other_member(personas, ticket):
 def test_assignment_tells_the_new_assignee_not_the_actor(personas, org):
     ticket = raise_ticket(personas, org)
     newcomer = other_member(personas, ticket)
+    deliver_pending()
     Notification.objects.all().delete()
     services.ticket_assign(actor=personas.spoc, ticket=ticket, assignee=newcomer)
     assert told("ticket_assigned") == {
@@ -74,6 +77,7 @@ def test_taking_a_ticket_tells_nobody_about_the_assignment_but_the_requester_it_
     personas, org
 ):
     ticket = raise_ticket(personas, org)
+    deliver_pending()
     Notification.objects.all().delete()
     services.ticket_take(actor=other_member(personas, ticket), ticket=ticket)
     assert told("ticket_assigned") == {}
@@ -87,6 +91,7 @@ def test_moving_team_tells_whoever_now_holds_it(personas, org):
 
     TeamMember.objects.create(team=org.team_b, user=personas.outsider, role=TeamMember.Role.LEAD)
     ticket = raise_ticket(personas, org)
+    deliver_pending()
     Notification.objects.all().delete()
     services.ticket_move_team(
         actor=personas.lead, ticket=ticket, team=org.team_b, reason="Belongs to team B"
@@ -102,6 +107,7 @@ def test_status_change_tells_the_requester_and_resolution_offers_reopen(personas
         f"{ticket.number} is now Resolved: Laptop will not boot"
         in told("ticket_status")["requester@example.com"]
     )
+    deliver_pending()
     delivery.sweep()
     [mail] = [
         m for m in smtp_server.messages_to("requester@example.com") if "Resolved" in m["Subject"]
@@ -113,6 +119,7 @@ def test_status_change_tells_the_requester_and_resolution_offers_reopen(personas
 def test_public_comment_tells_requester_and_assignee_but_not_its_author(personas, org):
     ticket = raise_ticket(personas, org)
     holder = ticket.assignee
+    deliver_pending()
     Notification.objects.all().delete()
     services.comment_add(actor=holder, ticket=ticket, body="Can you try a restart?")
     assert set(told("ticket_comment")) == {"requester@example.com"}
@@ -127,16 +134,20 @@ def test_no_recipient_of_an_internal_comment_is_the_requester(personas, org, smt
     TeamMember.objects.create(team=org.team_a, user=personas.requester)
     ticket = raise_ticket(personas, org)
     services.ticket_take(actor=personas.agent, ticket=ticket)
+    deliver_pending()
     Notification.objects.all().delete()
+    deliver_pending()
     EmailDelivery.objects.all().delete()
     services.comment_add(
         actor=personas.lead, ticket=ticket, body="Disk is dying; order one.", internal=True
     )
     recipients = set(told("ticket_comment"))
     assert recipients == {"agent@example.com"}
+    deliver_pending()
     assert "requester@example.com" not in set(
         EmailDelivery.objects.values_list("to_address", flat=True)
     )
+    deliver_pending()
     delivery.sweep()
     assert smtp_server.messages_to("requester@example.com") == []
 
@@ -145,9 +156,11 @@ def test_a_rolled_back_change_tells_nobody(personas, org):
     from portal.tickets.errors import ActionForbidden
 
     ticket = raise_ticket(personas, org)
+    deliver_pending()
     Notification.objects.all().delete()
     with pytest.raises(ActionForbidden):
         services.comment_add(actor=personas.requester, ticket=ticket, body="x", internal=True)
+    deliver_pending()
     assert not Notification.objects.exists()
 
 
@@ -156,6 +169,7 @@ def test_ticket_title_with_line_breaks_makes_one_clean_subject(personas, org, sm
         requester=personas.requester, title="Printer\r\nBcc: x@evil.example",
         description="d", group=org.group_x, category=org.hardware,
     )  # fmt: skip
+    deliver_pending()
     delivery.sweep()
     for received in smtp_server.received:
         assert received.message["Bcc"] is None
@@ -168,6 +182,7 @@ def test_watchers_hear_of_status_changes_and_public_comments_but_not_internal_no
     assert services.ticket_watch(actor=personas.spoc, ticket=ticket) is True
     assert services.ticket_watch(actor=personas.spoc, ticket=ticket) is False  # already
     holder = ticket.assignee
+    deliver_pending()
     Notification.objects.all().delete()
     services.comment_add(actor=holder, ticket=ticket, body="Looking now.")
     services.comment_add(actor=holder, ticket=ticket, body="Internal: reimage.", internal=True)
@@ -189,6 +204,7 @@ def test_a_watcher_who_left_the_team_still_sees_the_ticket_as_a_watcher_and_is_t
     other = personas.lead if holder.pk == personas.agent.pk else personas.agent
     services.ticket_watch(actor=other, ticket=ticket)
     TeamMember.objects.filter(user=other).update(is_active=False)  # left the team
+    deliver_pending()
     Notification.objects.all().delete()
     services.comment_add(actor=holder, ticket=ticket, body="Internal", internal=True)
     services.comment_add(actor=holder, ticket=ticket, body="Still on it.")
@@ -199,6 +215,7 @@ def test_unwatching_stops_the_messages(personas, org):
     ticket = raise_ticket(personas, org)
     services.ticket_watch(actor=personas.spoc, ticket=ticket)
     services.ticket_watch(actor=personas.spoc, ticket=ticket, watch=False)
+    deliver_pending()
     Notification.objects.all().delete()
     services.comment_add(actor=ticket.assignee, ticket=ticket, body="Done soon.")
     assert "spoc@example.com" not in told()

@@ -10,6 +10,7 @@ from portal.accounts.models import User
 from portal.catalog.models import TeamMember
 from portal.catalog.selectors import attach_master_rows
 from portal.notifications.models import EmailDelivery, Notification
+from portal.testing.notices import deliver_pending
 from portal.testing.outbox import written
 from portal.tickets import access, services
 from portal.tickets.errors import TicketClosed
@@ -21,11 +22,14 @@ pytestmark = pytest.mark.django_db
 
 
 def mail_to(address: str) -> list[EmailDelivery]:
+    deliver_pending()  # what the worker does within seconds of the event
     return written(EmailDelivery.objects.filter(to_address=address).order_by("created_at"))
 
 
 def forget() -> None:
+    deliver_pending()  # what the worker does within seconds of the event
     Notification.objects.all().delete()
+    deliver_pending()
     EmailDelivery.objects.all().delete()
 
 
@@ -219,6 +223,7 @@ def test_after_the_window_the_comment_is_refused_and_nothing_is_written(personas
     with pytest.raises(TicketClosed, match="follow-up"):
         services.comment_add(actor=personas.requester, ticket=ticket, body="Again?")
     assert not Comment.objects.filter(ticket=ticket).exists()
+    deliver_pending()
     assert not Notification.objects.exists()
     assert Ticket.objects.get(pk=ticket.pk).status == Status.CLOSED
 
@@ -275,32 +280,32 @@ def _watchers(ticket, count: int) -> None:
 #
 # A delivery opens no savepoint of its own inside the change's transaction (notify).
 #
-# An event's messages to different people are written together (notify_many): one insert
-# of notifications, one read of preferences, one insert of deliveries and one task row,
-# whether it tells one group of people or three. The email's summary (group, category,
-# subcategory, team) comes from the master-data cache, as on the ticket page; the tests
-# warm it as a page view would.
+# An event's messages to different people are kept together (notify_many): one pending
+# notice and its task row, whether it tells one group of people or three (the worker
+# writes the notifications, reads the preferences and writes the deliveries). The email's
+# summary (group, category, subcategory, team) comes from the master-data cache, as on the
+# ticket page; the tests warm it as a page view would.
 #
-# comment_add, 14: savepoint; the actor's SPOC groups and team memberships (roles); the
+# comment_add, 12: savepoint; the actor's SPOC groups and team memberships (roles); the
 # ticket, locked; insert the comment; update the ticket; insert the history event; the
-# watchers and who of them may see it (2); then the delivery to the requester's side
-# (notifications, preferences, deliveries, the task row) and the outer release. The
+# watchers and who of them may see it (2); then the pending notice to the requester's
+# side and its task row, and the outer release. The
 # webhooks come from the cache (raising the ticket read them).
-COMMENT_ADD = 14
-# ticket_change_status, 14: savepoint; the actor's roles (2); the ticket, locked (its SLA
+COMMENT_ADD = 12
+# ticket_change_status, 12: savepoint; the actor's roles (2); the ticket, locked (its SLA
 # policy and the webhooks are cached since the ticket was raised); update the ticket;
 # insert the history event; the analytics counter; the watchers (2); then the two messages
-# (the requester and watchers; the assignee, who did not make the change) in one delivery
-# of 4 and the release.
-CHANGE_STATUS = 14
-# ticket_create, 15 (the first of its classification; later ones read the approval rules,
+# (the requester and watchers; the assignee, who did not make the change) in one pending
+# notice and its task, and the release.
+CHANGE_STATUS = 12
+# ticket_create, 13 (the first of its classification; later ones read the approval rules,
 # mapping, SLA policy and webhooks from the cache): savepoint; whether the classification
 # needs approval; mapping; the team's load (with the members' accounts, so the assignee is
 # not read again); SLA policy; insert the ticket, its history and the analytics counter;
 # the webhooks; the SPOCs; then the assignee's "assigned to you", the SPOCs' "New ticket"
-# and the requester's confirmation in one delivery of 4 (no watchers are looked up: a
-# ticket raised in this transaction has none yet), and the release.
-CREATE = 15
+# and the requester's confirmation in one pending notice and its task (no watchers are
+# looked up: a ticket raised in this transaction has none yet), and the release.
+CREATE = 13
 
 
 @pytest.mark.parametrize("watchers", [1, 5])
@@ -312,6 +317,7 @@ def test_comment_add_costs_the_same_queries_whatever_the_number_of_watchers(
     requester = User.objects.get(pk=personas.requester.pk)
     with django_assert_num_queries(COMMENT_ADD):
         services.comment_add(actor=requester, ticket=ticket, body="Any news?")
+    deliver_pending()
     assert Notification.objects.filter(kind="ticket_comment").count() == watchers + 1
 
 
@@ -322,6 +328,7 @@ def test_a_comment_on_a_ticket_nobody_watches_asks_the_access_layer_nothing(
     requester = User.objects.get(pk=personas.requester.pk)
     with django_assert_num_queries(COMMENT_ADD - 1):
         services.comment_add(actor=requester, ticket=ticket, body="Any news?")
+    deliver_pending()
     assert Notification.objects.filter(kind="ticket_comment").count() == 1
 
 
@@ -335,6 +342,7 @@ def test_ticket_change_status_costs_the_same_queries_whatever_the_number_of_watc
     with django_assert_num_queries(CHANGE_STATUS):
         services.ticket_change_status(actor=actor, ticket=ticket, status=Status.ON_HOLD)
     # The requester, the watchers and the assignee (a change they did not make).
+    deliver_pending()
     assert Notification.objects.filter(kind="ticket_status").count() == watchers + 2
 
 

@@ -9,6 +9,7 @@ import pytest
 from django.utils import timezone
 
 from portal.notifications.models import Notification
+from portal.testing.notices import deliver_pending
 from portal.tickets import services
 from portal.tickets.models import Comment, Status, Ticket
 from portal.tickets.transitions import REOPEN_WINDOW
@@ -50,6 +51,7 @@ def test_posting_no_status_is_a_400_that_changes_nothing(personas, client_for, t
 
 def test_cancelling_asks_first_and_names_who_will_be_told(personas, client_for, ticket):
     services.ticket_watch(actor=personas.spoc, ticket=ticket)
+    deliver_pending()
     Notification.objects.all().delete()
     client = client_for(personas.requester)
     response = client.post(
@@ -62,6 +64,7 @@ def test_cancelling_asks_first_and_names_who_will_be_told(personas, client_for, 
     assert f"Who will be told:\n  {ticket.assignee} and 1 person watching it." in html
     assert 'name="confirmed" value="1"' in html and 'value="Found a spare"' in html
     assert Ticket.objects.get(pk=ticket.pk).status == Status.NEW  # nothing yet
+    deliver_pending()
     assert not Notification.objects.exists()
     response = client.post(
         f"/tickets/{ticket.number}/status",
@@ -70,6 +73,7 @@ def test_cancelling_asks_first_and_names_who_will_be_told(personas, client_for, 
     )  # fmt: skip
     assert response.status_code == 302
     assert Ticket.objects.get(pk=ticket.pk).status == Status.CANCELLED
+    deliver_pending()
     told = set(Notification.objects.values_list("recipient__email", flat=True))
     assert told == {ticket.assignee.email, "spoc@example.com"}
 

@@ -1,6 +1,7 @@
 import pytest
 
 from portal.catalog.models import ClassificationMapping, TeamMember
+from portal.testing.notices import deliver_pending
 from portal.testing.outbox import written
 from portal.tickets.models import Status, Ticket, TicketEvent
 
@@ -147,11 +148,13 @@ def test_the_compiled_candidates_statement_answers_as_the_orm_query_does(
 def test_the_chosen_member_is_told_without_reading_their_account_again(raise_ticket, personas):
     """The candidates' row names the chosen one (name, address): the ticket's assignee is
     built from it, and the "assigned to you" email greets them by name."""
+    deliver_pending()
     from portal.notifications.models import EmailDelivery
 
     ticket = raise_ticket()
     assert ticket.assignee == personas.agent
     assert str(ticket.assignee) == "Agent Persona"
+    deliver_pending()
     [mail] = written(EmailDelivery.objects.filter(recipient=personas.agent, kind="ticket_assigned"))
     assert mail.to_address == "agent@example.com"
     assert mail.body_text.startswith("Hello Agent,")

@@ -7,6 +7,7 @@ from django.db import connection
 
 from portal.notifications.models import EmailDelivery, Notification
 from portal.testing.concurrency import run_contested
+from portal.testing.notices import deliver_pending
 from portal.tickets import services, sla_jobs
 from portal.tickets.models import Status, Ticket
 from portal.tickets.tests.sla_fixtures import T0, H, always_open, clock_at
@@ -16,7 +17,9 @@ always_open = always_open  # the fixture, imported for this module
 
 def told(kind) -> dict[str, int]:
     """recipient email → how many in-app notifications of `kind` they got."""
+    deliver_pending()  # what the worker does within seconds of the event
     counts: dict[str, int] = {}
+    deliver_pending()
     for email in Notification.objects.filter(kind=kind).values_list("recipient__email", flat=True):
         counts[email] = counts.get(email, 0) + 1
     return counts
@@ -32,6 +35,7 @@ def raise_urgent(raise_ticket, **extra):
 def test_nothing_is_told_before_the_80_percent_line(always_open, raise_ticket):
     raise_urgent(raise_ticket)
     assert sla_jobs.escalate(T0 + H / 2) == {"at_risk": 0, "breached": 0}
+    deliver_pending()
     assert not Notification.objects.filter(kind__startswith="sla_").exists()
 
 
@@ -45,6 +49,7 @@ def test_at_risk_tells_the_assignee_only_and_once(always_open, raise_ticket, per
     # The next run finds nothing new.
     assert sla_jobs.escalate(T0 + H * 5 / 6) == {"at_risk": 0, "breached": 0}
     assert told("sla_at_risk") == {assignee: 1}
+    deliver_pending()
     assert EmailDelivery.objects.filter(kind="sla_at_risk").count() == 1
 
 
@@ -55,6 +60,7 @@ def test_at_risk_while_unassigned_tells_who_hands_it_out(always_open, raise_tick
     Ticket.objects.filter(pk=in_team.pk).update(assignee=None)
     Ticket.objects.filter(pk=unmapped.pk).update(assignee=None, team=None)
     assert sla_jobs.escalate(T0 + H * 5 / 6) == {"at_risk": 2, "breached": 0}
+    deliver_pending()
     by_ticket = {
         (n.recipient.email, n.link.rsplit("/", 1)[-1])
         for n in Notification.objects.filter(kind="sla_at_risk").select_related("recipient")
@@ -134,4 +140,5 @@ def test_two_runs_at_once_tell_each_ticket_and_target_once(always_open, raise_ti
         "lead@example.com": 2 * len(tickets),
         "spoc@example.com": 2 * len(tickets),
     }
+    deliver_pending()
     assert EmailDelivery.objects.filter(kind="sla_breached").count() == 4 * len(tickets)

@@ -5,6 +5,7 @@ checks what a watcher is shown and what their comment does."""
 
 import pytest
 
+from portal.testing.notices import deliver_pending
 from portal.tickets import access, services
 from portal.tickets.errors import TicketClosed
 from portal.tickets.models import Comment, Status, Ticket, TicketEvent
@@ -87,9 +88,11 @@ def test_a_watchers_comment_on_a_closed_ticket_is_refused_and_changes_nothing(
 def test_a_watchers_comment_reaches_the_people_working_it_and_the_requester(
     personas, watcher, ticket
 ):
+    deliver_pending()
     from portal.notifications.models import Notification
 
     services.comment_add(actor=watcher, ticket=ticket, body="Same here.")
+    deliver_pending()
     told = set(
         Notification.objects.filter(kind="ticket_comment").values_list(
             "recipient__email", flat=True

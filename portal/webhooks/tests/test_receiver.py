@@ -11,6 +11,7 @@ from standardwebhooks.webhooks import Webhook as Verifier
 from werkzeug import Response
 
 from portal.notifications.models import Notification
+from portal.testing.notices import deliver_pending
 from portal.webhooks import delivery, services
 from portal.webhooks.models import Event, Webhook, WebhookDelivery
 
@@ -55,6 +56,7 @@ def hook(receiver, make_hook, loopback_allowed):
 
 
 def sweep_at(offset=dt.timedelta(0)):
+    deliver_pending()
     return delivery.sweep(now=timezone.now() + offset)
 
 
@@ -163,6 +165,7 @@ def test_repeated_permanent_failures_switch_the_hook_off_and_tell_admins_once(
     assert sweep_at() == {Status.FAILED: 1, "skipped": 1}  # off after the second
     hook.refresh_from_db()
     assert not hook.is_active and "HTTP 410" in hook.disabled_reason
+    deliver_pending()
     told = Notification.objects.filter(kind="webhook_disabled")
     assert [n.recipient for n in told] == [personas.admin]
     assert told.get().link == f"/webhooks/{hook.pk}"

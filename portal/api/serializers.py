@@ -3,9 +3,9 @@
 import datetime as dt
 from collections.abc import Callable
 
-from django.urls import reverse
 from django.utils import timezone
 
+from portal.lib.urls import around_number
 from portal.tickets import access, sla, transitions
 from portal.tickets.models import Attachment, Comment, Ticket, TicketEvent, format_number
 
@@ -77,14 +77,11 @@ def ticket(t: Ticket, now: dt.datetime | None = None, *, url: str | None = None)
 
 
 def ticket_urls() -> Callable[[str], str]:
-    """`number -> Ticket.get_absolute_url()` with the URL reversed once (a reverse per
-    ticket was a fourteenth of the API's list): the ticket's URL is a prefix, its number
-    and a suffix, numbers holding no character a URL quotes."""
-    before, after = reverse("ticket-detail", args=[_NUMBER]).split(_NUMBER)
+    """`number -> Ticket.get_absolute_url()` with the URL reversed once per process (a
+    reverse per ticket was a fourteenth of the API's list): numbers hold no character a
+    URL quotes."""
+    before, after = around_number("ticket-detail")
     return lambda number: before + number + after
-
-
-_NUMBER = "TKT-0"
 
 
 def ticket_detail(t: Ticket, user) -> dict:

@@ -14,3 +14,21 @@ def memoised_on[T](obj: object, name: str, compute: Callable[[], T]) -> T:
         cached = compute()
         setattr(obj, name, cached)
     return cached
+
+
+# Keys of a code-derived memo are few (links a template names × URL confs, prefixes,
+# languages); the bound only guards memory.
+MAX_KEYS = 4096
+
+
+def kept[K, V](memo: dict[K, V], key: K, make: Callable[[], V]) -> V:
+    """`make()` for `key`, kept in the process-wide `memo` (at most MAX_KEYS, then it
+    starts over). Only for values derived from code and a key that holds everything
+    they read (CONTRIBUTING.md, "State in process memory")."""
+    found = memo.get(key)
+    if found is None:
+        found = make()
+        if len(memo) >= MAX_KEYS:
+            memo.clear()
+        memo[key] = found
+    return found

@@ -13,17 +13,16 @@ from collections.abc import Callable, Iterable
 from html import escape as escape_text
 from typing import Any
 
-from django.conf import settings
 from django.template.defaultfilters import filesizeformat
 from django.templatetags.static import static
-from django.urls import get_script_prefix, get_urlconf, reverse
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import conditional_escape, escape
 from django.utils.safestring import SafeString, mark_safe
-from django.utils.translation import get_language
 
 from portal.lib.dates import ShortDates
 from portal.lib.partials import EMPTY_PART
+from portal.lib.urls import around_number
 from portal.lib.widget_html import flat_select_html
 from portal.tickets import history
 from portal.tickets.services import BODY_MAX
@@ -244,30 +243,17 @@ _PLAIN_NUMBER = re.compile(r"[A-Za-z0-9-]+")
 
 def number_urls(number: str) -> Callable[[str], str]:
     """`{% url name number %}` for the ticket `number` and any name, each name's URL
-    reversed once per process and key (URL conf, script prefix, language) with a
-    placeholder number, as the links tags keep theirs; a number that quoting or escaping
-    would change is reversed as Django does, every time."""
+    reversed once per process and key (`lib.urls.around_number`); a number that quoting
+    or escaping would change is reversed as Django does, every time."""
     if not _PLAIN_NUMBER.fullmatch(number):
         return lambda name: escape(reverse(name, args=[number]))
-    key = (get_urlconf() or settings.ROOT_URLCONF, get_script_prefix(), get_language())
 
     def url(name: str) -> str:
-        found = _NUMBER_URLS.get((name, *key))
-        if found is None:
-            head, tail = reverse(name, args=[_NUMBER_PLACEHOLDER]).split(_NUMBER_PLACEHOLDER)
-            found = (escape(head), escape(tail))
-            if len(_NUMBER_URLS) >= 4096:  # a bound on memory; the keys are few
-                _NUMBER_URLS.clear()
-            _NUMBER_URLS[(name, *key)] = found
-        return f"{found[0]}{number}{found[1]}"
+        head, tail = around_number(name)
+        return f"{escape(head)}{number}{escape(tail)}"
 
     return url
 
-
-_NUMBER_PLACEHOLDER = "TKT-PLACEHOLDER-7f3a"
-# Code-derived only: (URL name, URL conf, script prefix, language) -> the URL around the
-# number. Every process reverses the same.
-_NUMBER_URLS: dict[tuple, tuple[str, str]] = {}
 
 _WATCH_HELP = {
     (True, False): "You are watching this ticket: you are told about status changes and "

@@ -18,23 +18,12 @@ from django.templatetags.static import StaticNode
 from django.urls import get_script_prefix, get_urlconf
 from django.utils.translation import get_language
 
+from portal.lib.memo import kept
+
 register = template.Library()
 
-# Keys are few (the links a template names x URL confs, prefixes, languages); the bound
-# only guards memory.
-MAX_KEYS = 4096
 _urls: dict[tuple, str] = {}
 _static: dict[tuple, str] = {}
-
-
-def _kept(memo: dict[tuple, str], key: tuple, make) -> str:
-    found = memo.get(key)
-    if found is None:
-        found = make()
-        if len(memo) >= MAX_KEYS:
-            memo.clear()
-        memo[key] = found
-    return found
 
 
 class _OnceURLNode(defaulttags.URLNode):
@@ -51,7 +40,7 @@ class _OnceURLNode(defaulttags.URLNode):
             get_language(),  # translated routes, were there any
             bool(context.autoescape),
         )
-        return _kept(_urls, key, lambda: super(_OnceURLNode, self).render(context))
+        return kept(_urls, key, lambda: super(_OnceURLNode, self).render(context))
 
 
 @register.tag
@@ -72,7 +61,7 @@ class _OnceStaticNode(StaticNode):
         # hashed names are read once per storage, and DEBUG serves unhashed ones.
         storage = staticfiles_storage.url.__self__  # type: ignore[attr-defined]
         key = (path, storage, settings.DEBUG, settings.STATIC_URL)
-        return _kept(_static, key, lambda: storage.url(path))
+        return kept(_static, key, lambda: storage.url(path))
 
 
 @register.tag

@@ -22,6 +22,7 @@ compiler with the statement, run on each row.
 """
 
 import datetime as dt
+import uuid
 from collections import OrderedDict
 from collections.abc import Callable, Collection, Sequence
 from contextlib import ExitStack
@@ -78,8 +79,12 @@ def _stand_in(n: int, value: object, variant: int) -> object:
         return dt.datetime(1001 + variant, 1, 1, microsecond=n, tzinfo=dt.UTC)
     if isinstance(value, dt.date):
         return dt.date(1001 + variant, 1, 1) + dt.timedelta(days=n)
+    if isinstance(value, uuid.UUID):
+        return uuid.UUID(int=(0x5E47 << 64) + (variant << 32) + n)
     if isinstance(value, bool) or not isinstance(value, int | str):
-        raise TypeError(f"Only integers, text, times and days can be filled in, not {value!r}.")
+        raise TypeError(
+            f"Only integers, text, UUIDs, times and days can be filled in, not {value!r}."
+        )
     if isinstance(value, int):
         return _INT_BASE - 1000 * variant - n
     return f"\x00value {variant}.{n}\x00"
@@ -87,8 +92,11 @@ def _stand_in(n: int, value: object, variant: int) -> object:
 
 def _adapted(value: object, connection: Any) -> object:
     """`value` as a parameter of the ORM's SQL: a time (a day) as the backend adapts a
-    date-time (date) field's value (unchanged on PostgreSQL; text, in UTC, on SQLite),
-    anything else as it is."""
+    date-time (date) field's value (unchanged on PostgreSQL; text, in UTC, on SQLite), a
+    UUID as a UUID field's (its hex where the backend has no UUID type), anything else as
+    it is."""
+    if isinstance(value, uuid.UUID) and not connection.features.has_native_uuid_field:
+        return value.hex
     if isinstance(value, dt.datetime):
         return connection.ops.adapt_datetimefield_value(value)
     if isinstance(value, dt.date):

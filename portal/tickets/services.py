@@ -19,7 +19,7 @@ from enum import Enum
 from types import EllipsisType
 from typing import Any, NamedTuple
 
-from django.db import IntegrityError, connections, router, transaction
+from django.db import IntegrityError, router, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
@@ -34,7 +34,7 @@ from portal.catalog.models import (
     TeamMember,
 )
 from portal.catalog.selectors import find_mapping
-from portal.lib import inserts
+from portal.lib import compiled, inserts
 from portal.tickets import access, notify, routing, signals, sla, transitions
 from portal.tickets.errors import (
     ActionForbidden,
@@ -223,28 +223,16 @@ def ticket_create(
 def _sent_id(requester: User, key: uuid.UUID) -> int | None:
     """The id of the ticket `requester` raised with the form that carried `key`, if any.
 
-    Read before every new ticket, so its statement is compiled once per process and
-    connection (`portal.lib.compiled` fills in integers and text only; a UUID's parameter
-    differs by backend): the ORM built it once with stand-ins, each call puts its values
-    in their places."""
-    using = router.db_for_read(Ticket)
-    connection = connections[using]
-    statement = _SENT_ID.get((using, connection.vendor))
-    if statement is None:
-        statement = _SENT_ID[(using, connection.vendor)] = _sent_id_statement(using)
-    sql, params, (at_requester, at_key) = statement
-    filled = list(params)
-    filled[at_requester] = requester.pk
-    filled[at_key] = Ticket._meta.get_field("idempotency_key").get_db_prep_value(key, connection)
-    with connection.cursor() as cursor:
-        cursor.execute(sql, filled)
-        found = cursor.fetchone()
-    return found[0] if found else None
-
-
-# (alias, vendor) -> (SQL, parameters, places of the requester and the key): derived from
-# the code and the connection alone, so no process can hold a stale one.
-_SENT_ID: dict[tuple[str, str], tuple[str, tuple, tuple[int, int]]] = {}
+    Read before every new ticket, so its statement is compiled once per process
+    (`portal.lib.compiled`)."""
+    found = compiled.rows(
+        "tickets.sent with key",
+        _sent_id_query,
+        # A form's key may arrive as text; the statement's place is a UUID's.
+        [requester.pk, key if isinstance(key, uuid.UUID) else uuid.UUID(str(key))],
+        using=router.db_for_read(Ticket),
+    )
+    return found[0][0] if found else None
 
 
 def _sent_id_query(requester_id: int, key: uuid.UUID) -> QuerySet[Any, Any]:
@@ -253,15 +241,6 @@ def _sent_id_query(requester_id: int, key: uuid.UUID) -> QuerySet[Any, Any]:
         .order_by()  # at most one row (the unique index): no sort to plan
         .values_list("pk")[:1]
     )
-
-
-def _sent_id_statement(using: str) -> tuple[str, tuple, tuple[int, int]]:
-    connection = connections[using]
-    requester, key = -2_000_000_001, uuid.UUID(int=0x5E47)  # stand-ins no real value equals
-    sql, params = _sent_id_query(requester, key).query.get_compiler(using).as_sql()
-    prepared = Ticket._meta.get_field("idempotency_key").get_db_prep_value(key, connection)
-    places = (list(params).index(requester), list(params).index(prepared))
-    return sql, tuple(params), places
 
 
 def _sent_with(requester: User, key: uuid.UUID) -> Ticket | None:

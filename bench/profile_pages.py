@@ -159,6 +159,9 @@ def main() -> None:
         action="store_true",
         help="no profiler: the median CPU ms of this process per request (app side only)",
     )
+    parser.add_argument(
+        "--sql", action="store_true", help="also print the warm request's statements"
+    )
     args = parser.parse_args()
     url = common.database_url(common.database_name(common.tickets_from_env()))
     common.setup_django(url)
@@ -202,6 +205,10 @@ def main() -> None:
             request(0)
         if len(queries.captured_queries) != int(statements):
             statements += f" (then {len(queries.captured_queries)})"
+        if args.sql:
+            print(f"-- {label}, warm request's statements:")
+            for query in queries.captured_queries:
+                print(f"  [{query['time']}] {query['sql'][:300]}")
         if args.cpu:
             times, walls = [], []
             for i in range(1, args.runs + 1):

@@ -10,11 +10,15 @@
    suggestions still counts one).
 4. If the same form raises a ticket after all, the ticket view calls `visit_raised_ticket`
    and the deflection no longer counts. What remains is "opened a suggestion and left
-   without raising the ticket".
+   without raising the ticket". A form that never listed a suggestion (its `kb_shown`
+   field still empty: the suggestions set it when they list one) cannot have opened
+   one, so it raises its ticket without that UPDATE: most tickets are raised so.
 No user id is stored or signed: the visit id is random and lives only in the form.
 """
 
 import uuid
+from collections.abc import Mapping
+from typing import Any
 
 from django.core import signing
 from django.utils import timezone
@@ -63,8 +67,14 @@ def opened(token: str, article, *, now=None) -> bool:
     )
 
 
-def visit_raised_ticket(raw_visit) -> None:
-    """The new-ticket form `raw_visit` raised its ticket: not a deflection after all."""
-    visit = parse_visit(raw_visit)
-    if visit is not None:
+def suggestions_shown(posted: Mapping[str, Any]) -> bool:
+    """Whether the posted new-ticket form listed a suggestion (its `kb_shown` field)."""
+    return posted.get("kb_shown") == "1"
+
+
+def visit_raised_ticket(posted: Mapping[str, Any]) -> None:
+    """The posted new-ticket form raised its ticket: not a deflection after all, if its
+    visit opened a suggestion (none can have been opened if none was listed)."""
+    visit = parse_visit(posted.get("kb_visit"))
+    if visit is not None and suggestions_shown(posted):
         services.deflection_undo(visit=visit)

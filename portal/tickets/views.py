@@ -137,7 +137,7 @@ def ticket_create(request: AuthenticatedRequest) -> HttpResponse:
             else:
                 ticket = outcome.ticket
                 # The form's suggestions did not answer it: no deflection for this visit.
-                deflection.visit_raised_ticket(request.POST.get("kb_visit"))
+                deflection.visit_raised_ticket(request.POST)
                 messages.success(request, f"{ticket.number} raised.")
                 attachment_views.report_outcome(request, outcome)
                 return attachment_views.done(request, ticket.get_absolute_url())

@@ -10,11 +10,15 @@ register = template.Library()
 
 @register.inclusion_tag("kb/_suggestion_box.html", takes_context=True)
 def kb_suggestion_box(context):
-    """The new-ticket form's suggestion box, with the form's visit id (kept when the form
-    re-renders after an error, so a deflection it recorded can still be undone)."""
+    """The new-ticket form's suggestion box, with the form's visit id and whether it has
+    listed suggestions (both kept when the form re-renders after an error, so a deflection
+    it recorded can still be undone)."""
     request = context.get("request")
     posted = deflection.parse_visit(request.POST.get("kb_visit")) if request else None
-    return {"visit": posted.hex if posted else deflection.new_visit()}
+    return {
+        "visit": posted.hex if posted else deflection.new_visit(),
+        "shown": "1" if posted and deflection.suggestions_shown(request.POST) else "",
+    }
 
 
 @register.filter

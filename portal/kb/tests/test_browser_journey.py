@@ -58,3 +58,34 @@ def test_employee_opens_a_suggested_article_and_leaves_and_analytics_counts_it(
     expect(rows).to_contain_text("Printer shows paper jam")
     expect(rows).to_contain_text("1 / 0")  # one "yes", no "no"
     assert [e for e in console_errors if "Content Security Policy" in e] == []
+
+
+def test_employee_opens_a_suggestion_and_raises_the_ticket_after_all_so_nothing_is_counted(
+    page_for, personas, org
+):
+    article = services.article_create(
+        actor=personas.agent,
+        title="Printer shows paper jam",
+        body="Open **tray 2** and pull the sheet out.",
+        group=org.group_x,
+        category=org.hardware,
+        owner_team=org.team_a,
+    )
+    services.article_publish(actor=personas.agent, article=article)
+
+    employee = page_for(personas.requester)
+    employee.goto("/tickets/new")
+    employee.get_by_label("Title", exact=True).press_sequentially("paper jam in the printer")
+    employee.get_by_label("Business unit group").select_option(label="Group X")
+    employee.get_by_label("Category", exact=True).select_option(label="Hardware")
+    with employee.context.expect_page() as opened:
+        employee.get_by_role("link", name="Printer shows paper jam").click()
+    opened.value.wait_for_load_state()
+    opened.value.close()
+    assert Deflection.objects.filter(raised_ticket=False).count() == 1
+    # The article did not answer it: the same form raises the ticket.
+    employee.get_by_label("Description").fill("The jam is deeper than tray 2.")
+    employee.get_by_role("button", name="Raise ticket").click()
+    employee.wait_for_url(re.compile(r"/tickets/TKT-\d+$"))
+    assert Ticket.objects.count() == 1
+    assert list(Deflection.objects.values_list("raised_ticket", flat=True)) == [True]

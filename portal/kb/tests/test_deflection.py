@@ -4,7 +4,9 @@ import re
 import uuid
 
 import pytest
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from portal.kb import deflection, selectors
@@ -13,6 +15,7 @@ from portal.kb.models import Deflection
 pytestmark = pytest.mark.django_db
 
 TOKEN = re.compile(r'\?from=([^"]+)"')
+SHOWN = '<input type="hidden" id="kb-shown" name="kb_shown" value="1" hx-swap-oob="true">'
 
 
 def _signed_in(user) -> Client:
@@ -80,14 +83,17 @@ def test_raising_the_ticket_after_all_is_not_a_deflection(personas, org, article
     form = client.get("/tickets/new").content.decode()
     visit = re.search(r'name="kb_visit" value="([0-9a-f]{32})"', form).group(1)
     key = re.search(r'name="idempotency_key" value="([^"]+)"', form).group(1)
-    _open_first(client, _suggest(client, org, visit))
+    suggested = _suggest(client, org, visit)
+    # The listed suggestions mark the form (an out-of-band swap of its kb_shown field).
+    assert SHOWN in suggested.content.decode()
+    _open_first(client, suggested)
     assert Deflection.objects.filter(raised_ticket=False).count() == 1
     response = client.post(
         "/tickets/new",
         {
             "title": "Printer still not connecting", "description": "Tried the article.",
             "group": org.group_x.pk, "category": org.hardware.pk, "idempotency_key": key,
-            "kb_visit": visit,
+            "kb_visit": visit, "kb_shown": "1",
         },
     )  # fmt: skip
     assert response.status_code == 302
@@ -96,6 +102,38 @@ def test_raising_the_ticket_after_all_is_not_a_deflection(personas, org, article
         since=timezone.now() - timezone.timedelta(days=1), until=timezone.now()
     )
     assert report.total == 0
+
+
+def test_a_form_that_listed_no_suggestion_raises_its_ticket_without_the_deflection_check(
+    personas, org, articles
+):
+    client = _signed_in(personas.requester)
+    form = client.get("/tickets/new").content.decode()
+    assert '<input type="hidden" id="kb-shown" name="kb_shown" value="">' in form
+    visit = re.search(r'name="kb_visit" value="([0-9a-f]{32})"', form).group(1)
+    # Suggestions that list nothing leave the mark alone.
+    assert SHOWN not in _suggest(client, org, visit, title="zebra quantum").content.decode()
+    with CaptureQueriesContext(connection) as queries:
+        response = client.post(
+            "/tickets/new",
+            {
+                "title": "Zebra quantum", "description": "Nothing suggested.",
+                "group": org.group_x.pk, "category": org.hardware.pk,
+                "idempotency_key": uuid.uuid4(), "kb_visit": visit, "kb_shown": "",
+            },
+        )  # fmt: skip
+    assert response.status_code == 302
+    assert not [q for q in queries.captured_queries if "kb_deflection" in q["sql"]]
+
+
+def test_a_form_shown_again_after_an_error_keeps_its_visit_and_its_mark(personas, org):
+    client = _signed_in(personas.requester)
+    visit = uuid.uuid4().hex
+    response = client.post("/tickets/new", {"title": "", "kb_visit": visit, "kb_shown": "1"})
+    page = response.content.decode()
+    assert response.status_code == 400
+    assert f'name="kb_visit" value="{visit}"' in page
+    assert '<input type="hidden" id="kb-shown" name="kb_shown" value="1">' in page
 
 
 def test_a_forged_or_foreign_token_counts_nothing(personas, org, articles):

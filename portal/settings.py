@@ -146,6 +146,10 @@ if _db["ENGINE"] == "django.db.backends.sqlite3":
     _db["TEST"] = {"NAME": str(VAR_DIR / "test-db.sqlite3")}
 else:
     # A restarted database server leaves dead pooled connections: check before reuse.
+    # Django's PostgreSQL backend, whose check reads the socket before asking the server
+    # (portal/core/postgres/base.py): no `SELECT 1` round trip on every request.
+    if _db["ENGINE"] == "django.db.backends.postgresql":
+        _db["ENGINE"] = "portal.core.postgres"
     _db["CONN_HEALTH_CHECKS"] = True
     _db.setdefault("OPTIONS", {}).setdefault("connect_timeout", 5)
 DATABASES = {"default": _db}
@@ -173,6 +177,8 @@ if DATABASE_REPLICA_URL:
             f"REPLICA_CHECK_SECONDS ({REPLICA_MAX_LAG_SECONDS + REPLICA_CHECK_SECONDS})"
         )
     _replica = dj_database_url.parse(DATABASE_REPLICA_URL, conn_max_age=_db["CONN_MAX_AGE"])
+    if _replica["ENGINE"] == "django.db.backends.postgresql":
+        _replica["ENGINE"] = "portal.core.postgres"
     if _db["ENGINE"] == "django.db.backends.sqlite3" or _replica["ENGINE"] != _db["ENGINE"]:
         raise ImproperlyConfigured(
             "DATABASE_REPLICA_URL needs a PostgreSQL DATABASE_URL and must be PostgreSQL too"

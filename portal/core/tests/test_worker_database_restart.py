@@ -267,3 +267,18 @@ def test_pages_and_api_answer_503_while_the_database_is_stopped_and_recover_alon
         lambda: fetch(f"{base}/dashboard", **page)[0] == 200, timeout=30, what="pages to recover"
     )
     assert fetch(f"{base}/api/v1/tickets", **api)[0] == 200
+
+
+def test_a_database_restart_costs_no_request_its_pooled_connections_are_replaced(
+    postgres_cluster, web_server
+):
+    url = postgres_cluster.new_database()
+    session_key, _token = manage(url, "shell", "-c", SIGN_IN).stdout.splitlines()[-1].split()
+    base = web_server(url)
+    page = {"Cookie": f"sessionid={session_key}"}
+    # Both threads of the worker hold a connection (requests alternate between them).
+    assert [fetch(f"{base}/dashboard", **page)[0] for _ in range(6)] == [200] * 6
+
+    postgres_cluster.restart()  # every kept connection is cut; the web server is not restarted
+    # The health check finds each dead connection before the request uses it.
+    assert [fetch(f"{base}/dashboard", **page)[0] for _ in range(6)] == [200] * 6

@@ -7,9 +7,10 @@ from django_tasks_db.models import DBTaskResult
 
 from portal.lib.emails import signed_thread_id
 from portal.notifications import delivery
-from portal.notifications.kinds import Kind, register_kind
+from portal.notifications.kinds import Kind, get_kind, register_kind
 from portal.notifications.models import EmailDelivery, EmailPreference, Notification
 from portal.notifications.services import Message, notify_many
+from portal.notifications.tests.conftest import PROCESS_KINDS
 from portal.testing.notices import deliver_pending
 
 pytestmark = pytest.mark.django_db
@@ -17,7 +18,8 @@ Status = EmailDelivery.Status
 
 
 @pytest.fixture(autouse=True)
-def other_kinds():
+def other_kinds(kind_registry):
+    # Registered in this test's copy of the registry (conftest): gone after it.
     for name, mutable in (("test_other", True), ("test_must", False)):
         register_kind(
             Kind(
@@ -152,3 +154,10 @@ def test_nobody_to_tell_writes_nothing(personas, django_assert_num_queries):
     with django_assert_num_queries(0):
         notice = notify_many([message([personas.agent], actor=personas.agent), message([])])
     assert notice is None
+
+
+def test_the_kinds_these_tests_register_stay_out_of_the_process_registry():
+    """Other tests (the preferences page, the template previews) list every kind: these
+    exist only in each test's copy of the registry."""
+    assert get_kind("test_other") and get_kind("test_must")
+    assert not {"test_other", "test_must", "test_event"} & set(PROCESS_KINDS)

@@ -93,11 +93,8 @@ def test_a_value_json_cannot_keep_is_refused_in_the_events_request(personas, val
 
 
 @pytest.fixture
-def broken_kind(monkeypatch):
-    """A kind whose template does not exist, registered for this test only."""
-    from portal.notifications import kinds
-
-    monkeypatch.setattr(kinds, "_kinds", dict(kinds._kinds))
+def broken_kind(kind_registry):
+    """A kind whose template does not exist, registered for this test only (conftest)."""
     register_kind(
         Kind(name="broken", label="Broken", email_template="no_such", sample_context=dict)
     )

@@ -136,7 +136,7 @@ def test_the_sweep_delivers_a_notice_whose_task_was_lost_and_leaves_young_ones_t
 
 @pytest.mark.django_db
 def test_a_failed_notice_stays_with_its_error_is_reported_and_does_not_stop_the_others(
-    personas,
+    personas, kind_registry
 ):
     register_kind(
         Kind(
@@ -148,9 +148,7 @@ def test_a_failed_notice_stays_with_its_error_is_reported_and_does_not_stop_the_
     )
     bad = notify_many([message([personas.agent], kind="test_gone", key="bad")])
     good = notify_many([message([personas.lead], key="good")])
-    from portal.notifications import kinds
-
-    del kinds._kinds["test_gone"]
+    del kind_registry["test_gone"]
     with pytest.raises(services.NoticeNotDelivered):
         expand_notices.call([bad.pk, good.pk])
     assert [n.recipient for n in Notification.objects.all()] == [personas.lead]

@@ -608,6 +608,13 @@ EMAIL_RECORD_RETRY_SECONDS = env_int("EMAIL_RECORD_RETRY_SECONDS", 300, minimum=
 # Admins are told about mail that failed for good once per burst: the first failure after
 # this many quiet seconds.
 EMAIL_FAILURE_ALERT_QUIET_SECONDS = env_int("EMAIL_FAILURE_ALERT_QUIET_SECONDS", 3600, minimum=60)
+# Pending notices (an event's notifications, delivered by the worker): a notice that fails
+# is tried again after a wait doubling from the base up to the maximum; after
+# NOTICE_MAX_ATTEMPTS failures it is kept as failed (in /healthz and the delivery log, the
+# admins told) until an admin retries or discards it. By default about an hour of retries.
+NOTICE_RETRY_BASE_SECONDS = env_int("NOTICE_RETRY_BASE_SECONDS", 30, minimum=1)
+NOTICE_RETRY_MAX_SECONDS = env_int("NOTICE_RETRY_MAX_SECONDS", 1800, minimum=1)
+NOTICE_MAX_ATTEMPTS = env_int("NOTICE_MAX_ATTEMPTS", 8, minimum=1)
 
 # --- Static files --------------------------------------------------------------------------
 STATIC_URL = "/static/"

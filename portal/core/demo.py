@@ -94,12 +94,14 @@ def quiet_demo_history(*, since) -> None:
     hundreds of in-app notifications about "past" events. Keep a believable few (the
     newest unread per person) and mark the rest read, so `make run` does not open on a
     flood."""
-    from portal.notifications import services
+    from portal.notifications import notice_services
     from portal.notifications.models import Notification, PendingNotice
 
     # The events' notices are the worker's to deliver; the demo delivers its history's now,
     # so that it can quiet them (a worker starting later would find them all unread).
-    services.notices_expand(PendingNotice.objects.order_by("pk").values_list("pk", flat=True))
+    notice_services.notices_expand(
+        PendingNotice.objects.order_by("pk").values_list("pk", flat=True)
+    )
     for user_id in set(
         Notification.objects.filter(created_at__gte=since).values_list("recipient_id", flat=True)
     ):

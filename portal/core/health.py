@@ -18,6 +18,7 @@ DEPENDENT_CHECKS = {
     "worker": "portal.core.health.check_worker",
     "tasks": "portal.core.health.check_tasks",
     "storage": "portal.attachments.health.check_storage",
+    "notices": "portal.notifications.health.check_notices",
 }
 
 

@@ -147,8 +147,13 @@ class PendingNotice(models.Model):
     """One event's messages, held until the worker delivers them: the durable record
     `notify_many` writes in the event's transaction (so a rollback leaves nothing and a
     commit loses nothing). The worker expands it into `Notification` and `EmailDelivery`
-    rows and deletes it in one transaction (`expansion.expand`): never twice, and a failed
-    expansion leaves it for the next try.
+    rows and deletes it in one transaction (`notice_services.notices_expand`): never twice,
+    and a failed expansion leaves it for the next try.
+
+    A notice that keeps failing is not retried forever: each failure sets `retry_at` (a
+    wait doubling up to NOTICE_RETRY_MAX_SECONDS), and the NOTICE_MAX_ATTEMPTS-th sets
+    `failed_at`: the sweep leaves it, it is kept (the people it names were told nothing)
+    and shown to admins until one retries or discards it.
 
     `messages`: each message's kind, text, link, email context, event key, thread, and the
     ids of the people to tell, decided when the event happened (the actor already left
@@ -160,6 +165,10 @@ class PendingNotice(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     attempts = models.PositiveIntegerField(default=0)
     last_error = models.TextField(blank=True)
+    # Set by a failure: the sweep tries the notice again from then on (null: not failed yet).
+    retry_at = models.DateTimeField(null=True, blank=True)
+    # Set when it ran out of attempts: kept for an admin, never swept.
+    failed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         indexes = [models.Index(fields=["created_at"], name="pending_notice_created")]

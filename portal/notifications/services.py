@@ -1,7 +1,6 @@
 """Telling people things: decided in the caller's transaction (one pending notice per event),
 delivered by the worker as in-app notifications and queued emails."""
 
-import datetime as dt
 import logging
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -11,7 +10,6 @@ from urllib.parse import urljoin
 
 from django.conf import settings
 from django.db import router, transaction
-from django.db.models import F
 from django.utils import timezone
 
 from portal.lib import compiled, inserts
@@ -123,7 +121,7 @@ def notify_many(messages: Sequence[Message]) -> PendingNotice | None:
     (who is told what), and the task that delivers it: both commit or roll back with the
     event (with `TASKS_BACKEND=redis` the task is sent on commit, and a sweep expands a
     row whose task was lost). The worker writes the in-app notifications and the outbox
-    rows (`notices_expand`), within seconds. Per message, the actor is never told,
+    rows (`notice_services.notices_expand`), within seconds. Per message, the actor is never told,
     inactive users are skipped and each person is told once even if listed twice: decided
     here, with the event's facts. An unknown kind or an email context that is not plain
     JSON is refused here, in the event's own request. Returns the row (None when nobody
@@ -157,134 +155,6 @@ def notify_many(messages: Sequence[Message]) -> PendingNotice | None:
         inserts.insert([notice], using=router.db_for_write(PendingNotice))
         _enqueue_expansion([notice.pk])
     return notice
-
-
-def notices_expand(notice_ids: Iterable[int]) -> dict[str, int]:
-    """Deliver pending notices (the worker's task, the sweep, tests): per row, in one
-    transaction, claim it (`skip_locked`: a row another worker is expanding is left to
-    it), write its notifications and outbox rows, queue their mail and delete it. A row
-    already expanded is skipped, so running this twice (two workers, a task and the sweep)
-    tells nobody twice. A row that fails stays, counted and with its error, for the next
-    sweep; the failures are raised after the others are delivered (`NoticeNotDelivered`),
-    so the task is reported failed like any other."""
-    counts = {"expanded": 0, "failed": 0}
-    failures: list[Exception] = []
-    for pk in notice_ids:
-        try:
-            with transaction.atomic():
-                notice = _claim(pk)
-                if notice is None:
-                    continue  # delivered already, or being delivered by another worker
-                _deliver(notice)
-        except Exception as error:  # one bad row must not stop the others
-            PendingNotice.objects.filter(pk=pk).update(
-                attempts=F("attempts") + 1, last_error=f"{type(error).__name__}: {error}"[:2000]
-            )
-            log.exception("pending notice not delivered", extra={"notice": pk})
-            counts["failed"] += 1
-            failures.append(error)
-        else:
-            counts["expanded"] += 1
-    if failures:
-        raise NoticeNotDelivered(f"{len(failures)} pending notice(s) failed") from failures[0]
-    return counts
-
-
-def _claim(pk: int) -> PendingNotice | None:
-    """The notice, deleted in the open transaction (its rows are written in the same one),
-    or None when it is gone or another worker holds it. PostgreSQL: the row lock is taken
-    without waiting (`skip_locked`). The delete is the claim on every backend: only one
-    transaction can delete the row, so SQLite (no row locks) cannot deliver it twice."""
-    notice = PendingNotice.objects.select_for_update(skip_locked=True).filter(pk=pk).first()
-    if notice is None:
-        return None
-    deleted, _ = PendingNotice.objects.filter(pk=pk).delete()
-    return notice if deleted else None
-
-
-class NoticeNotDelivered(Exception):
-    """Some pending notices could not be expanded; they stay for the next sweep."""
-
-
-# A notice older than this is the sweep's: its task was lost (a Redis queue unreachable at
-# commit) or failed. Younger ones are left to their task, which the worker is about to run.
-SWEEP_AFTER = dt.timedelta(seconds=10)
-
-
-def notices_sweep(*, now: dt.datetime | None = None) -> dict[str, int]:
-    """Expand the notices whose task is late (lost, or failed): the periodic safety net.
-    At most 500 a run, oldest first; a failure is logged and counted, not raised, so one
-    bad row does not hide the others (its task already reported it)."""
-    now = now or timezone.now()
-    ids = list(
-        PendingNotice.objects.filter(created_at__lt=now - SWEEP_AFTER)
-        .order_by("created_at", "pk")
-        .values_list("pk", flat=True)[:500]
-    )
-    try:
-        return notices_expand(ids)
-    except NoticeNotDelivered:
-        return {"failed": len(ids)}
-
-
-def _deliver(notice: PendingNotice) -> None:
-    """Write one pending notice's rows: the in-app notifications (dated when the event
-    happened), then, unless its emails were paused, one outbox row per person who wants
-    the kind by email, written together: one insert of notifications, one read of email
-    preferences, one insert of outbox rows and one task for all of them. People no longer
-    active (or gone) since the event are skipped."""
-    from django.contrib.auth import get_user_model
-
-    messages = notice.messages
-    wanted = {pk for message in messages for pk in message["to"]}
-    users = {
-        user.pk: user for user in get_user_model().objects.filter(pk__in=wanted, is_active=True)
-    }
-    people = [[users[pk] for pk in message["to"] if pk in users] for message in messages]
-    kinds = [get_kind(message["kind"]) for message in messages]
-    told = [
-        (n, user) for n, message in enumerate(messages) if message["in_app"] for user in people[n]
-    ]
-    if told:
-        # Written by a statement made once per number of rows (`portal.lib.inserts`):
-        # the ORM's insert cost more to build than the database takes to run it.
-        inserts.insert(
-            [
-                Notification(
-                    recipient=user,
-                    kind=messages[n]["kind"],
-                    text=messages[n]["text"],
-                    link=messages[n]["link"],
-                    created_at=notice.created_at,
-                )
-                for n, user in told
-            ],
-            using=router.db_for_write(Notification),
-        )
-        forget_unread_counts(user.pk for _, user in told)
-    if not notice.emails:
-        return
-    wants_email = _wants_email(people, kinds)
-    deliveries = [
-        _delivery_for(
-            user,
-            kinds[n],
-            message["context"],
-            message["event_key"],
-            message["thread_key"],
-            message["link"],
-            message["thread_tag"],
-        )
-        for n, message in enumerate(messages)
-        for user in people[n]
-        if wants_email(user.pk, kinds[n])
-    ]
-    if deliveries:
-        # One event never mails one address twice: a repeat (a retried event, or two
-        # messages of this batch to one person under one key) is skipped by the unique
-        # (event_key, address) constraint, within this insert as across inserts.
-        inserts.insert(deliveries, ignore_conflicts=True, using=router.db_for_write(EmailDelivery))
-        _enqueue([delivery.pk for delivery in deliveries])
 
 
 def email_user(*, user, kind: str, context: dict, event_key: str, link: str = "") -> None:
@@ -475,7 +345,7 @@ def _delivery_for(user, kind, context, event_key, thread_key, link, thread_tag="
 
 def _enqueue_expansion(notice_ids: list[int]) -> None:
     """The task exists if and only if the notice does (as `_enqueue`); the sweep
-    (`notices_sweep`) is the safety net."""
+    (`notice_services.notices_sweep`) is the safety net."""
     from portal.notifications.tasks import expand_notices
 
     enqueue_with_data(expand_notices, notice_ids)

@@ -7,7 +7,7 @@ server that hangs slows mail, never SLA escalation or the other periodic jobs.
 from django.tasks import task
 from django.utils import timezone
 
-from portal.notifications import delivery, services
+from portal.notifications import delivery, notice_services
 
 
 @task(queue_name="mail")
@@ -29,13 +29,14 @@ def sweep_email_outbox() -> dict[str, int]:
 # hanging mail server (the "mail" queue's thread).
 @task
 def expand_notices(notice_ids: list[int]) -> dict[str, int]:
-    """Deliver the pending notices of one event (`services.notices_expand`): its in-app
+    """Deliver the pending notices of one event (`notice_services.notices_expand`): its in-app
     notifications and outbox rows, within seconds of its commit. Idempotent: a notice
     already delivered is skipped."""
-    return services.notices_expand(notice_ids)
+    return notice_services.notices_expand(notice_ids)
 
 
 @task
 def sweep_pending_notices() -> dict[str, int]:
-    """Notices whose task was lost or failed (PERIODIC_TASKS: every 30 seconds)."""
-    return services.notices_sweep()
+    """Notices whose task was lost, or that failed and are due again (PERIODIC_TASKS:
+    every 30 seconds); not those kept as failed, which wait for an admin."""
+    return notice_services.notices_sweep()

@@ -14,6 +14,12 @@ urlpatterns = [
         views.delivery_retry,
         name="delivery-retry",
     ),
+    path("notifications/notices/<int:notice_id>/retry", views.notice_retry, name="notice-retry"),
+    path(
+        "notifications/notices/<int:notice_id>/discard",
+        views.notice_discard,
+        name="notice-discard",
+    ),
     path("notifications/templates", views.template_previews, name="email-template-previews"),
     path(
         "notifications/templates/<slug:kind>.html",

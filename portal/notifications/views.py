@@ -5,8 +5,10 @@ from urllib.parse import urlencode
 from django import forms
 from django.contrib import messages
 from django.core.paginator import Paginator
+from django.db.models import F
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from portal.accounts.decorators import admin_required
@@ -15,9 +17,14 @@ from portal.lib import keyset
 from portal.lib.emails import render_email
 from portal.lib.htmx import is_htmx
 from portal.lib.http import posted_data
-from portal.notifications import services
+from portal.notifications import notice_services, services
 from portal.notifications.kinds import all_kinds, get_kind
-from portal.notifications.models import EmailDelivery, EmailPreference, Notification
+from portal.notifications.models import (
+    EmailDelivery,
+    EmailPreference,
+    Notification,
+    PendingNotice,
+)
 from portal.notifications.selectors import unread_count
 
 PER_PAGE = 30
@@ -26,6 +33,9 @@ NEWEST_FIRST = keyset.Sort("Newest first", (("created_at", True), ("id", True)))
 OLDEST_FIRST = keyset.Sort("Oldest first", (("created_at", False), ("id", False)))
 DELIVERIES = "Only admins can see email deliveries."
 DELIVERY_STATUS_FILTERS = {choice.value for choice in EmailDelivery.Status}
+# Notices shown above the email log: those kept as failed, then those waiting to be tried
+# again. More than this many is an outage that /healthz and the alert already report.
+TROUBLED_NOTICES = 50
 
 
 @require_GET
@@ -154,8 +164,33 @@ def delivery_log(request: AuthenticatedRequest) -> HttpResponse:
     return render(
         request,
         "notifications/delivery_log.html",
-        {"page": page, "status": status, "statuses": EmailDelivery.Status.choices},
+        {
+            "page": page,
+            "status": status,
+            "statuses": EmailDelivery.Status.choices,
+            "notices": _troubled_notices(),
+        },
     )
+
+
+def _troubled_notices() -> list[dict]:
+    """The events whose notifications are not delivered although they were tried: kept as
+    failed (oldest first), then waiting for another attempt. One query, bounded."""
+    rows = (
+        PendingNotice.objects.filter(attempts__gt=0)
+        .order_by(F("failed_at").asc(nulls_last=True), "created_at", "pk")
+        .only("id", "messages", "created_at", "attempts", "last_error", "retry_at", "failed_at")[
+            :TROUBLED_NOTICES
+        ]
+    )
+    return [
+        {
+            "notice": notice,
+            "kinds": sorted({message["kind"] for message in notice.messages}),
+            "people": len({pk for message in notice.messages for pk in message["to"]}),
+        }
+        for notice in rows
+    ]
 
 
 @admin_required(reason=DELIVERIES)
@@ -168,6 +203,28 @@ def delivery_retry(request: AuthenticatedRequest, delivery_id) -> HttpResponse:
         services.delivery_retry(delivery=delivery, actor=request.user)
         messages.success(request, f"Another attempt to {delivery.to_address} has been queued.")
     return redirect("delivery-log")
+
+
+@admin_required(reason=DELIVERIES)
+@require_POST
+def notice_retry(request: AuthenticatedRequest, notice_id: int) -> HttpResponse:
+    notice = get_object_or_404(PendingNotice, pk=notice_id)
+    if notice_services.notice_retry(notice=notice, actor=request.user):
+        messages.success(request, "Another attempt at those notifications has been queued.")
+    else:
+        messages.error(request, "Those notifications are not failed; they are left as they are.")
+    return redirect(f"{reverse('delivery-log')}#notices")
+
+
+@admin_required(reason=DELIVERIES)
+@require_POST
+def notice_discard(request: AuthenticatedRequest, notice_id: int) -> HttpResponse:
+    notice = get_object_or_404(PendingNotice, pk=notice_id)
+    if notice_services.notice_discard(notice=notice, actor=request.user):
+        messages.success(request, "Those notifications were discarded: nobody will be told.")
+    else:
+        messages.error(request, "Only failed notifications can be discarded.")
+    return redirect(f"{reverse('delivery-log')}#notices")
 
 
 @admin_required(reason=DELIVERIES)

@@ -1,6 +1,6 @@
 """Pending notices delivered now, as the worker does within seconds of an event's commit."""
 
-from portal.notifications import services
+from portal.notifications import notice_services
 from portal.notifications.models import PendingNotice
 
 
@@ -9,4 +9,4 @@ def deliver_pending() -> int:
     the worker's `expand_notices` task does): for tests that read what an event told
     people right after the service call. Returns how many were delivered."""
     ids = list(PendingNotice.objects.order_by("pk").values_list("pk", flat=True))
-    return services.notices_expand(ids)["expanded"]
+    return notice_services.notices_expand(ids)["expanded"]

@@ -10,7 +10,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
-from portal.notifications import services
+from portal.notifications import notice_services
 from portal.notifications.kinds import Kind, register_kind
 from portal.notifications.models import EmailDelivery, Notification, PendingNotice
 from portal.notifications.services import Message, notify_many
@@ -114,8 +114,8 @@ def test_a_context_that_is_not_plain_json_is_refused_in_the_event_itself(persona
 @pytest.mark.django_db
 def test_delivering_twice_tells_nobody_twice(personas):
     notice = notify_many([message([personas.agent])])
-    assert services.notices_expand([notice.pk]) == {"expanded": 1, "failed": 0}
-    assert services.notices_expand([notice.pk]) == {"expanded": 0, "failed": 0}
+    assert notice_services.notices_expand([notice.pk]) == {"expanded": 1, "failed": 0}
+    assert notice_services.notices_expand([notice.pk]) == {"expanded": 0, "failed": 0}
     assert Notification.objects.count() == 1 and EmailDelivery.objects.count() == 1
 
 
@@ -127,7 +127,7 @@ def test_the_sweep_delivers_a_notice_whose_task_was_lost_and_leaves_young_ones_t
     young = notify_many([message([personas.lead], key="young")])
     DBTaskResult.objects.all().delete()  # the queue lost their tasks
     PendingNotice.objects.filter(pk=lost.pk).update(
-        created_at=timezone.now() - services.SWEEP_AFTER - dt.timedelta(seconds=1)
+        created_at=timezone.now() - notice_services.SWEEP_AFTER - dt.timedelta(seconds=1)
     )
     assert sweep_pending_notices.call() == {"expanded": 1, "failed": 0}
     assert [n.recipient for n in Notification.objects.all()] == [personas.agent]
@@ -149,7 +149,7 @@ def test_a_failed_notice_stays_with_its_error_is_reported_and_does_not_stop_the_
     bad = notify_many([message([personas.agent], kind="test_gone", key="bad")])
     good = notify_many([message([personas.lead], key="good")])
     del kind_registry["test_gone"]
-    with pytest.raises(services.NoticeNotDelivered):
+    with pytest.raises(notice_services.NoticeNotDelivered):
         expand_notices.call([bad.pk, good.pk])
     assert [n.recipient for n in Notification.objects.all()] == [personas.lead]
     failed = PendingNotice.objects.get()
@@ -167,7 +167,10 @@ def test_two_workers_expanding_the_same_notices_tell_each_person_once(personas):
     ids = [notice.pk for notice in notices]
     # Both read the pending row (or none, when the other holds its lock) at the same moment.
     results = run_contested(
-        lambda: services.notices_expand(ids), module=services, reader="_claim", count=2
+        lambda: notice_services.notices_expand(ids),
+        module=notice_services,
+        reader="_claim",
+        count=2,
     )
     assert sum(result["expanded"] for result in results) == 3
     assert Notification.objects.count() == 6

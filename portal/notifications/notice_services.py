@@ -1,0 +1,235 @@
+"""Delivering pending notices: the worker's side of `services.notify_many`.
+
+An event's transaction writes one `PendingNotice` and its task; here the worker turns it
+into in-app notifications and outbox rows and deletes it (`notices_expand`). A notice
+that fails is tried again by the sweep with a doubling wait, and after
+NOTICE_MAX_ATTEMPTS failures it is kept as failed: the sweep leaves it, the admins are
+told (once per burst), `/healthz` reports it, and the delivery log lists it with "Retry
+now" and "Discard" (`notice_retry`, `notice_discard`). Nobody's notice fails silently, and
+none is retried every 30 seconds for ever.
+"""
+
+import datetime as dt
+import logging
+from collections.abc import Iterable
+
+from django.conf import settings
+from django.db import router, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from portal.lib import inserts
+from portal.notifications.kinds import get_kind
+from portal.notifications.models import EmailDelivery, Notification, PendingNotice
+from portal.notifications.selectors import forget_unread_counts
+
+# The outbox rows, their task and the notice's own task are made as `notify_many` and
+# `email_user` make them: one definition each.
+from portal.notifications.services import (
+    _delivery_for,
+    _enqueue,
+    _enqueue_expansion,
+    _wants_email,
+)
+
+log = logging.getLogger("portal.email")
+
+# A notice older than this is the sweep's: its task was lost (a Redis queue unreachable at
+# commit) or failed. Younger ones are left to their task, which the worker is about to run.
+SWEEP_AFTER = dt.timedelta(seconds=10)
+
+
+class NoticeNotDelivered(Exception):
+    """Some pending notices could not be expanded; they stay for the next sweep."""
+
+
+def notices_expand(notice_ids: Iterable[int]) -> dict[str, int]:
+    """Deliver pending notices (the worker's task, the sweep, tests): per row, in one
+    transaction, claim it (`skip_locked`: a row another worker is expanding is left to
+    it), write its notifications and outbox rows, queue their mail and delete it. A row
+    already expanded, or kept as failed, is skipped, so running this twice (two workers, a
+    task and the sweep) tells nobody twice. A row that fails stays, counted and with its
+    error, for a later sweep (`_record_failure`); the failures are raised after the others
+    are delivered (`NoticeNotDelivered`), so the task is reported failed like any other."""
+    counts = {"expanded": 0, "failed": 0}
+    failures: list[Exception] = []
+    for pk in notice_ids:
+        try:
+            with transaction.atomic():
+                notice = _claim(pk)
+                if notice is None:
+                    continue  # delivered already, being delivered, or kept as failed
+                _deliver(notice)
+        except Exception as error:  # one bad row must not stop the others
+            log.exception("pending notice not delivered", extra={"notice": pk})
+            _record_failure(pk, f"{type(error).__name__}: {error}", now=timezone.now())
+            counts["failed"] += 1
+            failures.append(error)
+        else:
+            counts["expanded"] += 1
+    if failures:
+        raise NoticeNotDelivered(f"{len(failures)} pending notice(s) failed") from failures[0]
+    return counts
+
+
+def _claim(pk: int) -> PendingNotice | None:
+    """The notice, deleted in the open transaction (its rows are written in the same one),
+    or None when it is gone, kept as failed, or another worker holds it. PostgreSQL: the
+    row lock is taken without waiting (`skip_locked`). The delete is the claim on every
+    backend: only one transaction can delete the row, so SQLite (no row locks) cannot
+    deliver it twice."""
+    notice = (
+        PendingNotice.objects.select_for_update(skip_locked=True)
+        .filter(pk=pk, failed_at__isnull=True)
+        .first()
+    )
+    if notice is None:
+        return None
+    deleted, _ = PendingNotice.objects.filter(pk=pk).delete()
+    return notice if deleted else None
+
+
+def backoff(attempts: int) -> dt.timedelta:
+    """The wait after the `attempts`-th failure: the base, doubling, capped."""
+    seconds = settings.NOTICE_RETRY_BASE_SECONDS * 2 ** max(attempts - 1, 0)
+    return dt.timedelta(seconds=min(seconds, settings.NOTICE_RETRY_MAX_SECONDS))
+
+
+def _record_failure(pk: int, error: str, *, now: dt.datetime) -> None:
+    """Count a failed attempt on the notice (its delivery's transaction rolled back, so
+    the row is as it was): wait `backoff` before the next, or keep it as failed when it
+    has had NOTICE_MAX_ATTEMPTS, and then tell the admins. Under the row's lock, so two
+    workers failing it at once count two attempts and fail it once."""
+    with transaction.atomic():
+        notice = (
+            PendingNotice.objects.select_for_update().filter(pk=pk, failed_at__isnull=True).first()
+        )
+        if notice is None:
+            return  # delivered meanwhile by another worker
+        notice.attempts += 1
+        notice.last_error = error[:2000]
+        if notice.attempts >= settings.NOTICE_MAX_ATTEMPTS:
+            notice.failed_at, notice.retry_at = now, None
+        else:
+            notice.retry_at = now + backoff(notice.attempts)
+        notice.save(update_fields=["attempts", "last_error", "retry_at", "failed_at"])
+        if notice.failed_at is not None:
+            log.error(
+                "pending notice failed for good",
+                extra={"notice": pk, "attempts": notice.attempts, "error": notice.last_error},
+            )
+            from portal.notifications.alerts import alert_failed_notice
+
+            alert_failed_notice(notice=notice, now=now)
+
+
+def notices_sweep(*, now: dt.datetime | None = None) -> dict[str, int]:
+    """Expand the notices whose task is late (lost, or failed and due again): the periodic
+    safety net. At most 500 a run, oldest first; notices kept as failed are an admin's. A
+    failure is recorded and counted, not raised, so one bad row does not hide the others
+    (its task already reported it)."""
+    now = now or timezone.now()
+    ids = list(
+        PendingNotice.objects.filter(created_at__lt=now - SWEEP_AFTER, failed_at__isnull=True)
+        .filter(Q(retry_at__isnull=True) | Q(retry_at__lte=now))
+        .order_by("created_at", "pk")
+        .values_list("pk", flat=True)[:500]
+    )
+    try:
+        return notices_expand(ids)
+    except NoticeNotDelivered:
+        return {"failed": len(ids)}
+
+
+def notice_retry(*, notice: PendingNotice, actor) -> bool:
+    """An admin asks for another attempt now at a notice kept as failed: it is no longer
+    failed and its task is queued (the sweep takes it too if the task is lost). Its
+    attempts are kept, so failing again keeps it as failed at once, with the new error.
+    Returns False when it is not failed (delivered or retried meanwhile)."""
+    with transaction.atomic():
+        retried = PendingNotice.objects.filter(pk=notice.pk, failed_at__isnull=False).update(
+            failed_at=None, retry_at=None
+        )
+        if retried:
+            _enqueue_expansion([notice.pk])
+    log.info("pending notice retry requested", extra={"notice": notice.pk, "actor": actor.pk})
+    return bool(retried)
+
+
+def notice_discard(*, notice: PendingNotice, actor) -> bool:
+    """An admin gives up on a notice kept as failed (its kind was removed, say): deleted,
+    with what it held written to the log, so nobody is told and the record says so.
+    Returns False when it is not failed (a notice being tried is never discarded)."""
+    discarded, _ = PendingNotice.objects.filter(pk=notice.pk, failed_at__isnull=False).delete()
+    if discarded:
+        log.warning(
+            "pending notice discarded",
+            extra={
+                "notice": notice.pk,
+                "actor": actor.pk,
+                "kinds": [message["kind"] for message in notice.messages],
+                "people": sorted({pk for message in notice.messages for pk in message["to"]}),
+                "last_error": notice.last_error,
+            },
+        )
+    return bool(discarded)
+
+
+def _deliver(notice: PendingNotice) -> None:
+    """Write one pending notice's rows: the in-app notifications (dated when the event
+    happened), then, unless its emails were paused, one outbox row per person who wants
+    the kind by email, written together: one insert of notifications, one read of email
+    preferences, one insert of outbox rows and one task for all of them. People no longer
+    active (or gone) since the event are skipped."""
+    from django.contrib.auth import get_user_model
+
+    messages = notice.messages
+    wanted = {pk for message in messages for pk in message["to"]}
+    users = {
+        user.pk: user for user in get_user_model().objects.filter(pk__in=wanted, is_active=True)
+    }
+    people = [[users[pk] for pk in message["to"] if pk in users] for message in messages]
+    kinds = [get_kind(message["kind"]) for message in messages]
+    told = [
+        (n, user) for n, message in enumerate(messages) if message["in_app"] for user in people[n]
+    ]
+    if told:
+        # Written by a statement made once per number of rows (`portal.lib.inserts`):
+        # the ORM's insert cost more to build than the database takes to run it.
+        inserts.insert(
+            [
+                Notification(
+                    recipient=user,
+                    kind=messages[n]["kind"],
+                    text=messages[n]["text"],
+                    link=messages[n]["link"],
+                    created_at=notice.created_at,
+                )
+                for n, user in told
+            ],
+            using=router.db_for_write(Notification),
+        )
+        forget_unread_counts(user.pk for _, user in told)
+    if not notice.emails:
+        return
+    wants_email = _wants_email(people, kinds)
+    deliveries = [
+        _delivery_for(
+            user,
+            kinds[n],
+            message["context"],
+            message["event_key"],
+            message["thread_key"],
+            message["link"],
+            message["thread_tag"],
+        )
+        for n, message in enumerate(messages)
+        for user in people[n]
+        if wants_email(user.pk, kinds[n])
+    ]
+    if deliveries:
+        # One event never mails one address twice: a repeat (a retried event, or two
+        # messages of this batch to one person under one key) is skipped by the unique
+        # (event_key, address) constraint, within this insert as across inserts.
+        inserts.insert(deliveries, ignore_conflicts=True, using=router.db_for_write(EmailDelivery))
+        _enqueue([delivery.pk for delivery in deliveries])

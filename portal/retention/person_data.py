@@ -7,7 +7,8 @@ the user or, where a table keeps an address instead (email in, password resets),
 person's email. The files of `attachments()` are added to the zip by `person_export`.
 
 Every foreign key to the user is named in USER_KEYS below (the section that exports it,
-or why none does); a test fails when a new one appears that is not.
+or why none does); a test fails when a new one appears that is not. Pending notices name
+people by id inside their JSON, not by a key: `pending_notifications` reads them.
 """
 
 import json
@@ -15,6 +16,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from django.contrib.admin.models import LogEntry
+from django.db import connection
 from django.db.models import Model, Q
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -36,7 +38,12 @@ from portal.lib.emails import RenderedEmail
 from portal.links.models import TicketLink
 from portal.mailin.models import InboundMessage
 from portal.notifications import rendering
-from portal.notifications.models import EmailDelivery, EmailPreference, Notification
+from portal.notifications.models import (
+    EmailDelivery,
+    EmailPreference,
+    Notification,
+    PendingNotice,
+)
 from portal.replies.models import CannedReply
 from portal.tickets import access
 from portal.tickets.models import Attachment, Comment, Ticket, TicketEvent
@@ -193,6 +200,33 @@ def notifications(user: User) -> list[Row]:
     return _values(
         Notification, Q(recipient=user), ("kind", "text", "link", "created_at", "read_at")
     )
+
+
+def pending_notifications(user: User) -> list[Row]:
+    """What they are about to be told and were not yet: each message naming them in an
+    event's pending notice (the worker delivers one within seconds, so this is normally
+    empty) or in one kept as failed (`state`), until an admin retries or discards it. As
+    the notification and the email will say it (kind, text, link, the email's values),
+    without the other people the message names. A notice has no foreign key to them, only
+    their id in each message's "to": PostgreSQL finds theirs by JSON containment, the
+    embedded SQLite reads every notice (the table holds seconds of events)."""
+    notices = PendingNotice.objects.order_by("pk")
+    if connection.vendor == "postgresql":
+        notices = notices.filter(messages__contains=[{"to": [user.pk]}])
+    return [
+        {
+            "kind": message["kind"],
+            "text": message["text"],
+            "link": message["link"],
+            "email_values": message["context"] if notice.emails else None,
+            "in_app": message["in_app"],
+            "state": "failed" if notice.failed_at else "pending",
+            "event_at": _iso(notice.created_at),
+        }
+        for notice in notices.iterator(chunk_size=500)
+        for message in notice.messages
+        if user.pk in message["to"]
+    ]
 
 
 def email_deliveries(user: User) -> list[Row]:
@@ -377,6 +411,7 @@ SECTIONS: dict[str, Callable[[User], list[Row]]] = {
     "attachments": attachments,
     "history": history,
     "notifications": notifications,
+    "pending_notifications": pending_notifications,
     "email_deliveries": email_deliveries,
     "inbound_messages": inbound_messages,
     "ratings": ratings,

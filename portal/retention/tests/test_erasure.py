@@ -420,3 +420,42 @@ def test_a_cache_that_does_not_answer_does_not_fail_the_erasure(
         erased = person_erase(user=person, actor=personas.admin)
     assert ErasureRequest.objects.get(user=person).state == "done"
     assert erased.rewritten and not Comment.objects.filter(body__contains=NAME).exists()
+
+
+def test_notifications_not_yet_delivered_lose_the_name_and_the_erased_are_never_told(personas):
+    """A pending notice (or one kept as failed) is rewritten like any JSON column: its
+    texts name the pseudonym; delivered afterwards, it tells the others, not the erased."""
+    import json
+
+    from django.utils import timezone
+
+    from portal.notifications.models import Notification, PendingNotice
+    from portal.notifications.services import Message, notify_many
+    from portal.testing.notices import deliver_pending
+
+    def message(recipients, key):
+        text = f"{NAME} commented on TKT-000007"
+        return Message(
+            recipients=recipients, kind="ticket_comment", text=text, link="/tickets/TKT-000007",
+            context={"text": text, "body": f"Write to {EMAIL.upper()}"},
+            event_key=f"ticket:7:{key}",
+        )  # fmt: skip
+
+    person = personas.requester
+    notify_many([message([personas.agent, person], "a")])
+    failed = notify_many([message([personas.lead], "b")])
+    PendingNotice.objects.filter(pk=failed.pk).update(failed_at=timezone.now(), attempts=8)
+
+    person_erase(user=person, actor=personas.admin)
+
+    person.refresh_from_db()
+    alias = pseudonym(person)
+    for notice in PendingNotice.objects.all():
+        held = json.dumps(notice.messages)
+        assert NAME.lower() not in held.lower() and EMAIL not in held.lower()
+        assert alias in held and person.email in held
+    assert PendingNotice.objects.get(pk=failed.pk).failed_at is not None  # still the admin's
+    deliver_pending()
+    assert [(n.recipient, n.text) for n in Notification.objects.all()] == [
+        (personas.agent, f"{alias} commented on TKT-000007")
+    ]

@@ -148,3 +148,47 @@ def test_an_admins_triage_decisions_on_others_mail_are_in_their_export(client_fo
     archive = _zip(client_for(admin).get(f"/settings/users/{requester.pk}/export"))
     rows = json.loads(archive.read("inbound_messages.json"))
     assert [(r["subject"], r["decided_by_them"]) for r in rows] == [("Cheap printers", False)]
+
+
+def test_notifications_not_yet_delivered_are_in_their_export_without_the_others_named(
+    client_for, personas
+):
+    from django.utils import timezone
+
+    from portal.notifications.models import PendingNotice
+    from portal.notifications.services import Message, notify_many
+
+    def message(recipients, text, key, kind="ticket_comment"):
+        return Message(
+            recipients=recipients, kind=kind, text=text, link="/tickets/TKT-000007",
+            context={"text": text, "body": "Details"}, event_key=f"ticket:7:{key}",
+        )  # fmt: skip
+
+    requester = personas.requester
+    notify_many(
+        [
+            message([requester, personas.agent], "New comment on TKT-000007", "a"),
+            message([personas.lead], "Internal note on TKT-000007", "b"),
+        ]
+    )
+    failed = notify_many([message([requester], "TKT-000008 is now Resolved", "c", "ticket_status")])
+    PendingNotice.objects.filter(pk=failed.pk).update(failed_at=timezone.now(), attempts=8)
+    notify_many([message([personas.agent], "Not theirs", "d")])
+
+    archive = _zip(client_for(personas.admin).get(f"/settings/users/{requester.pk}/export"))
+    rows = json.loads(archive.read("pending_notifications.json"))
+    assert [(r["kind"], r["text"], r["state"]) for r in rows] == [
+        ("ticket_comment", "New comment on TKT-000007", "pending"),
+        ("ticket_status", "TKT-000008 is now Resolved", "failed"),
+    ]
+    # What they will be told, and nothing about whom else the event tells.
+    assert rows[0] == {
+        "kind": "ticket_comment",
+        "text": "New comment on TKT-000007",
+        "link": "/tickets/TKT-000007",
+        "email_values": {"text": "New comment on TKT-000007", "body": "Details"},
+        "in_app": True,
+        "state": "pending",
+        "event_at": rows[0]["event_at"],
+    }
+    assert rows[0]["event_at"].startswith(str(timezone.now().year))

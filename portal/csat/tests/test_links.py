@@ -33,7 +33,6 @@ def test_resolving_asks_the_requester_by_email_and_the_emailed_link_records_the_
     deliver_pending()
     [email] = written(EmailDelivery.objects.filter(kind="csat_request"))
     assert email.to_address == "requester@example.com"
-    deliver_pending()
     [notice] = Notification.objects.filter(kind="csat_request")
     assert notice.link == f"/tickets/{resolved.number}#rating"
     good = re.search(r"Good: https://portal\.example\.com(/rate/\S+)", email.body_text).group(1)
@@ -133,7 +132,6 @@ def test_a_bad_rating_tells_the_teams_lead_and_a_good_one_nobody(resolved, perso
     deliver_pending()
     notices = Notification.objects.filter(kind="csat_bad")
     assert [n.recipient.email for n in notices] == ["lead@example.com"]
-    deliver_pending()
     assert EmailDelivery.objects.filter(kind="csat_bad", to_address="lead@example.com").exists()
 
 

@@ -36,13 +36,11 @@ def event(personas, **overrides):
 
 def test_the_event_stores_its_values_and_the_worker_writes_the_message_once(personas, smtp_server):
     event(personas)
-    deliver_pending()
     row = EmailDelivery.objects.get()
     assert (row.subject, row.body_text, row.body_html) == ("", "", "")
     assert row.pending["context"]["body"] == "Details & more"
     assert row.pending["subject_tag"] == "TKT-000001"
 
-    deliver_pending()
     assert delivery.sweep() == {Status.SENT: 1}
     row.refresh_from_db()
     assert row.pending is None
@@ -58,9 +56,7 @@ def test_the_event_stores_its_values_and_the_worker_writes_the_message_once(pers
 def test_a_retry_sends_what_the_first_attempt_wrote(personas, smtp_server):
     event(personas)
     smtp_server.stop()  # connection refused: a temporary failure
-    deliver_pending()
     assert delivery.sweep() == {Status.QUEUED: 1}
-    deliver_pending()
     row = EmailDelivery.objects.get()
     written = (row.subject, row.body_text, row.body_html)
     assert row.pending is None and row.subject  # written before the attempt, kept after it
@@ -69,7 +65,6 @@ def test_a_retry_sends_what_the_first_attempt_wrote(personas, smtp_server):
     personas.requester.save()
     smtp_server.start()
     later = timezone.now() + dt.timedelta(hours=1)
-    deliver_pending()
     assert delivery.sweep(now=later) == {Status.SENT: 1}
     row.refresh_from_db()
     assert (row.subject, row.body_text, row.body_html) == written
@@ -104,13 +99,11 @@ def test_a_message_that_cannot_be_written_fails_at_once_and_admins_are_told(
     personas, smtp_server, broken_kind
 ):
     event(personas, kind="broken", event_key="broken:1")
-    deliver_pending()
     assert delivery.sweep() == {Status.FAILED: 1}
     deliver_pending()
     row = EmailDelivery.objects.get(kind="broken")
     assert row.attempts == 1 and row.last_error.startswith("Could not write the message:")
     assert smtp_server.messages_to("requester@example.com") == []
-    deliver_pending()
     assert Notification.objects.filter(recipient=personas.admin, kind="mail_failed").exists()
 
 
@@ -136,11 +129,8 @@ def test_a_message_nobody_wrote_is_not_sent_blank(personas, smtp_server):
     before the outbox kept contexts, or a migration undone) fails instead of mailing a
     blank message."""
     event(personas)
-    deliver_pending()
     EmailDelivery.objects.update(pending=None)
-    deliver_pending()
     assert delivery.sweep() == {Status.FAILED: 1}
-    deliver_pending()
     assert EmailDelivery.objects.get().last_error == "Nothing to send: the message is empty."
     assert smtp_server.received == []
 

@@ -33,14 +33,12 @@ def tell(user, n=1, link="/dashboard"):
 @pytest.fixture
 def a_notification(personas):
     tell(personas.requester)
-    deliver_pending()
     return Notification.objects.get(recipient=personas.requester)
 
 
 @pytest.fixture
 def a_failed_delivery(personas):
     tell(personas.agent, n=2)
-    deliver_pending()
     agents = EmailDelivery.objects.filter(to_address=personas.agent.email)
     agents.update(status=EmailDelivery.Status.FAILED, last_error="550 no such user")
     return agents.get()
@@ -131,7 +129,6 @@ def many(user, count, *, start, read_every=0):
         read = timezone.now() if read_every and n % read_every == 0 else None
         rows.append(Notification(recipient=user, kind="test_event", text=f"N{n}", link="/",
                                  created_at=at, read_at=read))  # fmt: skip
-    deliver_pending()
     Notification.objects.bulk_create(rows)
 
 
@@ -166,7 +163,6 @@ def test_older_and_newer_links_cover_every_notification_once_in_order(client_for
     start = timezone.now() - dt.timedelta(days=3)
     many(personas.requester, 2 * PER_PAGE + 5, start=start)
     many(personas.agent, 10, start=start)  # someone else's: never shown
-    deliver_pending()
     expected = newest_first(Notification.objects.filter(recipient=personas.requester))
     client = client_for(personas.requester)
 
@@ -192,7 +188,6 @@ def test_a_single_page_has_no_page_links(client_for, personas):
 def test_unread_only_pages_through_unread_notifications_and_keeps_the_filter(client_for, personas):
     many(personas.requester, 2 * PER_PAGE + 30, start=timezone.now() - dt.timedelta(days=1),
          read_every=3)  # fmt: skip
-    deliver_pending()
     unread = Notification.objects.filter(recipient=personas.requester, read_at__isnull=True)
     assert unread.count() > PER_PAGE
 
@@ -236,10 +231,8 @@ def test_list_query_count_does_not_grow_with_notifications(
     client.get("/notifications")
     start = timezone.now() - dt.timedelta(days=1)
     for count in (3, 4 * PER_PAGE):
-        deliver_pending()
         Notification.objects.all().delete()
         many(personas.requester, count, start=start)
-        deliver_pending()
         middle = Notification.objects.order_by("-created_at", "-id")[count // 2]
         position = cursor([middle.created_at.isoformat(), middle.pk])
         query = {"first": "", "older": f"after={position}", "newer": f"before={position}"}[page]
@@ -261,7 +254,6 @@ def test_list_query_count_does_not_grow_with_notifications(
 
 def test_opening_a_notification_marks_it_read_and_goes_to_its_link(client_for, personas):
     tell(personas.requester, link="/settings")
-    deliver_pending()
     notification = Notification.objects.get()
     response = client_for(personas.requester).post(
         f"/notifications/{notification.pk}/read", {"open": "1"}
@@ -275,9 +267,7 @@ def test_mark_all_read_touches_only_own_notifications(client_for, personas):
     tell(personas.requester, 1)
     tell(personas.agent, 2)
     client_for(personas.requester).post("/notifications/read-all")
-    deliver_pending()
     assert Notification.objects.get(recipient=personas.agent).read_at is None
-    deliver_pending()
     assert Notification.objects.get(recipient=personas.requester).read_at is not None
 
 
@@ -312,9 +302,7 @@ def test_admin_retry_sends_a_failed_message(client_for, personas, a_failed_deliv
 
 def test_a_sent_message_is_not_sent_again_by_retry(client_for, personas, smtp_server):
     tell(personas.agent, n=3)
-    deliver_pending()
     delivery.sweep()
-    deliver_pending()
     sent = EmailDelivery.objects.get()
     response = client_for(personas.admin).post(
         f"/notifications/deliveries/{sent.pk}/retry", follow=True

@@ -22,7 +22,6 @@ Kind = TicketEvent.Kind
 def told(kind) -> dict[str, int]:
     deliver_pending()  # what the worker does within seconds of the event
     counts: dict[str, int] = {}
-    deliver_pending()
     for email in Notification.objects.filter(kind=kind).values_list("recipient__email", flat=True):
         counts[email] = counts.get(email, 0) + 1
     return counts

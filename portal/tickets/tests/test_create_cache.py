@@ -105,7 +105,6 @@ def _spocs_told(ticket) -> set[str]:
     deliver_pending()
     from portal.notifications.models import EmailDelivery
 
-    deliver_pending()
     return set(
         row.body_text
         for row in written(

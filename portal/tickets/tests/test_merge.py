@@ -220,7 +220,6 @@ def test_the_merged_tickets_requester_is_told_by_notice_and_email(personas, tick
     assert notice.text == (
         f"{other_ticket.number} was merged into {ticket.number}: {other_ticket.title}"
     )
-    deliver_pending()
     mail = EmailDelivery.objects.get(kind="ticket_merged")
     assert mail.recipient_id == personas.outsider.pk
     # Their link is their own ticket, which names the survivor: they watch the survivor

@@ -148,7 +148,6 @@ def test_the_compiled_candidates_statement_answers_as_the_orm_query_does(
 def test_the_chosen_member_is_told_without_reading_their_account_again(raise_ticket, personas):
     """The candidates' row names the chosen one (name, address): the ticket's assignee is
     built from it, and the "assigned to you" email greets them by name."""
-    deliver_pending()
     from portal.notifications.models import EmailDelivery
 
     ticket = raise_ticket()

@@ -10,7 +10,8 @@ from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
-from django.db.models import Q
+from django.db.models import Model, Q, QuerySet
+from django.forms.models import ModelChoiceIterator
 
 from portal.accounts.emails import normalize_email
 from portal.accounts.models import User
@@ -162,23 +163,60 @@ class TeamMemberAddForm(forms.Form):
             del self.fields["role"]
 
 
+class _OfferedChoices(ModelChoiceIterator):
+    """The choices of a `_MasterChoiceField`: its queryset read when they are drawn, not
+    when the field is made (Django's iterator keeps the queryset it was made with)."""
+
+    def __init__(self, field: forms.ModelChoiceField):
+        self.field = field
+
+    @property  # type: ignore[override]
+    def queryset(self) -> QuerySet:
+        return self.field.queryset
+
+
 class _MasterChoiceField(forms.ModelChoiceField):
     """A classification select whose posted id is checked against the cached master row
     (`selectors.master_row`) with `accepts`, the same rule as its queryset, rather than by
-    a query per field on every form sent (raising a ticket asked three)."""
+    a query per field on every form sent (raising a ticket asked three).
 
-    def __init__(self, *args: Any, name: str, accepts: Callable[[Any], bool], **kwargs: Any):
-        super().__init__(*args, **kwargs)
+    Its options are built by `offer` when something first reads them (a page drawing the
+    select): a form that is only sent and checked never needs them, and building three
+    querysets was most of the cost of making the new-ticket form."""
+
+    def __init__(
+        self,
+        *args: Any,
+        model: type[Model],
+        offer: Callable[[], QuerySet],
+        name: str,
+        accepts: Callable[[Any], bool],
+        **kwargs: Any,
+    ):
+        super().__init__(None, *args, **kwargs)
+        self.model, self.offer = model, offer
         self.name, self.accepts = name, accepts
+
+    def _get_queryset(self) -> QuerySet | None:
+        if self._queryset is None and self.offer is not None:
+            self._queryset = self.offer()
+        return self._queryset
+
+    def _set_queryset(self, queryset: QuerySet | None) -> None:
+        self.offer = None  # a queryset given replaces the one offered
+        super()._set_queryset(queryset)
+
+    queryset = property(_get_queryset, _set_queryset)
+    iterator = _OfferedChoices
+    offer: Callable[[], QuerySet] | None = None
 
     def to_python(self, value: Any) -> Any:
         if value in self.empty_values:
             return None
-        model = self.queryset.model
-        if isinstance(value, model):
+        if isinstance(value, self.model):
             value = value.pk
         try:
-            pk = model._meta.pk.to_python(value)
+            pk = self.model._meta.pk.to_python(value)
         except (ValueError, TypeError, ValidationError):
             pk = None
         row = master_row(self.name, pk) if isinstance(pk, int) and 0 < pk < 2**63 else None
@@ -234,38 +272,43 @@ class ClassificationFormMixin:
                 and parent.group_id == (group_id or 0)
             )
 
-        # The choices a page draws come from the querysets; a posted id is checked against
-        # the cached row with the same rule (`accepts`).
+        # The choices a page draws come from the querysets, built when first read; a posted
+        # id is checked against the cached row with the same rule (`accepts`).
         self.fields["group"] = _MasterChoiceField(
             label="Business unit group",
-            queryset=offered(BusinessUnitGroup, "group"),
+            model=BusinessUnitGroup,
+            offer=lambda: offered(BusinessUnitGroup, "group"),
             empty_label="Choose a group",
             name="group",
             accepts=lambda row: kept_or_active("group", row),
         )
         self.fields["category"] = _MasterChoiceField(
             label="Category",
-            queryset=Category.objects.none(),
+            model=Category,
+            offer=lambda: (
+                offered(Category, "category").filter(group_id=group_id)
+                if group_id
+                else Category.objects.none()
+            ),
             empty_label="Choose a category",
             name="category",
             accepts=category_accepts,
         )
         self.fields["subcategory"] = _MasterChoiceField(
             label="Subcategory",
-            queryset=Subcategory.objects.none(),
+            model=Subcategory,
+            offer=lambda: (
+                offered(Subcategory, "subcategory").filter(
+                    category_id=category_id, category__group_id=group_id or 0
+                )
+                if category_id
+                else Subcategory.objects.none()
+            ),
             required=self.subcategory_required,
             empty_label=self.subcategory_empty_label,
             name="subcategory",
             accepts=subcategory_accepts,
         )
-        if group_id:
-            self.fields["category"].queryset = offered(Category, "category").filter(
-                group_id=group_id
-            )
-        if category_id:
-            self.fields["subcategory"].queryset = offered(Subcategory, "subcategory").filter(
-                category_id=category_id, category__group_id=group_id or 0
-            )
 
     def current_id(self, name: str) -> int | None:
         """The submitted id when bound, else the initial one."""

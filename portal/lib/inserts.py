@@ -11,19 +11,23 @@ The statement is derived from the code and the connection alone (the model's tab
 columns, the backend), so every process computes the same one and none can be stale
 (CONTRIBUTING.md, "State in process memory").
 
-Like `bulk_create`: no signals are sent, and a primary key the database assigns is set
-on each object (except with `ignore_conflicts`, where a skipped row has none).
+Like `bulk_create`: no signals are sent, and what the database makes (a primary key it
+assigns, generated columns) is read back and set on each object, converted as the ORM
+converts it (except with `ignore_conflicts`, where a skipped row has none).
 """
 
 from collections.abc import Sequence
+from typing import Any
 
 from django.db import connections
 from django.db.models import Field, Model
 from django.db.models.constants import OnConflict
 from django.db.models.expressions import BaseExpression
 
-# (model, rows, ignore_conflicts, alias, vendor) -> (SQL, fields, returning pk)
-_statements: dict[tuple, tuple[str, tuple[Field, ...], bool]] = {}
+# What the database makes for a row, read back: each field, its column and converters.
+Returned = tuple[tuple[Field, Any, list], ...]
+# (model, rows, ignore_conflicts, alias, vendor) -> (SQL, fields written, fields read back)
+_statements: dict[tuple, tuple[str, tuple[Field, ...], Returned]] = {}
 
 
 def _statement(model: type[Model], rows: int, ignore_conflicts: bool, using: str):
@@ -33,9 +37,10 @@ def _statement(model: type[Model], rows: int, ignore_conflicts: bool, using: str
     if found is not None:
         return found
     opts = model._meta
-    # A primary key the database assigns (an auto field) is left out and read back;
-    # one the model makes (a UUID's default) is written like any other column.
-    returning = opts.pk is not None and opts.pk.db_returning and not ignore_conflicts
+    # A primary key the database assigns (an auto field) and generated columns are left
+    # out and read back; a key the model makes (a UUID's default) is written like any
+    # other column. A row skipped on conflict returns nothing, so nothing is read back.
+    returning = () if ignore_conflicts else tuple(opts.db_returning_fields)
     fields = tuple(
         field
         for field in opts.concrete_fields
@@ -60,9 +65,20 @@ def _statement(model: type[Model], rows: int, ignore_conflicts: bool, using: str
     if suffix:
         parts.append(suffix)
     if returning:
-        parts.append(f"RETURNING {ops.quote_name(opts.pk.column or 'id')}")
-    found = _statements[key] = (" ".join(parts), fields, returning)
+        parts.append("RETURNING " + ", ".join(ops.quote_name(f.column or "") for f in returning))
+    found = _statements[key] = (" ".join(parts), fields, _readers(returning, connection))
     return found
+
+
+def _readers(returning: tuple[Field, ...], connection) -> Returned:
+    """Each returned field with the converters the ORM's compiler applies to its column
+    (`SQLCompiler.get_converters`): SQLite's text times become datetimes, and so on."""
+    readers = []
+    for field in returning:
+        column = field.get_col(field.model._meta.db_table)
+        converters = connection.ops.get_db_converters(column) + column.get_db_converters(connection)
+        readers.append((field, column, converters))
+    return tuple(readers)
 
 
 def insert(
@@ -79,7 +95,7 @@ def insert(
     if connection.ops.bulk_batch_size(model._meta.concrete_fields, objs) < len(objs):
         model._default_manager.using(using).bulk_create(objs, ignore_conflicts=ignore_conflicts)
         return
-    sql, fields, returning = _statement(model, len(objs), ignore_conflicts, using)
+    sql, fields, returned = _statement(model, len(objs), ignore_conflicts, using)
     params: list = []
     for obj in objs:
         if type(obj) is not model:
@@ -94,9 +110,12 @@ def insert(
             params.append(field.get_db_prep_save(value, connection))
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        ids = cursor.fetchall() if returning else None
+        rows = cursor.fetchall() if returned else None
     for n, obj in enumerate(objs):
-        if ids is not None:
-            obj.pk = model._meta.pk.to_python(ids[n][0])
+        if rows is not None:
+            for (field, column, converters), value in zip(returned, rows[n], strict=True):
+                for convert in converters:
+                    value = convert(value, column, connection)
+                setattr(obj, field.attname, value)
         obj._state.adding = False
         obj._state.db = using

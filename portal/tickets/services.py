@@ -301,10 +301,17 @@ def _create(
         form_values=values,
     )
     history = _History(ticket, requester, now, new=True)
-    holder = _route_new(ticket, history, save=lambda: ticket.save(force_insert=True))
+    holder = _route_new(ticket, history, save=lambda: _insert(ticket))
     history.save()
     notify.ticket_created(ticket, actor=requester, holder=holder, new=True)
     return ticket
+
+
+def _insert(ticket: Ticket) -> None:
+    """The new ticket's row, with the statement written once per process (`inserts`):
+    what `save(force_insert=True)` stores and reads back (its id, the generated sort
+    columns), for about half of that call's CPU. Tickets send no save signals."""
+    inserts.insert([ticket], using=router.db_for_write(Ticket))
 
 
 def _route_new(ticket: Ticket, history: _History, *, save: Callable[[], None]) -> routing.Holder:
@@ -368,7 +375,7 @@ def _create_awaiting(
         sla_paused_at=now,
     )
     sla.recompute(ticket)  # the policy is known; the due times wait for the approval
-    ticket.save(force_insert=True)
+    _insert(ticket)
     history = _History(ticket, requester, now, new=True)
     history.add(Kind.CREATED, new=ticket.title)
     history.save()

@@ -615,6 +615,9 @@ EMAIL_FAILURE_ALERT_QUIET_SECONDS = env_int("EMAIL_FAILURE_ALERT_QUIET_SECONDS",
 NOTICE_RETRY_BASE_SECONDS = env_int("NOTICE_RETRY_BASE_SECONDS", 30, minimum=1)
 NOTICE_RETRY_MAX_SECONDS = env_int("NOTICE_RETRY_MAX_SECONDS", 1800, minimum=1)
 NOTICE_MAX_ATTEMPTS = env_int("NOTICE_MAX_ATTEMPTS", 8, minimum=1)
+# How often each worker's notice pump looks for notices events have committed (it looks
+# again at once while it finds some): the most an in-app notification waits for it.
+NOTICE_POLL_MS = env_int("NOTICE_POLL_MS", 500, minimum=50)
 
 # --- Static files --------------------------------------------------------------------------
 STATIC_URL = "/static/"

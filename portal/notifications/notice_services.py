@@ -1,8 +1,11 @@
 """Delivering pending notices: the worker's side of `services.notify_many`.
 
-An event's transaction writes one `PendingNotice` and its task; here the worker turns it
-into in-app notifications and outbox rows and deletes it (`notices_expand`). A notice
-that fails is tried again by the sweep with a doubling wait, and after
+An event's transaction writes one `PendingNotice`; here the worker turns it into in-app
+notifications and outbox rows and deletes it (`notices_expand`). The worker's notice
+pump (`notices_pump`, a thread of `run_worker`) looks for committed notices every
+NOTICE_POLL_MS, so an event needs no task row of its own: that row was about 5 % of
+raising a ticket (docs/benchmarks.md, issue 26). A notice that fails is tried again with
+a doubling wait, and after
 NOTICE_MAX_ATTEMPTS failures it is kept as failed: the sweep leaves it, the admins are
 told (once per burst), `/healthz` reports it, and the delivery log lists it with "Retry
 now" and "Discard" (`notice_retry`, `notice_discard`). Nobody's notice fails silently, and
@@ -23,24 +26,25 @@ from portal.notifications.kinds import get_kind
 from portal.notifications.models import EmailDelivery, Notification, PendingNotice
 from portal.notifications.selectors import forget_unread_counts
 
-# The outbox rows, their task and the notice's own task are made as `notify_many` and
-# `email_user` make them: one definition each.
-from portal.notifications.services import (
-    _delivery_for,
-    _enqueue,
-    _enqueue_expansion,
-    _wants_email,
-)
+# The outbox rows and their task are made as `notify_many` and `email_user` make them:
+# one definition each.
+from portal.notifications.services import _delivery_for, _enqueue, _wants_email
 
 log = logging.getLogger("portal.email")
 
-# A notice older than this is the sweep's: its task was lost (a Redis queue unreachable at
-# commit) or failed. Younger ones are left to their task, which the worker is about to run.
+# A notice older than this is the periodic sweep's: the pumps missed it (every worker's
+# pump stopped, say). Younger ones are left to the pumps, which look every NOTICE_POLL_MS.
 SWEEP_AFTER = dt.timedelta(seconds=10)
+# How many notices one look of the pump takes; it looks again at once while it finds some.
+PUMP_BATCH = 100
 
 
 class NoticeNotDelivered(Exception):
-    """Some pending notices could not be expanded; they stay for the next sweep."""
+    """Some pending notices could not be expanded; they stay, with a wait, for a later try."""
+
+    def __init__(self, message: str, counts: dict[str, int]):
+        super().__init__(message)
+        self.counts = counts
 
 
 def notices_expand(notice_ids: Iterable[int]) -> dict[str, int]:
@@ -68,7 +72,9 @@ def notices_expand(notice_ids: Iterable[int]) -> dict[str, int]:
         else:
             counts["expanded"] += 1
     if failures:
-        raise NoticeNotDelivered(f"{len(failures)} pending notice(s) failed") from failures[0]
+        raise NoticeNotDelivered(f"{len(failures)} pending notice(s) failed", counts) from failures[
+            0
+        ]
     return counts
 
 
@@ -123,35 +129,52 @@ def _record_failure(pk: int, error: str, *, now: dt.datetime) -> None:
             alert_failed_notice(notice=notice, now=now)
 
 
-def notices_sweep(*, now: dt.datetime | None = None) -> dict[str, int]:
-    """Expand the notices whose task is late (lost, or failed and due again): the periodic
-    safety net. At most 500 a run, oldest first; notices kept as failed are an admin's. A
-    failure is recorded and counted, not raised, so one bad row does not hide the others
-    (its task already reported it)."""
-    now = now or timezone.now()
-    ids = list(
-        PendingNotice.objects.filter(created_at__lt=now - SWEEP_AFTER, failed_at__isnull=True)
+def _due(now: dt.datetime, *, older_than: dt.timedelta, limit: int) -> list[int]:
+    """Notices to deliver now, oldest first: not kept as failed, and past their wait if
+    they failed before."""
+    return list(
+        PendingNotice.objects.filter(created_at__lte=now - older_than, failed_at__isnull=True)
         .filter(Q(retry_at__isnull=True) | Q(retry_at__lte=now))
         .order_by("created_at", "pk")
-        .values_list("pk", flat=True)[:500]
+        .values_list("pk", flat=True)[:limit]
     )
+
+
+def _expand_counted(ids: list[int]) -> dict[str, int]:
+    """`notices_expand`, with failures recorded and counted, not raised: one bad row
+    must not hide the others (its failure is logged and counted on the row)."""
     try:
         return notices_expand(ids)
-    except NoticeNotDelivered:
-        return {"failed": len(ids)}
+    except NoticeNotDelivered as error:
+        return error.counts
+
+
+def notices_pump(*, now: dt.datetime | None = None) -> int:
+    """One look of the worker's notice pump: deliver up to PUMP_BATCH notices that are due,
+    whatever their age. Returns how many it delivered or failed; 0 when there was nothing
+    to do (or only notices another worker is delivering), so the pump waits before the
+    next look."""
+    ids = _due(now or timezone.now(), older_than=dt.timedelta(0), limit=PUMP_BATCH)
+    if not ids:
+        return 0
+    counts = _expand_counted(ids)
+    return counts["expanded"] + counts["failed"]
+
+
+def notices_sweep(*, now: dt.datetime | None = None) -> dict[str, int]:
+    """The periodic safety net behind the pumps: notices due for more than SWEEP_AFTER.
+    At most 500 a run, oldest first; notices kept as failed are an admin's."""
+    return _expand_counted(_due(now or timezone.now(), older_than=SWEEP_AFTER, limit=500))
 
 
 def notice_retry(*, notice: PendingNotice, actor) -> bool:
     """An admin asks for another attempt now at a notice kept as failed: it is no longer
-    failed and its task is queued (the sweep takes it too if the task is lost). Its
-    attempts are kept, so failing again keeps it as failed at once, with the new error.
-    Returns False when it is not failed (delivered or retried meanwhile)."""
-    with transaction.atomic():
-        retried = PendingNotice.objects.filter(pk=notice.pk, failed_at__isnull=False).update(
-            failed_at=None, retry_at=None
-        )
-        if retried:
-            _enqueue_expansion([notice.pk])
+    failed nor waiting, so the pump takes it at its next look. Its attempts are kept, so
+    failing again keeps it as failed at once, with the new error. Returns False when it is
+    not failed (delivered or retried meanwhile)."""
+    retried = PendingNotice.objects.filter(pk=notice.pk, failed_at__isnull=False).update(
+        failed_at=None, retry_at=None
+    )
     log.info("pending notice retry requested", extra={"notice": notice.pk, "actor": actor.pk})
     return bool(retried)
 

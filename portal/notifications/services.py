@@ -118,10 +118,10 @@ def notify_many(messages: Sequence[Message]) -> PendingNotice | None:
     """Tell each message's recipients about an event: decided now, delivered by the worker.
 
     Runs inside the caller's transaction and writes one row, the event's `PendingNotice`
-    (who is told what), and the task that delivers it: both commit or roll back with the
-    event (with `TASKS_BACKEND=redis` the task is sent on commit, and a sweep expands a
-    row whose task was lost). The worker writes the in-app notifications and the outbox
-    rows (`notice_services.notices_expand`), within seconds. Per message, the actor is never told,
+    (who is told what), which commits or rolls back with the event. No task is queued for
+    it: the worker's notice pump (`notice_services.notices_pump`, a thread of `run_worker`
+    that looks every NOTICE_POLL_MS) finds it once it has committed and writes the in-app
+    notifications and the outbox rows, within a second. Per message, the actor is never told,
     inactive users are skipped and each person is told once even if listed twice: decided
     here, with the event's facts. An unknown kind or an email context that is not plain
     JSON is refused here, in the event's own request. Returns the row (None when nobody
@@ -149,11 +149,7 @@ def notify_many(messages: Sequence[Message]) -> PendingNotice | None:
     if not held:
         return None
     notice = PendingNotice(messages=held, emails=not _emails_paused.get())
-    # No savepoint: inside the caller's transaction a failure here rolls the whole event
-    # back anyway, and a savepoint costs two statements.
-    with transaction.atomic(savepoint=False):
-        inserts.insert([notice], using=router.db_for_write(PendingNotice))
-        _enqueue_expansion([notice.pk])
+    inserts.insert([notice], using=router.db_for_write(PendingNotice))
     return notice
 
 
@@ -341,14 +337,6 @@ def _delivery_for(user, kind, context, event_key, thread_key, link, thread_tag="
         ),
         thread_id=signed_thread_id(thread_key, domain) if thread_key else "",
     )
-
-
-def _enqueue_expansion(notice_ids: list[int]) -> None:
-    """The task exists if and only if the notice does (as `_enqueue`); the sweep
-    (`notice_services.notices_sweep`) is the safety net."""
-    from portal.notifications.tasks import expand_notices
-
-    enqueue_with_data(expand_notices, notice_ids)
 
 
 def _enqueue(delivery_ids: list) -> None:

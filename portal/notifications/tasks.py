@@ -29,14 +29,16 @@ def sweep_email_outbox() -> dict[str, int]:
 # hanging mail server (the "mail" queue's thread).
 @task
 def expand_notices(notice_ids: list[int]) -> dict[str, int]:
-    """Deliver the pending notices of one event (`notice_services.notices_expand`): its in-app
-    notifications and outbox rows, within seconds of its commit. Idempotent: a notice
+    """Deliver the given pending notices (`notice_services.notices_expand`). Events no
+    longer queue it (the worker's notice pump finds their notices); it stays for the tasks
+    an earlier version queued, which still run after an upgrade. Idempotent: a notice
     already delivered is skipped."""
     return notice_services.notices_expand(notice_ids)
 
 
 @task
 def sweep_pending_notices() -> dict[str, int]:
-    """Notices whose task was lost, or that failed and are due again (PERIODIC_TASKS:
-    every 30 seconds); not those kept as failed, which wait for an admin."""
+    """Notices the pumps have missed for more than ten seconds (every worker's pump
+    stopped, say), and failed ones due again (PERIODIC_TASKS: every 30 seconds); not those
+    kept as failed, which wait for an admin."""
     return notice_services.notices_sweep()

@@ -18,6 +18,8 @@ from portal.core.tests.test_worker_database_restart import (
     outbox,
     wait_for,
 )
+from portal.notifications.account_mail import queue_password_reset
+from portal.notifications.models import PendingNotice
 from portal.notifications.services import notify
 from portal.testing.database import ROOT, manage, postgres_cluster  # noqa: F401
 from portal.testing.redis import redis_server  # noqa: F401
@@ -75,10 +77,8 @@ def test_a_bad_backend_name_stops_the_process_with_a_clear_message():
 
 
 def mail_one(personas, key: str):
-    return notify(
-        recipients=[personas.requester], kind="ticket_created", text="Hello", link="/dashboard",
-        context={}, event_key=key,
-    )  # fmt: skip
+    """A password reset link: an email queued with its task in the request itself."""
+    queue_password_reset(user=personas.requester, reset_path="/reset/x", event_key=key)
 
 
 @pytest.mark.django_db(transaction=True)
@@ -95,10 +95,18 @@ def test_a_task_is_sent_only_when_its_data_commits(on_redis, personas):
         mail_one(personas, "committed")
         assert queued(on_redis) == []  # not before the commit: no worker looks too early
     [sent] = queued(on_redis)
-    # The event's pending notice's task (the worker writes its outbox rows and queues the
-    # mail task from there).
-    assert sent["task_path"] == "portal.notifications.tasks.expand_notices"
-    assert sent["queue_name"] == "default"
+    assert sent["task_path"] == "portal.notifications.tasks.deliver_emails"
+    assert sent["queue_name"] == "mail"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_event_sends_no_task_its_notice_waits_for_the_workers_pump(on_redis, personas):
+    notify(
+        recipients=[personas.requester], kind="ticket_created", text="Hello", link="/dashboard",
+        context={}, event_key="event",
+    )  # fmt: skip
+    assert queued(on_redis) == []
+    assert PendingNotice.objects.count() == 1
 
 
 @pytest.fixture

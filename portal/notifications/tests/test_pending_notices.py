@@ -33,19 +33,14 @@ def message(recipients, *, key="a", actor=None, kind="test_event") -> Message:
     )
 
 
-def _expansion_tasks() -> list[DBTaskResult]:
-    return list(DBTaskResult.objects.filter(task_path=expand_notices.module_path))
-
-
 @pytest.mark.django_db
-def test_the_event_writes_one_notice_and_its_task_and_the_worker_writes_the_rows(personas):
+def test_the_event_writes_one_notice_and_no_task_and_the_worker_pump_writes_the_rows(personas):
     notice = notify_many([message([personas.agent, personas.lead])])
     assert PendingNotice.objects.get() == notice
     assert not Notification.objects.exists() and not EmailDelivery.objects.exists()
-    [task] = _expansion_tasks()
-    assert task.args_kwargs["args"] == [[notice.pk]]
+    assert not DBTaskResult.objects.exists()  # the pump finds it: no task row per event
 
-    assert expand_notices.call([notice.pk]) == {"expanded": 1, "failed": 0}
+    assert notice_services.notices_pump() == 1
     assert {n.recipient for n in Notification.objects.all()} == {personas.agent, personas.lead}
     assert set(EmailDelivery.objects.values_list("to_address", flat=True)) == {
         personas.agent.email,
@@ -74,7 +69,7 @@ def test_the_actor_is_never_told_even_when_listed(personas):
 @pytest.mark.django_db
 def test_nobody_to_tell_writes_nothing(personas):
     assert notify_many([message([personas.agent], actor=personas.agent)]) is None
-    assert not PendingNotice.objects.exists() and not _expansion_tasks()
+    assert not PendingNotice.objects.exists() and not DBTaskResult.objects.exists()
 
 
 @pytest.mark.django_db
@@ -82,7 +77,7 @@ def test_an_event_rolled_back_leaves_no_notice_and_no_task(personas):
     with pytest.raises(RuntimeError), transaction.atomic():
         notify_many([message([personas.agent])])
         raise RuntimeError("the event fails after telling")
-    assert not PendingNotice.objects.exists() and not _expansion_tasks()
+    assert not PendingNotice.objects.exists() and not DBTaskResult.objects.exists()
     deliver_pending()
     assert not Notification.objects.exists()
 
@@ -120,12 +115,12 @@ def test_delivering_twice_tells_nobody_twice(personas):
 
 
 @pytest.mark.django_db
-def test_the_sweep_delivers_a_notice_whose_task_was_lost_and_leaves_young_ones_to_theirs(
+def test_the_sweep_delivers_a_notice_the_pumps_missed_and_leaves_young_ones_to_them(
     personas,
 ):
     lost = notify_many([message([personas.agent], key="lost")])
     young = notify_many([message([personas.lead], key="young")])
-    DBTaskResult.objects.all().delete()  # the queue lost their tasks
+    # Missed: no worker's pump ran for longer than SWEEP_AFTER.
     PendingNotice.objects.filter(pk=lost.pk).update(
         created_at=timezone.now() - notice_services.SWEEP_AFTER - dt.timedelta(seconds=1)
     )
@@ -150,7 +145,7 @@ def test_a_failed_notice_stays_with_its_error_is_reported_and_does_not_stop_the_
     good = notify_many([message([personas.lead], key="good")])
     del kind_registry["test_gone"]
     with pytest.raises(notice_services.NoticeNotDelivered):
-        expand_notices.call([bad.pk, good.pk])
+        expand_notices.call([bad.pk, good.pk])  # a task an earlier version queued
     assert [n.recipient for n in Notification.objects.all()] == [personas.lead]
     failed = PendingNotice.objects.get()
     assert failed.pk == bad.pk and failed.attempts == 1 and "test_gone" in failed.last_error
@@ -176,3 +171,23 @@ def test_two_workers_expanding_the_same_notices_tell_each_person_once(personas):
     assert Notification.objects.count() == 6
     assert EmailDelivery.objects.count() == 6
     assert not PendingNotice.objects.exists()
+
+
+@pytest.mark.django_db
+def test_the_pump_takes_what_is_due_oldest_first_and_leaves_waiting_and_failed_notices(
+    personas,
+):
+    waiting = notify_many([message([personas.agent], key="waiting")])
+    failed = notify_many([message([personas.agent], key="failed")])
+    due = notify_many([message([personas.lead], key="due")])
+    now = timezone.now()
+    PendingNotice.objects.filter(pk=waiting.pk).update(retry_at=now + dt.timedelta(minutes=1))
+    PendingNotice.objects.filter(pk=failed.pk).update(failed_at=now)
+    assert notice_services.notices_pump(now=now) == 1
+    assert [n.recipient for n in Notification.objects.all()] == [personas.lead]
+    assert notice_services.notices_pump(now=now) == 0  # nothing due: the pump waits
+    assert set(PendingNotice.objects.all()) == {waiting, failed}
+    # Once its wait is over, the waiting one is the pump's again.
+    assert notice_services.notices_pump(now=now + dt.timedelta(minutes=2)) == 1
+    assert list(PendingNotice.objects.all()) == [failed]
+    assert due.pk not in PendingNotice.objects.values_list("pk", flat=True)

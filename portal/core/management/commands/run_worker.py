@@ -1,5 +1,6 @@
 """The task worker: django-tasks-db's `db_worker`, made to survive the database, with one
-thread per queue, a heartbeat for /healthz and the scheduler of PERIODIC_TASKS.
+thread per queue, a heartbeat for /healthz and the scheduler of PERIODIC_TASKS, and the
+notice pump that delivers events' notifications.
 
 `make run` and production start this instead of `db_worker`; every option of `db_worker`
 is accepted. Without `--queue-name`, each queue of TASKS["default"]["QUEUES"] gets its own
@@ -27,9 +28,10 @@ from django_tasks_db.management.commands.db_worker import Command as DbWorkerCom
 
 from portal.core.models import WorkerHeartbeat
 from portal.core.periodic import enqueue_due_tasks
-from portal.core.worker import ResilientWorker, reap_abandoned_tasks, stale_after
+from portal.core.worker import Backoff, ResilientWorker, reap_abandoned_tasks, stale_after
 from portal.lib.db import close_connection
 from portal.mailin.watcher import MailboxWatchers
+from portal.notifications.notice_services import notices_pump
 
 logger = logging.getLogger("portal.tasks")
 
@@ -67,6 +69,31 @@ class Heartbeat(threading.Thread):
                 self.connected_since = None
                 close_connection()
             self.stopped.wait(settings.WORKER_HEARTBEAT_SECONDS)
+        connection.close()
+
+
+class NoticePump(threading.Thread):
+    """Delivers the notifications events commit (`notice_services.notices_pump`): looks
+    every NOTICE_POLL_MS, and again at once while it finds some. Events queue no task for
+    it. Like the heartbeat it outlives the database: an error is logged, the connection
+    closed, and the next look waits 0.5 s, 1 s … up to WORKER_DB_RETRY_MAX_SECONDS."""
+
+    def __init__(self) -> None:
+        super().__init__(name="notice-pump", daemon=True)
+        self.stopped = threading.Event()
+
+    def run(self) -> None:
+        backoff = Backoff()
+        while not self.stopped.is_set():
+            try:
+                close_old_connections()
+                found = notices_pump()
+                wait = 0.0 if found else settings.NOTICE_POLL_MS / 1000
+            except Exception as exc:  # a database blip must not end the pump
+                logger.warning("notice pump failed; retrying", extra={"error": repr(exc)})
+                close_connection()
+                wait = backoff.next_delay()
+            self.stopped.wait(wait)
         connection.close()
 
 
@@ -126,8 +153,9 @@ class Command(DbWorkerCommand):
             self.run_workers(worker_id)
 
     def run_workers(self, worker_id: str) -> None:
-        heartbeat = Heartbeat(worker_id)
+        heartbeat, pump = Heartbeat(worker_id), NoticePump()
         heartbeat.start()
+        pump.start()
         watchers = start_mailbox_watchers(worker_id)
         threads = [
             threading.Thread(
@@ -152,6 +180,7 @@ class Command(DbWorkerCommand):
                     thread.join(0.5)
         finally:
             heartbeat.stopped.set()
+            pump.stopped.set()
             if watchers is not None:
                 watchers.stopped.set()
 
@@ -170,8 +199,9 @@ class Command(DbWorkerCommand):
         from django_tasks_redis.shutdown import GracefulShutdown
 
         backend: Any = task_backends["default"]  # a RedisTaskBackend (broker, block_timeout)
-        heartbeat = Heartbeat(worker_id)
+        heartbeat, pump = Heartbeat(worker_id), NoticePump()
         heartbeat.start()
+        pump.start()
         watchers = start_mailbox_watchers(worker_id)
         shutdown = GracefulShutdown(timeout=0, log_signals=False)
         loops = []
@@ -201,6 +231,7 @@ class Command(DbWorkerCommand):
                         thread.join(0.5)
             finally:
                 heartbeat.stopped.set()
+                pump.stopped.set()
                 if watchers is not None:
                     watchers.stopped.set()
                 backend.broker.close()

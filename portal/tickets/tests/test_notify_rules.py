@@ -280,31 +280,32 @@ def _watchers(ticket, count: int) -> None:
 # A delivery opens no savepoint of its own inside the change's transaction (notify).
 #
 # An event's messages to different people are kept together (notify_many): one pending
-# notice and its task row, whether it tells one group of people or three (the worker
+# notice (no task row: the worker's pump finds it), whether it tells one group of people
+# or three (the worker
 # writes the notifications, reads the preferences and writes the deliveries). The email's
 # summary (group, category, subcategory, team) comes from the master-data cache, as on the
 # ticket page; the tests warm it as a page view would.
 #
-# comment_add, 12: savepoint; the actor's SPOC groups and team memberships (roles); the
+# comment_add, 11: savepoint; the actor's SPOC groups and team memberships (roles); the
 # ticket, locked; insert the comment; update the ticket; insert the history event; the
 # watchers and who of them may see it (2); then the pending notice to the requester's
-# side and its task row, and the outer release. The
+# side, and the outer release. The
 # webhooks come from the cache (raising the ticket read them).
-COMMENT_ADD = 12
-# ticket_change_status, 12: savepoint; the actor's roles (2); the ticket, locked (its SLA
+COMMENT_ADD = 11
+# ticket_change_status, 11: savepoint; the actor's roles (2); the ticket, locked (its SLA
 # policy and the webhooks are cached since the ticket was raised); update the ticket;
 # insert the history event; the analytics counter; the watchers (2); then the two messages
 # (the requester and watchers; the assignee, who did not make the change) in one pending
-# notice and its task, and the release.
-CHANGE_STATUS = 12
-# ticket_create, 13 (the first of its classification; later ones read the approval rules,
+# notice, and the release.
+CHANGE_STATUS = 11
+# ticket_create, 12 (the first of its classification; later ones read the approval rules,
 # mapping, SLA policy and webhooks from the cache): savepoint; whether the classification
 # needs approval; mapping; the team's load (with the members' accounts, so the assignee is
 # not read again); SLA policy; insert the ticket, its history and the analytics counter;
 # the webhooks; the SPOCs; then the assignee's "assigned to you", the SPOCs' "New ticket"
-# and the requester's confirmation in one pending notice and its task (no watchers are
-# looked up: a ticket raised in this transaction has none yet), and the release.
-CREATE = 13
+# and the requester's confirmation in one pending notice (no watchers are looked up: a
+# ticket raised in this transaction has none yet), and the release.
+CREATE = 12
 
 
 @pytest.mark.parametrize("watchers", [1, 5])

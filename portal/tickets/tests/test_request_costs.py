@@ -185,13 +185,12 @@ def test_creating_a_ticket_pays_only_the_session_and_the_user_beyond_its_own_wor
     # statements), the team's load with the members' accounts (routing; the assignee is
     # not read again), the ticket, its history and the analytics counter, then
     # the three notifications (assignee, SPOCs, requester) together: one pending notice
-    # and its task (the worker writes the rows, reads the preferences and queues the
-    # mail). Whether the form was sent before is one read of the idempotency key (a
+    # (the worker's pump writes the rows, reads the preferences and queues the mail). Whether the form was sent before is one read of the idempotency key (a
     # resend must not reach the INSERT: it would take a ticket number). The group,
     # category and subcategory chosen, mapping, request form, approval rules, SLA policy,
     # webhooks and the group's SPOCs come from the cache, and no savepoint is taken
-    # (35 → 13 → 11).
-    assert len(statements) == 11
+    # (35 → 13 → 11 → 10).
+    assert len(statements) == 10
 
 
 def test_commenting_pays_only_the_session_and_the_user_beyond_its_own_work(
@@ -212,7 +211,7 @@ def test_commenting_pays_only_the_session_and_the_user_beyond_its_own_work(
     # Session and user, then the comment's own: the ticket, read once, locked, by the
     # service (the action no longer reads it first), in one transaction with no savepoint;
     # the comment (a resend is the key's unique index's answer, not a read first), the
-    # ticket's update, the history event, the watchers, the pending notice and its task
-    # (the worker writes the notification and the delivery); the webhooks and the email's
-    # summary (group, category, team) come from the cache (22 → 13 → 11).
-    assert len(statements) == 11
+    # ticket's update, the history event, the watchers, the pending notice (the worker's
+    # pump writes the notification and the delivery); the webhooks and the email's
+    # summary (group, category, team) come from the cache (22 → 13 → 11 → 10).
+    assert len(statements) == 10

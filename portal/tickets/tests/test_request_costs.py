@@ -185,8 +185,9 @@ def test_creating_a_ticket_pays_only_the_session_and_the_user_beyond_its_own_wor
     # statements), the team's load with the members' accounts (routing; the assignee is
     # not read again), the ticket, its history and the analytics counter, then
     # the three notifications (assignee, SPOCs, requester) together: one pending notice
-    # (the worker's pump writes the rows, reads the preferences and queues the mail). Whether the form was sent before is one read of the idempotency key (a
-    # resend must not reach the INSERT: it would take a ticket number). The group,
+    # (the worker's pump writes the rows, reads the preferences and queues the mail).
+    # Whether the form was sent before is one read of the idempotency key (a resend must
+    # not reach the INSERT: it would take a ticket number). The group,
     # category and subcategory chosen, mapping, request form, approval rules, SLA policy,
     # webhooks and the group's SPOCs come from the cache, and no savepoint is taken
     # (35 → 13 → 11 → 10).

@@ -1,5 +1,5 @@
-"""Write the list, search, team-queue, dashboard and API-list pages of every persona to a
-directory, CSRF tokens and nonces masked, to compare two commits byte for byte.
+"""Write the list, search, team-queue, dashboard, API-list and notification pages of every
+persona to a directory, CSRF tokens and nonces masked, to compare two commits byte for byte.
 
     BENCH_TICKETS=100000 bench/at-commit.sh <commit> page_bytes.py /tmp/before
     BENCH_TICKETS=100000 .venv/bin/python bench/page_bytes.py /tmp/after
@@ -58,6 +58,9 @@ def urls(info: dict, team_id: int, group_id: int) -> list[str]:
         "/dashboard",
         "/api/v1/tickets",
         "/api/v1/tickets?q=printer",
+        # Ages ("3 days, 2 hours ago") move with the clock: compare runs close in time.
+        "/notifications",
+        "/notifications?show=unread",
     ]  # fmt: skip
 
 

@@ -23,6 +23,7 @@ import sys
 import time
 import uuid
 from pathlib import Path
+from urllib.parse import urlencode
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -46,6 +47,7 @@ def scenarios(info: dict, ticket: str | None = None) -> list[tuple]:
     number = ticket or format_number(info["showcase"][0])
     targets = [format_number(pk) for pk in info["showcase"][1:4]]
     group, category = info["top_group"], info["top_category"]
+    two_words = info["search"]["medium"]
 
     answers = generate_forms.page_inputs(category)  # the category's request form
 
@@ -97,9 +99,16 @@ def scenarios(info: dict, ticket: str | None = None) -> list[tuple]:
         ),
         ("c search printer", "admin", "GET", "/tickets?q=printer", None),
         ("c search rare", "admin", "GET", f"/tickets?q={info['search']['rare']}", None),
+        # The mixed load's two-word search (an agent's; bench/run.py "search: two words").
+        ("c search two words", "agent", "GET", "/tickets?" + urlencode({"q": two_words}), None),
         ("d ticket page", "admin", "GET", f"/tickets/{number}", None),
         ("g dashboard", "admin", "GET", "/dashboard", None),
         ("g dashboard of an agent", "agent", "GET", "/dashboard", None),
+        ("g dashboard of a lead", "lead", "GET", "/dashboard", None),
+        ("g dashboard of a SPOC", "spoc", "GET", "/dashboard", None),
+        # The notification list (30 rows a page) of the personas with the most of them.
+        ("j notifications of an admin", "admin", "GET", "/notifications", None),
+        ("j notifications of a SPOC", "spoc", "GET", "/notifications", None),
         # The analytics page of every persona that works tickets (the mixed load's rotation).
         ("h analytics of an agent", "agent", "GET", "/analytics", None),
         ("h analytics of a lead", "lead", "GET", "/analytics", None),

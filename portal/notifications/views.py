@@ -7,6 +7,7 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import F
 from django.http import HttpResponse
+from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -17,7 +18,7 @@ from portal.lib import keyset
 from portal.lib.emails import render_email
 from portal.lib.htmx import is_htmx
 from portal.lib.http import posted_data
-from portal.notifications import notice_services, services
+from portal.notifications import list_html, notice_services, services
 from portal.notifications.kinds import all_kinds, get_kind
 from portal.notifications.models import (
     EmailDelivery,
@@ -58,7 +59,7 @@ def notification_list(request: AuthenticatedRequest) -> HttpResponse:
         request,
         "notifications/list.html",
         {
-            "notifications": rows,
+            "rows": list_html.rows_html(rows, csrf_token=get_token(request)),
             "only_unread": only_unread,
             "unread": unread_count(request.user),
             "error": error,

@@ -129,7 +129,7 @@ def ticket_list(request: HttpRequest, filters: Query[TicketListQuery]):
     now = timezone.now()  # one instant for every row's SLA state, as on the web list
     url = serializers.ticket_urls()
     items = [serializers.ticket(t, now, url=url(t.number)) for t in tickets]
-    return {"items": items, "next_cursor": next_cursor}
+    return serializers.ticket_page_response(items, next_cursor)
 
 
 @router.post(

@@ -286,6 +286,15 @@ class Ticket(models.Model):
                 name="ticket_open_by_requester",
                 condition=Q(status__in=["new", "in_progress", "on_hold"]),
             ),
+            # The dashboard's "oldest open tickets" (the first five open ones by id in the
+            # person's teams, or anywhere for admins): walking the primary key skipped the
+            # closed tickets that fill the oldest ids (18,657 rows, 16.7 ms for a lead at 1M
+            # tickets); this index holds open ones only (0.1 ms). Open tickets only: small.
+            models.Index(
+                fields=["id"],
+                name="ticket_open_id",
+                condition=Q(status__in=["new", "in_progress", "on_hold"]),
+            ),
             # Round-robin routing asks, per team member, for the last ticket of this team they
             # were given: one index probe each instead of reading all their tickets.
             models.Index(fields=["assignee", "team", "id"], name="ticket_assignee_team"),

@@ -146,7 +146,7 @@ def test_waiting_with_nobody_able_to_act_counts_tickets_no_team_member_can_take(
 
 
 def test_my_open_requests_are_counted_from_the_open_tickets_of_their_requester(
-    dataset, personas, client_for
+    dataset, org, personas, client_for
 ):
     """An agent's "my open requests" and "assigned to me" come from the two partial
     indexes of open tickets (by requester, by assignee): with only the second, PostgreSQL
@@ -156,6 +156,7 @@ def test_my_open_requests_are_counted_from_the_open_tickets_of_their_requester(
 
     if connection.vendor != "postgresql":
         pytest.skip("PostgreSQL's plans")
+    _many_tickets(org, personas)
     client = client_for(personas.agent)
     with CaptureQueriesContext(connection) as queries:
         assert client.get("/dashboard").status_code == 200
@@ -166,3 +167,55 @@ def test_my_open_requests_are_counted_from_the_open_tickets_of_their_requester(
         cursor.execute(f"EXPLAIN {own}")  # the portal's own statement, as it ran
         plan = "\n".join(row for (row,) in cursor.fetchall())
     assert "ticket_open_by_requester" in plan, plan
+
+
+@pytest.mark.parametrize("persona", ["agent", "lead", "admin"])
+def test_the_oldest_open_tickets_are_read_from_the_open_tickets_by_id(
+    dataset, org, personas, client_for, persona
+):
+    """The short list of workers (the first open tickets by id) walks the partial index of
+    open tickets by id: walking the primary key skipped the closed tickets that fill the
+    oldest ids (18,657 rows, 16.7 ms for a lead at 1M tickets; 0.1 ms with the index)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL's plans")
+    _many_tickets(org, personas)
+    client = client_for(getattr(personas, persona))
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get("/dashboard").status_code == 200
+    [short_list] = [
+        q["sql"] for q in queries.captured_queries if q["sql"].rstrip().endswith("LIMIT 5")
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute(f"EXPLAIN {short_list}")
+        plan = "\n".join(row for (row,) in cursor.fetchall())
+    assert "ticket_open_id" in plan, plan
+
+
+def _many_tickets(org, personas) -> None:
+    """Closed tickets holding the oldest ids (some raised by the agent), then open ones in
+    team A and in team B (of other people), analysed: enough for the planner to weigh the
+    indexes as it does at scale rather than between a few rows (written directly: only
+    plans are asked about)."""
+    from django.db import connection
+
+    from portal.tickets.models import Status, Ticket
+
+    def made(count: int, status: str, team, requester=personas.outsider) -> list:
+        return [
+            Ticket(
+                title="Bulk", description="Bulk.", requester=requester,
+                group=org.group_x, category=org.hardware, status=status, team=team,
+            )
+            for _ in range(count)
+        ]  # fmt: skip
+
+    Ticket.objects.bulk_create(made(1000, Status.CLOSED, org.team_a))
+    Ticket.objects.bulk_create(made(300, Status.CLOSED, org.team_b, personas.agent))
+    opened = made(400, Status.NEW, org.team_a) + made(400, Status.NEW, org.team_b)
+    Ticket.objects.bulk_create(opened)
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE tickets_ticket")

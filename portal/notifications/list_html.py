@@ -3,7 +3,7 @@
 The page shows 30 rows and did nothing else of note: with no SQL to speak of, its time was
 the template loop (two `{% url %}`, two `{% csrf_token %}`, a `date` and a `timesince`
 filter a row, about 7 ms of a 1M-ticket benchmark request; docs/benchmarks.md,
-"Notifications, dashboards and two-word search"). The rows are the loop body of
+"Notifications, dashboards, API list and two-word search"). The rows are the loop body of
 notifications/list.html as it was, byte for byte, every value escaped as `{{ }}` escaped it;
 tests/test_list_html.py renders that loop with the template engine and compares.
 """

@@ -1,4 +1,4 @@
-"""The dashboard's reads through statements compiled once per shape (dashboard._Reads)
+"""The dashboard's reads through statements compiled once per shape (dashboard_reads.Reads)
 answer exactly as the same querysets through the ORM: every persona, in one process that
 runs each shape's statement with the next person's ids, and people of more teams and
 groups (other shapes)."""

@@ -17,7 +17,8 @@ from django.utils import timezone
 
 from portal.accounts.roles import user_roles
 from portal.analytics import figures, rollup, scoped
-from portal.analytics.dashboard import _specs, dashboard_context
+from portal.analytics.dashboard import dashboard_context
+from portal.analytics.dashboard_figures import specs
 from portal.analytics.models import KEY, TicketCount
 from portal.analytics.period import Period
 from portal.analytics.views import work_tickets
@@ -100,7 +101,7 @@ def spec_conditions(user) -> dict:
     roles = user_roles(user)
     return {
         spec.key: spec.condition
-        for _, group in _specs(user, roles, timezone.localdate())
+        for _, group in specs(user, roles, timezone.localdate())
         for spec in group
     }
 

@@ -195,6 +195,8 @@ def sections(
             )  # fmt: skip
         )
     if roles.is_admin:
+        # The organisation's figures sum the open rows per team, a few hundred (rollup.py).
+        opened = Q(measure=M.OPEN_PER_TEAM)
         sections.append(
             (
                 "Whole organisation",
@@ -237,7 +239,7 @@ def sections(
                         is_open & old,
                         [("view", "all"), *OPEN_PARAMS, ("created_to", cutoff.isoformat())],
                         old_hint,
-                        rollup=_older(Q()),
+                        rollup=_older(Q(), opened=M.OPEN_PER_TEAM),
                     ),
                 ],
             )  # fmt: skip
@@ -245,12 +247,13 @@ def sections(
     return sections
 
 
-def _older(scope: Q) -> Case:
+def _older(scope: Q, *, opened: str = M.OPEN) -> Case:
     """Open tickets raised on or before the cutoff day, as a signed sum of rollup rows:
-    all open ones minus those raised after the cutoff (the rollup read keeps only the
-    last OLD_AFTER_DAYS days of open-by-day rows, not two years of them)."""
+    all open ones (`opened`: the open rows, or the open rows per team) minus those raised
+    after the cutoff (the rollup read keeps only the last OLD_AFTER_DAYS days of
+    open-by-day rows, not two years of them)."""
     return Case(
-        When(Q(measure=M.OPEN) & scope, then=F("n")),
+        When(Q(measure=opened) & scope, then=F("n")),
         When(Q(measure=M.OPEN_BY_DAY) & scope, then=-F("n")),
         default=Value(0),
     )
@@ -263,9 +266,9 @@ def breakdown_spec(roles: Roles) -> dict | None:
         condition = is_open
         if not roles.is_admin:
             condition &= Q(team_id__in=sorted(roles.agent_team_ids))
-        rollup = Q(measure=M.OPEN)
+        rollup = Q(measure=M.OPEN_PER_TEAM)
         if not roles.is_admin:
-            rollup &= Q(team_id__in=sorted(roles.agent_team_ids))
+            rollup = Q(measure=M.OPEN, team_id__in=sorted(roles.agent_team_ids))
         return {
             "title": "Open tickets per team", "key": "team_id", "name": "team__name",
             "condition": condition, "view": "all" if roles.is_admin else "team",

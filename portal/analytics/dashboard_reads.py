@@ -187,12 +187,19 @@ def _rollup_query(roles: Roles, specs: list[figures.Spec], cutoff: dt.date) -> Q
     if layout is None:
         return None
     columns, _ = layout
-    rows = TicketCount.objects.filter(Q(measure=M.OPEN) | Q(measure=M.OPEN_BY_DAY, day__gt=cutoff))
-    if not roles.is_admin:
-        rows = rows.filter(
+    recent = Q(measure=M.OPEN_BY_DAY, day__gt=cutoff)
+    if roles.is_admin:
+        # The organisation's figures read the open rows per team; the open rows themselves
+        # only in the admin's own teams (their team's figures and, for leads, members).
+        rows = Q(measure=M.OPEN_PER_TEAM) | recent
+        if roles.is_agent:
+            rows |= Q(measure=M.OPEN, team_id__in=sorted(roles.agent_team_ids))
+    else:
+        rows = (Q(measure=M.OPEN) | recent) & (
             Q(team_id__in=sorted(roles.agent_team_ids))
             | Q(group_id__in=sorted(roles.spoc_group_ids))
         )
+    rows = TicketCount.objects.filter(rows)
     sums = {
         spec.key: Sum("n", filter=spec.rollup) if isinstance(spec.rollup, Q) else Sum(spec.rollup)
         for spec in specs

@@ -50,6 +50,10 @@ class TicketCount(models.Model):
         RESOLVED = "r", "Resolved (day of the current resolution)"
         OPEN = "o", "Open now (no day; current status)"
         OPEN_BY_DAY = "a", "Open now (day raised, for the age buckets)"
+        # The open rows summed per team (assignee 0: nobody, -1: someone; priority and
+        # status): the admin's dashboard sums a few hundred rows instead of every open
+        # combination of group, category and assignee (11,748 rows, 4.5-8 ms at 1M).
+        OPEN_PER_TEAM = "t", "Open now per team (no day; assigned or not, priority, status)"
         RESOLUTIONS = "s", "Status changes to Resolved (day of the change)"
         REOPENS = "x", "Status changes from Resolved/Closed back to open (day of the change)"
 

@@ -5,8 +5,9 @@ Each ticket *contributes* a few rows to the rollup, a pure function of its curre
 
 - created: (day raised, group, category, subcategory, team, priority, status now);
 - resolved: (day of the current `resolved_at`, group, category, team, assignee, priority);
-- open: (group, category, team, assignee, priority, status) and open by day: (day raised,
-  group, category, team, priority), while the ticket is new, in progress or on hold;
+- open: (group, category, team, assignee, priority, status), open per team: (team, assigned
+  or not, priority, status) and open by day: (day raised, group, category, team, priority),
+  while the ticket is new, in progress or on hold;
 - resolutions / reopens: per status change to Resolved / from Resolved or Closed back to an
   open status, (day of the change, the ticket's current group, category, team, priority).
 
@@ -42,6 +43,8 @@ M = TicketCount.Measure
 NO_DAY = dt.date(2000, 1, 1)
 DONE_STATUSES = [Status.RESOLVED.value, Status.CLOSED.value]
 OPEN_STATUS_CODES = sorted(OPEN_STATUSES)
+# The assignee of an open-per-team row held by someone (0: nobody).
+SOMEONE = -1
 # A status event counted by the rollup: its measure (resolution or reopen) as a condition.
 # History rows store status codes (portal/tickets/history.py), never labels.
 RESOLUTION = Q(new_value=Status.RESOLVED.value)
@@ -74,6 +77,8 @@ def ticket_rows(state: dict | None) -> Counter:
         rows[(M.RESOLVED, day, group, category, 0, team, assignee, priority, "")] += 1
     if status in OPEN_STATUSES:
         rows[(M.OPEN, NO_DAY, group, category, 0, team, assignee, priority, status)] += 1
+        held = SOMEONE if assignee else 0
+        rows[(M.OPEN_PER_TEAM, NO_DAY, 0, 0, 0, team, held, priority, status)] += 1
         rows[(M.OPEN_BY_DAY, raised, group, category, 0, team, 0, priority, "")] += 1
     return rows
 
@@ -174,18 +179,22 @@ def _sources():
     blank = Value("", output_field=CharField())
     zero = Value(0)
     opened = Q(status__in=OPEN_STATUSES)
+    group, category = F("group_id"), F("category_id")
+    held = Case(When(assignee_id__isnull=True, then=zero), default=Value(SOMEONE))
     specs = [
-        (M.CREATED, Q(), _day("created_at"), _zero("subcategory_id"), zero, F("status")),
-        (M.RESOLVED, Q(resolved_at__isnull=False), _day("resolved_at"), zero,
+        (M.CREATED, Q(), _day("created_at"), group, category, _zero("subcategory_id"), zero,
+         F("status")),
+        (M.RESOLVED, Q(resolved_at__isnull=False), _day("resolved_at"), group, category, zero,
          _zero("assignee_id"), blank),
-        (M.OPEN, opened, Value(NO_DAY), zero, _zero("assignee_id"), F("status")),
-        (M.OPEN_BY_DAY, opened, _day("created_at"), zero, zero, blank),
+        (M.OPEN, opened, Value(NO_DAY), group, category, zero, _zero("assignee_id"),
+         F("status")),
+        (M.OPEN_PER_TEAM, opened, Value(NO_DAY), zero, zero, zero, held, F("status")),
+        (M.OPEN_BY_DAY, opened, _day("created_at"), group, category, zero, zero, blank),
     ]  # fmt: skip
-    for measure, condition, day, subcategory, assignee, status in specs:
+    for measure, condition, day, by_group, by_category, subcategory, assignee, status in specs:
         yield access.system_read(Ticket).filter(condition).order_by().annotate(
-            **_key(Value(measure, output_field=CharField()), day, F("group_id"),
-                   F("category_id"), subcategory, _zero("team_id"), assignee, F("priority"),
-                   status)
+            **_key(Value(measure, output_field=CharField()), day, by_group, by_category,
+                   subcategory, _zero("team_id"), assignee, F("priority"), status)
         )  # fmt: skip
     yield (
         access.system_read(TicketEvent).filter(RESOLUTION | REOPEN, kind=TicketEvent.Kind.STATUS)

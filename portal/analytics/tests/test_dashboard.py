@@ -213,9 +213,9 @@ def _many_tickets(org, personas) -> None:
             for _ in range(count)
         ]  # fmt: skip
 
-    Ticket.objects.bulk_create(made(1000, Status.CLOSED, org.team_a))
+    Ticket.objects.bulk_create(made(10000, Status.CLOSED, org.team_a))
     Ticket.objects.bulk_create(made(300, Status.CLOSED, org.team_b, personas.agent))
-    opened = made(400, Status.NEW, org.team_a) + made(400, Status.NEW, org.team_b)
+    opened = made(2500, Status.NEW, org.team_a) + made(2500, Status.NEW, org.team_b)
     Ticket.objects.bulk_create(opened)
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE tickets_ticket")

@@ -160,6 +160,33 @@ def test_rollup_equals_a_rebuild_and_the_direct_counts_after_random_changes(
                 assert comparable(fast) == comparable(direct), (persona, days, filters)
 
 
+def test_an_admin_who_leads_a_team_sees_exact_organisation_team_and_member_figures(
+    personas, org, clock
+):
+    """An admin's organisation figures and breakdown sum the open rows per team (measure
+    "t"); their own team's figures and members the open rows: all equal direct counts."""
+    from portal.accounts.models import User
+    from portal.tickets.models import OPEN_STATUSES
+
+    play(random.Random(4), 120, personas, org, clock)
+    TeamMember.objects.create(team=org.team_a, user=personas.admin, role=TeamMember.Role.LEAD)
+    admin = User.objects.get(pk=personas.admin.pk)
+    assert user_roles(admin).is_lead
+    context = dashboard_context(admin)
+    visible, conditions = visible_tickets(admin), spec_conditions(admin)
+    shown = {figure.key: figure.count for _, group in context["sections"] for figure in group}
+    assert {"org_open", "org_old", "team_open", "team_old"} <= set(shown)
+    for key, count in shown.items():
+        assert count == visible.filter(conditions[key]).count(), key
+    opened = Ticket.objects.filter(status__in=OPEN_STATUSES)
+    for name, count, _url in context["breakdown"]["rows"]:
+        team = Q(team__isnull=True) if name == "No team (unmapped)" else Q(team__name=name)
+        assert count == opened.filter(team).count(), name
+    assert sum(count for _, count, _url in context["breakdown"]["rows"]) == opened.count()
+    members = context["members"]
+    assert members and sum(row[2] for row in members) == opened.filter(team=org.team_a).count()
+
+
 def test_an_agents_ticket_outside_their_teams_is_counted_once(personas, org, clock):
     """The residual (assigned to me, outside my teams) is added to the rollup part."""
     TeamMember.objects.create(team=org.team_b, user=personas.agent)

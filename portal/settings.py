@@ -152,6 +152,11 @@ else:
         _db["ENGINE"] = "portal.core.postgres"
     _db["CONN_HEALTH_CHECKS"] = True
     _db.setdefault("OPTIONS", {}).setdefault("connect_timeout", 5)
+    # A peer that vanished without closing (host gone, failover) is noticed by the kernel
+    # on an idle connection within about 25 s, which the health check then sees.
+    _KEEPALIVES = {"keepalives": 1, "keepalives_idle": 10, "keepalives_interval": 5}
+    _KEEPALIVES["keepalives_count"] = 3
+    _db["OPTIONS"] = {**_KEEPALIVES, **_db["OPTIONS"]}
 DATABASES = {"default": _db}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -184,6 +189,7 @@ if DATABASE_REPLICA_URL:
             "DATABASE_REPLICA_URL needs a PostgreSQL DATABASE_URL and must be PostgreSQL too"
         )
     _replica["CONN_HEALTH_CHECKS"] = True
+    _replica["OPTIONS"] = {**_KEEPALIVES, **_replica.get("OPTIONS", {})}
     # A replica that does not answer is given up on quickly: reads go to the primary.
     _replica.setdefault("OPTIONS", {}).setdefault(
         "connect_timeout", env_int("REPLICA_CONNECT_TIMEOUT", 2, minimum=1)

@@ -216,8 +216,9 @@ def _rollup_query(roles: Roles, specs: list[figures.Spec], cutoff: dt.date) -> Q
 
 def _name_rows(grouped: list[dict]) -> None:
     """Add team__name, group__name, assignee__email and assignee__full_name (one query)."""
+    # Ids only: 0 is "none" and the per-team rows' -1 is "someone" (rollup.SOMEONE).
     ids = {
-        column: sorted({row[column] for row in grouped if row.get(column)})
+        column: sorted({row[column] for row in grouped if (row.get(column) or 0) > 0})
         for column in ("team_id", "group_id", "assignee_id")
     }
     branches, params = [], []

@@ -16,6 +16,16 @@ from portal.notifications.kinds import Kind, register_kind
 from portal.notifications.models import EmailDelivery, PendingNotice
 from portal.notifications.services import notify
 
+
+def _quiet_spell() -> str:
+    """EMAIL_FAILURE_ALERT_QUIET_SECONDS in words: "hour", "2 hours", "90 minutes"."""
+    minutes = settings.EMAIL_FAILURE_ALERT_QUIET_SECONDS // 60
+    if minutes % 60:
+        return f"{minutes} minutes"
+    hours = minutes // 60
+    return "hour" if hours == 1 else f"{hours} hours"
+
+
 MAIL_FAILED = Kind(
     name="mail_failed",
     label="Email that could not be delivered (admins)",
@@ -51,7 +61,8 @@ def alert_failed_mail(*, delivery: EmailDelivery, error: str, now: dt.datetime) 
         context={
             "text": text,
             "body": f"Subject: {delivery.subject or '(not written)'}\nError: {error}\n"
-            "Further failures in the next hour are listed in the email log, not announced.",
+            f"Further failures in the next {_quiet_spell()} are listed in the email log, not "
+            "announced.",
         },
         event_key=f"mail-failed:{delivery.pk}",
     )
@@ -96,7 +107,7 @@ def alert_failed_notice(*, notice: PendingNotice, now: dt.datetime) -> bool:
             "body": f"Kinds: {', '.join(sorted({m['kind'] for m in notice.messages}))}\n"
             f"Attempts: {notice.attempts}\nError: {notice.last_error}\n"
             "It is kept in the email log, where it can be retried or discarded. Further "
-            "failures in the next hour are listed there, not announced.",
+            f"failures in the next {_quiet_spell()} are listed there, not announced.",
         },
         event_key=f"notice-failed:{notice.pk}:{notice.attempts}",
     )

@@ -66,7 +66,10 @@ def notices_expand(notice_ids: Iterable[int]) -> dict[str, int]:
                 _deliver(notice)
         except Exception as error:  # one bad row must not stop the others
             log.exception("pending notice not delivered", extra={"notice": pk})
-            _record_failure(pk, f"{type(error).__name__}: {error}", now=timezone.now())
+            try:
+                _record_failure(pk, f"{type(error).__name__}: {error}", now=timezone.now())
+            except Exception:  # nor may failing to record one stop the others
+                log.exception("pending notice failure not recorded", extra={"notice": pk})
             counts["failed"] += 1
             failures.append(error)
         else:
@@ -129,12 +132,18 @@ def _record_failure(pk: int, error: str, *, now: dt.datetime) -> None:
             alert_failed_notice(notice=notice, now=now)
 
 
-def _due(now: dt.datetime, *, older_than: dt.timedelta, limit: int) -> list[int]:
-    """Notices to deliver now, oldest first: not kept as failed, and past their wait if
-    they failed before."""
+def _due(now: dt.datetime, *, late_by: dt.timedelta, limit: int) -> list[int]:
+    """Notices to deliver, oldest first, not kept as failed: new ones, and failed ones
+    past their wait, that have been due for at least `late_by`. The pump asks for 0 and
+    then compares no time of a new notice (written by a web server, whose clock may run
+    ahead of the worker's): it takes every new notice it sees."""
+    late = now - late_by
+    if late_by:
+        due = Q(retry_at__isnull=True, created_at__lte=late) | Q(retry_at__lte=late)
+    else:
+        due = Q(retry_at__isnull=True) | Q(retry_at__lte=now)
     return list(
-        PendingNotice.objects.filter(created_at__lte=now - older_than, failed_at__isnull=True)
-        .filter(Q(retry_at__isnull=True) | Q(retry_at__lte=now))
+        PendingNotice.objects.filter(due, failed_at__isnull=True)
         .order_by("created_at", "pk")
         .values_list("pk", flat=True)[:limit]
     )
@@ -149,22 +158,19 @@ def _expand_counted(ids: list[int]) -> dict[str, int]:
         return error.counts
 
 
-def notices_pump(*, now: dt.datetime | None = None) -> int:
+def notices_pump(*, now: dt.datetime | None = None) -> dict[str, int]:
     """One look of the worker's notice pump: deliver up to PUMP_BATCH notices that are due,
-    whatever their age. Returns how many it delivered or failed; 0 when there was nothing
-    to do (or only notices another worker is delivering), so the pump waits before the
-    next look."""
-    ids = _due(now or timezone.now(), older_than=dt.timedelta(0), limit=PUMP_BATCH)
-    if not ids:
-        return 0
-    counts = _expand_counted(ids)
-    return counts["expanded"] + counts["failed"]
+    whatever their age. The pump looks again at once only when this delivered some: a
+    look that found none, or only notices failing or held by another worker, waits."""
+    ids = _due(now or timezone.now(), late_by=dt.timedelta(0), limit=PUMP_BATCH)
+    return _expand_counted(ids) if ids else {"expanded": 0, "failed": 0}
 
 
 def notices_sweep(*, now: dt.datetime | None = None) -> dict[str, int]:
-    """The periodic safety net behind the pumps: notices due for more than SWEEP_AFTER.
-    At most 500 a run, oldest first; notices kept as failed are an admin's."""
-    return _expand_counted(_due(now or timezone.now(), older_than=SWEEP_AFTER, limit=500))
+    """The periodic safety net behind the pumps: notices due for more than SWEEP_AFTER
+    (new ones, and failed ones past their wait), which only happens when no worker's pump
+    is running. At most 500 a run, oldest first; notices kept as failed are an admin's."""
+    return _expand_counted(_due(now or timezone.now(), late_by=SWEEP_AFTER, limit=500))
 
 
 def notice_retry(*, notice: PendingNotice, actor) -> bool:

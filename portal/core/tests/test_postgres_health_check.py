@@ -1,7 +1,7 @@
 """The connection health check of portal.core.postgres, against a private PostgreSQL
-server that the test restarts: a healthy connection is kept without a round trip, one
-the server ended is replaced before use, and one with a harmless message waiting is
-asked (`SELECT 1`) and kept."""
+server that the test restarts: a healthy connection used recently is kept without a
+round trip, one the server ended is replaced before use, one idle for long is asked
+(`SELECT 1`) as Django would, and one with a harmless message waiting is asked and kept."""
 
 import time
 
@@ -9,7 +9,7 @@ import dj_database_url
 import pytest
 from django.db import connections
 
-from portal.core.postgres.base import DatabaseWrapper
+from portal.core.postgres.base import QUIET_TRUST_SECONDS, DatabaseWrapper
 
 pytestmark = [pytest.mark.fault]
 
@@ -62,8 +62,20 @@ def test_a_connection_the_server_ended_is_replaced_before_the_request_uses_it(
     assert ended.closed
 
 
+def test_a_connection_idle_for_long_is_asked_anyway_a_vanished_server_leaves_no_trace(
+    wrapper, monkeypatch
+):
+    assert one(wrapper) == 1
+    next_request(wrapper)
+    wrapper.idle_since -= QUIET_TRUST_SECONDS + 1  # handed back longer ago than trusted
+    asked = []
+    monkeypatch.setattr(wrapper, "is_usable", lambda: asked.append(1) or True)
+    assert one(wrapper) == 1
+    assert asked == [1]
+
+
 def test_a_harmless_message_waiting_is_checked_with_the_server_and_the_connection_kept(
-    wrapper, postgres_cluster
+    wrapper, postgres_cluster, monkeypatch
 ):
     with wrapper.cursor() as cursor:
         cursor.execute("LISTEN portal_health")
@@ -76,5 +88,9 @@ def test_a_harmless_message_waiting_is_checked_with_the_server_and_the_connectio
         assert time.monotonic() < deadline, "the notification never arrived"
         time.sleep(0.01)  # polling a condition, not waiting for a guessed duration
     next_request(wrapper)
+    asked = []
+    usable = wrapper.is_usable
+    monkeypatch.setattr(wrapper, "is_usable", lambda: asked.append(1) or usable())
     assert one(wrapper) == 1
+    assert asked == [1]  # the server was asked, and answered
     assert wrapper.connection is kept

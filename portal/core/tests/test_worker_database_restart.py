@@ -97,6 +97,11 @@ def outbox(cluster, url: str) -> dict[str, int]:
     return dict(rows)
 
 
+def running_worker(cluster, url: str) -> bool:
+    name = url.rsplit("/", 1)[1]
+    return cluster.sql("SELECT count(*) FROM core_workerheartbeat", database=name)[0][0] > 0
+
+
 def running_tasks(cluster, url: str) -> int:
     name = url.rsplit("/", 1)[1]
     [(count,)] = cluster.sql(
@@ -130,6 +135,30 @@ def test_worker_rides_out_a_database_restart_mid_batch(postgres_cluster, smtp, w
     assert_each_delivered_once(smtp, 15)
     # No task is left RUNNING (one may be running right now: wait for it to finish).
     wait_for(lambda: running_tasks(postgres_cluster, url) == 0, timeout=30, what="no task RUNNING")
+
+
+def test_the_workers_pump_delivers_an_events_notification_within_seconds(
+    postgres_cluster, smtp, worker_for
+):
+    url = postgres_cluster.new_database()
+    name = url.rsplit("/", 1)[1]
+    worker_for(url)
+    wait_for(lambda: running_worker(postgres_cluster, url), timeout=45, what="the worker")
+    queue_mail(url, 0, 1)  # one event: its pending notice, and no task
+    started = time.monotonic()
+
+    def told() -> bool:
+        return (
+            postgres_cluster.sql("SELECT count(*) FROM notifications_notification", database=name)[
+                0
+            ][0]
+            == 1
+        )
+
+    # The pump looks every NOTICE_POLL_MS; the sweep alone would take more than 10 s.
+    wait_for(told, timeout=8, what="the in-app notification")
+    assert time.monotonic() - started < 8
+    wait_for(lambda: outbox(postgres_cluster, url) == {"sent": 1}, timeout=30, what="its mail")
 
 
 def test_worker_waits_out_a_stopped_database_and_carries_on(postgres_cluster, smtp, worker_for):

@@ -139,7 +139,9 @@ def test_a_ticket_reads_back_its_id_and_generated_columns_as_save_does(
 def test_tickets_have_no_save_signal_receivers_that_their_insert_would_skip():
     # The new ticket's row is written by `inserts` (tickets/services.py `_insert`), which
     # sends no signals: a receiver added here would silently never run for new tickets.
+    from django.db.models import Model
     from django.db.models.signals import post_save, pre_save
 
     assert not pre_save.has_listeners(Ticket)
     assert not post_save.has_listeners(Ticket)
+    assert Ticket.save is Model.save  # nor a save() of its own

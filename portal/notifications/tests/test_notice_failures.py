@@ -68,22 +68,23 @@ def fail_for_good(notice: PendingNotice, settings) -> PendingNotice:
 
 
 @pytest.mark.django_db
-def test_each_failure_waits_longer_before_the_sweep_tries_again_up_to_the_cap(
+def test_each_failure_waits_longer_before_it_is_tried_again_up_to_the_cap(
     personas, kind_registry, settings_for_retries
 ):
     notice = failing_notice([personas.agent], kind_registry)
     waits = []
     for attempt in range(1, 4):
         before = timezone.now()
-        # Due: swept and failed again.
-        due = notice.retry_at or before + notice_services.SWEEP_AFTER
-        assert notice_services.notices_sweep(now=due) == {"expanded": 0, "failed": 1}
+        # Due (new, or its wait over): the pump tries it, and it fails again.
+        due = notice.retry_at or before
+        assert notice_services.notices_pump(now=due) == {"expanded": 0, "failed": 1}
         notice.refresh_from_db()
         assert notice.attempts == attempt and notice.failed_at is None
         assert "test_gone" in notice.last_error
         waits.append(notice.retry_at - before)
-        # Not due yet: the sweep leaves it, and spends no attempt.
+        # Not due yet: the pump and the sweep leave it, and spend no attempt.
         early = notice.retry_at - dt.timedelta(seconds=1)
+        assert notice_services.notices_pump(now=early) == {"expanded": 0, "failed": 0}
         assert notice_services.notices_sweep(now=early) == {"expanded": 0, "failed": 0}
         assert PendingNotice.objects.get().attempts == attempt
     # 30 s, 60 s, then the 100 s cap (each measured from just before the attempt).
@@ -166,7 +167,7 @@ def test_an_admins_retry_delivers_it_once_its_kind_is_back(
     assert response["Location"] == "/notifications/deliveries#notices"
     # No longer failed nor waiting: the worker's pump takes it at its next look.
     # It, and the admins' alert that it had failed (a notice of its own).
-    assert notice_services.notices_pump() == 2
+    assert notice_services.notices_pump() == {"expanded": 2, "failed": 0}
     assert [n.recipient for n in Notification.objects.filter(kind="test_gone")] == [personas.agent]
     assert not PendingNotice.objects.filter(pk=notice.pk).exists()
 

@@ -40,7 +40,7 @@ def test_the_event_writes_one_notice_and_no_task_and_the_worker_pump_writes_the_
     assert not Notification.objects.exists() and not EmailDelivery.objects.exists()
     assert not DBTaskResult.objects.exists()  # the pump finds it: no task row per event
 
-    assert notice_services.notices_pump() == 1
+    assert notice_services.notices_pump() == {"expanded": 1, "failed": 0}
     assert {n.recipient for n in Notification.objects.all()} == {personas.agent, personas.lead}
     assert set(EmailDelivery.objects.values_list("to_address", flat=True)) == {
         personas.agent.email,
@@ -183,11 +183,15 @@ def test_the_pump_takes_what_is_due_oldest_first_and_leaves_waiting_and_failed_n
     now = timezone.now()
     PendingNotice.objects.filter(pk=waiting.pk).update(retry_at=now + dt.timedelta(minutes=1))
     PendingNotice.objects.filter(pk=failed.pk).update(failed_at=now)
-    assert notice_services.notices_pump(now=now) == 1
+    assert notice_services.notices_pump(now=now) == {"expanded": 1, "failed": 0}
     assert [n.recipient for n in Notification.objects.all()] == [personas.lead]
-    assert notice_services.notices_pump(now=now) == 0  # nothing due: the pump waits
+    nothing = {"expanded": 0, "failed": 0}
+    assert notice_services.notices_pump(now=now) == nothing  # nothing due: the pump waits
     assert set(PendingNotice.objects.all()) == {waiting, failed}
+    # The sweep leaves the waiting one to the pumps until it is SWEEP_AFTER late.
+    past_wait = now + dt.timedelta(minutes=1, seconds=1)
+    assert notice_services.notices_sweep(now=past_wait) == nothing
     # Once its wait is over, the waiting one is the pump's again.
-    assert notice_services.notices_pump(now=now + dt.timedelta(minutes=2)) == 1
+    assert notice_services.notices_pump(now=past_wait) == {"expanded": 1, "failed": 0}
     assert list(PendingNotice.objects.all()) == [failed]
     assert due.pk not in PendingNotice.objects.values_list("pk", flat=True)

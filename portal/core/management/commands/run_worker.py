@@ -10,6 +10,7 @@ thread has its own database connection. Nothing the database does makes this exi
 portal/core/worker.py.
 """
 
+import contextlib
 import logging
 import os
 import signal
@@ -83,16 +84,19 @@ class NoticePump(threading.Thread):
         self.stopped = threading.Event()
 
     def run(self) -> None:
-        backoff = Backoff()
+        backoff, tidy_at = Backoff(), 0.0
         while not self.stopped.is_set():
             try:
-                close_old_connections()
-                found = notices_pump()
-                wait = 0.0 if found else settings.NOTICE_POLL_MS / 1000
+                if time.monotonic() >= tidy_at:  # not every look: DB_CONN_MAX_AGE may be 0
+                    close_old_connections()
+                    tidy_at = time.monotonic() + 60
+                delivered = notices_pump()["expanded"]
+                wait = 0.0 if delivered else settings.NOTICE_POLL_MS / 1000
             except Exception as exc:  # a database blip must not end the pump
                 logger.warning("notice pump failed; retrying", extra={"error": repr(exc)})
-                close_connection()
-                wait = backoff.next_delay()
+                with contextlib.suppress(Exception):
+                    close_connection()
+                wait, tidy_at = backoff.next_delay(), 0.0
             self.stopped.wait(wait)
         connection.close()
 

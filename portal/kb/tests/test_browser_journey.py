@@ -13,9 +13,7 @@ from portal.tickets.models import Ticket
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def test_employee_opens_a_suggested_article_and_leaves_and_analytics_counts_it(
-    page_for, personas, org
-):
+def _publish_article(personas, org) -> None:
     article = services.article_create(
         actor=personas.agent,
         title="Printer shows paper jam",
@@ -26,13 +24,22 @@ def test_employee_opens_a_suggested_article_and_leaves_and_analytics_counts_it(
     )
     services.article_publish(actor=personas.agent, article=article)
 
-    employee = page_for(personas.requester)
-    console_errors = []
-    employee.on("console", lambda m: m.type == "error" and console_errors.append(m.text))
+
+def _start_a_ticket_about_a_paper_jam(employee) -> None:
     employee.goto("/tickets/new")
     employee.get_by_label("Title", exact=True).press_sequentially("paper jam in the printer")
     employee.get_by_label("Business unit group").select_option(label="Group X")
     employee.get_by_label("Category", exact=True).select_option(label="Hardware")
+
+
+def test_employee_opens_a_suggested_article_and_leaves_and_analytics_counts_it(
+    page_for, personas, org
+):
+    _publish_article(personas, org)
+    employee = page_for(personas.requester)
+    console_errors = []
+    employee.on("console", lambda m: m.type == "error" and console_errors.append(m.text))
+    _start_a_ticket_about_a_paper_jam(employee)
     suggestion = employee.get_by_role("link", name="Printer shows paper jam")
     expect(suggestion).to_be_visible()
     with employee.context.expect_page() as opened:
@@ -63,21 +70,9 @@ def test_employee_opens_a_suggested_article_and_leaves_and_analytics_counts_it(
 def test_employee_opens_a_suggestion_and_raises_the_ticket_after_all_so_nothing_is_counted(
     page_for, personas, org
 ):
-    article = services.article_create(
-        actor=personas.agent,
-        title="Printer shows paper jam",
-        body="Open **tray 2** and pull the sheet out.",
-        group=org.group_x,
-        category=org.hardware,
-        owner_team=org.team_a,
-    )
-    services.article_publish(actor=personas.agent, article=article)
-
+    _publish_article(personas, org)
     employee = page_for(personas.requester)
-    employee.goto("/tickets/new")
-    employee.get_by_label("Title", exact=True).press_sequentially("paper jam in the printer")
-    employee.get_by_label("Business unit group").select_option(label="Group X")
-    employee.get_by_label("Category", exact=True).select_option(label="Hardware")
+    _start_a_ticket_about_a_paper_jam(employee)
     with employee.context.expect_page() as opened:
         employee.get_by_role("link", name="Printer shows paper jam").click()
     opened.value.wait_for_load_state()

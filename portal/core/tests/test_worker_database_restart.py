@@ -9,6 +9,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -305,9 +306,21 @@ def test_a_database_restart_costs_no_request_its_pooled_connections_are_replaced
     session_key, _token = manage(url, "shell", "-c", SIGN_IN).stdout.splitlines()[-1].split()
     base = web_server(url)
     page = {"Cookie": f"sessionid={session_key}"}
-    # Both threads of the worker hold a connection (requests alternate between them).
-    assert [fetch(f"{base}/dashboard", **page)[0] for _ in range(6)] == [200] * 6
+    name = url.rsplit("/", 1)[1]
+
+    def both_threads_at_once() -> list[int]:
+        # Eight requests two at a time: both threads of the worker serve some.
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            return list(pool.map(lambda _: fetch(f"{base}/dashboard", **page)[0], range(8)))
+
+    def app_connections() -> int:
+        sql = "SELECT count(*) FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()"
+        return postgres_cluster.sql(sql, name)[0][0]
+
+    assert both_threads_at_once() == [200] * 8
+    assert app_connections() == 2  # each thread keeps its connection
 
     postgres_cluster.restart()  # every kept connection is cut; the web server is not restarted
-    # The health check finds each dead connection before the request uses it.
-    assert [fetch(f"{base}/dashboard", **page)[0] for _ in range(6)] == [200] * 6
+    # The health check finds each dead connection before a request uses it.
+    assert both_threads_at_once() == [200] * 8
+    assert app_connections() == 2

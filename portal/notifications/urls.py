@@ -16,6 +16,11 @@ urlpatterns = [
     ),
     path("notifications/notices/<int:notice_id>/retry", views.notice_retry, name="notice-retry"),
     path(
+        "notifications/notices/retry-failed",
+        views.notices_retry_failed,
+        name="notices-retry-failed",
+    ),
+    path(
         "notifications/notices/<int:notice_id>/discard",
         views.notice_discard,
         name="notice-discard",

@@ -9,6 +9,7 @@ from django.db.models import F
 from django.http import HttpResponse
 from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.defaultfilters import pluralize
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -162,6 +163,7 @@ def delivery_log(request: AuthenticatedRequest) -> HttpResponse:
     else:
         status = ""
     page = Paginator(deliveries, PER_PAGE).get_page(request.GET.get("page"))
+    notices = _troubled_notices()
     return render(
         request,
         "notifications/delivery_log.html",
@@ -169,7 +171,9 @@ def delivery_log(request: AuthenticatedRequest) -> HttpResponse:
             "page": page,
             "status": status,
             "statuses": EmailDelivery.Status.choices,
-            "notices": _troubled_notices(),
+            "notices": notices,
+            # Failed ones come first: the list shows whether there are any.
+            "failed_notices": bool(notices) and notices[0]["notice"].failed_at is not None,
         },
     )
 
@@ -214,6 +218,20 @@ def notice_retry(request: AuthenticatedRequest, notice_id: int) -> HttpResponse:
         messages.success(request, "Another attempt at those notifications has been queued.")
     else:
         messages.error(request, "Those notifications are not failed; they are left as they are.")
+    return redirect(f"{reverse('delivery-log')}#notices")
+
+
+@admin_required(reason=DELIVERIES)
+@require_POST
+def notices_retry_failed(request: AuthenticatedRequest) -> HttpResponse:
+    """Every failed notice tried again, not only the ones the log lists."""
+    count = notice_services.notices_retry_failed(actor=request.user)
+    if count:
+        messages.success(
+            request, f"Another attempt at {count} failed event{pluralize(count)} has been queued."
+        )
+    else:
+        messages.info(request, "No notifications are failed.")
     return redirect(f"{reverse('delivery-log')}#notices")
 
 

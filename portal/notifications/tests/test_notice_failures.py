@@ -226,21 +226,27 @@ def test_the_delivery_log_lists_failed_then_retrying_notices_in_fixed_queries(
     with django_assert_num_queries(4):
         html = client.get("/notifications/deliveries").content.decode()
     assert html.index("Failed</span>") < html.index("Retrying</span>")
-    assert html.count("/retry") == 1 and html.count("/discard") == 1  # the failed one's
+    assert html.count('/retry"') == 1 and html.count('/discard"') == 1  # the failed one's
+    assert html.count("/retry-failed") == 1
     assert "LookupError: Unknown notification kind" in html
     # A notice never tried (the worker will take it within seconds) is not trouble.
     assert html.count("test_gone</td>") == 2
 
 
 # Each persona x action on a fresh failed notice: (status, whether the notice changed).
-ACTIONS = ["retry", "discard", "retry by GET"]
+ACTIONS = ["retry", "discard", "retry by GET", "retry every failed one"]
 EXPECTED = {
     **{
-        p: {"retry": 403, "discard": 403, "retry by GET": 403}
+        p: {"retry": 403, "discard": 403, "retry by GET": 403, "retry every failed one": 403}
         for p in ["requester", "agent", "lead", "spoc", "outsider"]
     },
-    "admin": {"retry": 302, "discard": 302, "retry by GET": 405},
-    "anonymous": {"retry": 302, "discard": 302, "retry by GET": 302},
+    "admin": {"retry": 302, "discard": 302, "retry by GET": 405, "retry every failed one": 302},
+    "anonymous": {
+        "retry": 302,
+        "discard": 302,
+        "retry by GET": 302,
+        "retry every failed one": 302,
+    },  # fmt: skip
 }
 
 
@@ -257,13 +263,17 @@ def test_notice_actions_permission_matrix(
             failing_notice([personas.agent], kind_registry, key=str(n)), settings_for_retries
         )
         url = f"/notifications/notices/{notice.pk}/{action.split()[0]}"
+        if action == "retry every failed one":
+            url = "/notifications/notices/retry-failed"
         response = client.get(url) if action.endswith("GET") else client.post(url)
         got[action] = response.status_code
         after = PendingNotice.objects.filter(pk=notice.pk).first()
         changed[action] = after is None or after.failed_at is None
     assert got == EXPECTED[persona]
     done = persona == "admin"
-    assert changed == {"retry": done, "discard": done, "retry by GET": False}
+    assert changed == {
+        "retry": done, "discard": done, "retry by GET": False, "retry every failed one": done,
+    }  # fmt: skip
 
 
 @pytest.mark.django_db
@@ -288,3 +298,36 @@ def test_two_sweeps_at_once_spend_one_attempt_of_a_failing_notice(
     assert sorted(result.get("failed", 0) for result in results) == [0, 1]
     notice.refresh_from_db()
     assert notice.attempts == 1 and notice.retry_at is not None
+
+
+@pytest.mark.django_db
+def test_retrying_every_failed_notice_takes_those_beyond_the_list_and_leaves_the_waiting(
+    client_for, personas, kind_registry, settings_for_retries, monkeypatch
+):
+    from portal.notifications import views
+
+    monkeypatch.setattr(views, "TROUBLED_NOTICES", 2)  # the log lists two
+    failed = [
+        fail_for_good(
+            failing_notice([personas.agent], kind_registry, key=f"f{n}"), settings_for_retries
+        )
+        for n in range(3)
+    ]
+    waiting = failing_notice([personas.lead], kind_registry, key="waiting")
+    notice_services.notices_pump(now=waiting.created_at)  # one failed attempt: waits
+    waiting.refresh_from_db()
+    assert waiting.retry_at is not None and waiting.failed_at is None
+    client = client_for(personas.admin)
+    assert "Retry every failed one" in client.get("/notifications/deliveries").content.decode()
+
+    response = client.post("/notifications/notices/retry-failed", follow=True)
+    assert "Another attempt at 3 failed events has been queued." in response.content.decode()
+    assert not PendingNotice.objects.filter(failed_at__isnull=False).exists()
+    for notice in failed:
+        notice.refresh_from_db()
+        assert (
+            notice.retry_at is None and notice.attempts == settings_for_retries.NOTICE_MAX_ATTEMPTS
+        )
+    assert PendingNotice.objects.get(pk=waiting.pk).retry_at == waiting.retry_at  # untouched
+    page = client.get("/notifications/deliveries").content.decode()
+    assert "Retry every failed one" not in page

@@ -174,11 +174,14 @@ class Demo:
         self.haproxy_port = free_port()
         self._haproxy()
         self.url = f"http://127.0.0.1:{self.haproxy_port}"
-        self._wait(
-            lambda: all(self._server_status(f"app{n}") == "UP" for n in (1, 2)),
-            90,
-            "both app servers UP in HAProxy",
-        )
+        both_up = lambda: all(self._server_status(f"app{n}") == "UP" for n in (1, 2))  # noqa: E731
+        self._wait(both_up, 90, "both app servers UP in HAProxy")
+        # A process's first page imports the views (seconds on a busy machine): served
+        # straight from each app server, so no health check waits behind it later.
+        for port in self.app_ports:
+            for _ in range(4):
+                requests.get(f"http://127.0.0.1:{port}/login", timeout=60)
+        self._wait(both_up, 90, "both app servers UP in HAProxy after warming up")
         self.say(
             f"HAProxy {self.url} → app1 :{self.app_ports[0]}, app2 :{self.app_ports[1]}; "
             f"2 workers; ready in {time.monotonic() - t0:.0f} s"

@@ -75,7 +75,7 @@ class Heartbeat(threading.Thread):
 
 class NoticePump(threading.Thread):
     """Delivers the notifications events commit (`notice_services.notices_pump`): looks
-    every NOTICE_POLL_MS, and again at once while it finds some. Events queue no task for
+    every NOTICE_POLL_MS, and again at once while it delivers some. Events queue no task for
     it. Like the heartbeat it outlives the database: an error is logged, the connection
     closed, and the next look waits 0.5 s, 1 s … up to WORKER_DB_RETRY_MAX_SECONDS."""
 

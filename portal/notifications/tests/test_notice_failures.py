@@ -10,7 +10,7 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
-from portal.notifications import notice_services
+from portal.notifications import health, notice_services
 from portal.notifications.kinds import Kind, register_kind
 from portal.notifications.models import EmailDelivery, Notification, PendingNotice
 from portal.notifications.services import Message, notify_many
@@ -138,11 +138,13 @@ def test_healthz_fails_naming_the_failed_notices_while_readiness_holds(
 ):
     notice = failing_notice([personas.agent], kind_registry)
     body = client.get("/healthz").json()
+    # An hour old and never tried: late (the test below shows a young one is fine).
     assert body["notices"] == {
-        "status": "ok",
+        "status": "late",
         "pending": 1,
         "retrying": 0,
         "failed": 0,
+        "late": 1,
         "oldest_pending_seconds": body["notices"]["oldest_pending_seconds"],
     }
     assert 3590 <= body["notices"]["oldest_pending_seconds"] <= 3700
@@ -331,3 +333,29 @@ def test_retrying_every_failed_notice_takes_those_beyond_the_list_and_leaves_the
     assert PendingNotice.objects.get(pk=waiting.pk).retry_at == waiting.retry_at  # untouched
     page = client.get("/notifications/deliveries").content.decode()
     assert "Retry every failed one" not in page
+
+
+@pytest.mark.django_db
+def test_healthz_fails_while_a_notice_never_tried_waits_longer_than_anything_delivers(
+    client, personas
+):
+    notice = notify_many(
+        [
+            Message(
+                recipients=[personas.agent], kind="test_event", text="x", link="",
+                context={"text": "x", "body": "y"}, event_key="late",
+            )
+        ]
+    )  # fmt: skip
+    assert client.get("/healthz").json()["notices"]["status"] == "ok"  # seconds old
+    PendingNotice.objects.filter(pk=notice.pk).update(
+        created_at=timezone.now() - health.LATE_AFTER - dt.timedelta(seconds=1)
+    )
+    response = client.get("/healthz")
+    assert response.status_code == 503
+    assert "notices" in response.json()["failing"]
+    assert response.json()["notices"]["status"] == "late"
+    assert response.json()["notices"]["late"] == 1
+    assert client.get("/healthz/ready").status_code == 200  # pages still work
+    notice_services.notices_pump()  # a worker delivers again
+    assert client.get("/healthz").json()["notices"]["status"] == "ok"

@@ -188,6 +188,9 @@ def main() -> None:
     parser.add_argument(
         "--sql", action="store_true", help="also print the warm request's statements"
     )
+    parser.add_argument(
+        "--dump", help="write the (last) scenario's profile to this file, for pstats callers"
+    )
     args = parser.parse_args()
     url = common.database_url(common.database_name(common.tickets_from_env()))
     common.setup_django(url)
@@ -254,8 +257,8 @@ def main() -> None:
             request(i)
             profile.disable()
         stats = pstats.Stats(profile)
-        if dump := __import__("os").environ.get("PROFILE_DUMP"):
-            stats.dump_stats(dump)
+        if args.dump:
+            stats.dump_stats(args.dump)
         total = stats.total_tt  # type: ignore[attr-defined]
         sql, templates, widgets = (share(stats, AREAS[key]) for key in AREAS)
         print(

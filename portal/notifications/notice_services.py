@@ -178,20 +178,21 @@ def notice_retry(*, notice: PendingNotice, actor) -> bool:
     failed nor waiting, so the pump takes it at its next look. Its attempts are kept, so
     failing again keeps it as failed at once, with the new error. Returns False when it is
     not failed (delivered or retried meanwhile)."""
-    retried = PendingNotice.objects.filter(pk=notice.pk, failed_at__isnull=False).update(
-        failed_at=None, retry_at=None
-    )
+    retried = _retry(PendingNotice.objects.filter(pk=notice.pk))
     log.info("pending notice retry requested", extra={"notice": notice.pk, "actor": actor.pk})
     return bool(retried)
+
+
+def _retry(notices) -> int:
+    """Those of `notices` kept as failed made due again (the one rule of both retries)."""
+    return notices.filter(failed_at__isnull=False).update(failed_at=None, retry_at=None)
 
 
 def notices_retry_failed(*, actor) -> int:
     """An admin asks for another attempt at every notice kept as failed (after the cause
     is fixed: workers upgraded, a kind deployed again): as `notice_retry` for each, in one
     statement. Returns how many."""
-    retried = PendingNotice.objects.filter(failed_at__isnull=False).update(
-        failed_at=None, retry_at=None
-    )
+    retried = _retry(PendingNotice.objects.all())
     log.info("pending notices retry requested", extra={"count": retried, "actor": actor.pk})
     return retried
 

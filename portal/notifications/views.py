@@ -210,6 +210,11 @@ def delivery_retry(request: AuthenticatedRequest, delivery_id) -> HttpResponse:
     return redirect("delivery-log")
 
 
+def _back_to_notices() -> HttpResponse:
+    """After an action on notices: the email log, at its notices section."""
+    return redirect(f"{reverse('delivery-log')}#notices")
+
+
 @admin_required(reason=DELIVERIES)
 @require_POST
 def notice_retry(request: AuthenticatedRequest, notice_id: int) -> HttpResponse:
@@ -218,7 +223,7 @@ def notice_retry(request: AuthenticatedRequest, notice_id: int) -> HttpResponse:
         messages.success(request, "Another attempt at those notifications has been queued.")
     else:
         messages.error(request, "Those notifications are not failed; they are left as they are.")
-    return redirect(f"{reverse('delivery-log')}#notices")
+    return _back_to_notices()
 
 
 @admin_required(reason=DELIVERIES)
@@ -232,7 +237,7 @@ def notices_retry_failed(request: AuthenticatedRequest) -> HttpResponse:
         )
     else:
         messages.info(request, "No notifications are failed.")
-    return redirect(f"{reverse('delivery-log')}#notices")
+    return _back_to_notices()
 
 
 @admin_required(reason=DELIVERIES)
@@ -243,7 +248,7 @@ def notice_discard(request: AuthenticatedRequest, notice_id: int) -> HttpRespons
         messages.success(request, "Those notifications were discarded: nobody will be told.")
     else:
         messages.error(request, "Only failed notifications can be discarded.")
-    return redirect(f"{reverse('delivery-log')}#notices")
+    return _back_to_notices()
 
 
 @admin_required(reason=DELIVERIES)

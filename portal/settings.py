@@ -362,12 +362,15 @@ OTP_TOTP_ISSUER = env_str("OTP_TOTP_ISSUER", "Ticketing Portal")
 OTP_TOTP_THROTTLE_FACTOR = 0
 OTP_STATIC_THROTTLE_FACTOR = 0
 AUTHENTICATION_BACKENDS = [
-    "django.contrib.auth.backends.ModelBackend",
+    # Django's ModelBackend, taking the user read with the session (accounts/backends.py).
+    # Sessions that name ModelBackend are read as naming it (accounts/session_store.py).
+    "portal.accounts.backends.PasswordBackend",
     "portal.accounts.sso.backend.SsoBackend",
 ]
 
 # Sessions live in the database; the cookie holds only a random key.
-# Django's database store, its read written once (portal/accounts/session_store.py).
+# Django's database store, its read written once and joined to the signed-in user
+# (portal/accounts/session_store.py).
 SESSION_ENGINE = "portal.accounts.session_store"
 SESSION_IDLE_TIMEOUT = env_int("SESSION_IDLE_TIMEOUT_MINUTES", 120, minimum=1) * 60
 SESSION_COOKIE_AGE = SESSION_IDLE_TIMEOUT

@@ -1,35 +1,58 @@
-"""Django's database sessions (SESSION_ENGINE), read with one statement written once.
+"""Django's database sessions (SESSION_ENGINE), read with the signed-in user in one statement.
 
-Every signed-in request reads its session row. Django's store asks the ORM for it
-(`Session.objects.get(session_key=…, expire_date__gt=now)`), which builds and compiles the
-query each time: about 440 µs of CPU against 90 µs for the same statement run directly
-(docs/benchmarks.md, issue 26), on every page. This store runs that statement: the same
-table, columns, condition (an expired row is no session) and database the ORM would use,
-its time adapted by the backend as the ORM adapts it. Everything else (creating, saving,
-rotating, deleting, clearing expired rows) is Django's.
+Every signed-in request reads its session row, and Django's store asks the ORM for it
+(`Session.objects.get(session_key=…, expire_date__gt=now)`), building and compiling the
+query each time: about 440 µs of CPU against 90 µs for the statement run directly
+(docs/benchmarks.md, issue 26). This store runs that statement (the same table, condition
+(an expired row is no session) and database the ORM would use), and joins the session's
+user to it (`session_user.py`), which the backend then takes instead of reading it again.
+Everything else (creating, saving, rotating, deleting, clearing expired rows) is Django's.
 """
 
 from typing import cast
 
+from django.contrib.auth import BACKEND_SESSION_KEY, SESSION_KEY
 from django.contrib.sessions.backends import db
 from django.db import connections, router
 from django.utils import timezone
+
+from portal.accounts import session_user
+from portal.accounts.models import UserSession
+
+# Sessions signed in before the password backend became the portal's own (which takes the
+# user read with the session) name Django's: read as the portal's, so nobody is signed out
+# by the upgrade; the new name is written whenever the session is next saved.
+LEGACY_BACKENDS = {
+    "django.contrib.auth.backends.ModelBackend": "portal.accounts.backends.PasswordBackend"
+}
 
 
 class SessionStore(db.SessionStore):
     def _get_session_from_db(self):
         model = self.model
-        connection = connections[router.db_for_read(model)]
-        quote = connection.ops.quote_name
-        # Names of Django's session table, quoted; the values are parameters.
-        table, data = quote(model._meta.db_table), quote("session_data")
-        key, expiry = quote("session_key"), quote("expire_date")
-        sql = f"SELECT {data} FROM {table} WHERE {key} = %s AND {expiry} > %s"  # noqa: S608
-        now = connection.ops.adapt_datetimefield_value(timezone.now())
-        with connection.cursor() as cursor:
-            cursor.execute(sql, [self.session_key, now])
-            row = cursor.fetchone()
-        if row is None:  # no such session, or expired: as Django's store, no key
+        alias = router.db_for_read(model)  # sessions are read from the primary (db_router)
+        now = connections[alias].ops.adapt_datetimefield_value(timezone.now())
+        data = session_user.read(model, alias, cast(str, self.session_key), now)
+        if data is None:  # no such session, or expired: as Django's store, no key
             self._session_key = None
             return None
-        return model(session_key=cast(str, self.session_key), session_data=row[0])
+        return model(session_key=cast(str, self.session_key), session_data=data)
+
+    def decode(self, session_data):
+        decoded = super().decode(session_data)
+        backend = decoded.get(BACKEND_SESSION_KEY)
+        if isinstance(backend, str) and backend in LEGACY_BACKENDS:
+            decoded[BACKEND_SESSION_KEY] = LEGACY_BACKENDS[backend]
+        return decoded
+
+    def cycle_key(self):
+        """A new key for the same data; a signed-in session keeps its `UserSession` row.
+
+        `login` cycles only sessions nobody is signed in to (its signal writes the row);
+        `auth.get_user` cycles a signed-in one whose hash an old secret verified
+        (SECRET_KEY_FALLBACKS). Its row moves with it, so ending the user's sessions
+        still ends this one and its user is still read with it."""
+        old_key, signed_in = self.session_key, SESSION_KEY in self
+        super().cycle_key()
+        if old_key and signed_in and self.session_key:
+            UserSession.objects.filter(session_key=old_key).update(session_key=self.session_key)

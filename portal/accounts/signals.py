@@ -3,13 +3,21 @@
 import logging
 
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
+from django.core.signals import request_finished
 from django.dispatch import receiver
 
+from portal.accounts import session_user
 from portal.accounts.models import UserSession
 from portal.accounts.sessions import OIDC_SID_SESSION_KEY
 from portal.lib.request_info import client_ip
 
 security_log = logging.getLogger("portal.security")
+
+
+@receiver(request_finished, dispatch_uid="portal.accounts.session_user")
+def _on_request_finished(sender, **kwargs):
+    # A user row read with a session that nothing took: it must not outlive its request.
+    session_user.forget()
 
 
 @receiver(user_logged_in)

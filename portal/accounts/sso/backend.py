@@ -15,6 +15,7 @@ from django.urls import reverse
 from mozilla_django_oidc.auth import OIDCAuthenticationBackend
 from mozilla_django_oidc.utils import absolutify
 
+from portal.accounts import session_user
 from portal.accounts.models import SsoRoleMapping, User
 from portal.accounts.sessions import OIDC_SID_SESSION_KEY
 from portal.accounts.sso import discovery, graph, sso_enabled
@@ -145,5 +146,6 @@ class SsoBackend(OIDCAuthenticationBackend):
         raise _refused("id-token-unknown-key", kid=kid)
 
     def get_user(self, user_id):
-        user = User.objects.filter(pk=user_id).first()
+        # The row read with the session when it is this account (accounts/session_user.py).
+        user = session_user.take(user_id) or User.objects.filter(pk=user_id).first()
         return user if user is not None and user.is_active else None

@@ -17,7 +17,7 @@ from django.db import connections, router
 from django.utils import timezone
 
 from portal.accounts import session_user
-from portal.accounts.models import UserSession
+from portal.accounts.sessions import session_key_moved
 
 # Sessions signed in before the password backend became the portal's own (which takes the
 # user read with the session) name Django's: read as the portal's, so nobody is signed out
@@ -55,4 +55,4 @@ class SessionStore(db.SessionStore):
         old_key, signed_in = self.session_key, SESSION_KEY in self
         super().cycle_key()
         if old_key and signed_in and self.session_key:
-            UserSession.objects.filter(session_key=old_key).update(session_key=self.session_key)
+            session_key_moved(old_key, self.session_key)

@@ -1,4 +1,4 @@
-"""Ending a user's server-side sessions."""
+"""Ending a user's server-side sessions, and keeping track of a session whose key changes."""
 
 from django.contrib.sessions.models import Session
 from django.db import transaction
@@ -20,6 +20,13 @@ def sessions_end_for_user(user: User, *, keep_session_key: str | None = None) ->
         Session.objects.filter(session_key__in=keys).delete()
         tracked.delete()
     return len(keys)
+
+
+def session_key_moved(old_key: str, new_key: str) -> None:
+    """A signed-in session got a new key (`SessionStore.cycle_key`): its `UserSession` row
+    follows, so ending the user's sessions still ends it and its user is still read with
+    it (`session_user.py`)."""
+    UserSession.objects.filter(session_key=old_key).update(session_key=new_key)
 
 
 def sessions_end_for_oidc_sid(sid: str, *, user: User | None = None) -> int:

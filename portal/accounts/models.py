@@ -16,8 +16,9 @@ class UserManager(BaseUserManager["User"]):
     use_in_migrations = True
 
     def get(self, *args, **kwargs) -> "User":
-        """The ORM's `get`; by id alone (every signed-in request's read of its user, through
-        `ModelBackend.get_user`), with the statement compiled once (`user_by_id`).
+        """The ORM's `get`; by id alone (a signed-in request's read of its user, through
+        `ModelBackend.get_user`, when it was not read with the session), with the statement
+        compiled once (`user_by_id`).
 
         Only on this manager itself: Django makes related managers (`ticket.watchers`,
         `boss.reports`) as subclasses of it, and their `get` must keep their own filter."""

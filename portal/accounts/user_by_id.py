@@ -1,11 +1,12 @@
 """An account by its id, read with the statement compiled once per process.
 
-Every signed-in request reads its user (`ModelBackend.get_user`: `User.objects.get(pk=…)`),
-and the ORM built and compiled that query each time: 360–390 µs of CPU, about a quarter of
-what a page costs before its own work (docs/benchmarks.md, issue 26). The read is the
-ORM's own statement of every column, compiled once per model class and database alias
-(`portal.lib.compiled`, which also converts the values as the ORM does); the instance is
-made as the ORM's iterator makes it (`Model.from_db`), so the account is the one
+A signed-in request reads its user (`ModelBackend.get_user`: `User.objects.get(pk=…)`) when
+the session store could not read it with the session (`session_user.py`: a session with no
+`UserSession` row), and the ORM built and compiled that query each time: 360–390 µs of CPU,
+about a quarter of what a page cost before its own work (docs/benchmarks.md, issue 26). The
+read is the ORM's own statement of every column, compiled once per model class and database
+alias (`portal.lib.compiled`, which also converts the values as the ORM does); the instance
+is made as the ORM's iterator makes it (`Model.from_db`), so the account is the one
 `QuerySet.get` returns. Nothing is kept but the statement: every read goes to the database.
 """
 

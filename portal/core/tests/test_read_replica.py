@@ -79,6 +79,9 @@ def test_analytics_reads_tickets_from_the_replica_and_the_session_from_the_prima
     assert not ticket_tables(primary)
     assert any('"django_session"' in q["sql"] for q in primary.captured_queries)
     assert not any('"django_session"' in q["sql"] for q in replica.captured_queries)
+    # The signed-in user is read with the session, on the primary (accounts/session_user.py).
+    session = next(q["sql"] for q in primary.captured_queries if '"django_session"' in q["sql"])
+    assert '"accounts_user"' in session
 
 
 def test_a_search_reads_from_the_replica_and_a_plain_list_from_the_primary(pair):

@@ -1,10 +1,11 @@
 """Query counts are pinned, and do not grow with the number of tickets.
 
-Every signed-in page costs the same six queries (named once here): 1. session row,
-2. user row, 3. the user's SPOC groups, 4. the user's team memberships (roles, once per
-request), 5. the unread-notifications count (navigation bell), and 6. the page-view
-counter's upsert (PageViewMiddleware, after the page is rendered). Each client makes one
-warm-up request first, so the once-a-minute session refresh is not counted.
+Every signed-in page once cost six queries besides its own: 1. session row, 2. user row,
+3. the user's SPOC groups, 4. the user's team memberships (roles, once per request), 5. the
+unread-notifications count (navigation bell), and 6. the page-view counter's upsert
+(PageViewMiddleware, after the page is rendered). Now one: the session row with its user
+joined (accounts/session_user.py). Each client makes one warm-up request first, so the
+once-a-minute session refresh is not counted.
 """
 
 import pytest
@@ -14,9 +15,10 @@ from portal.tickets import services
 
 pytestmark = pytest.mark.django_db
 
-# Session and user; roles, the bell and the filter options come from the cache and page
-# views are written once a minute (portal/lib/cache_versions.py, analytics/tracking.py).
-PER_REQUEST = 2
+# The session with its user, one statement; roles, the bell and the filter options come
+# from the cache and page views are written once a minute (portal/lib/cache_versions.py,
+# analytics/tracking.py).
+PER_REQUEST = 1
 
 # The dashboard: 1 aggregate over the user's own open tickets (raised by or assigned to
 # them) and 1 short ticket list (recent updates or oldest open, team and assignee joined);
@@ -111,7 +113,7 @@ def test_kept_figures_cost_no_figure_query(persona, dataset, personas, warm,
     # Within ANALYTICS_CACHE_SECONDS the same scope, filters and period read the kept
     # figures and their drawn results (analytics/kept.py), and the filter fields are kept
     # rendered until master data changes (analytics/filter_fields.py): only the session
-    # and the user remain.
+    # with its user remains.
     with django_assert_num_queries(PER_REQUEST):
         response = client.get("/analytics", {"period": "90"})
     assert response.status_code == 200

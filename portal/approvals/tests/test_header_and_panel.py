@@ -80,9 +80,9 @@ def test_a_page_of_an_approver_gains_no_query_for_the_header(
 ):
     client = client_for(manager)
     client.get("/approvals/delegations")  # warm: session refresh, roles, bell, the count
-    # session, user; the delegations the page lists. The header's roles, bell and
-    # approvals count come from the cache.
-    with django_assert_num_queries(3):
+    # the session with its user; the delegations the page lists. The header's roles, bell
+    # and approvals count come from the cache.
+    with django_assert_num_queries(2):
         response = client.get("/approvals/delegations")
     assert HEADER in response.content.decode()
 

@@ -206,9 +206,9 @@ def test_the_list_costs_the_same_for_any_number_of_steps(
         )  # fmt: skip
     client = client_for(personas.admin)
     client.get("/masters")
-    # session, user (roles and the bell from the cache); the count, the page of steps
-    # (owners joined) and their named approvers.
-    with django_assert_num_queries(2 + 3):
+    # the session with its user (roles and the bell from the cache); the count, the page
+    # of steps (owners joined) and their named approvers.
+    with django_assert_num_queries(1 + 3):
         response = client.get("/masters/approvals")
     assert response.status_code == 200
     assert response.content.decode().count("lead@example.com") == 30

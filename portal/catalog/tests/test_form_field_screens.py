@@ -135,8 +135,8 @@ def test_the_list_costs_the_same_for_any_number_of_fields(
         )  # fmt: skip
     client = client_for(personas.admin)
     client.get("/masters")
-    # session, user (roles and the bell from the cache); the count and the page of fields
-    # (owners joined).
-    with django_assert_num_queries(2 + 2):
+    # the session with its user (roles and the bell from the cache); the count and the
+    # page of fields (owners joined).
+    with django_assert_num_queries(1 + 2):
         response = client.get("/masters/fields")
     assert response.status_code == 200

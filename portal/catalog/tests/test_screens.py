@@ -41,9 +41,9 @@ def org_user(org, i):
 def page_overhead(client) -> int:
     """Queries every signed-in page costs before its view runs a query of its own.
 
-    Today: session and user (roles and the unread count come from the cache, page views
-    are written once a minute). Other apps own those, so it is measured on
-    /masters/import (a page whose view queries nothing) rather than hard-coded; the pins
+    Today: the session with its user, one statement (roles and the unread count come
+    from the cache, page views are written once a minute). Other apps own those, so it is
+    measured on /masters/import (a page whose view queries nothing) rather than hard-coded; the pins
     below are the catalogue's own queries. A change of master data makes the roles stale
     (they are read again on the next page), so the tests warm them again after one.
     """

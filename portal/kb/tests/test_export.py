@@ -87,8 +87,9 @@ def test_the_export_is_one_query_for_the_articles_whatever_their_number(
         )  # fmt: skip
     client = client_for(personas.agent)
     client.get(EXPORT)
-    # 1 session, 2 user (roles, which say whether this person may export, come from the
-    # cache once warm), then 3 the articles with group, category and owner team joined.
-    with django_assert_num_queries(3):
+    # 1 the session with its user (roles, which say whether this person may export, come
+    # from the cache once warm), then 2 the articles with group, category and owner team
+    # joined.
+    with django_assert_num_queries(2):
         rows = _rows(client.get(EXPORT))
     assert len(rows) == 30

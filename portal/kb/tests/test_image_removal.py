@@ -248,13 +248,13 @@ def test_edit_page_offers_removal_of_each_image_at_a_constant_query_count(
     path = f"/help/articles/{articles.public.slug}/edit"
     _add(articles.public, personas.agent)
     client.get(path)
-    # 1 session, 2 user, 3 the article (group, category, owner team joined), 4 the images,
-    # 5 the groups, 6 the group's categories, 7 and 8 the owner-team choices (the select
-    # reads its queryset twice); roles and the bell come from the cache.
-    with django_assert_num_queries(8):
+    # 1 the session with its user, 2 the article (group, category, owner team joined), 3
+    # the images, 4 the groups, 5 the group's categories, 6 and 7 the owner-team choices
+    # (the select reads its queryset twice); roles and the bell come from the cache.
+    with django_assert_num_queries(7):
         one = client.get(path).content.decode()
     more = [_add(articles.public, personas.agent, name=f"step{n}.png") for n in range(3)]
-    with django_assert_num_queries(8):
+    with django_assert_num_queries(7):
         four = client.get(path).content.decode()
     assert one.count("/remove") == 1 and four.count("/remove") == 4
     assert f'href="/help/images/{more[-1].pk}/remove"' in four
@@ -267,14 +267,14 @@ def test_confirmation_and_article_pages_pin_their_queries(
     _show(articles.public, personas.agent, image)
     agent = _client(personas, "agent")
     agent.get(f"/help/images/{image.pk}/remove")
-    # 1 session, 2 user, 3 the image with its article (audience condition), 4 the
-    # articles the agent may open naming it, 5 the count of all naming it.
-    with django_assert_num_queries(5):
+    # 1 the session with its user, 2 the image with its article (audience condition), 3
+    # the articles the agent may open naming it, 4 the count of all naming it.
+    with django_assert_num_queries(4):
         agent.get(f"/help/images/{image.pk}/remove")
     requester = _client(personas, "requester")
     requester.get(articles.public.get_absolute_url())
-    # The article page (3 queries) plus 1: which of the images its body names may be shown.
-    with django_assert_num_queries(4):
+    # The article page (2 queries) plus 1: which of the images its body names may be shown.
+    with django_assert_num_queries(3):
         requester.get(articles.public.get_absolute_url())
 
 

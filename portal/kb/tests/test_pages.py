@@ -245,20 +245,20 @@ def test_help_home_query_counts(personas, org, django_assert_num_queries):
         _article(personas, org, title=f"Printer {index}")
     client = _signed_in(personas.requester)
     client.get("/help")
-    # 1 session, 2 user (roles and the bell from the cache, page views written once a
-    # minute); then 3 the browse tree (one grouped count).
-    with django_assert_num_queries(3):
+    # 1 the session with its user (roles and the bell from the cache, page views written
+    # once a minute); then 2 the browse tree (one grouped count).
+    with django_assert_num_queries(2):
         client.get("/help")
     # A search: the same, plus 1 ranked search (its snippets computed in the same query).
-    with django_assert_num_queries(4):
+    with django_assert_num_queries(3):
         client.get("/help?q=printer")
     # A shelf: plus 1 keyset page (group and category joined).
-    with django_assert_num_queries(4):
+    with django_assert_num_queries(3):
         client.get(f"/help?category={org.hardware.pk}")
     agent = _signed_in(personas.agent)
     agent.get("/help")
     # Owners add 2: their teams' articles due for review, and their drafts.
-    with django_assert_num_queries(5):
+    with django_assert_num_queries(4):
         agent.get("/help")
 
 
@@ -266,7 +266,7 @@ def test_article_page_query_count(personas, org, django_assert_num_queries):
     article = _article(personas, org)
     client = _signed_in(personas.requester)
     client.get(article.get_absolute_url())
-    # 1 session, 2 user, 3 the article (group, category, owner team joined); roles (for
-    # may-edit) and the bell from the cache, page views written once a minute.
-    with django_assert_num_queries(3):
+    # 1 the session with its user, 2 the article (group, category, owner team joined);
+    # roles (for may-edit) and the bell from the cache, page views written once a minute.
+    with django_assert_num_queries(2):
         client.get(article.get_absolute_url())

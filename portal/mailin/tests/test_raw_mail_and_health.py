@@ -184,10 +184,10 @@ def test_the_health_page_shows_state_errors_counts_and_token_expiry(
     services.mailbox_watch_claim(mailbox.pk, "worker-1")  # a worker holds it in IDLE
     client = client_for(personas.admin)
     client.get("/mailboxes")  # warm the session and the roles
-    # The two of every signed-in page (session, user: roles and the unread count come from
-    # the cache once warm), then the mailboxes, and the ledger counted by mailbox and
-    # outcome in one GROUP BY.
-    with django_assert_num_queries(2 + 2):
+    # The one of every signed-in page (the session with its user: roles and the unread
+    # count come from the cache once warm), then the mailboxes, and the ledger counted by
+    # mailbox and outcome in one GROUP BY.
+    with django_assert_num_queries(1 + 2):
         page = client.get("/mailboxes")
     html = page.content.decode()
     assert "Failing</strong>: 1 poll in a row" in html

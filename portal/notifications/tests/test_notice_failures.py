@@ -223,9 +223,10 @@ def test_the_delivery_log_lists_failed_then_retrying_notices_in_fixed_queries(
     with pytest.raises(notice_services.NoticeNotDelivered):
         notice_services.notices_expand([retrying.pk])
     fail_for_good(PendingNotice.objects.order_by("pk").last(), settings_for_retries)
-    # session, user, the count of deliveries (none here, so no page of them is read), and
-    # the troubled notices (at most 50); roles and the bell from the cache.
-    with django_assert_num_queries(4):
+    # the session with its user (one statement), the count of deliveries (none here, so no
+    # page of them is read), and the troubled notices (at most 50); roles and the bell
+    # from the cache.
+    with django_assert_num_queries(3):
         html = client.get("/notifications/deliveries").content.decode()
     assert html.index("Failed</span>") < html.index("Retrying</span>")
     assert html.count('/retry"') == 1 and html.count('/discard"') == 1  # the failed one's

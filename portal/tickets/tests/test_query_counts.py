@@ -1,9 +1,9 @@
 """Query counts are pinned, and do not grow with the page size or the number of comments.
 
-Every signed-in full page costs the same six queries besides its own (named once here):
-  1. session row, 2. user row, 3. the user's SPOC groups, 4. the user's team memberships
-  (roles, computed once per request), 5. the unread-notifications count (navigation bell),
-  6. the page-view counter's upsert (analytics).
+Every signed-in full page once cost six queries besides its own: 1. session row, 2. user
+row, 3. the user's SPOC groups, 4. the user's team memberships (roles, computed once per
+request), 5. the unread-notifications count (navigation bell), 6. the page-view counter's
+upsert (analytics). Now one: the session row with its user joined (accounts/session_user.py).
 Each client makes one warm-up request first, so the once-a-minute session refresh is not
 counted.
 """
@@ -14,9 +14,10 @@ from portal.tickets import services
 
 pytestmark = pytest.mark.django_db
 
-# Session and user; roles, the bell and the filter options come from the cache and page
-# views are written once a minute (portal/lib/cache_versions.py, analytics/tracking.py).
-PER_REQUEST = 2
+# The session with its user, one statement; roles, the bell and the filter options come
+# from the cache and page views are written once a minute (portal/lib/cache_versions.py,
+# analytics/tracking.py).
+PER_REQUEST = 1
 
 
 @pytest.fixture
@@ -229,7 +230,7 @@ def test_an_outsider_and_a_missing_number_cost_the_same_one_statement(
         assert client.get(f"/tickets/{ticket.number}").status_code == 404
     with django_assert_num_queries(PER_REQUEST + 1) as missing:
         assert client.get(f"/tickets/{format_number(ticket.pk + 1000)}").status_code == 404
-    # The session and user statements aside (they carry the time of the request).
+    # The session's statement aside (it carries the time of the request).
     read = [q["sql"] for q in hidden if "tickets_ticket" in q["sql"]]
     other = [q["sql"] for q in missing if "tickets_ticket" in q["sql"]]
     assert len(read) == 1

@@ -14,7 +14,7 @@ from portal.tickets.models import Ticket, TicketEvent
 
 pytestmark = pytest.mark.django_db
 
-PER_REQUEST = 2  # as in test_query_counts: session, user (the rest comes from the cache)
+PER_REQUEST = 1  # as in test_query_counts: the session with its user (the rest is cached)
 
 
 @pytest.fixture
@@ -222,8 +222,9 @@ def test_the_fields_partial_costs_one_query_for_twenty_fields(
     long_form(category=org.hardware, count=20)
     client = client_for(personas.requester)
     client.get("/tickets/new")  # the once-a-minute session refresh, not counted
-    # session, user, then the form's fields (1); a partial has no bell and no page view.
-    with django_assert_num_queries(2 + 1):
+    # the session with its user, then the form's fields (1); a partial has no bell and no
+    # page view.
+    with django_assert_num_queries(PER_REQUEST + 1):
         response = client.get(
             "/tickets/new/fields", {"category": org.hardware.pk}, headers={"HX-Request": "true"}
         )
@@ -237,7 +238,7 @@ def test_the_new_ticket_page_with_a_twenty_field_form_has_a_fixed_query_count(
     client = client_for(personas.requester)
     client.get("/tickets/new")
     data = _page_data(org, title="")  # refused by the form: the page re-renders with fields
-    # PER_REQUEST (session, user), the three classification
+    # PER_REQUEST (the session with its user), the three classification
     # lists (groups, categories of the group, subcategories of the category) once to
     # validate and once to draw, and the form's fields (1) whatever their number.
     with django_assert_num_queries(PER_REQUEST + 3 + 3 + 1):

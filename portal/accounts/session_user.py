@@ -76,16 +76,16 @@ def _statement(session_model, alias: str):
 def read(session_model, alias: str, session_key: str, now) -> str | None:
     """The live session's data (None: no such session, or expired); its user's row, if
     one is linked to it, kept for `take`, and nothing kept otherwise."""
+    # Dropped first: a read that fails leaves nothing of an earlier one behind either.
+    forget()
     sql, readers = _statement(session_model, alias)
     connection = connections[alias]
     with connection.cursor() as cursor:
         cursor.execute(sql, [session_key, now])
         row = cursor.fetchone()
     if row is None:
-        _row.set(None)
         return None
     if row[1] is None:  # no account linked to this session: the backend reads it
-        _row.set(None)
         return row[0]
     values = []
     for (col, converters), value in zip(readers, row[1:], strict=True):
@@ -97,7 +97,8 @@ def read(session_model, alias: str, session_key: str, now) -> str | None:
 
 
 def forget() -> None:
-    """Drop the row (at the end of every request: `signals.py`)."""
+    """Drop the row (before each session read, and at the end of every request:
+    `signals.py`)."""
     if _row.get() is not None:
         _row.set(None)
 

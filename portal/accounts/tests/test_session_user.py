@@ -7,6 +7,7 @@ from django.conf import settings
 from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
 from django.contrib.auth.models import AnonymousUser
 from django.contrib.sessions.models import Session
+from django.core.signals import request_finished
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -143,10 +144,23 @@ def test_a_row_read_with_one_session_never_serves_another():
     assert session_user.take(ann.pk) is None
 
 
-def test_nothing_read_for_a_request_outlives_it(personas, client_for):
-    client = _warm(client_for(personas.agent))
-    # A request whose session is read and whose user is never asked for.
-    client.get("/login", headers={"HX-Request": "true"})
+def test_nothing_read_for_a_request_outlives_it(personas):
+    # A session read whose user nothing asked for, then the end of the request.
+    SessionStore(session_key=_session_of(personas.agent, backend=PASSWORD_BACKEND)).load()
+    request_finished.send(sender=None)
+    assert session_user.take(personas.agent.pk) is None
+
+
+def test_a_failed_session_read_leaves_no_earlier_row(personas, monkeypatch):
+    key = _session_of(personas.agent, backend=PASSWORD_BACKEND)
+    SessionStore(session_key=key).load()  # the agent's row kept, nothing took it
+
+    def refused(*args, **kwargs):
+        raise RuntimeError("the database went away")
+
+    monkeypatch.setattr(session_user, "_statement", refused)
+    with pytest.raises(RuntimeError):
+        SessionStore(session_key=key).load()
     assert session_user.take(personas.agent.pk) is None
 
 

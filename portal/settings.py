@@ -363,7 +363,7 @@ OTP_TOTP_THROTTLE_FACTOR = 0
 OTP_STATIC_THROTTLE_FACTOR = 0
 AUTHENTICATION_BACKENDS = [
     # Django's ModelBackend, taking the user read with the session (accounts/backends.py).
-    # Sessions that name ModelBackend are read as naming it (accounts/session_store.py).
+    # Sessions that name ModelBackend are read as naming PasswordBackend (session_store.py).
     "portal.accounts.backends.PasswordBackend",
     "portal.accounts.sso.backend.SsoBackend",
 ]

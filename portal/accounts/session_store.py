@@ -17,7 +17,7 @@ from django.db import connections, router
 from django.utils import timezone
 
 from portal.accounts import session_user
-from portal.accounts.sessions import session_key_moved
+from portal.accounts.sessions import session_key_cycled
 
 # Sessions signed in before the password backend became the portal's own (which takes the
 # user read with the session) name Django's: read as the portal's, so nobody is signed out
@@ -48,11 +48,20 @@ class SessionStore(db.SessionStore):
     def cycle_key(self):
         """A new key for the same data; a signed-in session keeps its `UserSession` row.
 
-        `login` cycles only sessions nobody is signed in to (its signal writes the row);
-        `auth.get_user` cycles a signed-in one whose hash an old secret verified
-        (SECRET_KEY_FALLBACKS). Its row moves with it, so ending the user's sessions
-        still ends this one and its user is still read with it."""
-        old_key, signed_in = self.session_key, SESSION_KEY in self
-        super().cycle_key()
-        if old_key and signed_in and self.session_key:
-            session_key_moved(old_key, self.session_key)
+        `login` cycles only sessions nobody is signed in to (its signal writes the row).
+        Signed-in sessions are cycled by a password change of one's own
+        (`update_session_auth_hash`), a two-factor sign-in begun from one, and
+        `auth.get_user` when an old secret verified the hash (SECRET_KEY_FALLBACKS). The row
+        moves with the key, under a lock that an ending of the user's sessions also takes
+        (`accounts/sessions.py`): ending them still ends this one, and its user is still
+        read with it."""
+        old_key = self.session_key
+        if not old_key or SESSION_KEY not in self:
+            super().cycle_key()
+            return
+
+        def cycle() -> str | None:
+            super(SessionStore, self).cycle_key()
+            return self.session_key
+
+        session_key_cycled(old_key, cycle, end=self.flush)

@@ -1,9 +1,10 @@
 """The signed-in user, read in the session's own statement and handed to the backend.
 
 Every signed-in request read its session row and then, in a second round trip, its user
-(`auth.get_user` → the backend's `get_user(user_id)`): about a sixth of the ticket page
-(docs/benchmarks.md, issue 26). The session store (`session_store.py`) joins the user to
-the session row through `UserSession` (written at sign-in), so one statement reads both.
+(`auth.get_user` → the backend's `get_user(user_id)`): a statement and a round trip more on
+every signed-in request (docs/benchmarks.md, issue 26). The session store
+(`session_store.py`) joins the user to the session row through `UserSession` (written at
+sign-in), so one statement reads both.
 
 Django's `auth.get_user` still decides everything: which backend, the session hash (with
 `SECRET_KEY_FALLBACKS`), flushing a session that fails. Only the backends' `get_user`
@@ -24,18 +25,21 @@ from django.db.models import Field
 
 from portal.accounts.models import User, UserSession
 
+# Where the user's primary key is among its columns (NULL: no account linked).
+_PK = [field.attname for field in User._meta.concrete_fields].index(User._meta.pk.attname)
+
 # (database alias, the user's columns converted as the ORM converts them) or nothing.
 _row: ContextVar[tuple[str, list] | None] = ContextVar("session_user_row", default=None)
 
 # Per alias and backend: the SELECT and, for each of the user's columns, its column
 # expression and the converters the ORM's compiler applies to it; derived from the
 # models and the connection alone, so no process can hold a stale one.
-_statements: dict[tuple[str, str], tuple[str, tuple[tuple[Any, list], ...]]] = {}
+_statements: dict[tuple[str, str, str], tuple[str, tuple[tuple[Any, list], ...]]] = {}
 
 
 def _statement(session_model, alias: str):
     connection = connections[alias]
-    key = (alias, connection.vendor)
+    key = (session_model._meta.label, alias, connection.vendor)
     found = _statements.get(key)
     if found is not None:
         return found
@@ -85,7 +89,7 @@ def read(session_model, alias: str, session_key: str, now) -> str | None:
         row = cursor.fetchone()
     if row is None:
         return None
-    if row[1] is None:  # no account linked to this session: the backend reads it
+    if row[1 + _PK] is None:  # no account linked to this session: the backend reads it
         return row[0]
     values = []
     for (col, converters), value in zip(readers, row[1:], strict=True):
@@ -112,6 +116,6 @@ def take(user_id) -> User | None:
     _row.set(None)
     alias, values = kept
     names = [field.attname for field in User._meta.concrete_fields]
-    if values[names.index(User._meta.pk.attname)] != user_id:
+    if values[_PK] != user_id:
         return None  # not the account this session names: never another's row
     return User.from_db(alias, names, values)

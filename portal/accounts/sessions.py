@@ -1,4 +1,13 @@
-"""Ending a user's server-side sessions, and keeping track of a session whose key changes."""
+"""Ending a user's server-side sessions, and keeping track of a session whose key changes.
+
+A session's key changes (`SessionStore.cycle_key`) while another request may be ending the
+user's sessions (sign out everywhere, a password change, the provider's logout). Both lock
+the session's `UserSession` row first, so one waits for the other: an ending that comes
+first leaves nothing to cycle (the session is signed out instead), one that comes second
+finds the row under its new key and ends that session.
+"""
+
+from collections.abc import Callable
 
 from django.contrib.sessions.models import Session
 from django.db import transaction
@@ -16,17 +25,32 @@ def sessions_end_for_user(user: User, *, keep_session_key: str | None = None) ->
         tracked = UserSession.objects.filter(user=user)
         if keep_session_key:
             tracked = tracked.exclude(session_key=keep_session_key)
-        keys = list(tracked.values_list("session_key", flat=True))
-        Session.objects.filter(session_key__in=keys).delete()
-        tracked.delete()
+        return _end(tracked)
+
+
+def session_key_cycled(old_key: str, cycle: Callable[[], str | None], end: Callable[[], None]):
+    """A signed-in session gets a new key: `cycle()` (Django's, returning the new key) runs
+    with the session's `UserSession` row locked and the row follows the key, so ending the
+    user's sessions still ends it and its user is still read with it (`session_user.py`).
+    If the session was ended meanwhile, `end()` runs instead: nothing is cycled back to
+    life."""
+    with transaction.atomic():
+        list(UserSession.objects.select_for_update().filter(session_key=old_key).values("pk"))
+        if not Session.objects.filter(session_key=old_key).exists():
+            end()
+            return
+        new_key = cycle()
+        if new_key:
+            UserSession.objects.filter(session_key=old_key).update(session_key=new_key)
+
+
+def _end(tracked) -> int:
+    """End the sessions of `tracked` (UserSession rows, read locked: a key being cycled is
+    read once its new key is committed) and their rows; how many ended."""
+    keys = list(tracked.select_for_update().values_list("session_key", flat=True))
+    Session.objects.filter(session_key__in=keys).delete()
+    UserSession.objects.filter(session_key__in=keys).delete()
     return len(keys)
-
-
-def session_key_moved(old_key: str, new_key: str) -> None:
-    """A signed-in session got a new key (`SessionStore.cycle_key`): its `UserSession` row
-    follows, so ending the user's sessions still ends it and its user is still read with
-    it (`session_user.py`)."""
-    UserSession.objects.filter(session_key=old_key).update(session_key=new_key)
 
 
 def sessions_end_for_oidc_sid(sid: str, *, user: User | None = None) -> int:
@@ -43,7 +67,4 @@ def sessions_end_for_oidc_sid(sid: str, *, user: User | None = None) -> int:
             tracked = tracked.filter(user=user)
             if not tracked.exists():
                 tracked = UserSession.objects.filter(user=user, oidc_sid="")
-        keys = list(tracked.values_list("session_key", flat=True))
-        Session.objects.filter(session_key__in=keys).delete()
-        tracked.delete()
-    return len(keys)
+        return _end(tracked)

@@ -3,7 +3,7 @@
 import logging
 
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
-from django.core.signals import request_finished
+from django.core.signals import request_finished, request_started
 from django.dispatch import receiver
 
 from portal.accounts import session_user
@@ -14,14 +14,20 @@ from portal.lib.request_info import client_ip
 security_log = logging.getLogger("portal.security")
 
 
+@receiver(request_started, dispatch_uid="portal.accounts.session_user.started")
 @receiver(request_finished, dispatch_uid="portal.accounts.session_user")
-def _on_request_finished(sender, **kwargs):
-    # A user row read with a session that nothing took: it must not outlive its request.
+def _on_request_edge(sender, **kwargs):
+    # A user row read with a session that nothing took must not outlive its request, nor
+    # one read outside a request (a shell, a command) reach the next.
     session_user.forget()
 
 
 @receiver(user_logged_in)
 def _on_login(sender, request, user, **kwargs):
+    if request is not None and request.session.session_key is None:
+        # Signing in over another account's session flushes it: its new key exists only
+        # once saved, and an unrecorded session would escape "end the user's sessions".
+        request.session.save()
     if request is not None and request.session.session_key:
         UserSession.objects.update_or_create(
             session_key=request.session.session_key,

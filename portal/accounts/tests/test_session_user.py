@@ -2,13 +2,17 @@
 `auth.get_user` still decides who is signed in: a deactivated account, a password changed
 elsewhere or another session's row never signs anybody in (docs/security.md)."""
 
+import threading
+import time
+
 import pytest
 from django.conf import settings
 from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
 from django.contrib.auth.models import AnonymousUser
+from django.contrib.sessions.backends import db
 from django.contrib.sessions.models import Session
 from django.core.signals import request_finished
-from django.db import connection
+from django.db import connection, connections
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
@@ -192,3 +196,82 @@ def test_a_session_verified_by_an_old_secret_keeps_its_row(personas, client_for,
     assert user == personas.agent and len(statements) == 1
     assert sessions_end_for_user(personas.agent) == 1  # still tracked: it can be ended
     assert isinstance(_poll(client)[0], AnonymousUser)
+
+
+def test_a_session_ended_before_its_key_changes_is_signed_out_not_cycled(personas):
+    """The ending came first: the cycle finds its session gone and signs it out instead of
+    saving it again under a new key nobody tracks."""
+    key = _session_of(personas.agent, backend=PASSWORD_BACKEND)
+    store = SessionStore(key)
+    assert store[SESSION_KEY] == str(personas.agent.pk)  # loaded before the ending
+    assert sessions_end_for_user(personas.agent) == 1
+    store.cycle_key()
+    assert SESSION_KEY not in store and store.session_key is None
+    signed_in = [s.get_decoded().get(SESSION_KEY) for s in Session.objects.all()]
+    assert str(personas.agent.pk) not in signed_in
+    assert not UserSession.objects.filter(user=personas.agent).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="row locks are PostgreSQL's")
+def test_ending_a_users_sessions_during_a_key_change_ends_the_new_key(personas, monkeypatch):
+    """The key changes first and the ending waits for it (both lock the session's row):
+    the ending then finds the row under its new key and ends that session. Without the
+    lock the ending would delete the old key, already gone, and leave the new one alive."""
+    key = _session_of(personas.agent, backend=PASSWORD_BACKEND)
+    cycled, go = threading.Event(), threading.Event()
+    django_cycle = db.SessionStore.cycle_key
+
+    def cycle_then_wait(self):
+        django_cycle(self)
+        cycled.set()
+        assert go.wait(timeout=10)  # the transaction stays open, its row locked
+
+    monkeypatch.setattr(db.SessionStore, "cycle_key", cycle_then_wait)
+    store = SessionStore(key)
+    store.load()
+    results = {}
+
+    def change_key():
+        store.cycle_key()
+        results["new"] = store.session_key
+
+    def end_sessions():
+        results["ended"] = sessions_end_for_user(personas.agent)
+
+    changing = threading.Thread(target=_closing(change_key))
+    changing.start()
+    assert cycled.wait(timeout=10)
+    ending = threading.Thread(target=_closing(end_sessions))
+    ending.start()
+    _wait_for_a_lock_wait()
+    go.set()
+    changing.join(timeout=10)
+    ending.join(timeout=10)
+    assert results["new"] and results["new"] != key and results["ended"] == 1
+    assert not Session.objects.filter(session_key__in=[key, results["new"]]).exists()
+    assert not UserSession.objects.filter(user=personas.agent).exists()
+
+
+def _closing(work):
+    def run():
+        try:
+            work()
+        finally:
+            connections.close_all()
+
+    return run
+
+
+def _wait_for_a_lock_wait() -> None:
+    """Until another connection waits for a row lock (the ending, behind the key change)."""
+    for _ in range(200):
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
+                " AND datname = current_database()"
+            )
+            if cursor.fetchone()[0]:
+                return
+        time.sleep(0.05)
+    raise AssertionError("the ending never waited for the key change's lock")

@@ -1,8 +1,11 @@
 """The user's own settings: name and password; other sessions end on a password change."""
 
 import pytest
+from django.conf import settings
 from django.test import Client
 
+from portal.accounts.models import UserSession
+from portal.accounts.sessions import sessions_end_for_user
 from portal.testing.personas import PASSWORD
 
 pytestmark = pytest.mark.django_db
@@ -87,6 +90,27 @@ def test_password_change_keeps_this_session_and_ends_the_others(personas):
     assert elsewhere.get("/dashboard").status_code == 302
     personas.requester.refresh_from_db()
     assert personas.requester.check_password(NEW_PASSWORD)
+    # This session got a new key with the new hash; its row followed, so it is still one
+    # of the user's sessions (ended with the others) and its user is read with it.
+    key = here.cookies[settings.SESSION_COOKIE_NAME].value
+    assert UserSession.objects.filter(session_key=key, user=personas.requester).exists()
+    assert sessions_end_for_user(personas.requester) == 1
+    assert here.get("/dashboard").status_code == 302
+
+
+def test_signing_in_over_another_accounts_session_records_the_new_one(personas):
+    """Django flushes the other account's session at sign-in: the new session is recorded
+    all the same, so ending the user's sessions ends it."""
+    client = signed_in("requester@example.com")
+    assert (
+        client.post("/login", {"email": "agent@example.com", "password": PASSWORD}).status_code
+        == 302
+    )
+    key = client.cookies[settings.SESSION_COOKIE_NAME].value
+    assert UserSession.objects.filter(session_key=key, user=personas.agent).exists()
+    assert client.get("/dashboard").wsgi_request.user == personas.agent
+    assert sessions_end_for_user(personas.agent) == 1
+    assert client.get("/dashboard").status_code == 302
 
 
 def test_unknown_settings_action_is_a_400(client_for, personas):

@@ -15,6 +15,10 @@ The row is handed over in a context variable (one per thread, and per task under
 each session read from the database sets it, to its row or to nothing, so a previous
 request's row is never left for another session; `take` consumes it once; and the end of
 every request clears it, so nothing read for a request outlives it.
+
+Only the synchronous path (WSGI, what the portal serves with) reads the user with the
+session: Django's async twins (`_aget_session_from_db`, `aget_user`, `acycle_key`) are
+Django's own, read the user in a second statement and never take a row.
 """
 
 from contextvars import ContextVar

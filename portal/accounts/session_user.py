@@ -22,15 +22,18 @@ Django's own, read the user in a second statement and never take a row.
 """
 
 from contextvars import ContextVar
-from typing import Any, cast
+from typing import cast
 
 from django.db import connections
 from django.db.models import Field
 
 from portal.accounts.models import User, UserSession
+from portal.lib import inserts
 
-# Where the user's primary key is among its columns (NULL: no account linked).
-_PK = [field.attname for field in User._meta.concrete_fields].index(User._meta.pk.attname)
+# The user's columns, in the order the statement reads them, and where its primary key is
+# among them (NULL: no account linked).
+_NAMES = [field.attname for field in User._meta.concrete_fields]
+_PK = _NAMES.index(User._meta.pk.attname)
 
 # (database alias, the user's columns converted as the ORM converts them) or nothing.
 _row: ContextVar[tuple[str, list] | None] = ContextVar("session_user_row", default=None)
@@ -38,7 +41,7 @@ _row: ContextVar[tuple[str, list] | None] = ContextVar("session_user_row", defau
 # Per alias and backend: the SELECT and, for each of the user's columns, its column
 # expression and the converters the ORM's compiler applies to it; derived from the
 # models and the connection alone, so no process can hold a stale one.
-_statements: dict[tuple[str, str, str], tuple[str, tuple[tuple[Any, list], ...]]] = {}
+_statements: dict[tuple[str, str, str], tuple[str, inserts.Returned]] = {}
 
 
 def _statement(session_model, alias: str):
@@ -53,12 +56,7 @@ def _statement(session_model, alias: str):
         quote(model._meta.db_table) for model in (session_model, UserSession, User)
     )
     fields = tuple(User._meta.concrete_fields)
-    readers = []
-    for field in fields:
-        col = field.get_col(User._meta.db_table)
-        readers.append(
-            (col, connection.ops.get_db_converters(col) + col.get_db_converters(connection))
-        )
+    readers = inserts.column_readers(fields, connection)
 
     def column(model, name: str) -> str:
         return quote(cast(str, cast(Field, model._meta.get_field(name)).column))
@@ -96,9 +94,9 @@ def read(session_model, alias: str, session_key: str, now) -> str | None:
     if row[1 + _PK] is None:  # no account linked to this session: the backend reads it
         return row[0]
     values = []
-    for (col, converters), value in zip(readers, row[1:], strict=True):
+    for (_, column, converters), value in zip(readers, row[1:], strict=True):
         for convert in converters:
-            value = convert(value, col, connection)
+            value = convert(value, column, connection)
         values.append(value)
     _row.set((alias, values))
     return row[0]
@@ -119,7 +117,6 @@ def take(user_id) -> User | None:
         return None
     _row.set(None)
     alias, values = kept
-    names = [field.attname for field in User._meta.concrete_fields]
     if values[_PK] != user_id:
         return None  # not the account this session names: never another's row
-    return User.from_db(alias, names, values)
+    return User.from_db(alias, _NAMES, values)

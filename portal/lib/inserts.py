@@ -66,15 +66,16 @@ def _statement(model: type[Model], rows: int, ignore_conflicts: bool, using: str
         parts.append(suffix)
     if returning:
         parts.append("RETURNING " + ", ".join(ops.quote_name(f.column or "") for f in returning))
-    found = _statements[key] = (" ".join(parts), fields, _readers(returning, connection))
+    found = _statements[key] = (" ".join(parts), fields, column_readers(returning, connection))
     return found
 
 
-def _readers(returning: tuple[Field, ...], connection) -> Returned:
-    """Each returned field with the converters the ORM's compiler applies to its column
-    (`SQLCompiler.get_converters`): SQLite's text times become datetimes, and so on."""
+def column_readers(fields: Sequence[Field], connection) -> Returned:
+    """Each field with its column and the converters the ORM's compiler applies to it
+    (`SQLCompiler.get_converters`): SQLite's text times become datetimes, and so on. For
+    any hand-written read of a model's columns (also accounts/session_user.py)."""
     readers = []
-    for field in returning:
+    for field in fields:
         column = field.get_col(field.model._meta.db_table)
         converters = connection.ops.get_db_converters(column) + column.get_db_converters(connection)
         readers.append((field, column, converters))

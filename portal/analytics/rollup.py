@@ -34,7 +34,6 @@ from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 
 from portal.analytics.models import KEY, TicketCount
-from portal.lib import together
 from portal.tickets import access
 from portal.tickets.models import OPEN_STATUSES, Status, Ticket, TicketEvent
 from portal.tickets.signals import snapshot
@@ -155,15 +154,13 @@ def apply(delta: Counter) -> None:
     params = []
     for key, n in changes:
         params.extend([*key, n])
-    # Nothing reads the counts back in the change: the upsert may go with its other writes
-    # (`together.writes_at_end`, raising a ticket).
-    together.write(
-        f"INSERT INTO {table} ({', '.join(columns)}) VALUES "  # noqa: S608 - names from the model
-        f"{', '.join([placeholders] * len(changes))} "
-        f"ON CONFLICT ({', '.join(columns[:-1])}) DO UPDATE SET n = {table}.n + excluded.n",
-        params,
-        later=True,
-    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} ({', '.join(columns)}) VALUES "  # noqa: S608 - names from the model
+            f"{', '.join([placeholders] * len(changes))} "
+            f"ON CONFLICT ({', '.join(columns[:-1])}) DO UPDATE SET n = {table}.n + excluded.n",
+            params,
+        )
 
 
 # --- Rebuild --------------------------------------------------------------------------

@@ -24,8 +24,6 @@ from django.db.models import Field, Model
 from django.db.models.constants import OnConflict
 from django.db.models.expressions import BaseExpression
 
-from portal.lib import together
-
 # What the database makes for a row, read back: each field, its column and converters.
 Returned = tuple[tuple[Field, Any, list], ...]
 # (model, rows, ignore_conflicts, alias, vendor) -> (SQL, fields written, fields read back)
@@ -85,19 +83,12 @@ def column_readers(fields: Sequence[Field], connection) -> Returned:
 
 
 def insert(
-    objs: Sequence[Model],
-    *,
-    ignore_conflicts: bool = False,
-    using: str = "default",
-    later: bool = False,
+    objs: Sequence[Model], *, ignore_conflicts: bool = False, using: str = "default"
 ) -> None:
     """Insert `objs` (unsaved instances of one model) in one statement, as
     `Model.objects.bulk_create(objs, ignore_conflicts=...)` would, without the ORM's
     per-call compilation. Large batches (beyond the backend's parameter limit) go to
-    `bulk_create`, which splits them.
-
-    `later`: inside `together.writes_at_end`, the statement waits for the block's end and
-    goes with the block's other waiting writes; the objects get their ids then."""
+    `bulk_create`, which splits them."""
     if not objs:
         return
     model = type(objs[0])
@@ -118,15 +109,14 @@ def insert(
             if isinstance(value, BaseExpression):
                 raise TypeError(f"{model._meta.label}.{field.name}: an expression needs the ORM")
             params.append(field.get_db_prep_save(value, connection))
-
-    def read_back(rows: list[tuple]) -> None:
-        for n, obj in enumerate(objs):
-            if returned:
-                for (field, column, converters), value in zip(returned, rows[n], strict=True):
-                    for convert in converters:
-                        value = convert(value, column, connection)
-                    setattr(obj, field.attname, value)
-            obj._state.adding = False
-            obj._state.db = using
-
-    together.write(sql, params, then=read_back, later=later, using=using)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall() if returned else None
+    for n, obj in enumerate(objs):
+        if rows is not None:
+            for (field, column, converters), value in zip(returned, rows[n], strict=True):
+                for convert in converters:
+                    value = convert(value, column, connection)
+                setattr(obj, field.attname, value)
+        obj._state.adding = False
+        obj._state.db = using

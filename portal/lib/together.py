@@ -23,29 +23,14 @@ or fall together run inside `transaction.atomic` on every backend.
 
 Each message passes Django's cursor wrapper once: query logging and `execute_wrapper`s see
 one entry holding every statement, so the tests' pinned query counts count round trips.
-
-Writes can go together too: inside `writes_at_end()` (itself inside `transaction.atomic`),
-a `write(..., later=True)` waits, and the block's waiting writes go as one message when it
-ends, before the transaction commits. Only a write that nobody reads back before the block
-ends may wait (a ticket's history, the rollup's counts, the notice of who is told: raising
-a ticket sends those three together); outside such a block `write` runs at once.
 """
 
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
-from contextvars import ContextVar
+from collections.abc import Sequence
 from typing import Any
 
 from django.db import DEFAULT_DB_ALIAS, connections
 
 type Statement = tuple[str, Sequence[Any]]
-type Then = Callable[[list[tuple]], None] | None
-
-# The open `writes_at_end` block's database and its waiting writes (each with what to do
-# with its rows); None outside one. Per thread and task, as a request's own.
-_waiting: ContextVar[tuple[str, list[tuple[str, Sequence[Any], Then]]] | None] = ContextVar(
-    "portal_writes_at_end", default=None
-)
 
 
 def in_one_round_trip(using: str = DEFAULT_DB_ALIAS) -> bool:
@@ -95,42 +80,3 @@ def _client_cursor(connection: Any) -> Any:
         if connection.queries_logged:
             return connection.make_debug_cursor(raw)
         return connection.make_cursor(raw)
-
-
-@contextmanager
-def writes_at_end(using: str = DEFAULT_DB_ALIAS) -> Iterator[None]:
-    """The block's `write(..., later=True)`s on `using` wait and go as one message when it
-    ends without an error (none when it raises: its transaction is rolled back anyway).
-    Inside `transaction.atomic`, so they commit or roll back with the rest of the change."""
-    if not connections[using].in_atomic_block:
-        raise AssertionError("writes_at_end: open a transaction first (transaction.atomic)")
-    waiting: list[tuple[str, Sequence[Any], Then]] = []
-    token = _waiting.set((using, waiting))
-    try:
-        yield
-    finally:
-        _waiting.reset(token)
-    if waiting:
-        found = run([(sql, params) for sql, params, _ in waiting], using=using)
-        for (_, _, then), rows in zip(waiting, found, strict=True):
-            if then is not None:
-                then(rows)
-
-
-def write(
-    sql: str,
-    params: Sequence[Any],
-    *,
-    then: Then = None,
-    later: bool = False,
-    using: str = DEFAULT_DB_ALIAS,
-) -> None:
-    """Run one statement and give its rows to `then`; with `later`, inside a
-    `writes_at_end` block on `using`, when that block ends instead."""
-    open_block = _waiting.get()
-    if later and open_block is not None and open_block[0] == using:
-        open_block[1].append((sql, params, then))
-        return
-    [rows] = run([(sql, params)], using=using)
-    if then is not None:
-        then(rows)

@@ -149,9 +149,7 @@ def notify_many(messages: Sequence[Message]) -> PendingNotice | None:
     if not held:
         return None
     notice = PendingNotice(messages=held, emails=not _emails_paused.get())
-    # Read back by nobody in the change: it may go with the change's other writes
-    # (`together.writes_at_end`), and gets its id then.
-    inserts.insert([notice], using=router.db_for_write(PendingNotice), later=True)
+    inserts.insert([notice], using=router.db_for_write(PendingNotice))
     return notice
 
 

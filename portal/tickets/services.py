@@ -34,7 +34,7 @@ from portal.catalog.models import (
     TeamMember,
 )
 from portal.catalog.selectors import find_mapping
-from portal.lib import compiled, inserts, together
+from portal.lib import compiled, inserts
 from portal.tickets import access, notify, routing, signals, sla, transitions
 from portal.tickets.errors import (
     ActionForbidden,
@@ -101,10 +101,8 @@ class _History:
     def save(self) -> None:
         for event in self.events:
             event.version = self.ticket.version
-        # One statement made once per number of events (`portal.lib.inserts`); nobody
-        # reads the events back in the change, so it may wait for the change's other
-        # writes (`together.writes_at_end`, raising a ticket).
-        inserts.insert(self.events, later=True)
+        # One statement made once per number of events (`portal.lib.inserts`).
+        inserts.insert(self.events)
         signals.ticket_changed.send(
             sender=Ticket, ticket=self.ticket, before=self.before, events=self.events
         )
@@ -210,8 +208,7 @@ def ticket_create(
         if first := _sent_with(requester, idempotency_key):
             return first
     try:
-        # The history, the rollup's counts and the notice go in one round trip at the end.
-        with transaction.atomic(), together.writes_at_end():
+        with transaction.atomic():
             return _create(
                 requester, title, description, group, category, subcategory, priority,
                 idempotency_key, form_values,

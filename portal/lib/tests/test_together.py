@@ -1,15 +1,13 @@
 """Statements sent together (`portal.lib.together`): each one's rows as its own `execute`
 would give them, in one round trip on PostgreSQL, and a failure that leaves nothing of the
-message behind; writes that wait for the end of a change, sent then, or never when it
-fails."""
+message behind."""
 
 import pytest
-from django.db import DatabaseError, connection, transaction
+from django.db import DatabaseError, connection
 from django.test.utils import CaptureQueriesContext
 
 from portal.accounts.models import User
-from portal.lib import compiled, inserts, together
-from portal.notifications.models import Notification
+from portal.lib import compiled, together
 
 pytestmark = [pytest.mark.django_db, pytest.mark.smoke]
 
@@ -98,56 +96,3 @@ def test_compiled_reads_together_answer_as_each_read_alone():
     assert found[0] == list(by_email("c0@example.com"))
     assert found[1] == [("C 1", False)]
     assert len(sent.captured_queries) == (1 if together.in_one_round_trip() else 2)
-
-
-def _notification(person: User, text: str) -> Notification:
-    return Notification(recipient=person, kind="k", text=text, link="/x")
-
-
-def test_writes_that_may_wait_go_in_one_round_trip_when_the_block_ends():
-    person = User.objects.create_user("w@example.com", "x")
-    first, second = _notification(person, "one"), _notification(person, "two")
-    with CaptureQueriesContext(connection) as sent:
-        with transaction.atomic(), together.writes_at_end():
-            inserts.insert([first], later=True)
-            inserts.insert([second], later=True)
-            # Waiting: nothing sent yet, no ids.
-            assert first.pk is None and second.pk is None
-            assert not Notification.objects.filter(recipient=person).exists()
-        assert first.pk is not None and second.pk is not None
-    assert list(Notification.objects.filter(recipient=person).order_by("pk")) == [first, second]
-    writes = [q["sql"] for q in sent.captured_queries if "INSERT" in q["sql"]]
-    assert len(writes) == (1 if together.in_one_round_trip() else 2)
-
-
-def test_outside_a_block_a_write_that_may_wait_runs_at_once():
-    person = User.objects.create_user("now@example.com", "x")
-    row = _notification(person, "now")
-    inserts.insert([row], later=True)
-    assert Notification.objects.filter(pk=row.pk, text="now").exists()
-
-
-def test_a_block_that_raises_sends_none_of_its_waiting_writes():
-    person = User.objects.create_user("r@example.com", "x")
-    row = _notification(person, "never")
-    with CaptureQueriesContext(connection) as sent, pytest.raises(ZeroDivisionError):
-        with transaction.atomic(), together.writes_at_end():
-            inserts.insert([row], later=True)
-            1 / 0  # noqa: B018
-    assert not any("INSERT" in q["sql"] for q in sent.captured_queries)
-    assert row.pk is None and not Notification.objects.filter(recipient=person).exists()
-
-
-def test_a_waiting_write_that_fails_undoes_the_whole_change():
-    person = User.objects.create_user("f@example.com", "x")
-    with pytest.raises(DatabaseError), transaction.atomic(), together.writes_at_end():
-        Notification.objects.create(recipient=person, kind="k", text="made at once")
-        inserts.insert([_notification(person, "fine")], later=True)
-        together.write(_sql("SELECT no_such_column FROM {table}"), [], later=True)
-    assert not Notification.objects.filter(recipient=person).exists()
-
-
-@pytest.mark.django_db(transaction=True)
-def test_writes_wait_only_inside_a_transaction():
-    with pytest.raises(AssertionError, match="transaction"), together.writes_at_end():
-        pass

@@ -9,7 +9,6 @@ from django.utils import timezone
 from portal.accounts.models import User
 from portal.catalog.models import TeamMember
 from portal.catalog.selectors import attach_master_rows
-from portal.lib import together
 from portal.notifications.models import EmailDelivery, Notification
 from portal.testing.notices import deliver_pending
 from portal.testing.outbox import written
@@ -302,12 +301,11 @@ CHANGE_STATUS = 11
 # ticket_create, 12 (the first of its classification; later ones read the approval rules,
 # mapping, SLA policy and webhooks from the cache): savepoint; whether the classification
 # needs approval; mapping; the team's load (with the members' accounts, so the assignee is
-# not read again); SLA policy; insert the ticket; the webhooks; the SPOCs; its history,
-# the analytics counter and the assignee's "assigned to you", the SPOCs' "New ticket" and
-# the requester's confirmation in one pending notice (no watchers are looked up: a ticket
-# raised in this transaction has none yet), those three writes in one round trip on
-# PostgreSQL (lib/together.py); and the release.
-CREATE = 10 if together.in_one_round_trip() else 12
+# not read again); SLA policy; insert the ticket, its history and the analytics counter;
+# the webhooks; the SPOCs; then the assignee's "assigned to you", the SPOCs' "New ticket"
+# and the requester's confirmation in one pending notice (no watchers are looked up: a
+# ticket raised in this transaction has none yet), and the release.
+CREATE = 12
 
 
 @pytest.mark.parametrize("watchers", [1, 5])

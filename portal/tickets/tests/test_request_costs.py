@@ -15,7 +15,6 @@ from django.test.utils import CaptureQueriesContext
 
 from portal.catalog import services as catalog_services
 from portal.catalog.models import TeamMember
-from portal.lib import together
 from portal.notifications import services as notification_services
 from portal.testing.notices import deliver_pending
 from portal.tickets.tests.test_query_counts import HISTORY_AND_COMMENTS
@@ -185,19 +184,17 @@ def test_creating_a_ticket_pays_only_the_session_and_the_user_beyond_its_own_wor
     assert response.status_code == 302
     statements = [q["sql"] for q in queries.captured_queries]
     assert _fixed(statements) == []
-    # The session with its user, then the creation's own: the transaction (its opening and
-    # closing statements), the team's load with the members' accounts (routing; the
-    # assignee is not read again), the ticket, then its history, the analytics counter and
-    # the three notifications (assignee, SPOCs, requester) together in one pending notice
-    # (the worker's pump writes the rows, reads the preferences and queues the mail): those
-    # three writes in one round trip on PostgreSQL (lib/together.py).
+    # The session with its user, then the creation's own: the transaction (its opening and closing
+    # statements), the team's load with the members' accounts (routing; the assignee is
+    # not read again), the ticket, its history and the analytics counter, then
+    # the three notifications (assignee, SPOCs, requester) together: one pending notice
+    # (the worker's pump writes the rows, reads the preferences and queues the mail).
     # Whether the form was sent before is one read of the idempotency key (a resend must
     # not reach the INSERT: it would take a ticket number). The group,
     # category and subcategory chosen, mapping, request form, approval rules, SLA policy,
     # webhooks and the group's SPOCs come from the cache, and no savepoint is taken
-    # (35 → 13 → 11 → 10; 9 since the user is read with the session; 7 on PostgreSQL since
-    # the last three writes go together).
-    assert len(statements) == (7 if together.in_one_round_trip() else 9)
+    # (35 → 13 → 11 → 10; 9 since the user is read with the session).
+    assert len(statements) == 9
 
 
 def test_commenting_pays_only_the_session_and_the_user_beyond_its_own_work(

@@ -26,14 +26,11 @@ import uuid
 from collections import OrderedDict
 from collections.abc import Callable, Collection, Sequence
 from contextlib import ExitStack
-from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import EmptyResultSet
 from django.db import connections
 from django.db.models import QuerySet
-
-from portal.lib import together
 
 # Stand-ins no real value equals: integers just below 2**31 (positive, so an unsigned
 # column takes them; within 32 bits, so an integer column does), text with NUL bytes
@@ -207,44 +204,19 @@ def rows(
 
     `shaped`: the statement is one of a request's shapes (tickets/list_page.py), kept
     apart from the code's own, in a bounded memo of its own."""
-    read = Read(name, build, values, may_be_unused=may_be_unused, shaped=shaped)
-    return rows_together([read], using=using)[0]
-
-
-@dataclass(frozen=True)
-class Read:
-    """One read for `rows_together`: `rows`' arguments."""
-
-    name: str
-    build: Callable[..., QuerySet]
-    values: Sequence
-    may_be_unused: Collection[int] = ()
-    shaped: bool = False
-
-
-def rows_together(reads: Sequence[Read], *, using: str = "default") -> list[list[tuple]]:
-    """The rows of each of `reads`, as `rows` returns them, in their order: two or more in
-    one round trip on PostgreSQL (portal/lib/together.py), not prepared; one alone is
-    prepared like any statement (settings.py)."""
+    kept = _shapes if shaped else _statements
+    sql, params, places, _, converters = _statement(name, build, values, using, may_be_unused, kept)
     connection = connections[using]
-    statements = []
-    converting = []
-    for read in reads:
-        kept = _shapes if read.shaped else _statements
-        sql, params, places, _, converters = _statement(
-            read.name, read.build, read.values, using, read.may_be_unused, kept
-        )
-        filled = list(params)
-        for position, n, wrap in places:
-            value = _adapted(read.values[n], connection)
-            filled[position] = value if wrap is None else wrap(value)
-        statements.append((sql, filled))
-        converting.append(converters)
-    found = together.run(statements, using=using)
-    return [
-        [_converted(row, converters, connection) for row in rows] if converters else rows
-        for rows, converters in zip(found, converting, strict=True)
-    ]
+    filled = list(params)
+    for position, n, wrap in places:
+        value = _adapted(values[n], connection)
+        filled[position] = value if wrap is None else wrap(value)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, filled)
+        found = cursor.fetchall()
+    if not converters:
+        return found
+    return [_converted(row, converters, connection) for row in found]
 
 
 def _converted(row: tuple, converters: Converters, connection: Any) -> tuple:

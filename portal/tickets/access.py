@@ -321,66 +321,35 @@ def restrict_part[QS: QuerySet[Any]](queryset: QS, user: "Visitor", ticket: Tick
 def page_comments(user: "Visitor", ticket: Ticket) -> list[Comment]:
     """The ticket page's comments: `Comment.objects.visible_to(user, ticket)` with their
     authors named (`accounts.selectors.naming`), through a compiled statement."""
-    return _page_parts(user, ticket, _COMMENTS)[0]
+    return _page_parts(user, ticket, Comment, "author", "ticket page: comments", None)
 
 
 def page_events(user: "Visitor", ticket: Ticket) -> list[TicketEvent]:
     """The ticket page's history: `TicketEvent.objects.visible_to(user, ticket)` less the
     "commented" events (the comments have their own list), actors named, compiled."""
-    return _page_parts(user, ticket, _HISTORY)[0]
+    commented = Q(kind=TicketEvent.Kind.COMMENTED)
+    return _page_parts(user, ticket, TicketEvent, "actor", "ticket page: history", commented)
 
 
-def page_history_and_comments(
-    user: "Visitor", ticket: Ticket
-) -> tuple[list[TicketEvent], list[Comment]]:
-    """`page_events` and `page_comments` in one round trip (portal/lib/together.py): the
-    page needs both before it shows either, and a statement of its own cost the page
-    more than the database's answer to it."""
-    events, comments = _page_parts(user, ticket, _HISTORY, _COMMENTS)
-    return events, comments
-
-
-@dataclass(frozen=True)
-class _Part:
-    """Rows of one model on the ticket page, each naming one `person`."""
-
-    model: type[Comment] | type[TicketEvent]
-    person: str
-    name: str
-    leave_out: Q | None = None
-
-    def read(self, scope: str, ticket: Ticket) -> compiled.Read:
-        """`restrict_part`'s rows of `ticket` in their order, with a statement compiled
-        once per process for each scope (portal/lib/compiled.py): building and compiling
-        the queryset cost the page more than the database's answer (0.6 of 1.5 ms per
-        read)."""
-        model, leave_out = self.model, self.leave_out
-        selected = page_rows.columns(model, self.person)
-
-        def build(ticket_id: int) -> QuerySet:
-            rows = model.objects.filter(ticket_id=ticket_id)
-            if leave_out is not None:
-                rows = rows.exclude(leave_out)
-            return (rows if scope == "all" else public_only(rows)).values_list(*selected)
-
-        return compiled.Read(f"{self.name} ({scope})", build, [ticket.pk])
-
-
-_COMMENTS = _Part(Comment, "author", "ticket page: comments")
-_HISTORY = _Part(TicketEvent, "actor", "ticket page: history", Q(kind=TicketEvent.Kind.COMMENTED))
-
-
-def _page_parts(user: "Visitor", ticket: Ticket, *parts: _Part) -> list[list[Any]]:
-    """Each part's rows `user` may read (`part_scope`), made model instances, from one
-    round trip."""
+def _page_parts[M: (Comment, TicketEvent)](
+    user: "Visitor", ticket: Ticket, model: type[M], person: str, name: str, leave_out: Q | None
+) -> list[M]:
+    """`restrict_part`'s rows of `ticket` in their order, with a statement compiled once
+    per process for each scope (portal/lib/compiled.py): building and compiling the
+    queryset cost the page more than the database's answer (0.6 of 1.5 ms per read)."""
     scope = part_scope(user, ticket)
     if scope is None:
-        return [[] for _ in parts]
-    found = compiled.rows_together([part.read(scope, ticket) for part in parts])
-    return [
-        [page_rows.instance(part.model, row, part.person) for row in rows]
-        for part, rows in zip(parts, found, strict=True)
-    ]
+        return []
+    selected = page_rows.columns(model, person)
+
+    def build(ticket_id: int) -> QuerySet:
+        rows = model.objects.filter(ticket_id=ticket_id)
+        if leave_out is not None:
+            rows = rows.exclude(leave_out)
+        return (rows if scope == "all" else public_only(rows)).values_list(*selected)
+
+    found = compiled.rows(f"{name} ({scope})", build, [ticket.pk])
+    return [page_rows.instance(model, row, person) for row in found]
 
 
 def system_read[M: (Ticket, Comment, TicketEvent, Attachment)](model: type[M]) -> QuerySet[M]:

@@ -250,16 +250,16 @@ def _page_html(
 def _detail_context(request: AuthenticatedRequest, ticket: Ticket, **extra: Any) -> dict[str, Any]:
     """Everything the ticket page shows, in a constant number of queries.
 
-    comments and events (1: one round trip, portal/lib/together.py); files (1) and related
-    tickets (1) only when the ticket's read said it has some (portal/tickets/page_facts.py,
-    which also said whether the viewer watches it); the team's members and the teams from
-    the cache.
+    comments (1), events (1); files (1) and related tickets (1) only when the ticket's read
+    said it has some (portal/tickets/page_facts.py, which also said whether the viewer
+    watches it); the team's members and the teams from the cache.
     """
     user = request.user
     roles_here = access.ticket_roles(user, ticket)
     worker = bool(roles_here & access.WORKER_ROLES)
     # Comments have their own list; their events only matter for the audit trail.
-    events, comments = access.page_history_and_comments(user, ticket)
+    events = access.page_events(user, ticket)
+    comments = access.page_comments(user, ticket)
     dates = ShortDates()
     _stamp(comments, dates)
     _stamp(events, dates)

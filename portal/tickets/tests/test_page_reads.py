@@ -53,7 +53,6 @@ def test_the_pages_reads_answer_as_the_access_checked_querysets(busy_ticket, peo
             access.get_ticket_for_page(user, busy_ticket.number)
         assert access.page_comments(user, busy_ticket) == []
         assert access.page_events(user, busy_ticket) == []
-        assert access.page_history_and_comments(user, busy_ticket) == ([], [])
         return
     page = access.get_ticket_for_page(user, busy_ticket.number)
     orm = Ticket.objects.select_related("requester", "assignee").get(pk=busy_ticket.pk)
@@ -80,15 +79,6 @@ def test_the_pages_reads_answer_as_the_access_checked_querysets(busy_ticket, peo
     assert [_person(e.actor) for e in events] == [_person(e.actor) for e in expected_events]
     assert any(e.actor is None for e in events)  # routing: nobody behind it
 
-    # The page reads both in one round trip: the same rows, people and order.
-    together_events, together_comments = access.page_history_and_comments(user, page)
-    assert [(_fields(e), _person(e.actor)) for e in together_events] == [
-        (_fields(e), _person(e.actor)) for e in events
-    ]
-    assert [(_fields(c), _person(c.author)) for c in together_comments] == [
-        (_fields(c), _person(c.author)) for c in comments
-    ]
-
 
 def test_a_ticket_without_assignee_reads_none_and_a_missing_number_is_not_visible(ticket, personas):
     Ticket.objects.filter(pk=ticket.pk).update(assignee=None)
@@ -106,9 +96,6 @@ def test_one_process_serves_each_scope_its_own_statement(busy_ticket, people):
         user = people[persona]
         bodies = [comment.body for comment in access.page_comments(user, busy_ticket)]
         assert (internal in bodies) is (persona != "requester"), persona
-        # The same when the comments come with the history (one round trip).
-        _events, comments = access.page_history_and_comments(user, busy_ticket)
-        assert (internal in [c.body for c in comments]) is (persona != "requester"), persona
 
 
 def test_the_ticket_read_names_its_people_by_lookups_not_joins(busy_ticket, people):

@@ -10,7 +10,6 @@ counted.
 
 import pytest
 
-from portal.lib import together
 from portal.tickets import services
 
 pytestmark = pytest.mark.django_db
@@ -153,10 +152,7 @@ def test_htmx_partial_skips_the_filter_option_lists(raise_ticket, personas, warm
 # visibility is decided on the row (access.get_ticket_for_page), not in the statement.
 # Before: 6 more statements for the admin (ratings, links, family, emails, team members,
 # and the files of a ticket that has none).
-# The ticket (with its page facts), then its history and comments: one round trip on
-# PostgreSQL (portal/lib/together.py), two statements elsewhere.
-HISTORY_AND_COMMENTS = 1 if together.in_one_round_trip() else 2
-DETAIL_BASE = PER_REQUEST + 1 + HISTORY_AND_COMMENTS
+DETAIL_BASE = PER_REQUEST + 1 + 1 + 1
 DETAIL = dict.fromkeys(("requester", "agent", "lead", "spoc", "admin"), DETAIL_BASE + 1)
 
 
@@ -197,7 +193,7 @@ def test_a_ticket_page_with_no_files_links_ratings_mail_or_family_reads_only_its
 ):
     services.comment_add(actor=personas.agent, ticket=ticket, body="On it", internal=False)
     client = warm_page(getattr(personas, persona), ticket)
-    # The ticket, its history and its comments.
+    # The ticket, its comments, its history.
     with django_assert_num_queries(DETAIL_BASE):
         response = client.get(f"/tickets/{ticket.number}")
     assert response.status_code == 200

@@ -5,6 +5,8 @@ import re
 
 import pytest
 from django.core.cache import cache
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from portal.lib import markdown
 
@@ -67,3 +69,31 @@ def test_links_get_the_rel_the_module_names(monkeypatch):
     assert 'rel="noopener noreferrer nofollow"' in markdown.render(text)
     monkeypatch.setattr(markdown, "LINK_REL", "noopener")
     assert 'rel="noopener"' in markdown.render(text)
+
+
+# Prose as people type it: words, numbers, punctuation Markdown ignores and some it does
+# not (list numbers, indents, trailing spaces, blank lines of spaces, emphasis, `&`, `<`).
+_PROSE = st.lists(
+    st.sampled_from(
+        list("abcXYZ019 ,.;:?!()-'\"/@%$\n")
+        + ["  ", "\n\n", "1. ", "- ", "---", "==", "*", "&", "<b>", "[a]", "\t", "é"]
+    ),
+    max_size=60,
+).map("".join)
+
+
+@settings(max_examples=3000, deadline=None)
+@given(text=_PROSE)
+def test_plain_prose_renders_as_markdown_and_the_sanitiser_render_it(text):
+    """The shortcut for plain prose (`_paragraphs`) writes what Markdown and nh3 write, and
+    anything else goes through them."""
+    assert markdown.render(text) == markdown._converted(text)
+
+
+def test_everyday_ticket_text_takes_the_shortcut():
+    text = "Since yesterday my monitor is missing in the Prague office.\nMy manager approved it."
+    assert markdown._paragraphs(text) == (
+        "<p>Since yesterday my monitor is missing in the Prague office.\n"
+        "My manager approved it.</p>"
+    )
+    assert markdown._paragraphs("Fixed in **v2**") is None

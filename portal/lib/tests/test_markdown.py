@@ -32,8 +32,16 @@ def test_a_second_page_reads_the_html_from_the_cache(monkeypatch):
     def no_rendering(*args, **kwargs):
         raise AssertionError("rendered again although cached")
 
-    monkeypatch.setattr(markdown, "render", no_rendering)
+    monkeypatch.setattr(markdown, "_converted", no_rendering)
     assert markdown.render_many(TEXTS) == first
+
+
+def test_plain_prose_is_written_without_the_cache(monkeypatch):
+    """Writing its paragraphs costs less than reading them back: nothing is kept."""
+    assert markdown.render_many(["Plain words, nothing more."]) == [
+        "<p>Plain words, nothing more.</p>"
+    ]
+    assert cache.get(markdown._cache_key("Plain words, nothing more.", None)) is None
 
 
 def test_a_lost_cache_costs_a_rendering_not_a_different_page():

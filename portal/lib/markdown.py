@@ -9,6 +9,13 @@ Two layers, so one mistake is not enough for script to get through:
 Links get rel="noopener noreferrer nofollow". Templates still wrap the result in an
 `hx-disable` container so htmx never acts on attributes inside user content.
 
+Plain prose (`_paragraphs`: letters, digits, spaces and punctuation neither Markdown nor
+HTML gives a meaning to) skips both layers: its paragraphs are written as they are, which is
+what both layers would write (a property test holds them equal). It is safe by two checks
+of its own, so one mistake is still not enough: the allow-list of characters admits nothing
+HTML reads in element content (a test goes through every character), and `<`, `>` and `&`
+are refused again on their own should the list ever be widened.
+
 Images are dropped, except where the caller names the portal's own image addresses
 (`image_src`, a pattern the whole `src` must match: the knowledge base's access-checked
 `/help/images/<id>`): an image from anywhere else would let a body make every reader's
@@ -16,10 +23,10 @@ browser call a server of the author's choosing.
 
 Converting is the slow part (a ticket page with twenty comments spent a quarter of its
 time here), and a text renders the same until this module or its libraries change, so
-`render_many` keeps the result in the shared cache under a digest of everything the output
-depends on: the text, the image pattern and this renderer's fingerprint. A lost entry is
-rendered again; an entry cannot be served for a text, a pattern or a renderer it was not
-made with.
+`render_many` keeps the result of any text but plain prose in the shared cache under a
+digest of everything the output depends on: the text, the image pattern and this
+renderer's fingerprint. A lost entry is rendered again; an entry cannot be served for a
+text, a pattern or a renderer it was not made with.
 """
 
 import hashlib
@@ -77,9 +84,11 @@ def _only_images_from(pattern: re.Pattern[str]):
 # Plain prose: letters, digits, spaces and punctuation Markdown gives no meaning to, each
 # line beginning with a letter (not a list's number, not indented) and not ending in a space
 # (two make a line break). Most ticket texts are such prose, and Markdown takes ~70 µs to
-# turn one into paragraphs; `_paragraphs` writes what it would (tests/test_markdown.py
-# holds the two equal on generated texts).
+# turn one into paragraphs; `_paragraphs` writes what it would (portal/lib/tests/
+# test_markdown.py holds the two equal on generated texts). No character it admits means
+# anything in HTML element content (no `<`, `>` or `&`), so the text is its own HTML.
 _PLAIN_TEXT = re.compile(r"[A-Za-z0-9 ,.;:?!()'\"/@%$\n-]*")
+_HTML_SPECIAL = frozenset("<>&")
 _PLAIN_LINE = re.compile(r"(?:[A-Za-z](?:[^\n]*[^ \n])?)?")
 _BLANK_LINES = re.compile(r"\n{2,}")
 
@@ -87,7 +96,7 @@ _BLANK_LINES = re.compile(r"\n{2,}")
 def _paragraphs(text: str) -> str | None:
     """What Markdown and the sanitiser make of plain prose (above): its paragraphs, their
     lines as written; None for any other text."""
-    if not _PLAIN_TEXT.fullmatch(text):
+    if not _PLAIN_TEXT.fullmatch(text) or not _HTML_SPECIAL.isdisjoint(text):
         return None
     if not all(_PLAIN_LINE.fullmatch(line) for line in text.split("\n")):
         return None

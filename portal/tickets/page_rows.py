@@ -39,9 +39,10 @@ def looked_up(model: type[Model], *people: str) -> list[str | F | Subquery]:
 
     PostgreSQL plans every run of a statement for its values (settings.py,
     `plan_cache_mode`), and a join costs more planning than the lookups: the ticket page's
-    read of its ticket with both people joined took 0.44 ms to plan, 0.26 ms with the
-    lookups (docs/benchmarks.md, "Planning the ticket page's reads"). A page of rows is
-    read the other way (`columns`): there the lookups would run once per row.
+    read of its ticket with both people joined took 0.50 ms to plan, 0.31 ms with the
+    lookups (docs/benchmarks.md, "The ticket page's first visit, its planning, and what a
+    round trip costs"). A page of rows is read the other way (`columns`): there the
+    lookups would run once per row.
     """
     selected: list[str | F | Subquery] = list(_own(model))
     for person in people:

@@ -101,7 +101,8 @@ def test_one_process_serves_each_scope_its_own_statement(busy_ticket, people):
 def test_the_ticket_read_names_its_people_by_lookups_not_joins(busy_ticket, people):
     """PostgreSQL plans the page's read for every run (settings.py, plan_cache_mode), and
     joining the two people cost that planning more than looking each one up by id
-    (page_rows.looked_up; docs/benchmarks.md, "Planning the ticket page's reads")."""
+    (page_rows.looked_up; docs/benchmarks.md, "The ticket page's first visit, its
+    planning, and what a round trip costs")."""
     with CaptureQueriesContext(connection) as sent:
         page = access.get_ticket_for_page(people["admin"], busy_ticket.number)
     [read] = [q["sql"] for q in sent.captured_queries if "tickets_ticket" in q["sql"]]

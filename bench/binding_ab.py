@@ -23,8 +23,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench import common, profile_pages  # noqa: E402
-from bench.run import read_info  # noqa: E402
+from bench import profile_pages  # noqa: E402
+from bench.run import django_on_bench_database  # noqa: E402
 
 MODES = ("client", "server", "prepared")
 
@@ -45,9 +45,7 @@ def main() -> None:
     parser.add_argument("--threshold", type=int, default=5)
     parser.add_argument("--only", help="run scenarios whose label contains this")
     args = parser.parse_args()
-    url = common.database_url(common.database_name(common.tickets_from_env()))
-    common.setup_django(url)
-    info = read_info(url)
+    info = django_on_bench_database()
 
     from django.conf import settings
     from django.db import connection

@@ -19,8 +19,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench import common  # noqa: E402
-from bench.run import read_info  # noqa: E402
+from bench.run import django_on_bench_database  # noqa: E402
 
 
 def main() -> None:
@@ -28,9 +27,7 @@ def main() -> None:
     parser.add_argument("--tickets", type=int, default=150)
     parser.add_argument("--rounds", type=int, default=1, help="fresh processes are better")
     args = parser.parse_args()
-    url = common.database_url(common.database_name(common.tickets_from_env()))
-    common.setup_django(url)
-    info = read_info(url)
+    info = django_on_bench_database()
 
     from django.test import Client
 

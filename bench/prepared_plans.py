@@ -24,8 +24,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench import common, profile_pages  # noqa: E402
-from bench.run import read_info  # noqa: E402
+from bench import profile_pages  # noqa: E402
+from bench.run import django_on_bench_database  # noqa: E402
 
 ALIASES = {
     "client": {},
@@ -45,9 +45,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--runs", type=int, default=20, help="replays per page and round")
     args = parser.parse_args()
-    url = common.database_url(common.database_name(common.tickets_from_env()))
-    common.setup_django(url)
-    info = read_info(url)
+    info = django_on_bench_database()
 
     from django.conf import settings
     from django.db import connection, connections

@@ -27,8 +27,8 @@ from urllib.parse import urlencode
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench import common, generate_forms  # noqa: E402
-from bench.run import read_info  # noqa: E402
+from bench import generate_forms  # noqa: E402
+from bench.run import django_on_bench_database  # noqa: E402
 
 # (label, persona, method, path or callable(i), form or None)
 AREAS = {
@@ -192,9 +192,7 @@ def main() -> None:
         "--dump", help="write the (last) scenario's profile to this file, for pstats callers"
     )
     args = parser.parse_args()
-    url = common.database_url(common.database_name(common.tickets_from_env()))
-    common.setup_django(url)
-    info = read_info(url)
+    info = django_on_bench_database()
 
     from django.conf import settings
 

@@ -86,6 +86,15 @@ def read_info(url: str) -> dict:
 # --- Scenarios ------------------------------------------------------------------------------
 
 
+def django_on_bench_database() -> dict:
+    """Django set up on the benchmark database of BENCH_TICKETS (production settings, as
+    `common.setup_django` makes them), and that database's facts (`read_info`): how the
+    in-process scripts begin."""
+    url = common.database_url(common.database_name(common.tickets_from_env()))
+    common.setup_django(url)
+    return read_info(url)
+
+
 def build_scenarios(info: dict) -> tuple[list[Scenario], list[str]]:
     """Every page and action to measure, and notes on what was skipped."""
     from django.urls import Resolver404, resolve

@@ -208,8 +208,8 @@ def _markdown_html(ticket: Ticket, comments: list[Comment]) -> SafeString:
     description, *bodies = markdown.render_many([ticket.description, *(c.body for c in comments)])
     for comment, body in zip(comments, bodies, strict=True):
         # The template's own attribute, beside `.files` (attachments_for_page).
-        comment.body_html = mark_safe(body)  # type: ignore[attr-defined]  # noqa: S308 (nh3)
-    return mark_safe(description)  # noqa: S308 (sanitised by nh3)
+        comment.body_html = mark_safe(body)  # type: ignore[attr-defined]  # noqa: S308 (markdown)
+    return mark_safe(description)  # noqa: S308 (lib/markdown: sanitised, or plain prose)
 
 
 def _page_html(

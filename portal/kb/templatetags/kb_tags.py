@@ -28,4 +28,4 @@ def article_markdown(text: str, available_images) -> str:
     article-image addresses, and only those in `available_images`
     (`rendering.available_images`, computed by the view) as pictures."""
     html = rendering.article_html(text, available=available_images)
-    return mark_safe(html)  # noqa: S308 (sanitised by nh3)
+    return mark_safe(html)  # noqa: S308 (lib/markdown: sanitised, or plain prose)

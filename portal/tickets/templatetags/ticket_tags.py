@@ -32,8 +32,9 @@ def as_field(field) -> str:
 
 @register.filter
 def render_markdown(text: str) -> str:
-    """Sanitised HTML from Markdown; see portal/lib/markdown.py for the two layers."""
-    return mark_safe(markdown.render(text))  # noqa: S308 (sanitised by nh3 just above)
+    """Safe HTML from Markdown; portal/lib/markdown.py says how (its two layers, and the
+    plain prose that is its own HTML)."""
+    return mark_safe(markdown.render(text))  # noqa: S308 (sanitised, or plain prose)
 
 
 @register.filter

@@ -129,8 +129,13 @@ def test_no_character_the_shortcut_admits_means_anything_in_html():
     admitted = [chr(c) for c in range(0x110000) if markdown._PLAIN_TEXT.fullmatch(chr(c))]
     assert admitted and all(html.escape(c) in (c, "&quot;", "&#x27;") for c in admitted)
     assert all(c == "\n" or (c.isascii() and c.isprintable()) for c in admitted)
-    # Should the list ever admit them, they are refused again on their own.
-    assert markdown._paragraphs("a < b") is markdown._paragraphs("a & b") is None
+
+
+def test_markup_is_refused_even_by_an_allow_list_widened_by_mistake(monkeypatch):
+    monkeypatch.setattr(markdown, "_PLAIN_TEXT", re.compile(r"[^\t]*"))  # anything but tabs
+    for text in ("a <script>x</script>", "a & b", "a > b"):
+        assert markdown._paragraphs(text) is None, text
+        assert "<script>" not in markdown.render(text)
 
 
 def test_everyday_ticket_text_takes_the_shortcut():

@@ -14,6 +14,9 @@ columns, the backend), so every process computes the same one and none can be st
 Like `bulk_create`: no signals are sent, and what the database makes (a primary key it
 assigns, generated columns) is read back and set on each object, converted as the ORM
 converts it (except with `ignore_conflicts`, where a skipped row has none).
+
+`insert_unless_held` writes one row unless a row already holds its values of some fields
+(a form's idempotency key), in the same statement: `INSERT … SELECT … WHERE NOT EXISTS`.
 """
 
 from collections.abc import Sequence
@@ -26,13 +29,16 @@ from django.db.models.expressions import BaseExpression
 
 # What the database makes for a row, read back: each field, its column and converters.
 Returned = tuple[tuple[Field, Any, list], ...]
-# (model, rows, ignore_conflicts, alias, vendor) -> (SQL, fields written, fields read back)
+# (model, rows, ignore_conflicts, unless, alias, vendor)
+#   -> (SQL, fields written, fields read back)
 _statements: dict[tuple, tuple[str, tuple[Field, ...], Returned]] = {}
 
 
-def _statement(model: type[Model], rows: int, ignore_conflicts: bool, using: str):
+def _statement(
+    model: type[Model], rows: int, ignore_conflicts: bool, using: str, unless: tuple[str, ...] = ()
+):
     connection = connections[using]
-    key = (model, rows, ignore_conflicts, using, connection.vendor)
+    key = (model, rows, ignore_conflicts, unless, using, connection.vendor)
     found = _statements.get(key)
     if found is not None:
         return found
@@ -58,9 +64,20 @@ def _statement(model: type[Model], rows: int, ignore_conflicts: bool, using: str
         ops.insert_statement(on_conflict=on_conflict),
         ops.quote_name(opts.db_table),
         "(" + ", ".join(columns) + ")",
-        "VALUES",
-        ", ".join([row] * rows),
     ]
+    if unless:
+        # One row, written only when no row holds its values of `unless` (parameters after
+        # the row's). PostgreSQL gives the SELECT's values their columns' types as VALUES
+        # would, and takes the next id only for a row it writes.
+        held = [ops.quote_name(_held(model, name).column or "") + " = %s" for name in unless]
+        table = ops.quote_name(opts.db_table)
+        parts += [
+            "SELECT " + ", ".join(["%s"] * len(fields)),
+            # Names from the model, quoted; values only as parameters.
+            f"WHERE NOT EXISTS (SELECT 1 FROM {table} WHERE {' AND '.join(held)})",  # noqa: S608
+        ]
+    else:
+        parts += ["VALUES", ", ".join([row] * rows)]
     suffix = ops.on_conflict_suffix_sql(fields, on_conflict, None, None)
     if suffix:
         parts.append(suffix)
@@ -68,6 +85,14 @@ def _statement(model: type[Model], rows: int, ignore_conflicts: bool, using: str
         parts.append("RETURNING " + ", ".join(ops.quote_name(f.column or "") for f in returning))
     found = _statements[key] = (" ".join(parts), fields, column_readers(returning, connection))
     return found
+
+
+def _held(model: type[Model], name: str) -> Field:
+    """The field `name` of `model`, as `insert_unless_held` compares it (a column)."""
+    field = model._meta.get_field(name)
+    if not isinstance(field, Field) or not field.column:
+        raise TypeError(f"{model._meta.label}.{name} is not a column")
+    return field
 
 
 def column_readers(fields: Sequence[Field], connection) -> Returned:
@@ -99,19 +124,62 @@ def insert(
     sql, fields, returned = _statement(model, len(objs), ignore_conflicts, using)
     params: list = []
     for obj in objs:
-        if type(obj) is not model:
-            raise TypeError("insert: every object must be of one model")
-        # As bulk_create: a related object saved after it was set gives its id now.
-        # (Not in django-stubs: a documented-by-use internal of `bulk_create`.)
-        obj._prepare_related_fields_for_save(operation_name="insert")  # type: ignore[attr-defined]
-        for field in fields:
-            value = field.pre_save(obj, True)
-            if isinstance(value, BaseExpression):
-                raise TypeError(f"{model._meta.label}.{field.name}: an expression needs the ORM")
-            params.append(field.get_db_prep_save(value, connection))
+        params += _values(obj, model, fields, connection)
+    _run(objs, sql, params, returned, using, ignore_conflicts=ignore_conflicts)
+
+
+def insert_unless_held(obj: Model, *, unless: tuple[str, ...], using: str = "default") -> bool:
+    """Insert `obj` as `insert([obj])` would, unless a row of its model already holds its
+    values of the fields `unless`: True when it was written, False when such a row was
+    found (then nothing was written, `obj` is left unsaved, and no id was taken: a row
+    refused by a unique index or skipped by ON CONFLICT still takes the next value of its
+    id's sequence on PostgreSQL). One statement either way. A row written at the same
+    moment by another transaction is not seen: a unique index on `unless` is still what
+    refuses the second of two sends at once (IntegrityError)."""
+    model = type(obj)
+    connection = connections[using]
+    sql, fields, returned = _statement(model, 1, False, using, unless)
+    params = _values(obj, model, fields, connection)
+    for name in unless:
+        field = _held(model, name)
+        params.append(field.get_db_prep_save(getattr(obj, field.attname), connection))
+    return _run([obj], sql, params, returned, using)
+
+
+def _values(obj: Model, model: type[Model], fields: tuple[Field, ...], connection) -> list:
+    """`obj`'s values of `fields` as the ORM's compiler prepares them for an INSERT."""
+    if type(obj) is not model:
+        raise TypeError("insert: every object must be of one model")
+    # As bulk_create: a related object saved after it was set gives its id now.
+    # (Not in django-stubs: a documented-by-use internal of `bulk_create`.)
+    obj._prepare_related_fields_for_save(operation_name="insert")  # type: ignore[attr-defined]
+    values = []
+    for field in fields:
+        value = field.pre_save(obj, True)
+        if isinstance(value, BaseExpression):
+            raise TypeError(f"{model._meta.label}.{field.name}: an expression needs the ORM")
+        values.append(field.get_db_prep_save(value, connection))
+    return values
+
+
+def _run(
+    objs: Sequence[Model],
+    sql: str,
+    params: list,
+    returned: Returned,
+    using: str,
+    *,
+    ignore_conflicts: bool = False,
+) -> bool:
+    """Run the INSERT and set what it read back on `objs`; False when it wrote no row."""
+    connection = connections[using]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall() if returned else None
+        # (SQLite counts the rows of an INSERT … RETURNING once they are read.)
+        written = len(rows) if rows is not None else cursor.rowcount
+    if written < len(objs) and not ignore_conflicts:
+        return False  # only insert_unless_held writes fewer: its row was held
     for n, obj in enumerate(objs):
         if rows is not None:
             for (field, column, converters), value in zip(returned, rows[n], strict=True):
@@ -120,3 +188,4 @@ def insert(
                 setattr(obj, field.attname, value)
         obj._state.adding = False
         obj._state.db = using
+    return True

@@ -20,7 +20,6 @@ from types import EllipsisType
 from typing import Any, NamedTuple
 
 from django.db import IntegrityError, router, transaction
-from django.db.models import QuerySet
 from django.utils import timezone
 
 from portal.accounts.models import User
@@ -34,7 +33,7 @@ from portal.catalog.models import (
     TeamMember,
 )
 from portal.catalog.selectors import find_mapping
-from portal.lib import compiled, inserts
+from portal.lib import inserts
 from portal.tickets import access, notify, routing, signals, sla, transitions
 from portal.tickets.errors import (
     ActionForbidden,
@@ -198,49 +197,28 @@ def ticket_create(
     form_values = _valid_form_values(category, subcategory, form_values)
     if priority and priority not in Priority.values:
         raise InvalidInput("Choose a priority from the list.")
-    # The key is read before the INSERT (one probe of its unique index): a resend that
-    # reached the INSERT would fail it, and on PostgreSQL a failed INSERT still takes the
-    # next id, the ticket's number, leaving a gap in TKT numbers at every double-click.
-    # The unique index stays the answer when the same form races with itself.
-    # Only the id is read first (a small statement to build); the rare resend then reads
-    # its ticket.
-    if idempotency_key is not None and _sent_id(requester, idempotency_key) is not None:
-        if first := _sent_with(requester, idempotency_key):
-            return first
+    # A resend of the form (its key on a ticket already) is found by the ticket's INSERT
+    # itself (`_insert`: written unless the key is held), which then undoes the little this
+    # send did before it. An INSERT refused by the unique index would take the next id, the
+    # ticket's number, leaving a gap in TKT numbers at every double-click; the unique index
+    # stays the answer when the same form races with itself.
+    if idempotency_key is not None and not isinstance(idempotency_key, uuid.UUID):
+        idempotency_key = uuid.UUID(str(idempotency_key))  # a form's key may arrive as text
     try:
         with transaction.atomic():
             return _create(
                 requester, title, description, group, category, subcategory, priority,
                 idempotency_key, form_values,
             )  # fmt: skip
-    except IntegrityError:
+    except (_AlreadySent, IntegrityError):
         existing = _sent_with(requester, idempotency_key) if idempotency_key else None
         if existing is None:
             raise
         return existing
 
 
-def _sent_id(requester: User, key: uuid.UUID) -> int | None:
-    """The id of the ticket `requester` raised with the form that carried `key`, if any.
-
-    Read before every new ticket, so its statement is compiled once per process
-    (`portal.lib.compiled`)."""
-    found = compiled.rows(
-        "tickets.sent with key",
-        _sent_id_query,
-        # A form's key may arrive as text; the statement's place is a UUID's.
-        [requester.pk, key if isinstance(key, uuid.UUID) else uuid.UUID(str(key))],
-        using=router.db_for_read(Ticket),
-    )
-    return found[0][0] if found else None
-
-
-def _sent_id_query(requester_id: int, key: uuid.UUID) -> QuerySet[Any, Any]:
-    return (
-        Ticket.objects.filter(requester_id=requester_id, idempotency_key=key)
-        .order_by()  # at most one row (the unique index): no sort to plan
-        .values_list("pk")[:1]
-    )
+class _AlreadySent(Exception):  # noqa: N818 (a signal to undo, not an error)
+    """The form's key is on a ticket already: `ticket_create` answers with that ticket."""
 
 
 def _sent_with(requester: User, key: uuid.UUID) -> Ticket | None:
@@ -310,8 +288,17 @@ def _create(
 def _insert(ticket: Ticket) -> None:
     """The new ticket's row, with the statement written once per process (`inserts`):
     what `save(force_insert=True)` stores and reads back (its id, the generated sort
-    columns), for about half of that call's CPU. Tickets send no save signals."""
-    inserts.insert([ticket], using=router.db_for_write(Ticket))
+    columns), for about half of that call's CPU. Tickets send no save signals.
+
+    With an idempotency key, written only when no ticket of its requester holds the key
+    (`_AlreadySent` otherwise), in the same statement: no read before it, no number taken."""
+    using = router.db_for_write(Ticket)
+    if ticket.idempotency_key is None:
+        inserts.insert([ticket], using=using)
+    elif not inserts.insert_unless_held(
+        ticket, unless=("requester", "idempotency_key"), using=using
+    ):
+        raise _AlreadySent
 
 
 def _route_new(ticket: Ticket, history: _History, *, save: Callable[[], None]) -> routing.Holder:

@@ -136,6 +136,42 @@ def test_a_ticket_reads_back_its_id_and_generated_columns_as_save_does(
     assert inserted.pk == saved.pk + 1
 
 
+def test_a_row_unless_held_is_written_as_insert_writes_it_and_a_held_one_takes_nothing(
+    personas, org, django_assert_num_queries
+):
+    """`insert_unless_held`: one statement either way; the row written is the one
+    `insert` writes (generated columns read back, typed values stored as typed); a row
+    whose values of the held fields are taken is not written, leaves the object unsaved
+    and takes no id (the next row's id follows); another value of a held field is free."""
+    key, when = uuid.uuid4(), timezone.now() - dt.timedelta(days=1)
+
+    def ticket(requester=personas.requester, idempotency_key=key) -> Ticket:
+        return Ticket(
+            title="T", description="D", requester=requester, group=org.group_x,
+            category=org.hardware, status="new", priority="urgent", created_at=when,
+            updated_at=when, idempotency_key=idempotency_key, form_values={"n": 1, "s": "x"},
+        )  # fmt: skip
+
+    held = ("requester", "idempotency_key")
+    plain, first = ticket(idempotency_key=None), ticket()
+    inserts.insert([plain])
+    with django_assert_num_queries(1):
+        assert inserts.insert_unless_held(first, unless=held) is True
+    assert first.pk == plain.pk + 1 and first.priority_rank == 4
+    assert _columns(Ticket.objects.get(pk=first.pk)) == {
+        **_columns(Ticket.objects.get(pk=plain.pk)),
+        "idempotency_key": key,
+    }
+    again = ticket()
+    with django_assert_num_queries(1):
+        assert inserts.insert_unless_held(again, unless=held) is False
+    assert again.pk is None and again._state.adding
+    someone_else = ticket(requester=personas.outsider)
+    assert inserts.insert_unless_held(someone_else, unless=held) is True
+    assert someone_else.pk == first.pk + 1
+    assert Ticket.objects.filter(idempotency_key=key).count() == 2
+
+
 def test_tickets_have_no_save_signal_receivers_that_their_insert_would_skip():
     # The new ticket's row is written by `inserts` (tickets/services.py `_insert`), which
     # sends no signals: a receiver added here would silently never run for new tickets.

@@ -4,6 +4,7 @@ import uuid
 
 import pytest
 
+from portal.notifications.models import PendingNotice
 from portal.tickets import services
 from portal.tickets.errors import ActionForbidden, EditConflict, InvalidInput
 from portal.tickets.models import Comment, Status, Ticket, TicketEvent
@@ -35,16 +36,30 @@ def test_the_same_key_from_two_people_creates_two_tickets(raise_ticket, personas
     assert Ticket.objects.count() == 2
 
 
-def test_whether_a_form_was_sent_is_read_for_its_requester_and_key_only(raise_ticket, personas):
-    # The read is compiled once per process (services._sent_id): other values each call.
+def test_a_resent_form_takes_no_ticket_number_and_leaves_nothing_behind(raise_ticket, personas):
+    """The INSERT that finds the key held writes nothing and takes no id (services._insert):
+    the next ticket's number follows the first's, and the resend's routing, history and
+    notices are undone."""
+    key = uuid.uuid4()
+    first = raise_ticket(idempotency_key=key)
+    events, notices = TicketEvent.objects.count(), PendingNotice.objects.count()
+    for text_key in (key, str(key)):  # a form's key may arrive as text
+        assert raise_ticket(idempotency_key=text_key).pk == first.pk
+    assert (TicketEvent.objects.count(), PendingNotice.objects.count()) == (events, notices)
+    after = raise_ticket(idempotency_key=uuid.uuid4())
+    assert after.pk == first.pk + 1
+
+
+def test_a_key_is_held_for_its_requester_only(raise_ticket, personas):
     key, other = uuid.uuid4(), uuid.uuid4()
     first = raise_ticket(idempotency_key=key)
     second = raise_ticket(requester=personas.outsider, idempotency_key=other)
-    assert services._sent_id(personas.requester, key) == first.pk
-    assert services._sent_id(personas.outsider, other) == second.pk
-    assert services._sent_id(personas.requester, other) is None
-    assert services._sent_id(personas.outsider, key) is None
-    assert services._sent_id(personas.requester, uuid.uuid4()) is None
+    assert raise_ticket(requester=personas.outsider, idempotency_key=key).pk not in {
+        first.pk,
+        second.pk,
+    }
+    assert raise_ticket(idempotency_key=other).pk not in {first.pk, second.pk}
+    assert raise_ticket(requester=personas.outsider, idempotency_key=other).pk == second.pk
 
 
 def test_category_of_another_group_is_refused(raise_ticket, org):

@@ -230,6 +230,7 @@ NOT_REFUSALS = {
     "portal.tickets.errors.TicketError": "the ticket refusals' base; each subclass is one kind",
     "portal.tickets.attachment_services.AttachmentStorageFailed": "an outage (503), not a no",
     "portal.accounts.importing._RowRefused": "private: rolls the import back, never escapes",
+    "portal.tickets.services._AlreadySent": "private: rolls a resent form back, never escapes",
     "portal.notifications.notice_services.NoticeNotDelivered": "a worker task failing, no refusal",
 }
 

@@ -1,6 +1,5 @@
 """Shared reads of master data."""
 
-from collections import defaultdict
 from collections.abc import Sequence
 
 from django.core.cache import cache
@@ -17,7 +16,7 @@ from portal.catalog.models import (
     Team,
     TeamMember,
 )
-from portal.lib.cache_versions import cached, versioned_key
+from portal.lib.cache_versions import cached, cached_together, versioned_key
 
 CACHE_SECONDS = 24 * 3600
 # The classification and team every ticket points at: foreign key name → model.
@@ -36,7 +35,12 @@ def attach_master_rows(objects: Sequence) -> None:
     and search page); the rows are the same for every page until master data changes, so
     they are cached one per key under the "masters" version (any write to the catalogue
     starts a new one) and a page reads only the ids it shows: one cache read, no query.
-    Rows not cached yet are read in one query per model and cached for the next page.
+
+    A row not cached yet brings its whole table (one query per model), cached for the
+    pages after: master tables are small (hundreds of rows, curated by admins), and a
+    process that has just started, or the first requests after a catalogue change, would
+    otherwise read a few rows on most of their first few hundred pages (a ticket page's
+    first visit read its rows on 165 of 300 tickets; docs/benchmarks.md).
     """
     if not objects:
         return
@@ -48,15 +52,12 @@ def attach_master_rows(objects: Sequence) -> None:
             if pk is not None:
                 keys[f"{prefix}:{name}:{pk}"] = (name, pk)
     found = cache.get_many(list(keys))
-    missing: dict[str, set[int]] = defaultdict(set)
-    for key, (name, pk) in keys.items():
-        if key not in found:
-            missing[name].add(pk)
+    missing = {name for key, (name, _pk) in keys.items() if key not in found}
     if missing:
         fresh = {}
-        for name, ids in missing.items():
-            for pk, row in MASTER_ROWS[name].objects.in_bulk(ids).items():
-                fresh[f"{prefix}:{name}:{pk}"] = row
+        for name in missing:
+            for row in MASTER_ROWS[name].objects.order_by():
+                fresh[f"{prefix}:{name}:{row.pk}"] = row
         cache.set_many(fresh, CACHE_SECONDS)
         found.update(fresh)
     for obj in objects:
@@ -106,17 +107,28 @@ def team_member_choices(team_id: int) -> list[tuple[int, str]]:
     """(id, name) of the team's active members who are active accounts, by name then
     email (the ticket page's "assign to" list), cached as the SPOC lists are (`PEOPLE`):
     until the catalogue changes (a membership among it) or an account's name, address or
-    active flag does (`invalidation`)."""
+    active flag does (`invalidation`).
 
-    def members() -> list[tuple[int, str]]:
-        memberships = TeamMember.objects.filter(team_id=team_id, is_active=True)
-        people = User.objects.filter(is_active=True, pk__in=memberships.values("user_id"))
-        return [
-            (person.pk, str(person))
-            for person in people.only("id", "full_name", "email").order_by("full_name", "email")
-        ]
+    A team not cached yet brings every team's list, in one query: a process that has just
+    started would otherwise read one team's on most of its first ticket pages."""
+    return cached_together(
+        PEOPLE, "team-members", team_id, _every_team_members, timeout=CACHE_SECONDS, default=[]
+    )
 
-    return cached(PEOPLE, ["team-members", team_id], members, timeout=CACHE_SECONDS)
+
+def _every_team_members() -> dict[int, list[tuple[int, str]]]:
+    rows = (
+        TeamMember.objects.filter(is_active=True, user__is_active=True)
+        .order_by("user__full_name", "user__email", "user_id")
+        .values_list("team_id", "user_id", "user__full_name", "user__email")
+    )
+    teams: dict[int, list[tuple[int, str]]] = {
+        pk: [] for pk in Team.objects.values_list("pk", flat=True)
+    }
+    for team_id, user_id, full_name, email in rows:
+        # As `User.__str__` names them.
+        teams.setdefault(team_id, []).append((user_id, full_name or email))
+    return teams
 
 
 def active_team_choices() -> list[tuple[int, str]]:

@@ -119,6 +119,36 @@ def cached[T](
     return value
 
 
+def cached_together[K, T](
+    name: str,
+    kind: str,
+    key: K,
+    compute_all: Callable[[], dict[K, T]],
+    *,
+    timeout: int,
+    default: T,
+) -> T:
+    """`cached` for one of a family of values that one query computes as cheaply as a
+    single one (each team's members): a miss runs `compute_all()` and keeps every value it
+    returns under its own key (`versioned_key(name, kind, k)`), so the family's next
+    members are hits too; `key`'s value is answered, `default` when `compute_all` has none
+    for it (which is kept as well). Same rules as `cached` for versions and for a cache
+    that does not answer."""
+    try:
+        found = cache.get(versioned_key(name, kind, key), _MISSING)
+    except CACHE_ERRORS:
+        return compute_all().get(key, default)
+    if found is not _MISSING:
+        return found
+    values = compute_all()
+    values.setdefault(key, default)
+    try:
+        cache.set_many({versioned_key(name, kind, k): v for k, v in values.items()}, timeout)
+    except CACHE_ERRORS:
+        pass  # the next read computes again
+    return values[key]
+
+
 def _versions() -> BaseCache:
     return caches["versions"] if "versions" in settings.CACHES else cache
 

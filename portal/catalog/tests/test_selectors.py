@@ -1,9 +1,14 @@
-"""Master rows read by an id someone typed (forms, the API) come from the shared cache."""
+"""Master rows read by an id someone typed (forms, the API) or a ticket's come from the shared
+cache."""
+
+from types import SimpleNamespace
 
 import pytest
 
-from portal.catalog.models import Category
-from portal.catalog.selectors import master_row
+from portal.catalog.invalidation import MASTERS
+from portal.catalog.models import Category, Subcategory, Team, TeamMember
+from portal.catalog.selectors import attach_master_rows, master_row, team_member_choices
+from portal.lib.cache_versions import bump
 
 pytestmark = pytest.mark.django_db
 
@@ -21,3 +26,66 @@ def test_a_real_row_is_read_once(django_assert_num_queries, org):
         assert master_row("category", category.pk) == category
     with django_assert_num_queries(0):
         assert master_row("category", category.pk) == category
+
+
+def test_a_row_not_cached_brings_its_whole_table_for_the_pages_after(
+    django_assert_num_queries, org
+):
+    """A process that has just started reads each master table once, not a few rows on
+    most of its first pages (attach_master_rows); inactive rows come too (old tickets
+    point at them), and a catalogue change starts again from the database."""
+
+    def ticket_like(subcategory: Subcategory, team: Team | None = None) -> SimpleNamespace:
+        return SimpleNamespace(
+            group_id=subcategory.category.group_id, category_id=subcategory.category_id,
+            subcategory_id=subcategory.pk, team_id=team.pk if team else None,
+        )  # fmt: skip
+
+    retired = Subcategory.objects.create(category=org.hardware, name="Fax", is_active=False)
+    first, *others = [*Subcategory.objects.exclude(pk=retired.pk).order_by("pk"), retired]
+    assert others, "needs a second subcategory"
+    start = ticket_like(first)
+    with django_assert_num_queries(3):  # groups, categories, subcategories; no team
+        attach_master_rows([start])
+    later = [ticket_like(subcategory) for subcategory in others]
+    with django_assert_num_queries(0):
+        attach_master_rows(later)
+    assert [t.subcategory for t in later] == others
+    assert later[-1].subcategory.is_active is False
+    team_a, team_b = ticket_like(first, org.team_a), ticket_like(first, org.team_b)
+    with django_assert_num_queries(1):  # the teams: every one of them
+        attach_master_rows([team_a])
+    with django_assert_num_queries(0):
+        attach_master_rows([team_b])
+    assert (team_a.team, team_b.team) == (org.team_a, org.team_b)
+
+    Subcategory.objects.filter(pk=first.pk).update(name="Renamed")
+    bump(MASTERS)
+    again = ticket_like(first)
+    with django_assert_num_queries(3):
+        attach_master_rows([again])
+    assert again.subcategory.name == "Renamed"
+
+
+def test_a_team_list_not_cached_brings_every_team_s_list(django_assert_num_queries, org, personas):
+    """The ticket page's "assign to" list: one query (and the teams' ids) for every team,
+    then none for the next team; a team without members is kept as empty too; members are
+    active members with active accounts, by name, named as accounts are."""
+    empty = Team.objects.create(name="Nobody yet")
+    TeamMember.objects.create(team=org.team_b, user=personas.agent, is_active=False)
+    with django_assert_num_queries(2):
+        team_a = team_member_choices(org.team_a.pk)
+    with django_assert_num_queries(0):
+        assert team_member_choices(empty.pk) == []
+        team_b = team_member_choices(org.team_b.pk)
+    expected = {
+        team: sorted(
+            (str(m.user), m.user_id)
+            for m in TeamMember.objects.filter(team=team, is_active=True, user__is_active=True)
+        )
+        for team in (org.team_a, org.team_b)
+    }
+    assert sorted((name, pk) for pk, name in team_a) == expected[org.team_a] != []
+    assert [name for _, name in team_a] == sorted(name for name, _ in expected[org.team_a])
+    assert personas.agent.pk not in dict(team_b)
+    assert sorted((name, pk) for pk, name in team_b) == expected[org.team_b]

@@ -141,12 +141,13 @@ def cached_together[K, T](
     if found is not _MISSING:
         return found
     values = compute_all()
-    values.setdefault(key, default)
+    value = values.get(key, default)
     try:
-        cache.set_many({versioned_key(name, kind, k): v for k, v in values.items()}, timeout)
+        kept = {versioned_key(name, kind, k): v for k, v in values.items()}
+        cache.set_many({**kept, versioned_key(name, kind, key): value}, timeout)
     except CACHE_ERRORS:
         pass  # the next read computes again
-    return values[key]
+    return value
 
 
 def _versions() -> BaseCache:

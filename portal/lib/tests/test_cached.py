@@ -8,7 +8,7 @@ import redis
 from django.core.cache import cache
 from django.db import transaction
 
-from portal.lib.cache_versions import bump, cached
+from portal.lib.cache_versions import bump, cached, cached_together
 
 NAME = "test-read-through"
 
@@ -247,3 +247,35 @@ def test_a_versions_store_that_refuses_writes_gives_versions_nobody_reads_again(
     first = version(NAME)
     time.sleep(0.001)
     assert version(NAME) != first
+
+
+def read_together(source: Source, key: int) -> object:
+    return cached_together(NAME, "family", key, source, timeout=60, default="none")
+
+
+def test_a_miss_of_one_member_keeps_the_whole_family_and_its_default():
+    """`cached_together`: one computation answers every member, a key the computation has
+    no value for gets the default, kept too; a bump computes again."""
+    source = Source({1: "one", 2: "two"})
+    assert read_together(source, 2) == "two"
+    assert (read_together(source, 1), read_together(source, 2)) == ("one", "two")
+    assert read_together(source, 3) == "none"  # not in the family: computes, keeps "none"
+    assert read_together(source, 3) == "none"
+    assert source.calls == 2
+    assert source.value == {1: "one", 2: "two"}  # what the computation returned is its own
+    source.value = {1: "changed"}
+    bump(NAME)
+    assert (read_together(source, 1), read_together(source, 1)) == ("changed", "changed")
+    assert source.calls == 3
+    assert read_together(source, 2) == "none"  # gone from the family: its default
+
+
+@pytest.mark.parametrize("method", ["get", "set_many"])
+def test_a_cache_that_does_not_answer_costs_the_family_its_shortcut_not_the_read(
+    monkeypatch, method
+):
+    monkeypatch.setattr(cache, method, down)
+    source = Source({1: "from the database"})
+    assert read_together(source, 1) == "from the database"
+    assert read_together(source, 2) == "none"
+    assert source.calls == 2

@@ -28,7 +28,7 @@ from portal.notifications.selectors import forget_unread_counts
 
 # The outbox rows and their task are made as `notify_many` and `email_user` make them:
 # one definition each.
-from portal.notifications.services import _delivery_for, _enqueue, _wants_email
+from portal.notifications.services import delivery_for, email_preferences, enqueue_deliveries
 
 log = logging.getLogger("portal.email")
 
@@ -253,9 +253,9 @@ def _deliver(notice: PendingNotice) -> None:
         forget_unread_counts(user.pk for _, user in told)
     if not notice.emails:
         return
-    wants_email = _wants_email(people, kinds)
+    wants_email = email_preferences(people, kinds)
     deliveries = [
-        _delivery_for(
+        delivery_for(
             user,
             kinds[n],
             message["context"],
@@ -273,4 +273,4 @@ def _deliver(notice: PendingNotice) -> None:
         # messages of this batch to one person under one key) is skipped by the unique
         # (event_key, address) constraint, within this insert as across inserts.
         inserts.insert(deliveries, ignore_conflicts=True, using=router.db_for_write(EmailDelivery))
-        _enqueue([delivery.pk for delivery in deliveries])
+        enqueue_deliveries([delivery.pk for delivery in deliveries])

@@ -159,9 +159,9 @@ def email_user(*, user, kind: str, context: dict, event_key: str, link: str = ""
     if _emails_paused.get():
         return
     with transaction.atomic():
-        delivery = _delivery_for(user, kind_def, context, event_key, None, link)
+        delivery = delivery_for(user, kind_def, context, event_key, None, link)
         EmailDelivery.objects.bulk_create([delivery], ignore_conflicts=True)
-        _enqueue([delivery.pk])
+        enqueue_deliveries([delivery.pk])
 
 
 def email_address(
@@ -192,7 +192,7 @@ def email_address(
         )
         exists = EmailDelivery.objects.filter(pk=delivery.pk).exists()
         if exists:
-            _enqueue([delivery.pk])
+            enqueue_deliveries([delivery.pk])
     return delivery if exists else None
 
 
@@ -264,7 +264,7 @@ def delivery_retry(*, delivery: EmailDelivery, actor) -> None:
             pk=delivery.pk,
             status__in=[EmailDelivery.Status.FAILED, EmailDelivery.Status.QUEUED],
         ).update(status=EmailDelivery.Status.QUEUED, next_attempt_at=timezone.now())
-        _enqueue([delivery.pk])
+        enqueue_deliveries([delivery.pk])
     log.info("delivery retry requested", extra={"delivery": str(delivery.pk), "actor": actor.pk})
 
 
@@ -278,7 +278,7 @@ def _distinct_active(recipients: Iterable, *, exclude) -> list:
     return list(seen.values())
 
 
-def _wants_email(people: list[list], kinds: list[Kind]) -> Callable[[int, Kind], bool]:
+def email_preferences(people: list[list], kinds: list[Kind]) -> Callable[[int, Kind], bool]:
     """Whether a person wants a kind by email: one query for every person and kind of the
     batch (none when no kind can be muted); no row is the kind's default."""
     mutable = {kind.name for kind in kinds if kind.user_can_mute_email}
@@ -317,7 +317,7 @@ def _preferences(user_ids: Sequence[int], kinds: Sequence[str]):
     )
 
 
-def _delivery_for(user, kind, context, event_key, thread_key, link, thread_tag="") -> EmailDelivery:
+def delivery_for(user, kind, context, event_key, thread_key, link, thread_tag="") -> EmailDelivery:
     """The outbox row of one message to `user`; the worker renders it (`rendering`)."""
     domain = mail_domain()
     event_key = event_key[:200]
@@ -339,7 +339,7 @@ def _delivery_for(user, kind, context, event_key, thread_key, link, thread_tag="
     )
 
 
-def _enqueue(delivery_ids: list) -> None:
+def enqueue_deliveries(delivery_ids: list) -> None:
     """The task exists if and only if the deliveries do (written in this transaction with
     the database backend, sent on commit with Redis). The periodic sweep is the safety net."""
     from portal.notifications.tasks import deliver_emails

@@ -35,6 +35,7 @@ from portal.tickets import (
     access,
     attachment_services,
     attachment_views,
+    detail_forms_html,
     detail_html,
     form_views,
     notify,
@@ -174,21 +175,21 @@ def _waiting_for(ticket: Ticket, events: list[TicketEvent]) -> str | None:
 
 
 def _assign_fields(ticket: Ticket) -> SafeString:
-    """The assign form's fields (detail_html.assign_fields), the team's members from the
+    """The assign form's fields (detail_forms_html.assign_fields), the team's members from the
     cache (catalog.selectors.team_member_choices). Only shown: a post is validated by its
     own form against `_members`."""
     # Offered only for a ticket with a team (`can_assign` in `_detail_context`).
     members = team_member_choices(ticket.team_id) if ticket.team_id is not None else []
-    return detail_html.assign_fields(
+    return detail_forms_html.assign_fields(
         version=ticket.version, assignee_id=ticket.assignee_id, members=members
     )
 
 
 def _move_fields(ticket: Ticket) -> SafeString:
-    """The move-team form's fields (detail_html.move_fields), the teams from the cache of
+    """The move-team form's fields (detail_forms_html.move_fields), the teams from the cache of
     master data (catalog.selectors), less the ticket's own."""
     teams = [(pk, name) for pk, name in active_team_choices() if pk != ticket.team_id]
-    return detail_html.move_fields(version=ticket.version, teams=teams)
+    return detail_forms_html.move_fields(version=ticket.version, teams=teams)
 
 
 def _stamp(rows: list[Comment] | list[TicketEvent], dates: ShortDates) -> None:
@@ -331,7 +332,7 @@ def _detail_context(request: AuthenticatedRequest, ticket: Ticket, **extra: Any)
     url = detail_html.number_urls(ticket.number)
     token = context["csrf_token"]
     # The unbound comment and add-files forms are written in Python, without building
-    # the Django forms (detail_html.comment_fields); a refused post's bound form comes in
+    # the Django forms (detail_forms_html.comment_fields); a refused post's bound form comes in
     # `extra` and goes through the template, as does the follow-up offer.
     limits = attachment_limits()
     nonce = str(get_nonce(request))
@@ -342,11 +343,11 @@ def _detail_context(request: AuthenticatedRequest, ticket: Ticket, **extra: Any)
     if ticket.merged_into_id is None:
         context["merged_html"] = detail_html.NO_NOTICE
     if "files_form" not in extra:
-        context["add_files_html"] = detail_html.add_files_html(
+        context["add_files_html"] = detail_forms_html.add_files_html(
             limits=limits, url=url, csrf=detail_html.csrf_input(token), nonce=nonce
         )
     if "comment_form" not in extra and not context["offer_follow_up"]:
-        context["comment_form_html"] = detail_html.comment_form_html(
+        context["comment_form_html"] = detail_forms_html.comment_form_html(
             idempotency_key=uuid.uuid4(),
             limits=limits,
             url=url,
@@ -365,9 +366,9 @@ def _detail_context(request: AuthenticatedRequest, ticket: Ticket, **extra: Any)
     if not context.get("comment_form_html"):
         context["comment_form"] = CommentForm(renderer=PYTHON_WIDGETS)
     if "assign_form" not in extra and "move_form" not in extra:
-        # Written in Python (detail_html.side_html); a refused assign or move shows its
+        # Written in Python (detail_forms_html.side_html); a refused assign or move shows its
         # bound form through tickets/_side.html instead.
-        context["side_html"] = detail_html.side_html(
+        context["side_html"] = detail_forms_html.side_html(
             number=ticket.number,
             version=ticket.version,
             csrf=detail_html.csrf_input(context["csrf_token"]),

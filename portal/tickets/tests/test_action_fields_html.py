@@ -1,4 +1,4 @@
-"""The assign and move-team forms' fields written in Python (detail_html.assign_fields,
+"""The assign and move-team forms' fields written in Python (detail_forms_html.assign_fields,
 move_fields) are what the template wrote of the unbound Django forms the page showed,
 byte for byte: with the assignee among the members, not among them or nobody, hostile
 names, any version."""
@@ -7,7 +7,7 @@ import pytest
 from django.template import Context, Engine
 
 from portal.accounts.models import User
-from portal.tickets.detail_html import assign_fields, move_fields
+from portal.tickets.detail_forms_html import assign_fields, move_fields
 from portal.tickets.forms import AssignForm, MoveTeamForm
 
 # The lines of tickets/detail.html the unbound forms went through (Django's own widget

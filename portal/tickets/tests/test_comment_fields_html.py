@@ -1,5 +1,5 @@
 """The ticket page's unbound comment and add-files fields written without building the
-Django forms (detail_html.comment_fields, files_field) are what `field_html` writes for
+Django forms (detail_forms_html.comment_fields, files_field) are what `field_html` writes for
 `CommentForm` and `FilesForm`, byte for byte, with the limits as configured."""
 
 import uuid
@@ -9,7 +9,7 @@ from django.test import override_settings
 
 from portal.lib.widget_html import PYTHON_WIDGETS, field_html
 from portal.tickets.attachment_forms import limits_text
-from portal.tickets.detail_html import comment_fields, files_field
+from portal.tickets.detail_forms_html import comment_fields, files_field
 from portal.tickets.forms import CommentForm, FilesForm
 
 

@@ -1,4 +1,4 @@
-"""The parts of the ticket page written in Python (detail_html: the side, the add-files
+"""The parts of the ticket page written in Python (detail_forms_html: the side, the add-files
 form, the comment form with its pickers) leave whole pages byte for byte what the template
 writes without them, for every persona and the states that change those parts: an open
 ticket with a parent's open child, a closed one a requester's comment reopens, one past
@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.safestring import mark_safe
 
 from portal.accounts.models import User
-from portal.tickets import detail_html, merge_services, services
+from portal.tickets import detail_forms_html, detail_html, merge_services, services
 from portal.tickets.models import Status, Ticket
 
 HOSTILE = '<b onmouseover="x">&\'"'
@@ -24,14 +24,15 @@ MASKS = [
     (re.compile(r'nonce="[^"]+"'), "nonce"),
     (re.compile(r'name="idempotency_key" value="[^"]+"'), "key"),
 ]
-WRITERS = (
-    "side_html",
-    "add_files_html",
-    "comment_form_html",
-    "answers_html",
-    "family_html",
-    "assets_html",
-)
+# Each part's writer, by the module that holds it.
+WRITERS = {
+    "side_html": detail_forms_html,
+    "add_files_html": detail_forms_html,
+    "comment_form_html": detail_forms_html,
+    "answers_html": detail_html,
+    "family_html": detail_html,
+    "assets_html": detail_html,
+}
 
 
 def _masked(html: str) -> str:
@@ -45,20 +46,20 @@ def _both(client, ticket, monkeypatch, *, written=WRITERS) -> tuple[str, str]:
     request must have written in Python (the rest fall to the template there too)."""
     called = []
     with monkeypatch.context() as patch:
-        for name in WRITERS:
-            writer = getattr(detail_html, name)
+        for name, module in WRITERS.items():
+            writer = getattr(module, name)
 
             def spy(*args, _writer=writer, _name=name, **kwargs):
                 called.append(_name)
                 return _writer(*args, **kwargs)
 
-            patch.setattr(detail_html, name, spy)
+            patch.setattr(module, name, spy)
         python = client.get(ticket.get_absolute_url())
     assert python.status_code == 200
     assert sorted(called) == sorted(written)
     with monkeypatch.context() as patch:
-        for name in WRITERS:
-            patch.setattr(detail_html, name, lambda *args, **kwargs: mark_safe(""))
+        for name, module in WRITERS.items():
+            patch.setattr(module, name, lambda *args, **kwargs: mark_safe(""))
         patch.setattr(detail_html, "NO_NOTICE", mark_safe(""))
         template = client.get(ticket.get_absolute_url())
     return _masked(python.content.decode()), _masked(template.content.decode())

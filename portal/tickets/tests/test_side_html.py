@@ -1,5 +1,5 @@
 """The ticket page's side (watch form and actions) written in Python
-(`detail_html.side_html`) is what tickets/_side.html writes, byte for byte, in every
+(`detail_forms_html.side_html`) is what tickets/_side.html writes, byte for byte, in every
 branch (whole pages: test_page_python_parts.py)."""
 
 import itertools
@@ -8,7 +8,8 @@ import pytest
 from django.template.loader import get_template
 from django.utils.safestring import mark_safe
 
-from portal.tickets.detail_html import csrf_input, number_urls, side_html
+from portal.tickets.detail_forms_html import side_html
+from portal.tickets.detail_html import csrf_input, number_urls
 
 HOSTILE = '<b onmouseover="x">&\'"'
 TOKEN = "a" * 64

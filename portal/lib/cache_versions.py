@@ -28,9 +28,9 @@ others serving what it changed: with CACHE_URL they are in Redis beside the entr
 without it in the "versions" cache, files every process of the host reads (settings).
 Nothing that must be exact lives in either.
 
-`cached` is the read-through every such read goes through: it keeps the rules above, tells
-a cached None or [] from a miss, and a cache that does not answer costs the read its
-shortcut, never the page.
+`cached` is the read-through every such read goes through (`cached_together` for a family
+of values one query computes at once): it keeps the rules above, tells a cached None or []
+from a miss, and a cache that does not answer costs the read its shortcut, never the page.
 
 Within one request each version is read from its store once (a ticket page asks for
 "masters" three times; without CACHE_URL each read opened and unpickled a file): the
@@ -119,11 +119,20 @@ def cached[T](
     return value
 
 
+def cache_answering() -> bool:
+    """False while the shared cache is known not to answer (Redis left alone for a few
+    seconds after a failure, portal/lib/redis_cache.py); a process's own memory always
+    answers."""
+    answering = getattr(cache, "answering", None)
+    return answering() if answering is not None else True
+
+
 def cached_together[K, T](
     name: str,
     kind: str,
     key: K,
     compute_all: Callable[[], dict[K, T]],
+    compute_one: Callable[[], T],
     *,
     timeout: int,
     default: T,
@@ -132,19 +141,24 @@ def cached_together[K, T](
     single one (each team's members): a miss runs `compute_all()` and keeps every value it
     returns under its own key (`versioned_key(name, kind, k)`), so the family's next
     members are hits too; `key`'s value is answered, `default` when `compute_all` has none
-    for it (which is kept as well). Same rules as `cached` for versions and for a cache
-    that does not answer."""
+    for it (which is kept as well). Same rules as `cached` for versions; while the cache
+    does not answer, only `compute_one()` runs (what would be kept could not be)."""
     try:
-        found = cache.get(versioned_key(name, kind, key), _MISSING)
+        # The version is read before the data, as `cached` does: a bump committed while
+        # the family is computed leaves what it computed under the old version.
+        prefix = versioned_key(name, kind)
+        found = cache.get(f"{prefix}:{key}", _MISSING)
     except CACHE_ERRORS:
-        return compute_all().get(key, default)
+        return compute_one()
     if found is not _MISSING:
         return found
+    if not cache_answering():
+        return compute_one()
     values = compute_all()
-    value = values.get(key, default)
+    kept = {f"{prefix}:{k}": v for k, v in values.items()}
+    value = kept.setdefault(f"{prefix}:{key}", default)
     try:
-        kept = {versioned_key(name, kind, k): v for k, v in values.items()}
-        cache.set_many({**kept, versioned_key(name, kind, key): value}, timeout)
+        cache.set_many(kept, timeout)
     except CACHE_ERRORS:
         pass  # the next read computes again
     return value

@@ -125,24 +125,30 @@ def insert(
     params: list = []
     for obj in objs:
         params += _values(obj, model, fields, connection)
-    _run(objs, sql, params, returned, using, ignore_conflicts=ignore_conflicts)
+    if not _run(objs, sql, params, returned, using, ignore_conflicts=ignore_conflicts):
+        raise RuntimeError(f"insert: {model._meta.label} wrote fewer rows than it was given")
 
 
-def insert_unless_held(obj: Model, *, unless: tuple[str, ...], using: str = "default") -> bool:
+def insert_unless_held(obj: Model, *, unless: Sequence[str], using: str = "default") -> bool:
     """Insert `obj` as `insert([obj])` would, unless a row of its model already holds its
     values of the fields `unless`: True when it was written, False when such a row was
     found (then nothing was written, `obj` is left unsaved, and no id was taken: a row
     refused by a unique index or skipped by ON CONFLICT still takes the next value of its
     id's sequence on PostgreSQL). One statement either way. A row written at the same
     moment by another transaction is not seen: a unique index on `unless` is still what
-    refuses the second of two sends at once (IntegrityError)."""
+    refuses the second of two sends at once (IntegrityError). A held field must have a
+    value: SQL's NULL equals nothing, so None would never be found held (ValueError)."""
     model = type(obj)
     connection = connections[using]
-    sql, fields, returned = _statement(model, 1, False, using, unless)
+    held = tuple(unless)  # part of the statement's key
+    sql, fields, returned = _statement(model, 1, False, using, held)
     params = _values(obj, model, fields, connection)
-    for name in unless:
+    for name in held:
         field = _held(model, name)
-        params.append(field.get_db_prep_save(getattr(obj, field.attname), connection))
+        value = getattr(obj, field.attname)
+        if value is None:
+            raise ValueError(f"insert_unless_held: {model._meta.label}.{name} is None")
+        params.append(field.get_db_prep_save(value, connection))
     return _run([obj], sql, params, returned, using)
 
 

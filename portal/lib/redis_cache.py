@@ -44,6 +44,12 @@ class DegradingRedisCache(RedisCache):
         super().__init__(server, {**params, "OPTIONS": options})
         self._paused_until = 0.0  # this process's own view of Redis; nothing exact
 
+    def answering(self) -> bool:
+        """False while this process leaves Redis alone after a failure: every read is a
+        miss then, so a caller that would fill the cache with more than it needs (a whole
+        table for one row) reads only what it needs."""
+        return time.monotonic() >= self._paused_until
+
     def _call(self, write: bool, fallback: Callable[[], Any], call: Callable[[], Any]) -> Any:
         if time.monotonic() < self._paused_until:
             if write and self.strict_writes:

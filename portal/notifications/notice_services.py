@@ -28,7 +28,7 @@ from portal.notifications.selectors import forget_unread_counts
 
 # The outbox rows and their task are made as `notify_many` and `email_user` make them:
 # one definition each.
-from portal.notifications.services import delivery_for, email_preferences, enqueue_deliveries
+from portal.notifications.services import delivery_for, enqueue_deliveries, wants_email
 
 log = logging.getLogger("portal.email")
 
@@ -253,7 +253,7 @@ def _deliver(notice: PendingNotice) -> None:
         forget_unread_counts(user.pk for _, user in told)
     if not notice.emails:
         return
-    wants_email = email_preferences(people, kinds)
+    wants = wants_email(people, kinds)
     deliveries = [
         delivery_for(
             user,
@@ -266,7 +266,7 @@ def _deliver(notice: PendingNotice) -> None:
         )
         for n, message in enumerate(messages)
         for user in people[n]
-        if wants_email(user.pk, kinds[n])
+        if wants(user.pk, kinds[n])
     ]
     if deliveries:
         # One event never mails one address twice: a repeat (a retried event, or two

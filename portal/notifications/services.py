@@ -6,12 +6,14 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import urljoin
 
 from django.conf import settings
 from django.db import router, transaction
 from django.utils import timezone
 
+from portal.accounts.models import User
 from portal.lib import compiled, inserts
 from portal.lib.emails import (
     new_message_id,
@@ -278,7 +280,7 @@ def _distinct_active(recipients: Iterable, *, exclude) -> list:
     return list(seen.values())
 
 
-def email_preferences(people: list[list], kinds: list[Kind]) -> Callable[[int, Kind], bool]:
+def wants_email(people: list[list], kinds: list[Kind]) -> Callable[[int, Kind], bool]:
     """Whether a person wants a kind by email: one query for every person and kind of the
     batch (none when no kind can be muted); no row is the kind's default."""
     mutable = {kind.name for kind in kinds if kind.user_can_mute_email}
@@ -317,7 +319,15 @@ def _preferences(user_ids: Sequence[int], kinds: Sequence[str]):
     )
 
 
-def delivery_for(user, kind, context, event_key, thread_key, link, thread_tag="") -> EmailDelivery:
+def delivery_for(
+    user: User,
+    kind: Kind,
+    context: dict[str, Any],
+    event_key: str,
+    thread_key: str | None,
+    link: str,
+    thread_tag: str = "",
+) -> EmailDelivery:
     """The outbox row of one message to `user`; the worker renders it (`rendering`)."""
     domain = mail_domain()
     event_key = event_key[:200]

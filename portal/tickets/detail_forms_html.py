@@ -2,7 +2,7 @@
 status, assign, move team, edit, merge), the assign and move-team fields, the comment
 form and the add-files form; byte for byte what tickets/_side.html and the forms'
 templates wrote (tests: test_side_html, test_action_fields_html, test_comment_fields_html,
-test_detail_html_golden). The page's read-only parts are in detail_html.
+test_page_python_parts). The page's read-only parts are in detail_html.
 """
 
 from collections.abc import Callable

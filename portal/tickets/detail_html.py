@@ -1,7 +1,8 @@
 """The ticket page's read-only parts written in Python: its comments, their files and its
 history lines, the facts list, related tickets and form answers, byte for byte what the
 templates wrote. Its forms (actions, assign and move, comment, add files) are in
-detail_forms_html, which shares the helpers here (`esc`, `csrf_input`, `number_urls`).
+detail_forms_html, which shares the helpers here (`esc`, `when_html`, `csrf_input`,
+`number_urls`).
 
 Those loops were the page's largest rendering cost (a showcase ticket's 20 comments each
 resolved a dozen variables, an include and a `{% url %}`). Every value goes through

@@ -204,17 +204,25 @@ def ticket_create(
     # stays the answer when the same form races with itself.
     if idempotency_key is not None and not isinstance(idempotency_key, uuid.UUID):
         idempotency_key = uuid.UUID(str(idempotency_key))  # a form's key may arrive as text
-    try:
-        with transaction.atomic():
-            return _create(
-                requester, title, description, group, category, subcategory, priority,
-                idempotency_key, form_values,
-            )  # fmt: skip
-    except (_AlreadySent, IntegrityError):
-        existing = _sent_with(requester, idempotency_key) if idempotency_key else None
-        if existing is None:
-            raise
-        return existing
+    # Twice at most: the ticket that held the key may be gone before it is read (erased),
+    # and then this send is the first again.
+    for attempt in (1, 2):
+        try:
+            with transaction.atomic():
+                return _create(
+                    requester, title, description, group, category, subcategory, priority,
+                    idempotency_key, form_values,
+                )  # fmt: skip
+        except (_AlreadySent, IntegrityError) as refused:
+            existing = _sent_with(requester, idempotency_key) if idempotency_key else None
+            if existing is not None:
+                return existing
+            if isinstance(refused, IntegrityError):
+                raise
+            if attempt == 2:
+                held = "the form's key is held by a ticket that cannot be read"
+                raise IntegrityError(held) from None
+    raise AssertionError("unreachable")  # the loop returns or raises
 
 
 class _AlreadySent(Exception):  # noqa: N818 (a signal to undo, not an error)

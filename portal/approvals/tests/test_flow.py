@@ -3,6 +3,7 @@ approvers decide in order, and after the last yes it is routed exactly as a new 
 a rejection closes it with the reason; every decision is in the history."""
 
 import datetime as dt
+import uuid
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -12,7 +13,7 @@ from portal.accounts.models import User
 from portal.approvals import services
 from portal.approvals.models import ApprovalStep, Approver, Delegation
 from portal.catalog.models import ApprovalRule
-from portal.notifications.models import EmailDelivery, Notification
+from portal.notifications.models import EmailDelivery, Notification, PendingNotice
 from portal.testing.notices import deliver_pending
 from portal.testing.outbox import written
 from portal.testing.personas import PASSWORD
@@ -312,3 +313,18 @@ def test_the_approvers_email_lists_the_request_forms_answers(raise_ticket, manag
     [email] = written(EmailDelivery.objects.filter(kind="approval_request"))
     assert "Asset tag: LT-0042" in email.body_text
     assert '<th align="left">Asset tag</th><td>LT-0042</td>' in email.body_html
+
+
+def test_a_resent_form_of_a_ticket_needing_approval_is_the_first_one(raise_ticket, manager, rule):
+    """A resend on the approval path goes through the same INSERT (written unless its key
+    is held): the first ticket, one approval step, nothing written, nobody told again."""
+    rule(Approvers.MANAGER)
+    key = uuid.uuid4()
+    first = raise_ticket(idempotency_key=key)
+    assert first.status == Status.AWAITING
+    counts = (TicketEvent.objects.count(), PendingNotice.objects.count(),
+              ApprovalStep.objects.count())  # fmt: skip
+    assert raise_ticket(idempotency_key=key).pk == first.pk
+    assert (TicketEvent.objects.count(), PendingNotice.objects.count(),
+            ApprovalStep.objects.count()) == counts  # fmt: skip
+    assert Ticket.objects.filter(idempotency_key=key).count() == 1

@@ -4,10 +4,15 @@ cache."""
 from types import SimpleNamespace
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
+from portal.accounts.models import User
+from portal.catalog import selectors
 from portal.catalog.invalidation import MASTERS
 from portal.catalog.models import Category, Subcategory, Team, TeamMember
 from portal.catalog.selectors import attach_master_rows, master_row, team_member_choices
+from portal.lib import cache_versions
 from portal.lib.cache_versions import bump
 
 pytestmark = pytest.mark.django_db
@@ -79,13 +84,43 @@ def test_a_team_list_not_cached_brings_every_team_s_list(django_assert_num_queri
         assert team_member_choices(empty.pk) == []
         team_b = team_member_choices(org.team_b.pk)
     expected = {
-        team: sorted(
-            (str(m.user), m.user_id)
-            for m in TeamMember.objects.filter(team=team, is_active=True, user__is_active=True)
-        )
+        team: [
+            (user.pk, str(user))
+            for user in User.objects.filter(
+                is_active=True, team_memberships__team=team, team_memberships__is_active=True
+            ).order_by("full_name", "email")  # the database's own collation
+        ]
         for team in (org.team_a, org.team_b)
     }
-    assert sorted((name, pk) for pk, name in team_a) == expected[org.team_a] != []
-    assert [name for _, name in team_a] == sorted(name for name, _ in expected[org.team_a])
+    assert team_a == expected[org.team_a] != []
     assert personas.agent.pk not in dict(team_b)
-    assert sorted((name, pk) for pk, name in team_b) == expected[org.team_b]
+    assert team_b == expected[org.team_b]
+
+
+def test_a_large_master_table_is_read_up_to_its_bound_then_by_id(
+    django_assert_num_queries, org, monkeypatch
+):
+    """WHOLE_TABLE_ROWS bounds what one miss reads: a row beyond it is read by its id."""
+    monkeypatch.setattr(selectors, "WHOLE_TABLE_ROWS", 1)
+    first, last = Team.objects.order_by("pk")[0], Team.objects.order_by("-pk")[0]
+    assert first != last
+    rows = [SimpleNamespace(group_id=None, category_id=None, subcategory_id=None, team_id=t.pk)
+            for t in (first, last)]  # fmt: skip
+    with django_assert_num_queries(2):  # the first row of the table, then the last by id
+        attach_master_rows(rows)
+    assert [row.team for row in rows] == [first, last]
+
+
+def test_while_the_cache_does_not_answer_only_the_rows_asked_for_are_read(
+    django_assert_num_queries, org, monkeypatch
+):
+    monkeypatch.setattr(selectors, "cache_answering", lambda: False)
+    monkeypatch.setattr(cache_versions, "cache_answering", lambda: False)
+    row = SimpleNamespace(group_id=org.group_x.pk, category_id=None, subcategory_id=None,
+                          team_id=None)  # fmt: skip
+    with CaptureQueriesContext(connection) as queries:
+        attach_master_rows([row])
+    [read] = queries.captured_queries
+    assert f'"id" IN ({org.group_x.pk})' in read["sql"] and row.group == org.group_x
+    with django_assert_num_queries(1):
+        assert team_member_choices(org.team_a.pk)

@@ -3,16 +3,19 @@ make its cached copies stale is refused and writes nothing, and the cache comes 
 itself when Redis does. Against a real private Redis server that the tests stop, restart
 and replace with a listener that never answers (portal/lib/redis_cache.py)."""
 
+import re
 import socket
 import tempfile
 import time
 
 import pytest
 from django.core.cache import cache
-from django.db import transaction
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
 from redis.exceptions import RedisError
 
 from portal.catalog.models import Team
+from portal.catalog.selectors import WHOLE_TABLE_ROWS as ROWS
 from portal.testing.redis import RedisServer
 from portal.tickets.services import ticket_create
 
@@ -76,9 +79,20 @@ def test_pages_answer_from_the_database_while_redis_is_stopped_and_use_it_again_
 
     redis.stop()
     _pages(client, ticket)
-    _pages(client_for(personas.admin), ticket)
+    assert cache.answering() is False
+    with CaptureQueriesContext(connection) as queries:
+        _pages(client_for(personas.admin), ticket)
+    # Nothing can be kept meanwhile: no whole master table nor every team's members is
+    # read for the one row or team a page needs (catalog/selectors.py).
+    whole = [
+        q["sql"] for q in queries.captured_queries
+        if re.search(rf'FROM "catalog_\w+" ORDER BY "catalog_\w+"."id" ASC LIMIT {ROWS}$', q["sql"])
+        or ('FROM "catalog_teammember"' in q["sql"] and '"team_id" =' not in q["sql"])
+    ]  # fmt: skip
+    assert whole == []
 
     _restart(redis)
+    assert cache.answering() is True
     assert redis.client().dbsize() == 0
     _pages(client, ticket)
     assert redis.client().dbsize() > 0  # back in use, no restart of the app

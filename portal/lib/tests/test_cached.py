@@ -249,8 +249,9 @@ def test_a_versions_store_that_refuses_writes_gives_versions_nobody_reads_again(
     assert version(NAME) != first
 
 
-def read_together(source: Source, key: int) -> object:
-    return cached_together(NAME, "family", key, source, timeout=60, default="none")
+def read_together(source: Source, key: int, one: Source | None = None) -> object:
+    one = one or Source("one computed alone")
+    return cached_together(NAME, "family", key, source, one, timeout=60, default="none")
 
 
 def test_a_miss_of_one_member_keeps_the_whole_family_and_its_default():
@@ -270,12 +271,48 @@ def test_a_miss_of_one_member_keeps_the_whole_family_and_its_default():
     assert read_together(source, 2) == "none"  # gone from the family: its default
 
 
-@pytest.mark.parametrize("method", ["get", "set_many"])
-def test_a_cache_that_does_not_answer_costs_the_family_its_shortcut_not_the_read(
-    monkeypatch, method
-):
-    monkeypatch.setattr(cache, method, down)
-    source = Source({1: "from the database"})
-    assert read_together(source, 1) == "from the database"
-    assert read_together(source, 2) == "none"
-    assert source.calls == 2
+def test_a_cache_that_does_not_answer_costs_the_family_its_shortcut_not_the_read(monkeypatch):
+    monkeypatch.setattr(cache, "get", down)
+    family, alone = Source({1: "family"}), Source("from the database")
+    assert read_together(family, 1, alone) == "from the database"
+    assert (family.calls, alone.calls) == (0, 1)
+
+
+def test_a_family_the_cache_could_not_keep_is_computed_again(monkeypatch):
+    monkeypatch.setattr(cache, "set_many", down)
+    family = Source({1: "from the database"})
+    assert read_together(family, 1) == "from the database"
+    assert read_together(family, 2) == "none"
+    assert family.calls == 2
+
+
+def test_a_family_member_read_while_the_cache_is_paused_is_computed_alone(monkeypatch):
+    """While Redis is left alone after a failure every read misses: the whole family is
+    not computed for nothing (nor a whole table read), only the member asked for."""
+    from portal.lib import cache_versions
+
+    monkeypatch.setattr(cache_versions, "cache_answering", lambda: False)
+    family, alone = Source({1: "one"}), Source("computed alone")
+    assert read_together(family, 1, alone) == "computed alone"
+    assert (family.calls, alone.calls) == (0, 1)
+    monkeypatch.setattr(cache_versions, "cache_answering", lambda: True)
+    assert read_together(family, 1, alone) == "one"
+    assert (family.calls, alone.calls) == (1, 1)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_family_read_after_a_bump_is_nobody_s_after_a_rollback():
+    """The family kept inside a transaction that bumped the name, siblings included, is
+    under keys of its own: after a rollback everyone computes the committed family."""
+    source = Source({1: "committed", 2: "committed sibling"})
+    assert read_together(source, 1) == "committed"
+    with pytest.raises(RuntimeError), transaction.atomic():
+        source.value = {1: "never committed", 2: "never committed sibling"}
+        bump(NAME)
+        assert read_together(source, 1) == "never committed"
+        assert read_together(source, 2) == "never committed sibling"  # kept with it
+        assert source.calls == 2
+        raise RuntimeError
+    source.value = {1: "committed", 2: "committed sibling"}
+    assert read_together(source, 2) == "committed sibling"
+    assert read_together(source, 1) == "committed"

@@ -170,6 +170,9 @@ def test_a_row_unless_held_is_written_as_insert_writes_it_and_a_held_one_takes_n
     assert inserts.insert_unless_held(someone_else, unless=held) is True
     assert someone_else.pk == first.pk + 1
     assert Ticket.objects.filter(idempotency_key=key).count() == 2
+    with pytest.raises(ValueError, match="idempotency_key is None"):  # NULL equals nothing
+        inserts.insert_unless_held(ticket(idempotency_key=None), unless=held)
+    assert inserts.insert_unless_held(ticket(), unless=list(held)) is False
 
 
 def test_tickets_have_no_save_signal_receivers_that_their_insert_would_skip():

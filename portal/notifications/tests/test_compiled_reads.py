@@ -11,7 +11,7 @@ from portal.accounts.models import User
 from portal.lib import compiled
 from portal.notifications.kinds import get_kind
 from portal.notifications.models import EmailPreference
-from portal.notifications.services import _preferences, email_preferences
+from portal.notifications.services import _preferences, wants_email
 
 pytestmark = [pytest.mark.django_db, pytest.mark.smoke]
 
@@ -50,7 +50,7 @@ def test_email_preferences_are_honoured_through_the_compiled_read(personas):
     EmailPreference.objects.create(user=personas.lead, kind="ticket_status", email=False)
     comment, status = get_kind("ticket_comment"), get_kind("ticket_status")
     group = [personas.agent, personas.lead, personas.requester]
-    wants = email_preferences([group, group], [comment, status])
+    wants = wants_email([group, group], [comment, status])
     assert wants(personas.agent.pk, comment) is False
     assert wants(personas.lead.pk, comment) is True
     assert wants(personas.lead.pk, status) is False

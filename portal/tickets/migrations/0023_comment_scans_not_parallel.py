@@ -10,18 +10,25 @@ page's first visit, its planning, and what a round trip costs"). A storage param
 it holds behind pgbouncer and on a replica too.
 """
 
-from importlib import import_module
-
 from django.db import migrations
 
-# 0022's operation (PostgreSQL only, a no-op elsewhere), on the comments table.
-_run = import_module("portal.tickets.migrations.0022_ticket_scans_not_parallel")._run
 
-FORWARDS = "ALTER TABLE tickets_comment SET (parallel_workers = 0)"
-BACKWARDS = "ALTER TABLE tickets_comment RESET (parallel_workers)"
+def _on_postgresql(statement):
+    # Self-contained, as migrations should be (0022 does the same for the tickets table).
+    def run(apps, schema_editor):
+        if schema_editor.connection.vendor == "postgresql":
+            schema_editor.execute(statement)
+
+    return run
 
 
 class Migration(migrations.Migration):
     dependencies = [("tickets", "0022_ticket_scans_not_parallel")]
 
-    operations = [migrations.RunPython(_run(FORWARDS), _run(BACKWARDS), elidable=False)]
+    operations = [
+        migrations.RunPython(
+            _on_postgresql("ALTER TABLE tickets_comment SET (parallel_workers = 0)"),
+            _on_postgresql("ALTER TABLE tickets_comment RESET (parallel_workers)"),
+            elidable=False,
+        )
+    ]

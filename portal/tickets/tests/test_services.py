@@ -3,6 +3,8 @@
 import uuid
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from portal.notifications.models import PendingNotice
 from portal.tickets import services
@@ -44,10 +46,35 @@ def test_a_resent_form_takes_no_ticket_number_and_leaves_nothing_behind(raise_ti
     first = raise_ticket(idempotency_key=key)
     events, notices = TicketEvent.objects.count(), PendingNotice.objects.count()
     for text_key in (key, str(key)):  # a form's key may arrive as text
-        assert raise_ticket(idempotency_key=text_key).pk == first.pk
+        with CaptureQueriesContext(connection) as queries:
+            assert raise_ticket(idempotency_key=text_key).pk == first.pk
+        [insert] = [
+            q["sql"] for q in queries if q["sql"].startswith('INSERT INTO "tickets_ticket"')
+        ]
+        assert "NOT EXISTS" in insert  # found held by the INSERT, not refused by the index
     assert (TicketEvent.objects.count(), PendingNotice.objects.count()) == (events, notices)
     after = raise_ticket(idempotency_key=uuid.uuid4())
+    # No id taken: on PostgreSQL an INSERT refused by the unique index would take one.
     assert after.pk == first.pk + 1
+
+
+def test_a_key_whose_ticket_is_gone_before_it_is_read_raises_the_ticket_again(
+    raise_ticket, monkeypatch
+):
+    """Between the INSERT finding the key held and the read of that ticket, the key may
+    have gone (an erasure): the send is then the first again, not an error."""
+    key = uuid.uuid4()
+    first = raise_ticket(idempotency_key=key)
+    read = services._sent_with
+
+    def gone_meanwhile(requester, sent_key):
+        Ticket.objects.filter(pk=first.pk).update(idempotency_key=None)
+        monkeypatch.setattr(services, "_sent_with", read)
+        return read(requester, sent_key)
+
+    monkeypatch.setattr(services, "_sent_with", gone_meanwhile)
+    again = raise_ticket(idempotency_key=key)
+    assert again.pk != first.pk and again.idempotency_key == key
 
 
 def test_a_key_is_held_for_its_requester_only(raise_ticket, personas):

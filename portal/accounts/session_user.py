@@ -28,7 +28,7 @@ from django.db import connections
 from django.db.models import Field
 
 from portal.accounts.models import User, UserSession
-from portal.lib import inserts
+from portal.lib import inserts, plans
 
 # The user's columns, in the order the statement reads them, and where its primary key is
 # among them (NULL: no account linked).
@@ -87,7 +87,8 @@ def read(session_model, alias: str, session_key: str, now) -> str | None:
     sql, readers = _statement(session_model, alias)
     connection = connections[alias]
     with connection.cursor() as cursor:
-        cursor.execute(sql, [session_key, now])
+        # Read by its key: one plan serves every session (lib/plans.py).
+        plans.execute(connection, cursor, sql, [session_key, now])
         row = cursor.fetchone()
     if row is None:
         return None

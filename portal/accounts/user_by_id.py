@@ -28,6 +28,7 @@ def get_by_id(model: type[Model], pk: int, using: str | None = None):
         lambda pk: model._default_manager.filter(pk=pk).values_list(*names),
         [pk],
         using=using,
+        one_plan=True,
     )
     if not found:
         missing = f"{model._meta.object_name} matching query does not exist."

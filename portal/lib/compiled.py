@@ -32,6 +32,8 @@ from django.core.exceptions import EmptyResultSet
 from django.db import connections
 from django.db.models import QuerySet
 
+from portal.lib import plans
+
 # Stand-ins no real value equals: integers just below 2**31 (positive, so an unsigned
 # column takes them; within 32 bits, so an integer column does), text with NUL bytes
 # (which PostgreSQL text cannot hold). Two sets, so a parameter that changes between two
@@ -190,6 +192,7 @@ def rows(
     using: str = "default",
     may_be_unused: Collection[int] = (),
     shaped: bool = False,
+    one_plan: bool = False,
 ) -> list[tuple]:
     """The rows of `build(*values)` (a `values_list` queryset), read with its statement
     compiled once per process and `name` (name each query uniquely), `using` and the
@@ -203,7 +206,10 @@ def rows(
     person's ids where the access layer's rule for their roles reads none).
 
     `shaped`: the statement is one of a request's shapes (tickets/list_page.py), kept
-    apart from the code's own, in a bounded memo of its own."""
+    apart from the code's own, in a bounded memo of its own.
+
+    `one_plan`: the best plan does not depend on the values (a read by a key): PostgreSQL
+    plans the prepared statement once per connection (`portal.lib.plans`)."""
     kept = _shapes if shaped else _statements
     sql, params, places, _, converters = _statement(name, build, values, using, may_be_unused, kept)
     connection = connections[using]
@@ -212,7 +218,10 @@ def rows(
         value = _adapted(values[n], connection)
         filled[position] = value if wrap is None else wrap(value)
     with connection.cursor() as cursor:
-        cursor.execute(sql, filled)
+        if one_plan:
+            plans.execute(connection, cursor, sql, filled)
+        else:
+            cursor.execute(sql, filled)
         found = cursor.fetchall()
     if not converters:
         return found

@@ -348,7 +348,7 @@ def _page_parts[M: (Comment, TicketEvent)](
             rows = rows.exclude(leave_out)
         return (rows if scope == "all" else public_only(rows)).values_list(*selected)
 
-    found = compiled.rows(f"{name} ({scope})", build, [ticket.pk])
+    found = compiled.rows(f"{name} ({scope})", build, [ticket.pk], one_plan=True)
     return [page_rows.instance(model, row, person) for row in found]
 
 
@@ -453,7 +453,7 @@ def _page_ticket(pk: int, user_id: int | None) -> Ticket | None:
         )
 
     # No one has the id 0: someone not signed in watches nothing (and sees nothing).
-    found = compiled.rows("ticket page: ticket", build, [pk, user_id or 0])
+    found = compiled.rows("ticket page: ticket", build, [pk, user_id or 0], one_plan=True)
     if not found:
         return None
     row = found[0]

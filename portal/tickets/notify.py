@@ -261,7 +261,11 @@ def _watchers(ticket) -> list:
     ids = [
         pk
         for (pk,) in compiled.rows(
-            "notify.watchers", _watcher_ids, [ticket.pk], using=router.db_for_read(User)
+            "notify.watchers",
+            _watcher_ids,
+            [ticket.pk],
+            using=router.db_for_read(User),
+            one_plan=True,
         )
     ]
     if not ids:

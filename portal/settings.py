@@ -224,7 +224,8 @@ if DB_PREPARED_STATEMENTS and _db["ENGINE"] != "django.db.backends.sqlite3":
         # Each run is still planned for its own values: a plan PostgreSQL keeps for any
         # value (its choice after five runs) read every open ticket for an agent's "my
         # open requests" (3 -> 50-75 ms at 1M tickets) and a rare word's search the whole
-        # list. Preparing still saves parsing and the client's quoting of values.
+        # list. Preparing still saves parsing and the client's quoting of values. Reads by
+        # a key, whose one plan serves every value, are planned once (portal/lib/plans.py).
         _alias["OPTIONS"]["options"] = "-c plan_cache_mode=force_custom_plan"
 
 # --- Cache ---------------------------------------------------------------------------------

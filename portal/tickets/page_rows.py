@@ -37,12 +37,12 @@ def looked_up(model: type[Model], *people: str) -> list[str | F | Subquery]:
     """What `columns` selects, with each person's name and address read by a lookup of
     their row by its id (a subquery per value) rather than a join.
 
-    PostgreSQL plans every run of a statement for its values (settings.py,
-    `plan_cache_mode`), and a join costs more planning than the lookups: the ticket page's
-    read of its ticket with both people joined took 0.50 ms to plan, 0.31 ms with the
-    lookups (docs/benchmarks.md, "The ticket page's first visit, its planning, and what a
-    round trip costs"). A page of rows is read the other way (`columns`): there the
-    lookups would run once per row.
+    A join costs more planning than the lookups: the ticket page's read of its ticket with
+    both people joined took 0.50 ms to plan, 0.31 ms with the lookups (docs/benchmarks.md,
+    "The ticket page's first visit, its planning, and what a round trip costs"). That read
+    is now planned once per connection (`portal.lib.plans`), but its first runs on each
+    connection and every run without prepared statements (pgbouncer) are planned. A page
+    of rows is read the other way (`columns`): there the lookups would run once per row.
     """
     selected: list[str | F | Subquery] = list(_own(model))
     for person in people:

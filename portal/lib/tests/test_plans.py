@@ -2,8 +2,11 @@
 connection once prepared, the connection's own plan mode untouched around them, in and
 out of a transaction, and after an error."""
 
+import time
+
 import pytest
 from django.db import DatabaseError, connection, transaction
+from django.test.utils import CaptureQueriesContext
 
 from portal.accounts.models import User
 from portal.lib import compiled, plans
@@ -15,8 +18,10 @@ RUNS = 8  # psycopg prepares a statement at its sixth run on a connection
 
 @pytest.fixture(autouse=True)
 def _prepared_statements():
-    if not plans.keeps_plans(connection):
-        pytest.skip("prepared statements are PostgreSQL's (DB_PREPARED_STATEMENTS)")
+    if connection.vendor != "postgresql":
+        pytest.skip("prepared statements are PostgreSQL's")
+    # On PostgreSQL the suite runs as production does: prepared statements on.
+    assert plans.keeps_plans(connection)
 
 
 def _plans_of(marker: str) -> tuple[int, int]:
@@ -59,12 +64,60 @@ def test_a_statement_with_one_plan_is_planned_once_and_others_for_their_values()
     assert _mode() == "force_custom_plan"
 
 
+@pytest.mark.django_db(transaction=True)
+def test_outside_a_transaction_too_a_statement_is_planned_once_and_the_mode_left_alone():
+    """Most reads run in no transaction (the session's, the ticket page's): the pipeline's
+    own implicit transaction carries the mode and ends with it."""
+    assert connection.get_autocommit()
+    for n in range(RUNS):
+        assert _run("SELECT %s::int AS autocommit_marker", [n], one_plan=True) == [(n,)]
+        assert _mode() == "force_custom_plan"
+    generic, custom = _plans_of("autocommit_marker")
+    assert generic >= RUNS - 5 and custom == 0
+
+
+def test_what_counts_and_times_statements_sees_the_statement_once_with_its_answer():
+    """The set_config messages are not statements of the page; the statement's time is
+    until its answer (a lower bound only: the server sleeps 0.2 s)."""
+    seen = []
+
+    def timed(execute, sql, params, many, context):
+        started = time.monotonic()
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            seen.append((sql, time.monotonic() - started))
+
+    with CaptureQueriesContext(connection) as captured, connection.execute_wrapper(timed):
+        _run("SELECT pg_sleep(%s::float8) IS NULL", [0.2], one_plan=True)
+    assert [query["sql"] for query in captured.captured_queries] == [
+        "SELECT pg_sleep(0.2::float8) IS NULL"
+    ]
+    [(sql, took)] = seen
+    assert sql.startswith("SELECT pg_sleep") and took >= 0.2
+
+
+def test_a_statement_refused_before_it_is_sent_leaves_the_transaction_in_its_mode():
+    with transaction.atomic():
+        with pytest.raises(DatabaseError, match="cannot adapt"):
+            _run("SELECT %s::text", [object()], one_plan=True)
+        assert _mode() == "force_custom_plan"
+
+
 def test_inside_a_transaction_the_mode_is_set_back_after_the_statement():
     with transaction.atomic():
         for n in range(RUNS):
             _run("SELECT %s::int AS in_transaction_marker", [n], one_plan=True)
             assert _mode() == "force_custom_plan"
     assert _plans_of("in_transaction_marker")[0] >= RUNS - 5
+
+
+def test_the_mode_a_transaction_chose_for_itself_is_the_one_set_back():
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT set_config('plan_cache_mode', 'auto', true)")
+        _run("SELECT %s::int", [1], one_plan=True)
+        assert _mode() == "auto"
 
 
 @pytest.mark.django_db(transaction=True)

@@ -99,8 +99,9 @@ def test_one_process_serves_each_scope_its_own_statement(busy_ticket, people):
 
 
 def test_the_ticket_read_names_its_people_by_lookups_not_joins(busy_ticket, people):
-    """PostgreSQL plans the page's read for every run (settings.py, plan_cache_mode), and
-    joining the two people cost that planning more than looking each one up by id
+    """PostgreSQL plans the page's read at its first runs on a connection (and at every
+    run without prepared statements), and joining the two people cost that planning more
+    than looking each one up by id
     (page_rows.looked_up; docs/benchmarks.md, "The ticket page's first visit, its
     planning, and what a round trip costs")."""
     with CaptureQueriesContext(connection) as sent:

@@ -25,6 +25,9 @@ def test_the_status_codes_are_written_into_the_sql_with_no_parameters():
     # Through a relation, and given twice or with None: each code once, None left out.
     sql, params = _sql(Comment.objects.filter(ticket__status__in=["closed", None, "closed"]))
     assert "\"status\" IN ('closed')" in sql and params == ()
+    # However they are asked, the same codes are the same statement (the choices' order).
+    asked = [["on_hold", "new"], ("new", "on_hold"), {"on_hold", Status.NEW}]
+    assert len({_sql(Ticket.objects.filter(status__in=codes))[0] for codes in asked}) == 1
 
 
 @pytest.mark.parametrize(

@@ -1,9 +1,9 @@
 """Which prepared statements PostgreSQL plans at every run, and which it planned once.
 
     BENCH_TICKETS=100000 .venv/bin/python bench/plan_counts.py \
-        [--only "d ticket"] [--ticket TKT-002176] [--explain]
+        [--only "d ticket"] [--ticket TKT-002176] [--explain] [--timed]
 
-Runs `bench/profile_pages.py`'s scenarios (those whose label holds `--only`) 15 times each
+Runs `bench/profile_pages.py`'s scenarios (those whose label holds `--only`) 40 times each
 on one connection, then lists that connection's prepared statements
 (`pg_prepared_statements`) with their generic and custom plan counts, most custom first.
 A statement prepared (its sixth run) and still planned at every run shows custom plans
@@ -12,10 +12,15 @@ was run with one plan (`portal.lib.plans`).
 
 `--explain`: also each SELECT of the last request, planned for its values and run
 (`EXPLAIN (ANALYZE, SUMMARY)`, the third of three runs): its planning and execution ms.
+`--timed`: each statement's median ms from send to answer over the runs after the
+tenth (prepared by then), as an execute wrapper sees it (the portal's own wrappers, such
+as one plan's, run inside it).
 """
 
 import argparse
+import statistics
 import sys
+import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -28,8 +33,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--only", default="", help="scenarios whose label holds this")
     parser.add_argument("--ticket", help="the ticket page's number (profile_pages.py)")
-    parser.add_argument("--runs", type=int, default=15)
+    parser.add_argument("--runs", type=int, default=40)
     parser.add_argument("--explain", action="store_true", help="planning and execution ms")
+    parser.add_argument("--timed", action="store_true", help="median ms of each statement")
     args = parser.parse_args()
     info = django_on_bench_database()
 
@@ -49,16 +55,27 @@ def main() -> None:
             clients[role].force_login(User.objects.get(pk=info["personas"][role]["id"]))
         client = clients[role]
         sent: list[tuple[str, object]] = []
+        took: dict[str, list[float]] = {}
 
-        def keep(execute, sql, params, many, context, sent=sent):
+        def keep(execute, sql, params, many, context, sent=sent, took=took):
             sent.append((sql, params))
-            return execute(sql, params, many, context)
+            started = time.perf_counter()
+            try:
+                return execute(sql, params, many, context)
+            finally:
+                took.setdefault(sql, []).append(1000 * (time.perf_counter() - started))
 
         for i in range(args.runs):
+            if i == 10:
+                took.clear()
             target = path(i) if callable(path) else path
             sent.clear()
             with connection.execute_wrapper(keep):
                 client.post(target, form(i)) if method == "POST" else client.get(target)
+        if args.timed:
+            print(f"-- {label}: median ms of each statement, send to answer (runs 11-)")
+            for sql, times in took.items():
+                print(f"  {statistics.median(times):6.3f}  {' '.join(sql.split())[:90]}")
         if args.explain:
             print(f"-- {label}: planning / execution ms of each SELECT of its last request")
             for sql, params in sent:

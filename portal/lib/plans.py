@@ -5,7 +5,7 @@ is planned for its values, because a plan PostgreSQL kept for any value once rea
 open ticket for an agent's dashboard. For a read by a key (a ticket by its id, a ticket's
 comments, a team's members) the best plan does not depend on the values, and planning
 is most of the statement's cost: the ticket page's read of the ticket and its facts
-spent 0.25–0.33 ms planning and 0.05–0.06 ms running at 100,000 tickets.
+spent 0.26–0.33 ms planning and 0.05–0.11 ms running at 100,000 tickets.
 
 `execute` runs such a statement with `plan_cache_mode=force_generic_plan` for that
 statement alone: `set_config(…, is_local => true)` goes in the same pipeline as the

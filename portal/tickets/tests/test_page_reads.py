@@ -109,3 +109,28 @@ def test_the_ticket_read_names_its_people_by_lookups_not_joins(busy_ticket, peop
     [read] = [q["sql"] for q in sent.captured_queries if 'FROM "tickets_ticket" ' in q["sql"]]
     assert " JOIN " not in read.upper()
     assert str(page.requester) and page.assignee is not None
+
+
+def test_a_signed_in_ticket_page_keeps_one_plan_for_its_reads_by_key(client, busy_ticket, people):
+    """The session's read and the page's three reads are marked one plan (lib/plans.py):
+    once prepared, PostgreSQL plans each of them once and never again for its values."""
+    if connection.vendor != "postgresql":
+        pytest.skip("prepared statements are PostgreSQL's")
+    client.force_login(people["admin"])
+    for _ in range(8):  # prepared at the sixth run on the connection
+        assert client.get(busy_ticket.get_absolute_url()).status_code == 200
+    reads = {
+        "session and user": '%s."session_data"%',
+        "ticket": '%AS "page_has_files"%',
+        "history": 'SELECT "tickets_ticketevent"."id" AS "id"%',
+        "comments": 'SELECT "tickets_comment"."id" AS "id"%',
+    }
+    with connection.cursor() as cursor:
+        for name, pattern in reads.items():
+            cursor.execute(
+                "SELECT sum(generic_plans), sum(custom_plans) FROM pg_prepared_statements"
+                " WHERE statement LIKE %s",
+                [pattern],
+            )
+            generic, custom = cursor.fetchone()
+            assert generic and not custom, (name, generic, custom)

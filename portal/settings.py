@@ -378,6 +378,9 @@ SESSION_COOKIE_AGE = SESSION_IDLE_TIMEOUT
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
+# Flash messages: Django's cookie-then-session storage, the newest ten kept until a page
+# shows them (portal/lib/flash_messages.py).
+MESSAGE_STORAGE = "portal.lib.flash_messages.NewestMessagesStorage"
 
 # Brute-force protection on the login form (and the API token exchange), see
 # portal/accounts/throttle.py: failures of one account *from one address* lock that pair;

@@ -51,8 +51,8 @@ def test_the_pages_reads_answer_as_the_access_checked_querysets(busy_ticket, peo
     if persona == "outsider":
         with pytest.raises(NotVisible):
             access.get_ticket_for_page(user, busy_ticket.number)
-        assert access.page_comments(user, busy_ticket) == []
-        assert access.page_events(user, busy_ticket) == []
+        assert access.page_comments(user, busy_ticket).rows == []
+        assert access.page_events(user, busy_ticket).rows == []
         return
     page = access.get_ticket_for_page(user, busy_ticket.number)
     orm = Ticket.objects.select_related("requester", "assignee").get(pk=busy_ticket.pk)
@@ -62,14 +62,14 @@ def test_the_pages_reads_answer_as_the_access_checked_querysets(busy_ticket, peo
     assert _person(page.assignee) == _person(orm.assignee) != None  # noqa: E711
     assert page.watched is (persona == "watcher")
 
-    comments = access.page_comments(user, page)
+    comments = access.page_comments(user, page).rows
     expected = list(naming(Comment.objects.visible_to(user, orm), "author"))
     assert [_fields(c) for c in comments] == [_fields(c) for c in expected]
     assert [_person(c.author) for c in comments] == [_person(c.author) for c in expected]
     internal = [c.body for c in comments if c.is_internal]
     assert internal == ([] if persona == "requester" or persona == "watcher" else ["Internal note"])
 
-    events = access.page_events(user, page)
+    events = access.page_events(user, page).rows
     expected_events = list(
         naming(TicketEvent.objects.visible_to(user, orm), "actor").exclude(
             kind=TicketEvent.Kind.COMMENTED
@@ -94,7 +94,7 @@ def test_one_process_serves_each_scope_its_own_statement(busy_ticket, people):
     internal = "Internal note"
     for persona in ["agent", "requester", "lead", "requester", "admin"]:
         user = people[persona]
-        bodies = [comment.body for comment in access.page_comments(user, busy_ticket)]
+        bodies = [comment.body for comment in access.page_comments(user, busy_ticket).rows]
         assert (internal in bodies) is (persona != "requester"), persona
 
 

@@ -252,7 +252,8 @@ def _page_html(
 # The ticket page shows the newest comments and history rows; a ticket that gathered more
 # (a long-running incident, a mail loop) says how many earlier ones there are, and
 # `?comments=all` / `?history=all` show the whole part. The page's cost then stops growing
-# with the ticket: a page of 412 comments took 17 ms in process, one of 20 about 3 ms.
+# with the ticket (412 comments and 416 changes: 17.3 ms in process shown whole, 5.9 ms
+# shown so; docs/tickets.md).
 NEWEST_SHOWN = 100
 COMMENTS, HISTORY = "comments", "history"
 

@@ -258,7 +258,7 @@ NEWEST_SHOWN = 100
 COMMENTS, HISTORY = "comments", "history"
 
 
-def whole_parts(request: HttpRequest) -> set[str]:
+def _whole_parts(request: HttpRequest) -> set[str]:
     """The parts asked for whole (`?comments=all`, `?history=all`); any other value is the
     default, the newest rows."""
     return {part for part in (COMMENTS, HISTORY) if request.GET.get(part) == "all"}
@@ -286,15 +286,16 @@ def _page_events(user: User, ticket: Ticket, *, whole: bool) -> access.PagePart[
 def _detail_context(request: AuthenticatedRequest, ticket: Ticket, **extra: Any) -> dict[str, Any]:
     """Everything the ticket page shows, in a constant number of queries.
 
-    comments (1), events (1); files (1) and related tickets (1) only when the ticket's read
-    said it has some (portal/tickets/page_facts.py, which also said whether the viewer
-    watches it); the team's members and the teams from the cache.
+    comments (1), events (1), each counted (1) only when there are more than the page
+    shows; files (1) and related tickets (1) only when the ticket's read said it has some
+    (portal/tickets/page_facts.py, which also said whether the viewer watches it); the
+    team's members and the teams from the cache.
     """
     user = request.user
     roles_here = access.ticket_roles(user, ticket)
     worker = bool(roles_here & access.WORKER_ROLES)
     # Comments have their own list; their events only matter for the audit trail.
-    whole = whole_parts(request)
+    whole = _whole_parts(request)
     history = _page_events(user, ticket, whole=HISTORY in whole)
     thread = access.page_comments(user, ticket, newest=None if COMMENTS in whole else NEWEST_SHOWN)
     events, comments = history.rows, thread.rows

@@ -391,9 +391,22 @@ def _page_parts[M: (Comment, TicketEvent)](
     earlier = 0
     if len(shown) > newest:
         shown = shown[:newest]
-        earlier = rows_of(ticket.pk).count() - newest
+        # The rows before the oldest one shown: exact whatever was written or moved since
+        # the read (a row added meanwhile is newer, not earlier).
+        oldest = shown[-1]
+        before = Q(created_at__lt=oldest.created_at) | Q(
+            created_at=oldest.created_at, id__lt=oldest.pk
+        )
+        earlier = rows_of(ticket.pk).filter(before).count()
     shown.reverse()
     return PagePart(shown, earlier)
+
+
+def last_routing_event(user: "Visitor", ticket: Ticket) -> TicketEvent | None:
+    """The latest event about `ticket`'s assignee that `user` may read (routing, waiting,
+    assignment), for "waiting for" on a ticket whose history the page shows only in part."""
+    about_assignee = TicketEvent.objects.filter(ticket=ticket, field="assignee")
+    return restrict_part(about_assignee, user, ticket).order_by("-created_at", "-id").first()
 
 
 def system_read[M: (Ticket, Comment, TicketEvent, Attachment)](model: type[M]) -> QuerySet[M]:

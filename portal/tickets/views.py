@@ -264,23 +264,28 @@ def _whole_parts(request: HttpRequest) -> set[str]:
     return {part for part in (COMMENTS, HISTORY) if request.GET.get(part) == "all"}
 
 
-def _show_whole(parts: set[str], part: str) -> str:
-    """The page's address with `parts` whole, at `part`'s heading."""
-    return "?" + urlencode([(name, "all") for name in sorted(parts)]) + f"#{part}-heading"
+def _show_whole(ticket: Ticket, parts: set[str], part: str) -> str:
+    """The ticket page's address with `parts` whole, at `part`'s heading. Absolute: a
+    refused post shows the page at the form's own address, which answers only POST."""
+    query = urlencode([(name, "all") for name in sorted(parts)])
+    return f"{ticket.get_absolute_url()}?{query}#{part}-heading"
 
 
-def _page_events(user: User, ticket: Ticket, *, whole: bool) -> access.PagePart[TicketEvent]:
-    """The history rows the page shows. "Waiting for" comes from the latest routing event
-    (`_waiting_for`): should an unassigned ticket's last routing be older than the newest
-    rows, the whole history is read, so the facts never lose it."""
-    history = access.page_events(user, ticket, newest=None if whole else NEWEST_SHOWN)
+def _waiting_for_on_page(
+    user: User, ticket: Ticket, history: access.PagePart[TicketEvent]
+) -> str | None:
+    """`_waiting_for` from the rows shown; should an unassigned ticket's last routing be
+    older than them, from that event alone (one query, only then)."""
+    waiting = _waiting_for(ticket, history.rows)
     if (
-        history.earlier
+        waiting is None
+        and history.earlier
         and ticket.assignee_id is None
         and not any(event.field == "assignee" for event in history.rows)
     ):
-        return access.page_events(user, ticket)
-    return history
+        last = access.last_routing_event(user, ticket)
+        waiting = _waiting_for(ticket, [last]) if last is not None else None
+    return waiting
 
 
 def _detail_context(request: AuthenticatedRequest, ticket: Ticket, **extra: Any) -> dict[str, Any]:
@@ -296,7 +301,7 @@ def _detail_context(request: AuthenticatedRequest, ticket: Ticket, **extra: Any)
     worker = bool(roles_here & access.WORKER_ROLES)
     # Comments have their own list; their events only matter for the audit trail.
     whole = _whole_parts(request)
-    history = _page_events(user, ticket, whole=HISTORY in whole)
+    history = access.page_events(user, ticket, newest=None if HISTORY in whole else NEWEST_SHOWN)
     thread = access.page_comments(user, ticket, newest=None if COMMENTS in whole else NEWEST_SHOWN)
     events, comments = history.rows, thread.rows
     dates = ShortDates()
@@ -318,13 +323,13 @@ def _detail_context(request: AuthenticatedRequest, ticket: Ticket, **extra: Any)
         "comments": comments,
         "earlier_comments": thread.earlier,
         "earlier_events": history.earlier,
-        "show_all_comments": _show_whole(whole | {COMMENTS}, COMMENTS),
-        "show_all_history": _show_whole(whole | {HISTORY}, HISTORY),
+        "show_all_comments": _show_whole(ticket, whole | {COMMENTS}, COMMENTS),
+        "show_all_history": _show_whole(ticket, whole | {HISTORY}, HISTORY),
         "description_html": _markdown_html(ticket, comments),
         # 1 query: the files the viewer may see; each comment gets its own as `.files`.
         "attachments": attachment_views.attachments_for_page(user, ticket, comments),
         "events": events,
-        "waiting_for": _waiting_for(ticket, events),
+        "waiting_for": _waiting_for_on_page(user, ticket, history),
         # Request-form answers, and labels for their history (0 queries without a form).
         "answers": form_views.answers_for_page(ticket, events),
         "is_worker": worker,

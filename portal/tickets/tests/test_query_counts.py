@@ -156,6 +156,12 @@ DETAIL_BASE = PER_REQUEST + 1 + 1 + 1
 DETAIL = dict.fromkeys(("requester", "agent", "lead", "spoc", "admin"), DETAIL_BASE + 1)
 
 
+# A ticket with more comments or history rows than the page shows (the newest 100 of
+# each, tickets/views.py NEWEST_SHOWN): one statement more per such part, the count of the
+# rows before the oldest one shown, however long the part.
+LONG_THREAD = 1
+
+
 @pytest.fixture
 def warm_page(warm):
     """A warm client that has seen the ticket page once (the team members now cached)."""
@@ -256,3 +262,36 @@ def _attach(ticket, personas, *, files):
         )
         for index in range(files)
     )
+
+
+@pytest.mark.parametrize("persona", DETAIL)
+@pytest.mark.parametrize(
+    ("comments", "edits", "counted"), [(101, 0, 1), (0, 101, 1), (250, 120, 2)]
+)
+def test_a_long_thread_costs_one_count_per_part_shown_in_part(
+    persona, comments, edits, counted, ticket, personas, warm_page, django_assert_num_queries
+):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from portal.tickets.models import Comment, TicketEvent
+
+    start = timezone.now() - dt.timedelta(days=1)
+    Comment.objects.bulk_create(
+        Comment(ticket=ticket, author=personas.agent, body=f"Note {n}",
+                created_at=start + dt.timedelta(seconds=n))
+        for n in range(comments)
+    )  # fmt: skip
+    TicketEvent.objects.bulk_create(
+        TicketEvent(ticket=ticket, actor=personas.agent, kind=TicketEvent.Kind.EDITED,
+                    field="title", new_value=f"Title {n}", version=ticket.version,
+                    created_at=start + dt.timedelta(seconds=n))
+        for n in range(edits)
+    )  # fmt: skip
+    _attach(ticket, personas, files=1)
+    client = warm_page(getattr(personas, persona), ticket)
+    with django_assert_num_queries(DETAIL[persona] + counted * LONG_THREAD):
+        response = client.get(f"/tickets/{ticket.number}")
+    assert response.status_code == 200
+    assert len(response.context["comments"]) == min(comments, 100)

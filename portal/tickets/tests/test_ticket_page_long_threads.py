@@ -71,7 +71,7 @@ def test_a_long_thread_shows_its_newest_comments_in_order_and_counts_the_earlier
     assert "Comment number 002" not in page
     assert f"Comment number {NEWEST_SHOWN + 2:03d}" in page
     assert f"3 earlier comments not shown; these are the newest {NEWEST_SHOWN}." in page
-    assert 'href="?comments=all#comments-heading"' in page
+    assert f'href="/tickets/{ticket.number}?comments=all#comments-heading"' in page
 
 
 def test_show_all_comments_shows_the_whole_thread(client_for, ticket, personas):
@@ -123,19 +123,20 @@ def test_a_long_history_shows_its_newest_changes_and_the_whole_on_request(
     assert [e.created_at for e in events] == sorted(e.created_at for e in events)
     assert page.context["earlier_events"] == created
     assert f"{created} earlier change" in page.content.decode()
-    assert 'href="?history=all#history-heading"' in page.content.decode()
+    assert f'href="/tickets/{ticket.number}?history=all#history-heading"' in page.content.decode()
     whole = client.get(f"/tickets/{ticket.number}?history=all")
     assert len(whole.context["events"]) == created + NEWEST_SHOWN
     assert whole.context["earlier_events"] == 0
     # Showing one part whole keeps the other's link asking for both.
-    assert 'href="?comments=all&amp;history=all#comments-heading"' in whole.content.decode()
+    both = f'href="/tickets/{ticket.number}?comments=all&amp;history=all#comments-heading"'
+    assert both in whole.content.decode()
 
 
 def test_waiting_for_survives_a_routing_older_than_the_newest_history(
     client_for, raise_ticket, personas, org
 ):
     """An unassigned ticket waits for someone named by its last routing event; a hundred
-    later changes must not hide whom it waits for."""
+    later changes must not hide whom it waits for, nor bring the whole history back."""
     ticket = raise_ticket()
     Ticket.objects.filter(pk=ticket.pk).update(assignee=None)
     _age_history(ticket)
@@ -148,8 +149,58 @@ def test_waiting_for_survives_a_routing_older_than_the_newest_history(
         created_at=timezone.now() - dt.timedelta(days=5),
     )
     _edits(ticket, personas.agent, NEWEST_SHOWN + 1)
-    page = client_for(personas.admin).get(f"/tickets/{ticket.number}")
+    client = client_for(personas.admin)
+    short = raise_ticket()
+    base = _statements(client, f"/tickets/{short.number}")
+    # The newest rows, their count, and the one routing event the rows do not hold.
+    assert _statements(client, f"/tickets/{ticket.number}") == base + 2
+    page = client.get(f"/tickets/{ticket.number}")
     assert "Nobody yet: waiting for the SPOC of Group X" in page.content.decode()
+    assert len(page.context["events"]) == NEWEST_SHOWN
+
+
+def test_the_earlier_count_of_a_requester_leaves_internal_rows_out(client_for, ticket, personas):
+    """Internal notes among the earliest comments: the people working the ticket count them
+    among the earlier ones; the requester neither sees nor counts them."""
+    base = timezone.now() - dt.timedelta(days=3)
+    total = NEWEST_SHOWN + 10
+    Comment.objects.bulk_create(
+        Comment(
+            ticket=ticket,
+            author=personas.agent,
+            body=f"Comment number {n:03d}",
+            is_internal=n < 10 and n % 2 == 1,  # 1, 3, 5, 7, 9
+            created_at=base + dt.timedelta(minutes=n),
+        )
+        for n in range(total)
+    )
+    agent = client_for(personas.agent).get(f"/tickets/{ticket.number}")
+    assert agent.context["earlier_comments"] == 10
+    # The requester's 105 public comments: the newest hundred are 10…109, before them
+    # 0, 2, 4, 6 and 8; counting every row before 10 would say 10.
+    requester = client_for(personas.requester).get(f"/tickets/{ticket.number}")
+    assert requester.context["earlier_comments"] == 5
+    assert _bodies(requester)[0] == "Comment number 010"
+    assert not any(c.is_internal for c in requester.context["comments"])
+    assert "5 earlier comments not shown" in requester.content.decode()
+    part = access.page_comments(personas.requester, ticket, newest=NEWEST_SHOWN)
+    assert part.earlier == 5
+
+
+def test_the_show_all_link_after_a_refused_comment_leads_to_the_ticket_page(
+    client_for, ticket, personas
+):
+    """A refused post shows the page at the form's address (POST only): the link must be
+    the ticket page's."""
+    _comments(ticket, personas.agent, NEWEST_SHOWN + 2)
+    client = client_for(personas.requester)
+    refused = client.post(f"/tickets/{ticket.number}/comments", {"body": ""})
+    assert refused.status_code == 400
+    link = f"/tickets/{ticket.number}?comments=all#comments-heading"
+    assert f'href="{link}"' in refused.content.decode()
+    whole = client.get(link.split("#")[0])
+    assert whole.status_code == 200
+    assert len(whole.context["comments"]) == NEWEST_SHOWN + 2
 
 
 def test_the_read_of_the_newest_rows_is_the_access_layers(ticket, personas):

@@ -31,7 +31,9 @@ Writes a JSON file and prints a markdown table.
 import argparse
 import importlib
 import json
+import os
 import statistics
+import subprocess
 import sys
 import time
 from datetime import UTC, datetime
@@ -59,25 +61,34 @@ class Side:
         self.session = benchlib.Session(profile.BASE_URL)
         profile.login(self.session, self.ctx)
         self.scenarios = {s.key: s for s in profile.SCENARIOS}
+        self.errors: list[str] = []
 
     def prepare(self, key: str) -> Any:
         scenario = self.scenarios[key]
         return scenario.prepare(self.session, self.ctx, 0, 1) if scenario.prepare else None
 
-    def act(self, key: str, state: Any, i: int) -> float:
-        """One action's milliseconds (its requests' sum, as the harness counts it)."""
+    def act(self, key: str, state: Any, i: int) -> float | None:
+        """One action's milliseconds (its requests' sum, as the harness counts it); None
+        for an action that failed (counted in `errors`, as the harness counts them)."""
         self.session.records.clear()
         self.session.info.clear()
-        self.scenarios[key].action(self.session, self.ctx, state, i)
+        try:
+            self.scenarios[key].action(self.session, self.ctx, state, i)
+        except Exception as error:  # noqa: BLE001 - counted and reported, as bench.py does
+            self.errors.append(f"{key}: {type(error).__name__}: {error}")
+            return None
         return sum(record.ms for record in self.session.records)
 
 
 def block(side: Side, key: str, state: Any, first: int, seconds: float) -> list[float]:
     """Actions one after the other for `seconds` (at least one)."""
     times: list[float] = []
-    started = time.monotonic()
-    while not times or time.monotonic() - started < seconds:
-        times.append(side.act(key, state, first + len(times)))
+    started, done = time.monotonic(), 0
+    while not done or time.monotonic() - started < seconds:
+        ms = side.act(key, state, first + done)
+        done += 1
+        if ms is not None:
+            times.append(ms)
     return times
 
 
@@ -93,7 +104,7 @@ def interleave(peer: Side, portal: Side, key: str, blocks: int, seconds: float, 
     for n in range(blocks):
         for side in (peer, portal) if n % 2 == 0 else (portal, peer):
             times = block(side, key, states[id(side)], done[id(side)], seconds)
-            done[id(side)] += len(times)
+            done[id(side)] += len(times) + 1  # indexes stay fresh after a failed action
             runs[id(side)].append(times)
     return runs[id(peer)], runs[id(portal)]
 
@@ -103,7 +114,9 @@ def summary(key: str, title: str, peer: list[list[float]], portal: list[list[flo
     portal_ms = [ms for times in portal for ms in times]
     # Each turn of the peer against the portal's turn beside it in time.
     by_block = [
-        statistics.median(p) / statistics.median(q) for p, q in zip(peer, portal, strict=True)
+        statistics.median(p) / statistics.median(q)
+        for p, q in zip(peer, portal, strict=True)
+        if p and q
     ]
     peer_p50, portal_p50 = statistics.median(peer_ms), statistics.median(portal_ms)
     target = TARGETS.get(key)
@@ -141,6 +154,20 @@ def markdown(rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
+def served_commit() -> str | None:
+    """The commit of the checkout the harness serves (its PORTAL_ROOT), when it says."""
+    root = os.environ.get("PORTAL_ROOT")
+    if not root:
+        return None
+    found = subprocess.run(  # noqa: S603 - git with a folder the caller set
+        ["git", "-C", root, "rev-parse", "--short", "HEAD"],  # noqa: S607
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    return found.stdout.strip() or None
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--harness", type=Path, required=True, help="the peer harness folder")
@@ -164,11 +191,21 @@ def main() -> None:
         rows.append(summary(key, title, peer_runs, portal_runs))
     table = markdown(rows)
     print(table)
+    for side in (peer, portal):
+        if side.errors:
+            failed = len(side.errors)
+            print(f"{side.profile.NAME}: {failed} failed actions, first: {side.errors[0]}")
     if args.out:
         report = {
             "started": started.isoformat(timespec="seconds"),
+            "finished": datetime.now(UTC).isoformat(timespec="seconds"),
             "command": " ".join(sys.argv),
-            "tickets": portal.ctx["n_tickets"],
+            "portal_commit": served_commit(),
+            "tickets": {"helpdesk": peer.ctx["n_tickets"], "portal": portal.ctx["n_tickets"]},
+            "blocks": args.blocks,
+            "block_seconds": args.block_seconds,
+            "warmup": args.warmup,
+            "errors": {"helpdesk": peer.errors, "portal": portal.errors},
             "rows": rows,
         }
         args.out.write_text(json.dumps(report, indent=1) + "\n")

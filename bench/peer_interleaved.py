@@ -145,11 +145,14 @@ def markdown(rows: list[dict]) -> str:
         "|---|---|--:|--:|--:|--:|--:|--:|",
     ]
     for r in rows:
+        at_target = (
+            f"{r['blocks_at_target']:.0%} of {r['target']:g}x" if r["target"] is not None else "–"
+        )
         lines.append(
             f"| {r['scenario']} | {r['title']} | {r['peer_actions']} / {r['portal_actions']} "
             f"| {r['peer_p50_ms']} | {r['portal_p50_ms']} | {r['ratio_of_p50']}x "
             f"| {r['block_ratio_p50']}x ({r['block_ratio_min']}x) "
-            f"| {r['blocks_at_target']:.0%} of {r['target']:g}x |"
+            f"| {at_target} |"
         )
     return "\n".join(lines)
 

@@ -19,9 +19,14 @@ KEPT = 10
 
 
 class NewestMessagesStorage(FallbackStorage):
-    """Django's cookie-then-session storage, keeping the newest `KEPT` messages."""
+    """Django's cookie-then-session storage, keeping the newest `KEPT` messages, and always
+    every message of the request storing them (a comment with many files refused says so
+    for each, besides "Comment added.")."""
 
     def _store(self, messages, response, *args, **kwargs):
-        # django-stubs does not declare the storages' `_store`, which Django documents for
+        # This request's messages come last (`BaseStorage.update`). django-stubs declares
+        # neither `_queued_messages` nor the storages' `_store`, which Django documents for
         # writing a storage.
-        return super()._store(messages[-KEPT:], response, *args, **kwargs)  # type: ignore[misc]
+        queued = len(self._queued_messages)  # type: ignore[attr-defined]
+        kept = messages[-max(KEPT, queued) :]
+        return super()._store(kept, response, *args, **kwargs)  # type: ignore[misc]

@@ -72,3 +72,22 @@ def test_messages_piled_up_before_the_cap_are_trimmed_at_the_next_message():
     assert "_messages" not in session
     shown = [str(m) for m in NewestMessagesStorage(_request(_cookies(response), session))]
     assert shown == [*texts[-(KEPT - 1) :], "Comment added."]
+
+
+def test_a_request_keeps_all_of_its_own_messages():
+    """Many warnings of one request (a file refused each) and its own confirmation are
+    all shown, however many older ones there were."""
+    session = import_module(settings.SESSION_ENGINE).SessionStore()
+    first = NewestMessagesStorage(_request({}, session))
+    for n in range(5):
+        first.add(constants.SUCCESS, f"TKT-{n:06d} raised.")
+    response = HttpResponse()
+    first.update(response)
+    second = NewestMessagesStorage(_request(_cookies(response), session))
+    own = [f"Not attached: photo{n}.heic is not an accepted kind of file" for n in range(12)]
+    for text in [*own, "Comment added."]:
+        second.add(constants.WARNING, text)
+    response = HttpResponse()
+    second.update(response)
+    shown = [str(m) for m in NewestMessagesStorage(_request(_cookies(response), session))]
+    assert shown == [*own, "Comment added."]

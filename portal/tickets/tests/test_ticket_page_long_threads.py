@@ -209,6 +209,8 @@ def test_the_read_of_the_newest_rows_is_the_access_layers(ticket, personas):
     _comments(ticket, personas.agent, NEWEST_SHOWN + 2)
     part = access.page_comments(personas.outsider, ticket, newest=NEWEST_SHOWN)
     assert part.rows == [] and part.earlier == 0
+    # The limit is part of the statement kept per process: one for a hundred, another for ten.
+    assert len(access.page_comments(personas.requester, ticket, newest=NEWEST_SHOWN).rows) == 100
     part = access.page_comments(personas.requester, ticket, newest=10)
     assert [c.body for c in part.rows] == [
         f"Comment number {n:03d}" for n in range(NEWEST_SHOWN - 8, NEWEST_SHOWN + 2)

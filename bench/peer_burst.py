@@ -12,11 +12,11 @@ got slower the longer a client posted").
 """
 
 import argparse
-import importlib
 import statistics
-import sys
 import time
 from pathlib import Path
+
+from peer_interleaved import Side, load  # the same harness loading and action timing
 
 
 def main() -> None:
@@ -26,42 +26,38 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=30)
     parser.add_argument("--window", type=float, default=5)
     args = parser.parse_args()
-    sys.path.insert(0, str(args.harness.resolve()))
-    benchlib = importlib.import_module("benchlib")
-    portal = importlib.import_module("profiles.portal")
-
-    ctx = portal.load_context()
-    session = benchlib.Session(portal.BASE_URL)
-    portal.login(session, ctx)
-    scenario = {s.key: s for s in portal.SCENARIOS}[args.scenario]
-    state = scenario.prepare(session, ctx, 0, 1)
-    for i in range(5):  # warm-up, as the harness does
-        scenario.action(session, ctx, state, i)
+    benchlib, _peer, portal_profile = load(args.harness.resolve())
+    portal = Side(benchlib, portal_profile)
+    state = portal.prepare(args.scenario)
+    for _ in range(5):  # warm-up, as the harness does
+        portal.act(args.scenario, state)
     started = window_start = time.monotonic()
-    done, times, sql = 5, [], []
+    posts, times, sql = 0, [], []
 
     def report() -> None:
         # The server's SQL time when it reports one (the harness's query counter).
         timed = [ms for ms in sql if ms is not None]
         spent = f"{statistics.median(timed):5.2f} ms" if timed else "–"
         print(
-            f"{time.monotonic() - started:5.0f} s  {done - 5:5d} posts  "
+            f"{time.monotonic() - started:5.0f} s  {posts:5d} posts  "
             f"p50 {statistics.median(times):6.2f} ms  SQL {spent}",
             flush=True,
         )
 
     while time.monotonic() - started < args.seconds:
-        session.records.clear()
-        scenario.action(session, ctx, state, done)
-        done += 1
-        times.append(sum(record.ms for record in session.records))
-        reported = [record.db_ms for record in session.records if record.db_ms is not None]
-        sql.append(sum(reported) if reported else None)
-        if time.monotonic() - window_start >= args.window:
+        ms = portal.act(args.scenario, state)
+        posts += 1
+        if ms is not None:
+            times.append(ms)
+            reported = [r.db_ms for r in portal.session.records if r.db_ms is not None]
+            sql.append(sum(reported) if reported else None)
+        if times and time.monotonic() - window_start >= args.window:
             report()
             times, sql, window_start = [], [], time.monotonic()
     if times:
         report()  # the last, shorter window
+    if portal.errors:
+        print(f"{len(portal.errors)} failed posts, first: {portal.errors[0]}")
 
 
 if __name__ == "__main__":

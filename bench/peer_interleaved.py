@@ -62,31 +62,33 @@ class Side:
         profile.login(self.session, self.ctx)
         self.scenarios = {s.key: s for s in profile.SCENARIOS}
         self.errors: list[str] = []
+        self.actions = 0  # every action's index is new: a fresh key, the next sample ticket
 
     def prepare(self, key: str) -> Any:
         scenario = self.scenarios[key]
         return scenario.prepare(self.session, self.ctx, 0, 1) if scenario.prepare else None
 
-    def act(self, key: str, state: Any, i: int) -> float | None:
+    def act(self, key: str, state: Any) -> float | None:
         """One action's milliseconds (its requests' sum, as the harness counts it); None
         for an action that failed (counted in `errors`, as the harness counts them)."""
         self.session.records.clear()
         self.session.info.clear()
+        self.actions += 1
         try:
-            self.scenarios[key].action(self.session, self.ctx, state, i)
+            self.scenarios[key].action(self.session, self.ctx, state, self.actions)
         except Exception as error:  # noqa: BLE001 - counted and reported, as bench.py does
             self.errors.append(f"{key}: {type(error).__name__}: {error}")
             return None
         return sum(record.ms for record in self.session.records)
 
 
-def block(side: Side, key: str, state: Any, first: int, seconds: float) -> list[float]:
+def block(side: Side, key: str, state: Any, seconds: float) -> list[float]:
     """Actions one after the other for `seconds` (at least one)."""
     times: list[float] = []
-    started, done = time.monotonic(), 0
-    while not done or time.monotonic() - started < seconds:
-        ms = side.act(key, state, first + done)
-        done += 1
+    started, tried = time.monotonic(), 0
+    while not tried or time.monotonic() - started < seconds:
+        ms = side.act(key, state)
+        tried += 1
         if ms is not None:
             times.append(ms)
     return times
@@ -97,15 +99,12 @@ def interleave(peer: Side, portal: Side, key: str, blocks: int, seconds: float, 
     too); the block times of each, in order."""
     states = {id(peer): peer.prepare(key), id(portal): portal.prepare(key)}
     for side in (peer, portal):
-        for i in range(warmup):
-            side.act(key, states[id(side)], i)
-    done = {id(peer): warmup, id(portal): warmup}
+        for _ in range(warmup):
+            side.act(key, states[id(side)])
     runs: dict[int, list[list[float]]] = {id(peer): [], id(portal): []}
     for n in range(blocks):
         for side in (peer, portal) if n % 2 == 0 else (portal, peer):
-            times = block(side, key, states[id(side)], done[id(side)], seconds)
-            done[id(side)] += len(times) + 1  # indexes stay fresh after a failed action
-            runs[id(side)].append(times)
+            runs[id(side)].append(block(side, key, states[id(side)], seconds))
     return runs[id(peer)], runs[id(portal)]
 
 

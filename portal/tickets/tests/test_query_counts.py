@@ -158,7 +158,7 @@ DETAIL = dict.fromkeys(("requester", "agent", "lead", "spoc", "admin"), DETAIL_B
 
 # A ticket with more comments or history rows than the page shows (the newest 100 of
 # each, tickets/views.py NEWEST_SHOWN): one statement more per such part, the count of the
-# rows before the oldest one shown, however long the part.
+# rows before the oldest one shown, however long the part (101 or 250 comments alike).
 LONG_THREAD = 1
 
 
@@ -276,6 +276,7 @@ def test_a_long_thread_costs_one_count_per_part_shown_in_part(
     from django.utils import timezone
 
     from portal.tickets.models import Comment, TicketEvent
+    from portal.tickets.views import NEWEST_SHOWN
 
     start = timezone.now() - dt.timedelta(days=1)
     Comment.objects.bulk_create(
@@ -294,4 +295,4 @@ def test_a_long_thread_costs_one_count_per_part_shown_in_part(
     with django_assert_num_queries(DETAIL[persona] + counted * LONG_THREAD):
         response = client.get(f"/tickets/{ticket.number}")
     assert response.status_code == 200
-    assert len(response.context["comments"]) == min(comments, 100)
+    assert len(response.context["comments"]) == min(comments, NEWEST_SHOWN)

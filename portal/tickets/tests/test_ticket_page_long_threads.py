@@ -226,18 +226,3 @@ def _statements(client, path) -> int:
     with CaptureQueriesContext(connection) as sent:
         assert client.get(path).status_code == 200
     return len(sent.captured_queries)
-
-
-def test_a_long_thread_costs_one_statement_more_than_a_short_one_however_long(
-    client_for, raise_ticket, personas
-):
-    """Reading the newest rows plus one tells whether earlier ones exist; only then are
-    they counted. The cost then stays the same from a hundred and one comments up."""
-    short, long, longer = raise_ticket(), raise_ticket(), raise_ticket()
-    _comments(short, personas.agent, 3)
-    _comments(long, personas.agent, NEWEST_SHOWN + 1)
-    _comments(longer, personas.agent, 3 * NEWEST_SHOWN)
-    client = client_for(personas.agent)
-    base = _statements(client, f"/tickets/{short.number}")
-    assert _statements(client, f"/tickets/{long.number}") == base + 1
-    assert _statements(client, f"/tickets/{longer.number}") == base + 1

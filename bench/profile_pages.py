@@ -186,7 +186,9 @@ def main() -> None:
         help="no profiler: the median CPU ms of this process per request (app side only)",
     )
     parser.add_argument(
-        "--sql", action="store_true", help="also print the warm request's statements"
+        "--sql",
+        action="store_true",
+        help="also print the warm requests' statements, each with its median time",
     )
     parser.add_argument(
         "--dump", help="write the (last) scenario's profile to this file, for pstats callers"
@@ -219,7 +221,12 @@ def main() -> None:
         def request(i: int, client=client, method=method, path=path, form=form):
             target = path(i) if callable(path) else path
             if method == "POST":
-                return client.post(target, form(i))
+                # URL-encoded, as a browser sends a form without files and as the
+                # side-by-side harness (httpx `data=`) sends every form; the test client's
+                # default, multipart, parses slower than either.
+                return client.post(
+                    target, urlencode(form(i)), content_type="application/x-www-form-urlencoded"
+                )
             return client.get(target)
 
         with CaptureQueriesContext(connection) as queries:
@@ -233,8 +240,16 @@ def main() -> None:
         if len(queries.captured_queries) != int(statements):
             statements += f" (then {len(queries.captured_queries)})"
         if args.sql:
-            print(f"-- {label}, a warm request's statements (ms from send to answer):")
-            for took, sql in timed_statements(connection, lambda: request(0)):
+            # The median over --runs requests of each statement in order: one request's
+            # times swing with the machine more than the differences worth finding.
+            runs = [timed_statements(connection, lambda i=i: request(i)) for i in range(args.runs)]
+            same = [run for run in runs if [sql for _, sql in run] == [sql for _, sql in runs[0]]]
+            print(
+                f"-- {label}, the statements of {len(same)} of {len(runs)} requests that sent "
+                "the same ones (median ms from send to answer):"
+            )
+            for position, (_, sql) in enumerate(runs[0]):
+                took = statistics.median(run[position][0] for run in same)
                 print(f"  [{took:.3f}] {sql[:200]}")
         if args.cpu:
             times, walls = [], []

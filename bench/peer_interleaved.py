@@ -17,7 +17,9 @@ which no deployment of either sees; in a turn only the first action pays that.
 
 Reported per scenario: each system's p50 over all its actions, the ratio of the two, and
 turn by turn (each peer turn's p50 against the portal turn beside it in time) the median
-and lowest ratio and the share of turns at the issue's target.
+and lowest ratio and the share of turns at the issue's target. Before each scenario it
+waits (up to two minutes) for other processes to use less than `--quiet-threshold` % of
+the machine, and reports how much they used while it ran, with the harness's accounting.
 
 Run it with the harness's Python, after `setup.sh N` and with both servers up
 (`./serve.sh start; portalhost/serve.sh start` in the harness):
@@ -140,8 +142,8 @@ def summary(key: str, title: str, peer: list[list[float]], portal: list[list[flo
 def markdown(rows: list[dict]) -> str:
     lines = [
         "| # | scenario | actions (helpdesk / portal) | helpdesk p50 ms | portal p50 ms "
-        "| ratio of p50s | turn by turn: median (lowest) | turns at target |",
-        "|---|---|--:|--:|--:|--:|--:|--:|",
+        "| ratio of p50s | turn by turn: median (lowest) | turns at target | foreign CPU % |",
+        "|---|---|--:|--:|--:|--:|--:|--:|--:|",
     ]
     for r in rows:
         at_target = (
@@ -151,7 +153,7 @@ def markdown(rows: list[dict]) -> str:
             f"| {r['scenario']} | {r['title']} | {r['peer_actions']} / {r['portal_actions']} "
             f"| {r['peer_p50_ms']} | {r['portal_p50_ms']} | {r['ratio_of_p50']}x "
             f"| {r['block_ratio_p50']}x ({r['block_ratio_min']}x) "
-            f"| {at_target} |"
+            f"| {at_target} | {r.get('foreign_cpu_pct', '–')} |"
         )
     return "\n".join(lines)
 
@@ -178,19 +180,37 @@ def main() -> None:
     parser.add_argument("--block-seconds", type=float, default=2.0)
     parser.add_argument("--warmup", type=int, default=5)
     parser.add_argument("--out", type=Path)
+    parser.add_argument(
+        "--quiet-threshold",
+        type=float,
+        default=10.0,
+        help="foreign CPU %% (other processes than both servers, PostgreSQL and this one) "
+        "to wait below before each scenario, as the harness does; reported per scenario",
+    )
     args = parser.parse_args()
 
     started = datetime.now(UTC)
     benchlib, peer_profile, portal_profile = load(args.harness.resolve())
     peer, portal = Side(benchlib, peer_profile), Side(benchlib, portal_profile)
+    # Both systems are "own" here: each runs while the other one idles.
+    cpu = benchlib.CpuMonitor(
+        [*peer_profile.OWN_PROCESS_PATTERNS, *portal_profile.OWN_PROCESS_PATTERNS]
+    )
     rows = []
     for key in args.scenarios.split(","):
         title = portal.scenarios[key].title
+        waited = cpu.wait_quiet(args.quiet_threshold, max_wait_s=120)
         print(f"[{datetime.now(UTC):%H:%M:%S}] {key} {title}", file=sys.stderr, flush=True)
+        before = cpu.snapshot()
         peer_runs, portal_runs = interleave(
             peer, portal, key, args.blocks, args.block_seconds, args.warmup
         )
-        rows.append(summary(key, title, peer_runs, portal_runs))
+        row = summary(key, title, peer_runs, portal_runs)
+        row["foreign_cpu_pct"] = cpu.delta(before, cpu.snapshot()).get("foreign_pct")
+        row["waited_for_quiet_s"] = waited
+        if (row["foreign_cpu_pct"] or 0) > args.quiet_threshold:
+            print(f"    foreign CPU {row['foreign_cpu_pct']}% during {key}", file=sys.stderr)
+        rows.append(row)
     table = markdown(rows)
     print(table)
     for side in (peer, portal):

@@ -273,7 +273,8 @@ else:
     # one process has to reach the cached master data, roles and SLA policies of all of
     # them. Memory is per process, so without CACHE_URL the versions alone live in files.
     CACHES["versions"] = {
-        "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+        # Django's file cache, re-reading a file only when it changed (its inode or time).
+        "BACKEND": "portal.lib.versions_cache.VersionsFileCache",
         "LOCATION": str(VAR_DIR / "cache" / "versions"),
     }
 # How long the analytics page keeps one scope's figures (portal/analytics/kept.py; the page

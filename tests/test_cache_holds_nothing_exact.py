@@ -32,6 +32,7 @@ CACHE_USERS = {
     "portal/lib/cache_versions.py": "version numbers in keys: a lost one starts a new version",
     "portal/lib/markdown.py": "sanitised HTML of Markdown by digest of its input, rendered again",
     "portal/lib/redis_cache.py": "the backend itself: keeps nothing, answers misses when down",
+    "portal/lib/versions_cache.py": "the versions' file backend: a file read again once changed",
     "portal/tickets/templatetags/ticket_tags.py": "rendered filter widgets, rendered again",
     # A flush loses at most a minute of page-view counts: a usage figure, never a promise.
     "portal/analytics/tracking.py": "page views not yet written (at most a minute's worth)",

@@ -153,7 +153,7 @@ def markdown(rows: list[dict]) -> str:
             f"| {r['scenario']} | {r['title']} | {r['peer_actions']} / {r['portal_actions']} "
             f"| {r['peer_p50_ms']} | {r['portal_p50_ms']} | {r['ratio_of_p50']}x "
             f"| {r['block_ratio_p50']}x ({r['block_ratio_min']}x) "
-            f"| {at_target} | {r.get('foreign_cpu_pct', '–')} |"
+            f"| {at_target} | {'–' if r.get('foreign_cpu_pct') is None else r['foreign_cpu_pct']} |"
         )
     return "\n".join(lines)
 
@@ -184,8 +184,9 @@ def main() -> None:
         "--quiet-threshold",
         type=float,
         default=10.0,
-        help="foreign CPU %% (other processes than both servers, PostgreSQL and this one) "
-        "to wait below before each scenario, as the harness does; reported per scenario",
+        help="foreign CPU %% (other processes than both servers, PostgreSQL and this one; "
+        "the portal's task worker too, as in the harness) to wait below before each "
+        "scenario, as the harness does; reported per scenario",
     )
     args = parser.parse_args()
 

@@ -22,6 +22,7 @@ import statistics
 import sys
 import time
 import uuid
+from collections import Counter
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -225,7 +226,9 @@ def main() -> None:
                 # side-by-side harness (httpx `data=`) sends every form; the test client's
                 # default, multipart, parses slower than either.
                 return client.post(
-                    target, urlencode(form(i)), content_type="application/x-www-form-urlencoded"
+                    target,
+                    urlencode(form(i), doseq=True),
+                    content_type="application/x-www-form-urlencoded",
                 )
             return client.get(target)
 
@@ -243,12 +246,13 @@ def main() -> None:
             # The median over --runs requests of each statement in order: one request's
             # times swing with the machine more than the differences worth finding.
             runs = [timed_statements(connection, lambda i=i: request(i)) for i in range(args.runs)]
-            same = [run for run in runs if [sql for _, sql in run] == [sql for _, sql in runs[0]]]
+            usual, _count = Counter(tuple(sql for _, sql in run) for run in runs).most_common(1)[0]
+            same = [run for run in runs if tuple(sql for _, sql in run) == usual]
             print(
                 f"-- {label}, the statements of {len(same)} of {len(runs)} requests that sent "
-                "the same ones (median ms from send to answer):"
+                "the most usual ones (median ms from send to answer):"
             )
-            for position, (_, sql) in enumerate(runs[0]):
+            for position, sql in enumerate(usual):
                 took = statistics.median(run[position][0] for run in same)
                 print(f"  [{took:.3f}] {sql[:200]}")
         if args.cpu:

@@ -1,5 +1,7 @@
-"""The versions' file cache reads a file again only when it changed, and never serves
-what another process replaced (portal/lib/versions_cache.py)."""
+"""The versions' file cache reads a file again only when another file holds the name,
+and never serves what another process replaced (portal/lib/versions_cache.py)."""
+
+import os
 
 import pytest
 
@@ -17,15 +19,17 @@ def _process(folder: str) -> VersionsFileCache:
     return VersionsFileCache(folder, {})
 
 
-def test_a_write_by_another_process_is_read_at_once_however_soon_it_follows(folder):
+def test_every_write_by_another_process_is_read_however_soon_it_follows(folder):
+    """Two writes within one tick of the file system's clock, the second possibly given
+    the inode the first one freed: the reader still sees the last (it holds the file it
+    read open, so that inode is never another file's while it compares against it)."""
     reader, writer = _process(folder), _process(folder)
-    writer.set("version:masters", 1, None)
-    assert reader.get("version:masters") == 1
-    # Two writes within the same moment: each is a new file, so neither is missed.
-    writer.set("version:masters", 2, None)
-    writer.set("version:masters", 3, None)
-    assert reader.get("version:masters") == 3
-    assert reader.get("version:masters") == 3
+    for n in range(0, 300, 3):
+        writer.set("version:masters", n, None)
+        assert reader.get("version:masters") == n
+        writer.set("version:masters", n + 1, None)
+        writer.set("version:masters", n + 2, None)
+        assert reader.get("version:masters") == n + 2
 
 
 def test_a_file_is_opened_again_only_after_it_changed(folder, monkeypatch):
@@ -55,6 +59,27 @@ def test_gone_and_expired_entries_read_as_missing(folder):
     writer.set("version:sla", 6, 0)  # a timeout of 0 expires at once
     assert reader.get("version:sla", "missing") == "missing"
     assert not writer.has_key("version:sla")
+
+
+def test_a_new_expiry_reaches_a_reader_that_holds_the_file(folder):
+    """Django's `touch` rewrites the file in place (same inode); here it writes a new one,
+    or a reader would keep the old expiry."""
+    reader, writer = _process(folder), _process(folder)
+    writer.set("version:hooks", 7, None)
+    assert reader.get("version:hooks") == 7
+    assert writer.touch("version:hooks", 0)  # expire now
+    assert reader.get("version:hooks", "missing") == "missing"
+    assert not writer.touch("version:hooks", 60)
+
+
+def test_an_empty_file_reads_as_missing_as_in_djangos_cache(folder):
+    reader, writer = _process(folder), _process(folder)
+    writer.set("version:people", 3, None)
+    name = writer._file("version:people", None)
+    with open(name, "wb"):
+        pass  # cut short: no expiry, no value
+    assert reader.get("version:people", "missing") == "missing"
+    assert not os.path.exists(name)  # removed, as Django removes it
 
 
 def test_callers_never_share_a_value(folder):

@@ -18,7 +18,8 @@ pytestmark = [
 
 def test_autovacuum_comes_after_a_thousand_new_tickets_and_one_percent_changed():
     options = table_options("tickets_ticket")
-    # No share of the table: PostgreSQL's threshold of 1,000 inserts alone decides.
+    # No share of the table: 1,000 inserts, whatever its size.
+    assert options["autovacuum_vacuum_insert_threshold"] == "1000"
     assert options["autovacuum_vacuum_insert_scale_factor"] == "0"
     assert options["autovacuum_vacuum_scale_factor"] == "0.01"
     assert options["parallel_workers"] == "0"  # migration 0022, kept beside them

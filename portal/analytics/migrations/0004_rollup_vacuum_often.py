@@ -16,6 +16,7 @@ BACKWARDS = "ALTER TABLE analytics_ticketcount RESET (autovacuum_vacuum_scale_fa
 
 
 def _run(statement):
+    # Self-contained, as migrations should be (tickets 0022 and 0023 do the same).
     def run(apps, schema_editor):
         if schema_editor.connection.vendor == "postgresql":
             schema_editor.execute(statement)

@@ -33,6 +33,7 @@ BACKWARDS = (
 
 
 def _run(statement):
+    # Self-contained, as migrations should be (tickets 0022 and 0023 do the same).
     def run(apps, schema_editor):
         if schema_editor.connection.vendor == "postgresql":
             schema_editor.execute(statement)

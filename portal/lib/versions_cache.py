@@ -3,7 +3,7 @@ a file changed.
 
 Every page reads one to four versions (`portal.lib.cache_versions.version`), once per
 request each. Django's file cache opens the file, reads its expiry and its compressed
-value and unpickles both at every read: about a quarter of `cached`'s time in a create,
+value and unpickles both at every read: about a third of `cached`'s time in a create,
 and 5 % of a signed-in page with no work of its own (docs/benchmarks.md). A version
 changes only when someone writes what it covers, so this cache keeps what it read of each
 file and reads the file again only when the name stands for another file.

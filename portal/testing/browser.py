@@ -60,7 +60,10 @@ def page_for(browser, live_server):
             color_scheme=color_scheme,
             bypass_csp=bypass_csp,
         )
-        context.set_default_timeout(10_000)
+        # CI shares two cores between two test processes, one of which may be running the
+        # scale demo's load: waits are for what the user sees, given time as the journeys
+        # are (tests/journeys/conftest.py).
+        context.set_default_timeout(15_000)
         contexts.append(context)
         if user is not None:
             client = Client()

@@ -139,15 +139,19 @@ class Demo:
         self.smtp = SmtpServer(port=free_port())
         self.smtp.start()
         self.say(f"Redis cache :{self.redis.port}, SMTP :{self.smtp.port}")
-        self.app_ports = [free_port(), free_port()]
-        for n, port in enumerate(self.app_ports, start=1):
+        # Each app server is handed a socket this process bound and listens on: a port
+        # picked free and bound later could be taken in between by another test's server
+        # (which then answers HAProxy's health check and goes away).
+        listeners = [_listening_socket(), _listening_socket()]
+        self.app_ports = [listener.getsockname()[1] for listener in listeners]
+        for n, listener in enumerate(listeners, start=1):
             self._spawn(
                 f"app{n}",
                 [
                     str(Path(sys.executable).parent / "gunicorn"),
                     "portal.wsgi",
                     "--bind",
-                    f"127.0.0.1:{port}",
+                    f"fd://{listener.fileno()}",
                     "--workers",
                     "2",
                     "--access-logfile",
@@ -155,7 +159,10 @@ class Demo:
                     "--graceful-timeout",
                     "5",
                 ],
+                listener=listener,
             )
+            # Only the app server holds it: once killed, its port refuses connections.
+            listener.close()
         self.workers_started = time.monotonic()
         for n in (1, 2):
             self._spawn(
@@ -174,7 +181,10 @@ class Demo:
         self.haproxy_port = free_port()
         self._haproxy()
         self.url = f"http://127.0.0.1:{self.haproxy_port}"
-        both_up = lambda: all(self._server_status(f"app{n}") == "UP" for n in (1, 2))  # noqa: E731
+
+        def both_up() -> bool:
+            return self._alive() and all(self._server_status(f"app{n}") == "UP" for n in (1, 2))
+
         self._wait(both_up, 90, "both app servers UP in HAProxy")
         # A process's first page imports the views (seconds on a busy machine): served
         # straight from each app server, so no health check waits behind it later.
@@ -215,7 +225,7 @@ class Demo:
             "WORKER_HEARTBEAT_SECONDS": "1",
         }
 
-    def _spawn(self, name: str, command: list[str]) -> None:
+    def _spawn(self, name: str, command: list[str], listener: socket.socket | None = None) -> None:
         log = (self.dir / f"{name}.log").open("wb")
         self.processes[name] = subprocess.Popen(  # noqa: S603 (fixed arguments)
             command,
@@ -224,7 +234,19 @@ class Demo:
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,  # its own process group: killed with its workers
+            pass_fds=() if listener is None else (listener.fileno(),),
         )
+
+    def _alive(self) -> bool:
+        """True, or an error naming the server that exited while starting, with its log."""
+        for name, process in self.processes.items():
+            if process.poll() is not None:
+                logs = [self.dir / f"{name}.log", *(self.dir / name).glob("*.log")]
+                log = next((p for p in logs if p.exists()), None)
+                lines = log.read_text(errors="replace").splitlines() if log else []
+                tail = "\n".join(lines[-15:])
+                raise RuntimeError(f"{name} exited ({process.returncode}) while starting:\n{tail}")
+        return True
 
     def _pgbouncer(self, name: str, server_port: int, *, wait_timeout: int) -> int:
         port = free_port()
@@ -653,3 +675,10 @@ if __name__ == "__main__":
 def _excerpt(response: requests.Response) -> str:
     """Who answered (HAProxy's own 503 names no server; the portal's is its error page)."""
     return " ".join(response.text.split())[:200]
+
+
+def _listening_socket() -> socket.socket:
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(128)
+    return listener

@@ -4,6 +4,8 @@ from collections import defaultdict
 from collections.abc import Sequence
 
 from django.core.cache import cache
+from django.db.models import Model
+from django.db.models.base import ModelState
 
 from portal.accounts.models import User
 from portal.catalog import request_forms
@@ -39,6 +41,9 @@ def attach_master_rows(objects: Sequence) -> None:
     and search page); the rows are the same for every page until master data changes, so
     they are cached one per key under the "masters" version (any write to the catalogue
     starts a new one) and a page reads only the ids it shows: one cache read, no query.
+    The process keeps the rows of the version it last read (`_process_rows`), so a page
+    reads the cache only for rows it has not seen yet: unpickling the rows from the
+    memory cache on every list was 7 % of a list's time at 1,000,000 tickets.
 
     A row not cached yet brings its table, up to WHOLE_TABLE_ROWS rows (one query per
     model), cached for the pages after: master tables are small, and a process with its
@@ -50,17 +55,34 @@ def attach_master_rows(objects: Sequence) -> None:
     if not objects:
         return
     prefix = versioned_key(MASTERS, "row")
-    keys = {}
+    known = _process_rows(prefix)
+    wanted = {
+        (name, pk)
+        for obj in objects
+        for name in MASTER_ROWS
+        if (pk := getattr(obj, f"{name}_id")) is not None
+    }
+    if lacking := wanted - known.keys():
+        known.update(_shared_rows(prefix, lacking))
+    # One copy per row for this call, shared by its objects as one query's rows would be.
+    rows = {key: _own_copy(known[key]) for key in wanted if key in known}
     for obj in objects:
         for name in MASTER_ROWS:
             pk = getattr(obj, f"{name}_id")
-            if pk is not None:
-                keys[f"{prefix}:{name}:{pk}"] = (name, pk)
-    found = cache.get_many(list(keys))
+            if pk is None:
+                setattr(obj, name, None)
+            elif (row := rows.get((name, pk))) is not None:
+                setattr(obj, name, row)
+
+
+def _shared_rows(prefix: str, wanted: set[tuple[str, int]]) -> dict[tuple[str, int], Model]:
+    """The rows asked for from the shared cache, and from the database those it lacks (with
+    their whole tables, cached for the pages after, while the cache answers)."""
+    keys = {f"{prefix}:{name}:{pk}": (name, pk) for name, pk in wanted}
+    found = {keys[key]: row for key, row in cache.get_many(list(keys)).items()}
     missing: dict[str, set[int]] = defaultdict(set)
-    for key, (name, pk) in keys.items():
-        if key not in found:
-            missing[name].add(pk)
+    for name, pk in wanted - found.keys():
+        missing[name].add(pk)
     if missing:
         whole = cache_answering()
         fresh = {}
@@ -73,15 +95,34 @@ def attach_master_rows(objects: Sequence) -> None:
                 rows.update(model.objects.in_bulk(lacking))
             for pk, row in rows.items():
                 fresh[f"{prefix}:{name}:{pk}"] = row
+                found[(name, pk)] = row
         cache.set_many(fresh, CACHE_SECONDS)
-        found.update(fresh)
-    for obj in objects:
-        for name in MASTER_ROWS:
-            pk = getattr(obj, f"{name}_id")
-            if pk is None:
-                setattr(obj, name, None)
-            elif (row := found.get(f"{prefix}:{name}:{pk}")) is not None:
-                setattr(obj, name, row)
+    return found
+
+
+# This process's master rows under one "masters" version (CONTRIBUTING, "State in process
+# memory"): its key holds the version the request read, so a catalogue change in any
+# process is seen at the next request, and the rows are those the shared cache holds
+# under that version. Only rows that exist are kept: at most the master tables.
+_ROWS: dict[str, dict[tuple[str, int], Model]] = {}
+
+
+def _process_rows(prefix: str) -> dict[tuple[str, int], Model]:
+    rows = _ROWS.get(prefix)
+    if rows is None:
+        _ROWS.clear()  # another version's rows are never asked for again
+        rows = _ROWS[prefix] = {}
+    return rows
+
+
+def _own_copy(row: Model) -> Model:
+    """The process's row as a caller's own: what it sets or caches on it (a related row,
+    prefetched people) stays with that caller and never reaches the next request."""
+    copy = row.__class__.__new__(row.__class__)
+    copy.__dict__ = {**row.__dict__, "_state": ModelState()}
+    copy._state.adding = False
+    copy._state.db = row._state.db
+    return copy
 
 
 def master_row(name: str, pk: int):
@@ -90,14 +131,22 @@ def master_row(name: str, pk: int):
 
     The id comes from a form or the API, so "no such row" is not kept: a made-up id adds
     no cache entry (nor pushes real rows out of a process's memory cache)."""
+    prefix = versioned_key(MASTERS, "row")
+    known = _process_rows(prefix)
+    if (row := known.get((name, pk))) is not None:
+        return _own_copy(row)
     # The key `attach_master_rows` builds for the row ("row:<name>:<pk>" under the version).
-    return cached(
+    row = cached(
         MASTERS,
         ["row", name, pk],
         lambda: MASTER_ROWS[name].objects.filter(pk=pk).first(),
         timeout=CACHE_SECONDS,
         keep_none=False,
     )
+    if row is not None:
+        known[(name, pk)] = row
+        return _own_copy(row)
+    return None
 
 
 def active_spocs(group_id: int) -> list:

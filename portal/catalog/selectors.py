@@ -67,12 +67,15 @@ def attach_master_rows(objects: Sequence) -> None:
     # One copy per row for this call, shared by its objects as one query's rows would be.
     rows = {key: _own_copy(known[key]) for key in wanted if key in known}
     for obj in objects:
+        # What the foreign key's descriptor would leave (its id is the row's already),
+        # without its checks on every object: 12 % of a list's `page` in the profile.
+        attach = obj._state.fields_cache.__setitem__ if isinstance(obj, Model) else obj.__setattr__
         for name in MASTER_ROWS:
             pk = getattr(obj, f"{name}_id")
             if pk is None:
-                setattr(obj, name, None)
+                attach(name, None)
             elif (row := rows.get((name, pk))) is not None:
-                setattr(obj, name, row)
+                attach(name, row)
 
 
 def _shared_rows(prefix: str, wanted: set[tuple[str, int]]) -> dict[tuple[str, int], Model]:

@@ -385,7 +385,7 @@ def _page_parts[M: (Comment, TicketEvent)](
 
     statement = f"{name} ({scope})" if newest is None else f"{name} ({scope}, newest {newest})"
     found = compiled.rows(statement, build, [ticket.pk], one_plan=True)
-    shown = [page_rows.instance(model, row, person) for row in found]
+    shown = page_rows.instances(model, found, person)
     if newest is None:
         return PagePart(shown)
     earlier = 0

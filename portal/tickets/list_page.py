@@ -234,4 +234,4 @@ def page(
         may_be_unused=person | _places(template, "q", "number"),
         shaped=True,
     )
-    return [page_rows.instance(Ticket, row, *PEOPLE, using=using) for row in rows]
+    return page_rows.instances(Ticket, rows, *PEOPLE, using=using)

@@ -32,3 +32,26 @@ def kept[K, V](memo: dict[K, V], key: K, make: Callable[[], V]) -> V:
             memo.clear()
         memo[key] = found
     return found
+
+
+class VersionMemo[K, V]:
+    """What this process read of the shared cache under one versioned prefix
+    (`cache_versions.versioned_key`), kept for the requests after it.
+
+    The prefix holds the version the request read, which every process reads from the
+    same store, so a change made anywhere is seen at the next request: the first one under
+    a new prefix drops what the old prefix held (CONTRIBUTING.md, "State in process
+    memory"). For values that are what the shared cache holds under that version, and
+    only of keys bounded by master data; mutable values are copied out by the caller.
+    """
+
+    def __init__(self) -> None:
+        self._prefix: str | None = None
+        self._values: dict[K, V] = {}
+
+    def under(self, prefix: str) -> dict[K, V]:
+        """The values kept under `prefix`, to read and add to."""
+        if prefix != self._prefix:
+            # Another thread may still hold the old dict: it only adds to that one.
+            self._prefix, self._values = prefix, {}
+        return self._values

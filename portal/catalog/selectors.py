@@ -111,7 +111,9 @@ _ROWS: VersionMemo[tuple[str, int], Model] = VersionMemo()
 
 def _own_copy(row: Model) -> Model:
     """The process's row as a caller's own: what it sets or caches on it (a related row,
-    prefetched people) stays with that caller and never reaches the next request."""
+    prefetched people) stays with that caller and never reaches the next request. The
+    copy is shallow: master rows hold only immutable values (text, numbers, flags, times);
+    a mutable field (JSON) on a master model would need copying here too."""
     copy = row.__class__.__new__(row.__class__)
     copy.__dict__ = {**row.__dict__, "_state": ModelState()}
     copy._state.adding = False

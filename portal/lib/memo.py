@@ -1,5 +1,8 @@
-"""Values computed once per object and kept on it (a user's roles, their reach)."""
+"""Values kept for later: on one object (a user's roles, their reach), per process for what
+code and a key alone decide (`kept`), or per process under a cache version (`VersionMemo`).
+"""
 
+import time
 from collections.abc import Callable
 
 
@@ -38,20 +41,27 @@ class VersionMemo[K, V]:
     """What this process read of the shared cache under one versioned prefix
     (`cache_versions.versioned_key`), kept for the requests after it.
 
-    The prefix holds the version the request read, which every process reads from the
-    same store, so a change made anywhere is seen at the next request: the first one under
-    a new prefix drops what the old prefix held (CONTRIBUTING.md, "State in process
-    memory"). For values that are what the shared cache holds under that version, and
-    only of keys bounded by master data; mutable values are copied out by the caller.
+    The prefix holds the version a request read from the store every process reads, so a
+    change made anywhere is seen at the next request's first read of that version: the
+    first `under` a new prefix starts over. Kept values are as old as `max_age` seconds at
+    most, so an entry the shared cache would have let expire (a bump that failed at its
+    commit leaves such entries behind; cache_versions) does not live on here. For values
+    that are what the shared cache holds under the version, of keys bounded by master
+    data; mutable values are copied out by the caller. While the store does not answer,
+    every read is a new version: each `under` starts over and nothing is kept.
     """
 
-    def __init__(self) -> None:
-        self._prefix: str | None = None
-        self._values: dict[K, V] = {}
+    def __init__(self, max_age: float = 300.0) -> None:
+        self.max_age = max_age
+        # (prefix, since, values) replaced as one object: a thread never pairs one prefix
+        # with another's values.
+        self._kept: tuple[str | None, float, dict[K, V]] = (None, 0.0, {})
 
     def under(self, prefix: str) -> dict[K, V]:
         """The values kept under `prefix`, to read and add to."""
-        if prefix != self._prefix:
-            # Another thread may still hold the old dict: it only adds to that one.
-            self._prefix, self._values = prefix, {}
-        return self._values
+        kept = self._kept
+        now = time.monotonic()
+        if kept[0] != prefix or now - kept[1] > self.max_age:
+            kept = (prefix, now, {})
+            self._kept = kept
+        return kept[2]

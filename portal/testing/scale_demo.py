@@ -144,25 +144,28 @@ class Demo:
         # (which then answers HAProxy's health check and goes away).
         listeners = [_listening_socket(), _listening_socket()]
         self.app_ports = [listener.getsockname()[1] for listener in listeners]
-        for n, listener in enumerate(listeners, start=1):
-            self._spawn(
-                f"app{n}",
-                [
-                    str(Path(sys.executable).parent / "gunicorn"),
-                    "portal.wsgi",
-                    "--bind",
-                    f"fd://{listener.fileno()}",
-                    "--workers",
-                    "2",
-                    "--access-logfile",
-                    "-",
-                    "--graceful-timeout",
-                    "5",
-                ],
-                listener=listener,
-            )
-            # Only the app server holds it: once killed, its port refuses connections.
-            listener.close()
+        try:
+            for n, listener in enumerate(listeners, start=1):
+                self._spawn(
+                    f"app{n}",
+                    [
+                        str(Path(sys.executable).parent / "gunicorn"),
+                        "portal.wsgi",
+                        "--bind",
+                        f"fd://{listener.fileno()}",
+                        "--workers",
+                        "2",
+                        "--access-logfile",
+                        "-",
+                        "--graceful-timeout",
+                        "5",
+                    ],
+                    listener=listener,
+                )
+        finally:
+            # Only the app servers hold them: once one is killed, its port refuses connections.
+            for listener in listeners:
+                listener.close()
         self.workers_started = time.monotonic()
         for n in (1, 2):
             self._spawn(
@@ -680,5 +683,5 @@ def _excerpt(response: requests.Response) -> str:
 def _listening_socket() -> socket.socket:
     listener = socket.socket()
     listener.bind(("127.0.0.1", 0))
-    listener.listen(128)
+    listener.listen(2048)  # gunicorn's own backlog: it does not listen again on a given socket
     return listener

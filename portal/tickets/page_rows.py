@@ -17,6 +17,8 @@ from typing import Any
 from django.db import DEFAULT_DB_ALIAS
 from django.db.models import F, ForeignKey, Model, OuterRef, Subquery
 from django.db.models.base import ModelState
+from django.db.models.fields.related_descriptors import ForeignKeyDeferredAttribute
+from django.db.models.query_utils import DeferredAttribute
 from django.db.models.signals import post_init, pre_init
 
 from portal.accounts.models import User
@@ -98,12 +100,17 @@ def _maker[M: Model](
 
     from_db calls `Model.__init__`, which sets each field through its descriptor and sends
     pre_init and post_init: the list's largest Python cost after its template, 5 % of the
-    1,000,000-ticket mixed load's CPU (docs/benchmarks.md). With no receiver of either
-    signal for the model, the instance is made as `__init__` would leave it (the fields
-    named in `__dict__`, the others deferred, a new state of a row from `using`); with one,
-    by `from_db` itself, so the receiver sees what it always did.
+    1,000,000-ticket mixed load's CPU (docs/benchmarks.md, issue 26, 2026-12-06). Where
+    that is all they would do, the instance is made as `__init__` would leave it (the
+    fields named in `__dict__`, the others deferred, a new state of a row from `using`);
+    otherwise by `from_db` itself, so a receiver of either signal, an override of either
+    method or a field's own setter sees what it always did.
     """
-    if pre_init.has_listeners(model) or post_init.has_listeners(model):
+    if (
+        pre_init.has_listeners(model)
+        or post_init.has_listeners(model)
+        or not _plain_fields(model, names)
+    ):
         return lambda values: model.from_db(using, names, values)
     new = Model.__new__
 
@@ -116,6 +123,20 @@ def _maker[M: Model](
         return made
 
     return make
+
+
+@functools.cache
+def _plain_fields(model: type[Model], names: tuple[str, ...]) -> bool:
+    """Whether `Model.__init__` would only put `names` into `__dict__`: neither `__init__`
+    nor `from_db` is the model's own, and each name's attribute is Django's plain field
+    descriptor (a foreign key's only clears a cached row, which a new instance has not)."""
+    plain = (DeferredAttribute, ForeignKeyDeferredAttribute)
+    return (
+        model.__init__ is Model.__init__
+        and model.from_db.__func__ is Model.from_db.__func__  # type: ignore[attr-defined]
+        and all(type(model.__dict__.get(name) or getattr(model, name, None)) in plain
+                for name in names)
+    )  # fmt: skip
 
 
 def width(model: type[Model], *people: str) -> int:

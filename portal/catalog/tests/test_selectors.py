@@ -13,8 +13,10 @@ from portal.catalog import selectors
 from portal.catalog.invalidation import MASTERS
 from portal.catalog.models import Category, Subcategory, Team, TeamMember
 from portal.catalog.selectors import attach_master_rows, master_row, team_member_choices
-from portal.lib import cache_versions
+from portal.lib import cache_versions, memo
 from portal.lib.cache_versions import bump
+from portal.tickets.models import Ticket
+from portal.tickets.services import ticket_create
 
 pytestmark = pytest.mark.django_db
 
@@ -122,6 +124,43 @@ def test_what_one_caller_sets_on_a_row_never_reaches_the_next(org):
     assert later.team.name == org.team_a.name
     assert later.subcategory._state.fields_cache == {}
     assert master_row("team", org.team_a.pk).name == org.team_a.name
+
+
+def test_real_tickets_get_their_rows_with_no_query_and_copies_of_their_own(
+    django_assert_num_queries, personas, org
+):
+    """A ticket (not a stand-in) gets its rows in its field cache, as the foreign keys'
+    own setter would leave them: reading them costs nothing, and they are not the
+    process's objects."""
+    ticket = ticket_create(
+        requester=personas.requester, title="Badge reader broken", description="Door 3.",
+        group=org.group_x, category=org.hardware,
+    )  # fmt: skip
+    attach_master_rows([Ticket.objects.get(pk=ticket.pk)])  # the process reads them
+    fresh = Ticket.objects.get(pk=ticket.pk)
+    with django_assert_num_queries(0):
+        attach_master_rows([fresh])
+        assert (fresh.group, fresh.category, fresh.team) == (
+            ticket.group, ticket.category, ticket.team
+        )  # fmt: skip
+    kept = selectors._ROWS.under(cache_versions.versioned_key(MASTERS, "row"))
+    assert fresh._state.fields_cache["team"] is not kept[("team", ticket.team_id)]
+
+
+def test_kept_rows_are_read_again_once_older_than_the_shared_entries_may_live(org, monkeypatch):
+    """The process keeps rows five minutes at most: an entry the shared cache lets expire
+    (one a failed bump left behind, cache_versions) does not live on in every process."""
+    subcategory = Subcategory.objects.order_by("pk").first()
+    attach_master_rows([_ticket_like(subcategory, org.team_a)])
+    reads = []
+    real_get_many = selectors.cache.get_many
+    monkeypatch.setattr(
+        selectors.cache, "get_many", lambda keys: reads.append(keys) or real_get_many(keys)
+    )
+    later = time.monotonic() + selectors._ROWS.max_age + 1
+    monkeypatch.setattr(memo.time, "monotonic", lambda: later)
+    attach_master_rows([_ticket_like(subcategory, org.team_a)])
+    assert len(reads) == 1
 
 
 def test_a_team_list_not_cached_brings_every_team_s_list(django_assert_num_queries, org, personas):

@@ -77,7 +77,7 @@ def filter_field(context, field: BoundField):
     form = field.form
     if field.errors:
         return _render(field)
-    cached = _cached_filters(context, form)
+    cached, known = _cached_filters(context, form)
     if field.name not in cached:
         return _render(field)
     key, html = cached[field.name]
@@ -85,7 +85,7 @@ def filter_field(context, field: BoundField):
         html = _render(_Unchosen(form, field.field, field.name))
         cache.set(key, html, FILTER_SECONDS)
         cached[field.name] = (key, html)
-        _HTML.under(_prefix(form))[key] = html
+        known[key] = html
     chosen = _with_value(html, field)
     return _render(field) if chosen is None else mark_safe(chosen)  # noqa: S308 (escaped)
 
@@ -134,26 +134,23 @@ def _described(name: str, field: forms.Field) -> tuple:
 _HTML: VersionMemo[str, str] = VersionMemo()
 
 
-def _cached_filters(context, form) -> dict[str, tuple[str, str | None]]:
+def _cached_filters(context, form) -> tuple[dict[str, tuple[str, str | None]], dict[str, str]]:
     """{field name: (cache key, HTML or None)} for the form's cacheable filters, read once
-    per render (from the shared cache only when this process has not kept it)."""
+    per render (from the shared cache only when this process has not kept it), and what
+    the process keeps under the version read, to add what is rendered now."""
     memo = context.render_context.setdefault(_RENDERED, {})
     if id(form) not in memo:
         keys = {}
-        prefix = _prefix(form)
+        form_class: type[forms.Form] = type(form)
+        prefix = versioned_key(MASTERS, "ticket-filter", _fingerprint(form_class))
         for name in form.fields:
             if (options := form.options_key(name)) is not None:
                 keys[name] = f"{prefix}:{name}:{options}"
         known = _HTML.under(prefix)
         if lacking := [key for key in keys.values() if key not in known]:
             known.update(cache.get_many(lacking))
-        memo[id(form)] = {name: (key, known.get(key)) for name, key in keys.items()}
+        memo[id(form)] = ({name: (key, known.get(key)) for name, key in keys.items()}, known)
     return memo[id(form)]
-
-
-def _prefix(form) -> str:
-    form_class: type[forms.Form] = type(form)
-    return versioned_key(MASTERS, "ticket-filter", _fingerprint(form_class))
 
 
 def _with_value(html: str, field: BoundField) -> str | None:

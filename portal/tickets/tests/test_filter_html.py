@@ -1,6 +1,8 @@
 """The list's filters come from a cache of their HTML with nothing chosen (the filter_field
 tag): with values chosen they must read exactly as Django's form widgets write them."""
 
+import time
+
 import pytest
 from django import forms
 from django.http import QueryDict
@@ -9,6 +11,9 @@ from django.template.loader import get_template
 
 from portal.accounts.roles import user_roles
 from portal.catalog import services as catalog_services
+from portal.catalog.invalidation import MASTERS
+from portal.catalog.models import Team
+from portal.lib import cache_versions
 from portal.testing.request_forms import every_type_form
 from portal.tickets.filters import TicketFilterForm
 from portal.tickets.templatetags import ticket_tags
@@ -186,12 +191,6 @@ def test_the_process_keeps_the_filters_until_the_catalogue_changes_anywhere(
     """Reading the filters' HTML from the memory cache on every list was a tenth of its
     rendering: the process keeps it under the masters version, which a change in another
     process (a new version in the store every process reads) leaves behind."""
-    import time
-
-    from portal.catalog.invalidation import MASTERS
-    from portal.catalog.models import Team
-    from portal.lib import cache_versions
-
     client = client_for(personas.admin)
     client.get("/tickets")
     reads = []
@@ -202,5 +201,8 @@ def test_the_process_keeps_the_filters_until_the_catalogue_changes_anywhere(
     assert f">{org.team_a.name}</option>" in client.get("/tickets").content.decode()
     assert reads == []
     Team.objects.filter(pk=org.team_a.pk).update(name="Desk renamed")
+    old = f"{MASTERS}:{cache_versions.version(MASTERS)}:"
     cache_versions._versions().set(cache_versions.PREFIX + MASTERS, time.time_ns(), None)
     assert ">Desk renamed</option>" in client.get("/tickets").content.decode()
+    kept = ticket_tags._HTML._kept[2]
+    assert kept and not [key for key in kept if key.startswith(old)]

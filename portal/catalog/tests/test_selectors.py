@@ -82,16 +82,23 @@ def _ticket_like(subcategory: Subcategory, team: Team) -> SimpleNamespace:
     )  # fmt: skip
 
 
-def test_rows_this_process_has_read_are_not_read_from_the_cache_again(org, monkeypatch):
-    """Unpickling the rows from the memory cache was 7 % of a list at 1,000,000 tickets:
-    the process keeps the rows of the version it read, and reads only rows new to it."""
+def _read_then_watched(org, monkeypatch) -> tuple[Subcategory, list]:
+    """A subcategory whose rows (and team A's) the process has read, and a list of the
+    shared cache's reads from then on."""
     subcategory = Subcategory.objects.order_by("pk").first()
     attach_master_rows([_ticket_like(subcategory, org.team_a)])
-    reads = []
+    reads: list = []
     real_get_many = selectors.cache.get_many
     monkeypatch.setattr(
         selectors.cache, "get_many", lambda keys: reads.append(keys) or real_get_many(keys)
     )
+    return subcategory, reads
+
+
+def test_rows_this_process_has_read_are_not_read_from_the_cache_again(org, monkeypatch):
+    """Unpickling the rows from the memory cache was 7 % of a list at 1,000,000 tickets:
+    the process keeps the rows of the version it read, and reads only rows new to it."""
+    subcategory, reads = _read_then_watched(org, monkeypatch)
     again = _ticket_like(subcategory, org.team_b)
     attach_master_rows([again])
     assert reads == [] and again.team == org.team_b and again.subcategory == subcategory
@@ -150,13 +157,7 @@ def test_real_tickets_get_their_rows_with_no_query_and_copies_of_their_own(
 def test_kept_rows_are_read_again_once_older_than_the_shared_entries_may_live(org, monkeypatch):
     """The process keeps rows five minutes at most: an entry the shared cache lets expire
     (one a failed bump left behind, cache_versions) does not live on in every process."""
-    subcategory = Subcategory.objects.order_by("pk").first()
-    attach_master_rows([_ticket_like(subcategory, org.team_a)])
-    reads = []
-    real_get_many = selectors.cache.get_many
-    monkeypatch.setattr(
-        selectors.cache, "get_many", lambda keys: reads.append(keys) or real_get_many(keys)
-    )
+    subcategory, reads = _read_then_watched(org, monkeypatch)
     later = time.monotonic() + selectors._ROWS.max_age + 1
     monkeypatch.setattr(memo.time, "monotonic", lambda: later)
     attach_master_rows([_ticket_like(subcategory, org.team_a)])

@@ -158,6 +158,17 @@ def _with_value(html: str, field: BoundField) -> str | None:
     (the same `format_value` and escaping); None (render it in full) for a widget or HTML
     this does not know."""
     widget = field.field.widget
+    form = field.form
+    if (
+        type(widget) in _SELECTS + _INPUTS
+        and form.is_bound
+        and not field.field.disabled
+        and field.html_name not in form.data
+    ):
+        # Nothing sent for it, so nothing chosen (these widgets read a missing name as
+        # None or []): the cached HTML as it is, without formatting an empty value (a
+        # date's format is looked up for None too; a tenth of the list's rendering).
+        return html
     value = widget.format_value(field.value())
     if type(widget) in _SELECTS + _INPUTS and value == widget.format_value(None):
         # Nothing chosen: the HTML is the cached one as it is (most filters of a page).

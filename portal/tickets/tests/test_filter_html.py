@@ -60,6 +60,8 @@ CHOICES = {
         "answer": ["extras:dock"],
     },
     "values in error": lambda org: {"status": ["bogus"], "team": ["99999"], "created_to": ["x"]},
+    # Sent but empty (a plain form submit sends every field): not the missing-name shortcut.
+    "sent empty": lambda org: {"q": [""], "team": [""], "created_from": [""], "sort": [""]},
 }
 
 

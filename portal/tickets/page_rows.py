@@ -25,7 +25,7 @@ from portal.accounts.models import User
 from portal.accounts.selectors import NAME_FIELDS
 
 # In the model's field order: `Model.from_db` takes a subset of the fields in that order.
-_PERSON = [f.attname for f in User._meta.concrete_fields if f.attname in NAME_FIELDS]
+_PERSON = tuple(f.attname for f in User._meta.concrete_fields if f.attname in NAME_FIELDS)
 
 
 @functools.cache
@@ -75,7 +75,7 @@ def instances[M: Model](
     """`instance` of each row, the checks done once for them all (a list's 25 tickets and
     their 50 people)."""
     own = _own(model)
-    make, person = _maker(model, own, using), _maker(User, tuple(_PERSON), using)
+    make, person = _maker(model, own, using), _maker(User, _PERSON, using)
     fields = []
     for name in people:
         field = model._meta.get_field(name)

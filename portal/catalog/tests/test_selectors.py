@@ -15,6 +15,7 @@ from portal.catalog.models import Category, Subcategory, Team, TeamMember
 from portal.catalog.selectors import attach_master_rows, master_row, team_member_choices
 from portal.lib import cache_versions, memo
 from portal.lib.cache_versions import bump
+from portal.testing.cache import new_version_elsewhere, watch_cache_reads
 from portal.tickets.models import Ticket
 from portal.tickets.services import ticket_create
 
@@ -87,12 +88,7 @@ def _read_then_watched(org, monkeypatch) -> tuple[Subcategory, list]:
     shared cache's reads from then on."""
     subcategory = Subcategory.objects.order_by("pk").first()
     attach_master_rows([_ticket_like(subcategory, org.team_a)])
-    reads: list = []
-    real_get_many = selectors.cache.get_many
-    monkeypatch.setattr(
-        selectors.cache, "get_many", lambda keys: reads.append(keys) or real_get_many(keys)
-    )
-    return subcategory, reads
+    return subcategory, watch_cache_reads(monkeypatch, selectors)
 
 
 def test_rows_this_process_has_read_are_not_read_from_the_cache_again(org, monkeypatch):
@@ -110,7 +106,7 @@ def test_a_catalogue_change_in_another_process_is_seen_at_the_next_read(org):
     subcategory = Subcategory.objects.order_by("pk").first()
     attach_master_rows([_ticket_like(subcategory, org.team_a)])
     Team.objects.filter(pk=org.team_a.pk).update(name="Desk renamed")
-    cache_versions._versions().set(cache_versions.PREFIX + MASTERS, time.time_ns(), None)
+    new_version_elsewhere(MASTERS)
     later = _ticket_like(subcategory, org.team_a)
     attach_master_rows([later])
     assert later.team.name == "Desk renamed"

@@ -1,8 +1,6 @@
 """The list's filters come from a cache of their HTML with nothing chosen (the filter_field
 tag): with values chosen they must read exactly as Django's form widgets write them."""
 
-import time
-
 import pytest
 from django import forms
 from django.http import QueryDict
@@ -14,6 +12,7 @@ from portal.catalog import services as catalog_services
 from portal.catalog.invalidation import MASTERS
 from portal.catalog.models import Team
 from portal.lib import cache_versions
+from portal.testing.cache import new_version_elsewhere, watch_cache_reads
 from portal.testing.request_forms import every_type_form
 from portal.tickets.filters import TicketFilterForm
 from portal.tickets.templatetags import ticket_tags
@@ -195,16 +194,12 @@ def test_the_process_keeps_the_filters_until_the_catalogue_changes_anywhere(
     process (a new version in the store every process reads) leaves behind."""
     client = client_for(personas.admin)
     client.get("/tickets")
-    reads = []
-    real_get_many = ticket_tags.cache.get_many
-    monkeypatch.setattr(
-        ticket_tags.cache, "get_many", lambda keys: reads.append(keys) or real_get_many(keys)
-    )
+    reads = watch_cache_reads(monkeypatch, ticket_tags)
     assert f">{org.team_a.name}</option>" in client.get("/tickets").content.decode()
     assert reads == []
     Team.objects.filter(pk=org.team_a.pk).update(name="Desk renamed")
     old = f"{MASTERS}:{cache_versions.version(MASTERS)}:"
-    cache_versions._versions().set(cache_versions.PREFIX + MASTERS, time.time_ns(), None)
+    new_version_elsewhere(MASTERS)
     assert ">Desk renamed</option>" in client.get("/tickets").content.decode()
     kept = ticket_tags._HTML._kept[2]
     assert kept and not [key for key in kept if key.startswith(old)]

@@ -188,3 +188,26 @@ def test_a_model_with_its_own_from_db_is_made_by_it(busy_ticket, people, monkeyp
         monkeypatch.undo()
         page_rows._plain_fields.cache_clear()
     assert made == [page.pk]
+
+
+def test_a_field_with_its_own_setter_is_set_through_it(busy_ticket, people, monkeypatch):
+    """A field whose attribute does more than keep the value (a descriptor that normalises
+    or records it) sees the page's rows set through it, as Model.__init__ would."""
+    seen = []
+
+    class Recording:
+        def __get__(self, instance, owner=None):
+            return self if instance is None else instance.__dict__.get("title")
+
+        def __set__(self, instance, value):
+            seen.append(value)
+            instance.__dict__["title"] = value
+
+    monkeypatch.setattr(Ticket, "title", Recording())
+    page_rows._plain_fields.cache_clear()
+    try:
+        page = access.get_ticket_for_page(people["admin"], busy_ticket.number)
+    finally:
+        monkeypatch.undo()
+        page_rows._plain_fields.cache_clear()
+    assert seen == [busy_ticket.title] and page.title == busy_ticket.title

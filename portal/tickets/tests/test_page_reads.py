@@ -3,6 +3,8 @@ answer what the ORM's access-checked querysets answer, for every persona and on 
 backend (times, booleans and JSON converted as the ORM converts them): nobody reads an
 internal note they may not, and the rows come as the page read them before."""
 
+import contextlib
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -170,6 +172,18 @@ def test_a_model_with_an_init_receiver_gets_its_signals(busy_ticket, people):
     assert seen == [page]
 
 
+@contextlib.contextmanager
+def _rechecked(monkeypatch):
+    """page_rows decides once per model whether it may make rows itself: decided again for
+    the model as patched, and again once the patch is undone."""
+    page_rows._plain_fields.cache_clear()
+    try:
+        yield
+    finally:
+        monkeypatch.undo()
+        page_rows._plain_fields.cache_clear()
+
+
 def test_a_model_with_its_own_from_db_is_made_by_it(busy_ticket, people, monkeypatch):
     """Were a model to make its rows its own way (an override remembering loaded values),
     the page's rows go through it, not around it."""
@@ -181,12 +195,8 @@ def test_a_model_with_its_own_from_db_is_made_by_it(busy_ticket, people, monkeyp
         return original(cls, db, field_names, values)
 
     monkeypatch.setattr(Ticket, "from_db", classmethod(from_db))
-    page_rows._plain_fields.cache_clear()
-    try:
+    with _rechecked(monkeypatch):
         page = access.get_ticket_for_page(people["admin"], busy_ticket.number)
-    finally:
-        monkeypatch.undo()
-        page_rows._plain_fields.cache_clear()
     assert made == [page.pk]
 
 
@@ -204,10 +214,6 @@ def test_a_field_with_its_own_setter_is_set_through_it(busy_ticket, people, monk
             instance.__dict__["title"] = value
 
     monkeypatch.setattr(Ticket, "title", Recording())
-    page_rows._plain_fields.cache_clear()
-    try:
+    with _rechecked(monkeypatch):
         page = access.get_ticket_for_page(people["admin"], busy_ticket.number)
-    finally:
-        monkeypatch.undo()
-        page_rows._plain_fields.cache_clear()
     assert seen == [busy_ticket.title] and page.title == busy_ticket.title

@@ -188,26 +188,55 @@ def page(
     ids: list[int] | None = None
     if dict(template)["q"] is not None:
 
-        def build_ids(*stand_ins: object) -> QuerySet:
-            data, user, more = _inputs(template, stand_ins)
+        def ids_by(reader: Callable[..., QuerySet]) -> Callable[..., QuerySet]:
+            def build_ids(*stand_ins: object) -> QuerySet:
+                data, user, more = _inputs(template, stand_ins)
+                after = keyset.after_condition(sort, more["after"]) if more["after"] else None
+                edge = {"edge": stand_ins[len(values)]} if len(stand_ins) > len(values) else {}
+                return reader(
+                    filtered(data, user, more["roles"], {}, search=False),
+                    user,
+                    data["q"],
+                    order_by=sort.order_by(),
+                    after=after,
+                    limit=per_page + 1,
+                    number=more["number"],
+                    **edge,
+                )
+
+            return build_ids
+
+        def edge_build(*stand_ins: object) -> QuerySet:
+            _data, _user, more = _inputs(template, stand_ins)
             after = keyset.after_condition(sort, more["after"]) if more["after"] else None
-            return search.page_ids_union(
-                filtered(data, user, more["roles"], {}, search=False),
-                user,
-                data["q"],
-                order_by=sort.order_by(),
-                after=after,
-                limit=per_page + 1,
-                number=more["number"],
+            return search.window_edge(sort.order_by(), after)
+
+        def run(name: str, build, *edge: object, unused: set[int] = person) -> list[tuple]:
+            return compiled.rows(
+                f"ticket list: search {name} {template}",
+                build,
+                [*values, *edge],
+                using=using,
+                may_be_unused=unused,
+                shaped=True,
             )
 
-        rows = compiled.rows(
-            f"ticket list: search ids {template}",
-            build_ids,
-            values,
-            using=using,
-            may_be_unused=person,
-            shaped=True,
+        rows = search.read_page_ids(
+            user,
+            per_page + 1,
+            names_a_ticket=dict(template)["number"] is not None,
+            # The edge reads the cursor only.
+            edge=lambda: run(
+                f"window edge {search.WINDOW}",
+                edge_build,
+                unused=set(range(len(values))) - _places(template, "after"),
+            ),
+            union=lambda edge: run(
+                f"ids up to an edge: {edge is not None}",
+                ids_by(search.page_ids_union),
+                *(() if edge is None else (edge,)),
+            ),
+            indexed=lambda: run("ids from the indexes", ids_by(search.page_ids_indexed)),
         )
         ids = list(dict.fromkeys(row[0] for row in rows))
         if not ids:

@@ -9,6 +9,7 @@ counted.
 """
 
 import pytest
+from django.db import connection
 
 from portal.tickets import services
 
@@ -98,15 +99,17 @@ def test_search_and_filters_add_a_fixed_number_of_queries(raise_ticket, personas
                                            django_assert_num_queries):  # fmt: skip
     _many(raise_ticket, 30)
     client = warm(personas.agent)
-    # Search costs 1 statement (the page's matching ids); choosing a group costs 1 query to
+    # Search costs 1 statement on SQLite, 2 on PostgreSQL (the window's edge, then the
+    # page's matching ids: search.page_ids_union); choosing a group costs 1 query to
     # validate it, and the first time 1 to list its categories for the category select (the
     # filters' HTML is cached with nothing chosen, per group for the categories; the chosen
     # values are marked in it).
     chosen = {"q": "Ticket", "status": "new", "group": org.group_x.pk}
-    with django_assert_num_queries(LIST_BASE + 1 + 1 + 1):
+    searching = 2 if connection.vendor == "postgresql" else 1
+    with django_assert_num_queries(LIST_BASE + searching + 1 + 1):
         response = client.get("/tickets", chosen)
     assert len(response.context["tickets"]) == 25
-    with django_assert_num_queries(LIST_BASE + 1 + 1):
+    with django_assert_num_queries(LIST_BASE + searching + 1):
         client.get("/tickets", chosen)
 
 

@@ -10,6 +10,7 @@ from django.test.utils import CaptureQueriesContext
 from portal.catalog import form_services
 from portal.testing.request_forms import every_type_form
 from portal.testing.tables import table_options
+from portal.tickets import search
 from portal.tickets.filters import SORTS
 from portal.tickets.models import Comment, Ticket
 from portal.tickets.search import GIN_INDEXES
@@ -107,13 +108,23 @@ def searchable(org, personas):
     return tickets
 
 
-def _search_plan(client, text: str, *settings: str) -> list[tuple[str, str]]:
-    """(node type, index name) of every node of the page's search statement's plan, with
+def _search_plans(client, text: str, *settings: str) -> list[list[tuple[str, str]]]:
+    """(node type, index name) of every node of the plan of each of the page's search
+    statements (the window's; then, for a page it left short, the indexes'), with
     `settings` (`name = value`) in force besides."""
     with CaptureQueriesContext(connection) as queries:
         response = client.get("/tickets", {"q": text})
     assert response.status_code == 200
-    [statement] = [q["sql"] for q in queries.captured_queries if "@@" in q["sql"]]
+    statements = [q["sql"] for q in queries.captured_queries if "@@" in q["sql"]]
+    return [_plan(statement, settings) for statement in statements]
+
+
+def _search_plan(client, text: str, *settings: str) -> list[tuple[str, str]]:
+    """The nodes of the page's last search statement's plan (the one that found it)."""
+    return _search_plans(client, text, *settings)[-1]
+
+
+def _plan(statement: str, settings) -> list[tuple[str, str]]:
     with transaction.atomic(), connection.cursor() as cursor:  # for SET LOCAL
         # At 3,000 rows reading the whole table is cheapest, which it never is for a real
         # ticket table: without it, the planner chooses between the plans that matter at
@@ -147,10 +158,15 @@ def test_a_rare_word_reads_the_gin_indexes_first(searchable, personas, client_fo
 @postgresql_only
 @plan_test
 def test_a_common_word_walks_the_list_and_stops_after_a_page(searchable, personas, client_for):
+    """Within the window (its newest 2,000 of the 3,000 tickets here) the tickets and
+    their comments are tested one by one, by the list's index and the comments' (no GIN
+    entries: a common word has as many as the tickets that say it), and the window holds
+    the page, so no second statement reads the indexes."""
     client = client_for(personas.admin)
-    nodes = _search_plan(client, COMMON)
-    assert ("Bitmap Index Scan", GIN_INDEXES["ticket"]) not in nodes
-    assert any(kind.startswith("Index") and name == "ticket_updated" for kind, name in nodes)
+    [nodes] = _search_plans(client, COMMON)
+    assert not [name for _, name in nodes if name in set(GIN_INDEXES.values())], nodes
+    assert "ticket_updated" in {name for _, name in nodes}, nodes
+    assert "comment_ticket_time" in {name for _, name in nodes}, nodes
     assert len(_numbers(client.get("/tickets", {"q": COMMON}))) == 25
 
 
@@ -172,8 +188,8 @@ def test_a_search_walks_the_tickets_in_one_process(searchable, personas, client_
     common, together, or rare in a ticket or a comment."""
     client = client_for(getattr(personas, persona))
     for word in (COMMON, f"{COMMON} restarted", RARE_IN_TICKET, RARE_IN_COMMENT):
-        nodes = _search_plan(client, word, *FREE_PARALLEL)
-        assert not [kind for kind, _ in nodes if kind.startswith("Gather")], (word, nodes)
+        for nodes in _search_plans(client, word, *FREE_PARALLEL):
+            assert not [kind for kind, _ in nodes if kind.startswith("Gather")], (word, nodes)
     for table in ("tickets_ticket", "tickets_comment"):
         assert table_options(table)["parallel_workers"] == "0"
 
@@ -211,3 +227,53 @@ def test_a_requester_searches_their_own_tickets_without_the_ticket_index(
     assert _numbers(client.get("/tickets", {"q": RARE_IN_TICKET})) == [searchable[1234].number]
     assert _numbers(client.get("/tickets", {"q": RARE_IN_COMMENT})) == [searchable[77].number]
     assert len(_numbers(client.get("/tickets", {"q": COMMON}))) == 25
+
+
+@postgresql_only
+@plan_test
+def test_a_word_common_elsewhere_but_rare_in_a_persons_teams_reads_no_more_than_the_window(
+    searchable, personas, org, client_for, monkeypatch
+):
+    """At 1M tickets "printer" is in 18,990 tickets of one team. For an agent of two
+    other teams the planner walked the list hoping to meet 26 of theirs and read all
+    1,000,000 (4.5 s). Now the walk stops at the window's edge, testing its tickets one
+    by one (no GIN entries of a common word), and the page it leaves short is read from
+    the GIN indexes in an order no index gives (search.page_ids_indexed): no plan walks
+    the list to its end."""
+    from portal.testing.org import make_other_side
+
+    monkeypatch.setattr(search, "WINDOW", 200)
+    other = make_other_side(org)
+    oldest = sorted(searchable, key=lambda t: (t.updated_at, t.pk))
+    theirs = [oldest[0], oldest[5], oldest[9]]
+    Ticket.objects.filter(pk__in=[t.pk for t in theirs]).update(team=other.team_c)
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE tickets_ticket")
+    client = client_for(other.agent_c)
+    window, indexed = _search_plans(client, COMMON)
+    gin = set(GIN_INDEXES.values())
+    assert not [name for _, name in window if name in gin], window
+    assert not [name for _, name in indexed if name == "ticket_updated"], indexed
+    expected = sorted(theirs, key=lambda t: (t.updated_at, t.pk), reverse=True)
+    assert _numbers(client.get("/tickets", {"q": COMMON})) == [t.number for t in expected]
+
+
+@postgresql_only
+@plan_test
+def test_a_search_reads_the_same_pages_with_a_window_as_without(
+    searchable, personas, client_for, monkeypatch
+):
+    """Found within a window of 30 tickets, or read from the indexes where it leaves a
+    page short, the same pages as with no window (a window larger than the table): every
+    sort, the next page by cursor, words in tickets and comments, and a number."""
+    client = client_for(personas.admin)
+    for word in (COMMON, f"{COMMON} restarted", RARE_IN_COMMENT, searchable[1500].number):
+        for sort in SORTS:
+            pages = {}
+            for window in (30, 10_000_000):
+                monkeypatch.setattr(search, "WINDOW", window)
+                response = client.get("/tickets", {"q": word, "sort": sort})
+                more = response.context["next_query"]
+                second = _numbers(client.get(f"/tickets?{more}")) if more else None
+                pages[window] = (_numbers(response), second)
+            assert pages[30] == pages[10_000_000], (word, sort)

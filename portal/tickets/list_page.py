@@ -138,6 +138,22 @@ def _places(template: tuple, *names: str) -> set[int]:
     return places
 
 
+# The parts of a shape that keep some tickets only (filters.filtered_tickets).
+FILTERS = COMPILED_FIELDS - {"view", "q", "sort", "per_page", "after"}
+
+
+def _narrowed(template: tuple, user: "Visitor") -> bool:
+    """Whether the shape's list holds fewer than every ticket: the person's reach, a
+    saved view, a filter, or "SLA due soonest" (open tickets)."""
+    parts = dict(template)
+    return (
+        not access.reach_of(user).everything
+        or parts["view"] != "all"
+        or parts["sort"] == "sla_due"
+        or any(parts[name] not in (None, (), "") for name in FILTERS)
+    )
+
+
 def _inputs(template: tuple, values: tuple) -> tuple[dict[str, Any], "User", dict[str, Any]]:
     """The form data and stand-in person `template` stands for, with `values` filled in,
     and the person's roles, the ticket number searched for and the cursor's values."""
@@ -224,6 +240,7 @@ def page(
         rows = search.read_page_ids(
             user,
             per_page + 1,
+            narrowed=_narrowed(template, user),
             names_a_ticket=dict(template)["number"] is not None,
             # The edge reads the cursor only.
             edge=lambda: run(

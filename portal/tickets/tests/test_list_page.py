@@ -171,6 +171,38 @@ def test_every_view_filter_sort_and_search_reads_the_orms_rows(tickets, people, 
     assert compiled > 500  # the compiled path answered (not everything fell back)
 
 
+def test_a_shape_is_narrowed_exactly_when_its_querysets_condition_is(
+    tickets, people, org, personas
+):
+    """A search walks within a window in a list narrower than every ticket (search.py):
+    the compiled page decides that from the shape, the ORM's page from its queryset."""
+    from portal.accounts.roles import user_roles
+
+    seen = set()
+    for user in people.values():
+        views = [key for key, _ in available_views(user_roles(user))]
+        for view in views:
+            for pairs in _queries(org, personas, tickets[4]):
+                if {("view", "mine"), ("view", "team")} & set(pairs):
+                    if ("view", "team") in pairs and "team" not in views:
+                        continue
+                else:
+                    pairs = [("view", view), *pairs]
+                form = TicketFilter(QueryDict(urlencode(pairs)), user)
+                assert form.is_valid(), form.form.errors
+                data = form.form.cleaned_data
+                found = list_page.shape(
+                    {**data, "q": ""}, user, form.roles, sort_key=form.sort_key,
+                    per_page=form.per_page, cursor=None, using="default",
+                )  # fmt: skip
+                if found is None:
+                    continue
+                narrowed = list_page._narrowed(found[0], user)
+                assert narrowed is bool(form.queryset(search=False).query.where), (user, pairs)
+                seen.add(narrowed)
+    assert seen == {True, False}
+
+
 def test_cursors_of_every_sort_read_the_orms_next_page(tickets, people):
     for user in people.values():
         for key, sort in SORTS.items():

@@ -141,9 +141,8 @@ def _new_ticket_form(org) -> dict:
 PAGES = [
     # the page of tickets (its rows' group, category, subcategory and team from the cache)
     ("list", "/tickets", 1 + 1),
-    # on PostgreSQL the window's edge (tickets/search.py), then the page's matching ids
-    # (one UNION statement) + the page
-    ("search", "/tickets?q=laptop", 1 + (connection.vendor == "postgresql") + 1 + 1),
+    # the page's matching ids (one UNION statement) + the page
+    ("search", "/tickets?q=laptop", 1 + 1 + 1),
     # ticket (its classification and team from the cache; with whether the viewer watches
     # it and whether it has files, related or linked tickets, ratings or emails, none
     # here: tickets.page_facts), comments, history; the admin's assignable people and the

@@ -1,0 +1,83 @@
+"""A search's page for people who reach different tickets: the words everyone searches,
+and words common in other teams' tickets but rare in one's own (issue 26).
+
+    BENCH_TICKETS=1000000 .venv/bin/python bench/search_reach.py [--runs 15]
+    BENCH_TICKETS=1000000 bench/at-commit.sh <commit> search_reach.py   # another commit
+
+On the database of `bench/generate.py` (production settings, Django's test Client in
+process, signed in as each persona; the admin also with the list narrowed to HR's group,
+where IT's words are rare). Per search: how many of the tickets the persona may
+see match it against how many match in all (so a word "of other teams" is one), the
+median wall time of the page over --runs warm requests, the page's statements, and the
+search statements' own time (the statements with `@@`, as Django timed them). Wall times
+depend on the machine and what else runs on it: compare commits on one machine, in turn.
+"""
+
+import argparse
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench import vocabulary  # noqa: E402
+from bench.run import django_on_bench_database  # noqa: E402
+
+# Common, two words, a word of another team's category, a less common one of it, rare,
+# absent, and a ticket number (filled in from the data).
+WORDS = ["laptop", "docking station", "printer", "toner", "payslip"]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--runs", type=int, default=15)
+    args = parser.parse_args()
+    info = django_on_bench_database()
+
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    from portal.accounts.models import User
+    from portal.catalog.models import BusinessUnitGroup
+    from portal.tickets.access import visible_tickets
+    from portal.tickets.models import Ticket, format_number
+    from portal.tickets.search import matching_ids
+
+    words = [*WORDS, info["search"]["rare"], info["search"]["none"]]
+    number = format_number(info["showcase"][0])
+    # An admin narrowing the list to HR's group, where IT's words are rare.
+    hr = BusinessUnitGroup.objects.get(name=vocabulary.GROUPS["HR"]["name"])
+    print(f"{Ticket.objects.count():,} tickets; {args.runs} warm requests per row")
+    print("| persona | search | theirs / all matching | p50 ms | statements | search SQL ms |")
+    print("|---|---|--:|--:|--:|--:|")
+    for role, narrowing in [("admin", {}), ("admin", {"group": hr.pk}), ("agent", {}),
+                            ("requester", {})]:  # fmt: skip
+        user = User.objects.get(pk=info["personas"][role]["id"])
+        client = Client()
+        client.force_login(user)
+        label = f"{role}, {hr.name} only" if narrowing else role
+        for word in [*words, number]:
+            ids = matching_ids(user, word)
+            everywhere = Ticket.objects.filter(pk__in=ids).count()
+            theirs = visible_tickets(user).filter(pk__in=ids, **narrowing).count()
+            client.get("/tickets", {"q": word, **narrowing})  # warm: statements, caches
+            walls, sql = [], []
+            for _ in range(args.runs):
+                with CaptureQueriesContext(connection) as queries:
+                    start = time.perf_counter()
+                    response = client.get("/tickets", {"q": word, **narrowing})
+                    walls.append((time.perf_counter() - start) * 1000)
+                assert response.status_code == 200, (role, word, response.status_code)
+                found = [q for q in queries.captured_queries if "@@" in q["sql"]]
+                sql.append(sum(float(q["time"]) for q in found) * 1000)
+            print(
+                f"| {label} | {word} | {theirs:,} / {everywhere:,} | "
+                f"{statistics.median(walls):.1f} | {len(queries.captured_queries)} | "
+                f"{statistics.median(sql):.0f} |"
+            )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,7 +1,7 @@
 """A search's page for people who reach different tickets: the words everyone searches,
 and words common in other teams' tickets but rare in one's own (issue 26).
 
-    BENCH_TICKETS=1000000 .venv/bin/python bench/search_reach.py [--runs 15]
+    BENCH_TICKETS=1000000 .venv/bin/python bench/search_reach.py [--runs 15] [--sweep]
     BENCH_TICKETS=1000000 bench/at-commit.sh <commit> search_reach.py   # another commit
 
 On the database of `bench/generate.py` (production settings, Django's test Client in
@@ -11,6 +11,10 @@ see match it against how many match in all (so a word "of other teams" is one), 
 median wall time of the page over --runs warm requests, the page's statements, and the
 search statements' own time (the statements with `@@`, as Django timed them). Wall times
 depend on the machine and what else runs on it: compare commits on one machine, in turn.
+
+--sweep: instead, the words of the vocabulary an agent and a SPOC might search (the first
+and last thing named in six categories of each group, 48 words), each page's fastest of
+--runs warm requests, and how many took over 100 ms and over 1 s.
 """
 
 import argparse
@@ -32,8 +36,12 @@ WORDS = ["laptop", "docking station", "printer", "toner", "payslip"]
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--runs", type=int, default=15)
+    parser.add_argument("--sweep", action="store_true")
     args = parser.parse_args()
     info = django_on_bench_database()
+    if args.sweep:
+        sweep(info, args.runs)
+        return
 
     from django.db import connection
     from django.test import Client
@@ -77,6 +85,47 @@ def main() -> None:
                 f"{statistics.median(walls):.1f} | {len(queries.captured_queries)} | "
                 f"{statistics.median(sql):.0f} |"
             )
+
+
+def sweep(info: dict, runs: int) -> None:
+    from django.test import Client
+
+    from portal.accounts.models import User
+
+    words = [
+        word
+        for group in vocabulary.GROUPS.values()
+        for _name, things in group["categories"][:6]
+        for word in (things[0], things[-1])
+    ]
+    roles = ("agent", "spoc")
+    fastest: dict[str, list[float]] = {role: [] for role in roles}
+    print(f"{len(words)} words, fastest of {runs} warm requests, ms")
+    print("| search | " + " | ".join(roles) + " |")
+    print("|---|" + "--:|" * len(roles))
+    clients = {}
+    for role in roles:
+        clients[role] = Client()
+        clients[role].force_login(User.objects.get(pk=info["personas"][role]["id"]))
+    for word in words:
+        cells = []
+        for role in roles:
+            clients[role].get("/tickets", {"q": word})  # warm
+            walls = []
+            for _ in range(runs):
+                start = time.perf_counter()
+                response = clients[role].get("/tickets", {"q": word})
+                walls.append((time.perf_counter() - start) * 1000)
+            assert response.status_code == 200, (role, word)
+            fastest[role].append(min(walls))
+            cells.append(f"{min(walls):.0f}")
+        print(f"| {word} | " + " | ".join(cells) + " |")
+    for role in roles:
+        times = fastest[role]
+        print(
+            f"{role}: median {statistics.median(times):.0f} ms, max {max(times):.0f} ms, "
+            f"{sum(t > 100 for t in times)} over 100 ms, {sum(t > 1000 for t in times)} over 1 s"
+        )
 
 
 if __name__ == "__main__":

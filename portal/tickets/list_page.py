@@ -208,7 +208,7 @@ def page(
             def build_ids(*stand_ins: object) -> QuerySet:
                 data, user, more = _inputs(template, stand_ins)
                 after = keyset.after_condition(sort, more["after"]) if more["after"] else None
-                edge = {"edge": stand_ins[len(values)]} if len(stand_ins) > len(values) else {}
+                edge = {"edge": stand_ins[len(values) :]} if len(stand_ins) > len(values) else {}
                 return reader(
                     filtered(data, user, more["roles"], {}, search=False),
                     user,
@@ -251,7 +251,7 @@ def page(
             union=lambda edge: run(
                 f"ids up to an edge: {edge is not None}",
                 ids_by(search.page_ids_union),
-                *(() if edge is None else (edge,)),
+                *(edge or ()),
             ),
             indexed=lambda: run("ids from the indexes", ids_by(search.page_ids_indexed)),
         )

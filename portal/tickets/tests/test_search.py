@@ -5,6 +5,7 @@ import json
 
 import pytest
 from django.db import connection, transaction
+from django.db.models import Q
 from django.test.utils import CaptureQueriesContext
 
 from portal.catalog import form_services
@@ -278,3 +279,17 @@ def test_a_search_reads_the_same_pages_with_a_window_as_without(
                 second = _numbers(client.get(f"/tickets?{more}")) if more else None
                 pages[window] = (_numbers(response), second)
             assert pages[30] == pages[10_000_000], (word, sort)
+
+
+@postgresql_only
+@plan_test
+@pytest.mark.parametrize("sort", SORTS)
+def test_a_window_holds_its_size_even_among_equal_keys(searchable, sort, monkeypatch):
+    """All 3,000 tickets here share one priority and one SLA due time (none): a window on
+    the first key alone held every one of them for those sorts. Compared as one row, the
+    keys end it at its own ticket."""
+    monkeypatch.setattr(search, "WINDOW", 30)
+    order_by = SORTS[sort].order_by()
+    [edge] = search.window_edge(order_by, None)
+    among = Ticket.objects.filter(search.WINDOW_AMONG.get(order_by[0].lstrip("-"), Q()))
+    assert among.filter(search.up_to_edge(order_by, edge)).count() == 30

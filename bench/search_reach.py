@@ -47,7 +47,6 @@ def main() -> None:
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
 
-    from portal.accounts.models import User
     from portal.catalog.models import BusinessUnitGroup
     from portal.tickets.access import visible_tickets
     from portal.tickets.models import Ticket, format_number
@@ -60,16 +59,24 @@ def main() -> None:
     print(f"{Ticket.objects.count():,} tickets; {args.runs} warm requests per row")
     print("| persona | search | theirs / all matching | p50 ms | statements | search SQL ms |")
     print("|---|---|--:|--:|--:|--:|")
+    everyone = people(info)
+    median = next(label for label in everyone if label.startswith("agent of"))
     for role, narrowing in [("admin", {}), ("admin", {"group": hr.pk}), ("agent", {}),
+                            ("agent", {"sort": "-priority"}), (median, {}),
                             ("requester", {})]:  # fmt: skip
-        user = User.objects.get(pk=info["personas"][role]["id"])
+        user = everyone[role]
         client = Client()
         client.force_login(user)
-        label = f"{role}, {hr.name} only" if narrowing else role
+        label = role
+        if "group" in narrowing:
+            label = f"{role}, {hr.name} only"
+        elif narrowing:
+            label = f"{role}, highest priority first"
         for word in [*words, number]:
             ids = matching_ids(user, word)
             everywhere = Ticket.objects.filter(pk__in=ids).count()
-            theirs = visible_tickets(user).filter(pk__in=ids, **narrowing).count()
+            only = {k: v for k, v in narrowing.items() if k != "sort"}
+            theirs = visible_tickets(user).filter(pk__in=ids, **only).count()
             client.get("/tickets", {"q": word, **narrowing})  # warm: statements, caches
             walls, sql = [], []
             for _ in range(args.runs):
@@ -87,10 +94,28 @@ def main() -> None:
             )
 
 
-def sweep(info: dict, runs: int) -> None:
-    from django.test import Client
+def people(info: dict) -> dict:
+    """The personas searched, by label: the bench's agent (of the busiest team), its SPOC
+    and requester, and an agent of a median team (a smaller share of all tickets)."""
+    from django.db.models import Count
 
     from portal.accounts.models import User
+    from portal.catalog.models import Team, TeamMember
+
+    found = {role: User.objects.get(pk=info["personas"][role]["id"]) for role in info["personas"]}
+    teams = list(Team.objects.annotate(n=Count("tickets")).order_by("n"))
+    median = teams[len(teams) // 2]
+    only_there = (
+        TeamMember.objects.filter(team=median)
+        .exclude(user__in=TeamMember.objects.exclude(team=median).values("user"))
+        .values_list("user", flat=True)
+    )
+    found[f"agent of {median.name} ({median.n:,} tickets)"] = User.objects.get(pk=only_there[0])
+    return found
+
+
+def sweep(info: dict, runs: int) -> None:
+    from django.test import Client
 
     words = [
         word
@@ -98,7 +123,8 @@ def sweep(info: dict, runs: int) -> None:
         for _name, things in group["categories"][:6]
         for word in (things[0], things[-1])
     ]
-    roles = ("agent", "spoc")
+    everyone = people(info)
+    roles = ["agent", "spoc", *(label for label in everyone if label.startswith("agent of"))]
     fastest: dict[str, list[float]] = {role: [] for role in roles}
     print(f"{len(words)} words, fastest of {runs} warm requests, ms")
     print("| search | " + " | ".join(roles) + " |")
@@ -106,7 +132,7 @@ def sweep(info: dict, runs: int) -> None:
     clients = {}
     for role in roles:
         clients[role] = Client()
-        clients[role].force_login(User.objects.get(pk=info["personas"][role]["id"]))
+        clients[role].force_login(everyone[role])
     for word in words:
         cells = []
         for role in roles:

@@ -412,9 +412,10 @@ def last_routing_event(user: "Visitor", ticket: Ticket) -> TicketEvent | None:
 def system_read[M: (Ticket, Comment, TicketEvent, Attachment)](model: type[M]) -> QuerySet[M]:
     """Every row of `model`, for the portal's own jobs: routing's load count, SLA
     escalation, the analytics rollup, the search probe (whose ids the caller intersects
-    with `visible_tickets`), storage-key checks. The one named bypass of the access rules,
-    so a reader sees at a glance that a read is deliberately unscoped; never for what a
-    person is shown without such an intersection."""
+    with `visible_tickets`), a search window's edge (sort keys used as a bound inside the
+    person's own scoped statement, never shown), storage-key checks. The one named
+    bypass of the access rules, so a reader sees at a glance that a read is deliberately
+    unscoped; never for what a person is shown without such an intersection."""
     return model.objects.all()
 
 

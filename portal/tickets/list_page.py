@@ -139,7 +139,7 @@ def _places(template: tuple, *names: str) -> set[int]:
 
 
 # The parts of a shape that keep some tickets only (filters.filtered_tickets).
-FILTERS = COMPILED_FIELDS - {"view", "q", "sort", "per_page", "after"}
+NARROWING_FIELDS = COMPILED_FIELDS - {"view", "q", "sort", "per_page", "after"}
 
 
 def _narrowed(template: tuple, user: "Visitor") -> bool:
@@ -150,7 +150,7 @@ def _narrowed(template: tuple, user: "Visitor") -> bool:
         not access.reach_of(user).everything
         or parts["view"] != "all"
         or parts["sort"] == "sla_due"
-        or any(parts[name] not in (None, (), "") for name in FILTERS)
+        or any(parts[name] not in (None, (), "") for name in NARROWING_FIELDS)
     )
 
 
@@ -222,18 +222,27 @@ def page(
 
             return build_ids
 
-        def edge_build(*stand_ins: object) -> QuerySet:
-            _data, _user, more = _inputs(template, stand_ins)
-            after = keyset.after_condition(sort, more["after"]) if more["after"] else None
-            return search.window_edge(sort.order_by(), after)
+        def edge_at(size: int) -> list[tuple]:
+            # The edge reads the sort and the cursor only: one statement per sort,
+            # cursor or not, and window, whatever the rest of the shape.
+            def build_edge(*after: object) -> QuerySet:
+                condition = keyset.after_condition(sort, list(after)) if after else None
+                return search.window_edge(sort.order_by(), condition, size)
 
-        def run(name: str, build, *edge: object, unused: set[int] = person) -> list[tuple]:
             return compiled.rows(
-                f"ticket list: search {name} {template}",
-                build,
+                f"ticket list: search window edge {sort_key} {size} after: {bool(cursor)}",
+                build_edge,
+                list(cursor or ()),
+                using=using,
+            )
+
+        def run(name: str, reader: Callable[..., QuerySet], *edge: object) -> list[tuple]:
+            return compiled.rows(
+                f"ticket list: search {reader.__name__} {name} {template}",
+                ids_by(reader),
                 [*values, *edge],
                 using=using,
-                may_be_unused=unused,
+                may_be_unused=person,
                 shaped=True,
             )
 
@@ -241,19 +250,12 @@ def page(
             user,
             per_page + 1,
             narrowed=_narrowed(template, user),
-            names_a_ticket=dict(template)["number"] is not None,
-            # The edge reads the cursor only.
-            edge=lambda: run(
-                f"window edge {search.WINDOW}",
-                edge_build,
-                unused=set(range(len(values))) - _places(template, "after"),
-            ),
+            names_a_ticket=search.names_a_ticket(data["q"]),
+            edge=edge_at,
             union=lambda edge: run(
-                f"ids up to an edge: {edge is not None}",
-                ids_by(search.page_ids_union),
-                *(edge or ()),
+                f"up to an edge: {edge is not None}", search.page_ids_union, *(edge or ())
             ),
-            indexed=lambda: run("ids from the indexes", ids_by(search.page_ids_indexed)),
+            indexed=lambda: run("", search.page_ids_indexed),
         )
         ids = list(dict.fromkeys(row[0] for row in rows))
         if not ids:

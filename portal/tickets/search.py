@@ -19,6 +19,7 @@ part of the comment subquery, so a requester cannot find a ticket by words that 
 only in an internal note.
 """
 
+import datetime as dt
 from collections.abc import Callable
 
 from django.contrib.postgres.search import SearchQuery, SearchVectorField
@@ -26,6 +27,7 @@ from django.db import connection
 from django.db.models import (
     Exists,
     Expression,
+    ExpressionWrapper,
     F,
     Field,
     Func,
@@ -36,7 +38,7 @@ from django.db.models import (
     Value,
 )
 from django.db.models.expressions import Col
-from django.db.models.functions import Cast, Coalesce
+from django.db.models.functions import Cast
 from django.db.models.lookups import GreaterThanOrEqual, LessThanOrEqual
 
 from portal.tickets import access
@@ -142,31 +144,26 @@ def page_ids(queryset, user, text: str, *, order_by: list[str], after: Q | None,
         ids = queryset.filter(pk__in=matching_ids(user, text)).order_by(*order_by)
         return list(ids.values_list("pk", flat=True)[:limit])
     number = parse_number(text)
+    given = {"order_by": order_by, "after": after, "limit": limit, "number": number}
     rows = read_page_ids(
         user,
         limit,
+        # Any condition counts, even one holding every ticket: a window then costs a
+        # little more, never a wrong page.
         narrowed=bool(queryset.query.where),
-        names_a_ticket=number is not None,
-        edge=lambda: list(window_edge(order_by, after)),
-        union=lambda edge: list(
-            page_ids_union(
-                queryset,
-                user,
-                text,
-                order_by=order_by,
-                after=after,
-                limit=limit,
-                number=number,
-                edge=edge,
-            )
-        ),
-        indexed=lambda: list(
-            page_ids_indexed(
-                queryset, user, text, order_by=order_by, after=after, limit=limit, number=number
-            )
-        ),
+        names_a_ticket=names_a_ticket(text),
+        edge=lambda size: list(window_edge(order_by, after, size)),
+        union=lambda edge: list(page_ids_union(queryset, user, text, **given, edge=edge)),  # type: ignore[arg-type]
+        indexed=lambda: list(page_ids_indexed(queryset, user, text, **given)),  # type: ignore[arg-type]
     )
     return list(dict.fromkeys(row[0] for row in rows))
+
+
+# The tickets a search's first walk reads, in the list's order, before it reads more or
+# the words' matches from the full-text indexes (`read_page_ids`).
+WINDOW = 2000
+# The second walk's window: the first held some matches, not a page.
+WIDER = 16
 
 
 def read_page_ids(
@@ -175,31 +172,42 @@ def read_page_ids(
     *,
     narrowed: bool,
     names_a_ticket: bool,
-    edge: Callable[[], list[tuple]],
+    edge: Callable[[int], list[tuple]],
     union: Callable[[tuple | None], list[tuple]],
     indexed: Callable[[], list[tuple]],
 ) -> list[tuple]:
     """A search page's id rows on PostgreSQL, from the statements the caller runs (the
-    ticket list compiles them: portal/tickets/list_page.py): `window_edge`'s, then
-    `page_ids_union`'s within the window, then `page_ids_indexed`'s if those leave the
-    page short; without a window (`windowed`: `narrowed` says whether the list holds
-    fewer than every ticket), `page_ids_union`'s alone. A ticket number is read from the
-    indexes at once: its words are as rare as words get (the window would test its every
-    ticket for them first)."""
+    ticket list compiles them: portal/tickets/list_page.py). Three ways:
+    - over every ticket, or a requester's own (`windowed`): `page_ids_union`'s rows;
+    - a ticket number ("TKT-000123"): `page_ids_indexed`'s, its words are as rare as
+      words get (a window would test its every ticket for them first);
+    - otherwise a walk within the first WINDOW tickets (`window_edge`, then
+      `page_ids_union` up to that edge); if that leaves the page short but found enough
+      that a window WIDER times larger would hold a page at the same density, within
+      WINDOW × WIDER; if still short, or too few were found (rare words: their matches
+      are few), `page_ids_indexed`'s.
+
+    The second window is for a person whose tickets are a small share of all (an agent
+    of a small team: WINDOW holds some 20 of theirs), and for words less dense in their
+    list than a page in WINDOW."""
     if not windowed(user, narrowed):
         return union(None)
     if names_a_ticket:
         return indexed()
-    found = next(iter(edge()), None)
-    rows = union(found)
-    if not complete(rows, limit, found):
-        rows = indexed()
-    return rows
+    for size in (WINDOW, WINDOW * WIDER):
+        found = next(iter(edge(size)), None)
+        rows = union(found)
+        if complete(rows, limit, found):
+            return rows
+        if len({row[0] for row in rows}) * WIDER < limit:
+            break  # as dense in a window WIDER times larger, still short of a page
+    return indexed()
 
 
-# The most tickets a search's walk reads, in the list's order, before the words' matches
-# are read from the full-text indexes instead (`page_ids_union`, `page_ids_indexed`).
-WINDOW = 2000
+def names_a_ticket(text: str) -> bool:
+    """Whether `text` is a ticket's number in its own form (`TKT-000123`, `tkt-123`): a
+    bare number ("500", "2026") is as likely an error code or a year in the text."""
+    return parse_number(text) is not None and text.strip().upper().startswith("TKT")
 
 
 # Where a sort keeps to some tickets only (filters.filtered_tickets: "SLA due soonest"
@@ -207,43 +215,56 @@ WINDOW = 2000
 WINDOW_AMONG = {"sla_due_sort_at": Q(status__in=OPEN_STATUSES)}
 
 
-def window_edge(order_by: list[str], after: Q | None):
-    """The window's edge, unevaluated: one row, the sort keys of the WINDOW-th ticket
-    after `after` in `order_by` order, counted over every ticket (a superset of anyone's,
-    so it is read from the sort's own index alone), or none when fewer tickets follow.
-    It reaches the search's statement as values, so that the planner knows how few
-    tickets the window holds: as a subquery, it planned for a third of the table and
-    read every comment of a misjudged pair of words (1.6 s at 1M)."""
-    keys = [name.lstrip("-") for name in order_by]
+def window_edge(order_by: list[str], after: Q | None, size: int):
+    """A window's edge, unevaluated: one row, the sort keys of the `size`-th ticket after
+    `after` in `order_by` order, or none when fewer tickets follow. Counted over every
+    ticket (for "SLA due soonest", every open one: `WINDOW_AMONG`), a superset of any
+    person's list, so it is read from the sort's own index alone; a bound inside the
+    person's own statement, never shown. It reaches that statement as values, so that
+    the planner knows how few tickets the window holds: as a subquery, it planned for a
+    third of the table and read every comment of a misjudged pair of words (1.6 s at
+    1M)."""
+    keys = _keys(order_by)
     among = access.system_read(Ticket).filter(WINDOW_AMONG.get(keys[0], Q()))
     if after is not None:
         among = among.filter(after)
-    return among.order_by(*order_by).values_list(*keys)[WINDOW - 1 : WINDOW]
+    return among.order_by(*order_by).values_list(*keys)[size - 1 : size]
+
+
+def _keys(order_by: list[str]) -> list[str]:
+    return [name.lstrip("-") for name in order_by]
+
+
+def _column(name: str) -> Field:
+    """The ticket column `name`'s field (a generated column's: its output field)."""
+    field = Ticket._meta.get_field(name)
+    column = field.output_field if isinstance(field, GeneratedField) else field
+    assert isinstance(column, Field)
+    return column
 
 
 def up_to_edge(order_by: list[str], edge: tuple) -> Q:
-    """The window: the tickets up to the `edge` ticket in `order_by` order, its keys
+    """The window: the tickets up to the `edge` ticket in `order_by` order, the keys
     compared as one row, `(k1, k2) >= (e1, e2)` for a descending sort, which PostgreSQL
     reads as a range of the sort's index. On the first key alone, a window whose edge
-    fell among equal keys ("urgent", of 50,000 tickets) held all of them. Each value is
-    cast to its column's type, so the list's compiled statement takes it as a parameter
-    whatever its stand-in (a small integer's would be out of range:
-    portal/lib/compiled.py)."""
-    names = [name.lstrip("-") for name in order_by]
-    values = []
-    for name, value in zip(names, edge, strict=True):
-        field = Ticket._meta.get_field(name)
-        # A generated column's type is its output field's.
-        column = field.output_field if isinstance(field, GeneratedField) else field
-        assert isinstance(column, Field)
-        values.append(Cast(Value(value), output_field=column))
+    fell among equal keys (50,000 "urgent" tickets) held all of them. Sort keys are never
+    NULL (as `keyset.after_condition` relies on too), so no ticket falls outside both
+    sides. Each value is cast to its column's type, so the list's compiled statement
+    takes it as a parameter whatever its stand-in (a small integer's would be out of
+    range: portal/lib/compiled.py)."""
+    descending = {name.startswith("-") for name in order_by}
+    assert len(descending) == 1, "a row comparison needs every key in one direction"
+    names = _keys(order_by)
+    values = [
+        Cast(Value(value, output_field=_column(name)), output_field=_column(name))
+        for name, value in zip(names, edge, strict=True)
+    ]
     keys = Func(*(F(name) for name in names), function="ROW", output_field=Field())
     bound = Func(*values, function="ROW", output_field=Field())
-    within = GreaterThanOrEqual if order_by[0].startswith("-") else LessThanOrEqual
+    within = GreaterThanOrEqual if descending.pop() else LessThanOrEqual
     # The first key's bound too, implied by the row's: PostgreSQL estimates a row
     # comparison by its first column alone (all 52,000 "urgent" tickets for a window of
-    # 2,000) and then combined the person's whole team index with it (46 ms); with both,
-    # it multiplies the two and walks the window.
+    # 2,000); with both, it estimates the window's size.
     return Q(within(F(names[0]), values[0])) & Q(within(keys, bound))
 
 
@@ -294,7 +315,7 @@ def page_ids_union(
     101,000 matching comments (1 s). The window bounds the walk: a word common across the
     organisation but rare among one person's tickets ("printer" for an agent of teams
     that handle no printers) looked to the planner like one a walk meets quickly, and at
-    1M tickets the walk read all of them (4.5 s).
+    1M tickets the walk read all of them (4.1 s a page).
 
     Without a window (`windowed`; fewer tickets than the window), tickets and comments
     are read the planner's way, but for a requester's own tickets and the ones they
@@ -307,7 +328,10 @@ def page_ids_union(
         queryset = queryset.filter(up_to_edge(order_by, edge))
     by_text = _with_text(queryset, indexed=edge is None and not personal(user))
     by_text = by_text.filter(text_match)
-    return _branches(by_text, queryset, comments, number, order_by, order_by, limit)
+    return _branches(
+        by_text, queryset, comments, number=number, order_by=order_by, sort_by=order_by,
+        limit=limit,
+    )  # fmt: skip
 
 
 def page_ids_indexed(
@@ -321,22 +345,34 @@ def page_ids_indexed(
     number: int | None,
 ):
     """`page_ids_union`'s rows without the window, for a page it left short: each branch
-    sorted by its keys wrapped in COALESCE(key, key), an order no index gives, so no
-    plan can walk the list hoping to meet matches. Each reads its words' matches from
-    the GIN indexes (or, for a word in most tickets, the table once) and sorts them. At
-    1M tickets, an agent's "printer" (22 of their tickets among the 18,990 that say it):
-    0.33 s instead of the 4.5 s walk."""
+    sorted by its keys plus nothing (`_unwalkable`), an order no index gives, so no plan
+    can walk the list hoping to meet matches. Each reads its words' matches from the GIN
+    indexes (or, for a word in most tickets, the table once) and sorts them. At 1M
+    tickets, an agent's "printer" (31 of their tickets among the 26,150 whose text or
+    comments say it): 0.33 s instead of the 4.1 s walk."""
     if after is not None:
         queryset = queryset.filter(after)
     text_match, comments = _parts(user, text)
-    keys = [name.lstrip("-") for name in order_by]
-    queryset = queryset.alias(**{f"_by_{key}": Coalesce(F(key), F(key)) for key in keys})
-    unwalkable = [("-" if name[0] == "-" else "") + f"_by_{name.lstrip('-')}" for name in order_by]
+    keys = _keys(order_by)
+    queryset = queryset.alias(**{f"_by_{key}": _unwalkable(key) for key in keys})
+    sort_by = [("-" if name[0] == "-" else "") + f"_by_{name.lstrip('-')}" for name in order_by]
     by_text = _with_text(queryset).filter(text_match)
-    return _branches(by_text, queryset, comments, number, order_by, unwalkable, limit)
+    return _branches(
+        by_text, queryset, comments, number=number, order_by=order_by, sort_by=sort_by,
+        limit=limit,
+    )  # fmt: skip
 
 
-def _branches(by_text, queryset, comments, number, order_by, sort_by, limit):
+def _unwalkable(name: str) -> ExpressionWrapper:
+    """The ticket column `name` plus zero (a time plus no time): its order, which no
+    index gives. Not COALESCE(key, key), which a planner may reduce to the key of a NOT
+    NULL column (PostgreSQL's development branch does)."""
+    column = _column(name)
+    nothing = dt.timedelta(0) if column.get_internal_type() == "DateTimeField" else 0
+    return ExpressionWrapper(F(name) + Value(nothing), output_field=column)
+
+
+def _branches(by_text, queryset, comments, *, number, order_by, sort_by, limit):
     """One statement, a UNION of one branch per way to match (`by_text`, a visible
     comment, the ticket `number`), each sorted by `sort_by` and cut to `limit` on its
     own. One OR over all three made PostgreSQL collect every matching comment first
@@ -345,9 +381,8 @@ def _branches(by_text, queryset, comments, number, order_by, sort_by, limit):
     branches = [by_text, queryset.filter(Exists(comments.filter(ticket=OuterRef("pk"))))]
     if number is not None:
         branches.append(queryset.filter(pk=number))
-    # A compound statement's branches may only sort by columns they select.
-    keys = [name.lstrip("-") for name in order_by]
-    columns = ["pk", *(key for key in keys if key not in {"pk", "id"})]
+    # Each row is the id and the sort's keys (the callers read the id).
+    columns = ["pk", *(key for key in _keys(order_by) if key not in {"pk", "id"})]
     parts = [b.order_by(*sort_by).values_list(*columns)[:limit] for b in branches]
     # Unordered: a union takes the model's default order (updated_at), which only the
     # "recently updated" sorts select; any other sort made the statement fail.

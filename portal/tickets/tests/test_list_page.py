@@ -171,6 +171,21 @@ def test_every_view_filter_sort_and_search_reads_the_orms_rows(tickets, people, 
     assert compiled > 500  # the compiled path answered (not everything fell back)
 
 
+def test_searches_within_a_small_window_read_the_orms_rows(tickets, people, monkeypatch):
+    """With a window of 2 tickets (and a second of 4), the compiled statements up to an
+    edge, and the indexes' after them, read what the ORM's page reads, for every
+    persona, sort and word."""
+    from portal.tickets import search
+
+    monkeypatch.setattr(search, "WINDOW", 2)
+    monkeypatch.setattr(search, "WIDER", 2)
+    for user in people.values():
+        for key in SORTS:
+            for word in ("printer", "zebra", "giraffe", "laptop fan", str(tickets[4].pk)):
+                _compare(user, [("sort", key), ("q", word)])
+                _compare(user, [("sort", key), ("q", word), ("status", "new")])
+
+
 def test_a_shape_is_narrowed_exactly_when_its_querysets_condition_is(
     tickets, people, org, personas
 ):

@@ -159,16 +159,100 @@ def test_a_rare_word_reads_the_gin_indexes_first(searchable, personas, client_fo
 @postgresql_only
 @plan_test
 def test_a_common_word_walks_the_list_and_stops_after_a_page(searchable, personas, client_for):
-    """Within the window (its newest 2,000 of the 3,000 tickets here) the tickets and
-    their comments are tested one by one, by the list's index and the comments' (no GIN
-    entries: a common word has as many as the tickets that say it), and the window holds
-    the page, so no second statement reads the indexes."""
+    """Over every ticket (an admin's unfiltered list: no window), the planner's way."""
     client = client_for(personas.admin)
     [nodes] = _search_plans(client, COMMON)
-    assert not [name for _, name in nodes if name in set(GIN_INDEXES.values())], nodes
-    assert "ticket_updated" in {name for _, name in nodes}, nodes
-    assert "comment_ticket_time" in {name for _, name in nodes}, nodes
+    assert ("Bitmap Index Scan", GIN_INDEXES["ticket"]) not in nodes
+    assert any(kind.startswith("Index") and name == "ticket_updated" for kind, name in nodes)
     assert len(_numbers(client.get("/tickets", {"q": COMMON}))) == 25
+
+
+def _statements(client, params: dict) -> tuple[list[str], list[str], object]:
+    """(the window's search statements, the indexes' ones, the response) of a page."""
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get("/tickets", params)
+    assert response.status_code == 200
+    searching = [q["sql"] for q in queries.captured_queries if "@@" in q["sql"]]
+    return (
+        [sql for sql in searching if "ROW(" in sql],
+        [sql for sql in searching if "ROW(" not in sql],
+        response,
+    )
+
+
+@postgresql_only
+@plan_test
+def test_an_agents_common_word_is_found_within_the_window(searchable, personas, client_for):
+    """An agent's list is narrower than every ticket: the page is found within the
+    window (its newest 2,000 of the 3,000 here), testing tickets and their comments one
+    by one (no GIN entries), and nothing more is read."""
+    client = client_for(personas.agent)
+    window, indexed, response = _statements(client, {"q": COMMON})
+    assert len(window) == 1 and indexed == []
+    assert len(_numbers(response)) == 25
+    nodes = _plan(window[0], ())
+    assert not [name for _, name in nodes if name in set(GIN_INDEXES.values())], nodes
+
+
+def _say(tickets, word: str) -> None:
+    """`tickets` now say `word` too (their stored vectors follow: generated columns)."""
+    for ticket in tickets:
+        Ticket.objects.filter(pk=ticket.pk).update(title=f"{ticket.title} {word}")
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM ANALYZE tickets_ticket")
+
+
+def _newest_first(tickets):
+    return sorted(tickets, key=lambda t: (t.updated_at, t.pk), reverse=True)
+
+
+@postgresql_only
+@plan_test
+def test_a_window_short_of_a_page_reads_a_wider_one(searchable, personas, client_for, monkeypatch):
+    """A word in every third ticket: the first window (30) holds 10 matches, not the 26
+    a page needs, so a window WIDER times larger is walked, and holds them."""
+    monkeypatch.setattr(search, "WINDOW", 30)
+    monkeypatch.setattr(search, "WIDER", 4)
+    newest = _newest_first(searchable)
+    _say(newest[::3], "kiwi")
+    client = client_for(personas.agent)
+    window, indexed, response = _statements(client, {"q": "kiwi"})
+    assert len(window) == 2 and indexed == []
+    assert _numbers(response) == [t.number for t in newest[::3][:25]]
+    assert response.context["next_query"]
+
+
+@postgresql_only
+@plan_test
+def test_one_match_short_of_a_page_in_both_windows_is_read_from_the_indexes(
+    searchable, personas, client_for, monkeypatch
+):
+    """The 25 newest tickets and one old one say a word: both windows hold 25 of the 26
+    a page needs (a full page and the sign of a next one), so the page is read from the
+    indexes, and it has its next page."""
+    monkeypatch.setattr(search, "WINDOW", 30)
+    monkeypatch.setattr(search, "WIDER", 4)
+    newest = _newest_first(searchable)
+    _say([*newest[:25], newest[-1]], "kiwi")
+    client = client_for(personas.agent)
+    window, indexed, response = _statements(client, {"q": "kiwi"})
+    assert len(window) == 2 and len(indexed) == 1
+    assert _numbers(response) == [t.number for t in newest[:25]]
+    following = client.get(f"/tickets?{response.context['next_query']}")
+    assert _numbers(following) == [newest[-1].number]
+
+
+@postgresql_only
+@plan_test
+def test_a_word_the_window_does_not_hold_is_read_from_the_indexes_at_once(
+    searchable, personas, client_for, monkeypatch
+):
+    """Nothing in the first window: no wider walk (a rare word's matches are few)."""
+    monkeypatch.setattr(search, "WINDOW", 30)
+    client = client_for(personas.agent)
+    window, indexed, response = _statements(client, {"q": RARE_IN_TICKET})
+    assert len(window) == 1 and len(indexed) == 1
+    assert _numbers(response) == [searchable[1234].number]
 
 
 # Parallel plans made free, and allowed even where the server's default forbids them.
@@ -269,7 +353,8 @@ def test_a_search_reads_the_same_pages_with_a_window_as_without(
     sort, the next page by cursor, words in tickets and comments, and a number. (An
     agent: a list narrower than every ticket, so the window applies.)"""
     client = client_for(personas.agent)
-    for word in (COMMON, f"{COMMON} restarted", RARE_IN_COMMENT, searchable[1500].number):
+    # A bare number is a word too, walked in the window with the number's own branch.
+    for word in (COMMON, f"{COMMON} restarted", RARE_IN_COMMENT, str(searchable[1500].pk)):
         for sort in SORTS:
             pages = {}
             for window in (30, 10_000_000):
@@ -284,12 +369,11 @@ def test_a_search_reads_the_same_pages_with_a_window_as_without(
 @postgresql_only
 @plan_test
 @pytest.mark.parametrize("sort", SORTS)
-def test_a_window_holds_its_size_even_among_equal_keys(searchable, sort, monkeypatch):
+def test_a_window_holds_its_size_even_among_equal_keys(searchable, sort):
     """All 3,000 tickets here share one priority and one SLA due time (none): a window on
     the first key alone held every one of them for those sorts. Compared as one row, the
     keys end it at its own ticket."""
-    monkeypatch.setattr(search, "WINDOW", 30)
     order_by = SORTS[sort].order_by()
-    [edge] = search.window_edge(order_by, None)
+    [edge] = search.window_edge(order_by, None, 30)
     among = Ticket.objects.filter(search.WINDOW_AMONG.get(order_by[0].lstrip("-"), Q()))
     assert among.filter(search.up_to_edge(order_by, edge)).count() == 30

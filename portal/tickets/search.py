@@ -21,6 +21,7 @@ only in an internal note.
 
 import datetime as dt
 from collections.abc import Callable
+from typing import Any
 
 from django.contrib.postgres.search import SearchQuery, SearchVectorField
 from django.db import connection
@@ -144,7 +145,7 @@ def page_ids(queryset, user, text: str, *, order_by: list[str], after: Q | None,
         ids = queryset.filter(pk__in=matching_ids(user, text)).order_by(*order_by)
         return list(ids.values_list("pk", flat=True)[:limit])
     number = parse_number(text)
-    given = {"order_by": order_by, "after": after, "limit": limit, "number": number}
+    given: dict[str, Any] = {"order_by": order_by, "after": after, "limit": limit, "number": number}
     rows = read_page_ids(
         user,
         limit,
@@ -153,8 +154,8 @@ def page_ids(queryset, user, text: str, *, order_by: list[str], after: Q | None,
         narrowed=bool(queryset.query.where),
         names_a_ticket=names_a_ticket(text),
         edge=lambda size: list(window_edge(order_by, after, size)),
-        union=lambda edge: list(page_ids_union(queryset, user, text, **given, edge=edge)),  # type: ignore[arg-type]
-        indexed=lambda: list(page_ids_indexed(queryset, user, text, **given)),  # type: ignore[arg-type]
+        union=lambda edge: list(page_ids_union(queryset, user, text, **given, edge=edge)),
+        indexed=lambda: list(page_ids_indexed(queryset, user, text, **given)),
     )
     return list(dict.fromkeys(row[0] for row in rows))
 
@@ -300,6 +301,7 @@ def page_ids_union(
     limit: int,
     number: int | None,
     edge: tuple | None = None,
+    unwalkable: bool = False,
 ):
     """`page_ids` on PostgreSQL, unevaluated: rows whose first value is an id, among the
     tickets up to the `edge` ticket's keys (`window_edge`; None: all of them);
@@ -319,48 +321,44 @@ def page_ids_union(
 
     Without a window (`windowed`; fewer tickets than the window), tickets and comments
     are read the planner's way, but for a requester's own tickets and the ones they
-    watch, walked whole (`personal`).
+    watch, walked whole (`personal`). `unwalkable`: `page_ids_indexed`'s order.
     """
     if after is not None:
         queryset = queryset.filter(after)
     text_match, comments = _parts(user, text, indexed=edge is None)
     if edge is not None:
         queryset = queryset.filter(up_to_edge(order_by, edge))
+    sort_by = order_by
+    if unwalkable:
+        queryset = queryset.alias(**{f"_by_{key}": _unwalkable(key) for key in _keys(order_by)})
+        sort_by = [("-" if name[0] == "-" else "") + f"_by_{name.lstrip('-')}" for name in order_by]
     by_text = _with_text(queryset, indexed=edge is None and not personal(user))
-    by_text = by_text.filter(text_match)
-    return _branches(
-        by_text, queryset, comments, number=number, order_by=order_by, sort_by=order_by,
-        limit=limit,
-    )  # fmt: skip
+    branches = [
+        by_text.filter(text_match),
+        queryset.filter(Exists(comments.filter(ticket=OuterRef("pk")))),
+    ]
+    if number is not None:
+        branches.append(queryset.filter(pk=number))
+    # Each row is the id and the sort's keys (the callers read the id).
+    columns = ["pk", *(key for key in _keys(order_by) if key not in {"pk", "id"})]
+    parts = [b.order_by(*sort_by).values_list(*columns)[:limit] for b in branches]
+    # One statement, a UNION of one branch per way to match, each sorted and cut to
+    # `limit` on its own: one OR over them made PostgreSQL collect every matching
+    # comment first (≈0.5 s for a common word at 1M tickets). The page's tickets are
+    # among the union, since each branch holds its own top `limit`; the caller orders
+    # and cuts again. Unordered: a union takes the model's default order (updated_at),
+    # which only the "recently updated" sorts select; any other sort made it fail.
+    return parts[0].union(*parts[1:]).order_by()
 
 
-def page_ids_indexed(
-    queryset,
-    user,
-    text: str,
-    *,
-    order_by: list[str],
-    after: Q | None,
-    limit: int,
-    number: int | None,
-):
+def page_ids_indexed(queryset, user, text: str, **page):
     """`page_ids_union`'s rows without the window, for a page it left short: each branch
     sorted by its keys plus nothing (`_unwalkable`), an order no index gives, so no plan
     can walk the list hoping to meet matches. Each reads its words' matches from the GIN
     indexes (or, for a word in most tickets, the table once) and sorts them. At 1M
     tickets, an agent's "printer" (31 of their tickets among the 26,150 whose text or
     comments say it): 0.33 s instead of the 4.1 s walk."""
-    if after is not None:
-        queryset = queryset.filter(after)
-    text_match, comments = _parts(user, text)
-    keys = _keys(order_by)
-    queryset = queryset.alias(**{f"_by_{key}": _unwalkable(key) for key in keys})
-    sort_by = [("-" if name[0] == "-" else "") + f"_by_{name.lstrip('-')}" for name in order_by]
-    by_text = _with_text(queryset).filter(text_match)
-    return _branches(
-        by_text, queryset, comments, number=number, order_by=order_by, sort_by=sort_by,
-        limit=limit,
-    )  # fmt: skip
+    return page_ids_union(queryset, user, text, **page, unwalkable=True)
 
 
 def _unwalkable(name: str) -> ExpressionWrapper:
@@ -370,23 +368,6 @@ def _unwalkable(name: str) -> ExpressionWrapper:
     column = _column(name)
     nothing = dt.timedelta(0) if column.get_internal_type() == "DateTimeField" else 0
     return ExpressionWrapper(F(name) + Value(nothing), output_field=column)
-
-
-def _branches(by_text, queryset, comments, *, number, order_by, sort_by, limit):
-    """One statement, a UNION of one branch per way to match (`by_text`, a visible
-    comment, the ticket `number`), each sorted by `sort_by` and cut to `limit` on its
-    own. One OR over all three made PostgreSQL collect every matching comment first
-    (≈0.5 s for a common word at 1M tickets). The page's tickets are among the union,
-    since each branch holds its own top `limit`; the caller orders and cuts again."""
-    branches = [by_text, queryset.filter(Exists(comments.filter(ticket=OuterRef("pk"))))]
-    if number is not None:
-        branches.append(queryset.filter(pk=number))
-    # Each row is the id and the sort's keys (the callers read the id).
-    columns = ["pk", *(key for key in _keys(order_by) if key not in {"pk", "id"})]
-    parts = [b.order_by(*sort_by).values_list(*columns)[:limit] for b in branches]
-    # Unordered: a union takes the model's default order (updated_at), which only the
-    # "recently updated" sorts select; any other sort made the statement fail.
-    return parts[0].union(*parts[1:]).order_by()
 
 
 def apply_search(queryset, user, text: str):

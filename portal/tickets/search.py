@@ -184,7 +184,7 @@ def read_page_ids(
       words get (a window would test its every ticket for them first);
     - otherwise a walk within the first WINDOW tickets (`window_edge`, then
       `page_ids_union` up to that edge); if that leaves the page short but found enough
-      that a window WIDER times larger would hold a page at the same density, within
+      that a window WIDER times larger would hold two pages at the same density, within
       WINDOW × WIDER; if still short, or too few were found (rare words: their matches
       are few), `page_ids_indexed`'s.
 
@@ -200,8 +200,8 @@ def read_page_ids(
         rows = union(found)
         if complete(rows, limit, found):
             return rows
-        if len({row[0] for row in rows}) * WIDER < limit:
-            break  # as dense in a window WIDER times larger, still short of a page
+        if len({row[0] for row in rows}) * WIDER < 2 * limit:
+            break  # as dense in a window WIDER times larger, not surely a page
     return indexed()
 
 

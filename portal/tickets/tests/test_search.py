@@ -210,9 +210,10 @@ def _newest_first(tickets):
 @plan_test
 def test_a_window_short_of_a_page_reads_a_wider_one(searchable, personas, client_for, monkeypatch):
     """A word in every third ticket: the first window (30) holds 10 matches, not the 26
-    a page needs, so a window WIDER times larger is walked, and holds them."""
+    a page needs but enough for two pages in a window WIDER (8) times larger, which is
+    walked, and holds them."""
     monkeypatch.setattr(search, "WINDOW", 30)
-    monkeypatch.setattr(search, "WIDER", 4)
+    monkeypatch.setattr(search, "WIDER", 8)
     newest = _newest_first(searchable)
     _say(newest[::3], "kiwi")
     client = client_for(personas.agent)
@@ -220,6 +221,23 @@ def test_a_window_short_of_a_page_reads_a_wider_one(searchable, personas, client
     assert len(window) == 2 and indexed == []
     assert _numbers(response) == [t.number for t in newest[::3][:25]]
     assert response.context["next_query"]
+
+
+@postgresql_only
+@plan_test
+def test_a_window_too_thin_for_a_wider_one_goes_to_the_indexes(
+    searchable, personas, client_for, monkeypatch
+):
+    """A word in every tenth ticket: 3 matches in the first window (30), at that density
+    not two pages in a window 4 times larger, so the indexes are read next."""
+    monkeypatch.setattr(search, "WINDOW", 30)
+    monkeypatch.setattr(search, "WIDER", 4)
+    newest = _newest_first(searchable)
+    _say(newest[::10], "kiwi")
+    client = client_for(personas.agent)
+    window, indexed, response = _statements(client, {"q": "kiwi"})
+    assert len(window) == 1 and len(indexed) == 1
+    assert _numbers(response) == [t.number for t in newest[::10][:25]]
 
 
 @postgresql_only

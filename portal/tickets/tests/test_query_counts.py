@@ -99,8 +99,9 @@ def test_search_and_filters_add_a_fixed_number_of_queries(raise_ticket, personas
                                            django_assert_num_queries):  # fmt: skip
     _many(raise_ticket, 30)
     client = warm(personas.agent)
-    # Search costs 1 statement on SQLite, 2 on PostgreSQL (the window's edge, then the
-    # page's matching ids: search.page_ids_union); choosing a group costs 1 query to
+    # Search costs 1 statement on SQLite, 2 on PostgreSQL here (the window's edge, none
+    # below WINDOW tickets, then the page's matching ids; at most 5 with a wider window
+    # and the indexes: search.read_page_ids); choosing a group costs 1 query to
     # validate it, and the first time 1 to list its categories for the category select (the
     # filters' HTML is cached with nothing chosen, per group for the categories; the chosen
     # values are marked in it).

@@ -337,9 +337,9 @@ def test_a_requester_searches_their_own_tickets_without_the_ticket_index(
 def test_a_word_common_elsewhere_but_rare_in_a_persons_teams_reads_no_more_than_the_window(
     searchable, personas, org, client_for, monkeypatch
 ):
-    """At 1M tickets "printer" is in 18,990 tickets of one team. For an agent of two
+    """At 1M tickets "printer" is in 26,150 tickets of one team. For an agent of two
     other teams the planner walked the list hoping to meet 26 of theirs and read all
-    1,000,000 (4.5 s). Now the walk stops at the window's edge, testing its tickets one
+    1,000,000 (4.1 s). Now the walk stops at the window's edge, testing its tickets one
     by one (no GIN entries of a common word), and the page it leaves short is read from
     the GIN indexes in an order no index gives (search.page_ids_indexed): no plan walks
     the list to its end."""

@@ -204,11 +204,14 @@ def page(
     ids: list[int] | None = None
     if dict(template)["q"] is not None:
 
-        def ids_by(reader: Callable[..., QuerySet]) -> Callable[..., QuerySet]:
+        def ids_by(
+            reader: Callable[..., QuerySet], walked: bool = False
+        ) -> Callable[..., QuerySet]:
             def build_ids(*stand_ins: object) -> QuerySet:
                 data, user, more = _inputs(template, stand_ins)
                 after = keyset.after_condition(sort, more["after"]) if more["after"] else None
-                edge = {"edge": stand_ins[len(values) :]} if len(stand_ins) > len(values) else {}
+                # The edge's values follow the shape's; a walk with no edge has none.
+                edge = {"edge": tuple(stand_ins[len(values) :])} if walked else {}
                 return reader(
                     filtered(data, user, more["roles"], {}, search=False),
                     user,
@@ -236,11 +239,12 @@ def page(
                 using=using,
             )
 
-        def run(name: str, reader: Callable[..., QuerySet], *edge: object) -> list[tuple]:
+        def run(reader: Callable[..., QuerySet], edge: tuple | None = None) -> list[tuple]:
+            walked = "" if edge is None else f"walked, {len(edge)} edge keys"
             return compiled.rows(
-                f"ticket list: search {reader.__name__} {name} {template}",
-                ids_by(reader),
-                [*values, *edge],
+                f"ticket list: search {reader.__name__} {walked} {template}",
+                ids_by(reader, walked=edge is not None),
+                [*values, *(edge or ())],
                 using=using,
                 may_be_unused=person,
                 shaped=True,
@@ -252,10 +256,8 @@ def page(
             narrowed=_narrowed(template, user),
             names_a_ticket=search.names_a_ticket(data["q"]),
             edge=edge_at,
-            union=lambda edge: run(
-                f"up to an edge: {edge is not None}", search.page_ids_union, *(edge or ())
-            ),
-            indexed=lambda: run("", search.page_ids_indexed),
+            union=lambda edge: run(search.page_ids_union, edge),
+            indexed=lambda: run(search.page_ids_indexed),
         )
         ids = list(dict.fromkeys(row[0] for row in rows))
         if not ids:

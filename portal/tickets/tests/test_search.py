@@ -208,36 +208,30 @@ def _newest_first(tickets):
 
 @postgresql_only
 @plan_test
-def test_a_window_short_of_a_page_reads_a_wider_one(searchable, personas, client_for, monkeypatch):
-    """A word in every third ticket: the first window (30) holds 10 matches, not the 26
-    a page needs but enough for two pages in a window WIDER (8) times larger, which is
-    walked, and holds them."""
-    monkeypatch.setattr(search, "WINDOW", 30)
-    monkeypatch.setattr(search, "WIDER", 8)
-    newest = _newest_first(searchable)
-    _say(newest[::3], "kiwi")
-    client = client_for(personas.agent)
-    window, indexed, response = _statements(client, {"q": "kiwi"})
-    assert len(window) == 2 and indexed == []
-    assert _numbers(response) == [t.number for t in newest[::3][:25]]
-    assert response.context["next_query"]
-
-
-@postgresql_only
-@plan_test
-def test_a_window_too_thin_for_a_wider_one_goes_to_the_indexes(
-    searchable, personas, client_for, monkeypatch
+@pytest.mark.parametrize(
+    ("every", "wider", "windows", "indexes"),
+    [
+        # 10 matches in the first window (30): two pages in one 8 times larger, walked.
+        (3, 8, 2, 0),
+        # 8 matches: one page but not two in one 4 times larger: the indexes next.
+        (4, 4, 1, 1),
+    ],
+)
+def test_a_window_short_of_a_page_reads_a_wider_one_where_it_promises_two_pages(
+    searchable, personas, client_for, monkeypatch, every, wider, windows, indexes
 ):
-    """A word in every tenth ticket: 3 matches in the first window (30), at that density
-    not two pages in a window 4 times larger, so the indexes are read next."""
+    """A word in every `every`-th ticket: the first window (30) holds fewer than the 26
+    a page needs; a window `wider` times larger is walked where, at that density, it
+    would hold two pages, and the indexes are read otherwise."""
     monkeypatch.setattr(search, "WINDOW", 30)
-    monkeypatch.setattr(search, "WIDER", 4)
+    monkeypatch.setattr(search, "WIDER", wider)
     newest = _newest_first(searchable)
-    _say(newest[::10], "kiwi")
+    _say(newest[::every], "kiwi")
     client = client_for(personas.agent)
     window, indexed, response = _statements(client, {"q": "kiwi"})
-    assert len(window) == 1 and len(indexed) == 1
-    assert _numbers(response) == [t.number for t in newest[::10][:25]]
+    assert (len(window), len(indexed)) == (windows, indexes)
+    assert _numbers(response) == [t.number for t in newest[::every][:25]]
+    assert response.context["next_query"]
 
 
 @postgresql_only
@@ -395,3 +389,20 @@ def test_a_window_holds_its_size_even_among_equal_keys(searchable, sort):
     [edge] = search.window_edge(order_by, None, 30)
     among = Ticket.objects.filter(search.WINDOW_AMONG.get(order_by[0].lstrip("-"), Q()))
     assert among.filter(search.up_to_edge(order_by, edge)).count() == 30
+
+
+@postgresql_only
+@plan_test
+def test_fewer_tickets_than_a_window_are_walked_whole(searchable, personas, client_for):
+    """3,000 tickets and a window of 10,000: no edge, so every ticket is walked and the
+    page is complete, with no GIN entries read (the planner's own plan could read every
+    matching comment of a pair of words it misjudged)."""
+    client = client_for(personas.agent)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(search, "WINDOW", 10_000)
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get("/tickets", {"q": f"{COMMON} restarted"})
+    [statement] = [q["sql"] for q in queries.captured_queries if "@@" in q["sql"]]
+    nodes = _plan(statement, ())
+    assert not [name for _, name in nodes if name in set(GIN_INDEXES.values())], nodes
+    assert len(_numbers(response)) == 25

@@ -323,9 +323,9 @@ def page_ids_union(
     that handle no printers) looked to the planner like one a walk meets quickly, and at
     1M tickets the walk read all of them (4.1 s a page).
 
-    Without a window (`windowed`; fewer tickets than the window), tickets and comments
-    are read the planner's way, but for a requester's own tickets and the ones they
-    watch, walked whole (`personal`). `unwalkable`: `page_ids_indexed`'s order.
+    With no window (`edge` None: not `windowed`), tickets and comments are read the
+    planner's way, but for a requester's own tickets and the ones they watch, walked
+    whole (`personal`). `unwalkable`: `page_ids_indexed`'s order.
     """
     if after is not None:
         queryset = queryset.filter(after)

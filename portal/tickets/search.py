@@ -257,9 +257,10 @@ def up_to_edge(order_by: list[str], edge: tuple) -> Q:
     descending = {name.startswith("-") for name in order_by}
     assert len(descending) == 1, "a row comparison needs every key in one direction"
     names = _keys(order_by)
+    columns = [_column(name) for name in names]
     values = [
-        Cast(Value(value, output_field=_column(name)), output_field=_column(name))
-        for name, value in zip(names, edge, strict=True)
+        Cast(Value(value, output_field=column), output_field=column)
+        for column, value in zip(columns, edge, strict=True)
     ]
     keys = Func(*(F(name) for name in names), function="ROW", output_field=Field())
     bound = Func(*values, function="ROW", output_field=Field())

@@ -56,6 +56,17 @@ def test_an_edited_answer_is_found_by_its_new_words_only(raise_ticket, org, pers
     assert _numbers(client.get("/tickets", {"q": "red"})) == [ticket.number]
 
 
+@pytest.mark.parametrize(
+    ("text", "names_one"),
+    [("TKT-000123", True), ("tkt-5", True), (" TKT123 ", True), ("500", False),
+     ("2026", False), ("TKT-12 printer", False), ("printer", False)],
+)  # fmt: skip
+def test_only_a_number_in_the_tickets_own_form_skips_the_window(text, names_one):
+    """A bare number ("500", "2026") is an error code or a year as often as a ticket:
+    it is searched like any word (its own branch finds the ticket too)."""
+    assert search.names_a_ticket(text) is names_one
+
+
 @pytest.mark.parametrize("sort", SORTS)
 def test_a_search_keeps_the_chosen_sort_order(sort, raise_ticket, personas, client_for):
     tickets = [

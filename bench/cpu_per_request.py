@@ -8,7 +8,12 @@ meanwhile is divided by N. CPU time, unlike latency, hardly depends on what else
 the machine, so this can be measured on a busy box. Reads only (plus the page-view counter
 and the session the requests themselves write).
 
-    BENCH_TICKETS=100000 .venv/bin/python bench/cpu_per_request.py --requests 60
+    BENCH_TICKETS=100000 .venv/bin/python bench/cpu_per_request.py --requests 60 [--mix]
+
+With --mix, every page of `bench/run.py`'s mixed load instead (its personas, its paths), and
+each kind of page's share of the load's CPU. In the load each persona has a connection that
+turns through the persona's own pages, and the five make about as many requests each, so a
+page is weighted by one over its persona's page count.
 """
 
 import argparse
@@ -53,6 +58,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=60)
     parser.add_argument("--database", help="default: portal_bench_<BENCH_TICKETS>")
+    parser.add_argument("--mix", action="store_true", help="the mixed load's pages instead")
     args = parser.parse_args()
     tickets = common.tickets_from_env(100_000)
     name = common.database_name(tickets, args.database)
@@ -61,6 +67,8 @@ def main() -> None:
         (first,) = conn.execute("SELECT min(id) FROM tickets_ticket").fetchone()
     number = f"TKT-{first:06d}"  # portal.tickets.models.format_number
     probe_url = f"{url}?application_name={PROBE}"
+    if args.mix:
+        return measure_mix(url, probe_url, args.requests)
     pages = [
         ("admin", "ticket list", "/tickets"),
         ("admin", "search", "/tickets?q=printer"),
@@ -81,20 +89,66 @@ def main() -> None:
             sessions[persona] = Session(port)
             sessions[persona].login(email)
         for persona, label, path in pages:
-            session = sessions[persona]
-            for _ in range(3):  # warm: templates compiled, caches filled
-                session.request("GET", path)
-            backends = backend_pids(url)
-            app0, db0 = cpu_ms(worker), sum(cpu_ms(pid) for pid in backends)
-            for _ in range(args.requests):
-                status, _, _ = session.request("GET", path)
-                if status != 200:
-                    raise SystemExit(f"{path} answered {status}")
-            app = (cpu_ms(worker) - app0) / args.requests
-            db = (sum(cpu_ms(pid) for pid in backends) - db0) / args.requests
+            app, db = measure(sessions[persona], path, args.requests, worker, url)
             print(f"| {label} | {app:.1f} | {db:.1f} | {app + db:.1f} |")
     when = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
     print(f"(load average {os.getloadavg()[0]:.1f}; {when})")
+
+
+def mix_pages(url: str) -> tuple[list[tuple[str, str, str]], dict[str, str]]:
+    """The GET pages of bench/run.py's mixed load as (persona, page, path), and the personas'
+    e-mail addresses."""
+    from bench.run import build_scenarios, path_of, read_info
+
+    info = read_info(url)
+    common.setup_django(url)
+    scenarios, _ = build_scenarios(info)
+    pages = [(s.role, s.page, path_of(s, 0)) for s in scenarios if s.load]  # as load_mix
+    return pages, {role: p["email"] for role, p in info["personas"].items()}
+
+
+def measure_mix(url: str, probe_url: str, requests: int) -> None:
+    pages, emails = mix_pages(url)
+    per_persona = {role: sum(1 for r, _, _ in pages if r == role) for role in emails}
+    print(f"{len(pages)} pages of the mixed load, {requests} requests each, CPU ms per request")
+    print("| page | persona | app | PostgreSQL | total |\n|---|---|--:|--:|--:|")
+    os.environ["DB_CONN_MAX_AGE"] = "600"
+    kinds: dict[str, list[float]] = {}
+    log = common.RESULTS / "gunicorn-cpu.log"
+    with gunicorn(probe_url, 1, log) as (port, _):
+        worker = worker_pid(_master_of(port))
+        sessions = {}
+        for role, email in emails.items():
+            sessions[role] = Session(port)
+            sessions[role].login(email)
+        for role, page, path in pages:
+            app, db = measure(sessions[role], path, requests, worker, url)
+            print(f"| {page} | {role} | {app:.1f} | {db:.1f} | {app + db:.1f} |")
+            # The load's rotation: each persona's connection weighs its pages equally.
+            kind = page.split(":")[0].split(" (")[0]
+            kinds.setdefault(kind, [0.0, 0.0])
+            kinds[kind][0] += (app + db) / per_persona[role]
+            kinds[kind][1] += db / per_persona[role]
+    whole = sum(total for total, _ in kinds.values())
+    print("\n| kind of page | share of the load's CPU | of which PostgreSQL |\n|---|--:|--:|")
+    for kind, (total, db) in sorted(kinds.items(), key=lambda kv: -kv[1][0]):
+        print(f"| {kind} | {total / whole:.0%} | {db / whole:.0%} |")
+    when = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+    print(f"(load average {os.getloadavg()[0]:.1f}; {when})")
+
+
+def measure(session: Session, path: str, requests: int, worker: int, url: str):
+    """CPU ms per request of `path`: the worker's and its PostgreSQL backends'."""
+    for _ in range(3):  # warm: templates compiled, caches filled
+        session.request("GET", path)
+    backends = backend_pids(url)
+    app0, db0 = cpu_ms(worker), sum(cpu_ms(pid) for pid in backends)
+    for _ in range(requests):
+        status, _, _ = session.request("GET", path)
+        if status != 200:
+            raise SystemExit(f"{path} answered {status}")
+    app = (cpu_ms(worker) - app0) / requests
+    return app, (sum(cpu_ms(pid) for pid in backends) - db0) / requests
 
 
 def _master_of(port: int) -> int:

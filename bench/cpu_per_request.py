@@ -114,6 +114,7 @@ def measure_mix(url: str, probe_url: str, requests: int) -> None:
     print("| page | persona | app | PostgreSQL | total |\n|---|---|--:|--:|--:|")
     os.environ["DB_CONN_MAX_AGE"] = "600"
     kinds: dict[str, list[float]] = {}
+    mean = [0.0, 0.0]  # app, PostgreSQL: CPU ms of the load's average request
     log = common.RESULTS / "gunicorn-cpu.log"
     with gunicorn(probe_url, 1, log) as (port, _):
         worker = worker_pid(_master_of(port))
@@ -129,10 +130,17 @@ def measure_mix(url: str, probe_url: str, requests: int) -> None:
             kinds.setdefault(kind, [0.0, 0.0])
             kinds[kind][0] += (app + db) / per_persona[role]
             kinds[kind][1] += db / per_persona[role]
+            mean[0] += app / per_persona[role] / len(emails)
+            mean[1] += db / per_persona[role] / len(emails)
     whole = sum(total for total, _ in kinds.values())
     print("\n| kind of page | share of the load's CPU | of which PostgreSQL |\n|---|--:|--:|")
     for kind, (total, db) in sorted(kinds.items(), key=lambda kv: -kv[1][0]):
         print(f"| {kind} | {total / whole:.0%} | {db / whole:.0%} |")
+    app, db = mean
+    print(
+        f"\nThe load's average request: {app:.1f} ms of app CPU and {db:.1f} ms of PostgreSQL's; "
+        f"two cores doing nothing else would serve at most {2000 / (app + db):.0f} requests/s."
+    )
     when = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
     print(f"(load average {os.getloadavg()[0]:.1f}; {when})")
 

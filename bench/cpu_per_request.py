@@ -27,11 +27,10 @@ import psycopg
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench import common  # noqa: E402
-from bench.run import AFTER_RE, Session, gunicorn  # noqa: E402
+from bench.run import PAGE_ONE, PAGE_TWO, Session, gunicorn, page_two  # noqa: E402
 
 TICK = os.sysconf("SC_CLK_TCK")
 PROBE = "cpu_probe"
-PAGE_TWO = "/tickets?view=all&after="  # bench/run.py's "list: page 2 (cursor)"
 PERSONAS = {"admin": "admin1@bench.example.com", "agent": "agent001@bench.example.com"}
 
 
@@ -122,7 +121,6 @@ def measure_mix(url: str, probe_url: str, requests: int) -> None:
     print("| page | persona | app | PostgreSQL | total |\n|---|---|--:|--:|--:|")
     os.environ["DB_CONN_MAX_AGE"] = "600"
     kinds: dict[str, list[float]] = {}
-    mean = [0.0, 0.0]  # app, PostgreSQL: CPU ms of the load's average request
     log = common.RESULTS / "gunicorn-cpu.log"
     with gunicorn(probe_url, 1, log) as (port, _):
         worker = worker_pid(_master_of(port))
@@ -132,9 +130,8 @@ def measure_mix(url: str, probe_url: str, requests: int) -> None:
             sessions[role].login(email)
         for role, page, path in pages:
             if path == PAGE_TWO:  # as bench/run.py: the cursor from page 1
-                _, first, _ = sessions[role].request("GET", "/tickets?view=all")
-                match = AFTER_RE.search(first.decode())
-                path = f"{PAGE_TWO}{match.group(1)}" if match else "/tickets?view=all"
+                _, first, _ = sessions[role].request("GET", PAGE_ONE)
+                path = page_two(first.decode())
             app, db = measure(sessions[role], path, requests, worker, url)
             print(f"| {page} | {role} | {app:.1f} | {db:.1f} | {app + db:.1f} |")
             # The load's rotation: each persona's connection weighs its pages equally.
@@ -142,13 +139,13 @@ def measure_mix(url: str, probe_url: str, requests: int) -> None:
             kinds.setdefault(kind, [0.0, 0.0])
             kinds[kind][0] += (app + db) / per_persona[role]
             kinds[kind][1] += db / per_persona[role]
-            mean[0] += app / per_persona[role] / len(emails)
-            mean[1] += db / per_persona[role] / len(emails)
     whole = sum(total for total, _ in kinds.values())
     print("\n| kind of page | share of the load's CPU | of which PostgreSQL |\n|---|--:|--:|")
     for kind, (total, db) in sorted(kinds.items(), key=lambda kv: -kv[1][0]):
         print(f"| {kind} | {total / whole:.0%} | {db / whole:.0%} |")
-    app, db = mean
+    # The personas make as many requests each: the average request is a persona's average.
+    db = sum(db for _, db in kinds.values()) / len(emails)
+    app = whole / len(emails) - db
     print(
         f"\nThe load's average request: {app:.1f} ms of app CPU and {db:.1f} ms of PostgreSQL's; "
         f"two cores doing nothing else would serve at most {2000 / (app + db):.0f} requests/s."

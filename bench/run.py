@@ -46,6 +46,14 @@ from bench import common, generate_forms  # noqa: E402
 ROLES = ("requester", "agent", "lead", "spoc", "admin")
 TOKEN_RE = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 AFTER_RE = re.compile(r"after=([A-Za-z0-9_\-]+)")
+PAGE_ONE = "/tickets?view=all"
+PAGE_TWO = f"{PAGE_ONE}&after="  # "list: page 2 (cursor)": its cursor from page 1 (page_two)
+
+
+def page_two(first_page: str) -> str:
+    """The path of the page after `first_page` (page 1's HTML), by its "next" cursor."""
+    match = AFTER_RE.search(first_page)
+    return f"{PAGE_TWO}{match.group(1)}" if match else PAGE_ONE
 
 
 def log(message: str) -> None:
@@ -117,7 +125,7 @@ def build_scenarios(info: dict) -> tuple[list[Scenario], list[str]]:
     )  # fmt: skip
     for role in ("agent", "spoc", "admin"):
         scenarios.append(Scenario("list: filtered + sorted", role, f"/tickets?{filtered}"))
-    scenarios.append(Scenario("list: page 2 (cursor)", "admin", "/tickets?view=all&after="))
+    scenarios.append(Scenario("list: page 2 (cursor)", "admin", PAGE_TWO))
     words = info["search"]
     for role in ROLES:
         scenarios.append(Scenario("search: common word", role, f"/tickets?q={words['common']}"))
@@ -216,12 +224,8 @@ def measure_in_process(info: dict, scenarios: list[Scenario], *, explain: bool, 
 
     # Page 2 needs a cursor from page 1.
     for scenario in scenarios:
-        if scenario.path == "/tickets?view=all&after=":
-            first = clients[scenario.role].get("/tickets?view=all").content.decode()
-            match = AFTER_RE.search(first)
-            scenario.path = (
-                f"/tickets?view=all&after={match.group(1)}" if match else "/tickets?view=all"
-            )
+        if scenario.path == PAGE_TWO:
+            scenario.path = page_two(clients[scenario.role].get(PAGE_ONE).content.decode())
 
     for scenario in scenarios:
         client = clients[scenario.role]
